@@ -1,0 +1,186 @@
+// The model's boundary types: what a replay is asked to do, what it reports per event (probes) and at the end.
+// analyze/ and reports/ read only these; nothing outside model/ touches model state.
+
+export type ThpPolicy = 'always' | 'madvise' | 'never';
+
+/** Fault paths, named after the kernel function that handles them (mm/memory.c, mm/huge_memory.c). */
+export type FaultPath =
+  | 'anon_zero_page' // do_anonymous_page, read: zero-page PTE
+  | 'anon_alloc' // do_anonymous_page, write: zeroed page
+  | 'wp_page_copy' // do_wp_page -> wp_page_copy (COW copy, or zeroed alloc from the zero page)
+  | 'wp_page_reuse' // do_wp_page -> wp_page_reuse
+  | 'thp_alloc' // do_huge_pmd_anonymous_page, write
+  | 'thp_zero' // do_huge_pmd_anonymous_page, read: huge zero page
+  | 'thp_wp' // do_huge_pmd_wp_page (reuse, split+copy, or huge-zero -> new THP)
+  | 'file_read' // do_read_fault (+ fault-around)
+  | 'file_cow' // do_cow_fault
+  | 'file_shared' // do_shared_fault
+  | 'spurious' // present PTE, nothing to do
+  | 'segv' // no VMA, or access not allowed
+  | string; // patches add their own (refpage_read, pattern_fill, cow_pte_break, ...)
+
+/** One variant of a replay: mainline rules plus zero or more patches. */
+export interface VariantSpec {
+  /** Shown in tables and probes: 'mainline', 'refpage', 'cow-pte', 'thp=never', ... */
+  name: string;
+  patches: string[];
+  thp: ThpPolicy;
+  useZeroPage: boolean;
+  /** Kernel rules version, e.g. '6.18'; picks version-dependent rules by name (see model/kernel_version.ts). */
+  kernel: string;
+  /** VMA selector expression for pattern-init patches (see model/select.ts), '' for the default. */
+  select: string;
+  /** Patch options, e.g. { 'cow-pte': 'v3' }. */
+  patchOptions: Record<string, string>;
+}
+
+/** Passed to model:fault probes. The object is reused between calls: copy what you keep. */
+export interface FaultRecord {
+  variant: string;
+  time: number;
+  cpu: number;
+  pid: number;
+  tid: number;
+  comm: string;
+  address: number;
+  errorCode: number;
+  path: FaultPath;
+  vmaStart: number;
+  vmaEnd: number;
+  vmaFlags: number;
+  pagesAllocated: number;
+  tablesAllocated: number;
+  /** Modelled cost in ns from the variant's cost profile (0 when no profile is loaded). */
+  latencyNs: number;
+  /** True when the trace had no error code and the model inferred read/write. */
+  inferred: boolean;
+}
+
+/** Passed to model:fork probes (reused between calls). */
+export interface ForkRecord {
+  variant: string;
+  time: number;
+  pid: number;
+  comm: string;
+  childPid: number;
+  ptesCopied: number;
+  tablesCopied: number;
+  tablesShared: number;
+  pmdsCopied: number;
+  latencyNs: number;
+}
+
+/** Passed to model:exit probes (reused between calls). */
+export interface ExitRecord {
+  variant: string;
+  time: number;
+  pid: number;
+  comm: string;
+  rssAnonKb: number;
+  rssFileKb: number;
+  pgtablesKb: number;
+}
+
+/** Passed to model:rss probes on every per-mm counter update (reused between calls). */
+export interface RssRecord {
+  variant: string;
+  time: number;
+  pid: number;
+  comm: string;
+  /** 0 MM_FILEPAGES, 1 MM_ANONPAGES, 2 MM_SWAPENTS, 3 MM_SHMEMPAGES, -1 pgtables_bytes */
+  member: number;
+  /** Counter after the update: pages for members 0-3, bytes for pgtables. */
+  value: number;
+  delta: number;
+}
+
+/** Passed to model:cow_pte_break probes (cow-pte patch only). */
+export interface CowPteBreakRecord {
+  variant: string;
+  time: number;
+  pid: number;
+  comm: string;
+  address: number;
+  /** 'copy' when the table was copied, 'reuse' when this mm was the last owner. */
+  how: 'copy' | 'reuse';
+  /** What broke it: 'fault', 'munmap', 'mprotect', 'madvise', 'exit', ... */
+  cause: string;
+}
+
+/** Probe callbacks a replay calls; all optional. */
+export interface ReplayProbes {
+  fault?: (r: FaultRecord) => void;
+  fork?: (r: ForkRecord) => void;
+  exit?: (r: ExitRecord) => void;
+  rss?: (r: RssRecord) => void;
+  cowPteBreak?: (r: CowPteBreakRecord) => void;
+}
+
+/** Percentiles of modelled latency for one path. */
+export interface LatencySummary {
+  count: number;
+  total_ns: number;
+  p50_ns: number;
+  p90_ns: number;
+  p99_ns: number;
+}
+
+/** One process in the replay output (issue 3's JSON schema). "final" = just before exit, or at trace end. */
+export interface ProcessResult {
+  pid: number;
+  comm: string;
+  mm_id: number | null;
+  rss_anon_peak_kb: number;
+  rss_anon_final_kb: number;
+  rss_file_peak_kb: number;
+  rss_file_final_kb: number;
+  rss_shmem_peak_kb: number;
+  rss_shmem_final_kb: number;
+  pgtables_peak_kb: number;
+  pgtables_final_kb: number;
+  faults: Record<string, number>;
+  minflt: number;
+  forks: number;
+  exits: number;
+  /** Modelled latency per fault path (and 'fork'), ns. */
+  latency_ns: Record<string, LatencySummary>;
+  /** VMAs inferred from faults because the process predates the trace. */
+  inferred_vmas: number;
+}
+
+/** One time-series point: per process, after a change, thinned to a bounded number of points. */
+export interface SeriesPoint {
+  t: number;
+  rss_anon_kb: number;
+  rss_file_kb: number;
+  pgtables_kb: number;
+}
+
+export interface VariantResult {
+  name: string;
+  spec: VariantSpec;
+  processes: ProcessResult[];
+  totals: {
+    faults: Record<string, number>;
+    rss_anon_peak_kb: number;
+    pgtables_peak_kb: number;
+    fault_latency_ns: number;
+    fork_latency_ns: number;
+    forks: number;
+  };
+  latency_ns: Record<string, LatencySummary>;
+  /** Per process (pid as string) series of points, time-ordered. */
+  series: Record<string, SeriesPoint[]>;
+  /** Process lifecycle marks for charts. */
+  marks: { t: number; pid: number; kind: 'fork' | 'exec' | 'exit'; comm: string }[];
+  inferred_faults: number;
+}
+
+export interface ReplayResult {
+  trace: string;
+  format: string;
+  lost_events: number;
+  skipped_lines: number;
+  span_ns: number;
+  variants: VariantResult[];
+}

@@ -1,0 +1,43 @@
+// faultline's command line: the only module that knows traces/, model/, analyze/ and reports/ together.
+import { Command } from 'commander';
+import { readFileSync } from 'node:fs';
+import { reportError } from './errors.js';
+import { registerInfo } from './commands/info.js';
+import { registerRecord } from './commands/record.js';
+import { registerReplay } from './commands/replay.js';
+import { registerValidate } from './commands/validate.js';
+import { registerQuery } from './commands/query.js';
+import { registerReport } from './commands/report.js';
+import { registerCalibrate } from './commands/calibrate.js';
+import { registerPatches } from './commands/patches.js';
+
+export function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+export function buildProgram(): Command {
+  const program = new Command('faultline')
+    .version(version())
+    .description(
+      'Replay recorded page-fault, fork and mmap traces through a model of the Linux mm paths,\n' +
+        'for mainline and proposed patches side by side.',
+    )
+    .showHelpAfterError('(run with --help for usage)')
+    .configureOutput({ outputError: (str, write) => write(str) });
+  registerInfo(program);
+  registerRecord(program);
+  registerReplay(program);
+  registerValidate(program);
+  registerQuery(program);
+  registerReport(program);
+  registerCalibrate(program);
+  registerPatches(program);
+  return program;
+}
+
+buildProgram()
+  .parseAsync(process.argv)
+  .catch((err: unknown) => {
+    process.exitCode = reportError(err);
+  });
