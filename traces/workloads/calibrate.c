@@ -1,0 +1,327 @@
+// faultline calibrate: times each modelled mm fault path and fork() on warmed memory, one sample per line.
+// Built and run by `faultline calibrate` (model/calibrate.ts parses the output); usage: calibrate [-r runs] [-q]
+// Output lines: `info KEY VALUE`, `sample STEP NS_PER_UNIT UNITS`, `fork KIND BYTES PTES TABLES PMDS RUN NS`,
+// `check NAME GOT WANT` (THP allocations seen in /proc/vmstat vs expected).
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23
+#endif
+
+#define PG 4096UL
+#define HPG (2UL << 20)
+#define MIB (1UL << 20)
+
+static uint64_t now_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void die(const char *what) {
+  fprintf(stderr, "calibrate: %s: %s\n", what, strerror(errno));
+  exit(1);
+}
+
+static void emit(const char *step, uint64_t ns, size_t units) {
+  printf("sample %s %.1f %zu\n", step, (double)ns / (double)units, units);
+}
+
+// A 2 MiB-aligned private anonymous mapping, so THP eligibility and table counts are exact.
+static char *map_aligned(size_t len, int advice) {
+  size_t span = len + HPG;
+  char *raw = mmap(NULL, span, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (raw == MAP_FAILED) die("mmap");
+  uintptr_t a = ((uintptr_t)raw + HPG - 1) & ~(HPG - 1);
+  if (a > (uintptr_t)raw) munmap(raw, a - (uintptr_t)raw);
+  uintptr_t end = (uintptr_t)raw + span;
+  if (end > a + len) munmap((void *)(a + len), end - (a + len));
+  if (madvise((void *)a, len, advice) != 0) die("madvise(HUGEPAGE/NOHUGEPAGE)");
+  return (char *)a;
+}
+
+static void touch(char *p, size_t len, size_t stride, int write) {
+  for (size_t off = 0; off < len; off += stride) {
+    if (write) *(volatile char *)(p + off) = 1;
+    else (void)*(volatile char *)(p + off);
+  }
+}
+
+// Time faulting accesses in chunks of `chunk` accesses; each chunk is one sample (robust medians under load).
+static void timed_touch(const char *step, char *p, size_t len, size_t stride, int write, size_t chunk) {
+  size_t n = len / stride;
+  for (size_t i = 0; i < n; i += chunk) {
+    size_t m = n - i < chunk ? n - i : chunk;
+    char *q = p + i * stride;
+    uint64_t t0 = now_ns();
+    for (size_t j = 0; j < m; j++) {
+      if (write) *(volatile char *)(q + j * stride) = 1;
+      else (void)*(volatile char *)(q + j * stride);
+    }
+    emit(step, now_ns() - t0, m);
+  }
+}
+
+static long vmstat(const char *key) {
+  FILE *f = fopen("/proc/vmstat", "r");
+  if (!f) return -1;
+  char k[128];
+  long v, r = -1;
+  while (fscanf(f, "%127s %ld", k, &v) == 2)
+    if (strcmp(k, key) == 0) { r = v; break; }
+  fclose(f);
+  return r;
+}
+
+// A child that holds the parent's pages shared (COW) until the parent closes the pipe.
+static pid_t fork_holder(int *wfd) {
+  int fds[2];
+  if (pipe(fds) != 0) die("pipe");
+  pid_t pid = fork();
+  if (pid < 0) die("fork");
+  if (pid == 0) {
+    char c;
+    close(fds[1]);
+    while (read(fds[0], &c, 1) > 0) {}
+    _exit(0);
+  }
+  close(fds[0]);
+  *wfd = fds[1];
+  return pid;
+}
+
+static void release_holder(pid_t pid, int wfd) {
+  close(wfd);
+  waitpid(pid, NULL, 0);
+}
+
+static void fork_and_reap(void) {
+  pid_t pid = fork();
+  if (pid < 0) die("fork");
+  if (pid == 0) _exit(0);
+  waitpid(pid, NULL, 0);
+}
+
+static sigjmp_buf segv_env;
+static void on_segv(int sig) { (void)sig; siglongjmp(segv_env, 1); }
+
+// ---- 4K anonymous paths: mm/memory.c do_anonymous_page, do_wp_page, wp_page_copy, wp_page_reuse
+static void run_anon(size_t len) {
+  char *p = map_aligned(len, MADV_NOHUGEPAGE);
+  touch(p, len, PG, 1); // warm: host backs these guest pages now
+  madvise(p, len, MADV_DONTNEED);
+  timed_touch("anon_zero_page", p, len, PG, 0, 512);
+  timed_touch("wp_page_copy_zero", p, len, PG, 1, 512);
+  madvise(p, len, MADV_DONTNEED);
+  timed_touch("anon_alloc", p, len, PG, 1, 512);
+  int wfd;
+  pid_t holder = fork_holder(&wfd);
+  timed_touch("wp_page_copy", p, len, PG, 1, 512); // child still maps them: copy
+  release_holder(holder, wfd);
+  fork_and_reap(); // child gone: pages write-protected but exclusive again
+  timed_touch("wp_page_reuse", p, len, PG, 1, 512);
+  // user-space fill/copy of resident pages: what a pattern fill or refpage copy adds per 4 KiB
+  char *src = map_aligned(len, MADV_NOHUGEPAGE);
+  touch(src, len, PG, 1);
+  for (size_t i = 0; i < len / PG; i += 512) {
+    size_t m = len / PG - i < 512 ? len / PG - i : 512;
+    uint64_t t0 = now_ns();
+    for (size_t j = 0; j < m; j++) memset(p + (i + j) * PG, 0xa5, PG);
+    emit("page_fill_4k", now_ns() - t0, m);
+    t0 = now_ns();
+    for (size_t j = 0; j < m; j++) memcpy(p + (i + j) * PG, src + (i + j) * PG, PG);
+    emit("page_copy_4k", now_ns() - t0, m);
+  }
+  munmap(src, len);
+  munmap(p, len);
+  // first write in each 2 MiB block of a fresh VMA: one PTE table allocated per fault (mm/memory.c: pte_alloc)
+  size_t vlen = len * 8;
+  p = map_aligned(vlen, MADV_NOHUGEPAGE);
+  timed_touch("anon_alloc_newtable", p, vlen, HPG, 1, 16);
+  munmap(p, vlen);
+  // GUP population, no trap (mm/gup.c: populate_vma_page_range via MADV_POPULATE_WRITE)
+  p = map_aligned(len, MADV_NOHUGEPAGE);
+  for (size_t off = 0; off < len; off += HPG) {
+    size_t m = len - off < HPG ? len - off : HPG;
+    uint64_t t0 = now_ns();
+    if (madvise(p + off, m, MADV_POPULATE_WRITE) != 0) die("madvise(MADV_POPULATE_WRITE)");
+    emit("populate_per_page", now_ns() - t0, m / PG);
+  }
+  munmap(p, len);
+}
+
+// ---- private file mappings: mm/memory.c do_read_fault (+ do_fault_around), do_cow_fault
+static void run_file(size_t len, const char *dir) {
+  char path[4096];
+  snprintf(path, sizeof path, "%s/faultline-calibrate-XXXXXX", dir);
+  int fd = mkstemp(path);
+  if (fd < 0) die("mkstemp");
+  unlink(path);
+  char *buf = malloc(HPG);
+  memset(buf, 0x5a, HPG);
+  for (size_t off = 0; off < len; off += HPG)
+    if (write(fd, buf, HPG) != (ssize_t)HPG) die("write");
+  free(buf);
+  size_t n = len / PG;
+  // one page per VMA (gaps stop VMA merging): fault-around is clipped to the VMA, so each fault maps 1 page
+  char *slots = mmap(NULL, 2 * len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (slots == MAP_FAILED) die("mmap slots");
+  for (size_t i = 0; i < n; i++)
+    if (mmap(slots + 2 * i * PG, PG, PROT_READ, MAP_PRIVATE | MAP_FIXED, fd, (off_t)(i * PG)) == MAP_FAILED) die("mmap file page");
+  timed_touch("file_read_1", slots, 2 * len, 2 * PG, 0, 64);
+  munmap(slots, 2 * len);
+  // whole file: each read fault maps a 16-page fault-around window (fault_around_bytes 64 KiB)
+  char *p = mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0);
+  if (p == MAP_FAILED) die("mmap file");
+  timed_touch("file_read_16", p, len, 16 * PG, 0, 32);
+  munmap(p, len);
+  p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+  if (p == MAP_FAILED) die("mmap file rw");
+  timed_touch("file_cow", p, len, PG, 1, 512);
+  munmap(p, len);
+  close(fd);
+}
+
+// ---- THP: mm/huge_memory.c do_huge_pmd_anonymous_page, do_huge_pmd_wp_page, do_huge_zero_wp_pmd
+static void run_thp(size_t len) {
+  size_t blocks = len / HPG;
+  char *p = map_aligned(len, MADV_HUGEPAGE);
+  touch(p, len, HPG, 1); // warm 2 MiB blocks, then give them back to the buddy allocator
+  madvise(p, len, MADV_DONTNEED);
+  long a0 = vmstat("thp_fault_alloc");
+  timed_touch("thp_zero", p, len, HPG, 0, 1);
+  long a1 = vmstat("thp_fault_alloc");
+  timed_touch("thp_zero_wp", p, len, HPG, 1, 1);
+  long a2 = vmstat("thp_fault_alloc");
+  printf("check thp_zero_wp %ld %zu\n", a2 - a1, blocks);
+  (void)a0;
+  madvise(p, len, MADV_DONTNEED);
+  a1 = vmstat("thp_fault_alloc");
+  timed_touch("thp_alloc", p, len, HPG, 1, 1);
+  a2 = vmstat("thp_fault_alloc");
+  printf("check thp_alloc %ld %zu\n", a2 - a1, blocks);
+  int wfd;
+  pid_t holder = fork_holder(&wfd);
+  timed_touch("thp_wp_split", p, len, HPG, 1, 1); // shared THP: split the PMD, copy 4 KiB
+  release_holder(holder, wfd);
+  madvise(p, len, MADV_DONTNEED);
+  touch(p, len, HPG, 1);
+  fork_and_reap();
+  timed_touch("thp_reuse", p, len, HPG, 1, 1); // exclusive again: reuse the whole PMD
+  munmap(p, len);
+}
+
+// ---- segv: a user access to a PROT_NONE page, signal delivered and handled (arch/x86/mm/fault.c: bad_area_access_error)
+static void run_segv(int iters) {
+  char *p = mmap(NULL, PG, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (p == MAP_FAILED) die("mmap");
+  struct sigaction sa, old;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_segv;
+  sa.sa_flags = SA_NODEFER;
+  sigaction(SIGSEGV, &sa, &old);
+  for (int i = 0; i < iters; i += 50) {
+    volatile int k = 0;
+    uint64_t t0 = now_ns();
+    sigsetjmp(segv_env, 0);
+    if (k < 50) {
+      k = k + 1;
+      (void)*(volatile char *)p;
+    }
+    emit("segv", now_ns() - t0, 50);
+  }
+  sigaction(SIGSEGV, &old, NULL);
+  munmap(p, PG);
+}
+
+// ---- fork: kernel/fork.c dup_mmap -> mm/memory.c copy_page_range; time the parent's fork() call
+static void time_forks(const char *kind, size_t bytes, size_t ptes, size_t tables, size_t pmds, int runs) {
+  fork_and_reap(); // untimed: warms the child's table pages
+  for (int r = 0; r < runs; r++) {
+    uint64_t t0 = now_ns();
+    pid_t pid = fork();
+    uint64_t t1 = now_ns();
+    if (pid < 0) die("fork");
+    if (pid == 0) _exit(0);
+    waitpid(pid, NULL, 0);
+    printf("fork %s %zu %zu %zu %zu %d %llu\n", kind, bytes, ptes, tables, pmds, r, (unsigned long long)(t1 - t0));
+  }
+}
+
+static void run_forks(int quick, int runs) {
+  static const size_t dense_full[] = {64, 128, 256, 512, 1024}, dense_quick[] = {8, 16, 32};
+  static const size_t sparse_full[] = {512, 1024, 2048, 4096}, sparse_quick[] = {256, 512};
+  static const size_t thp_full[] = {128, 256, 512, 1024}, thp_quick[] = {16, 32, 64};
+  const size_t *dense = quick ? dense_quick : dense_full, *sparse = quick ? sparse_quick : sparse_full;
+  const size_t *thp = quick ? thp_quick : thp_full;
+  size_t nd = quick ? 3 : 5, ns = quick ? 2 : 4, nt = quick ? 3 : 4;
+  time_forks("empty", 0, 0, 0, 0, runs);
+  for (size_t i = 0; i < nd; i++) {
+    size_t len = dense[i] * MIB;
+    char *p = map_aligned(len, MADV_NOHUGEPAGE);
+    touch(p, len, PG, 1);
+    time_forks("4k", len, len / PG, len / HPG, 0, runs);
+    munmap(p, len);
+  }
+  for (size_t i = 0; i < ns; i++) { // one page per 2 MiB: tables without PTEs, to separate per-table from per-PTE cost
+    size_t len = sparse[i] * MIB;
+    char *p = map_aligned(len, MADV_NOHUGEPAGE);
+    touch(p, len, HPG, 1);
+    time_forks("4k_sparse", len, len / HPG, len / HPG, 0, runs);
+    munmap(p, len);
+  }
+  for (size_t i = 0; i < nt; i++) {
+    size_t len = thp[i] * MIB;
+    char *p = map_aligned(len, MADV_HUGEPAGE);
+    long a0 = vmstat("thp_fault_alloc");
+    touch(p, len, HPG, 1);
+    long a1 = vmstat("thp_fault_alloc");
+    printf("check fork_thp_%zu %ld %zu\n", thp[i], a1 - a0, len / HPG);
+    time_forks("thp", len, 0, 0, len / HPG, runs);
+    munmap(p, len);
+  }
+}
+
+int main(int argc, char **argv) {
+  int runs = 5, quick = 0, opt;
+  const char *dir = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+  while ((opt = getopt(argc, argv, "r:qd:")) != -1) {
+    if (opt == 'r') runs = atoi(optarg);
+    else if (opt == 'q') quick = 1;
+    else if (opt == 'd') dir = optarg;
+    else { fprintf(stderr, "usage: calibrate [-r runs] [-q] [-d tmpdir]\n"); return 2; }
+  }
+  if (runs < 1) runs = 1;
+  setvbuf(stdout, NULL, _IOLBF, 0);
+  struct utsname u;
+  uname(&u);
+  printf("info kernel %s\ninfo machine %s\ninfo runs %d\ninfo quick %d\n", u.release, u.machine, runs, quick);
+  size_t anon_len = (quick ? 8 : 64) * MIB, thp_len = (quick ? 16 : 128) * MIB, file_len = (quick ? 2 : 16) * MIB;
+  // warm-up: make the host back a pool of guest pages (first touch in a VM costs ~10x), then free them
+  size_t warm = (quick ? 64 : 1024) * MIB;
+  char *w = map_aligned(warm, MADV_HUGEPAGE);
+  touch(w, warm, PG, 1);
+  munmap(w, warm);
+  for (int r = 0; r < runs; r++) {
+    run_anon(anon_len);
+    run_file(file_len, dir);
+    run_thp(thp_len);
+    run_segv(quick ? 200 : 2000);
+  }
+  run_forks(quick, runs);
+  printf("info done 1\n");
+  return 0;
+}
