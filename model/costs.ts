@@ -1,23 +1,240 @@
-// Placeholder for the latency issue: the cost model maps a modelled fault/fork to nanoseconds.
-// The signatures below are the contract the replay calls; the latency work fills in the profile data.
+// The cost model: a modelled fault or fork in nanoseconds, from its path and what it allocated or copied,
+// priced by a cost profile (model/profiles/*.json: measured by `faultline calibrate`, or built from published figures).
+import { readFileSync, existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { dirname, join, resolve } from 'node:path';
 import type { FaultRecord, ForkRecord } from './types.js';
+
+/** One step's figures: median and spread of the samples, and where a figure came from when not measured directly. */
+export interface StepStats {
+  median_ns: number;
+  p10_ns: number;
+  p90_ns: number;
+  samples: number;
+  /** Formula when the step is computed from other steps or published ratios instead of measured. */
+  derived?: string;
+  /** Published source for this step (arm64 profile). */
+  citation?: string;
+}
 
 export interface CostProfile {
   name: string;
   /** Where the numbers came from (calibrate run, published figures with citations). */
   source: string;
-  /** ns per modelled step, keyed by step name. */
+  /** ns per modelled step (the medians), keyed by step name. */
   steps: Record<string, number>;
+  /** Additive: the full per-step figures when the profile came from a JSON file. */
+  stats?: Record<string, StepStats>;
+  /** Additive: measurement conditions (machine, kernel, date, command), free-form. */
+  measured?: Record<string, string | number | boolean>;
 }
 
-/** Modelled cost of one fault, from its path and what it allocated. */
+/** Every step a profile must price (ns per unit; the unit is in the comment). */
+export const STEP_NAMES = [
+  'anon_zero_page', // fault: do_anonymous_page read -> zero-page PTE
+  'anon_alloc', // fault: do_anonymous_page write -> zeroed 4 KiB page
+  'wp_page_copy', // fault: do_wp_page -> wp_page_copy of an anon page (alloc + 4 KiB copy)
+  'wp_page_copy_zero', // fault: do_wp_page -> wp_page_copy from the zero page (zeroed alloc)
+  'wp_page_reuse', // fault: do_wp_page -> wp_page_reuse
+  'thp_alloc', // fault: do_huge_pmd_anonymous_page write (2 MiB clear + deposited table)
+  'thp_zero', // fault: do_huge_pmd_anonymous_page read -> huge zero PMD (+ deposited table)
+  'thp_wp_split', // fault: do_huge_pmd_wp_page on a shared THP -> split + 4 KiB copy
+  'thp_zero_wp', // fault: do_huge_zero_wp_pmd (6.13+) -> a fresh THP
+  'thp_reuse', // fault: do_huge_pmd_wp_page on an exclusive THP -> reuse the PMD
+  'file_read', // fault: do_read_fault mapping one page
+  'file_read_per_page', // each further page mapped by do_fault_around
+  'file_cow', // fault: do_cow_fault (alloc + copy from the page cache)
+  'populate_per_page', // per page populated by GUP (MAP_POPULATE, mlock, MADV_POPULATE_*): no trap
+  'fork_fixed', // per fork: dup_mmap and the rest of copy_process, nothing populated
+  'fork_per_pte', // per present PTE copied by copy_present_ptes
+  'fork_per_table', // per child PTE table allocated by copy_pte_range
+  'fork_per_pmd', // per THP PMD copied by copy_huge_pmd (its deposited table included)
+  'fork_per_shared_table', // per PTE table shared instead of copied (COW PTE patch)
+  'table_alloc', // per page-table page allocated in a fault (pte_alloc / __pmd_alloc / __pud_alloc)
+  'cow_pte_table_copy', // per COW PTE table copied on a break (COW PTE patch), allocation excluded
+  'page_fill_4k', // a 4 KiB pattern fill (memset) of a fresh page
+  'page_copy_4k', // a 4 KiB copy (copy_user_highpage)
+  'spurious', // fault: present PTE, nothing to do but fix bits
+  'segv', // fault: no VMA or access not allowed, SIGSEGV delivered
+] as const;
+export type StepName = (typeof STEP_NAMES)[number];
+
+/** Where an unknown fault path is priced: a plain trap plus a 4 KiB zero-fill is the typical fault. */
+export const FALLBACK_STEP: StepName = 'anon_alloc';
+
+/**
+ * Fault path -> steps summed for it. Patches' paths map onto mainline steps: the refpage read maps a special PTE
+ * like the zero page; a refpage fill allocates and copies the refpage; a pattern fill (David's variant) allocates,
+ * zeroes and fills; a COW PTE break copies the table (its allocation comes from rec.tablesAllocated, at least one).
+ */
+export const PATH_STEPS: Readonly<Record<string, readonly StepName[]>> = {
+  anon_zero_page: ['anon_zero_page'],
+  anon_alloc: ['anon_alloc'],
+  wp_page_copy: ['wp_page_copy'],
+  wp_page_copy_zero: ['wp_page_copy_zero'],
+  wp_page_reuse: ['wp_page_reuse'],
+  thp_alloc: ['thp_alloc'],
+  thp_zero: ['thp_zero'],
+  thp_wp_split: ['thp_wp_split'],
+  thp_zero_wp: ['thp_zero_wp'],
+  thp_reuse: ['thp_reuse'],
+  file_read: ['file_read'],
+  file_cow: ['file_cow'],
+  file_shared: ['file_read'], // do_shared_fault: a page-cache page mapped writable, no copy
+  populate: ['populate_per_page'],
+  gup: ['populate_per_page'],
+  spurious: ['spurious'],
+  segv: ['segv'],
+  refpage_read: ['anon_zero_page'], // refpage v5: special read-only PTE instead of the zero pfn
+  refpage_fill: ['anon_alloc', 'page_copy_4k'], // refpage v3: zeroed alloc then copy_refpage
+  refpage_cow: ['wp_page_copy'], // wp_page_copy from the refpage PTE: alloc + copy
+  pattern_fill: ['anon_alloc', 'page_fill_4k'], // David's variant: zeroed alloc + pattern fill, read or write
+  memset_fill: ['anon_alloc', 'page_fill_4k'], // user-space memset after a zero-fill fault
+  cow_pte_break: ['cow_pte_table_copy'],
+  cow_pte_reuse: ['wp_page_reuse'], // last owner: the PMD is made writable again
+};
+
+/** Steps a path is priced by (the documented fallback for paths no table lists). */
+export function pathSteps(path: string): readonly StepName[] {
+  return PATH_STEPS[path] ?? [FALLBACK_STEP];
+}
+
+function step(profile: CostProfile, name: StepName): number {
+  return profile.steps[name] ?? 0;
+}
+
+/** mm/huge_memory.c: do_huge_pmd_wp_page has three outcomes; the record's allocation tells them apart. */
+function thpWpStep(rec: FaultRecord): StepName {
+  if (rec.pagesAllocated >= 512) return 'thp_zero_wp'; // 6.13+ do_huge_zero_wp_pmd: a new THP
+  if (rec.pagesAllocated >= 1) return 'thp_wp_split'; // __split_huge_pmd + 4 KiB wp_page_copy
+  return 'thp_reuse';
+}
+
+/**
+ * Modelled cost of one fault: the path's step(s), plus rec.tablesAllocated x table_alloc, plus per-page extras.
+ * thp_alloc/thp_zero already include their deposited PTE table, so one of their tables is not charged again;
+ * file_read's rec.pagesAllocated is the number of pages mapped (fault-around), each beyond the first at file_read_per_page;
+ * cow_pte_break always allocates at least one table, and adds a 4 KiB COW when the record allocated a page.
+ */
 export function faultCostNs(profile: CostProfile | null, rec: FaultRecord): number {
   if (!profile) return 0;
-  return profile.steps[rec.path] ?? 0;
+  const path = rec.path;
+  let ns = 0;
+  let tables = rec.tablesAllocated;
+  if (path === 'thp_wp') {
+    ns = step(profile, thpWpStep(rec));
+  } else {
+    for (const s of pathSteps(path)) ns += step(profile, s);
+  }
+  if (path === 'thp_alloc' || path === 'thp_zero') tables = Math.max(0, tables - 1);
+  else if (path === 'cow_pte_break') {
+    tables = Math.max(1, tables);
+    if (rec.pagesAllocated > 0) ns += step(profile, 'wp_page_copy');
+  } else if (path === 'file_read' || path === 'file_shared') {
+    ns += Math.max(0, rec.pagesAllocated - 1) * step(profile, 'file_read_per_page');
+  } else if (path === 'populate' || path === 'gup') {
+    ns *= Math.max(1, rec.pagesAllocated);
+  }
+  return ns + tables * step(profile, 'table_alloc');
 }
 
-/** Modelled cost of one fork from what dup_mmap copied or shared. */
+/** Modelled cost of one fork: fixed + per PTE + per copied table + per shared table + per THP PMD (kernel/fork.c: dup_mmap). */
 export function forkCostNs(profile: CostProfile | null, rec: ForkRecord): number {
   if (!profile) return 0;
-  return (profile.steps.fork_fixed ?? 0) + rec.ptesCopied * (profile.steps.fork_per_pte ?? 0);
+  return (
+    step(profile, 'fork_fixed') +
+    rec.ptesCopied * step(profile, 'fork_per_pte') +
+    rec.tablesCopied * step(profile, 'fork_per_table') +
+    rec.tablesShared * step(profile, 'fork_per_shared_table') +
+    rec.pmdsCopied * step(profile, 'fork_per_pmd')
+  );
+}
+
+/** A profile file that cannot be used: one line naming the file and what is wrong. */
+export class ProfileError extends Error {
+  readonly userFacing = true;
+  constructor(message: string, readonly exitCode = 2) {
+    super(message);
+    this.name = 'ProfileError';
+  }
+}
+
+export const PROFILE_SCHEMA = 'faultline-cost-profile/1';
+
+/** The JSON file shape of a profile (model/profiles/*.json). */
+export interface ProfileFile {
+  schema: string;
+  name: string;
+  arch: string;
+  source: string;
+  measured?: Record<string, string | number | boolean>;
+  notes?: string[];
+  steps: Record<string, StepStats>;
+}
+
+function isNum(v: unknown): v is number {
+  return typeof v === 'number' && Number.isFinite(v);
+}
+
+/** Check a parsed profile file; throws ProfileError naming `file` and the first problem. */
+export function validateProfile(json: unknown, file: string): ProfileFile {
+  const bad = (why: string): never => {
+    throw new ProfileError(`${file}: not a cost profile: ${why}`);
+  };
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) bad('expected a JSON object');
+  const o = json as Record<string, unknown>;
+  if (o.schema !== PROFILE_SCHEMA) bad(`schema must be "${PROFILE_SCHEMA}"`);
+  for (const k of ['name', 'arch', 'source'] as const)
+    if (typeof o[k] !== 'string' || (o[k] as string).trim() === '') bad(`missing "${k}"`);
+  if (typeof o.steps !== 'object' || o.steps === null) bad('missing "steps"');
+  const steps = o.steps as Record<string, unknown>;
+  for (const name of STEP_NAMES) {
+    const s = steps[name] as Record<string, unknown> | undefined;
+    if (!s || typeof s !== 'object') bad(`step "${name}" is missing`);
+    const st = s as Record<string, unknown>;
+    for (const k of ['median_ns', 'p10_ns', 'p90_ns', 'samples'] as const)
+      if (!isNum(st[k]) || (st[k] as number) < 0) bad(`step "${name}": "${k}" must be a number >= 0`);
+    if ((st.p10_ns as number) > (st.median_ns as number) || (st.median_ns as number) > (st.p90_ns as number))
+      bad(`step "${name}": expected p10 <= median <= p90`);
+    if (st.samples === 0 && typeof st.derived !== 'string' && typeof st.citation !== 'string')
+      bad(`step "${name}": no samples, so it needs "derived" or "citation"`);
+  }
+  return o as unknown as ProfileFile;
+}
+
+/** A validated profile file as the CostProfile the replay uses (steps = medians). */
+export function profileFromFile(f: ProfileFile): CostProfile {
+  const steps: Record<string, number> = {};
+  for (const [k, v] of Object.entries(f.steps)) steps[k] = v.median_ns;
+  return { name: f.name, source: f.source, steps, stats: f.steps, measured: f.measured };
+}
+
+/** Folder of the shipped profiles, from the source tree (model/) or the build (dist/model/). */
+export function profilesDir(): string {
+  const here = dirname(fileURLToPath(import.meta.url));
+  const candidates = [join(here, 'profiles'), resolve(here, '../../model/profiles')];
+  return candidates.find((d) => existsSync(join(d, `${DEFAULT_PROFILE}.json`))) ?? candidates[0];
+}
+
+export const DEFAULT_PROFILE = 'x86_64-kvm-6.18';
+
+/** Load a profile by shipped name ('arm64-pixel-published') or by path to a JSON file. */
+export function loadProfile(nameOrPath: string = DEFAULT_PROFILE): CostProfile {
+  const looksLikePath = nameOrPath.includes('/') || nameOrPath.endsWith('.json');
+  const file = looksLikePath ? nameOrPath : join(profilesDir(), `${nameOrPath}.json`);
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    throw new ProfileError(
+      looksLikePath ? `${file}: cannot read the cost profile` : `no shipped cost profile "${nameOrPath}" (in ${profilesDir()})`,
+    );
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    throw new ProfileError(`${file}: not valid JSON (${(e as Error).message.split('\n')[0]})`);
+  }
+  return profileFromFile(validateProfile(json, file));
 }

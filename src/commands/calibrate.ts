@@ -1,14 +1,75 @@
-// Placeholder: `faultline calibrate` is registered here; its owner replaces this file.
+// `faultline calibrate`: measure the cost profile (ns per modelled fault/fork step) on this machine.
 import type { Command } from 'commander';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { action, UsageError } from '../errors.js';
+import { buildProfile, compareProfiles, formatTable, parseCalibrateOutput, runCalibrate } from '../../model/calibrate.js';
+import { validateProfile, type ProfileFile } from '../../model/costs.js';
+
+interface CalibrateOpts {
+  output?: string;
+  runs: string;
+  quick?: boolean;
+  name?: string;
+  compare?: string;
+  conditions?: string;
+}
+
+function readProfile(file: string): ProfileFile {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    throw new UsageError(`${file}: cannot read the profile to compare with`);
+  }
+  try {
+    return validateProfile(JSON.parse(text), file);
+  } catch (e) {
+    if (e instanceof SyntaxError) throw new UsageError(`${file}: not valid JSON`);
+    throw e;
+  }
+}
 
 export function registerCalibrate(program: Command): void {
   program
     .command('calibrate')
-    .description('(not implemented yet)')
+    .description('measure fault and fork costs on this machine (compiles traces/workloads/calibrate.c with cc) and write a cost profile')
+    .option('-o, --output <file>', 'write the profile JSON here (default: print only)')
+    .option('--runs <n>', 'repetitions of every measurement', '5')
+    .option('--quick', 'small regions and sizes: a smoke run of a second or two, not a usable profile')
+    .option('--name <name>', 'profile name (default: <arch>-<kernel>)')
+    .option('--compare <profile.json>', 'also print each step median as a ratio to this profile (and fail if any differs by >20%)')
+    .option('--conditions <text>', 'free-form note on the machine load during the run, stored in the profile')
     .action(
-      action(() => {
-        throw new UsageError('calibrate is not implemented yet');
+      action((opts: CalibrateOpts) => {
+        const runs = Number(opts.runs);
+        if (!Number.isInteger(runs) || runs < 1 || runs > 1000) throw new UsageError(`--runs must be an integer from 1 to 1000, got "${opts.runs}"`);
+        const other = opts.compare ? readProfile(opts.compare) : null;
+        const argv = ['faultline', 'calibrate', `--runs ${runs}`, ...(opts.quick ? ['--quick'] : []), ...(opts.output ? [`-o ${opts.output}`] : [])];
+        process.stderr.write(`faultline: calibrating (${opts.quick ? 'quick' : `${runs} runs`}; about ${opts.quick ? 2 : 5 * runs} s)...\n`);
+        const text = runCalibrate({ runs, quick: !!opts.quick });
+        const out = parseCalibrateOutput(text);
+        const name = opts.name ?? `${out.info.machine ?? process.arch}-${out.info.kernel ?? 'unknown'}`;
+        const profile = buildProfile(out, { name, command: argv.join(' '), date: new Date().toISOString(), conditions: opts.conditions });
+        process.stdout.write(formatTable(profile));
+        for (const n of profile.notes ?? []) process.stdout.write(`note: ${n}\n`);
+        if (opts.output) {
+          writeFileSync(opts.output, JSON.stringify(profile, null, 2) + '\n');
+          process.stderr.write(`faultline: wrote ${opts.output}\n`);
+        }
+        if (other) {
+          let worst = 0;
+          process.stdout.write(`\nstep medians vs ${opts.compare}:\n`);
+          for (const c of compareProfiles(other, profile)) {
+            const off = Math.abs(c.ratio - 1);
+            if (Number.isFinite(off)) worst = Math.max(worst, off);
+            process.stdout.write(`${c.step.padEnd(24)} ${c.ratio.toFixed(2)}${off > 0.2 ? '  (>20%)' : ''}\n`);
+          }
+          if (worst > 0.2) {
+            process.stderr.write(`faultline: some step medians differ by more than 20% (worst ${(worst * 100).toFixed(0)}%)\n`);
+            return 1;
+          }
+        }
+        return 0;
       }),
     );
 }

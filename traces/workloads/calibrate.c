@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -60,18 +61,28 @@ static void touch(char *p, size_t len, size_t stride, int write) {
   }
 }
 
-// Time faulting accesses in chunks of `chunk` accesses; each chunk is one sample (robust medians under load).
+static long minflt(void) {
+  struct rusage ru;
+  getrusage(RUSAGE_SELF, &ru);
+  return ru.ru_minflt;
+}
+
+// Time faulting accesses in chunks of `chunk` accesses; each chunk is one sample (robust medians under load),
+// divided by the faults the kernel counted (ru_minflt), not the accesses: a fault may map more than one page.
 static void timed_touch(const char *step, char *p, size_t len, size_t stride, int write, size_t chunk) {
   size_t n = len / stride;
   for (size_t i = 0; i < n; i += chunk) {
     size_t m = n - i < chunk ? n - i : chunk;
     char *q = p + i * stride;
+    long f0 = minflt();
     uint64_t t0 = now_ns();
     for (size_t j = 0; j < m; j++) {
       if (write) *(volatile char *)(q + j * stride) = 1;
       else (void)*(volatile char *)(q + j * stride);
     }
-    emit(step, now_ns() - t0, m);
+    uint64_t t1 = now_ns();
+    long faults = minflt() - f0;
+    if (faults > 0) emit(step, t1 - t0, (size_t)faults);
   }
 }
 
@@ -115,6 +126,45 @@ static void fork_and_reap(void) {
   waitpid(pid, NULL, 0);
 }
 
+static long rss_anon_kb(void) {
+  FILE *f = fopen("/proc/self/status", "r");
+  if (!f) return -1;
+  char l[256];
+  long v = -1;
+  while (fgets(l, sizeof l, f))
+    if (sscanf(l, "RssAnon: %ld", &v) == 1) break;
+  fclose(f);
+  return v;
+}
+
+static long rss_file_kb(void) {
+  FILE *f = fopen("/proc/self/status", "r");
+  if (!f) return -1;
+  char l[256];
+  long v = -1;
+  while (fgets(l, sizeof l, f))
+    if (sscanf(l, "RssFile: %ld", &v) == 1) break;
+  fclose(f);
+  return v;
+}
+
+// Does a read fault map the shared zero page (mm/memory.c: do_anonymous_page, read), and the huge zero folio?
+// Some hypervisor guests turn it off (e.g. a `pvm_no_zero_page=1` command line): reads then allocate.
+static int zero_page, huge_zero_page;
+static void probe_zero_pages(void) {
+  char *p = map_aligned(HPG, MADV_NOHUGEPAGE);
+  long r0 = rss_anon_kb();
+  touch(p, HPG, PG, 0);
+  zero_page = rss_anon_kb() - r0 < 1024;
+  munmap(p, HPG);
+  p = map_aligned(4 * HPG, MADV_HUGEPAGE);
+  long a0 = vmstat("thp_fault_alloc");
+  touch(p, 4 * HPG, HPG, 0);
+  huge_zero_page = vmstat("thp_fault_alloc") - a0 < 2;
+  munmap(p, 4 * HPG);
+  printf("info zero_page %d\ninfo huge_zero_page %d\n", zero_page, huge_zero_page);
+}
+
 static sigjmp_buf segv_env;
 static void on_segv(int sig) { (void)sig; siglongjmp(segv_env, 1); }
 
@@ -123,8 +173,8 @@ static void run_anon(size_t len) {
   char *p = map_aligned(len, MADV_NOHUGEPAGE);
   touch(p, len, PG, 1); // warm: host backs these guest pages now
   madvise(p, len, MADV_DONTNEED);
-  timed_touch("anon_zero_page", p, len, PG, 0, 512);
-  timed_touch("wp_page_copy_zero", p, len, PG, 1, 512);
+  timed_touch(zero_page ? "anon_zero_page" : "anon_read_alloc", p, len, PG, 0, 512);
+  if (zero_page) timed_touch("wp_page_copy_zero", p, len, PG, 1, 512);
   madvise(p, len, MADV_DONTNEED);
   timed_touch("anon_alloc", p, len, PG, 1, 512);
   int wfd;
@@ -170,23 +220,21 @@ static void run_file(size_t len, const char *dir) {
   int fd = mkstemp(path);
   if (fd < 0) die("mkstemp");
   unlink(path);
-  char *buf = malloc(HPG);
-  memset(buf, 0x5a, HPG);
-  for (size_t off = 0; off < len; off += HPG)
-    if (write(fd, buf, HPG) != (ssize_t)HPG) die("write");
-  free(buf);
-  size_t n = len / PG;
-  // one page per VMA (gaps stop VMA merging): fault-around is clipped to the VMA, so each fault maps 1 page
-  char *slots = mmap(NULL, 2 * len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-  if (slots == MAP_FAILED) die("mmap slots");
-  for (size_t i = 0; i < n; i++)
-    if (mmap(slots + 2 * i * PG, PG, PROT_READ, MAP_PRIVATE | MAP_FIXED, fd, (off_t)(i * PG)) == MAP_FAILED) die("mmap file page");
-  timed_touch("file_read_1", slots, 2 * len, 2 * PG, 0, 64);
-  munmap(slots, 2 * len);
+  // 4 KiB writes give order-0 page-cache folios: with large folios, 6.18 maps a whole folio per fault instead of 16 pages
+  char buf[PG];
+  memset(buf, 0x5a, PG);
+  for (size_t off = 0; off < len; off += PG)
+    if (write(fd, buf, PG) != (ssize_t)PG) die("write");
   // whole file: each read fault maps a 16-page fault-around window (fault_around_bytes 64 KiB)
   char *p = mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0);
   if (p == MAP_FAILED) die("mmap file");
+  long r0 = rss_file_kb(), f0 = minflt();
   timed_touch("file_read_16", p, len, 16 * PG, 0, 32);
+  long faults = minflt() - f0;
+  if (faults > 0) printf("info file_read_pages_per_fault %.2f\n", (double)(rss_file_kb() - r0) / 4.0 / (double)faults);
+  // zap one PTE per window: the refault finds its 15 neighbours mapped, so fault-around maps just 1 page
+  for (size_t off = 8 * PG; off < len; off += 16 * PG) madvise(p + off, PG, MADV_DONTNEED);
+  timed_touch("file_read_1", p + 8 * PG, len - 8 * PG, 16 * PG, 0, 32);
   munmap(p, len);
   p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
   if (p == MAP_FAILED) die("mmap file rw");
@@ -201,13 +249,14 @@ static void run_thp(size_t len) {
   char *p = map_aligned(len, MADV_HUGEPAGE);
   touch(p, len, HPG, 1); // warm 2 MiB blocks, then give them back to the buddy allocator
   madvise(p, len, MADV_DONTNEED);
-  long a0 = vmstat("thp_fault_alloc");
-  timed_touch("thp_zero", p, len, HPG, 0, 1);
-  long a1 = vmstat("thp_fault_alloc");
-  timed_touch("thp_zero_wp", p, len, HPG, 1, 1);
-  long a2 = vmstat("thp_fault_alloc");
-  printf("check thp_zero_wp %ld %zu\n", a2 - a1, blocks);
-  (void)a0;
+  long a1 = vmstat("thp_fault_alloc"), a2;
+  timed_touch(huge_zero_page ? "thp_zero" : "thp_read_alloc", p, len, HPG, 0, 1);
+  if (huge_zero_page) {
+    a1 = vmstat("thp_fault_alloc");
+    timed_touch("thp_zero_wp", p, len, HPG, 1, 1); // 6.13+: a fresh THP replaces the huge zero PMD
+    a2 = vmstat("thp_fault_alloc");
+    printf("check thp_zero_wp %ld %zu\n", a2 - a1, blocks);
+  }
   madvise(p, len, MADV_DONTNEED);
   a1 = vmstat("thp_fault_alloc");
   timed_touch("thp_alloc", p, len, HPG, 1, 1);
@@ -315,6 +364,7 @@ int main(int argc, char **argv) {
   char *w = map_aligned(warm, MADV_HUGEPAGE);
   touch(w, warm, PG, 1);
   munmap(w, warm);
+  probe_zero_pages();
   for (int r = 0; r < runs; r++) {
     run_anon(anon_len);
     run_file(file_len, dir);

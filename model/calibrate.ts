@@ -1,0 +1,337 @@
+// The calibration driver: compiles traces/workloads/calibrate.c, runs it, and turns its samples into a cost profile
+// (median and p10/p90 per step, fork costs by least squares over region sizes, unmeasurable steps derived and marked).
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir, cpus, hostname } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { PROFILE_SCHEMA, STEP_NAMES, type ProfileFile, type StepStats } from './costs.js';
+
+/** A calibrate run that cannot go on (no compiler, the program failed): one line for the user. */
+export class CalibrateError extends Error {
+  readonly userFacing = true;
+  constructor(message: string, readonly exitCode = 1) {
+    super(message);
+    this.name = 'CalibrateError';
+  }
+}
+
+export interface ForkSample {
+  kind: string; // 'empty' | '4k' | '4k_sparse' | 'thp'
+  bytes: number;
+  ptes: number;
+  tables: number;
+  pmds: number;
+  run: number;
+  ns: number;
+}
+
+export interface CalibrateOutput {
+  info: Record<string, string>;
+  /** Per step, ns per unit of each timed chunk. */
+  samples: Map<string, number[]>;
+  forks: ForkSample[];
+  /** `check NAME GOT WANT` lines: THP allocations seen vs expected. */
+  checks: { name: string; got: number; want: number }[];
+}
+
+/** Parse the calibrate program's stdout; throws CalibrateError naming the line on anything unexpected. */
+export function parseCalibrateOutput(text: string, source = 'calibrate'): CalibrateOutput {
+  const out: CalibrateOutput = { info: {}, samples: new Map(), forks: [], checks: [] };
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i].trim();
+    if (line === '') continue;
+    const f = line.split(/\s+/);
+    const bad = (): never => {
+      throw new CalibrateError(`${source}:${i + 1}: unexpected output: ${line.slice(0, 80)}`);
+    };
+    const num = (s: string | undefined): number => {
+      const v = Number(s);
+      if (s === undefined || s === '' || !Number.isFinite(v)) bad();
+      return v;
+    };
+    switch (f[0]) {
+      case 'info':
+        if (f.length < 3) bad();
+        out.info[f[1]] = f.slice(2).join(' ');
+        break;
+      case 'sample': {
+        if (f.length !== 4) bad();
+        const v = num(f[2]);
+        num(f[3]);
+        let arr = out.samples.get(f[1]);
+        if (!arr) out.samples.set(f[1], (arr = []));
+        arr.push(v);
+        break;
+      }
+      case 'fork':
+        if (f.length !== 8) bad();
+        out.forks.push({ kind: f[1], bytes: num(f[2]), ptes: num(f[3]), tables: num(f[4]), pmds: num(f[5]), run: num(f[6]), ns: num(f[7]) });
+        break;
+      case 'check':
+        if (f.length !== 4) bad();
+        out.checks.push({ name: f[1], got: num(f[2]), want: num(f[3]) });
+        break;
+      default:
+        bad();
+    }
+  }
+  if (out.info.done !== '1') throw new CalibrateError(`${source}: the calibrate program stopped before the end (no "info done")`);
+  return out;
+}
+
+/** Quantile by linear interpolation between order statistics (q in [0, 1]). */
+export function quantile(sorted: readonly number[], q: number): number {
+  if (sorted.length === 0) return NaN;
+  const pos = (sorted.length - 1) * q;
+  const lo = Math.floor(pos);
+  const hi = Math.ceil(pos);
+  return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo);
+}
+
+export function summarise(values: readonly number[]): StepStats {
+  const s = [...values].sort((a, b) => a - b);
+  return { median_ns: round(quantile(s, 0.5)), p10_ns: round(quantile(s, 0.1)), p90_ns: round(quantile(s, 0.9)), samples: s.length };
+}
+
+function round(v: number): number {
+  return Math.round(v * 10) / 10;
+}
+
+/**
+ * Weighted least squares: minimise sum w_i (y_i - x_i . beta)^2 through the normal equations (Gaussian elimination
+ * with partial pivoting). Returns null when the design is singular (e.g. PTE and table counts proportional).
+ */
+export function leastSquares(xs: readonly (readonly number[])[], ys: readonly number[], ws?: readonly number[]): number[] | null {
+  const k = xs[0]?.length ?? 0;
+  if (k === 0 || xs.length < k) return null;
+  const a = Array.from({ length: k }, () => new Array<number>(k + 1).fill(0));
+  for (let i = 0; i < xs.length; i++) {
+    const w = ws ? ws[i] : 1;
+    for (let r = 0; r < k; r++) {
+      for (let c = 0; c < k; c++) a[r][c] += w * xs[i][r] * xs[i][c];
+      a[r][k] += w * xs[i][r] * ys[i];
+    }
+  }
+  // scale columns so PTE counts (1e5) and the intercept (1) do not wreck the pivoting
+  const scale = a.map((row, r) => Math.sqrt(Math.abs(row[r])) || 1);
+  for (let r = 0; r < k; r++) for (let c = 0; c <= k; c++) a[r][c] /= c < k ? scale[r] * scale[c] : scale[r];
+  for (let col = 0; col < k; col++) {
+    let piv = col;
+    for (let r = col + 1; r < k; r++) if (Math.abs(a[r][col]) > Math.abs(a[piv][col])) piv = r;
+    if (Math.abs(a[piv][col]) < 1e-9) return null;
+    [a[col], a[piv]] = [a[piv], a[col]];
+    for (let r = 0; r < k; r++) {
+      if (r === col) continue;
+      const m = a[r][col] / a[col][col];
+      for (let c = col; c <= k; c++) a[r][c] -= m * a[col][c];
+    }
+  }
+  return a.map((row, r) => row[k] / row[r] / scale[r]);
+}
+
+export interface ForkFit {
+  fixed: number;
+  perPte: number;
+  perTable: number;
+  perPmd: number;
+}
+
+/** Fit fork ns = fixed + perPte*ptes + perTable*tables + perPmd*pmds, relative error weighting (1/ns^2). */
+export function fitFork(samples: readonly ForkSample[]): ForkFit | null {
+  if (samples.length === 0) return null;
+  const xs = samples.map((s) => [1, s.ptes, s.tables, s.pmds]);
+  const ys = samples.map((s) => s.ns);
+  const ws = samples.map((s) => 1 / Math.max(1, s.ns) ** 2);
+  const beta = leastSquares(xs, ys, ws);
+  if (!beta) return null;
+  return { fixed: beta[0], perPte: beta[1], perTable: beta[2], perPmd: beta[3] };
+}
+
+/** Median per fork configuration, for the headline fit (robust to the odd descheduled fork). */
+export function medianForkSamples(samples: readonly ForkSample[]): ForkSample[] {
+  const groups = new Map<string, ForkSample[]>();
+  for (const s of samples) {
+    const key = `${s.kind}/${s.bytes}`;
+    let g = groups.get(key);
+    if (!g) groups.set(key, (g = []));
+    g.push(s);
+  }
+  return [...groups.values()].map((g) => ({ ...g[0], run: -1, ns: quantile(g.map((s) => s.ns).sort((a, b) => a - b), 0.5) }));
+}
+
+/** Published ratio used to price a shared table: COW PTE RFC v2 cover letter, fork -93% vs mainline at 512 MB (MODEL.md §7). */
+export const COW_PTE_SHARED_RATIO = 0.07;
+
+export interface BuildOptions {
+  name: string;
+  command: string;
+  date: string;
+  conditions?: string;
+}
+
+type Stats = Record<string, StepStats>;
+
+function derived(formula: string, f: (s: (k: string) => number) => number, stats: Stats): StepStats {
+  const pick = (field: 'median_ns' | 'p10_ns' | 'p90_ns') => (k: string) => stats[k]?.[field] ?? NaN;
+  const vals = [f(pick('p10_ns')), f(pick('median_ns')), f(pick('p90_ns'))].map((v) => Math.max(0, round(v)));
+  const [lo, hi] = [Math.min(...vals), Math.max(...vals)];
+  return { median_ns: vals[1], p10_ns: lo, p90_ns: hi, samples: 0, derived: formula };
+}
+
+/** Turn parsed calibrate output into a profile file: measured steps, fork fit, derived steps (marked with formulas). */
+export function buildProfile(out: CalibrateOutput, opts: BuildOptions): ProfileFile {
+  const st: Stats = {};
+  for (const [k, v] of out.samples) st[k] = summarise(v);
+  const notes: string[] = [];
+  const need = (k: string): void => {
+    if (!st[k]) throw new CalibrateError(`calibrate output has no samples for "${k}"`);
+  };
+  for (const k of ['anon_alloc', 'wp_page_copy', 'wp_page_reuse', 'thp_alloc', 'thp_wp_split', 'thp_reuse', 'file_read_1', 'file_read_16', 'file_cow', 'populate_per_page', 'anon_alloc_newtable', 'page_fill_4k', 'page_copy_4k', 'segv'])
+    need(k);
+  const steps: Stats = {};
+  for (const k of ['anon_alloc', 'wp_page_copy', 'wp_page_reuse', 'thp_alloc', 'thp_wp_split', 'thp_reuse', 'file_cow', 'populate_per_page', 'page_fill_4k', 'page_copy_4k', 'segv'])
+    steps[k] = st[k];
+  steps.file_read = { ...st.file_read_1 };
+  // pages a fault-around read mapped (RssFile / faults); 16 = fault_around_bytes 64 KiB (mm/memory.c: do_fault_around)
+  const fa = Math.max(2, Number(out.info.file_read_pages_per_fault ?? 16) || 16);
+  steps.file_read_per_page = derived(`max(0, (file_read_16 - file_read_1) / (${fa} - 1)): the two differ only in the ${fa} pages fault-around mapped per fault`, (s) => (s('file_read_16') - s('file_read_1')) / (fa - 1), st);
+  // table_alloc: a first write in a fresh 2 MiB block minus an ordinary zero-fill write
+  const ta = st.anon_alloc_newtable.median_ns - st.anon_alloc.median_ns;
+  steps.table_alloc = {
+    median_ns: Math.max(0, round(ta)),
+    p10_ns: Math.max(0, round(st.anon_alloc_newtable.p10_ns - st.anon_alloc.median_ns)),
+    p90_ns: Math.max(0, round(st.anon_alloc_newtable.p90_ns - st.anon_alloc.median_ns)),
+    samples: st.anon_alloc_newtable.samples,
+    derived: 'anon_alloc_newtable - anon_alloc (measured: first write in each fresh 2 MiB block allocates a PTE table)',
+  };
+  if (st.anon_zero_page) steps.anon_zero_page = st.anon_zero_page;
+  else {
+    steps.anon_zero_page = derived('anon_read_alloc - page_fill_4k: this kernel maps no zero page, so the read fault is priced without its allocation and clear', (s) => s('anon_read_alloc') - s('page_fill_4k'), st);
+    notes.push(`read faults allocate here (no zero page; anon_read_alloc median ${st.anon_read_alloc?.median_ns} ns): replay this machine's traces with useZeroPage=false`);
+  }
+  steps.wp_page_copy_zero = st.wp_page_copy_zero ?? derived('wp_page_copy - page_copy_4k + page_fill_4k: a zeroed allocation instead of a copy', (s) => s('wp_page_copy') - s('page_copy_4k') + s('page_fill_4k'), st);
+  const st2: Stats = { ...st, ...steps };
+  steps.thp_zero = st.thp_zero ?? derived('anon_zero_page + table_alloc: set_huge_zero_folio is a trap, a deposited table and a PMD (no huge zero page on this kernel)', (s) => s('anon_zero_page') + s('table_alloc'), st2);
+  steps.thp_zero_wp = st.thp_zero_wp ?? derived('thp_alloc: 6.13+ do_huge_zero_wp_pmd allocates and clears a fresh THP (no huge zero page on this kernel)', (s) => s('thp_alloc'), st2);
+  if (!st.thp_zero) notes.push(`THP read faults allocate a THP here (thp_read_alloc median ${st.thp_read_alloc?.median_ns} ns)`);
+  steps.spurious = derived('wp_page_reuse: a trap plus a walk that changes only PTE bits; reuse is the cheapest measured such fault (upper bound)', (s) => s('wp_page_reuse'), st2);
+  for (const c of out.checks)
+    if (c.got < c.want) notes.push(`THP check ${c.name}: ${c.got} of ${c.want} 2 MiB faults got a THP (fragmentation?): THP figures are low-confidence`);
+
+  // fork: headline fit on per-configuration medians, spread from per-run fits
+  const headline = fitFork(medianForkSamples(out.forks));
+  if (!headline) throw new CalibrateError('calibrate: fork samples do not determine fixed/per-PTE/per-table/per-PMD costs');
+  const runs = [...new Set(out.forks.map((s) => s.run))];
+  const perRun = runs.map((r) => fitFork(out.forks.filter((s) => s.run === r))).filter((f): f is ForkFit => f !== null);
+  const forkStat = (key: keyof ForkFit): StepStats => {
+    const vals = perRun.map((f) => f[key]).sort((a, b) => a - b);
+    const med = Math.max(0, round(headline[key]));
+    return {
+      median_ns: med,
+      p10_ns: Math.min(med, Math.max(0, round(quantile(vals, 0.1)))),
+      p90_ns: Math.max(med, round(quantile(vals, 0.9))),
+      samples: out.forks.length,
+      derived: 'least squares over fork() of empty, 4K dense, 4K sparse (1 PTE per table) and THP regions: ns = fixed + per_pte*ptes + per_table*tables + per_pmd*pmds',
+    };
+  };
+  steps.fork_fixed = forkStat('fixed');
+  steps.fork_per_pte = forkStat('perPte');
+  steps.fork_per_table = forkStat('perTable');
+  steps.fork_per_pmd = forkStat('perPmd');
+  const st3: Stats = { ...st, ...steps };
+  steps.fork_per_shared_table = derived(`${COW_PTE_SHARED_RATIO} * (fork_per_table + 512 * fork_per_pte): COW PTE RFC v2 fork was -93% vs mainline at 512 MB (MODEL.md §7), so a shared table costs 7% of a copied full one`, (s) => COW_PTE_SHARED_RATIO * (s('fork_per_table') + 512 * s('fork_per_pte')), st3);
+  steps.cow_pte_table_copy = derived('512 * fork_per_pte: break_cow_pte copies a full table the way copy_pte_range does at fork (allocation priced by table_alloc)', (s) => 512 * s('fork_per_pte'), st3);
+
+  const ordered: Stats = {};
+  for (const k of STEP_NAMES) ordered[k] = steps[k];
+  const extra: Stats = {};
+  for (const k of ['anon_read_alloc', 'thp_read_alloc', 'anon_alloc_newtable', 'file_read_1', 'file_read_16']) if (st[k]) extra[k] = st[k];
+  Object.assign(ordered, extra);
+  const cpu = cpus()[0]?.model ?? 'unknown';
+  return {
+    schema: PROFILE_SCHEMA,
+    name: opts.name,
+    arch: out.info.machine ?? process.arch,
+    source: `faultline calibrate on ${hostname()} (${cpu}, ${cpus().length} CPUs), Linux ${out.info.kernel ?? '?'}, ${opts.date}: \`${opts.command}\``,
+    measured: {
+      kernel: out.info.kernel ?? '',
+      machine: out.info.machine ?? '',
+      cpu,
+      cpus: cpus().length,
+      date: opts.date,
+      command: opts.command,
+      runs: Number(out.info.runs ?? 0),
+      quick: out.info.quick === '1',
+      zero_page: out.info.zero_page === '1',
+      huge_zero_page: out.info.huge_zero_page === '1',
+      conditions: opts.conditions ?? '',
+    },
+    notes,
+    steps: ordered,
+  };
+}
+
+/** Where calibrate.c lives, from the source tree (model/) or the build (dist/model/). */
+export function calibrateSource(): string {
+  const here = dirname(fileURLToPath(import.meta.url));
+  const candidates = [resolve(here, '../traces/workloads/calibrate.c'), resolve(here, '../../traces/workloads/calibrate.c')];
+  const found = candidates.find((p) => existsSync(p));
+  if (!found) throw new CalibrateError(`cannot find traces/workloads/calibrate.c (looked in ${candidates.join(', ')})`);
+  return found;
+}
+
+/** Compile calibrate.c with the system cc into dir; returns the binary path. */
+export function compileCalibrate(dir: string, cc = process.env.CC ?? 'cc'): string {
+  const bin = join(dir, 'calibrate');
+  const r = spawnSync(cc, ['-O2', '-o', bin, calibrateSource()], { encoding: 'utf8' });
+  if (r.error && (r.error as NodeJS.ErrnoException).code === 'ENOENT')
+    throw new CalibrateError(`no C compiler "${cc}" found: install one (apt-get install gcc) and rerun calibrate`);
+  if (r.status !== 0) throw new CalibrateError(`${cc} failed to compile calibrate.c: ${(r.stderr || '').split('\n')[0]}`);
+  return bin;
+}
+
+export interface RunOptions {
+  runs: number;
+  quick: boolean;
+  /** Called with each stdout chunk (progress). */
+  onOutput?: (chunk: string) => void;
+}
+
+/** Compile and run the calibrate program in a temp dir; returns its stdout. */
+export function runCalibrate(opts: RunOptions): string {
+  const dir = mkdtempSync(join(tmpdir(), 'faultline-calibrate-'));
+  try {
+    const bin = compileCalibrate(dir);
+    const args = ['-r', String(opts.runs), '-d', dir, ...(opts.quick ? ['-q'] : [])];
+    const r = spawnSync(bin, args, { encoding: 'utf8', maxBuffer: 256 << 20 });
+    if (r.error) throw new CalibrateError(`calibrate program failed to start: ${r.error.message}`);
+    if (r.status !== 0) throw new CalibrateError(`calibrate program failed: ${(r.stderr || `exit ${r.status}`).split('\n')[0]}`);
+    return r.stdout;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Per-step median ratio b/a, for checking two runs agree. */
+export function compareProfiles(a: ProfileFile, b: ProfileFile): { step: string; a: number; b: number; ratio: number }[] {
+  return STEP_NAMES.map((k) => {
+    const x = a.steps[k]?.median_ns ?? NaN;
+    const y = b.steps[k]?.median_ns ?? NaN;
+    return { step: k, a: x, b: y, ratio: x === 0 && y === 0 ? 1 : y / x };
+  });
+}
+
+/** The printed table: step, median, spread (p10-p90), samples, and how derived. */
+export function formatTable(p: ProfileFile): string {
+  const rows = [['step', 'median_ns', 'p10-p90_ns', 'samples', 'note']];
+  for (const [k, s] of Object.entries(p.steps))
+    rows.push([k, fmt(s.median_ns), `${fmt(s.p10_ns)}-${fmt(s.p90_ns)}`, String(s.samples), s.derived ? 'derived' : s.citation ? 'cited' : '']);
+  const w = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
+  return rows.map((r) => r.map((v, c) => (c === 0 || c === 4 ? v.padEnd(w[c]) : v.padStart(w[c]))).join('  ').trimEnd()).join('\n') + '\n';
+}
+
+function fmt(v: number): string {
+  return v >= 100 ? Math.round(v).toString() : v.toFixed(1);
+}
