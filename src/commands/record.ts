@@ -1,14 +1,70 @@
-// Placeholder: `faultline record` is registered here; its owner replaces this file.
+// `faultline record -o FILE [--backend perf|ftrace] [--events LIST] [--truth FILE] -- CMD ARGS...`
 import type { Command } from 'commander';
 import { action, UsageError } from '../errors.js';
+import { parseEventList, record, type RecordBackend } from '../../traces/record.js';
+
+interface RecordCliOptions {
+  output?: string;
+  backend: string;
+  events?: string;
+  truth?: string;
+  bufferKb?: string;
+  perfMmap?: string;
+  quiet?: boolean;
+}
+
+function positiveInt(name: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  if (!/^[1-9][0-9]*$/.test(v)) throw new UsageError(`${name} must be a positive integer, got '${v}'`);
+  return Number(v);
+}
 
 export function registerRecord(program: Command): void {
   program
     .command('record')
-    .description('(not implemented yet)')
+    .description(
+      'Run a command under perf or a private ftrace instance with the events faultline needs (faults, rss_stat,\n' +
+        'mm syscalls, fork/exec/exit), following its children, and write the text trace (.gz to compress).',
+    )
+    .argument('[command...]', 'the command to record, after --')
+    .option('-o, --output <file>', 'trace file to write (FILE.gz is gzipped)')
+    .option('--backend <name>', 'perf (only the command; no exit-time rss_stat) or ftrace (exit rss_stat and markers; syscalls system-wide)', 'perf')
+    .option('--events <list>', 'comma-separated system:name events instead of the default set')
+    .option('--truth <file>', "write the command's stdout (a workload's ground truth) to this file")
+    .option('--buffer-kb <n>', 'ftrace ring buffer per CPU in KiB (default 131072)')
+    .option('--perf-mmap <size>', 'perf mmap buffer per CPU, perf -m syntax (default 64M)')
+    .option('-q, --quiet', 'no progress lines')
+    .addHelpText('after', '\nExample:\n  faultline record -o run.txt.gz --backend ftrace --truth truth.jsonl -- ./traces/workloads/bin/write_touch 4096')
     .action(
-      action(() => {
-        throw new UsageError('record is not implemented yet');
+      action(async (command: string[], opts: RecordCliOptions) => {
+        if (!opts.output) throw new UsageError('record needs -o FILE: faultline record -o trace.txt.gz -- CMD ARGS...');
+        if (command.length === 0) throw new UsageError('record needs a command after --: faultline record -o trace.txt -- CMD ARGS...');
+        if (opts.backend !== 'perf' && opts.backend !== 'ftrace') {
+          throw new UsageError(`--backend must be perf or ftrace, got '${opts.backend}'`);
+        }
+        if (opts.perfMmap !== undefined && !/^[1-9][0-9]*[KMG]?$/i.test(opts.perfMmap)) {
+          throw new UsageError(`--perf-mmap must be pages or a size like 64M, got '${opts.perfMmap}'`);
+        }
+        const log = opts.quiet ? () => {} : (l: string) => process.stderr.write(`faultline: ${l}\n`);
+        const res = await record({
+          output: opts.output,
+          backend: opts.backend as RecordBackend,
+          command,
+          events: opts.events !== undefined ? parseEventList(opts.events) : undefined,
+          truthFile: opts.truth,
+          bufferKb: positiveInt('--buffer-kb', opts.bufferKb),
+          perfMmap: opts.perfMmap,
+          log: (l) => (l.startsWith('warning') ? process.stderr.write(`faultline: ${l}\n`) : log(l)),
+        });
+        log(
+          `wrote ${res.output} (${(res.bytesWritten / 1048576).toFixed(1)} MiB of text, ${res.events.length} events enabled, ` +
+            `${res.lostEvents} lost)`,
+        );
+        if (res.commandStatus !== 0) {
+          process.stderr.write(`faultline: ${command[0]} exited with status ${res.commandStatus} (trace written anyway)\n`);
+          return res.commandStatus;
+        }
+        return res.lostEvents > 0 ? 3 : 0;
       }),
     );
 }

@@ -68,6 +68,13 @@ static __attribute__((unused)) long fl_vmstat(const char *key) {
 static __attribute__((unused)) void fl_checkpoint_x(const char *label, const char *extra) {
   static char buf[8192];
   uint64_t t = fl_mono_ns();
+  if (fl_marker_fd == -2) fl_marker_open();
+  if (fl_marker_fd >= 0) {
+    char m[256];
+    int k = snprintf(m, sizeof m, "faultline_checkpoint: label=%s pid=%d t_mono_ns=%llu\n", label, (int)getpid(),
+                     (unsigned long long)t);
+    if (write(fl_marker_fd, m, (size_t)k) < 0) { close(fl_marker_fd); fl_marker_fd = -1; }
+  }
   struct rusage ru;
   getrusage(RUSAGE_SELF, &ru);
   int fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
@@ -76,13 +83,6 @@ static __attribute__((unused)) void fl_checkpoint_x(const char *label, const cha
   close(fd);
   if (n <= 0) fl_die("read /proc/self/status");
   buf[n] = 0;
-  if (fl_marker_fd == -2) fl_marker_open();
-  if (fl_marker_fd >= 0) {
-    char m[256];
-    int k = snprintf(m, sizeof m, "faultline_checkpoint: label=%s pid=%d t_mono_ns=%llu\n", label, (int)getpid(),
-                     (unsigned long long)t);
-    if (write(fl_marker_fd, m, (size_t)k) < 0) { close(fl_marker_fd); fl_marker_fd = -1; }
-  }
   printf("{\"label\": \"%s\", \"t_mono_ns\": %llu, \"pid\": %d, \"rss_anon_kb\": %ld, \"rss_file_kb\": %ld, "
          "\"rss_shmem_kb\": %ld, \"vm_pte_kb\": %ld, \"vm_rss_kb\": %ld, \"minflt\": %ld, \"majflt\": %ld, "
          "\"thp_fault_alloc\": %ld%s}\n",
@@ -102,7 +102,7 @@ static __attribute__((unused)) void fl_region(const char *name, const void *addr
 }
 
 /* Anonymous private RW mapping of len bytes aligned to `align` (over-allocate, trim both ends). */
-static char *fl_map_aligned(size_t len, size_t align, int extra_flags) {
+static __attribute__((unused)) char *fl_map_aligned(size_t len, size_t align, int extra_flags) {
   size_t span = len + align;
   char *p = mmap(NULL, span, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | extra_flags, -1, 0);
   if (p == MAP_FAILED) fl_die("mmap");
@@ -114,13 +114,13 @@ static char *fl_map_aligned(size_t len, size_t align, int extra_flags) {
 }
 
 /* 4K-only region: MADV_NOHUGEPAGE so the figures do not depend on THP settings. */
-static char *fl_map_4k(size_t len) {
+static __attribute__((unused)) char *fl_map_4k(size_t len) {
   char *p = fl_map_aligned(len, FL_PMD, 0);
   if (madvise(p, len, MADV_NOHUGEPAGE) != 0) fl_die("madvise(MADV_NOHUGEPAGE)");
   return p;
 }
 
-static char *fl_map_thp(size_t len) {
+static __attribute__((unused)) char *fl_map_thp(size_t len) {
   char *p = fl_map_aligned(len, FL_PMD, 0);
   if (madvise(p, len, MADV_HUGEPAGE) != 0) fl_die("madvise(MADV_HUGEPAGE)");
   return p;
@@ -137,7 +137,7 @@ static __attribute__((unused)) long fl_arg(int argc, char **argv, int i, long df
   return v;
 }
 
-static const char *fl_sarg(int argc, char **argv, int i, const char *dflt) { return argc > i ? argv[i] : dflt; }
+static __attribute__((unused)) const char *fl_sarg(int argc, char **argv, int i, const char *dflt) { return argc > i ? argv[i] : dflt; }
 
 /* Touch one byte in each 4K page of [p, p+len): write or read. */
 static __attribute__((unused)) void fl_write_pages(char *p, size_t len, char v) {

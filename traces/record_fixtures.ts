@@ -1,0 +1,193 @@
+// Redoes every workload fixture: builds the C workloads, records each with perf and ftrace on this machine, and
+// writes traces/fixtures/workloads/<name>/{perf,ftrace}.txt.gz plus truth.<backend>.json (the workload's printed
+// /proc checkpoints with the kernel, THP settings, command line and backend). Needs root, perf and tracefs.
+// Usage: npm run record-fixtures [-- --only write_touch,fork_1g] [--backend perf|ftrace]
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { record, RecordError, type RecordBackend, type RecordResult } from './record.js';
+import { buildWorkloads, repoRoot } from './workloads/build.js';
+
+export interface FixtureSpec {
+  name: string;
+  workload: string;
+  args: string[];
+  backends: RecordBackend[];
+  /** What it shows, for the README and the truth file. */
+  about: string;
+}
+
+const BOTH: RecordBackend[] = ['perf', 'ftrace'];
+
+/** Every fixture: 64 MiB regions unless said otherwise; fork_1g is the COW-PTE thread's 1 GiB case. */
+export const FIXTURES: readonly FixtureSpec[] = [
+  { name: 'write_touch', workload: 'write_touch', args: ['16384'], backends: BOTH, about: 'write one byte in each of 16384 fresh 4K pages' },
+  { name: 'read_then_write', workload: 'read_then_write', args: ['16384'], backends: BOTH, about: 'read 16384 fresh pages, then write them' },
+  { name: 'sparse_1g', workload: 'sparse', args: ['1', '8', '3'], backends: BOTH, about: 'one byte per 2 MiB over 1 GiB, then 3 bytes per GiB over 8 GiB' },
+  { name: 'fork_child_all', workload: 'fork', args: ['16384', 'all', 'all', '0'], backends: BOTH, about: 'parent writes 64 MiB, forks; child writes all; parent writes again' },
+  { name: 'fork_child_half', workload: 'fork', args: ['16384', 'half', 'all', '0'], backends: BOTH, about: 'parent writes 64 MiB, forks; child writes half; parent writes again' },
+  { name: 'fork_thp', workload: 'fork', args: ['16384', 'half', 'all', '1'], backends: BOTH, about: 'the fork_child_half workload on a MADV_HUGEPAGE region' },
+  { name: 'fork_1g', workload: 'fork', args: ['262144', 'sparse', 'none', '0'], backends: BOTH, about: 'parent writes 1 GiB of 4K pages, forks; child writes one byte per 2 MiB' },
+  { name: 'thp_read_first', workload: 'thp', args: ['read', '32'], backends: BOTH, about: 'MADV_HUGEPAGE, read each 2 MiB block then write it' },
+  { name: 'thp_write_first', workload: 'thp', args: ['write', '32'], backends: BOTH, about: 'MADV_HUGEPAGE, write each 2 MiB block first' },
+  { name: 'populate', workload: 'populate', args: ['16384'], backends: BOTH, about: 'MAP_POPULATE 64 MiB, then write it (no faults)' },
+  { name: 'dontneed_munmap', workload: 'dontneed', args: ['16384'], backends: BOTH, about: 'write 64 MiB, MADV_DONTNEED the first 32 MiB, re-touch, munmap' },
+  { name: 'pattern_init', workload: 'pattern_init', args: ['256', '1'], backends: BOTH, about: 'memset 0xAA over 256 allocations vs touching two bytes of each' },
+  { name: 'threads', workload: 'threads', args: ['16384'], backends: BOTH, about: 'two threads write disjoint halves of one 64 MiB mapping' },
+  { name: 'file_private', workload: 'file_private', args: ['4096', '@bindir'], backends: BOTH, about: 'MAP_PRIVATE file: read half, write it, write the unread half' },
+];
+
+function readOr(file: string, dflt = ''): string {
+  try {
+    return readFileSync(file, 'utf8').trim();
+  } catch {
+    return dflt;
+  }
+}
+
+/** THP sysfs settings as the kernel prints them (selected value in brackets). */
+export function thpSettings(root = '/sys/kernel/mm/transparent_hugepage'): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const k of ['enabled', 'defrag', 'use_zero_page', 'hpage_pmd_size', 'shmem_enabled', 'khugepaged/defrag']) out[k] = readOr(join(root, k));
+  out['hugepages-2048kB/enabled'] = readOr(join(root, 'hugepages-2048kB/enabled'));
+  return out;
+}
+
+/** Kernel command-line words that change mm behaviour (e.g. pvm_no_zero_page=1, transparent_hugepage=). */
+export function mmCmdline(): string[] {
+  return readOr('/proc/cmdline').split(/\s+/).filter((w) => /zero_page|hugepage|thp|mitigations|pti=/.test(w));
+}
+
+export interface Truth {
+  fixture: string;
+  about: string;
+  backend: RecordBackend;
+  trace: string;
+  workload: string;
+  command: string[];
+  tool_command: string[];
+  uname_r: string;
+  kernel_cmdline_mm: string[];
+  thp: Record<string, string>;
+  perf_version: string;
+  recorded_at: string;
+  events: string[];
+  skipped_events: string[];
+  lost_events: number;
+  command_status: number;
+  checkpoints: Record<string, unknown>[];
+  regions: Record<string, unknown>[];
+}
+
+/** Splits a workload's stdout into checkpoints and regions; any other line is an error naming the line. */
+export function parseWorkloadOutput(text: string, source: string): { checkpoints: Record<string, unknown>[]; regions: Record<string, unknown>[] } {
+  const checkpoints: Record<string, unknown>[] = [];
+  const regions: Record<string, unknown>[] = [];
+  text.split('\n').forEach((line, i) => {
+    if (!line.trim()) return;
+    let v: unknown;
+    try {
+      v = JSON.parse(line);
+    } catch {
+      throw new RecordError(`${source}:${i + 1}: workload output is not a JSON line: ${line.slice(0, 60)}`);
+    }
+    const o = v as Record<string, unknown>;
+    if (typeof o.label === 'string') checkpoints.push(o);
+    else if (typeof o.region === 'string') regions.push(o);
+    else throw new RecordError(`${source}:${i + 1}: JSON line has neither "label" nor "region"`);
+  });
+  return { checkpoints, regions };
+}
+
+/** One key per line, and one checkpoint or region per line, so diffs between recordings stay readable. */
+export function formatTruth(t: Truth): string {
+  const lines = Object.entries(t).map(([k, v]) => {
+    const body = Array.isArray(v) && v.some((x) => typeof x === 'object')
+      ? `[\n${v.map((x) => `  ${JSON.stringify(x)}`).join(',\n')}\n ]`
+      : JSON.stringify(v);
+    return ` ${JSON.stringify(k)}: ${body}`;
+  });
+  return `{\n${lines.join(',\n')}\n}\n`;
+}
+
+async function recordOne(spec: FixtureSpec, backend: RecordBackend, bins: Record<string, string>, root: string): Promise<void> {
+  const dir = join(root, 'traces', 'fixtures', 'workloads', spec.name);
+  mkdirSync(dir, { recursive: true });
+  const bin = bins[spec.workload]!;
+  const binDir = join(root, 'traces', 'workloads', 'bin');
+  const args = spec.args.map((a) => (a === '@bindir' ? binDir : a));
+  const trace = join(dir, `${backend}.txt.gz`);
+  const truthTmp = join(dir, `.stdout.${backend}.tmp`);
+  const t0 = Date.now();
+  let res: RecordResult;
+  try {
+    res = await record({
+      output: trace,
+      backend,
+      command: [bin, ...args],
+      truthFile: truthTmp,
+      bufferKb: spec.name === 'fork_1g' ? 262144 : 131072,
+      perfMmap: '256M',
+      log: (l) => process.stderr.write(`  ${l}\n`),
+    });
+    const { checkpoints, regions } = parseWorkloadOutput(readFileSync(truthTmp, 'utf8'), truthTmp);
+    const rel = (p: string): string => relative(root, p);
+    const truth: Truth = {
+      fixture: spec.name,
+      about: spec.about,
+      backend,
+      trace: `${backend}.txt.gz`,
+      workload: spec.workload,
+      command: [rel(bin), ...args.map((a) => (a.startsWith(root) ? rel(a) : a))],
+      tool_command: res.toolCommand.map((a) => a.replace(/\/tmp\/faultline-record-[^/]+/, '$TMP')),
+      uname_r: readOr('/proc/sys/kernel/osrelease'),
+      kernel_cmdline_mm: mmCmdline(),
+      thp: thpSettings(),
+      perf_version: backend === 'perf' ? execFileSync('perf', ['--version']).toString().trim() : '',
+      recorded_at: new Date().toISOString(),
+      events: res.events,
+      skipped_events: res.skippedEvents,
+      lost_events: res.lostEvents,
+      command_status: res.commandStatus,
+      checkpoints,
+      regions,
+    };
+    writeFileSync(join(dir, `truth.${backend}.json`), formatTruth(truth));
+  } finally {
+    rmSync(truthTmp, { force: true });
+  }
+  const size = statSync(trace).size;
+  process.stderr.write(`${spec.name}/${backend}: ${(size / 1048576).toFixed(2)} MiB gz, ${res.lostEvents} lost, status ${res.commandStatus}, ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
+  if (res.commandStatus !== 0) throw new RecordError(`${spec.name}: workload exited with status ${res.commandStatus}`);
+  if (size > 15 * 1048576) throw new RecordError(`${spec.name}/${backend}: ${size} bytes is over the 15 MB fixture budget: shrink its arguments`);
+}
+
+export async function main(argv: string[]): Promise<number> {
+  let only: string[] | null = null;
+  let backends: RecordBackend[] = ['perf', 'ftrace'];
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === '--only') only = (argv[++i] ?? '').split(',').filter(Boolean);
+    else if (argv[i] === '--backend') backends = [argv[++i] as RecordBackend];
+    else throw new RecordError(`unknown argument ${argv[i]}: use --only NAME,... and --backend perf|ftrace`);
+  }
+  const specs = FIXTURES.filter((f) => !only || only.includes(f.name));
+  if (only && specs.length !== only.length) throw new RecordError(`unknown fixture in --only; known: ${FIXTURES.map((f) => f.name).join(', ')}`);
+  const root = repoRoot();
+  const bins = buildWorkloads([...new Set(specs.map((s) => s.workload))]);
+  for (const spec of specs) {
+    for (const b of spec.backends) if (backends.includes(b)) await recordOne(spec, b, bins, root);
+  }
+  return 0;
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  main(process.argv.slice(2)).then(
+    (code) => (process.exitCode = code),
+    (err: unknown) => {
+      const e = err as { userFacing?: boolean; message?: string };
+      process.stderr.write(`record-fixtures: ${e.userFacing ? e.message : String(e.message ?? err)}\n`);
+      process.exitCode = 1;
+    },
+  );
+}
