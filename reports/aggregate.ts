@@ -1,0 +1,289 @@
+// Bounded aggregation: fault probes -> fixed-size bins, long series -> thinned points, many processes -> top N.
+// Memory is bounded by the bins (time bins x VMA rows x slices per tracked process), not by the trace.
+import type { FaultRecord, ForkRecord, ReplayProbes, ReplayResult, SeriesPoint, VariantResult } from '../model/types.js';
+import type { FaultBins, ForkSample, HeatCell, HeatVma } from './types.js';
+
+export interface CollectorOptions {
+  /** Variant whose faults feed the heatmap; default: the first variant a fault arrives for. */
+  heatVariant?: string;
+  /** Processes shown in the heatmap. */
+  topProcesses?: number;
+  /** Processes whose heatmap cells are kept while streaming (first seen). */
+  trackedProcesses?: number;
+  /** Time bins across the heatmap (the bin width doubles as the trace grows). */
+  timeBins?: number;
+  /** VMA rows kept per process; faults in further VMAs are counted but not placed. */
+  vmaRows?: number;
+  /** Address slices per VMA row. */
+  slices?: number;
+  /** Fork records kept per variant. */
+  maxForks?: number;
+}
+
+export interface ReportCollector {
+  probes: ReplayProbes;
+  result(): { faults: FaultBins; forks: ForkSample };
+}
+
+const LAT_BINS = 48;
+
+interface Tracked {
+  pid: number;
+  comm: string;
+  faults: number;
+  /** start -> end -> row. */
+  vmaIndex: Map<number, Map<number, number>>;
+  vmas: { start: number; end: number; flags: number; faults: number }[];
+  /** key = (tbin * rows + row) * slices + slice. */
+  cells: Map<number, number>;
+}
+
+/** Log2 latency bin: [2^b, 2^(b+1)) ns, with 0 and 1 ns in bin 0. */
+export function latencyBin(ns: number): number {
+  if (!(ns > 1)) return 0;
+  const b = Math.floor(Math.log2(ns));
+  return b >= LAT_BINS ? LAT_BINS - 1 : b;
+}
+
+export function createReportCollector(opts: CollectorOptions = {}): ReportCollector {
+  const topN = opts.topProcesses ?? 4;
+  const maxTracked = Math.max(topN, opts.trackedProcesses ?? 32);
+  const maxTimeBins = opts.timeBins ?? 160;
+  const rows = opts.vmaRows ?? 48;
+  const slices = opts.slices ?? 8;
+  const maxForks = opts.maxForks ?? 400;
+  let heatVariant = opts.heatVariant ?? '';
+  let t0 = -1;
+  let binNs = 1_000_000; // 1 ms to start; doubles as needed
+  const tracked = new Map<number, Tracked>();
+  const untrackedFaults = new Map<number, number>();
+  const lat = new Map<string, Map<string, Float64Array>>();
+  const faultsSeen: Record<string, number> = {};
+  const forks: ForkRecord[] = [];
+  const forkTotal: Record<string, number> = {};
+  const forksKept: Record<string, number> = {};
+
+  // Widen time bins by `factor` (a power of two) and re-key every cell: keeps the map size bounded.
+  function widen(factor: number): void {
+    binNs *= factor;
+    for (const tr of tracked.values()) {
+      const next = new Map<number, number>();
+      for (const [key, n] of tr.cells) {
+        const inner = key % (rows * slices);
+        const tb = Math.floor(Math.floor(key / (rows * slices)) / factor);
+        const k = tb * rows * slices + inner;
+        next.set(k, (next.get(k) ?? 0) + n);
+      }
+      tr.cells = next;
+    }
+  }
+
+  function onFault(r: FaultRecord): void {
+    faultsSeen[r.variant] = (faultsSeen[r.variant] ?? 0) + 1;
+    let byPath = lat.get(r.variant);
+    if (!byPath) lat.set(r.variant, (byPath = new Map()));
+    let h = byPath.get(r.path);
+    if (!h) byPath.set(r.path, (h = new Float64Array(LAT_BINS)));
+    h[latencyBin(r.latencyNs)]++;
+
+    if (heatVariant === '') heatVariant = r.variant;
+    if (r.variant !== heatVariant) return;
+    if (t0 < 0) t0 = r.time;
+    let tr = tracked.get(r.pid);
+    if (!tr) {
+      if (tracked.size >= maxTracked) {
+        untrackedFaults.set(r.pid, (untrackedFaults.get(r.pid) ?? 0) + 1);
+        return;
+      }
+      tr = { pid: r.pid, comm: r.comm, faults: 0, vmaIndex: new Map(), vmas: [], cells: new Map() };
+      tracked.set(r.pid, tr);
+    }
+    tr.faults++;
+    if (tr.comm !== r.comm) tr.comm = r.comm;
+    let byEnd = tr.vmaIndex.get(r.vmaStart);
+    if (!byEnd) tr.vmaIndex.set(r.vmaStart, (byEnd = new Map()));
+    let row = byEnd.get(r.vmaEnd);
+    if (row === undefined) {
+      if (tr.vmas.length >= rows) return; // counted in tr.faults, not placed
+      row = tr.vmas.length;
+      byEnd.set(r.vmaEnd, row);
+      tr.vmas.push({ start: r.vmaStart, end: r.vmaEnd, flags: r.vmaFlags, faults: 0 });
+    }
+    const v = tr.vmas[row];
+    v.faults++;
+    const span = v.end - v.start;
+    let slice = span > 0 ? Math.floor(((r.address - v.start) / span) * slices) : 0;
+    if (slice < 0) slice = 0;
+    else if (slice >= slices) slice = slices - 1;
+    const dt = r.time - t0;
+    let tb = dt > 0 ? Math.floor(dt / binNs) : 0;
+    if (tb >= maxTimeBins) {
+      let f = 1;
+      while (Math.floor(dt / (binNs * f)) >= maxTimeBins) f *= 2;
+      widen(f);
+      tb = Math.floor(dt / binNs);
+    }
+    const key = (tb * rows + row) * slices + slice;
+    tr.cells.set(key, (tr.cells.get(key) ?? 0) + 1);
+  }
+
+  function onFork(r: ForkRecord): void {
+    forkTotal[r.variant] = (forkTotal[r.variant] ?? 0) + 1;
+    const kept = forksKept[r.variant] ?? 0;
+    if (kept >= maxForks) return;
+    forksKept[r.variant] = kept + 1;
+    forks.push({ ...r }); // the probe reuses its record
+  }
+
+  function result(): { faults: FaultBins; forks: ForkSample } {
+    const busiest = [...tracked.values()].sort((a, b) => b.faults - a.faults || a.pid - b.pid).slice(0, topN);
+    const vmas: HeatVma[] = [];
+    const cells: HeatCell[] = [];
+    for (const tr of busiest) {
+      // Rows sorted by address so the y axis reads like /proc/PID/maps.
+      const order = tr.vmas.map((_, i) => i).sort((a, b) => tr.vmas[a].start - tr.vmas[b].start || tr.vmas[a].end - tr.vmas[b].end);
+      const rank = new Int32Array(order.length);
+      order.forEach((old, i) => {
+        rank[old] = i;
+        const v = tr.vmas[old];
+        vmas.push({ pid: tr.pid, index: i, start: v.start, end: v.end, flags: v.flags, faults: v.faults });
+      });
+      for (const [key, count] of tr.cells) {
+        const slice = key % slices;
+        const row = Math.floor(key / slices) % rows;
+        const tb = Math.floor(key / (rows * slices));
+        cells.push({ pid: tr.pid, t: tb * binNs, vma: rank[row], slice, count });
+      }
+    }
+    cells.sort((a, b) => a.pid - b.pid || a.t - b.t || a.vma - b.vma || a.slice - b.slice);
+    const latency: FaultBins['latency'] = [];
+    for (const [variant, byPath] of lat) {
+      for (const [path, h] of byPath) {
+        for (let b = 0; b < LAT_BINS; b++) if (h[b] > 0) latency.push({ variant, path, bin: b, count: h[b] });
+      }
+    }
+    return {
+      faults: {
+        heatVariant,
+        timeBinNs: binNs,
+        slices,
+        processes: busiest.map((t) => ({ pid: t.pid, comm: t.comm, faults: t.faults })),
+        vmas,
+        cells,
+        latency,
+        faultsSeen: { ...faultsSeen },
+      },
+      forks: { records: forks.slice(), total: { ...forkTotal } },
+    };
+  }
+
+  return { probes: { fault: onFault, fork: onFork }, result };
+}
+
+/** An empty FaultBins, for a report made without probes. */
+export function emptyFaultBins(): FaultBins {
+  return { heatVariant: '', timeBinNs: 1, slices: 1, processes: [], vmas: [], cells: [], latency: [], faultsSeen: {} };
+}
+
+/** Earliest time in the replay's series and marks: the charts' time zero. */
+export function timeOrigin(replay: ReplayResult): number {
+  let t0 = Infinity;
+  for (const v of replay.variants) {
+    for (const pts of Object.values(v.series)) if (pts.length > 0 && pts[0].t < t0) t0 = pts[0].t;
+    for (const m of v.marks) if (m.t < t0) t0 = m.t;
+  }
+  return Number.isFinite(t0) ? t0 : 0;
+}
+
+export type SeriesField = 'rss_anon_kb' | 'rss_file_kb' | 'pgtables_kb';
+
+export interface TotalPoint {
+  /** Seconds since the time origin. */
+  t: number;
+  rss_anon_kb: number;
+  rss_file_kb: number;
+  pgtables_kb: number;
+}
+
+/**
+ * Exact sum over processes of a variant's step series (an exit drops the process to 0), then thinned to at most
+ * `maxPoints` by keeping, per time bin, the maximum of each field: peaks survive thinning.
+ */
+export function totalSeries(v: VariantResult, t0: number, maxPoints = 400): TotalPoint[] {
+  const ev: { t: number; pid: number; p: SeriesPoint | null }[] = [];
+  for (const [pidStr, pts] of Object.entries(v.series)) {
+    const pid = Number(pidStr);
+    for (const p of pts) ev.push({ t: p.t, pid, p });
+  }
+  for (const m of v.marks) if (m.kind === 'exit' && v.series[String(m.pid)]) ev.push({ t: m.t, pid: m.pid, p: null });
+  // Stable: at equal times, series points before exit marks.
+  ev.sort((a, b) => a.t - b.t || (a.p === null ? 1 : 0) - (b.p === null ? 1 : 0));
+  const cur = new Map<number, SeriesPoint>();
+  let anon = 0;
+  let file = 0;
+  let pgt = 0;
+  const exact: TotalPoint[] = [];
+  for (const e of ev) {
+    const old = cur.get(e.pid);
+    if (old) {
+      anon -= old.rss_anon_kb;
+      file -= old.rss_file_kb;
+      pgt -= old.pgtables_kb;
+    }
+    if (e.p) {
+      cur.set(e.pid, e.p);
+      anon += e.p.rss_anon_kb;
+      file += e.p.rss_file_kb;
+      pgt += e.p.pgtables_kb;
+    } else cur.delete(e.pid);
+    const pt = { t: (e.t - t0) / 1e9, rss_anon_kb: anon, rss_file_kb: file, pgtables_kb: pgt };
+    if (exact.length > 0 && exact[exact.length - 1].t === pt.t) exact[exact.length - 1] = pt;
+    else exact.push(pt);
+  }
+  return thinMax(exact, maxPoints);
+}
+
+/** At most `maxPoints` points: per equal-width time bin, the last time and the max of each field. */
+export function thinMax<P extends { t: number }>(pts: P[], maxPoints: number): P[] {
+  if (pts.length <= maxPoints) return pts;
+  const lo = pts[0].t;
+  const hi = pts[pts.length - 1].t;
+  const w = (hi - lo) / maxPoints || 1;
+  const out: P[] = [];
+  let bin = -1;
+  for (const p of pts) {
+    const b = Math.min(maxPoints - 1, Math.floor((p.t - lo) / w));
+    if (b !== bin) {
+      out.push({ ...p });
+      bin = b;
+      continue;
+    }
+    const last = out[out.length - 1] as Record<string, number>;
+    for (const [k, val] of Object.entries(p)) {
+      if (k === 't') last.t = val as number;
+      else if (typeof val === 'number' && val > last[k]) last[k] = val;
+    }
+  }
+  return out;
+}
+
+/** The `n` processes with the largest peak of `field` across all variants (pid, comm of the first variant that has it). */
+export function topProcesses(replay: ReplayResult, field: 'pgtables_peak_kb' | 'rss_anon_peak_kb', n: number): { pid: number; comm: string }[] {
+  const best = new Map<number, { pid: number; comm: string; peak: number }>();
+  for (const v of replay.variants) {
+    for (const p of v.processes) {
+      const b = best.get(p.pid);
+      if (!b) best.set(p.pid, { pid: p.pid, comm: p.comm, peak: p[field] });
+      else if (p[field] > b.peak) b.peak = p[field];
+    }
+  }
+  return [...best.values()].sort((a, b) => b.peak - a.peak || a.pid - b.pid).slice(0, n).map(({ pid, comm }) => ({ pid, comm }));
+}
+
+/** At most `n` items, evenly spaced through the list (first and last kept). */
+export function evenSample<T>(items: T[], n: number): T[] {
+  if (items.length <= n) return items;
+  const out: T[] = [];
+  for (let i = 0; i < n; i++) out.push(items[Math.round((i * (items.length - 1)) / (n - 1))]);
+  return out;
+}

@@ -1,0 +1,66 @@
+// How far to trust the page: rss_stat agreement between the replay and the kernel, and events the trace lost.
+import type { ReportInput } from './types.js';
+import { SCHEMA, WIDTH, type ChartSpec } from './common.js';
+
+export function fidelitySpec(input: ReportInput): ChartSpec {
+  const { validate, replay } = input;
+  const rows: { check: string; ratio: number; detail: string }[] = [];
+  if (validate) {
+    rows.push({ check: 'rss_stat, all members', ratio: validate.match_ratio, detail: `${validate.matched} of ${validate.compared}` });
+    for (const [m, s] of Object.entries(validate.by_member)) {
+      const ratio = s.match_ratio ?? (s.compared > 0 ? s.matched / s.compared : 0);
+      rows.push({ check: m, ratio, detail: `${s.matched} of ${s.compared}` });
+    }
+  }
+  const lost = replay.lost_events;
+  const subtitle = `lost events: ${lost < 0 ? 'some (count unknown)' : lost}; skipped lines: ${replay.skipped_lines}` + (validate ? '' : '; validate was not run');
+  if (rows.length === 0) {
+    return {
+      $schema: SCHEMA,
+      title: { text: 'Fidelity', subtitle },
+      width: WIDTH,
+      height: 40,
+      data: { values: [{ message: 'no rss_stat comparison: the trace has no kmem:rss_stat events, or validate was not run' }] },
+      mark: { type: 'text', fontSize: 13, color: '#555' },
+      encoding: { text: { field: 'message', type: 'nominal' } },
+    } as ChartSpec;
+  }
+  return {
+    $schema: SCHEMA,
+    title: { text: 'Fidelity: replayed rss_stat vs the kernel', subtitle },
+    width: WIDTH,
+    height: { step: 26 },
+    data: { values: rows },
+    layer: [
+      {
+        mark: 'bar',
+        encoding: {
+          y: { field: 'check', type: 'nominal', title: null, sort: null },
+          x: { field: 'ratio', type: 'quantitative', title: 'match ratio', scale: { domain: [0, 1] }, axis: { format: '%' } },
+          color: { condition: { test: 'datum.ratio >= 0.99', value: '#2ca02c' }, value: '#d62728' },
+          tooltip: [{ field: 'check' }, { field: 'ratio', format: '.4f' }, { field: 'detail' }],
+        },
+      },
+      {
+        mark: { type: 'text', align: 'left', dx: 4 },
+        encoding: {
+          y: { field: 'check', type: 'nominal', sort: null },
+          x: { field: 'ratio', type: 'quantitative' },
+          text: { field: 'detail' },
+        },
+      },
+    ],
+  } as ChartSpec;
+}
+
+/** The one-line verdict above the charts (numbers only, nothing from the trace). */
+export function fidelityHtml(input: ReportInput): string {
+  const { validate, replay } = input;
+  const lost = replay.lost_events;
+  const parts: string[] = [];
+  parts.push(validate ? `rss_stat match ratio <b id="fidelity-ratio" data-value="${validate.match_ratio}">${(validate.match_ratio * 100).toFixed(2)}%</b> (${validate.matched} of ${validate.compared} compared, ${validate.rss_stat_events} rss_stat events)` : 'rss_stat not compared (validate not run)');
+  parts.push(`lost events <b id="fidelity-lost" data-value="${lost}">${lost < 0 ? 'some (count unknown)' : lost}</b>`);
+  parts.push(`skipped lines <b id="fidelity-skipped" data-value="${replay.skipped_lines}">${replay.skipped_lines}</b>`);
+  const warn = lost !== 0 || (validate !== null && validate.match_ratio < 0.99);
+  return `<p class="fidelity${warn ? ' warn' : ''}">${parts.join(' · ')}</p>`;
+}

@@ -1,0 +1,78 @@
+// Page assembly: one self-contained HTML file (libraries and data inline, a CSP that forbids any fetch).
+import type { ReportInput } from './types.js';
+import { buildCharts, type Chart } from './charts.js';
+import { escapeHtml, jsonForScript, scriptSource } from './escape.js';
+import { LIB_FILES, libSource } from './libs.js';
+import { summaryTableHtml } from './summary_table.js';
+import { fidelityHtml } from './fidelity.js';
+import { provenanceHtml } from './provenance.js';
+
+// connect-src 'none' and default-src 'none': the page cannot reach the network even if a spec asked it to.
+const CSP = "default-src 'none'; script-src 'unsafe-inline' 'unsafe-eval'; style-src 'unsafe-inline'; img-src data:; font-src data:; connect-src 'none'";
+
+const STYLE = `
+body{font:14px/1.4 system-ui,-apple-system,"Segoe UI",sans-serif;margin:24px auto;max-width:1100px;color:#222;padding:0 16px}
+h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:28px 0 6px;border-bottom:1px solid #ddd}
+.sub{color:#555;margin:0 0 12px}
+table.summary{border-collapse:collapse;font-size:12px;display:block;overflow-x:auto}
+table.summary th,table.summary td{border:1px solid #ccc;padding:4px 6px;text-align:right;vertical-align:top;white-space:nowrap}
+table.summary thead th{background:#f3f3f3;text-align:center;white-space:normal;max-width:84px;font-size:11px}
+table.summary tbody th{text-align:left}.spec{font-weight:normal;color:#666;font-size:11px}
+.delta{font-size:11px}.delta.better{color:#2a7d2a}.delta.worse{color:#b02525}.delta.same{color:#888}
+.fidelity{padding:6px 10px;background:#eef6ee;border-left:4px solid #2ca02c}.fidelity.warn{background:#fdf3e7;border-left-color:#e08a00}
+.chart{min-height:40px}.chart-error{color:#b02525}
+dl.provenance{display:grid;grid-template-columns:max-content 1fr;gap:4px 12px}dl.provenance dd{margin:0;word-break:break-all}
+`;
+
+// Renders every chart with the SVG renderer; window.faultlineReady settles when all are drawn (tests wait on it).
+const BOOT = `(function(){
+  var charts = JSON.parse(document.getElementById('faultline-specs').textContent);
+  var views = {};
+  window.faultlineViews = views;
+  window.faultlineReady = Promise.all(charts.map(function(c){
+    var el = document.getElementById('view-' + c.id);
+    return vegaEmbed(el, c.spec, {renderer: 'svg', actions: false, mode: 'vega-lite'}).then(function(r){ views[c.id] = r.view; }, function(e){
+      console.error('faultline chart ' + c.id + ': ' + (e && e.message || e));
+      el.className += ' chart-error';
+      el.textContent = 'This chart failed to render: ' + (e && e.message || e);
+      throw e;
+    });
+  }));
+})();`;
+
+export interface BuildOptions {
+  /** Charts already built (the CLI builds them once for the page and the static files). */
+  charts?: Chart[];
+}
+
+/** The report page as a string. Everything from the trace is escaped; the page makes no network request. */
+export function buildReport(input: ReportInput, opts: BuildOptions = {}): string {
+  const charts = opts.charts ?? buildCharts(input);
+  const r = input.replay;
+  const title = `faultline report: ${input.provenance.trace}`;
+  const sections = charts
+    .map((c) => `<section id="chart-${c.id}"><h2>${escapeHtml(c.title)}</h2><div class="chart" id="view-${c.id}" data-chart="${c.id}"></div></section>`)
+    .join('\n');
+  const libs = LIB_FILES.map((f) => `<script>${scriptSource(libSource(f))}</script>`).join('\n');
+  const specs = jsonForScript(charts.map((c) => ({ id: c.id, spec: c.spec })));
+  return `<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="${escapeHtml(CSP)}">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${escapeHtml(title)}</title>
+<style>${STYLE}</style></head>
+<body>
+<h1>${escapeHtml(title)}</h1>
+<p class="sub">${escapeHtml(r.variants.map((v) => v.name).join(' vs '))}; deltas are against ${escapeHtml(r.variants[0]?.name ?? '(none)')}</p>
+${fidelityHtml(input)}
+<h2>Summary</h2>
+${summaryTableHtml(r)}
+${sections}
+<h2>Provenance</h2>
+${provenanceHtml(input)}
+<script type="application/json" id="faultline-specs">${specs}</script>
+${libs}
+<script>${BOOT}</script>
+</body></html>
+`;
+}

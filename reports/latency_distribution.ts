@@ -1,0 +1,77 @@
+// Modelled fault latency per path and variant: ECDF over log2 bins, with the replay's exact p50 and p99 as rules.
+import type { ReportInput } from './types.js';
+import { SCHEMA, WIDTH, placeholder, variantScale, type ChartSpec } from './common.js';
+
+interface Row {
+  path: string;
+  variant: string;
+  ns: number;
+  frac?: number;
+  stat: 'ecdf' | 'p50' | 'p99';
+}
+
+export function latencyRows(input: ReportInput): Row[] {
+  const rows: Row[] = [];
+  const byKey = new Map<string, { bin: number; count: number }[]>();
+  for (const l of input.faults.latency) {
+    const k = `${l.variant}\u0000${l.path}`;
+    let a = byKey.get(k);
+    if (!a) byKey.set(k, (a = []));
+    a.push({ bin: l.bin, count: l.count });
+  }
+  for (const [k, bins] of byKey) {
+    const [variant, path] = k.split('\u0000');
+    bins.sort((a, b) => a.bin - b.bin);
+    const n = bins.reduce((s, b) => s + b.count, 0);
+    let cum = 0;
+    rows.push({ path, variant, ns: bins[0].bin === 0 ? 0 : 2 ** bins[0].bin, frac: 0, stat: 'ecdf' });
+    for (const b of bins) {
+      cum += b.count;
+      // The ECDF reaches cum/n at the top of the bin: every latency in [2^b, 2^(b+1)) is below it.
+      rows.push({ path, variant, ns: 2 ** (b.bin + 1), frac: cum / n, stat: 'ecdf' });
+    }
+  }
+  for (const v of input.replay.variants) {
+    for (const [path, s] of Object.entries(v.latency_ns)) {
+      if (path === 'fork' || s.count === 0) continue;
+      rows.push({ path, variant: v.name, ns: s.p50_ns, stat: 'p50' });
+      rows.push({ path, variant: v.name, ns: s.p99_ns, stat: 'p99' });
+    }
+  }
+  return rows;
+}
+
+export function latencyDistributionSpec(input: ReportInput): ChartSpec {
+  const rows = latencyRows(input);
+  if (!rows.some((r) => r.stat === 'ecdf')) return placeholder('Fault latency distribution', 'no fault records were collected');
+  const color = { field: 'variant', type: 'nominal', title: 'variant', scale: variantScale(input.replay) };
+  const x = { field: 'ns', type: 'quantitative', title: 'modelled latency (ns, symlog)', scale: { type: 'symlog' } };
+  return {
+    $schema: SCHEMA,
+    title: { text: 'Modelled fault latency', subtitle: 'ECDF per path (log2 bins); dashed rule p50, dotted rule p99 (exact, from the replay)' },
+    data: { values: rows },
+    facet: { row: { field: 'path', type: 'nominal', title: 'path' } },
+    spec: {
+      width: WIDTH,
+      height: 90,
+      layer: [
+        {
+          transform: [{ filter: "datum.stat === 'ecdf'" }],
+          mark: { type: 'line', interpolate: 'step-after' },
+          encoding: { x, y: { field: 'frac', type: 'quantitative', title: 'fraction ≤ x', scale: { domain: [0, 1] } }, color },
+        },
+        {
+          transform: [{ filter: "datum.stat !== 'ecdf'" }],
+          mark: { type: 'rule', strokeWidth: 1.5 },
+          encoding: {
+            x,
+            color,
+            strokeDash: { field: 'stat', type: 'nominal', title: 'percentile', scale: { domain: ['p50', 'p99'], range: [[6, 3], [2, 2]] } },
+            tooltip: [{ field: 'variant' }, { field: 'path' }, { field: 'stat' }, { field: 'ns', title: 'ns' }],
+          },
+        },
+      ],
+    },
+    resolve: { scale: { x: 'independent' } },
+  } as ChartSpec;
+}

@@ -1,0 +1,30 @@
+// Finds and reads the vega, vega-lite and vega-embed browser builds in node_modules, for inlining.
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const LIB_FILES = ['vega/build/vega.min.js', 'vega-lite/build/vega-lite.min.js', 'vega-embed/build/vega-embed.min.js'] as const;
+
+const cache = new Map<string, string>();
+
+/** Walk up from this module (reports/ or dist/reports/) to the node_modules that holds `rel`. */
+export function findModuleFile(rel: string): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const p = join(dir, 'node_modules', rel);
+    if (existsSync(p)) return p;
+    const up = dirname(dir);
+    if (up === dir) throw new Error(`cannot find node_modules/${rel}: is faultline installed with its dependencies?`);
+    dir = up;
+  }
+}
+
+/** The library's source minus its sourceMappingURL comment (a page opened offline must not ask for a .map). */
+export function libSource(rel: string): string {
+  let s = cache.get(rel);
+  if (s === undefined) {
+    s = readFileSync(findModuleFile(rel), 'utf8').replace(/\n?\/\/# sourceMappingURL=\S*\s*$/, '\n');
+    cache.set(rel, s);
+  }
+  return s;
+}

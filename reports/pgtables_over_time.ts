@@ -1,0 +1,59 @@
+// Page-table memory over time per variant, total and per process: the headline chart for COW PTE tables.
+import type { ReportInput } from './types.js';
+import { SCHEMA, WIDTH, placeholder, variantScale, type ChartSpec } from './common.js';
+import { thinMax, timeOrigin, topProcesses, totalSeries } from './aggregate.js';
+
+const TOP = 6;
+const POINTS = 300;
+
+export function pgtablesOverTimeSpec(input: ReportInput): ChartSpec {
+  const { replay } = input;
+  const t0 = timeOrigin(replay);
+  const total: { variant: string; t: number; kb: number }[] = [];
+  for (const v of replay.variants) for (const p of totalSeries(v, t0, POINTS)) total.push({ variant: v.name, t: p.t, kb: p.pgtables_kb });
+  if (total.length === 0) return placeholder('Page-table memory over time', 'no page-table series in this replay');
+  const per: { variant: string; proc: string; t: number; kb: number }[] = [];
+  for (const { pid, comm } of topProcesses(replay, 'pgtables_peak_kb', TOP)) {
+    const proc = `${pid} ${comm}`;
+    for (const v of replay.variants) {
+      const pts = v.series[String(pid)] ?? [];
+      const thin = thinMax(pts.map((p) => ({ t: (p.t - t0) / 1e9, kb: p.pgtables_kb })), POINTS / 2);
+      for (const p of thin) per.push({ variant: v.name, proc, t: p.t, kb: p.kb });
+    }
+  }
+  const color = { field: 'variant', type: 'nominal', title: 'variant', scale: variantScale(replay) };
+  return {
+    $schema: SCHEMA,
+    title: { text: 'Page-table memory over time', subtitle: 'pgtables_bytes (mm_pgtables_bytes), total of all processes, then the busiest processes' },
+    vconcat: [
+      {
+        width: WIDTH,
+        height: 220,
+        data: { values: total },
+        mark: { type: 'line', interpolate: 'step-after', point: false },
+        encoding: {
+          x: { field: 't', type: 'quantitative', title: 'time (s)' },
+          y: { field: 'kb', type: 'quantitative', title: 'page tables, all processes (KiB)' },
+          color,
+          tooltip: [{ field: 'variant' }, { field: 't', format: '.3f' }, { field: 'kb', title: 'KiB' }],
+        },
+      },
+      {
+        data: { values: per },
+        facet: { field: 'proc', type: 'nominal', title: 'process (pid comm)', sort: { op: 'max', field: 'kb', order: 'descending' } },
+        columns: 2,
+        spec: {
+          width: WIDTH / 2 - 40,
+          height: 110,
+          mark: { type: 'line', interpolate: 'step-after' },
+          encoding: {
+            x: { field: 't', type: 'quantitative', title: 'time (s)' },
+            y: { field: 'kb', type: 'quantitative', title: 'KiB' },
+            color,
+          },
+        },
+        resolve: { scale: { y: 'independent' } },
+      },
+    ],
+  } as ChartSpec;
+}

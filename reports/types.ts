@@ -1,0 +1,74 @@
+// The reports' input: plain data, built by the CLI from a replay, its probes and a validate run.
+import type { ForkRecord, ReplayResult } from '../model/types.js';
+
+/** One address x time cell of the heatmap: faults of one process in one time bin and one VMA slice. */
+export interface HeatCell {
+  pid: number;
+  /** Bin start, ns since the first fault of the replay. */
+  t: number;
+  /** Row index in this process's VMA list (sorted by start), then slice within the VMA. */
+  vma: number;
+  slice: number;
+  count: number;
+}
+
+/** A VMA row of the heatmap, labelled. */
+export interface HeatVma {
+  pid: number;
+  index: number;
+  start: number;
+  end: number;
+  flags: number;
+  faults: number;
+}
+
+/** Bounded summary of the fault probe stream: what the latency and heatmap charts plot. */
+export interface FaultBins {
+  /** Variant whose faults feed the heatmap (the first one: faults land in the same places in every variant). */
+  heatVariant: string;
+  /** Width of a heatmap time bin, ns. */
+  timeBinNs: number;
+  /** Address slices per VMA row. */
+  slices: number;
+  /** Busiest processes, by fault count, most first. */
+  processes: { pid: number; comm: string; faults: number }[];
+  vmas: HeatVma[];
+  cells: HeatCell[];
+  /** Log2 latency histogram: bin b holds latencies in [2^b, 2^(b+1)) ns; bin 0 also holds 0 ns. */
+  latency: { variant: string; path: string; bin: number; count: number }[];
+  /** Faults seen per variant (all processes), to say what share the heatmap shows. */
+  faultsSeen: Record<string, number>;
+}
+
+/** Forks kept for the fork chart (bounded), and how many there were. */
+export interface ForkSample {
+  records: ForkRecord[];
+  total: Record<string, number>;
+}
+
+/** `faultline validate`'s summary: how far the replayed rss_stat agrees with the kernel's. */
+export interface ValidateSummary {
+  rss_stat_events: number;
+  compared: number;
+  matched: number;
+  match_ratio: number;
+  by_member: Record<string, { compared: number; matched: number; match_ratio?: number }>;
+}
+
+export interface Provenance {
+  command: string;
+  version: string;
+  trace: string;
+  kernelRules: string;
+  costProfile: string;
+  /** ISO time the page was made; omitted for reproducible output. */
+  generated?: string;
+}
+
+export interface ReportInput {
+  replay: ReplayResult;
+  faults: FaultBins;
+  forks: ForkSample;
+  validate: ValidateSummary | null;
+  provenance: Provenance;
+}
