@@ -159,10 +159,13 @@ function eventDir(tracefs: string, ev: string): string {
  * Checks everything that can be checked before running the command; throws one-line RecordErrors.
  * Returns the events that exist on this kernel and those skipped.
  */
-export function checkPrerequisites(opts: RecordOptions, host: RecordHost): { events: string[]; skipped: string[]; perf: string | null } {
+export function checkPrerequisites(
+  opts: RecordOptions, host: RecordHost,
+): { events: string[]; skipped: string[]; perf: string | null; command: string[] } {
   if (opts.command.length === 0) throw new RecordError('no command to record: faultline record -o FILE -- CMD ARGS...');
   if (!opts.output) throw new RecordError('no output file: faultline record -o FILE -- CMD ARGS...');
-  if (!findExecutable(opts.command[0]!, host.path)) {
+  const exe = findExecutable(opts.command[0]!, host.path);
+  if (!exe) {
     throw new RecordError(`command not found or not executable: ${opts.command[0]} (check the name, or give its path)`, 127);
   }
   let perf: string | null = null;
@@ -197,7 +200,7 @@ export function checkPrerequisites(opts: RecordOptions, host: RecordHost): { eve
     throw new RecordError(`this kernel has none of ${ESSENTIAL_EVENTS.join(', ')} under ${host.tracefs}/events: faultline cannot record page faults here`);
   }
   if (events.length === 0) throw new RecordError(`none of the requested events exist under ${host.tracefs}/events: ${wanted.join(', ')}`);
-  return { events, skipped, perf };
+  return { events, skipped, perf, command: [exe, ...opts.command.slice(1)] };
 }
 
 function canRead(p: string): boolean {
@@ -222,10 +225,14 @@ function canWrite(p: string, euid: number): boolean {
 /** Records one command; resolves when the trace file is complete. */
 export async function record(opts: RecordOptions): Promise<RecordResult> {
   const host = opts.host ?? defaultHost();
-  const { events, skipped, perf } = checkPrerequisites(opts, host);
+  const { events, skipped, perf, command } = checkPrerequisites(opts, host);
   const log = opts.log ?? (() => {});
   if (skipped.length) log(`warning: ${skipped.length} event(s) not available on this kernel, skipped: ${skipped.join(', ')}`);
-  return opts.backend === 'perf' ? recordPerf(opts, host, perf!, events, skipped, log) : recordFtrace(opts, host, events, skipped, log);
+  // Run the command by the path we checked, so PATH lookups cannot differ between the check and the exec.
+  const resolved = { ...opts, command };
+  return opts.backend === 'perf'
+    ? recordPerf(resolved, host, perf!, events, skipped, log)
+    : recordFtrace(resolved, host, events, skipped, log);
 }
 
 /** Lets Ctrl-C reach the recorded command (same process group) while we stay alive to finish the trace. */
