@@ -1,0 +1,107 @@
+import { describe, expect, test } from 'vitest';
+import type { FaultRecord, ForkRecord, VariantResult } from '../model/types.js';
+import { createReportCollector, evenSample, latencyBin, thinMax, totalSeries } from './aggregate.js';
+
+function fault(over: Partial<FaultRecord>): FaultRecord {
+  return { variant: 'mainline', time: 0, cpu: 0, pid: 1, tid: 1, comm: 'a', address: 0x1000, errorCode: 6, path: 'anon_alloc', vmaStart: 0x1000, vmaEnd: 0x9000, vmaFlags: 3, pagesAllocated: 1, tablesAllocated: 0, latencyNs: 0, inferred: false, ...over };
+}
+
+describe('createReportCollector', () => {
+  test('places faults in time bins, VMA rows sorted by address and address slices', () => {
+    const c = createReportCollector({ timeBins: 10, slices: 4 });
+    const r = fault({});
+    // VMA 0x1000-0x9000 (8 pages, 2 per slice); first seen is the higher VMA, so sorting must swap rows.
+    const feed = (time: number, address: number, vmaStart: number, vmaEnd: number) => {
+      Object.assign(r, { time, address, vmaStart, vmaEnd });
+      c.probes.fault!(r); // same object every call, as the replay does
+    };
+    feed(1_000_000_000, 0x20000, 0x20000, 0x24000); // t=0 -> bin 0, high VMA, slice 0
+    feed(1_000_500_000, 0x1000, 0x1000, 0x9000); // bin 0, low VMA, slice 0
+    feed(1_003_200_000, 0x8fff, 0x1000, 0x9000); // 3.2 ms -> bin 3, slice 3 (last byte)
+    feed(1_003_900_000, 0x8000, 0x1000, 0x9000); // bin 3, slice 3 again
+    const { faults } = c.result();
+    expect(faults.timeBinNs).toBe(1_000_000);
+    expect(faults.processes).toEqual([{ pid: 1, comm: 'a', faults: 4 }]);
+    expect(faults.vmas.map((v) => [v.index, v.start, v.faults])).toEqual([[0, 0x1000, 3], [1, 0x20000, 1]]);
+    expect(faults.cells.map((x) => [x.t, x.vma, x.slice, x.count])).toEqual([
+      [0, 0, 0, 1],
+      [0, 1, 0, 1],
+      [3_000_000, 0, 3, 2],
+    ]);
+  });
+
+  test('a long trace widens the bins instead of growing: counts are conserved', () => {
+    const c = createReportCollector({ timeBins: 8, slices: 2 });
+    const r = fault({});
+    let n = 0;
+    for (let t = 0; t < 1_000_000_000; t += 1_000_000, n++) { // 1000 faults over 1 s
+      r.time = t;
+      r.address = 0x1000 + ((n * 0x1000) % 0x8000);
+      c.probes.fault!(r);
+    }
+    const { faults } = c.result();
+    // 1 ms bins doubled until 8 bins cover 1 s: 128 ms.
+    expect(faults.timeBinNs).toBe(128_000_000);
+    expect(new Set(faults.cells.map((x) => x.t)).size).toBeLessThanOrEqual(8);
+    expect(faults.cells.length).toBeLessThanOrEqual(8 * 2);
+    expect(faults.cells.reduce((s, x) => s + x.count, 0)).toBe(n);
+  });
+
+  test('keeps only the busiest processes of the first variant in the heatmap, counts every variant', () => {
+    const c = createReportCollector({ topProcesses: 2 });
+    const r = fault({});
+    const counts: [number, number][] = [[10, 5], [11, 9], [12, 1]];
+    for (const [pid, k] of counts) for (let i = 0; i < k; i++) c.probes.fault!(Object.assign(r, { pid, comm: `p${pid}`, time: i }));
+    for (let i = 0; i < 7; i++) c.probes.fault!(Object.assign(r, { variant: 'cow-pte', pid: 12 }));
+    const { faults } = c.result();
+    expect(faults.heatVariant).toBe('mainline');
+    expect(faults.processes.map((p) => [p.pid, p.faults])).toEqual([[11, 9], [10, 5]]);
+    expect(faults.faultsSeen).toEqual({ mainline: 15, 'cow-pte': 7 });
+  });
+
+  test('latency histogram uses log2 bins per variant and path', () => {
+    expect([0, 1, 2, 3, 4, 1023, 1024].map(latencyBin)).toEqual([0, 0, 1, 1, 2, 9, 10]);
+    const c = createReportCollector();
+    const r = fault({});
+    for (const ns of [1000, 1000, 1500, 3000]) c.probes.fault!(Object.assign(r, { latencyNs: ns }));
+    // 1000 and 1500 are in [512, 1024) and [1024, 2048); 3000 is in [2048, 4096).
+    expect(c.result().faults.latency).toEqual([
+      { variant: 'mainline', path: 'anon_alloc', bin: 9, count: 2 },
+      { variant: 'mainline', path: 'anon_alloc', bin: 10, count: 1 },
+      { variant: 'mainline', path: 'anon_alloc', bin: 11, count: 1 },
+    ]);
+  });
+
+  test('fork records are copied (the probe reuses its object) and capped per variant', () => {
+    const c = createReportCollector({ maxForks: 2 });
+    const f: ForkRecord = { variant: 'mainline', time: 1, pid: 1, comm: 'p', childPid: 2, ptesCopied: 10, tablesCopied: 1, tablesShared: 0, pmdsCopied: 0, latencyNs: 5 };
+    for (let i = 0; i < 3; i++) c.probes.fork!(Object.assign(f, { childPid: 2 + i, ptesCopied: 10 * (i + 1) }));
+    const { forks } = c.result();
+    expect(forks.records.map((x) => [x.childPid, x.ptesCopied])).toEqual([[2, 10], [3, 20]]);
+    expect(forks.total).toEqual({ mainline: 3 });
+  });
+});
+
+describe('series helpers', () => {
+  const v = {
+    series: {
+      '1': [{ t: 100, rss_anon_kb: 4, rss_file_kb: 0, pgtables_kb: 8 }, { t: 300, rss_anon_kb: 12, rss_file_kb: 0, pgtables_kb: 12 }],
+      '2': [{ t: 200, rss_anon_kb: 8, rss_file_kb: 4, pgtables_kb: 4 }],
+    },
+    marks: [{ t: 400, pid: 2, kind: 'exit', comm: 'b' }],
+  } as unknown as VariantResult;
+
+  test('totalSeries sums step functions and drops a process at its exit', () => {
+    const pts = totalSeries(v, 100).map((p) => [p.t * 1e9, p.rss_anon_kb, p.pgtables_kb]);
+    // t=0: pid1 4; t=100: +pid2 8 -> 12; t=200: pid1 12 + 8 = 20; t=300: pid2 exits -> 12.
+    expect(pts.map((p) => p.map((x) => Math.round(x)))).toEqual([[0, 4, 8], [100, 12, 12], [200, 20, 16], [300, 12, 12]]);
+  });
+
+  test('thinMax keeps the peak of each bin', () => {
+    const pts = Array.from({ length: 1000 }, (_, i) => ({ t: i, y: i === 537 ? 99 : 1 }));
+    const thin = thinMax(pts, 10);
+    expect(thin.length).toBe(10);
+    expect(Math.max(...thin.map((p) => p.y))).toBe(99);
+    expect(evenSample([1, 2, 3, 4, 5], 3)).toEqual([1, 3, 5]);
+  });
+});
