@@ -1,0 +1,239 @@
+// Recursive-descent parser for the bpftrace subset: probe lists, predicates, blocks, C-precedence expressions.
+import type { AssignOp, BinaryOp, Expr, Loc, ProbeBlock, ProgramAst, Stmt } from './ast.js';
+import { createLexer, type Lexer, type Token } from './lexer.js';
+
+const span = (a: Loc, b: Loc): Loc => ({ line: a.line, col: a.col, endLine: b.endLine, endCol: b.endCol });
+
+const ASSIGN_OPS = new Set(['=', '+=', '-=', '*=', '/=', '%=', '&=', '|=', '^=', '<<=', '>>=']);
+
+/** Binary operator levels, loosest first (C precedence, as bpftrace's grammar). */
+const LEVELS: BinaryOp[][] = [
+  ['||'],
+  ['&&'],
+  ['|'],
+  ['^'],
+  ['&'],
+  ['==', '!='],
+  ['<', '<=', '>', '>='],
+  ['<<', '>>'],
+  ['+', '-'],
+  ['*', '/', '%'],
+];
+
+export function parse(source: string, file = 'stdin'): ProgramAst {
+  const lx = createLexer(source, file);
+  const blocks: ProbeBlock[] = [];
+  while (lx.more()) {
+    blocks.push(parseBlock(lx));
+  }
+  if (blocks.length === 0) throw lx.error('no probes in the program (write e.g. `tracepoint:exceptions:page_fault_user { @ = count(); }`)', null);
+  return { blocks };
+}
+
+function parseBlock(lx: Lexer): ProbeBlock {
+  const probes = [];
+  for (;;) {
+    const p = lx.probe();
+    if (p.text === '') {
+      const t = lx.peek();
+      throw lx.error(`syntax error, unexpected ${describe(t)}, expecting a probe name`, t.loc);
+    }
+    probes.push(p);
+    const t = lx.peek();
+    if (t.kind === 'punct' && t.text === ',') {
+      lx.next();
+      continue;
+    }
+    break;
+  }
+  let predicate: Expr | null = null;
+  const t = lx.peek();
+  if (t.kind === 'punct' && t.text === '/') {
+    lx.next();
+    predicate = parseExpr(lx, true);
+    expect(lx, '/', 'to end the predicate');
+  }
+  const open = lx.peek();
+  if (!(open.kind === 'punct' && open.text === '{')) throw lx.error(`syntax error, unexpected ${describe(open)}, expecting {`, open.loc);
+  const body = parseBraced(lx);
+  return { probes, predicate, body, loc: span(probes[0].loc, open.loc) };
+}
+
+function describe(t: Token): string {
+  if (t.kind === 'eof') return 'end of file';
+  if (t.kind === 'str') return 'string';
+  return t.text;
+}
+
+function expect(lx: Lexer, text: string, why = ''): Token {
+  const t = lx.next();
+  if (t.kind !== 'punct' || t.text !== text) throw lx.error(`syntax error, unexpected ${describe(t)}, expecting ${text}${why ? ' ' + why : ''}`, t.loc);
+  return t;
+}
+
+function isPunct(t: Token, text: string): boolean {
+  return t.kind === 'punct' && t.text === text;
+}
+
+function parseBraced(lx: Lexer): Stmt[] {
+  expect(lx, '{');
+  const out: Stmt[] = [];
+  for (;;) {
+    const t = lx.peek();
+    if (isPunct(t, '}')) {
+      lx.next();
+      return out;
+    }
+    if (isPunct(t, ';')) {
+      lx.next();
+      continue;
+    }
+    if (t.kind === 'eof') throw lx.error('syntax error, unexpected end of file, expecting }', t.loc);
+    const s = parseStmt(lx);
+    out.push(s);
+    const after = lx.peek();
+    if (s.kind !== 'if' && !isPunct(after, ';') && !isPunct(after, '}'))
+      throw lx.error(`syntax error, unexpected ${describe(after)}, expecting ; or }`, after.loc);
+  }
+}
+
+function parseStmt(lx: Lexer): Stmt {
+  const t = lx.peek();
+  if (t.kind === 'ident' && t.text === 'if') {
+    lx.next();
+    expect(lx, '(');
+    const cond = parseExpr(lx, false);
+    expect(lx, ')');
+    const then = parseBraced(lx);
+    let els: Stmt[] = [];
+    const e = lx.peek();
+    if (e.kind === 'ident' && e.text === 'else') {
+      lx.next();
+      const n = lx.peek();
+      els = n.kind === 'ident' && n.text === 'if' ? [parseStmt(lx)] : parseBraced(lx);
+    }
+    return { kind: 'if', cond, then, else: els, loc: t.loc };
+  }
+  const expr = parseExpr(lx, false);
+  const op = lx.peek();
+  if ((expr.kind === 'map' || expr.kind === 'var') && op.kind === 'punct') {
+    if (ASSIGN_OPS.has(op.text)) {
+      lx.next();
+      const value = parseExpr(lx, false);
+      return { kind: 'assign', target: expr, op: op.text as AssignOp, value, loc: span(expr.loc, value.loc) };
+    }
+    if (op.text === '++' || op.text === '--') {
+      lx.next();
+      return { kind: 'incdec', target: expr, delta: op.text === '++' ? 1 : -1, loc: span(expr.loc, op.loc) };
+    }
+  }
+  if (op.kind === 'punct' && ASSIGN_OPS.has(op.text))
+    throw lx.error('can only assign to a map (@name) or a scratch variable ($name)', expr.loc);
+  return { kind: 'expr', expr, loc: expr.loc };
+}
+
+/** inPredicate: a '/' followed by '{' ends the predicate instead of dividing. */
+function parseExpr(lx: Lexer, inPredicate: boolean): Expr {
+  const cond = parseBinary(lx, 0, inPredicate);
+  const t = lx.peek();
+  if (isPunct(t, '?')) {
+    lx.next();
+    const a = parseExpr(lx, inPredicate);
+    expect(lx, ':');
+    const b = parseExpr(lx, inPredicate);
+    return { kind: 'ternary', cond, then: a, else: b, loc: span(cond.loc, b.loc) };
+  }
+  return cond;
+}
+
+function parseBinary(lx: Lexer, level: number, inPredicate: boolean): Expr {
+  if (level >= LEVELS.length) return parseUnary(lx, inPredicate);
+  let left = parseBinary(lx, level + 1, inPredicate);
+  for (;;) {
+    const t = lx.peek();
+    if (t.kind !== 'punct' || !(LEVELS[level] as string[]).includes(t.text)) return left;
+    if (inPredicate && t.text === '/' && lx.nextCharAfterPeekIs('{')) return left;
+    lx.next();
+    const right = parseBinary(lx, level + 1, inPredicate);
+    left = { kind: 'binary', op: t.text as BinaryOp, left, right, loc: span(left.loc, right.loc) };
+  }
+}
+
+function parseUnary(lx: Lexer, inPredicate: boolean): Expr {
+  const t = lx.peek();
+  if (t.kind === 'punct' && (t.text === '!' || t.text === '~' || t.text === '-')) {
+    lx.next();
+    const arg = parseUnary(lx, inPredicate);
+    if (t.text === '-' && arg.kind === 'int') return { kind: 'int', value: -arg.value, loc: span(t.loc, arg.loc) };
+    return { kind: 'unary', op: t.text, arg, loc: span(t.loc, arg.loc) };
+  }
+  if (t.kind === 'punct' && (t.text === '++' || t.text === '--'))
+    throw lx.error('prefix ++/-- is not supported: write $x++ as a statement', t.loc);
+  return parsePrimary(lx, inPredicate);
+}
+
+function parseArgs(lx: Lexer): { args: Expr[]; end: Loc } {
+  expect(lx, '(');
+  const args: Expr[] = [];
+  if (isPunct(lx.peek(), ')')) return { args, end: lx.next().loc };
+  for (;;) {
+    args.push(parseExpr(lx, false));
+    const t = lx.next();
+    if (isPunct(t, ')')) return { args, end: t.loc };
+    if (!isPunct(t, ',')) throw lx.error(`syntax error, unexpected ${describe(t)}, expecting , or )`, t.loc);
+  }
+}
+
+function parsePrimary(lx: Lexer, inPredicate: boolean): Expr {
+  const t = lx.next();
+  switch (t.kind) {
+    case 'int':
+      return { kind: 'int', value: t.value, loc: t.loc };
+    case 'str':
+      return { kind: 'str', value: t.text, loc: t.loc };
+    case 'var':
+      return { kind: 'var', name: t.text, loc: t.loc };
+    case 'map': {
+      const n = lx.peek();
+      if (isPunct(n, '[')) {
+        lx.next();
+        const keys: Expr[] = [];
+        for (;;) {
+          keys.push(parseExpr(lx, false));
+          const s = lx.next();
+          if (isPunct(s, ']')) return { kind: 'map', name: t.text, keys, loc: span(t.loc, s.loc) };
+          if (!isPunct(s, ',')) throw lx.error(`syntax error, unexpected ${describe(s)}, expecting , or ]`, s.loc);
+        }
+      }
+      return { kind: 'map', name: t.text, keys: [], loc: t.loc };
+    }
+    case 'ident': {
+      if (t.text === 'args') {
+        const n = lx.peek();
+        if (isPunct(n, '.') || isPunct(n, '->')) {
+          lx.next();
+          const f = lx.next();
+          if (f.kind !== 'ident') throw lx.error('expected a field name after args.', f.loc);
+          return { kind: 'field', name: f.text, loc: span(t.loc, f.loc) };
+        }
+        throw lx.error('args must be followed by .field or ->field', t.loc);
+      }
+      if (isPunct(lx.peek(), '(')) {
+        const { args, end } = parseArgs(lx);
+        return { kind: 'call', name: t.text, args, loc: span(t.loc, end), nameLoc: t.loc };
+      }
+      return { kind: 'builtin', name: t.text, loc: t.loc };
+    }
+    case 'punct':
+      if (t.text === '(') {
+        const e = parseExpr(lx, false);
+        expect(lx, ')');
+        return e;
+      }
+      break;
+    case 'eof':
+      break;
+  }
+  void inPredicate;
+  throw lx.error(`syntax error, unexpected ${describe(t)}`, t.loc);
+}

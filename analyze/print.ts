@@ -1,0 +1,238 @@
+// bpftrace's output formats for maps: text (print_map / hist_to_str / lhist_to_str rules), -f json NDJSON, and CSV.
+import {
+  type MapEntry, type MapState, type Val, HIST_BUCKETS, entryScalar, lhistBucketCount, sortedEntries,
+} from './aggregations.js';
+import { toCsv } from './tables.js';
+
+export type OutputFormat = 'text' | 'json' | 'csv';
+
+const BAR_WIDTH = 52;
+
+/** bpftrace: hist_index_label: 2^power with a K/M/G/T suffix per 10 powers. */
+export function histIndexLabel(power: number): string {
+  const decade = Math.min(Math.floor(power / 10), 4);
+  return String(2 ** (power - 10 * decade)) + ['', 'K', 'M', 'G', 'T'][decade];
+}
+
+/** bpftrace: lhist_index_label: K/M suffixes only when the step is a multiple of 1024. */
+export function lhistIndexLabel(n: number, step: number): string {
+  if (step % 1024 !== 0 || n === 0) return String(n);
+  if (n % 1048576 === 0) return `${n / 1048576}M`;
+  if (n % 1024 === 0) return `${n / 1024}K`;
+  return String(n);
+}
+
+/** Bar length as bpftrace computes it: count / (float)max * 52, truncated (single-precision arithmetic). */
+export function barWidth(count: number, max: number): number {
+  return Math.trunc(Math.fround(Math.fround(Math.fround(count) / Math.fround(max)) * BAR_WIDTH));
+}
+
+function histLine(header: string, count: number, max: number): string {
+  return header.padEnd(16) + String(count).padStart(8) + ' |' + '@'.repeat(barWidth(count, max)).padEnd(BAR_WIDTH) + '|\n';
+}
+
+function nonZeroRange(b: Float64Array, lo: number, hi: number): [number, number, number] {
+  let first = -1;
+  let last = -1;
+  let max = 0;
+  for (let i = lo; i <= hi; i++) {
+    if (b[i] > 0) {
+      if (first < 0) first = i;
+      last = i;
+    }
+    if (b[i] > max) max = b[i];
+  }
+  return [first, last, max];
+}
+
+/** The lines of one hist() value; '' when every bucket is empty (bpftrace: hist_to_str). */
+export function histText(b: Float64Array, div = 1): string {
+  const [first, last, max] = nonZeroRange(b, 0, HIST_BUCKETS - 1);
+  if (first < 0) return '';
+  let out = '';
+  for (let i = first; i <= last; i++) {
+    const header =
+      i === 0 ? '(..., 0)' : i === 1 ? '[0]' : i === 2 ? '[1]' : `[${histIndexLabel(i - 2)}, ${histIndexLabel(i - 1)})`;
+    out += histLine(header, Math.trunc(b[i] / div), max);
+  }
+  return out;
+}
+
+/** The lines of one lhist() value (bpftrace: lhist_to_str). */
+export function lhistText(b: Float64Array, min: number, max: number, step: number): string {
+  const buckets = lhistBucketCount({ min, max, step });
+  const [first, last, top] = nonZeroRange(b, 0, buckets + 1);
+  if (first < 0) return '';
+  let out = '';
+  for (let i = first; i <= last; i++) {
+    const header =
+      i === 0
+        ? `(..., ${lhistIndexLabel(min, step)})`
+        : i === buckets + 1
+          ? `[${lhistIndexLabel(max, step)}, ...)`
+          : `[${lhistIndexLabel((i - 1) * step + min, step)}, ${lhistIndexLabel(i * step + min, step)})`;
+    out += histLine(header, b[i], top);
+  }
+  return out;
+}
+
+function keyText(key: Val[]): string {
+  return key.length === 0 ? '' : `[${key.join(', ')}]`;
+}
+
+function scalarText(state: MapState, e: MapEntry, div: number): string {
+  switch (state.kind) {
+    case 'str':
+      return e.s;
+    case 'stats': {
+      const avg = e.n === 0 ? 0 : Math.trunc(e.v / e.n);
+      return `count ${e.n}, average ${avg}, total ${e.v}`;
+    }
+    default:
+      return String(Math.trunc(entryScalar(state.kind, e) / div));
+  }
+}
+
+/** Entries to print: bpftrace's order, keeping only the last `top` (the largest) when top > 0. */
+export function entriesForPrint(state: MapState, top: number): MapEntry[] {
+  const all = sortedEntries(state);
+  return top > 0 && all.length > top ? all.slice(all.length - top) : all;
+}
+
+/** One map in bpftrace's text format, followed by its blank line; '' for an empty map. */
+export function mapText(state: MapState, top = 0, div = 1): string {
+  const entries = entriesForPrint(state, top);
+  if (entries.length === 0) return '';
+  let out = '';
+  if (state.kind === 'hist' || state.kind === 'lhist') {
+    for (const e of entries) {
+      out += `${state.name}${keyText(e.key)}:\n`;
+      out += state.kind === 'hist' ? histText(e.buckets!, div) : lhistText(e.buckets!, state.lhist!.min, state.lhist!.max, state.lhist!.step);
+      out += '\n';
+    }
+    return out;
+  }
+  for (const e of entries) out += `${state.name}${keyText(e.key)}: ${scalarText(state, e, div)}\n`;
+  return out + '\n';
+}
+
+export function jsonEscape(s: string): string {
+  let out = '';
+  for (const c of s) {
+    const code = c.charCodeAt(0);
+    if (c === '"') out += '\\"';
+    else if (c === '\\') out += '\\\\';
+    else if (c === '\n') out += '\\n';
+    else if (c === '\r') out += '\\r';
+    else if (c === '\t') out += '\\t';
+    else if (code <= 0x1f) out += '\\u' + code.toString(16).padStart(4, '0');
+    else out += c;
+  }
+  return out;
+}
+
+function histJson(b: Float64Array, div: number): string {
+  const [first, last] = nonZeroRange(b, 0, HIST_BUCKETS - 1);
+  if (first < 0) return '[]';
+  const parts: string[] = [];
+  for (let i = first; i <= last; i++) {
+    const range =
+      i === 0 ? '"max": -1, ' : i === 1 ? '"min": 0, "max": 0, ' : i === 2 ? '"min": 1, "max": 1, ' : `"min": ${2 ** (i - 2)}, "max": ${2 ** (i - 1) - 1}, `;
+    parts.push(`{${range}"count": ${Math.trunc(b[i] / div)}}`);
+  }
+  return `[${parts.join(', ')}]`;
+}
+
+function lhistJson(b: Float64Array, min: number, max: number, step: number): string {
+  const buckets = lhistBucketCount({ min, max, step });
+  const [first, last] = nonZeroRange(b, 0, buckets + 1);
+  if (first < 0) return '[]';
+  const parts: string[] = [];
+  for (let i = first; i <= last; i++) {
+    const range =
+      i === 0 ? `"max": ${min - 1}, ` : i === buckets + 1 ? `"min": ${max}, ` : `"min": ${(i - 1) * step + min}, "max": ${i * step + min - 1}, `;
+    parts.push(`{${range}"count": ${b[i]}}`);
+  }
+  return `[${parts.join(', ')}]`;
+}
+
+function valueJson(state: MapState, e: MapEntry, div: number): string {
+  switch (state.kind) {
+    case 'hist':
+      return histJson(e.buckets!, div);
+    case 'lhist':
+      return lhistJson(e.buckets!, state.lhist!.min, state.lhist!.max, state.lhist!.step);
+    case 'str':
+      return `"${jsonEscape(e.s)}"`;
+    case 'stats': {
+      const avg = e.n === 0 ? 0 : Math.trunc(e.v / e.n);
+      return `{"count": ${e.n}, "average": ${avg}, "total": ${e.v}}`;
+    }
+    default:
+      return String(Math.trunc(entryScalar(state.kind, e) / div));
+  }
+}
+
+/** One map as bpftrace's -f json line (map / hist / stats message), '' for an empty map. */
+export function mapJson(state: MapState, top = 0, div = 1): string {
+  const entries = entriesForPrint(state, top);
+  if (entries.length === 0) return '';
+  const type = state.kind === 'hist' || state.kind === 'lhist' ? 'hist' : state.kind === 'stats' || state.kind === 'avg' ? 'stats' : 'map';
+  let body: string;
+  if (state.keyTypes.length === 0) body = valueJson(state, entries[0], div);
+  else body = '{' + entries.map((e) => `"${jsonEscape(e.key.join(','))}": ${valueJson(state, e, div)}`).join(', ') + '}';
+  return `{"type": "${type}", "data": {"${jsonEscape(state.name)}": ${body}}}\n`;
+}
+
+/** One map as CSV rows with a header (hist/lhist: one row per bucket), followed by a blank line. */
+export function mapCsv(state: MapState, top = 0, div = 1): string {
+  const entries = entriesForPrint(state, top);
+  if (entries.length === 0) return '';
+  const keyCols = state.keyTypes.map((_, i) => `key${i}`);
+  const rows: Record<string, Val>[] = [];
+  if (state.kind === 'hist' || state.kind === 'lhist') {
+    for (const e of entries) {
+      const b = e.buckets!;
+      const buckets = state.kind === 'lhist' ? lhistBucketCount(state.lhist!) : 0;
+      for (let i = 0; i < b.length; i++) {
+        if (b[i] === 0) continue;
+        const row: Record<string, Val> = { map: state.name };
+        e.key.forEach((k, j) => (row[keyCols[j]] = k));
+        let lo: Val = '';
+        let hi: Val = '';
+        if (state.kind === 'hist') {
+          if (i === 1) lo = hi = 0;
+          else if (i === 2) lo = hi = 1;
+          else if (i > 2) [lo, hi] = [2 ** (i - 2), 2 ** (i - 1) - 1];
+          else hi = -1;
+        } else {
+          const { min, max, step } = state.lhist!;
+          if (i === 0) hi = min - 1;
+          else if (i === buckets + 1) lo = max;
+          else [lo, hi] = [(i - 1) * step + min, i * step + min - 1];
+        }
+        row.min = lo;
+        row.max = hi;
+        row.count = state.kind === 'hist' ? Math.trunc(b[i] / div) : b[i];
+        rows.push(row);
+      }
+    }
+    return toCsv(rows, ['map', ...keyCols, 'min', 'max', 'count']) + '\n';
+  }
+  const valueCols = state.kind === 'stats' ? ['count', 'average', 'total'] : ['value'];
+  for (const e of entries) {
+    const row: Record<string, Val> = { map: state.name };
+    e.key.forEach((k, j) => (row[keyCols[j]] = k));
+    if (state.kind === 'stats') {
+      row.count = e.n;
+      row.average = e.n === 0 ? 0 : Math.trunc(e.v / e.n);
+      row.total = e.v;
+    } else row.value = state.kind === 'str' ? e.s : Math.trunc(entryScalar(state.kind, e) / div);
+    rows.push(row);
+  }
+  return toCsv(rows, ['map', ...keyCols, ...valueCols]) + '\n';
+}
+
+export function formatMap(format: OutputFormat, state: MapState, top = 0, div = 1): string {
+  return format === 'json' ? mapJson(state, top, div) : format === 'csv' ? mapCsv(state, top, div) : mapText(state, top, div);
+}

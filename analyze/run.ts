@@ -1,0 +1,190 @@
+// The analyzer's entry point: compile a program once, then feed it trace events and model probe records.
+import type { EventSink, TraceEvent } from '../traces/events.js';
+import type { ReplayProbes } from '../model/types.js';
+import type { MapState } from './aggregations.js';
+import { type CompiledBlock, type Ctx, type Runtime, compileAst } from './compile.js';
+import { parse } from './parser.js';
+import { type OutputFormat, formatMap } from './print.js';
+import { type ModelProbeName, eventProbeName, inferSystem, matchesEvent } from './probes.js';
+
+export { QueryError } from './query_error.js';
+export type { OutputFormat } from './print.js';
+
+export interface CompileOptions {
+  /** Name shown in error locations ('stdin' for -e programs, as bpftrace). */
+  file?: string;
+  format?: OutputFormat;
+  /** Receives output as it is produced (printf, print, and the maps at end); default: kept for output(). */
+  write?: (s: string) => void;
+}
+
+export interface Program {
+  /** Some probe reads trace events (tracepoint: / software:). */
+  needsTrace: boolean;
+  /** Some probe reads model records (model:*): the caller must run a replay with `probes`. */
+  needsModel: boolean;
+  /** Model probes used, so a replay can skip the others. */
+  modelProbes: ModelProbeName[];
+  /** Feed every trace event here, in time order (drives tracepoint, software and interval probes). */
+  traceSink: EventSink;
+  /** Pass to createReplay: model:* probes. */
+  probes: ReplayProbes;
+  /** Run BEGIN blocks (call once, before the first event). */
+  begin(): void;
+  /** Run END blocks and print every non-empty map, as bpftrace does at exit. */
+  end(): void;
+  /** True once exit() ran: later events are ignored. */
+  stopped(): boolean;
+  /** Output so far when no `write` was given. */
+  output(): string;
+  /** Map states by name (for tests and reports). */
+  maps: Map<string, MapState>;
+}
+
+interface Interval {
+  period: number;
+  next: number;
+  run: (c: Ctx) => void;
+  probe: string;
+}
+
+/** Compile a bpftrace-style program; throws QueryError (with line:col and caret text) on a bad program. */
+export function compileProgram(src: string, opts: CompileOptions = {}): Program {
+  const file = opts.file ?? 'stdin';
+  const format = opts.format ?? 'text';
+  const chunks: string[] = [];
+  const rt: Runtime = { maps: new Map(), emit: opts.write ?? ((s) => void chunks.push(s)), format, stopped: false };
+  const ast = parse(src, file);
+  const { blocks, nvars } = compileAst(ast, rt, src, file);
+
+  const ctx: Ctx = { model: false, ev: null, probe: '', time: 0, t0: -1, vars: new Array(nvars).fill(0) };
+  const begins: CompiledBlock[] = [];
+  const ends: CompiledBlock[] = [];
+  const eventBlocks: { block: CompiledBlock; idx: number }[] = [];
+  const intervals: Interval[] = [];
+  const model: Record<ModelProbeName, ((c: Ctx) => void)[]> = { fault: [], fork: [], exit: [], rss: [], cow_pte_break: [] };
+  const modelProbeText: Record<ModelProbeName, string> = {
+    fault: 'model:fault', fork: 'model:fork', exit: 'model:exit', rss: 'model:rss', cow_pte_break: 'model:cow_pte_break',
+  };
+  for (const b of blocks) {
+    b.targets.forEach((t, idx) => {
+      if (t.type === 'begin') begins.push(b);
+      else if (t.type === 'end') ends.push(b);
+      else if (t.type === 'interval') intervals.push({ period: t.periodNs, next: -1, run: b.run, probe: b.texts[idx] });
+      else if (t.type === 'model') for (const n of t.names) model[n].push(b.run);
+      else eventBlocks.push({ block: b, idx });
+    });
+  }
+
+  // Handlers per (name, system), resolved on first sight of each pair: one Map lookup per event afterwards.
+  const resolved = new Map<string, Map<string, { runs: ((c: Ctx) => void)[]; probe: string }>>();
+  function resolve(name: string, system: string): { runs: ((c: Ctx) => void)[]; probe: string } {
+    const sys = system || inferSystem(name);
+    const runs: ((c: Ctx) => void)[] = [];
+    for (const { block, idx } of eventBlocks) {
+      if (matchesEvent(block.targets[idx], sys, name) && !runs.includes(block.run)) runs.push(block.run);
+    }
+    return { runs, probe: eventProbeName(sys, name) };
+  }
+
+  function tick(time: number): void {
+    if (ctx.t0 < 0) {
+      ctx.t0 = time;
+      for (const iv of intervals) iv.next = time + iv.period;
+    }
+    for (const iv of intervals) {
+      // Fire each period boundary the trace crossed, before the event that crossed it (trace time, not wall time).
+      while (iv.next <= time && !rt.stopped) {
+        ctx.model = false;
+        ctx.ev = null;
+        ctx.probe = iv.probe;
+        ctx.time = iv.next;
+        iv.run(ctx);
+        iv.next += iv.period;
+      }
+    }
+  }
+
+  const hasIntervals = intervals.length > 0;
+  const traceSink: EventSink = (e: TraceEvent) => {
+    if (rt.stopped) return;
+    if (hasIntervals || ctx.t0 < 0) tick(e.time);
+    let bySys = resolved.get(e.name);
+    if (!bySys) resolved.set(e.name, (bySys = new Map()));
+    let h = bySys.get(e.system);
+    if (!h) bySys.set(e.system, (h = resolve(e.name, e.system)));
+    const runs = h.runs;
+    if (runs.length === 0 || rt.stopped) return;
+    ctx.model = false;
+    ctx.ev = e;
+    ctx.probe = h.probe;
+    ctx.time = e.time;
+    for (let i = 0; i < runs.length; i++) runs[i](ctx);
+  };
+
+  function modelProbe(n: ModelProbeName): ((r: { time: number }) => void) | undefined {
+    const runs = model[n];
+    if (runs.length === 0) return undefined;
+    const probe = modelProbeText[n];
+    return (r) => {
+      if (rt.stopped) return;
+      if (hasIntervals || ctx.t0 < 0) tick(r.time);
+      ctx.model = true;
+      ctx.ev = r;
+      ctx.probe = probe;
+      ctx.time = r.time;
+      for (let i = 0; i < runs.length; i++) runs[i](ctx);
+    };
+  }
+
+  const probes: ReplayProbes = {
+    fault: modelProbe('fault'),
+    fork: modelProbe('fork'),
+    exit: modelProbe('exit'),
+    rss: modelProbe('rss'),
+    cowPteBreak: modelProbe('cow_pte_break'),
+  };
+  const modelProbes = (Object.keys(model) as ModelProbeName[]).filter((n) => model[n].length > 0);
+
+  function runSpecial(list: CompiledBlock[], probe: string): void {
+    for (const b of list) {
+      ctx.model = false;
+      ctx.ev = null;
+      ctx.probe = probe;
+      ctx.time = Math.max(ctx.t0, 0);
+      b.run(ctx);
+    }
+  }
+
+  let lastTime = 0;
+  return {
+    needsTrace: eventBlocks.length > 0,
+    needsModel: modelProbes.length > 0,
+    modelProbes,
+    traceSink,
+    probes,
+    begin() {
+      runSpecial(begins, 'BEGIN');
+    },
+    end() {
+      lastTime = ctx.time;
+      rt.stopped = false;
+      for (const b of ends) {
+        ctx.model = false;
+        ctx.ev = null;
+        ctx.probe = 'END';
+        ctx.time = lastTime;
+        b.run(ctx);
+      }
+      const names = [...rt.maps.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+      for (const n of names) {
+        const s = formatMap(format, rt.maps.get(n)!);
+        if (s) rt.emit(s);
+      }
+      rt.stopped = true;
+    },
+    stopped: () => rt.stopped,
+    output: () => chunks.join(''),
+    maps: rt.maps,
+  };
+}
