@@ -1,0 +1,166 @@
+// Opens the generated page in real headless Chromium with the network blocked: charts drawn, table right, no errors.
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import type { ReplayResult, VariantResult } from '../model/types.js';
+import { buildReport } from './html.js';
+import { sampleInput } from './sample_input.js';
+import type { ReportInput } from './types.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const EVIL = '<script>alert(1)</script>';
+const skip = !existsSync(CHROMIUM) && !process.env.CI;
+if (skip) console.warn(`reports/browser.test.ts skipped: ${CHROMIUM} is absent (apt-get install chromium; in CI this test must run)`);
+
+interface Loaded {
+  page: Page;
+  consoleErrors: string[];
+  requests: string[];
+  dialogs: string[];
+}
+
+/** Figures the summary table must show, computed here from the replay JSON alone. */
+function expectedFigures(replay: ReplayResult): Map<string, number> {
+  const out = new Map<string, number>();
+  const sum = (v: VariantResult, k: 'rss_anon_final_kb' | 'rss_file_peak_kb' | 'rss_file_final_kb') => v.processes.reduce((s, p) => s + p[k], 0);
+  for (const v of replay.variants) {
+    const put = (metric: string, n: number) => out.set(`${v.name}|${metric}`, n);
+    let all = 0;
+    for (const [path, n] of Object.entries(v.totals.faults)) {
+      all += n;
+      if (n > 0) put(`faults.${path}`, n);
+    }
+    put('faults.total', all);
+    put('rss_anon_peak_kb', v.totals.rss_anon_peak_kb);
+    put('rss_anon_final_kb', sum(v, 'rss_anon_final_kb'));
+    put('rss_file_peak_kb', sum(v, 'rss_file_peak_kb'));
+    put('rss_file_final_kb', sum(v, 'rss_file_final_kb'));
+    put('pgtables_peak_kb', v.totals.pgtables_peak_kb);
+    put('fault_latency_ns', v.totals.fault_latency_ns);
+    put('forks', v.totals.forks);
+    put('fork_latency_ns', v.totals.fork_latency_ns);
+  }
+  return out;
+}
+
+/** The number a reader sees in a cell ("1,234", "4.7 MiB", "201.0 µs"), in the column's base unit. */
+function shown(text: string): { value: number; tolerance: number } {
+  const m = /^(-?[\d,]+(?:\.(\d+))?)\s*(KiB|MiB|ns|µs|ms)?$/.exec(text.trim());
+  if (!m) throw new Error(`unreadable cell text ${JSON.stringify(text)}`);
+  const n = Number(m[1].replace(/,/g, ''));
+  const scale = { MiB: 1024, µs: 1e3, ms: 1e6 }[m[3] as string] ?? 1;
+  const half = m[2] ? 0.5 * 10 ** -m[2].length : 0;
+  return { value: n * scale, tolerance: half * scale };
+}
+
+describe.skipIf(skip)('report page in headless Chromium', () => {
+  let browser: Browser;
+  let dir: string;
+  let input: ReportInput;
+  let loaded: Loaded;
+
+  async function open(html: string, name: string): Promise<Loaded> {
+    const file = join(dir, name);
+    writeFileSync(file, html);
+    const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
+    const consoleErrors: string[] = [];
+    const requests: string[] = [];
+    const dialogs: string[] = [];
+    page.on('console', (m) => {
+      if (m.type() === 'error' || m.type() === 'warning') consoleErrors.push(`${m.type()}: ${m.text()}`);
+    });
+    page.on('pageerror', (e) => consoleErrors.push(`pageerror: ${e.message}`));
+    page.on('dialog', (d) => {
+      dialogs.push(d.message());
+      void d.dismiss();
+    });
+    // The network is blocked: any request that is not the page itself (or a data: URL) is aborted and recorded.
+    await page.route('**/*', (route) => {
+      const url = route.request().url();
+      if (url.startsWith('file:') || url.startsWith('data:')) return route.continue();
+      requests.push(url);
+      return route.abort();
+    });
+    await page.goto(pathToFileURL(file).href, { waitUntil: 'load' });
+    await page.evaluate(() => (window as unknown as { faultlineReady: Promise<unknown> }).faultlineReady);
+    return { page, consoleErrors, requests, dialogs };
+  }
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'faultline-report-'));
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    });
+    input = sampleInput({ serverComm: EVIL });
+    loaded = await open(buildReport(input), 'report.html');
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('no network request, no console error or warning, no script from the trace ran', () => {
+    expect(loaded.requests).toEqual([]);
+    expect(loaded.consoleErrors).toEqual([]);
+    expect(loaded.dialogs).toEqual([]);
+  });
+
+  test('every chart is drawn with data marks by the SVG renderer', async () => {
+    const counts = await loaded.page.evaluate(() =>
+      [...document.querySelectorAll<HTMLElement>('.chart')].map((el) => ({
+        id: el.dataset.chart ?? '',
+        svg: el.querySelectorAll('svg').length,
+        marks: el.querySelectorAll('g.role-mark:not(.mark-group) > path, g.role-mark:not(.mark-group) > line, g.role-mark:not(.mark-group) > rect, g.role-mark:not(.mark-group) > text').length,
+        bars: el.querySelectorAll('g.mark-rect.role-mark > path').length,
+      })),
+    );
+    expect(counts.map((c) => c.id)).toEqual(['pgtables_over_time', 'rss_over_time', 'faults_by_path', 'latency_distribution', 'fork_costs', 'fault_heatmap', 'fidelity']);
+    for (const c of counts) {
+      expect(c.svg, c.id).toBe(1);
+      expect(c.marks, c.id).toBeGreaterThan(0);
+    }
+    const bars = input.replay.variants.reduce((s, v) => s + Object.values(v.totals.faults).filter((n) => n > 0).length, 0);
+    expect(counts.find((c) => c.id === 'faults_by_path')!.bars).toBe(bars);
+    expect(counts.find((c) => c.id === 'fault_heatmap')!.bars).toBe(input.faults.cells.length);
+  });
+
+  test("the summary table's numbers equal the replay JSON's figures", async () => {
+    const cells = await loaded.page.evaluate(() =>
+      [...document.querySelectorAll<HTMLElement>('#summary td[data-metric]')].map((td) => ({
+        variant: td.dataset.variant ?? '',
+        metric: td.dataset.metric ?? '',
+        value: Number(td.dataset.value),
+        text: td.querySelector('.value')?.textContent ?? '',
+        delta: td.querySelector<HTMLElement>('.delta')?.dataset.delta ?? null,
+      })),
+    );
+    // Derived from the JSON text, as `faultline replay --json` prints it.
+    const replay = JSON.parse(JSON.stringify(input.replay)) as ReplayResult;
+    const want = expectedFigures(replay);
+    expect(cells.length).toBe(want.size);
+    const base = replay.variants[0].name;
+    for (const c of cells) {
+      const key = `${c.variant}|${c.metric}`;
+      expect(want.has(key), key).toBe(true);
+      expect(c.value, key).toBe(want.get(key));
+      const s = shown(c.text);
+      expect(Math.abs(s.value - want.get(key)!), `${key} shows ${c.text}`).toBeLessThanOrEqual(s.tolerance);
+      if (c.variant === base) expect(c.delta).toBeNull();
+      else expect(Number(c.delta), key).toBe(want.get(key)! - want.get(`${base}|${c.metric}`)!);
+    }
+  });
+
+  test('a comm of <script>alert(1)</script> is drawn as text', async () => {
+    const { scripts, heatTitles } = await loaded.page.evaluate(() => ({
+      scripts: document.querySelectorAll('script').length,
+      heatTitles: [...document.querySelectorAll('#view-fault_heatmap text')].map((t) => t.textContent ?? ''),
+    }));
+    expect(scripts).toBe(5);
+    expect(heatTitles.some((t) => t.includes('<script>alert(1)</script>'))).toBe(true);
+  });
+});

@@ -1,0 +1,83 @@
+import { describe, expect, test } from 'vitest';
+import { XMLParser } from 'fast-xml-parser';
+import { buildCharts } from './charts.js';
+import { renderPng, renderSvg } from './svg.js';
+import { sampleInput } from './sample_input.js';
+
+type XmlNode = { [k: string]: unknown };
+
+/** Count data-mark items per mark type: children of every <g class="mark-TYPE role-mark ..."> group. */
+function countMarks(svg: string): Record<string, number> {
+  const doc = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '@_' }).parse(svg) as XmlNode;
+  const counts: Record<string, number> = {};
+  const walk = (node: unknown, markType: string | null): void => {
+    if (Array.isArray(node)) return node.forEach((n) => walk(n, markType));
+    if (typeof node !== 'object' || node === null) return;
+    const n = node as XmlNode;
+    const cls = typeof n['@_class'] === 'string' ? (n['@_class'] as string) : '';
+    const m = /\bmark-(\w+)\b.*\brole-mark\b/.exec(cls);
+    const inner = m ? m[1] : null;
+    for (const [k, v] of Object.entries(n)) {
+      if (k.startsWith('@_') || k === '#text') continue;
+      if (inner && inner !== 'group' && ['path', 'line', 'text', 'rect'].includes(k)) {
+        counts[inner] = (counts[inner] ?? 0) + (Array.isArray(v) ? v.length : 1);
+      }
+      walk(v, inner ?? markType);
+    }
+  };
+  walk(doc, null);
+  return counts;
+}
+
+describe('static SVG', () => {
+  const input = sampleInput();
+  const charts = buildCharts(input);
+  const { replay } = input;
+
+  test('every chart renders server-side to parseable SVG with its data marks', async () => {
+    const marks: Record<string, Record<string, number>> = {};
+    for (const c of charts) {
+      const svg = await renderSvg(c.spec);
+      expect(svg.startsWith('<svg')).toBe(true);
+      marks[c.id] = countMarks(svg);
+    }
+    const nVariants = replay.variants.length;
+    // One bar per (variant, path) with faults.
+    const bars = replay.variants.reduce((s, v) => s + Object.values(v.totals.faults).filter((n) => n > 0).length, 0);
+    expect(marks.faults_by_path.rect).toBe(bars);
+    // Total line per variant, plus one per (busiest process, variant): the sample has 4 processes, all shown.
+    expect(marks.pgtables_over_time.line).toBe(nVariants + 4 * nVariants);
+    // anon and file per variant; one rule per fork/exec/exit mark.
+    expect(marks.rss_over_time.line).toBe(2 * nVariants);
+    expect(marks.rss_over_time.rule).toBe(replay.variants.reduce((s, v) => s + v.marks.length, 0));
+    // ECDF per (path, variant) and p50 + p99 rules for each.
+    const latPaths = replay.variants.reduce((s, v) => s + Object.keys(v.latency_ns).length, 0);
+    expect(marks.latency_distribution.line).toBe(latPaths);
+    expect(marks.latency_distribution.rule).toBe(2 * latPaths);
+    // Two stacked bars (copied, shared) per fork, one point per fork for PTEs and one for latency.
+    expect(marks.fork_costs.rect).toBe(2 * input.forks.records.length);
+    expect(marks.fork_costs.symbol).toBe(2 * input.forks.records.length);
+    expect(marks.fault_heatmap.rect).toBe(input.faults.cells.length);
+    // All members plus each member: a bar and a label each.
+    expect(marks.fidelity.rect).toBe(1 + Object.keys(input.validate!.by_member).length);
+    expect(marks.fidelity.text).toBe(1 + Object.keys(input.validate!.by_member).length);
+  });
+
+  test('a chart with nothing to plot says so in a text mark', async () => {
+    const empty = sampleInput();
+    empty.forks = { records: [], total: {} };
+    const fork = buildCharts(empty).find((c) => c.id === 'fork_costs')!;
+    const svg = await renderSvg(fork.spec);
+    expect(countMarks(svg).text).toBe(1);
+    expect(svg).toContain('no forks in this trace');
+  });
+
+  test('PNG via resvg is a PNG of the SVG size times the scale', async () => {
+    const svg = await renderSvg(charts.find((c) => c.id === 'faults_by_path')!.spec);
+    const w = Number(/width="(\d+(?:\.\d+)?)"/.exec(svg)![1]);
+    const png = renderPng(svg, 2);
+    expect(png.subarray(0, 8).toString('hex')).toBe('89504e470d0a1a0a');
+    // IHDR width is big-endian at byte 16.
+    expect(png.readUInt32BE(16)).toBe(Math.round(w * 2));
+  });
+});
