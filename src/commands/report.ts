@@ -1,14 +1,221 @@
-// Placeholder: `faultline report` is registered here; its owner replaces this file.
+// `faultline report`: replay a trace (or read a replay's JSON) and write the self-contained HTML page, SVGs and PNGs.
 import type { Command } from 'commander';
+import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { action, UsageError } from '../errors.js';
+import type { EventSink, ReadOptions, ReadResult } from '../../traces/events.js';
+import type { ReplayProbes, ReplayResult, ThpPolicy, VariantSpec } from '../../model/types.js';
+import { buildReport } from '../../reports/html.js';
+import { buildCharts } from '../../reports/charts.js';
+import { renderPng, renderSvg } from '../../reports/svg.js';
+import { createReportCollector, emptyFaultBins } from '../../reports/aggregate.js';
+import { parseReplayJson, parseValidateJson } from '../../reports/replay_json.js';
+import type { ReportInput, ValidateSummary } from '../../reports/types.js';
+
+export interface ReportOptions {
+  output: string;
+  patch: string[];
+  thp: string[];
+  kernel: string;
+  fromJson?: string;
+  validate?: string;
+  svg?: string;
+  png?: string;
+  screenshot?: string;
+}
+
+// Published signatures of the reader (traces/read.ts) and the replay (model/replay.ts), loaded at run time.
+interface ReadModule {
+  readTrace(file: string, sink: EventSink, opts?: ReadOptions): Promise<ReadResult>;
+}
+interface ReplayModule {
+  createReplay(variants: VariantSpec[], probes?: ReplayProbes, opts?: unknown): { sink: EventSink; finish(read: ReadResult): ReplayResult };
+}
+
+const THP: ThpPolicy[] = ['always', 'madvise', 'never'];
+
+function packageVersion(): string {
+  // src/commands/report.ts and dist/src/commands/report.js sit at different depths below package.json.
+  for (const up of ['../../package.json', '../../../package.json']) {
+    try {
+      const pkg = JSON.parse(readFileSync(new URL(up, import.meta.url), 'utf8')) as { name?: string; version: string };
+      if (pkg.name === 'faultline') return pkg.version;
+    } catch {
+      /* try the next level */
+    }
+  }
+  return 'unknown';
+}
+
+/** Baseline plus one variant per --patch and per --thp policy, as `faultline replay` builds them. */
+export function variantsFromOptions(o: Pick<ReportOptions, 'patch' | 'thp' | 'kernel'>): VariantSpec[] {
+  const base = (name: string, patches: string[], thp: ThpPolicy): VariantSpec => ({ name, patches, thp, useZeroPage: true, kernel: o.kernel, select: '', patchOptions: {} });
+  const out = [base('mainline', [], 'madvise')];
+  for (const p of o.patch) out.push(base(p, [p], 'madvise'));
+  for (const t of o.thp) {
+    if (!THP.includes(t as ThpPolicy)) throw new UsageError(`--thp ${t}: expected one of ${THP.join(', ')}`);
+    out.push(base(`thp=${t}`, [], t as ThpPolicy));
+  }
+  return out;
+}
+
+async function load<T>(rel: string, what: string, fn: string): Promise<T> {
+  let mod: Record<string, unknown>;
+  try {
+    mod = (await import(rel)) as Record<string, unknown>;
+  } catch (e) {
+    throw new UsageError(`this build has no ${what} (${rel}: ${(e as Error).message.split('\n')[0]}); use --from-json with a replay --json result`);
+  }
+  if (typeof mod[fn] !== 'function') throw new UsageError(`this build's ${what} has no ${fn}()`);
+  return mod as T;
+}
+
+/** A one-line progress bar on stderr, only when stderr is a terminal, and only for traces that take a while. */
+function progressBar(file: string): { onProgress: ReadOptions['onProgress']; done(): void } {
+  if (!process.stderr.isTTY) return { onProgress: undefined, done() {} };
+  const start = Date.now();
+  let last = 0;
+  let shown = false;
+  return {
+    onProgress(read, total) {
+      const now = Date.now();
+      if (now - start < 1000 || now - last < 100) return; // short traces: silent
+      last = now;
+      shown = true;
+      const f = total > 0 ? Math.min(1, read / total) : 0;
+      const w = 30;
+      const bar = '#'.repeat(Math.round(f * w)).padEnd(w, ' ');
+      process.stderr.write(`\r${basename(file)} [${bar}] ${(f * 100).toFixed(0).padStart(3)}% ${(read / 1048576).toFixed(0)} MiB`);
+    },
+    done() {
+      if (shown) process.stderr.write('\r\x1b[K');
+    },
+  };
+}
+
+async function replayTrace(trace: string, variants: VariantSpec[]): Promise<Omit<ReportInput, 'validate' | 'provenance'>> {
+  try {
+    statSync(trace);
+  } catch {
+    throw new UsageError(`${trace}: no such file`);
+  }
+  const { readTrace } = await load<ReadModule>('../../traces/read.js', 'trace reader', 'readTrace');
+  const { createReplay } = await load<ReplayModule>('../../model/replay.js', 'replay model', 'createReplay');
+  const collector = createReportCollector({ heatVariant: variants[0].name });
+  const replay = createReplay(variants, collector.probes);
+  const bar = progressBar(trace);
+  let read: ReadResult;
+  try {
+    read = await readTrace(trace, replay.sink, { onProgress: bar.onProgress });
+  } finally {
+    bar.done();
+  }
+  const { faults, forks } = collector.result();
+  return { replay: replay.finish(read), faults, forks };
+}
+
+async function screenshot(html: string, file: string): Promise<void> {
+  const chromiumPath = process.env.FAULTLINE_CHROMIUM ?? '/usr/bin/chromium';
+  let pw: typeof import('playwright-core');
+  try {
+    pw = await import('playwright-core');
+  } catch {
+    throw new UsageError('--screenshot needs playwright-core (a dev dependency): npm install');
+  }
+  try {
+    statSync(chromiumPath);
+  } catch {
+    throw new UsageError(`--screenshot needs Chromium at ${chromiumPath} (apt-get install chromium, or set FAULTLINE_CHROMIUM)`);
+  }
+  const browser = await pw.chromium.launch({ executablePath: chromiumPath, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run'] });
+  try {
+    const page = await browser.newPage({ viewport: { width: 1200, height: 900 }, deviceScaleFactor: 1 });
+    await page.route('**/*', (r) => (/^(file|data|about):/.test(r.request().url()) ? r.continue() : r.abort()));
+    await page.setContent(html, { waitUntil: 'load' });
+    await page.evaluate(() => (window as unknown as { faultlineReady: Promise<unknown> }).faultlineReady);
+    await page.screenshot({ path: file, fullPage: true });
+  } finally {
+    await browser.close();
+  }
+}
+
+export async function runReport(trace: string | undefined, o: ReportOptions, argv: string[] = process.argv): Promise<number> {
+  const variants = variantsFromOptions(o);
+  let data: Omit<ReportInput, 'validate' | 'provenance'>;
+  if (o.fromJson) {
+    const replay = parseReplayJson(readText(o.fromJson), o.fromJson);
+    data = { replay, faults: emptyFaultBins(), forks: { records: [], total: {} } };
+  } else {
+    if (!trace) throw new UsageError('report needs a TRACE (or --from-json FILE)');
+    data = await replayTrace(trace, variants);
+  }
+  const validate: ValidateSummary | null = o.validate ? parseValidateJson(readText(o.validate), o.validate) : null;
+  const v0 = data.replay.variants[0];
+  const input: ReportInput = {
+    ...data,
+    validate,
+    provenance: {
+      command: ['faultline', ...argv.slice(2)].map(shellQuote).join(' '),
+      version: packageVersion(),
+      trace: trace ?? data.replay.trace,
+      kernelRules: v0?.spec?.kernel ?? o.kernel,
+      costProfile: o.fromJson ? 'as in the replay JSON' : 'default',
+      generated: new Date().toISOString(),
+    },
+  };
+  const charts = buildCharts(input);
+  const html = buildReport(input, { charts });
+  writeFileSync(o.output, html);
+  const outputs = [o.output];
+  if (o.svg || o.png) {
+    if (o.svg) mkdirSync(o.svg, { recursive: true });
+    if (o.png) mkdirSync(o.png, { recursive: true });
+    for (const c of charts) {
+      const svg = await renderSvg(c.spec);
+      if (o.svg) outputs.push(writeOut(join(o.svg, `${c.id}.svg`), svg));
+      if (o.png) outputs.push(writeOut(join(o.png, `${c.id}.png`), renderPng(svg)));
+    }
+  }
+  if (o.screenshot) {
+    await screenshot(html, o.screenshot);
+    outputs.push(o.screenshot);
+  }
+  process.stderr.write(`faultline: wrote ${outputs.length === 1 ? outputs[0] : `${o.output} and ${outputs.length - 1} more files`} (${(html.length / 1048576).toFixed(2)} MiB page)\n`);
+  return 0;
+}
+
+function readText(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new UsageError(`${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+}
+
+function writeOut(file: string, data: string | Buffer): string {
+  writeFileSync(file, data);
+  return file;
+}
+
+function shellQuote(s: string): string {
+  return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+const collect = (v: string, prev: string[]) => [...prev, v];
 
 export function registerReport(program: Command): void {
   program
     .command('report')
-    .description('(not implemented yet)')
-    .action(
-      action(() => {
-        throw new UsageError('report is not implemented yet');
-      }),
-    );
+    .argument('[trace]', 'trace file (perf script, ftrace, trace-cmd report, systrace HTML, or .gz of any)')
+    .description('write a self-contained HTML report (Vega-Lite charts) of mainline and the given patches on a trace')
+    .requiredOption('-o, --output <file>', 'the HTML page to write')
+    .option('--patch <name>', 'add a variant with this patch (repeatable; see faultline patches)', collect, [])
+    .option('--thp <policy>', 'add a mainline variant with this THP policy: always, madvise, never (repeatable)', collect, [])
+    .option('--kernel <version>', 'kernel rules version', '6.18')
+    .option('--from-json <file>', 'build the page from `faultline replay --json` output instead of replaying a trace')
+    .option('--validate <file>', '`faultline validate --json` output to show on the fidelity chart')
+    .option('--svg <dir>', 'also write each chart as a static SVG (rendered server-side with vega)')
+    .option('--png <dir>', 'also write each chart as a PNG (via resvg)')
+    .option('--screenshot <file>', 'also write a full-page PNG screenshot (needs Chromium)')
+    .action(action((trace: string | undefined, o: ReportOptions) => runReport(trace, o)));
 }

@@ -1,0 +1,87 @@
+import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
+import { Command } from 'commander';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { XMLParser } from 'fast-xml-parser';
+import { registerReport, variantsFromOptions } from './report.js';
+import { sampleInput } from '../../reports/sample_input.js';
+
+let dir: string;
+let stderr: string[];
+
+async function run(...args: string[]): Promise<number> {
+  const program = new Command('faultline').exitOverride();
+  registerReport(program);
+  process.exitCode = 0;
+  await program.parseAsync(['node', 'faultline', 'report', ...args]);
+  const code = Number(process.exitCode ?? 0);
+  process.exitCode = 0;
+  return code;
+}
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'faultline-report-cli-'));
+  stderr = [];
+  vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => {
+    stderr.push(String(s));
+    return true;
+  });
+});
+afterEach(() => {
+  vi.restoreAllMocks();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('faultline report', () => {
+  test('--from-json writes the page, one SVG and one PNG per chart, and shows the validate ratio', async () => {
+    const input = sampleInput();
+    const json = join(dir, 'replay.json');
+    const val = join(dir, 'validate.json');
+    writeFileSync(json, JSON.stringify(input.replay));
+    writeFileSync(val, JSON.stringify(input.validate));
+    const out = join(dir, 'r.html');
+    expect(await run('--from-json', json, '--validate', val, '-o', out, '--svg', join(dir, 'svg'), '--png', join(dir, 'png'))).toBe(0);
+    const html = readFileSync(out, 'utf8');
+    expect(html.includes(`id="fidelity-ratio" data-value="${input.validate!.match_ratio}"`)).toBe(true);
+    const pgt = input.replay.variants[1].totals.pgtables_peak_kb;
+    expect(html.includes(`data-variant="cow-pte" data-metric="pgtables_peak_kb" data-value="${pgt}"`)).toBe(true);
+    const svgs = readdirSync(join(dir, 'svg')).sort();
+    expect(svgs).toEqual(['fault_heatmap.svg', 'faults_by_path.svg', 'fidelity.svg', 'fork_costs.svg', 'latency_distribution.svg', 'pgtables_over_time.svg', 'rss_over_time.svg']);
+    for (const f of svgs) expect(() => new XMLParser().parse(readFileSync(join(dir, 'svg', f), 'utf8'), true), f).not.toThrow();
+    expect(readdirSync(join(dir, 'png')).length).toBe(7);
+    expect(stderr.join('')).toMatch(/^faultline: wrote .*r\.html and 14 more files/);
+  });
+
+  test('a file that is not a replay result is a one-line error naming the file', async () => {
+    const bad = join(dir, 'bad.json');
+    writeFileSync(bad, '{"variants": []}');
+    expect(await run('--from-json', bad, '-o', join(dir, 'r.html'))).toBe(2);
+    expect(stderr).toEqual([`faultline: ${bad}: not a faultline replay --json result (no variants[])\n`]);
+    writeFileSync(bad, '{nope');
+    expect(await run('--from-json', bad, '-o', join(dir, 'r.html'))).toBe(2);
+    expect(stderr[1]).toMatch(new RegExp(`^faultline: ${bad}: not JSON \\(.*\\)\\n$`));
+    expect(existsSync(join(dir, 'r.html'))).toBe(false);
+  });
+
+  test('bad options and missing traces are user errors, not stack traces', async () => {
+    expect(await run('--thp', 'sometimes', '-o', join(dir, 'r.html'), 'x.trace')).toBe(2);
+    expect(await run('-o', join(dir, 'r.html'), join(dir, 'missing.trace'))).toBe(2);
+    expect(await run('-o', join(dir, 'r.html'))).toBe(2);
+    expect(stderr).toEqual([
+      'faultline: --thp sometimes: expected one of always, madvise, never\n',
+      `faultline: ${join(dir, 'missing.trace')}: no such file\n`,
+      'faultline: report needs a TRACE (or --from-json FILE)\n',
+    ]);
+  });
+
+  test('variants: mainline first, then one per patch and per THP policy', () => {
+    const v = variantsFromOptions({ patch: ['cow-pte', 'refpage'], thp: ['never'], kernel: '6.12' });
+    expect(v.map((x) => [x.name, x.patches.join('+'), x.thp, x.kernel])).toEqual([
+      ['mainline', '', 'madvise', '6.12'],
+      ['cow-pte', 'cow-pte', 'madvise', '6.12'],
+      ['refpage', 'refpage', 'madvise', '6.12'],
+      ['thp=never', '', 'never', '6.12'],
+    ]);
+  });
+});
