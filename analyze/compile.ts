@@ -572,6 +572,9 @@ export function compileAst(ast: ProgramAst, rt: Runtime, source: string, file: s
         case 'args':
           throw err('args must be followed by .field or ->field', loc);
       }
+      // model:* records also expose their fields as bare names: model:fault { @[variant, path] = count(); }
+      if (hasModel && !hasEvent && targets.every((t) => t.type !== 'model' || t.names.some((n) => name in MODEL_FIELDS[n])))
+        return fieldGetter(name, loc);
       if (name in LIVE_BUILTINS) throw err(`${name} is not available: ${LIVE_BUILTINS[name]}, and faultline reads recorded traces`, loc);
       if (/^s?arg[0-9]+$/.test(name)) throw err(`${name} reads registers of a live kprobe/uprobe; faultline reads recorded traces (use args.FIELD)`, loc);
       throw err(`Unknown identifier: '${name}'`, loc);

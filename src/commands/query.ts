@@ -1,14 +1,152 @@
-// Placeholder: `faultline query` is registered here; its owner replaces this file.
+// `faultline query`: bpftrace one-liners over a recorded trace and over the model's replay of it.
 import type { Command } from 'commander';
+import { readFileSync } from 'node:fs';
 import { action, UsageError } from '../errors.js';
+import { compileProgram, QueryError, type OutputFormat, type Program } from '../../analyze/run.js';
+import type { EventSink, ReadOptions, ReadResult } from '../../traces/events.js';
+import type { ReplayProbes, ReplayResult, VariantSpec } from '../../model/types.js';
+
+const EXAMPLES = `
+Examples:
+  # page faults by x86 error code (bit 1 = write, bit 2 = user)
+  faultline query trace.txt 't:exceptions:page_fault_user { @[args.error_code] = count(); }'
+  # write faults per process name
+  faultline query trace.txt -e 't:exceptions:page_fault_user /args.error_code & 2/ { @writes[comm] = count(); }'
+  # mmap lengths as a power-of-two histogram
+  faultline query trace.txt -e 'tracepoint:syscalls:sys_enter_mmap { @len = hist(args.len); }'
+  # RSS counter updates by member, and forks per parent, as JSON
+  faultline query trace.txt --json -e 't:kmem:rss_stat { @[args.member] = count(); } t:sched:sched_process_fork { @forks[args.parent_comm] = count(); }'
+  # the model's fault paths, mainline next to a patch
+  faultline query trace.txt --patch cow-pte 'model:fault { @[variant, path] = count(); }'
+
+Probes: BEGIN, END, tracepoint:SUBSYS:NAME (t:, wildcards *), software:page-faults, interval:s:N / interval:ms:N
+(trace time), model:fault, model:fork, model:exit, model:rss, model:cow_pte_break.
+Output is bpftrace's: maps printed at the end sorted by value, hist/lhist bars; --json is bpftrace's -f json.`;
+
+interface QueryOpts {
+  expr?: string;
+  file?: string;
+  json?: boolean;
+  csv?: boolean;
+  format?: string;
+  allowLost?: boolean;
+  patch?: string[];
+}
+
+type ReadTrace = (path: string, sink: EventSink, opts?: ReadOptions) => Promise<ReadResult>;
+type CreateReplay = (
+  variants: VariantSpec[],
+  probes?: ReplayProbes,
+  opts?: unknown,
+) => { sink: EventSink; finish(read: ReadResult): ReplayResult };
+
+/** Modules written in parallel with this one are loaded at run time, so `query` builds before they land. */
+async function load<T>(spec: string, name: string, what: string): Promise<T> {
+  let mod: Record<string, unknown>;
+  try {
+    mod = (await import(spec)) as Record<string, unknown>;
+  } catch (e) {
+    throw new UsageError(`${what} is not available in this build (${(e as Error).message.split('\n')[0]})`, 70);
+  }
+  if (typeof mod[name] !== 'function') throw new UsageError(`${what} is not available in this build (${spec} has no ${name})`, 70);
+  return mod[name] as T;
+}
+
+/** mainline plus one variant per --patch; the patches work may replace this with its own parser. */
+export function variantsFor(patches: string[]): VariantSpec[] {
+  const base: VariantSpec = { name: 'mainline', patches: [], thp: 'madvise', useZeroPage: true, kernel: '6.18', select: '', patchOptions: {} };
+  return [base, ...patches.map((p) => ({ ...base, name: p, patches: p.split('+').filter(Boolean) }))];
+}
+
+function pickFormat(o: QueryOpts): OutputFormat {
+  const chosen = [o.json ? 'json' : null, o.csv ? 'csv' : null, o.format ?? null].filter((x): x is string => x !== null);
+  const uniq = [...new Set(chosen)];
+  if (uniq.length > 1) throw new UsageError(`conflicting output formats: ${uniq.join(' and ')}`);
+  const f = uniq[0] ?? 'text';
+  if (f !== 'text' && f !== 'json' && f !== 'csv') throw new UsageError(`unknown --format '${f}' (text, json or csv)`);
+  return f;
+}
+
+function programSource(positional: string | undefined, o: QueryOpts): { src: string; file: string } {
+  const given = [positional !== undefined, o.expr !== undefined, o.file !== undefined].filter(Boolean).length;
+  if (given === 0) throw new UsageError('no program: give one as an argument, with -e PROGRAM, or with -f FILE.bt');
+  if (given > 1) throw new UsageError('give the program once: as an argument, with -e, or with -f');
+  if (o.file !== undefined) {
+    try {
+      return { src: readFileSync(o.file, 'utf8'), file: o.file };
+    } catch (e) {
+      throw new UsageError(`cannot read program file ${o.file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    }
+  }
+  return { src: (positional ?? o.expr)!, file: 'stdin' };
+}
+
+export async function runQuery(trace: string, positional: string | undefined, o: QueryOpts): Promise<number> {
+  const format = pickFormat(o);
+  const { src, file } = programSource(positional, o);
+  const out = process.stdout;
+  let program: Program;
+  try {
+    program = compileProgram(src, { file, format, write: (s) => void out.write(s) });
+  } catch (e) {
+    if (e instanceof QueryError) {
+      process.stderr.write(e.detail + '\n');
+      return 2;
+    }
+    throw e;
+  }
+  const patches = o.patch ?? [];
+  if (patches.length > 0 && !program.needsModel)
+    process.stderr.write('faultline: warning: --patch only affects model:* probes, and this program has none\n');
+
+  const readTrace = await load<ReadTrace>('../../traces/read.js', 'readTrace', 'the trace reader');
+  let sink: EventSink = program.traceSink;
+  let finish: ((r: ReadResult) => ReplayResult) | null = null;
+  if (program.needsModel) {
+    const createReplay = await load<CreateReplay>('../../model/replay.js', 'createReplay', 'the model replay');
+    const replay = createReplay(variantsFor(patches), program.probes);
+    const traceSink = program.traceSink;
+    const replaySink = replay.sink;
+    sink = (e) => {
+      traceSink(e);
+      replaySink(e);
+    };
+    finish = replay.finish;
+  }
+  program.begin();
+  const read = await readTrace(trace, sink);
+  finish?.(read);
+  program.end();
+
+  if (read.skippedLines > 0) {
+    const ex = read.skippedExamples[0];
+    process.stderr.write(
+      `faultline: warning: ${read.skippedLines} line${read.skippedLines === 1 ? '' : 's'} skipped` +
+        (ex ? ` (first: ${ex.file}:${ex.line}: ${ex.reason})` : '') + '\n',
+    );
+  }
+  if (read.lostEvents > 0 && !o.allowLost) {
+    process.stderr.write(
+      `faultline: ${read.file}: the trace lost ${read.lostEvents} events, so counts above are lower bounds; pass --allow-lost to accept them\n`,
+    );
+    return 3;
+  }
+  return 0;
+}
 
 export function registerQuery(program: Command): void {
   program
     .command('query')
-    .description('(not implemented yet)')
-    .action(
-      action(() => {
-        throw new UsageError('query is not implemented yet');
-      }),
-    );
+    .description('Run a bpftrace-style program over a recorded trace (tracepoint probes) and the model replay (model:* probes)')
+    .argument('<trace>', 'trace file (perf script, ftrace, trace-cmd report, systrace HTML, or .gz of any)')
+    .argument('[program]', 'the program text (or use -e / -f)')
+    .option('-e, --expr <program>', 'program text, as bpftrace -e')
+    .option('-f, --file <file.bt>', 'read the program from a file')
+    .option('--json', "bpftrace's -f json output (NDJSON)")
+    .option('--csv', 'maps as CSV rows')
+    .option('--format <f>', 'text, json or csv')
+    .option('--allow-lost', 'exit 0 even when the trace lost events (counts are then lower bounds)')
+    .option('--patch <name...>', 'also replay with these patches (model:* probes see variant = the patch name)')
+    .addHelpText('after', EXAMPLES)
+    .action(action((trace: string, prog: string | undefined, o: QueryOpts) => runQuery(trace, prog, o)));
 }

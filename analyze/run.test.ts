@@ -1,0 +1,149 @@
+// Programs over hand-written events and model records: probe matching, predicates, builtins, intervals, errors.
+import { describe, expect, it } from 'vitest';
+import type { TraceEvent } from '../traces/events.js';
+import type { FaultRecord, ForkRecord } from '../model/types.js';
+import { compileProgram, QueryError } from './run.js';
+
+const hdr = (name: string, system: string, time: number, comm: string, pid: number, line: number) => ({ name, system, time, cpu: line % 2, pid, tid: pid, comm, line });
+const fault = (t: number, comm: string, pid: number, address: number, errorCode: number, system = 'exceptions'): TraceEvent =>
+  ({ ...hdr('page_fault_user', system, t, comm, pid, t), kind: 'fault', user: true, address, ip: 0x401000, errorCode });
+const mmap = (t: number, len: number): TraceEvent =>
+  ({ ...hdr('sys_enter_mmap', 'syscalls', t, 'a.out', 7, t), kind: 'sys_enter', call: 'mmap', args: { addr: 0, len, prot: 3, flags: 0x22, fd: -1, off: 0 } });
+const rss = (t: number, member: number, size: number): TraceEvent =>
+  ({ ...hdr('rss_stat', 'kmem', t, 'a.out', 7, t), kind: 'rss_stat', mmId: 0x1234, curr: true, member, size, throttled: false });
+const fork = (t: number, parent: string, child: number): TraceEvent =>
+  ({ ...hdr('sched_process_fork', 'sched', t, parent, 7, t), kind: 'fork', parentPid: 7, parentComm: parent, childPid: child, childComm: parent });
+
+function run(src: string, events: TraceEvent[], format: 'text' | 'json' = 'text'): string {
+  const p = compileProgram(src, { format });
+  p.begin();
+  for (const e of events) p.traceSink(e);
+  p.end();
+  return p.output();
+}
+
+describe('trace probes', () => {
+  const evs = [
+    fault(100, 'bash', 1, 0x7f0000000000, 6),
+    fault(200, 'bash', 1, 0x7f0000001000, 4),
+    fault(300, 'cc1', 2, 0x7f0000002000, 7),
+    fault(400, 'cc1', 2, 0x7f0000003000, 6, ''), // ftrace text with no subsystem: inferred
+    mmap(500, 4096),
+    mmap(600, 3 * 4096),
+    rss(700, 1, 8192),
+    rss(800, 1, 12288),
+    rss(900, 0, 4096),
+    fork(1000, 'bash', 3),
+  ];
+
+  it('faults by error code, abbreviated probe names and args-> syntax', () => {
+    expect(run('t:exceptions:page_fault_user { @[args->error_code] = count(); }', evs)).toBe('@[4]: 1\n@[7]: 1\n@[6]: 2\n\n');
+  });
+
+  it('predicate with a bitwise test, comm keys', () => {
+    expect(run('tracepoint:exceptions:page_fault_user /args.error_code & 2/ { @w[comm] = count(); }', evs)).toBe('@w[bash]: 1\n@w[cc1]: 2\n\n');
+  });
+
+  it('wildcards, probe builtin, several probes in one block', () => {
+    const out = run('t:kmem:rss_stat, t:sched:* { @[probe] = count(); } t:exceptions:page_fault_* { @f = count(); }', evs);
+    expect(out).toBe('@[tracepoint:sched:sched_process_fork]: 1\n@[tracepoint:kmem:rss_stat]: 3\n\n@f: 4\n\n');
+  });
+
+  it('rss_stat by member, mmap sums, fork counts', () => {
+    const out = run(
+      't:kmem:rss_stat { @r[args.member] = max(args.size); } t:syscalls:sys_enter_mmap { @len = sum(args.len); } t:sched:sched_process_fork { @forks[args.parent_comm] = count(); }',
+      evs,
+    );
+    expect(out).toBe('@forks[bash]: 1\n\n@len: 16384\n\n@r[0]: 4096\n@r[1]: 12288\n\n');
+  });
+
+  it('scratch variables, ternary, if/else, printf, nsecs/elapsed', () => {
+    const out = run(
+      't:exceptions:page_fault_user { $w = args.error_code & 2 ? "W" : "R"; if (comm == "bash") { printf("%s %d %lx %d\\n", $w, pid, args.address, elapsed); } else { @other++; } }',
+      evs,
+    );
+    expect(out).toBe('W 1 7f0000000000 0\nR 1 7f0000001000 100\n@other: 2\n\n');
+  });
+
+  it('interval probes fire in trace time, exit() stops the stream and END still runs', () => {
+    const out = run('t:exceptions:page_fault_user { @n = count(); } interval:ms:1 { @i = count(); } END { printf("end\\n"); }', evs);
+    expect(out).toBe('end\n@n: 4\n\n');
+    const ticks: TraceEvent[] = [0, 1, 2, 3, 4, 5].map((i) => fault(1_000_000_000 + i * 400_000_000, 'x', 1, 0, 6));
+    // 0 .. 2.0 s of trace: interval:s:1 boundaries at 1.0 s and 2.0 s are crossed (the event at 2.0 s crosses the second)
+    expect(run('interval:s:1 { @i = count(); }', ticks)).toBe('@i: 2\n\n');
+    expect(run('t:exceptions:page_fault_user { @n = count(); if (@n == 3) { exit(); } }', ticks)).toBe('@n: 3\n\n');
+  });
+
+  it('bitwise operators stay exact above 2^32 (addresses)', () => {
+    const out = run('t:exceptions:page_fault_user /pid == 2/ { @[args.address >> 12 & 0xff, args.address & ~0xfff] = count(); }', evs);
+    expect(out).toBe(`@[2, ${0x7f0000002000}]: 1\n@[3, ${0x7f0000003000}]: 1\n\n`);
+  });
+});
+
+describe('model probes', () => {
+  it('records with variant and path, per-probe dispatch', () => {
+    const p = compileProgram('model:fault { @[variant, path] = count(); @pages = sum(args.pages_allocated); } model:fork /args.tables_shared > 0/ { @shared = count(); }');
+    expect(p.needsModel).toBe(true);
+    expect(p.needsTrace).toBe(false);
+    expect(p.modelProbes).toEqual(['fault', 'fork']);
+    const f: FaultRecord = {
+      variant: 'mainline', time: 10, cpu: 0, pid: 5, tid: 5, comm: 'a', address: 0x1000, errorCode: 6, path: 'anon_alloc',
+      vmaStart: 0, vmaEnd: 0x10000, vmaFlags: 0, pagesAllocated: 1, tablesAllocated: 0, latencyNs: 0, inferred: false,
+    };
+    p.probes.fault!(f);
+    p.probes.fault!({ ...f, variant: 'cow-pte', path: 'cow_pte_break', pagesAllocated: 0 });
+    p.probes.fault!(f);
+    const k: ForkRecord = { variant: 'cow-pte', time: 11, pid: 5, comm: 'a', childPid: 6, ptesCopied: 0, tablesCopied: 0, tablesShared: 3, pmdsCopied: 1, latencyNs: 0 };
+    p.probes.fork!(k);
+    p.probes.fork!({ ...k, tablesShared: 0 });
+    expect(p.probes.exit).toBeUndefined();
+    p.end();
+    expect(p.output()).toBe('@[cow-pte, cow_pte_break]: 1\n@[mainline, anon_alloc]: 2\n\n@pages: 2\n\n@shared: 1\n\n');
+  });
+});
+
+describe('errors point at the source like bpftrace', () => {
+  function error(src: string): string {
+    try {
+      compileProgram(src);
+    } catch (e) {
+      expect(e).toBeInstanceOf(QueryError);
+      return (e as QueryError).detail;
+    }
+    throw new Error('expected a QueryError');
+  }
+
+  it('live-only probes are refused with the reason and a ~~~ span', () => {
+    const src = 'kprobe:do_page_fault { @ = count(); }';
+    const d = error(src).split('\n');
+    expect(d[0]).toMatch(/^stdin:1:1-21: ERROR: kprobes \(kprobe:\) attach to a live kernel or process; faultline reads recorded traces/);
+    expect(d[1]).toBe(src);
+    expect(d[2]).toBe('~'.repeat('kprobe:do_page_fault'.length));
+  });
+
+  it('unknown tracepoint field, column of args.field on line 2', () => {
+    const src = 'BEGIN { }\nt:kmem:rss_stat { @[args.nope] = count(); }';
+    const col = src.split('\n')[1].indexOf('args.nope') + 1;
+    const d = error(src).split('\n');
+    expect(d[0]).toBe(`stdin:2:${col}-${col + 9}: ERROR: tracepoint:kmem:rss_stat has no field 'nope' (fields: mm_id, curr, member, size)`);
+    expect(d[2]).toBe(' '.repeat(col - 1) + '~'.repeat(9));
+  });
+
+  it('live-only functions and builtins, type errors, syntax errors', () => {
+    expect(error('BEGIN { system("ls"); }')).toContain('system() runs commands on the live machine');
+    expect(error('t:exceptions:page_fault_user { @[kstack] = count(); }')).toContain('kstack is not available');
+    expect(error('t:exceptions:page_fault_user { @[ksym(args.ip)] = count(); }')).toContain('ksym() resolves addresses against the live kernel');
+    expect(error('BEGIN { @x = count(); @x = 1; }')).toContain("Type mismatch for @x");
+    expect(error('BEGIN { printf("%d\\n", "s"); }')).toContain('%d specifier expects a value of type integer');
+    expect(error('BEGIN { printf("%d %d\\n", 1); }')).toContain('Number of arguments (1) does not match');
+    const bad = 'BEGIN { @x = 1 + ; }';
+    const semi = bad.indexOf(';') + 1;
+    expect(error(bad).split('\n')[0]).toBe(`stdin:1:${semi}-${semi + 1}: ERROR: syntax error, unexpected ;`);
+    expect(error(bad).split('\n')[2]).toBe(' '.repeat(semi - 1) + '^');
+    expect(error('BEGIN { @x = str(5); }')).toContain('str() of an integer reads process memory');
+    expect(error('t:exceptions:page_fault_user { @[$undefined] = count(); }')).toContain('Undefined or undeclared variable: $undefined');
+    expect(error('t:exceptions:page_fault_user { @ = lhist(1, 10, 5, 1); }')).toContain('max must be greater than min');
+    expect(error('model:faults { @ = count(); }')).toContain("no model probe matches 'faults'");
+    expect(error('software:page-faults { @[args.address] = count(); }')).toContain('software probes carry no args');
+  });
+});
