@@ -6,7 +6,7 @@ import { gunzipSync } from 'node:zlib';
 import { Command } from 'commander';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  checkPrerequisites, DEFAULT_EVENTS, findExecutable, parseEventList, record, RecordError, type RecordHost, type RecordOptions,
+  checkPrerequisites, DEFAULT_EVENTS, findExecutable, ftraceLosses, parseEventList, record, RecordError, type RecordHost, type RecordOptions,
 } from './record.js';
 import { registerRecord } from '../src/commands/record.js';
 
@@ -111,6 +111,12 @@ describe('checkPrerequisites', () => {
     expect(e.message).toBe('command not found or not executable: no-such-cmd (check the name, or give its path)');
     expect(e.exitCode).toBe(127);
   });
+  it('refuses an output file it could not write, before running anything', () => {
+    expect(errorOf(() => checkPrerequisites(opts({ output: join(dir, 'no', 'such', 'dir', 't.txt') }), host())).message).toBe(
+      `cannot write ${join(dir, 'no', 'such', 'dir', 't.txt')}: directory ${join(dir, 'no', 'such', 'dir')} does not exist`,
+    );
+    expect(errorOf(() => checkPrerequisites(opts({ truthFile: bin }), host())).message).toBe(`cannot write ${bin}: not a regular file`);
+  });
   it('says how to install perf when it is missing', () => {
     const e = errorOf(() => checkPrerequisites(opts(), host({ path: join(dir, 'empty') + ':' + bin, perf: join(dir, 'nope') })));
     expect(e.message).toMatch(/perf not found .*apt-get install linux-perf.*--backend ftrace/);
@@ -144,6 +150,22 @@ describe('checkPrerequisites', () => {
     expect(errorOf(() => checkPrerequisites(opts({ backend: 'ftrace' }), host({ tracefs: none }))).message).toMatch(
       /none of exceptions:page_fault_user, kmem:rss_stat/,
     );
+  });
+});
+
+describe('ftraceLosses', () => {
+  it('sums overrun and dropped events over every per_cpu/cpuN/stats file', () => {
+    const inst = join(dir, 'inst');
+    for (const [cpu, overrun, dropped] of [[0, 3, 0], [1, 0, 4], [2, 10, 1]] as const) {
+      mkdirSync(join(inst, 'per_cpu', `cpu${cpu}`), { recursive: true });
+      // Real layout of the stats file (kernel/trace/trace.c: tracing_stats_read).
+      writeFileSync(
+        join(inst, 'per_cpu', `cpu${cpu}`, 'stats'),
+        `entries: 5\noverrun: ${overrun}\ncommit overrun: 0\nbytes: 400\noldest event ts:  1.000000\nnow ts:  2.000000\ndropped events: ${dropped}\nread events: 0\n`,
+      );
+    }
+    expect(ftraceLosses(inst)).toBe(3 + 4 + 10 + 1);
+    expect(ftraceLosses(join(dir, 'no-instance'))).toBe(0);
   });
 });
 

@@ -19,7 +19,7 @@ import {
   openSync, readFileSync, readdirSync, rmSync, rmdirSync, statSync, writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { delimiter, dirname, join, resolve } from 'node:path';
 import { Transform, type Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
@@ -164,6 +164,7 @@ export function checkPrerequisites(
 ): { events: string[]; skipped: string[]; perf: string | null; command: string[] } {
   if (opts.command.length === 0) throw new RecordError('no command to record: faultline record -o FILE -- CMD ARGS...');
   if (!opts.output) throw new RecordError('no output file: faultline record -o FILE -- CMD ARGS...');
+  for (const f of [opts.output, opts.truthFile]) if (f) checkWritable(f);
   const exe = findExecutable(opts.command[0]!, host.path);
   if (!exe) {
     throw new RecordError(`command not found or not executable: ${opts.command[0]} (check the name, or give its path)`, 127);
@@ -201,6 +202,22 @@ export function checkPrerequisites(
   }
   if (events.length === 0) throw new RecordError(`none of the requested events exist under ${host.tracefs}/events: ${wanted.join(', ')}`);
   return { events, skipped, perf, command: [exe, ...opts.command.slice(1)] };
+}
+
+/** Fails before the command runs when an output file cannot be written, so no recording is wasted. */
+function checkWritable(file: string): void {
+  const dir = dirname(resolve(file));
+  if (!existsSync(dir)) throw new RecordError(`cannot write ${file}: directory ${dir} does not exist`);
+  try {
+    accessSync(dir, fsc.W_OK);
+    if (existsSync(file)) {
+      if (!statSync(file).isFile()) throw new RecordError(`cannot write ${file}: not a regular file`);
+      accessSync(file, fsc.W_OK);
+    }
+  } catch (err) {
+    if (err instanceof RecordError) throw err;
+    throw new RecordError(`cannot write ${file}: permission denied`);
+  }
 }
 
 function canRead(p: string): boolean {
@@ -299,14 +316,13 @@ async function writeOutput(src: Readable, output: string, scan?: (chunk: string)
       cb();
     },
   });
-  let out: Writable;
+  const out: Writable = createWriteStream(output);
   try {
-    out = createWriteStream(output);
+    if (output.endsWith('.gz')) await pipeline(src, counter, createGzip({ level: 9 }), out);
+    else await pipeline(src, counter, out);
   } catch (err) {
     throw new RecordError(`cannot write ${output}: ${(err as Error).message}`);
   }
-  if (output.endsWith('.gz')) await pipeline(src, counter, createGzip({ level: 9 }), out);
-  else await pipeline(src, counter, out);
   return bytes;
 }
 
