@@ -720,6 +720,8 @@ const orBig = big((x, y) => x | y);
 const xorBig = big((x, y) => x ^ y);
 
 export function and64(a: number, b: number): number {
+  // ToInt32 takes the low 32 bits of any exact integer, so a mask in [0, 2^31) needs no BigInt.
+  if ((b >= 0 && b <= 0x7fffffff && (b | 0) === b) || (a >= 0 && a <= 0x7fffffff && (a | 0) === a)) return a & b;
   return I32(a) && I32(b) ? a & b : andBig(a, b);
 }
 export function or64(a: number, b: number): number {
