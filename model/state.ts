@@ -1,0 +1,156 @@
+// The model's state records: VMAs, page tables, pages, mms and tasks of one variant. Plain records, typed arrays inside.
+import type { VariantSpec, ReplayProbes, FaultRecord, RssRecord } from './types.js';
+import type { KernelRules } from './kernel_version.js';
+import type { Patch } from './patches/index.js';
+import type { Selector } from './select.js';
+
+/** One vm_area_struct: [start, end) with kernel vm_flags and the model's backing kind. */
+export interface Vma {
+  start: number;
+  end: number;
+  /** include/linux/mm.h VM_* bits. */
+  flags: number;
+  /** KIND_* bits (model/flags.ts). */
+  kind: number;
+  /** vm_pgoff in pages (file offset; for anon, start >> 12 as the kernel sets it). */
+  pgoff: number;
+  /** Identifies the backing file (fd number at mmap time, or -1): tells file VMAs apart for merging. */
+  file: number;
+  /** vma->anon_vma is set (mm/rmap.c: __anon_vma_prepare): decides vma_needs_copy at fork. */
+  anonVma: boolean;
+  /** Set by patches (e.g. refpage) to remember per-VMA state. */
+  patchData: unknown;
+}
+
+/** One PTE table page (4 KiB, 512 entries). refcount > 1 only when a patch shares it (COW PTE). */
+export interface PteTable {
+  /** Page id per entry (index into Pages), 0 = none or special. */
+  page: Int32Array;
+  /** PTE_* bits per entry. */
+  fl: Uint8Array;
+  /** Number of non-none entries. */
+  present: number;
+  /** Owners of this table (COW PTE patch); 1 normally. */
+  refcount: number;
+}
+
+export const PMD_TABLE = 0; // the PMD points to a PTE table
+export const PMD_THP = 1; // a PMD-mapped THP (with a deposited table)
+export const PMD_HUGE_ZERO = 2; // the huge zero folio (with a deposited table)
+
+/** One PMD entry that is not none. */
+export interface PmdSlot {
+  kind: number;
+  table: PteTable | null;
+  /** THP folio page id (PMD_THP). */
+  folio: number;
+  write: boolean;
+  /** For cow-pte: the PMD is write-protected because the table is shared. */
+  shared: boolean;
+}
+
+/** Page store of one variant: frames as ids into growable typed arrays (4K pages and large folios). */
+export interface Pages {
+  /** Number of mappings (PTEs + PMDs) referencing the frame; 0 = free. */
+  refcount: Int32Array;
+  /** PAGE_* bits. */
+  flags: Uint8Array;
+  /** Order (0 or 9). */
+  order: Uint8Array;
+  /** Head folio id for a subpage of a split THP (0 = none: the page is its own folio). */
+  head: Int32Array;
+  free: number[];
+  next: number;
+  /** Large folios: mm index -> mappings, for __wp_can_reuse_large_anon_folio (CONFIG_MM_ID). */
+  folioMms: Map<number, Map<number, number>>;
+}
+
+export const PAGE_ANON_EXCLUSIVE = 1; // include/linux/page-flags.h: PageAnonExclusive
+export const PAGE_ANON = 2;
+export const PAGE_FILE = 4;
+
+/** One mm_struct. */
+export interface Mm {
+  /** Model index (stable, never reused). */
+  idx: number;
+  /** kmem:rss_stat mm_id once learnt (-1 until then). */
+  mmId: number;
+  /** Sorted, non-overlapping VMAs. */
+  vmas: Vma[];
+  /** Last VMA found (find_vma cache: mm/mmap.c vmacache was removed, but locality is real). */
+  lastVma: Vma | null;
+  /** PMD entries by 2 MiB block index (addr / 2 MiB). */
+  pmds: Map<number, PmdSlot>;
+  /** PMD tables by 1 GiB index; PUD tables by 512 GiB index. */
+  pmdTables: Set<number>;
+  pudTables: Set<number>;
+  /** include/linux/mm_types_task.h: MM_FILEPAGES, MM_ANONPAGES, MM_SWAPENTS, MM_SHMEMPAGES in pages. */
+  rss: Float64Array;
+  peakRss: Float64Array;
+  /** mm->pgtables_bytes (include/linux/mm.h: mm_inc_nr_ptes/pmds/puds). */
+  pgtablesBytes: number;
+  peakPgtables: number;
+  /** Tasks using this mm (threads and CLONE_VM children). */
+  users: number;
+  /** The thread-group leader's pid, for reporting. */
+  ownerPid: number;
+  brkStart: number;
+  brk: number;
+  /** mm->def_flags VM_LOCKED from mlockall(MCL_FUTURE). */
+  defFlags: number;
+  /** True when the mm existed before the trace (or came from an exec we saw only part of): baselines are learnt. */
+  predates: boolean;
+  dead: boolean;
+  /** Per-member counter-update log for validation (values after each update, pages), bounded. */
+  log: number[][];
+  inferredVmas: number;
+}
+
+/** One task (thread). */
+export interface Task {
+  tid: number;
+  tgid: number;
+  comm: string;
+  mm: Mm;
+  /** Clone flags from task:task_newtask, consumed by sched_process_fork. */
+  exited: boolean;
+}
+
+/** A reusable record describing the fault being handled (struct vm_fault). */
+export interface FaultCtx {
+  mm: Mm;
+  vma: Vma;
+  address: number;
+  write: boolean;
+  exec: boolean;
+  /** Error code had no read/write (arm64/perf samples): decided from model state. */
+  inferred: boolean;
+  path: string;
+  pagesAllocated: number;
+  tablesAllocated: number;
+  /** Pages mapped from the page cache by a file read fault, when the trace told us (fault-around hint), else -1. */
+  fileHint: number;
+}
+
+/** Everything one variant's model needs. */
+export interface ModelCtx {
+  spec: VariantSpec;
+  rules: KernelRules;
+  patches: Patch[];
+  selector: Selector;
+  pages: Pages;
+  probes: ReplayProbes;
+  /** Reused probe records. */
+  faultRec: FaultRecord;
+  rssRec: RssRecord;
+  /** Current event's time/pid/tid/comm for probes. */
+  now: number;
+  curPid: number;
+  curTid: number;
+  curComm: string;
+  /** Called on every counter update (member -1 = pgtables). */
+  onRss: ((mm: Mm, member: number, value: number, delta: number) => void) | null;
+  nextMmIdx: number;
+  /** Pages mapped by GUP population (MAP_POPULATE, mlock, MADV_POPULATE_*): counted as minflt, no fault event. */
+  gupFaults: number;
+}
