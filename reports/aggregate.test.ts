@@ -85,15 +85,15 @@ describe('createReportCollector', () => {
 describe('series helpers', () => {
   const v = {
     series: {
-      '1': [{ t: 100, rss_anon_kb: 4, rss_file_kb: 0, pgtables_kb: 8 }, { t: 300, rss_anon_kb: 12, rss_file_kb: 0, pgtables_kb: 12 }],
-      '2': [{ t: 200, rss_anon_kb: 8, rss_file_kb: 4, pgtables_kb: 4 }],
+      '1': [{ t: 100_000, rss_anon_kb: 4, rss_file_kb: 0, pgtables_kb: 8 }, { t: 300_000, rss_anon_kb: 12, rss_file_kb: 0, pgtables_kb: 12 }],
+      '2': [{ t: 200_000, rss_anon_kb: 8, rss_file_kb: 4, pgtables_kb: 4 }],
     },
-    marks: [{ t: 400, pid: 2, kind: 'exit', comm: 'b' }],
+    marks: [{ t: 400_000, pid: 2, kind: 'exit', comm: 'b' }],
   } as unknown as VariantResult;
 
   test('totalSeries sums step functions and drops a process at its exit', () => {
-    const pts = totalSeries(v, 100).map((p) => [p.t * 1e9, p.rss_anon_kb, p.pgtables_kb]);
-    // t=0: pid1 4; t=100: +pid2 8 -> 12; t=200: pid1 12 + 8 = 20; t=300: pid2 exits -> 12.
+    const pts = totalSeries(v, 100_000).map((p) => [p.t * 1e6, p.rss_anon_kb, p.pgtables_kb]);
+    // Times in µs from the origin: t=0: pid1 4; t=100: +pid2 8 -> 12; t=200: pid1 12 + 8 = 20; t=300: pid2 exits -> 12.
     expect(pts.map((p) => p.map((x) => Math.round(x)))).toEqual([[0, 4, 8], [100, 12, 12], [200, 20, 16], [300, 12, 12]]);
   });
 

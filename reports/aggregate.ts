@@ -48,10 +48,10 @@ export function latencyBin(ns: number): number {
 export function createReportCollector(opts: CollectorOptions = {}): ReportCollector {
   const topN = opts.topProcesses ?? 4;
   const maxTracked = Math.max(topN, opts.trackedProcesses ?? 32);
-  const maxTimeBins = opts.timeBins ?? 160;
-  const rows = opts.vmaRows ?? 48;
+  const maxTimeBins = opts.timeBins ?? 120;
+  const rows = opts.vmaRows ?? 32;
   const slices = opts.slices ?? 8;
-  const maxForks = opts.maxForks ?? 400;
+  const maxForks = opts.maxForks ?? 200;
   let heatVariant = opts.heatVariant ?? '';
   let t0 = -1;
   let binNs = 1_000_000; // 1 ms to start; doubles as needed
@@ -185,6 +185,11 @@ export function emptyFaultBins(): FaultBins {
   return { heatVariant: '', timeBinNs: 1, slices: 1, processes: [], vmas: [], cells: [], latency: [], faultsSeen: {} };
 }
 
+/** ns -> seconds rounded to the microsecond: shorter JSON, and no chart needs finer. */
+export function seconds(ns: number): number {
+  return Math.round(ns / 1e3) / 1e6;
+}
+
 /** Earliest time in the replay's series and marks: the charts' time zero. */
 export function timeOrigin(replay: ReplayResult): number {
   let t0 = Infinity;
@@ -236,7 +241,7 @@ export function totalSeries(v: VariantResult, t0: number, maxPoints = 400): Tota
       file += e.p.rss_file_kb;
       pgt += e.p.pgtables_kb;
     } else cur.delete(e.pid);
-    const pt = { t: (e.t - t0) / 1e9, rss_anon_kb: anon, rss_file_kb: file, pgtables_kb: pgt };
+    const pt = { t: seconds(e.t - t0), rss_anon_kb: anon, rss_file_kb: file, pgtables_kb: pgt };
     if (exact.length > 0 && exact[exact.length - 1].t === pt.t) exact[exact.length - 1] = pt;
     else exact.push(pt);
   }

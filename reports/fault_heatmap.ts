@@ -1,5 +1,6 @@
 // Where faults land (DAMON-style): address x time per busiest process, one row per VMA split into address slices.
 import type { ReportInput } from './types.js';
+import { seconds } from './aggregate.js';
 import { SCHEMA, WIDTH, kib, placeholder, type ChartSpec } from './common.js';
 
 /** `rw-p`-style flags from vm_flags (include/linux/mm.h: VM_READ 1, VM_WRITE 2, VM_EXEC 4, VM_SHARED 8). */
@@ -21,7 +22,7 @@ export function faultHeatmapSpec(input: ReportInput): ChartSpec {
   const charts = fb.processes.map((p) => {
     const cells = fb.cells
       .filter((c) => c.pid === p.pid)
-      .map((c) => ({ t: c.t / 1e9, t2: (c.t + fb.timeBinNs) / 1e9, vma: label.get(`${c.pid}:${c.vma}`) ?? String(c.vma), slice: c.slice, count: c.count }));
+      .map((c) => ({ t: seconds(c.t), t2: seconds(c.t + fb.timeBinNs), vma: label.get(`${c.pid}:${c.vma}`) ?? String(c.vma), slice: c.slice, count: c.count }));
     const order = fb.vmas.filter((v) => v.pid === p.pid).sort((a, b) => a.index - b.index).map((v) => label.get(`${v.pid}:${v.index}`) ?? '');
     return {
       title: `pid ${p.pid} (${p.comm}): ${p.faults} faults`,

@@ -8,6 +8,8 @@ interface Row {
   ns: number;
   frac?: number;
   stat: 'ecdf' | 'p50' | 'p99';
+  /** Percentiles: 'replay' (exact) or 'binned' (upper bound of the histogram bin, when the replay has none for the path). */
+  source?: 'replay' | 'binned';
 }
 
 export function latencyRows(input: ReportInput): Row[] {
@@ -18,6 +20,15 @@ export function latencyRows(input: ReportInput): Row[] {
     let a = byKey.get(k);
     if (!a) byKey.set(k, (a = []));
     a.push({ bin: l.bin, count: l.count });
+  }
+  const exact = new Set<string>();
+  for (const v of input.replay.variants) {
+    for (const [path, s] of Object.entries(v.latency_ns)) {
+      if (path === 'fork' || s.count === 0) continue;
+      exact.add(`${v.name}\u0000${path}`);
+      rows.push({ path, variant: v.name, ns: s.p50_ns, stat: 'p50', source: 'replay' });
+      rows.push({ path, variant: v.name, ns: s.p99_ns, stat: 'p99', source: 'replay' });
+    }
   }
   for (const [k, bins] of byKey) {
     const [variant, path] = k.split('\u0000');
@@ -30,12 +41,12 @@ export function latencyRows(input: ReportInput): Row[] {
       // The ECDF reaches cum/n at the top of the bin: every latency in [2^b, 2^(b+1)) is below it.
       rows.push({ path, variant, ns: 2 ** (b.bin + 1), frac: cum / n, stat: 'ecdf' });
     }
-  }
-  for (const v of input.replay.variants) {
-    for (const [path, s] of Object.entries(v.latency_ns)) {
-      if (path === 'fork' || s.count === 0) continue;
-      rows.push({ path, variant: v.name, ns: s.p50_ns, stat: 'p50' });
-      rows.push({ path, variant: v.name, ns: s.p99_ns, stat: 'p99' });
+    if (exact.has(k)) continue;
+    // No exact percentiles for this path: the upper bound of the bin where the ECDF crosses 0.5 and 0.99.
+    for (const [stat, q] of [['p50', 0.5], ['p99', 0.99]] as const) {
+      let c = 0;
+      const hit = bins.find((b) => (c += b.count) >= q * n) ?? bins[bins.length - 1];
+      rows.push({ path, variant, ns: 2 ** (hit.bin + 1), stat, source: 'binned' });
     }
   }
   return rows;
@@ -48,7 +59,7 @@ export function latencyDistributionSpec(input: ReportInput): ChartSpec {
   const x = { field: 'ns', type: 'quantitative', title: 'modelled latency (ns, symlog)', scale: { type: 'symlog' } };
   return {
     $schema: SCHEMA,
-    title: { text: 'Modelled fault latency', subtitle: 'ECDF per path (log2 bins); dashed rule p50, dotted rule p99 (exact, from the replay)' },
+    title: { text: 'Modelled fault latency', subtitle: 'ECDF per path (log2 bins); dashed rule p50, dotted rule p99 (exact from the replay; bin upper bound where the replay has none)' },
     data: { values: rows },
     facet: { row: { field: 'path', type: 'nominal', title: 'path' } },
     spec: {
@@ -67,7 +78,7 @@ export function latencyDistributionSpec(input: ReportInput): ChartSpec {
             x,
             color,
             strokeDash: { field: 'stat', type: 'nominal', title: 'percentile', scale: { domain: ['p50', 'p99'], range: [[6, 3], [2, 2]] } },
-            tooltip: [{ field: 'variant' }, { field: 'path' }, { field: 'stat' }, { field: 'ns', title: 'ns' }],
+            tooltip: [{ field: 'variant' }, { field: 'path' }, { field: 'stat' }, { field: 'ns', title: 'ns' }, { field: 'source' }],
           },
         },
       ],

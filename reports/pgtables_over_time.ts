@@ -1,7 +1,7 @@
 // Page-table memory over time per variant, total and per process: the headline chart for COW PTE tables.
 import type { ReportInput } from './types.js';
 import { SCHEMA, WIDTH, placeholder, variantScale, type ChartSpec } from './common.js';
-import { thinMax, timeOrigin, topProcesses, totalSeries } from './aggregate.js';
+import { seconds, thinMax, timeOrigin, topProcesses, totalSeries } from './aggregate.js';
 
 const TOP = 6;
 const POINTS = 300;
@@ -17,7 +17,7 @@ export function pgtablesOverTimeSpec(input: ReportInput): ChartSpec {
     const proc = `${pid} ${comm}`;
     for (const v of replay.variants) {
       const pts = v.series[String(pid)] ?? [];
-      const thin = thinMax(pts.map((p) => ({ t: (p.t - t0) / 1e9, kb: p.pgtables_kb })), POINTS / 2);
+      const thin = thinMax(pts.map((p) => ({ t: seconds(p.t - t0), kb: p.pgtables_kb })), POINTS / 2);
       for (const p of thin) per.push({ variant: v.name, proc, t: p.t, kb: p.kb });
     }
   }

@@ -1,7 +1,7 @@
 // RSS over time (anon, file) per variant, with process forks, execs and exits as rule marks.
 import type { ReportInput } from './types.js';
 import { SCHEMA, WIDTH, placeholder, type ChartSpec } from './common.js';
-import { evenSample, timeOrigin, totalSeries } from './aggregate.js';
+import { evenSample, seconds, timeOrigin, totalSeries } from './aggregate.js';
 
 const POINTS = 300;
 const MAX_MARKS = 150;
@@ -17,7 +17,7 @@ export function rssOverTimeSpec(input: ReportInput): ChartSpec {
     }
     // Lifecycle marks: evenly sampled when there are many, so a fork storm does not bury the lines.
     for (const m of evenSample(v.marks, MAX_MARKS)) {
-      rows.push({ variant: v.name, t: (m.t - t0) / 1e9, series: m.kind, label: `${m.kind} ${m.pid} ${m.comm}`, mark: true });
+      rows.push({ variant: v.name, t: seconds(m.t - t0), series: m.kind, label: `${m.kind} ${m.pid} ${m.comm}`, mark: true });
     }
   }
   if (!rows.some((r) => !r.mark)) return placeholder('RSS over time', 'no RSS series in this replay');
