@@ -156,7 +156,9 @@ export function createLexer(source: string, file = 'stdin'): Lexer {
       let text = '';
       while (pos < source.length && PROBE_CHAR.test(source[pos])) {
         // A probe ends at '{' (body) or at ' /' (predicate); '/' inside a probe name is not bpftrace syntax.
-        if (source[pos] === '{' || source[pos] === '/') break;
+        if (source[pos] === '{') break;
+        // uprobe/usdt paths contain '/', elsewhere '/' starts the predicate
+        if (source[pos] === '/' && !/^(u|uprobe|ur|uretprobe|usdt|U):/.test(text)) break;
         text += source[pos];
         advance(1);
       }

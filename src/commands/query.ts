@@ -146,7 +146,11 @@ export function registerQuery(program: Command): void {
     .option('--csv', 'maps as CSV rows')
     .option('--format <f>', 'text, json or csv')
     .option('--allow-lost', 'exit 0 even when the trace lost events (counts are then lower bounds)')
-    .option('--patch <name...>', 'also replay with these patches (model:* probes see variant = the patch name)')
+    .option(
+      '--patch <names>',
+      'also replay with these patches, comma-separated or repeated (model:* probes see variant = the patch name)',
+      (v: string, prev: string[] = []) => [...prev, ...v.split(',').map((x) => x.trim()).filter(Boolean)],
+    )
     .addHelpText('after', EXAMPLES)
     .action(action((trace: string, prog: string | undefined, o: QueryOpts) => runQuery(trace, prog, o)));
 }

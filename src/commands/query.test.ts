@@ -1,0 +1,54 @@
+// `faultline query` argument handling: program sources, formats, and bpftrace-style errors on stderr.
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runQuery, variantsFor } from './query.js';
+
+afterEach(() => vi.restoreAllMocks());
+
+function captureStderr(): string[] {
+  const chunks: string[] = [];
+  vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => {
+    chunks.push(String(s));
+    return true;
+  });
+  return chunks;
+}
+
+describe('faultline query arguments', () => {
+  it('a bad program prints the location line, the source line and the marks, and exits 2', async () => {
+    const err = captureStderr();
+    const code = await runQuery('unused.txt', 't:kmem:rss_stat { @[args.size] = count() ; system("x"); }', {});
+    expect(code).toBe(2);
+    const text = err.join('');
+    const col = 't:kmem:rss_stat { @[args.size] = count() ; '.length + 1;
+    expect(text).toContain(`stdin:1:${col}-${col + 6}: ERROR: system() runs commands on the live machine`);
+    expect(text.split('\n')[2]).toBe(' '.repeat(col - 1) + '~~~~~~');
+  });
+
+  it('-f names the file in errors', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fl-query-'));
+    const f = join(dir, 'bad.bt');
+    writeFileSync(f, '// a comment\nuprobe:/bin/sh:main { @ = count(); }\n');
+    const err = captureStderr();
+    expect(await runQuery('unused.txt', undefined, { file: f })).toBe(2);
+    expect(err.join('')).toMatch(new RegExp(`^${f.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}:2:1-\\d+: ERROR: uprobes \\(uprobe:\\)`));
+  });
+
+  it('usage errors: no program, two programs, conflicting formats, unreadable -f', async () => {
+    await expect(runQuery('t.txt', undefined, {})).rejects.toThrow(/no program/);
+    await expect(runQuery('t.txt', 'BEGIN {}', { expr: 'END {}' })).rejects.toThrow(/give the program once/);
+    await expect(runQuery('t.txt', 'BEGIN {}', { json: true, csv: true })).rejects.toThrow(/conflicting output formats/);
+    await expect(runQuery('t.txt', 'BEGIN {}', { format: 'xml' })).rejects.toThrow(/unknown --format 'xml'/);
+    await expect(runQuery('t.txt', undefined, { file: '/nonexistent/x.bt' })).rejects.toThrow(/cannot read program file \/nonexistent\/x.bt: ENOENT/);
+  });
+
+  it('--patch adds one variant per patch after mainline', () => {
+    expect(variantsFor(['cow-pte', 'refpage+memset']).map((v) => [v.name, v.patches])).toEqual([
+      ['mainline', []],
+      ['cow-pte', ['cow-pte']],
+      ['refpage+memset', ['refpage', 'memset']],
+    ]);
+  });
+});
