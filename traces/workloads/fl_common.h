@@ -48,15 +48,22 @@ static __attribute__((unused)) long fl_status_kb(const char *buf, const char *ke
   return strtol(p, NULL, 10);
 }
 
+/* Reads a whole small /proc file (seq_file may return it in several reads); returns bytes read or -1. */
+static __attribute__((unused)) ssize_t fl_read_file(const char *path, char *buf, size_t cap) {
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  size_t n = 0;
+  ssize_t k;
+  while (n < cap - 1 && (k = read(fd, buf + n, cap - 1 - n)) > 0) n += (size_t)k;
+  close(fd);
+  buf[n] = 0;
+  return (ssize_t)n;
+}
+
 /* Reads a /proc/vmstat counter (system-wide; used for thp_fault_alloc deltas). */
 static __attribute__((unused)) long fl_vmstat(const char *key) {
   static char buf[16384];
-  int fd = open("/proc/vmstat", O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return -1;
-  ssize_t n = read(fd, buf, sizeof buf - 1);
-  close(fd);
-  if (n <= 0) return -1;
-  buf[n] = 0;
+  if (fl_read_file("/proc/vmstat", buf, sizeof buf) <= 0) return -1;
   size_t kl = strlen(key);
   for (char *p = buf; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL) {
     if (strncmp(p, key, kl) == 0 && p[kl] == ' ') return strtol(p + kl + 1, NULL, 10);
@@ -77,12 +84,7 @@ static __attribute__((unused)) void fl_checkpoint_x(const char *label, const cha
   }
   struct rusage ru;
   getrusage(RUSAGE_SELF, &ru);
-  int fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
-  if (fd < 0) fl_die("open /proc/self/status");
-  ssize_t n = read(fd, buf, sizeof buf - 1);
-  close(fd);
-  if (n <= 0) fl_die("read /proc/self/status");
-  buf[n] = 0;
+  if (fl_read_file("/proc/self/status", buf, sizeof buf) <= 0) fl_die("read /proc/self/status");
   printf("{\"label\": \"%s\", \"t_mono_ns\": %llu, \"pid\": %d, \"rss_anon_kb\": %ld, \"rss_file_kb\": %ld, "
          "\"rss_shmem_kb\": %ld, \"vm_pte_kb\": %ld, \"vm_rss_kb\": %ld, \"minflt\": %ld, \"majflt\": %ld, "
          "\"thp_fault_alloc\": %ld%s}\n",
