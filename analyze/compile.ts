@@ -674,6 +674,31 @@ export function compileAst(ast: ProgramAst, rt: Runtime, source: string, file: s
           }
           return a;
         }
+        case 'strncmp': {
+          // bpftrace: 0 when the first n bytes are equal
+          if (e.args.length !== 3) throw err('strncmp() takes two strings and a length', e.loc);
+          const [a, b] = [expr(e.args[0]), expr(e.args[1])];
+          if (a.type !== 'str' || b.type !== 'str') throw err('strncmp() compares two strings', e.loc);
+          const n = intOf(e.args[2], 'strncmp() length');
+          const fa = a.fn as StrFn;
+          const fb = b.fn as StrFn;
+          return { type: 'int', fn: (c) => { const k = n(c); return fa(c).slice(0, k) === fb(c).slice(0, k) ? 0 : 1; } };
+        }
+        case 'strcontains': {
+          if (e.args.length !== 2) throw err('strcontains() takes a haystack and a needle', e.loc);
+          const [a, b] = [expr(e.args[0]), expr(e.args[1])];
+          if (a.type !== 'str' || b.type !== 'str') throw err('strcontains() takes two strings', e.loc);
+          const fa = a.fn as StrFn;
+          const fb = b.fn as StrFn;
+          return { type: 'int', fn: (c) => (fa(c).includes(fb(c)) ? 1 : 0) };
+        }
+        case 'strlen': {
+          if (e.args.length !== 1) throw err('strlen() takes one string', e.loc);
+          const a = expr(e.args[0]);
+          if (a.type !== 'str') throw err('strlen() takes a string', e.loc);
+          const fa = a.fn as StrFn;
+          return { type: 'int', fn: (c) => fa(c).length };
+        }
         case 'printf':
         case 'print':
         case 'clear':

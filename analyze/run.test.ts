@@ -147,3 +147,18 @@ describe('errors point at the source like bpftrace', () => {
     expect(error('software:page-faults { @[args.address] = count(); }')).toContain('software probes carry no args');
   });
 });
+
+describe('string functions and probe coverage', () => {
+  it('strncmp, strcontains, strlen', () => {
+    const evs = [fault(1, 'kworker/0:1', 9, 0x1000, 6), fault(2, 'bash', 1, 0x2000, 6), fault(3, 'kworker/1:0', 9, 0x3000, 6)];
+    const out = run('t:exceptions:page_fault_user /strncmp(comm, "kworker", 7) == 0/ { @k = count(); } t:exceptions:page_fault_user /strcontains(comm, "as")/ { @len = sum(strlen(comm)); }', evs);
+    expect(out).toBe('@k: 2\n\n@len: 4\n\n');
+  });
+
+  it('names the trace probes that matched nothing (a typo must not look like zero events)', () => {
+    const p = compileProgram('t:exceptions:page_fault_usr { @a = count(); } t:exceptions:page_fault_user, t:sched:* { @b = count(); }');
+    p.traceSink(fault(1, 'x', 1, 0x1000, 6));
+    p.end();
+    expect(p.unmatchedProbes()).toEqual(['t:exceptions:page_fault_usr', 't:sched:*']);
+  });
+});

@@ -37,6 +37,8 @@ export interface Program {
   stopped(): boolean;
   /** Output so far when no `write` was given. */
   output(): string;
+  /** Trace probes (as written) that matched no event in what was read: typos, or events the trace lacks. */
+  unmatchedProbes(): string[];
   /** Map states by name (for tests and reports). */
   maps: Map<string, MapState>;
 }
@@ -60,7 +62,7 @@ export function compileProgram(src: string, opts: CompileOptions = {}): Program 
   const ctx: Ctx = { model: false, ev: null, probe: '', time: 0, t0: -1, vars: new Array(nvars).fill(0) };
   const begins: CompiledBlock[] = [];
   const ends: CompiledBlock[] = [];
-  const eventBlocks: { block: CompiledBlock; idx: number }[] = [];
+  const eventBlocks: { block: CompiledBlock; idx: number; matched: boolean }[] = [];
   const intervals: Interval[] = [];
   const model: Record<ModelProbeName, ((c: Ctx) => void)[]> = { fault: [], fork: [], exit: [], rss: [], cow_pte_break: [] };
   const modelProbeText: Record<ModelProbeName, string> = {
@@ -72,7 +74,7 @@ export function compileProgram(src: string, opts: CompileOptions = {}): Program 
       else if (t.type === 'end') ends.push(b);
       else if (t.type === 'interval') intervals.push({ period: t.periodNs, next: -1, run: b.run, probe: b.texts[idx] });
       else if (t.type === 'model') for (const n of t.names) model[n].push(b.run);
-      else eventBlocks.push({ block: b, idx });
+      else eventBlocks.push({ block: b, idx, matched: false });
     });
   }
 
@@ -81,8 +83,10 @@ export function compileProgram(src: string, opts: CompileOptions = {}): Program 
   function resolve(name: string, system: string): { runs: ((c: Ctx) => void)[]; probe: string } {
     const sys = system || inferSystem(name);
     const runs: ((c: Ctx) => void)[] = [];
-    for (const { block, idx } of eventBlocks) {
-      if (matchesEvent(block.targets[idx], sys, name) && !runs.includes(block.run)) runs.push(block.run);
+    for (const eb of eventBlocks) {
+      if (!matchesEvent(eb.block.targets[eb.idx], sys, name)) continue;
+      eb.matched = true;
+      if (!runs.includes(eb.block.run)) runs.push(eb.block.run);
     }
     return { runs, probe: eventProbeName(sys, name) };
   }
@@ -184,6 +188,7 @@ export function compileProgram(src: string, opts: CompileOptions = {}): Program 
       rt.stopped = true;
     },
     stopped: () => rt.stopped,
+    unmatchedProbes: () => [...new Set(eventBlocks.filter((eb) => !eb.matched).map((eb) => eb.block.texts[eb.idx]))],
     output: () => chunks.join(''),
     maps: rt.maps,
   };

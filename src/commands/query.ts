@@ -118,6 +118,8 @@ export async function runQuery(trace: string, positional: string | undefined, o:
   finish?.(read);
   program.end();
 
+  for (const probe of program.unmatchedProbes())
+    process.stderr.write(`faultline: warning: ${probe} matched no event in ${read.file} (${read.events} events read)\n`);
   if (read.skippedLines > 0) {
     const ex = read.skippedExamples[0];
     process.stderr.write(
