@@ -12,6 +12,7 @@ interface CalibrateOpts {
   name?: string;
   compare?: string;
   conditions?: string;
+  raw?: string;
 }
 
 function readProfile(file: string): ProfileFile {
@@ -38,6 +39,7 @@ export function registerCalibrate(program: Command): void {
     .option('--quick', 'small regions and sizes: a smoke run of a second or two, not a usable profile')
     .option('--name <name>', 'profile name (default: <arch>-<kernel>)')
     .option('--compare <profile.json>', 'also print each step median as a ratio to this profile (and fail if any differs by >20%)')
+    .option('--raw <file>', 'also keep the calibrate program\'s raw samples in this file')
     .option('--conditions <text>', 'free-form note on the machine load during the run, stored in the profile')
     .action(
       action((opts: CalibrateOpts) => {
@@ -47,6 +49,7 @@ export function registerCalibrate(program: Command): void {
         const argv = ['faultline', 'calibrate', `--runs ${runs}`, ...(opts.quick ? ['--quick'] : []), ...(opts.output ? [`-o ${opts.output}`] : [])];
         process.stderr.write(`faultline: calibrating (${opts.quick ? 'quick' : `${runs} runs`}; about ${opts.quick ? 2 : 5 * runs} s)...\n`);
         const text = runCalibrate({ runs, quick: !!opts.quick });
+        if (opts.raw) writeFileSync(opts.raw, text);
         const out = parseCalibrateOutput(text);
         const name = opts.name ?? `${out.info.machine ?? process.arch}-${out.info.kernel ?? 'unknown'}`;
         const profile = buildProfile(out, { name, command: argv.join(' '), date: new Date().toISOString(), conditions: opts.conditions });

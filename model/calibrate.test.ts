@@ -1,0 +1,167 @@
+import { describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  buildProfile,
+  compileCalibrate,
+  fitFork,
+  leastSquares,
+  medianForkSamples,
+  modelMdDisagreements,
+  parseCalibrateOutput,
+  quantile,
+  summarise,
+  type ForkSample,
+} from './calibrate.js';
+import { STEP_NAMES, validateProfile } from './costs.js';
+
+describe('parseCalibrateOutput', () => {
+  it('reads info, samples, forks and checks', () => {
+    const out = parseCalibrateOutput(
+      ['info kernel 6.18.44', 'sample anon_alloc 1000.5 512', 'sample anon_alloc 1100 512', 'fork 4k 1048576 256 1 0 0 123456', 'check thp_alloc 8 8', 'info done 1', ''].join('\n'),
+    );
+    expect(out.info.kernel).toBe('6.18.44');
+    expect(out.samples.get('anon_alloc')).toEqual([1000.5, 1100]);
+    expect(out.forks).toEqual([{ kind: '4k', bytes: 1048576, ptes: 256, tables: 1, pmds: 0, run: 0, ns: 123456 }]);
+    expect(out.checks).toEqual([{ name: 'thp_alloc', got: 8, want: 8 }]);
+  });
+  it('names the line of anything unexpected', () => {
+    expect(() => parseCalibrateOutput('info done 1\nsample x notanumber 3\n', 'run')).toThrow(/^run:2: unexpected output: sample x/);
+    expect(() => parseCalibrateOutput('bogus line\n')).toThrow(/calibrate:1: unexpected output/);
+  });
+  it('refuses a truncated run', () => {
+    expect(() => parseCalibrateOutput('sample a 1 1\n')).toThrow(/stopped before the end/);
+  });
+});
+
+describe('statistics', () => {
+  it('quantiles interpolate between order statistics', () => {
+    const s = [10, 20, 30, 40, 50];
+    expect(quantile(s, 0.5)).toBe(30);
+    expect(quantile(s, 0.1)).toBe(14); // position 0.4 between 10 and 20
+    expect(quantile(s, 0.9)).toBe(46);
+    const st = summarise([50, 10, 40, 20, 30]);
+    expect(st).toEqual({ median_ns: 30, p10_ns: 14, p90_ns: 46, samples: 5 });
+  });
+  it('least squares recovers exact coefficients from noise-free data', () => {
+    // y = 3 + 2a - 5b
+    const xs = [[1, 0, 0], [1, 1, 0], [1, 0, 1], [1, 2, 3], [1, 5, 1]];
+    const ys = xs.map(([c, a, b]) => 3 * c + 2 * a - 5 * b);
+    const beta = leastSquares(xs, ys) as number[];
+    expect(beta[0]).toBeCloseTo(3, 9);
+    expect(beta[1]).toBeCloseTo(2, 9);
+    expect(beta[2]).toBeCloseTo(-5, 9);
+  });
+  it('least squares reports a singular design (PTEs proportional to tables)', () => {
+    const xs = [[1, 512, 1], [1, 1024, 2], [1, 2048, 4]];
+    expect(leastSquares(xs, [1, 2, 3])).toBeNull();
+  });
+});
+
+// Synthetic forks from known costs: fixed 200 us, 25 ns/PTE, 1500 ns/table, 900 ns/PMD.
+function synthForks(noise: (i: number) => number = () => 1): ForkSample[] {
+  const cfg: [string, number, number, number][] = [['empty', 0, 0, 0]];
+  for (const mib of [32, 64, 128, 256]) cfg.push(['4k', mib * 256, mib / 2, 0]);
+  for (const mib of [512, 1024, 2048]) cfg.push(['4k_sparse', mib / 2, mib / 2, 0]);
+  for (const mib of [128, 256, 512]) cfg.push(['thp', 0, 0, mib / 2]);
+  const out: ForkSample[] = [];
+  let i = 0;
+  for (let run = 0; run < 5; run++)
+    for (const [kind, ptes, tables, pmds] of cfg) {
+      const ns = 200_000 + 25 * ptes + 1500 * tables + 900 * pmds;
+      out.push({ kind, bytes: ptes * 4096 + pmds * 2097152, ptes, tables, pmds, run, ns: ns * noise(i++) });
+    }
+  return out;
+}
+
+describe('fork fit', () => {
+  it('recovers fixed, per-PTE, per-table and per-PMD costs from synthetic forks', () => {
+    const f = fitFork(synthForks());
+    expect(f).not.toBeNull();
+    expect(f!.fixed).toBeCloseTo(200_000, 3);
+    expect(f!.perPte).toBeCloseTo(25, 6);
+    expect(f!.perTable).toBeCloseTo(1500, 4);
+    expect(f!.perPmd).toBeCloseTo(900, 4);
+  });
+  it('stays within 10% under +-5% multiplicative noise, using per-configuration medians', () => {
+    const noise = (i: number) => 1 + 0.05 * Math.sin(i * 12.9898);
+    const f = fitFork(medianForkSamples(synthForks(noise)))!;
+    expect(Math.abs(f.perPte / 25 - 1)).toBeLessThan(0.1);
+    expect(Math.abs(f.perTable / 1500 - 1)).toBeLessThan(0.1);
+    expect(Math.abs(f.perPmd / 900 - 1)).toBeLessThan(0.1);
+  });
+});
+
+function synthOutput(zeroPage: boolean): string {
+  const lines = ['info kernel 6.18.44', 'info machine x86_64', 'info runs 3', 'info quick 0', `info zero_page ${zeroPage ? 1 : 0}`, 'info huge_zero_page 0', 'info file_read_pages_per_fault 16.00'];
+  const base: Record<string, number> = {
+    anon_alloc: 2000, wp_page_copy: 3200, wp_page_reuse: 1000, thp_alloc: 400_000, thp_wp_split: 11_000, thp_reuse: 950,
+    file_read_1: 1500, file_read_16: 3000, file_cow: 2500, populate_per_page: 1500, anon_alloc_newtable: 2600,
+    page_fill_4k: 300, page_copy_4k: 400, segv: 5000, thp_read_alloc: 400_000,
+  };
+  base[zeroPage ? 'anon_zero_page' : 'anon_read_alloc'] = zeroPage ? 800 : 2100;
+  for (const [k, v] of Object.entries(base)) for (const m of [0.9, 1, 1.1]) lines.push(`sample ${k} ${v * m} 512`);
+  for (const s of synthForks()) lines.push(`fork ${s.kind} ${s.bytes} ${s.ptes} ${s.tables} ${s.pmds} ${s.run} ${s.ns}`);
+  lines.push('info done 1');
+  return lines.join('\n') + '\n';
+}
+
+describe('buildProfile', () => {
+  const opts = { name: 'synthetic', command: 'faultline calibrate', date: '2026-11-24T00:00:00Z' };
+  it('produces a complete, valid profile with measured medians and fitted fork costs', () => {
+    const p = buildProfile(parseCalibrateOutput(synthOutput(true)), opts);
+    expect(() => validateProfile(p, 'built')).not.toThrow();
+    for (const k of STEP_NAMES) expect(p.steps[k]).toBeDefined();
+    expect(p.steps.anon_alloc.median_ns).toBe(2000);
+    expect(p.steps.anon_alloc.p10_ns).toBe(1840); // quantile 0.1 of [1800, 2000, 2200]
+    expect(p.steps.anon_zero_page).toMatchObject({ median_ns: 800, samples: 3 });
+    expect(p.steps.fork_per_pte.median_ns).toBeCloseTo(25, 0);
+    expect(p.steps.fork_per_table.median_ns).toBeCloseTo(1500, -1);
+  });
+  it('derives what it cannot measure, with the formula, from hand-computed values', () => {
+    const p = buildProfile(parseCalibrateOutput(synthOutput(true)), opts);
+    expect(p.steps.table_alloc.median_ns).toBe(600); // 2600 - 2000
+    expect(p.steps.file_read.median_ns).toBe(1500);
+    expect(p.steps.file_read_per_page.median_ns).toBe(100); // (3000 - 1500) / 15
+    expect(p.steps.wp_page_copy_zero.median_ns).toBe(3100); // 3200 - 400 + 300
+    expect(p.steps.thp_zero.median_ns).toBe(1400); // 800 + 600
+    expect(p.steps.thp_zero_wp.median_ns).toBe(400_000);
+    expect(p.steps.cow_pte_table_copy.median_ns).toBeCloseTo(512 * 25, -1);
+    expect(p.steps.fork_per_shared_table.median_ns).toBeCloseTo(0.07 * (1500 + 512 * 25), -1);
+    for (const k of ['table_alloc', 'thp_zero', 'cow_pte_table_copy', 'fork_per_shared_table', 'spurious']) expect(p.steps[k].derived).toBeTruthy();
+  });
+  it('without a zero page, prices the zero-page read from the allocating read minus a page clear, and says so', () => {
+    const p = buildProfile(parseCalibrateOutput(synthOutput(false)), opts);
+    expect(p.steps.anon_zero_page.median_ns).toBe(1800); // 2100 - 300
+    expect(p.steps.anon_zero_page.derived).toMatch(/no zero page/);
+    expect(p.notes?.join('\n')).toMatch(/useZeroPage=false/);
+  });
+  it('notes each measured step outside MODEL.md §8 +-50%', () => {
+    const notes = modelMdDisagreements({ anon_alloc: { median_ns: 12_000, p10_ns: 11_000, p90_ns: 13_000, samples: 9 }, wp_page_copy: { median_ns: 3200, p10_ns: 3000, p90_ns: 3400, samples: 9 } });
+    expect(notes).toHaveLength(1);
+    expect(notes[0]).toMatch(/anon_alloc median 12000 ns/);
+  });
+});
+
+describe('the calibrate program', () => {
+  it('compiles with cc and a --quick smoke run yields parseable samples for every measured step', () => {
+    if (spawnSync('cc', ['--version']).error) return; // no compiler on this machine: covered by the error test below
+    const dir = mkdtempSync(join(tmpdir(), 'fl-cal-test-'));
+    try {
+      const bin = compileCalibrate(dir);
+      const r = spawnSync(bin, ['-q', '-r', '1', '-d', dir], { encoding: 'utf8', timeout: 20_000 });
+      expect(r.status).toBe(0);
+      const out = parseCalibrateOutput(r.stdout);
+      for (const k of ['anon_alloc', 'wp_page_copy', 'wp_page_reuse', 'file_cow', 'file_read_1', 'file_read_16', 'segv', 'page_fill_4k'])
+        expect(out.samples.get(k)?.length ?? 0).toBeGreaterThan(0);
+      expect(out.forks.some((f) => f.kind === 'empty')).toBe(true);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+  it('says to install gcc when there is no compiler', () => {
+    expect(() => compileCalibrate(tmpdir(), 'faultline-no-such-cc')).toThrow(/no C compiler "faultline-no-such-cc" found: install one \(apt-get install gcc\)/);
+  });
+});

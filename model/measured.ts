@@ -1,0 +1,320 @@
+// Measured latency where a trace carries it: function_graph durations of the fault handlers, kprobe/kretprobe
+// pairs, and fork() timing from sys_enter_clone/sys_exit_clone pairs (or sched_process_fork when the exit is missing).
+// Each measured fault keeps the time of the page_fault_user event it belongs to, so `validate` can join it with the
+// model's FaultRecord (same tid and time) and compare modelled vs measured per path.
+import type { EventSink, TraceEvent, OtherEvent } from '../traces/events.js';
+import type { LatencySummary } from './types.js';
+
+/** Functions whose duration is the fault's latency (arch/x86/mm/fault.c, mm/memory.c). */
+export const FAULT_FUNCTIONS = ['handle_mm_fault', 'do_user_addr_fault', 'exc_page_fault', 'handle_page_fault', '__handle_mm_fault'];
+
+export interface MeasuredFault {
+  tid: number;
+  /** Entry time of the measured call (ns). */
+  time: number;
+  durationNs: number;
+  func: string;
+  /** Time of the latest page_fault_user/kernel event on this tid before the call (-1: none, e.g. a GUP fault). */
+  faultTime: number;
+  address: number;
+  errorCode: number;
+  /** How the duration was measured. */
+  source: 'function_graph' | 'kprobe';
+}
+
+export interface MeasuredFork {
+  pid: number;
+  tid: number;
+  time: number;
+  childPid: number;
+  durationNs: number;
+  /** 'syscall': sys_enter..sys_exit; 'sched_process_fork': sys_enter..sched_process_fork (no exit seen). */
+  source: 'syscall' | 'sched_process_fork';
+}
+
+export interface MeasuredResult {
+  /** Per function (handle_mm_fault, ...) and per error-code class ('read', 'write', 'write_protect', 'instr', 'gup'). */
+  fault: Record<string, LatencySummary>;
+  /** Each fork's duration in ns, in trace order (threads and vfork excluded). */
+  fork: number[];
+  faults: MeasuredFault[];
+  forks: MeasuredFork[];
+  /** Exits without a matching entry (trace started mid-call, lost events). */
+  unmatched: number;
+}
+
+export interface MeasuredCollector {
+  sink: EventSink;
+  result(): MeasuredResult;
+}
+
+// include/uapi/linux/sched.h
+const CLONE_VM = 0x100;
+const CLONE_VFORK = 0x4000;
+const CLONE_THREAD = 0x10000;
+const FORK_CALLS = new Set(['clone', 'clone3', 'fork']);
+
+/** Percentile summary of durations (nearest-rank on a sorted copy). */
+export function summariseDurations(ns: readonly number[]): LatencySummary {
+  const s = Float64Array.from(ns).sort();
+  const rank = (q: number) => (s.length === 0 ? 0 : s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))]);
+  let total = 0;
+  for (const v of s) total += v;
+  return { count: s.length, total_ns: total, p50_ns: rank(0.5), p90_ns: rank(0.9), p99_ns: rank(0.99) };
+}
+
+/** x86 error code -> a coarse class (arch/x86/include/asm/trap_pf.h); the model's path is finer. */
+export function errorClass(code: number, faultTime: number): string {
+  if (faultTime < 0) return 'gup';
+  if (code < 0) return 'unknown';
+  if (code & 0x10) return 'instr';
+  if (code & 0x2) return code & 0x1 ? 'write_protect' : 'write';
+  return code & 0x1 ? 'read_protect' : 'read';
+}
+
+const US = /^([0-9]+(?:\.[0-9]+)?)\s*(ns|us|ms|s)$/;
+
+/** Parse '1.234 us', '+ 12.3 us', '0.5' (µs, the function_graph default) into ns; NaN if not a duration. */
+export function parseDuration(v: string | number | bigint): number {
+  if (typeof v === 'number') return v;
+  if (typeof v === 'bigint') return Number(v);
+  const t = v.replace(/^[+!#*@$]\s*/, '').trim();
+  const m = US.exec(t);
+  if (m) {
+    const x = Number(m[1]);
+    return m[2] === 'ns' ? x : m[2] === 'us' ? x * 1e3 : m[2] === 'ms' ? x * 1e6 : x * 1e9;
+  }
+  return t !== '' && Number.isFinite(Number(t)) ? Number(t) * 1e3 : NaN;
+}
+
+export interface GraphLine {
+  cpu: number;
+  kind: 'entry' | 'exit' | 'leaf';
+  func: string;
+  depth: number;
+  durationNs: number;
+}
+
+/**
+ * A small adapter for function_graph text (the `trace` file with the function_graph tracer, or a `funcgraph_*` line's
+ * body): ` 1)   2.345 us    |    handle_mm_fault();`, ` 1)               |  handle_mm_fault() {`, ` 1)   3.4 us    |  }`
+ * (funcgraph-tail names the function in a C comment after the brace; funcgraph-proc/abstime add '|'-separated columns in front).
+ * Returns null for anything else.
+ */
+export function parseFunctionGraphLine(line: string): GraphLine | null {
+  const cols = line.split('|');
+  if (cols.length < 2) return null;
+  const raw = cols[cols.length - 1];
+  const body = raw.trim();
+  const head = cols.slice(0, -1).join('|');
+  const cpuM = /(?:^|\s)(\d+)\)/.exec(head);
+  const durM = /([0-9]+(?:\.[0-9]+)?)\s*(us|ns|ms)\s*$/.exec(cols[cols.length - 2]);
+  const cpu = cpuM ? Number(cpuM[1]) : -1;
+  const dur = durM ? parseDuration(`${durM[1]} ${durM[2]}`) : NaN;
+  const depth = Math.floor((raw.length - raw.trimStart().length) / 2);
+  let r: RegExpExecArray | null;
+  if ((r = /^([\w.$]+)\(\)\s*;$/.exec(body))) return { cpu, kind: 'leaf', func: r[1], depth, durationNs: dur };
+  if ((r = /^([\w.$]+)\(\)\s*\{$/.exec(body))) return { cpu, kind: 'entry', func: r[1], depth, durationNs: NaN };
+  if ((r = /^\}(?:\s*\/\*\s*([\w.$]+)\s*\*\/)?$/.exec(body))) return { cpu, kind: 'exit', func: r[1] ?? '', depth, durationNs: dur };
+  return null;
+}
+
+function str(v: string | number | bigint | undefined): string {
+  return v === undefined ? '' : String(v);
+}
+
+/** A kretprobe event's base name: perf `probe:f__return`, ftrace `r_f`/`f_ret`/`f_return`, or system kretprobes. */
+function kretBase(e: OtherEvent): string | null {
+  const m = /^(.*?)(?:__return|_return|_ret)$/.exec(e.name);
+  if (m) return m[1];
+  if (/^r_/.test(e.name)) return e.name.slice(2);
+  if (e.system === 'kretprobes') return e.name;
+  return null;
+}
+
+function isProbe(e: OtherEvent): boolean {
+  return e.system === 'probe' || e.system === 'kprobes' || e.system === 'kretprobes' || /^probe/.test(e.system);
+}
+
+function probeFunc(base: string): string {
+  return base.replace(/^p_/, '').replace(/_\d+$/, ''); // ftrace's automatic names: p_handle_mm_fault_0
+}
+
+/** Collects measured fault and fork latency from an event stream. Memory: one small stack per tid. */
+export function createMeasuredCollector(): MeasuredCollector {
+  const faults: MeasuredFault[] = [];
+  const forks: MeasuredFork[] = [];
+  let unmatched = 0;
+  // latest fault event per tid: [time, address, errorCode]
+  const lastFault = new Map<number, [number, number, number]>();
+  // function_graph entries per tid (or cpu when the tid is unknown)
+  const graph = new Map<number, { func: string; depth: number; time: number }[]>();
+  // kprobe entries per tid and base name
+  const probes = new Map<string, number[]>();
+  const cloneEnter = new Map<number, { time: number; flags: number }>();
+  const childFlags = new Map<number, number>();
+  const forkSeen = new Map<number, { time: number; childPid: number }>();
+
+  const addFault = (e: TraceEvent, func: string, time: number, durationNs: number, source: MeasuredFault['source']) => {
+    if (!FAULT_FUNCTIONS.includes(func) || !(durationNs >= 0)) return;
+    const lf = lastFault.get(e.tid);
+    // a fault event belongs to this call when it came at or after the previous measured call on this tid
+    const f = lf && lf[0] <= time + 1 ? lf : undefined;
+    faults.push({ tid: e.tid, time, durationNs, func, faultTime: f ? f[0] : -1, address: f ? f[1] : -1, errorCode: f ? f[2] : -1, source });
+    if (f && func === 'handle_mm_fault') lastFault.delete(e.tid);
+  };
+
+  const onGraph = (e: OtherEvent, g: GraphLine) => {
+    const key = e.tid >= 0 ? e.tid : -1 - g.cpu;
+    let st = graph.get(key);
+    if (!st) graph.set(key, (st = []));
+    if (g.kind === 'entry') st.push({ func: g.func, depth: g.depth, time: e.time });
+    else if (g.kind === 'leaf') addFault(e, g.func, e.time - g.durationNs, g.durationNs, 'function_graph');
+    else {
+      // pop to the entry at this depth (or the named one with funcgraph-tail)
+      let i = st.length - 1;
+      while (i >= 0 && !(g.func ? st[i].func === g.func : st[i].depth === g.depth || g.depth < 0)) i--;
+      if (i < 0) {
+        if (g.func) addFault(e, g.func, e.time - g.durationNs, g.durationNs, 'function_graph');
+        else unmatched++;
+        return;
+      }
+      const ent = st[i];
+      st.length = i;
+      const dur = Number.isFinite(g.durationNs) ? g.durationNs : e.time - ent.time;
+      addFault(e, ent.func, ent.time, dur, 'function_graph');
+    }
+  };
+
+  const onOther = (e: OtherEvent) => {
+    const f = e.fields;
+    if (e.name === 'funcgraph_entry' || e.name === 'funcgraph_exit' || e.name === 'function_graph' || e.system === 'ftrace') {
+      // structured fields (trace-cmd/perf: func, depth, calltime/rettime, duration) or the raw text body
+      const func = str(f.func ?? f.function ?? f.name);
+      const depth = f.depth !== undefined ? Number(f.depth) : -1;
+      if (e.name === 'funcgraph_exit' && (f.rettime !== undefined || f.duration !== undefined)) {
+        const dur = f.rettime !== undefined && f.calltime !== undefined ? Number(f.rettime) - Number(f.calltime) : parseDuration(f.duration as string);
+        onGraph(e, { cpu: e.cpu, kind: 'exit', func: /^0x/.test(func) ? '' : func, depth, durationNs: dur });
+        return;
+      }
+      if (e.name === 'funcgraph_entry' && func && f.duration === undefined) {
+        onGraph(e, { cpu: e.cpu, kind: 'entry', func, depth, durationNs: NaN });
+        return;
+      }
+      const text = str(f.text ?? f.raw ?? f.msg ?? f.body);
+      const g = text ? parseFunctionGraphLine(text) : null;
+      if (g) onGraph(e, g);
+      return;
+    }
+    if (isProbe(e)) {
+      const base = kretBase(e);
+      const key = `${e.tid}/${probeFunc(base ?? e.name)}`;
+      let st = probes.get(key);
+      if (base === null) {
+        if (!st) probes.set(key, (st = []));
+        st.push(e.time);
+      } else if (st && st.length > 0) {
+        const t0 = st.pop() as number;
+        addFault(e, probeFunc(base), t0, e.time - t0, 'kprobe');
+      } else unmatched++;
+    }
+  };
+
+  const sink: EventSink = (e) => {
+    switch (e.kind) {
+      case 'fault':
+        lastFault.set(e.tid, [e.time, e.address, e.errorCode]);
+        break;
+      case 'other':
+        onOther(e);
+        break;
+      case 'sys_enter':
+        if (FORK_CALLS.has(e.call) || e.call === 'vfork') {
+          const flags = e.call === 'clone' ? (e.args.clone_flags ?? e.args.flags ?? 0) : e.call === 'vfork' ? CLONE_VM | CLONE_VFORK : 0;
+          cloneEnter.set(e.tid, { time: e.time, flags });
+        }
+        break;
+      case 'newtask':
+        childFlags.set(e.newPid, e.cloneFlags);
+        break;
+      case 'fork': {
+        const en = cloneEnter.get(e.tid);
+        if (en) forkSeen.set(e.tid, { time: e.time, childPid: e.childPid });
+        break;
+      }
+      case 'sys_exit': {
+        if (!FORK_CALLS.has(e.call) && e.call !== 'vfork') break;
+        const en = cloneEnter.get(e.tid);
+        cloneEnter.delete(e.tid);
+        const seen = forkSeen.get(e.tid);
+        forkSeen.delete(e.tid);
+        if (e.ret <= 0) break; // the child's return (0) or a failed clone
+        const start = e.enter ? e.enter.time : en ? en.time : -1;
+        if (start < 0) {
+          unmatched++;
+          break;
+        }
+        const flags = childFlags.get(e.ret) ?? en?.flags ?? 0;
+        childFlags.delete(e.ret);
+        // threads share the mm (no dup_mmap); vfork's parent waits for the child's exec or exit
+        if (flags & (CLONE_VM | CLONE_THREAD | CLONE_VFORK)) break;
+        forks.push({ pid: e.pid, tid: e.tid, time: start, childPid: e.ret, durationNs: e.time - start, source: 'syscall' });
+        break;
+      }
+      default:
+        break;
+    }
+  };
+
+  return {
+    sink,
+    result(): MeasuredResult {
+      // a clone whose exit never came: fall back to its sched_process_fork time
+      for (const [tid, s] of forkSeen) {
+        const en = cloneEnter.get(tid);
+        const flags = childFlags.get(s.childPid) ?? en?.flags ?? 0;
+        if (en && !(flags & (CLONE_VM | CLONE_THREAD | CLONE_VFORK)))
+          forks.push({ pid: -1, tid, time: en.time, childPid: s.childPid, durationNs: s.time - en.time, source: 'sched_process_fork' });
+      }
+      forkSeen.clear();
+      const groups = new Map<string, number[]>();
+      const add = (k: string, v: number) => {
+        let g = groups.get(k);
+        if (!g) groups.set(k, (g = []));
+        g.push(v);
+      };
+      // classes come from handle_mm_fault when traced (nested handlers would count each fault twice)
+      const classFunc = faults.some((x) => x.func === 'handle_mm_fault') ? 'handle_mm_fault' : faults[0]?.func;
+      for (const m of faults) {
+        add(m.func, m.durationNs);
+        if (m.func === classFunc) add(errorClass(m.errorCode, m.faultTime), m.durationNs);
+      }
+      const fault: Record<string, LatencySummary> = {};
+      for (const [k, v] of groups) fault[k] = summariseDurations(v);
+      return { fault, fork: forks.map((f) => f.durationNs), faults, forks, unmatched };
+    },
+  };
+}
+
+/**
+ * Join measured faults with the model's fault paths: `pathOf(tid, faultTime)` returns the modelled path of the fault
+ * event at that time on that tid (validate keeps a map from its FaultRecords), or undefined. Returns summaries per path.
+ */
+export function measuredByPath(
+  faults: readonly MeasuredFault[],
+  pathOf: (tid: number, faultTime: number) => string | undefined,
+  func = 'handle_mm_fault',
+): Record<string, LatencySummary> {
+  const groups = new Map<string, number[]>();
+  for (const m of faults) {
+    if (m.func !== func || m.faultTime < 0) continue;
+    const p = pathOf(m.tid, m.faultTime);
+    if (p === undefined) continue;
+    let g = groups.get(p);
+    if (!g) groups.set(p, (g = []));
+    g.push(m.durationNs);
+  }
+  const out: Record<string, LatencySummary> = {};
+  for (const [k, v] of groups) out[k] = summariseDurations(v);
+  return out;
+}
