@@ -4,14 +4,16 @@
 // Which backend captures what (measured on Linux 6.18, perf 6.1):
 // - perf (`perf record -k mono` on the command, children inherited): only the command's own tasks, so no noise from
 //   other processes; but no exit-time kmem:rss_stat (kernel/exit.c: do_exit runs perf_event_exit_task before
-//   exit_mm, so the teardown's curr=0 events happen after the task's perf events are gone), and no ftrace print
+//   exit_mm, K6.12, so the teardown's curr=0 events happen after the task's perf events are gone), and no ftrace print
 //   markers (trace_marker writes go to a tracefs buffer, not to perf). Losses appear as `PERF_RECORD_LOST lost N`.
 // - ftrace (instance `instances/faultline-<pid>`, trace_clock=mono, set_event_pid + event-fork): sees exit-time
 //   rss_stat (curr=0) and the workload's checkpoint markers (`tracing_mark_write: faultline_checkpoint: ...` via the
-//   instance's trace_marker). set_event_pid was reported not to filter syscall events on some kernels (making the
-//   recording system-wide for sys_enter/exit_*); on 6.18 here it does filter them (a concurrent mmap loop did not
-//   show up), but readers must still cope with foreign pids. Timestamps are printed in microseconds only. Losses
-//   appear as entries-in-buffer < entries-written in the header (overwrite mode) and in per_cpu/*/stats.
+//   instance's trace_marker). set_event_pid was reported not to filter syscall events (making the recording
+//   system-wide for sys_enter/exit_*); on 6.12+ it does (kernel/trace/trace_syscalls.c: ftrace_syscall_enter ->
+//   trace_trigger_soft_disabled checks EVENT_FILE_FL_PID_FILTER), and on 6.18 here a concurrent mmap loop did not
+//   show up; older kernels and conditional triggers skip that check, so readers must still cope with foreign pids.
+//   Timestamps are printed in microseconds only. Losses appear as entries-in-buffer < entries-written in the header
+//   (overwrite mode) and in per_cpu/*/stats. On 6.18 the teardown rss_stat events follow sched_process_exit.
 // Both use CLOCK_MONOTONIC, so a workload's clock_gettime(CLOCK_MONOTONIC) checkpoints line up with trace times.
 import { spawn, type ChildProcess } from 'node:child_process';
 import {
