@@ -164,6 +164,8 @@ export interface ReadResult {
   skippedLines: number;
   /** The first few skipped lines, for messages. */
   skippedExamples: SkippedLine[];
+  /** Things read but worth a word (`file:line: why`): an unterminated last line, events out of order beyond the merge window. */
+  warnings?: string[];
 }
 
 export interface ReadOptions {

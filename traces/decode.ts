@@ -1,0 +1,230 @@
+// Event bodies shared by every text format: turns `name` + the field text into one typed TraceEvent.
+// Returns a string (the reason) when a known event's body cannot be read, so the line is reported, not guessed.
+import type { TraceEvent } from './events.js';
+import { findKey, numAt, longAt, parseFields, scanEnd, signedAt } from './fields.js';
+import { MM_SYSCALLS } from './syscalls.js';
+
+const SYSTEM_OF: Record<string, string> = {
+  page_fault_user: 'exceptions',
+  page_fault_kernel: 'exceptions',
+  rss_stat: 'kmem',
+  rss_stat_throttled: 'kmem',
+  sched_process_fork: 'sched',
+  sched_process_exec: 'sched',
+  sched_process_exit: 'sched',
+  task_newtask: 'task',
+};
+
+/** Subsystem of a well-known event when the format does not print it (ftrace, trace-cmd). */
+export function knownSystem(name: string): string {
+  const s = SYSTEM_OF[name];
+  if (s !== undefined) return s;
+  return name.startsWith('sys_enter_') || name.startsWith('sys_exit_') ? 'syscalls' : '';
+}
+
+const RSS_MEMBERS: Record<string, number> = { MM_FILEPAGES: 0, MM_ANONPAGES: 1, MM_SWAPENTS: 2, MM_SHMEMPAGES: 3 };
+
+/** Text of `key=` up to ` nextKey=` (values such as comm may hold spaces), or null. */
+function between(s: string, key: string, nextKey: string, start: number, end: number): string | null {
+  const v = findKey(s, key, start, end);
+  if (v < 0) return null;
+  let stop = nextKey ? s.indexOf(' ' + nextKey, v) : -1;
+  if (stop < 0 || stop > end) {
+    stop = s.indexOf(' ', v);
+    if (stop < 0 || stop > end) stop = end;
+  }
+  return s.slice(v, stop);
+}
+
+function intField(s: string, key: string, start: number, end: number): number {
+  const v = findKey(s, key, start, end);
+  return v < 0 ? NaN : signedAt(s, v, end);
+}
+
+function hexField(s: string, key: string, start: number, end: number): number {
+  const v = findKey(s, key, start, end);
+  if (v < 0) return NaN;
+  // task_newtask prints clone_flags with %lx: hex without the 0x.
+  if (s.charCodeAt(v) === 48 && (s.charCodeAt(v + 1) | 32) === 120) return numAt(s, v, end);
+  let x = 0;
+  let i = v;
+  for (; i < end; i++) {
+    const c = s.charCodeAt(i) | 32;
+    const d = c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : -1;
+    if (d < 0) break;
+    x = x * 16 + d;
+  }
+  return i === v ? NaN : x;
+}
+
+/** Parse `name: value, name: value` (syscall enter arguments, perf and tracefs print them alike). */
+export function syscallArgs(s: string, start: number, end: number): Record<string, number> | null {
+  const args: Record<string, number> = {};
+  let i = start;
+  while (i < end && s.charCodeAt(i) === 32) i++;
+  while (i < end) {
+    const colon = s.indexOf(': ', i);
+    if (colon < 0 || colon >= end) return null;
+    const key = s.slice(i, colon);
+    const v = longAt(s, colon + 2, end);
+    if (v !== v) return null;
+    args[key] = v;
+    i = scanEnd;
+    if (i >= end) break;
+    if (s.charCodeAt(i) !== 44) return null;
+    i++;
+    while (i < end && s.charCodeAt(i) === 32) i++;
+  }
+  return args;
+}
+
+/** `-R` raw form: `__syscall_nr=9 addr=0x0 len=0x2000 ...` */
+function rawSyscallArgs(s: string, start: number, end: number): Record<string, number> | null {
+  const f = parseFields(s, start, end);
+  const args: Record<string, number> = {};
+  for (const k in f) {
+    if (k === '__syscall_nr') continue;
+    const v = f[k];
+    if (typeof v === 'number') args[k] = v;
+    else if (typeof v === 'bigint') args[k] = Number(BigInt.asIntN(64, v));
+    else return null;
+  }
+  return args;
+}
+
+/**
+ * One event from its name and the field text [start, end). Header values come in as plain arguments.
+ * `system` may be '' (the format does not print it): known events get theirs filled in.
+ */
+export function decodeEvent(
+  system: string,
+  name: string,
+  s: string,
+  start: number,
+  end: number,
+  time: number,
+  cpu: number,
+  pid: number,
+  tid: number,
+  comm: string,
+  line: number,
+): TraceEvent | string {
+  switch (name) {
+    case 'page_fault_user':
+    case 'page_fault_kernel': {
+      // arch/x86/include/asm/trace/exceptions.h: address=%ps ip=%ps error_code=0x%lx
+      const a = findKey(s, 'address=', start, end);
+      if (a < 0) return `${name} without address=`;
+      const address = numAt(s, a, end);
+      if (address !== address) return `${name}: address is not a user address`;
+      const ipAt = findKey(s, 'ip=', a, end);
+      let ip = -1;
+      if (ipAt >= 0) {
+        const v = numAt(s, ipAt, end);
+        // %ps prints kernel symbols (elf_load), kernel addresses exceed 2^53: both become -1.
+        if (v === v && (scanEnd === end || s.charCodeAt(scanEnd) === 32)) ip = v;
+      }
+      const ec = findKey(s, 'error_code=', a, end);
+      const errorCode = ec < 0 ? -1 : numAt(s, ec, end);
+      if (errorCode !== errorCode) return `${name}: bad error_code`;
+      return {
+        kind: 'fault', name, system: system || 'exceptions', time, cpu, pid, tid, comm, line,
+        user: name === 'page_fault_user', address, ip, errorCode,
+      };
+    }
+    case 'rss_stat':
+    case 'rss_stat_throttled': {
+      // include/trace/events/kmem.h: rss_stat: mm_id=%u curr=%d type=%s size=%ldB (member=%d before 6.2)
+      const mmId = intField(s, 'mm_id=', start, end);
+      const curr = intField(s, 'curr=', start, end);
+      let member = -1;
+      const t = findKey(s, 'type=', start, end);
+      if (t >= 0) {
+        let te = s.indexOf(' ', t);
+        if (te < 0 || te > end) te = end;
+        const m = RSS_MEMBERS[s.slice(t, te)];
+        member = m === undefined ? -1 : m;
+      } else member = intField(s, 'member=', start, end);
+      const size = intField(s, 'size=', start, end);
+      if (mmId !== mmId || curr !== curr || member !== member || member < 0 || size !== size) {
+        return `${name}: cannot read mm_id/curr/type/size`;
+      }
+      return {
+        kind: 'rss_stat', name, system: system || 'kmem', time, cpu, pid, tid, comm, line,
+        mmId, curr: curr !== 0, member, size, throttled: name === 'rss_stat_throttled',
+      };
+    }
+    case 'sched_process_fork': {
+      // include/trace/events/sched.h: comm=%s pid=%d child_comm=%s child_pid=%d (-R: parent_comm=, parent_pid=)
+      const raw = findKey(s, 'parent_comm=', start, end) >= 0;
+      const parentComm = raw ? between(s, 'parent_comm=', 'parent_pid=', start, end) : between(s, 'comm=', 'pid=', start, end);
+      const parentPid = intField(s, raw ? 'parent_pid=' : 'pid=', start, end);
+      const childComm = between(s, 'child_comm=', 'child_pid=', start, end);
+      const childPid = intField(s, 'child_pid=', start, end);
+      if (parentComm === null || childComm === null || parentPid !== parentPid || childPid !== childPid) {
+        return 'sched_process_fork: cannot read pids';
+      }
+      return { kind: 'fork', name, system: system || 'sched', time, cpu, pid, tid, comm, line, parentPid, parentComm, childPid, childComm };
+    }
+    case 'sched_process_exec': {
+      const filename = between(s, 'filename=', 'pid=', start, end);
+      const execPid = intField(s, 'pid=', start, end);
+      const oldPid = intField(s, 'old_pid=', start, end);
+      if (filename === null || execPid !== execPid || oldPid !== oldPid) return 'sched_process_exec: cannot read filename/pid';
+      return { kind: 'exec', name, system: system || 'sched', time, cpu, pid, tid, comm, line, filename, execPid, oldPid };
+    }
+    case 'sched_process_exit': {
+      const exitPid = intField(s, 'pid=', start, end);
+      if (exitPid !== exitPid) return 'sched_process_exit: cannot read pid';
+      const g = findKey(s, 'group_dead=', start, end);
+      let groupDead: boolean | null = null;
+      if (g >= 0) {
+        const c = s.charCodeAt(g);
+        groupDead = c === 116 /* t */ || (c >= 49 && c <= 57);
+      }
+      return { kind: 'exit', name, system: system || 'sched', time, cpu, pid, tid, comm, line, exitPid, groupDead };
+    }
+    case 'task_newtask': {
+      // include/trace/events/task.h: pid=%d comm=%s clone_flags=%lx oom_score_adj=%hd
+      const newPid = intField(s, 'pid=', start, end);
+      const newComm = between(s, 'comm=', 'clone_flags=', start, end);
+      const cloneFlags = hexField(s, 'clone_flags=', start, end);
+      if (newPid !== newPid || newComm === null || cloneFlags !== cloneFlags) return 'task_newtask: cannot read pid/comm/clone_flags';
+      return { kind: 'newtask', name, system: system || 'task', time, cpu, pid, tid, comm, line, newPid, newComm, cloneFlags };
+    }
+  }
+  if (name.startsWith('sys_enter_')) {
+    const call = name.slice(10);
+    if (MM_SYSCALLS.has(call)) {
+      const args = findKey(s, '__syscall_nr=', start, end) >= 0 ? rawSyscallArgs(s, start, end) : syscallArgs(s, start, end);
+      if (args === null) return `${name}: cannot read arguments`;
+      return { kind: 'sys_enter', name, system: system || 'syscalls', time, cpu, pid, tid, comm, line, call, args };
+    }
+  } else if (name.startsWith('sys_exit_')) {
+    const call = name.slice(9);
+    if (MM_SYSCALLS.has(call)) {
+      let p = findKey(s, 'ret=', start, end);
+      if (p < 0) {
+        p = start;
+        while (p < end && s.charCodeAt(p) === 32) p++;
+      }
+      const ret = longAt(s, p, end);
+      if (ret !== ret) return `${name}: cannot read the return value`;
+      return { kind: 'sys_exit', name, system: system || 'syscalls', time, cpu, pid, tid, comm, line, call, ret, enter: null };
+    }
+  }
+  return { kind: 'other', name, system: system || knownSystem(name), time, cpu, pid, tid, comm, line, fields: parseFields(s, start, end) };
+}
+
+/** Where a line parser sends what it finds. */
+export interface LineCtx {
+  /** A parsed event, in file order (the merge puts it in time order). */
+  push(e: TraceEvent): void;
+  /** A line that could not be used. */
+  skip(line: number, reason: string): void;
+  /** The format says `count` events were lost on `cpu` here (-1: unknown count). */
+  lost(count: number, cpu: number, line: number): void;
+}
+
+/** Names of the software events perf records page faults with. */
+export const SOFTWARE_FAULT_EVENTS: ReadonlySet<string> = new Set(['page-faults', 'faults', 'minor-faults', 'major-faults']);

@@ -1,0 +1,245 @@
+// tracefs `trace` / `trace_pipe` text (also the line format of trace-cmd report and Android atrace):
+// `TASK-PID [(TGID)] [CPU] [FLAGS] SECONDS: EVENT: FIELDS`, tracefs syscall lines `sys_mmap(addr: 0, ...)` and
+// `sys_mmap -> 0x7f...`, `CPU:N [LOST M EVENTS]`, and the `entries-in-buffer/entries-written` header.
+import type { LineFn } from './lines.js';
+import { decodeEvent, type LineCtx } from './decode.js';
+import { MM_SYSCALLS } from './syscalls.js';
+import { longAt, parseFields, timeAt, scanEnd } from './fields.js';
+import { syscallArgs } from './decode.js';
+
+export interface FtraceOptions {
+  /** trace-cmd report: lines may start with `INSTANCE:` and it prints `cpus=N`, `CPU N is empty`, `[N EVENTS DROPPED]`. */
+  traceCmd?: boolean;
+}
+
+export interface FtraceParser {
+  line: LineFn;
+}
+
+function isDigit(c: number): boolean {
+  return c >= 48 && c <= 57;
+}
+
+/** Index of the `[CPU]` bracket: a '[' after a space, digits, ']'; or -1. */
+function cpuBracket(s: string, p: number, end: number): number {
+  let i = s.indexOf('[', p);
+  while (i >= 0 && i < end) {
+    if (i > p && s.charCodeAt(i - 1) === 32) {
+      let k = i + 1;
+      while (k < end && isDigit(s.charCodeAt(k))) k++;
+      if (k > i + 1 && k < end && s.charCodeAt(k) === 93) return i;
+    }
+    i = s.indexOf('[', i + 1);
+  }
+  return -1;
+}
+
+export function createFtraceParser(ctx: LineCtx, opts: FtraceOptions = {}): FtraceParser {
+  const commByTid = new Map<number, string>();
+  const names: string[] = [];
+
+  function nameAt(s: string, p: number, e: number): string {
+    for (let i = 0; i < names.length; i++) {
+      const n = names[i];
+      if (n.length === e - p && s.startsWith(n, p)) return n;
+    }
+    const n = s.slice(p, e);
+    if (names.length < 64) names.push(n);
+    return n;
+  }
+
+  function headerLine(s: string, p: number, end: number, lineNo: number): void {
+    // # entries-in-buffer/entries-written: 280/6263   #P:2  (kernel/trace/trace.c: print_event_info)
+    const k = s.indexOf('entries-in-buffer/entries-written:', p);
+    if (k < 0 || k >= end) return;
+    let i = k + 34;
+    while (i < end && s.charCodeAt(i) === 32) i++;
+    const inBuf = longAt(s, i, end);
+    i = scanEnd;
+    if (s.charCodeAt(i) !== 47) return;
+    const written = longAt(s, i + 1, end);
+    if (inBuf === inBuf && written === written && written > inBuf) ctx.lost(written - inBuf, -1, lineNo);
+  }
+
+  function cpuLine(s: string, p: number, end: number, lineNo: number): boolean {
+    // CPU:1 [LOST 5983 EVENTS] (kernel/trace/trace.c: print_trace_line); trace-cmd: CPU:1 [12 EVENTS DROPPED]
+    let i = p + 4;
+    let cpu = 0;
+    const cs = i;
+    while (i < end && isDigit(s.charCodeAt(i))) cpu = cpu * 10 + (s.charCodeAt(i++) - 48);
+    if (i === cs) return false;
+    while (i < end && s.charCodeAt(i) === 32) i++;
+    if (s.startsWith('[LOST ', i)) {
+      const n = longAt(s, i + 6, end);
+      if (n !== n || !s.startsWith(' EVENTS]', scanEnd)) return false;
+      ctx.lost(n, cpu, lineNo);
+      return true;
+    }
+    if (s.startsWith('[EVENTS DROPPED]', i)) {
+      ctx.lost(-1, cpu, lineNo);
+      return true;
+    }
+    if (s.charCodeAt(i) === 91) {
+      const n = longAt(s, i + 1, end);
+      if (n !== n || !s.startsWith(' EVENTS DROPPED]', scanEnd)) return false;
+      ctx.lost(n, cpu, lineNo);
+      return true;
+    }
+    return false;
+  }
+
+  function line(s: string, start: number, end: number, lineNo: number): void {
+    let p = start;
+    while (p < end && (s.charCodeAt(p) === 32 || s.charCodeAt(p) === 9)) p++;
+    if (p === end) return;
+    const c0 = s.charCodeAt(p);
+    if (c0 === 35) {
+      headerLine(s, p, end, lineNo);
+      return;
+    }
+    if (c0 === 67 && s.startsWith('CPU', p)) {
+      if (s.charCodeAt(p + 3) === 58 && cpuLine(s, p, end, lineNo)) return;
+      const empty = s.indexOf(' is empty', p);
+      if (opts.traceCmd && empty > 0 && empty < end) return; // trace-cmd: `CPU 0 is empty`
+    }
+    if (opts.traceCmd && c0 === 99 && s.startsWith('cpus=', p)) return;
+    const ob = cpuBracket(s, p, end);
+    if (ob < 0) {
+      ctx.skip(lineNo, 'not an ftrace event line (no "[CPU]" column)');
+      return;
+    }
+    let cpu = 0;
+    let i = ob + 1;
+    while (s.charCodeAt(i) !== 93) cpu = cpu * 10 + (s.charCodeAt(i++) - 48);
+    // Left part: [INSTANCE:] TASK-PID [(TGID)]
+    let l = ob;
+    while (l > p && s.charCodeAt(l - 1) === 32) l--;
+    let pid = -1;
+    if (l > p && s.charCodeAt(l - 1) === 41) {
+      const op = s.lastIndexOf('(', l - 1);
+      if (op >= p) {
+        let k = op + 1;
+        while (k < l && s.charCodeAt(k) === 32) k++;
+        let v = 0;
+        const ks = k;
+        while (k < l - 1 && isDigit(s.charCodeAt(k))) v = v * 10 + (s.charCodeAt(k++) - 48);
+        if (k > ks && k === l - 1) pid = v;
+        l = op;
+        while (l > p && s.charCodeAt(l - 1) === 32) l--;
+      }
+    }
+    const dash = s.lastIndexOf('-', l - 1);
+    if (dash < p || dash === l - 1) {
+      ctx.skip(lineNo, 'no "TASK-PID" before the [CPU] column');
+      return;
+    }
+    let tid = 0;
+    for (let k = dash + 1; k < l; k++) {
+      const c = s.charCodeAt(k);
+      if (!isDigit(c)) {
+        ctx.skip(lineNo, 'no "TASK-PID" before the [CPU] column');
+        return;
+      }
+      tid = tid * 10 + (c - 48);
+    }
+    let cs = p;
+    if (opts.traceCmd) {
+      // trace-cmd prefixes lines of a non-top instance with `NAME:` and spaces.
+      const colon = s.indexOf(': ', p);
+      if (colon > p && colon < dash) {
+        cs = colon + 1;
+        while (cs < dash && s.charCodeAt(cs) === 32) cs++;
+      }
+    }
+    let comm: string;
+    const cached = commByTid.get(tid);
+    if (cached !== undefined && cached.length === dash - cs && s.startsWith(cached, cs)) comm = cached;
+    else {
+      comm = s.slice(cs, dash);
+      commByTid.set(tid, comm);
+    }
+    // Right part: [FLAGS] TIMESTAMP: EVENT...
+    let r = ob + 1;
+    while (s.charCodeAt(r) !== 93) r++;
+    r++;
+    while (r < end && s.charCodeAt(r) === 32) r++;
+    let te = s.indexOf(' ', r);
+    if (te < 0 || te > end) te = end;
+    if (s.charCodeAt(te - 1) !== 58) {
+      // irq-flags column (4 or 5 characters, `d..1.`), or absent when options/irq-info is off
+      r = te;
+      while (r < end && s.charCodeAt(r) === 32) r++;
+      te = s.indexOf(' ', r);
+      if (te < 0 || te > end) te = end;
+    }
+    const time = timeAt(s, r, end);
+    if (time < 0 || scanEnd !== te - 1 || s.charCodeAt(te - 1) !== 58) {
+      ctx.skip(lineNo, 'no "SECONDS:" timestamp after the [CPU] column');
+      return;
+    }
+    let n = te;
+    while (n < end && s.charCodeAt(n) === 32) n++;
+    let ne = n;
+    let c = 0;
+    while (ne < end) {
+      c = s.charCodeAt(ne);
+      if (c === 58 || c === 40 || c === 32) break;
+      ne++;
+    }
+    if (ne === n) {
+      ctx.skip(lineNo, 'no event name after the timestamp');
+      return;
+    }
+    if (c === 58) {
+      let f = ne + 1;
+      while (f < end && s.charCodeAt(f) === 32) f++;
+      const e = decodeEvent('', nameAt(s, n, ne), s, f, end, time, cpu, pid, tid, comm, lineNo);
+      if (typeof e === 'string') ctx.skip(lineNo, e);
+      else ctx.push(e);
+      return;
+    }
+    if (c === 40 && s.startsWith('sys_', n)) {
+      // kernel/trace/trace_syscalls.c: print_syscall_enter prints `sys_NAME(arg: v, ...)`
+      const call = s.slice(n + 4, ne);
+      const close = s.lastIndexOf(')', end - 1);
+      if (close <= ne) {
+        ctx.skip(lineNo, `sys_${call}( without its closing parenthesis`);
+        return;
+      }
+      const name = 'sys_enter_' + call;
+      if (MM_SYSCALLS.has(call)) {
+        const args = syscallArgs(s, ne + 1, close);
+        if (args === null) ctx.skip(lineNo, `${name}: cannot read arguments`);
+        else ctx.push({ kind: 'sys_enter', name, system: 'syscalls', time, cpu, pid, tid, comm, line: lineNo, call, args });
+      } else {
+        ctx.push({ kind: 'other', name, system: 'syscalls', time, cpu, pid, tid, comm, line: lineNo, fields: parseFields(s, ne + 1, close) });
+      }
+      return;
+    }
+    if (c === 32 && s.startsWith(' -> ', ne) && s.startsWith('sys_', n)) {
+      // kernel/trace/trace_syscalls.c: print_syscall_exit prints `sys_NAME -> 0x...`
+      const call = s.slice(n + 4, ne);
+      const name = 'sys_exit_' + call;
+      const ret = longAt(s, ne + 4, end);
+      if (ret !== ret) {
+        ctx.skip(lineNo, `${name}: cannot read the return value`);
+        return;
+      }
+      if (MM_SYSCALLS.has(call)) {
+        ctx.push({ kind: 'sys_exit', name, system: 'syscalls', time, cpu, pid, tid, comm, line: lineNo, call, ret, enter: null });
+      } else {
+        ctx.push({ kind: 'other', name, system: 'syscalls', time, cpu, pid, tid, comm, line: lineNo, fields: { ret } });
+      }
+      return;
+    }
+    // function tracer: `func <-parent` (kept as a generic event)
+    const text = s.slice(n, end);
+    const arrow = text.indexOf(' <-');
+    ctx.push({
+      kind: 'other', name: 'function', system: 'ftrace', time, cpu, pid, tid, comm, line: lineNo,
+      fields: arrow > 0 ? { func: text.slice(0, arrow), parent: text.slice(arrow + 3) } : { msg: text },
+    });
+  }
+
+  return { line };
+}

@@ -1,0 +1,127 @@
+// Per-CPU k-way merge into timestamp order with bounded memory: each CPU's events queue up until every
+// CPU seen so far has one (the classic merge), or the oldest is older than the window, or the queues are full.
+import type { EventSink, TraceEvent } from './events.js';
+
+export interface MergeOptions {
+  /** An event this far (ns) behind the newest seen is released even if some CPU has nothing queued. */
+  windowNs?: number;
+  /** Total events held across all CPUs before the oldest is released regardless. */
+  maxQueued?: number;
+}
+
+export interface Merger {
+  push(e: TraceEvent): void;
+  /** Release everything still queued (end of input). */
+  flush(): void;
+  /** Events that arrived after a later event had already been released (the window was too small). */
+  readonly late: () => number;
+}
+
+interface Queue {
+  items: TraceEvent[];
+  head: number;
+}
+
+export const DEFAULT_WINDOW_NS = 50_000_000;
+export const DEFAULT_MAX_QUEUED = 65_536;
+
+export function createMerger(sink: EventSink, opts: MergeOptions = {}): Merger {
+  const windowNs = opts.windowNs ?? DEFAULT_WINDOW_NS;
+  const maxQueued = opts.maxQueued ?? DEFAULT_MAX_QUEUED;
+  // Index cpu+1 so that cpu -1 (format does not say) has a slot; grown on demand.
+  const queues: Queue[] = [];
+  const active: Queue[] = [];
+  let queued = 0;
+  let nonEmpty = 0;
+  let maxSeen = -Infinity;
+  let lastOut = -Infinity;
+  let late = 0;
+
+  function queueFor(cpu: number): Queue {
+    const idx = cpu + 1 >= 0 ? cpu + 1 : 0;
+    let q = queues[idx];
+    if (q === undefined) {
+      q = { items: [], head: 0 };
+      queues[idx] = q;
+      active.push(q);
+    }
+    return q;
+  }
+
+  function popMin(): void {
+    let best: Queue | null = null;
+    let bestTime = Infinity;
+    let bestLine = Infinity;
+    for (let i = 0; i < active.length; i++) {
+      const q = active[i];
+      if (q.head >= q.items.length) continue;
+      const e = q.items[q.head];
+      // Ties keep file order: the earlier line wins.
+      if (e.time < bestTime || (e.time === bestTime && e.line < bestLine)) {
+        best = q;
+        bestTime = e.time;
+        bestLine = e.line;
+      }
+    }
+    if (best === null) return;
+    const e = best.items[best.head];
+    best.items[best.head] = undefined as unknown as TraceEvent;
+    best.head++;
+    if (best.head === best.items.length) {
+      best.items.length = 0;
+      best.head = 0;
+      nonEmpty--;
+    } else if (best.head >= 4096 && best.head * 2 >= best.items.length) {
+      best.items.splice(0, best.head);
+      best.head = 0;
+    }
+    queued--;
+    if (e.time < lastOut) late++;
+    else lastOut = e.time;
+    sink(e);
+  }
+
+  function minHeadTime(): number {
+    let t = Infinity;
+    for (let i = 0; i < active.length; i++) {
+      const q = active[i];
+      if (q.head < q.items.length && q.items[q.head].time < t) t = q.items[q.head].time;
+    }
+    return t;
+  }
+
+  return {
+    push(e: TraceEvent): void {
+      const q = queueFor(e.cpu);
+      const items = q.items;
+      if (q.head === items.length) nonEmpty++;
+      const n = items.length;
+      if (n === q.head || items[n - 1].time <= e.time) items.push(e);
+      else {
+        // A CPU's own events are normally in order; if not, insert after the last one not later (stable).
+        let k = n - 1;
+        while (k >= q.head && items[k].time > e.time) k--;
+        items.splice(k + 1, 0, e);
+      }
+      queued++;
+      if (e.time > maxSeen) maxSeen = e.time;
+      // Release while every CPU seen has something queued, or the oldest is outside the window, or too much is held.
+      for (;;) {
+        if (queued === 0) break;
+        if (nonEmpty === active.length || queued > maxQueued) {
+          popMin();
+          continue;
+        }
+        if (minHeadTime() + windowNs < maxSeen) {
+          popMin();
+          continue;
+        }
+        break;
+      }
+    },
+    flush(): void {
+      while (queued > 0) popMin();
+    },
+    late: () => late,
+  };
+}

@@ -1,0 +1,247 @@
+// `perf script` text: `COMM PID[/TID] [CPU] SECONDS: [PERIOD] [SYS:]EVENT[:MOD]: FIELDS`, with -F variations
+// (no cpu, no tid), comm names holding spaces, and software page-fault samples (`perf record -d`).
+import type { LineFn } from './lines.js';
+import { decodeEvent, SOFTWARE_FAULT_EVENTS, type LineCtx } from './decode.js';
+import { hexAt, scanEnd, timeAt } from './fields.js';
+
+interface EventToken {
+  token: string;
+  system: string;
+  name: string;
+  software: boolean;
+}
+
+const MODIFIER = /^[ukhHGpPSDIWeb]+$/;
+
+function decodeToken(token: string): EventToken {
+  // token without its final ':' : 'exceptions:page_fault_user', 'page-faults', 'page-faults:u', 'sched:sched_switch'
+  const c = token.indexOf(':');
+  if (c < 0) return { token, system: SOFTWARE_FAULT_EVENTS.has(token) ? 'software' : '', name: token, software: SOFTWARE_FAULT_EVENTS.has(token) };
+  const a = token.slice(0, c);
+  const b = token.slice(c + 1);
+  if (MODIFIER.test(b) && !b.includes(':')) {
+    // A modifier after a hardware/software event (`page-faults:u`), not a subsystem.
+    const sw = SOFTWARE_FAULT_EVENTS.has(a);
+    return { token, system: sw ? 'software' : '', name: a, software: sw };
+  }
+  const c2 = b.indexOf(':');
+  const name = c2 < 0 ? b : b.slice(0, c2);
+  return { token, system: a, name, software: false };
+}
+
+function isDigit(c: number): boolean {
+  return c >= 48 && c <= 57;
+}
+
+function isHex(c: number): boolean {
+  return (c >= 48 && c <= 57) || (c >= 97 && c <= 102);
+}
+
+/**
+ * Index of the ':' that ends the timestamp (`1014.345277933:`), which must follow a space or the line start,
+ * or -1. Comm names may hold ':' (`kworker/u4:1`) but never a bare `digits.digits:` after a space.
+ */
+function timestampColon(s: string, start: number, end: number): number {
+  let p = start;
+  for (;;) {
+    const c = s.indexOf(':', p);
+    if (c < 0 || c >= end) return -1;
+    let k = c - 1;
+    let digits = 0;
+    while (k >= start && isDigit(s.charCodeAt(k))) {
+      k--;
+      digits++;
+    }
+    if (digits > 0 && k >= start && s.charCodeAt(k) === 46) {
+      k--;
+      let d2 = 0;
+      while (k >= start && isDigit(s.charCodeAt(k))) {
+        k--;
+        d2++;
+      }
+      if (d2 > 0 && (k < start || s.charCodeAt(k) === 32)) return c;
+    }
+    p = c + 1;
+  }
+}
+
+export interface PerfParser {
+  line: LineFn;
+}
+
+export function createPerfScriptParser(ctx: LineCtx): PerfParser {
+  const tokens: EventToken[] = [];
+  const commByTid = new Map<number, string>();
+  let inSample = false;
+
+  function eventToken(s: string, p: number, te: number): EventToken {
+    for (let i = 0; i < tokens.length; i++) {
+      const t = tokens[i];
+      if (t.token.length === te - p && s.startsWith(t.token, p)) return t;
+    }
+    const t = decodeToken(s.slice(p, te));
+    if (tokens.length < 64) tokens.push(t);
+    return t;
+  }
+
+  function line(s: string, start: number, end: number, lineNo: number): void {
+    let p = start;
+    while (p < end && (s.charCodeAt(p) === 32 || s.charCodeAt(p) === 9)) p++;
+    if (p === end) {
+      inSample = false;
+      return;
+    }
+    if (s.charCodeAt(p) === 35) return; // '#' header from perf script --header
+    const tc = timestampColon(s, p, end);
+    if (tc < 0) {
+      // Call-chain lines (`perf script -g`) follow their sample: an address, then a symbol.
+      if (inSample && p > start && isHex(s.charCodeAt(p))) return;
+      ctx.skip(lineNo, 'not a perf script event line (no "SECONDS:" timestamp)');
+      return;
+    }
+    let ts = tc - 1;
+    while (ts > p && s.charCodeAt(ts - 1) !== 32) ts--;
+    const time = timeAt(s, ts, tc);
+    // Left part: COMM [PID[/TID]] [[CPU]]
+    let l = ts;
+    while (l > p && s.charCodeAt(l - 1) === 32) l--;
+    let cpu = -1;
+    if (l > p && s.charCodeAt(l - 1) === 93) {
+      const ob = s.lastIndexOf('[', l - 1);
+      if (ob >= p) {
+        let v = 0;
+        let k = ob + 1;
+        while (k < l - 1 && isDigit(s.charCodeAt(k))) v = v * 10 + (s.charCodeAt(k++) - 48);
+        if (k === l - 1 && k > ob + 1) {
+          cpu = v;
+          l = ob;
+          while (l > p && s.charCodeAt(l - 1) === 32) l--;
+        }
+      }
+    }
+    let pid = -1;
+    let tid = -1;
+    let k = l;
+    while (k > p && s.charCodeAt(k - 1) !== 32) k--;
+    // PID/TID or a lone TID (perf's default for per-task records prints the tid only).
+    let a = 0;
+    let b = -1;
+    let i = k;
+    let ok = i < l;
+    while (i < l && isDigit(s.charCodeAt(i))) a = a * 10 + (s.charCodeAt(i++) - 48);
+    if (i === k) ok = false;
+    if (ok && i < l && s.charCodeAt(i) === 47) {
+      i++;
+      const bs = i;
+      b = 0;
+      while (i < l && isDigit(s.charCodeAt(i))) b = b * 10 + (s.charCodeAt(i++) - 48);
+      if (i === bs) ok = false;
+    }
+    if (ok && i === l) {
+      if (b >= 0) {
+        pid = a;
+        tid = b;
+      } else tid = a;
+      l = k;
+      while (l > p && s.charCodeAt(l - 1) === 32) l--;
+    }
+    let comm = '';
+    if (l > p) {
+      const cached = commByTid.get(tid);
+      if (cached !== undefined && cached.length === l - p && s.startsWith(cached, p)) comm = cached;
+      else {
+        comm = s.slice(p, l);
+        if (tid >= 0) commByTid.set(tid, comm);
+      }
+    }
+    // Right part: [PERIOD] EVENT: FIELDS
+    let r = tc + 1;
+    while (r < end && s.charCodeAt(r) === 32) r++;
+    let q = r;
+    while (q < end && isDigit(s.charCodeAt(q))) q++;
+    if (q > r && q < end && s.charCodeAt(q) === 32) {
+      r = q;
+      while (r < end && s.charCodeAt(r) === 32) r++;
+    }
+    let te = s.indexOf(' ', r);
+    if (te < 0 || te > end) te = end;
+    if (te - r < 2 || s.charCodeAt(te - 1) !== 58) {
+      ctx.skip(lineNo, 'no "EVENT:" after the timestamp');
+      return;
+    }
+    const tok = eventToken(s, r, te - 1);
+    let f = te;
+    while (f < end && s.charCodeAt(f) === 32) f++;
+    inSample = true;
+    if (tok.software) {
+      softwareFault(s, f, end, tok, time, cpu, pid, tid, comm, lineNo);
+      return;
+    }
+    const e = decodeEvent(tok.system, tok.name, s, f, end, time, cpu, pid, tid, comm, lineNo);
+    if (typeof e === 'string') ctx.skip(lineNo, e);
+    else ctx.push(e);
+  }
+
+  /**
+   * Software page-fault sample: `[ADDR [sym (dso)]] [IP [sym (dso)]]`. With `-d`/`-F +addr` the first hex is
+   * the data address; a lone hex followed by a symbol is the ip of a sample printed without its address.
+   */
+  function softwareFault(
+    s: string, f: number, end: number, tok: EventToken,
+    time: number, cpu: number, pid: number, tid: number, comm: string, lineNo: number,
+  ): void {
+    const groups: number[] = [];
+    let firstHasSym = false;
+    let big = false;
+    let i = f;
+    while (i < end && groups.length < 2) {
+      while (i < end && s.charCodeAt(i) === 32) i++;
+      if (i >= end) break;
+      if (!isHex(s.charCodeAt(i))) return bad();
+      const v = hexAt(s, i, end);
+      const ve = scanEnd;
+      if (ve < end && s.charCodeAt(ve) !== 32) return bad();
+      if (v !== v) big = big || groups.length === 0;
+      groups.push(v);
+      i = ve;
+      // Skip an optional `sym+off (dso)` after the address.
+      while (i < end && s.charCodeAt(i) === 32) i++;
+      if (i < end && !isHexWord(s, i, end)) {
+        if (groups.length === 1) firstHasSym = true;
+        const open = s.indexOf(' (', i);
+        const close = open >= 0 && open < end ? s.indexOf(')', open) : -1;
+        if (close >= 0 && close < end) i = close + 1;
+        else {
+          let sp = s.indexOf(' ', i);
+          if (sp < 0 || sp > end) sp = end;
+          i = sp;
+        }
+      }
+    }
+    if (groups.length === 0) return bad();
+    if (groups.length === 1 && firstHasSym) {
+      // No address in the sample (recorded without -d or printed without -F +addr): keep it, untyped.
+      ctx.push({ kind: 'other', name: tok.name, system: tok.system, time, cpu, pid, tid, comm, line: lineNo, fields: { ip: groups[0] === groups[0] ? groups[0] : -1 } });
+      return;
+    }
+    if (big) {
+      ctx.push({ kind: 'other', name: tok.name, system: tok.system, time, cpu, pid, tid, comm, line: lineNo, fields: { addr: s.slice(f, end).trim() } });
+      return;
+    }
+    const ip = groups.length > 1 && groups[1] === groups[1] ? groups[1] : -1;
+    ctx.push({ kind: 'fault', name: tok.name, system: tok.system, time, cpu, pid, tid, comm, line: lineNo, user: true, address: groups[0], ip, errorCode: -1 });
+
+    function bad(): void {
+      ctx.skip(lineNo, `${tok.name} sample without a hex address`);
+    }
+  }
+
+  return { line };
+}
+
+/** A hex word (the next address) rather than a symbol name. */
+function isHexWord(s: string, i: number, end: number): boolean {
+  let k = i;
+  while (k < end && isHex(s.charCodeAt(k))) k++;
+  return k > i && (k === end || s.charCodeAt(k) === 32);
+}

@@ -1,0 +1,241 @@
+// Entry point: stream a trace file (plain or .gz) in 1 MiB chunks, detect its format, parse each line,
+// merge per CPU into time order, pair syscalls, and push every event to the sink.
+import { createReadStream, promises as fsp } from 'node:fs';
+import { createGunzip } from 'node:zlib';
+import type { EventSink, LostEvent, ReadOptions, ReadResult, SkippedLine, TraceEvent, TraceFormat } from './events.js';
+import { TraceError } from './errors.js';
+import { binaryKind, detectFormat } from './detect.js';
+import { forEachLine, type LineFn } from './lines.js';
+import { createMerger, type MergeOptions } from './merge.js';
+import { pairSyscalls } from './syscalls.js';
+import type { LineCtx } from './decode.js';
+import { createPerfScriptParser } from './perf_script.js';
+import { createFtraceParser } from './ftrace_text.js';
+import { createTraceCmdParser } from './trace_cmd.js';
+import { createSystraceParser } from './systrace_html.js';
+
+export { detectFormat } from './detect.js';
+
+export const TRACE_FORMATS: readonly TraceFormat[] = ['perf-script', 'ftrace', 'trace-cmd', 'systrace'];
+const CHUNK = 1 << 20;
+const HEAD = 64 * 1024;
+const MAX_EXAMPLES = 5;
+
+/** Internal knobs (tests use them to exercise the merge window). */
+export interface ReadTuning {
+  merge?: MergeOptions;
+}
+
+async function statOrThrow(path: string): Promise<number> {
+  try {
+    const st = await fsp.stat(path);
+    if (st.isDirectory()) throw new TraceError('is a directory, not a trace file', path);
+    return st.size;
+  } catch (err) {
+    if (err instanceof TraceError) throw err;
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new TraceError('no such file', path);
+    if (code === 'EACCES') throw new TraceError('permission denied', path);
+    throw new TraceError(`cannot read: ${(err as Error).message}`, path);
+  }
+}
+
+async function firstBytes(path: string, n: number): Promise<Buffer> {
+  const fh = await fsp.open(path, 'r');
+  try {
+    const buf = Buffer.alloc(n);
+    const { bytesRead } = await fh.read(buf, 0, n, 0);
+    return buf.subarray(0, bytesRead);
+  } finally {
+    await fh.close();
+  }
+}
+
+/** The decompressed byte stream of `path`, plus a counter of raw bytes read for progress. */
+function openChunks(path: string, gz: boolean): { chunks: AsyncIterable<Buffer>; rawBytes: () => number } {
+  const raw = createReadStream(path, { highWaterMark: CHUNK });
+  if (!gz) return { chunks: raw, rawBytes: () => raw.bytesRead };
+  const gunzip = createGunzip({ chunkSize: CHUNK });
+  raw.on('error', (e) => gunzip.destroy(e));
+  raw.pipe(gunzip);
+  return { chunks: gunzip, rawBytes: () => raw.bytesRead };
+}
+
+function refuseBinary(path: string, head: Uint8Array): void {
+  const kind = binaryKind(head);
+  if (kind === 'perf.data') throw new TraceError(`this is a binary perf.data file: run \`perf script -i ${path} > ${path}.txt\` and read the text`, path);
+  if (kind === 'trace.dat') throw new TraceError(`this is a binary trace-cmd trace.dat file: run \`trace-cmd report -i ${path} > ${path}.txt\` and read the text`, path);
+  if (kind === 'binary') throw new TraceError('binary data, not a text trace (perf script, ftrace, trace-cmd report or systrace HTML)', path);
+}
+
+/** Read a whole trace, pushing each event to `sink` in timestamp order. */
+export async function readTrace(path: string, sink: EventSink, opts: ReadOptions & ReadTuning = {}): Promise<ReadResult> {
+  const size = await statOrThrow(path);
+  if (size === 0) throw new TraceError('empty file', path);
+  const magic = await firstBytes(path, 2);
+  const gz = magic[0] === 0x1f && magic[1] === 0x8b;
+  const { chunks, rawBytes } = openChunks(path, gz);
+  const it = chunks[Symbol.asyncIterator]();
+
+  // Prefetch enough of the decompressed text to detect the format, then replay it ahead of the rest.
+  const pre: Buffer[] = [];
+  let preLen = 0;
+  let done = false;
+  try {
+    while (preLen < HEAD) {
+      const r = await it.next();
+      if (r.done) {
+        done = true;
+        break;
+      }
+      pre.push(r.value);
+      preLen += r.value.length;
+    }
+  } catch (err) {
+    throw new TraceError(`cannot read${gz ? ' (corrupt gzip data?)' : ''}: ${(err as Error).message}`, path);
+  }
+  if (preLen === 0) throw new TraceError(gz ? 'empty trace inside the gzip file' : 'empty file', path);
+  const headBuf = pre.length === 1 ? pre[0] : Buffer.concat(pre);
+  refuseBinary(path, headBuf);
+  let format = opts.format ?? null;
+  if (format === null) {
+    format = detectFormat(headBuf.subarray(0, HEAD).toString('utf8'));
+    if (format === null) {
+      throw new TraceError(
+        'cannot tell the trace format from its first lines (expected perf script, ftrace, trace-cmd report or systrace HTML text); force one with --format',
+        path,
+      );
+    }
+  }
+
+  const skippedExamples: SkippedLine[] = [];
+  const warnings: string[] = [];
+  let skippedLines = 0;
+  let events = 0;
+  let lostEvents = 0;
+
+  const paired = pairSyscalls((e: TraceEvent) => {
+    if (e.kind !== 'lost') events++;
+    sink(e);
+  });
+  const merger = createMerger(paired, opts.merge);
+  const lastTimeByCpu = new Map<number, number>();
+  let maxTime = -1;
+  let pendingLost: LostEvent[] | null = [];
+
+  const ctx: LineCtx = {
+    push(e: TraceEvent): void {
+      if (pendingLost !== null) {
+        // Losses announced before the first event (the overwrite header) take its time and cpu.
+        for (const l of pendingLost) {
+          l.time = e.time;
+          if (l.cpu < 0) l.cpu = e.cpu;
+          merger.push(l);
+        }
+        pendingLost = null;
+      }
+      if (e.time > maxTime) maxTime = e.time;
+      lastTimeByCpu.set(e.cpu, e.time);
+      merger.push(e);
+    },
+    skip(line: number, reason: string): void {
+      skippedLines++;
+      if (skippedExamples.length < MAX_EXAMPLES) skippedExamples.push({ file: path, line, reason });
+    },
+    lost(count: number, cpu: number, line: number): void {
+      // An unknown count still means at least one event is missing.
+      lostEvents += count > 0 ? count : 1;
+      const t = lastTimeByCpu.get(cpu) ?? (maxTime >= 0 ? maxTime : 0);
+      const e: LostEvent = { kind: 'lost', name: 'lost', system: '', time: t, cpu, pid: -1, tid: -1, comm: '', line, count };
+      if (pendingLost !== null && maxTime < 0) pendingLost.push(e);
+      else merger.push(e);
+    },
+  };
+
+  let onLine: LineFn;
+  let blocks: (() => number) | null = null;
+  switch (format) {
+    case 'perf-script':
+      onLine = createPerfScriptParser(ctx).line;
+      break;
+    case 'ftrace':
+      onLine = createFtraceParser(ctx).line;
+      break;
+    case 'trace-cmd':
+      onLine = createTraceCmdParser(ctx).line;
+      break;
+    case 'systrace': {
+      const p = createSystraceParser(ctx);
+      onLine = p.line;
+      blocks = p.blocks;
+      break;
+    }
+    default:
+      throw new TraceError(`unknown format "${String(format)}" (one of ${TRACE_FORMATS.join(', ')})`, path);
+  }
+
+  // Never let a parser bug on one line become a stack trace: report the line and go on.
+  const safeLine: LineFn = (s, a, b, n) => {
+    try {
+      onLine(s, a, b, n);
+    } catch (err) {
+      ctx.skip(n, `unreadable line (${(err as Error).message})`);
+    }
+  };
+  const lastLine: LineFn = (s, a, b, n) => {
+    const before = skippedLines;
+    safeLine(s, a, b, n);
+    if (skippedLines > before) {
+      const ex = skippedExamples.find((x) => x.line === n);
+      if (ex) ex.reason = `truncated last line (no newline at end of file): ${ex.reason}`;
+    } else if (b > a && format !== 'systrace') {
+      warnings.push(`${path}:${n}: last line has no newline at the end (file cut off?); it was read as it is`);
+    }
+  };
+
+  const onProgress = opts.onProgress;
+  let nextProgress = 0;
+  async function* all(): AsyncGenerator<Buffer> {
+    for (const c of pre) yield c;
+    if (done) return;
+    for (;;) {
+      let r: IteratorResult<Buffer>;
+      try {
+        r = await it.next();
+      } catch (err) {
+        throw new TraceError(`cannot read${gz ? ' (corrupt or truncated gzip data?)' : ''}: ${(err as Error).message}`, path);
+      }
+      if (r.done) return;
+      if (onProgress !== undefined) {
+        const b = rawBytes();
+        if (b >= nextProgress) {
+          onProgress(b, size);
+          nextProgress = b + 8 * CHUNK;
+        }
+      }
+      yield r.value;
+    }
+  }
+
+  const stats = await forEachLine(all(), safeLine, lastLine);
+  merger.flush();
+  if (pendingLost !== null) for (const l of pendingLost) paired(l);
+  if (onProgress !== undefined) onProgress(size, size);
+  const late = merger.late();
+  if (late > 0) warnings.push(`${path}: ${late} events arrived later than the merge window allows and were passed on out of time order`);
+  if (blocks !== null && blocks() === 0) {
+    throw new TraceError('this HTML page holds no ftrace text in a <script class="trace-data"> block', path);
+  }
+  const result: ReadResult = {
+    file: path,
+    format,
+    bytes: size,
+    lines: stats.lines,
+    events,
+    lostEvents,
+    skippedLines,
+    skippedExamples,
+  };
+  if (warnings.length > 0) result.warnings = warnings;
+  return result;
+}

@@ -1,0 +1,64 @@
+// Android systrace / atrace HTML: ftrace text inside `<script class="trace-data">` blocks, found by a
+// streaming line scanner (the page around it is skipped; JSON trace-data blocks are skipped too).
+import type { LineFn } from './lines.js';
+import type { LineCtx } from './decode.js';
+import { createFtraceParser } from './ftrace_text.js';
+
+export interface SystraceParser {
+  line: LineFn;
+  /** Number of ftrace text blocks seen (0 at the end means the page held no ftrace data). */
+  blocks(): number;
+}
+
+const OPEN = /<script\b[^>]*class\s*=\s*["']trace-data["'][^>]*>/i;
+
+export function createSystraceParser(ctx: LineCtx): SystraceParser {
+  const ftrace = createFtraceParser(ctx);
+  // 0: outside, 1: inside a block whose kind is not known yet, 2: ftrace text, 3: JSON (skipped)
+  let state = 0;
+  let blocks = 0;
+
+  function content(s: string, start: number, end: number, lineNo: number): void {
+    if (state === 1) {
+      let p = start;
+      while (p < end && (s.charCodeAt(p) === 32 || s.charCodeAt(p) === 9)) p++;
+      if (p === end) return;
+      const c = s.charCodeAt(p);
+      if (c === 123 || c === 91) state = 3;
+      else {
+        state = 2;
+        blocks++;
+      }
+    }
+    if (state === 2) ftrace.line(s, start, end, lineNo);
+  }
+
+  function line(s: string, start: number, end: number, lineNo: number): void {
+    let p = start;
+    for (;;) {
+      if (state === 0) {
+        const lt = s.indexOf('<script', p);
+        if (lt < 0 || lt >= end) return;
+        OPEN.lastIndex = 0;
+        const m = OPEN.exec(s.slice(lt, Math.min(end, lt + 256)));
+        if (m === null || m.index !== 0) {
+          p = lt + 7;
+          continue;
+        }
+        state = 1;
+        p = lt + m[0].length;
+      }
+      const close = s.indexOf('</script>', p);
+      if (close >= 0 && close < end) {
+        if (close > p) content(s, p, close, lineNo);
+        state = 0;
+        p = close + 9;
+        continue;
+      }
+      if (p < end) content(s, p, end, lineNo);
+      return;
+    }
+  }
+
+  return { line, blocks: () => blocks };
+}
