@@ -27,13 +27,13 @@ export function faultHeatmapSpec(input: ReportInput): ChartSpec {
     return {
       title: `pid ${p.pid} (${p.comm}): ${p.faults} faults`,
       width: WIDTH,
-      height: { step: 18 },
+      height: { step: 22, for: 'position' },
       data: { values: cells },
       mark: { type: 'rect' },
       encoding: {
         x: { field: 't', type: 'quantitative', title: 'time since first fault (s)', scale: { domain: [0, tMax], nice: false } },
         x2: { field: 't2' },
-        y: { field: 'vma', type: 'nominal', title: 'VMA (start-end flags size), low slice = low address', sort: order, axis: { labelLimit: 320, labelFont: 'monospace' } },
+        y: { field: 'vma', type: 'nominal', title: 'VMA', sort: order, axis: { labelLimit: 320, labelFont: 'monospace' } },
         yOffset: { field: 'slice', type: 'ordinal', scale: { domain: Array.from({ length: fb.slices }, (_, i) => i) } },
         color: { field: 'count', type: 'quantitative', title: 'faults', scale: { type: 'log', scheme: 'viridis' } },
         tooltip: [{ field: 'vma' }, { field: 'slice' }, { field: 't', format: '.3f' }, { field: 'count' }],
@@ -43,7 +43,7 @@ export function faultHeatmapSpec(input: ReportInput): ChartSpec {
   const bin = fb.timeBinNs >= 1e6 ? `${fb.timeBinNs / 1e6} ms` : `${fb.timeBinNs / 1e3} µs`;
   return {
     $schema: SCHEMA,
-    title: { text: 'Where faults land', subtitle: `variant ${fb.heatVariant}; ${bin} time bins; ${fb.slices} address slices per VMA; busiest ${fb.processes.length} processes` },
+    title: { text: 'Where faults land', subtitle: `variant ${fb.heatVariant}; rows are VMAs (start-end flags size), each cut in ${fb.slices} address slices; address grows downward; ${bin} time bins; busiest ${fb.processes.length} processes` },
     vconcat: charts,
     resolve: { scale: { color: 'independent', y: 'independent' } },
   } as ChartSpec;

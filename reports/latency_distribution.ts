@@ -26,8 +26,8 @@ export function latencyRows(input: ReportInput): Row[] {
     for (const [path, s] of Object.entries(v.latency_ns)) {
       if (path === 'fork' || s.count === 0) continue;
       exact.add(`${v.name}\u0000${path}`);
-      rows.push({ path, variant: v.name, ns: s.p50_ns, stat: 'p50', source: 'replay' });
-      rows.push({ path, variant: v.name, ns: s.p99_ns, stat: 'p99', source: 'replay' });
+      rows.push({ path, variant: v.name, ns: Math.max(1, s.p50_ns), stat: 'p50', source: 'replay' });
+      rows.push({ path, variant: v.name, ns: Math.max(1, s.p99_ns), stat: 'p99', source: 'replay' });
     }
   }
   for (const [k, bins] of byKey) {
@@ -35,7 +35,7 @@ export function latencyRows(input: ReportInput): Row[] {
     bins.sort((a, b) => a.bin - b.bin);
     const n = bins.reduce((s, b) => s + b.count, 0);
     let cum = 0;
-    rows.push({ path, variant, ns: bins[0].bin === 0 ? 0 : 2 ** bins[0].bin, frac: 0, stat: 'ecdf' });
+    rows.push({ path, variant, ns: 2 ** bins[0].bin, frac: 0, stat: 'ecdf' });
     for (const b of bins) {
       cum += b.count;
       // The ECDF reaches cum/n at the top of the bin: every latency in [2^b, 2^(b+1)) is below it.
@@ -56,10 +56,10 @@ export function latencyDistributionSpec(input: ReportInput): ChartSpec {
   const rows = latencyRows(input);
   if (!rows.some((r) => r.stat === 'ecdf')) return placeholder('Fault latency distribution', 'no fault records were collected');
   const color = { field: 'variant', type: 'nominal', title: 'variant', scale: variantScale(input.replay) };
-  const x = { field: 'ns', type: 'quantitative', title: 'modelled latency (ns, symlog)', scale: { type: 'symlog' } };
+  const x = { field: 'ns', type: 'quantitative', title: 'modelled latency (ns, log; 0 ns shown at 1)', scale: { type: 'log' } };
   return {
     $schema: SCHEMA,
-    title: { text: 'Modelled fault latency', subtitle: 'ECDF per path (log2 bins); dashed rule p50, dotted rule p99 (exact from the replay; bin upper bound where the replay has none)' },
+    title: { text: 'Modelled fault latency', subtitle: 'ECDF per path (log2 bins, 0 ns counted in the first); dashed rule p50, dotted rule p99 (exact from the replay; bin upper bound where the replay has none)' },
     data: { values: rows },
     facet: { row: { field: 'path', type: 'nominal', title: 'path' } },
     spec: {
