@@ -23,18 +23,21 @@ export function registerRecord(program: Command): void {
   program
     .command('record')
     .description(
-      'Run a command under perf or a private ftrace instance with the events faultline needs (faults, rss_stat,\n' +
+      'Run a command under perf or a private ftrace instance with the events faultline needs (faults, rss_stat, ' +
         'mm syscalls, fork/exec/exit), following its children, and write the text trace (.gz to compress).',
     )
     .argument('[command...]', 'the command to record, after --')
     .option('-o, --output <file>', 'trace file to write (FILE.gz is gzipped)')
-    .option('--backend <name>', 'perf (only the command; no exit-time rss_stat) or ftrace (exit rss_stat and markers; syscalls system-wide)', 'perf')
+    .option('--backend <name>', 'perf (ns times; no exit-time rss_stat, no markers) or ftrace (us times; exit rss_stat and checkpoint markers)', 'perf')
     .option('--events <list>', 'comma-separated system:name events instead of the default set')
     .option('--truth <file>', "write the command's stdout (a workload's ground truth) to this file")
     .option('--buffer-kb <n>', 'ftrace ring buffer per CPU in KiB (default 131072)')
     .option('--perf-mmap <size>', 'perf mmap buffer per CPU, perf -m syntax (default 64M)')
     .option('-q, --quiet', 'no progress lines')
-    .addHelpText('after', '\nExample:\n  faultline record -o run.txt.gz --backend ftrace --truth truth.jsonl -- ./traces/workloads/bin/write_touch 4096')
+    .addHelpText(
+      'after',
+      '\nExit status: the command\'s own when it fails, 3 when the ring buffer lost events, else 0.\nExample:\n  faultline record -o run.txt.gz --backend ftrace --truth truth.jsonl -- ./traces/workloads/bin/write_touch 4096',
+    )
     .action(
       action(async (command: string[], opts: RecordCliOptions) => {
         if (!opts.output) throw new UsageError('record needs -o FILE: faultline record -o trace.txt.gz -- CMD ARGS...');
