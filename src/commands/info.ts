@@ -1,14 +1,125 @@
-// Placeholder: `faultline info` is registered here; its owner replaces this file.
+// `faultline info TRACE [--json] [--format F] [--allow-lost]`: what a trace holds, before anyone replays it.
 import type { Command } from 'commander';
 import { action, UsageError } from '../errors.js';
+import type { TraceFormat } from '../../traces/events.js';
+import { TRACE_FORMATS } from '../../traces/read.js';
+import { traceInfo, type TraceInfo } from '../../traces/info.js';
+
+interface InfoCliOptions {
+  json?: boolean;
+  format?: string;
+  allowLost?: boolean;
+}
+
+/** Exit status when the ring buffer lost events and --allow-lost was not given. */
+export const EXIT_LOST = 3;
+
+function ns(v: number): string {
+  if (v >= 1e9) return `${(v / 1e9).toFixed(3)} s`;
+  if (v >= 1e6) return `${(v / 1e6).toFixed(3)} ms`;
+  if (v >= 1e3) return `${(v / 1e3).toFixed(3)} us`;
+  return `${v} ns`;
+}
+
+function seconds(v: number): string {
+  return `${Math.floor(v / 1e9)}.${String(v % 1e9).padStart(9, '0')}`;
+}
+
+function text(i: TraceInfo): string {
+  const out: string[] = [];
+  out.push(`file:      ${i.file} (${i.bytes} bytes, ${i.lines} lines)`);
+  out.push(`format:    ${i.format}`);
+  out.push(`events:    ${i.totalEvents}`);
+  const w = Math.max(0, ...Object.keys(i.events).map((k) => k.length));
+  for (const [k, n] of Object.entries(i.events)) out.push(`  ${k.padEnd(w)}  ${n}`);
+  out.push(`processes: ${i.processes}`);
+  out.push(`threads:   ${i.threads}`);
+  out.push(`time:      ${seconds(i.firstNs)} .. ${seconds(i.lastNs)} (span ${ns(i.spanNs)})`);
+  out.push(`lost:      ${i.lostEvents}`);
+  out.push(`skipped:   ${i.skippedLines} lines`);
+  for (const s of i.skippedExamples) out.push(`  ${s.file}:${s.line}: ${s.reason}`);
+  if (i.skippedLines > i.skippedExamples.length) out.push(`  ... and ${i.skippedLines - i.skippedExamples.length} more`);
+  return out.join('\n') + '\n';
+}
 
 export function registerInfo(program: Command): void {
   program
     .command('info')
-    .description('(not implemented yet)')
+    .description('Show what a trace holds: format, events per name, processes and threads, time span, lost events, skipped lines.')
+    .argument('<trace>', 'perf script, ftrace (trace/trace_pipe), trace-cmd report or systrace HTML text; .gz is fine')
+    .option('--json', 'print one JSON object instead of text')
+    .option('--format <format>', `force the format instead of detecting it (${TRACE_FORMATS.join(', ')})`)
+    .option('--allow-lost', 'exit 0 even when the ring buffer lost events')
+    .addHelpText(
+      'after',
+      [
+        '',
+        'Exit status: 0; 3 when events were lost (unless --allow-lost); 2 when the file cannot be read as a trace.',
+        'Event names are tracepoint names without their subsystem (page_fault_user, rss_stat, sys_enter_mmap).',
+        'Examples:',
+        '  faultline info traces/fixtures/formats/perf_script.default.txt',
+        '  faultline info run.txt.gz --json | jq .events',
+        '  perf script -i perf.data > run.txt && faultline info run.txt',
+        '  faultline info trace_pipe.txt --format ftrace --allow-lost',
+        '',
+      ].join('\n'),
+    )
     .action(
-      action(() => {
-        throw new UsageError('info is not implemented yet');
+      action(async (trace: string, opts: InfoCliOptions) => {
+        if (opts.format !== undefined && !(TRACE_FORMATS as readonly string[]).includes(opts.format)) {
+          throw new UsageError(`--format must be one of ${TRACE_FORMATS.join(', ')}, got '${opts.format}'`);
+        }
+        const tty = process.stderr.isTTY === true;
+        let shown = false;
+        const info = await traceInfo(trace, {
+          format: opts.format as TraceFormat | undefined,
+          onProgress: tty
+            ? (done, total) => {
+                shown = true;
+                process.stderr.write(`\rfaultline: reading ${trace}: ${total > 0 ? Math.round((100 * done) / total) : 0}%`);
+              }
+            : undefined,
+        });
+        if (shown) process.stderr.write('\r\x1b[K');
+        if (opts.json) {
+          const o = {
+            format: info.format,
+            events: info.events,
+            lost_events: info.lostEvents,
+            skipped_lines: info.skippedLines,
+            processes: info.processes,
+            threads: info.threads,
+            span_ns: info.spanNs,
+            first_ns: info.firstNs,
+            last_ns: info.lastNs,
+            total_events: info.totalEvents,
+            lines: info.lines,
+            bytes: info.bytes,
+            usable: info.usable,
+            skipped_examples: info.skippedExamples.map((s) => `${s.file}:${s.line}: ${s.reason}`),
+            warnings: info.warnings,
+          };
+          process.stdout.write(JSON.stringify(o) + '\n');
+        } else {
+          process.stdout.write(text(info));
+        }
+        for (const w of info.warnings) process.stderr.write(`faultline: warning: ${w}\n`);
+        if (info.skippedLines > 0) {
+          process.stderr.write(`faultline: warning: ${trace}: skipped ${info.skippedLines} unreadable lines (first: line ${info.skippedExamples[0]?.line}: ${info.skippedExamples[0]?.reason})\n`);
+        }
+        if (!info.usable) {
+          process.stderr.write(
+            `faultline: warning: ${trace}: none of the events faultline needs (page faults, rss_stat, mm syscalls, fork/exec/exit); replay will refuse it\n`,
+          );
+        }
+        if (info.lostEvents > 0) {
+          process.stderr.write(
+            `faultline: warning: ${trace}: ${info.lostEvents} events were lost by the ring buffer; counts and replays are incomplete` +
+              (opts.allowLost ? '\n' : ' (pass --allow-lost to accept)\n'),
+          );
+          if (!opts.allowLost) return EXIT_LOST;
+        }
+        return 0;
       }),
     );
 }

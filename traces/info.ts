@@ -1,0 +1,98 @@
+// `faultline info`: one pass over a trace counting events per name, processes, threads, time span and losses.
+import type { EventSink, ReadOptions, ReadResult, SkippedLine, TraceEvent, TraceFormat } from './events.js';
+import { readTrace } from './read.js';
+
+/** include/uapi/linux/sched.h: CLONE_THREAD */
+const CLONE_THREAD = 0x00010000;
+
+export interface TraceInfo {
+  file: string;
+  format: TraceFormat;
+  bytes: number;
+  lines: number;
+  /** Events per tracepoint name without subsystem (lost markers are not events). */
+  events: Record<string, number>;
+  totalEvents: number;
+  lostEvents: number;
+  skippedLines: number;
+  skippedExamples: SkippedLine[];
+  processes: number;
+  threads: number;
+  firstNs: number;
+  lastNs: number;
+  spanNs: number;
+  /** true when the trace holds page faults, rss_stat, mm syscalls or fork/exec/exit: what replay needs. */
+  usable: boolean;
+  warnings: string[];
+}
+
+export interface InfoCollector {
+  sink: EventSink;
+  finish(r: ReadResult): TraceInfo;
+}
+
+/** A sink that aggregates what `info` prints; finish() combines it with the reader's result. */
+export function createInfoCollector(): InfoCollector {
+  const events = new Map<string, number>();
+  const tgidOf = new Map<number, number>();
+  const tids = new Set<number>();
+  let first = -1;
+  let last = -1;
+  let usable = false;
+
+  const sink = (e: TraceEvent): void => {
+    if (e.kind === 'lost') return;
+    events.set(e.name, (events.get(e.name) ?? 0) + 1);
+    if (first < 0 || e.time < first) first = e.time;
+    if (e.time > last) last = e.time;
+    if (e.kind !== 'other') usable = true;
+    // tid 0 is the idle task, not a thread of any process.
+    if (e.tid > 0) {
+      tids.add(e.tid);
+      if (e.pid > 0) tgidOf.set(e.tid, e.pid);
+      else if (!tgidOf.has(e.tid)) tgidOf.set(e.tid, e.tid);
+    }
+    if (e.kind === 'newtask' && e.newPid > 0) {
+      // kernel/fork.c: copy_process: a CLONE_THREAD child joins the creator's thread group
+      const creator = e.pid > 0 ? e.pid : (tgidOf.get(e.tid) ?? e.tid);
+      tgidOf.set(e.newPid, e.cloneFlags & CLONE_THREAD ? creator : e.newPid);
+      tids.add(e.newPid);
+    }
+  };
+
+  return {
+    sink,
+    finish(r: ReadResult): TraceInfo {
+      const processes = new Set<number>();
+      for (const t of tids) processes.add(tgidOf.get(t) ?? t);
+      const sorted = [...events.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
+      let total = 0;
+      for (const [, n] of sorted) total += n;
+      return {
+        file: r.file,
+        format: r.format,
+        bytes: r.bytes,
+        lines: r.lines,
+        events: Object.fromEntries(sorted),
+        totalEvents: total,
+        lostEvents: r.lostEvents,
+        skippedLines: r.skippedLines,
+        skippedExamples: r.skippedExamples,
+        processes: processes.size,
+        threads: tids.size,
+        firstNs: first < 0 ? 0 : first,
+        lastNs: last < 0 ? 0 : last,
+        spanNs: first < 0 ? 0 : last - first,
+        usable,
+        warnings: r.warnings ?? [],
+      };
+    },
+  };
+}
+
+/** Read `path` once and aggregate it. */
+export async function traceInfo(path: string, opts: ReadOptions = {}): Promise<TraceInfo> {
+  const c = createInfoCollector();
+  const r = await readTrace(path, c.sink, opts);
+  return c.finish(r);
+}
