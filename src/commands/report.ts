@@ -4,6 +4,7 @@ import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { action, UsageError } from '../errors.js';
 import type { EventSink, ReadOptions, ReadResult } from '../../traces/events.js';
+import { readTrace } from '../../traces/read.js';
 import type { ReplayProbes, ReplayResult, ThpPolicy, VariantSpec } from '../../model/types.js';
 import { buildReport } from '../../reports/html.js';
 import { buildCharts } from '../../reports/charts.js';
@@ -24,10 +25,7 @@ export interface ReportOptions {
   screenshot?: string;
 }
 
-// Published signatures of the reader (traces/read.ts) and the replay (model/replay.ts), loaded at run time.
-interface ReadModule {
-  readTrace(file: string, sink: EventSink, opts?: ReadOptions): Promise<ReadResult>;
-}
+// The replay's published signature (model/replay.ts), loaded at run time until that module lands.
 interface ReplayModule {
   createReplay(variants: VariantSpec[], probes?: ReplayProbes, opts?: unknown): { sink: EventSink; finish(read: ReadResult): ReplayResult };
 }
@@ -99,7 +97,6 @@ async function replayTrace(trace: string, variants: VariantSpec[]): Promise<Omit
   } catch {
     throw new UsageError(`${trace}: no such file`);
   }
-  const { readTrace } = await load<ReadModule>('../../traces/read.js', 'trace reader', 'readTrace');
   const { createReplay } = await load<ReplayModule>('../../model/replay.js', 'replay model', 'createReplay');
   const collector = createReportCollector({ heatVariant: variants[0].name });
   const replay = createReplay(variants, collector.probes);
