@@ -11,12 +11,12 @@ import { provenanceHtml } from './provenance.js';
 const CSP = "default-src 'none'; script-src 'unsafe-inline' 'unsafe-eval'; style-src 'unsafe-inline'; img-src data:; font-src data:; connect-src 'none'";
 
 const STYLE = `
-body{font:14px/1.4 system-ui,-apple-system,"Segoe UI",sans-serif;margin:24px auto;max-width:1100px;color:#222;padding:0 16px}
+body{font:14px/1.4 system-ui,-apple-system,"Segoe UI",sans-serif;margin:24px auto;max-width:1280px;color:#222;padding:0 16px}
 h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:28px 0 6px;border-bottom:1px solid #ddd}
 .sub{color:#555;margin:0 0 12px}
 table.summary{border-collapse:collapse;font-size:12px;display:block;overflow-x:auto}
-table.summary th,table.summary td{border:1px solid #ccc;padding:4px 6px;text-align:right;vertical-align:top;white-space:nowrap}
-table.summary thead th{background:#f3f3f3;text-align:center;white-space:normal;max-width:84px;font-size:11px}
+table.summary th,table.summary td{border:1px solid #ccc;padding:3px 4px;text-align:right;vertical-align:top;white-space:nowrap}
+table.summary thead th{background:#f3f3f3;text-align:center;white-space:normal;max-width:80px;font-size:11px}
 table.summary tbody th{text-align:left}.spec{font-weight:normal;color:#666;font-size:11px}
 .delta{font-size:11px}.delta.better{color:#2a7d2a}.delta.worse{color:#b02525}.delta.same{color:#888}
 .fidelity{padding:6px 10px;background:#eef6ee;border-left:4px solid #2ca02c}.fidelity.warn{background:#fdf3e7;border-left-color:#e08a00}

@@ -126,7 +126,7 @@ async function screenshot(html: string, file: string): Promise<void> {
   }
   const browser = await pw.chromium.launch({ executablePath: chromiumPath, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run'] });
   try {
-    const page = await browser.newPage({ viewport: { width: 1200, height: 900 }, deviceScaleFactor: 1 });
+    const page = await browser.newPage({ viewport: { width: 1300, height: 900 }, deviceScaleFactor: 1 });
     await page.route('**/*', (r) => (/^(file|data|about):/.test(r.request().url()) ? r.continue() : r.abort()));
     await page.setContent(html, { waitUntil: 'load' });
     await page.evaluate(() => (window as unknown as { faultlineReady: Promise<unknown> }).faultlineReady);
