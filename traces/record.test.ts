@@ -115,7 +115,7 @@ describe('checkPrerequisites', () => {
     expect(errorOf(() => checkPrerequisites(opts({ output: join(dir, 'no', 'such', 'dir', 't.txt') }), host())).message).toBe(
       `cannot write ${join(dir, 'no', 'such', 'dir', 't.txt')}: directory ${join(dir, 'no', 'such', 'dir')} does not exist`,
     );
-    expect(errorOf(() => checkPrerequisites(opts({ truthFile: bin }), host())).message).toBe(`cannot write ${bin}: not a regular file`);
+    expect(errorOf(() => checkPrerequisites(opts({ truthFile: bin }), host())).message).toBe(`cannot write ${bin}: it is a directory`);
   });
   it('says how to install perf when it is missing', () => {
     const e = errorOf(() => checkPrerequisites(opts(), host({ path: join(dir, 'empty') + ':' + bin, perf: join(dir, 'nope') })));

@@ -213,7 +213,7 @@ function checkWritable(file: string): void {
   try {
     accessSync(dir, fsc.W_OK);
     if (existsSync(file)) {
-      if (!statSync(file).isFile()) throw new RecordError(`cannot write ${file}: not a regular file`);
+      if (statSync(file).isDirectory()) throw new RecordError(`cannot write ${file}: it is a directory`);
       accessSync(file, fsc.W_OK);
     }
   } catch (err) {
@@ -361,7 +361,7 @@ async function recordPerf(
     });
     const scrStatus = await exited;
     if (scrStatus !== 0) throw new RecordError(`perf script failed (status ${scrStatus}): ${err.trim().split('\n').pop() ?? ''}`);
-    if (lost) log(`warning: perf lost ${lost} events (ring buffer full): rerun with a larger -m, e.g. --perf-mmap 256M`);
+    if (lost) log(`warning: perf lost ${lost} events (ring buffer full): rerun with a larger --perf-mmap, e.g. 256M`);
     return {
       output: opts.output, backend: 'perf', commandStatus: status, events, skippedEvents: skipped, lostEvents: lost,
       bytesWritten: bytes, toolCommand: [perf, ...recArgs.slice(0, recArgs.indexOf('--')), '&&', perf, ...scriptArgs],
