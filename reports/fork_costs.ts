@@ -4,7 +4,10 @@ import { SCHEMA, WIDTH, placeholder, variantScale, type ChartSpec } from './comm
 
 export function forkCostsSpec(input: ReportInput): ChartSpec {
   const { records, total } = input.forks;
-  if (records.length === 0) return placeholder('Fork costs', 'no forks in this trace');
+  if (records.length === 0) {
+    const forks = input.replay.variants.reduce((n, v) => n + v.totals.forks, 0);
+    return placeholder('Fork costs', forks > 0 ? `${forks} forks replayed, but no per-fork records were collected (page built from replay JSON?)` : 'no forks in this trace');
+  }
   const ordinal = new Map<string, number>();
   const tables: { variant: string; fork: number; what: string; n: number; label: string }[] = [];
   const per: { variant: string; fork: number; ptes: number; latency_ns: number; label: string }[] = [];

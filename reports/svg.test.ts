@@ -66,10 +66,16 @@ describe('static SVG', () => {
   test('a chart with nothing to plot says so in a text mark', async () => {
     const empty = sampleInput();
     empty.forks = { records: [], total: {} };
+    for (const v of empty.replay.variants) v.totals.forks = 0;
     const fork = buildCharts(empty).find((c) => c.id === 'fork_costs')!;
     const svg = await renderSvg(fork.spec);
     expect(countMarks(svg).text).toBe(1);
     expect(svg).toContain('no forks in this trace');
+    // Forks replayed but not collected (a page made from replay JSON) must not claim there were none.
+    const noRecords = sampleInput();
+    noRecords.forks = { records: [], total: {} };
+    const svg2 = await renderSvg(buildCharts(noRecords).find((c) => c.id === 'fork_costs')!.spec);
+    expect(svg2).toContain('6 forks replayed, but no per-fork records were collected');
   });
 
   test('PNG via resvg is a PNG of the SVG size times the scale', async () => {
