@@ -224,6 +224,8 @@ export interface LineCtx {
   skip(line: number, reason: string): void;
   /** The format says `count` events were lost on `cpu` here (-1: unknown count). */
   lost(count: number, cpu: number, line: number): void;
+  /** The header says how many CPUs the trace has (`#P:2`, `cpus=2`): the merge waits for each. */
+  cpus(n: number): void;
 }
 
 /** Names of the software events perf records page faults with. */

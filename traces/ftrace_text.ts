@@ -52,6 +52,11 @@ export function createFtraceParser(ctx: LineCtx, opts: FtraceOptions = {}): Ftra
     // # entries-in-buffer/entries-written: 280/6263   #P:2  (kernel/trace/trace.c: print_event_info)
     const k = s.indexOf('entries-in-buffer/entries-written:', p);
     if (k < 0 || k >= end) return;
+    const np = s.indexOf('#P:', k);
+    if (np > 0 && np < end) {
+      const n = longAt(s, np + 3, end);
+      if (n === n && n > 0 && n <= 4096) ctx.cpus(n);
+    }
     let i = k + 34;
     while (i < end && s.charCodeAt(i) === 32) i++;
     const inBuf = longAt(s, i, end);
@@ -102,7 +107,11 @@ export function createFtraceParser(ctx: LineCtx, opts: FtraceOptions = {}): Ftra
       const empty = s.indexOf(' is empty', p);
       if (opts.traceCmd && empty > 0 && empty < end) return; // trace-cmd: `CPU 0 is empty`
     }
-    if (opts.traceCmd && c0 === 99 && s.startsWith('cpus=', p)) return;
+    if (opts.traceCmd && c0 === 99 && s.startsWith('cpus=', p)) {
+      const n = longAt(s, p + 5, end);
+      if (n === n && n > 0 && n <= 4096) ctx.cpus(n);
+      return;
+    }
     const ob = cpuBracket(s, p, end);
     if (ob < 0) {
       ctx.skip(lineNo, 'not an ftrace event line (no "[CPU]" column)');

@@ -13,6 +13,8 @@ export interface Merger {
   push(e: TraceEvent): void;
   /** Release everything still queued (end of input). */
   flush(): void;
+  /** Declare CPUs 0..n-1 up front so the merge waits for each from the start. */
+  expectCpus(n: number): void;
   /** Events that arrived after a later event had already been released (the window was too small). */
   readonly late: () => number;
 }
@@ -121,6 +123,9 @@ export function createMerger(sink: EventSink, opts: MergeOptions = {}): Merger {
     },
     flush(): void {
       while (queued > 0) popMin();
+    },
+    expectCpus(n: number): void {
+      for (let c = 0; c < n; c++) queueFor(c);
     },
     late: () => late,
   };

@@ -119,23 +119,31 @@ export async function readTrace(path: string, sink: EventSink, opts: ReadOptions
     sink(e);
   });
   const merger = createMerger(paired, opts.merge);
-  const lastTimeByCpu = new Map<number, number>();
   let maxTime = -1;
-  let pendingLost: LostEvent[] | null = [];
+  // A loss is announced before the events that follow it: it takes the time of the next event on its CPU
+  // (any CPU for the overwrite header), so it sits in time order.
+  const pendingLost = new Map<number, LostEvent[]>();
+  let pendingCount = 0;
+
+  function releaseLost(key: number, e: TraceEvent): void {
+    const list = pendingLost.get(key);
+    if (list === undefined) return;
+    pendingLost.delete(key);
+    pendingCount -= list.length;
+    for (const l of list) {
+      l.time = e.time;
+      if (l.cpu < 0) l.cpu = e.cpu;
+      merger.push(l);
+    }
+  }
 
   const ctx: LineCtx = {
     push(e: TraceEvent): void {
-      if (pendingLost !== null) {
-        // Losses announced before the first event (the overwrite header) take its time and cpu.
-        for (const l of pendingLost) {
-          l.time = e.time;
-          if (l.cpu < 0) l.cpu = e.cpu;
-          merger.push(l);
-        }
-        pendingLost = null;
+      if (pendingCount > 0) {
+        releaseLost(e.cpu, e);
+        releaseLost(-1, e);
       }
       if (e.time > maxTime) maxTime = e.time;
-      lastTimeByCpu.set(e.cpu, e.time);
       merger.push(e);
     },
     skip(line: number, reason: string): void {
@@ -145,10 +153,15 @@ export async function readTrace(path: string, sink: EventSink, opts: ReadOptions
     lost(count: number, cpu: number, line: number): void {
       // An unknown count still means at least one event is missing.
       lostEvents += count > 0 ? count : 1;
-      const t = lastTimeByCpu.get(cpu) ?? (maxTime >= 0 ? maxTime : 0);
-      const e: LostEvent = { kind: 'lost', name: 'lost', system: '', time: t, cpu, pid: -1, tid: -1, comm: '', line, count };
-      if (pendingLost !== null && maxTime < 0) pendingLost.push(e);
-      else merger.push(e);
+      const e: LostEvent = { kind: 'lost', name: 'lost', system: '', time: 0, cpu, pid: -1, tid: -1, comm: '', line, count };
+      const key = cpu >= 0 ? cpu : -1;
+      const list = pendingLost.get(key);
+      if (list === undefined) pendingLost.set(key, [e]);
+      else list.push(e);
+      pendingCount++;
+    },
+    cpus(n: number): void {
+      merger.expectCpus(n);
     },
   };
 
@@ -218,8 +231,14 @@ export async function readTrace(path: string, sink: EventSink, opts: ReadOptions
   }
 
   const stats = await forEachLine(all(), safeLine, lastLine);
+  // Losses at the very end: no later event to stand before.
+  for (const list of pendingLost.values()) {
+    for (const l of list) {
+      l.time = maxTime >= 0 ? maxTime : 0;
+      merger.push(l);
+    }
+  }
   merger.flush();
-  if (pendingLost !== null) for (const l of pendingLost) paired(l);
   if (onProgress !== undefined) onProgress(size, size);
   const late = merger.late();
   if (late > 0) warnings.push(`${path}: ${late} events arrived later than the merge window allows and were passed on out of time order`);
