@@ -1,12 +1,12 @@
 // The recorder's argument handling, prerequisite errors and perf plumbing, with fake tracefs/perf (no root needed).
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { Command } from 'commander';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  checkPrerequisites, DEFAULT_EVENTS, findExecutable, ftraceLosses, parseEventList, record, RecordError, type RecordHost, type RecordOptions,
+  checkPrerequisites, DEFAULT_EVENTS, findExecutable, ftraceLosses, removeStaleInstances, parseEventList, record, RecordError, type RecordHost, type RecordOptions,
 } from './record.js';
 import { registerRecord } from '../src/commands/record.js';
 
@@ -150,6 +150,16 @@ describe('checkPrerequisites', () => {
     expect(errorOf(() => checkPrerequisites(opts({ backend: 'ftrace' }), host({ tracefs: none }))).message).toMatch(
       /none of exceptions:page_fault_user, kmem:rss_stat/,
     );
+  });
+});
+
+describe('removeStaleInstances', () => {
+  it('removes faultline-<pid> instances whose recorder is gone, and nothing else', () => {
+    const tf = fakeTracefs(join(dir, 'stale'), []);
+    for (const n of ['faultline-111', 'faultline-222', 'other-333', 'faultline-x']) mkdirSync(join(tf, 'instances', n));
+    const removed = removeStaleInstances(tf, (pid) => pid === 222);
+    expect(removed).toEqual(['faultline-111']);
+    expect(readdirSync(join(tf, 'instances')).sort()).toEqual(['faultline-222', 'faultline-x', 'other-333']);
   });
 });
 

@@ -398,9 +398,42 @@ export function ftraceLosses(instance: string): number {
   return lost;
 }
 
+/** Removes instances left by recorders that were killed (SIGKILL skips our cleanup); returns their names. */
+export function removeStaleInstances(tracefs: string, alive: (pid: number) => boolean = pidAlive): string[] {
+  const removed: string[] = [];
+  let names: string[] = [];
+  try {
+    names = readdirSync(join(tracefs, 'instances'));
+  } catch {
+    return removed;
+  }
+  for (const name of names) {
+    const m = /^faultline-(\d+)$/.exec(name);
+    if (!m || alive(Number(m[1]))) continue;
+    try {
+      rmdirSync(join(tracefs, 'instances', name));
+      removed.push(name);
+    } catch {
+      /* busy or not ours to remove: leave it */
+    }
+  }
+  return removed;
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 async function recordFtrace(
   opts: RecordOptions, host: RecordHost, events: string[], skipped: string[], log: (l: string) => void,
 ): Promise<RecordResult> {
+  const stale = removeStaleInstances(host.tracefs);
+  if (stale.length) log(`removed ${stale.length} tracing instance(s) left by killed recorders: ${stale.join(', ')}`);
   const inst = join(host.tracefs, 'instances', `faultline-${process.pid}`);
   try {
     mkdirSync(inst);
