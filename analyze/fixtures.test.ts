@@ -113,6 +113,59 @@ describe.skipIf(!readTrace)('queries over fixture traces equal counts from the r
     expect(sorted(parseMap(out, '@forks'))).toEqual(sorted(tally(parents)));
   });
 
+  it('ftrace syscall lines (sys_mmap(...) / sys_mmap -> ret) as sys_enter_mmap / sys_exit_mmap', async () => {
+    const file = 'formats/ftrace.tgid.txt';
+    const lines = rawLines(file);
+    const enters = lines
+      .map((l) => /: sys_mmap\(addr: \S+, len: (0x[0-9a-f]+|\d+), prot: (0x[0-9a-f]+|\d+),/.exec(l))
+      .filter((r) => r !== null) as RegExpExecArray[];
+    const exits = lines.filter((l) => /: sys_mmap -> 0x[0-9a-f]+$/.test(l)).length;
+    expect(enters.length).toBeGreaterThan(5);
+    const out = await query(
+      't:syscalls:sys_enter_mmap { @prot[args.prot] = count(); @len = sum(args.len); } t:syscalls:sys_exit_mmap { @exits = count(); }',
+      file,
+    );
+    expect(sorted(parseMap(out, '@prot'))).toEqual(sorted(tally(enters.map((r) => String(Number(r[2]))))));
+    expect(parseMap(out, '@len').get('')).toBe(enters.reduce((a, r) => a + Number(r[1]), 0));
+    expect(parseMap(out, '@exits').get('')).toBe(exits);
+  });
+
+  it('sched_process_exit: group_dead by pid', async () => {
+    const file = 'formats/ftrace.tgid.txt';
+    const keys = rawLines(file)
+      .map((l) => /: sched_process_exit: comm=\S+ pid=(\d+) prio=\d+ group_dead=(true|false)/.exec(l))
+      .filter((r) => r !== null)
+      .map((r) => `${r![1]}, ${r![2] === 'true' ? 1 : 0}`);
+    expect(keys.length).toBeGreaterThan(0);
+    const out = await query('t:sched:sched_process_exit { @[args.pid, args.group_dead] = count(); }', file);
+    expect(sorted(parseMap(out, '@'))).toEqual(sorted(tally(keys)));
+  });
+
+  it('perf workload (write_touch): largest rss_stat size per member, and interval:ms:50 ticks in trace time', async () => {
+    const file = 'workloads/write_touch/perf.txt.gz';
+    const member: Record<string, string> = { MM_FILEPAGES: '0', MM_ANONPAGES: '1', MM_SWAPENTS: '2', MM_SHMEMPAGES: '3' };
+    const max = new Map<string, number>();
+    let tMin = Number.POSITIVE_INFINITY;
+    let tMax = 0;
+    for (const l of rawLines(file)) {
+      const t = / (\d+)\.(\d{9}):/.exec(l);
+      if (t) {
+        const ns = Number(t[1]) * 1e9 + Number(t[2]);
+        tMin = Math.min(tMin, ns);
+        tMax = Math.max(tMax, ns);
+      }
+      const r = /kmem:rss_stat: mm_id=\d+ curr=\d type=(\w+) size=(\d+)B/.exec(l);
+      if (r) max.set(member[r[1]], Math.max(max.get(member[r[1]]) ?? 0, Number(r[2])));
+    }
+    expect(max.size).toBeGreaterThan(0);
+    const out = await query('t:kmem:rss_stat { @max[args.member] = max(args.size); } interval:ms:50 { @ticks = count(); }', file);
+    expect(sorted(parseMap(out, '@max'))).toEqual(sorted(max));
+    // a tick fires for each 50 ms boundary after the first event that some later event reaches
+    const ticks = Math.floor((tMax - tMin) / 5e7);
+    expect(ticks).toBeGreaterThan(2);
+    expect(parseMap(out, '@ticks').get('') ?? 0).toBe(ticks);
+  });
+
   it('perf software page-faults samples count one per line', async () => {
     const file = 'formats/perf_script.pagefaults_addronly.txt';
     const n = rawLines(file).filter((l) => /\spage-faults:\s+[0-9a-f]+$/.test(l)).length;
