@@ -23,7 +23,11 @@ describe('formatTruth', () => {
       fixture: 'f', about: 'a', backend: 'perf', trace: 'perf.txt.gz', workload: 'w', command: ['w', '1'], tool_command: ['perf'],
       uname_r: '6.18', kernel_cmdline_mm: [], thp: { enabled: 'always [madvise] never' }, perf_version: 'perf 6.1',
       recorded_at: '2026-01-01T00:00:00.000Z', events: ['kmem:rss_stat'], skipped_events: [], lost_events: 0, command_status: 0,
-      checkpoints: [{ label: 'start', pid: 1 }, { label: 'end', pid: 1 }], regions: [],
+      checkpoints: ['start', 'end'].map((label, i) => ({
+        label, t_mono_ns: 1000 + i, pid: 1, rss_anon_kb: 4, rss_file_kb: 8, rss_shmem_kb: 0, vm_pte_kb: 12, vm_rss_kb: 12,
+        minflt: 3, majflt: 0, thp_fault_alloc: 0,
+      })),
+      regions: [{ region: 'r', addr: 4096, len: 8192, pid: 1 }],
     };
     const text = formatTruth(t);
     expect(JSON.parse(text)).toEqual(t);

@@ -59,6 +59,36 @@ export function mmCmdline(): string[] {
   return readOr('/proc/cmdline').split(/\s+/).filter((w) => /zero_page|hugepage|thp|mitigations|pti=/.test(w));
 }
 
+/** One checkpoint line printed by a workload (traces/workloads/fl_common.h: fl_checkpoint_x). */
+export interface Checkpoint {
+  label: string;
+  /** clock_gettime(CLOCK_MONOTONIC) in ns: the trace clock of both backends. */
+  t_mono_ns: number;
+  pid: number;
+  rss_anon_kb: number;
+  rss_file_kb: number;
+  rss_shmem_kb: number;
+  vm_pte_kb: number;
+  vm_rss_kb: number;
+  /** getrusage(RUSAGE_SELF): this process only (threads included, children not). */
+  minflt: number;
+  majflt: number;
+  /** /proc/vmstat, system-wide: compare deltas only. */
+  thp_fault_alloc: number;
+  fork_ns?: number;
+  child_pid?: number;
+  parent_pid?: number;
+  dontneed_len?: number;
+}
+
+/** A mapping under test (fl_region): faults in [addr, addr+len) belong to it. */
+export interface Region {
+  region: string;
+  addr: number;
+  len: number;
+  pid: number;
+}
+
 export interface Truth {
   fixture: string;
   about: string;
@@ -76,14 +106,25 @@ export interface Truth {
   skipped_events: string[];
   lost_events: number;
   command_status: number;
-  checkpoints: Record<string, unknown>[];
-  regions: Record<string, unknown>[];
+  checkpoints: Checkpoint[];
+  regions: Region[];
+}
+
+/** Where a committed fixture lives: its trace and truth files for one backend. */
+export function fixtureFiles(name: string, backend: RecordBackend): { trace: string; truth: string } {
+  const dir = join(repoRoot(), 'traces', 'fixtures', 'workloads', name);
+  return { trace: join(dir, `${backend}.txt.gz`), truth: join(dir, `truth.${backend}.json`) };
+}
+
+/** Reads a committed fixture's ground truth. */
+export function readTruth(name: string, backend: RecordBackend): Truth {
+  return JSON.parse(readFileSync(fixtureFiles(name, backend).truth, 'utf8')) as Truth;
 }
 
 /** Splits a workload's stdout into checkpoints and regions; any other line is an error naming the line. */
-export function parseWorkloadOutput(text: string, source: string): { checkpoints: Record<string, unknown>[]; regions: Record<string, unknown>[] } {
-  const checkpoints: Record<string, unknown>[] = [];
-  const regions: Record<string, unknown>[] = [];
+export function parseWorkloadOutput(text: string, source: string): { checkpoints: Checkpoint[]; regions: Region[] } {
+  const checkpoints: Checkpoint[] = [];
+  const regions: Region[] = [];
   text.split('\n').forEach((line, i) => {
     if (!line.trim()) return;
     let v: unknown;
@@ -93,8 +134,8 @@ export function parseWorkloadOutput(text: string, source: string): { checkpoints
       throw new RecordError(`${source}:${i + 1}: workload output is not a JSON line: ${line.slice(0, 60)}`);
     }
     const o = v as Record<string, unknown>;
-    if (typeof o.label === 'string') checkpoints.push(o);
-    else if (typeof o.region === 'string') regions.push(o);
+    if (typeof o.label === 'string') checkpoints.push(o as unknown as Checkpoint);
+    else if (typeof o.region === 'string') regions.push(o as unknown as Region);
     else throw new RecordError(`${source}:${i + 1}: JSON line has neither "label" nor "region"`);
   });
   return { checkpoints, regions };
