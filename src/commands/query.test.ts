@@ -1,6 +1,7 @@
 // `faultline query` argument handling: program sources, formats, and bpftrace-style errors on stderr.
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runQuery, variantsFor } from './query.js';
@@ -50,5 +51,42 @@ describe('faultline query arguments', () => {
       ['cow-pte', ['cow-pte']],
       ['refpage+memset', ['refpage', 'memset']],
     ]);
+  });
+});
+
+const readerReady = existsSync(fileURLToPath(new URL('../../traces/read.ts', import.meta.url)));
+const fixture = (p: string) => fileURLToPath(new URL(`../../traces/fixtures/formats/${p}`, import.meta.url));
+
+function captureStdout(): string[] {
+  const chunks: string[] = [];
+  vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => {
+    chunks.push(String(s));
+    return true;
+  });
+  return chunks;
+}
+
+describe.skipIf(!readerReady)('faultline query over a fixture', () => {
+  it('--json prints bpftrace NDJSON whose counts match the raw lines', async () => {
+    const file = fixture('perf_script.default.txt');
+    const raw = readFileSync(file, 'utf8').split('\n');
+    const user = raw.filter((l) => /\sexceptions:page_fault_user: address=/.test(l)).length;
+    const rss = raw.filter((l) => /\skmem:rss_stat: mm_id=/.test(l)).length;
+    const out = captureStdout();
+    captureStderr();
+    const code = await runQuery(file, undefined, { expr: 't:exceptions:page_fault_user { @u = count(); } t:kmem:rss_stat { @r = count(); }', json: true });
+    expect(code).toBe(0);
+    expect(out.join('')).toBe(`{"type": "map", "data": {"@r": ${rss}}}\n{"type": "map", "data": {"@u": ${user}}}\n`);
+  });
+
+  it('a trace that lost events exits 3 unless --allow-lost, and says so', async () => {
+    const file = fixture('ftrace.pipe_lost.txt');
+    const lost = readFileSync(file, 'utf8').split('\n').reduce((a, l) => a + Number(/\[LOST (\d+) EVENTS\]/.exec(l)?.[1] ?? 0), 0);
+    expect(lost).toBeGreaterThan(0);
+    captureStdout();
+    const err = captureStderr();
+    expect(await runQuery(file, 't:exceptions:page_fault_user { @ = count(); }', {})).toBe(3);
+    expect(err.join('')).toContain(`lost ${lost} events`);
+    expect(await runQuery(file, 't:exceptions:page_fault_user { @ = count(); }', { allowLost: true })).toBe(0);
   });
 });
