@@ -45,12 +45,14 @@ describe('faultline query arguments', () => {
     await expect(runQuery('t.txt', undefined, { file: '/nonexistent/x.bt' })).rejects.toThrow(/cannot read program file \/nonexistent\/x.bt: ENOENT/);
   });
 
-  it('--patch adds one variant per patch after mainline', () => {
-    expect(variantsFor(['cow-pte', 'refpage+memset']).map((v) => [v.name, v.patches])).toEqual([
-      ['mainline', []],
-      ['cow-pte', ['cow-pte']],
-      ['refpage+memset', ['refpage', 'memset']],
+  it('--patch and --thp add variants after mainline, as faultline report does', () => {
+    expect(variantsFor(['cow-pte', 'refpage'], ['never']).map((v) => [v.name, v.patches, v.thp])).toEqual([
+      ['mainline', [], 'madvise'],
+      ['cow-pte', ['cow-pte'], 'madvise'],
+      ['refpage', ['refpage'], 'madvise'],
+      ['thp=never', [], 'never'],
     ]);
+    expect(() => variantsFor([], ['sometimes'])).toThrow(/--thp sometimes: expected one of always, madvise, never/);
   });
 });
 

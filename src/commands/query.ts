@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { action, UsageError } from '../errors.js';
 import { compileProgram, QueryError, type OutputFormat, type Program } from '../../analyze/run.js';
 import type { EventSink, ReadOptions, ReadResult } from '../../traces/events.js';
-import type { ReplayProbes, ReplayResult, VariantSpec } from '../../model/types.js';
+import type { ReplayProbes, ReplayResult, ThpPolicy, VariantSpec } from '../../model/types.js';
 
 const EXAMPLES = `
 Examples:
@@ -31,6 +31,8 @@ interface QueryOpts {
   format?: string;
   allowLost?: boolean;
   patch?: string[];
+  thp?: string[];
+  kernel?: string;
 }
 
 type ReadTrace = (path: string, sink: EventSink, opts?: ReadOptions) => Promise<ReadResult>;
@@ -52,10 +54,18 @@ async function load<T>(spec: string, name: string, what: string): Promise<T> {
   return mod[name] as T;
 }
 
-/** mainline plus one variant per --patch; the patches work may replace this with its own parser. */
-export function variantsFor(patches: string[]): VariantSpec[] {
-  const base: VariantSpec = { name: 'mainline', patches: [], thp: 'madvise', useZeroPage: true, kernel: '6.18', select: '', patchOptions: {} };
-  return [base, ...patches.map((p) => ({ ...base, name: p, patches: p.split('+').filter(Boolean) }))];
+const THP: ThpPolicy[] = ['always', 'madvise', 'never'];
+
+/** mainline, one variant per --patch and one per --thp policy: the same variants `faultline report` replays. */
+export function variantsFor(patches: string[], thp: string[] = [], kernel = '6.18'): VariantSpec[] {
+  const base = (name: string, p: string[], t: ThpPolicy): VariantSpec => ({ name, patches: p, thp: t, useZeroPage: true, kernel, select: '', patchOptions: {} });
+  const out = [base('mainline', [], 'madvise')];
+  for (const p of patches) out.push(base(p, [p], 'madvise'));
+  for (const t of thp) {
+    if (!THP.includes(t as ThpPolicy)) throw new UsageError(`--thp ${t}: expected one of ${THP.join(', ')}`);
+    out.push(base(`thp=${t}`, [], t as ThpPolicy));
+  }
+  return out;
 }
 
 function pickFormat(o: QueryOpts): OutputFormat {
@@ -96,15 +106,16 @@ export async function runQuery(trace: string, positional: string | undefined, o:
     throw e;
   }
   const patches = o.patch ?? [];
-  if (patches.length > 0 && !program.needsModel)
-    process.stderr.write('faultline: warning: --patch only affects model:* probes, and this program has none\n');
+  const variants = variantsFor(patches, o.thp ?? [], o.kernel ?? '6.18');
+  if (variants.length > 1 && !program.needsModel)
+    process.stderr.write('faultline: warning: --patch and --thp only affect model:* probes, and this program has none\n');
 
   const readTrace = await load<ReadTrace>('../../traces/read.js', 'readTrace', 'the trace reader');
   let sink: EventSink = program.traceSink;
   let finish: ((r: ReadResult) => ReplayResult) | null = null;
   if (program.needsModel) {
     const createReplay = await load<CreateReplay>('../../model/replay.js', 'createReplay', 'the model replay');
-    const replay = createReplay(variantsFor(patches), program.probes);
+    const replay = createReplay(variants, program.probes);
     const traceSink = program.traceSink;
     const replaySink = replay.sink;
     sink = (e) => {
@@ -136,6 +147,9 @@ export async function runQuery(trace: string, positional: string | undefined, o:
   return 0;
 }
 
+/** Comma-separated or repeated option values (not variadic, so a program after the option stays positional). */
+const list = (v: string, prev: string[] = []) => [...prev, ...v.split(',').map((x) => x.trim()).filter(Boolean)];
+
 export function registerQuery(program: Command): void {
   program
     .command('query')
@@ -151,8 +165,10 @@ export function registerQuery(program: Command): void {
     .option(
       '--patch <names>',
       'also replay with these patches, comma-separated or repeated (model:* probes see variant = the patch name)',
-      (v: string, prev: string[] = []) => [...prev, ...v.split(',').map((x) => x.trim()).filter(Boolean)],
+      list,
     )
+    .option('--thp <policies>', 'also replay mainline with these THP policies: always, madvise, never', list)
+    .option('--kernel <version>', 'kernel rules version for the replay', '6.18')
     .addHelpText('after', EXAMPLES)
     .action(action((trace: string, prog: string | undefined, o: QueryOpts) => runQuery(trace, prog, o)));
 }
