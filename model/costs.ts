@@ -130,7 +130,7 @@ export function faultCostNs(profile: CostProfile | null, rec: FaultRecord): numb
   else if (path === 'cow_pte_break') {
     tables = Math.max(1, tables);
     if (rec.pagesAllocated > 0) ns += step(profile, 'wp_page_copy');
-  } else if (path === 'file_read' || path === 'file_shared') {
+  } else if (path === 'file_read') {
     ns += Math.max(0, rec.pagesAllocated - 1) * step(profile, 'file_read_per_page');
   } else if (path === 'populate' || path === 'gup') {
     ns *= Math.max(1, rec.pagesAllocated);

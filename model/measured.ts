@@ -169,7 +169,7 @@ export function createMeasuredCollector(): MeasuredCollector {
     let st = graph.get(key);
     if (!st) graph.set(key, (st = []));
     if (g.kind === 'entry') st.push({ func: g.func, depth: g.depth, time: e.time });
-    else if (g.kind === 'leaf') addFault(e, g.func, e.time - g.durationNs, g.durationNs, 'function_graph');
+    else if (g.kind === 'leaf') addFault(e, g.func, e.time, g.durationNs, 'function_graph'); // a leaf line carries the entry time
     else {
       // pop to the entry at this depth (or the named one with funcgraph-tail)
       let i = st.length - 1;

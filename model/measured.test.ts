@@ -1,0 +1,146 @@
+import { describe, expect, it } from 'vitest';
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { EventHeader, OtherEvent, TraceEvent } from '../traces/events.js';
+import { createMeasuredCollector, measuredByPath, parseFunctionGraphLine, summariseDurations } from './measured.js';
+
+let line = 0;
+function hdr(name: string, system: string, time: number, tid = 100, pid = 100): EventHeader {
+  return { name, system, time, cpu: 0, pid, tid, comm: 'w', line: ++line };
+}
+function other(name: string, system: string, time: number, fields: OtherEvent['fields'], tid = 100): TraceEvent {
+  return { ...hdr(name, system, time, tid), kind: 'other', fields };
+}
+function pf(time: number, address: number, errorCode: number, tid = 100): TraceEvent {
+  return { ...hdr('page_fault_user', 'exceptions', time, tid), kind: 'fault', user: true, address, ip: 0x401000, errorCode };
+}
+
+describe('parseFunctionGraphLine', () => {
+  it('reads entries, exits (with and without funcgraph-tail) and leaves', () => {
+    expect(parseFunctionGraphLine(' 1)               |  handle_mm_fault() {')).toEqual({ cpu: 1, kind: 'entry', func: 'handle_mm_fault', depth: 1, durationNs: NaN });
+    expect(parseFunctionGraphLine(' 1)   3.456 us    |  }')).toMatchObject({ cpu: 1, kind: 'exit', func: '', durationNs: 3456 });
+    expect(parseFunctionGraphLine(' 0) + 12.5 us    |  } /* handle_mm_fault */')).toMatchObject({ kind: 'exit', func: 'handle_mm_fault', durationNs: 12500 });
+    expect(parseFunctionGraphLine(' 0)   0.198 us    |    _raw_spin_lock();')).toMatchObject({ kind: 'leaf', func: '_raw_spin_lock', durationNs: 198 });
+    // funcgraph-proc adds a task column before the duration
+    expect(parseFunctionGraphLine(' 0)    bash-1234    |   2.000 us    |  handle_mm_fault();')).toMatchObject({ cpu: 0, kind: 'leaf', durationNs: 2000 });
+    expect(parseFunctionGraphLine('sched_switch: prev_comm=a')).toBeNull();
+  });
+});
+
+describe('createMeasuredCollector: faults', () => {
+  it('times handle_mm_fault from function_graph text and joins it to the fault event before it', () => {
+    const c = createMeasuredCollector();
+    c.sink(pf(1_000, 0x7f0000000000, 0x6));
+    c.sink(other('function_graph', 'ftrace', 1_100, { text: ' 0)               |  handle_mm_fault() {' }));
+    c.sink(other('function_graph', 'ftrace', 3_000, { text: ' 0)   1.900 us    |  }' }));
+    c.sink(pf(10_000, 0x7f0000001000, 0x4));
+    c.sink(other('function_graph', 'ftrace', 12_000, { text: ' 0)   0.800 us    |  handle_mm_fault();' }));
+    const r = c.result();
+    expect(r.faults).toHaveLength(2);
+    expect(r.faults[0]).toMatchObject({ func: 'handle_mm_fault', durationNs: 1900, faultTime: 1_000, errorCode: 6, address: 0x7f0000000000 });
+    expect(r.faults[1]).toMatchObject({ durationNs: 800, faultTime: 10_000, errorCode: 4 });
+    expect(r.fault.handle_mm_fault).toEqual({ count: 2, total_ns: 2700, p50_ns: 800, p90_ns: 1900, p99_ns: 1900 });
+    expect(r.fault.write.count).toBe(1);
+    expect(r.fault.read.count).toBe(1);
+  });
+  it('reads structured funcgraph_entry/funcgraph_exit fields (calltime/rettime)', () => {
+    const c = createMeasuredCollector();
+    c.sink(other('funcgraph_entry', 'ftrace', 5_000, { func: 'handle_mm_fault', depth: 1 }));
+    c.sink(other('funcgraph_exit', 'ftrace', 9_000, { func: 'handle_mm_fault', depth: 1, calltime: 5_000n, rettime: 8_500n }));
+    const r = c.result();
+    expect(r.faults).toEqual([expect.objectContaining({ func: 'handle_mm_fault', time: 5_000, durationNs: 3_500, faultTime: -1 })]);
+    expect(r.fault.gup.count).toBe(1); // no trap event before it: a GUP fault
+  });
+  it('pairs kprobe and kretprobe per thread, nested calls innermost first', () => {
+    const c = createMeasuredCollector();
+    c.sink(other('handle_mm_fault', 'probe', 100, {}, 1));
+    c.sink(other('handle_mm_fault', 'probe', 150, {}, 2));
+    c.sink(other('handle_mm_fault__return', 'probe', 400, {}, 1));
+    c.sink(other('handle_mm_fault__return', 'probe', 1150, {}, 2));
+    c.sink(other('handle_mm_fault__return', 'probe', 2000, {}, 3)); // no entry: counted, not guessed
+    // ftrace's automatic names
+    c.sink(other('p_handle_mm_fault_0', 'kprobes', 3000, {}, 4));
+    c.sink(other('r_handle_mm_fault_0', 'kprobes', 3250, {}, 4));
+    const r = c.result();
+    expect(r.faults.map((f) => [f.tid, f.durationNs])).toEqual([[1, 300], [2, 1000], [4, 250]]);
+    expect(r.unmatched).toBe(1);
+  });
+  it('ignores functions that are not fault handlers', () => {
+    const c = createMeasuredCollector();
+    c.sink(other('function_graph', 'ftrace', 12_000, { text: ' 0)   0.800 us    |  vfs_read();' }));
+    expect(c.result().faults).toHaveLength(0);
+  });
+});
+
+function enter(time: number, call: string, args: Record<string, number>, tid = 100): TraceEvent & { kind: 'sys_enter' } {
+  return { ...hdr(`sys_enter_${call}`, 'syscalls', time, tid), kind: 'sys_enter', call, args };
+}
+function exit(time: number, call: string, ret: number, en: (TraceEvent & { kind: 'sys_enter' }) | null, tid = 100): TraceEvent {
+  return { ...hdr(`sys_exit_${call}`, 'syscalls', time, tid), kind: 'sys_exit', call, ret, enter: en };
+}
+
+describe('createMeasuredCollector: fork', () => {
+  it('times a process fork from sys_enter_clone to the parent sys_exit_clone, skipping threads and the child return', () => {
+    const c = createMeasuredCollector();
+    const e1 = enter(1_000_000, 'clone', { clone_flags: 0x01200011 }); // glibc fork(): SIGCHLD|CHILD_SETTID|CHILD_CLEARTID
+    c.sink(e1);
+    c.sink({ ...hdr('task_newtask', 'task', 1_500_000), kind: 'newtask', newPid: 200, newComm: 'w', cloneFlags: 0x1200000 });
+    c.sink(exit(3_000_000, 'clone', 200, e1));
+    c.sink(exit(3_100_000, 'clone', 0, null, 200)); // the child's return
+    const e2 = enter(4_000_000, 'clone', { clone_flags: 0x3d0f00 }); // pthread_create: CLONE_VM|CLONE_THREAD|...
+    c.sink(e2);
+    c.sink(exit(4_050_000, 'clone', 201, e2));
+    const e3 = enter(5_000_000, 'vfork', {});
+    c.sink(e3);
+    c.sink(exit(9_000_000, 'vfork', 202, e3)); // vfork's parent waits for exec: not a fork cost
+    const r = c.result();
+    expect(r.fork).toEqual([2_000_000]);
+    expect(r.forks[0]).toMatchObject({ childPid: 200, source: 'syscall' });
+  });
+  it('falls back to sched_process_fork when the exit is missing', () => {
+    const c = createMeasuredCollector();
+    c.sink(enter(1_000, 'clone', { clone_flags: 0x11 }));
+    c.sink({ ...hdr('sched_process_fork', 'sched', 5_000), kind: 'fork', parentPid: 100, parentComm: 'w', childPid: 300, childComm: 'w' });
+    expect(c.result().forks).toEqual([expect.objectContaining({ childPid: 300, durationNs: 4_000, source: 'sched_process_fork' })]);
+  });
+});
+
+describe('summaries', () => {
+  it('nearest-rank percentiles', () => {
+    const v = Array.from({ length: 100 }, (_, i) => (i + 1) * 10); // 10..1000
+    expect(summariseDurations(v)).toEqual({ count: 100, total_ns: 50_500, p50_ns: 500, p90_ns: 900, p99_ns: 990 });
+  });
+  it('joins measured faults to modelled paths by tid and fault time', () => {
+    const c = createMeasuredCollector();
+    c.sink(pf(1_000, 0x1000, 6));
+    c.sink(other('function_graph', 'ftrace', 2_000, { text: ' 0)   2.000 us    |  handle_mm_fault();' }));
+    c.sink(pf(5_000, 0x2000, 7));
+    c.sink(other('function_graph', 'ftrace', 9_000, { text: ' 0)   3.000 us    |  handle_mm_fault();' }));
+    const paths = new Map([['100:1000', 'anon_alloc'], ['100:5000', 'wp_page_copy']]);
+    const by = measuredByPath(c.result().faults, (tid, t) => paths.get(`${tid}:${t}`));
+    expect(by.anon_alloc).toMatchObject({ count: 1, p50_ns: 2000 });
+    expect(by.wp_page_copy).toMatchObject({ count: 1, p50_ns: 3000 });
+  });
+});
+
+// The recorded fork fixture: the syscall pair lies inside the workload's own clock readings around fork().
+describe('fork fixture (real trace)', () => {
+  const dir = fileURLToPath(new URL('../traces/fixtures/workloads/fork_1g/', import.meta.url));
+  const readerPath = fileURLToPath(new URL('../traces/read.ts', import.meta.url));
+  const ready = existsSync(`${dir}truth.ftrace.json`) && existsSync(readerPath);
+  it.skipIf(!ready)('measures the 1 GiB fork from sys_enter_clone/sys_exit_clone within the workload clock', async () => {
+    const { readTrace } = (await import('../traces/read.js')) as { readTrace: (p: string, s: (e: TraceEvent) => void) => Promise<unknown> };
+    for (const backend of ['ftrace', 'perf']) {
+      const truth = JSON.parse(readFileSync(`${dir}truth.${backend}.json`, 'utf8')) as { checkpoints: { label: string; fork_ns?: number; child_pid?: number }[] };
+      const parent = truth.checkpoints.find((c) => c.label === 'parent_after_fork');
+      expect(parent?.fork_ns).toBeGreaterThan(0);
+      const c = createMeasuredCollector();
+      await readTrace(`${dir}${backend}.txt.gz`, c.sink);
+      const forks = c.result().forks.filter((f) => f.childPid === parent!.child_pid);
+      expect(forks).toHaveLength(1);
+      // sys_enter comes after the workload's t0 and sys_exit before the parent's t1
+      expect(forks[0].durationNs).toBeGreaterThan(0);
+      expect(forks[0].durationNs).toBeLessThanOrEqual(parent!.fork_ns!);
+    }
+  });
+});
