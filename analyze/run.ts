@@ -23,6 +23,8 @@ export interface Program {
   needsTrace: boolean;
   /** Some probe reads model records (model:*): the caller must run a replay with `probes`. */
   needsModel: boolean;
+  /** Some probe needs the event stream at all (trace, model or interval probes); BEGIN/END-only programs do not. */
+  needsStream: boolean;
   /** Model probes used, so a replay can skip the others. */
   modelProbes: ModelProbeName[];
   /** Feed every trace event here, in time order (drives tracepoint, software and interval probes). */
@@ -164,6 +166,7 @@ export function compileProgram(src: string, opts: CompileOptions = {}): Program 
   return {
     needsTrace: eventBlocks.length > 0,
     needsModel: modelProbes.length > 0,
+    needsStream: eventBlocks.length > 0 || modelProbes.length > 0 || intervals.length > 0,
     modelProbes,
     traceSink,
     probes,

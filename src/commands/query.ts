@@ -94,10 +94,19 @@ function programSource(positional: string | undefined, o: QueryOpts): { src: str
 export async function runQuery(trace: string, positional: string | undefined, o: QueryOpts): Promise<number> {
   const format = pickFormat(o);
   const { src, file } = programSource(positional, o);
-  const out = process.stdout;
+  // printf-heavy programs write millions of small strings: batch them into 64 KiB writes.
+  let pending = '';
+  const write = (s: string): void => {
+    pending += s;
+    if (pending.length >= 65536) flush();
+  };
+  const flush = (): void => {
+    if (pending) process.stdout.write(pending);
+    pending = '';
+  };
   let program: Program;
   try {
-    program = compileProgram(src, { file, format, write: (s) => void out.write(s) });
+    program = compileProgram(src, { file, format, write });
   } catch (e) {
     if (e instanceof QueryError) {
       process.stderr.write(e.detail + '\n');
@@ -125,9 +134,15 @@ export async function runQuery(trace: string, positional: string | undefined, o:
     finish = replay.finish;
   }
   program.begin();
-  const read = await readTrace(trace, sink);
+  let read: ReadResult;
+  try {
+    read = await readTrace(trace, sink);
+  } finally {
+    flush();
+  }
   finish?.(read);
   program.end();
+  flush();
 
   for (const probe of program.unmatchedProbes())
     process.stderr.write(`faultline: warning: ${probe} matched no event in ${read.file} (${read.events} events read)\n`);
