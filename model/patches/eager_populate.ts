@@ -1,0 +1,34 @@
+// eager-populate: the OSv design note on eager vs lazy population (seed 003, MODEL.md §10): early OSv populated every
+// anonymous mmap at once, like MAP_POPULATE everywhere (its example: a 1 MiB thread stack of which ~10 KiB is used).
+// What-if: every private anonymous mmap and every brk growth is populated as MAP_POPULATE would.
+// Kernel functions it changes:
+//   mm/mmap.c: do_mmap   populate = len for every private anonymous mapping (as if MAP_POPULATE were always set)
+//   mm/mmap.c: brk       mm_populate after growth (as with mm->def_flags & VM_LOCKED)
+// Population is mm/gup.c: populate_vma_page_range: FOLL_WRITE for private writable VMAs (real zeroed pages, or THPs
+// where eligible: anon += len, tables for the whole span), read faults (zero pages) for read-only ones; each page is
+// a GUP handle_mm_fault counted in minflt with no page_fault_user event, and later first touches do not fault.
+// Fork then copies everything (every populated VMA has an anon_vma).
+import { populateRange } from '../populate.js';
+import { registerPatch, type Patch } from './index.js';
+import { isPrivateAnon } from './common.js';
+
+const out = new Float64Array(3);
+
+export const eagerPopulate: Patch = {
+  name: 'eager-populate',
+  description: 'every private anonymous mmap and brk growth is populated at once, as MAP_POPULATE would (OSv eager)',
+  source: 'OSv design note "Lazy population" (cloudius-systems/osv wiki mm): eager vs lazy anonymous mmaps; seed 003',
+
+  // mm/mmap.c: do_mmap: `if (populate) mm_populate(addr, populate)` for every private anonymous mapping
+  do_mmap(ctx, mm, vma) {
+    if (!isPrivateAnon(vma)) return;
+    populateRange(ctx, mm, vma, vma.start, vma.end, null, out);
+  },
+
+  // mm/mmap.c: brk: `if (populate) mm_populate(oldbrk, newbrk - oldbrk)`
+  brk(ctx, mm, vma, oldEnd, newEnd) {
+    populateRange(ctx, mm, vma, oldEnd, newEnd, null, out);
+  },
+};
+
+registerPatch(eagerPopulate);

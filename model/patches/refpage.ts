@@ -1,0 +1,55 @@
+// refpage: Peter Collingbourne's reference pages ("[PATCH v3] mm: introduce reference pages", refpage_create v2-v5,
+// 2020-2021, never merged; seeds 000 and 002, MODEL.md §6). In a selected VMA the clean pages are backed by the
+// VMA's reference page instead of the zero page.
+// Kernel functions it changes (and the hooks here):
+//   mm/memory.c: do_anonymous_page   read -> map the refpage pfn as a special read-only PTE (no anon_vma, no RSS);
+//                                    write-first -> allocate and fill from the pattern (copy_refpage), +1 anon
+//   mm/memory.c: wp_page_copy        COW from a refpage PTE fills from the pattern instead of zeroing, +1 anon
+//   include/linux/mm.h: is_zero_or_refpage_pfn (v2-v4) / is_refpage_pfn in vm_normal_page (v5): the refpage is
+//                                    treated like the zero page (no rmap, no RSS, copied verbatim at fork)
+//   include/linux/huge_mm.h: transhuge_vma_suitable (v3+; thp_vma_suitable_order since 6.8) false for refpage
+//                                    VMAs: no THP, no huge zero page, no mTHP
+// Fork needs no hook: copy_present_ptes copies special PTEs verbatim, and a VMA only read has no anon_vma.
+import * as F from '../flags.js';
+import { registerPatch, type Patch } from './index.js';
+import { mapNewAnon, mapSpecial, selected, selectsBySelector } from './common.js';
+
+export const refpage: Patch = {
+  name: 'refpage',
+  description: 'reference pages: reads in selected VMAs map a per-VMA pattern page (no RSS), writes copy it; no THP there',
+  source: 'Peter Collingbourne, "[PATCH v3] mm: introduce reference pages" (refpage_create v2-v5, 2020-21); seeds 000, 002',
+  selects: selectsBySelector,
+
+  // include/linux/mm.h: is_zero_or_refpage_pfn: a refpage PTE is as special as the zero page
+  is_zero_pfn(_ctx, fl) {
+    return (fl & F.PTE_REFPAGE) !== 0 ? true : undefined;
+  },
+
+  // mm/memory.c: do_anonymous_page (refpage v5: the zero-page branch maps get_vma_refpage(vma) instead)
+  do_anonymous_page(ctx, f, table, i) {
+    if (!selected(ctx, f.vma)) return false;
+    if (!f.write) {
+      mapSpecial(table, i, F.PTE_REFPAGE); // pte_mkspecial(refpage pfn): no anon_vma, no rmap, no RSS
+      f.path = 'refpage_read';
+      return true;
+    }
+    mapNewAnon(ctx, f, table, i, true); // alloc_zeroed_user_highpage replaced by an unzeroed alloc + copy_refpage
+    f.path = 'refpage_fill';
+    return true;
+  },
+
+  // mm/memory.c: wp_page_copy: is_zero_or_refpage_pfn(old pte) -> new page filled from the refpage, not zeroed
+  wp_page_copy(ctx, f, table, i) {
+    if (!(table.fl[i]! & F.PTE_REFPAGE)) return false;
+    mapNewAnon(ctx, f, table, i, true);
+    f.path = 'refpage_copy';
+    return true;
+  },
+
+  // include/linux/huge_mm.h: transhuge_vma_suitable: `if (vma->vm_private_data) return false` (refpage v3)
+  thp_vma_suitable_order(ctx, vma) {
+    return selected(ctx, vma) ? false : undefined;
+  },
+};
+
+registerPatch(refpage);

@@ -1,0 +1,110 @@
+// Turns the what-if options (--patch, --thp, --no-zero-page, --select, --patch-option, --kernel) into the variants
+// one replay runs side by side: mainline always first, then one variant per --patch item and per --thp policy.
+import { ModelError } from './errors.js';
+import { DEFAULT_KERNEL, kernelRules } from './kernel_version.js';
+import { getPatch, listPatches } from './patches/index.js';
+import './patches/all.js';
+import { compileSelect } from './select.js';
+import type { ThpPolicy, VariantSpec } from './types.js';
+
+export const THP_POLICIES: readonly ThpPolicy[] = ['always', 'madvise', 'never'];
+
+/** The machine's THP default (enabled=madvise here): the mainline variant's policy unless --base-thp says otherwise. */
+export const DEFAULT_THP: ThpPolicy = 'madvise';
+
+export interface VariantOptions {
+  /** --patch items: a patch name, or several joined by '+' ('refpage+cow-pte'), optionally with 'thp=P' or
+   * 'no-zero-page' components ('refpage+thp=always'); comma-separated lists are split. */
+  patch?: string[];
+  /** --thp policies: each adds a mainline variant named 'thp=P'. */
+  thp?: string[];
+  /** --no-zero-page (commander sets zeroPage=false): adds a mainline variant named 'no-zero-page'. */
+  zeroPage?: boolean;
+  /** --select EXPR for the pattern-init patches ('' = model/select.ts DEFAULT_SELECT). */
+  select?: string;
+  /** --patch-option k=v items, k a patch name ('cow-pte=v3'). */
+  patchOption?: string[];
+  /** --kernel VERSION for every variant. */
+  kernel?: string;
+  /** THP policy and zero-page use of mainline itself (and the base of every patch variant). */
+  baseThp?: ThpPolicy;
+  baseZeroPage?: boolean;
+}
+
+function knownNames(): string {
+  return listPatches().map((p) => p.name).join(', ');
+}
+
+function thpPolicy(v: string, what: string): ThpPolicy {
+  if (!(THP_POLICIES as readonly string[]).includes(v)) throw new ModelError(`${what}: '${v}' is not a THP policy (expected ${THP_POLICIES.join(', ')})`);
+  return v as ThpPolicy;
+}
+
+/** Parse --patch-option items into { patch: value }. */
+export function parsePatchOptions(items: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const it of items) {
+    const eq = it.indexOf('=');
+    if (eq <= 0 || eq === it.length - 1) throw new ModelError(`--patch-option '${it}': expected PATCH=VALUE, e.g. cow-pte=v3`);
+    const k = it.slice(0, eq).trim(), v = it.slice(eq + 1).trim();
+    if (!getPatch(k)) throw new ModelError(`--patch-option '${it}': unknown patch '${k}' (known: ${knownNames()})`);
+    out[k] = v;
+  }
+  return out;
+}
+
+/** Split repeated and comma-separated --patch values into items, blanks dropped. */
+function items(list: readonly string[] | undefined): string[] {
+  const out: string[] = [];
+  for (const s of list ?? []) for (const part of s.split(',')) if (part.trim()) out.push(part.trim());
+  return out;
+}
+
+/** The variants to replay: mainline first, then each --patch item, each --thp policy, and no-zero-page; duplicates dropped. */
+export function buildVariants(o: VariantOptions = {}): VariantSpec[] {
+  const kernel = o.kernel ?? DEFAULT_KERNEL;
+  kernelRules(kernel); // throws a one-line error for a bad version before any work
+  const select = o.select ?? '';
+  compileSelect(select); // likewise for a bad --select
+  const patchOptions = parsePatchOptions(o.patchOption ?? []);
+  const baseThp = o.baseThp ?? DEFAULT_THP;
+  const baseZero = o.baseZeroPage ?? true;
+  const mk = (name: string, patches: string[], thp: ThpPolicy, useZeroPage: boolean): VariantSpec => ({
+    name, patches, thp, useZeroPage, kernel, select, patchOptions: { ...patchOptions },
+  });
+  const out: VariantSpec[] = [mk('mainline', [], baseThp, baseZero)];
+  const seen = new Set<string>(['mainline']);
+  const add = (v: VariantSpec): void => {
+    if (seen.has(v.name)) return;
+    seen.add(v.name);
+    out.push(v);
+  };
+  for (const item of items(o.patch)) {
+    const patches: string[] = [];
+    let thp = baseThp;
+    let zero = baseZero;
+    for (const comp of item.split('+').map((c) => c.trim()).filter(Boolean)) {
+      if (comp.startsWith('thp=')) thp = thpPolicy(comp.slice(4), `--patch ${item}`);
+      else if (comp === 'no-zero-page') zero = false;
+      else if (comp === 'mainline') continue;
+      else if (getPatch(comp)) {
+        if (!patches.includes(comp)) patches.push(comp);
+      } else throw new ModelError(`--patch ${item}: unknown patch '${comp}' (known: ${knownNames()}; see faultline patches)`);
+    }
+    add(mk(variantName(patches, thp, zero, baseThp, baseZero), patches, thp, zero));
+  }
+  for (const t of items(o.thp)) {
+    const thp = thpPolicy(t, '--thp');
+    add(mk(`thp=${thp}`, [], thp, baseZero));
+  }
+  if (o.zeroPage === false) add(mk('no-zero-page', [], baseThp, false));
+  return out;
+}
+
+/** 'refpage+cow-pte', 'refpage+thp=always', 'thp=never', 'no-zero-page': what differs from mainline, in order. */
+export function variantName(patches: string[], thp: ThpPolicy, zero: boolean, baseThp: ThpPolicy, baseZero: boolean): string {
+  const parts = [...patches];
+  if (thp !== baseThp) parts.push(`thp=${thp}`);
+  if (zero !== baseZero) parts.push(zero ? 'zero-page' : 'no-zero-page');
+  return parts.length ? parts.join('+') : 'mainline';
+}
