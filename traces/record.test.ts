@@ -6,7 +6,7 @@ import { gunzipSync } from 'node:zlib';
 import { Command } from 'commander';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  checkPrerequisites, DEFAULT_EVENTS, findExecutable, ftraceLosses, removeStaleInstances, parseEventList, record, RecordError, type RecordHost, type RecordOptions,
+  checkPrerequisites, DEFAULT_EVENTS, defaultBufferKb, findExecutable, ftraceLosses, removeStaleInstances, parseEventList, record, RecordError, type RecordHost, type RecordOptions,
 } from './record.js';
 import { registerRecord } from '../src/commands/record.js';
 
@@ -160,6 +160,15 @@ describe('removeStaleInstances', () => {
     const removed = removeStaleInstances(tf, (pid) => pid === 222);
     expect(removed).toEqual(['faultline-111']);
     expect(readdirSync(join(tf, 'instances')).sort()).toEqual(['faultline-222', 'faultline-x', 'other-333']);
+  });
+});
+
+describe('defaultBufferKb', () => {
+  it('gives 128 MiB per CPU on small machines and caps the total at 1 GiB, never below 16 MiB', () => {
+    expect(defaultBufferKb(2)).toBe(131072);
+    expect(defaultBufferKb(8)).toBe(131072);
+    expect(defaultBufferKb(32)).toBe(32768);
+    expect(defaultBufferKb(256)).toBe(16384);
   });
 });
 

@@ -20,7 +20,7 @@ import {
   accessSync, closeSync, constants as fsc, createReadStream, createWriteStream, existsSync, mkdirSync, mkdtempSync,
   openSync, readFileSync, readdirSync, rmSync, rmdirSync, statSync, writeFileSync,
 } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { delimiter, dirname, join, resolve } from 'node:path';
 import { Transform, type Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -87,7 +87,7 @@ export interface RecordOptions {
   events?: readonly string[];
   /** Write the command's stdout here (its ground truth) instead of passing it through. */
   truthFile?: string;
-  /** ftrace per-CPU ring buffer in KiB (default 131072). */
+  /** ftrace per-CPU ring buffer in KiB (default defaultBufferKb()). */
   bufferKb?: number;
   /** perf per-CPU mmap buffer (perf -m syntax, default '64M'). */
   perfMmap?: string;
@@ -398,6 +398,11 @@ export function ftraceLosses(instance: string): number {
   return lost;
 }
 
+/** 128 MiB per CPU, but at most 1 GiB over all CPUs (buffers are per CPU and allocated up front), at least 16 MiB. */
+export function defaultBufferKb(cpus = availableParallelism()): number {
+  return Math.max(16384, Math.min(131072, Math.floor(1048576 / Math.max(1, cpus))));
+}
+
 /** Removes instances left by recorders that were killed (SIGKILL skips our cleanup); returns their names. */
 export function removeStaleInstances(tracefs: string, alive: (pid: number) => boolean = pidAlive): string[] {
   const removed: string[] = [];
@@ -435,6 +440,7 @@ async function recordFtrace(
   const stale = removeStaleInstances(host.tracefs);
   if (stale.length) log(`removed ${stale.length} tracing instance(s) left by killed recorders: ${stale.join(', ')}`);
   const inst = join(host.tracefs, 'instances', `faultline-${process.pid}`);
+  const bufferKb = opts.bufferKb ?? defaultBufferKb();
   try {
     mkdirSync(inst);
   } catch (err) {
@@ -459,7 +465,7 @@ async function recordFtrace(
   try {
     tfWrite(join(inst, 'tracing_on'), '0');
     tfWrite(join(inst, 'trace_clock'), 'mono');
-    tfWrite(join(inst, 'buffer_size_kb'), String(opts.bufferKb ?? 131072));
+    tfWrite(join(inst, 'buffer_size_kb'), String(bufferKb));
     tfWrite(join(inst, 'options', 'record-tgid'), '1');
     tfWrite(join(inst, 'options', 'event-fork'), '1');
     for (const e of events) tfWrite(join(eventDir(inst, e), 'enable'), '1');
@@ -479,7 +485,7 @@ async function recordFtrace(
     if (lost) log(`warning: the ftrace ring buffer lost ${lost} events: rerun with a larger --buffer-kb`);
     return {
       output: opts.output, backend: 'ftrace', commandStatus: status, events, skippedEvents: skipped, lostEvents: lost,
-      bytesWritten: bytes, toolCommand: ['ftrace', `instance=${inst}`, 'trace_clock=mono', `buffer_size_kb=${opts.bufferKb ?? 131072}`, 'record-tgid=1', 'event-fork=1', 'set_event_pid=<command pid>'],
+      bytesWritten: bytes, toolCommand: ['ftrace', `instance=${inst}`, 'trace_clock=mono', `buffer_size_kb=${bufferKb}`, 'record-tgid=1', 'event-fork=1', 'set_event_pid=<command pid>'],
     };
   } finally {
     truth.close();

@@ -31,7 +31,7 @@ export function registerRecord(program: Command): void {
     .option('--backend <name>', 'perf (ns times; no exit-time rss_stat, no markers) or ftrace (us times; exit rss_stat and checkpoint markers)', 'perf')
     .option('--events <list>', 'comma-separated system:name events instead of the default set')
     .option('--truth <file>', "write the command's stdout (a workload's ground truth) to this file")
-    .option('--buffer-kb <n>', 'ftrace ring buffer per CPU in KiB (default 131072)')
+    .option('--buffer-kb <n>', 'ftrace ring buffer per CPU in KiB (default 128 MiB, at most 1 GiB over all CPUs)')
     .option('--perf-mmap <size>', 'perf mmap buffer per CPU, perf -m syntax (default 64M)')
     .option('-q, --quiet', 'no progress lines')
     .addHelpText(
