@@ -104,6 +104,8 @@ export interface Mm {
   /** Per-member counter-update log for validation (values after each update, pages), bounded. */
   log: number[][];
   inferredVmas: number;
+  /** Pages the kernel counted before the trace showed them (baseline learnt from rss_stat), per member. */
+  phantom: Float64Array;
 }
 
 /** One task (thread). */

@@ -1,0 +1,131 @@
+// fork: kernel/fork.c dup_mmap -> mm/memory.c copy_page_range (vma_needs_copy, copy_pte_range, copy_huge_pmd).
+import * as F from './flags.js';
+import { createMm, newVma } from './mm.js';
+import { folioMmMap } from './pages.js';
+import { addMmCounter, addMmRssVec, addPgtables } from './rss.js';
+import { newTable } from './page_table.js';
+import { PAGE_ANON_EXCLUSIVE, PMD_HUGE_ZERO, PMD_TABLE, PMD_THP, type Mm, type ModelCtx, type Vma } from './state.js';
+
+/** What one fork copied: [ptes copied, tables copied, tables shared, huge PMDs copied]. */
+export const forkCounts = new Float64Array(4);
+const vec = new Float64Array(4);
+
+/** mm/memory.c: vma_needs_copy: uffd-wp, PFNMAP/MIXEDMAP, or an anon_vma; otherwise the child re-faults. */
+export function vmaNeedsCopy(vma: Vma): boolean {
+  return vma.anonVma;
+}
+
+/** kernel/fork.c: dup_mmap: the child's mm, VMA by VMA; fills forkCounts. */
+export function dupMmap(ctx: ModelCtx, parent: Mm, childPid: number): Mm {
+  const child = createMm(ctx, childPid, false);
+  child.brkStart = parent.brkStart;
+  child.brk = parent.brk;
+  child.defFlags = 0;
+  forkCounts.fill(0);
+  const stack = phantomOwner(parent);
+  for (const v of parent.vmas) {
+    if (v.flags & F.VM_DONTCOPY) continue; // VM_DONTCOPY: absent in the child
+    const c = newVma(v.start, v.end, v.flags & ~(F.VM_LOCKED | F.VM_LOCKONFAULT), v.kind, v.pgoff, v.file); // mlock is not inherited
+    c.patchData = v.patchData;
+    child.vmas.push(c);
+    if (v.flags & F.VM_WIPEONFORK) continue; // the child gets an empty VMA: no anon_vma, no copy
+    c.anonVma = v.anonVma; // anon_vma_fork
+    if (vmaNeedsCopy(v)) copyPageRange(ctx, child, parent, v, v === stack);
+    else if (v === stack) addPhantom(ctx, child, parent);
+  }
+  if (!stack) addPhantom(ctx, child, parent);
+  for (const p of ctx.patches) p.dup_mmap?.(ctx, parent, child);
+  return child;
+}
+
+/** The VMA that holds pages counted before the trace (the stack: the highest anonymous VMA), or null. */
+function phantomOwner(mm: Mm): Vma | null {
+  if (!mm.phantom.some((x) => x !== 0)) return null;
+  for (let k = mm.vmas.length - 1; k >= 0; k--) {
+    const v = mm.vmas[k]!;
+    if ((v.kind & F.KIND_ANON) && !(v.flags & F.VM_SHARED)) return v;
+  }
+  return null;
+}
+
+function addPhantom(ctx: ModelCtx, child: Mm, parent: Mm): void {
+  for (let m = 0; m < 4; m++) {
+    const n = parent.phantom[m]!;
+    if (n) {
+      child.phantom[m] = n;
+      addMmCounter(ctx, child, m, n);
+    }
+  }
+}
+
+/** mm/memory.c: copy_page_range for one VMA: copy_p4d/pud/pmd_range allocate child tables where the parent has them. */
+function copyPageRange(ctx: ModelCtx, dst: Mm, src: Mm, vma: Vma, withPhantom: boolean): void {
+  const p = ctx.pages;
+  const cow = (vma.flags & (F.VM_SHARED | F.VM_MAYWRITE)) === F.VM_MAYWRITE; // is_cow_mapping
+  const b0 = Math.floor(vma.start / F.PMD_SIZE), b1 = Math.ceil(vma.end / F.PMD_SIZE);
+  for (let b = b0; b < b1; b++) {
+    const slot = src.pmds.get(b);
+    if (!slot) continue;
+    const addr = b * F.PMD_SIZE;
+    // copy_pud_range / copy_pmd_range: pud_alloc, pmd_alloc in the child
+    let up = 0;
+    const pud = Math.floor(addr / F.PGDIR_SIZE), pmd = Math.floor(addr / F.PUD_SIZE);
+    if (!dst.pudTables.has(pud)) (dst.pudTables.add(pud), up++);
+    if (!dst.pmdTables.has(pmd)) (dst.pmdTables.add(pmd), up++);
+    if (up) addPgtables(ctx, dst, up);
+    let handled = false;
+    for (const pt of ctx.patches) if (pt.copy_pte_range?.(ctx, dst, src, vma, b, forkCounts)) handled = true;
+    if (handled) continue;
+    if (slot.kind !== PMD_TABLE) {
+      // mm/huge_memory.c: copy_huge_pmd: the child deposits a table; both PMDs write-protected
+      dst.pmds.set(b, { kind: slot.kind, table: null, folio: slot.folio, write: false, shared: false });
+      addPgtables(ctx, dst, 1);
+      forkCounts[1]!++;
+      forkCounts[3]!++;
+      if (slot.kind === PMD_THP) {
+        p.refcount[slot.folio]!++;
+        folioMmMap(p, slot.folio, dst.idx, 1);
+        p.flags[slot.folio]! &= ~PAGE_ANON_EXCLUSIVE; // folio_try_dup_anon_rmap_pmd
+        slot.write = false;
+        addMmCounter(ctx, dst, 1, F.PTRS);
+      } else if (slot.kind !== PMD_HUGE_ZERO) slot.write = false;
+      continue;
+    }
+    // mm/memory.c: copy_pte_range: a child table for every present parent PMD, even an empty one
+    const st = slot.table!;
+    const t = newTable();
+    dst.pmds.set(b, { kind: PMD_TABLE, table: t, folio: 0, write: false, shared: false });
+    addPgtables(ctx, dst, 1);
+    forkCounts[1]!++;
+    const i0 = Math.max(vma.start, addr), i1 = Math.min(vma.end, addr + F.PMD_SIZE);
+    const j0 = (i0 - addr) / F.PAGE_SIZE, j1 = (i1 - addr) / F.PAGE_SIZE;
+    if (st.present > 0)
+      for (let i = j0; i < j1; i++) {
+        const fl = st.fl[i]!;
+        if (!(fl & F.PTE_PRESENT)) continue;
+        // copy_present_ptes: special (zero/refpage) verbatim; anon: refcount+1, exclusive cleared; COW: wrprotect both
+        let nfl = fl;
+        if (cow && (fl & F.PTE_WRITE)) {
+          st.fl[i] = fl & ~F.PTE_WRITE;
+          nfl = fl & ~F.PTE_WRITE;
+        }
+        t.fl[i] = nfl;
+        t.present++;
+        forkCounts[0]!++;
+        if (fl & F.PTE_SPECIAL) continue;
+        const page = st.page[i]!;
+        t.page[i] = page;
+        if (page) {
+          p.refcount[page]!++;
+          p.flags[page]! &= ~PAGE_ANON_EXCLUSIVE;
+          const head = p.head[page]!;
+          if (head) folioMmMap(p, head, dst.idx, 1);
+        }
+        vec[fl & F.PTE_FILE ? 0 : fl & F.PTE_SHMEM ? 3 : 1]!++;
+      }
+    // the stack's last piece also carries the pages counted before the trace
+    if (withPhantom && b === b1 - 1) for (let m = 0; m < 4; m++) (vec[m]! += src.phantom[m]!, (dst.phantom[m] = src.phantom[m]!));
+    addMmRssVec(ctx, dst, vec); // one rss_stat per member per piece, into the child's mm (curr=0)
+  }
+  if (withPhantom && !src.pmds.has(b1 - 1)) addPhantom(ctx, dst, src);
+}

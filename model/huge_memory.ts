@@ -1,0 +1,113 @@
+// Transparent huge pages at fault time (mm/huge_memory.c, include/linux/huge_mm.h), PMD order only (mTHP sizes off here).
+import * as F from './flags.js';
+import { allocAnon, folioMmMap } from './pages.js';
+import { addMmCounter, addPgtables } from './rss.js';
+import { PAGE_ANON_EXCLUSIVE, PMD_HUGE_ZERO, PMD_THP, type FaultCtx, type Mm, type ModelCtx, type PmdSlot, type Vma } from './state.js';
+import { splitHugePmd } from './page_table.js';
+
+/** include/linux/mm.h: vma_is_anonymous (vm_ops == NULL); patches may override (refpage-fd). */
+export function vmaIsAnonymous(ctx: ModelCtx, vma: Vma): boolean {
+  for (const p of ctx.patches) {
+    const r = p.vma_is_anonymous?.(ctx, vma);
+    if (r !== undefined) return r;
+  }
+  return (vma.kind & F.KIND_ANON) !== 0;
+}
+
+/** include/linux/huge_mm.h: thp_vma_suitable_order (was transhuge_vma_suitable): aligned block inside the VMA, pgoff aligned for files. */
+export function thpVmaSuitableOrder(ctx: ModelCtx, vma: Vma, addr: number): boolean {
+  for (const p of ctx.patches) {
+    const r = p.thp_vma_suitable_order?.(ctx, vma, addr);
+    if (r !== undefined) return r;
+  }
+  if (!vmaIsAnonymous(ctx, vma) && ((vma.start / F.PAGE_SIZE - vma.pgoff) % F.PTRS + F.PTRS) % F.PTRS !== 0) return false;
+  const haddr = Math.floor(addr / F.PMD_SIZE) * F.PMD_SIZE;
+  return haddr >= vma.start && haddr + F.PMD_SIZE <= vma.end;
+}
+
+/** mm/huge_memory.c: __thp_vma_allowable_orders for PMD order at fault time (anonymous VMAs; file THP not modelled). */
+export function thpVmaAllowableOrder(ctx: ModelCtx, vma: Vma): boolean {
+  if (!vmaIsAnonymous(ctx, vma) || (vma.flags & F.VM_SHARED)) return false; // shmem THP follows shmem_enabled=never here
+  if (vma.flags & F.VM_NOHUGEPAGE) return false;
+  if (vma.kind & F.KIND_INFERRED) return false; // unknown VMAs: no evidence of MADV_HUGEPAGE
+  const pol = ctx.spec.thp;
+  if (pol === 'always') return true;
+  if (pol === 'madvise') return (vma.flags & F.VM_HUGEPAGE) !== 0;
+  return false;
+}
+
+/** mm/huge_memory.c: do_huge_pmd_anonymous_page: huge zero folio on read (use_zero_page), else a new THP. */
+export function doHugePmdAnonymousPage(ctx: ModelCtx, f: FaultCtx, block: number): void {
+  const mm = f.mm;
+  f.vma.anonVma = true; // vmf_anon_prepare even for a read fault
+  if (!f.write && ctx.spec.useZeroPage) {
+    // mm/huge_memory.c: set_huge_zero_folio + pgtable_trans_huge_deposit
+    const slot: PmdSlot = { kind: PMD_HUGE_ZERO, table: null, folio: 0, write: false, shared: false };
+    mm.pmds.set(block, slot);
+    addPgtables(ctx, mm, 1);
+    f.tablesAllocated++;
+    f.path = 'thp_zero';
+    return;
+  }
+  mapNewThp(ctx, mm, block, (f.vma.flags & F.VM_WRITE) !== 0);
+  f.tablesAllocated++;
+  f.pagesAllocated += F.PTRS;
+  f.path = 'thp_alloc';
+}
+
+/** mm/huge_memory.c: __do_huge_pmd_anonymous_page: clear 2 MiB, deposit a table, MM_ANONPAGES += 512. */
+function mapNewThp(ctx: ModelCtx, mm: Mm, block: number, write: boolean): PmdSlot {
+  const folio = allocAnon(ctx.pages, 9);
+  ctx.pages.refcount[folio] = 1;
+  folioMmMap(ctx.pages, folio, mm.idx, 1);
+  const slot: PmdSlot = { kind: PMD_THP, table: null, folio, write, shared: false };
+  mm.pmds.set(block, slot);
+  addPgtables(ctx, mm, 1); // mm_inc_nr_ptes for the deposit
+  addMmCounter(ctx, mm, 1, F.PTRS);
+  return slot;
+}
+
+/**
+ * mm/huge_memory.c: do_huge_pmd_wp_page. Huge zero: 6.13+ do_huge_zero_wp_pmd maps a new THP, older kernels split.
+ * Exclusive or sole mapping: reuse the PMD. Otherwise __split_huge_pmd and retry at PTE level (returns false).
+ */
+export function doHugePmdWpPage(ctx: ModelCtx, f: FaultCtx, block: number, slot: PmdSlot): boolean {
+  const p = ctx.pages;
+  f.path = 'thp_wp';
+  if (slot.kind === PMD_HUGE_ZERO) {
+    if (ctx.rules.hugeZeroWpAllocsThp) {
+      // the deposited table stays deposited: no new table
+      const folio = allocAnon(p, 9);
+      p.refcount[folio] = 1;
+      folioMmMap(p, folio, f.mm.idx, 1);
+      slot.kind = PMD_THP;
+      slot.folio = folio;
+      slot.write = true;
+      addMmCounter(ctx, f.mm, 1, F.PTRS);
+      f.pagesAllocated += F.PTRS;
+      return true;
+    }
+    splitHugePmd(ctx, f.mm, slot);
+    return false;
+  }
+  const folio = slot.folio;
+  if ((p.flags[folio]! & PAGE_ANON_EXCLUSIVE) || p.refcount[folio] === 1) {
+    p.flags[folio]! |= PAGE_ANON_EXCLUSIVE; // reuse: folio_move_anon_rmap + SetPageAnonExclusive
+    slot.write = true;
+    return true;
+  }
+  if (!ctx.rules.thpCowSplits) {
+    // before 5.8: copy the whole THP
+    p.refcount[folio]!--;
+    folioMmMap(p, folio, f.mm.idx, -1);
+    const nf = allocAnon(p, 9);
+    p.refcount[nf] = 1;
+    folioMmMap(p, nf, f.mm.idx, 1);
+    slot.folio = nf;
+    slot.write = true;
+    f.pagesAllocated += F.PTRS;
+    return true;
+  }
+  splitHugePmd(ctx, f.mm, slot);
+  return false;
+}

@@ -1,0 +1,188 @@
+// The fault paths of mm/memory.c: __handle_mm_fault -> handle_pte_fault -> do_anonymous_page / do_fault / do_wp_page.
+import * as F from './flags.js';
+import { allocAnon, folioMappedOnlyBy } from './pages.js';
+import { addMmCounter } from './rss.js';
+import { allocUpper, blockOf, mapAnon, pteAlloc, pteIndex, unmapEntry } from './page_table.js';
+import { doHugePmdAnonymousPage, doHugePmdWpPage, thpVmaAllowableOrder, thpVmaSuitableOrder, vmaIsAnonymous } from './huge_memory.js';
+import { PAGE_ANON_EXCLUSIVE, PMD_TABLE, type FaultCtx, type Mm, type ModelCtx, type PteTable } from './state.js';
+
+/** mm/memory.c: is_zero_pfn (refpage extends it to is_zero_or_refpage_pfn): the entry maps a shared special page. */
+export function isZeroPfn(ctx: ModelCtx, fl: number): boolean {
+  for (const p of ctx.patches) {
+    const r = p.is_zero_pfn?.(ctx, fl);
+    if (r !== undefined) return r;
+  }
+  return (fl & F.PTE_ZERO) !== 0;
+}
+
+/** mm/memory.c: __handle_mm_fault. f.vma is the VMA containing f.address and access is already allowed. */
+export function handleMmFault(ctx: ModelCtx, f: FaultCtx): void {
+  const mm = f.mm;
+  const vma = f.vma;
+  if (f.write) for (const p of ctx.patches) if (p.break_cow_pte) f.tablesAllocated += p.break_cow_pte(ctx, mm, f.address, f.address + 1, 'fault');
+  f.tablesAllocated += allocUpper(ctx, mm, f.address); // p4d_alloc (folded), pud_alloc, pmd_alloc
+  const block = blockOf(f.address);
+  let slot = mm.pmds.get(block);
+  if (!slot && thpVmaAllowableOrder(ctx, vma) && thpVmaSuitableOrder(ctx, vma, f.address)) {
+    doHugePmdAnonymousPage(ctx, f, block); // mm/memory.c: create_huge_pmd
+    return;
+  }
+  if (slot && slot.kind !== PMD_TABLE) {
+    if (f.write && !slot.write) {
+      if (doHugePmdWpPage(ctx, f, block, slot)) return; // mm/memory.c: wp_huge_pmd
+    } else {
+      f.path = 'spurious'; // mm/huge_memory.c: huge_pmd_set_accessed
+      return;
+    }
+  }
+  if (!slot) {
+    slot = pteAlloc(ctx, mm, block); // mm/memory.c: do_anonymous_page / do_fault -> pte_alloc
+    f.tablesAllocated++;
+  }
+  handlePteFault(ctx, f, slot.table!, pteIndex(f.address));
+}
+
+/** mm/memory.c: handle_pte_fault. */
+function handlePteFault(ctx: ModelCtx, f: FaultCtx, t: PteTable, i: number): void {
+  const fl = t.fl[i]!;
+  if (!(fl & F.PTE_PRESENT)) {
+    // mm/memory.c: do_pte_missing
+    if (vmaIsAnonymous(ctx, f.vma)) doAnonymousPage(ctx, f, t, i);
+    else doFault(ctx, f, t, i);
+    return;
+  }
+  if (f.write && !(fl & F.PTE_WRITE)) {
+    doWpPage(ctx, f, t, i);
+    return;
+  }
+  f.path = 'spurious'; // only the accessed/dirty bits change
+}
+
+/** mm/memory.c: do_anonymous_page: zero-page PTE on read, a new exclusive zeroed page on write. */
+export function doAnonymousPage(ctx: ModelCtx, f: FaultCtx, t: PteTable, i: number): void {
+  for (const p of ctx.patches) if (p.do_anonymous_page?.(ctx, f, t, i)) return;
+  if (f.vma.flags & F.VM_SHARED) {
+    f.path = 'segv'; // VM_SHARED anonymous is shmem and never gets here: SIGBUS
+    return;
+  }
+  if (!f.write && ctx.spec.useZeroPage) {
+    // pte_mkspecial(zero pfn): no anon_vma, no RSS, read-only
+    t.fl[i] = F.PTE_PRESENT | F.PTE_ZERO;
+    t.page[i] = 0;
+    t.present++;
+    f.path = 'anon_zero_page';
+    return;
+  }
+  f.vma.anonVma = true; // vmf_anon_prepare
+  const page = allocAnon(ctx.pages, 0);
+  mapAnon(ctx, f.mm, t, i, page, (f.vma.flags & F.VM_WRITE) !== 0);
+  addMmCounter(ctx, f.mm, 1, 1);
+  f.pagesAllocated++;
+  f.path = 'anon_alloc';
+}
+
+/** mm/memory.c: do_fault: do_read_fault / do_cow_fault / do_shared_fault. */
+function doFault(ctx: ModelCtx, f: FaultCtx, t: PteTable, i: number): void {
+  const shared = (f.vma.flags & F.VM_SHARED) !== 0;
+  const member = f.vma.kind & F.KIND_SHMEM ? 3 : 0;
+  const pfl = F.PTE_PRESENT | (member === 3 ? F.PTE_SHMEM : F.PTE_FILE);
+  if (!f.write) {
+    doReadFault(ctx, f, t, i, pfl, member);
+    return;
+  }
+  if (!shared) {
+    // mm/memory.c: do_cow_fault: a new anon page copied from the file page
+    f.vma.anonVma = true;
+    const page = allocAnon(ctx.pages, 0);
+    mapAnon(ctx, f.mm, t, i, page, true);
+    addMmCounter(ctx, f.mm, 1, 1);
+    f.pagesAllocated++;
+    f.path = 'file_cow';
+    return;
+  }
+  // mm/memory.c: do_shared_fault: map the page-cache page writable
+  t.fl[i] = pfl | F.PTE_WRITE;
+  t.present++;
+  addMmCounter(ctx, f.mm, member, 1);
+  f.pagesAllocated++;
+  f.path = 'file_shared';
+}
+
+/**
+ * mm/memory.c: do_read_fault -> do_fault_around (fault_around_bytes 64 KiB: 16 PTEs, clipped to the VMA and the
+ * PTE table) -> filemap_map_pages maps the page-cache pages already there; f.fileHint (from the trace) says how many.
+ */
+function doReadFault(ctx: ModelCtx, f: FaultCtx, t: PteTable, i: number, pfl: number, member: number): void {
+  const vma = f.vma;
+  const addrPage = Math.floor(f.address / F.PAGE_SIZE);
+  const blockFirst = addrPage - i;
+  const lo = Math.max(blockFirst, vma.start / F.PAGE_SIZE, addrPage - (i % 16));
+  const hi = Math.min(blockFirst + F.PTRS, vma.end / F.PAGE_SIZE, addrPage - (i % 16) + 16);
+  let want = f.fileHint >= 0 ? f.fileHint : hi - lo;
+  let mapped = 0;
+  const map = (j: number): void => {
+    if (t.fl[j]! & F.PTE_PRESENT) return;
+    t.fl[j] = pfl;
+    t.page[j] = 0;
+    t.present++;
+    mapped++;
+  };
+  map(i);
+  for (let p = lo; p < hi && mapped < want; p++) map(p - blockFirst);
+  // the trace saw more pages than the window (a larger folio): extend within the table and VMA
+  for (let j = i + 1; j < F.PTRS && mapped < want && (blockFirst + j) * F.PAGE_SIZE < vma.end; j++) map(j);
+  want = mapped;
+  addMmCounter(ctx, f.mm, member, want);
+  f.pagesAllocated += want;
+  f.path = 'file_read';
+}
+
+/** mm/memory.c: do_wp_page: shared -> wp_page_shared; exclusive / sole anon page -> wp_page_reuse; else wp_page_copy. */
+export function doWpPage(ctx: ModelCtx, f: FaultCtx, t: PteTable, i: number): void {
+  const fl = t.fl[i]!;
+  if (f.vma.flags & F.VM_SHARED) {
+    t.fl[i] = fl | F.PTE_WRITE; // mm/memory.c: wp_page_shared / wp_pfn_shared
+    f.path = 'wp_page_reuse';
+    return;
+  }
+  if (isZeroPfn(ctx, fl) || (fl & F.PTE_SPECIAL) || (fl & (F.PTE_FILE | F.PTE_SHMEM))) {
+    wpPageCopy(ctx, f, t, i); // vm_normal_page NULL (special) or a page-cache page: copy
+    return;
+  }
+  const p = ctx.pages;
+  const page = t.page[i]!;
+  const head = p.head[page]!;
+  let reuse = (p.flags[page]! & PAGE_ANON_EXCLUSIVE) !== 0;
+  if (!reuse) {
+    if (head === 0) reuse = p.refcount[page] === 1; // mm/memory.c: wp_can_reuse_anon_folio (small folio)
+    else reuse = ctx.rules.largeFolioReuse && folioMappedOnlyBy(p, head, f.mm.idx); // __wp_can_reuse_large_anon_folio
+  }
+  if (reuse) {
+    // mm/memory.c: wp_page_reuse (after folio_move_anon_rmap + SetPageAnonExclusive)
+    p.flags[page]! |= PAGE_ANON_EXCLUSIVE;
+    t.fl[i] = fl | F.PTE_WRITE;
+    if (f.path === '') f.path = 'wp_page_reuse';
+    return;
+  }
+  wpPageCopy(ctx, f, t, i);
+}
+
+/** mm/memory.c: wp_page_copy: a new exclusive anon page (zeroed from the zero pfn, else copied); file -> anon moves counters. */
+export function wpPageCopy(ctx: ModelCtx, f: FaultCtx, t: PteTable, i: number): void {
+  for (const p of ctx.patches) if (p.wp_page_copy?.(ctx, f, t, i)) return;
+  const fl = t.fl[i]!;
+  f.vma.anonVma = true; // vmf_anon_prepare
+  const old = unmapEntry(ctx, f.mm, t, i);
+  if (old === 0 || old === 3) addMmCounter(ctx, f.mm, old, -1); // !folio_test_anon(old): dec file counter, inc anon
+  const page = allocAnon(ctx.pages, 0);
+  mapAnon(ctx, f.mm, t, i, page, true);
+  if (old !== 1) addMmCounter(ctx, f.mm, 1, 1); // from the zero pfn / a special page / a file page: +1 anon
+  f.pagesAllocated++;
+  if (f.path === '') f.path = 'wp_page_copy';
+  void fl;
+}
+
+/** A fresh fault context (reused by the replay for every fault). */
+export function newFaultCtx(mm: Mm): FaultCtx {
+  return { mm, vma: null as never, address: 0, write: false, exec: false, inferred: false, path: '', pagesAllocated: 0, tablesAllocated: 0, fileHint: -1 };
+}

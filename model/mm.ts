@@ -1,0 +1,182 @@
+// mm_struct and its VMA list: creation, lookup, insert/split/merge, teardown (kernel/fork.c: mm_alloc, mm/mmap.c: exit_mmap).
+import * as F from './flags.js';
+import { freePgdRange, zapRange } from './page_table.js';
+import { addMmCounter, addPgtables } from './rss.js';
+import type { Mm, ModelCtx, Vma } from './state.js';
+
+/** kernel/fork.c: mm_alloc: an empty mm (no tables but the PGD, which pgtables_bytes does not count). */
+export function createMm(ctx: ModelCtx, ownerPid: number, predates: boolean): Mm {
+  return {
+    idx: ctx.nextMmIdx++,
+    mmId: -1,
+    vmas: [],
+    lastVma: null,
+    pmds: new Map(),
+    pmdTables: new Set(),
+    pudTables: new Set(),
+    rss: new Float64Array(4),
+    peakRss: new Float64Array(4),
+    pgtablesBytes: 0,
+    peakPgtables: 0,
+    users: 1,
+    ownerPid,
+    brkStart: -1,
+    brk: -1,
+    defFlags: 0,
+    predates,
+    dead: false,
+    log: [[], [], [], []],
+    inferredVmas: 0,
+    phantom: new Float64Array(4),
+  };
+}
+
+export function newVma(start: number, end: number, flags: number, kind: number, pgoff: number, file: number): Vma {
+  return { start, end, flags, kind, pgoff, file, anonVma: false, patchData: null };
+}
+
+/** mm/mmap.c: find_vma-style lookup of the VMA containing addr, or null. */
+export function findVma(mm: Mm, addr: number): Vma | null {
+  const c = mm.lastVma;
+  if (c && addr >= c.start && addr < c.end) return c;
+  const v = mm.vmas;
+  let lo = 0, hi = v.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const x = v[mid]!;
+    if (addr < x.start) hi = mid - 1;
+    else if (addr >= x.end) lo = mid + 1;
+    else {
+      mm.lastVma = x;
+      return x;
+    }
+  }
+  return null;
+}
+
+/** Index of the first VMA whose end is above addr. */
+export function firstAbove(mm: Mm, addr: number): number {
+  const v = mm.vmas;
+  let lo = 0, hi = v.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (v[mid]!.end <= addr) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** Insert a VMA that overlaps none (the caller unmapped the range first). */
+export function insertVma(mm: Mm, vma: Vma): void {
+  mm.vmas.splice(firstAbove(mm, vma.start), 0, vma);
+  mm.lastVma = null;
+}
+
+/** mm/vma.c: __split_vma: make start and end VMA boundaries (when they fall inside a VMA); returns the VMAs within. */
+export function splitRange(mm: Mm, start: number, end: number): Vma[] {
+  const out: Vma[] = [];
+  for (let k = firstAbove(mm, start); k < mm.vmas.length; k++) {
+    const v = mm.vmas[k]!;
+    if (v.start >= end) break;
+    if (v.start < start) {
+      const left = { ...v, end: start };
+      v.pgoff += (start - v.start) / F.PAGE_SIZE;
+      v.start = start;
+      mm.vmas.splice(k, 0, left);
+      k++;
+    }
+    if (v.end > end) {
+      const right = { ...v, start: end, pgoff: v.pgoff + (end - v.start) / F.PAGE_SIZE };
+      v.end = end;
+      mm.vmas.splice(k + 1, 0, right);
+    }
+    out.push(v);
+  }
+  mm.lastVma = null;
+  return out;
+}
+
+/** mm/vma.c: is_mergeable_vma + is_mergeable_anon_vma: same flags, kind and file, contiguous pgoff. */
+function mergeable(a: Vma, b: Vma): boolean {
+  if (a.end !== b.start) return false;
+  if ((a.flags & F.VM_MERGE_MASK) !== (b.flags & F.VM_MERGE_MASK)) return false;
+  if ((a.kind & ~(F.KIND_INFERRED | F.KIND_HEAP | F.KIND_STACK)) !== (b.kind & ~(F.KIND_INFERRED | F.KIND_HEAP | F.KIND_STACK))) return false;
+  if (a.file !== b.file || a.patchData !== b.patchData) return false;
+  if ((a.kind & F.KIND_INFERRED) !== (b.kind & F.KIND_INFERRED)) return false;
+  if (!(a.kind & F.KIND_ANON) && a.pgoff + (a.end - a.start) / F.PAGE_SIZE !== b.pgoff) return false;
+  return true;
+}
+
+/** mm/vma.c: vma_merge_new_range / vma_merge_existing_range: merge v with its neighbours where allowed. */
+export function mergeAround(mm: Mm, v: Vma): Vma {
+  let k = mm.vmas.indexOf(v);
+  if (k < 0) return v;
+  const next = mm.vmas[k + 1];
+  if (next && mergeable(v, next)) {
+    v.end = next.end;
+    v.anonVma ||= next.anonVma;
+    v.kind |= next.kind & (F.KIND_HEAP | F.KIND_STACK);
+    mm.vmas.splice(k + 1, 1);
+  }
+  const prev = mm.vmas[k - 1];
+  if (prev && mergeable(prev, v)) {
+    prev.end = v.end;
+    prev.anonVma ||= v.anonVma;
+    prev.kind |= v.kind & (F.KIND_HEAP | F.KIND_STACK);
+    mm.vmas.splice(k, 1);
+    k--;
+    mm.lastVma = null;
+    return prev;
+  }
+  mm.lastVma = null;
+  return v;
+}
+
+/**
+ * mm/vma.c: do_vmi_munmap -> vms_clear_ptes (unmap_vmas: zap each VMA, then free_pgtables with floor = previous VMA's
+ * end and ceiling = next VMA's start) and removal.
+ */
+export function unmapRange(ctx: ModelCtx, mm: Mm, start: number, end: number): number {
+  const vs = splitRange(mm, start, end);
+  if (vs.length === 0) return 0;
+  for (const p of ctx.patches) p.break_cow_pte?.(ctx, mm, start, end, 'munmap');
+  for (const v of vs) zapRange(ctx, mm, v.start, v.end, false);
+  const first = mm.vmas.indexOf(vs[0]!);
+  const prev = mm.vmas[first - 1];
+  const next = mm.vmas[first + vs.length];
+  mm.vmas.splice(first, vs.length);
+  mm.lastVma = null;
+  freePgdRange(ctx, mm, vs[0]!.start, vs[vs.length - 1]!.end, prev ? prev.end : 0, next ? next.start : 0);
+  return vs.length;
+}
+
+/** mm/mmap.c: exit_mmap: unmap_vmas over every VMA (one rss batch per piece), phantom pages last, free_pgtables. */
+export function exitMmap(ctx: ModelCtx, mm: Mm): void {
+  if (mm.dead) return;
+  for (const p of ctx.patches) p.break_cow_pte?.(ctx, mm, 0, F.TASK_SIZE, 'exit');
+  for (const v of mm.vmas) zapRange(ctx, mm, v.start, v.end, false);
+  dropPhantom(ctx, mm);
+  if (mm.vmas.length) freePgdRange(ctx, mm, 0, F.TASK_SIZE, 0, 0);
+  // anything left (tables under no VMA, e.g. after inferred VMAs were widened): free_pgtables reaches them too
+  const left = mm.pmds.size + mm.pmdTables.size + mm.pudTables.size;
+  if (left) {
+    mm.pmds.clear();
+    mm.pmdTables.clear();
+    mm.pudTables.clear();
+  }
+  if (mm.pgtablesBytes) addPgtables(ctx, mm, -mm.pgtablesBytes / 4096);
+  mm.vmas = [];
+  mm.lastVma = null;
+  mm.dead = true;
+}
+
+/** Pages counted from the trace's rss_stat baseline (the mm predates the trace) leave with the mm. */
+export function dropPhantom(ctx: ModelCtx, mm: Mm): void {
+  for (let m = 0; m < 4; m++) {
+    const n = mm.phantom[m]!;
+    if (n !== 0) {
+      mm.phantom[m] = 0;
+      addMmCounter(ctx, mm, m, -n);
+    }
+  }
+}

@@ -1,0 +1,195 @@
+// x86-64 4-level page tables of one mm: PUD/PMD/PTE tables of 512 entries (4 KiB each), counted in pgtables_bytes.
+import * as F from './flags.js';
+import { folioMmMap, putPage, subpages } from './pages.js';
+import { addMmCounter, addMmRssVec, addPgtables } from './rss.js';
+import { PAGE_ANON_EXCLUSIVE, PMD_HUGE_ZERO, PMD_TABLE, PMD_THP, type Mm, type ModelCtx, type PmdSlot, type PteTable, type Vma } from './state.js';
+
+export function newTable(): PteTable {
+  return { page: new Int32Array(F.PTRS), fl: new Uint8Array(F.PTRS), present: 0, refcount: 1 };
+}
+
+export const blockOf = (addr: number): number => Math.floor(addr / F.PMD_SIZE);
+export const pteIndex = (addr: number): number => Math.floor(addr / F.PAGE_SIZE) % F.PTRS;
+
+/** mm/memory.c: __pud_alloc, __pmd_alloc: upper tables for addr; returns the number allocated. */
+export function allocUpper(ctx: ModelCtx, mm: Mm, addr: number): number {
+  let n = 0;
+  const pud = Math.floor(addr / F.PGDIR_SIZE);
+  if (!mm.pudTables.has(pud)) {
+    mm.pudTables.add(pud); // mm/memory.c: __pud_alloc -> mm_inc_nr_puds
+    n++;
+  }
+  const pmd = Math.floor(addr / F.PUD_SIZE);
+  if (!mm.pmdTables.has(pmd)) {
+    mm.pmdTables.add(pmd); // mm/memory.c: __pmd_alloc -> mm_inc_nr_pmds
+    n++;
+  }
+  if (n) addPgtables(ctx, mm, n);
+  return n;
+}
+
+/** mm/memory.c: __pte_alloc -> pmd_install: a PTE table for a none PMD. */
+export function pteAlloc(ctx: ModelCtx, mm: Mm, block: number): PmdSlot {
+  const slot: PmdSlot = { kind: PMD_TABLE, table: newTable(), folio: 0, write: false, shared: false };
+  mm.pmds.set(block, slot);
+  addPgtables(ctx, mm, 1); // mm_inc_nr_ptes
+  return slot;
+}
+
+/** Counter member of a PTE's page (mm/memory.c: mm_counter / mm_counter_file). */
+export function pteMember(fl: number): number {
+  if (fl & F.PTE_FILE) return 0; // MM_FILEPAGES
+  if (fl & F.PTE_SHMEM) return 3; // MM_SHMEMPAGES
+  return 1; // MM_ANONPAGES
+}
+
+/** Map an anon page at entry i (mm/rmap.c: folio_add_new_anon_rmap or folio_try_dup_anon_rmap: refcount + mm_id). */
+export function mapAnon(ctx: ModelCtx, mm: Mm, t: PteTable, i: number, page: number, write: boolean): void {
+  t.page[i] = page;
+  t.fl[i] = F.PTE_PRESENT | (write ? F.PTE_WRITE : 0);
+  t.present++;
+  const p = ctx.pages;
+  p.refcount[page]!++;
+  const head = p.head[page]!;
+  if (head) folioMmMap(p, head, mm.idx, 1);
+}
+
+/** Unmap entry i and drop its page; returns the counter member it was charged to, or -1 for none/special. */
+export function unmapEntry(ctx: ModelCtx, mm: Mm, t: PteTable, i: number): number {
+  const fl = t.fl[i]!;
+  if (!(fl & F.PTE_PRESENT)) return -1;
+  const page = t.page[i]!;
+  t.fl[i] = 0;
+  t.page[i] = 0;
+  t.present--;
+  if (fl & F.PTE_SPECIAL) return -1; // mm/memory.c: vm_normal_page returns NULL: no rmap, no RSS
+  if (page) {
+    const p = ctx.pages;
+    const head = p.head[page]!;
+    if (head) folioMmMap(p, head, mm.idx, -1);
+    putPage(p, page);
+  }
+  return pteMember(fl);
+}
+
+/** mm/huge_memory.c: __split_huge_pmd_locked: the deposited table becomes the PTE table; 512 PTEs map the subpages. */
+export function splitHugePmd(ctx: ModelCtx, mm: Mm, slot: PmdSlot): PteTable {
+  const t = newTable();
+  const p = ctx.pages;
+  if (slot.kind === PMD_HUGE_ZERO) {
+    for (let i = 0; i < F.PTRS; i++) t.fl[i] = F.PTE_PRESENT | F.PTE_ZERO; // huge zero -> 512 zero-page PTEs
+    t.present = F.PTRS;
+  } else {
+    const folio = slot.folio;
+    const first = subpages(p, folio);
+    const excl = (p.flags[folio]! & PAGE_ANON_EXCLUSIVE) !== 0;
+    for (let i = 0; i < F.PTRS; i++) {
+      t.page[i] = first + i;
+      t.fl[i] = F.PTE_PRESENT | (slot.write ? F.PTE_WRITE : 0);
+      p.refcount[first + i]!++;
+      if (excl) p.flags[first + i]! |= PAGE_ANON_EXCLUSIVE;
+      else p.flags[first + i]! &= ~PAGE_ANON_EXCLUSIVE;
+    }
+    t.present = F.PTRS;
+    folioMmMap(p, folio, mm.idx, F.PTRS - 1); // one PMD mapping becomes 512 PTE mappings
+    p.refcount[folio]!--;
+  }
+  slot.kind = PMD_TABLE;
+  slot.table = t;
+  slot.folio = 0;
+  slot.write = false;
+  return t; // the deposit is withdrawn, not freed: pgtables_bytes unchanged
+}
+
+const vec = new Float64Array(4);
+
+/**
+ * mm/memory.c: zap_pte_range / zap_huge_pmd over [start, end) of one VMA: one add_mm_rss_vec per PTE-table piece.
+ * reclaim: CONFIG_PT_RECLAIM (mm/pt_reclaim.c) frees a table emptied by MADV_DONTNEED when the zap spans >= 2 MiB.
+ */
+export function zapRange(ctx: ModelCtx, mm: Mm, start: number, end: number, reclaim: boolean): void {
+  const p = ctx.pages;
+  for (let b = blockOf(start); b * F.PMD_SIZE < end; b++) {
+    const slot = mm.pmds.get(b);
+    if (!slot) continue;
+    const bs = b * F.PMD_SIZE;
+    const s = Math.max(start, bs), e = Math.min(end, bs + F.PMD_SIZE);
+    if (slot.kind !== PMD_TABLE) {
+      if (s === bs && e === bs + F.PMD_SIZE) {
+        // mm/huge_memory.c: zap_huge_pmd: drop the folio, free the deposited table (zap_deposited_table)
+        if (slot.kind === PMD_THP) {
+          p.refcount[slot.folio]!--;
+          folioMmMap(p, slot.folio, mm.idx, -1);
+          addMmCounter(ctx, mm, 1, -F.PTRS);
+        }
+        mm.pmds.delete(b);
+        addPgtables(ctx, mm, -1);
+        continue;
+      }
+      splitHugePmd(ctx, mm, slot); // mm/huge_memory.c: __split_huge_pmd for a partial zap
+    }
+    const t = slot.table!;
+    if (t.refcount > 1) continue; // a shared (COW PTE) table is the patch's to break before zapping
+    const i0 = pteIndex(s), i1 = (e - bs) / F.PAGE_SIZE;
+    for (let i = i0; i < i1 && t.present > 0; i++) {
+      const m = unmapEntry(ctx, mm, t, i);
+      if (m >= 0) vec[m]!++;
+    }
+    for (let m = 0; m < 4; m++) vec[m] = -vec[m]!;
+    addMmRssVec(ctx, mm, vec);
+    if (reclaim && end - start >= F.PMD_SIZE && t.present === 0) {
+      mm.pmds.delete(b); // mm/pt_reclaim.c: try_get_and_clear_pmd + free_pte
+      addPgtables(ctx, mm, -1);
+    }
+  }
+}
+
+const down = (a: number, size: number): number => Math.floor(a / size) * size;
+const minus1 = (c: number): number => (c === 0 ? Infinity : c - 1); // unsigned ceiling - 1 with ceiling 0 = top
+
+/**
+ * mm/memory.c: free_pgtables -> free_pgd_range(addr, end, floor, ceiling): free the PTE, PMD and PUD tables of
+ * [addr, end) that no VMA outside it can share: floor is the previous VMA's end, ceiling the next VMA's start (0 = none).
+ */
+export function freePgdRange(ctx: ModelCtx, mm: Mm, addr: number, end: number, floor: number, ceiling: number): void {
+  addr = down(addr, F.PMD_SIZE);
+  if (addr < floor) addr += F.PMD_SIZE;
+  const ceilPmd = ceiling ? down(ceiling, F.PMD_SIZE) : 0;
+  if (ceiling && !ceilPmd) return;
+  if (end - 1 > minus1(ceilPmd)) end -= F.PMD_SIZE;
+  if (addr > end - 1) return;
+  let freed = 0;
+  // mm/memory.c: free_pte_range for every PMD in [addr, end)
+  for (let b = blockOf(addr); b * F.PMD_SIZE < end; b++) {
+    const slot = mm.pmds.get(b);
+    if (!slot) continue;
+    if (slot.table && slot.table.refcount > 1) slot.table.refcount--; // a shared table loses one owner
+    mm.pmds.delete(b);
+    freed++;
+  }
+  // mm/memory.c: free_pmd_range frees the PMD table when [start & PUD_MASK, end) lies inside floor/ceiling
+  freed += upper(addr, end, floor, ceiling, F.PUD_SIZE, (i) => mm.pmdTables.delete(i));
+  // mm/memory.c: free_pud_range, the same at PGDIR granularity
+  freed += upper(addr, end, floor, ceiling, F.PGDIR_SIZE, (i) => mm.pudTables.delete(i));
+  if (freed) addPgtables(ctx, mm, -freed);
+}
+
+function upper(addr: number, end: number, floor: number, ceiling: number, size: number, free: (i: number) => boolean): number {
+  const c = ceiling ? down(ceiling, size) : 0;
+  if (ceiling && !c) return 0;
+  let n = 0;
+  for (let u = Math.floor(addr / size); u * size < end; u++) {
+    const next = Math.min(end, (u + 1) * size);
+    if (u * size < floor) continue;
+    if (next - 1 > minus1(c)) continue;
+    if (free(u)) n++;
+  }
+  return n;
+}
+
+/** The VMAs of mm that overlap [start, end), in order. */
+export function vmasIn(mm: Mm, start: number, end: number): Vma[] {
+  const out: Vma[] = [];
+  for (const v of mm.vmas) if (v.end > start && v.start < end) out.push(v);
+  return out;
+}

@@ -1,0 +1,83 @@
+// Page frames of one variant: ids into growable typed arrays (refcount = mappings, flags, order, THP subpages).
+import { PAGE_ANON, PAGE_ANON_EXCLUSIVE, type Pages } from './state.js';
+
+export function createPages(): Pages {
+  const n = 1 << 16;
+  return {
+    refcount: new Int32Array(n),
+    flags: new Uint8Array(n),
+    order: new Uint8Array(n),
+    head: new Int32Array(n),
+    free: [],
+    next: 1, // id 0 means "no page"
+    folioMms: new Map(),
+  };
+}
+
+function grow(p: Pages, need: number): void {
+  let n = p.refcount.length;
+  if (need < n) return;
+  while (n <= need) n *= 2;
+  const rc = new Int32Array(n); rc.set(p.refcount); p.refcount = rc;
+  const fl = new Uint8Array(n); fl.set(p.flags); p.flags = fl;
+  const or = new Uint8Array(n); or.set(p.order); p.order = or;
+  const hd = new Int32Array(n); hd.set(p.head); p.head = hd;
+}
+
+/** mm/memory.c: alloc_anon_folio / folio_prealloc: a new exclusive anon folio of the given order, refcount 0 until mapped. */
+export function allocAnon(p: Pages, order: number): number {
+  let id = order === 0 ? p.free.pop() : undefined;
+  if (id === undefined) {
+    id = p.next++;
+    grow(p, id);
+  }
+  p.refcount[id] = 0;
+  p.flags[id] = PAGE_ANON | PAGE_ANON_EXCLUSIVE; // mm/rmap.c: folio_add_new_anon_rmap(..., RMAP_EXCLUSIVE)
+  p.order[id] = order;
+  p.head[id] = 0;
+  return id;
+}
+
+/** The 512 subpage ids of a THP folio, created on its first PTE-mapping (__split_huge_pmd); returns the first id. */
+export function subpages(p: Pages, folio: number): number {
+  const key = -folio - 1;
+  const m = p.folioMms.get(key);
+  if (m) return m.get(0)!;
+  const first = p.next;
+  p.next += 512;
+  grow(p, p.next);
+  for (let i = 0; i < 512; i++) {
+    p.refcount[first + i] = 0;
+    p.flags[first + i] = PAGE_ANON;
+    p.order[first + i] = 0;
+    p.head[first + i] = folio;
+  }
+  p.folioMms.set(key, new Map([[0, first]]));
+  return first;
+}
+
+/** Track which mms map a large folio (include/linux/mm_types.h: folio->_mm_id, CONFIG_MM_ID); delta +-1 per mapping. */
+export function folioMmMap(p: Pages, folio: number, mmIdx: number, delta: number): void {
+  let m = p.folioMms.get(folio);
+  if (!m) {
+    m = new Map();
+    p.folioMms.set(folio, m);
+  }
+  const c = (m.get(mmIdx) ?? 0) + delta;
+  if (c <= 0) m.delete(mmIdx);
+  else m.set(mmIdx, c);
+}
+
+/** True when every mapping of the large folio belongs to mm mmIdx (mm/memory.c: __wp_can_reuse_large_anon_folio). */
+export function folioMappedOnlyBy(p: Pages, folio: number, mmIdx: number): boolean {
+  const m = p.folioMms.get(folio);
+  if (!m) return true;
+  for (const k of m.keys()) if (k !== mmIdx) return false;
+  return true;
+}
+
+/** Drop one mapping of a page; a small anon page with no mappings goes back to the free list. */
+export function putPage(p: Pages, id: number): void {
+  const r = --p.refcount[id]!;
+  if (r <= 0 && p.order[id] === 0 && p.head[id] === 0) p.free.push(id);
+}

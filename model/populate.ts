@@ -1,0 +1,47 @@
+// Eager population by GUP (mm/gup.c: populate_vma_page_range, faultin_page): MAP_POPULATE, mlock, MADV_POPULATE_*.
+// Each page needing a fault is a handle_mm_fault with no trap: counted in minflt, no page_fault_user event.
+import * as F from './flags.js';
+import { handleMmFault } from './memory.js';
+import { blockOf, pteIndex } from './page_table.js';
+import { PMD_TABLE, type FaultCtx, type Mm, type ModelCtx, type Vma } from './state.js';
+
+const gf: FaultCtx = { mm: null as never, vma: null as never, address: 0, write: false, exec: false, inferred: false, path: '', pagesAllocated: 0, tablesAllocated: 0, fileHint: -1 };
+
+/** Whether a GUP access at addr needs handle_mm_fault (mm/gup.c: follow_page_mask found no suitable PTE). */
+function needsFault(mm: Mm, addr: number, write: boolean): boolean {
+  const slot = mm.pmds.get(blockOf(addr));
+  if (!slot) return true;
+  if (slot.kind !== PMD_TABLE) return write && !slot.write;
+  const fl = slot.table!.fl[pteIndex(addr)]!;
+  if (!(fl & F.PTE_PRESENT)) return true;
+  return write && !(fl & F.PTE_WRITE);
+}
+
+/**
+ * mm/gup.c: populate_vma_page_range over [start, end) of vma: FOLL_WRITE for private writable VMAs (write = null),
+ * or as asked (MADV_POPULATE_READ/WRITE). Returns {faults, pages, tables} summed into out.
+ */
+export function populateRange(ctx: ModelCtx, mm: Mm, vma: Vma, start: number, end: number, write: boolean | null, out: Float64Array): void {
+  if (vma.flags & F.VM_LOCKONFAULT && write === null) return; // mlock2(MLOCK_ONFAULT) populates nothing
+  const w = write ?? (vma.flags & (F.VM_WRITE | F.VM_SHARED)) === F.VM_WRITE;
+  gf.mm = mm;
+  gf.vma = vma;
+  gf.write = w;
+  for (let a = Math.max(start, vma.start); a < Math.min(end, vma.end); ) {
+    if (needsFault(mm, a, w)) {
+      gf.address = a;
+      gf.path = '';
+      gf.pagesAllocated = 0;
+      gf.tablesAllocated = 0;
+      gf.fileHint = -1;
+      handleMmFault(ctx, gf);
+      out[0]!++;
+      out[1]! += gf.pagesAllocated;
+      out[2]! += gf.tablesAllocated;
+      ctx.gupFaults++;
+    }
+    const slot = mm.pmds.get(blockOf(a));
+    // a PMD mapping covers the whole block: GUP steps over it (follow_pmd_mask)
+    a = slot && slot.kind !== PMD_TABLE ? (blockOf(a) + 1) * F.PMD_SIZE : a + F.PAGE_SIZE;
+  }
+}

@@ -1,0 +1,108 @@
+// The replay API: one parse feeds every variant's model; faults wait for their task's next event, which tells
+// (when it is the kernel's own rss_stat) what the page cache held and what kind of memory an unknown VMA is.
+import type { EventSink, FaultEvent, ReadResult, RssStatEvent, TraceEvent } from '../traces/events.js';
+import type { CostProfile } from './costs.js';
+import { createEngine, type Engine, type FaultHint, type RssStatSink } from './engine.js';
+import { DEFAULT_KERNEL } from './kernel_version.js';
+import type { ReplayProbes, ReplayResult, VariantSpec } from './types.js';
+
+export interface Replay {
+  sink: EventSink;
+  finish(read: ReadResult): ReplayResult;
+}
+
+export interface ReplayOptions {
+  profile?: CostProfile | null;
+  /** Bound on series points per process (default 400). */
+  seriesPoints?: number;
+}
+
+/** Mainline rules, THP 'madvise', the zero page on, kernel 6.18, default selector, no patches. */
+export function defaultVariant(overrides?: Partial<VariantSpec>): VariantSpec {
+  return { name: 'mainline', patches: [], thp: 'madvise', useZeroPage: true, kernel: DEFAULT_KERNEL, select: '', patchOptions: {}, ...overrides };
+}
+
+interface Pending {
+  e: FaultEvent;
+  used: boolean;
+}
+
+/** The fan-out and the fault-hint logic shared by replay and validate; engines get every event in order. */
+export function createFanout(engines: Engine[]): { sink: EventSink; flush(): void; first: number; last: number } {
+  const pending = new Map<number, Pending>();
+  const lastKernel = new Map<number, number>();
+  const hint: FaultHint = { member: -1, delta: 0 };
+  const st = { first: -1, last: 0 };
+
+  function run(e: TraceEvent, h: FaultHint | null): void {
+    for (let i = 0; i < engines.length; i++) engines[i]!.handle(e, h);
+  }
+
+  function resolve(tid: number, next: TraceEvent | null): void {
+    const p = pending.get(tid);
+    if (!p || !p.used) return;
+    p.used = false;
+    let h: FaultHint | null = null;
+    if (next && next.kind === 'rss_stat' && next.curr) {
+      const key = next.mmId * 4 + next.member;
+      const prev = lastKernel.get(key);
+      const pages = next.size / 4096;
+      hint.member = next.member;
+      hint.delta = prev !== undefined ? pages - prev / 4096 : pages <= 16 ? pages : 0;
+      h = hint;
+    }
+    run(p.e, h);
+  }
+
+  const sink: EventSink = (e) => {
+    if (st.first < 0) st.first = e.time;
+    st.last = e.time;
+    if (pending.size) {
+      resolve(e.tid, e);
+      for (const [tid, p] of pending) if (p.used && tid !== e.tid && (p.e.pid === e.pid || e.pid < 0)) resolve(tid, null);
+    }
+    if (e.kind === 'fault') {
+      let p = pending.get(e.tid);
+      if (!p) pending.set(e.tid, (p = { e: { ...e }, used: false }));
+      else Object.assign(p.e, e);
+      p.used = true;
+      return;
+    }
+    if (e.kind === 'lost') for (const en of engines) en.lost();
+    run(e, null);
+    if (e.kind === 'rss_stat') lastKernel.set((e as RssStatEvent).mmId * 4 + e.member, e.size);
+  };
+  return {
+    sink,
+    flush() {
+      for (const tid of [...pending.keys()]) resolve(tid, null);
+    },
+    get first() {
+      return st.first;
+    },
+    get last() {
+      return st.last;
+    },
+  };
+}
+
+/** A replay of one trace through every variant. */
+export function createReplay(variants: VariantSpec[], probes?: ReplayProbes, opts?: ReplayOptions, rssSink?: RssStatSink): Replay {
+  const engines = variants.map((v) => createEngine(v, probes ?? {}, opts?.profile ?? null, opts?.seriesPoints ?? 400, rssSink ?? null));
+  const fan = createFanout(engines);
+  return {
+    sink: fan.sink,
+    finish(read: ReadResult): ReplayResult {
+      fan.flush();
+      const span = fan.first >= 0 ? fan.last - fan.first : 0;
+      return {
+        trace: read.file,
+        format: read.format,
+        lost_events: read.lostEvents,
+        skipped_lines: read.skippedLines,
+        span_ns: span,
+        variants: engines.map((en) => en.finish(fan.last)),
+      };
+    },
+  };
+}

@@ -1,0 +1,93 @@
+// Per-process accumulation for the replay result: peaks, finals, faults by path, latency samples, thinned series.
+import type { LatencySummary, ProcessResult, SeriesPoint } from './types.js';
+
+const RESERVOIR = 2048;
+
+/** Latency samples of one path: count, total, and a bounded deterministic reservoir for percentiles. */
+export interface LatAcc {
+  count: number;
+  total: number;
+  samples: Float64Array;
+  n: number;
+  seed: number;
+}
+
+export function newLat(): LatAcc {
+  return { count: 0, total: 0, samples: new Float64Array(RESERVOIR), n: 0, seed: 12345 };
+}
+
+export function addLat(a: LatAcc, ns: number): void {
+  a.count++;
+  a.total += ns;
+  if (a.n < RESERVOIR) {
+    a.samples[a.n++] = ns;
+    return;
+  }
+  a.seed = (a.seed * 1103515245 + 12345) >>> 0; // deterministic reservoir sampling
+  const j = a.seed % a.count;
+  if (j < RESERVOIR) a.samples[j] = ns;
+}
+
+export function summarize(a: LatAcc): LatencySummary {
+  const s = Array.from(a.samples.subarray(0, a.n)).sort((x, y) => x - y);
+  const q = (p: number): number => (s.length ? s[Math.min(s.length - 1, Math.floor(p * s.length))]! : 0);
+  return { count: a.count, total_ns: a.total, p50_ns: q(0.5), p90_ns: q(0.9), p99_ns: q(0.99) };
+}
+
+/** One process (thread group) being replayed. */
+export interface ProcAcc {
+  res: ProcessResult;
+  lat: Map<string, LatAcc>;
+  series: SeriesPoint[];
+  stride: number;
+  tick: number;
+  ended: boolean;
+}
+
+export function newProc(pid: number, comm: string): ProcAcc {
+  return {
+    res: {
+      pid, comm, mm_id: null,
+      rss_anon_peak_kb: 0, rss_anon_final_kb: 0, rss_file_peak_kb: 0, rss_file_final_kb: 0,
+      rss_shmem_peak_kb: 0, rss_shmem_final_kb: 0, pgtables_peak_kb: 0, pgtables_final_kb: 0,
+      faults: {}, minflt: 0, forks: 0, exits: 0, latency_ns: {}, inferred_vmas: 0,
+    },
+    lat: new Map(),
+    series: [],
+    stride: 1,
+    tick: 0,
+    ended: false,
+  };
+}
+
+/** Update peaks and finals from an mm's counters (pages, bytes). */
+export function noteCounters(p: ProcAcc, rss: Float64Array, pgtablesBytes: number): void {
+  const r = p.res;
+  const anon = rss[1]! * 4, file = rss[0]! * 4, shm = rss[3]! * 4, pt = pgtablesBytes / 1024;
+  if (anon > r.rss_anon_peak_kb) r.rss_anon_peak_kb = anon;
+  if (file > r.rss_file_peak_kb) r.rss_file_peak_kb = file;
+  if (shm > r.rss_shmem_peak_kb) r.rss_shmem_peak_kb = shm;
+  if (pt > r.pgtables_peak_kb) r.pgtables_peak_kb = pt;
+  if (!p.ended) {
+    r.rss_anon_final_kb = anon;
+    r.rss_file_final_kb = file;
+    r.rss_shmem_final_kb = shm;
+    r.pgtables_final_kb = pt;
+  }
+}
+
+/** Add a series point every `stride` changes; at 2N points halve them and double the stride (bounded memory). */
+export function notePoint(p: ProcAcc, t: number, maxPoints: number, force: boolean): void {
+  p.tick++;
+  if (!force && p.tick % p.stride !== 0) return;
+  const r = p.res;
+  p.series.push({ t, rss_anon_kb: r.rss_anon_final_kb, rss_file_kb: r.rss_file_final_kb, pgtables_kb: r.pgtables_final_kb });
+  if (p.series.length >= 2 * maxPoints) {
+    const keep: SeriesPoint[] = [];
+    for (let i = 0; i < p.series.length; i += 2) keep.push(p.series[i]!);
+    const last = p.series[p.series.length - 1]!;
+    if (keep[keep.length - 1] !== last) keep.push(last);
+    p.series = keep;
+    p.stride *= 2;
+  }
+}

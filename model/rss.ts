@@ -1,0 +1,48 @@
+// mm counters (include/linux/mm.h: add_mm_counter -> mm_trace_rss_stat) and pgtables_bytes, with probes and peaks.
+import type { Mm, ModelCtx } from './state.js';
+
+/** include/linux/mm.h: add_mm_counter: one kmem:rss_stat per call (6.2+), size = the whole counter after it. */
+export function addMmCounter(ctx: ModelCtx, mm: Mm, member: number, delta: number): void {
+  if (delta === 0) return;
+  const v = (mm.rss[member] = mm.rss[member]! + delta);
+  if (v > mm.peakRss[member]!) mm.peakRss[member] = v;
+  if (ctx.onRss) ctx.onRss(mm, member, v, delta);
+  const probe = ctx.probes.rss;
+  if (probe) {
+    const r = ctx.rssRec;
+    r.time = ctx.now;
+    r.pid = mm.ownerPid;
+    r.comm = ctx.curComm;
+    r.member = member;
+    r.value = v;
+    r.delta = delta;
+    probe(r);
+  }
+}
+
+/** mm/memory.c: add_mm_rss_vec: one update per member with a non-zero batch, in member order (FILE, ANON, SWAP, SHMEM). */
+export function addMmRssVec(ctx: ModelCtx, mm: Mm, vec: Float64Array): void {
+  for (let m = 0; m < 4; m++) {
+    if (vec[m] !== 0) addMmCounter(ctx, mm, m, vec[m]!);
+    vec[m] = 0;
+  }
+}
+
+/** include/linux/mm.h: mm_inc_nr_ptes/pmds/puds and the dec side: pgtables_bytes in 4 KiB tables. */
+export function addPgtables(ctx: ModelCtx, mm: Mm, tables: number): void {
+  if (tables === 0) return;
+  mm.pgtablesBytes += tables * 4096;
+  if (mm.pgtablesBytes > mm.peakPgtables) mm.peakPgtables = mm.pgtablesBytes;
+  if (ctx.onRss) ctx.onRss(mm, -1, mm.pgtablesBytes, tables * 4096);
+  const probe = ctx.probes.rss;
+  if (probe) {
+    const r = ctx.rssRec;
+    r.time = ctx.now;
+    r.pid = mm.ownerPid;
+    r.comm = ctx.curComm;
+    r.member = -1;
+    r.value = mm.pgtablesBytes;
+    r.delta = tables * 4096;
+    probe(r);
+  }
+}
