@@ -9,7 +9,7 @@ export interface MapEntry {
   key: Val[];
   /** count/sum/min/max/int value; avg/stats total. */
   v: number;
-  /** avg/stats: number of samples. */
+  /** avg/stats: number of samples; min/max: 1 once a value was seen. */
   n: number;
   /** str maps. */
   s: string;
@@ -42,10 +42,8 @@ export function newEntry(state: MapState, key: Val[]): MapEntry {
   let buckets: Float64Array | null = null;
   if (state.kind === 'hist') buckets = new Float64Array(HIST_BUCKETS);
   else if (state.kind === 'lhist') buckets = new Float64Array(lhistBucketCount(state.lhist!) + 2);
-  const e: MapEntry = { key, v: 0, n: 0, s: '', buckets };
-  if (state.kind === 'min') e.v = Number.POSITIVE_INFINITY;
-  if (state.kind === 'max') e.v = Number.NEGATIVE_INFINITY;
-  return e;
+  // min/max use n as 'has a value' so a zero()ed entry prints 0, never an infinity
+  return { key, v: 0, n: 0, s: '', buckets };
 }
 
 /** Key for a composite map key: joined with a separator no comm or path contains. */

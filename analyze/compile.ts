@@ -99,7 +99,6 @@ export interface CompileOutput {
 export function compileAst(ast: ProgramAst, rt: Runtime, source: string, file: string): CompileOutput {
   const err = (msg: string, loc: Loc | null) => new QueryError(msg, loc, source, file);
   const infos = new Map<string, MapInfo>();
-  const assigned = new Set<string>();
   let nvars = 0;
 
   // Pass 1 (twice, leniently): learn every map's kind and key types from its assignments, in source order.
@@ -278,7 +277,6 @@ export function compileAst(ast: ProgramAst, rt: Runtime, source: string, file: s
           const v = expr(s.value);
           const keyTypes = target.keys.map((k) => expr(k).type);
           const info = declareMap(target.name, v.type === 'str' ? 'str' : 'int', keyTypes, null, s.loc);
-          assigned.add(target.name);
           const entry = entryFn(target, info);
           const f = v.fn;
           if (v.type === 'str')
@@ -315,7 +313,6 @@ export function compileAst(ast: ProgramAst, rt: Runtime, source: string, file: s
       if (prev && prev.kind !== 'int' && prev.kind !== 'count' && prev.kind !== 'sum' && !lenient)
         throw err(`${op} on ${target.name}, which holds ${prev.kind}() values`, loc);
       const info = declareMap(target.name, kind, keyTypes, null, loc);
-      assigned.add(target.name);
       const entry = entryFn(target, info);
       return (c) => {
         const e = entry(c);
@@ -342,7 +339,6 @@ export function compileAst(ast: ProgramAst, rt: Runtime, source: string, file: s
       }
       const keyTypes = target.keys.map((k) => expr(k).type);
       const info = declareMap(target.name, name, keyTypes, lh, call.loc);
-      assigned.add(target.name);
       const entry = entryFn(target, info);
       const arg = name === 'count' ? () => 0 : intOf(call.args[0], `${name}()`);
       switch (name) {
@@ -358,13 +354,15 @@ export function compileAst(ast: ProgramAst, rt: Runtime, source: string, file: s
           return (c) => {
             const e = entry(c);
             const x = arg(c);
-            if (x < e.v) e.v = x;
+            if (e.n === 0 || x < e.v) e.v = x;
+            e.n = 1;
           };
         case 'max':
           return (c) => {
             const e = entry(c);
             const x = arg(c);
-            if (x > e.v) e.v = x;
+            if (e.n === 0 || x > e.v) e.v = x;
+            e.n = 1;
           };
         case 'avg':
         case 'stats':
@@ -436,7 +434,7 @@ export function compileAst(ast: ProgramAst, rt: Runtime, source: string, file: s
             const s = st();
             if (!s) return;
             for (const en of s.entries.values()) {
-              en.v = s.kind === 'min' ? Number.POSITIVE_INFINITY : s.kind === 'max' ? Number.NEGATIVE_INFINITY : 0;
+              en.v = 0;
               en.n = 0;
               en.s = '';
               en.buckets?.fill(0);

@@ -177,3 +177,33 @@ describe.skipIf(!readTrace)('queries over fixture traces equal counts from the r
 it('fixture files exist for the analyzer tests', () => {
   expect(existsSync(fx('formats/perf_script.default.txt'))).toBe(true);
 });
+
+type CreateReplay = (variants: unknown[], probes?: unknown) => { sink: EventSink; finish(read: ReadResult): unknown };
+const replayPath = fileURLToPath(new URL('../model/replay.ts', import.meta.url));
+const replaySpec = '../model/replay.js';
+const createReplay: CreateReplay | null =
+  readTrace && existsSync(replayPath)
+    ? (((await import(/* @vite-ignore */ replaySpec)) as { createReplay?: CreateReplay }).createReplay ?? null)
+    : null;
+
+describe.skipIf(!createReplay)('model probes over a replayed fixture', () => {
+  it('model:fault fires once per fault event per variant, and variant names the replay', async () => {
+    const file = 'workloads/write_touch/perf.txt.gz';
+    const faults = rawLines(file).filter((l) => /\sexceptions:page_fault_(user|kernel): address=/.test(l)).length;
+    expect(faults).toBeGreaterThan(1000);
+    const p = compileProgram('model:fault { @[variant] = count(); } model:fault /args.pages_allocated > 0/ { @alloc = count(); }');
+    const base = { patches: [], thp: 'madvise', useZeroPage: true, kernel: '6.18', select: '', patchOptions: {} };
+    const replay = createReplay!([{ ...base, name: 'mainline' }, { ...base, name: 'thp=never', thp: 'never' }], p.probes);
+    p.begin();
+    const read = await readTrace!(fx(file), (e) => {
+      p.traceSink(e);
+      replay.sink(e);
+    });
+    replay.finish(read);
+    p.end();
+    const byVariant = parseMap(p.output(), '@');
+    expect(byVariant.get('mainline')).toBe(faults);
+    expect(byVariant.get('thp=never')).toBe(faults);
+    expect(parseMap(p.output(), '@alloc').get('')).toBeGreaterThan(0);
+  });
+});

@@ -162,3 +162,12 @@ describe('string functions and probe coverage', () => {
     expect(p.unmatchedProbes()).toEqual(['t:exceptions:page_fault_usr', 't:sched:*']);
   });
 });
+
+describe('zero() and min/max', () => {
+  it('zero() keeps keys with 0 values; min/max restart from the next value', () => {
+    const p = compileProgram('BEGIN { @mn["a"] = min(5); @mx["a"] = max(-5); @c["k"] = count(); zero(@mn); zero(@mx); zero(@c); print(@mn); print(@mx); print(@c); @mn["a"] = min(9); @mx["a"] = max(-9); }');
+    p.begin();
+    p.end();
+    expect(p.output()).toBe('@mn[a]: 0\n\n@mx[a]: 0\n\n@c[k]: 0\n\n' + '@c[k]: 0\n\n@mn[a]: 9\n\n@mx[a]: -9\n\n');
+  });
+});

@@ -74,7 +74,7 @@ export function compileProgram(src: string, opts: CompileOptions = {}): Program 
     b.targets.forEach((t, idx) => {
       if (t.type === 'begin') begins.push(b);
       else if (t.type === 'end') ends.push(b);
-      else if (t.type === 'interval') intervals.push({ period: t.periodNs, next: -1, run: b.run, probe: b.texts[idx] });
+      else if (t.type === 'interval') intervals.push({ period: t.periodNs, next: -1, run: b.run, probe: b.texts[idx].replace(/^i:/, 'interval:') });
       else if (t.type === 'model') for (const n of t.names) model[n].push(b.run);
       else eventBlocks.push({ block: b, idx, matched: false });
     });
