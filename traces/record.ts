@@ -351,7 +351,7 @@ async function recordPerf(
     const scriptArgs = ['script', '-i', data, '-F', PERF_SCRIPT_FIELDS, '--ns', '--show-lost-events'];
     const scr = spawn(perf, scriptArgs, { stdio: ['ignore', 'pipe', 'pipe'] });
     let err = '';
-    scr.stderr!.on('data', (b: Buffer) => (err += b.toString()));
+    scr.stderr!.on('data', (b: Buffer) => (err = (err + b.toString()).slice(-4096))); // keep the last lines only
     let lost = 0;
     const exited = waitExit(scr, 'perf script');
     const bytes = await writeOutput(scr.stdout!, opts.output, (text) => {
