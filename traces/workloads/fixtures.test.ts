@@ -341,6 +341,22 @@ describe.each(['perf', 'ftrace'])('workload fixtures: the trace agrees with the 
     expect([...f.codes]).toEqual(['0x7']);
   });
 
+  it('fork_child_all: fork copies PTE tables with curr=0 rss_stat in the parent; child COW of anon pages emits no MM_ANONPAGES rss_stat', () => {
+    const t = truth('fork_child_all', b);
+    const parent = cp(t, 'parent_after_fork');
+    const child = cp(t, 'child_after_fork');
+    const ls = lines('fork_child_all', b);
+    const inPhase = (l: Line, from: Cp, to: Cp): boolean => l.timeNs >= from.t_mono_ns - 1000 && l.timeNs <= to.t_mono_ns + 1000;
+    // kernel/fork.c: copy_pte_range adds the copied pages to the child's mm once per PTE-table piece (64 MiB: 32 tables).
+    const forkCopies = ls.filter((l) => l.event === 'rss_stat' && l.tid === parent.pid && /curr=0/.test(l.rest) &&
+      inPhase(l, cp(t, 'parent_written'), parent));
+    expect(forkCopies.length).toBeGreaterThanOrEqual(32);
+    // mm/memory.c: wp_page_copy changes the counters only when the old page was not anonymous.
+    const childAnon = ls.filter((l) => l.event === 'rss_stat' && l.tid === child.pid && /type=MM_ANONPAGES/.test(l.rest) &&
+      inPhase(l, child, cp(t, 'child_written')));
+    expect(childAnon).toHaveLength(0);
+  });
+
   it('threads: two tids fault half the region each', () => {
     const t = truth('threads', b);
     const f = faultsIn(lines('threads', b), t.regions[0]!, cp(t, 'mapped').t_mono_ns, cp(t, 'written').t_mono_ns);
