@@ -12,6 +12,7 @@ import { populateRange } from '../populate.js';
 import { registerPatch, type Patch } from './index.js';
 import { isPrivateAnon } from './common.js';
 
+/** Tally used when the model passes none (the pages are still mapped and charged; only minflt misses them). */
 const out = new Float64Array(3);
 
 export const eagerPopulate: Patch = {
@@ -20,14 +21,14 @@ export const eagerPopulate: Patch = {
   source: 'OSv design note "Lazy population" (cloudius-systems/osv wiki mm): eager vs lazy anonymous mmaps; seed 003',
 
   // mm/mmap.c: do_mmap: `if (populate) mm_populate(addr, populate)` for every private anonymous mapping
-  do_mmap(ctx, mm, vma) {
+  do_mmap(ctx, mm, vma, tally) {
     if (!isPrivateAnon(vma)) return;
-    populateRange(ctx, mm, vma, vma.start, vma.end, null, out);
+    populateRange(ctx, mm, vma, vma.start, vma.end, null, tally ?? out);
   },
 
   // mm/mmap.c: brk: `if (populate) mm_populate(oldbrk, newbrk - oldbrk)`
-  brk(ctx, mm, vma, oldEnd, newEnd) {
-    populateRange(ctx, mm, vma, oldEnd, newEnd, null, out);
+  brk(ctx, mm, vma, oldEnd, newEnd, tally) {
+    populateRange(ctx, mm, vma, oldEnd, newEnd, null, tally ?? out);
   },
 };
 

@@ -25,10 +25,14 @@ export interface Patch {
   wp_page_copy?(ctx: ModelCtx, f: FaultCtx, table: PteTable, i: number): boolean;
   /** include/linux/huge_mm.h: thp_vma_suitable_order (refpage v3: transhuge_vma_suitable false for refpage VMAs). */
   thp_vma_suitable_order?(ctx: ModelCtx, vma: Vma, addr: number): boolean | undefined;
-  /** mm/mmap.c: do_mmap, after the VMA is in place (memset / eager-populate what-ifs). */
-  do_mmap?(ctx: ModelCtx, mm: Mm, vma: Vma): void;
-  /** mm/mmap.c: brk (SYSCALL brk) growth from oldEnd to newEnd in vma. */
-  brk?(ctx: ModelCtx, mm: Mm, vma: Vma, oldEnd: number, newEnd: number): void;
+  /**
+   * mm/mmap.c: do_mmap, after the VMA is in place (memset / eager-populate what-ifs). out, when given, is the syscall's
+   * population tally [faults, pages, tables] (model/populate.ts: populateRange), so pages a patch populates count
+   * as that syscall's GUP faults (minflt, the 'populate' path).
+   */
+  do_mmap?(ctx: ModelCtx, mm: Mm, vma: Vma, out?: Float64Array): void;
+  /** mm/mmap.c: brk (SYSCALL brk) growth from oldEnd to newEnd in vma; out as for do_mmap. */
+  brk?(ctx: ModelCtx, mm: Mm, vma: Vma, oldEnd: number, newEnd: number, out?: Float64Array): void;
   /** kernel/fork.c: dup_mmap, after the whole copy (child state complete). */
   dup_mmap?(ctx: ModelCtx, parent: Mm, child: Mm): void;
   /**

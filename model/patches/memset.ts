@@ -6,13 +6,15 @@
 // How the memset's own faults are modelled (populate-style, chosen and documented here): each page is faulted with
 // FOLL_WRITE semantics through the ordinary fault path (mm/gup.c: populate_vma_page_range -> handle_mm_fault), so it
 // gets exactly what a user write fault would get (a zeroed 4K page, or a THP where the VMA is THP-eligible, tables,
-// MM_ANONPAGES, an anon_vma), is counted in minflt (ctx.gupFaults) and not as a trace fault. Later trace faults in
+// MM_ANONPAGES, an anon_vma), is counted in minflt and under the replay's 'populate' path (the mmap's tally),
+// not as a page_fault_user trap. Later trace faults in
 // the VMA find the pages present and writable: the memset removed them ('spurious' in the replay).
 import * as F from '../flags.js';
 import { populateRange } from '../populate.js';
 import { registerPatch, type Patch } from './index.js';
 import { selected, selectsBySelector } from './common.js';
 
+/** Tally used when the model passes none (the pages are still mapped and charged; only minflt misses them). */
 const out = new Float64Array(3);
 
 export const memset: Patch = {
@@ -22,15 +24,15 @@ export const memset: Patch = {
   selects: selectsBySelector,
 
   // mm/mmap.c: do_mmap: the allocator's memset follows at once
-  do_mmap(ctx, mm, vma) {
+  do_mmap(ctx, mm, vma, tally) {
     if (!selected(ctx, vma) || !(vma.flags & F.VM_WRITE)) return;
-    populateRange(ctx, mm, vma, vma.start, vma.end, true, out);
+    populateRange(ctx, mm, vma, vma.start, vma.end, true, tally ?? out);
   },
 
   // mm/mmap.c: brk: a grown heap is pattern-initialised by the allocator before use
-  brk(ctx, mm, vma, oldEnd, newEnd) {
+  brk(ctx, mm, vma, oldEnd, newEnd, tally) {
     if (!selected(ctx, vma) || !(vma.flags & F.VM_WRITE)) return;
-    populateRange(ctx, mm, vma, oldEnd, newEnd, true, out);
+    populateRange(ctx, mm, vma, oldEnd, newEnd, true, tally ?? out);
   },
 };
 
