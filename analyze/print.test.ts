@@ -92,6 +92,11 @@ describe('maps at exit', () => {
     expect(out).toBe('@a[2, q]: -2\n@a[1, p]: 5\n\n@b: 7\n\n@c[a]: 1\n@c[x]: 1\n@c[y]: 2\n\n');
   });
 
+  it('ties keep key order: integers numerically, strings bytewise', () => {
+    expect(runBegin('@n[10] = count(); @n[9] = count(); @n[-1] = count();')).toBe('@n[-1]: 1\n@n[9]: 1\n@n[10]: 1\n\n');
+    expect(runBegin('@s["b"] = count(); @s["B"] = count(); @s["a"] = count();')).toBe('@s[B]: 1\n@s[a]: 1\n@s[b]: 1\n\n');
+  });
+
   it('stats, avg (integer division), min, max', () => {
     const out = runBegin('@s = stats(3); @s = stats(4); @s = stats(6); @v = avg(7); @v = avg(8); @mn = min(9); @mn = min(-4); @mx = max(2); @mx = max(11);');
     // stats: count 3, total 13, average 13/3 = 4; avg 15/2 = 7

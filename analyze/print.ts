@@ -1,8 +1,8 @@
 // bpftrace's output formats for maps: text (print_map / hist_to_str / lhist_to_str rules), -f json NDJSON, and CSV.
 import {
-  type MapEntry, type MapState, type Val, HIST_BUCKETS, entryScalar, lhistBucketCount, sortedEntries,
+  type MapEntry, type MapState, type Val, HIST_BUCKETS, entryScalar, lhistBucketCount,
 } from './aggregations.js';
-import { toCsv } from './tables.js';
+import { orderedEntries, toCsv } from './tables.js';
 
 export type OutputFormat = 'text' | 'json' | 'csv';
 
@@ -95,8 +95,7 @@ function scalarText(state: MapState, e: MapEntry, div: number): string {
 
 /** Entries to print: bpftrace's order, keeping only the last `top` (the largest) when top > 0. */
 export function entriesForPrint(state: MapState, top: number): MapEntry[] {
-  const all = sortedEntries(state);
-  return top > 0 && all.length > top ? all.slice(all.length - top) : all;
+  return orderedEntries(state, top);
 }
 
 /** One map in bpftrace's text format, followed by its blank line; '' for an empty map. */
