@@ -67,9 +67,17 @@ export interface RecordHost {
   perf?: string;
 }
 
+/** /sys/kernel/tracing, or the older debugfs mount point when only that one is mounted. */
+function defaultTracefs(): string {
+  const modern = '/sys/kernel/tracing';
+  const legacy = '/sys/kernel/debug/tracing';
+  if (!existsSync(join(modern, 'events')) && existsSync(join(legacy, 'events'))) return legacy;
+  return modern;
+}
+
 export function defaultHost(): RecordHost {
   return {
-    tracefs: process.env.FAULTLINE_TRACEFS ?? '/sys/kernel/tracing',
+    tracefs: process.env.FAULTLINE_TRACEFS ?? defaultTracefs(),
     euid: typeof process.geteuid === 'function' ? process.geteuid() : 0,
     perfEventParanoid: '/proc/sys/kernel/perf_event_paranoid',
     path: process.env.PATH ?? '/usr/bin:/bin',
