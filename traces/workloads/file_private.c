@@ -15,8 +15,11 @@ int main(int argc, char **argv) {
   unlink(path);
   static char blk[1 << 16];
   memset(blk, 0x5A, sizeof blk);
-  for (size_t o = 0; o < len; o += sizeof blk)
-    if (write(fd, blk, len - o < sizeof blk ? len - o : sizeof blk) < 0) fl_die("write");
+  for (size_t o = 0; o < len;) {
+    ssize_t k = write(fd, blk, len - o < sizeof blk ? len - o : sizeof blk);
+    if (k <= 0) fl_die("write");
+    o += (size_t)k;
+  }
   fsync(fd); /* the pages stay in the page cache: read faults are minor */
   char *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
   if (p == MAP_FAILED) fl_die("mmap(file)");
