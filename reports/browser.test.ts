@@ -131,7 +131,7 @@ describe.skipIf(skip)('report page in headless Chromium', () => {
 
   test("the summary table's numbers equal the replay JSON's figures", async () => {
     const cells = await loaded.page.evaluate(() =>
-      [...document.querySelectorAll<HTMLElement>('#summary td[data-metric]')].map((td) => ({
+      [...document.querySelectorAll<HTMLElement>('#summary td[data-metric], #faults-by-path td[data-metric]')].map((td) => ({
         variant: td.dataset.variant ?? '',
         metric: td.dataset.metric ?? '',
         value: Number(td.dataset.value),

@@ -33,7 +33,7 @@ export function faultHeatmapSpec(input: ReportInput): ChartSpec {
       encoding: {
         x: { field: 't', type: 'quantitative', title: 'time since first fault (s)', scale: { domain: [0, tMax], nice: false } },
         x2: { field: 't2' },
-        y: { field: 'vma', type: 'nominal', title: 'VMA', sort: order, axis: { labelLimit: 320, labelFont: 'monospace' } },
+        y: { field: 'vma', type: 'nominal', title: null, sort: order, axis: { labelLimit: 320, labelFont: 'monospace' } },
         yOffset: { field: 'slice', type: 'ordinal', scale: { domain: Array.from({ length: fb.slices }, (_, i) => i) } },
         color: { field: 'count', type: 'quantitative', title: 'faults', scale: { type: 'log', scheme: 'viridis' } },
         tooltip: [{ field: 'vma' }, { field: 'slice' }, { field: 't', format: '.3f' }, { field: 'count' }],

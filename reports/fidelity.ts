@@ -61,6 +61,9 @@ export function fidelityHtml(input: ReportInput): string {
   parts.push(validate ? `rss_stat match ratio <b id="fidelity-ratio" data-value="${validate.match_ratio}">${(validate.match_ratio * 100).toFixed(2)}%</b> (${validate.matched} of ${validate.compared} compared, ${validate.rss_stat_events} rss_stat events)` : 'rss_stat not compared (validate not run)');
   parts.push(`lost events <b id="fidelity-lost" data-value="${lost}">${lost < 0 ? 'some (count unknown)' : lost}</b>`);
   parts.push(`skipped lines <b id="fidelity-skipped" data-value="${replay.skipped_lines}">${replay.skipped_lines}</b>`);
-  const warn = lost !== 0 || (validate !== null && validate.match_ratio < 0.99);
+  // Faults whose read/write the model had to guess (no error code in the trace: perf page-faults samples, arm64).
+  const inferred = replay.variants[0]?.inferred_faults ?? 0;
+  if (inferred > 0) parts.push(`faults with inferred read/write <b id="fidelity-inferred" data-value="${inferred}">${inferred}</b>`);
+  const warn = lost !== 0 || inferred > 0 || (validate !== null && validate.match_ratio < 0.99);
   return `<p class="fidelity${warn ? ' warn' : ''}">${parts.join(' · ')}</p>`;
 }

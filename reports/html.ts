@@ -3,7 +3,7 @@ import type { ReportInput } from './types.js';
 import { buildCharts, type Chart } from './charts.js';
 import { escapeHtml, jsonForScript, scriptSource } from './escape.js';
 import { LIB_FILES, libSource } from './libs.js';
-import { summaryTableHtml } from './summary_table.js';
+import { faultsTableHtml, summaryTableHtml } from './summary_table.js';
 import { fidelityHtml } from './fidelity.js';
 import { provenanceHtml } from './provenance.js';
 
@@ -12,7 +12,7 @@ const CSP = "default-src 'none'; script-src 'unsafe-inline' 'unsafe-eval'; style
 
 const STYLE = `
 body{font:14px/1.4 system-ui,-apple-system,"Segoe UI",sans-serif;margin:24px auto;max-width:1280px;color:#222;padding:0 16px}
-h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:28px 0 6px;border-bottom:1px solid #ddd}
+h1{font-size:22px;margin:0 0 4px}h3{font-size:14px;margin:14px 0 4px}h2{font-size:17px;margin:28px 0 6px;border-bottom:1px solid #ddd}
 .sub{color:#555;margin:0 0 12px}
 table.summary{border-collapse:collapse;font-size:12px;display:block;overflow-x:auto}
 table.summary th,table.summary td{border:1px solid #ccc;padding:3px 4px;text-align:right;vertical-align:top;white-space:nowrap}
@@ -67,6 +67,8 @@ export function buildReport(input: ReportInput, opts: BuildOptions = {}): string
 ${fidelityHtml(input)}
 <h2>Summary</h2>
 ${summaryTableHtml(r)}
+<h3>Faults by path</h3>
+${faultsTableHtml(r)}
 ${sections}
 <h2>Provenance</h2>
 ${provenanceHtml(input)}

@@ -56,7 +56,7 @@ export function latencyDistributionSpec(input: ReportInput): ChartSpec {
   const rows = latencyRows(input);
   if (!rows.some((r) => r.stat === 'ecdf')) return placeholder('Fault latency distribution', 'no fault records were collected');
   const color = { field: 'variant', type: 'nominal', title: 'variant', scale: variantScale(input.replay) };
-  const x = { field: 'ns', type: 'quantitative', title: 'modelled latency (ns, log; 0 ns shown at 1)', scale: { type: 'log' } };
+  const x = { field: 'ns', type: 'quantitative', title: 'modelled latency (ns, log; 0 ns shown at 1)', scale: { type: 'log' }, axis: { format: '~s', labelOverlap: true } };
   return {
     $schema: SCHEMA,
     title: { text: 'Modelled fault latency', subtitle: 'ECDF per path (log2 bins, 0 ns counted in the first); dashed rule p50, dotted rule p99 (exact from the replay; bin upper bound where the replay has none)' },

@@ -25,15 +25,9 @@ export function faultPaths(replay: ReplayResult): string[] {
   return [...seen];
 }
 
-export function summaryColumns(replay: ReplayResult): SummaryColumn[] {
-  const cols: SummaryColumn[] = faultPaths(replay).map((path) => ({
-    key: `faults.${path}`,
-    title: path,
-    unit: 'faults',
-    lowerIsBetter: true,
-    get: (v: VariantResult) => v.totals.faults[path] ?? 0,
-  }));
-  cols.push(
+/** The Pixel-4-shaped columns: totals that compare variants at a glance (faults by path get their own table). */
+export function summaryColumns(): SummaryColumn[] {
+  return [
     { key: 'faults.total', title: 'all faults', unit: 'faults', lowerIsBetter: true, get: (v) => Object.values(v.totals.faults).reduce((a, b) => a + b, 0) },
     { key: 'rss_anon_peak_kb', title: 'peak anon RSS', unit: 'KiB', lowerIsBetter: true, get: (v) => v.totals.rss_anon_peak_kb },
     { key: 'rss_anon_final_kb', title: 'final anon RSS (Σ processes)', unit: 'KiB', lowerIsBetter: true, get: (v) => sum(v, (p) => p.rss_anon_final_kb) },
@@ -43,8 +37,7 @@ export function summaryColumns(replay: ReplayResult): SummaryColumn[] {
     { key: 'fault_latency_ns', title: 'modelled fault time', unit: 'ns', lowerIsBetter: true, get: (v) => v.totals.fault_latency_ns },
     { key: 'forks', title: 'forks', unit: 'forks', lowerIsBetter: true, get: (v) => v.totals.forks },
     { key: 'fork_latency_ns', title: 'modelled fork time', unit: 'ns', lowerIsBetter: true, get: (v) => v.totals.fork_latency_ns },
-  );
-  return cols;
+  ];
 }
 
 /** Human figure: ns as ms/µs, KiB as MiB past 10 MiB, counts with thousands separators. */
@@ -52,10 +45,10 @@ export function formatValue(n: number, unit: string): string {
   if (unit === 'ns') {
     if (Math.abs(n) >= 1e6) return `${(n / 1e6).toFixed(3)} ms`;
     if (Math.abs(n) >= 1e3) return `${(n / 1e3).toFixed(1)} µs`;
-    return `${n} ns`;
+    return `${Math.round(n)} ns`;
   }
   if (unit === 'KiB' && Math.abs(n) >= 10240) return `${(n / 1024).toFixed(1)} MiB`;
-  return `${n.toLocaleString('en-US')}${unit === 'KiB' ? ' KiB' : ''}`;
+  return `${n.toLocaleString('en-US', { maximumFractionDigits: 0 })}${unit === 'KiB' ? ' KiB' : ''}`;
 }
 
 function deltaHtml(value: number, base: number, col: SummaryColumn): string {
@@ -66,23 +59,35 @@ function deltaHtml(value: number, base: number, col: SummaryColumn): string {
   return `<span class="delta ${cls}" data-delta="${d}">${d >= 0 ? '+' : '−'}${formatValue(Math.abs(d), col.unit)}${pct}</span>`;
 }
 
-/** The table as escaped HTML: `data-variant`, `data-metric` and `data-value` on every figure cell. */
+function cell(v: VariantResult, c: SummaryColumn, base: VariantResult | undefined, isBase: boolean): string {
+  const val = c.get(v);
+  const delta = !isBase && base ? `<br>${deltaHtml(val, c.get(base), c)}` : '';
+  return `<td data-variant="${escapeHtml(v.name)}" data-metric="${escapeHtml(c.key)}" data-value="${val}"><span class="value">${escapeHtml(formatValue(val, c.unit))}</span>${delta}</td>`;
+}
+
+/** The summary as escaped HTML, one row per variant: `data-variant`, `data-metric` and `data-value` on every figure. */
 export function summaryTableHtml(replay: ReplayResult): string {
-  const cols = summaryColumns(replay);
+  const cols = summaryColumns();
   const base = replay.variants[0];
   const head = cols.map((c) => `<th data-metric="${escapeHtml(c.key)}" scope="col">${escapeHtml(c.title)}</th>`).join('');
   const body = replay.variants
     .map((v, i) => {
-      const cells = cols
-        .map((c) => {
-          const val = c.get(v);
-          const delta = i > 0 && base ? `<br>${deltaHtml(val, c.get(base), c)}` : '';
-          return `<td data-variant="${escapeHtml(v.name)}" data-metric="${escapeHtml(c.key)}" data-value="${val}"><span class="value">${escapeHtml(formatValue(val, c.unit))}</span>${delta}</td>`;
-        })
-        .join('');
-      const spec = v.spec ? [...v.spec.patches, `thp=${v.spec.thp}`].join(' ') : '';
-      return `<tr data-variant="${escapeHtml(v.name)}"><th scope="row">${escapeHtml(v.name)}<div class="spec">${escapeHtml(spec)}</div></th>${cells}</tr>`;
+      const spec = v.spec ? [...v.spec.patches, `thp=${v.spec.thp}`, ...(v.spec.useZeroPage ? [] : ['no zero page'])].join(' ') : '';
+      return `<tr data-variant="${escapeHtml(v.name)}"><th scope="row">${escapeHtml(v.name)}<div class="spec">${escapeHtml(spec)}</div></th>${cols.map((c) => cell(v, c, base, i === 0)).join('')}</tr>`;
     })
     .join('\n');
   return `<table id="summary" class="summary"><thead><tr><th scope="col">variant</th>${head}</tr></thead><tbody>\n${body}\n</tbody></table>`;
+}
+
+/** Faults by path, one row per path and one column per variant (paths outnumber variants). */
+export function faultsTableHtml(replay: ReplayResult): string {
+  const base = replay.variants[0];
+  const head = replay.variants.map((v) => `<th scope="col" data-variant="${escapeHtml(v.name)}">${escapeHtml(v.name)}</th>`).join('');
+  const body = faultPaths(replay)
+    .map((path) => {
+      const col: SummaryColumn = { key: `faults.${path}`, title: path, unit: 'faults', lowerIsBetter: true, get: (v) => v.totals.faults[path] ?? 0 };
+      return `<tr data-metric="${escapeHtml(col.key)}"><th scope="row">${escapeHtml(path)}</th>${replay.variants.map((v, i) => cell(v, col, base, i === 0)).join('')}</tr>`;
+    })
+    .join('\n');
+  return `<table id="faults-by-path" class="summary faults"><thead><tr><th scope="col">fault path</th>${head}</tr></thead><tbody>\n${body}\n</tbody></table>`;
 }
