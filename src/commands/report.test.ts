@@ -69,14 +69,14 @@ describe('faultline report', () => {
     expect(await run('-o', join(dir, 'r.html'), join(dir, 'missing.trace'))).toBe(2);
     expect(await run('-o', join(dir, 'r.html'))).toBe(2);
     expect(stderr).toEqual([
-      'faultline: --thp sometimes: expected one of always, madvise, never\n',
+      "faultline: --thp: 'sometimes' is not a THP policy (expected always, madvise, never)\n",
       `faultline: ${join(dir, 'missing.trace')}: no such file\n`,
       'faultline: report needs a TRACE (or --from-json FILE)\n',
     ]);
   });
 
   test('variants: mainline first, then one per patch and per THP policy', () => {
-    const v = variantsFromOptions({ patch: ['cow-pte', 'refpage'], thp: ['never'], kernel: '6.12' });
+    const v = variantsFromOptions({ patch: ['cow-pte', 'refpage'], thp: ['never'], zeroPage: true, patchOption: [], kernel: '6.12' });
     expect(v.map((x) => [x.name, x.patches.join('+'), x.thp, x.kernel])).toEqual([
       ['mainline', '', 'madvise', '6.12'],
       ['cow-pte', 'cow-pte', 'madvise', '6.12'],

@@ -3,9 +3,12 @@ import type { Command } from 'commander';
 import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { action, UsageError } from '../errors.js';
-import type { EventSink, ReadOptions, ReadResult } from '../../traces/events.js';
+import type { ReadOptions, ReadResult } from '../../traces/events.js';
 import { readTrace } from '../../traces/read.js';
-import type { ReplayProbes, ReplayResult, ThpPolicy, VariantSpec } from '../../model/types.js';
+import type { ThpPolicy, VariantSpec } from '../../model/types.js';
+import { createReplay } from '../../model/replay.js';
+import { buildVariants, THP_POLICIES } from '../../model/variants.js';
+import { DEFAULT_PROFILE, loadProfile, type CostProfile } from '../../model/costs.js';
 import { buildReport } from '../../reports/html.js';
 import { buildCharts } from '../../reports/charts.js';
 import { renderPng, renderSvg } from '../../reports/svg.js';
@@ -17,20 +20,19 @@ export interface ReportOptions {
   output: string;
   patch: string[];
   thp: string[];
-  kernel: string;
+  /** --no-zero-page: commander sets false. */
+  zeroPage: boolean;
+  select?: string;
+  patchOption: string[];
+  kernel?: string;
+  baseThp?: string;
+  profile: string;
   fromJson?: string;
   validate?: string;
   svg?: string;
   png?: string;
   screenshot?: string;
 }
-
-// The replay's published signature (model/replay.ts), loaded at run time until that module lands.
-interface ReplayModule {
-  createReplay(variants: VariantSpec[], probes?: ReplayProbes, opts?: unknown): { sink: EventSink; finish(read: ReadResult): ReplayResult };
-}
-
-const THP: ThpPolicy[] = ['always', 'madvise', 'never'];
 
 function packageVersion(): string {
   // src/commands/report.ts and dist/src/commands/report.js sit at different depths below package.json.
@@ -45,27 +47,18 @@ function packageVersion(): string {
   return 'unknown';
 }
 
-/** Baseline plus one variant per --patch and per --thp policy, as `faultline replay` builds them. */
-export function variantsFromOptions(o: Pick<ReportOptions, 'patch' | 'thp' | 'kernel'>): VariantSpec[] {
-  const base = (name: string, patches: string[], thp: ThpPolicy): VariantSpec => ({ name, patches, thp, useZeroPage: true, kernel: o.kernel, select: '', patchOptions: {} });
-  const out = [base('mainline', [], 'madvise')];
-  for (const p of o.patch) out.push(base(p, [p], 'madvise'));
-  for (const t of o.thp) {
-    if (!THP.includes(t as ThpPolicy)) throw new UsageError(`--thp ${t}: expected one of ${THP.join(', ')}`);
-    out.push(base(`thp=${t}`, [], t as ThpPolicy));
-  }
-  return out;
-}
-
-async function load<T>(rel: string, what: string, fn: string): Promise<T> {
-  let mod: Record<string, unknown>;
-  try {
-    mod = (await import(rel)) as Record<string, unknown>;
-  } catch (e) {
-    throw new UsageError(`this build has no ${what} (${rel}: ${(e as Error).message.split('\n')[0]}); use --from-json with a replay --json result`);
-  }
-  if (typeof mod[fn] !== 'function') throw new UsageError(`this build's ${what} has no ${fn}()`);
-  return mod as T;
+/** The variants, as `faultline replay` builds them (model/variants.ts): mainline first. */
+export function variantsFromOptions(o: Pick<ReportOptions, 'patch' | 'thp' | 'zeroPage' | 'select' | 'patchOption' | 'kernel' | 'baseThp'>): VariantSpec[] {
+  if (o.baseThp !== undefined && !THP_POLICIES.includes(o.baseThp as ThpPolicy)) throw new UsageError(`--base-thp ${o.baseThp}: expected one of ${THP_POLICIES.join(', ')}`);
+  return buildVariants({
+    patch: o.patch,
+    thp: o.thp,
+    zeroPage: o.zeroPage,
+    select: o.select,
+    patchOption: o.patchOption,
+    kernel: o.kernel,
+    baseThp: o.baseThp as ThpPolicy | undefined,
+  });
 }
 
 /** A one-line progress bar on stderr, only when stderr is a terminal, and only for traces that take a while. */
@@ -91,15 +84,14 @@ function progressBar(file: string): { onProgress: ReadOptions['onProgress']; don
   };
 }
 
-async function replayTrace(trace: string, variants: VariantSpec[]): Promise<Omit<ReportInput, 'validate' | 'provenance'>> {
+async function replayTrace(trace: string, variants: VariantSpec[], profile: CostProfile): Promise<Omit<ReportInput, 'validate' | 'provenance'>> {
   try {
     statSync(trace);
   } catch {
     throw new UsageError(`${trace}: no such file`);
   }
-  const { createReplay } = await load<ReplayModule>('../../model/replay.js', 'replay model', 'createReplay');
   const collector = createReportCollector({ heatVariant: variants[0].name });
-  const replay = createReplay(variants, collector.probes);
+  const replay = createReplay(variants, collector.probes, { profile });
   const bar = progressBar(trace);
   let read: ReadResult;
   try {
@@ -137,14 +129,17 @@ async function screenshot(html: string, file: string): Promise<void> {
 }
 
 export async function runReport(trace: string | undefined, o: ReportOptions, argv: string[] = process.argv): Promise<number> {
-  const variants = variantsFromOptions(o);
   let data: Omit<ReportInput, 'validate' | 'provenance'>;
+  let costProfile = 'as in the replay JSON';
   if (o.fromJson) {
     const replay = parseReplayJson(readText(o.fromJson), o.fromJson);
     data = { replay, faults: emptyFaultBins(), forks: { records: [], total: {} } };
   } else {
     if (!trace) throw new UsageError('report needs a TRACE (or --from-json FILE)');
-    data = await replayTrace(trace, variants);
+    const variants = variantsFromOptions(o);
+    const profile = loadProfile(o.profile);
+    costProfile = `${profile.name} (${profile.source})`;
+    data = await replayTrace(trace, variants, profile);
   }
   const validate: ValidateSummary | null = o.validate ? parseValidateJson(readText(o.validate), o.validate) : null;
   const v0 = data.replay.variants[0];
@@ -155,8 +150,8 @@ export async function runReport(trace: string | undefined, o: ReportOptions, arg
       command: ['faultline', ...argv.slice(2)].map(shellQuote).join(' '),
       version: packageVersion(),
       trace: trace ?? data.replay.trace,
-      kernelRules: v0?.spec?.kernel ?? o.kernel,
-      costProfile: o.fromJson ? 'as in the replay JSON' : 'default',
+      kernelRules: v0?.spec?.kernel ?? o.kernel ?? 'unknown',
+      costProfile,
       generated: new Date().toISOString(),
     },
   };
@@ -206,9 +201,14 @@ export function registerReport(program: Command): void {
     .argument('[trace]', 'trace file (perf script, ftrace, trace-cmd report, systrace HTML, or .gz of any)')
     .description('write a self-contained HTML report (Vega-Lite charts) of mainline and the given patches on a trace')
     .requiredOption('-o, --output <file>', 'the HTML page to write')
-    .option('--patch <name>', 'add a variant with this patch (repeatable; see faultline patches)', collect, [])
+    .option('--patch <name>', "add a variant with this patch, or several joined by '+' (repeatable; see faultline patches)", collect, [])
     .option('--thp <policy>', 'add a mainline variant with this THP policy: always, madvise, never (repeatable)', collect, [])
-    .option('--kernel <version>', 'kernel rules version', '6.18')
+    .option('--no-zero-page', 'add a mainline variant without the zero page')
+    .option('--base-thp <policy>', "mainline's own THP policy (default madvise)")
+    .option('--select <expr>', 'VMA selector for the pattern-init patches')
+    .option('--patch-option <k=v>', 'patch option, e.g. cow-pte=v3 (repeatable)', collect, [])
+    .option('--kernel <version>', 'kernel rules version (default: the newest the model knows)')
+    .option('--profile <name|file>', 'cost profile for modelled latency', DEFAULT_PROFILE)
     .option('--from-json <file>', 'build the page from `faultline replay --json` output instead of replaying a trace')
     .option('--validate <file>', '`faultline validate --json` output to show on the fidelity chart')
     .option('--svg <dir>', 'also write each chart as a static SVG (rendered server-side with vega)')
