@@ -172,13 +172,15 @@ export const cowPte: Patch = {
   // mm/memory.c: break_cow_pte / break_cow_pte_range before a fault or a modifier touches [start, end)
   break_cow_pte(ctx, mm, start, end, cause) {
     let allocated = 0;
-    for (let b = Math.floor(start / F.PMD_SIZE); b * F.PMD_SIZE < end; b++) {
-      const slot = mm.pmds.get(b);
-      if (!slot || !slot.shared || slot.kind !== PMD_TABLE || !slot.table) continue;
+    const b0 = Math.floor(start / F.PMD_SIZE), b1 = Math.ceil(end / F.PMD_SIZE);
+    const one = (b: number, slot: PmdSlot | undefined): void => {
+      if (!slot || !slot.shared || slot.kind !== PMD_TABLE || !slot.table) return;
       const whole = start <= b * F.PMD_SIZE && (b + 1) * F.PMD_SIZE <= end;
       if (whole && ZAP_CAUSES.has(cause) && slot.table.refcount > 1) dropOne(ctx, mm, slot, b);
       else allocated += breakOne(ctx, mm, slot, b, cause);
-    }
+    };
+    if (b1 - b0 <= mm.pmds.size) for (let b = b0; b < b1; b++) one(b, mm.pmds.get(b));
+    else for (const [b, slot] of [...mm.pmds]) if (b >= b0 && b < b1) one(b, slot); // exit: walk what is mapped
     return allocated;
   },
 };
