@@ -538,7 +538,8 @@ export function compileAst(ast: ProgramAst, rt: Runtime, source: string, file: s
         type,
         fn: (c) => {
           const v = raw(c);
-          if (typeof v === 'number') return v;
+          // bpftrace values are integers: the model's modelled latencies are fractional ns
+          if (typeof v === 'number') return Math.trunc(v);
           if (typeof v === 'boolean') return v ? 1 : 0;
           if (typeof v === 'bigint') return Number(BigInt.asIntN(64, v));
           if (typeof v === 'string') {

@@ -100,6 +100,15 @@ describe('model probes', () => {
     p.end();
     expect(p.output()).toBe('@[cow-pte, cow_pte_break]: 1\n@[mainline, anon_alloc]: 2\n\n@pages: 2\n\n@shared: 1\n\n');
   });
+
+  it('fractional model values (modelled latency) become integers, as every bpftrace value is', () => {
+    const p = compileProgram('model:fault { @s = stats(args.latency_ns); @b = sum(latency_ns); }');
+    const f = { variant: 'mainline', time: 1, cpu: 0, pid: 1, tid: 1, comm: 'a', address: 0, errorCode: 6, path: 'anon_alloc', vmaStart: 0, vmaEnd: 0, vmaFlags: 0, pagesAllocated: 1, tablesAllocated: 0, latencyNs: 1000.7, inferred: false };
+    p.probes.fault!(f);
+    p.probes.fault!({ ...f, latencyNs: 2000.9 });
+    p.end();
+    expect(p.output()).toBe('@b: 3000\n\n@s: count 2, average 1500, total 3000\n\n');
+  });
 });
 
 describe('errors point at the source like bpftrace', () => {

@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { action, UsageError } from '../errors.js';
 import { compileProgram, QueryError, type OutputFormat, type Program } from '../../analyze/run.js';
 import type { EventSink, ReadOptions, ReadResult } from '../../traces/events.js';
+import { DEFAULT_PROFILE, loadProfile } from '../../model/costs.js';
 import type { ReplayProbes, ReplayResult, ThpPolicy, VariantSpec } from '../../model/types.js';
 
 const EXAMPLES = `
@@ -33,13 +34,14 @@ interface QueryOpts {
   patch?: string[];
   thp?: string[];
   kernel?: string;
+  profile?: string;
 }
 
 type ReadTrace = (path: string, sink: EventSink, opts?: ReadOptions) => Promise<ReadResult>;
 type CreateReplay = (
   variants: VariantSpec[],
   probes?: ReplayProbes,
-  opts?: unknown,
+  opts?: { profile?: ReturnType<typeof loadProfile> | null },
 ) => { sink: EventSink; finish(read: ReadResult): ReplayResult };
 
 /** Modules written in parallel with this one are loaded at run time, so `query` builds before they land. */
@@ -124,7 +126,9 @@ export async function runQuery(trace: string, positional: string | undefined, o:
   let finish: ((r: ReadResult) => ReplayResult) | null = null;
   if (program.needsModel) {
     const createReplay = await load<CreateReplay>('../../model/replay.js', 'createReplay', 'the model replay');
-    const replay = createReplay(variants, program.probes);
+    // latency_ns in model:fault / model:fork comes from the cost profile (the shipped default unless --profile)
+    const profile = loadProfile(o.profile ?? DEFAULT_PROFILE);
+    const replay = createReplay(variants, program.probes, { profile });
     const traceSink = program.traceSink;
     const replaySink = replay.sink;
     sink = (e) => {
@@ -184,6 +188,7 @@ export function registerQuery(program: Command): void {
     )
     .option('--thp <policies>', 'also replay mainline with these THP policies: always, madvise, never', list)
     .option('--kernel <version>', 'kernel rules version for the replay', '6.18')
+    .option('--profile <name|file>', `cost profile for model latency_ns (shipped name or JSON path; default ${DEFAULT_PROFILE})`)
     .addHelpText('after', EXAMPLES)
     .action(action((trace: string, prog: string | undefined, o: QueryOpts) => runQuery(trace, prog, o)));
 }
