@@ -138,13 +138,21 @@ export interface ForkFit {
   perPmd: number;
 }
 
-/** Fit fork ns = fixed + perPte*ptes + perTable*tables + perPmd*pmds, relative error weighting (1/ns^2). */
+/**
+ * Fit fork ns = fixed + perPte*ptes + perTable*tables + perPmd*pmds, relative error weighting (1/ns^2).
+ * The fixed cost is the median of the 'empty' forks when there are any (measured directly, not extrapolated).
+ */
 export function fitFork(samples: readonly ForkSample[]): ForkFit | null {
   if (samples.length === 0) return null;
-  const xs = samples.map((s) => [1, s.ptes, s.tables, s.pmds]);
-  const ys = samples.map((s) => s.ns);
-  const ws = samples.map((s) => 1 / Math.max(1, s.ns) ** 2);
-  const beta = leastSquares(xs, ys, ws);
+  const empty = samples.filter((s) => s.kind === 'empty').map((s) => s.ns).sort((a, b) => a - b);
+  const rest = samples.filter((s) => s.kind !== 'empty');
+  const ws = rest.map((s) => 1 / Math.max(1, s.ns) ** 2);
+  if (empty.length > 0) {
+    const fixed = quantile(empty, 0.5);
+    const beta = leastSquares(rest.map((s) => [s.ptes, s.tables, s.pmds]), rest.map((s) => s.ns - fixed), ws);
+    return beta ? { fixed, perPte: beta[0], perTable: beta[1], perPmd: beta[2] } : null;
+  }
+  const beta = leastSquares(rest.map((s) => [1, s.ptes, s.tables, s.pmds]), rest.map((s) => s.ns), ws);
   if (!beta) return null;
   return { fixed: beta[0], perPte: beta[1], perTable: beta[2], perPmd: beta[3] };
 }
@@ -256,7 +264,7 @@ export function buildProfile(out: CalibrateOutput, opts: BuildOptions): ProfileF
       p10_ns: Math.min(med, Math.max(0, round(quantile(vals, 0.1)))),
       p90_ns: Math.max(med, round(quantile(vals, 0.9))),
       samples: out.forks.length,
-      derived: 'least squares over fork() of empty, 4K dense, 4K sparse (1 PTE per table) and THP regions: ns = fixed + per_pte*ptes + per_table*tables + per_pmd*pmds',
+      derived: 'fork() CPU time: fixed = median of empty forks; the rest by least squares over 4K dense, 4K sparse (1 PTE per table) and THP regions: ns - fixed = per_pte*ptes + per_table*tables + per_pmd*pmds',
     };
   };
   steps.fork_fixed = forkStat('fixed');

@@ -13,6 +13,7 @@ interface CalibrateOpts {
   compare?: string;
   conditions?: string;
   raw?: string;
+  fromRaw?: string;
 }
 
 function readProfile(file: string): ProfileFile {
@@ -40,19 +41,31 @@ export function registerCalibrate(program: Command): void {
     .option('--name <name>', 'profile name (default: <arch>-<kernel>)')
     .option('--compare <profile.json>', 'also print each step median as a ratio to this profile (and fail if any differs by >20%)')
     .option('--raw <file>', 'also keep the calibrate program\'s raw samples in this file')
+    .option('--from-raw <file>', 'build the profile from samples kept with --raw instead of measuring again')
     .option('--conditions <text>', 'free-form note on the machine load during the run, stored in the profile')
     .action(
       action((opts: CalibrateOpts) => {
         const runs = Number(opts.runs);
         if (!Number.isInteger(runs) || runs < 1 || runs > 1000) throw new UsageError(`--runs must be an integer from 1 to 1000, got "${opts.runs}"`);
         const other = opts.compare ? readProfile(opts.compare) : null;
-        const argv = ['faultline', 'calibrate', `--runs ${runs}`, ...(opts.quick ? ['--quick'] : []), ...(opts.output ? [`-o ${opts.output}`] : [])];
-        process.stderr.write(`faultline: calibrating (${opts.quick ? 'quick' : `${runs} runs`}; about ${opts.quick ? 2 : 5 * runs} s)...\n`);
-        const text = runCalibrate({ runs, quick: !!opts.quick });
+        let text: string;
+        if (opts.fromRaw) {
+          try {
+            text = readFileSync(opts.fromRaw, 'utf8');
+          } catch {
+            throw new UsageError(`${opts.fromRaw}: cannot read the raw calibrate samples`);
+          }
+        } else {
+          process.stderr.write(`faultline: calibrating (${opts.quick ? 'quick' : `${runs} runs`}; about ${opts.quick ? 2 : 6 * runs} s)...\n`);
+          text = runCalibrate({ runs, quick: !!opts.quick });
+        }
         if (opts.raw) writeFileSync(opts.raw, text);
-        const out = parseCalibrateOutput(text);
+        const out = parseCalibrateOutput(text, opts.fromRaw ?? 'calibrate');
+        const measuredRuns = out.info.runs ?? String(runs);
+        const argv = ['faultline', 'calibrate', `--runs ${measuredRuns}`, ...(out.info.quick === '1' ? ['--quick'] : []), ...(opts.name ? [`--name ${opts.name}`] : [])];
+        if (opts.fromRaw) argv.push('(profile rebuilt from its kept --raw samples)');
         const name = opts.name ?? `${out.info.machine ?? process.arch}-${out.info.kernel ?? 'unknown'}`;
-        const profile = buildProfile(out, { name, command: argv.join(' '), date: new Date().toISOString(), conditions: opts.conditions });
+        const profile = buildProfile(out, { name, command: argv.join(' '), date: out.info.date ?? new Date().toISOString(), conditions: opts.conditions });
         process.stdout.write(formatTable(profile));
         for (const n of profile.notes ?? []) process.stdout.write(`note: ${n}\n`);
         if (opts.output) {
