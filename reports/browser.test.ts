@@ -6,11 +6,18 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import type { ReplayResult, VariantResult } from '../model/types.js';
+import { readTrace } from '../traces/read.js';
+import { createReplay } from '../model/replay.js';
+import { buildVariants } from '../model/variants.js';
+import { loadProfile } from '../model/costs.js';
+import { createReportCollector } from './aggregate.js';
 import { buildReport } from './html.js';
 import { sampleInput } from './sample_input.js';
 import type { ReportInput } from './types.js';
 
 const CHROMIUM = '/usr/bin/chromium';
+// A real perf trace with a fork, two processes, COW and file faults (recorded on this project's machine).
+const FIXTURE = new URL('../traces/fixtures/formats/perf_script.default.txt.gz', import.meta.url).pathname;
 const EVIL = '<script>alert(1)</script>';
 const skip = !existsSync(CHROMIUM) && !process.env.CI;
 if (skip) console.warn(`reports/browser.test.ts skipped: ${CHROMIUM} is absent (apt-get install chromium; in CI this test must run)`);
@@ -104,33 +111,9 @@ describe.skipIf(skip)('report page in headless Chromium', () => {
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  test('no network request, no console error or warning, no script from the trace ran', () => {
-    expect(loaded.requests).toEqual([]);
-    expect(loaded.consoleErrors).toEqual([]);
-    expect(loaded.dialogs).toEqual([]);
-  });
-
-  test('every chart is drawn with data marks by the SVG renderer', async () => {
-    const counts = await loaded.page.evaluate(() =>
-      [...document.querySelectorAll<HTMLElement>('.chart')].map((el) => ({
-        id: el.dataset.chart ?? '',
-        svg: el.querySelectorAll('svg').length,
-        marks: el.querySelectorAll('g.role-mark:not(.mark-group) > path, g.role-mark:not(.mark-group) > line, g.role-mark:not(.mark-group) > rect, g.role-mark:not(.mark-group) > text').length,
-        bars: el.querySelectorAll('g.mark-rect.role-mark > path').length,
-      })),
-    );
-    expect(counts.map((c) => c.id)).toEqual(['pgtables_over_time', 'rss_over_time', 'faults_by_path', 'latency_distribution', 'fork_costs', 'fault_heatmap', 'fidelity']);
-    for (const c of counts) {
-      expect(c.svg, c.id).toBe(1);
-      expect(c.marks, c.id).toBeGreaterThan(0);
-    }
-    const bars = input.replay.variants.reduce((s, v) => s + Object.values(v.totals.faults).filter((n) => n > 0).length, 0);
-    expect(counts.find((c) => c.id === 'faults_by_path')!.bars).toBe(bars);
-    expect(counts.find((c) => c.id === 'fault_heatmap')!.bars).toBe(input.faults.cells.length);
-  });
-
-  test("the summary table's numbers equal the replay JSON's figures", async () => {
-    const cells = await loaded.page.evaluate(() =>
+  /** The page's summary figures against the replay JSON, as `faultline replay --json` prints it. */
+  async function checkTable(page: Page, replayJson: string): Promise<number> {
+    const cells = await page.evaluate(() =>
       [...document.querySelectorAll<HTMLElement>('#summary td[data-metric], #faults-by-path td[data-metric]')].map((td) => ({
         variant: td.dataset.variant ?? '',
         metric: td.dataset.metric ?? '',
@@ -139,8 +122,7 @@ describe.skipIf(skip)('report page in headless Chromium', () => {
         delta: td.querySelector<HTMLElement>('.delta')?.dataset.delta ?? null,
       })),
     );
-    // Derived from the JSON text, as `faultline replay --json` prints it.
-    const replay = JSON.parse(JSON.stringify(input.replay)) as ReplayResult;
+    const replay = JSON.parse(replayJson) as ReplayResult;
     const want = expectedFigures(replay);
     expect(cells.length).toBe(want.size);
     const base = replay.variants[0].name;
@@ -153,6 +135,63 @@ describe.skipIf(skip)('report page in headless Chromium', () => {
       if (c.variant === base) expect(c.delta).toBeNull();
       else expect(Number(c.delta), key).toBe(want.get(key)! - want.get(`${base}|${c.metric}`)!);
     }
+    return cells.length;
+  }
+
+  /** Marks drawn per chart container, by the SVG renderer. */
+  async function chartMarks(page: Page): Promise<{ id: string; svg: number; marks: number; bars: number }[]> {
+    return page.evaluate(() =>
+      [...document.querySelectorAll<HTMLElement>('.chart')].map((el) => ({
+        id: el.dataset.chart ?? '',
+        svg: el.querySelectorAll('svg').length,
+        marks: el.querySelectorAll('g.role-mark:not(.mark-group) > path, g.role-mark:not(.mark-group) > line, g.role-mark:not(.mark-group) > rect, g.role-mark:not(.mark-group) > text').length,
+        bars: el.querySelectorAll('g.mark-rect.role-mark > path').length,
+      })),
+    );
+  }
+
+  test('no network request, no console error or warning, no script from the trace ran', () => {
+    expect(loaded.requests).toEqual([]);
+    expect(loaded.consoleErrors).toEqual([]);
+    expect(loaded.dialogs).toEqual([]);
+  });
+
+  test('every chart is drawn with data marks by the SVG renderer', async () => {
+    const counts = await chartMarks(loaded.page);
+    expect(counts.map((c) => c.id)).toEqual(['pgtables_over_time', 'rss_over_time', 'faults_by_path', 'latency_distribution', 'fork_costs', 'fault_heatmap', 'fidelity']);
+    for (const c of counts) {
+      expect(c.svg, c.id).toBe(1);
+      expect(c.marks, c.id).toBeGreaterThan(0);
+    }
+    const bars = input.replay.variants.reduce((s, v) => s + Object.values(v.totals.faults).filter((n) => n > 0).length, 0);
+    expect(counts.find((c) => c.id === 'faults_by_path')!.bars).toBe(bars);
+    expect(counts.find((c) => c.id === 'fault_heatmap')!.bars).toBe(input.faults.cells.length);
+  });
+
+  test("the summary tables' numbers equal the replay JSON's figures (hand-built replay)", async () => {
+    await checkTable(loaded.page, JSON.stringify(input.replay));
+  });
+
+  test('a real trace: replayed under mainline and cow-pte, the page draws every chart and its tables equal the replay JSON', async () => {
+    const collector = createReportCollector();
+    const rep = createReplay(buildVariants({ patch: ['cow-pte'] }), collector.probes, { profile: loadProfile() });
+    const read = await readTrace(FIXTURE, rep.sink);
+    const replayJson = JSON.stringify(rep.finish(read));
+    const { faults, forks } = collector.result();
+    const real: ReportInput = {
+      replay: JSON.parse(replayJson) as ReplayResult,
+      faults,
+      forks,
+      validate: null,
+      provenance: { command: 'test', version: 'test', trace: FIXTURE, kernelRules: '6.18', costProfile: 'default' },
+    };
+    const page = await open(buildReport(real), 'real.html');
+    expect(page.requests).toEqual([]);
+    expect(page.consoleErrors).toEqual([]);
+    for (const c of await chartMarks(page.page)) expect(c.marks, c.id).toBeGreaterThan(0);
+    // The trace has faults on several paths, one fork and two processes: the checks below are not vacuous.
+    expect(await checkTable(page.page, replayJson)).toBeGreaterThan(2 * 10);
+    expect(forks.records.length).toBe(2);
   });
 
   test('a comm of <script>alert(1)</script> is drawn as text', async () => {
