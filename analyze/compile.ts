@@ -543,6 +543,7 @@ export function compileAst(ast: ProgramAst, rt: Runtime, source: string, file: s
           if (typeof v === 'boolean') return v ? 1 : 0;
           if (typeof v === 'bigint') return Number(BigInt.asIntN(64, v));
           if (typeof v === 'string') {
+            if (v === 'true' || v === 'false') return v === 'true' ? 1 : 0;
             const n = Number(v);
             return Number.isFinite(n) ? n : 0;
           }
