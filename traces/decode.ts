@@ -1,7 +1,7 @@
 // Event bodies shared by every text format: turns `name` + the field text into one typed TraceEvent.
 // Returns a string (the reason) when a known event's body cannot be read, so the line is reported, not guessed.
 import type { TraceEvent } from './events.js';
-import { findKey, numAt, longAt, parseFields, scanEnd, signedAt } from './fields.js';
+import { charIn, findKey, indexIn, numAt, longAt, parseFields, scanEnd, signedAt } from './fields.js';
 import { MM_SYSCALLS } from './syscalls.js';
 
 const SYSTEM_OF: Record<string, string> = {
@@ -22,16 +22,52 @@ export function knownSystem(name: string): string {
   return name.startsWith('sys_enter_') || name.startsWith('sys_exit_') ? 'syscalls' : '';
 }
 
-const RSS_MEMBERS: Record<string, number> = { MM_FILEPAGES: 0, MM_ANONPAGES: 1, MM_SWAPENTS: 2, MM_SHMEMPAGES: 3 };
+const RSS_MEMBERS = ['MM_FILEPAGES', 'MM_ANONPAGES', 'MM_SWAPENTS', 'MM_SHMEMPAGES'];
+
+/** Event kinds as small integers, so the hot path dispatches without comparing name strings. */
+export enum Code {
+  Other = 0,
+  Fault = 1,
+  Rss = 2,
+  Fork = 3,
+  Exec = 4,
+  Exit = 5,
+  NewTask = 6,
+  SysEnter = 7,
+  SysExit = 8,
+}
+
+/** The decoder for an event name (computed once per distinct name by the readers' caches). */
+export function eventCode(name: string): Code {
+  switch (name) {
+    case 'page_fault_user':
+    case 'page_fault_kernel':
+      return Code.Fault;
+    case 'rss_stat':
+    case 'rss_stat_throttled':
+      return Code.Rss;
+    case 'sched_process_fork':
+      return Code.Fork;
+    case 'sched_process_exec':
+      return Code.Exec;
+    case 'sched_process_exit':
+      return Code.Exit;
+    case 'task_newtask':
+      return Code.NewTask;
+  }
+  if (name.startsWith('sys_enter_') && MM_SYSCALLS.has(name.slice(10))) return Code.SysEnter;
+  if (name.startsWith('sys_exit_') && MM_SYSCALLS.has(name.slice(9))) return Code.SysExit;
+  return Code.Other;
+}
 
 /** Text of `key=` up to ` nextKey=` (values such as comm may hold spaces), or null. */
 function between(s: string, key: string, nextKey: string, start: number, end: number): string | null {
   const v = findKey(s, key, start, end);
   if (v < 0) return null;
-  let stop = nextKey ? s.indexOf(' ' + nextKey, v) : -1;
-  if (stop < 0 || stop > end) {
-    stop = s.indexOf(' ', v);
-    if (stop < 0 || stop > end) stop = end;
+  let stop = nextKey ? indexIn(s, ' ' + nextKey, v, end) : -1;
+  if (stop < 0) {
+    stop = charIn(s, 32, v, end);
+    if (stop < 0) stop = end;
   }
   return s.slice(v, stop);
 }
@@ -63,8 +99,8 @@ export function syscallArgs(s: string, start: number, end: number): Record<strin
   let i = start;
   while (i < end && s.charCodeAt(i) === 32) i++;
   while (i < end) {
-    const colon = s.indexOf(': ', i);
-    if (colon < 0 || colon >= end) return null;
+    const colon = indexIn(s, ': ', i, end);
+    if (colon < 0) return null;
     const key = s.slice(i, colon);
     const v = longAt(s, colon + 2, end);
     if (v !== v) return null;
@@ -97,6 +133,7 @@ function rawSyscallArgs(s: string, start: number, end: number): Record<string, n
  * `system` may be '' (the format does not print it): known events get theirs filled in.
  */
 export function decodeEvent(
+  code: Code,
   system: string,
   name: string,
   s: string,
@@ -109,22 +146,22 @@ export function decodeEvent(
   comm: string,
   line: number,
 ): TraceEvent | string {
-  switch (name) {
-    case 'page_fault_user':
-    case 'page_fault_kernel': {
+  switch (code) {
+    case Code.Fault: {
       // arch/x86/include/asm/trace/exceptions.h: address=%ps ip=%ps error_code=0x%lx
-      const a = findKey(s, 'address=', start, end);
+      const a = s.startsWith('address=', start) ? start + 8 : findKey(s, 'address=', start, end);
       if (a < 0) return `${name} without address=`;
       const address = numAt(s, a, end);
       if (address !== address) return `${name}: address is not a user address`;
-      const ipAt = findKey(s, 'ip=', a, end);
+      const ipAt = s.startsWith(' ip=', scanEnd) ? scanEnd + 4 : findKey(s, 'ip=', a, end);
       let ip = -1;
       if (ipAt >= 0) {
         const v = numAt(s, ipAt, end);
         // %ps prints kernel symbols (elf_load), kernel addresses exceed 2^53: both become -1.
         if (v === v && (scanEnd === end || s.charCodeAt(scanEnd) === 32)) ip = v;
       }
-      const ec = findKey(s, 'error_code=', a, end);
+      let ec = ipAt >= 0 ? indexIn(s, ' error_code=', ipAt, end) : -1;
+      ec = ec >= 0 ? ec + 12 : findKey(s, 'error_code=', a, end);
       const errorCode = ec < 0 ? -1 : numAt(s, ec, end);
       if (errorCode !== errorCode) return `${name}: bad error_code`;
       return {
@@ -132,20 +169,33 @@ export function decodeEvent(
         user: name === 'page_fault_user', address, ip, errorCode,
       };
     }
-    case 'rss_stat':
-    case 'rss_stat_throttled': {
+    case Code.Rss: {
       // include/trace/events/kmem.h: rss_stat: mm_id=%u curr=%d type=%s size=%ldB (member=%d before 6.2)
-      const mmId = intField(s, 'mm_id=', start, end);
-      const curr = intField(s, 'curr=', start, end);
-      let member = -1;
-      const t = findKey(s, 'type=', start, end);
+      let mmId: number, curr: number, member: number, size: number;
+      let p = start;
+      if (s.startsWith('mm_id=', p)) {
+        // Fast path for the kernel's own field order.
+        mmId = numAt(s, p + 6, end);
+        p = scanEnd;
+        curr = s.startsWith(' curr=', p) ? numAt(s, p + 6, end) : intField(s, 'curr=', start, end);
+        p = scanEnd;
+      } else {
+        mmId = intField(s, 'mm_id=', start, end);
+        curr = intField(s, 'curr=', start, end);
+      }
+      const t = s.startsWith(' type=', p) ? p + 6 : findKey(s, 'type=', start, end);
       if (t >= 0) {
-        let te = s.indexOf(' ', t);
-        if (te < 0 || te > end) te = end;
-        const m = RSS_MEMBERS[s.slice(t, te)];
-        member = m === undefined ? -1 : m;
+        member = -1;
+        for (let m = 0; m < 4; m++) {
+          const nm = RSS_MEMBERS[m];
+          if (s.startsWith(nm, t) && (t + nm.length === end || s.charCodeAt(t + nm.length) === 32)) {
+            member = m;
+            p = t + nm.length;
+            break;
+          }
+        }
       } else member = intField(s, 'member=', start, end);
-      const size = intField(s, 'size=', start, end);
+      size = s.startsWith(' size=', p) ? signedAt(s, p + 6, end) : intField(s, 'size=', start, end);
       if (mmId !== mmId || curr !== curr || member !== member || member < 0 || size !== size) {
         return `${name}: cannot read mm_id/curr/type/size`;
       }
@@ -154,7 +204,7 @@ export function decodeEvent(
         mmId, curr: curr !== 0, member, size, throttled: name === 'rss_stat_throttled',
       };
     }
-    case 'sched_process_fork': {
+    case Code.Fork: {
       // include/trace/events/sched.h: comm=%s pid=%d child_comm=%s child_pid=%d (-R: parent_comm=, parent_pid=)
       const raw = findKey(s, 'parent_comm=', start, end) >= 0;
       const parentComm = raw ? between(s, 'parent_comm=', 'parent_pid=', start, end) : between(s, 'comm=', 'pid=', start, end);
@@ -166,14 +216,14 @@ export function decodeEvent(
       }
       return { kind: 'fork', name, system: system || 'sched', time, cpu, pid, tid, comm, line, parentPid, parentComm, childPid, childComm };
     }
-    case 'sched_process_exec': {
+    case Code.Exec: {
       const filename = between(s, 'filename=', 'pid=', start, end);
       const execPid = intField(s, 'pid=', start, end);
       const oldPid = intField(s, 'old_pid=', start, end);
       if (filename === null || execPid !== execPid || oldPid !== oldPid) return 'sched_process_exec: cannot read filename/pid';
       return { kind: 'exec', name, system: system || 'sched', time, cpu, pid, tid, comm, line, filename, execPid, oldPid };
     }
-    case 'sched_process_exit': {
+    case Code.Exit: {
       const exitPid = intField(s, 'pid=', start, end);
       if (exitPid !== exitPid) return 'sched_process_exit: cannot read pid';
       const g = findKey(s, 'group_dead=', start, end);
@@ -184,7 +234,7 @@ export function decodeEvent(
       }
       return { kind: 'exit', name, system: system || 'sched', time, cpu, pid, tid, comm, line, exitPid, groupDead };
     }
-    case 'task_newtask': {
+    case Code.NewTask: {
       // include/trace/events/task.h: pid=%d comm=%s clone_flags=%lx oom_score_adj=%hd
       const newPid = intField(s, 'pid=', start, end);
       const newComm = between(s, 'comm=', 'clone_flags=', start, end);
@@ -193,16 +243,16 @@ export function decodeEvent(
       return { kind: 'newtask', name, system: system || 'task', time, cpu, pid, tid, comm, line, newPid, newComm, cloneFlags };
     }
   }
-  if (name.startsWith('sys_enter_')) {
+  if (code === Code.SysEnter) {
     const call = name.slice(10);
-    if (MM_SYSCALLS.has(call)) {
+    {
       const args = findKey(s, '__syscall_nr=', start, end) >= 0 ? rawSyscallArgs(s, start, end) : syscallArgs(s, start, end);
       if (args === null) return `${name}: cannot read arguments`;
       return { kind: 'sys_enter', name, system: system || 'syscalls', time, cpu, pid, tid, comm, line, call, args };
     }
-  } else if (name.startsWith('sys_exit_')) {
+  } else if (code === Code.SysExit) {
     const call = name.slice(9);
-    if (MM_SYSCALLS.has(call)) {
+    {
       let p = findKey(s, 'ret=', start, end);
       if (p < 0) {
         p = start;

@@ -128,10 +128,10 @@ export function timeAt(s: string, pos: number, end: number): number {
 
 /** Index of `key=` where it starts a field (at `from` or after a space), or -1. */
 export function findKey(s: string, key: string, from: number, end: number): number {
-  let i = s.indexOf(key, from);
-  while (i >= 0 && i + key.length <= end) {
+  let i = indexIn(s, key, from, end);
+  while (i >= 0) {
     if (i === from || s.charCodeAt(i - 1) === 32) return i + key.length;
-    i = s.indexOf(key, i + 1);
+    i = indexIn(s, key, i + 1, end);
   }
   return -1;
 }
@@ -168,8 +168,8 @@ export function parseFields(s: string, start: number, end: number): Record<strin
   const eqs: number[] = [];
   let i = start;
   while (i < end) {
-    const eq = s.indexOf('=', i);
-    if (eq < 0 || eq >= end) break;
+    const eq = charIn(s, 61, i, end);
+    if (eq < 0) break;
     let k = eq;
     while (k > start && isKeyChar(s.charCodeAt(k - 1))) k--;
     if (k < eq && (k === start || s.charCodeAt(k - 1) === 32) && (keys.length === 0 || k > eqs[eqs.length - 1])) {
@@ -221,4 +221,26 @@ export function hexAt(s: string, pos: number, end: number): number {
   scanEnd = i;
   if (i === start) return NaN;
   return v < TWO53 ? v : NaN;
+}
+
+/** `s.indexOf(needle, from)` that never looks at or past `end` (a miss must not scan the rest of the chunk). */
+export function indexIn(s: string, needle: string, from: number, end: number): number {
+  const c0 = needle.charCodeAt(0);
+  const last = end - needle.length;
+  for (let i = from; i <= last; i++) {
+    if (s.charCodeAt(i) === c0 && (needle.length === 1 || s.startsWith(needle, i))) return i;
+  }
+  return -1;
+}
+
+/** Index of char code `c` in [from, end), or -1. */
+export function charIn(s: string, c: number, from: number, end: number): number {
+  for (let i = from; i < end; i++) if (s.charCodeAt(i) === c) return i;
+  return -1;
+}
+
+/** Last index of char code `c` in [from, before], or -1. */
+export function lastCharIn(s: string, c: number, from: number, before: number): number {
+  for (let i = before; i >= from; i--) if (s.charCodeAt(i) === c) return i;
+  return -1;
 }

@@ -2,9 +2,9 @@
 // `TASK-PID [(TGID)] [CPU] [FLAGS] SECONDS: EVENT: FIELDS`, tracefs syscall lines `sys_mmap(addr: 0, ...)` and
 // `sys_mmap -> 0x7f...`, `CPU:N [LOST M EVENTS]`, and the `entries-in-buffer/entries-written` header.
 import type { LineFn } from './lines.js';
-import { decodeEvent, type LineCtx } from './decode.js';
+import { Code, decodeEvent, eventCode, type LineCtx } from './decode.js';
 import { MM_SYSCALLS } from './syscalls.js';
-import { longAt, parseFields, timeAt, scanEnd } from './fields.js';
+import { charIn, indexIn, lastCharIn, longAt, parseFields, timeAt, scanEnd } from './fields.js';
 import { syscallArgs } from './decode.js';
 
 export interface FtraceOptions {
@@ -22,14 +22,14 @@ function isDigit(c: number): boolean {
 
 /** Index of the `[CPU]` bracket: a '[' after a space, digits, ']'; or -1. */
 function cpuBracket(s: string, p: number, end: number): number {
-  let i = s.indexOf('[', p);
-  while (i >= 0 && i < end) {
+  let i = charIn(s, 91, p, end);
+  while (i >= 0) {
     if (i > p && s.charCodeAt(i - 1) === 32) {
       let k = i + 1;
       while (k < end && isDigit(s.charCodeAt(k))) k++;
       if (k > i + 1 && k < end && s.charCodeAt(k) === 93) return i;
     }
-    i = s.indexOf('[', i + 1);
+    i = charIn(s, 91, i + 1, end);
   }
   return -1;
 }
@@ -37,23 +37,33 @@ function cpuBracket(s: string, p: number, end: number): number {
 export function createFtraceParser(ctx: LineCtx, opts: FtraceOptions = {}): FtraceParser {
   const commByTid = new Map<number, string>();
   const names: string[] = [];
+  const codes: Code[] = [];
+  let lastCode: Code = Code.Other;
 
+  /** The event name at [p, e), from a small cache; sets lastCode. */
   function nameAt(s: string, p: number, e: number): string {
     for (let i = 0; i < names.length; i++) {
       const n = names[i];
-      if (n.length === e - p && s.startsWith(n, p)) return n;
+      if (n.length === e - p && s.startsWith(n, p)) {
+        lastCode = codes[i];
+        return n;
+      }
     }
     const n = s.slice(p, e);
-    if (names.length < 64) names.push(n);
+    lastCode = eventCode(n);
+    if (names.length < 64) {
+      names.push(n);
+      codes.push(lastCode);
+    }
     return n;
   }
 
   function headerLine(s: string, p: number, end: number, lineNo: number): void {
     // # entries-in-buffer/entries-written: 280/6263   #P:2  (kernel/trace/trace.c: print_event_info)
-    const k = s.indexOf('entries-in-buffer/entries-written:', p);
-    if (k < 0 || k >= end) return;
-    const np = s.indexOf('#P:', k);
-    if (np > 0 && np < end) {
+    const k = indexIn(s, 'entries-in-buffer/entries-written:', p, end);
+    if (k < 0) return;
+    const np = indexIn(s, '#P:', k, end);
+    if (np > 0) {
       const n = longAt(s, np + 3, end);
       if (n === n && n > 0 && n <= 4096) ctx.cpus(n);
     }
@@ -104,8 +114,7 @@ export function createFtraceParser(ctx: LineCtx, opts: FtraceOptions = {}): Ftra
     }
     if (c0 === 67 && s.startsWith('CPU', p)) {
       if (s.charCodeAt(p + 3) === 58 && cpuLine(s, p, end, lineNo)) return;
-      const empty = s.indexOf(' is empty', p);
-      if (opts.traceCmd && empty > 0 && empty < end) return; // trace-cmd: `CPU 0 is empty`
+      if (opts.traceCmd && indexIn(s, ' is empty', p, end) > 0) return; // trace-cmd: `CPU 0 is empty`
     }
     if (opts.traceCmd && c0 === 99 && s.startsWith('cpus=', p)) {
       const n = longAt(s, p + 5, end);
@@ -125,7 +134,7 @@ export function createFtraceParser(ctx: LineCtx, opts: FtraceOptions = {}): Ftra
     while (l > p && s.charCodeAt(l - 1) === 32) l--;
     let pid = -1;
     if (l > p && s.charCodeAt(l - 1) === 41) {
-      const op = s.lastIndexOf('(', l - 1);
+      const op = lastCharIn(s, 40, p, l - 1);
       if (op >= p) {
         let k = op + 1;
         while (k < l && s.charCodeAt(k) === 32) k++;
@@ -137,7 +146,7 @@ export function createFtraceParser(ctx: LineCtx, opts: FtraceOptions = {}): Ftra
         while (l > p && s.charCodeAt(l - 1) === 32) l--;
       }
     }
-    const dash = s.lastIndexOf('-', l - 1);
+    const dash = lastCharIn(s, 45, p, l - 1);
     if (dash < p || dash === l - 1) {
       ctx.skip(lineNo, 'no "TASK-PID" before the [CPU] column');
       return;
@@ -154,8 +163,8 @@ export function createFtraceParser(ctx: LineCtx, opts: FtraceOptions = {}): Ftra
     let cs = p;
     if (opts.traceCmd) {
       // trace-cmd prefixes lines of a non-top instance with `NAME:` and spaces.
-      const colon = s.indexOf(': ', p);
-      if (colon > p && colon < dash) {
+      const colon = indexIn(s, ': ', p, dash);
+      if (colon > p) {
         cs = colon + 1;
         while (cs < dash && s.charCodeAt(cs) === 32) cs++;
       }
@@ -172,14 +181,14 @@ export function createFtraceParser(ctx: LineCtx, opts: FtraceOptions = {}): Ftra
     while (s.charCodeAt(r) !== 93) r++;
     r++;
     while (r < end && s.charCodeAt(r) === 32) r++;
-    let te = s.indexOf(' ', r);
-    if (te < 0 || te > end) te = end;
+    let te = charIn(s, 32, r, end);
+    if (te < 0) te = end;
     if (s.charCodeAt(te - 1) !== 58) {
       // irq-flags column (4 or 5 characters, `d..1.`), or absent when options/irq-info is off
       r = te;
       while (r < end && s.charCodeAt(r) === 32) r++;
-      te = s.indexOf(' ', r);
-      if (te < 0 || te > end) te = end;
+      te = charIn(s, 32, r, end);
+      if (te < 0) te = end;
     }
     const time = timeAt(s, r, end);
     if (time < 0 || scanEnd !== te - 1 || s.charCodeAt(te - 1) !== 58) {
@@ -202,7 +211,8 @@ export function createFtraceParser(ctx: LineCtx, opts: FtraceOptions = {}): Ftra
     if (c === 58) {
       let f = ne + 1;
       while (f < end && s.charCodeAt(f) === 32) f++;
-      const e = decodeEvent('', nameAt(s, n, ne), s, f, end, time, cpu, pid, tid, comm, lineNo);
+      const name = nameAt(s, n, ne);
+      const e = decodeEvent(lastCode, '', name, s, f, end, time, cpu, pid, tid, comm, lineNo);
       if (typeof e === 'string') ctx.skip(lineNo, e);
       else ctx.push(e);
       return;
@@ -210,7 +220,7 @@ export function createFtraceParser(ctx: LineCtx, opts: FtraceOptions = {}): Ftra
     if (c === 40 && s.startsWith('sys_', n)) {
       // kernel/trace/trace_syscalls.c: print_syscall_enter prints `sys_NAME(arg: v, ...)`
       const call = s.slice(n + 4, ne);
-      const close = s.lastIndexOf(')', end - 1);
+      const close = lastCharIn(s, 41, ne, end - 1);
       if (close <= ne) {
         ctx.skip(lineNo, `sys_${call}( without its closing parenthesis`);
         return;

@@ -1,14 +1,15 @@
 // `perf script` text: `COMM PID[/TID] [CPU] SECONDS: [PERIOD] [SYS:]EVENT[:MOD]: FIELDS`, with -F variations
 // (no cpu, no tid), comm names holding spaces, and software page-fault samples (`perf record -d`).
 import type { LineFn } from './lines.js';
-import { decodeEvent, SOFTWARE_FAULT_EVENTS, type LineCtx } from './decode.js';
-import { hexAt, scanEnd, timeAt } from './fields.js';
+import { Code, decodeEvent, eventCode, SOFTWARE_FAULT_EVENTS, type LineCtx } from './decode.js';
+import { charIn, hexAt, indexIn, lastCharIn, scanEnd, timeAt } from './fields.js';
 
 interface EventToken {
   token: string;
   system: string;
   name: string;
   software: boolean;
+  code: Code;
 }
 
 const MODIFIER = /^[ukhHGpPSDIWeb]+$/;
@@ -16,17 +17,17 @@ const MODIFIER = /^[ukhHGpPSDIWeb]+$/;
 function decodeToken(token: string): EventToken {
   // token without its final ':' : 'exceptions:page_fault_user', 'page-faults', 'page-faults:u', 'sched:sched_switch'
   const c = token.indexOf(':');
-  if (c < 0) return { token, system: SOFTWARE_FAULT_EVENTS.has(token) ? 'software' : '', name: token, software: SOFTWARE_FAULT_EVENTS.has(token) };
+  if (c < 0) return { token, system: SOFTWARE_FAULT_EVENTS.has(token) ? 'software' : '', name: token, software: SOFTWARE_FAULT_EVENTS.has(token), code: Code.Other };
   const a = token.slice(0, c);
   const b = token.slice(c + 1);
   if (MODIFIER.test(b) && !b.includes(':')) {
     // A modifier after a hardware/software event (`page-faults:u`), not a subsystem.
     const sw = SOFTWARE_FAULT_EVENTS.has(a);
-    return { token, system: sw ? 'software' : '', name: a, software: sw };
+    return { token, system: sw ? 'software' : '', name: a, software: sw, code: Code.Other };
   }
   const c2 = b.indexOf(':');
   const name = c2 < 0 ? b : b.slice(0, c2);
-  return { token, system: a, name, software: false };
+  return { token, system: a, name, software: false, code: eventCode(name) };
 }
 
 function isDigit(c: number): boolean {
@@ -44,8 +45,8 @@ function isHex(c: number): boolean {
 function timestampColon(s: string, start: number, end: number): number {
   let p = start;
   for (;;) {
-    const c = s.indexOf(':', p);
-    if (c < 0 || c >= end) return -1;
+    const c = charIn(s, 58, p, end);
+    if (c < 0) return -1;
     let k = c - 1;
     let digits = 0;
     while (k >= start && isDigit(s.charCodeAt(k))) {
@@ -73,15 +74,33 @@ export function createPerfScriptParser(ctx: LineCtx): PerfParser {
   const tokens: EventToken[] = [];
   const commByTid = new Map<number, string>();
   let inSample = false;
+  let lastTid = -2;
+  let lastComm = '';
+
+  let lastTok: EventToken | null = null;
+  let prevTok: EventToken | null = null;
 
   function eventToken(s: string, p: number, te: number): EventToken {
-    for (let i = 0; i < tokens.length; i++) {
-      const t = tokens[i];
-      if (t.token.length === te - p && s.startsWith(t.token, p)) return t;
+    // Traces alternate between a few events (fault, rss_stat): try the last two first.
+    if (lastTok !== null && lastTok.token.length === te - p && s.startsWith(lastTok.token, p)) return lastTok;
+    let found: EventToken | null = null;
+    if (prevTok !== null && prevTok.token.length === te - p && s.startsWith(prevTok.token, p)) found = prevTok;
+    else {
+      for (let i = 0; i < tokens.length; i++) {
+        const t = tokens[i];
+        if (t.token.length === te - p && s.startsWith(t.token, p)) {
+          found = t;
+          break;
+        }
+      }
     }
-    const t = decodeToken(s.slice(p, te));
-    if (tokens.length < 64) tokens.push(t);
-    return t;
+    if (found === null) {
+      found = decodeToken(s.slice(p, te));
+      if (tokens.length < 64) tokens.push(found);
+    }
+    prevTok = lastTok;
+    lastTok = found;
+    return found;
   }
 
   function line(s: string, start: number, end: number, lineNo: number): void {
@@ -107,7 +126,7 @@ export function createPerfScriptParser(ctx: LineCtx): PerfParser {
     while (l > p && s.charCodeAt(l - 1) === 32) l--;
     let cpu = -1;
     if (l > p && s.charCodeAt(l - 1) === 93) {
-      const ob = s.lastIndexOf('[', l - 1);
+      const ob = lastCharIn(s, 91, p, l - 1);
       if (ob >= p) {
         let v = 0;
         let k = ob + 1;
@@ -147,12 +166,14 @@ export function createPerfScriptParser(ctx: LineCtx): PerfParser {
     }
     let comm = '';
     if (l > p) {
-      const cached = commByTid.get(tid);
+      const cached = tid === lastTid ? lastComm : commByTid.get(tid);
       if (cached !== undefined && cached.length === l - p && s.startsWith(cached, p)) comm = cached;
       else {
         comm = s.slice(p, l);
         if (tid >= 0) commByTid.set(tid, comm);
       }
+      lastTid = tid;
+      lastComm = comm;
     }
     // Right part: [PERIOD] EVENT: FIELDS
     let r = tc + 1;
@@ -163,8 +184,8 @@ export function createPerfScriptParser(ctx: LineCtx): PerfParser {
       r = q;
       while (r < end && s.charCodeAt(r) === 32) r++;
     }
-    let te = s.indexOf(' ', r);
-    if (te < 0 || te > end) te = end;
+    let te = charIn(s, 32, r, end);
+    if (te < 0) te = end;
     if (te - r < 2 || s.charCodeAt(te - 1) !== 58) {
       ctx.skip(lineNo, 'no "EVENT:" after the timestamp');
       return;
@@ -177,7 +198,7 @@ export function createPerfScriptParser(ctx: LineCtx): PerfParser {
       softwareFault(s, f, end, tok, time, cpu, pid, tid, comm, lineNo);
       return;
     }
-    const e = decodeEvent(tok.system, tok.name, s, f, end, time, cpu, pid, tid, comm, lineNo);
+    const e = decodeEvent(tok.code, tok.system, tok.name, s, f, end, time, cpu, pid, tid, comm, lineNo);
     if (typeof e === 'string') ctx.skip(lineNo, e);
     else ctx.push(e);
   }
@@ -208,13 +229,12 @@ export function createPerfScriptParser(ctx: LineCtx): PerfParser {
       while (i < end && s.charCodeAt(i) === 32) i++;
       if (i < end && !isHexWord(s, i, end)) {
         if (groups.length === 1) firstHasSym = true;
-        const open = s.indexOf(' (', i);
-        const close = open >= 0 && open < end ? s.indexOf(')', open) : -1;
-        if (close >= 0 && close < end) i = close + 1;
+        const open = indexIn(s, ' (', i, end);
+        const close = open >= 0 ? charIn(s, 41, open, end) : -1;
+        if (close >= 0) i = close + 1;
         else {
-          let sp = s.indexOf(' ', i);
-          if (sp < 0 || sp > end) sp = end;
-          i = sp;
+          const sp = charIn(s, 32, i, end);
+          i = sp < 0 ? end : sp;
         }
       }
     }

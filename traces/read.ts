@@ -188,16 +188,10 @@ export async function readTrace(path: string, sink: EventSink, opts: ReadOptions
   }
 
   // Never let a parser bug on one line become a stack trace: report the line and go on.
-  const safeLine: LineFn = (s, a, b, n) => {
-    try {
-      onLine(s, a, b, n);
-    } catch (err) {
-      ctx.skip(n, `unreadable line (${(err as Error).message})`);
-    }
-  };
+  const onError = (err: unknown, n: number): void => ctx.skip(n, `unreadable line (${(err as Error).message})`);
   const lastLine: LineFn = (s, a, b, n) => {
     const before = skippedLines;
-    safeLine(s, a, b, n);
+    onLine(s, a, b, n);
     if (skippedLines > before) {
       const ex = skippedExamples.find((x) => x.line === n);
       if (ex) ex.reason = `truncated last line (no newline at end of file): ${ex.reason}`;
@@ -230,7 +224,7 @@ export async function readTrace(path: string, sink: EventSink, opts: ReadOptions
     }
   }
 
-  const stats = await forEachLine(all(), safeLine, lastLine);
+  const stats = await forEachLine(all(), onLine, lastLine, onError);
   // Losses at the very end: no later event to stand before.
   for (const list of pendingLost.values()) {
     for (const l of list) {

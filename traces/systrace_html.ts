@@ -3,6 +3,7 @@
 import type { LineFn } from './lines.js';
 import type { LineCtx } from './decode.js';
 import { createFtraceParser } from './ftrace_text.js';
+import { indexIn } from './fields.js';
 
 export interface SystraceParser {
   line: LineFn;
@@ -37,8 +38,8 @@ export function createSystraceParser(ctx: LineCtx): SystraceParser {
     let p = start;
     for (;;) {
       if (state === 0) {
-        const lt = s.indexOf('<script', p);
-        if (lt < 0 || lt >= end) return;
+        const lt = indexIn(s, '<script', p, end);
+        if (lt < 0) return;
         OPEN.lastIndex = 0;
         const m = OPEN.exec(s.slice(lt, Math.min(end, lt + 256)));
         if (m === null || m.index !== 0) {
@@ -48,8 +49,8 @@ export function createSystraceParser(ctx: LineCtx): SystraceParser {
         state = 1;
         p = lt + m[0].length;
       }
-      const close = s.indexOf('</script>', p);
-      if (close >= 0 && close < end) {
+      const close = indexIn(s, '</script>', p, end);
+      if (close >= 0) {
         if (close > p) content(s, p, close, lineNo);
         state = 0;
         p = close + 9;

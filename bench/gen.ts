@@ -1,0 +1,98 @@
+// Generate a large perf-script trace by replicating a real recording with shifted times and addresses.
+// Usage: node dist/bench/gen.js EVENTS [OUT]
+import { createWriteStream, existsSync, readFileSync, statSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { dirname, join } from 'node:path';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+// Prefer the biggest real workload recording; fall back to the small format fixture.
+const SOURCES = [
+  'traces/fixtures/workloads/fork_child_half/perf.txt.gz',
+  'traces/fixtures/workloads/write_touch/perf.txt.gz',
+  'traces/fixtures/formats/perf_script.default.txt',
+];
+
+interface Template {
+  head: string;
+  sec: number;
+  frac: number;
+  /** Text between the timestamp and the address digits (or the rest when no address). */
+  mid: string;
+  addr: number;
+  tail: string;
+}
+
+function sourceText(): { path: string; text: string } {
+  for (const rel of SOURCES) {
+    for (const base of [ROOT, process.cwd()]) {
+      const p = join(base, rel);
+      if (existsSync(p)) {
+        const buf = readFileSync(p);
+        return { path: p, text: (p.endsWith('.gz') ? gunzipSync(buf) : buf).toString('utf8') };
+      }
+    }
+  }
+  throw new Error('no perf fixture to replicate (looked for ' + SOURCES.join(', ') + ')');
+}
+
+function templates(text: string): { t: Template[]; spanNs: number } {
+  const out: Template[] = [];
+  const re = /^(.*?\s)(\d+)\.(\d{9}):(.*?address=0x)([0-9a-f]+)(.*)$|^(.*?\s)(\d+)\.(\d{9}):(.*)$/;
+  for (const line of text.split('\n')) {
+    const m = re.exec(line);
+    if (!m) continue;
+    if (m[1] !== undefined) out.push({ head: m[1], sec: Number(m[2]), frac: Number(m[3]), mid: ':' + m[4], addr: parseInt(m[5], 16), tail: m[6] });
+    else out.push({ head: m[7], sec: Number(m[8]), frac: Number(m[9]), mid: ':' + m[10], addr: -1, tail: '' });
+  }
+  if (out.length === 0) throw new Error('the source has no perf script lines with ns timestamps');
+  const t0 = out[0].sec * 1e9 + out[0].frac;
+  const t1 = out[out.length - 1].sec * 1e9 + out[out.length - 1].frac;
+  return { t: out, spanNs: t1 - t0 + 1_000_000 };
+}
+
+/** Write a perf-script trace of `events` lines to `out` (reused when it already has the expected size). */
+export async function generatePerfTrace(events: number, out: string): Promise<{ path: string; bytes: number; source: string }> {
+  const { path: source, text } = sourceText();
+  const { t, spanNs } = templates(text);
+  // Size check: the same count always produces the same bytes, so an existing file of that size is reused.
+  const sizeFile = out + '.size';
+  if (existsSync(out) && existsSync(sizeFile) && readFileSync(sizeFile, 'utf8') === `${events} ${statSync(out).size}`) {
+    return { path: out, bytes: statSync(out).size, source };
+  }
+  const ws = createWriteStream(out, { highWaterMark: 1 << 22 });
+  let written = 0;
+  let bytes = 0;
+  for (let k = 0; written < events; k++) {
+    const dt = k * spanNs;
+    // Shift addresses by a multiple of 4 GiB per replica (bounded so they stay below 2^47).
+    const da = (k % 32) * 0x100000000;
+    const parts: string[] = [];
+    for (let i = 0; i < t.length && written < events; i++, written++) {
+      const x = t[i];
+      const ns = x.sec * 1e9 + x.frac + dt;
+      const sec = Math.floor(ns / 1e9);
+      const frac = String(ns - sec * 1e9).padStart(9, '0');
+      parts.push(x.addr < 0 ? `${x.head}${sec}.${frac}${x.mid}\n` : `${x.head}${sec}.${frac}${x.mid}${(x.addr + da).toString(16)}${x.tail}\n`);
+    }
+    const chunk = parts.join('');
+    bytes += Buffer.byteLength(chunk);
+    if (!ws.write(chunk)) await new Promise<void>((r) => ws.once('drain', () => r()));
+  }
+  await new Promise<void>((resolve, reject) => ws.end((err?: Error | null) => (err ? reject(err) : resolve())));
+  const { writeFileSync } = await import('node:fs');
+  writeFileSync(sizeFile, `${events} ${bytes}`);
+  return { path: out, bytes, source };
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const n = Number(process.argv[2] ?? 3_000_000);
+  const out = process.argv[3] ?? `/tmp/faultline-bench-perf-${n}.txt`;
+  generatePerfTrace(n, out).then(
+    (r) => console.log(`${r.path}: ${n} events, ${r.bytes} bytes (from ${r.source})`),
+    (e: Error) => {
+      console.error(`gen: ${e.message}`);
+      process.exitCode = 1;
+    },
+  );
+}

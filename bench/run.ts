@@ -1,0 +1,54 @@
+// `npm run bench`: runs each registered section and prints its figures (not a test: nothing is asserted).
+// Usage: node dist/bench/run.js [SECTION...] [--events N] [--mem-events N]
+// To add a section: write bench/NAME.ts exporting `section: BenchSection`, and add it to SECTIONS below.
+import { pathToFileURL } from 'node:url';
+import { section as parse } from './parse.js';
+
+export interface BenchArgs {
+  /** Events in the main generated trace (default 3,000,000). */
+  events: number;
+  /** Events in the 1x trace of the memory check (10x is ten times this; default 1,000,000). */
+  memEvents: number;
+  /** Scratch directory for generated traces. */
+  tmp: string;
+}
+
+export interface BenchSection {
+  name: string;
+  description: string;
+  run(args: BenchArgs): Promise<void>;
+}
+
+export const SECTIONS: BenchSection[] = [parse];
+
+function parseArgs(argv: string[]): { args: BenchArgs; only: string[] } {
+  const args: BenchArgs = { events: 3_000_000, memEvents: 1_000_000, tmp: process.env.TMPDIR ?? '/tmp' };
+  const only: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--events') args.events = Number(argv[++i]);
+    else if (a === '--mem-events') args.memEvents = Number(argv[++i]);
+    else if (a === '--help' || a === '-h') {
+      console.log('usage: node dist/bench/run.js [SECTION...] [--events N] [--mem-events N]\nsections: ' + SECTIONS.map((s) => `${s.name} (${s.description})`).join(', '));
+      process.exit(0);
+    } else only.push(a);
+  }
+  if (!(args.events > 0) || !(args.memEvents > 0)) throw new Error('--events and --mem-events need positive numbers');
+  return { args, only };
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const { args, only } = parseArgs(argv);
+  for (const s of SECTIONS) {
+    if (only.length > 0 && !only.includes(s.name)) continue;
+    console.log(`\n== ${s.name}: ${s.description}`);
+    await s.run(args);
+  }
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  main(process.argv.slice(2)).catch((e: Error) => {
+    console.error(`bench: ${e.message}`);
+    process.exitCode = 1;
+  });
+}
