@@ -164,6 +164,11 @@ describe('string functions and probe coverage', () => {
     expect(out).toBe('@k: 2\n\n@len: 4\n\n');
   });
 
+  it('loss markers are not tracepoint hits, even for t:*:*', () => {
+    const lost: TraceEvent = { kind: 'lost', name: 'lost', system: '', time: 5, cpu: 1, pid: -1, tid: -1, comm: '', line: 1, count: 10 };
+    expect(run('t:*:* { @[probe] = count(); }', [lost, fault(6, 'a', 1, 0x1000, 6)])).toBe('@[tracepoint:exceptions:page_fault_user]: 1\n\n');
+  });
+
   it('names the trace probes that matched nothing (a typo must not look like zero events)', () => {
     const p = compileProgram('t:exceptions:page_fault_usr { @a = count(); } t:exceptions:page_fault_user, t:sched:* { @b = count(); }');
     p.traceSink(fault(1, 'x', 1, 0x1000, 6));

@@ -114,6 +114,7 @@ export function compileProgram(src: string, opts: CompileOptions = {}): Program 
   const hasIntervals = intervals.length > 0;
   const traceSink: EventSink = (e: TraceEvent) => {
     if (rt.stopped) return;
+    if (e.kind === 'lost') return; // a ring-buffer loss marker, not a tracepoint hit (its time is borrowed)
     if (hasIntervals || ctx.t0 < 0) tick(e.time);
     let bySys = resolved.get(e.name);
     if (!bySys) resolved.set(e.name, (bySys = new Map()));
