@@ -81,6 +81,28 @@ describe.skipIf(!readerReady)('faultline query over a fixture', () => {
     expect(out.join('')).toBe(`{"type": "map", "data": {"@r": ${rss}}}\n{"type": "map", "data": {"@u": ${user}}}\n`);
   });
 
+  it('-f FILE.bt with --csv: rows per map entry, counts from the raw lines', async () => {
+    const file = fixture('trace_cmd.default.txt');
+    const raw = readFileSync(file, 'utf8').split('\n');
+    const byType = new Map<string, number>();
+    for (const l of raw) {
+      const m = /\srss_stat:\s+mm_id=\d+ curr=\d type=(\w+) size=/.exec(l);
+      if (m) byType.set(m[1], (byType.get(m[1]) ?? 0) + 1);
+    }
+    const member: Record<string, number> = { MM_FILEPAGES: 0, MM_ANONPAGES: 1, MM_SWAPENTS: 2, MM_SHMEMPAGES: 3 };
+    const expected = [...byType.entries()]
+      .map(([t, n]) => [member[t], n] as const)
+      .sort((a, b) => a[1] - b[1] || a[0] - b[0])
+      .map(([m, n]) => `@rss,${m},${n}`);
+    const dir = mkdtempSync(join(tmpdir(), 'fl-query-'));
+    const bt = join(dir, 'rss.bt');
+    writeFileSync(bt, '#!/usr/bin/env bpftrace\n// rss_stat updates per counter\nt:kmem:rss_stat\n{\n  @rss[args.member] = count();\n}\n');
+    const out = captureStdout();
+    captureStderr();
+    expect(await runQuery(file, undefined, { file: bt, csv: true })).toBe(0);
+    expect(out.join('')).toBe(['map,key0,value', ...expected, '', ''].join('\n'));
+  });
+
   it('a trace that lost events exits 3 unless --allow-lost, and says so', async () => {
     const file = fixture('ftrace.pipe_lost.txt');
     const lost = readFileSync(file, 'utf8').split('\n').reduce((a, l) => a + Number(/\[LOST (\d+) EVENTS\]/.exec(l)?.[1] ?? 0), 0);
