@@ -54,7 +54,9 @@ export function formatValue(n: number, unit: string): string {
 function deltaHtml(value: number, base: number, col: SummaryColumn): string {
   const d = value - base;
   if (d === 0) return `<span class="delta same" data-delta="0">=</span>`;
-  const pct = base !== 0 ? ` (${d >= 0 ? '+' : ''}${((d / base) * 100).toFixed(1)}%)` : '';
+  const p = base !== 0 ? (d / base) * 100 : 0;
+  // Small changes keep a significant digit instead of printing a misleading 0.0%.
+  const pct = base !== 0 ? ` (${d >= 0 ? '+' : ''}${Math.abs(p) < 0.1 ? p.toPrecision(1) : p.toFixed(1)}%)` : '';
   const cls = d === 0 ? 'same' : (d < 0) === col.lowerIsBetter ? 'better' : 'worse';
   return `<span class="delta ${cls}" data-delta="${d}">${d >= 0 ? '+' : '−'}${formatValue(Math.abs(d), col.unit)}${pct}</span>`;
 }

@@ -103,6 +103,8 @@ async function replayTrace(trace: string, variants: VariantSpec[], profile: Cost
   return { replay: replay.finish(read), faults, forks };
 }
 
+const SCREENSHOT_HEIGHT = 1900;
+
 async function screenshot(html: string, file: string): Promise<void> {
   const chromiumPath = process.env.FAULTLINE_CHROMIUM ?? '/usr/bin/chromium';
   let pw: typeof import('playwright-core');
@@ -122,7 +124,9 @@ async function screenshot(html: string, file: string): Promise<void> {
     await page.route('**/*', (r) => (/^(file|data|about):/.test(r.request().url()) ? r.continue() : r.abort()));
     await page.setContent(html, { waitUntil: 'load' });
     await page.evaluate(() => (window as unknown as { faultlineReady: Promise<unknown> }).faultlineReady);
-    await page.screenshot({ path: file, fullPage: true });
+    // The top of the page (summary tables and the headline chart): a README-sized image, not a 5000 px strip.
+    const height = await page.evaluate(() => document.documentElement.scrollHeight);
+    await page.screenshot({ path: file, fullPage: true, clip: { x: 0, y: 0, width: 1300, height: Math.min(height, SCREENSHOT_HEIGHT) } });
   } finally {
     await browser.close();
   }
@@ -213,6 +217,6 @@ export function registerReport(program: Command): void {
     .option('--validate <file>', '`faultline validate --json` output to show on the fidelity chart')
     .option('--svg <dir>', 'also write each chart as a static SVG (rendered server-side with vega)')
     .option('--png <dir>', 'also write each chart as a PNG (via resvg)')
-    .option('--screenshot <file>', 'also write a full-page PNG screenshot (needs Chromium)')
+    .option('--screenshot <file>', 'also write a PNG screenshot of the top of the page: summary and headline chart (needs Chromium)')
     .action(action((trace: string | undefined, o: ReportOptions) => runReport(trace, o)));
 }
