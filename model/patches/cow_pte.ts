@@ -117,14 +117,21 @@ function breakOne(ctx: ModelCtx, mm: Mm, slot: PmdSlot, block: number, cause: st
     probe(ctx, mm, block, 'copy', cause);
     return 1;
   }
-  // refcount == 1: this mm is the last user and takes the table over
-  owners.delete(t);
-  if (!isOwner) {
-    addPgtables(ctx, mm, 1);
-    if (!v3) chargePages(ctx, mm, t, 1, false, true);
-  }
+  takeOver(ctx, mm, slot); // refcount == 1: this mm is the last user and reuses the table
   probe(ctx, mm, block, 'reuse', cause);
   return 0;
+}
+
+/** The last user of a shared table makes it its own: charged now unless it was the owner. */
+function takeOver(ctx: ModelCtx, mm: Mm, slot: PmdSlot): void {
+  const t = slot.table!;
+  const isOwner = mm.idx === (owners.get(t) ?? -1);
+  owners.delete(t);
+  slot.shared = false;
+  slot.write = true;
+  if (isOwner) return;
+  addPgtables(ctx, mm, 1);
+  if (!cowPteV3(ctx)) chargePages(ctx, mm, t, 1, false, true);
 }
 
 /** Zap of a whole shared table (munmap, exit, MADV_DONTNEED): drop this mm's reference and clear its PMD. */
@@ -176,8 +183,10 @@ export const cowPte: Patch = {
     const one = (b: number, slot: PmdSlot | undefined): void => {
       if (!slot || !slot.shared || slot.kind !== PMD_TABLE || !slot.table) return;
       const whole = start <= b * F.PMD_SIZE && (b + 1) * F.PMD_SIZE <= end;
-      if (whole && ZAP_CAUSES.has(cause) && slot.table.refcount > 1) dropOne(ctx, mm, slot, b);
-      else allocated += breakOne(ctx, mm, slot, b, cause);
+      if (whole && ZAP_CAUSES.has(cause)) {
+        if (slot.table.refcount > 1) dropOne(ctx, mm, slot, b);
+        else takeOver(ctx, mm, slot); // the last user zaps it like any table: no break to report
+      } else allocated += breakOne(ctx, mm, slot, b, cause);
     };
     if (b1 - b0 <= mm.pmds.size) for (let b = b0; b < b1; b++) one(b, mm.pmds.get(b));
     else for (const [b, slot] of [...mm.pmds]) if (b >= b0 && b < b1) one(b, slot); // exit: walk what is mapped
