@@ -1,0 +1,87 @@
+// `faultline info` end to end in-process: JSON keys and counts, text output, exit codes for lost events and bad files.
+import { describe, expect, it, afterEach } from 'vitest';
+import { Command } from 'commander';
+import { readFileSync } from 'node:fs';
+import { registerInfo } from './info.js';
+
+const FORMATS = new URL('../../traces/fixtures/formats/', import.meta.url).pathname;
+
+async function run(args: string[]): Promise<{ out: string; err: string; code: number }> {
+  let out = '';
+  let err = '';
+  const ow = process.stdout.write.bind(process.stdout);
+  const ew = process.stderr.write.bind(process.stderr);
+  process.stdout.write = ((s: string | Uint8Array) => ((out += String(s)), true)) as typeof process.stdout.write;
+  process.stderr.write = ((s: string | Uint8Array) => ((err += String(s)), true)) as typeof process.stderr.write;
+  process.exitCode = 0;
+  try {
+    const p = new Command('faultline').exitOverride();
+    registerInfo(p);
+    await p.parseAsync(['node', 'faultline', 'info', ...args]);
+  } finally {
+    process.stdout.write = ow;
+    process.stderr.write = ew;
+  }
+  const code = Number(process.exitCode ?? 0);
+  process.exitCode = 0;
+  return { out, err, code };
+}
+
+afterEach(() => {
+  process.exitCode = 0;
+});
+
+describe('faultline info', () => {
+  it('--json prints the documented keys with counts equal to a grep of the file', async () => {
+    const path = FORMATS + 'perf_script.default.txt';
+    const raw = readFileSync(path, 'utf8');
+    const grep = (s: string): number => raw.split('\n').filter((l) => l.includes(s)).length;
+    const r = await run([path, '--json']);
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.out);
+    for (const k of ['format', 'events', 'lost_events', 'skipped_lines', 'processes', 'threads', 'span_ns']) expect(j).toHaveProperty(k);
+    expect(j.format).toBe('perf-script');
+    expect(j.events.page_fault_user).toBe(grep('exceptions:page_fault_user:'));
+    expect(j.events.rss_stat).toBe(grep('kmem:rss_stat:'));
+    expect(j.events.sys_enter_mmap).toBe(grep('syscalls:sys_enter_mmap:'));
+    expect(j.lost_events).toBe(0);
+    // tiny forks once: parent 14414 and child 14416, each its own process.
+    expect(j.processes).toBe(2);
+    expect(j.threads).toBe(2);
+    // first line 1276.270438, last line 1276.276701
+    expect(j.span_ns).toBe(1276276701000 - 1276270438000);
+  });
+
+  it('lost events: warning and exit 3 unless --allow-lost', async () => {
+    const path = FORMATS + 'ftrace.pipe_lost.txt';
+    const a = await run([path, '--json']);
+    expect(a.code).toBe(3);
+    expect(JSON.parse(a.out).lost_events).toBe(5983);
+    expect(a.err).toContain('5983 events were lost');
+    const b = await run([path, '--allow-lost']);
+    expect(b.code).toBe(0);
+    expect(b.out).toContain('lost:      5983');
+  });
+
+  it('text output lists events, processes, span and skipped examples as file:line: why', async () => {
+    // A perf trace forced through the ftrace reader: every line is skipped (no TASK-PID [CPU] columns).
+    const path = FORMATS + 'perf_script.default.txt';
+    const n = readFileSync(path, 'utf8').split('\n').filter((l) => l.trim()).length;
+    const r = await run([path, '--format', 'ftrace']);
+    expect(r.out).toContain('format:    ftrace');
+    expect(r.out).toContain(`skipped:   ${n} lines`);
+    expect(r.out).toMatch(/perf_script\.default\.txt:1: no "TASK-PID" before the \[CPU\] column/);
+    expect(r.out).toContain(`... and ${n - 5} more`);
+    expect(r.err).toContain('none of the events faultline needs');
+  });
+
+  it('bad input is one line on stderr and exit 2, never a stack', async () => {
+    const r = await run(['/nonexistent/trace.txt']);
+    expect(r.code).toBe(2);
+    expect(r.err.trim().split('\n')).toHaveLength(1);
+    expect(r.err).toContain('/nonexistent/trace.txt: no such file');
+    const f = await run([FORMATS + 'perf_script.default.txt', '--format', 'nope']);
+    expect(f.code).toBe(2);
+    expect(f.err).toContain('--format must be one of');
+  });
+});
