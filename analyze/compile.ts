@@ -17,6 +17,8 @@ export interface Ctx {
   time: number;
   t0: number;
   vars: Val[];
+  /** Thread -> thread group, learnt from task_newtask, for traces that do not record the tgid. */
+  tgidOf: Map<number, number>;
 }
 
 export type Action = (c: Ctx) => void;
@@ -559,8 +561,8 @@ export function compileAst(ast: ProgramAst, rt: Runtime, source: string, file: s
         case 'probe':
           return { type: 'str', fn: (c) => c.probe };
         case 'pid':
-          // tgid where the format records it, else the thread id (single-threaded processes: the same number)
-          return { type: 'int', fn: (c) => (c.ev ? (c.ev.pid >= 0 ? c.ev.pid : c.ev.tid ?? -1) : 0) };
+          // tgid where the format records it, else learnt from task_newtask, else the thread id (a process's first thread)
+          return { type: 'int', fn: (c) => (c.ev ? (c.ev.pid >= 0 ? c.ev.pid : c.tgidOf.get(c.ev.tid) ?? c.ev.tid ?? -1) : 0) };
         case 'tid':
           return { type: 'int', fn: (c) => (c.ev ? c.ev.tid ?? c.ev.pid : 0) };
         case 'cpu':

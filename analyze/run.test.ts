@@ -164,6 +164,15 @@ describe('string functions and probe coverage', () => {
     expect(out).toBe('@k: 2\n\n@len: 4\n\n');
   });
 
+  it('pid is the thread group: from the event, else from task_newtask (CLONE_THREAD), else the tid', () => {
+    const nt = (t: number, tid: number, newPid: number, cloneFlags: number): TraceEvent =>
+      ({ ...hdr('task_newtask', 'task', t, 'app', -1, t), tid, kind: 'newtask', newPid, newComm: 'app', cloneFlags });
+    const f = (t: number, tid: number): TraceEvent => ({ ...fault(t, 'app', -1, 0x1000, 6), tid });
+    const evs = [nt(1, 100, 101, 0x3d0f00), nt(2, 101, 102, 0x11), f(3, 101), f(4, 102), f(5, 100), f(6, 999)];
+    // 0x3d0f00 has CLONE_THREAD (0x10000): 101 is a thread of 100; 0x11 (SIGCHLD|...) makes 102 a new process
+    expect(run('t:exceptions:page_fault_user { @[pid] = count(); }', evs)).toBe('@[102]: 1\n@[999]: 1\n@[100]: 2\n\n');
+  });
+
   it('loss markers are not tracepoint hits, even for t:*:*', () => {
     const lost: TraceEvent = { kind: 'lost', name: 'lost', system: '', time: 5, cpu: 1, pid: -1, tid: -1, comm: '', line: 1, count: 10 };
     expect(run('t:*:* { @[probe] = count(); }', [lost, fault(6, 'a', 1, 0x1000, 6)])).toBe('@[tracepoint:exceptions:page_fault_user]: 1\n\n');

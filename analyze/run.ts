@@ -8,6 +8,9 @@ import { type OutputFormat, formatMap } from './print.js';
 import { type ModelProbeName, eventProbeName, inferSystem, matchesEvent } from './probes.js';
 
 export { QueryError } from './query_error.js';
+
+/** include/uapi/linux/sched.h: CLONE_THREAD */
+const CLONE_THREAD = 0x00010000;
 export type { OutputFormat } from './print.js';
 
 export interface CompileOptions {
@@ -61,7 +64,7 @@ export function compileProgram(src: string, opts: CompileOptions = {}): Program 
   const ast = parse(src, file);
   const { blocks, nvars } = compileAst(ast, rt, src, file);
 
-  const ctx: Ctx = { model: false, ev: null, probe: '', time: 0, t0: -1, vars: new Array(nvars).fill(0) };
+  const ctx: Ctx = { model: false, ev: null, probe: '', time: 0, t0: -1, vars: new Array(nvars).fill(0), tgidOf: new Map() };
   const begins: CompiledBlock[] = [];
   const ends: CompiledBlock[] = [];
   const eventBlocks: { block: CompiledBlock; idx: number; matched: boolean }[] = [];
@@ -115,6 +118,11 @@ export function compileProgram(src: string, opts: CompileOptions = {}): Program 
   const traceSink: EventSink = (e: TraceEvent) => {
     if (rt.stopped) return;
     if (e.kind === 'lost') return; // a ring-buffer loss marker, not a tracepoint hit (its time is borrowed)
+    if (e.kind === 'newtask' && e.newPid > 0) {
+      // kernel/fork.c: copy_process: a CLONE_THREAD child joins its creator's thread group
+      const creator = e.pid > 0 ? e.pid : (ctx.tgidOf.get(e.tid) ?? e.tid);
+      ctx.tgidOf.set(e.newPid, e.cloneFlags & CLONE_THREAD ? creator : e.newPid);
+    }
     if (hasIntervals || ctx.t0 < 0) tick(e.time);
     let bySys = resolved.get(e.name);
     if (!bySys) resolved.set(e.name, (bySys = new Map()));
