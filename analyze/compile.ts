@@ -530,11 +530,12 @@ export function compileAst(ast: ProgramAst, rt: Runtime, source: string, file: s
       type ??= guessFieldType(name);
       const traceGet = traceFieldGetter(name);
       const prop = camel(name);
+      // ev is null when the same block also fires as BEGIN, END or interval: args read as 0 / ''
       const raw: (c: Ctx) => unknown = !hasModel
-        ? (c) => traceGet(c.ev)
+        ? (c) => (c.ev ? traceGet(c.ev) : undefined)
         : !hasEvent
-          ? (c) => c.ev[prop]
-          : (c) => (c.model ? c.ev[prop] : traceGet(c.ev));
+          ? (c) => (c.ev ? c.ev[prop] : undefined)
+          : (c) => (!c.ev ? undefined : c.model ? c.ev[prop] : traceGet(c.ev));
       if (type === 'str') return { type, fn: (c) => { const v = raw(c); return typeof v === 'string' ? v : v === undefined ? '' : String(v); } };
       return {
         type,

@@ -143,6 +143,9 @@ describe('errors point at the source like bpftrace', () => {
     expect(error('t:exceptions:page_fault_user { @[kstack] = count(); }')).toContain('kstack is not available');
     expect(error('t:exceptions:page_fault_user { @[ksym(args.ip)] = count(); }')).toContain('ksym() resolves addresses against the live kernel');
     expect(error('BEGIN { @x = count(); @x = 1; }')).toContain("Type mismatch for @x");
+    expect(error('t:exceptions:page_fault_user { @x[comm] = count(); @x[pid] = count(); }')).toContain('Argument mismatch for @x');
+    expect(error('BEGIN { @h = hist(1); @y = @h + 1; }')).toContain('@h holds hist() values, which cannot be read');
+    expect(error('BEGIN { @y = @never + 1; }')).toContain('Undefined map: @never');
     expect(error('BEGIN { printf("%d\\n", "s"); }')).toContain('%d specifier expects a value of type integer');
     expect(error('BEGIN { printf("%d %d\\n", 1); }')).toContain('Number of arguments (1) does not match');
     const bad = 'BEGIN { @x = 1 + ; }';
@@ -171,6 +174,10 @@ describe('string functions and probe coverage', () => {
     const evs = [nt(1, 100, 101, 0x3d0f00), nt(2, 101, 102, 0x11), f(3, 101), f(4, 102), f(5, 100), f(6, 999)];
     // 0x3d0f00 has CLONE_THREAD (0x10000): 101 is a thread of 100; 0x11 (SIGCHLD|...) makes 102 a new process
     expect(run('t:exceptions:page_fault_user { @[pid] = count(); }', evs)).toBe('@[102]: 1\n@[999]: 1\n@[100]: 2\n\n');
+  });
+
+  it('a block that is also BEGIN/END reads args as 0 there', () => {
+    expect(run('BEGIN, t:exceptions:page_fault_user { @[args.error_code] = count(); }', [fault(1, 'a', 1, 0x1000, 6)])).toBe('@[0]: 1\n@[6]: 1\n\n');
   });
 
   it('loss markers are not tracepoint hits, even for t:*:*', () => {
