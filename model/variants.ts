@@ -95,9 +95,9 @@ export function buildVariants(o: VariantOptions = {}): VariantSpec[] {
   }
   for (const t of items(o.thp)) {
     const thp = thpPolicy(t, '--thp');
-    add(mk(`thp=${thp}`, [], thp, baseZero));
+    if (thp !== baseThp) add(mk(`thp=${thp}`, [], thp, baseZero)); // the base policy is mainline itself
   }
-  if (o.zeroPage === false) add(mk('no-zero-page', [], baseThp, false));
+  if (o.zeroPage === false && baseZero) add(mk('no-zero-page', [], baseThp, false));
   return out;
 }
 

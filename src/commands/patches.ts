@@ -1,14 +1,53 @@
-// Placeholder: `faultline patches` is registered here; its owner replaces this file.
+// `faultline patches [--json]`: the proposed patches faultline can replay, one line each with its source thread,
+// and how --patch / --select / --patch-option / --thp pick the variants.
 import type { Command } from 'commander';
-import { action, UsageError } from '../errors.js';
+import { action } from '../errors.js';
+import { listPatches } from '../../model/patches/index.js';
+import '../../model/patches/all.js';
+import { DEFAULT_SELECT } from '../../model/select.js';
+
+/** The patch list as printed: name, description, source thread. */
+export function patchesText(): string {
+  const ps = listPatches();
+  const w = Math.max(...ps.map((p) => p.name.length));
+  const out: string[] = [];
+  for (const p of ps) {
+    out.push(`${p.name.padEnd(w)}  ${p.description}`);
+    out.push(`${''.padEnd(w)}  source: ${p.source}`);
+  }
+  return out.join('\n') + '\n';
+}
+
+export const PATCHES_HELP = [
+  '',
+  'Variants: mainline is always replayed first; each --patch NAME adds one variant, replayed from the same parse.',
+  '  --patch a+b             one variant with both patches (e.g. refpage+cow-pte)',
+  '  --patch refpage+thp=always   a patch under another THP policy ("what does refpage lose by refusing THP")',
+  '  --thp always|never      mainline under that THP policy (variant "thp=never"); --no-zero-page likewise',
+  '  --patch-option cow-pte=v3    COW PTE v3+ semantics: per-page accounting (RSS, refcount, mapcount) back in fork',
+  '',
+  `--select EXPR picks the VMAs refpage, refpage-fd, pattern-populate and memset apply to (fixed when the VMA is`,
+  `first seen, normally at mmap). Default: "${DEFAULT_SELECT}" (private anonymous read-write mappings that are`,
+  'not stacks; brk heaps included). Fields: size start end prot flags comm and the booleans anon file shared',
+  'private stack heap inferred read write exec; constants VM_* and PROT_*; operators == != < <= > >= & | && || !;',
+  "numbers take k/m/g suffixes. Example: --select \"anon && private && write && size >= 64k && comm == 'pdfium'\"",
+  'cow-pte and eager-populate ignore --select (they apply to every qualifying VMA).',
+  '',
+].join('\n');
 
 export function registerPatches(program: Command): void {
   program
     .command('patches')
-    .description('(not implemented yet)')
+    .description('List the proposed kernel patches faultline can replay (--patch NAME), with their source threads')
+    .option('--json', 'print a JSON array of {name, description, source}')
+    .addHelpText('after', PATCHES_HELP)
     .action(
-      action(() => {
-        throw new UsageError('patches is not implemented yet');
+      action((opts: { json?: boolean }) => {
+        if (opts.json) {
+          const ps = listPatches().map((p) => ({ name: p.name, description: p.description, source: p.source }));
+          process.stdout.write(JSON.stringify(ps) + '\n');
+        } else process.stdout.write(patchesText());
+        return 0;
       }),
     );
 }
