@@ -100,11 +100,14 @@ export interface CompileOutput {
 /** Compile a parsed program against a runtime (maps and output sink are filled in by the caller). */
 export function compileAst(ast: ProgramAst, rt: Runtime, source: string, file: string): CompileOutput {
   const err = (msg: string, loc: Loc | null) => new QueryError(msg, loc, source, file);
-  const infos = new Map<string, MapInfo>();
+  let infos = new Map<string, MapInfo>();
+  let hints = new Map<string, MapInfo>();
   let nvars = 0;
 
-  // Pass 1 (twice, leniently): learn every map's kind and key types from its assignments, in source order.
+  // Pass 1 (twice, leniently): learn every map's kind and key types from its assignments, so a map read before
+  // (or in a block above) its assignment has a type; the second round corrects kinds that depended on such reads.
   for (let round = 0; round < 2; round++) {
+    infos = new Map();
     for (const b of ast.blocks) {
       try {
         compileBlock(b, true);
@@ -112,7 +115,9 @@ export function compileAst(ast: ProgramAst, rt: Runtime, source: string, file: s
         /* pass 2 reports it */
       }
     }
+    hints = infos;
   }
+  infos = new Map();
   const blocks = ast.blocks.map((b) => compileBlock(b, false));
   for (const [name, info] of infos) {
     if (!rt.maps.has(name)) rt.maps.set(name, newMapState(name, info.kind, info.keyTypes, info.lhist));
@@ -159,7 +164,7 @@ export function compileAst(ast: ProgramAst, rt: Runtime, source: string, file: s
     }
 
     function mapInfo(name: string, loc: Loc): MapInfo {
-      const info = infos.get(name);
+      const info = infos.get(name) ?? hints.get(name);
       if (!info) {
         if (lenient) return { kind: 'int', keyTypes: [], lhist: null };
         throw err(`Undefined map: ${name} (it is read but never assigned)`, loc);

@@ -176,6 +176,12 @@ describe('string functions and probe coverage', () => {
     expect(run('t:exceptions:page_fault_user { @[pid] = count(); }', evs)).toBe('@[102]: 1\n@[999]: 1\n@[100]: 2\n\n');
   });
 
+  it('a map read before its assignment takes the assigned type (string maps too)', () => {
+    expect(run('BEGIN { @a = @s; @s = "str"; @n = @c + 1; } t:exceptions:page_fault_user { @c = count(); } END { @after = @c; }', [fault(1, 'a', 1, 0, 6)])).toBe(
+      '@a: \n\n@after: 1\n\n@c: 1\n\n@n: 1\n\n@s: str\n\n',
+    );
+  });
+
   it('a block that is also BEGIN/END reads args as 0 there', () => {
     expect(run('BEGIN, t:exceptions:page_fault_user { @[args.error_code] = count(); }', [fault(1, 'a', 1, 0x1000, 6)])).toBe('@[0]: 1\n@[6]: 1\n\n');
   });
