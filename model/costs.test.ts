@@ -92,6 +92,11 @@ describe('faultCostNs', () => {
     expect(faultCostNs(P, fault('cow_pte_break', 1, 0))).toBe(5000 + 50 + 900);
     expect(faultCostNs(P, fault('cow_pte_break', 0, 1))).toBe(5050);
   });
+  it('adds the table copy when a fault broke a COW PTE table on its way (tablesCopied)', () => {
+    const r = fault('wp_page_copy', 1, 1);
+    r.tablesCopied = 1;
+    expect(faultCostNs(P, r)).toBe(900 + 5000 + 50); // COW copy + table copy + the new table
+  });
   it('prices an unknown path as anon_alloc, never 0', () => {
     expect(faultCostNs(P, fault('some_new_patch_path', 1, 0))).toBe(1000);
   });

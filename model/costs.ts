@@ -114,7 +114,8 @@ function thpWpStep(rec: FaultRecord): StepName {
  * Modelled cost of one fault: the path's step(s), plus rec.tablesAllocated x table_alloc, plus per-page extras.
  * thp_alloc/thp_zero already include their deposited PTE table, so one of their tables is not charged again;
  * file_read's rec.pagesAllocated is the number of pages mapped (fault-around), each beyond the first at file_read_per_page;
- * cow_pte_break always allocates at least one table, and adds a 4 KiB COW when the record allocated a page.
+ * cow_pte_break always allocates at least one table, and adds a 4 KiB COW when the record allocated a page;
+ * any other path adds rec.tablesCopied x cow_pte_table_copy (its new tables are already in rec.tablesAllocated).
  */
 export function faultCostNs(profile: CostProfile | null, rec: FaultRecord): number {
   if (!profile) return 0;
@@ -135,6 +136,9 @@ export function faultCostNs(profile: CostProfile | null, rec: FaultRecord): numb
   } else if (path === 'populate' || path === 'gup') {
     ns *= Math.max(1, rec.pagesAllocated);
   }
+  // a COW PTE break inside another path (the patch keeps the fault's own path): copy the shared table's entries
+  const copied = rec.tablesCopied ?? 0;
+  if (copied > 0 && path !== 'cow_pte_break') ns += copied * step(profile, 'cow_pte_table_copy');
   return ns + tables * step(profile, 'table_alloc');
 }
 

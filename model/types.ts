@@ -50,6 +50,8 @@ export interface FaultRecord {
   vmaFlags: number;
   pagesAllocated: number;
   tablesAllocated: number;
+  /** COW PTE tables this fault copied before its own work (mm/memory.c: break_cow_pte); absent or 0 on mainline. */
+  tablesCopied?: number;
   /** Modelled cost in ns from the variant's cost profile (0 when no profile is loaded). */
   latencyNs: number;
   /** True when the trace had no error code and the model inferred read/write. */
