@@ -51,6 +51,16 @@ describe('createMeasuredCollector: faults', () => {
     expect(r.faults).toEqual([expect.objectContaining({ func: 'handle_mm_fault', time: 5_000, durationNs: 3_500, faultTime: -1 })]);
     expect(r.fault.gup.count).toBe(1); // no trap event before it: a GUP fault
   });
+  it('reads trace-cmd report funcgraph lines whose body the reader keeps as msg', () => {
+    const c = createMeasuredCollector();
+    c.sink(pf(900, 0x5000, 0x7));
+    c.sink(other('funcgraph_entry', 'ftrace', 1_000, { msg: '|  handle_mm_fault() {' }));
+    c.sink(other('funcgraph_entry', 'ftrace', 1_200, { msg: '0.300 us   |    __handle_mm_fault();' }));
+    c.sink(other('funcgraph_exit', 'ftrace', 5_000, { msg: '4.000 us   |  }' }));
+    const r = c.result();
+    expect(r.faults.map((f) => [f.func, f.durationNs])).toEqual([['__handle_mm_fault', 300], ['handle_mm_fault', 4000]]);
+    expect(r.fault.write_protect).toMatchObject({ count: 1, p50_ns: 4000 }); // classes from handle_mm_fault only
+  });
   it('pairs kprobe and kretprobe per thread, nested calls innermost first', () => {
     const c = createMeasuredCollector();
     c.sink(other('handle_mm_fault', 'probe', 100, {}, 1));
