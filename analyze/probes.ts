@@ -57,6 +57,9 @@ export function parseProbe(text: string): ProbeTarget {
     case 'interval':
     case 'i': {
       const unit: Record<string, number> = { s: 1e9, ms: 1e6, us: 1e3, hz: 0 };
+      // bpftrace 0.21+ also spells it interval:1s / interval:100ms
+      const short = parts.length === 2 ? /^([1-9][0-9]*)(s|ms|us|hz)$/.exec(parts[1]) : null;
+      if (short) parts.splice(1, 1, short[2], short[1]);
       if (parts.length !== 3 || !(parts[1] in unit) || !/^[1-9][0-9]*$/.test(parts[2]))
         throw `interval probes are interval:s:N, interval:ms:N, interval:us:N or interval:hz:N (got '${text}')`;
       const n = Number(parts[2]);

@@ -71,6 +71,7 @@ describe('trace probes', () => {
     const ticks: TraceEvent[] = [0, 1, 2, 3, 4, 5].map((i) => fault(1_000_000_000 + i * 400_000_000, 'x', 1, 0, 6));
     // 0 .. 2.0 s of trace: interval:s:1 boundaries at 1.0 s and 2.0 s are crossed (the event at 2.0 s crosses the second)
     expect(run('interval:s:1 { @i = count(); }', ticks)).toBe('@i: 2\n\n');
+    expect(run('i:500ms { @i = count(); }', ticks)).toBe('@i: 4\n\n');
     expect(run('t:exceptions:page_fault_user { @n = count(); if (@n == 3) { exit(); } }', ticks)).toBe('@n: 3\n\n');
   });
 
