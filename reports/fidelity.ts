@@ -58,12 +58,17 @@ export function fidelityHtml(input: ReportInput): string {
   const { validate, replay } = input;
   const lost = replay.lost_events;
   const parts: string[] = [];
-  parts.push(validate ? `rss_stat match ratio <b id="fidelity-ratio" data-value="${validate.match_ratio}">${(validate.match_ratio * 100).toFixed(2)}%</b> (${validate.matched} of ${validate.compared} compared, ${validate.rss_stat_events} rss_stat events)` : 'rss_stat not compared (validate not run)');
+  if (validate && validate.rss_stat_events === 0) parts.push('no kmem:rss_stat events in the trace: RSS could not be checked against the kernel');
+  else if (validate) {
+    const skipped = (validate.baseline ?? 0) + (validate.unmapped ?? 0);
+    const why = skipped > 0 ? `; ${skipped} not comparable: ${validate.baseline ?? 0} baseline, ${validate.unmapped ?? 0} unknown mm` : '';
+    parts.push(`rss_stat match ratio <b id="fidelity-ratio" data-value="${validate.match_ratio}">${(validate.match_ratio * 100).toFixed(2)}%</b> (${validate.matched} of ${validate.compared} compared of <span id="fidelity-rss-events" data-value="${validate.rss_stat_events}">${validate.rss_stat_events}</span> rss_stat events${why})`);
+  } else parts.push('rss_stat not compared (validate not run)');
   parts.push(`lost events <b id="fidelity-lost" data-value="${lost}">${lost < 0 ? 'some (count unknown)' : lost}</b>`);
   parts.push(`skipped lines <b id="fidelity-skipped" data-value="${replay.skipped_lines}">${replay.skipped_lines}</b>`);
   // Faults whose read/write the model had to guess (no error code in the trace: perf page-faults samples, arm64).
   const inferred = replay.variants[0]?.inferred_faults ?? 0;
   if (inferred > 0) parts.push(`faults with inferred read/write <b id="fidelity-inferred" data-value="${inferred}">${inferred}</b>`);
-  const warn = lost !== 0 || inferred > 0 || (validate !== null && validate.match_ratio < 0.99);
+  const warn = lost !== 0 || inferred > 0 || (validate !== null && (validate.compared === 0 || validate.match_ratio < 0.99));
   return `<p class="fidelity${warn ? ' warn' : ''}">${parts.join(' · ')}</p>`;
 }

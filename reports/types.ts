@@ -53,6 +53,9 @@ export interface ValidateSummary {
   matched: number;
   match_ratio: number;
   by_member: Record<string, { compared: number; matched: number; match_ratio?: number }>;
+  /** rss_stat events not compared: baselines of mms the trace did not show from their start, and unknown mms. */
+  baseline?: number;
+  unmapped?: number;
 }
 
 export interface Provenance {

@@ -4,6 +4,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { XMLParser } from 'fast-xml-parser';
+import { gunzipSync } from 'node:zlib';
 import { registerReport, variantsFromOptions } from './report.js';
 import { sampleInput } from '../../reports/sample_input.js';
 
@@ -83,5 +84,18 @@ describe('faultline report', () => {
       ['refpage', 'refpage', 'madvise', '6.12'],
       ['thp=never', '', 'never', '6.12'],
     ]);
+  });
+
+  test('a real trace: replays mainline and validates it against every rss_stat line in the same pass', async () => {
+    const fixture = new URL('../../traces/fixtures/formats/perf_script.default.txt.gz', import.meta.url).pathname;
+    const out = join(dir, 'real.html');
+    expect(await run(fixture, '-o', out)).toBe(0);
+    const html = readFileSync(out, 'utf8');
+    // Independent count: the trace's kmem:rss_stat lines.
+    const rssLines = gunzipSync(readFileSync(fixture)).toString('utf8').split('\n').filter((l) => / kmem:rss_stat: /.test(l)).length;
+    expect(rssLines).toBeGreaterThan(0);
+    expect(html.includes(`id="fidelity-rss-events" data-value="${rssLines}"`)).toBe(true);
+    expect(html.includes('<tr data-variant="mainline">')).toBe(true);
+    expect(html.includes('id="fidelity-lost" data-value="0"')).toBe(true);
   });
 });

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { action, UsageError } from '../errors.js';
-import type { ReadOptions, ReadResult } from '../../traces/events.js';
+import type { EventSink, ReadOptions, ReadResult } from '../../traces/events.js';
 import { readTrace } from '../../traces/read.js';
 import type { ThpPolicy, VariantSpec } from '../../model/types.js';
 import { createReplay } from '../../model/replay.js';
@@ -28,7 +28,8 @@ export interface ReportOptions {
   baseThp?: string;
   profile: string;
   fromJson?: string;
-  validate?: string;
+  /** A validate --json file, or false for --no-validate; default: validate mainline in the same pass. */
+  validate?: string | boolean;
   svg?: string;
   png?: string;
   screenshot?: string;
@@ -84,7 +85,7 @@ function progressBar(file: string): { onProgress: ReadOptions['onProgress']; don
   };
 }
 
-async function replayTrace(trace: string, variants: VariantSpec[], profile: CostProfile): Promise<Omit<ReportInput, 'validate' | 'provenance'>> {
+async function replayTrace(trace: string, variants: VariantSpec[], profile: CostProfile, validate: boolean): Promise<Omit<ReportInput, 'provenance'>> {
   try {
     statSync(trace);
   } catch {
@@ -92,15 +93,37 @@ async function replayTrace(trace: string, variants: VariantSpec[], profile: Cost
   }
   const collector = createReportCollector({ heatVariant: variants[0].name });
   const replay = createReplay(variants, collector.probes, { profile });
+  // One read feeds the replay and (for the fidelity chart) the validator of the first variant, mainline.
+  const createValidator = validate ? await loadValidator() : null;
+  const validator = createValidator ? createValidator(variants[0]) : null;
+  const sink: EventSink = validator
+    ? (e) => {
+        replay.sink(e);
+        validator.sink(e);
+      }
+    : replay.sink;
   const bar = progressBar(trace);
   let read: ReadResult;
   try {
-    read = await readTrace(trace, replay.sink, { onProgress: bar.onProgress });
+    read = await readTrace(trace, sink, { onProgress: bar.onProgress });
   } finally {
     bar.done();
   }
   const { faults, forks } = collector.result();
-  return { replay: replay.finish(read), faults, forks };
+  return { replay: replay.finish(read), faults, forks, validate: validator ? validator.finish(read) : null };
+}
+
+// model/validate.ts's createValidator, loaded by path so this command builds before that module is committed.
+type ValidatorFactory = (spec: VariantSpec) => { sink: EventSink; finish(read: ReadResult): ValidateSummary };
+async function loadValidator(): Promise<ValidatorFactory | null> {
+  const path = '../../model/validate.js';
+  try {
+    const m = (await import(path)) as { createValidator?: ValidatorFactory };
+    return typeof m.createValidator === 'function' ? m.createValidator : null;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND') return null;
+    throw e;
+  }
 }
 
 const SCREENSHOT_HEIGHT = 1900;
@@ -133,19 +156,20 @@ async function screenshot(html: string, file: string): Promise<void> {
 }
 
 export async function runReport(trace: string | undefined, o: ReportOptions, argv: string[] = process.argv): Promise<number> {
-  let data: Omit<ReportInput, 'validate' | 'provenance'>;
+  let data: Omit<ReportInput, 'provenance'>;
   let costProfile = 'as in the replay JSON';
+  const validateFile = typeof o.validate === 'string' ? o.validate : undefined;
   if (o.fromJson) {
     const replay = parseReplayJson(readText(o.fromJson), o.fromJson);
-    data = { replay, faults: emptyFaultBins(), forks: { records: [], total: {} } };
+    data = { replay, faults: emptyFaultBins(), forks: { records: [], total: {} }, validate: null };
   } else {
     if (!trace) throw new UsageError('report needs a TRACE (or --from-json FILE)');
     const variants = variantsFromOptions(o);
     const profile = loadProfile(o.profile);
     costProfile = `${profile.name} (${profile.source})`;
-    data = await replayTrace(trace, variants, profile);
+    data = await replayTrace(trace, variants, profile, o.validate !== false && validateFile === undefined);
   }
-  const validate: ValidateSummary | null = o.validate ? parseValidateJson(readText(o.validate), o.validate) : null;
+  const validate: ValidateSummary | null = validateFile ? parseValidateJson(readText(validateFile), validateFile) : data.validate;
   const v0 = data.replay.variants[0];
   const input: ReportInput = {
     ...data,
@@ -214,7 +238,8 @@ export function registerReport(program: Command): void {
     .option('--kernel <version>', 'kernel rules version (default: the newest the model knows)')
     .option('--profile <name|file>', 'cost profile for modelled latency', DEFAULT_PROFILE)
     .option('--from-json <file>', 'build the page from `faultline replay --json` output instead of replaying a trace')
-    .option('--validate <file>', '`faultline validate --json` output to show on the fidelity chart')
+    .option('--validate <file>', 'show this `faultline validate --json` result instead of validating mainline in the same pass')
+    .option('--no-validate', 'skip the rss_stat check (the fidelity chart then says so)')
     .option('--svg <dir>', 'also write each chart as a static SVG (rendered server-side with vega)')
     .option('--png <dir>', 'also write each chart as a PNG (via resvg)')
     .option('--screenshot <file>', 'also write a PNG screenshot of the top of the page: summary and headline chart (needs Chromium)')
