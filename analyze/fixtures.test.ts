@@ -1,18 +1,12 @@
 // Representative programs over the committed fixture traces, checked against counts taken from the raw lines with
-// regexes here (not through faultline's reader). Skipped until traces/read.ts (the readers) is in the tree.
+// regexes here (not through faultline's reader).
 import { describe, expect, it } from 'vitest';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
-import type { EventSink, ReadResult } from '../traces/events.js';
+import { readTrace } from '../traces/read.js';
+import { createReplay, defaultVariant } from '../model/replay.js';
 import { compileProgram } from './run.js';
-
-type ReadTrace = (path: string, sink: EventSink) => Promise<ReadResult>;
-const readerPath = fileURLToPath(new URL('../traces/read.ts', import.meta.url));
-const spec = '../traces/read.js';
-const readTrace: ReadTrace | null = existsSync(readerPath)
-  ? (((await import(/* @vite-ignore */ spec)) as { readTrace?: ReadTrace }).readTrace ?? null)
-  : null;
 
 const fx = (p: string) => fileURLToPath(new URL(`../traces/fixtures/${p}`, import.meta.url));
 const rawLines = (p: string): string[] => {
@@ -23,7 +17,7 @@ const rawLines = (p: string): string[] => {
 async function query(src: string, file: string): Promise<string> {
   const p = compileProgram(src);
   p.begin();
-  await readTrace!(fx(file), p.traceSink);
+  await readTrace(fx(file), p.traceSink);
   p.end();
   return p.output();
 }
@@ -46,7 +40,7 @@ function tally(keys: string[]): Map<string, number> {
 
 const sorted = (m: Map<string, number>) => [...m.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
 
-describe.skipIf(!readTrace)('queries over fixture traces equal counts from the raw lines', () => {
+describe('queries over fixture traces equal counts from the raw lines', () => {
   it('perf script: faults by error code (user and kernel tracepoints)', async () => {
     const file = 'formats/perf_script.default.txt';
     const codes = rawLines(file)
@@ -174,19 +168,7 @@ describe.skipIf(!readTrace)('queries over fixture traces equal counts from the r
   });
 });
 
-it('fixture files exist for the analyzer tests', () => {
-  expect(existsSync(fx('formats/perf_script.default.txt'))).toBe(true);
-});
-
-type CreateReplay = (variants: unknown[], probes?: unknown) => { sink: EventSink; finish(read: ReadResult): unknown };
-const replayPath = fileURLToPath(new URL('../model/replay.ts', import.meta.url));
-const replaySpec = '../model/replay.js';
-const createReplay: CreateReplay | null =
-  readTrace && existsSync(replayPath)
-    ? (((await import(/* @vite-ignore */ replaySpec)) as { createReplay?: CreateReplay }).createReplay ?? null)
-    : null;
-
-describe.skipIf(!createReplay)('model probes over a replayed fixture', () => {
+describe('model probes over a replayed fixture', () => {
   it('model:fault fires once per fault event per variant, model:fork once per fork, variant names the replay', async () => {
     const file = 'formats/trace_cmd.default.txt';
     // Events up to the first process exit only: the model's exit teardown costs seconds today (reported), and
@@ -202,11 +184,10 @@ describe.skipIf(!createReplay)('model probes over a replayed fixture', () => {
     const p = compileProgram(
       'model:fault { @[variant] = count(); } model:fault /args.pages_allocated > 0/ { @alloc = count(); } model:fork { @forks[variant] = count(); }',
     );
-    const base = { patches: [], thp: 'madvise', useZeroPage: true, kernel: '6.18', select: '', patchOptions: {} };
-    const replay = createReplay!([{ ...base, name: 'mainline' }, { ...base, name: 'thp=never', thp: 'never' }], p.probes);
+    const replay = createReplay([defaultVariant(), defaultVariant({ name: 'thp=never', thp: 'never' })], p.probes);
     p.begin();
     let exited = false;
-    const read = await readTrace!(fx(file), (e) => {
+    const read = await readTrace(fx(file), (e) => {
       if (e.kind === 'exit') exited = true;
       if (exited) return;
       p.traceSink(e);

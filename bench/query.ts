@@ -1,26 +1,18 @@
 // Bench section for `faultline query`: a typical one-liner against a bare read of the same file (what `info` costs).
 import { performance } from 'node:perf_hooks';
 import { join } from 'node:path';
-import type { EventSink, ReadResult, TraceEvent } from '../traces/events.js';
+import type { TraceEvent } from '../traces/events.js';
+import { readTrace } from '../traces/read.js';
 import { traceInfo } from '../traces/info.js';
 import { compileProgram } from '../analyze/run.js';
 import type { BenchArgs, BenchSection } from './run.js';
 import { generatePerfTrace } from './gen.js';
-
-type ReadTrace = (path: string, sink: EventSink) => Promise<ReadResult>;
 
 /** The programs the bench runs: the typical one-liners of the help text. */
 export const BENCH_PROGRAMS = [
   't:exceptions:page_fault_user { @[args.error_code] = count(); }',
   't:exceptions:page_fault_user /args.error_code & 2/ { @w[comm] = count(); @a = hist(args.address & 0xfffff); } t:kmem:rss_stat { @[args.member] = max(args.size); }',
 ];
-
-async function loadReader(): Promise<ReadTrace> {
-  const spec = '../traces/read.js';
-  const mod = (await import(spec)) as { readTrace?: ReadTrace };
-  if (typeof mod.readTrace !== 'function') throw new Error('traces/read.js has no readTrace');
-  return mod.readTrace;
-}
 
 /** Best of `runs` timings (ms): the machine is shared, so the minimum is the least disturbed run. */
 async function best(runs: number, f: () => Promise<void>): Promise<number> {
@@ -35,7 +27,6 @@ async function best(runs: number, f: () => Promise<void>): Promise<number> {
 
 /** Time `faultline info`'s pass (traceInfo) and each program over the same file, alternating; print ratios. */
 export async function benchQuery(file: string, runs = 3): Promise<void> {
-  const readTrace = await loadReader();
   let infoMs = Number.POSITIVE_INFINITY;
   const progMs = BENCH_PROGRAMS.map(() => Number.POSITIVE_INFINITY);
   let events = 0;

@@ -1,6 +1,6 @@
 // `faultline query` argument handling: program sources, formats, and bpftrace-style errors on stderr.
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -56,7 +56,6 @@ describe('faultline query arguments', () => {
   });
 });
 
-const readerReady = existsSync(fileURLToPath(new URL('../../traces/read.ts', import.meta.url)));
 const fixture = (p: string) => fileURLToPath(new URL(`../../traces/fixtures/formats/${p}`, import.meta.url));
 
 function captureStdout(): string[] {
@@ -68,7 +67,7 @@ function captureStdout(): string[] {
   return chunks;
 }
 
-describe.skipIf(!readerReady)('faultline query over a fixture', () => {
+describe('faultline query over a fixture', () => {
   it('--json prints bpftrace NDJSON whose counts match the raw lines', async () => {
     const file = fixture('perf_script.default.txt');
     const raw = readFileSync(file, 'utf8').split('\n');

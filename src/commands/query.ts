@@ -3,9 +3,11 @@ import type { Command } from 'commander';
 import { readFileSync } from 'node:fs';
 import { action, UsageError } from '../errors.js';
 import { compileProgram, QueryError, type OutputFormat, type Program } from '../../analyze/run.js';
-import type { EventSink, ReadOptions, ReadResult } from '../../traces/events.js';
+import type { EventSink, ReadResult } from '../../traces/events.js';
+import { readTrace } from '../../traces/read.js';
 import { DEFAULT_PROFILE, loadProfile } from '../../model/costs.js';
-import type { ReplayProbes, ReplayResult, ThpPolicy, VariantSpec } from '../../model/types.js';
+import { createReplay } from '../../model/replay.js';
+import type { ReplayResult, ThpPolicy, VariantSpec } from '../../model/types.js';
 
 const EXAMPLES = `
 Examples:
@@ -35,25 +37,6 @@ interface QueryOpts {
   thp?: string[];
   kernel?: string;
   profile?: string;
-}
-
-type ReadTrace = (path: string, sink: EventSink, opts?: ReadOptions) => Promise<ReadResult>;
-type CreateReplay = (
-  variants: VariantSpec[],
-  probes?: ReplayProbes,
-  opts?: { profile?: ReturnType<typeof loadProfile> | null },
-) => { sink: EventSink; finish(read: ReadResult): ReplayResult };
-
-/** Modules written in parallel with this one are loaded at run time, so `query` builds before they land. */
-async function load<T>(spec: string, name: string, what: string): Promise<T> {
-  let mod: Record<string, unknown>;
-  try {
-    mod = (await import(spec)) as Record<string, unknown>;
-  } catch (e) {
-    throw new UsageError(`${what} is not available in this build (${(e as Error).message.split('\n')[0]})`, 70);
-  }
-  if (typeof mod[name] !== 'function') throw new UsageError(`${what} is not available in this build (${spec} has no ${name})`, 70);
-  return mod[name] as T;
 }
 
 const THP: ThpPolicy[] = ['always', 'madvise', 'never'];
@@ -121,11 +104,9 @@ export async function runQuery(trace: string, positional: string | undefined, o:
   if (variants.length > 1 && !program.needsModel)
     process.stderr.write('faultline: warning: --patch and --thp only affect model:* probes, and this program has none\n');
 
-  const readTrace = await load<ReadTrace>('../../traces/read.js', 'readTrace', 'the trace reader');
   let sink: EventSink = program.traceSink;
   let finish: ((r: ReadResult) => ReplayResult) | null = null;
   if (program.needsModel) {
-    const createReplay = await load<CreateReplay>('../../model/replay.js', 'createReplay', 'the model replay');
     // latency_ns in model:fault / model:fork comes from the cost profile (the shipped default unless --profile)
     const profile = loadProfile(o.profile ?? DEFAULT_PROFILE);
     const replay = createReplay(variants, program.probes, { profile });
