@@ -263,6 +263,15 @@ export function decodeEvent(
       return { kind: 'sys_exit', name, system: system || 'syscalls', time, cpu, pid, tid, comm, line, call, ret, enter: null };
     }
   }
+  if (name.startsWith('sys_exit_') && findKey(s, 'ret=', start, end) < 0) {
+    // Other syscalls' exits print just the return value: keep it as `ret`, a signed long like the typed ones.
+    let p = start;
+    while (p < end && s.charCodeAt(p) === 32) p++;
+    const ret = longAt(s, p, end);
+    if (ret === ret && scanEnd === end) {
+      return { kind: 'other', name, system: system || 'syscalls', time, cpu, pid, tid, comm, line, fields: { ret } };
+    }
+  }
   return { kind: 'other', name, system: system || knownSystem(name), time, cpu, pid, tid, comm, line, fields: parseFields(s, start, end) };
 }
 

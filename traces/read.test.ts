@@ -216,3 +216,18 @@ describe('normalised values (hand-derived from the raw lines)', () => {
     }
   });
 });
+
+describe('generic events keep their fields', () => {
+  it('other syscalls, trace-cmd print events and unknown tracepoints', async () => {
+    const { events } = await collect(join(FORMATS, 'perf_script.default.txt'));
+    // syscalls:sys_enter_read: fd: 0x00000003, buf: 0x7ffe21c0fa08, count: 0x00000340
+    expect(events.find((e) => e.name === 'sys_enter_read')).toMatchObject({ kind: 'other', system: 'syscalls', fields: { fd: 3, buf: 0x7ffe21c0fa08, count: 0x340 } });
+    const tc = (await collect(join(FORMATS, 'trace_cmd.default.txt'))).events;
+    const prints = tc.filter((e) => e.name === 'print');
+    // print: tracing_mark_write: faultline: hello 621852889607
+    // (read in the `name: value` form syscall events use)
+    expect(prints[0]).toMatchObject({ kind: 'other', fields: { tracing_mark_write: 'faultline: hello 621852889607' } });
+    // print: tracing_mark_write: faultline_checkpoint: label=start pid=8092 t_mono_ns=801820486121
+    expect(prints[1]).toMatchObject({ kind: 'other', fields: { label: 'start', pid: 8092, t_mono_ns: 801820486121 } });
+  });
+});
