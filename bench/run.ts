@@ -3,6 +3,7 @@
 // To add a section: write bench/NAME.ts exporting `section: BenchSection`, and add it to SECTIONS below.
 import { pathToFileURL } from 'node:url';
 import { section as parse } from './parse.js';
+import { section as variants } from './variants.js';
 
 export interface BenchArgs {
   /** Events in the main generated trace (default 3,000,000). */
@@ -19,7 +20,7 @@ export interface BenchSection {
   run(args: BenchArgs): Promise<void>;
 }
 
-export const SECTIONS: BenchSection[] = [parse];
+export const SECTIONS: BenchSection[] = [parse, variants];
 
 function parseArgs(argv: string[]): { args: BenchArgs; only: string[] } {
   const args: BenchArgs = { events: 3_000_000, memEvents: 1_000_000, tmp: process.env.TMPDIR ?? '/tmp' };
