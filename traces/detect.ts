@@ -23,7 +23,9 @@ const TRACE_CMD_PREFIX = /^\S+:\s+.+-\d+\s+\[\d+\]\s/;
 
 /** The format of a text trace from its first lines, or null when no line looks like any format. */
 export function detectFormat(head: string): TraceFormat | null {
-  if (/<script\b[^>]*class\s*=\s*["']trace-data["']/i.test(head) || /^\s*<(!DOCTYPE html|html)/i.test(head)) return 'systrace';
+  if (/<script\b[^>]*class\s*=\s*["']trace-data["']/i.test(head) || /^\s*<(!DOCTYPE html|html)/i.test(head) || head.includes('var linuxPerfData = "')) {
+    return 'systrace';
+  }
   const lines = head.split('\n');
   // A partial last line would mislead: drop it unless it is the only one.
   if (lines.length > 1) lines.pop();

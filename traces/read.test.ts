@@ -168,6 +168,9 @@ describe('normalised values (hand-derived from the raw lines)', () => {
     const s = (await collect(join(FORMATS, 'systrace.edited.html'))).events;
     expect(s.filter((e) => e.kind === 'rss_stat' && e.throttled).length).toBe(rawText(join(FORMATS, 'systrace.edited.html')).split('rss_stat_throttled:').length - 1);
     expect(s.some((e) => e.pid === -1)).toBe(true);
+    // The old catapult page (a JS string) holds the same lines as the plain file.
+    const legacy = (await collect(join(FORMATS, 'systrace.legacy.edited.html'))).events;
+    expect(legacy.map((e) => [e.name, e.time, e.tid, e.cpu])).toEqual(a.map((e) => [e.name, e.time, e.tid, e.cpu]));
   });
 
   it('out-of-order CPUs come out in time order, each CPU keeping its own order', async () => {

@@ -1,5 +1,6 @@
 // Android systrace / atrace HTML: ftrace text inside `<script class="trace-data">` blocks, found by a
 // streaming line scanner (the page around it is skipped; JSON trace-data blocks are skipped too).
+// Also the pre-2015 page, whose ftrace text is a JS string: `var linuxPerfData = "\`, lines ending `\n\`.
 import type { LineFn } from './lines.js';
 import type { LineCtx } from './decode.js';
 import { createFtraceParser } from './ftrace_text.js';
@@ -15,7 +16,7 @@ const OPEN = /<script\b[^>]*class\s*=\s*["']trace-data["'][^>]*>/i;
 
 export function createSystraceParser(ctx: LineCtx): SystraceParser {
   const ftrace = createFtraceParser(ctx);
-  // 0: outside, 1: inside a block whose kind is not known yet, 2: ftrace text, 3: JSON (skipped)
+  // 0: outside, 1: inside a block whose kind is not known yet, 2: ftrace text, 3: JSON (skipped), 4: linuxPerfData string
   let state = 0;
   let blocks = 0;
 
@@ -34,10 +35,32 @@ export function createSystraceParser(ctx: LineCtx): SystraceParser {
     if (state === 2) ftrace.line(s, start, end, lineNo);
   }
 
+  function legacy(s: string, start: number, end: number, lineNo: number): void {
+    // catapult systrace (old): each line of the JS string ends in `\n\`, the last in `\n";`
+    if (s.endsWith('\\n\\', end)) ftrace.line(s, start, end - 3, lineNo);
+    else if (s.endsWith('\\n";', end)) {
+      ftrace.line(s, start, end - 4, lineNo);
+      state = 0;
+    } else if (s.endsWith('";', end)) {
+      ftrace.line(s, start, end - 2, lineNo);
+      state = 0;
+    } else ftrace.line(s, start, end, lineNo);
+  }
+
   function line(s: string, start: number, end: number, lineNo: number): void {
     let p = start;
+    if (state === 4) {
+      legacy(s, start, end, lineNo);
+      return;
+    }
     for (;;) {
       if (state === 0) {
+        const v = indexIn(s, 'var linuxPerfData = "', p, end);
+        if (v >= 0) {
+          state = 4;
+          blocks++;
+          return;
+        }
         const lt = indexIn(s, '<script', p, end);
         if (lt < 0) return;
         OPEN.lastIndex = 0;
