@@ -1,0 +1,66 @@
+// `faultline patches` and the shared what-if options: every patch listed with its thread, --json round-trips, and
+// the options parse into the variants replay/query/report run (bad values are one-line usage errors).
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { Command } from 'commander';
+import { patchesText, registerPatches } from './patches.js';
+import { addVariantOptions, variantsFromCli, type VariantCliOptions } from '../variant_options.js';
+
+afterEach(() => vi.restoreAllMocks());
+
+const NAMES = ['cow-pte', 'eager-populate', 'memset', 'pattern-populate', 'refpage', 'refpage-fd'];
+
+describe('faultline patches', () => {
+  it('lists the six patches, each with a description line and a source line naming its thread', () => {
+    const lines = patchesText().trimEnd().split('\n');
+    expect(lines).toHaveLength(2 * NAMES.length);
+    for (let i = 0; i < NAMES.length; i++) {
+      expect(lines[2 * i]!.split(/\s+/)[0]).toBe(NAMES[i]);
+      expect(lines[2 * i + 1]!.trim()).toMatch(/^source: .*(seed|thread|PATCH|wiki)/);
+    }
+    expect(patchesText()).toContain('Chih-En Lin');
+    expect(patchesText()).toContain('Collingbourne');
+  });
+
+  it('--json prints name, description and source for each', async () => {
+    const out: string[] = [];
+    vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => (out.push(String(s)), true));
+    const program = new Command().exitOverride();
+    registerPatches(program);
+    await program.parseAsync(['node', 'faultline', 'patches', '--json']);
+    const ps = JSON.parse(out.join('')) as { name: string; description: string; source: string }[];
+    expect(ps.map((p) => p.name)).toEqual(NAMES);
+    for (const p of ps) expect(p.description.length).toBeGreaterThan(20);
+  });
+});
+
+async function parse(argv: string[]): Promise<Partial<VariantCliOptions>> {
+  let got: Partial<VariantCliOptions> = {};
+  const program = new Command().exitOverride();
+  addVariantOptions(program.command('replay').argument('<trace>')).action((_t: string, o: Partial<VariantCliOptions>) => {
+    got = o;
+  });
+  await program.parseAsync(['node', 'faultline', 'replay', 't.txt', ...argv]);
+  return got;
+}
+
+describe('what-if options', () => {
+  it('repeated and comma-separated --patch, --thp, --no-zero-page and --patch-option become variants', async () => {
+    const o = await parse(['--patch', 'refpage,memset', '--patch', 'cow-pte', '--thp', 'never', '--no-zero-page', '--patch-option', 'cow-pte=v3', '--select', 'anon && size >= 1m']);
+    const vs = variantsFromCli(o);
+    expect(vs.map((v) => v.name)).toEqual(['mainline', 'refpage', 'memset', 'cow-pte', 'thp=never', 'no-zero-page']);
+    expect(vs[3]!.patchOptions).toEqual({ 'cow-pte': 'v3' });
+    expect(vs.every((v) => v.select === 'anon && size >= 1m')).toBe(true);
+  });
+
+  it('no options: mainline only; --base-thp changes mainline itself', async () => {
+    expect(variantsFromCli(await parse([])).map((v) => v.name)).toEqual(['mainline']);
+    const vs = variantsFromCli(await parse(['--base-thp', 'always', '--patch', 'refpage']));
+    expect(vs.map((v) => [v.name, v.thp])).toEqual([['mainline', 'always'], ['refpage', 'always']]);
+  });
+
+  it('bad values are one-line usage errors', async () => {
+    expect(() => variantsFromCli({ patch: ['nope'] })).toThrow(expect.objectContaining({ name: 'UsageError', message: expect.stringMatching(/^--patch nope: unknown patch 'nope'/) }));
+    expect(() => variantsFromCli({ baseThp: 'sometimes' })).toThrow(expect.objectContaining({ name: 'UsageError' }));
+    expect(() => variantsFromCli({ select: 'size >>' })).toThrow(expect.objectContaining({ name: 'UsageError', message: expect.stringMatching(/^--select: /) }));
+  });
+});
