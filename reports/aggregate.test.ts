@@ -59,16 +59,17 @@ describe('createReportCollector', () => {
     expect(faults.faultsSeen).toEqual({ mainline: 15, 'cow-pte': 7 });
   });
 
-  test('latency histogram uses log2 bins per variant and path', () => {
-    expect([0, 1, 2, 3, 4, 1023, 1024].map(latencyBin)).toEqual([0, 0, 1, 1, 2, 9, 10]);
+  test('latency histogram uses bins of 1/8 of a doubling per variant and path', () => {
+    // floor(8 * log2(x)): log2(3) = 1.585 -> 12; log2(1023) = 9.9986 -> 79; log2(1024) = 10 -> 80.
+    expect([0, 1, 2, 3, 4, 1023, 1024].map(latencyBin)).toEqual([0, 0, 8, 12, 16, 79, 80]);
     const c = createReportCollector();
     const r = fault({});
+    // 8 * log2: 1000 -> 79.7, 1500 -> 84.4, 3000 -> 92.4.
     for (const ns of [1000, 1000, 1500, 3000]) c.probes.fault!(Object.assign(r, { latencyNs: ns }));
-    // 1000 and 1500 are in [512, 1024) and [1024, 2048); 3000 is in [2048, 4096).
     expect(c.result().faults.latency).toEqual([
-      { variant: 'mainline', path: 'anon_alloc', bin: 9, count: 2 },
-      { variant: 'mainline', path: 'anon_alloc', bin: 10, count: 1 },
-      { variant: 'mainline', path: 'anon_alloc', bin: 11, count: 1 },
+      { variant: 'mainline', path: 'anon_alloc', bin: 79, count: 2 },
+      { variant: 'mainline', path: 'anon_alloc', bin: 84, count: 1 },
+      { variant: 'mainline', path: 'anon_alloc', bin: 92, count: 1 },
     ]);
   });
 

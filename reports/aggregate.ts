@@ -25,7 +25,9 @@ export interface ReportCollector {
   result(): { faults: FaultBins; forks: ForkSample };
 }
 
-const LAT_BINS = 48;
+/** Latency histogram resolution: bins per doubling (2^(1/8): about 9% wide), up to 2^48 ns. */
+export const LATENCY_SUBBINS = 8;
+const LAT_BINS = 48 * LATENCY_SUBBINS;
 
 interface Tracked {
   pid: number;
@@ -38,11 +40,16 @@ interface Tracked {
   cells: Map<number, number>;
 }
 
-/** Log2 latency bin: [2^b, 2^(b+1)) ns, with 0 and 1 ns in bin 0. */
+/** Log latency bin b holds [2^(b/8), 2^((b+1)/8)) ns; 0 and 1 ns go in bin 0. */
 export function latencyBin(ns: number): number {
   if (!(ns > 1)) return 0;
-  const b = Math.floor(Math.log2(ns));
+  const b = Math.floor(Math.log2(ns) * LATENCY_SUBBINS);
   return b >= LAT_BINS ? LAT_BINS - 1 : b;
+}
+
+/** Upper bound of latency bin b, ns. */
+export function latencyBinTop(b: number): number {
+  return 2 ** ((b + 1) / LATENCY_SUBBINS);
 }
 
 export function createReportCollector(opts: CollectorOptions = {}): ReportCollector {

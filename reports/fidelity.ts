@@ -8,6 +8,7 @@ export function fidelitySpec(input: ReportInput): ChartSpec {
   if (validate) {
     rows.push({ check: 'rss_stat, all members', ratio: validate.match_ratio, detail: `${validate.matched} of ${validate.compared}` });
     for (const [m, s] of Object.entries(validate.by_member)) {
+      if (s.compared === 0) continue; // members the trace never updated (swap, shmem) say nothing
       const ratio = s.match_ratio ?? (s.compared > 0 ? s.matched / s.compared : 0);
       rows.push({ check: m, ratio, detail: `${s.matched} of ${s.compared}` });
     }

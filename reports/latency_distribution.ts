@@ -1,6 +1,7 @@
 // Modelled fault latency per path and variant: ECDF over log2 bins, with the replay's exact p50 and p99 as rules.
 import type { ReportInput } from './types.js';
 import { SCHEMA, WIDTH, placeholder, variantScale, type ChartSpec } from './common.js';
+import { LATENCY_SUBBINS, latencyBinTop } from './aggregate.js';
 
 interface Row {
   path: string;
@@ -35,18 +36,18 @@ export function latencyRows(input: ReportInput): Row[] {
     bins.sort((a, b) => a.bin - b.bin);
     const n = bins.reduce((s, b) => s + b.count, 0);
     let cum = 0;
-    rows.push({ path, variant, ns: 2 ** bins[0].bin, frac: 0, stat: 'ecdf' });
+    rows.push({ path, variant, ns: 2 ** (bins[0].bin / LATENCY_SUBBINS), frac: 0, stat: 'ecdf' });
     for (const b of bins) {
       cum += b.count;
-      // The ECDF reaches cum/n at the top of the bin: every latency in [2^b, 2^(b+1)) is below it.
-      rows.push({ path, variant, ns: 2 ** (b.bin + 1), frac: cum / n, stat: 'ecdf' });
+      // The ECDF reaches cum/n at the top of the bin: every latency in the bin is below it.
+      rows.push({ path, variant, ns: latencyBinTop(b.bin), frac: cum / n, stat: 'ecdf' });
     }
     if (exact.has(k)) continue;
     // No exact percentiles for this path: the upper bound of the bin where the ECDF crosses 0.5 and 0.99.
     for (const [stat, q] of [['p50', 0.5], ['p99', 0.99]] as const) {
       let c = 0;
       const hit = bins.find((b) => (c += b.count) >= q * n) ?? bins[bins.length - 1];
-      rows.push({ path, variant, ns: 2 ** (hit.bin + 1), stat, source: 'binned' });
+      rows.push({ path, variant, ns: latencyBinTop(hit.bin), stat, source: 'binned' });
     }
   }
   return rows;
@@ -59,7 +60,7 @@ export function latencyDistributionSpec(input: ReportInput): ChartSpec {
   const x = { field: 'ns', type: 'quantitative', title: 'modelled latency (ns, log; 0 ns shown at 1)', scale: { type: 'log' }, axis: { format: '~s', labelOverlap: true } };
   return {
     $schema: SCHEMA,
-    title: { text: 'Modelled fault latency', subtitle: 'ECDF per path (log2 bins, 0 ns counted in the first); dashed rule p50, dotted rule p99 (exact from the replay; bin upper bound where the replay has none)' },
+    title: { text: 'Modelled fault latency', subtitle: 'ECDF per path (bins 9% wide, 0 ns counted in the first); dashed rule p50, dotted rule p99 (exact from the replay; bin upper bound where the replay has none)' },
     data: { values: rows },
     facet: { row: { field: 'path', type: 'nominal', title: 'path' } },
     spec: {

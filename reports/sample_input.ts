@@ -100,7 +100,7 @@ export function sampleInput(opts: { serverComm?: string; variantName?: string } 
   const { faults, forks } = col.result();
   return {
     replay, faults, forks,
-    validate: { rss_stat_events: 1000, compared: 980, matched: 975, match_ratio: 975 / 980, by_member: { MM_ANONPAGES: { compared: 600, matched: 598 }, MM_FILEPAGES: { compared: 380, matched: 377 } } },
+    validate: { rss_stat_events: 1000, compared: 980, matched: 975, match_ratio: 975 / 980, by_member: { MM_ANONPAGES: { compared: 600, matched: 598 }, MM_FILEPAGES: { compared: 380, matched: 377 }, MM_SWAPENTS: { compared: 0, matched: 0 } } },
     provenance: { command: 'faultline report sample.trace --patch cow-pte -o report.html', version: '0.1.0', trace: 'sample.trace', kernelRules: '6.18', costProfile: 'none (latencies hand-set)' },
   };
 }

@@ -34,7 +34,7 @@ export interface FaultBins {
   processes: { pid: number; comm: string; faults: number }[];
   vmas: HeatVma[];
   cells: HeatCell[];
-  /** Log2 latency histogram: bin b holds latencies in [2^b, 2^(b+1)) ns; bin 0 also holds 0 ns. */
+  /** Log latency histogram: bin b holds latencies in [2^(b/8), 2^((b+1)/8)) ns (aggregate.ts latencyBin); bin 0 also holds 0 ns. */
   latency: { variant: string; path: string; bin: number; count: number }[];
   /** Faults seen per variant (all processes), to say what share the heatmap shows. */
   faultsSeen: Record<string, number>;

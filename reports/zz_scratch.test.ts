@@ -1,0 +1,20 @@
+import { test } from 'vitest';
+import { writeFileSync } from 'node:fs';
+import { readTrace } from '../traces/read.js';
+import { createReplay } from '../model/replay.js';
+import { buildVariants } from '../model/variants.js';
+import { loadProfile } from '../model/costs.js';
+import { createReportCollector } from './aggregate.js';
+import { buildReport } from './html.js';
+test('scratch', async () => {
+  const variants = buildVariants({ patch: ['cow-pte'] });
+  const col = createReportCollector({ heatVariant: 'mainline' });
+  const rep = createReplay(variants, col.probes, { profile: loadProfile() });
+  const t0 = Date.now();
+  const read = await readTrace(process.env.TR!, rep.sink);
+  const replay = rep.finish(read);
+  const { faults, forks } = col.result();
+  console.log('replay ms', Date.now() - t0, JSON.stringify(replay.variants.map(v => [v.name, v.totals])));
+  writeFileSync('/tmp/real.json', JSON.stringify(replay));
+  writeFileSync('/tmp/real.html', buildReport({ replay, faults, forks, validate: null, provenance: { command: 'x', version: '0.1.0', trace: 'fork', kernelRules: '6.18', costProfile: 'default' } }));
+}, 120000);
