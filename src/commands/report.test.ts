@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { XMLParser } from 'fast-xml-parser';
 import { gunzipSync } from 'node:zlib';
-import { registerReport, variantsFromOptions } from './report.js';
+import { progressBar, registerReport, variantsFromOptions } from './report.js';
 import { sampleInput } from '../../reports/sample_input.js';
 
 let dir: string;
@@ -97,5 +97,29 @@ describe('faultline report', () => {
     expect(html.includes(`id="fidelity-rss-events" data-value="${rssLines}"`)).toBe(true);
     expect(html.includes('<tr data-variant="mainline">')).toBe(true);
     expect(html.includes('id="fidelity-lost" data-value="0"')).toBe(true);
+  });
+
+  test('progress bar: silent when stderr is not a terminal or the trace is quick, throttled otherwise', () => {
+    const written: string[] = [];
+    const pipe = progressBar('t.gz', { isTTY: false, write: (x: string) => written.push(x) });
+    expect(pipe.onProgress).toBeUndefined();
+    let clock = 0;
+    const tty = progressBar('/x/t.gz', { isTTY: true, write: (x: string) => written.push(x) }, () => clock);
+    tty.onProgress!(10, 100); // t = 0: quick so far
+    clock = 999;
+    tty.onProgress!(50, 100);
+    expect(written).toEqual([]);
+    clock = 1000;
+    tty.onProgress!(25 * 1048576, 100 * 1048576);
+    clock = 1050; // within 100 ms of the last update
+    tty.onProgress!(30 * 1048576, 100 * 1048576);
+    clock = 1100;
+    tty.onProgress!(100 * 1048576, 100 * 1048576);
+    tty.done();
+    expect(written).toEqual([
+      `\rt.gz [${'#'.repeat(8)}${' '.repeat(22)}]  25% 25 MiB`,
+      `\rt.gz [${'#'.repeat(30)}] 100% 100 MiB`,
+      '\r\x1b[K',
+    ]);
   });
 });
