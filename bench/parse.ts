@@ -59,10 +59,10 @@ function fmt(n: number, digits = 2): string {
 }
 
 /** Peak RSS of a child process that parses `path` (so the parent's own heap does not count). */
-function childPeak(path: string): Promise<{ maxRssMiB: number; events: number }> {
+function childPeak(path: string, nodeArgs: string[] = []): Promise<{ maxRssMiB: number; events: number }> {
   const self = fileURLToPath(import.meta.url);
   return new Promise((resolve, reject) => {
-    const c = spawn(process.execPath, [self, '--child', path], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const c = spawn(process.execPath, [...nodeArgs, self, '--child', path], { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     c.stdout.on('data', (d: Buffer) => (out += d.toString()));
     c.on('error', reject);
@@ -107,6 +107,14 @@ export const section: BenchSection = {
     const a = await childPeak(one);
     const b = await childPeak(ten);
     console.log(`peak RSS 1x (${a.events} events): ${fmt(a.maxRssMiB, 1)} MiB; 10x (${b.events} events): ${fmt(b.maxRssMiB, 1)} MiB; growth ${fmt(b.maxRssMiB / a.maxRssMiB)}x`);
+    // V8 grows its heap lazily, so RSS creeps up with run time; a hard heap cap shows what the reader really needs.
+    const capMiB = 48;
+    try {
+      const c = await childPeak(ten, [`--max-old-space-size=${capMiB}`]);
+      console.log(`10x again with the V8 old space capped at ${capMiB} MiB: ok (${c.events} events, peak RSS ${fmt(c.maxRssMiB, 1)} MiB)`);
+    } catch (e) {
+      console.log(`10x with the V8 old space capped at ${capMiB} MiB: FAILED (${(e as Error).message})`);
+    }
   },
 };
 
