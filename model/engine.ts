@@ -10,7 +10,7 @@ import { handleMmFault, newFaultCtx } from './memory.js';
 import { createMm, exitMmap, findVma, firstAbove, insertVma, newVma, splitRange } from './mm.js';
 import { doBrk, doMlock, doMlockall, doMmap, doMprotect, doMremap } from './mmap.js';
 import { createPages } from './pages.js';
-import { blockOf, pteIndex } from './page_table.js';
+import { allocUpper, blockOf, pteAlloc, pteIndex } from './page_table.js';
 import { getPatch } from './patches/index.js';
 import { addLat, newLat, newProc, noteCounters, notePoint, summarize, type LatAcc, type ProcAcc } from './results.js';
 import { addMmCounter } from './rss.js';
@@ -125,7 +125,7 @@ export function createEngine(spec: VariantSpec, probes: ReplayProbes, profile: C
     for (let m = 0; m < 4; m++) {
       const l = mm.log[m]!;
       if (l.length === 0 || l[l.length - 1] !== mm.rss[m]) {
-        if (l.length > 4096) l.splice(0, l.length - 2048);
+        if (l.length > 1 << 22) l.splice(0, l.length >> 1); // bounded: validation consumes it as events arrive
         l.push(mm.rss[m]!);
       }
     }
@@ -190,10 +190,31 @@ export function createEngine(spec: VariantSpec, probes: ReplayProbes, profile: C
     if ((write && !(vma.flags & F.VM_WRITE)) || (exec && !(vma.flags & F.VM_EXEC)) || (!write && !exec && !(vma.flags & (F.VM_READ | F.VM_WRITE | F.VM_EXEC)))) {
       f.path = 'segv'; // arch/x86/mm/fault.c: access_error -> bad_area_access_error
     } else {
-      if (vma.kind & F.KIND_INFERRED && hm === 1 && hd > 0 && !write) f.write = !ctx.spec.useZeroPage ? false : f.write;
-      handleMmFault(ctx, f);
+      if ((vma.kind & F.KIND_INFERRED) && hm === -1 && !presentAt(mm, e.address)) mapSpecial(mm, e.address);
+      else handleMmFault(ctx, f);
     }
     recordFault(e, p, vma.start, vma.end, vma.flags);
+  }
+
+  function presentAt(mm: Mm, a: number): boolean {
+    const s = mm.pmds.get(blockOf(a));
+    if (!s) return false;
+    return s.kind !== PMD_TABLE || (s.table!.fl[pteIndex(a)]! & F.PTE_PRESENT) !== 0;
+  }
+
+  /**
+   * A fault in a VMA the trace never showed and after which the kernel changed no counter: a special mapping
+   * ([vvar]/[vdso] pfn mappings: vmf_insert_pfn, no RSS), or the zero page. Map a special PTE, count nothing.
+   */
+  function mapSpecial(mm: Mm, a: number): void {
+    f.tablesAllocated += allocUpper(ctx, mm, a);
+    const b = blockOf(a);
+    const slot = mm.pmds.get(b) ?? (f.tablesAllocated++, pteAlloc(ctx, mm, b));
+    if (slot.kind !== PMD_TABLE) return;
+    const t = slot.table!, i = pteIndex(a);
+    t.fl[i] = F.PTE_PRESENT | F.PTE_ZERO;
+    t.present++;
+    f.path = 'pfnmap';
   }
 
   function presentReadOnly(mm: Mm, a: number): boolean {
@@ -525,7 +546,7 @@ export function createEngine(spec: VariantSpec, probes: ReplayProbes, profile: C
       if (pages !== 0 && !mm.dead) {
         mm.phantom[b.member]! += pages;
         addMmCounter(ctx, mm, b.member, pages);
-      }
+      } else if (pages !== 0) mm.phantomAtExit[b.member]! += pages; // first seen in its teardown: all unknown
       rssSink?.(b, mm, 'baseline');
       return;
     }

@@ -1,7 +1,7 @@
 // madvise(2) behaviours the model keeps (mm/madvise.c).
 import * as F from './flags.js';
 import { mergeAround, splitRange } from './mm.js';
-import { zapRange } from './page_table.js';
+import { gather, zapRange } from './page_table.js';
 import { populateRange } from './populate.js';
 import type { Mm, ModelCtx } from './state.js';
 
@@ -17,6 +17,7 @@ export function doMadvise(ctx: ModelCtx, mm: Mm, start: number, len: number, beh
       for (const v of mm.vmas) {
         if (v.end <= start || v.start >= end) continue;
         if (behavior === F.MADV_DONTNEED && (v.flags & F.VM_LOCKED)) continue; // -EINVAL for locked VMAs
+        gather.n = 0; // zap_page_range_single: its own tlb_gather_mmu
         zapRange(ctx, mm, Math.max(start, v.start), Math.min(end, v.end), ctx.rules.ptReclaim);
       }
       return;

@@ -55,6 +55,11 @@ function handlePteFault(ctx: ModelCtx, f: FaultCtx, t: PteTable, i: number): voi
     doWpPage(ctx, f, t, i);
     return;
   }
+  if (f.fileHint > 0 && !f.write && (fl & (F.PTE_FILE | F.PTE_SHMEM))) {
+    // the kernel mapped pages here that the model's fault-around guess had placed elsewhere: the trace wins
+    doReadFault(ctx, f, t, i, fl & ~F.PTE_WRITE, fl & F.PTE_SHMEM ? 3 : 0);
+    return;
+  }
   f.path = 'spurious'; // only the accessed/dirty bits change
 }
 
@@ -116,8 +121,9 @@ function doReadFault(ctx: ModelCtx, f: FaultCtx, t: PteTable, i: number, pfl: nu
   const vma = f.vma;
   const addrPage = Math.floor(f.address / F.PAGE_SIZE);
   const blockFirst = addrPage - i;
-  const lo = Math.max(blockFirst, vma.start / F.PAGE_SIZE, addrPage - (i % 16));
-  const hi = Math.min(blockFirst + F.PTRS, vma.end / F.PAGE_SIZE, addrPage - (i % 16) + 16);
+  const inferred = (vma.kind & F.KIND_INFERRED) !== 0; // extent unknown: clip to the table only
+  const lo = Math.max(blockFirst, inferred ? 0 : vma.start / F.PAGE_SIZE, addrPage - (i % 16));
+  const hi = Math.min(blockFirst + F.PTRS, inferred ? Infinity : vma.end / F.PAGE_SIZE, addrPage - (i % 16) + 16);
   let want = f.fileHint >= 0 ? f.fileHint : hi - lo;
   let mapped = 0;
   const map = (j: number): void => {
@@ -130,8 +136,8 @@ function doReadFault(ctx: ModelCtx, f: FaultCtx, t: PteTable, i: number, pfl: nu
   map(i);
   for (let p = lo; p < hi && mapped < want; p++) map(p - blockFirst);
   // the trace saw more pages than the window (a larger folio): extend within the table and VMA
-  for (let j = i + 1; j < F.PTRS && mapped < want && (blockFirst + j) * F.PAGE_SIZE < vma.end; j++) map(j);
-  want = mapped;
+  for (let j = i + 1; j < F.PTRS && mapped < want && (inferred || (blockFirst + j) * F.PAGE_SIZE < vma.end); j++) map(j);
+  if (mapped < want) t.ghost += want - mapped; // counted by the kernel, entries unknown
   addMmCounter(ctx, f.mm, member, want);
   f.pagesAllocated += want;
   f.path = 'file_read';

@@ -1,6 +1,6 @@
 // mm_struct and its VMA list: creation, lookup, insert/split/merge, teardown (kernel/fork.c: mm_alloc, mm/mmap.c: exit_mmap).
 import * as F from './flags.js';
-import { freePgdRange, zapRange } from './page_table.js';
+import { freePgdRange, gather, zapRange } from './page_table.js';
 import { addMmCounter, addPgtables } from './rss.js';
 import type { Mm, ModelCtx, Vma } from './state.js';
 
@@ -25,9 +25,10 @@ export function createMm(ctx: ModelCtx, ownerPid: number, predates: boolean): Mm
     defFlags: 0,
     predates,
     dead: false,
-    log: [[], [], [], []],
+    log: [[0], [0], [0], [0]],
     inferredVmas: 0,
     phantom: new Float64Array(4),
+    phantomAtExit: new Float64Array(4),
   };
 }
 
@@ -140,6 +141,7 @@ export function unmapRange(ctx: ModelCtx, mm: Mm, start: number, end: number): n
   const vs = splitRange(mm, start, end);
   if (vs.length === 0) return 0;
   for (const p of ctx.patches) p.break_cow_pte?.(ctx, mm, start, end, 'munmap');
+  gather.n = 0; // tlb_gather_mmu
   for (const v of vs) zapRange(ctx, mm, v.start, v.end, false);
   const first = mm.vmas.indexOf(vs[0]!);
   const prev = mm.vmas[first - 1];
@@ -153,7 +155,9 @@ export function unmapRange(ctx: ModelCtx, mm: Mm, start: number, end: number): n
 /** mm/mmap.c: exit_mmap: unmap_vmas over every VMA (one rss batch per piece), phantom pages last, free_pgtables. */
 export function exitMmap(ctx: ModelCtx, mm: Mm): void {
   if (mm.dead) return;
+  mm.phantomAtExit.set(mm.phantom);
   for (const p of ctx.patches) p.break_cow_pte?.(ctx, mm, 0, F.TASK_SIZE, 'exit');
+  gather.n = 0; // tlb_gather_mmu
   for (const v of mm.vmas) zapRange(ctx, mm, v.start, v.end, false);
   dropPhantom(ctx, mm);
   if (mm.vmas.length) freePgdRange(ctx, mm, 0, F.TASK_SIZE, 0, 0);

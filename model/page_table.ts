@@ -5,7 +5,7 @@ import { addMmCounter, addMmRssVec, addPgtables } from './rss.js';
 import { PAGE_ANON_EXCLUSIVE, PMD_HUGE_ZERO, PMD_TABLE, PMD_THP, type Mm, type ModelCtx, type PmdSlot, type PteTable, type Vma } from './state.js';
 
 export function newTable(): PteTable {
-  return { page: new Int32Array(F.PTRS), fl: new Uint8Array(F.PTRS), present: 0, refcount: 1 };
+  return { page: new Int32Array(F.PTRS), fl: new Uint8Array(F.PTRS), present: 0, refcount: 1, ghost: 0 };
 }
 
 export const blockOf = (addr: number): number => Math.floor(addr / F.PMD_SIZE);
@@ -103,6 +103,11 @@ export function splitHugePmd(ctx: ModelCtx, mm: Mm, slot: PmdSlot): PteTable {
 
 const vec = new Float64Array(4);
 
+/** Pages an mmu_gather holds before it must flush (include/asm-generic/tlb.h: MAX_GATHER_BATCH, MAX_GATHER_BATCH_COUNT). */
+export const GATHER_PAGES = 7 + 19 * 509;
+/** The current unmap operation's gather fill (one mmu_gather per munmap / exit_mmap / madvise call). */
+export const gather = { n: 0 };
+
 /**
  * mm/memory.c: zap_pte_range / zap_huge_pmd over [start, end) of one VMA: one add_mm_rss_vec per PTE-table piece.
  * reclaim: CONFIG_PT_RECLAIM (mm/pt_reclaim.c) frees a table emptied by MADV_DONTNEED when the zap spans >= 2 MiB.
@@ -118,6 +123,7 @@ export function zapRange(ctx: ModelCtx, mm: Mm, start: number, end: number, recl
       if (s === bs && e === bs + F.PMD_SIZE) {
         // mm/huge_memory.c: zap_huge_pmd: drop the folio, free the deposited table (zap_deposited_table)
         if (slot.kind === PMD_THP) {
+          if (++gather.n >= GATHER_PAGES) gather.n = 0;
           p.refcount[slot.folio]!--;
           folioMmMap(p, slot.folio, mm.idx, -1);
           addMmCounter(ctx, mm, 1, -F.PTRS);
@@ -133,8 +139,19 @@ export function zapRange(ctx: ModelCtx, mm: Mm, start: number, end: number, recl
     const i0 = pteIndex(s), i1 = (e - bs) / F.PAGE_SIZE;
     for (let i = i0; i < i1 && t.present > 0; i++) {
       const m = unmapEntry(ctx, mm, t, i);
-      if (m >= 0) vec[m]!++;
+      if (m >= 0) {
+        vec[m]!++;
+        // mm/mmu_gather.c: __tlb_remove_folio_pages_size: the gather is full after 7 + 19 * 509 pages
+        // (local batch of 8, MAX_GATHER_BATCH_COUNT batches of 510, each kept one short): zap_pte_range breaks,
+        // flushes its rss batch (one more rss_stat per member) and goes on with the same table
+        if (++gather.n >= GATHER_PAGES) {
+          gather.n = 0;
+          for (let k = 0; k < 4; k++) vec[k] = -vec[k]!;
+          addMmRssVec(ctx, mm, vec);
+        }
+      }
     }
+    if (t.ghost) (vec[0]! += t.ghost, (t.ghost = 0));
     for (let m = 0; m < 4; m++) vec[m] = -vec[m]!;
     addMmRssVec(ctx, mm, vec);
     if (reclaim && end - start >= F.PMD_SIZE && t.present === 0) {

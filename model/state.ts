@@ -32,6 +32,8 @@ export interface PteTable {
   present: number;
   /** Owners of this table (COW PTE patch); 1 normally. */
   refcount: number;
+  /** File pages the kernel counted here beyond the modelled PTEs (which page-cache pages fault-around found is not in the trace). */
+  ghost: number;
 }
 
 export const PMD_TABLE = 0; // the PMD points to a PTE table
@@ -106,6 +108,8 @@ export interface Mm {
   inferredVmas: number;
   /** Pages the kernel counted before the trace showed them (baseline learnt from rss_stat), per member. */
   phantom: Float64Array;
+  /** phantom as it was when the mm was torn down (validation treats those teardown events as unknowable). */
+  phantomAtExit: Float64Array;
 }
 
 /** One task (thread). */

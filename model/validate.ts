@@ -1,0 +1,168 @@
+// Validate the model against the kernel's own counters: every kmem:rss_stat event, in order, against the model's
+// counter for that mm and member at that moment (batched paths may make several model updates per kernel event).
+import type { EventSink, ReadResult, TraceEvent } from '../traces/events.js';
+import { RSS_MEMBER_NAMES } from '../traces/events.js';
+import { createEngine, type BufferedRss, type RssStatUse } from './engine.js';
+import { createFanout } from './replay.js';
+import { kernelRules } from './kernel_version.js';
+import type { Mm } from './state.js';
+import type { VariantSpec } from './types.js';
+
+export interface EventSummary {
+  line: number;
+  time: number;
+  tid: number;
+  kind: string;
+  name: string;
+}
+
+export interface Mismatch {
+  line: number;
+  time: number;
+  tid: number;
+  mm_id: number;
+  member: string;
+  kernel_pages: number;
+  model_pages: number;
+  /** The events just before this one (oldest first). */
+  around: EventSummary[];
+}
+
+export interface ValidateResult {
+  trace: string;
+  format: string;
+  variant: string;
+  rss_stat_events: number;
+  compared: number;
+  matched: number;
+  match_ratio: number;
+  by_member: Record<string, { compared: number; matched: number }>;
+  /** Events that set the baseline of an mm the trace did not show from its start (not compared). */
+  baseline: number;
+  /** Events whose mm the model could not identify (not compared). */
+  unmapped: number;
+  lost_events: number;
+  first_mismatches: Mismatch[];
+}
+
+const MAX_MISMATCHES = 20;
+const RING = 6;
+
+/** Validate one variant (normally mainline) against the trace's rss_stat stream. */
+export function createValidator(spec: VariantSpec): { sink: EventSink; finish(read: ReadResult): ValidateResult } {
+  const exact = kernelRules(spec.kernel).rssStatExact;
+  const by: Record<string, { compared: number; matched: number }> = {};
+  for (const n of RSS_MEMBER_NAMES) by[n] = { compared: 0, matched: 0 };
+  let events = 0, compared = 0, matched = 0, baseline = 0, unmapped = 0;
+  const mismatches: Mismatch[] = [];
+  const offsets = new Map<number, number>(); // mm idx * 4 + member -> kernel - model after a resync
+  const ring: EventSummary[] = Array.from({ length: RING }, () => ({ line: 0, time: 0, tid: 0, kind: '', name: '' }));
+  let ringAt = 0;
+
+  const onRss = (b: BufferedRss, mm: Mm | null, use: RssStatUse): void => {
+    events++;
+    if (!mm || use === 'unmapped') {
+      unmapped++;
+      return;
+    }
+    const m = b.member;
+    const log = mm.log[m]!;
+    const cur = mm.rss[m]!;
+    const key = mm.idx * 4 + m;
+    if (use === 'baseline') {
+      baseline++;
+      offsets.delete(key);
+      log.length = 0;
+      log.push(cur);
+      return;
+    }
+    const name = RSS_MEMBER_NAMES[m] ?? String(m);
+    const bm = by[name] ?? (by[name] = { compared: 0, matched: 0 });
+    compared++;
+    bm.compared++;
+    const v = b.size / 4096 - (offsets.get(key) ?? 0);
+    // lockstep: the model's updates for this mm and member since the last kernel event, consumed in order
+    // (log[0] is the value the last kernel event agreed with; the next update is log[1])
+    let ok: boolean;
+    if (log.length > 1 && log[1] === v) {
+      ok = true;
+      log.splice(0, 1);
+    } else if (v === cur) {
+      ok = true; // agreement with the model's current value (threads: per-CPU event order can differ by an update)
+      log.length = 0;
+      log.push(cur);
+    } else ok = false;
+    // 5.5-6.1: events only on 128-page crossings, with per-task batching of up to 64 pages (SPLIT_RSS_COUNTING)
+    if (!ok && !exact && Math.abs(v - cur) <= 64) {
+      ok = true;
+      log.length = 0;
+      log.push(cur);
+    }
+    if (ok) {
+      matched++;
+      bm.matched++;
+      return;
+    }
+    if ((mm.dead && mm.phantomAtExit[m] !== 0) || (mm.predates && mm.vmas.length === 0 && log.length <= 1)) {
+      // the mm holds pages the trace never showed (it predates the trace): where the kernel moves them is unknowable,
+      // so such an event resynchronises instead of counting as a mismatch (also an mm the model knows no VMA of)
+      compared--;
+      bm.compared--;
+      baseline++;
+      offsets.set(key, b.size / 4096 - cur);
+      log.length = 0;
+      log.push(cur);
+      return;
+    }
+    if (mismatches.length < MAX_MISMATCHES) {
+      const around: EventSummary[] = [];
+      for (let k = 0; k < RING; k++) {
+        const s = ring[(ringAt + k) % RING]!;
+        if (s.kind) around.push({ ...s });
+      }
+      mismatches.push({ line: b.line, time: b.time, tid: b.tid, mm_id: b.mmId, member: name, kernel_pages: b.size / 4096, model_pages: cur, around });
+    }
+    offsets.set(key, b.size / 4096 - cur); // resynchronise: later events compare against the kernel's new level
+    log.length = 0;
+    log.push(cur);
+  };
+
+  const engine = createEngine(spec, {}, null, 16, onRss);
+  const fan = createFanout([engine]);
+  let lostSeen = 0;
+  const sink: EventSink = (e: TraceEvent) => {
+    const s = ring[ringAt]!;
+    s.line = e.line;
+    s.time = e.time;
+    s.tid = e.tid;
+    s.kind = e.kind;
+    s.name = e.name;
+    ringAt = (ringAt + 1) % RING;
+    if (e.kind === 'lost') {
+      lostSeen += e.count > 0 ? e.count : 1;
+      offsets.clear(); // resynchronise after a gap: the next event of each mm sets a new baseline
+    }
+    fan.sink(e);
+  };
+  return {
+    sink,
+    finish(read: ReadResult): ValidateResult {
+      fan.flush();
+      engine.finish(fan.last);
+      return {
+        trace: read.file,
+        format: read.format,
+        variant: spec.name,
+        rss_stat_events: events,
+        compared,
+        matched,
+        match_ratio: compared ? matched / compared : 1,
+        by_member: by,
+        baseline,
+        unmapped,
+        lost_events: Math.max(read.lostEvents, lostSeen),
+        first_mismatches: mismatches,
+      };
+    },
+  };
+}
