@@ -20,6 +20,7 @@ import { allocUpper, newTable } from '../page_table.js';
 import { addMmRssVec, addPgtables } from '../rss.js';
 import { PAGE_ANON_EXCLUSIVE, PMD_TABLE, type Mm, type ModelCtx, type PmdSlot, type PteTable, type Vma } from '../state.js';
 import type { CowPteBreakRecord } from '../types.js';
+import { ModelError } from '../errors.js';
 import { registerPatch, type Patch } from './index.js';
 
 /** The mm charged for a shared table (RFC v1: "ownership" by PMD-index address); -1 once the owner broke away. */
@@ -155,6 +156,12 @@ export const cowPte: Patch = {
   name: 'cow-pte',
   description: 'fork shares whole PTE tables of anon VMAs (write-protected PMD); first fault or modifier copies the table',
   source: 'Chih-En Lin, "[RFC PATCH 0/6] Introduce Copy-On-Write to Page Table" (RFC v1/v2 2022, v3-v5 2023); seed 004',
+
+  // --patch-option cow-pte=v1|v2 (default semantics) or v3|v4|v5 (per-page accounting in fork)
+  init(ctx) {
+    const v = ctx.spec.patchOptions['cow-pte'];
+    if (v !== undefined && !/^v?[1-5]$/.test(v)) throw new ModelError(`--patch-option cow-pte=${v}: expected a series version, v1 to v5 (v3+ moves per-page accounting back into fork)`);
+  },
 
   // mm/memory.c: copy_pte_range (RFC v2: copy_cow_pte_range): share src's table with dst instead of copying
   copy_pte_range(ctx, dst, src, vma, block, counts) {

@@ -18,7 +18,7 @@ const out = new Float64Array(3);
 export const eagerPopulate: Patch = {
   name: 'eager-populate',
   description: 'every private anonymous mmap and brk growth is populated at once, as MAP_POPULATE would (OSv eager)',
-  source: 'OSv design note "Lazy population" (cloudius-systems/osv wiki mm): eager vs lazy anonymous mmaps; seed 003',
+  source: 'OSv design note "mm", section "Lazy population" (a fork of cloudius-systems/osv): eager vs lazy anonymous mmaps; seed 003',
 
   // mm/mmap.c: do_mmap: `if (populate) mm_populate(addr, populate)` for every private anonymous mapping
   do_mmap(ctx, mm, vma, tally) {
