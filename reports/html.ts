@@ -24,20 +24,25 @@ table.summary tbody th{text-align:left}.spec{font-weight:normal;color:#666;font-
 dl.provenance{display:grid;grid-template-columns:max-content 1fr;gap:4px 12px}dl.provenance dd{margin:0;word-break:break-all}
 `;
 
-// Renders every chart with the SVG renderer; window.faultlineReady settles when all are drawn (tests wait on it).
+// Renders the charts one after another, yielding between them so the tables and the first charts paint at once;
+// window.faultlineReady settles when all are drawn (rejects if any failed, after drawing the rest).
 const BOOT = `(function(){
   var charts = JSON.parse(document.getElementById('faultline-specs').textContent);
   var views = {};
+  var failed = [];
   window.faultlineViews = views;
-  window.faultlineReady = Promise.all(charts.map(function(c){
+  function draw(c) {
     var el = document.getElementById('view-' + c.id);
     return vegaEmbed(el, c.spec, {renderer: 'svg', actions: false, mode: 'vega-lite'}).then(function(r){ views[c.id] = r.view; }, function(e){
       console.error('faultline chart ' + c.id + ': ' + (e && e.message || e));
       el.className += ' chart-error';
       el.textContent = 'This chart failed to render: ' + (e && e.message || e);
-      throw e;
+      failed.push(c.id);
     });
-  }));
+  }
+  window.faultlineReady = charts.reduce(function(p, c){
+    return p.then(function(){ return new Promise(function(r){ setTimeout(r, 0); }); }).then(function(){ return draw(c); });
+  }, Promise.resolve()).then(function(){ if (failed.length) throw new Error('charts failed: ' + failed.join(', ')); });
 })();`;
 
 export interface BuildOptions {

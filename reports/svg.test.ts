@@ -79,6 +79,24 @@ describe('static SVG', () => {
     expect(svg2).toContain('6 forks replayed, but no per-fork records were collected');
   });
 
+  test('a replay with nothing in it still gives a chart per id, each saying why it is empty', async () => {
+    const empty = sampleInput();
+    for (const v of empty.replay.variants) {
+      v.processes = [];
+      v.series = {};
+      v.marks = [];
+      v.latency_ns = {};
+      v.totals = { ...v.totals, faults: {}, forks: 0 };
+    }
+    empty.faults = { ...empty.faults, cells: [], vmas: [], processes: [], latency: [] };
+    empty.forks = { records: [], total: {} };
+    empty.validate = null;
+    for (const c of buildCharts(empty)) {
+      const m = countMarks(await renderSvg(c.spec));
+      expect(m.text, c.id).toBe(1);
+    }
+  });
+
   test('PNG via resvg is a PNG of the SVG size times the scale', async () => {
     const svg = await renderSvg(charts.find((c) => c.id === 'faults_by_path')!.spec);
     const w = Number(/width="(\d+(?:\.\d+)?)"/.exec(svg)![1]);
