@@ -69,10 +69,14 @@ describe('faultline report', () => {
     expect(await run('--thp', 'sometimes', '-o', join(dir, 'r.html'), 'x.trace')).toBe(2);
     expect(await run('-o', join(dir, 'r.html'), join(dir, 'missing.trace'))).toBe(2);
     expect(await run('-o', join(dir, 'r.html'))).toBe(2);
+    const json = join(dir, 'replay.json');
+    writeFileSync(json, JSON.stringify(sampleInput().replay));
+    expect(await run('--from-json', json, '-o', join(dir, 'no', 'such', 'dir', 'r.html'))).toBe(2);
     expect(stderr).toEqual([
       "faultline: --thp: 'sometimes' is not a THP policy (expected always, madvise, never)\n",
       `faultline: ${join(dir, 'missing.trace')}: no such file\n`,
       'faultline: report needs a TRACE (or --from-json FILE)\n',
+      `faultline: ${join(dir, 'no', 'such', 'dir', 'r.html')}: cannot write (ENOENT)\n`,
     ]);
   });
 

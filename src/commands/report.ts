@@ -189,11 +189,10 @@ export async function runReport(trace: string | undefined, o: ReportOptions, arg
   };
   const charts = buildCharts(input);
   const html = buildReport(input, { charts });
-  writeFileSync(o.output, html);
+  writeOut(o.output, html);
   const outputs = [o.output];
   if (o.svg || o.png) {
-    if (o.svg) mkdirSync(o.svg, { recursive: true });
-    if (o.png) mkdirSync(o.png, { recursive: true });
+    for (const d of [o.svg, o.png]) if (d) makeDir(d);
     for (const c of charts) {
       const svg = await renderSvg(c.spec);
       if (o.svg) outputs.push(writeOut(join(o.svg, `${c.id}.svg`), svg));
@@ -204,6 +203,10 @@ export async function runReport(trace: string | undefined, o: ReportOptions, arg
     await screenshot(html, o.screenshot);
     outputs.push(o.screenshot);
   }
+  // The page shows these too; say them here so a script that only reads stderr sees them.
+  const lost = input.replay.lost_events;
+  if (lost !== 0) process.stderr.write(`faultline: warning: the trace lost ${lost < 0 ? 'some' : lost} events; the replay may undercount\n`);
+  if (validate && validate.compared > 0 && validate.match_ratio < 0.99) process.stderr.write(`faultline: warning: rss_stat match ratio ${(validate.match_ratio * 100).toFixed(2)}%: the model and the kernel disagree\n`);
   process.stderr.write(`faultline: wrote ${outputs.length === 1 ? outputs[0] : `${o.output} and ${outputs.length - 1} more files`} (${(html.length / 1048576).toFixed(2)} MiB page)\n`);
   return 0;
 }
@@ -217,8 +220,20 @@ function readText(file: string): string {
 }
 
 function writeOut(file: string, data: string | Buffer): string {
-  writeFileSync(file, data);
+  try {
+    writeFileSync(file, data);
+  } catch (e) {
+    throw new UsageError(`${file}: cannot write (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
   return file;
+}
+
+function makeDir(dir: string): void {
+  try {
+    mkdirSync(dir, { recursive: true });
+  } catch (e) {
+    throw new UsageError(`${dir}: cannot create the folder (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
 }
 
 function shellQuote(s: string): string {
