@@ -25,6 +25,14 @@ describe('buildVariants', () => {
     ]);
   });
 
+  it("'PATCH=OPTION' in an item sets that variant's option only, so v1/v2 and v3 run side by side", () => {
+    const vs = buildVariants({ patch: ['cow-pte', 'cow-pte=v3'] });
+    expect(vs.slice(1).map((v) => [v.name, v.patches, v.patchOptions])).toEqual([
+      ['cow-pte', ['cow-pte'], {}],
+      ['cow-pte=v3', ['cow-pte'], { 'cow-pte': 'v3' }],
+    ]);
+  });
+
   it('--thp and --no-zero-page add mainline variants named after the difference', () => {
     const vs = buildVariants({ thp: ['never', 'always'], zeroPage: false });
     expect(vs.map((v) => [v.name, v.thp, v.useZeroPage])).toEqual([

@@ -13,8 +13,8 @@ export const THP_POLICIES: readonly ThpPolicy[] = ['always', 'madvise', 'never']
 export const DEFAULT_THP: ThpPolicy = 'madvise';
 
 export interface VariantOptions {
-  /** --patch items: a patch name, or several joined by '+' ('refpage+cow-pte'), optionally with 'thp=P' or
-   * 'no-zero-page' components ('refpage+thp=always'); comma-separated lists are split. */
+  /** --patch items: a patch name, or several joined by '+' ('refpage+cow-pte'), optionally with 'thp=P',
+   * 'no-zero-page' or 'PATCH=OPTION' components ('refpage+thp=always', 'cow-pte=v3'); commas split items. */
   patch?: string[];
   /** --thp policies: each adds a mainline variant named 'thp=P'. */
   thp?: string[];
@@ -81,17 +81,23 @@ export function buildVariants(o: VariantOptions = {}): VariantSpec[] {
   };
   for (const item of items(o.patch)) {
     const patches: string[] = [];
+    const own: Record<string, string> = {}; // per-variant patch options: 'cow-pte=v3' inside the item
     let thp = baseThp;
     let zero = baseZero;
     for (const comp of item.split('+').map((c) => c.trim()).filter(Boolean)) {
-      if (comp.startsWith('thp=')) thp = thpPolicy(comp.slice(4), `--patch ${item}`);
+      const eq = comp.indexOf('=');
+      const key = eq > 0 ? comp.slice(0, eq) : comp;
+      if (key === 'thp' && eq > 0) thp = thpPolicy(comp.slice(4), `--patch ${item}`);
       else if (comp === 'no-zero-page') zero = false;
       else if (comp === 'mainline') continue;
-      else if (getPatch(comp)) {
-        if (!patches.includes(comp)) patches.push(comp);
-      } else throw new ModelError(`--patch ${item}: unknown patch '${comp}' (known: ${knownNames()}; see faultline patches)`);
+      else if (getPatch(key)) {
+        if (!patches.includes(key)) patches.push(key);
+        if (eq > 0) own[key] = comp.slice(eq + 1);
+      } else throw new ModelError(`--patch ${item}: unknown patch '${key}' (known: ${knownNames()}; see faultline patches)`);
     }
-    add(mk(variantName(patches, thp, zero, baseThp, baseZero), patches, thp, zero));
+    const v = mk(variantName(patches, thp, zero, baseThp, baseZero, own), patches, thp, zero);
+    Object.assign(v.patchOptions, own);
+    add(v);
   }
   for (const t of items(o.thp)) {
     const thp = thpPolicy(t, '--thp');
@@ -101,9 +107,9 @@ export function buildVariants(o: VariantOptions = {}): VariantSpec[] {
   return out;
 }
 
-/** 'refpage+cow-pte', 'refpage+thp=always', 'thp=never', 'no-zero-page': what differs from mainline, in order. */
-export function variantName(patches: string[], thp: ThpPolicy, zero: boolean, baseThp: ThpPolicy, baseZero: boolean): string {
-  const parts = [...patches];
+/** 'refpage+cow-pte', 'cow-pte=v3', 'refpage+thp=always', 'thp=never', 'no-zero-page': what differs from mainline, in order. */
+export function variantName(patches: string[], thp: ThpPolicy, zero: boolean, baseThp: ThpPolicy, baseZero: boolean, opts: Record<string, string> = {}): string {
+  const parts = patches.map((p) => (opts[p] !== undefined ? `${p}=${opts[p]}` : p));
   if (thp !== baseThp) parts.push(`thp=${thp}`);
   if (zero !== baseZero) parts.push(zero ? 'zero-page' : 'no-zero-page');
   return parts.length ? parts.join('+') : 'mainline';
