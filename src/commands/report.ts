@@ -3,8 +3,8 @@ import type { Command } from 'commander';
 import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { action, UsageError } from '../errors.js';
-import type { EventSink, ReadOptions, ReadResult } from '../../traces/events.js';
-import { readTrace } from '../../traces/read.js';
+import type { EventSink, ReadOptions, ReadResult, TraceFormat } from '../../traces/events.js';
+import { readTrace, TRACE_FORMATS } from '../../traces/read.js';
 import type { ThpPolicy, VariantSpec } from '../../model/types.js';
 import { createReplay } from '../../model/replay.js';
 import { buildVariants, THP_POLICIES } from '../../model/variants.js';
@@ -27,6 +27,7 @@ export interface ReportOptions {
   kernel?: string;
   baseThp?: string;
   profile: string;
+  format?: string;
   fromJson?: string;
   /** A validate --json file, or false for --no-validate; default: validate mainline in the same pass. */
   validate?: string | boolean;
@@ -89,7 +90,7 @@ export function progressBar(
   };
 }
 
-async function replayTrace(trace: string, variants: VariantSpec[], profile: CostProfile, validate: boolean): Promise<Omit<ReportInput, 'provenance'>> {
+async function replayTrace(trace: string, variants: VariantSpec[], profile: CostProfile, validate: boolean, format: TraceFormat | undefined): Promise<Omit<ReportInput, 'provenance'>> {
   try {
     statSync(trace);
   } catch {
@@ -109,7 +110,7 @@ async function replayTrace(trace: string, variants: VariantSpec[], profile: Cost
   const bar = progressBar(trace);
   let read: ReadResult;
   try {
-    read = await readTrace(trace, sink, { onProgress: bar.onProgress });
+    read = await readTrace(trace, sink, { onProgress: bar.onProgress, format });
   } finally {
     bar.done();
   }
@@ -171,7 +172,8 @@ export async function runReport(trace: string | undefined, o: ReportOptions, arg
     const variants = variantsFromOptions(o);
     const profile = loadProfile(o.profile);
     costProfile = `${profile.name} (${profile.source})`;
-    data = await replayTrace(trace, variants, profile, o.validate !== false && validateFile === undefined);
+    if (o.format !== undefined && !TRACE_FORMATS.includes(o.format as TraceFormat)) throw new UsageError(`--format ${o.format}: expected one of ${TRACE_FORMATS.join(', ')}`);
+    data = await replayTrace(trace, variants, profile, o.validate !== false && validateFile === undefined, o.format as TraceFormat | undefined);
   }
   const validate: ValidateSummary | null = validateFile ? parseValidateJson(readText(validateFile), validateFile) : data.validate;
   const v0 = data.replay.variants[0];
@@ -256,6 +258,7 @@ export function registerReport(program: Command): void {
     .option('--patch-option <k=v>', 'patch option, e.g. cow-pte=v3 (repeatable)', collect, [])
     .option('--kernel <version>', 'kernel rules version (default: the newest the model knows)')
     .option('--profile <name|file>', 'cost profile for modelled latency', DEFAULT_PROFILE)
+    .option('--format <format>', `trace format, when detection cannot tell: ${TRACE_FORMATS.join(', ')}`)
     .option('--from-json <file>', 'build the page from `faultline replay --json` output instead of replaying a trace')
     .option('--validate <file>', 'show this `faultline validate --json` result instead of validating mainline in the same pass')
     .option('--no-validate', 'skip the rss_stat check (the fidelity chart then says so)')
