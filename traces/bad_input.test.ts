@@ -120,6 +120,21 @@ describe('streaming', () => {
     expect(bad).toBe(0);
     expect(r.skippedLines).toBe(0);
   });
+  it('a line spanning several chunks, a UTF-8 BOM and a multi-byte comm are read whole', async () => {
+    const long = 'x'.repeat(3 * 1024 * 1024 + 7);
+    const utf = PERF_LINE.replace('            tiny', '  Größe Ärger');
+    const p = file('long.txt', Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from([PERF_LINE, long, utf, PERF_LINE].join('\n') + '\n')]));
+    const events: TraceEvent[] = [];
+    const r = await readTrace(p, (e) => events.push(e));
+    expect(r.lines).toBe(4);
+    expect(events.map((e) => [e.line, e.comm])).toEqual([
+      [1, 'tiny'],
+      [3, 'Größe Ärger'],
+      [4, 'tiny'],
+    ]);
+    expect(r.skippedLines).toBe(1);
+    expect(r.skippedExamples[0].line).toBe(2);
+  });
   it('reports progress', async () => {
     const p = join(FORMATS, 'perf_script.default.txt');
     const seen: number[] = [];

@@ -15,6 +15,19 @@ export interface LineStats {
   truncatedLast: boolean;
 }
 
+/** Longest line accepted (systrace pages inline megabytes of script on one line; a trace line is ~200 bytes). */
+export const MAX_LINE = 256 * 1024 * 1024;
+
+export class LineTooLongError extends Error {
+  constructor(
+    readonly lineNo: number,
+    readonly limit: number,
+  ) {
+    super(`line ${lineNo} is longer than ${limit / (1024 * 1024)} MiB: not a text trace?`);
+    this.name = 'LineTooLongError';
+  }
+}
+
 function decode(b: Buffer): string {
   return isAscii(b) ? b.toString('latin1') : b.toString('utf8');
 }
@@ -30,17 +43,32 @@ export async function forEachLine(
   onError?: LineErrorFn,
 ): Promise<LineStats> {
   let carry: Buffer | null = null;
+  // Pieces of one line longer than a chunk, joined once its newline arrives (not copied per chunk).
+  let long: Buffer[] = [];
+  let longBytes = 0;
   let lineNo = 0;
+  let first = true;
   for await (const chunk of stream) {
     let buf: Buffer = chunk;
+    if (first) {
+      first = false;
+      // A UTF-8 byte order mark is not part of the first line.
+      if (buf.length >= 3 && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) buf = buf.subarray(3);
+    }
     if (carry !== null) {
       // Finish the line cut by the previous chunk on its own, so the big chunk is never copied.
-      const first = chunk.indexOf(10);
+      const first = buf.indexOf(10);
       if (first < 0) {
-        carry = Buffer.concat([carry, chunk]);
+        long.push(carry);
+        longBytes += carry.length;
+        carry = buf;
+        if (longBytes + buf.length > MAX_LINE) throw new LineTooLongError(lineNo + 1, MAX_LINE);
         continue;
       }
-      const head = decode(Buffer.concat([carry, chunk.subarray(0, first)]));
+      long.push(carry, buf.subarray(0, first));
+      const head = decode(long.length === 1 ? long[0] : Buffer.concat(long));
+      long = [];
+      longBytes = 0;
       carry = null;
       let end = head.length;
       if (end > 0 && head.charCodeAt(end - 1) === 13) end--;
@@ -51,7 +79,7 @@ export async function forEachLine(
         if (onError === undefined) throw err;
         onError(err, lineNo);
       }
-      buf = chunk.subarray(first + 1);
+      buf = buf.subarray(first + 1);
     }
     const last = buf.lastIndexOf(10);
     if (last < 0) {
@@ -84,6 +112,10 @@ export async function forEachLine(
     }
   }
   let truncatedLast = false;
+  if (carry !== null) {
+    long.push(carry);
+    carry = long.length === 1 ? long[0] : Buffer.concat(long);
+  }
   if (carry !== null && carry.length > 0) {
     truncatedLast = true;
     const s = decode(carry);

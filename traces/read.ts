@@ -5,7 +5,7 @@ import { createGunzip } from 'node:zlib';
 import type { EventSink, LostEvent, ReadOptions, ReadResult, SkippedLine, TraceEvent, TraceFormat } from './events.js';
 import { TraceError } from './errors.js';
 import { binaryKind, detectFormat } from './detect.js';
-import { forEachLine, type LineFn } from './lines.js';
+import { forEachLine, LineTooLongError, type LineFn } from './lines.js';
 import { createMerger, type MergeOptions } from './merge.js';
 import { pairSyscalls } from './syscalls.js';
 import type { LineCtx } from './decode.js';
@@ -224,7 +224,13 @@ export async function readTrace(path: string, sink: EventSink, opts: ReadOptions
     }
   }
 
-  const stats = await forEachLine(all(), onLine, lastLine, onError);
+  let stats: Awaited<ReturnType<typeof forEachLine>>;
+  try {
+    stats = await forEachLine(all(), onLine, lastLine, onError);
+  } catch (err) {
+    if (err instanceof LineTooLongError) throw new TraceError(`a line longer than ${err.limit >> 20} MiB: not a text trace?`, path, err.lineNo);
+    throw err;
+  }
   // Losses at the very end: no later event to stand before.
   for (const list of pendingLost.values()) {
     for (const l of list) {
