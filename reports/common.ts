@@ -12,6 +12,14 @@ export function variantScale(replay: ReplayResult): { domain: string[] } {
   return { domain: replay.variants.map((v) => v.name) };
 }
 
+/** Line widths by variant, widest first: where variants coincide, mainline still shows under the others. */
+export function variantStrokeWidth(replay: ReplayResult): Record<string, unknown> {
+  const n = replay.variants.length;
+  const range = replay.variants.map((_, i) => (n <= 1 ? 2 : 4 - (2.5 * i) / (n - 1)));
+  const names = replay.variants.map((v) => v.name);
+  return { field: 'variant', type: 'ordinal', sort: names, scale: { domain: names, range }, legend: null };
+}
+
 /** A chart with one text mark, for inputs with nothing to plot: the page still says why. */
 export function placeholder(title: string, message: string): ChartSpec {
   return {

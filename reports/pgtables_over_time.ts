@@ -1,6 +1,6 @@
 // Page-table memory over time per variant, total and per process: the headline chart for COW PTE tables.
 import type { ReportInput } from './types.js';
-import { SCHEMA, WIDTH, placeholder, variantScale, type ChartSpec } from './common.js';
+import { SCHEMA, WIDTH, placeholder, variantScale, variantStrokeWidth, type ChartSpec } from './common.js';
 import { seconds, thinMax, timeOrigin, topProcesses, totalSeries } from './aggregate.js';
 
 const TOP = 6;
@@ -22,6 +22,7 @@ export function pgtablesOverTimeSpec(input: ReportInput): ChartSpec {
     }
   }
   const color = { field: 'variant', type: 'nominal', title: 'variant', scale: variantScale(replay) };
+  const strokeWidth = variantStrokeWidth(replay);
   return {
     $schema: SCHEMA,
     title: { text: 'Page-table memory over time', subtitle: 'pgtables_bytes (mm_pgtables_bytes), total of all processes, then the busiest processes' },
@@ -35,6 +36,7 @@ export function pgtablesOverTimeSpec(input: ReportInput): ChartSpec {
           x: { field: 't', type: 'quantitative', title: 'time (s)' },
           y: { field: 'kb', type: 'quantitative', title: 'page tables, all processes (KiB)' },
           color,
+          strokeWidth,
           tooltip: [{ field: 'variant' }, { field: 't', format: '.3f' }, { field: 'kb', title: 'KiB' }],
         },
       },
@@ -50,6 +52,7 @@ export function pgtablesOverTimeSpec(input: ReportInput): ChartSpec {
             x: { field: 't', type: 'quantitative', title: 'time (s)' },
             y: { field: 'kb', type: 'quantitative', title: 'KiB' },
             color,
+            strokeWidth,
           },
         },
         resolve: { scale: { y: 'independent' } },
