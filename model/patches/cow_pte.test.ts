@@ -132,6 +132,6 @@ describe('cow-pte', () => {
   });
 
   it('rejects an unknown series version in --patch-option', () => {
-    expect(() => forked({ patch: ['cow-pte'], patchOption: ['cow-pte=v9'] })).toThrow(/^--patch-option cow-pte=v9: expected a series version, v1 to v5/);
+    expect(() => forked({ patch: ['cow-pte'], patchOption: ['cow-pte=v9'] })).toThrow(/^cow-pte option 'v9': expected a series version, v1 to v5/);
   });
 });

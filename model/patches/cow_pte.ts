@@ -160,7 +160,7 @@ export const cowPte: Patch = {
   // --patch-option cow-pte=v1|v2 (default semantics) or v3|v4|v5 (per-page accounting in fork)
   init(ctx) {
     const v = ctx.spec.patchOptions['cow-pte'];
-    if (v !== undefined && !/^v?[1-5]$/.test(v)) throw new ModelError(`--patch-option cow-pte=${v}: expected a series version, v1 to v5 (v3+ moves per-page accounting back into fork)`);
+    if (v !== undefined && !/^v?[1-5]$/.test(v)) throw new ModelError(`cow-pte option '${v}': expected a series version, v1 to v5 (v3+ moves per-page accounting back into fork)`);
   },
 
   // mm/memory.c: copy_pte_range (RFC v2: copy_cow_pte_range): share src's table with dst instead of copying
