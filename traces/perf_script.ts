@@ -184,6 +184,18 @@ export function createPerfScriptParser(ctx: LineCtx): PerfParser {
       r = q;
       while (r < end && s.charCodeAt(r) === 32) r++;
     }
+    if (s.charCodeAt(r) === 80 && s.startsWith('PERF_RECORD_', r)) {
+      // --show-task-events / --show-mmap-events side-band records: kept as generic events.
+      let ne = r + 12;
+      while (ne < end) {
+        const c = s.charCodeAt(ne);
+        if (c === 32 || c === 40 || c === 58) break;
+        ne++;
+      }
+      inSample = true;
+      ctx.push({ kind: 'other', name: s.slice(r, ne), system: 'perf', time, cpu, pid, tid, comm, line: lineNo, fields: { msg: s.slice(ne, end).trim() } });
+      return;
+    }
     let te = charIn(s, 32, r, end);
     if (te < 0) te = end;
     if (te - r < 2 || s.charCodeAt(te - 1) !== 58) {

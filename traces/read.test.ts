@@ -45,7 +45,7 @@ function countIndependently(text: string, format: TraceFormat): Counted {
     }
     let name: string | null = null;
     if (format === 'perf-script') {
-      const m = PERF_EVENT.exec(line);
+      const m = /\s\d+\.\d+:\s+(PERF_RECORD_[A-Z0-9_]+)/.exec(line) ?? PERF_EVENT.exec(line);
       if (m) name = m[1];
     } else {
       const m = FTRACE_EVENT.exec(line);
