@@ -49,7 +49,7 @@ export function detectFormat(head: string): TraceFormat | null {
     else if (FTRACE_LINE.test(line)) ftrace++;
     else if (PERF_LINE.test(line) || PERF_LINE_NOPID.test(line)) perf++;
   }
-  if (traceCmd > 0 && traceCmd >= 1) return 'trace-cmd';
+  if (traceCmd > 0) return 'trace-cmd';
   if (ftrace === 0 && perf === 0) return null;
   return ftrace >= perf ? 'ftrace' : 'perf-script';
 }
