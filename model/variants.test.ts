@@ -6,7 +6,7 @@ import { buildVariants, parsePatchOptions } from './variants.js';
 describe('buildVariants', () => {
   it('is mainline alone by default, with the machine THP policy and the zero page', () => {
     expect(buildVariants()).toEqual([
-      { name: 'mainline', patches: [], thp: 'madvise', useZeroPage: true, kernel: '6.18', select: '', patchOptions: {} },
+      { name: 'mainline', patches: [], thp: 'madvise', useZeroPage: true, kernel: '6.18', select: 'anon && private && write && !stack && !inferred', patchOptions: {} },
     ]);
   });
 

@@ -4,8 +4,15 @@ import { ModelError } from './errors.js';
 import { DEFAULT_KERNEL, kernelRules } from './kernel_version.js';
 import { getPatch, listPatches } from './patches/index.js';
 import './patches/all.js';
-import { compileSelect } from './select.js';
+import { compileSelect, DEFAULT_SELECT } from './select.js';
 import type { ThpPolicy, VariantSpec } from './types.js';
+
+/**
+ * The VMAs pattern-init patches apply to unless --select says otherwise: model/select.ts's default (private anonymous
+ * read-write, not the stack) minus VMAs inferred from faults, whose kind the trace never showed (the stack of a
+ * process that predates the trace is one; an allocator's pattern mapping is always mmapped in the trace).
+ */
+export const PATCH_SELECT_DEFAULT = `${DEFAULT_SELECT} && !inferred`;
 
 export const THP_POLICIES: readonly ThpPolicy[] = ['always', 'madvise', 'never'];
 
@@ -20,7 +27,7 @@ export interface VariantOptions {
   thp?: string[];
   /** --no-zero-page (commander sets zeroPage=false): adds a mainline variant named 'no-zero-page'. */
   zeroPage?: boolean;
-  /** --select EXPR for the pattern-init patches ('' = model/select.ts DEFAULT_SELECT). */
+  /** --select EXPR for the pattern-init patches (default PATCH_SELECT_DEFAULT; '' = model/select.ts DEFAULT_SELECT). */
   select?: string;
   /** --patch-option k=v items, k a patch name ('cow-pte=v3'). */
   patchOption?: string[];
@@ -64,7 +71,7 @@ function items(list: readonly string[] | undefined): string[] {
 export function buildVariants(o: VariantOptions = {}): VariantSpec[] {
   const kernel = o.kernel ?? DEFAULT_KERNEL;
   kernelRules(kernel); // throws a one-line error for a bad version before any work
-  const select = o.select ?? '';
+  const select = o.select ?? PATCH_SELECT_DEFAULT;
   compileSelect(select); // likewise for a bad --select
   const patchOptions = parsePatchOptions(o.patchOption ?? []);
   const baseThp = o.baseThp ?? DEFAULT_THP;

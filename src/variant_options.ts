@@ -1,8 +1,7 @@
 // The what-if options every replaying command takes (replay, query, report): --patch, --thp, --no-zero-page,
 // --select, --patch-option, --base-thp. One definition, so the variants and their names agree across commands.
 import type { Command } from 'commander';
-import { buildVariants, THP_POLICIES, type VariantOptions } from '../model/variants.js';
-import { DEFAULT_SELECT } from '../model/select.js';
+import { buildVariants, PATCH_SELECT_DEFAULT, THP_POLICIES, type VariantOptions } from '../model/variants.js';
 import type { ThpPolicy, VariantSpec } from '../model/types.js';
 import { UsageError } from './errors.js';
 
@@ -25,7 +24,7 @@ export function addVariantOptions(cmd: Command): Command {
     .option('--patch <names>', 'also replay with these patches (repeatable or comma-separated; "a+b" combines, "refpage+thp=always" varies THP too; see faultline patches)', collect, [])
     .option('--thp <policy>', `also replay mainline with this THP policy (${THP_POLICIES.join(', ')}; repeatable): variant "thp=POLICY"`, collect, [])
     .option('--no-zero-page', 'also replay mainline without the shared zero page (read faults allocate): variant "no-zero-page"')
-    .option('--select <expr>', `VMAs the pattern-init patches apply to (default: "${DEFAULT_SELECT}"; see faultline patches --help)`)
+    .option('--select <expr>', `VMAs the pattern-init patches apply to (default: "${PATCH_SELECT_DEFAULT}"; see faultline patches --help)`)
     .option('--patch-option <k=v>', 'patch option, e.g. cow-pte=v3 (per-page accounting in fork, v3+); repeatable', collect, [])
     .option('--base-thp <policy>', 'THP policy of mainline itself and of every patch variant (default madvise, this machine\'s setting)');
 }

@@ -1,7 +1,7 @@
 // Hand-written event sequences for the patch tests: the normalised events a trace of a small program would hold
 // (mmap, faults with x86 error codes, fork via task_newtask, exit), fed to one variant's engine.
 import type { TraceEvent, SyscallEnterEvent } from '../../traces/events.js';
-import { createEngine, type Engine } from '../engine.js';
+import { createEngine, type Engine, type FaultHint } from '../engine.js';
 import type { CowPteBreakRecord, ForkRecord, ProcessResult, VariantResult, VariantSpec } from '../types.js';
 import * as F from '../flags.js';
 
@@ -21,7 +21,8 @@ export interface Seq {
   brk(pid: number, ret: number): void;
   /** error code 0x4 (user read of a none PTE) or 0x6 (user write); 0x7 when the PTE is present (the test says). */
   read(pid: number, addr: number): void;
-  write(pid: number, addr: number, present?: boolean): void;
+  /** hint: what the kernel's next rss_stat said (the replay reads it from the trace), e.g. { member: 1, delta: 1 }. */
+  write(pid: number, addr: number, present?: boolean, hint?: FaultHint | null): void;
   fork(pid: number, child: number): void;
   exit(pid: number): void;
   finish(): VariantResult;
@@ -50,8 +51,8 @@ export function seq(spec: VariantSpec, comm = 'work'): Seq {
     engine.handle(enter, null);
     engine.handle({ ...hdr(pid, `sys_exit_${c}`, 'syscalls'), kind: 'sys_exit', call: c, ret, enter }, null);
   };
-  const fault = (pid: number, address: number, errorCode: number): void =>
-    engine.handle({ ...hdr(pid, 'page_fault_user', 'exceptions'), kind: 'fault', user: true, address, ip: 0x401000, errorCode } as TraceEvent, null);
+  const fault = (pid: number, address: number, errorCode: number, hint: FaultHint | null = null): void =>
+    engine.handle({ ...hdr(pid, 'page_fault_user', 'exceptions'), kind: 'fault', user: true, address, ip: 0x401000, errorCode } as TraceEvent, hint);
   return {
     engine,
     breaks,
@@ -74,8 +75,8 @@ export function seq(spec: VariantSpec, comm = 'work'): Seq {
     read(pid, addr) {
       fault(pid, addr, 0x4);
     },
-    write(pid, addr, present = false) {
-      fault(pid, addr, present ? 0x7 : 0x6);
+    write(pid, addr, present = false, hint = null) {
+      fault(pid, addr, present ? 0x7 : 0x6, hint);
     },
     fork(pid, child) {
       engine.handle({ ...hdr(pid, 'task_newtask', 'task'), kind: 'newtask', newPid: child, newComm: comm, cloneFlags: 0x11 }, null);

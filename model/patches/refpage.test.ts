@@ -84,4 +84,23 @@ describe('refpage', () => {
     expect(refpage.is_zero_pfn!(ctx, F.PTE_PRESENT | F.PTE_REFPAGE)).toBe(true);
     expect(refpage.is_zero_pfn!(ctx, F.PTE_PRESENT | F.PTE_WRITE)).toBeUndefined();
   });
+
+  it('by default leaves VMAs inferred from faults (no mmap in the trace) to mainline; --select can take them', () => {
+    const s = seq(spec('refpage'));
+    const anon = { member: 1, delta: 1 }; // the kernel's rss_stat after the fault: MM_ANONPAGES + 1
+    s.write(10, BASE, false, anon); // the process predates the trace: an inferred anonymous VMA
+    expect(faultsOf(proc(s.finish(), 10))).toEqual({ anon_alloc: 1 });
+    const t = seq(buildVariants({ patch: ['refpage'], select: 'anon && private' })[1]!);
+    t.write(10, BASE, false, anon);
+    expect(faultsOf(proc(t.finish(), 10))).toEqual({ refpage_fill: 1 });
+  });
+
+  it('--select by size: a small mapping stays mainline, a large one is a refpage mapping', () => {
+    const s = seq(buildVariants({ patch: ['refpage'], select: 'anon && write && size >= 1m' })[1]!);
+    s.mmap(10, BASE, 64 * 1024);
+    s.mmap(10, BASE + 2 * MIB, 2 * MIB);
+    s.read(10, BASE);
+    s.read(10, BASE + 2 * MIB);
+    expect(faultsOf(proc(s.finish(), 10))).toEqual({ anon_zero_page: 1, refpage_read: 1 });
+  });
 });

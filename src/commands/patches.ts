@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { action } from '../errors.js';
 import { listPatches } from '../../model/patches/index.js';
 import '../../model/patches/all.js';
-import { DEFAULT_SELECT } from '../../model/select.js';
+import { PATCH_SELECT_DEFAULT } from '../../model/variants.js';
 
 /** The patch list as printed: name, description, source thread. */
 export function patchesText(): string {
@@ -27,11 +27,13 @@ export const PATCHES_HELP = [
   '  --patch cow-pte=v3      COW PTE v3+ semantics (per-page accounting back in fork) for that variant only',
   '  --patch-option cow-pte=v3    the same option for every variant',
   '',
-  `--select EXPR picks the VMAs refpage, refpage-fd, pattern-populate and memset apply to (fixed when the VMA is`,
-  `first seen, normally at mmap). Default: "${DEFAULT_SELECT}" (private anonymous read-write mappings that are`,
-  'not stacks; brk heaps included). Fields: size start end prot flags comm and the booleans anon file shared',
-  'private stack heap inferred read write exec; constants VM_* and PROT_*; operators == != < <= > >= & | && || !;',
-  "numbers take k/m/g suffixes. Example: --select \"anon && private && write && size >= 64k && comm == 'pdfium'\"",
+  '--select EXPR picks the VMAs refpage, refpage-fd, pattern-populate and memset apply to (fixed when the VMA is',
+  'first seen, normally at mmap). Default: private anonymous read-write mappings that are not stacks, brk heaps',
+  'included, VMAs only inferred from faults excluded:',
+  `  "${PATCH_SELECT_DEFAULT}"`,
+  'Fields: size start end prot flags comm and the booleans anon file shared private stack heap inferred read write',
+  'exec; constants VM_* and PROT_*; operators == != < <= > >= & | && || !; numbers take k/m/g suffixes.',
+  `Example: --select "anon && private && write && size >= 64k && comm == 'pdfium'"`,
   'cow-pte and eager-populate ignore --select (they apply to every qualifying VMA).',
   '',
 ].join('\n');
