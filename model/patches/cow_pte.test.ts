@@ -134,4 +134,21 @@ describe('cow-pte', () => {
   it('rejects an unknown series version in --patch-option', () => {
     expect(() => forked({ patch: ['cow-pte'], patchOption: ['cow-pte=v9'] })).toThrow(/^cow-pte option 'v9': expected a series version, v1 to v5/);
   });
+
+  it("a read fault on a none PTE in a shared table breaks it too (the zero page goes into the reader's copy)", () => {
+    const vs = buildVariants({ patch: ['cow-pte'] });
+    const s = seq(vs[1]!);
+    s.mmap(10, BASE, 2 * MIB);
+    for (let a = BASE; a < BASE + MIB; a += PAGE) s.write(10, a); // the first half written, the rest none
+    s.fork(10, 11);
+    s.read(11, BASE + MIB); // child reads a none PTE: handle_cow_pte_fault copies, then do_anonymous_page maps zero
+    s.read(10, BASE + MIB + PAGE); // parent: now the sole user, takes the table back
+    const r = s.finish();
+    expect(s.breaks.map((b) => [b.pid, b.how, b.cause])).toEqual([[11, 'copy', 'fault'], [10, 'reuse', 'fault']]);
+    expect(faultsOf(proc(r, 11))).toEqual({ anon_zero_page: 1 });
+    expect(proc(r, 11).pgtables_peak_kb).toBe(12);
+    expect(proc(r, 11).rss_anon_peak_kb).toBe(1024); // the 256 written pages, charged at the break
+    // the parent's table did not get the child's zero-page PTE: its own read faulted and mapped one
+    expect(faultsOf(proc(r, 10))).toEqual({ anon_alloc: 256, anon_zero_page: 1 });
+  });
 });

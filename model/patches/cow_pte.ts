@@ -16,6 +16,7 @@
 // Every break fires the model:cow_pte_break probe (how = copy | reuse, cause = what broke it).
 import * as F from '../flags.js';
 import { folioMmMap, putPage } from '../pages.js';
+import { doAnonymousPage } from '../memory.js';
 import { allocUpper, newTable } from '../page_table.js';
 import { addMmRssVec, addPgtables } from '../rss.js';
 import { PAGE_ANON_EXCLUSIVE, PMD_TABLE, type Mm, type ModelCtx, type PmdSlot, type PteTable, type Vma } from '../state.js';
@@ -180,6 +181,17 @@ export const cowPte: Patch = {
       chargePages(ctx, dst, t, 1, true, true);
       counts[0]! += t.present;
     }
+    return true;
+  },
+
+  // mm/memory.c: handle_cow_pte_fault: a read fault that installs a PTE must not write into a shared table either
+  // (the model breaks only for writes before the PTE level): break it, then run the mainline path on the copy
+  do_anonymous_page(ctx, f, table, i) {
+    const b = Math.floor(f.address / F.PMD_SIZE);
+    const slot = f.mm.pmds.get(b);
+    if (!slot || !slot.shared || slot.table !== table) return false;
+    f.tablesAllocated += breakOne(ctx, f.mm, slot, b, 'fault');
+    doAnonymousPage(ctx, f, slot.table, i);
     return true;
   },
 
