@@ -122,9 +122,13 @@ export function createValidator(spec: VariantSpec): { sink: EventSink; finish(re
       }
       mismatches.push({ line: b.line, time: b.time, tid: b.tid, mm_id: b.mmId, member: name, kernel_pages: b.size / 4096, model_pages: cur, around });
     }
-    offsets.set(key, b.size / 4096 - cur); // resynchronise: later events compare against the kernel's new level
-    log.length = 0;
-    log.push(cur);
+    const ahead = log.indexOf(v, 2);
+    if (ahead > 0) log.splice(0, ahead); // the kernel batched differently: pick up the model's sequence there
+    else {
+      offsets.set(key, b.size / 4096 - cur); // resynchronise: later events compare against the kernel's new level
+      log.length = 0;
+      log.push(cur);
+    }
   };
 
   const engine = createEngine(spec, {}, null, 16, onRss);

@@ -1,14 +1,116 @@
-// Placeholder: `faultline replay` is registered here; its owner replaces this file.
+// `faultline replay TRACE`: replay a recorded trace through the mainline model (and any what-if variants).
 import type { Command } from 'commander';
+import { readTrace } from '../../traces/read.js';
+import type { TraceFormat } from '../../traces/events.js';
+import { createReplay } from '../../model/replay.js';
+import { loadProfile, DEFAULT_PROFILE, type CostProfile } from '../../model/costs.js';
+import type { ReplayResult, VariantResult, VariantSpec } from '../../model/types.js';
 import { action, UsageError } from '../errors.js';
+import { addVariantOptions, variantsFromCli, type VariantCliOptions } from '../variant_options.js';
+import { formatCompareTable } from '../compare_table.js';
+
+const FORMATS: TraceFormat[] = ['perf-script', 'ftrace', 'trace-cmd', 'systrace'];
+
+export interface ReplayCliOptions extends Partial<VariantCliOptions> {
+  json?: boolean;
+  format?: string;
+  allowLost?: boolean;
+  series?: boolean;
+  profile?: string;
+  noProfile?: boolean;
+  machineNoZeroPage?: boolean;
+}
+
+/** The variant list of a replay run: the one place the CLI builds it (patch/select options come from variant_options). */
+export function replayVariants(o: ReplayCliOptions): VariantSpec[] {
+  const vs = variantsFromCli(o);
+  // --machine-no-zero-page: the traced machine itself had no zero page (pvm_no_zero_page=1): every variant follows
+  if (o.machineNoZeroPage) for (const v of vs) v.useZeroPage = false;
+  return vs;
+}
+
+export function traceFormat(f: string | undefined): TraceFormat | undefined {
+  if (f === undefined) return undefined;
+  if (!(FORMATS as string[]).includes(f)) throw new UsageError(`unknown --format '${f}' (${FORMATS.join(', ')})`);
+  return f as TraceFormat;
+}
+
+function profileFor(o: ReplayCliOptions): CostProfile | null {
+  if (o.profile === 'none') return null;
+  return loadProfile(o.profile ?? DEFAULT_PROFILE);
+}
+
+const kb = (n: number): string => String(Math.round(n));
+
+function variantTable(v: VariantResult): string {
+  const paths = Object.keys(v.totals.faults).sort();
+  const head = ['pid', 'comm', 'anon_peak', 'anon_final', 'file_peak', 'file_final', 'pte_peak', 'pte_final', 'minflt', ...paths, 'forks', 'exits'];
+  const rows = v.processes.map((p) => [
+    String(p.pid), p.comm, kb(p.rss_anon_peak_kb), kb(p.rss_anon_final_kb), kb(p.rss_file_peak_kb), kb(p.rss_file_final_kb),
+    kb(p.pgtables_peak_kb), kb(p.pgtables_final_kb), String(p.minflt), ...paths.map((k) => String(p.faults[k] ?? 0)), String(p.forks), String(p.exits),
+  ]);
+  const tot = ['total', '', kb(v.totals.rss_anon_peak_kb), '', '', '', kb(v.totals.pgtables_peak_kb), '', '', ...paths.map((k) => String(v.totals.faults[k])), String(v.totals.forks), ''];
+  const all = [head, ...rows, tot];
+  const w = head.map((_, i) => Math.max(...all.map((r) => (r[i] ?? '').length)));
+  const line = (r: string[]): string => r.map((c, i) => (i === 1 ? c.padEnd(w[i]!) : c.padStart(w[i]!))).join('  ');
+  const out = [`variant ${v.name} (thp=${v.spec.thp}, zero page ${v.spec.useZeroPage ? 'on' : 'off'}, kernel ${v.spec.kernel}${v.spec.patches.length ? ', patches ' + v.spec.patches.join('+') : ''}); sizes in KiB`];
+  out.push(line(head), ...rows.map(line), line(tot));
+  out.push(`modelled fault time ${(v.totals.fault_latency_ns / 1e6).toFixed(3)} ms, fork time ${(v.totals.fork_latency_ns / 1e6).toFixed(3)} ms, inferred faults ${v.inferred_faults}`);
+  return out.join('\n');
+}
+
+/** The text output of a replay: a per-process table per variant, then the side-by-side comparison when several. */
+export function formatReplayText(r: ReplayResult): string {
+  const parts = [`${r.trace} (${r.format}): span ${(r.span_ns / 1e9).toFixed(3)} s, lost events ${r.lost_events}, skipped lines ${r.skipped_lines}`];
+  for (const v of r.variants) parts.push(variantTable(v));
+  if (r.variants.length > 1) parts.push(formatCompareTable(r));
+  return parts.join('\n\n') + '\n';
+}
+
+export async function runReplay(trace: string, o: ReplayCliOptions): Promise<{ result: ReplayResult; code: number }> {
+  const variants = replayVariants(o);
+  const rp = createReplay(variants, {}, { profile: profileFor(o) });
+  const read = await readTrace(trace, rp.sink, { format: traceFormat(o.format) });
+  const result = rp.finish(read);
+  if (!o.series) for (const v of result.variants) v.series = {};
+  let code = 0;
+  if (read.lostEvents > 0 && !o.allowLost) {
+    process.stderr.write(`faultline: ${trace}: ${read.lostEvents} events were lost while recording; figures may be low (pass --allow-lost to accept)\n`);
+    code = 3;
+  }
+  if (read.skippedLines > 0) process.stderr.write(`faultline: ${trace}: skipped ${read.skippedLines} unreadable lines (first: ${read.skippedExamples[0] ? `${read.skippedExamples[0].file}:${read.skippedExamples[0].line}: ${read.skippedExamples[0].reason}` : '?'})\n`);
+  return { result, code };
+}
 
 export function registerReplay(program: Command): void {
-  program
+  const cmd = program
     .command('replay')
-    .description('(not implemented yet)')
-    .action(
-      action(() => {
-        throw new UsageError('replay is not implemented yet');
-      }),
-    );
+    .argument('<trace>', 'recorded trace: perf script text, ftrace text, trace-cmd report, systrace HTML, or .gz of any')
+    .description('replay a trace through the Linux mm model: RSS, page-table memory (VmPTE) and faults by kernel path, per process')
+    .option('--json', 'print the replay result as JSON (model/types.ts ReplayResult)')
+    .option('--format <format>', `force the trace format (${FORMATS.join(', ')})`)
+    .option('--kernel <version>', 'kernel rules to apply (e.g. 6.18, 6.12: huge-zero write semantics, PT_RECLAIM, ...)', '6.18')
+    .option('--machine-no-zero-page', 'the traced machine had no zero page (e.g. pvm_no_zero_page=1): read faults allocate in every variant')
+    .option('--allow-lost', 'accept a trace with lost events (exit status 0)')
+    .option('--series', 'include per-process time series in --json output')
+    .option('--profile <name|file>', `cost profile for modelled latency ('none' to skip; default ${DEFAULT_PROFILE})`);
+  addVariantOptions(cmd);
+  cmd.addHelpText(
+    'after',
+    `
+Examples:
+  faultline replay t.txt.gz                       per-process RSS, VmPTE and faults by path (mainline)
+  faultline replay t.txt.gz --thp always --json   mainline plus a THP=always variant, as JSON
+  faultline replay t.txt.gz --kernel 6.12         6.12 rules (a write to the huge zero page splits)
+  faultline replay t.txt.gz --patch cow-pte       mainline and the COW page-table patch side by side
+
+Exit status: 0 ok, 2 bad usage or input, 3 events were lost (without --allow-lost).`,
+  );
+  cmd.action(
+    action(async (trace: string, o: ReplayCliOptions) => {
+      const { result, code } = await runReplay(trace, o);
+      process.stdout.write(o.json ? JSON.stringify(result, null, 1) + '\n' : formatReplayText(result));
+      return code;
+    }),
+  );
 }

@@ -1,14 +1,73 @@
-// Placeholder: `faultline validate` is registered here; its owner replaces this file.
+// `faultline validate TRACE`: compare the model's rss counters with every kmem:rss_stat event of the trace.
 import type { Command } from 'commander';
+import { readTrace } from '../../traces/read.js';
+import { defaultVariant } from '../../model/replay.js';
+import { createValidator, type ValidateResult } from '../../model/validate.js';
+import { kernelRules } from '../../model/kernel_version.js';
 import { action, UsageError } from '../errors.js';
+import { traceFormat } from './replay.js';
+
+export const MIN_MATCH = 0.999;
+
+interface ValidateCliOptions {
+  json?: boolean;
+  format?: string;
+  kernel: string;
+  machineNoZeroPage?: boolean;
+  thp?: string;
+  allowLost?: boolean;
+}
+
+export function formatValidateText(r: ValidateResult): string {
+  const pct = (m: number, c: number): string => (c ? ((100 * m) / c).toFixed(3) + '%' : '-');
+  const out = [
+    `${r.trace} (${r.format}): ${r.rss_stat_events} rss_stat events, ${r.compared} compared, ${r.matched} matched (${pct(r.matched, r.compared)}); ` +
+      `${r.baseline} set baselines of mms that predate the trace, ${r.unmapped} unmapped, ${r.lost_events} lost`,
+  ];
+  for (const [k, v] of Object.entries(r.by_member)) if (v.compared) out.push(`  ${k.padEnd(14)} ${String(v.matched).padStart(8)} / ${String(v.compared).padEnd(8)} ${pct(v.matched, v.compared)}`);
+  if (r.first_mismatches.length) out.push('first mismatches (kernel vs model, pages):');
+  for (const m of r.first_mismatches.slice(0, 10)) {
+    out.push(`  line ${m.line} tid ${m.tid} mm_id ${m.mm_id} ${m.member}: kernel ${m.kernel_pages} model ${m.model_pages}`);
+    for (const a of m.around) out.push(`      line ${a.line} ${a.name} (tid ${a.tid})`);
+  }
+  return out.join('\n') + '\n';
+}
 
 export function registerValidate(program: Command): void {
   program
     .command('validate')
-    .description('(not implemented yet)')
+    .argument('<trace>', 'recorded trace with kmem:rss_stat events (perf script, ftrace, trace-cmd, systrace; .gz ok)')
+    .description("check the model against the kernel's own counters: every kmem:rss_stat event vs the model's counter for that mm")
+    .option('--json', 'print the result as JSON')
+    .option('--format <format>', 'force the trace format')
+    .option('--kernel <version>', 'kernel rules (5.5-6.1 traces only have rss_stat on 128-page boundaries)', '6.18')
+    .option('--thp <policy>', "the traced machine's THP policy (always, madvise, never)", 'madvise')
+    .option('--machine-no-zero-page', 'the traced machine had no zero page (pvm_no_zero_page=1)')
+    .option('--allow-lost', 'do not fail on lost events')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  faultline validate t.txt.gz
+  faultline validate t.txt.gz --machine-no-zero-page --json
+
+Exit status: 0 when at least 99.9% of compared events match (and no events were lost, unless --allow-lost),
+1 otherwise, 2 on bad usage or input.`,
+    )
     .action(
-      action(() => {
-        throw new UsageError('validate is not implemented yet');
+      action(async (trace: string, o: ValidateCliOptions) => {
+        kernelRules(o.kernel);
+        if (!['always', 'madvise', 'never'].includes(o.thp ?? 'madvise')) throw new UsageError(`--thp '${o.thp}': expected always, madvise or never`);
+        const v = createValidator(defaultVariant({ kernel: o.kernel, thp: (o.thp ?? 'madvise') as 'madvise', useZeroPage: !o.machineNoZeroPage }));
+        const read = await readTrace(trace, v.sink, { format: traceFormat(o.format) });
+        const r = v.finish(read);
+        process.stdout.write(o.json ? JSON.stringify(r, null, 1) + '\n' : formatValidateText(r));
+        if (r.rss_stat_events === 0) {
+          process.stderr.write(`faultline: ${trace}: no kmem:rss_stat events to validate against (record with -e kmem:rss_stat)\n`);
+          return 1;
+        }
+        if (r.lost_events > 0 && !o.allowLost) return 1;
+        return r.match_ratio >= MIN_MATCH ? 0 : 1;
       }),
     );
 }
