@@ -59,7 +59,9 @@ export function createFanout(engines: Engine[]): { sink: EventSink; flush(): voi
     st.last = e.time;
     if (pending.size) {
       resolve(e.tid, e);
-      for (const [tid, p] of pending) if (p.used && tid !== e.tid && (p.e.pid === e.pid || e.pid < 0)) resolve(tid, null);
+      // another task's event that changes model state must see this fault applied first (kernel order); only
+      // rss_stat and untyped events of other tasks may pass a pending fault, so its own rss_stat can still follow
+      if (e.kind !== 'rss_stat' && e.kind !== 'other') for (const [tid, p] of pending) if (p.used && tid !== e.tid) resolve(tid, null);
     }
     if (e.kind === 'fault') {
       let p = pending.get(e.tid);

@@ -1,0 +1,122 @@
+// Kernel rules on hand-written event sequences, expected values derived from the cited kernel code.
+import { describe, expect, it } from 'vitest';
+import type { TraceEvent } from '../traces/events.js';
+import { createReplay, defaultVariant } from './replay.js';
+import type { ReplayResult, VariantSpec } from './types.js';
+
+const PID = 100;
+let line = 0;
+const hdr = (name: string, time: number, tid = PID, pid = PID) => ({ name, system: '', time, cpu: 0, pid, tid, comm: 'w', line: ++line });
+const A = 0x7f0000000000; // 2 MiB aligned (and 1 GiB aligned)
+const MB = 1024 * 1024;
+
+function mmap(t: number, addr: number, len: number, flags = 0x22, prot = 3): TraceEvent[] {
+  const enter = { ...hdr('sys_enter_mmap', t), kind: 'sys_enter' as const, call: 'mmap', args: { addr: 0, len, prot, flags, fd: -1, off: 0 } };
+  return [enter, { ...hdr('sys_exit_mmap', t + 1), kind: 'sys_exit' as const, call: 'mmap', ret: addr, enter }];
+}
+function sys(t: number, call: string, args: Record<string, number>, ret = 0): TraceEvent[] {
+  const enter = { ...hdr('sys_enter_' + call, t), kind: 'sys_enter' as const, call, args };
+  return [enter, { ...hdr('sys_exit_' + call, t + 1), kind: 'sys_exit' as const, call, ret, enter }];
+}
+const fault = (t: number, address: number, errorCode: number, tid = PID, pid = PID): TraceEvent => ({ ...hdr('page_fault_user', t, tid, pid), kind: 'fault', user: true, address, ip: 0, errorCode });
+const touch = (t0: number, base: number, pages: number, ec: number, tid = PID, pid = PID): TraceEvent[] => Array.from({ length: pages }, (_, i) => fault(t0 + i, base + i * 4096, ec, tid, pid));
+
+function run(evs: TraceEvent[], spec: Partial<VariantSpec> = {}): ReplayResult {
+  const rp = createReplay([defaultVariant(spec)]);
+  for (const e of evs) rp.sink(e);
+  return rp.finish({ file: 't', format: 'perf-script', bytes: 0, lines: 0, events: evs.length, lostEvents: 0, skippedLines: 0, skippedExamples: [] });
+}
+const proc = (r: ReplayResult, pid = PID) => r.variants[0]!.processes.find((p) => p.pid === pid)!;
+
+describe('fault paths (mm/memory.c)', () => {
+  it('do_anonymous_page write: +1 anon per page; PUD+PMD+PTE tables for the first page, +1 PTE table per 2 MiB', () => {
+    // 1000 pages span one 2 MiB block (512 pages) and a second: 2 PTE tables + PMD table + PUD table = 16 KiB
+    const r = run([...mmap(0, A, 8 * MB), ...touch(10, A, 1000, 0x6)]);
+    const p = proc(r);
+    expect(p.rss_anon_final_kb).toBe(4000);
+    expect(p.pgtables_final_kb).toBe(16);
+    expect(p.faults.anon_alloc).toBe(1000);
+  });
+
+  it('do_anonymous_page read maps the zero page (no RSS); a later write is wp_page_copy (+1) and a second write nothing', () => {
+    const r = run([...mmap(0, A, 2 * MB), ...touch(10, A, 10, 0x4), ...touch(100, A, 10, 0x7)]);
+    const p = proc(r);
+    expect(p.faults.anon_zero_page).toBe(10);
+    expect(p.faults.wp_page_copy).toBe(10);
+    expect(p.rss_anon_final_kb).toBe(40);
+  });
+
+  it('without the zero page (pvm_no_zero_page=1 here) a read fault allocates', () => {
+    const r = run([...mmap(0, A, 2 * MB), ...touch(10, A, 10, 0x4)], { useZeroPage: false });
+    expect(proc(r).rss_anon_final_kb).toBe(40);
+  });
+
+  it('a fault with no VMA in a traced mm is inferred, never fatal; a write to a PROT_READ VMA is segv', () => {
+    const r = run([...mmap(0, A, 2 * MB, 0x22, 1), fault(10, A, 0x6), fault(11, A + 64 * MB, 0x6)]);
+    const p = proc(r);
+    expect(p.faults.segv).toBe(1);
+    expect(p.inferred_vmas).toBe(1);
+  });
+});
+
+describe('THP (mm/huge_memory.c)', () => {
+  const madv = (t: number, len: number, adv: number) => sys(t, 'madvise', { start: A, len_in: len, behavior: adv });
+  it('MADV_HUGEPAGE write: one fault per 2 MiB, +2048 KiB and a deposited table each', () => {
+    const r = run([...mmap(0, A, 8 * MB), ...madv(2, 8 * MB, 14), ...[0, 1, 2, 3].map((i) => fault(10 + i, A + i * 2 * MB, 0x6))]);
+    const p = proc(r);
+    expect(p.faults.thp_alloc).toBe(4);
+    expect(p.rss_anon_final_kb).toBe(4 * 2048);
+    expect(p.pgtables_final_kb).toBe(4 * 4 + 8); // 4 deposits + PMD + PUD tables
+  });
+  it('huge zero then write: 6.18 allocates a THP (do_huge_zero_wp_pmd); 6.12 splits and copies 4 KiB', () => {
+    const evs = [...mmap(0, A, 2 * MB), ...madv(2, 2 * MB, 14), fault(10, A, 0x4), fault(11, A, 0x7)];
+    expect(proc(run(evs)).rss_anon_final_kb).toBe(2048);
+    expect(proc(run(evs, { kernel: '6.12' })).rss_anon_final_kb).toBe(4);
+  });
+  it('thp=never falls back to 4K faults', () => {
+    const r = run([...mmap(0, A, 2 * MB), ...madv(2, 2 * MB, 14), fault(10, A, 0x6)], { thp: 'never' });
+    expect(proc(r).faults.anon_alloc).toBe(1);
+  });
+});
+
+describe('fork (kernel/fork.c: dup_mmap, mm/memory.c: copy_page_range)', () => {
+  const newtask = (t: number, child: number, flags: number): TraceEvent => ({ ...hdr('task_newtask', t), kind: 'newtask', newPid: child, newComm: 'w', cloneFlags: flags });
+  it('child copies written pages and tables; child write copies (no RSS change), parent write then reuses', () => {
+    const r = run([...mmap(0, A, 4 * MB), ...touch(10, A, 600, 0x6), newtask(1000, 200, 0x11), ...touch(2000, A, 600, 0x7, 200, 200), ...touch(5000, A, 600, 0x7)]);
+    const parent = proc(r), child = proc(r, 200);
+    expect(child.rss_anon_final_kb).toBe(2400);
+    expect(child.pgtables_final_kb).toBe(parent.pgtables_final_kb); // 2 PTE + PMD + PUD: 16 KiB each
+    expect(child.pgtables_final_kb).toBe(16);
+    expect(child.faults.wp_page_copy).toBe(600);
+    expect(parent.faults.wp_page_reuse).toBe(600);
+    expect(parent.rss_anon_final_kb).toBe(2400);
+  });
+  it('a VMA that was only read (no anon_vma) is not copied: the child re-faults it', () => {
+    const r = run([...mmap(0, A, 2 * MB), ...touch(10, A, 10, 0x4), newtask(100, 200, 0x11), fault(200, A, 0x6, 200, 200)]);
+    const child = proc(r, 200);
+    expect(child.faults.anon_alloc).toBe(1);
+    expect(child.pgtables_final_kb).toBe(12); // only the child's own fault built PUD+PMD+PTE
+  });
+  it('threads (CLONE_VM|CLONE_THREAD) share one mm', () => {
+    const r = run([...mmap(0, A, 2 * MB), newtask(5, 101, 0x10100), ...touch(10, A, 5, 0x6), ...touch(20, A + 5 * 4096, 5, 0x6, 101, PID)]);
+    expect(proc(r).rss_anon_final_kb).toBe(40);
+  });
+});
+
+describe('munmap / madvise (mm/vma.c, mm/madvise.c, mm/memory.c: free_pgtables)', () => {
+  it('MADV_DONTNEED of whole 2 MiB blocks frees the pages and (PT_RECLAIM) the tables; munmap frees the rest', () => {
+    const base = [...mmap(0, A, 4 * MB), ...touch(10, A, 1024, 0x6)];
+    const dn = sys(5000, 'madvise', { start: A, len_in: 2 * MB, behavior: 4 });
+    const p1 = proc(run([...base, ...dn]));
+    expect(p1.rss_anon_final_kb).toBe(2048);
+    expect(p1.pgtables_final_kb).toBe(12); // one PTE table reclaimed
+    const p2 = proc(run([...base, ...sys(6000, 'munmap', { addr: A, len: 4 * MB })]));
+    expect(p2.rss_anon_final_kb).toBe(0);
+    expect(p2.pgtables_final_kb).toBe(0); // no neighbour VMA: PTE, PMD and PUD tables all go
+  });
+  it('MAP_POPULATE populates at mmap time with no fault events; minflt counts the GUP faults', () => {
+    const p = proc(run([...mmap(0, A, 2 * MB, 0x8022)]));
+    expect(p.rss_anon_final_kb).toBe(2048);
+    expect(p.minflt).toBe(512);
+  });
+});
