@@ -6,6 +6,8 @@ import { join } from 'node:path';
 import { XMLParser } from 'fast-xml-parser';
 import { gunzipSync } from 'node:zlib';
 import { progressBar, registerReport, variantsFromOptions } from './report.js';
+import { runReplay } from './replay.js';
+import type { ReplayResult } from '../../model/types.js';
 import { sampleInput } from '../../reports/sample_input.js';
 
 let dir: string;
@@ -90,17 +92,38 @@ describe('faultline report', () => {
     ]);
   });
 
-  test('a real trace: replays mainline and validates it against every rss_stat line in the same pass', async () => {
+  test('a real trace: the tables equal `faultline replay --json`, and mainline is validated against every rss_stat line', async () => {
     const fixture = new URL('../../traces/fixtures/formats/perf_script.default.txt.gz', import.meta.url).pathname;
     const out = join(dir, 'real.html');
-    expect(await run(fixture, '-o', out)).toBe(0);
+    expect(await run(fixture, '--patch', 'cow-pte', '-o', out)).toBe(0);
     const html = readFileSync(out, 'utf8');
     // Independent count: the trace's kmem:rss_stat lines.
     const rssLines = gunzipSync(readFileSync(fixture)).toString('utf8').split('\n').filter((l) => / kmem:rss_stat: /.test(l)).length;
     expect(rssLines).toBeGreaterThan(0);
     expect(html.includes(`id="fidelity-rss-events" data-value="${rssLines}"`)).toBe(true);
-    expect(html.includes('<tr data-variant="mainline">')).toBe(true);
     expect(html.includes('id="fidelity-lost" data-value="0"')).toBe(true);
+    // What `faultline replay TRACE --patch cow-pte --json` prints, through the replay command's own code.
+    const { result } = await runReplay(fixture, { patch: ['cow-pte'], thp: [], zeroPage: true, patchOption: [], json: true });
+    const json = JSON.parse(JSON.stringify(result, null, 1)) as ReplayResult;
+    const want = new Map<string, number>();
+    for (const v of json.variants) {
+      const sum = (f: (p: ReplayResult['variants'][number]['processes'][number]) => number) => v.processes.reduce((a, p) => a + f(p), 0);
+      const put = (k: string, n: number) => want.set(`${v.name}|${k}`, n);
+      for (const [path, n] of Object.entries(v.totals.faults)) if (n > 0) put(`faults.${path}`, n);
+      put('faults.total', Object.values(v.totals.faults).reduce((a, b) => a + b, 0));
+      put('rss_anon_peak_kb', v.totals.rss_anon_peak_kb);
+      put('rss_anon_final_kb', sum((p) => p.rss_anon_final_kb));
+      put('rss_file_peak_kb', sum((p) => p.rss_file_peak_kb));
+      put('rss_file_final_kb', sum((p) => p.rss_file_final_kb));
+      put('pgtables_peak_kb', v.totals.pgtables_peak_kb);
+      put('fault_latency_ns', v.totals.fault_latency_ns);
+      put('forks', v.totals.forks);
+      put('fork_latency_ns', v.totals.fork_latency_ns);
+    }
+    const cells = [...html.matchAll(/<td data-variant="([^"]*)" data-metric="([^"]*)" data-value="([^"]*)">/g)];
+    expect(cells.length).toBe(want.size);
+    for (const [, variant, metric, value] of cells) expect(Number(value), `${variant}|${metric}`).toBe(want.get(`${variant}|${metric}`));
+    expect(json.variants.map((v) => v.name)).toEqual(['mainline', 'cow-pte']);
   });
 
   test('progress bar: silent when stderr is not a terminal or the trace is quick, throttled otherwise', () => {

@@ -5,10 +5,11 @@ import { basename, join } from 'node:path';
 import { action, UsageError } from '../errors.js';
 import type { EventSink, ReadOptions, ReadResult, TraceFormat } from '../../traces/events.js';
 import { readTrace, TRACE_FORMATS } from '../../traces/read.js';
-import type { ThpPolicy, VariantSpec } from '../../model/types.js';
+import type { VariantSpec } from '../../model/types.js';
 import { createReplay } from '../../model/replay.js';
-import { buildVariants, THP_POLICIES } from '../../model/variants.js';
+import { createValidator } from '../../model/validate.js';
 import { DEFAULT_PROFILE, loadProfile, type CostProfile } from '../../model/costs.js';
+import { addVariantOptions, variantsFromCli, type VariantCliOptions } from '../variant_options.js';
 import { buildReport } from '../../reports/html.js';
 import { buildCharts } from '../../reports/charts.js';
 import { renderPng, renderSvg } from '../../reports/svg.js';
@@ -16,17 +17,12 @@ import { createReportCollector, emptyFaultBins } from '../../reports/aggregate.j
 import { parseReplayJson, parseValidateJson } from '../../reports/replay_json.js';
 import type { ReportInput, ValidateSummary } from '../../reports/types.js';
 
-export interface ReportOptions {
+export interface ReportOptions extends Partial<VariantCliOptions> {
   output: string;
-  patch: string[];
-  thp: string[];
-  /** --no-zero-page: commander sets false. */
-  zeroPage: boolean;
-  select?: string;
-  patchOption: string[];
-  kernel?: string;
-  baseThp?: string;
+  /** A profile name or file, or 'none' for no modelled latency. */
   profile: string;
+  machineNoZeroPage?: boolean;
+  allowLost?: boolean;
   format?: string;
   fromJson?: string;
   /** A validate --json file, or false for --no-validate; default: validate mainline in the same pass. */
@@ -49,18 +45,12 @@ function packageVersion(): string {
   return 'unknown';
 }
 
-/** The variants, as `faultline replay` builds them (model/variants.ts): mainline first. */
-export function variantsFromOptions(o: Pick<ReportOptions, 'patch' | 'thp' | 'zeroPage' | 'select' | 'patchOption' | 'kernel' | 'baseThp'>): VariantSpec[] {
-  if (o.baseThp !== undefined && !THP_POLICIES.includes(o.baseThp as ThpPolicy)) throw new UsageError(`--base-thp ${o.baseThp}: expected one of ${THP_POLICIES.join(', ')}`);
-  return buildVariants({
-    patch: o.patch,
-    thp: o.thp,
-    zeroPage: o.zeroPage,
-    select: o.select,
-    patchOption: o.patchOption,
-    kernel: o.kernel,
-    baseThp: o.baseThp as ThpPolicy | undefined,
-  });
+/** The variants, as `faultline replay` builds them (src/variant_options.ts): mainline first. */
+export function variantsFromOptions(o: ReportOptions | Partial<VariantCliOptions>): VariantSpec[] {
+  const vs = variantsFromCli(o);
+  // --machine-no-zero-page: the traced machine itself had no zero page, so every variant follows (as replay does).
+  if ((o as ReportOptions).machineNoZeroPage) for (const v of vs) v.useZeroPage = false;
+  return vs;
 }
 
 /** A one-line progress bar on stderr, only when stderr is a terminal, and only for traces that take a while. */
@@ -90,7 +80,7 @@ export function progressBar(
   };
 }
 
-async function replayTrace(trace: string, variants: VariantSpec[], profile: CostProfile, validate: boolean, format: TraceFormat | undefined): Promise<Omit<ReportInput, 'provenance'>> {
+async function replayTrace(trace: string, variants: VariantSpec[], profile: CostProfile | null, validate: boolean, format: TraceFormat | undefined): Promise<Omit<ReportInput, 'provenance'>> {
   try {
     statSync(trace);
   } catch {
@@ -99,8 +89,7 @@ async function replayTrace(trace: string, variants: VariantSpec[], profile: Cost
   const collector = createReportCollector({ heatVariant: variants[0].name });
   const replay = createReplay(variants, collector.probes, { profile });
   // One read feeds the replay and (for the fidelity chart) the validator of the first variant, mainline.
-  const createValidator = validate ? await loadValidator() : null;
-  const validator = createValidator ? createValidator(variants[0]) : null;
+  const validator = validate ? createValidator(variants[0]) : null;
   const sink: EventSink = validator
     ? (e) => {
         replay.sink(e);
@@ -116,19 +105,6 @@ async function replayTrace(trace: string, variants: VariantSpec[], profile: Cost
   }
   const { faults, forks } = collector.result();
   return { replay: replay.finish(read), faults, forks, validate: validator ? validator.finish(read) : null };
-}
-
-// model/validate.ts's createValidator, loaded by path so this command builds before that module is committed.
-type ValidatorFactory = (spec: VariantSpec) => { sink: EventSink; finish(read: ReadResult): ValidateSummary };
-async function loadValidator(): Promise<ValidatorFactory | null> {
-  const path = '../../model/validate.js';
-  try {
-    const m = (await import(path)) as { createValidator?: ValidatorFactory };
-    return typeof m.createValidator === 'function' ? m.createValidator : null;
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND') return null;
-    throw e;
-  }
 }
 
 const SCREENSHOT_HEIGHT = 1900;
@@ -170,8 +146,8 @@ export async function runReport(trace: string | undefined, o: ReportOptions, arg
   } else {
     if (!trace) throw new UsageError('report needs a TRACE (or --from-json FILE)');
     const variants = variantsFromOptions(o);
-    const profile = loadProfile(o.profile);
-    costProfile = `${profile.name} (${profile.source})`;
+    const profile = o.profile === 'none' ? null : loadProfile(o.profile);
+    costProfile = profile ? `${profile.name} (${profile.source})` : 'none: modelled latencies are 0';
     if (o.format !== undefined && !TRACE_FORMATS.includes(o.format as TraceFormat)) throw new UsageError(`--format ${o.format}: expected one of ${TRACE_FORMATS.join(', ')}`);
     data = await replayTrace(trace, variants, profile, o.validate !== false && validateFile === undefined, o.format as TraceFormat | undefined);
   }
@@ -207,10 +183,15 @@ export async function runReport(trace: string | undefined, o: ReportOptions, arg
   }
   // The page shows these too; say them here so a script that only reads stderr sees them.
   const lost = input.replay.lost_events;
-  if (lost !== 0) process.stderr.write(`faultline: warning: the trace lost ${lost < 0 ? 'some' : lost} events; the replay may undercount\n`);
+  let code = 0;
+  if (lost !== 0) {
+    // As `faultline replay`: a trace with holes gives figures that may be low; the page is written and says so.
+    process.stderr.write(`faultline: ${input.provenance.trace}: ${lost < 0 ? 'some' : lost} events were lost while recording; figures may be low (pass --allow-lost to accept)\n`);
+    if (!o.allowLost) code = 3;
+  }
   if (validate && validate.compared > 0 && validate.match_ratio < 0.99) process.stderr.write(`faultline: warning: rss_stat match ratio ${(validate.match_ratio * 100).toFixed(2)}%: the model and the kernel disagree\n`);
   process.stderr.write(`faultline: wrote ${outputs.length === 1 ? outputs[0] : `${o.output} and ${outputs.length - 1} more files`} (${(html.length / 1048576).toFixed(2)} MiB page)\n`);
-  return 0;
+  return code;
 }
 
 function readText(file: string): string {
@@ -242,28 +223,34 @@ function shellQuote(s: string): string {
   return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
-const collect = (v: string, prev: string[]) => [...prev, v];
 
 export function registerReport(program: Command): void {
-  program
+  const cmd = program
     .command('report')
     .argument('[trace]', 'trace file (perf script, ftrace, trace-cmd report, systrace HTML, or .gz of any)')
     .description('write a self-contained HTML report (Vega-Lite charts) of mainline and the given patches on a trace')
     .requiredOption('-o, --output <file>', 'the HTML page to write')
-    .option('--patch <name>', "add a variant with this patch, or several joined by '+' (repeatable; see faultline patches)", collect, [])
-    .option('--thp <policy>', 'add a mainline variant with this THP policy: always, madvise, never (repeatable)', collect, [])
-    .option('--no-zero-page', 'add a mainline variant without the zero page')
-    .option('--base-thp <policy>', "mainline's own THP policy (default madvise)")
-    .option('--select <expr>', 'VMA selector for the pattern-init patches')
-    .option('--patch-option <k=v>', 'patch option, e.g. cow-pte=v3 (repeatable)', collect, [])
-    .option('--kernel <version>', 'kernel rules version (default: the newest the model knows)')
-    .option('--profile <name|file>', 'cost profile for modelled latency', DEFAULT_PROFILE)
+    .option('--kernel <version>', 'kernel rules to apply (e.g. 6.18, 6.12)', '6.18')
+    .option('--machine-no-zero-page', 'the traced machine had no zero page (e.g. pvm_no_zero_page=1): read faults allocate in every variant')
+    .option('--allow-lost', 'accept a trace with lost events (exit status 0; the page still says so)')
+    .option('--profile <name|file>', "cost profile for modelled latency ('none' to skip)", DEFAULT_PROFILE)
     .option('--format <format>', `trace format, when detection cannot tell: ${TRACE_FORMATS.join(', ')}`)
     .option('--from-json <file>', 'build the page from `faultline replay --json` output instead of replaying a trace')
     .option('--validate <file>', 'show this `faultline validate --json` result instead of validating mainline in the same pass')
     .option('--no-validate', 'skip the rss_stat check (the fidelity chart then says so)')
     .option('--svg <dir>', 'also write each chart as a static SVG (rendered server-side with vega)')
     .option('--png <dir>', 'also write each chart as a PNG (via resvg)')
-    .option('--screenshot <file>', 'also write a PNG screenshot of the top of the page: summary and headline chart (needs Chromium)')
-    .action(action((trace: string | undefined, o: ReportOptions) => runReport(trace, o)));
+    .option('--screenshot <file>', 'also write a PNG screenshot of the top of the page: summary and headline chart (needs Chromium)');
+  addVariantOptions(cmd);
+  cmd.addHelpText(
+    'after',
+    `
+Examples:
+  faultline report t.txt.gz --patch cow-pte -o report.html          mainline and COW page tables, side by side
+  faultline report t.txt.gz --patch refpage --svg figs/ -o r.html    also one SVG per chart, for a mailing-list post
+  faultline replay t.txt.gz --series --json > r.json && faultline report --from-json r.json -o r.html
+
+Exit status: 0 ok, 2 bad usage or input, 3 events were lost (without --allow-lost; the page is still written).`,
+  );
+  cmd.action(action((trace: string | undefined, o: ReportOptions) => runReport(trace, o)));
 }
