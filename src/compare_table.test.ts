@@ -63,4 +63,11 @@ describe('compare table', () => {
     expect(text).toMatch(/fault ms\s+Δ\s+fork ms\s+Δ/);
     expect(text).toMatch(/refpage .* 3\.000\s+\+1\.000 \(\+50\.0%\)\s+0\.000\s+=/);
   });
+
+  it('warns that a variant refusing THP sees only one traced access per 2 MiB block', () => {
+    const text = formatCompareTable(result([variant('mainline', { thp_alloc: 32 }, 65536, 20, 32), variant('refpage', { refpage_fill: 32 }, 128, 140, 32)]));
+    expect(text).toContain('note: refpage takes 32 fewer THP faults than mainline; the trace holds one access per 2 MiB');
+    const same = formatCompareTable(result([variant('mainline', { thp_alloc: 32 }, 65536, 20, 32), variant('cow-pte', { thp_alloc: 32 }, 65536, 20, 32)]));
+    expect(same).not.toContain('note:');
+  });
 });
