@@ -52,6 +52,14 @@ describe('faultline info', () => {
     expect(j.span_ns).toBe(1276276701000 - 1276270438000);
   });
 
+  it('threads and processes follow task_newtask clone flags (threads workload: main + 2 pthreads)', async () => {
+    const path = new URL('../../traces/fixtures/workloads/threads/perf.txt.gz', import.meta.url).pathname;
+    const j = JSON.parse((await run([path, '--json'])).out);
+    expect(j.processes).toBe(1);
+    expect(j.threads).toBe(3);
+    expect(j.events.task_newtask).toBe(2);
+  });
+
   it('lost events: warning and exit 3 unless --allow-lost', async () => {
     const path = FORMATS + 'ftrace.pipe_lost.txt';
     const a = await run([path, '--json']);
