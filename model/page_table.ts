@@ -177,25 +177,30 @@ export function freePgdRange(ctx: ModelCtx, mm: Mm, addr: number, end: number, f
   if (addr > end - 1) return;
   let freed = 0;
   // mm/memory.c: free_pte_range for every PMD in [addr, end)
-  for (let b = blockOf(addr); b * F.PMD_SIZE < end; b++) {
+  const b0 = blockOf(addr), b1 = Math.ceil(end / F.PMD_SIZE);
+  const freeBlock = (b: number): void => {
     const slot = mm.pmds.get(b);
-    if (!slot) continue;
+    if (!slot) return;
     if (slot.table && slot.table.refcount > 1) slot.table.refcount--; // a shared table loses one owner
     mm.pmds.delete(b);
     freed++;
-  }
+  };
+  if (b1 - b0 > mm.pmds.size) {
+    for (const b of [...mm.pmds.keys()]) if (b >= b0 && b < b1) freeBlock(b); // sparse: walk what exists
+  } else for (let b = b0; b < b1; b++) freeBlock(b);
   // mm/memory.c: free_pmd_range frees the PMD table when [start & PUD_MASK, end) lies inside floor/ceiling
-  freed += upper(addr, end, floor, ceiling, F.PUD_SIZE, (i) => mm.pmdTables.delete(i));
+  freed += upper(addr, end, floor, ceiling, F.PUD_SIZE, mm.pmdTables, (i) => mm.pmdTables.delete(i));
   // mm/memory.c: free_pud_range, the same at PGDIR granularity
-  freed += upper(addr, end, floor, ceiling, F.PGDIR_SIZE, (i) => mm.pudTables.delete(i));
+  freed += upper(addr, end, floor, ceiling, F.PGDIR_SIZE, mm.pudTables, (i) => mm.pudTables.delete(i));
   if (freed) addPgtables(ctx, mm, -freed);
 }
 
-function upper(addr: number, end: number, floor: number, ceiling: number, size: number, free: (i: number) => boolean): number {
+function upper(addr: number, end: number, floor: number, ceiling: number, size: number, present: Set<number>, free: (i: number) => boolean): number {
   const c = ceiling ? down(ceiling, size) : 0;
   if (ceiling && !c) return 0;
   let n = 0;
-  for (let u = Math.floor(addr / size); u * size < end; u++) {
+  for (const u of [...present]) {
+    if (u * size + size <= addr || u * size >= end) continue;
     const next = Math.min(end, (u + 1) * size);
     if (u * size < floor) continue;
     if (next - 1 > minus1(c)) continue;
