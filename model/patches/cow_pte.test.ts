@@ -111,6 +111,14 @@ describe('cow-pte', () => {
     for (let a = BASE; a < BASE + 3 * MIB; a += 64 * PAGE) s.write(10, a);
     s.fork(10, 11);
     expect(s.forks[0]).toMatchObject({ tablesShared: 1, ptesCopied: 4 }); // table 1: 1 MiB in the VMA / 64 pages
+
+    const h = seq(vs[1]!);
+    const heap = 0x5555_5560_0000; // 2 MiB-aligned break: two whole tables inside the heap VMA
+    h.brk(10, heap);
+    h.brk(10, heap + 4 * MIB);
+    for (let a = heap; a < heap + 4 * MIB; a += 64 * PAGE) h.write(10, a);
+    h.fork(10, 11);
+    expect(h.forks[0]).toMatchObject({ tablesShared: 0, ptesCopied: 16 }); // RFC v1: brk excluded, copied as usual
   });
 
   it('pages and counters return to zero once both mms unmap the range, whichever goes first', () => {
