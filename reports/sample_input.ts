@@ -27,7 +27,9 @@ function series(start: number, n: number, anonStep: number, file: number, pgt: n
 
 function variant(name: string, patches: string[], pgtChild: number, cowCopy: number, forkNs: number): VariantResult {
   const server = proc(100, 'server', 400, 1200, 48, { anon_alloc: 90, file_read: 30, wp_page_copy: 10 }, 3);
-  const workers = [101, 102, 103].map((pid) => proc(pid, 'worker', 64, 1200, pgtChild, { wp_page_copy: cowCopy, anon_alloc: 6 }, 0));
+  // Only the patch has a cow_pte_break path: the tables must show a 0 for mainline there.
+  const workerFaults = (): Record<string, number> => (patches.includes('cow-pte') ? { wp_page_copy: cowCopy, anon_alloc: 6, cow_pte_break: 2 } : { wp_page_copy: cowCopy, anon_alloc: 6 });
+  const workers = [101, 102, 103].map((pid) => proc(pid, 'worker', 64, 1200, pgtChild, workerFaults(), 0));
   const procs = [server, ...workers];
   const faults: Record<string, number> = {};
   for (const p of procs) for (const [k, n] of Object.entries(p.faults)) faults[k] = (faults[k] ?? 0) + n;

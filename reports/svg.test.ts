@@ -50,8 +50,9 @@ describe('static SVG', () => {
     // anon and file per variant; one rule per fork/exec/exit mark.
     expect(marks.rss_over_time.line).toBe(2 * nVariants);
     expect(marks.rss_over_time.rule).toBe(replay.variants.reduce((s, v) => s + v.marks.length, 0));
-    // ECDF per (path, variant) and p50 + p99 rules for each.
-    const latPaths = replay.variants.reduce((s, v) => s + Object.keys(v.latency_ns).length, 0);
+    // ECDF per (variant, path) with fault records, and p50 + p99 rules for each (exact or binned).
+    const latPaths = new Set(input.faults.latency.map((l) => `${l.variant}/${l.path}`)).size;
+    expect(latPaths).toBe(7); // 3 paths x 2 variants, plus cow_pte_break in cow-pte only
     expect(marks.latency_distribution.line).toBe(latPaths);
     expect(marks.latency_distribution.rule).toBe(2 * latPaths);
     // Two stacked bars (copied, shared) per fork, one point per fork for PTEs and one for latency.
