@@ -48,4 +48,12 @@ describe('eager-populate', () => {
     expect(s.forks[0]!.ptesCopied).toBe(512);
     expect(proc(r, 11).rss_anon_peak_kb).toBe(2048);
   });
+
+  it('PROT_NONE mappings are not populated (populate_vma_page_range skips them), as a pthread stack starts', () => {
+    const s = seq(spec());
+    s.mmap(10, BASE, 8 * MIB + PAGE, { prot: 0, flags: F.MAP_PRIVATE | F.MAP_ANONYMOUS | F.MAP_STACK });
+    const p = proc(s.finish(), 10);
+    expect(p.rss_anon_peak_kb).toBe(0);
+    expect(p.pgtables_peak_kb).toBe(0);
+  });
 });

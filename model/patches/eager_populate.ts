@@ -7,7 +7,9 @@
 // Population is mm/gup.c: populate_vma_page_range: FOLL_WRITE for private writable VMAs (real zeroed pages, or THPs
 // where eligible: anon += len, tables for the whole span), read faults (zero pages) for read-only ones; each page is
 // a GUP handle_mm_fault counted in minflt with no page_fault_user event, and later first touches do not fault.
-// Fork then copies everything (every populated VMA has an anon_vma).
+// PROT_NONE mappings are skipped as MAP_POPULATE skips them, so a pthread stack (mmap PROT_NONE, then mprotect) is
+// not populated here. Fork then copies everything (every populated VMA has an anon_vma).
+import * as F from '../flags.js';
 import { populateRange } from '../populate.js';
 import { registerPatch, type Patch } from './index.js';
 import { isPrivateAnon } from './common.js';
@@ -23,6 +25,8 @@ export const eagerPopulate: Patch = {
   // mm/mmap.c: do_mmap: `if (populate) mm_populate(addr, populate)` for every private anonymous mapping
   do_mmap(ctx, mm, vma, tally) {
     if (!isPrivateAnon(vma)) return;
+    // mm/gup.c: populate_vma_page_range: "we've never faulted in PROT_NONE pages" (pthread stacks start PROT_NONE)
+    if (!(vma.flags & (F.VM_READ | F.VM_WRITE | F.VM_EXEC))) return;
     populateRange(ctx, mm, vma, vma.start, vma.end, null, tally ?? out);
   },
 
