@@ -12,12 +12,13 @@ export function variantScale(replay: ReplayResult): { domain: string[] } {
   return { domain: replay.variants.map((v) => v.name) };
 }
 
-/** Line widths by variant, widest first: where variants coincide, mainline still shows under the others. */
-export function variantStrokeWidth(replay: ReplayResult): Record<string, unknown> {
-  const n = replay.variants.length;
-  const range = replay.variants.map((_, i) => (n <= 1 ? 2 : 4 - (2.5 * i) / (n - 1)));
-  const names = replay.variants.map((v) => v.name);
-  return { field: 'variant', type: 'ordinal', sort: names, scale: { domain: names, range }, legend: null };
+/**
+ * Encoding for line marks: mainline wide and translucent, the others thin, so a patch's line that coincides with
+ * mainline's leaves it visible. Value conditions, not a scale: no second legend, and no empty layer in a facet.
+ */
+export function mainlineEmphasis(replay: ReplayResult): Record<string, unknown> {
+  const test = `datum.variant === ${JSON.stringify(replay.variants[0]?.name ?? '')}`;
+  return { strokeWidth: { condition: { test, value: 4 }, value: 1.5 }, opacity: { condition: { test, value: 0.55 }, value: 1 } };
 }
 
 /** A chart with one text mark, for inputs with nothing to plot: the page still says why. */

@@ -1,6 +1,6 @@
 // Modelled fault latency per path and variant: ECDF over log2 bins, with the replay's exact p50 and p99 as rules.
 import type { ReportInput } from './types.js';
-import { SCHEMA, WIDTH, placeholder, variantScale, variantStrokeWidth, type ChartSpec } from './common.js';
+import { SCHEMA, WIDTH, placeholder, variantScale, mainlineEmphasis, type ChartSpec } from './common.js';
 import { LATENCY_SUBBINS, latencyBinTop } from './aggregate.js';
 
 interface Row {
@@ -70,7 +70,7 @@ export function latencyDistributionSpec(input: ReportInput): ChartSpec {
         {
           transform: [{ filter: "datum.stat === 'ecdf'" }],
           mark: { type: 'line', interpolate: 'step-after' },
-          encoding: { x, y: { field: 'frac', type: 'quantitative', title: 'fraction ≤ x', scale: { domain: [0, 1] } }, color, strokeWidth: variantStrokeWidth(input.replay) },
+          encoding: { x, y: { field: 'frac', type: 'quantitative', title: 'fraction ≤ x', scale: { domain: [0, 1] } }, color, ...mainlineEmphasis(input.replay) },
         },
         {
           transform: [{ filter: "datum.stat !== 'ecdf'" }],
@@ -85,5 +85,5 @@ export function latencyDistributionSpec(input: ReportInput): ChartSpec {
       ],
     },
     resolve: { scale: { x: 'independent' } },
-  } as ChartSpec;
+  } as unknown as ChartSpec;
 }

@@ -1,6 +1,6 @@
 // Page-table memory over time per variant, total and per process: the headline chart for COW PTE tables.
 import type { ReportInput } from './types.js';
-import { SCHEMA, WIDTH, placeholder, variantScale, variantStrokeWidth, type ChartSpec } from './common.js';
+import { SCHEMA, WIDTH, placeholder, variantScale, mainlineEmphasis, type ChartSpec } from './common.js';
 import { seconds, thinMax, timeOrigin, topProcesses, totalSeries } from './aggregate.js';
 
 const TOP = 6;
@@ -22,7 +22,7 @@ export function pgtablesOverTimeSpec(input: ReportInput): ChartSpec {
     }
   }
   const color = { field: 'variant', type: 'nominal', title: 'variant', scale: variantScale(replay) };
-  const strokeWidth = variantStrokeWidth(replay);
+  const emphasis = mainlineEmphasis(replay);
   return {
     $schema: SCHEMA,
     title: { text: 'Page-table memory over time', subtitle: 'pgtables_bytes (mm_pgtables_bytes), total of all processes, then the busiest processes' },
@@ -31,12 +31,12 @@ export function pgtablesOverTimeSpec(input: ReportInput): ChartSpec {
         width: WIDTH,
         height: 220,
         data: { values: total },
-        mark: { type: 'line', interpolate: 'step-after', point: false },
+        mark: { type: 'line', interpolate: 'step-after' },
         encoding: {
           x: { field: 't', type: 'quantitative', title: 'time (s)' },
           y: { field: 'kb', type: 'quantitative', title: 'page tables, all processes (KiB)' },
           color,
-          strokeWidth,
+          ...emphasis,
           tooltip: [{ field: 'variant' }, { field: 't', format: '.3f' }, { field: 'kb', title: 'KiB' }],
         },
       },
@@ -52,11 +52,11 @@ export function pgtablesOverTimeSpec(input: ReportInput): ChartSpec {
             x: { field: 't', type: 'quantitative', title: 'time (s)' },
             y: { field: 'kb', type: 'quantitative', title: 'KiB' },
             color,
-            strokeWidth,
+            ...emphasis,
           },
         },
         resolve: { scale: { y: 'independent' } },
       },
     ],
-  } as ChartSpec;
+  } as unknown as ChartSpec;
 }
