@@ -55,7 +55,8 @@ export function latencyRows(input: ReportInput): Row[] {
 
 export function latencyDistributionSpec(input: ReportInput): ChartSpec {
   const rows = latencyRows(input);
-  if (!rows.some((r) => r.stat === 'ecdf')) return placeholder('Fault latency distribution', 'no fault records were collected');
+  if (rows.length === 0) return placeholder('Fault latency distribution', 'no fault records were collected');
+  if (!rows.some((r) => r.stat === 'ecdf')) return percentilesOnly(input, rows);
   const color = { field: 'variant', type: 'nominal', title: 'variant', scale: variantScale(input.replay) };
   const x = { field: 'ns', type: 'quantitative', title: 'modelled latency (ns, log; 0 ns shown at 1)', scale: { type: 'log' }, axis: { format: '~s', labelOverlap: true } };
   return {
@@ -85,5 +86,25 @@ export function latencyDistributionSpec(input: ReportInput): ChartSpec {
       ],
     },
     resolve: { scale: { x: 'independent' } },
+  } as unknown as ChartSpec;
+}
+
+/** Without fault records (a page made from replay JSON): the replay's exact p50 and p99 per path, as points. */
+function percentilesOnly(input: ReportInput, rows: Row[]): ChartSpec {
+  return {
+    $schema: SCHEMA,
+    title: { text: 'Modelled fault latency', subtitle: 'p50 (circle) and p99 (square) per path, from the replay; no per-fault records, so no distribution' },
+    width: WIDTH,
+    height: { step: 22 },
+    data: { values: rows },
+    mark: { type: 'point', filled: true, size: 60 },
+    encoding: {
+      y: { field: 'path', type: 'nominal', title: 'path' },
+      yOffset: { field: 'variant', type: 'nominal', sort: input.replay.variants.map((v) => v.name) },
+      x: { field: 'ns', type: 'quantitative', title: 'modelled latency (ns, log)', scale: { type: 'log' }, axis: { format: '~s' } },
+      color: { field: 'variant', type: 'nominal', title: 'variant', scale: variantScale(input.replay) },
+      shape: { field: 'stat', type: 'nominal', title: 'percentile', scale: { domain: ['p50', 'p99'], range: ['circle', 'square'] } },
+      tooltip: [{ field: 'variant' }, { field: 'path' }, { field: 'stat' }, { field: 'ns', title: 'ns' }],
+    },
   } as unknown as ChartSpec;
 }

@@ -98,6 +98,14 @@ describe('static SVG', () => {
     }
   });
 
+  test('without fault records (a page from replay JSON) the latency chart shows the replay percentiles', async () => {
+    const fromJson = sampleInput();
+    fromJson.faults = { ...fromJson.faults, latency: [] };
+    const spec = buildCharts(fromJson).find((c) => c.id === 'latency_distribution')!.spec;
+    const n = fromJson.replay.variants.reduce((a, v) => a + Object.values(v.latency_ns).filter((l) => l.count > 0).length, 0);
+    expect(countMarks(await renderSvg(spec)).symbol).toBe(2 * n);
+  });
+
   test('PNG via resvg is a PNG of the SVG size times the scale', async () => {
     const svg = await renderSvg(charts.find((c) => c.id === 'faults_by_path')!.spec);
     const w = Number(/width="(\d+(?:\.\d+)?)"/.exec(svg)![1]);

@@ -125,6 +125,12 @@ describe('faultline report', () => {
     expect(cells.length).toBe(want.size);
     for (const [, variant, metric, value] of cells) expect(Number(value), `${variant}|${metric}`).toBe(want.get(`${variant}|${metric}`));
     expect(json.variants.map((v) => v.name)).toEqual(['mainline', 'cow-pte']);
+    // The same JSON fed back through --from-json gives the same table.
+    const jf = join(dir, 'replay.json');
+    writeFileSync(jf, JSON.stringify(result, null, 1));
+    expect(await run('--from-json', jf, '-o', join(dir, 'fj.html'))).toBe(0);
+    const fj = [...readFileSync(join(dir, 'fj.html'), 'utf8').matchAll(/<td data-variant="([^"]*)" data-metric="([^"]*)" data-value="([^"]*)">/g)].map((m) => m.slice(1).join('|'));
+    expect(fj).toEqual(cells.map((m) => m.slice(1).join('|')));
   });
 
   test('progress bar: silent when stderr is not a terminal or the trace is quick, throttled otherwise', () => {
