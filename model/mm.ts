@@ -160,6 +160,9 @@ export function exitMmap(ctx: ModelCtx, mm: Mm): void {
   gather.n = 0; // tlb_gather_mmu
   for (const v of mm.vmas) zapRange(ctx, mm, v.start, v.end, false);
   dropPhantom(ctx, mm);
+  // pages the model placed outside every VMA it knows (fault-around guesses in inferred VMAs) leave last
+  for (const b of [...mm.pmds.keys()]) zapRange(ctx, mm, b * F.PMD_SIZE, (b + 1) * F.PMD_SIZE, false);
+  for (let m = 0; m < 4; m++) if (mm.rss[m] !== 0) addMmCounter(ctx, mm, m, -mm.rss[m]!);
   if (mm.vmas.length) freePgdRange(ctx, mm, 0, F.TASK_SIZE, 0, 0);
   // anything left (tables under no VMA, e.g. after inferred VMAs were widened): free_pgtables reaches them too
   const left = mm.pmds.size + mm.pmdTables.size + mm.pudTables.size;

@@ -124,7 +124,10 @@ export function createValidator(spec: VariantSpec): { sink: EventSink; finish(re
     }
     const ahead = log.indexOf(v, 2);
     if (ahead > 0) log.splice(0, ahead); // the kernel batched differently: pick up the model's sequence there
-    else {
+    else if (log.length > 1 && (v - log[0]!) * (v - log[1]!) < 0) {
+      // the model has updates the kernel has not reported yet (it split a batch the model made in one): keep
+      // them queued, the kernel's next event may land on one
+    } else {
       offsets.set(key, b.size / 4096 - cur); // resynchronise: later events compare against the kernel's new level
       log.length = 0;
       log.push(cur);
