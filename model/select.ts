@@ -59,9 +59,10 @@ export function compileSelect(expr: string): Selector {
     if (/^\s*$/.test(src.slice(at))) break;
     re.lastIndex = at;
     const m = re.exec(src);
-    if (!m) throw new ModelError(`--select: unexpected '${src.slice(at).trim()[0]}' at column ${at + 1} of "${src}"`);
+    const ws = src.slice(at).length - src.slice(at).trimStart().length;
+    if (!m) throw new ModelError(`--select: unexpected '${src.slice(at).trim()[0]}' at column ${at + ws + 1} of "${src}"`);
     toks.push(m[1]!);
-    pos.push(at + 1);
+    pos.push(at + ws + 1);
     at = re.lastIndex;
   }
   let k = 0;
