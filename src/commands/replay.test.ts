@@ -1,0 +1,86 @@
+// `faultline replay` and `faultline validate` end to end in-process on a recorded fixture: JSON shape, text table,
+// exit codes, one-line errors.
+import { describe, expect, it } from 'vitest';
+import { Command } from 'commander';
+import { readFileSync } from 'node:fs';
+import { registerReplay } from './replay.js';
+import { registerValidate } from './validate.js';
+
+const FIX = new URL('../../traces/fixtures/workloads/', import.meta.url).pathname;
+const TRACE = FIX + 'fork_child_half/perf.txt.gz';
+const truth = JSON.parse(readFileSync(FIX + 'fork_child_half/truth.perf.json', 'utf8')) as { checkpoints: { label: string; pid: number; rss_anon_kb: number }[] };
+
+async function run(args: string[]): Promise<{ out: string; err: string; code: number }> {
+  let out = '';
+  let err = '';
+  const ow = process.stdout.write.bind(process.stdout);
+  const ew = process.stderr.write.bind(process.stderr);
+  process.stdout.write = ((s: string | Uint8Array) => ((out += String(s)), true)) as typeof process.stdout.write;
+  process.stderr.write = ((s: string | Uint8Array) => ((err += String(s)), true)) as typeof process.stderr.write;
+  process.exitCode = 0;
+  try {
+    const p = new Command('faultline').exitOverride();
+    registerReplay(p);
+    registerValidate(p);
+    await p.parseAsync(['node', 'faultline', ...args]);
+  } finally {
+    process.stdout.write = ow;
+    process.stderr.write = ew;
+  }
+  const code = Number(process.exitCode ?? 0);
+  process.exitCode = 0;
+  return { out, err, code };
+}
+
+describe('faultline replay', () => {
+  it('--json follows the ReplayResult schema; parent and child are there with the recorded peak RssAnon', async () => {
+    const { out, code } = await run(['replay', TRACE, '--json', '--machine-no-zero-page', '--profile', 'none']);
+    expect(code).toBe(0);
+    const r = JSON.parse(out);
+    expect(Object.keys(r).sort()).toEqual(['format', 'lost_events', 'skipped_lines', 'span_ns', 'trace', 'variants']);
+    const v = r.variants[0];
+    expect(v.name).toBe('mainline');
+    const parentPid = truth.checkpoints.find((c) => c.label === 'parent_written')!.pid;
+    const childPid = truth.checkpoints.find((c) => c.label === 'child_after_fork')!.pid;
+    const parent = v.processes.find((p: { pid: number }) => p.pid === parentPid);
+    const child = v.processes.find((p: { pid: number }) => p.pid === childPid);
+    const peak = truth.checkpoints.find((c) => c.label === 'parent_written')!.rss_anon_kb;
+    expect(Math.abs(parent.rss_anon_peak_kb - peak)).toBeLessThanOrEqual(peak * 0.005);
+    expect(parent.forks).toBe(1);
+    expect(child.faults.wp_page_copy).toBeGreaterThan(8000); // the child COW-writes half of 16384 pages
+    expect(parent.faults.wp_page_reuse).toBeGreaterThan(16000); // then the parent reuses every page
+    expect(v.series).toEqual({}); // no --series
+    expect(v.marks.map((m: { kind: string }) => m.kind)).toContain('fork');
+  });
+  it('text: one table per variant with a totals row', async () => {
+    const { out } = await run(['replay', TRACE, '--machine-no-zero-page', '--profile', 'none']);
+    expect(out).toMatch(/variant mainline/);
+    expect(out).toMatch(/^\s*total\s/m);
+    expect(out).toMatch(/anon_peak/);
+  });
+  it('a missing file is one line and exit 2', async () => {
+    const { err, code } = await run(['replay', FIX + 'nope.txt.gz']);
+    expect(code).toBe(2);
+    expect(err.trim().split('\n')).toHaveLength(1);
+    expect(err).toMatch(/nope\.txt\.gz/);
+  });
+  it('a bad --kernel is a one-line usage error', async () => {
+    const { err, code } = await run(['replay', TRACE, '--kernel', 'banana']);
+    expect(code).toBe(2);
+    expect(err).toMatch(/--kernel/);
+  });
+});
+
+describe('faultline validate', () => {
+  it('exit 0 on a recorded trace, with the per-member text', async () => {
+    const { out, code } = await run(['validate', TRACE, '--machine-no-zero-page']);
+    expect(out).toMatch(/MM_ANONPAGES/);
+    expect(code).toBe(0);
+  });
+  it('exit 1 when the model is told the wrong machine (zero page on): reads no longer match', async () => {
+    const { out, code } = await run(['validate', FIX + 'read_then_write/perf.txt.gz', '--json']);
+    const r = JSON.parse(out);
+    expect(r.match_ratio).toBeLessThan(0.999);
+    expect(code).toBe(1);
+  });
+});
