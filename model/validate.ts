@@ -59,6 +59,18 @@ export function createValidator(spec: VariantSpec): { sink: EventSink; finish(re
   const ring: EventSummary[] = Array.from({ length: RING }, () => ({ line: 0, time: 0, tid: 0, kind: '', name: '' }));
   let ringAt = 0;
 
+  const mismatch = (b: BufferedRss, mm: Mm, name: string, cur: number): void => {
+    if (mismatches.length < MAX_MISMATCHES) {
+      const around: EventSummary[] = [];
+      for (let k = 0; k < RING; k++) {
+        const s = ring[(ringAt + k) % RING]!;
+        if (s.kind) around.push({ ...s });
+      }
+      mismatches.push({ line: b.line, time: b.time, tid: b.tid, mm_id: b.mmId, member: name, kernel_pages: b.size / 4096, model_pages: cur, around });
+    }
+  };
+  const deferred = new Map<number, { v: number; b: BufferedRss; cur: number }>();
+
   const onRss = (b: BufferedRss, mm: Mm | null, use: RssStatUse): void => {
     events++;
     if (!mm || use === 'unmapped') {
@@ -98,11 +110,6 @@ export function createValidator(spec: VariantSpec): { sink: EventSink; finish(re
       log.length = 0;
       log.push(cur);
     }
-    if (ok) {
-      matched++;
-      bm.matched++;
-      return;
-    }
     if ((mm.dead && mm.phantomAtExit[m] !== 0) || (mm.predates && mm.vmas.length === 0 && log.length <= 1)) {
       // the mm holds pages the trace never showed (it predates the trace): where the kernel moves them is unknowable,
       // so such an event resynchronises instead of counting as a mismatch (also an mm the model knows no VMA of)
@@ -114,14 +121,27 @@ export function createValidator(spec: VariantSpec): { sink: EventSink; finish(re
       log.push(cur);
       return;
     }
-    if (mismatches.length < MAX_MISMATCHES) {
-      const around: EventSummary[] = [];
-      for (let k = 0; k < RING; k++) {
-        const s = ring[(ringAt + k) % RING]!;
-        if (s.kind) around.push({ ...s });
-      }
-      mismatches.push({ line: b.line, time: b.time, tid: b.tid, mm_id: b.mmId, member: name, kernel_pages: b.size / 4096, model_pages: cur, around });
+    const held = deferred.get(key);
+    if (held !== undefined) {
+      // a thread's earlier event that already counted another CPU's update: right if the model reaches it now
+      deferred.delete(key);
+      if (held.v === (ok ? v : cur)) {
+        matched++;
+        bm.matched++;
+      } else mismatch(held.b, mm, name, held.cur);
     }
+    if (ok) {
+      matched++;
+      bm.matched++;
+      return;
+    }
+    if (mm.users > 1 && !deferred.has(key) && log.length > 0 && v > cur) {
+      // several threads: percpu_counter_sum at this event may include a fault of another CPU whose event is
+      // still ahead in the merged stream; decide at this mm's next event for the member
+      deferred.set(key, { v, b, cur });
+      return;
+    }
+    mismatch(b, mm, name, cur);
     const ahead = log.indexOf(v, 2);
     if (ahead > 0) log.splice(0, ahead); // the kernel batched differently: pick up the model's sequence there
     else if (log.length > 1 && (v - log[0]!) * (v - log[1]!) < 0) {
