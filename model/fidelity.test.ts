@@ -19,7 +19,7 @@ const SET = ['write_touch', 'read_then_write', 'fork_child_half', 'fork_child_al
 const fixtures = existsSync(DIR) ? readdirSync(DIR).filter((d) => SET.includes(d) && existsSync(join(DIR, d, `truth.${BACKEND}.json`))) : [];
 // fork children: the model copies the tables of VMAs it had to infer (exec-loaded, never mmapped in the trace)
 // more eagerly than the kernel (see model/KERNEL_NOTES.md); their VmPTE is checked with that allowance
-const CHILD_PTE_SLACK_KB = 32;
+const CHILD_PTE_SLACK_KB = 4;
 // fixtures whose MM_ANONPAGES events all match (both backends)
 const EXACT_ANON = ['write_touch', 'read_then_write', 'dontneed_munmap', 'sparse_1g', 'thp_read_first', 'thp_write_first'];
 

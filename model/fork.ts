@@ -4,7 +4,7 @@ import { createMm, newVma } from './mm.js';
 import { folioMmMap } from './pages.js';
 import { addMmCounter, addMmRssVec, addPgtables } from './rss.js';
 import { newTable } from './page_table.js';
-import { PAGE_ANON_EXCLUSIVE, PMD_HUGE_ZERO, PMD_TABLE, PMD_THP, type Mm, type ModelCtx, type Vma } from './state.js';
+import { PAGE_ANON_EXCLUSIVE, PMD_HUGE_ZERO, PMD_TABLE, PMD_THP, type Mm, type ModelCtx, type PteTable, type Vma } from './state.js';
 
 /** What one fork copied: [ptes copied, tables copied, tables shared, huge PMDs copied]. */
 export const forkCounts = new Float64Array(4);
@@ -93,10 +93,15 @@ function copyPageRange(ctx: ModelCtx, dst: Mm, src: Mm, vma: Vma, withPhantom: b
     }
     // mm/memory.c: copy_pte_range: a child table for every present parent PMD, even an empty one
     const st = slot.table!;
-    const t = newTable();
-    dst.pmds.set(b, { kind: PMD_TABLE, table: t, folio: 0, write: false, shared: false });
-    addPgtables(ctx, dst, 1);
-    forkCounts[1]!++;
+    const have = dst.pmds.get(b);
+    let t: PteTable;
+    if (have && have.kind === PMD_TABLE && have.table) t = have.table; // a neighbouring VMA already built it
+    else {
+      t = newTable();
+      dst.pmds.set(b, { kind: PMD_TABLE, table: t, folio: 0, write: false, shared: false });
+      addPgtables(ctx, dst, 1);
+      forkCounts[1]!++;
+    }
     const i0 = Math.max(vma.start, addr), i1 = Math.min(vma.end, addr + F.PMD_SIZE);
     const j0 = (i0 - addr) / F.PAGE_SIZE, j1 = (i1 - addr) / F.PAGE_SIZE;
     if (st.present > 0)
