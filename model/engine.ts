@@ -190,7 +190,7 @@ export function createEngine(spec: VariantSpec, probes: ReplayProbes, profile: C
     if ((write && !(vma.flags & F.VM_WRITE)) || (exec && !(vma.flags & F.VM_EXEC)) || (!write && !exec && !(vma.flags & (F.VM_READ | F.VM_WRITE | F.VM_EXEC)))) {
       f.path = 'segv'; // arch/x86/mm/fault.c: access_error -> bad_area_access_error
     } else {
-      if ((vma.kind & F.KIND_INFERRED) && hm === -1 && !presentAt(mm, e.address)) mapSpecial(mm, e.address);
+      if ((vma.kind & F.KIND_INFERRED) && hint !== null && hm === -1 && !presentAt(mm, e.address)) mapSpecial(mm, e.address);
       else handleMmFault(ctx, f);
     }
     recordFault(e, p, vma.start, vma.end, vma.flags);

@@ -32,6 +32,8 @@ export function createFanout(engines: Engine[]): { sink: EventSink; flush(): voi
   const pending = new Map<number, Pending>();
   const lastKernel = new Map<number, number>();
   const hint: FaultHint = { member: -1, delta: 0 };
+  const none: FaultHint = { member: -1, delta: 0 };
+  let sawRss = false;
   const st = { first: -1, last: 0 };
 
   function run(e: TraceEvent, h: FaultHint | null): void {
@@ -42,7 +44,8 @@ export function createFanout(engines: Engine[]): { sink: EventSink; flush(): voi
     const p = pending.get(tid);
     if (!p || !p.used) return;
     p.used = false;
-    let h: FaultHint | null = null;
+    // null: the trace says nothing (no rss_stat recorded); member -1: the kernel changed no counter for this fault
+    let h: FaultHint | null = sawRss ? none : null;
     if (next && next.kind === 'rss_stat' && next.curr) {
       const key = next.mmId * 4 + next.member;
       const prev = lastKernel.get(key);
@@ -72,6 +75,7 @@ export function createFanout(engines: Engine[]): { sink: EventSink; flush(): voi
     }
     if (e.kind === 'lost') for (const en of engines) en.lost();
     run(e, null);
+    if (e.kind === 'rss_stat') sawRss = true;
     if (e.kind === 'rss_stat') lastKernel.set((e as RssStatEvent).mmId * 4 + e.member, e.size);
   };
   return {
