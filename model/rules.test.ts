@@ -120,3 +120,35 @@ describe('munmap / madvise (mm/vma.c, mm/madvise.c, mm/memory.c: free_pgtables)'
     expect(p.minflt).toBe(512);
   });
 });
+
+describe('inference and hints (model/engine.ts)', () => {
+  it('faults with no error code (arm64, perf page-fault samples) are classified from model state and counted', () => {
+    // first touch of a none PTE: a read (zero page); the same page faulting again must be a write to a read-only PTE
+    const r = run([...mmap(0, A, 2 * MB), fault(10, A, -1), fault(11, A, -1)]);
+    const p = proc(r);
+    expect(r.variants[0]!.inferred_faults).toBe(2);
+    expect(p.faults.anon_zero_page).toBe(1);
+    expect(p.faults.wp_page_copy).toBe(1);
+  });
+  it("a file read fault maps as many pages as the kernel's own MM_FILEPAGES rss_stat says (fault-around)", () => {
+    const enter = { ...hdr('sys_enter_mmap', 0), kind: 'sys_enter' as const, call: 'mmap', args: { addr: 0, len: 2 * MB, prot: 1, flags: 2, fd: 3, off: 0 } };
+    const ev: TraceEvent[] = [enter, { ...hdr('sys_exit_mmap', 1), kind: 'sys_exit', call: 'mmap', ret: A, enter }];
+    const rssStat = (t: number, pages: number): TraceEvent => ({ ...hdr('rss_stat', t), kind: 'rss_stat', mmId: 9, curr: true, member: 0, size: pages * 4096, throttled: false });
+    // the kernel's counter goes 0 -> 5 -> 21: fault-around found 5 pages, then a full 16-page window
+    const p = proc(run([...ev, fault(10, A, 0x4), rssStat(11, 5), fault(12, A + 64 * 4096, 0x4), rssStat(13, 21)]));
+    expect(p.faults.file_read).toBe(2);
+    expect(p.rss_file_final_kb).toBe(21 * 4);
+  });
+  it('exec replaces the mm; exit reports final figures from just before the teardown', () => {
+    const exec: TraceEvent = { ...hdr('sched_process_exec', 100), kind: 'exec', filename: '/bin/x', execPid: PID, oldPid: PID };
+    const exit: TraceEvent = { ...hdr('sched_process_exit', 300), kind: 'exit', exitPid: PID, groupDead: true };
+    const enterExec: TraceEvent = { ...hdr('sys_enter_execve', 99), kind: 'sys_enter', call: 'execve', args: {} };
+    const r = run([...mmap(0, A, 2 * MB), ...touch(10, A, 8, 0x6), enterExec, exec, ...mmap(150, A, 2 * MB), ...touch(200, A, 3, 0x6), exit]);
+    const p = proc(r);
+    expect(p.rss_anon_peak_kb).toBe(32); // the old mm's 8 pages
+    expect(p.rss_anon_final_kb).toBe(12); // the new mm's 3 pages, just before exit
+    expect(p.exits).toBe(1);
+    expect(r.variants[0]!.marks.map((m) => m.kind)).toEqual(['exec', 'exit']);
+  });
+});
+
