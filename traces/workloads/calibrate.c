@@ -310,21 +310,16 @@ static void run_segv(int iters) {
   munmap(p, PG);
 }
 
-// ---- fork: kernel/fork.c dup_mmap -> mm/memory.c copy_page_range; time the parent's fork() call
-// Every timed fork is a first fork: the parent rewrites its pages before each one, so fork finds writable PTEs and
-// pays for write-protecting them (__copy_present_ptes: ptep_set_wrprotect), as a traced process that wrote and then forked does.
-static void time_forks(const char *kind, char *p, size_t len, size_t stride, size_t ptes, size_t tables, size_t pmds, int runs) {
-  for (int r = 0; r < runs; r++) {
-    if (p) touch(p, len, stride, 1); // untimed: after the last child exited these are reuse faults
-    uint64_t t0 = now_ns();
-    pid_t pid = fork();
-    uint64_t t1 = now_ns(); // the parent's CPU time in fork(): copy_process runs in its context
-    if (pid < 0) die("fork");
-    if (pid == 0) _exit(0);
-    waitpid(pid, NULL, 0);
-    printf("fork %s %zu %zu %zu %zu %d %llu\n", kind, len, ptes, tables, pmds, r, (unsigned long long)(t1 - t0));
-  }
-}
+// ---- fork: kernel/fork.c dup_mmap -> mm/memory.c copy_page_range; the parent's CPU time in fork()
+// All regions stay mapped; before each timed fork every region but the one measured is MADV_DONTFORK (dup_mmap skips
+// VM_DONTCOPY VMAs), so the configurations can be interleaved round by round and all see the same machine load.
+// Every timed fork is a first fork: the parent rewrites the measured region before it, so fork finds writable PTEs
+// and pays for write-protecting them (__copy_present_ptes: ptep_set_wrprotect), as a process that wrote then forked.
+struct fork_cfg {
+  const char *kind;
+  char *p;
+  size_t len, stride, ptes, tables, pmds;
+};
 
 static void run_forks(int quick, int runs) {
   static const size_t dense_full[] = {32, 64, 128, 256}, dense_quick[] = {8, 16, 32};
@@ -332,31 +327,44 @@ static void run_forks(int quick, int runs) {
   static const size_t thp_full[] = {128, 256, 512, 1024}, thp_quick[] = {16, 32, 64};
   const size_t *dense = quick ? dense_quick : dense_full, *sparse = quick ? sparse_quick : sparse_full;
   const size_t *thp = quick ? thp_quick : thp_full;
-  size_t nd = quick ? 3 : 4, ns = quick ? 2 : 4, nt = quick ? 3 : 4;
-  time_forks("empty", NULL, 0, PG, 0, 0, 0, 2 * runs); // and again at the end: load changes during the run
-  for (size_t i = 0; i < nd; i++) { // rewriting every page costs a reuse fault each: fewer repetitions
+  size_t nd = quick ? 3 : 4, ns = quick ? 2 : 4, nt = quick ? 3 : 4, n = 0;
+  struct fork_cfg cfg[16];
+  cfg[n++] = (struct fork_cfg){"empty", NULL, 0, PG, 0, 0, 0};
+  for (size_t i = 0; i < nd; i++) {
     size_t len = dense[i] * MIB;
-    char *p = map_aligned(len, MADV_NOHUGEPAGE);
-    time_forks("4k", p, len, PG, len / PG, len / HPG, 0, runs);
-    munmap(p, len);
+    cfg[n++] = (struct fork_cfg){"4k", map_aligned(len, MADV_NOHUGEPAGE), len, PG, len / PG, len / HPG, 0};
   }
   for (size_t i = 0; i < ns; i++) { // one page per 2 MiB: tables without PTEs, to separate per-table from per-PTE cost
     size_t len = sparse[i] * MIB;
-    char *p = map_aligned(len, MADV_NOHUGEPAGE);
-    time_forks("4k_sparse", p, len, HPG, len / HPG, len / HPG, 0, 3 * runs);
-    munmap(p, len);
+    cfg[n++] = (struct fork_cfg){"4k_sparse", map_aligned(len, MADV_NOHUGEPAGE), len, HPG, len / HPG, len / HPG, 0};
   }
   for (size_t i = 0; i < nt; i++) {
     size_t len = thp[i] * MIB;
     char *p = map_aligned(len, MADV_HUGEPAGE);
     long a0 = vmstat("thp_fault_alloc");
     touch(p, len, HPG, 1);
-    long a1 = vmstat("thp_fault_alloc");
-    printf("check fork_thp_%zu %ld %zu\n", thp[i], a1 - a0, len / HPG);
-    time_forks("thp", p, len, HPG, 0, 0, len / HPG, 3 * runs);
-    munmap(p, len);
+    printf("check fork_thp_%zu %ld %zu\n", thp[i], vmstat("thp_fault_alloc") - a0, len / HPG);
+    cfg[n++] = (struct fork_cfg){"thp", p, len, HPG, 0, 0, len / HPG};
   }
-  time_forks("empty", NULL, 0, PG, 0, 0, 0, 2 * runs);
+  for (size_t c = 1; c < n; c++) madvise(cfg[c].p, cfg[c].len, MADV_DONTFORK);
+  for (int r = 0; r < runs + 3; r++) {
+    for (size_t c = 0; c < n; c++) {
+      struct fork_cfg *f = &cfg[c];
+      if (f->p) {
+        madvise(f->p, f->len, MADV_DOFORK);
+        touch(f->p, f->len, f->stride, 1); // untimed: after the last child exited these are reuse faults
+      }
+      uint64_t t0 = now_ns();
+      pid_t pid = fork();
+      uint64_t t1 = now_ns(); // copy_process runs in the parent's context
+      if (pid < 0) die("fork");
+      if (pid == 0) _exit(0);
+      waitpid(pid, NULL, 0);
+      if (f->p) madvise(f->p, f->len, MADV_DONTFORK);
+      printf("fork %s %zu %zu %zu %zu %d %llu\n", f->kind, f->len, f->ptes, f->tables, f->pmds, r, (unsigned long long)(t1 - t0));
+    }
+  }
+  for (size_t c = 1; c < n; c++) munmap(cfg[c].p, cfg[c].len);
 }
 
 int main(int argc, char **argv) {
