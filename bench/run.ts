@@ -4,6 +4,8 @@
 import { pathToFileURL } from 'node:url';
 import { section as parse } from './parse.js';
 import { section as variants } from './variants.js';
+import { section as replay } from './replay.js';
+import { section as query } from './query.js';
 
 export interface BenchArgs {
   /** Events in the main generated trace (default 3,000,000). */
@@ -20,7 +22,7 @@ export interface BenchSection {
   run(args: BenchArgs): Promise<void>;
 }
 
-export const SECTIONS: BenchSection[] = [parse, variants];
+export const SECTIONS: BenchSection[] = [parse, replay, variants, query];
 
 function parseArgs(argv: string[]): { args: BenchArgs; only: string[] } {
   const args: BenchArgs = { events: 3_000_000, memEvents: 1_000_000, tmp: process.env.TMPDIR ?? '/tmp' };
