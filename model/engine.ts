@@ -171,7 +171,10 @@ export function createEngine(spec: VariantSpec, probes: ReplayProbes, profile: C
     const addr = Math.floor(e.address / F.PAGE_SIZE) * F.PAGE_SIZE;
     let vma = findVma(mm, e.address);
     const hm = hint ? hint.member : -1, hd = hint ? hint.delta : 0;
-    if (!vma || (vma.kind & F.KIND_INFERRED)) vma = inferVma(mm, addr, exec || (hm === 0 && hd > 0) ? F.KIND_FILE : F.KIND_ANON, vma, p);
+    // the access class (exec / write / read) tells the segments of an exec-loaded ELF apart, which the kernel keeps
+    // as separate VMAs (and so as separate zap and fork-copy pieces)
+    const cls = exec ? F.VM_EXEC : write ? F.VM_WRITE : F.VM_READ;
+    if (!vma || (vma.kind & F.KIND_INFERRED)) vma = inferVma(mm, addr, exec || (hm === 0 && hd > 0) ? F.KIND_FILE : F.KIND_ANON, vma, p, cls);
     f.mm = mm;
     f.vma = vma;
     f.address = e.address;
@@ -226,7 +229,7 @@ export function createEngine(spec: VariantSpec, probes: ReplayProbes, profile: C
   }
 
   /** A VMA for a fault where the trace showed no mapping (the process predates the trace, or exec loaded it). */
-  function inferVma(mm: Mm, addr: number, kind: number, cur: import('./state.js').Vma | null, p: ProcAcc): import('./state.js').Vma {
+  function inferVma(mm: Mm, addr: number, kind: number, cur: import('./state.js').Vma | null, p: ProcAcc, cls: number): import('./state.js').Vma {
     const want = kind | F.KIND_INFERRED;
     if (cur && (cur.kind & (F.KIND_ANON | F.KIND_FILE)) === kind) return cur;
     if (cur) {
@@ -238,19 +241,21 @@ export function createEngine(spec: VariantSpec, probes: ReplayProbes, profile: C
     }
     const k = firstAbove(mm, addr);
     const prev = mm.vmas[k - 1], next = mm.vmas[k];
-    if (prev && prev.kind === want && addr - prev.end < F.PMD_SIZE) {
+    const same = (v: import('./state.js').Vma): boolean => v.kind === want && v.inferCls === cls;
+    if (prev && same(prev) && addr - prev.end < F.PMD_SIZE) {
       prev.end = addr + F.PAGE_SIZE; // widen the inferred VMA up to this fault
       mm.lastVma = null;
       return prev;
     }
-    if (next && next.kind === want && next.start - addr <= F.PMD_SIZE) {
+    if (next && same(next) && next.start - addr <= F.PMD_SIZE) {
       next.start = addr;
       next.pgoff = addr / F.PAGE_SIZE;
       mm.lastVma = null;
       return next;
     }
     const flags = F.VM_READ | F.VM_WRITE | F.VM_MAYWRITE | (kind === F.KIND_FILE ? F.VM_EXEC : 0);
-    const v = newVma(addr, addr + F.PAGE_SIZE, flags, want | (addr > 0x7f0000000000 && kind === F.KIND_ANON ? 0 : 0), addr / F.PAGE_SIZE, -2);
+    const v = newVma(addr, addr + F.PAGE_SIZE, flags, want, addr / F.PAGE_SIZE, -2);
+    v.inferCls = cls;
     insertVma(mm, v);
     mm.inferredVmas++;
     p.res.inferred_vmas++;

@@ -3,6 +3,7 @@ import * as F from './flags.js';
 import { allocAnon, folioMappedOnlyBy } from './pages.js';
 import { addMmCounter } from './rss.js';
 import { allocUpper, blockOf, mapAnon, pteAlloc, pteIndex, unmapEntry } from './page_table.js';
+import { widenInferred } from './mm.js';
 import { doHugePmdAnonymousPage, doHugePmdWpPage, thpVmaAllowableOrder, thpVmaSuitableOrder, vmaIsAnonymous } from './huge_memory.js';
 import { PAGE_ANON_EXCLUSIVE, PMD_TABLE, type FaultCtx, type Mm, type ModelCtx, type PteTable } from './state.js';
 
@@ -126,8 +127,11 @@ function doReadFault(ctx: ModelCtx, f: FaultCtx, t: PteTable, i: number, pfl: nu
   const hi = Math.min(blockFirst + F.PTRS, inferred ? Infinity : vma.end / F.PAGE_SIZE, addrPage - (i % 16) + 16);
   let want = f.fileHint >= 0 ? f.fileHint : hi - lo;
   let mapped = 0;
+  let minJ = i, maxJ = i;
   const map = (j: number): void => {
     if (t.fl[j]! & F.PTE_PRESENT) return;
+    if (j < minJ) minJ = j;
+    if (j > maxJ) maxJ = j;
     t.fl[j] = pfl;
     t.page[j] = 0;
     t.present++;
@@ -138,6 +142,7 @@ function doReadFault(ctx: ModelCtx, f: FaultCtx, t: PteTable, i: number, pfl: nu
   // the trace saw more pages than the window (a larger folio): extend within the table and VMA
   for (let j = i + 1; j < F.PTRS && mapped < want && (inferred || (blockFirst + j) * F.PAGE_SIZE < vma.end); j++) map(j);
   if (mapped < want) t.ghost += want - mapped; // counted by the kernel, entries unknown
+  if (inferred && (minJ < i || maxJ > i)) widenInferred(f.mm, vma, (blockFirst + minJ) * F.PAGE_SIZE, (blockFirst + maxJ + 1) * F.PAGE_SIZE);
   addMmCounter(ctx, f.mm, member, want);
   f.pagesAllocated += want;
   f.path = 'file_read';

@@ -103,7 +103,7 @@ function mergeable(a: Vma, b: Vma): boolean {
   if ((a.flags & F.VM_MERGE_MASK) !== (b.flags & F.VM_MERGE_MASK)) return false;
   if ((a.kind & ~(F.KIND_INFERRED | F.KIND_HEAP | F.KIND_STACK)) !== (b.kind & ~(F.KIND_INFERRED | F.KIND_HEAP | F.KIND_STACK))) return false;
   if (a.file !== b.file || a.patchData !== b.patchData) return false;
-  if ((a.kind & F.KIND_INFERRED) !== (b.kind & F.KIND_INFERRED)) return false;
+  if ((a.kind & F.KIND_INFERRED) !== (b.kind & F.KIND_INFERRED) || a.inferCls !== b.inferCls) return false;
   if (!(a.kind & F.KIND_ANON) && a.pgoff + (a.end - a.start) / F.PAGE_SIZE !== b.pgoff) return false;
   return true;
 }
@@ -187,3 +187,18 @@ export function dropPhantom(ctx: ModelCtx, mm: Mm): void {
     }
   }
 }
+
+/** Widen an inferred VMA to cover [lo, hi) as far as its neighbours allow (pages the kernel showed are inside it). */
+export function widenInferred(mm: Mm, v: Vma, lo: number, hi: number): void {
+  const k = mm.vmas.indexOf(v);
+  if (k < 0) return;
+  const prev = mm.vmas[k - 1], next = mm.vmas[k + 1];
+  const nlo = Math.max(lo, prev ? prev.end : 0), nhi = Math.min(hi, next ? next.start : F.TASK_SIZE);
+  if (nlo < v.start) {
+    v.pgoff -= (v.start - nlo) / F.PAGE_SIZE;
+    v.start = nlo;
+  }
+  if (nhi > v.end) v.end = nhi;
+  mm.lastVma = null;
+}
+

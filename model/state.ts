@@ -20,6 +20,8 @@ export interface Vma {
   anonVma: boolean;
   /** Set by patches (e.g. refpage) to remember per-VMA state. */
   patchData: unknown;
+  /** Inferred VMAs only: the access class that created it (VM_EXEC / VM_WRITE / VM_READ), 0 otherwise. */
+  inferCls?: number;
 }
 
 /** One PTE table page (4 KiB, 512 entries). refcount > 1 only when a patch shares it (COW PTE). */
