@@ -40,6 +40,8 @@ export interface BufferedRss {
   curr: boolean;
   member: number;
   size: number;
+  /** Android's rss_stat_throttled: emitted only after a large enough change. */
+  throttled: boolean;
 }
 
 const MM_SYSCALLS = new Set(['mmap', 'munmap', 'mprotect', 'madvise', 'brk', 'mremap', 'mlock', 'mlock2', 'munlock', 'mlockall', 'munlockall']);
@@ -524,7 +526,7 @@ export function createEngine(spec: VariantSpec, probes: ReplayProbes, profile: C
   }
 
   function onRssStat(e: RssStatEvent): void {
-    const b: BufferedRss = { time: e.time, line: e.line, tid: e.tid, mmId: e.mmId, curr: e.curr, member: e.member, size: e.size };
+    const b: BufferedRss = { time: e.time, line: e.line, tid: e.tid, mmId: e.mmId, curr: e.curr, member: e.member, size: e.size, throttled: e.throttled };
     // held until the model applies the operation: child-mm copies during clone, zaps/populates inside mm syscalls
     const hold = (inClone.has(e.tid) && !e.curr && !byMmId.has(e.mmId)) || inMmCall.has(e.tid);
     if (hold) {
