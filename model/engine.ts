@@ -7,7 +7,7 @@ import { dupMmap, forkCounts } from './fork.js';
 import { kernelRules } from './kernel_version.js';
 import { doMadvise } from './madvise.js';
 import { handleMmFault, newFaultCtx } from './memory.js';
-import { createMm, exitMmap, findVma, firstAbove, insertVma, newVma, splitRange } from './mm.js';
+import { createMm, exitMmap, findVma, firstAbove, inHole, insertVma, newVma, splitRange } from './mm.js';
 import { doBrk, doMlock, doMlockall, doMmap, doMprotect, doMremap } from './mmap.js';
 import { createPages } from './pages.js';
 import { allocUpper, blockOf, pteAlloc, pteIndex } from './page_table.js';
@@ -44,6 +44,8 @@ export interface BufferedRss {
   throttled: boolean;
 }
 
+/** include/linux/mm.h: mmap_min_addr default (64 KiB): nothing is ever mapped below it. */
+const MMAP_MIN_ADDR = 65536;
 const MM_SYSCALLS = new Set(['mmap', 'munmap', 'mprotect', 'madvise', 'brk', 'mremap', 'mlock', 'mlock2', 'munlock', 'mlockall', 'munlockall']);
 const CLONE_CALLS = new Set(['clone', 'clone3', 'fork', 'vfork']);
 
@@ -176,6 +178,15 @@ export function createEngine(spec: VariantSpec, probes: ReplayProbes, profile: C
     // the access class (exec / write / read) tells the segments of an exec-loaded ELF apart, which the kernel keeps
     // as separate VMAs (and so as separate zap and fork-copy pieces)
     const cls = exec ? F.VM_EXEC : write ? F.VM_WRITE : F.VM_READ;
+    if (!vma && (e.address < MMAP_MIN_ADDR || inHole(mm, e.address))) {
+      // arch/x86/mm/fault.c: bad_area_nosemaphore: no VMA where the trace showed none (unmapped, or below mmap_min_addr)
+      f.path = 'segv';
+      f.pagesAllocated = 0;
+      f.tablesAllocated = 0;
+      f.inferred = inferred;
+      recordFault(e, p, 0, 0, 0);
+      return;
+    }
     if (!vma || (vma.kind & F.KIND_INFERRED)) vma = inferVma(mm, addr, exec || (hm === 0 && hd > 0) ? F.KIND_FILE : F.KIND_ANON, vma, p, cls);
     f.mm = mm;
     f.vma = vma;

@@ -29,6 +29,7 @@ export function createMm(ctx: ModelCtx, ownerPid: number, predates: boolean): Mm
     inferredVmas: 0,
     phantom: new Float64Array(4),
     phantomAtExit: new Float64Array(4),
+    holes: [],
   };
 }
 
@@ -69,6 +70,7 @@ export function firstAbove(mm: Mm, addr: number): number {
 
 /** Insert a VMA that overlaps none (the caller unmapped the range first). */
 export function insertVma(mm: Mm, vma: Vma): void {
+  if (mm.holes.length) fillHole(mm, vma.start, vma.end);
   mm.vmas.splice(firstAbove(mm, vma.start), 0, vma);
   mm.lastVma = null;
 }
@@ -138,6 +140,7 @@ export function mergeAround(mm: Mm, v: Vma): Vma {
  * end and ceiling = next VMA's start) and removal.
  */
 export function unmapRange(ctx: ModelCtx, mm: Mm, start: number, end: number): number {
+  noteHole(mm, start, end);
   const vs = splitRange(mm, start, end);
   if (vs.length === 0) return 0;
   for (const p of ctx.patches) p.break_cow_pte?.(ctx, mm, start, end, 'munmap');
@@ -200,5 +203,31 @@ export function widenInferred(mm: Mm, v: Vma, lo: number, hi: number): void {
   }
   if (nhi > v.end) v.end = nhi;
   mm.lastVma = null;
+}
+
+/** Remember an unmapped range; mmap over it later clears the overlap (fillHole). */
+function noteHole(mm: Mm, start: number, end: number): void {
+  if (mm.holes.length >= 128) mm.holes.splice(0, 2);
+  mm.holes.push(start, end);
+}
+
+/** True when addr lies in a range the trace showed unmapped (and nothing was mapped there since). */
+export function inHole(mm: Mm, addr: number): boolean {
+  const h = mm.holes;
+  for (let i = 0; i < h.length; i += 2) if (addr >= h[i]! && addr < h[i + 1]!) return true;
+  return false;
+}
+
+/** A new mapping over [start, end): those addresses are no longer holes. */
+export function fillHole(mm: Mm, start: number, end: number): void {
+  const h = mm.holes;
+  for (let i = h.length - 2; i >= 0; i -= 2) {
+    const s = h[i]!, e = h[i + 1]!;
+    if (e <= start || s >= end) continue;
+    const keep: number[] = [];
+    if (s < start) keep.push(s, start);
+    if (e > end) keep.push(end, e);
+    h.splice(i, 2, ...keep);
+  }
 }
 

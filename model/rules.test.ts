@@ -51,6 +51,13 @@ describe('fault paths (mm/memory.c)', () => {
     expect(proc(r).rss_anon_final_kb).toBe(40);
   });
 
+  it('a fault where the trace unmapped memory, or a NULL dereference, is segv; nothing changes', () => {
+    const r = run([...mmap(0, A, 2 * MB), ...touch(10, A, 4, 0x6), ...sys(20, 'munmap', { addr: A, len: 2 * MB }), fault(30, A + 4096, 0x6), fault(31, 0x10, 0x4)]);
+    const p = proc(r);
+    expect(p.faults.segv).toBe(2);
+    expect(p.inferred_vmas).toBe(0);
+    expect(p.rss_anon_final_kb).toBe(0);
+  });
   it('a fault with no VMA in a traced mm is inferred, never fatal; a write to a PROT_READ VMA is segv', () => {
     const r = run([...mmap(0, A, 2 * MB, 0x22, 1), fault(10, A, 0x6), fault(11, A + 64 * MB, 0x6)]);
     const p = proc(r);

@@ -110,6 +110,8 @@ export interface Mm {
   inferredVmas: number;
   /** Pages the kernel counted before the trace showed them (baseline learnt from rss_stat), per member. */
   phantom: Float64Array;
+  /** Ranges munmapped in the trace (start, end pairs, the last 64): a fault there is a segv, not an unknown VMA. */
+  holes: number[];
   /** phantom as it was when the mm was torn down (validation treats those teardown events as unknowable). */
   phantomAtExit: Float64Array;
 }
