@@ -57,6 +57,8 @@ export interface Engine {
   lost(): void;
   finish(endTime: number): VariantResult;
   inferredFaults: number;
+  /** The mm a live task uses (tests, debugging). */
+  mmOf(tid: number): Mm | undefined;
 }
 
 export function createEngine(spec: VariantSpec, probes: ReplayProbes, profile: CostProfile | null, seriesPoints: number, rssSink: RssStatSink | null): Engine {
@@ -669,6 +671,7 @@ export function createEngine(spec: VariantSpec, probes: ReplayProbes, profile: C
     get inferredFaults() {
       return inferredFaults;
     },
+    mmOf: (tid: number) => tasks.get(tid)?.mm,
   };
 }
 

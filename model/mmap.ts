@@ -14,6 +14,8 @@ export function vmFlagsFor(prot: number, flags: number, defFlags: number): numbe
   if (!(vf & F.VM_SHARED) || (prot & F.PROT_WRITE)) vf |= F.VM_MAYWRITE;
   if (flags & F.MAP_GROWSDOWN) vf |= F.VM_GROWSDOWN;
   if (flags & F.MAP_LOCKED) vf |= F.VM_LOCKED;
+  // mm/mmap.c: accountable_mapping: private writable without MAP_NORESERVE is VM_ACCOUNT (it keeps VMAs apart)
+  if (!(vf & F.VM_SHARED) && (prot & F.PROT_WRITE) && !(flags & F.MAP_NORESERVE)) vf |= F.VM_ACCOUNT;
   return vf;
 }
 
@@ -61,7 +63,7 @@ export function doBrk(ctx: ModelCtx, mm: Mm, newBrk: number, out: Float64Array):
     prev.end = newEnd;
     v = prev;
   } else {
-    v = newVma(oldEnd, newEnd, F.VM_READ | F.VM_WRITE | F.VM_MAYWRITE | mm.defFlags, F.KIND_ANON | F.KIND_HEAP, oldEnd / F.PAGE_SIZE, -1);
+    v = newVma(oldEnd, newEnd, F.VM_READ | F.VM_WRITE | F.VM_MAYWRITE | F.VM_ACCOUNT | mm.defFlags, F.KIND_ANON | F.KIND_HEAP, oldEnd / F.PAGE_SIZE, -1); // do_brk_flags: VM_ACCOUNT
     unmapRange(ctx, mm, oldEnd, newEnd);
     insertVma(mm, v);
     v = mergeAround(mm, v);
@@ -79,7 +81,8 @@ export function doMprotect(ctx: ModelCtx, mm: Mm, start: number, len: number, pr
     const nf = (v.flags & ~7) | (prot & 7);
     const gainsWrite = !(v.flags & F.VM_WRITE) && (nf & F.VM_WRITE);
     const losesWrite = (v.flags & F.VM_WRITE) && !(nf & F.VM_WRITE);
-    v.flags = nf | ((nf & F.VM_WRITE) ? F.VM_MAYWRITE : 0);
+    // mm/mprotect.c: mprotect_fixup charges a private mapping gaining write (VM_ACCOUNT), never uncharges on losing it
+    v.flags = nf | ((nf & F.VM_WRITE) ? F.VM_MAYWRITE : 0) | (gainsWrite && !(v.flags & F.VM_SHARED) ? F.VM_ACCOUNT : 0);
     if (losesWrite || gainsWrite) changePteWrite(ctx, mm, v, losesWrite ? 0 : 1);
     mergeAround(mm, v);
   }
