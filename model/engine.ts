@@ -202,7 +202,8 @@ export function createEngine(spec: VariantSpec, probes: ReplayProbes, profile: C
     if (inferred) {
       inferredFaults++;
       // no error code: a present read-only PTE can only fault for a write; otherwise the kernel's own counters tell
-      write = presentReadOnly(mm, e.address) || (hm === 1 && hd > 0 && (vma.flags & F.VM_WRITE) !== 0 && !ctx.spec.useZeroPage);
+      // (a read of a none PTE maps the zero page and counts nothing; an anon +1 right after means a write)
+      write = presentReadOnly(mm, e.address) || (hm === 1 && hd > 0 && (vma.flags & F.VM_WRITE) !== 0);
     }
     f.write = write;
     if ((write && !(vma.flags & F.VM_WRITE)) || (exec && !(vma.flags & F.VM_EXEC)) || (!write && !exec && !(vma.flags & (F.VM_READ | F.VM_WRITE | F.VM_EXEC)))) {

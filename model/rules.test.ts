@@ -137,6 +137,13 @@ describe('inference and hints (model/engine.ts)', () => {
     expect(p.faults.anon_zero_page).toBe(1);
     expect(p.faults.wp_page_copy).toBe(1);
   });
+  it('with rss_stat in the trace, an error-code-less fault followed by MM_ANONPAGES +1 was a write', () => {
+    const rs = (t: number, pages: number): TraceEvent => ({ ...hdr('rss_stat', t), kind: 'rss_stat', mmId: 5, curr: true, member: 1, size: pages * 4096, throttled: false });
+    // first event of the mm sets its baseline (0 pages before + this fault); the second fault is a plain read
+    const p = proc(run([...mmap(0, A, 2 * MB), fault(10, A, -1), rs(11, 1), fault(12, A + 4096, -1), rs(13, 2), fault(14, A + 8192, -1), fault(16, A + 8192 + 4096, -1)]));
+    expect(p.faults.anon_alloc).toBe(2);
+    expect(p.faults.anon_zero_page).toBe(2);
+  });
   it("a file read fault maps as many pages as the kernel's own MM_FILEPAGES rss_stat says (fault-around)", () => {
     const enter = { ...hdr('sys_enter_mmap', 0), kind: 'sys_enter' as const, call: 'mmap', args: { addr: 0, len: 2 * MB, prot: 1, flags: 2, fd: 3, off: 0 } };
     const ev: TraceEvent[] = [enter, { ...hdr('sys_exit_mmap', 1), kind: 'sys_exit', call: 'mmap', ret: A, enter }];
