@@ -6,11 +6,11 @@ import { join } from 'node:path';
 import { readTrace } from '../traces/read.js';
 import { createReplay, defaultVariant } from './replay.js';
 import { createValidator } from './validate.js';
-import type { RssRecord } from './types.js';
+import type { FaultRecord, RssRecord } from './types.js';
 
 const DIR = join(import.meta.dirname, '..', 'traces', 'fixtures', 'workloads');
 
-interface Checkpoint { label: string; t_mono_ns: number; pid: number; rss_anon_kb: number; vm_pte_kb: number }
+interface Checkpoint { label: string; t_mono_ns: number; pid: number; rss_anon_kb: number; vm_pte_kb: number; minflt: number }
 interface Truth { fixture: string; kernel_cmdline_mm: string[]; checkpoints: Checkpoint[] }
 
 // one backend per file keeps each test file fast; fidelity_perf.test.ts runs the perf recordings of the same set
@@ -47,7 +47,12 @@ describe.each(fixtures.map((f) => [f, BACKEND] as const))('%s (%s)', (fixture, b
       s.anon.push(c[0]);
       s.pt.push(c[1]);
     };
-    const rp = createReplay([spec(truth)], { rss: probe });
+    // minor faults: one per trap, plus one per page GUP faulted in (MAP_POPULATE, mlock, MADV_POPULATE_*)
+    const faults: number[] = [];
+    const onFault = (r: FaultRecord): void => {
+      faults.push(r.time, r.pid, r.path === 'populate' ? r.pagesAllocated : 1);
+    };
+    const rp = createReplay([spec(truth)], { rss: probe, fault: onFault });
     const v = createValidator(spec(truth));
     const read = await readTrace(trace, (e) => {
       rp.sink(e);
@@ -65,6 +70,17 @@ describe.each(fixtures.map((f) => [f, BACKEND] as const))('%s (%s)', (fixture, b
     expect(r.match_ratio, JSON.stringify(r.first_mismatches.slice(0, 3))).toBeGreaterThanOrEqual(small || fixture === 'threads' ? 0.95 : 0.995);
     expect(anon.compared - anon.matched, 'ANON mismatches').toBeLessThanOrEqual(EXACT_ANON.includes(fixture) ? 0 : Math.ceil(anon.compared * 0.01));
     const leader = truth.checkpoints[0]!.pid;
+    // getrusage minflt between consecutive checkpoints of one process = the model's faults in that interval
+    const cps = truth.checkpoints;
+    for (let i = 1; i < cps.length; i++) {
+      const a = cps[i - 1]!, c = cps[i]!;
+      // ftrace stamps are microseconds and its first phase straddles the workload's own start-up faults: perf only
+      if (a.pid !== c.pid || backend !== 'perf' || c.label === 'mapped') continue;
+      let n = 0;
+      for (let k = 0; k < faults.length; k += 3) if (faults[k + 1] === c.pid && faults[k]! > a.t_mono_ns && faults[k]! <= c.t_mono_ns) n += faults[k + 2]!;
+      // +-2: the workload's own checkpoint printing may fault a page on either side of the timestamp
+      expect(Math.abs(n - (c.minflt - a.minflt)), `${c.label}: model ${n} faults vs getrusage ${c.minflt - a.minflt}`).toBeLessThanOrEqual(2);
+    }
     for (const c of truth.checkpoints) {
       if (c.label === 'start' || c.label === 'end') continue; // before/after the workload's mm activity
       const s = tl.get(c.pid);
