@@ -7,7 +7,7 @@ import { dupMmap, forkCounts } from './fork.js';
 import { kernelRules } from './kernel_version.js';
 import { doMadvise } from './madvise.js';
 import { handleMmFault, newFaultCtx } from './memory.js';
-import { createMm, exitMmap, findVma, firstAbove, inHole, insertVma, newVma, splitRange } from './mm.js';
+import { createMm, exitMmap, findVma, firstAbove, inHole, insertVma, newVma, splitRange, unmapRange } from './mm.js';
 import { doBrk, doMlock, doMlockall, doMmap, doMprotect, doMremap } from './mmap.js';
 import { createPages } from './pages.js';
 import { allocUpper, blockOf, pteAlloc, pteIndex } from './page_table.js';
@@ -16,7 +16,7 @@ import { addLat, newLat, newProc, noteCounters, notePoint, summarize, type LatAc
 import { addMmCounter } from './rss.js';
 import { compileSelect } from './select.js';
 import { ModelError } from './errors.js';
-import { PMD_TABLE, type FaultCtx, type Mm, type ModelCtx, type Task } from './state.js';
+import { PMD_TABLE, type FaultCtx, type Mm, type ModelCtx, type Task, type Vma } from './state.js';
 import type { ReplayProbes, VariantResult, VariantSpec } from './types.js';
 
 /** What the event after a fault told about it (the kernel's own rss_stat for that fault), or member -1. */
@@ -84,7 +84,6 @@ export function createEngine(spec: VariantSpec, probes: ReplayProbes, profile: C
     nextMmIdx: 1,
     gupFaults: 0,
   };
-  ctx.probes.rss = probes.rss; // keep the caller's probe
   for (const p of patches) p.init?.(ctx);
 
   const tasks = new Map<number, Task>();
@@ -245,7 +244,7 @@ export function createEngine(spec: VariantSpec, probes: ReplayProbes, profile: C
   }
 
   /** A VMA for a fault where the trace showed no mapping (the process predates the trace, or exec loaded it). */
-  function inferVma(mm: Mm, addr: number, kind: number, cur: import('./state.js').Vma | null, p: ProcAcc, cls: number): import('./state.js').Vma {
+  function inferVma(mm: Mm, addr: number, kind: number, cur: Vma | null, p: ProcAcc, cls: number): Vma {
     const want = kind | F.KIND_INFERRED;
     if (cur && (cur.kind & (F.KIND_ANON | F.KIND_FILE)) === kind) return cur;
     if (cur) {
@@ -257,7 +256,7 @@ export function createEngine(spec: VariantSpec, probes: ReplayProbes, profile: C
     }
     const k = firstAbove(mm, addr);
     const prev = mm.vmas[k - 1], next = mm.vmas[k];
-    const same = (v: import('./state.js').Vma): boolean => v.kind === want && v.inferCls === cls;
+    const same = (v: Vma): boolean => v.kind === want && v.inferCls === cls;
     if (prev && same(prev) && addr - prev.end < F.PMD_SIZE) {
       prev.end = addr + F.PAGE_SIZE; // widen the inferred VMA up to this fault
       mm.lastVma = null;
@@ -390,8 +389,7 @@ export function createEngine(spec: VariantSpec, probes: ReplayProbes, profile: C
 
   function unmapFor(mm: Mm, addr: number, len: number): void {
     const end = addr + Math.ceil(len / F.PAGE_SIZE) * F.PAGE_SIZE;
-    // import lazily to keep mm.ts free of the engine
-    unmapRangeFn(ctx, mm, addr, end);
+    unmapRange(ctx, mm, addr, end);
   }
 
   // ---- processes
@@ -676,4 +674,3 @@ export function createEngine(spec: VariantSpec, probes: ReplayProbes, profile: C
   };
 }
 
-import { unmapRange as unmapRangeFn } from './mm.js';
