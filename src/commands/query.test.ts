@@ -46,13 +46,14 @@ describe('faultline query arguments', () => {
   });
 
   it('--patch and --thp add variants after mainline, as faultline report does', () => {
-    expect(variantsFor(['cow-pte', 'refpage'], ['never']).map((v) => [v.name, v.patches, v.thp])).toEqual([
+    expect(variantsFor({ patch: ['cow-pte,refpage'], thp: ['never'] }).map((v) => [v.name, v.patches, v.thp])).toEqual([
       ['mainline', [], 'madvise'],
       ['cow-pte', ['cow-pte'], 'madvise'],
       ['refpage', ['refpage'], 'madvise'],
       ['thp=never', [], 'never'],
     ]);
-    expect(() => variantsFor([], ['sometimes'])).toThrow(/--thp sometimes: expected one of always, madvise, never/);
+    expect(() => variantsFor({ thp: ['sometimes'] })).toThrow(/sometimes/);
+    expect(variantsFor({ machineNoZeroPage: true }).every((v) => !v.useZeroPage)).toBe(true);
   });
 });
 

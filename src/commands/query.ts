@@ -7,7 +7,8 @@ import type { EventSink, ReadResult } from '../../traces/events.js';
 import { readTrace } from '../../traces/read.js';
 import { DEFAULT_PROFILE, loadProfile } from '../../model/costs.js';
 import { createReplay } from '../../model/replay.js';
-import type { ReplayResult, ThpPolicy, VariantSpec } from '../../model/types.js';
+import type { ReplayResult, VariantSpec } from '../../model/types.js';
+import { addVariantOptions, variantsFromCli, type VariantCliOptions } from '../variant_options.js';
 
 const EXAMPLES = `
 Examples:
@@ -26,31 +27,23 @@ Probes: BEGIN, END, tracepoint:SUBSYS:NAME (t:, wildcards *), software:page-faul
 (trace time), model:fault, model:fork, model:exit, model:rss, model:cow_pte_break.
 Output is bpftrace's: maps printed at the end sorted by value, hist/lhist bars; --json is bpftrace's -f json.`;
 
-interface QueryOpts {
+interface QueryOpts extends Partial<VariantCliOptions> {
   expr?: string;
   file?: string;
   json?: boolean;
   csv?: boolean;
   format?: string;
   allowLost?: boolean;
-  patch?: string[];
-  thp?: string[];
-  kernel?: string;
   profile?: string;
+  machineNoZeroPage?: boolean;
 }
 
-const THP: ThpPolicy[] = ['always', 'madvise', 'never'];
-
-/** mainline, one variant per --patch and one per --thp policy: the same variants `faultline report` replays. */
-export function variantsFor(patches: string[], thp: string[] = [], kernel = '6.18'): VariantSpec[] {
-  const base = (name: string, p: string[], t: ThpPolicy): VariantSpec => ({ name, patches: p, thp: t, useZeroPage: true, kernel, select: '', patchOptions: {} });
-  const out = [base('mainline', [], 'madvise')];
-  for (const p of patches) out.push(base(p, [p], 'madvise'));
-  for (const t of thp) {
-    if (!THP.includes(t as ThpPolicy)) throw new UsageError(`--thp ${t}: expected one of ${THP.join(', ')}`);
-    out.push(base(`thp=${t}`, [], t as ThpPolicy));
-  }
-  return out;
+/** The variants `faultline replay` and `faultline report` build from the same options (src/variant_options.ts). */
+export function variantsFor(o: Partial<VariantCliOptions> & { machineNoZeroPage?: boolean }): VariantSpec[] {
+  const vs = variantsFromCli(o);
+  // --machine-no-zero-page: the traced machine itself had no zero page, so every variant follows (as replay does)
+  if (o.machineNoZeroPage) for (const v of vs) v.useZeroPage = false;
+  return vs;
 }
 
 function pickFormat(o: QueryOpts): OutputFormat {
@@ -99,8 +92,7 @@ export async function runQuery(trace: string, positional: string | undefined, o:
     }
     throw e;
   }
-  const patches = o.patch ?? [];
-  const variants = variantsFor(patches, o.thp ?? [], o.kernel ?? '6.18');
+  const variants = variantsFor(o);
   if (variants.length > 1 && !program.needsModel)
     process.stderr.write('faultline: warning: --patch and --thp only affect model:* probes, and this program has none\n');
 
@@ -147,11 +139,8 @@ export async function runQuery(trace: string, positional: string | undefined, o:
   return 0;
 }
 
-/** Comma-separated or repeated option values (not variadic, so a program after the option stays positional). */
-const list = (v: string, prev: string[] = []) => [...prev, ...v.split(',').map((x) => x.trim()).filter(Boolean)];
-
 export function registerQuery(program: Command): void {
-  program
+  const cmd = program
     .command('query')
     .description('Run a bpftrace-style program over a recorded trace (tracepoint probes) and the model replay (model:* probes)')
     .argument('<trace>', 'trace file (perf script, ftrace, trace-cmd report, systrace HTML, or .gz of any)')
@@ -162,14 +151,9 @@ export function registerQuery(program: Command): void {
     .option('--csv', 'maps as CSV rows')
     .option('--format <f>', 'text, json or csv')
     .option('--allow-lost', 'exit 0 even when the trace lost events (counts are then lower bounds)')
-    .option(
-      '--patch <names>',
-      'also replay with these patches, comma-separated or repeated (model:* probes see variant = the patch name)',
-      list,
-    )
-    .option('--thp <policies>', 'also replay mainline with these THP policies: always, madvise, never', list)
     .option('--kernel <version>', 'kernel rules version for the replay', '6.18')
-    .option('--profile <name|file>', `cost profile for model latency_ns (shipped name or JSON path; default ${DEFAULT_PROFILE})`)
-    .addHelpText('after', EXAMPLES)
+    .option('--machine-no-zero-page', 'the traced machine had no zero page (e.g. pvm_no_zero_page=1): read faults allocate in every variant')
+    .option('--profile <name|file>', `cost profile for model latency_ns (shipped name or JSON path; default ${DEFAULT_PROFILE})`);
+  addVariantOptions(cmd).addHelpText('after', EXAMPLES)
     .action(action((trace: string, prog: string | undefined, o: QueryOpts) => runQuery(trace, prog, o)));
 }
