@@ -468,6 +468,15 @@ export function createEngine(spec: VariantSpec, probes: ReplayProbes, profile: C
     tasks.delete(t.tid);
     const mm = t.mm;
     const p = proc(t.tgid, t.comm);
+    if (e.groupDead === true) {
+      // kernel/exit.c: group_dead is true for the group's last thread: threads whose exit the trace missed are gone too
+      for (const [tid, o] of tasks) {
+        if (o.tgid !== t.tgid || o.mm !== mm) continue;
+        tasks.delete(tid);
+        o.exited = true;
+        mm.users--;
+      }
+    }
     const leaderGone = e.groupDead === true || (e.groupDead === null && t.tid === t.tgid) || mm.users <= 1;
     if (mm.users <= 1 || leaderGone) {
       noteCounters(p, mm.rss, mm.pgtablesBytes);

@@ -104,6 +104,16 @@ describe('fork (kernel/fork.c: dup_mmap, mm/memory.c: copy_page_range)', () => {
     expect(child.faults.anon_alloc).toBe(1);
     expect(child.pgtables_final_kb).toBe(12); // only the child's own fault built PUD+PMD+PTE
   });
+  it('group_dead on the last thread tears the mm down even when another thread\'s exit was not traced', () => {
+    const exit: TraceEvent = { ...hdr('sched_process_exit', 500), kind: 'exit', exitPid: PID, groupDead: true };
+    let rssAfter = -1;
+    const rp = createReplay([defaultVariant()], { rss: (r) => { if (r.member === 1) rssAfter = r.value; } });
+    for (const e of [...mmap(0, A, 2 * MB), newtask(5, 101, 0x10100), ...touch(10, A, 5, 0x6), exit]) rp.sink(e);
+    const r = rp.finish({ file: 't', format: 'perf-script', bytes: 0, lines: 0, events: 0, lostEvents: 0, skippedLines: 0, skippedExamples: [] });
+    expect(rssAfter).toBe(0); // the teardown's zap brought MM_ANONPAGES to 0
+    expect(proc(r).rss_anon_final_kb).toBe(20); // final = just before it
+    expect(proc(r).exits).toBe(1);
+  });
   it('threads (CLONE_VM|CLONE_THREAD) share one mm', () => {
     const r = run([...mmap(0, A, 2 * MB), newtask(5, 101, 0x10100), ...touch(10, A, 5, 0x6), ...touch(20, A + 5 * 4096, 5, 0x6, 101, PID)]);
     expect(proc(r).rss_anon_final_kb).toBe(40);
