@@ -176,3 +176,37 @@ describe('inference and hints (model/engine.ts)', () => {
   });
 });
 
+describe('madvise fork flags, mlock, mprotect (mm/madvise.c, mm/mlock.c, mm/mprotect.c)', () => {
+  const newtask = (t: number, child: number): TraceEvent => ({ ...hdr('task_newtask', t), kind: 'newtask', newPid: child, newComm: 'w', cloneFlags: 0x11 });
+  const madv = (t: number, start: number, len: number, adv: number) => sys(t, 'madvise', { start, len_in: len, behavior: adv });
+  it('MADV_DONTFORK: the VMA is absent in the child, with no pages and no tables', () => {
+    const r = run([...mmap(0, A, 2 * MB), ...touch(10, A, 8, 0x6), ...madv(20, A, 2 * MB, 10), newtask(30, 200)]);
+    expect(proc(r, 200).rss_anon_final_kb).toBe(0);
+    expect(proc(r, 200).pgtables_final_kb).toBe(0); // nothing copied: no tables either
+  });
+  it('MADV_WIPEONFORK: the child gets the VMA empty and faults afresh', () => {
+    const r = run([...mmap(0, A, 2 * MB), ...touch(10, A, 8, 0x6), ...madv(20, A, 2 * MB, 18), newtask(30, 200), fault(40, A, 0x6, 200, 200)]);
+    const c = proc(r, 200);
+    expect(c.faults.anon_alloc).toBe(1);
+    expect(c.rss_anon_final_kb).toBe(4);
+  });
+  it('mlock populates (GUP, minflt, no fault events); the child does not inherit VM_LOCKED', () => {
+    const r = run([...mmap(0, A, 64 * 4096), ...sys(5, 'mlock', { start: A, len: 64 * 4096 }), newtask(30, 200)]);
+    const p = proc(r);
+    expect(p.rss_anon_final_kb).toBe(256);
+    expect(p.minflt).toBe(64);
+    expect(p.faults.populate).toBe(1);
+  });
+  it('mprotect(PROT_READ) then a write is segv; PROT_READ|PROT_WRITE again makes exclusive pages writable without a fault', () => {
+    const base = [...mmap(0, A, 2 * MB), ...touch(10, A, 4, 0x6), ...sys(20, 'mprotect', { start: A, len: 2 * MB, prot: 1 })];
+    expect(proc(run([...base, fault(30, A, 0x7)])).faults.segv).toBe(1);
+    const back = [...base, ...sys(40, 'mprotect', { start: A, len: 2 * MB, prot: 3 }), fault(50, A, 0x7)];
+    expect(proc(run(back)).faults.spurious).toBe(1); // mm/mprotect.c: can_change_pte_writable (anon exclusive)
+  });
+  it('MADV_DONTNEED of less than 2 MiB keeps the emptied table (PT_RECLAIM needs a >= PMD_SIZE zap)', () => {
+    const p = proc(run([...mmap(0, A, 2 * MB), ...touch(10, A, 4, 0x6), ...madv(20, A, 16 * 4096, 4)]));
+    expect(p.rss_anon_final_kb).toBe(0);
+    expect(p.pgtables_final_kb).toBe(12);
+  });
+});
+
