@@ -191,11 +191,17 @@ describe('madvise fork flags, mlock, mprotect (mm/madvise.c, mm/mlock.c, mm/mpro
     expect(c.rss_anon_final_kb).toBe(4);
   });
   it('mlock populates (GUP, minflt, no fault events); the child does not inherit VM_LOCKED', () => {
-    const r = run([...mmap(0, A, 64 * 4096), ...sys(5, 'mlock', { start: A, len: 64 * 4096 }), newtask(30, 200)]);
+    // MADV_DONTNEED fails on a VM_LOCKED VMA (mm/madvise.c: madvise_dontneed_free_valid_vma): it works only in the child
+    const dn = (t: number, tid: number) => {
+      const enter = { ...hdr('sys_enter_madvise', t, tid, tid), kind: 'sys_enter' as const, call: 'madvise', args: { start: A, len_in: 64 * 4096, behavior: 4 } };
+      return [enter, { ...hdr('sys_exit_madvise', t + 1, tid, tid), kind: 'sys_exit' as const, call: 'madvise', ret: 0, enter }];
+    };
+    const r = run([...mmap(0, A, 64 * 4096), ...sys(5, 'mlock', { start: A, len: 64 * 4096 }), newtask(30, 200), ...dn(40, PID), ...dn(50, 200)]);
     const p = proc(r);
     expect(p.rss_anon_final_kb).toBe(256);
     expect(p.minflt).toBe(64);
     expect(p.faults.populate).toBe(1);
+    expect(proc(r, 200).rss_anon_final_kb).toBe(0);
   });
   it('mprotect(PROT_READ) then a write is segv; PROT_READ|PROT_WRITE again makes exclusive pages writable without a fault', () => {
     const base = [...mmap(0, A, 2 * MB), ...touch(10, A, 4, 0x6), ...sys(20, 'mprotect', { start: A, len: 2 * MB, prot: 1 })];
