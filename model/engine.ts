@@ -246,11 +246,13 @@ export function createEngine(spec: VariantSpec, probes: ReplayProbes, profile: C
   /** A VMA for a fault where the trace showed no mapping (the process predates the trace, or exec loaded it). */
   function inferVma(mm: Mm, addr: number, kind: number, cur: Vma | null, p: ProcAcc, cls: number): Vma {
     const want = kind | F.KIND_INFERRED;
-    if (cur && (cur.kind & (F.KIND_ANON | F.KIND_FILE)) === kind) return cur;
+    if (cur && (cur.kind & (F.KIND_ANON | F.KIND_FILE)) === kind && (cur.inferCls === cls || cls !== F.VM_EXEC)) return cur;
     if (cur) {
+      // another kind, or an instruction fetch in a VMA inferred from data accesses: the kernel's VMA boundary is here
       // the kernel's counters say this page is the other kind: carve a one-page VMA of that kind
       const [v] = splitRange(mm, addr, addr + F.PAGE_SIZE);
       v!.kind = want;
+      v!.inferCls = cls;
       v!.flags = F.VM_READ | F.VM_WRITE | F.VM_MAYWRITE | (kind === F.KIND_FILE ? F.VM_EXEC : 0);
       return v!;
     }
