@@ -184,6 +184,7 @@ export function createEngine(spec: VariantSpec, probes: ReplayProbes, profile: C
       f.path = 'segv';
       f.pagesAllocated = 0;
       f.tablesAllocated = 0;
+      f.tablesCopied = 0;
       f.inferred = inferred;
       recordFault(e, p, 0, 0, 0);
       return;
@@ -197,6 +198,7 @@ export function createEngine(spec: VariantSpec, probes: ReplayProbes, profile: C
     f.path = '';
     f.pagesAllocated = 0;
     f.tablesAllocated = 0;
+    f.tablesCopied = 0;
     f.fileHint = hm === 0 && hd > 0 ? hd : hm === 3 && hd > 0 ? hd : -1;
     if (inferred) {
       inferredFaults++;
@@ -294,8 +296,13 @@ export function createEngine(spec: VariantSpec, probes: ReplayProbes, profile: C
     r.vmaFlags = vf;
     r.pagesAllocated = f.pagesAllocated;
     r.tablesAllocated = f.tablesAllocated;
+    r.tablesCopied = f.tablesCopied;
     r.inferred = f.inferred;
-    r.latencyNs = faultCostNs(profile, r);
+    // A traced fault that a patched variant finds already satisfied would not have trapped under that patch:
+    // no cost and no minflt (mainline keeps both: the trace proves the trap happened there).
+    const notTaken = r.path === 'spurious' && ctx.patches.length > 0;
+    if (notTaken) p.res.minflt--;
+    r.latencyNs = notTaken ? 0 : faultCostNs(profile, r);
     faultLatency += r.latencyNs;
     countPath(p, r.path, r.latencyNs);
     probes.fault?.(r);

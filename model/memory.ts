@@ -20,7 +20,13 @@ export function isZeroPfn(ctx: ModelCtx, fl: number): boolean {
 export function handleMmFault(ctx: ModelCtx, f: FaultCtx): void {
   const mm = f.mm;
   const vma = f.vma;
-  if (f.write) for (const p of ctx.patches) if (p.break_cow_pte) f.tablesAllocated += p.break_cow_pte(ctx, mm, f.address, f.address + 1, 'fault');
+  if (f.write)
+    for (const p of ctx.patches)
+      if (p.break_cow_pte) {
+        const copied = p.break_cow_pte(ctx, mm, f.address, f.address + 1, 'fault'); // a copy allocates the new table
+        f.tablesAllocated += copied;
+        f.tablesCopied += copied;
+      }
   f.tablesAllocated += allocUpper(ctx, mm, f.address); // p4d_alloc (folded), pud_alloc, pmd_alloc
   const block = blockOf(f.address);
   let slot = mm.pmds.get(block);
@@ -195,5 +201,5 @@ export function wpPageCopy(ctx: ModelCtx, f: FaultCtx, t: PteTable, i: number): 
 
 /** A fresh fault context (reused by the replay for every fault). */
 export function newFaultCtx(mm: Mm): FaultCtx {
-  return { mm, vma: null as never, address: 0, write: false, exec: false, inferred: false, path: '', pagesAllocated: 0, tablesAllocated: 0, fileHint: -1 };
+  return { mm, vma: null as never, address: 0, write: false, exec: false, inferred: false, path: '', pagesAllocated: 0, tablesAllocated: 0, tablesCopied: 0, fileHint: -1 };
 }

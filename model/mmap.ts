@@ -33,7 +33,7 @@ export function doMmap(ctx: ModelCtx, mm: Mm, addr: number, len: number, prot: n
   const vma = newVma(addr, addr + len, vf, kind | kindStack, anon && !shared ? addr / F.PAGE_SIZE : Math.floor(off / F.PAGE_SIZE), anon ? -1 : fd);
   insertVma(mm, vma);
   let v = mergeAround(mm, vma);
-  for (const p of ctx.patches) p.do_mmap?.(ctx, mm, v);
+  for (const p of ctx.patches) p.do_mmap?.(ctx, mm, v, out); // memset / eager-populate pages count as the syscall's GUP faults
   v = findVma(mm, addr) ?? v;
   // mm/mmap.c: do_mmap: populate if VM_LOCKED or (MAP_POPULATE without MAP_NONBLOCK)
   if ((vf & F.VM_LOCKED) || (flags & (F.MAP_POPULATE | F.MAP_NONBLOCK)) === F.MAP_POPULATE) populateRange(ctx, mm, v, addr, addr + len, null, out);
@@ -69,7 +69,7 @@ export function doBrk(ctx: ModelCtx, mm: Mm, newBrk: number, out: Float64Array):
     v = mergeAround(mm, v);
   }
   mm.lastVma = null;
-  for (const p of ctx.patches) p.brk?.(ctx, mm, v, oldEnd, newEnd);
+  for (const p of ctx.patches) p.brk?.(ctx, mm, v, oldEnd, newEnd, out);
   if (mm.defFlags & F.VM_LOCKED) populateRange(ctx, mm, v, oldEnd, newEnd, null, out); // mm_populate after brk
 }
 

@@ -138,6 +138,8 @@ export interface FaultCtx {
   path: string;
   pagesAllocated: number;
   tablesAllocated: number;
+  /** COW PTE tables copied by break_cow_pte on this fault's way in (cow-pte patch), priced as a table copy. */
+  tablesCopied: number;
   /** Pages mapped from the page cache by a file read fault, when the trace told us (fault-around hint), else -1. */
   fileHint: number;
 }
