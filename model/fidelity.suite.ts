@@ -1,0 +1,99 @@
+// Shared by fidelity.test.ts (ftrace) and fidelity_perf.test.ts (perf). Fidelity against real recordings: the model's RssAnon / VmPTE at each workload checkpoint vs the workload's own
+// /proc figures (traces/fixtures/workloads/*/truth.*.json), and `validate` against the kernel's rss_stat stream.
+import { describe, expect, it } from 'vitest';
+import { readFileSync, readdirSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { readTrace } from '../traces/read.js';
+import { createReplay, defaultVariant } from './replay.js';
+import { createValidator } from './validate.js';
+import type { FaultRecord, RssRecord } from './types.js';
+
+const DIR = join(import.meta.dirname, '..', 'traces', 'fixtures', 'workloads');
+
+interface Checkpoint { label: string; t_mono_ns: number; pid: number; rss_anon_kb: number; vm_pte_kb: number; minflt: number }
+interface Truth { fixture: string; kernel_cmdline_mm: string[]; checkpoints: Checkpoint[] }
+
+const SET = ['write_touch', 'read_then_write', 'fork_child_half', 'fork_child_all', 'fork_thp', 'fork_1g', 'sparse_1g', 'thp_read_first', 'thp_write_first', 'dontneed_munmap', 'populate', 'file_private', 'pattern_init', 'threads'];
+// fork children: the model copies the tables of VMAs it had to infer (exec-loaded, never mmapped in the trace)
+// more eagerly than the kernel (see model/KERNEL_NOTES.md); their VmPTE is checked with that allowance
+const CHILD_PTE_SLACK_KB = 4;
+// fixtures whose MM_ANONPAGES events all match (both backends)
+const EXACT_ANON = ['write_touch', 'read_then_write', 'dontneed_munmap', 'sparse_1g', 'thp_read_first', 'thp_write_first'];
+
+function spec(t: Truth) {
+  return defaultVariant({ useZeroPage: !t.kernel_cmdline_mm.includes('pvm_no_zero_page=1') });
+}
+
+/** One describe per fixture recorded with this backend (one backend per test file keeps each file fast). */
+export function fidelitySuite(BACKEND: 'perf' | 'ftrace'): void {
+const fixtures = existsSync(DIR) ? readdirSync(DIR).filter((d) => SET.includes(d) && existsSync(join(DIR, d, `truth.${BACKEND}.json`))) : [];
+describe.each(fixtures.map((f) => [f, BACKEND] as const))('%s (%s)', (fixture, backend) => {
+  const truth = JSON.parse(readFileSync(join(DIR, fixture, `truth.${backend}.json`), 'utf8')) as Truth;
+  const trace = join(DIR, fixture, `${backend}.txt.gz`);
+
+  it('validate matches rss_stat; RssAnon and VmPTE at every checkpoint match /proc', async () => {
+    // per pid timeline of (time, anon pages, pgtables bytes), from the model's rss probe
+    const tl = new Map<number, { t: number[]; anon: number[]; pt: number[] }>();
+    const cur = new Map<number, [number, number]>();
+    const probe = (r: RssRecord): void => {
+      if (r.member !== 1 && r.member !== -1) return;
+      const c = cur.get(r.pid) ?? [0, 0];
+      if (r.member === 1) c[0] = r.value;
+      else c[1] = r.value;
+      cur.set(r.pid, c);
+      let s = tl.get(r.pid);
+      if (!s) tl.set(r.pid, (s = { t: [], anon: [], pt: [] }));
+      s.t.push(r.time);
+      s.anon.push(c[0]);
+      s.pt.push(c[1]);
+    };
+    // minor faults: one per trap, plus one per page GUP faulted in (MAP_POPULATE, mlock, MADV_POPULATE_*)
+    const faults: number[] = [];
+    const onFault = (r: FaultRecord): void => {
+      faults.push(r.time, r.pid, r.path === 'populate' ? r.pagesAllocated : 1);
+    };
+    const rp = createReplay([spec(truth)], { rss: probe, fault: onFault });
+    const v = createValidator(spec(truth));
+    const read = await readTrace(trace, (e) => {
+      rp.sink(e);
+      v.sink(e);
+    });
+    rp.finish(read);
+    const r = v.finish(read);
+    // validate: every rss_stat event is compared, a baseline, or unmapped; ANON never misses outside fork
+    expect(r.compared + r.baseline + r.unmapped).toBe(r.rss_stat_events);
+    expect(r.compared).toBeGreaterThan(100);
+    // measured floors (model/KERNEL_NOTES.md explains each remaining mismatch): teardown FILE pieces of exec-loaded
+    // VMAs the model had to infer cost a few events, which weighs most in the short THP/sparse traces
+    const anon = r.by_member.MM_ANONPAGES!;
+    const small = r.compared < 2000;
+    expect(r.match_ratio, JSON.stringify(r.first_mismatches.slice(0, 3))).toBeGreaterThanOrEqual(small || fixture === 'threads' ? 0.95 : 0.995);
+    expect(anon.compared - anon.matched, 'ANON mismatches').toBeLessThanOrEqual(EXACT_ANON.includes(fixture) ? 0 : Math.ceil(anon.compared * 0.01));
+    const leader = truth.checkpoints[0]!.pid;
+    // getrusage minflt between consecutive checkpoints of one process = the model's faults in that interval
+    const cps = truth.checkpoints;
+    for (let i = 1; i < cps.length; i++) {
+      const a = cps[i - 1]!, c = cps[i]!;
+      // ftrace stamps are microseconds and its first phase straddles the workload's own start-up faults: perf only
+      if (a.pid !== c.pid || backend !== 'perf' || c.label === 'mapped') continue;
+      let n = 0;
+      for (let k = 0; k < faults.length; k += 3) if (faults[k + 1] === c.pid && faults[k]! > a.t_mono_ns && faults[k]! <= c.t_mono_ns) n += faults[k + 2]!;
+      // +-2: the workload's own checkpoint printing may fault a page on either side of the timestamp
+      expect(Math.abs(n - (c.minflt - a.minflt)), `${c.label}: model ${n} faults vs getrusage ${c.minflt - a.minflt}`).toBeLessThanOrEqual(2);
+    }
+    for (const c of truth.checkpoints) {
+      if (c.label === 'start' || c.label === 'end') continue; // before/after the workload's mm activity
+      const s = tl.get(c.pid);
+      expect(s, `${c.label}: no model figures for pid ${c.pid}`).toBeDefined();
+      let i = s!.t.length - 1;
+      while (i >= 0 && s!.t[i]! > c.t_mono_ns) i--;
+      const anonKb = i >= 0 ? s!.anon[i]! * 4 : 0;
+      const ptKb = i >= 0 ? s!.pt[i]! / 1024 : 0;
+      // within 0.5%, or 16 KiB for the few pages exec's kernel-side setup created before the trace began
+      expect(Math.abs(anonKb - c.rss_anon_kb), `${c.label} RssAnon model ${anonKb} vs /proc ${c.rss_anon_kb}`).toBeLessThanOrEqual(Math.max(16, c.rss_anon_kb * 0.005));
+      const slack = c.pid === leader ? 4 : CHILD_PTE_SLACK_KB;
+      expect(Math.abs(ptKb - c.vm_pte_kb), `${c.label} VmPTE model ${ptKb} vs /proc ${c.vm_pte_kb}`).toBeLessThanOrEqual(slack);
+    }
+  });
+});
+}
