@@ -20,8 +20,18 @@ export function buildProgram(): Command {
   const program = new Command('faultline')
     .version(version())
     .description(
-      'Replay recorded page-fault, fork and mmap traces through a model of the Linux mm paths,\n' +
-        'for mainline and proposed patches side by side.',
+      'Replay recorded page-fault, fork and mmap traces through a model of the Linux mm paths, for mainline and ' +
+        'proposed patches side by side.',
+    )
+    .addHelpText(
+      'after',
+      `
+Start here:
+  faultline info TRACE                       what the trace holds (formats: perf script, ftrace, trace-cmd, systrace HTML, .gz)
+  faultline validate TRACE                   how far the model can be trusted on it (kmem:rss_stat vs the model)
+  faultline replay TRACE --patch cow-pte     mainline and a patch side by side (faultline patches lists them)
+  faultline report TRACE --patch refpage -o r.html
+Each command has --help with examples; --json gives machine-readable output.`,
     )
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput({ outputError: (str, write) => write(str) });
