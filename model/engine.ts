@@ -255,6 +255,7 @@ export function createEngine(spec: VariantSpec, probes: ReplayProbes, profile: C
       const [v] = splitRange(mm, addr, addr + F.PAGE_SIZE);
       v!.kind = want;
       v!.inferCls = cls;
+      v!.carved = true;
       v!.flags = F.VM_READ | F.VM_WRITE | F.VM_MAYWRITE | (kind === F.KIND_FILE ? F.VM_EXEC : 0);
       return v!;
     }

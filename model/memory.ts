@@ -3,7 +3,7 @@ import * as F from './flags.js';
 import { allocAnon, folioMappedOnlyBy } from './pages.js';
 import { addMmCounter } from './rss.js';
 import { allocUpper, blockOf, mapAnon, pteAlloc, pteIndex, unmapEntry } from './page_table.js';
-import { widenInferred } from './mm.js';
+import { firstAbove, widenInferred } from './mm.js';
 import { doHugePmdAnonymousPage, doHugePmdWpPage, thpVmaAllowableOrder, thpVmaSuitableOrder, vmaIsAnonymous } from './huge_memory.js';
 import { PAGE_ANON_EXCLUSIVE, PMD_TABLE, type FaultCtx, type Mm, type ModelCtx, type PteTable } from './state.js';
 
@@ -128,9 +128,18 @@ function doReadFault(ctx: ModelCtx, f: FaultCtx, t: PteTable, i: number, pfl: nu
   const vma = f.vma;
   const addrPage = Math.floor(f.address / F.PAGE_SIZE);
   const blockFirst = addrPage - i;
-  const inferred = (vma.kind & F.KIND_INFERRED) !== 0; // extent unknown: clip to the table only
-  const lo = Math.max(blockFirst, inferred ? 0 : vma.start / F.PAGE_SIZE, addrPage - (i % 16));
-  const hi = Math.min(blockFirst + F.PTRS, inferred ? Infinity : vma.end / F.PAGE_SIZE, addrPage - (i % 16) + 16);
+  const inferred = (vma.kind & F.KIND_INFERRED) !== 0; // extent unknown: clip to the table and the neighbours
+  // do_fault_around clips the window to the fault's VMA; VMAs never overlap, so an inferred VMA's window ends where
+  // the VMAs around it begin (e.g. ld.so's one-page r-- segment below its text: the kernel mapped only the text's part)
+  let floor = 0, ceil = Infinity;
+  if (inferred && !vma.carved) {
+    const k = firstAbove(f.mm, vma.start);
+    const prev = f.mm.vmas[k - 1], next = f.mm.vmas[k + 1];
+    if (prev) floor = prev.end / F.PAGE_SIZE;
+    if (next) ceil = next.start / F.PAGE_SIZE;
+  }
+  const lo = Math.max(blockFirst, inferred ? floor : vma.start / F.PAGE_SIZE, addrPage - (i % 16));
+  const hi = Math.min(blockFirst + F.PTRS, inferred ? ceil : vma.end / F.PAGE_SIZE, addrPage - (i % 16) + 16);
   let want = f.fileHint >= 0 ? f.fileHint : hi - lo;
   let mapped = 0;
   let minJ = i, maxJ = i;
@@ -144,9 +153,12 @@ function doReadFault(ctx: ModelCtx, f: FaultCtx, t: PteTable, i: number, pfl: nu
     mapped++;
   };
   map(i);
-  for (let p = lo; p < hi && mapped < want; p++) map(p - blockFirst);
+  // fewer pages than the window: the kernel's VMA cut the window (a hot library's page cache is complete). When a
+  // known neighbour cut its top, the fault's VMA ends there and the run is the window's top (ELF segments are contiguous)
+  const from = inferred && hi === ceil && hi - lo > want ? Math.max(lo, Math.min(hi - want, addrPage)) : lo;
+  for (let p = from; p < hi && mapped < want; p++) map(p - blockFirst);
   // the trace saw more pages than the window (a larger folio): extend within the table and VMA
-  for (let j = i + 1; j < F.PTRS && mapped < want && (inferred || (blockFirst + j) * F.PAGE_SIZE < vma.end); j++) map(j);
+  for (let j = i + 1; j < F.PTRS && mapped < want && (inferred ? blockFirst + j < ceil : (blockFirst + j) * F.PAGE_SIZE < vma.end); j++) map(j);
   if (mapped < want) t.ghost += want - mapped; // counted by the kernel, entries unknown
   if (inferred && (minJ < i || maxJ > i)) widenInferred(f.mm, vma, (blockFirst + minJ) * F.PAGE_SIZE, (blockFirst + maxJ + 1) * F.PAGE_SIZE);
   addMmCounter(ctx, f.mm, member, want);

@@ -22,6 +22,8 @@ export interface Vma {
   patchData: unknown;
   /** Inferred VMAs only: the access class that created it (VM_EXEC / VM_WRITE / VM_READ), 0 otherwise. */
   inferCls?: number;
+  /** Inferred VMAs only: carved as one page out of another inferred VMA (its neighbours are that guess's remnants). */
+  carved?: boolean;
 }
 
 /** One PTE table page (4 KiB, 512 entries). refcount > 1 only when a patch shares it (COW PTE). */
