@@ -155,12 +155,14 @@ export function decodeEvent(
       if (address !== address) return `${name}: address is not a user address`;
       const ipAt = s.startsWith(' ip=', scanEnd) ? scanEnd + 4 : findKey(s, 'ip=', a, end);
       let ip = -1;
+      let ec = -1;
       if (ipAt >= 0) {
         const v = numAt(s, ipAt, end);
         // %ps prints kernel symbols (elf_load), kernel addresses exceed 2^53: both become -1.
         if (v === v && (scanEnd === end || s.charCodeAt(scanEnd) === 32)) ip = v;
+        // Only hex digits lie between ipAt and scanEnd, so a match right there is the first one.
+        ec = s.startsWith(' error_code=', scanEnd) && scanEnd + 12 <= end ? scanEnd : indexIn(s, ' error_code=', ipAt, end);
       }
-      let ec = ipAt >= 0 ? indexIn(s, ' error_code=', ipAt, end) : -1;
       ec = ec >= 0 ? ec + 12 : findKey(s, 'error_code=', a, end);
       const errorCode = ec < 0 ? -1 : numAt(s, ec, end);
       if (errorCode !== errorCode) return `${name}: bad error_code`;

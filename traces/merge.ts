@@ -95,6 +95,14 @@ export function createMerger(sink: EventSink, opts: MergeOptions = {}): Merger {
   return {
     push(e: TraceEvent): void {
       const q = queueFor(e.cpu);
+      if (queued === 0 && active.length === 1) {
+        // One CPU and nothing held: the event would be queued and released at once.
+        if (e.time > maxSeen) maxSeen = e.time;
+        if (e.time < lastOut) late++;
+        else lastOut = e.time;
+        sink(e);
+        return;
+      }
       const items = q.items;
       if (q.head === items.length) nonEmpty++;
       const n = items.length;

@@ -10,6 +10,8 @@ interface EventToken {
   name: string;
   software: boolean;
   code: Code;
+  /** Text of the last line from the timestamp's ':' up to the fields (`:  exceptions:page_fault_user: `). */
+  tail: string;
 }
 
 const MODIFIER = /^[ukhHGpPSDIWeb]+$/;
@@ -17,17 +19,17 @@ const MODIFIER = /^[ukhHGpPSDIWeb]+$/;
 function decodeToken(token: string): EventToken {
   // token without its final ':' : 'exceptions:page_fault_user', 'page-faults', 'page-faults:u', 'sched:sched_switch'
   const c = token.indexOf(':');
-  if (c < 0) return { token, system: SOFTWARE_FAULT_EVENTS.has(token) ? 'software' : '', name: token, software: SOFTWARE_FAULT_EVENTS.has(token), code: Code.Other };
+  if (c < 0) return { token, system: SOFTWARE_FAULT_EVENTS.has(token) ? 'software' : '', name: token, software: SOFTWARE_FAULT_EVENTS.has(token), code: Code.Other, tail: '' };
   const a = token.slice(0, c);
   const b = token.slice(c + 1);
   if (MODIFIER.test(b) && !b.includes(':')) {
     // A modifier after a hardware/software event (`page-faults:u`), not a subsystem.
     const sw = SOFTWARE_FAULT_EVENTS.has(a);
-    return { token, system: sw ? 'software' : '', name: a, software: sw, code: Code.Other };
+    return { token, system: sw ? 'software' : '', name: a, software: sw, code: Code.Other, tail: '' };
   }
   const c2 = b.indexOf(':');
   const name = c2 < 0 ? b : b.slice(0, c2);
-  return { token, system: a, name, software: false, code: eventCode(name) };
+  return { token, system: a, name, software: false, code: eventCode(name), tail: '' };
 }
 
 function isDigit(c: number): boolean {
@@ -66,6 +68,22 @@ function timestampColon(s: string, start: number, end: number): number {
   }
 }
 
+/**
+ * Index of the ':' after a `digits.digits` timestamp starting at `i`, or -1.
+ */
+function timestampEnd(s: string, i: number, end: number): number {
+  const i0 = i;
+  while (i < end && isDigit(s.charCodeAt(i))) i++;
+  if (i === i0 || i >= end || s.charCodeAt(i) !== 46) return -1;
+  const f0 = ++i;
+  while (i < end && isDigit(s.charCodeAt(i))) i++;
+  if (i === f0 || i >= end || s.charCodeAt(i) !== 58) return -1;
+  return i;
+}
+
+/** Where slowToken's fields start (module-level so it returns one value without allocating). */
+let tokenEnd = 0;
+
 export interface PerfParser {
   line: LineFn;
 }
@@ -103,7 +121,28 @@ export function createPerfScriptParser(ctx: LineCtx): PerfParser {
     return found;
   }
 
+  // The previous header line's text from the line start up to its timestamp, and what it parsed to:
+  // consecutive samples of one thread repeat it byte for byte, so the next line only needs a compare.
+  let hdr = '';
+  let hdrCpu = -1;
+  let hdrPid = -1;
+  let hdrTid = -1;
+  let hdrComm = '';
+
   function line(s: string, start: number, end: number, lineNo: number): void {
+    const hl = hdr.length;
+    if (hl > 0 && start + hl < end && s.startsWith(hdr, start)) {
+      // Same bytes before the timestamp: the left part parses the same (no ':' in it qualified before).
+      const tc = timestampEnd(s, start + hl, end);
+      if (tc >= 0) {
+        if (hdrComm.length > 0) {
+          lastTid = hdrTid;
+          lastComm = hdrComm;
+        }
+        body(s, start + hl, tc, end, lineNo, hdrCpu, hdrPid, hdrTid, hdrComm);
+        return;
+      }
+    }
     let p = start;
     while (p < end && (s.charCodeAt(p) === 32 || s.charCodeAt(p) === 9)) p++;
     if (p === end) {
@@ -120,7 +159,6 @@ export function createPerfScriptParser(ctx: LineCtx): PerfParser {
     }
     let ts = tc - 1;
     while (ts > p && s.charCodeAt(ts - 1) !== 32) ts--;
-    const time = timeAt(s, ts, tc);
     // Left part: COMM [PID[/TID]] [[CPU]]
     let l = ts;
     while (l > p && s.charCodeAt(l - 1) === 32) l--;
@@ -175,6 +213,49 @@ export function createPerfScriptParser(ctx: LineCtx): PerfParser {
       lastTid = tid;
       lastComm = comm;
     }
+    hdr = s.slice(start, ts);
+    hdrCpu = cpu;
+    hdrPid = pid;
+    hdrTid = tid;
+    hdrComm = comm;
+    body(s, ts, tc, end, lineNo, cpu, pid, tid, comm);
+  }
+
+  /** The rest of an event line from its timestamp [ts, tc) on. */
+  function body(s: string, ts: number, tc: number, end: number, lineNo: number, cpu: number, pid: number, tid: number, comm: string): void {
+    const time = timeAt(s, ts, tc);
+    // Fast path: the same text from the ':' to the fields as the last line of one of the two recent events.
+    let tok = lastTok;
+    let f = -1;
+    if (tok !== null && tok.tail.length > 0 && tc + tok.tail.length <= end && s.startsWith(tok.tail, tc)) f = tc + tok.tail.length;
+    else {
+      tok = prevTok;
+      if (tok !== null && tok.tail.length > 0 && tc + tok.tail.length <= end && s.startsWith(tok.tail, tc)) {
+        f = tc + tok.tail.length;
+        prevTok = lastTok;
+        lastTok = tok;
+      }
+    }
+    if (f < 0) {
+      tok = slowToken(s, tc, end, lineNo, time, cpu, pid, tid, comm);
+      if (tok === null) return;
+      f = tokenEnd;
+      // Only a tail that ends in a space is reusable: `kmem:` alone would also prefix `kmem:rss_stat:`.
+      if (f > tc && s.charCodeAt(f - 1) === 32) tok.tail = s.slice(tc, f);
+    }
+    while (f < end && s.charCodeAt(f) === 32) f++;
+    inSample = true;
+    if (tok!.software) {
+      softwareFault(s, f, end, tok!, time, cpu, pid, tid, comm, lineNo);
+      return;
+    }
+    const e = decodeEvent(tok!.code, tok!.system, tok!.name, s, f, end, time, cpu, pid, tid, comm, lineNo);
+    if (typeof e === 'string') ctx.skip(lineNo, e);
+    else ctx.push(e);
+  }
+
+  /** Reads `[PERIOD] EVENT:` after the timestamp; null when the line was handled (side-band record) or skipped. */
+  function slowToken(s: string, tc: number, end: number, lineNo: number, time: number, cpu: number, pid: number, tid: number, comm: string): EventToken | null {
     // Right part: [PERIOD] EVENT: FIELDS
     let r = tc + 1;
     while (r < end && s.charCodeAt(r) === 32) r++;
@@ -194,25 +275,19 @@ export function createPerfScriptParser(ctx: LineCtx): PerfParser {
       }
       inSample = true;
       ctx.push({ kind: 'other', name: s.slice(r, ne), system: 'perf', time, cpu, pid, tid, comm, line: lineNo, fields: { msg: s.slice(ne, end).trim() } });
-      return;
+      return null;
     }
     let te = charIn(s, 32, r, end);
     if (te < 0) te = end;
     if (te - r < 2 || s.charCodeAt(te - 1) !== 58) {
       ctx.skip(lineNo, 'no "EVENT:" after the timestamp');
-      return;
+      return null;
     }
     const tok = eventToken(s, r, te - 1);
     let f = te;
     while (f < end && s.charCodeAt(f) === 32) f++;
-    inSample = true;
-    if (tok.software) {
-      softwareFault(s, f, end, tok, time, cpu, pid, tid, comm, lineNo);
-      return;
-    }
-    const e = decodeEvent(tok.code, tok.system, tok.name, s, f, end, time, cpu, pid, tid, comm, lineNo);
-    if (typeof e === 'string') ctx.skip(lineNo, e);
-    else ctx.push(e);
+    tokenEnd = f;
+    return tok;
   }
 
   /**
