@@ -29,6 +29,7 @@ export function createMm(ctx: ModelCtx, ownerPid: number, predates: boolean): Mm
     inferredVmas: 0,
     phantom: new Float64Array(4),
     phantomAtExit: new Float64Array(4),
+    guessedSpans: [[], [], [], []],
     holes: [],
   };
 }
@@ -161,7 +162,21 @@ export function exitMmap(ctx: ModelCtx, mm: Mm): void {
   mm.phantomAtExit.set(mm.phantom);
   for (const p of ctx.patches) p.break_cow_pte?.(ctx, mm, 0, F.TASK_SIZE, 'exit');
   gather.n = 0; // tlb_gather_mmu
-  for (const v of mm.vmas) zapRange(ctx, mm, v.start, v.end, false);
+  // mm/memory.c: unmap_vmas -> unmap_single_vma per VMA -> zap_pte_range, whose add_mm_rss_vec flushes once per
+  // (VMA x table) piece: within a run of inferred VMAs (exec-loaded, never mmapped in the trace) the model guessed the
+  // boundaries ([vdso] next to ld.so's one-page r-- segment looks like one VMA), so only the run's total is known
+  let runFrom: number[] | null = null;
+  for (let k = 0; k < mm.vmas.length; k++) {
+    const v = mm.vmas[k]!;
+    const inferred = (v.kind & F.KIND_INFERRED) !== 0;
+    if (inferred && !runFrom) runFrom = [...mm.rss];
+    zapRange(ctx, mm, v.start, v.end, false);
+    const next = mm.vmas[k + 1];
+    if (runFrom && !(next && next.kind & F.KIND_INFERRED)) {
+      for (let m = 0; m < 4; m++) if (runFrom[m] !== mm.rss[m]) mm.guessedSpans[m]!.push([runFrom[m]!, mm.rss[m]!]);
+      runFrom = null;
+    }
+  }
   dropPhantom(ctx, mm);
   // pages the model placed outside every VMA it knows (fault-around guesses in inferred VMAs) leave last
   for (const b of [...mm.pmds.keys()]) zapRange(ctx, mm, b * F.PMD_SIZE, (b + 1) * F.PMD_SIZE, false);

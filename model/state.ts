@@ -116,6 +116,11 @@ export interface Mm {
   holes: number[];
   /** phantom as it was when the mm was torn down (validation treats those teardown events as unknowable). */
   phantomAtExit: Float64Array;
+  /**
+   * Per member, [before, after] counter values around each run of inferred VMAs in this mm's teardown: the kernel
+   * flushes rss once per (VMA x table) piece, and how an inferred run splits into VMAs is not in the trace.
+   */
+  guessedSpans: number[][][];
 }
 
 /** One task (thread). */
