@@ -61,9 +61,9 @@ describe.each(fixtures.map((f) => [f, BACKEND] as const))('%s (%s)', (fixture, b
     rp.finish(read);
     const r = v.finish(read);
     // validate: every rss_stat event is compared, a baseline, unmapped, or a teardown piece boundary inside a run of
-    // inferred VMAs (not compared: a handful per exit at most); ANON never misses outside fork
+    // inferred VMAs (not compared: a handful per fork and exit); ANON never misses outside fork
     expect(r.compared + r.baseline + r.unmapped + r.guessed_vma_pieces).toBe(r.rss_stat_events);
-    expect(r.guessed_vma_pieces).toBeLessThanOrEqual(10);
+    expect(r.guessed_vma_pieces).toBeLessThanOrEqual(16);
     expect(r.compared).toBeGreaterThan(100);
     // measured floors (model/KERNEL_NOTES.md explains each remaining mismatch): teardown FILE pieces of exec-loaded
     // VMAs the model had to infer cost a few events, which weighs most in the short THP/sparse traces

@@ -23,12 +23,27 @@ export function dupMmap(ctx: ModelCtx, parent: Mm, childPid: number): Mm {
   child.defFlags = 0;
   forkCounts.fill(0);
   const stack = phantomOwner(parent);
-  for (const v of parent.vmas) {
-    if (v.flags & F.VM_DONTCOPY) continue; // VM_DONTCOPY: absent in the child
+  // kernel/fork.c: dup_mmap -> copy_page_range per VMA; copy_pte_range flushes add_mm_rss_vec once per (VMA x table)
+  // piece: how a run of inferred VMAs (exec-loaded, e.g. the binary's .data and the anonymous .bss VMA after it)
+  // splits into kernel VMAs is not in the trace, so only the run's total is known (Mm.guessedSpans, not compared)
+  let runFrom: number[] | null = null;
+  const ps = parent.vmas;
+  for (let k = 0; k < ps.length; k++) {
+    const v = ps[k]!;
+    if (v.kind & F.KIND_INFERRED && !runFrom) runFrom = [...child.rss];
+    const next = ps[k + 1];
+    if (runFrom && !(next && next.kind & F.KIND_INFERRED)) {
+      copyVma(v);
+      for (let m = 0; m < 4; m++) if (runFrom[m] !== child.rss[m]) child.guessedSpans[m]!.push([runFrom[m]!, child.rss[m]!]);
+      runFrom = null;
+    } else copyVma(v);
+  }
+  function copyVma(v: Vma): void {
+    if (v.flags & F.VM_DONTCOPY) return; // VM_DONTCOPY: absent in the child
     const c = newVma(v.start, v.end, v.flags & ~(F.VM_LOCKED | F.VM_LOCKONFAULT), v.kind, v.pgoff, v.file); // mlock is not inherited
     c.patchData = v.patchData;
     child.vmas.push(c);
-    if (v.flags & F.VM_WIPEONFORK) continue; // the child gets an empty VMA: no anon_vma, no copy
+    if (v.flags & F.VM_WIPEONFORK) return; // the child gets an empty VMA: no anon_vma, no copy
     c.anonVma = v.anonVma; // anon_vma_fork
     if (vmaNeedsCopy(v)) copyPageRange(ctx, child, parent, v, v === stack);
     else if (v === stack) addPhantom(ctx, child, parent);

@@ -94,16 +94,19 @@ export function createValidator(spec: VariantSpec): { sink: EventSink; finish(re
       return;
     }
     const v = b.size / 4096 - (offsets.get(key) ?? 0);
-    if (mm.dead && mm.phantomAtExit[m] === 0) {
-      const span = mm.guessedSpans[m]!.find(([from, to]) => v > Math.min(from!, to!) && v < Math.max(from!, to!));
+    const spans = mm.guessedSpans[m]!;
+    if (spans.length && !(mm.dead && mm.phantomAtExit[m] !== 0)) {
+      const span = spans.find(([from, to]) => v > Math.min(from!, to!) && v < Math.max(from!, to!));
       if (span) {
-        // strictly inside a teardown run of inferred VMAs: a piece boundary the model could only guess (not compared);
-        // the model's own pieces inside the run are skipped, its value after the run is compared as usual
+        // strictly inside a fork-copy or teardown run of inferred VMAs: a piece boundary the model could only guess
+        // (not compared); the model's own pieces inside the run are skipped, its value after the run is compared
         guessed++;
         const lo = Math.min(span[0]!, span[1]!), hi = Math.max(span[0]!, span[1]!);
         while (log.length > 1 && log[1]! > lo && log[1]! < hi) log.splice(1, 1);
         return;
       }
+      // the kernel reached (or went past) a run's end: that run is over
+      for (let k = spans.length - 1; k >= 0; k--) if ((v - spans[k]![1]!) * Math.sign(spans[k]![1]! - spans[k]![0]!) >= 0) spans.splice(k, 1);
     }
     const name = RSS_MEMBER_NAMES[m] ?? String(m);
     const bm = by[name] ?? (by[name] = { compared: 0, matched: 0 });
