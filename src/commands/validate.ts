@@ -22,7 +22,8 @@ export function formatValidateText(r: ValidateResult): string {
   const pct = (m: number, c: number): string => (c ? ((100 * m) / c).toFixed(3) + '%' : '-');
   const out = [
     `${r.trace} (${r.format}): ${r.rss_stat_events} rss_stat events, ${r.compared} compared, ${r.matched} matched (${pct(r.matched, r.compared)}); ` +
-      `${r.baseline} set baselines of mms that predate the trace, ${r.unmapped} unmapped, ${r.lost_events} lost`,
+      `${r.baseline} set baselines of mms that predate the trace, ${r.guessed_vma_pieces} inside runs of inferred VMAs (not compared), ` +
+      `${r.unmapped} unmapped, ${r.lost_events} lost`,
   ];
   for (const [k, v] of Object.entries(r.by_member)) if (v.compared) out.push(`  ${k.padEnd(14)} ${String(v.matched).padStart(8)} / ${String(v.compared).padEnd(8)} ${pct(v.matched, v.compared)}`);
   if (r.first_mismatches.length) out.push('first mismatches (kernel vs model, pages):');
