@@ -19,20 +19,7 @@ function hexDigit(c: number): number {
  */
 export function numAt(s: string, pos: number, end: number): number {
   let i = pos;
-  if (i + 1 < end && s.charCodeAt(i) === 48 && (s.charCodeAt(i + 1) | 32) === 120) {
-    i += 2;
-    const start = i;
-    let v = 0;
-    while (i < end) {
-      const d = hexDigit(s.charCodeAt(i));
-      if (d < 0) break;
-      v = v * 16 + d;
-      i++;
-    }
-    scanEnd = i;
-    if (i === start) return NaN;
-    return v < TWO53 ? v : NaN;
-  }
+  if (i + 1 < end && s.charCodeAt(i) === 48 && (s.charCodeAt(i + 1) | 32) === 120) return hexAt(s, pos, end);
   const start = i;
   let v = 0;
   while (i < end) {
