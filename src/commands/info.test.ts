@@ -1,31 +1,12 @@
 // `faultline info` end to end in-process: JSON keys and counts, text output, exit codes for lost events and bad files.
 import { describe, expect, it, afterEach } from 'vitest';
-import { Command } from 'commander';
+import { runCli } from './run_cli.suite.js';
 import { readFileSync } from 'node:fs';
 import { registerInfo } from './info.js';
 
 const FORMATS = new URL('../../traces/fixtures/formats/', import.meta.url).pathname;
 
-async function run(args: string[]): Promise<{ out: string; err: string; code: number }> {
-  let out = '';
-  let err = '';
-  const ow = process.stdout.write.bind(process.stdout);
-  const ew = process.stderr.write.bind(process.stderr);
-  process.stdout.write = ((s: string | Uint8Array) => ((out += String(s)), true)) as typeof process.stdout.write;
-  process.stderr.write = ((s: string | Uint8Array) => ((err += String(s)), true)) as typeof process.stderr.write;
-  process.exitCode = 0;
-  try {
-    const p = new Command('faultline').exitOverride();
-    registerInfo(p);
-    await p.parseAsync(['node', 'faultline', 'info', ...args]);
-  } finally {
-    process.stdout.write = ow;
-    process.stderr.write = ew;
-  }
-  const code = Number(process.exitCode ?? 0);
-  process.exitCode = 0;
-  return { out, err, code };
-}
+const run = (args: string[]) => runCli(registerInfo, ['info', ...args]);
 
 afterEach(() => {
   process.exitCode = 0;

@@ -1,7 +1,7 @@
 // `faultline replay` and `faultline validate` end to end in-process on a recorded fixture: JSON shape, text table,
 // exit codes, one-line errors.
 import { describe, expect, it } from 'vitest';
-import { Command } from 'commander';
+import { runCli } from './run_cli.suite.js';
 import { readFileSync } from 'node:fs';
 import { registerReplay } from './replay.js';
 import { registerValidate } from './validate.js';
@@ -10,27 +10,7 @@ const FIX = new URL('../../traces/fixtures/workloads/', import.meta.url).pathnam
 const TRACE = FIX + 'fork_child_half/perf.txt.gz';
 const truth = JSON.parse(readFileSync(FIX + 'fork_child_half/truth.perf.json', 'utf8')) as { checkpoints: { label: string; pid: number; rss_anon_kb: number }[] };
 
-async function run(args: string[]): Promise<{ out: string; err: string; code: number }> {
-  let out = '';
-  let err = '';
-  const ow = process.stdout.write.bind(process.stdout);
-  const ew = process.stderr.write.bind(process.stderr);
-  process.stdout.write = ((s: string | Uint8Array) => ((out += String(s)), true)) as typeof process.stdout.write;
-  process.stderr.write = ((s: string | Uint8Array) => ((err += String(s)), true)) as typeof process.stderr.write;
-  process.exitCode = 0;
-  try {
-    const p = new Command('faultline').exitOverride();
-    registerReplay(p);
-    registerValidate(p);
-    await p.parseAsync(['node', 'faultline', ...args]);
-  } finally {
-    process.stdout.write = ow;
-    process.stderr.write = ew;
-  }
-  const code = Number(process.exitCode ?? 0);
-  process.exitCode = 0;
-  return { out, err, code };
-}
+const run = (args: string[]) => runCli((p) => (registerReplay(p), registerValidate(p)), args);
 
 describe('faultline replay', () => {
   it('--json follows the ReplayResult schema; parent and child are there with the recorded peak RssAnon', async () => {
