@@ -6,18 +6,7 @@ export function addMmCounter(ctx: ModelCtx, mm: Mm, member: number, delta: numbe
   if (delta === 0) return;
   const v = (mm.rss[member] = mm.rss[member]! + delta);
   if (v > mm.peakRss[member]!) mm.peakRss[member] = v;
-  if (ctx.onRss) ctx.onRss(mm, member, v, delta);
-  const probe = ctx.probes.rss;
-  if (probe) {
-    const r = ctx.rssRec;
-    r.time = ctx.now;
-    r.pid = mm.ownerPid;
-    r.comm = ctx.curComm;
-    r.member = member;
-    r.value = v;
-    r.delta = delta;
-    probe(r);
-  }
+  noteRss(ctx, mm, member, v, delta);
 }
 
 /** mm/memory.c: add_mm_rss_vec: one update per member with a non-zero batch, in member order (FILE, ANON, SWAP, SHMEM). */
@@ -33,16 +22,20 @@ export function addPgtables(ctx: ModelCtx, mm: Mm, tables: number): void {
   if (tables === 0) return;
   mm.pgtablesBytes += tables * 4096;
   if (mm.pgtablesBytes > mm.peakPgtables) mm.peakPgtables = mm.pgtablesBytes;
-  if (ctx.onRss) ctx.onRss(mm, -1, mm.pgtablesBytes, tables * 4096);
+  noteRss(ctx, mm, -1, mm.pgtablesBytes, tables * 4096);
+}
+
+/** Tell the validator (onRss) and the model:rss probe about one counter update; member -1 is pgtables_bytes. */
+function noteRss(ctx: ModelCtx, mm: Mm, member: number, value: number, delta: number): void {
+  if (ctx.onRss) ctx.onRss(mm, member, value, delta);
   const probe = ctx.probes.rss;
-  if (probe) {
-    const r = ctx.rssRec;
-    r.time = ctx.now;
-    r.pid = mm.ownerPid;
-    r.comm = ctx.curComm;
-    r.member = -1;
-    r.value = mm.pgtablesBytes;
-    r.delta = tables * 4096;
-    probe(r);
-  }
+  if (!probe) return;
+  const r = ctx.rssRec; // reused record: probes copy what they keep
+  r.time = ctx.now;
+  r.pid = mm.ownerPid;
+  r.comm = ctx.curComm;
+  r.member = member;
+  r.value = value;
+  r.delta = delta;
+  probe(r);
 }
