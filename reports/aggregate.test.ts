@@ -81,6 +81,38 @@ describe('createReportCollector', () => {
     expect(forks.records.map((x) => [x.childPid, x.ptesCopied])).toEqual([[2, 10], [3, 20]]);
     expect(forks.total).toEqual({ mainline: 3 });
   });
+
+  test("sums each patch's table-copying faults and compares them with the baseline's fault at the same event", () => {
+    const c = createReportCollector({ baseVariant: 'mainline' });
+    const r = fault({});
+    // Per event, every variant in replay order (baseline first), the same record object reused as the replay does.
+    const event = (time: number, address: number, per: [string, string, number, number][]) => {
+      for (const [variant, path, tablesCopied, latencyNs] of per) c.probes.fault!(Object.assign(r, { time, tid: 7, address, variant, path, tablesCopied, latencyNs }));
+    };
+    event(100, 0x1000, [['mainline', 'wp_page_copy', 0, 3000], ['cow-pte', 'wp_page_copy', 1, 4500], ['v2', 'wp_page_copy', 1, 4000]]);
+    event(200, 0x200000, [['mainline', 'wp_page_copy', 0, 3200], ['cow-pte', 'wp_page_copy', 1, 5100], ['v2', 'wp_page_copy', 0, 3200]]);
+    event(300, 0x400000, [['mainline', 'anon_alloc', 0, 1000], ['cow-pte', 'anon_alloc', 0, 1000], ['v2', 'anon_alloc', 0, 1000]]);
+    // No baseline fault for this one (a variant-only record, e.g. from a syscall): counted, not compared.
+    event(400, 0x600000, [['cow-pte', 'populate', 2, 9000]]);
+    const { faults } = c.result();
+    expect(faults.baseVariant).toBe('mainline');
+    expect(faults.deferred).toEqual([
+      // 3 faults, 1+1+2 tables, 4500+5100+9000 ns; matched: events 100 and 200 (4500+5100 vs 3000+3200).
+      { variant: 'cow-pte', faults: 3, tables: 4, ns: 18600, matched: 2, matchedNs: 9600, baseNs: 6200, basePaths: { wp_page_copy: 2 } },
+      // v2 copied one table at event 100, compared with mainline's fault there (not with cow-pte's).
+      { variant: 'v2', faults: 1, tables: 1, ns: 4000, matched: 1, matchedNs: 4000, baseNs: 3000, basePaths: { wp_page_copy: 1 } },
+    ]);
+  });
+
+  test('the baseline defaults to the first variant a fault arrives for, and never counts as a patch', () => {
+    const c = createReportCollector();
+    const r = fault({ variant: 'first', tablesCopied: 3, latencyNs: 10 });
+    c.probes.fault!(r);
+    c.probes.fault!(Object.assign(r, { variant: 'second' }));
+    const { faults } = c.result();
+    expect(faults.baseVariant).toBe('first');
+    expect(faults.deferred.map((d) => [d.variant, d.faults, d.tables, d.matched])).toEqual([['second', 1, 3, 1]]);
+  });
 });
 
 describe('series helpers', () => {

@@ -1,11 +1,16 @@
 // Bounded aggregation: fault probes -> fixed-size bins, long series -> thinned points, many processes -> top N.
 // Memory is bounded by the bins (time bins x VMA rows x slices per tracked process), not by the trace.
 import type { FaultRecord, ForkRecord, ReplayProbes, ReplayResult, SeriesPoint, VariantResult } from '../model/types.js';
-import type { FaultBins, ForkSample, HeatCell, HeatVma } from './types.js';
+import type { DeferredFaults, FaultBins, ForkSample, HeatCell, HeatVma } from './types.js';
 
 export interface CollectorOptions {
   /** Variant whose faults feed the heatmap; default: the first variant a fault arrives for. */
   heatVariant?: string;
+  /**
+   * Variant the others are compared with; default: the first variant a fault arrives for. The replay runs its
+   * engines in variant order on each event, so the baseline's fault for an event arrives just before the others'.
+   */
+  baseVariant?: string;
   /** Processes shown in the heatmap. */
   topProcesses?: number;
   /** Processes whose heatmap cells are kept while streaming (first seen). */
@@ -69,6 +74,28 @@ export function createReportCollector(opts: CollectorOptions = {}): ReportCollec
   const forks: ForkRecord[] = [];
   const forkTotal: Record<string, number> = {};
   const forksKept: Record<string, number> = {};
+  let baseVariant = opts.baseVariant ?? '';
+  // The baseline's latest fault, as scalars: the same event's fault in another variant is compared with it.
+  let baseTime = -1;
+  let baseTid = -1;
+  let baseAddr = -1;
+  let baseNs = 0;
+  let basePath = '';
+  const deferred = new Map<string, DeferredFaults>();
+
+  // Faults that copy a shared PTE table (cow-pte: mm/memory.c: break_cow_pte): one running sum per variant.
+  function onDeferred(r: FaultRecord): void {
+    let d = deferred.get(r.variant);
+    if (!d) deferred.set(r.variant, (d = { variant: r.variant, faults: 0, tables: 0, ns: 0, matched: 0, matchedNs: 0, baseNs: 0, basePaths: {} }));
+    d.faults++;
+    d.tables += r.tablesCopied ?? 0;
+    d.ns += r.latencyNs;
+    if (r.time !== baseTime || r.tid !== baseTid || r.address !== baseAddr) return;
+    d.matched++;
+    d.matchedNs += r.latencyNs;
+    d.baseNs += baseNs;
+    d.basePaths[basePath] = (d.basePaths[basePath] ?? 0) + 1;
+  }
 
   // Widen time bins by `factor` (a power of two) and re-key every cell: keeps the map size bounded.
   function widen(factor: number): void {
@@ -92,6 +119,14 @@ export function createReportCollector(opts: CollectorOptions = {}): ReportCollec
     let h = byPath.get(r.path);
     if (!h) byPath.set(r.path, (h = new Float64Array(LAT_BINS)));
     h[latencyBin(r.latencyNs)]++;
+    if (baseVariant === '') baseVariant = r.variant;
+    if (r.variant === baseVariant) {
+      baseTime = r.time;
+      baseTid = r.tid;
+      baseAddr = r.address;
+      baseNs = r.latencyNs;
+      basePath = r.path;
+    } else if ((r.tablesCopied ?? 0) > 0) onDeferred(r);
 
     if (heatVariant === '') heatVariant = r.variant;
     if (r.variant !== heatVariant) return;
@@ -179,6 +214,8 @@ export function createReportCollector(opts: CollectorOptions = {}): ReportCollec
         cells,
         latency,
         faultsSeen: { ...faultsSeen },
+        baseVariant,
+        deferred: [...deferred.values()].map((d) => ({ ...d, basePaths: { ...d.basePaths } })),
       },
       forks: { records: forks.slice(), total: { ...forkTotal } },
     };
@@ -189,7 +226,7 @@ export function createReportCollector(opts: CollectorOptions = {}): ReportCollec
 
 /** An empty FaultBins, for a report made without probes. */
 export function emptyFaultBins(): FaultBins {
-  return { heatVariant: '', timeBinNs: 1, slices: 1, processes: [], vmas: [], cells: [], latency: [], faultsSeen: {} };
+  return { heatVariant: '', timeBinNs: 1, slices: 1, processes: [], vmas: [], cells: [], latency: [], faultsSeen: {}, baseVariant: '', deferred: [] };
 }
 
 /** ns -> seconds rounded to the microsecond: shorter JSON, and no chart needs finer. */

@@ -158,7 +158,7 @@ describe.skipIf(skip)('report page in headless Chromium', () => {
 
   test('every chart is drawn with data marks by the SVG renderer', async () => {
     const counts = await chartMarks(loaded.page);
-    expect(counts.map((c) => c.id)).toEqual(['pgtables_over_time', 'rss_over_time', 'faults_by_path', 'latency_distribution', 'fork_costs', 'fault_heatmap', 'fidelity']);
+    expect(counts.map((c) => c.id)).toEqual(['patch_deltas', 'pgtables_over_time', 'rss_over_time', 'faults_by_path', 'latency_distribution', 'fork_costs', 'fault_heatmap', 'fidelity']);
     for (const c of counts) {
       expect(c.svg, c.id).toBe(1);
       expect(c.marks, c.id).toBeGreaterThan(0);
@@ -166,6 +166,26 @@ describe.skipIf(skip)('report page in headless Chromium', () => {
     const bars = input.replay.variants.reduce((s, v) => s + Object.values(v.totals.faults).filter((n) => n > 0).length, 0);
     expect(counts.find((c) => c.id === 'faults_by_path')!.bars).toBe(bars);
     expect(counts.find((c) => c.id === 'fault_heatmap')!.bars).toBe(input.faults.cells.length);
+  });
+
+  /** The patch chart's bars and labels, and the headline lines, as drawn. */
+  async function patchFigures(page: Page): Promise<{ bars: number; labels: string[]; headline: string[] }> {
+    return page.evaluate(() => ({
+      bars: document.querySelectorAll('#view-patch_deltas g.mark-rect.role-mark > path').length,
+      labels: [...document.querySelectorAll('#view-patch_deltas g.mark-text.role-mark > text')].map((t) => t.textContent ?? ''),
+      headline: [...document.querySelectorAll('#patch-headline li')].map((li) => li.textContent ?? ''),
+    }));
+  }
+
+  test('the patch chart draws a labelled bar per figure, and the headline says by how much, with the right signs', async () => {
+    const { bars, labels, headline } = await patchFigures(loaded.page);
+    // The sample: forks 3 x 90 µs -> 3 x 30 µs (-66.7%); 6 faults copying a table, 1875 ns -> 3875 ns each (+106.7%).
+    expect(bars).toBe(3);
+    expect(labels.length).toBe(3);
+    expect(labels.filter((t) => t.startsWith('−66.7%')).length).toBe(1);
+    expect(labels.filter((t) => t.startsWith('+106.7%')).length).toBe(1);
+    expect(headline.length).toBe(1);
+    expect(headline[0]).toMatch(/^cow-pte vs mainline: fork time −66\.7% .*; 6 faults that copy a shared PTE table \+106\.7% each/);
   });
 
   test("the summary tables' numbers equal the replay JSON's figures (hand-built replay)", async () => {
@@ -192,6 +212,13 @@ describe.skipIf(skip)('report page in headless Chromium', () => {
     // The trace has faults on several paths, one fork and two processes: the checks below are not vacuous.
     expect(await checkTable(page.page, replayJson)).toBeGreaterThan(2 * 10);
     expect(forks.records.length).toBe(2);
+    // The headline's fork change is the replay JSON's (this small fork shares no whole table: cow-pte changes nothing).
+    const [f0, f1] = real.replay.variants.map((v) => v.totals.fork_latency_ns);
+    const pct = ((f1 - f0) / f0) * 100;
+    const { headline, bars } = await patchFigures(page.page);
+    expect(headline.length).toBe(1);
+    expect(headline[0]).toContain(`fork time ${pct === 0 ? '±0' : `${pct > 0 ? '+' : '−'}${Math.abs(pct).toFixed(1)}`}%`);
+    expect(bars).toBeGreaterThanOrEqual(2); // fork and fault time
   });
 
   test('a comm of <script>alert(1)</script> is drawn as text', async () => {

@@ -8,6 +8,7 @@ import { latencyDistributionSpec } from './latency_distribution.js';
 import { forkCostsSpec } from './fork_costs.js';
 import { faultHeatmapSpec } from './fault_heatmap.js';
 import { fidelitySpec } from './fidelity.js';
+import { patchDeltasSpec } from './patch_deltas.js';
 
 export interface Chart {
   /** Stable id: the page's `view-ID` container and the static file name `ID.svg`. */
@@ -16,10 +17,11 @@ export interface Chart {
   spec: ChartSpec;
 }
 
-export const CHART_IDS = ['pgtables_over_time', 'rss_over_time', 'faults_by_path', 'latency_distribution', 'fork_costs', 'fault_heatmap', 'fidelity'] as const;
+export const CHART_IDS = ['patch_deltas', 'pgtables_over_time', 'rss_over_time', 'faults_by_path', 'latency_distribution', 'fork_costs', 'fault_heatmap', 'fidelity'] as const;
 
 export function buildCharts(input: ReportInput): Chart[] {
   return [
+    { id: 'patch_deltas', title: `What each patch changes vs ${input.replay.variants[0]?.name ?? 'the baseline'}`, spec: patchDeltasSpec(input) },
     { id: 'pgtables_over_time', title: 'Page-table memory over time', spec: pgtablesOverTimeSpec(input) },
     { id: 'rss_over_time', title: 'RSS over time', spec: rssOverTimeSpec(input) },
     { id: 'faults_by_path', title: 'Faults by path', spec: faultsByPathSpec(input) },

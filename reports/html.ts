@@ -6,6 +6,7 @@ import { LIB_FILES, libSource } from './libs.js';
 import { faultsTableHtml, summaryTableHtml } from './summary_table.js';
 import { fidelityHtml } from './fidelity.js';
 import { provenanceHtml } from './provenance.js';
+import { patchHeadlineHtml } from './patch_deltas.js';
 
 // connect-src 'none' and default-src 'none': the page cannot reach the network even if a spec asked it to.
 const CSP = "default-src 'none'; script-src 'unsafe-inline' 'unsafe-eval'; style-src 'unsafe-inline'; img-src data:; font-src data:; connect-src 'none'";
@@ -20,6 +21,7 @@ table.summary thead th{background:#f3f3f3;text-align:center;white-space:normal;m
 table.summary tbody th{text-align:left}.spec{font-weight:normal;color:#666;font-size:11px}
 .delta{font-size:11px}.delta.better{color:#2a7d2a}.delta.worse{color:#b02525}.delta.same{color:#888}
 .fidelity{padding:6px 10px;background:#eef6ee;border-left:4px solid #2ca02c}.fidelity.warn{background:#fdf3e7;border-left-color:#e08a00}
+.headline{margin:0 0 12px;padding:6px 10px 6px 28px;background:#f4f6fb;border-left:4px solid #4c78a8;font-weight:600}
 .chart{min-height:40px}.chart-error{color:#b02525}
 dl.provenance{display:grid;grid-template-columns:max-content 1fr;gap:4px 12px}dl.provenance dd{margin:0;word-break:break-all}
 `;
@@ -69,6 +71,7 @@ export function buildReport(input: ReportInput, opts: BuildOptions = {}): string
 <body>
 <h1>${escapeHtml(title)}</h1>
 <p class="sub">${escapeHtml(r.variants.map((v) => v.name).join(' vs '))}; deltas are against ${escapeHtml(r.variants[0]?.name ?? '(none)')}</p>
+${patchHeadlineHtml(input)}
 ${fidelityHtml(input)}
 <h2>Summary</h2>
 ${summaryTableHtml(r)}

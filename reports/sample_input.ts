@@ -4,6 +4,9 @@ import { createReportCollector } from './aggregate.js';
 import type { ReportInput } from './types.js';
 
 const T0 = 5_000_000_000; // trace clock at the first event, ns
+/** cow-pte: faults per worker that copy a shared PTE table, and the modelled cost each adds. */
+export const TABLE_BREAKS = 2;
+export const TABLE_COPY_NS = 2000;
 
 function spec(name: string, patches: string[]): VariantSpec {
   return { name, patches, thp: 'madvise', useZeroPage: true, kernel: '6.18', select: '', patchOptions: {} };
@@ -53,7 +56,8 @@ function variant(name: string, patches: string[], pgtChild: number, cowCopy: num
       faults,
       rss_anon_peak_kb: 400 + 3 * 64,
       pgtables_peak_kb: 48 + 3 * pgtChild,
-      fault_latency_ns: Object.values(latency_ns).reduce((a, l) => a + l.total_ns, 0),
+      // cow-pte: plus the table copies its workers' first writes pay (see the probe loop below)
+      fault_latency_ns: Object.values(latency_ns).reduce((a, l) => a + l.total_ns, 0) + (patches.includes('cow-pte') ? workers.length * TABLE_BREAKS * TABLE_COPY_NS : 0),
       fork_latency_ns: 3 * forkNs,
       forks: 3,
     },
@@ -74,22 +78,32 @@ export function sampleInput(opts: { serverComm?: string; variantName?: string } 
   const replay: ReplayResult = { trace: 'sample.trace', format: 'perf-script', lost_events: 0, skipped_lines: 2, span_ns: 400_000_000, variants: [mainline, cow] };
   const col = createReportCollector();
   const rec: FaultRecord = { variant: '', time: 0, cpu: 0, pid: 0, tid: 0, comm: '', address: 0, errorCode: 6, path: '', vmaStart: 0, vmaEnd: 0, vmaFlags: 3, pagesAllocated: 1, tablesAllocated: 0, latencyNs: 0, inferred: false };
-  for (const v of replay.variants) {
-    for (const p of v.processes) {
-      let i = 0;
-      for (const [path, n] of Object.entries(p.faults)) {
-        for (let k = 0; k < n; k++, i++) {
+  // As the replay does: every variant's fault for one trace event, baseline first, before the next event's.
+  for (const [pi, p0] of mainline.processes.entries()) {
+    const paths = [...new Set(replay.variants.flatMap((v) => Object.keys(v.processes[pi].faults)))];
+    let i = 0;
+    for (const path of paths) {
+      const most = Math.max(...replay.variants.map((v) => v.processes[pi].faults[path] ?? 0));
+      for (let k = 0; k < most; k++, i++) {
+        for (const v of replay.variants) {
+          const p = v.processes[pi];
+          if (k >= (p.faults[path] ?? 0)) continue;
           rec.variant = v.name; rec.pid = p.pid; rec.tid = p.pid; rec.comm = p.comm; rec.path = path;
-          rec.time = T0 + (p.pid - 100) * 50_000_000 + i * 2_000_000;
+          rec.time = T0 + (p0.pid - 100) * 50_000_000 + i * 2_000_000;
           rec.vmaStart = path === 'file_read' ? 0x7f0000000000 : 0x555500000000;
           rec.vmaEnd = rec.vmaStart + 0x100000;
           rec.vmaFlags = path === 'file_read' ? 5 : 3;
           rec.address = rec.vmaStart + ((i * 0x1000 * 7) % 0x100000);
           rec.latencyNs = (v.latency_ns[path]?.p50_ns ?? 500) * (1 + (k % 5) / 2);
+          // cow-pte: each worker's first TABLE_BREAKS COW writes copy the PTE table fork left shared
+          rec.tablesCopied = v.spec.patches.includes('cow-pte') && p.pid !== 100 && path === 'wp_page_copy' && k < TABLE_BREAKS ? 1 : 0;
+          rec.latencyNs += rec.tablesCopied * TABLE_COPY_NS;
           col.probes.fault!(rec);
         }
       }
     }
+  }
+  for (const v of replay.variants) {
     const f: ForkRecord = { variant: v.name, time: 0, pid: 100, comm: v.processes[0].comm, childPid: 0, ptesCopied: 0, tablesCopied: 0, tablesShared: 0, pmdsCopied: 0, latencyNs: 0 };
     for (let w = 0; w < 3; w++) {
       f.time = T0 + 100_000_000 + w * 50_000_000; f.childPid = 101 + w;

@@ -59,6 +59,10 @@ describe('static SVG', () => {
     expect(marks.fork_costs.rect).toBe(2 * input.forks.records.length);
     expect(marks.fork_costs.symbol).toBe(2 * input.forks.records.length);
     expect(marks.fault_heatmap.rect).toBe(input.faults.cells.length);
+    // The sample's one patch: fork time, fault time and its table-copying faults, a bar and a label each, one zero rule.
+    expect(marks.patch_deltas.rect).toBe(3);
+    expect(marks.patch_deltas.text).toBe(3);
+    expect(marks.patch_deltas.rule).toBe(1);
     // All members plus each member: a bar and a label each.
     const members = Object.values(input.validate!.by_member).filter((m) => m.compared > 0).length;
     expect(marks.fidelity.rect).toBe(1 + members);
@@ -89,7 +93,7 @@ describe('static SVG', () => {
       v.latency_ns = {};
       v.totals = { ...v.totals, faults: {}, forks: 0 };
     }
-    empty.faults = { ...empty.faults, cells: [], vmas: [], processes: [], latency: [] };
+    empty.faults = { ...empty.faults, cells: [], vmas: [], processes: [], latency: [], deferred: [] };
     empty.forks = { records: [], total: {} };
     empty.validate = null;
     for (const c of buildCharts(empty)) {

@@ -38,6 +38,32 @@ export interface FaultBins {
   latency: { variant: string; path: string; bin: number; count: number }[];
   /** Faults seen per variant (all processes), to say what share the heatmap shows. */
   faultsSeen: Record<string, number>;
+  /** The variant others are compared with (the replay's first: mainline); '' when no fault was seen. */
+  baseVariant: string;
+  /** Per non-baseline variant: the faults that pay for the patch's deferred work (bounded sums, one entry per variant). */
+  deferred: DeferredFaults[];
+}
+
+/**
+ * Faults that pay for work a patch deferred from fork: for cow-pte, the write faults that copy a shared PTE table
+ * (probe tablesCopied > 0; mm/memory.c: break_cow_pte). "Matched" ones are compared with the baseline's fault at
+ * the same trace event (same time, thread and address), which did no table copy.
+ */
+export interface DeferredFaults {
+  variant: string;
+  /** Faults with tablesCopied > 0 in this variant. */
+  faults: number;
+  /** PTE tables those faults copied. */
+  tables: number;
+  /** Their modelled cost in this variant, ns. */
+  ns: number;
+  /** Of those, the ones whose trace event the baseline also replayed as a fault. */
+  matched: number;
+  /** Modelled cost of the matched faults in this variant, and of the same events' faults in the baseline, ns. */
+  matchedNs: number;
+  baseNs: number;
+  /** The baseline's path for the matched events, with counts (e.g. { wp_page_copy: 512 }). */
+  basePaths: Record<string, number>;
 }
 
 /** Forks kept for the fork chart (bounded), and how many there were. */
