@@ -9,6 +9,9 @@ import { progressBar, registerReport, variantsFromOptions } from './report.js';
 import { runReplay } from './replay.js';
 import type { ReplayResult } from '../../model/types.js';
 import { sampleInput } from '../../reports/sample_input.js';
+import { rawLines } from '../../model/patches/fixture_replay.js';
+import { fixtureFiles, readTruth } from '../../traces/record_fixtures.js';
+import { loadProfile } from '../../model/costs.js';
 
 let dir: string;
 let stderr: string[];
@@ -50,10 +53,10 @@ describe('faultline report', () => {
     const pgt = input.replay.variants[1].totals.pgtables_peak_kb;
     expect(html.includes(`data-variant="cow-pte" data-metric="pgtables_peak_kb" data-value="${pgt}"`)).toBe(true);
     const svgs = readdirSync(join(dir, 'svg')).sort();
-    expect(svgs).toEqual(['fault_heatmap.svg', 'faults_by_path.svg', 'fidelity.svg', 'fork_costs.svg', 'latency_distribution.svg', 'pgtables_over_time.svg', 'rss_over_time.svg']);
+    expect(svgs).toEqual(['fault_heatmap.svg', 'faults_by_path.svg', 'fidelity.svg', 'fork_costs.svg', 'latency_distribution.svg', 'patch_deltas.svg', 'pgtables_over_time.svg', 'rss_over_time.svg']);
     for (const f of svgs) expect(() => new XMLParser().parse(readFileSync(join(dir, 'svg', f), 'utf8'), true), f).not.toThrow();
-    expect(readdirSync(join(dir, 'png')).length).toBe(7);
-    expect(stderr.join('')).toMatch(/^faultline: wrote .*r\.html and 14 more files/);
+    expect(readdirSync(join(dir, 'png')).length).toBe(8);
+    expect(stderr.join('')).toMatch(/^faultline: wrote .*r\.html and 16 more files/);
   });
 
   test('a file that is not a replay result is a one-line error naming the file', async () => {
@@ -131,6 +134,44 @@ describe('faultline report', () => {
     expect(await run('--from-json', jf, '-o', join(dir, 'fj.html'))).toBe(0);
     const fj = [...readFileSync(join(dir, 'fj.html'), 'utf8').matchAll(/<td data-variant="([^"]*)" data-metric="([^"]*)" data-value="([^"]*)">/g)].map((m) => m.slice(1).join('|'));
     expect(fj).toEqual(cells.map((m) => m.slice(1).join('|')));
+  });
+
+  test('fork_1g with --patch cow-pte: the page says fork time drops and each table-breaking write costs more, by how much', async () => {
+    const truth = readTruth('fork_1g', 'perf');
+    const region = truth.regions[0]!;
+    const child = truth.checkpoints.find((c) => c.label === 'child_after_fork')!;
+    // The child's writes into the 1 GiB region (one per 2 MiB, so one per table fork left shared), from the raw lines.
+    const childWrites = rawLines('fork_1g').filter((l) => {
+      const m = / (\d+)\/\d+ .*page_fault_user: address=0x([0-9a-f]+) .*error_code=0x7/.exec(l);
+      if (!m || Number(m[1]) !== child.pid) return false;
+      const a = parseInt(m[2]!, 16);
+      return a >= region.addr && a < region.addr + region.len;
+    }).length;
+    expect(childWrites).toBe(512);
+    const out = join(dir, 'fork.html');
+    // The recording machine booted with pvm_no_zero_page=1 (its truth file): replay it as such.
+    expect(truth.kernel_cmdline_mm).toContain('pvm_no_zero_page=1');
+    expect(await run(fixtureFiles('fork_1g', 'perf').trace, '--patch', 'cow-pte', '--machine-no-zero-page', '--no-validate', '-o', out)).toBe(0);
+    const html = readFileSync(out, 'utf8');
+    const li = /<li data-variant="cow-pte"([^>]*)>([^<]*)<\/li>/.exec(html);
+    expect(li).not.toBeNull();
+    const attr = (k: string): number => Number(new RegExp(`data-${k}="([^"]+)"`).exec(li![1])![1]);
+    // Fork time: the headline's change is the summary table's, and it is a drop.
+    const cell = (variant: string, metric: string): number => Number(new RegExp(`data-variant="${variant}" data-metric="${metric}" data-value="([^"]+)"`).exec(html)![1]);
+    const [m, c] = [cell('mainline', 'fork_latency_ns'), cell('cow-pte', 'fork_latency_ns')];
+    expect(attr('fork-pct')).toBeCloseTo(((c - m) / m) * 100, 9);
+    expect(attr('fork-pct')).toBeLessThan(0);
+    expect(li![2]).toMatch(/^cow-pte vs mainline: fork time −\d/);
+    // Every one of the child's writes into a shared table pays for the copy; each costs more than the same write on mainline
+    // by the table allocation plus the table copy (model/costs.ts: faultCostNs; mm/memory.c: break_cow_pte).
+    expect(attr('deferred-count')).toBe(childWrites);
+    expect(attr('deferred-pct')).toBeGreaterThan(0);
+    const P = loadProfile();
+    expect(attr('deferred-delta-ns') / childWrites).toBeCloseTo(P.steps.table_alloc + P.steps.cow_pte_table_copy, 3);
+    expect(li![2]).toContain(`; ${childWrites} faults that copy a shared PTE table +`);
+    // The chart is on the page, first.
+    expect(html.indexOf('id="view-patch_deltas"')).toBeGreaterThan(0);
+    expect(html.indexOf('id="view-patch_deltas"')).toBeLessThan(html.indexOf('id="view-pgtables_over_time"'));
   });
 
   test('progress bar: silent when stderr is not a terminal or the trace is quick, throttled otherwise', () => {
