@@ -21,7 +21,7 @@ table.summary thead th{background:#f3f3f3;text-align:center;white-space:normal;m
 table.summary tbody th{text-align:left}.spec{font-weight:normal;color:#666;font-size:11px}
 .delta{font-size:11px}.delta.better{color:#2a7d2a}.delta.worse{color:#b02525}.delta.same{color:#888}
 .fidelity{padding:6px 10px;background:#eef6ee;border-left:4px solid #2ca02c}.fidelity.warn{background:#fdf3e7;border-left-color:#e08a00}
-.headline{margin:0 0 12px;padding:6px 10px 6px 28px;background:#f4f6fb;border-left:4px solid #4c78a8;font-weight:600}
+.headline{margin:0 0 12px;padding:6px 10px;list-style:none;background:#f4f6fb;border-left:4px solid #4c78a8;font-weight:600}
 .chart{min-height:40px}.chart-error{color:#b02525}
 dl.provenance{display:grid;grid-template-columns:max-content 1fr;gap:4px 12px}dl.provenance dd{margin:0;word-break:break-all}
 `;

@@ -37,9 +37,9 @@ export function patchDeltas(input: ReportInput): PatchDelta[] {
     const forks = Math.max(base.totals.forks, v.totals.forks);
     if (forks > 0) push(v.name, 'fork', `${v.name}: fork time (${forks} fork${forks === 1 ? '' : 's'})`, base.totals.fork_latency_ns, v.totals.fork_latency_ns, forks, v.totals.fork_latency_ns - base.totals.fork_latency_ns);
     const faults = Math.max(...[base, v].map((x) => Object.values(x.totals.faults).reduce((a, b) => a + b, 0)));
-    if (faults > 0) push(v.name, 'fault', `${v.name}: fault time (all faults)`, base.totals.fault_latency_ns, v.totals.fault_latency_ns, faults, v.totals.fault_latency_ns - base.totals.fault_latency_ns);
+    if (faults > 0) push(v.name, 'fault', `${v.name}: fault time (all)`, base.totals.fault_latency_ns, v.totals.fault_latency_ns, faults, v.totals.fault_latency_ns - base.totals.fault_latency_ns);
     const d = input.faults.deferred.find((x) => x.variant === v.name);
-    if (d && d.matched > 0) push(v.name, 'deferred', `${v.name}: ${d.matched} faults copying a shared PTE table, each`, d.baseNs / d.matched, d.matchedNs / d.matched, d.matched, d.matchedNs - d.baseNs);
+    if (d && d.matched > 0) push(v.name, 'deferred', `${v.name}: ${d.matched} table-copying faults, each`, d.baseNs / d.matched, d.matchedNs / d.matched, d.matched, d.matchedNs - d.baseNs);
   }
   return out;
 }
@@ -65,12 +65,12 @@ function signedNs(ns: number): string {
 
 /** The bar's label: the change, then the figures it comes from. */
 export function deltaLabel(d: PatchDelta): string {
-  if (d.metric === 'deferred') return `${signedPct(d.pct)} (${compactNs(d.baseNs)} → ${compactNs(d.valueNs)}; ${signedNs(d.totalDeltaNs)} in all)`;
+  if (d.metric === 'deferred') return `${signedPct(d.pct)} (${compactNs(d.baseNs)} → ${compactNs(d.valueNs)}; Σ ${signedNs(d.totalDeltaNs)})`;
   return `${signedPct(d.pct)} (${compactNs(d.baseNs)} → ${compactNs(d.valueNs)})`;
 }
 
-const SIGN_DOMAIN = ['lower than baseline', 'higher than baseline', 'same'];
-const CHAR_PX = 6.2; // average width of a character at the labels' 11 px
+const SIGN_DOMAIN = ['lower', 'higher', 'same'];
+const CHAR_PX = 6.6; // average width of a character at the labels' 11 px
 
 export function patchDeltasSpec(input: ReportInput): ChartSpec {
   const vs = input.replay.variants;
@@ -91,14 +91,19 @@ export function patchDeltasSpec(input: ReportInput): ChartSpec {
     value_ns: Math.round(d.valueNs),
     count: d.count,
   }));
-  // Room beside the bars for the labels, which sit outside the bar ends: widen the domain on each side that has bars.
+  // Room beside the bars for the labels, which sit outside the bar ends: widen the domain on each side by its longest label.
   const lo = Math.min(0, ...rows.map((r) => r.pct));
   const hi = Math.max(0, ...rows.map((r) => r.pct));
-  const labelPx = Math.min(WIDTH * 0.3, 8 + CHAR_PX * Math.max(...rows.map((r) => r.text.length)));
-  const sides = (lo < 0 ? 1 : 0) + (hi > 0 ? 1 : 0);
-  const span = (hi - lo || 1) / (1 - (sides * labelPx) / WIDTH);
-  const pad = (labelPx / WIDTH) * span;
-  const domain = [lo < 0 ? lo - pad : lo, hi > 0 || lo === 0 ? hi + pad : hi];
+  const px = (neg: boolean): number => {
+    const side = rows.filter((r) => (r.pct < 0) === neg);
+    return side.length === 0 ? 0 : 8 + CHAR_PX * Math.max(...side.map((r) => r.text.length));
+  };
+  let [leftPx, rightPx] = [px(true), px(false)];
+  const squeeze = Math.min(1, (0.65 * WIDTH) / (leftPx + rightPx || 1)); // bars keep at least 35% of the width
+  leftPx *= squeeze;
+  rightPx *= squeeze;
+  const span = (hi - lo || 1) / (1 - (leftPx + rightPx) / WIDTH);
+  const domain = [lo - (leftPx / WIDTH) * span, hi + (rightPx / WIDTH) * span];
   const x = { field: 'pct', type: 'quantitative', title: `change in modelled time vs ${vs[0].name} (%)`, scale: { domain, nice: false, zero: true } };
   const y = { field: 'row', type: 'nominal', title: null, sort: rows.map((r) => r.row), axis: { labelLimit: 360 } };
   const text = { field: 'text', type: 'nominal' };
@@ -114,7 +119,7 @@ export function patchDeltasSpec(input: ReportInput): ChartSpec {
         encoding: {
           x,
           y,
-          color: { field: 'sign', type: 'nominal', title: 'modelled time', scale: { domain: SIGN_DOMAIN, range: ['#2a7d2a', '#b02525', '#888888'] } },
+          color: { field: 'sign', type: 'nominal', title: 'vs baseline', scale: { domain: SIGN_DOMAIN, range: ['#2a7d2a', '#b02525', '#888888'] } },
           tooltip: [{ field: 'row', title: 'figure' }, { field: 'text', title: 'change' }, { field: 'base_ns', title: 'baseline (ns)' }, { field: 'value_ns', title: 'variant (ns)' }, { field: 'count' }],
         },
       },
