@@ -61,6 +61,15 @@ export interface Engine {
   mmOf(tid: number): Mm | undefined;
 }
 
+/** An execve in flight: the nascent mm (bprm->mm), whether exec_mmap happened, and bprm->vma_pages. */
+interface ExecState {
+  newMm: Mm | null;
+  switched: boolean;
+  argPages: number;
+  /** acct_arg_size charged the old mm and the kernel's event for it has not been seen yet. */
+  acctPending: boolean;
+}
+
 export function createEngine(spec: VariantSpec, probes: ReplayProbes, profile: CostProfile | null, seriesPoints: number, rssSink: RssStatSink | null): Engine {
   const patches = spec.patches.map((n) => {
     const p = getPatch(n);
@@ -80,6 +89,7 @@ export function createEngine(spec: VariantSpec, probes: ReplayProbes, profile: C
     },
     rssRec: { variant: spec.name, time: 0, pid: 0, comm: '', member: 0, value: 0, delta: 0 },
     now: 0, curPid: 0, curTid: 0, curComm: '',
+    rssWalk: 0,
     onRss: null,
     nextMmIdx: 1,
     gupFaults: 0,
@@ -90,7 +100,7 @@ export function createEngine(spec: VariantSpec, probes: ReplayProbes, profile: C
   const procs = new Map<number, ProcAcc>();
   const byMmId = new Map<number, Mm>();
   /** Exec in flight per tid: the mm being built (learnt from curr=0 events) and whether the switch happened. */
-  const execs = new Map<number, { newMm: Mm | null; switched: boolean }>();
+  const execs = new Map<number, ExecState>();
   /** rss_stat events held while the model has not applied the operation yet (fork copies, mm syscalls). */
   const held = new Map<number, BufferedRss[]>();
   const inClone = new Set<number>();
@@ -128,10 +138,11 @@ export function createEngine(spec: VariantSpec, probes: ReplayProbes, profile: C
   let logging = rssSink !== null;
   function logUpdate(mm: Mm): void {
     for (let m = 0; m < 4; m++) {
-      const l = mm.log[m]!;
+      const l = mm.log[m]!, w = mm.logWalk[m]!;
       if (l.length === 0 || l[l.length - 1] !== mm.rss[m]) {
-        if (l.length > 1 << 22) l.splice(0, l.length >> 1); // bounded: validation consumes it as events arrive
+        if (l.length > 1 << 22) (l.splice(0, l.length >> 1), w.splice(0, w.length >> 1)); // bounded: validation consumes it as events arrive
         l.push(mm.rss[m]!);
+        w.push(ctx.rssWalk);
       }
     }
   }
@@ -339,6 +350,12 @@ export function createEngine(spec: VariantSpec, probes: ReplayProbes, profile: C
     const t = task(e);
     fresh.delete(e.tid);
     const call = e.call;
+    if (call === 'execve' || call === 'execveat') {
+      const ex = execs.get(e.tid);
+      // fs/exec.c: bprm_execve's failure path: acct_arg_size(bprm, 0), the old mm stays
+      if (ex && !ex.switched && e.ret < 0) (acctArgSize(t.mm, ex, 0), execs.delete(e.tid));
+      return;
+    }
     if (CLONE_CALLS.has(call)) {
       inClone.delete(e.tid);
       flushHeld(e.tid);
@@ -446,10 +463,11 @@ export function createEngine(spec: VariantSpec, probes: ReplayProbes, profile: C
     onNewTask({ ...e, kind: 'newtask', newPid: e.childPid, newComm: e.childComm, cloneFlags: 0 });
   }
 
-  function switchExec(t: Task, ex: { newMm: Mm | null; switched: boolean }): void {
+  function switchExec(t: Task, ex: ExecState): void {
     if (ex.switched) return;
     ex.switched = true;
     const old = t.mm;
+    acctArgSize(old, ex, 0); // fs/exec.c: begin_new_exec: acct_arg_size(bprm, 0) just before exec_mmap
     const mm = ex.newMm ?? createMm(ctx, t.tgid, true);
     mm.ownerPid = t.tgid;
     if (logging) logUpdate(mm);
@@ -461,7 +479,7 @@ export function createEngine(spec: VariantSpec, probes: ReplayProbes, profile: C
     const t = task(e);
     const ex = execs.get(e.tid);
     if (ex) switchExec(t, ex);
-    else if (!fresh.has(e.tid)) switchExec(t, { newMm: null, switched: false });
+    else if (!fresh.has(e.tid)) switchExec(t, { newMm: null, switched: false, argPages: 0, acctPending: false });
     execs.delete(e.tid);
     fresh.delete(e.tid);
     const p = proc(t.tgid, e.comm);
@@ -575,10 +593,12 @@ export function createEngine(spec: VariantSpec, probes: ReplayProbes, profile: C
       rssSink?.(b, null, 'unmapped');
       return;
     }
+    oldMmArgEvent(b, mm);
     const bit = 1 << b.member;
     const done = adopted.get(mm.idx) ?? 0;
-    if (mm.predates && !(done & bit)) {
+    if ((mm.predates && !(done & bit)) || nascentExecMm(b, mm)) {
       // the kernel counted pages before the trace showed them: take its figure as this mm's baseline
+      // (also each arg page that execve's get_arg_page writes into the nascent mm: argv/envp sizes are not in the trace)
       adopted.set(mm.idx, done | bit);
       const pages = b.size / F.PAGE_SIZE - mm.rss[b.member]!;
       if (pages !== 0 && !mm.dead) {
@@ -586,9 +606,50 @@ export function createEngine(spec: VariantSpec, probes: ReplayProbes, profile: C
         addMmCounter(ctx, mm, b.member, pages);
       } else if (pages !== 0) mm.phantomAtExit[b.member]! += pages; // first seen in its teardown: all unknown
       rssSink?.(b, mm, 'baseline');
+      argPagesFaulted(b, mm);
       return;
     }
     rssSink?.(b, mm, 'compare');
+    argPagesFaulted(b, mm);
+  }
+
+  /** True for an event of the mm an execve is building (bprm->mm), before exec_mmap installs it. */
+  function nascentExecMm(b: BufferedRss, mm: Mm): boolean {
+    const ex = execs.get(b.tid);
+    return !b.curr && ex !== undefined && !ex.switched && ex.newMm === mm;
+  }
+
+  /** fs/exec.c: get_arg_page: after GUP wrote an arg page into the new mm, acct_arg_size(bprm, vma_pages(bprm->vma)). */
+  function argPagesFaulted(b: BufferedRss, mm: Mm): void {
+    if (b.curr || b.member !== 1) return;
+    const ex = execs.get(b.tid);
+    const t = tasks.get(b.tid);
+    // the arg VMA grows down page by page as strings are copied, so its size is the new mm's anon page count
+    if (ex && t && !ex.switched && ex.newMm === mm) ex.acctPending = acctArgSize(t.mm, ex, mm.rss[1]!);
+  }
+
+  /**
+   * An old-mm MM_ANONPAGES event during an exec: the one get_arg_page's acct_arg_size just made, or else the
+   * acct_arg_size(bprm, 0) that begin_new_exec makes once the strings are copied (fs/exec.c), applied here.
+   */
+  function oldMmArgEvent(b: BufferedRss, mm: Mm): void {
+    if (!b.curr || b.member !== 1) return;
+    const ex = execs.get(b.tid);
+    if (!ex || ex.switched || tasks.get(b.tid)?.mm !== mm) return;
+    if (ex.acctPending) ex.acctPending = false;
+    else acctArgSize(mm, ex, 0);
+  }
+
+  /**
+   * fs/exec.c: acct_arg_size: the nascent mm's arg pages are charged to the old mm's MM_ANONPAGES until exec_mmap
+   * (for oom_badness), then given back with acct_arg_size(bprm, 0): one rss_stat on the old mm each way.
+   */
+  function acctArgSize(old: Mm, ex: ExecState, pages: number): boolean {
+    const diff = pages - ex.argPages;
+    if (diff === 0 || old.dead) return false;
+    ex.argPages = pages;
+    addMmCounter(ctx, old, 1, diff);
+    return true;
   }
 
   function resolveHeld(b: BufferedRss): Mm | null {
@@ -624,7 +685,7 @@ export function createEngine(spec: VariantSpec, probes: ReplayProbes, profile: C
         fresh.delete(e.tid);
         if (CLONE_CALLS.has(e.call)) inClone.add(e.tid);
         else if (MM_SYSCALLS.has(e.call)) inMmCall.add(e.tid);
-        else if (e.call === 'execve' || e.call === 'execveat') execs.set(e.tid, { newMm: null, switched: false });
+        else if (e.call === 'execve' || e.call === 'execveat') execs.set(e.tid, { newMm: null, switched: false, argPages: 0, acctPending: false });
         return;
       }
       case 'sys_exit':

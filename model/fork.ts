@@ -2,7 +2,7 @@
 import * as F from './flags.js';
 import { createMm, newVma } from './mm.js';
 import { folioMmMap } from './pages.js';
-import { addMmCounter, addMmRssVec, addPgtables } from './rss.js';
+import { addMmCounter, addMmRssVec, addPgtables, RSS_WALK_COPY } from './rss.js';
 import { newTable } from './page_table.js';
 import { PAGE_ANON_EXCLUSIVE, PMD_HUGE_ZERO, PMD_TABLE, PMD_THP, type Mm, type ModelCtx, type PteTable, type Vma } from './state.js';
 
@@ -145,7 +145,7 @@ function copyPageRange(ctx: ModelCtx, dst: Mm, src: Mm, vma: Vma, withPhantom: b
       }
     // the stack's last piece also carries the pages counted before the trace
     if (withPhantom && b === b1 - 1) for (let m = 0; m < 4; m++) (vec[m]! += src.phantom[m]!, (dst.phantom[m] = src.phantom[m]!));
-    addMmRssVec(ctx, dst, vec); // one rss_stat per member per piece, into the child's mm (curr=0)
+    addMmRssVec(ctx, dst, vec, RSS_WALK_COPY); // one rss_stat per member per piece, into the child's mm (curr=0)
   }
   if (withPhantom && !src.pmds.has(b1 - 1)) addPhantom(ctx, dst, src);
 }

@@ -26,6 +26,7 @@ export function createMm(ctx: ModelCtx, ownerPid: number, predates: boolean): Mm
     predates,
     dead: false,
     log: [[0], [0], [0], [0]],
+    logWalk: [[0], [0], [0], [0]],
     inferredVmas: 0,
     phantom: new Float64Array(4),
     phantomAtExit: new Float64Array(4),

@@ -1,7 +1,7 @@
 // x86-64 4-level page tables of one mm: PUD/PMD/PTE tables of 512 entries (4 KiB each), counted in pgtables_bytes.
 import * as F from './flags.js';
 import { folioMmMap, putPage, subpages } from './pages.js';
-import { addMmCounter, addMmRssVec, addPgtables } from './rss.js';
+import { addMmCounter, addMmRssVec, addPgtables, RSS_WALK_ZAP } from './rss.js';
 import { PAGE_ANON_EXCLUSIVE, PMD_HUGE_ZERO, PMD_TABLE, PMD_THP, type Mm, type ModelCtx, type PmdSlot, type PteTable, type Vma } from './state.js';
 
 export function newTable(): PteTable {
@@ -147,13 +147,13 @@ export function zapRange(ctx: ModelCtx, mm: Mm, start: number, end: number, recl
         if (++gather.n >= GATHER_PAGES) {
           gather.n = 0;
           for (let k = 0; k < 4; k++) vec[k] = -vec[k]!;
-          addMmRssVec(ctx, mm, vec);
+          addMmRssVec(ctx, mm, vec, RSS_WALK_ZAP);
         }
       }
     }
     if (t.ghost) (vec[0]! += t.ghost, (t.ghost = 0));
     for (let m = 0; m < 4; m++) vec[m] = -vec[m]!;
-    addMmRssVec(ctx, mm, vec);
+    addMmRssVec(ctx, mm, vec, RSS_WALK_ZAP);
     if (reclaim && end - start >= F.PMD_SIZE && t.present === 0) {
       mm.pmds.delete(b); // mm/pt_reclaim.c: try_get_and_clear_pmd + free_pte
       addPgtables(ctx, mm, -1);

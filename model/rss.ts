@@ -9,12 +9,24 @@ export function addMmCounter(ctx: ModelCtx, mm: Mm, member: number, delta: numbe
   noteRss(ctx, mm, member, v, delta);
 }
 
-/** mm/memory.c: add_mm_rss_vec: one update per member with a non-zero batch, in member order (FILE, ANON, SWAP, SHMEM). */
-export function addMmRssVec(ctx: ModelCtx, mm: Mm, vec: Float64Array): void {
+/** Counter updates made outside a PTE walk's batch. */
+export const RSS_WALK_NONE = 0;
+/** mm/memory.c: zap_pte_range: breaks before any present PTE when need_resched(), flushing its batch early. */
+export const RSS_WALK_ZAP = 1;
+/** mm/memory.c: copy_pte_range: breaks when progress >= 32 and need_resched(), flushing its batch early. */
+export const RSS_WALK_COPY = 2;
+
+/**
+ * mm/memory.c: add_mm_rss_vec: one update per member with a non-zero batch, in member order (FILE, ANON, SWAP, SHMEM).
+ * walk names the PTE walk flushing the batch, so validation knows the kernel may have split it on need_resched.
+ */
+export function addMmRssVec(ctx: ModelCtx, mm: Mm, vec: Float64Array, walk = RSS_WALK_NONE): void {
+  ctx.rssWalk = walk;
   for (let m = 0; m < 4; m++) {
     if (vec[m] !== 0) addMmCounter(ctx, mm, m, vec[m]!);
     vec[m] = 0;
   }
+  ctx.rssWalk = RSS_WALK_NONE;
 }
 
 /** include/linux/mm.h: mm_inc_nr_ptes/pmds/puds and the dec side: pgtables_bytes in 4 KiB tables. */

@@ -109,6 +109,8 @@ export interface Mm {
   dead: boolean;
   /** Per-member counter-update log for validation (values after each update, pages), bounded. */
   log: number[][];
+  /** Per log entry, the PTE walk that made the update (RSS_WALK_*): walks that may break on need_resched. */
+  logWalk: number[][];
   inferredVmas: number;
   /** Pages the kernel counted before the trace showed them (baseline learnt from rss_stat), per member. */
   phantom: Float64Array;
@@ -167,6 +169,8 @@ export interface ModelCtx {
   curPid: number;
   curTid: number;
   curComm: string;
+  /** The PTE walk whose batch is being flushed (RSS_WALK_*), 0 outside one: tags counter updates for validation. */
+  rssWalk: number;
   /** Called on every counter update (member -1 = pgtables). */
   onRss: ((mm: Mm, member: number, value: number, delta: number) => void) | null;
   nextMmIdx: number;

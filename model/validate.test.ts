@@ -63,3 +63,46 @@ describe('validate (model/validate.ts)', () => {
     expect(r.matched).toBe(1);
   });
 });
+
+describe('validate: batches the kernel flushes at points the trace decides', () => {
+  const unmapEnter = { ...hdr('sys_enter_munmap', 40), kind: 'sys_enter' as const, call: 'munmap', args: { addr: A, len: 1 << 20 } }; // half: the mm keeps a VMA
+  const munmap = (_t: number, _len: number): TraceEvent[] => [{ ...unmapEnter, line: ++line }];
+  const munmapExit = (t: number): TraceEvent => ({ ...hdr('sys_exit_munmap', t), kind: 'sys_exit' as const, call: 'munmap', ret: 0, enter: unmapEnter });
+  const tenPages = (): TraceEvent[] => [...mmap(0, 1 << 21), ...Array.from({ length: 10 }, (_, i) => [fault(10 + 2 * i, i), rss(11 + 2 * i, 11 + i)]).flat()];
+
+  it('zap_pte_range broken by need_resched: a kernel value inside the model piece is a split, the rest must land', () => {
+    // mm/memory.c: zap_pte_range: `if (need_resched()) break;` then add_mm_rss_vec: 20 -> 17 -> 10 instead of 20 -> 10
+    const r = validate([...tenPages(), ...munmap(40, 1 << 21), rss(41, 17), rss(42, 10), munmapExit(43)]);
+    expect(r.first_mismatches).toEqual([]);
+    expect(r.resched_splits).toBe(1);
+    expect(r.compared).toBe(11); // 9 faults after the baseline, 2 zap pieces
+    expect(r.matched).toBe(11);
+  });
+  it('a value outside the piece, or a piece that overshoots, is still a mismatch', () => {
+    const over = validate([...tenPages(), ...munmap(40, 1 << 21), rss(41, 17), rss(42, 9), munmapExit(43)]);
+    expect(over.resched_splits).toBe(1);
+    expect(over.first_mismatches.map((m) => [m.kernel_pages, m.model_pages])).toEqual([[9, 10]]);
+    const beyond = validate([...tenPages(), ...munmap(40, 1 << 21), rss(41, 22), rss(42, 10), munmapExit(43)]);
+    expect(beyond.resched_splits).toBe(0);
+    expect(beyond.first_mismatches[0]).toMatchObject({ kernel_pages: 22, model_pages: 10 });
+  });
+  it('a fault is one update, never split: a value between two faults is a mismatch', () => {
+    // two faults (+1 each) reported as one event in between is not a need_resched split: no walk made them
+    const r = validate([...mmap(0, 1 << 21), fault(10, 0), rss(11, 11), fault(12, 1), fault(14, 2), rss(15, 12.5)]);
+    expect(r.resched_splits).toBe(0);
+    expect(r.matched).toBe(0);
+  });
+  it('execve charges the new mm\'s arg pages to the old mm and gives them back before exec_mmap (fs/exec.c: acct_arg_size)', () => {
+    const exec = { ...hdr('sys_enter_execve', 40), kind: 'sys_enter' as const, call: 'execve', args: {} };
+    const fresh = (t: number, pages: number): RssStatEvent => ({ ...rss(t, pages, 1, false), mmId: 8 });
+    // get_arg_page: GUP writes arg pages into the nascent mm (curr=0), then acct_arg_size(vma_pages) on the old mm;
+    // begin_new_exec: acct_arg_size(bprm, 0) -> the old mm drops them again
+    const r = validate([...tenPages(), exec, fresh(41, 1), rss(42, 21), fresh(43, 2), rss(44, 22), rss(45, 20)]);
+    expect(r.first_mismatches).toEqual([]);
+    expect(r.compared).toBe(9 + 3);
+    expect(r.matched).toBe(12);
+    // without the give-back the kernel's 20 would not be explained: a kernel that kept them charged is a mismatch
+    const kept = validate([...tenPages(), exec, fresh(41, 1), rss(42, 21), rss(45, 21)]);
+    expect(kept.first_mismatches.map((m) => [m.kernel_pages, m.model_pages])).toEqual([[21, 20]]);
+  });
+});

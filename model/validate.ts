@@ -46,19 +46,26 @@ export interface ValidateResult {
    * per VMA piece and the run's VMA boundaries are the model's guess, so only the run's end value is compared.
    */
   guessed_vma_pieces: number;
+  /**
+   * Kernel events strictly inside one of the model's zap_pte_range / copy_pte_range pieces: the walk broke on
+   * need_resched (a scheduler decision, not an mm rule) and flushed its batch early. Counted as matched; the rest of
+   * the piece must still land on the model's value.
+   */
+  resched_splits: number;
   lost_events: number;
   first_mismatches: Mismatch[];
 }
 
 const MAX_MISMATCHES = 20;
-const RING = 6;
+const RING = 256;
+const AROUND = 6;
 
 /** Validate one variant (normally mainline) against the trace's rss_stat stream. */
 export function createValidator(spec: VariantSpec): { sink: EventSink; finish(read: ReadResult): ValidateResult } {
   const exact = kernelRules(spec.kernel).rssStatExact;
   const by: Record<string, { compared: number; matched: number }> = {};
   for (const n of RSS_MEMBER_NAMES) by[n] = { compared: 0, matched: 0 };
-  let events = 0, compared = 0, matched = 0, baseline = 0, unmapped = 0, guessed = 0;
+  let events = 0, compared = 0, matched = 0, baseline = 0, unmapped = 0, guessed = 0, splits = 0;
   const mismatches: Mismatch[] = [];
   const offsets = new Map<number, number>(); // mm idx * 4 + member -> kernel - model after a resync
   const ring: EventSummary[] = Array.from({ length: RING }, () => ({ line: 0, time: 0, tid: 0, kind: '', name: '' }));
@@ -66,11 +73,13 @@ export function createValidator(spec: VariantSpec): { sink: EventSink; finish(re
 
   const mismatch = (b: BufferedRss, mm: Mm, name: string, cur: number): void => {
     if (mismatches.length < MAX_MISMATCHES) {
+      // the events just before this one still in the ring (a held event is compared after the syscall's exit)
       const around: EventSummary[] = [];
       for (let k = 0; k < RING; k++) {
         const s = ring[(ringAt + k) % RING]!;
-        if (s.kind) around.push({ ...s });
+        if (s.kind && s.line < b.line) around.push({ ...s });
       }
+      around.splice(0, Math.max(0, around.length - AROUND));
       mismatches.push({ line: b.line, time: b.time, tid: b.tid, mm_id: b.mmId, member: name, kernel_pages: b.size / 4096, model_pages: cur, around });
     }
   };
@@ -83,14 +92,22 @@ export function createValidator(spec: VariantSpec): { sink: EventSink; finish(re
       return;
     }
     const m = b.member;
-    const log = mm.log[m]!;
+    const log = mm.log[m]!, walk = mm.logWalk[m]!;
     const cur = mm.rss[m]!;
     const key = mm.idx * 4 + m;
+    const reset = (): void => {
+      log.length = walk.length = 0;
+      log.push(cur);
+      walk.push(0);
+    };
+    const drop = (at: number, n: number): void => {
+      log.splice(at, n);
+      walk.splice(at, n);
+    };
     if (use === 'baseline') {
       baseline++;
       offsets.delete(key);
-      log.length = 0;
-      log.push(cur);
+      reset();
       return;
     }
     const v = b.size / 4096 - (offsets.get(key) ?? 0);
@@ -102,7 +119,7 @@ export function createValidator(spec: VariantSpec): { sink: EventSink; finish(re
         // (not compared); the model's own pieces inside the run are skipped, its value after the run is compared
         guessed++;
         const lo = Math.min(span[0]!, span[1]!), hi = Math.max(span[0]!, span[1]!);
-        while (log.length > 1 && log[1]! > lo && log[1]! < hi) log.splice(1, 1);
+        while (log.length > 1 && log[1]! > lo && log[1]! < hi) drop(1, 1);
         return;
       }
       // the kernel reached (or went past) a run's end: that run is over
@@ -117,18 +134,22 @@ export function createValidator(spec: VariantSpec): { sink: EventSink; finish(re
     let ok: boolean;
     if (log.length > 1 && log[1] === v) {
       ok = true;
-      log.splice(0, 1);
+      drop(0, 1);
+    } else if (log.length > 1 && walk[1] !== 0 && (v - log[0]!) * (v - log[1]!) < 0) {
+      // mm/memory.c: zap_pte_range / copy_pte_range break on need_resched() and flush the batch so far: the kernel
+      // reported part of the model's piece; the rest of it must still land on log[1]
+      ok = true;
+      splits++;
+      log[0] = v;
     } else if (v === cur) {
       ok = true; // agreement with the model's current value (threads: per-CPU event order can differ by an update)
-      log.length = 0;
-      log.push(cur);
+      reset();
     } else ok = false;
     // 5.5-6.1: events only on 128-page crossings, with per-task batching of up to 64 pages (SPLIT_RSS_COUNTING)
     // Android's rss_stat_throttled likewise reports a counter that moved on since (compare within the same slack)
     if (!ok && (!exact || b.throttled) && Math.abs(v - cur) <= 64) {
       ok = true;
-      log.length = 0;
-      log.push(cur);
+      reset();
     }
     if ((mm.dead && mm.phantomAtExit[m] !== 0) || (mm.predates && mm.vmas.length === 0 && log.length <= 1)) {
       // the mm holds pages the trace never showed (it predates the trace): where the kernel moves them is unknowable,
@@ -137,8 +158,7 @@ export function createValidator(spec: VariantSpec): { sink: EventSink; finish(re
       bm.compared--;
       baseline++;
       offsets.set(key, b.size / 4096 - cur);
-      log.length = 0;
-      log.push(cur);
+      reset();
       return;
     }
     const held = deferred.get(key);
@@ -163,14 +183,13 @@ export function createValidator(spec: VariantSpec): { sink: EventSink; finish(re
     }
     mismatch(b, mm, name, cur);
     const ahead = log.indexOf(v, 2);
-    if (ahead > 0) log.splice(0, ahead); // the kernel batched differently: pick up the model's sequence there
+    if (ahead > 0) drop(0, ahead); // the kernel batched differently: pick up the model's sequence there
     else if (log.length > 1 && (v - log[0]!) * (v - log[1]!) < 0) {
       // the model has updates the kernel has not reported yet (it split a batch the model made in one): keep
       // them queued, the kernel's next event may land on one
     } else {
       offsets.set(key, b.size / 4096 - cur); // resynchronise: later events compare against the kernel's new level
-      log.length = 0;
-      log.push(cur);
+      reset();
     }
   };
 
@@ -208,6 +227,7 @@ export function createValidator(spec: VariantSpec): { sink: EventSink; finish(re
         baseline,
         unmapped,
         guessed_vma_pieces: guessed,
+        resched_splits: splits,
         lost_events: Math.max(read.lostEvents, lostSeen),
         first_mismatches: mismatches,
       };

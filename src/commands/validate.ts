@@ -21,7 +21,7 @@ interface ValidateCliOptions {
 export function formatValidateText(r: ValidateResult): string {
   const pct = (m: number, c: number): string => (c ? ((100 * m) / c).toFixed(3) + '%' : '-');
   const out = [
-    `${r.trace} (${r.format}): ${r.rss_stat_events} rss_stat events, ${r.compared} compared, ${r.matched} matched (${pct(r.matched, r.compared)}); ` +
+    `${r.trace} (${r.format}): ${r.rss_stat_events} rss_stat events, ${r.compared} compared, ${r.matched} matched (${pct(r.matched, r.compared)}${r.resched_splits ? `, ${r.resched_splits} of them need_resched splits of a zap/copy piece` : ''}); ` +
       `${r.baseline} set baselines of mms that predate the trace, ${r.guessed_vma_pieces} inside runs of inferred VMAs (not compared), ` +
       `${r.unmapped} unmapped, ${r.lost_events} lost`,
   ];
