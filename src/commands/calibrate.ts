@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { action, UsageError } from '../errors.js';
-import { buildProfile, compareProfiles, formatTable, parseCalibrateOutput, runCalibrate } from '../../model/calibrate.js';
+import { buildProfile, compareProfiles, formatComparison, formatTable, parseCalibrateOutput, runCalibrate } from '../../model/calibrate.js';
 import { validateProfile, type ProfileFile } from '../../model/costs.js';
 
 interface CalibrateOpts {
@@ -14,6 +14,7 @@ interface CalibrateOpts {
   conditions?: string;
   raw?: string;
   fromRaw?: string;
+  idlePeers?: boolean;
 }
 
 function readProfile(file: string): ProfileFile {
@@ -43,6 +44,7 @@ export function registerCalibrate(program: Command): void {
     .option('--raw <file>', 'also keep the calibrate program\'s raw samples in this file')
     .option('--from-raw <file>', 'build the profile from samples kept with --raw instead of measuring again')
     .option('--conditions <text>', 'free-form note on the machine load during the run, stored in the profile')
+    .option('--idle-peers', 'no idle-priority spinners on the other CPUs: TLB-flush costs then follow whatever else runs there (not repeatable on a shared VM)')
     .action(
       action((opts: CalibrateOpts) => {
         const runs = Number(opts.runs);
@@ -56,13 +58,13 @@ export function registerCalibrate(program: Command): void {
             throw new UsageError(`${opts.fromRaw}: cannot read the raw calibrate samples`);
           }
         } else {
-          process.stderr.write(`faultline: calibrating (${opts.quick ? 'quick' : `${runs} runs`}; about ${opts.quick ? 2 : 6 * runs} s)...\n`);
-          text = runCalibrate({ runs, quick: !!opts.quick });
+          process.stderr.write(`faultline: calibrating (${opts.quick ? 'quick' : `${runs} runs`}; about ${opts.quick ? 3 : 20 * runs} s)...\n`);
+          text = runCalibrate({ runs, quick: !!opts.quick, idlePeers: !!opts.idlePeers });
         }
         if (opts.raw) writeFileSync(opts.raw, text);
         const out = parseCalibrateOutput(text, opts.fromRaw ?? 'calibrate');
         const measuredRuns = out.info.runs ?? String(runs);
-        const argv = ['faultline', 'calibrate', `--runs ${measuredRuns}`, ...(out.info.quick === '1' ? ['--quick'] : []), ...(opts.name ? [`--name ${opts.name}`] : [])];
+        const argv = ['faultline', 'calibrate', `--runs ${measuredRuns}`, ...(out.info.quick === '1' ? ['--quick'] : []), ...(out.info.peer_spinners === '0' ? ['--idle-peers'] : []), ...(opts.name ? [`--name ${opts.name}`] : [])];
         if (opts.fromRaw) argv.push('(profile rebuilt from its kept --raw samples)');
         const name = opts.name ?? `${out.info.machine ?? process.arch}-${out.info.kernel ?? 'unknown'}`;
         const profile = buildProfile(out, { name, command: argv.join(' '), date: out.info.date ?? new Date().toISOString(), conditions: opts.conditions });
@@ -73,17 +75,13 @@ export function registerCalibrate(program: Command): void {
           process.stderr.write(`faultline: wrote ${opts.output}\n`);
         }
         if (other) {
-          let worst = 0;
-          process.stdout.write(`\nstep medians vs ${opts.compare}:\n`);
-          for (const c of compareProfiles(other, profile)) {
-            const off = Math.abs(c.ratio - 1);
-            if (Number.isFinite(off)) worst = Math.max(worst, off);
-            process.stdout.write(`${c.step.padEnd(24)} ${c.ratio.toFixed(2)}${off > 0.2 ? '  (>20%)' : ''}\n`);
-          }
-          if (worst > 0.2) {
-            process.stderr.write(`faultline: some step medians differ by more than 20% (worst ${(worst * 100).toFixed(0)}%)\n`);
+          const cmp = formatComparison(compareProfiles(other, profile));
+          process.stdout.write(`\nstep medians: ${opts.compare} (other) vs this run, ratio this/other:\n${cmp.text}`);
+          if (cmp.worst > 0.2) {
+            process.stderr.write(`faultline: some step medians differ by more than 20% (worst ${cmp.worstStep}: ${(cmp.worst * 100).toFixed(0)}%)\n`);
             return 1;
           }
+          process.stderr.write(`faultline: every step median within 20% of ${opts.compare} (worst ${cmp.worstStep}: ${(cmp.worst * 100).toFixed(0)}%)\n`);
         }
         return 0;
       }),
