@@ -8,6 +8,14 @@ import type { LatencySummary } from './types.js';
 /** Functions whose duration is the fault's latency (arch/x86/mm/fault.c, mm/memory.c). */
 export const FAULT_FUNCTIONS = ['handle_mm_fault', 'do_user_addr_fault', 'exc_page_fault', 'handle_page_fault', '__handle_mm_fault'];
 
+/**
+ * Pseudo-function for the span every trace with kmem:rss_stat has: the page_fault_user event (arch/x86/mm/fault.c:
+ * exc_page_fault -> trace_page_fault_entries, after the trap's entry) to the fault's own counter update
+ * (include/linux/mm.h: add_mm_counter, after the page was allocated and cleared or copied, before set_pte_at).
+ * A lower bound of the kernel's part of the fault: no trap entry/exit, nothing after the counter update.
+ */
+export const FAULT_TO_RSS_STAT = 'fault_to_rss_stat';
+
 export interface MeasuredFault {
   tid: number;
   /** Entry time of the measured call (ns). */
@@ -19,7 +27,7 @@ export interface MeasuredFault {
   address: number;
   errorCode: number;
   /** How the duration was measured. */
-  source: 'function_graph' | 'kprobe';
+  source: 'function_graph' | 'kprobe' | 'rss_stat';
 }
 
 export interface MeasuredFork {
@@ -140,9 +148,29 @@ function probeFunc(base: string): string {
   return base.replace(/^p_/, '').replace(/_\d+$/, ''); // ftrace's automatic names: p_handle_mm_fault_0
 }
 
+export interface MeasuredOptions {
+  /** Called with each measured fault as it completes (the record is the caller's to keep). */
+  onFault?: (m: MeasuredFault) => void;
+  /** Keep every measured fault for result() (default true); false keeps memory bounded (use onFault instead). */
+  keepFaults?: boolean;
+}
+
 /** Collects measured fault and fork latency from an event stream. Memory: one small stack per tid. */
-export function createMeasuredCollector(): MeasuredCollector {
+export function createMeasuredCollector(opts: MeasuredOptions = {}): MeasuredCollector {
+  const keep = opts.keepFaults !== false;
   const faults: MeasuredFault[] = [];
+  // fault -> its rss_stat: [time, address, errorCode] of a user fault whose task has had no other event since
+  const openFault = new Map<number, [number, number, number]>();
+  const groups = new Map<string, number[]>();
+  const add = (k: string, v: number) => {
+    let g = groups.get(k);
+    if (!g) groups.set(k, (g = []));
+    g.push(v);
+  };
+  const emit = (m: MeasuredFault): void => {
+    if (keep) faults.push(m);
+    opts.onFault?.(m);
+  };
   const forks: MeasuredFork[] = [];
   let unmatched = 0;
   // latest fault event per tid: [time, address, errorCode]
@@ -160,7 +188,7 @@ export function createMeasuredCollector(): MeasuredCollector {
     const lf = lastFault.get(e.tid);
     // a fault event belongs to this call when it came at or after the previous measured call on this tid
     const f = lf && lf[0] <= time + 1 ? lf : undefined;
-    faults.push({ tid: e.tid, time, durationNs, func, faultTime: f ? f[0] : -1, address: f ? f[1] : -1, errorCode: f ? f[2] : -1, source });
+    emit({ tid: e.tid, time, durationNs, func, faultTime: f ? f[0] : -1, address: f ? f[1] : -1, errorCode: f ? f[2] : -1, source });
     if (f && func === 'handle_mm_fault') lastFault.delete(e.tid);
   };
 
@@ -221,9 +249,17 @@ export function createMeasuredCollector(): MeasuredCollector {
   };
 
   const sink: EventSink = (e) => {
+    const open = e.kind === 'rss_stat' ? openFault.get(e.tid) : undefined;
+    if (e.kind !== 'fault' && openFault.size) openFault.delete(e.tid); // anything else on the task ends the span
     switch (e.kind) {
       case 'fault':
         lastFault.set(e.tid, [e.time, e.address, e.errorCode]);
+        if (e.user) openFault.set(e.tid, [e.time, e.address, e.errorCode]);
+        else openFault.delete(e.tid);
+        break;
+      case 'rss_stat':
+        // the fault's own counter update: the next event of the task, on its current mm
+        if (open && e.curr) emit({ tid: e.tid, time: open[0], durationNs: e.time - open[0], func: FAULT_TO_RSS_STAT, faultTime: open[0], address: open[1], errorCode: open[2], source: 'rss_stat' });
         break;
       case 'other':
         onOther(e);
@@ -277,20 +313,15 @@ export function createMeasuredCollector(): MeasuredCollector {
           forks.push({ pid: -1, tid, time: en.time, childPid: s.childPid, durationNs: s.time - en.time, source: 'sched_process_fork' });
       }
       forkSeen.clear();
-      const groups = new Map<string, number[]>();
-      const add = (k: string, v: number) => {
-        let g = groups.get(k);
-        if (!g) groups.set(k, (g = []));
-        g.push(v);
-      };
       // classes come from handle_mm_fault when traced (nested handlers would count each fault twice)
-      const classFunc = faults.some((x) => x.func === 'handle_mm_fault') ? 'handle_mm_fault' : faults[0]?.func;
+      const classFunc = faults.some((x) => x.func === 'handle_mm_fault') ? 'handle_mm_fault' : faults.find((x) => x.source !== 'rss_stat')?.func;
       for (const m of faults) {
         add(m.func, m.durationNs);
         if (m.func === classFunc) add(errorClass(m.errorCode, m.faultTime), m.durationNs);
       }
       const fault: Record<string, LatencySummary> = {};
       for (const [k, v] of groups) fault[k] = summariseDurations(v);
+      groups.clear();
       return { fault, fork: forks.map((f) => f.durationNs), faults, forks, unmatched };
     },
   };

@@ -7,6 +7,9 @@ import { createFanout } from './replay.js';
 import { kernelRules } from './kernel_version.js';
 import type { Mm } from './state.js';
 import type { VariantSpec } from './types.js';
+import type { CostProfile } from './costs.js';
+import { createMeasuredCollector } from './measured.js';
+import { createLatencyJoin, type LatencyCheck } from './latency_join.js';
 
 export interface EventSummary {
   line: number;
@@ -54,14 +57,20 @@ export interface ValidateResult {
   resched_splits: number;
   lost_events: number;
   first_mismatches: Mismatch[];
+  /**
+   * Modelled vs measured latency where the trace carries timing (issue 5): per fault path for each measurement
+   * (function_graph / kprobe durations, and fault entry -> its rss_stat), and per fork (clone enter -> exit).
+   * null without a cost profile.
+   */
+  latency: (LatencyCheck & { profile: string }) | null;
 }
 
 const MAX_MISMATCHES = 20;
 const RING = 256;
 const AROUND = 6;
 
-/** Validate one variant (normally mainline) against the trace's rss_stat stream. */
-export function createValidator(spec: VariantSpec): { sink: EventSink; finish(read: ReadResult): ValidateResult } {
+/** Validate one variant (normally mainline) against the trace's rss_stat stream; with a profile, latency too. */
+export function createValidator(spec: VariantSpec, profile: CostProfile | null = null): { sink: EventSink; finish(read: ReadResult): ValidateResult } {
   const exact = kernelRules(spec.kernel).rssStatExact;
   const by: Record<string, { compared: number; matched: number }> = {};
   for (const n of RSS_MEMBER_NAMES) by[n] = { compared: 0, matched: 0 };
@@ -193,7 +202,9 @@ export function createValidator(spec: VariantSpec): { sink: EventSink; finish(re
     }
   };
 
-  const engine = createEngine(spec, {}, null, 16, onRss);
+  const join = profile ? createLatencyJoin() : null;
+  const measured = join ? createMeasuredCollector({ keepFaults: false, onFault: join.onMeasuredFault }) : null;
+  const engine = createEngine(spec, join ? { fault: join.onModelFault, fork: join.onModelFork } : {}, profile, 16, onRss);
   const fan = createFanout([engine]);
   let lostSeen = 0;
   const sink: EventSink = (e: TraceEvent) => {
@@ -209,6 +220,7 @@ export function createValidator(spec: VariantSpec): { sink: EventSink; finish(re
       offsets.clear(); // resynchronise after a gap: the next event of each mm sets a new baseline
     }
     fan.sink(e);
+    measured?.sink(e); // after the model: a fault's modelled record is out by the time its measurement ends
   };
   return {
     sink,
@@ -230,6 +242,7 @@ export function createValidator(spec: VariantSpec): { sink: EventSink; finish(re
         resched_splits: splits,
         lost_events: Math.max(read.lostEvents, lostSeen),
         first_mismatches: mismatches,
+        latency: join && profile ? { profile: profile.name, ...join.finish(measured!.result().forks) } : null,
       };
     },
   };

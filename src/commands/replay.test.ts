@@ -57,6 +57,14 @@ describe('faultline validate', () => {
     expect(out).toMatch(/MM_ANONPAGES/);
     expect(code).toBe(0);
   });
+  it('prints modelled vs measured latency: fault -> rss_stat per path and the fork (clone enter -> exit)', async () => {
+    const { out } = await run(['validate', FIX + 'fork_1g/perf.txt.gz', '--machine-no-zero-page']);
+    expect(out).toMatch(/modelled \(profile x86_64-kvm-6\.18\) vs measured latency/);
+    expect(out).toMatch(/^\s+anon_alloc\s+\d{6}\s/m); // 262k anon faults measured
+    expect(out).toMatch(/fork \(clone enter -> exit, 1 fork\): modelled [\d.]+ ms, measured [\d.]+ ms/);
+    const none = await run(['validate', FIX + 'fork_1g/perf.txt.gz', '--machine-no-zero-page', '--profile', 'none', '--json']);
+    expect(JSON.parse(none.out).latency).toBeNull();
+  });
   it('exit 1 when the model is told the wrong machine (zero page on): reads no longer match', async () => {
     const { out, code } = await run(['validate', FIX + 'read_then_write/perf.txt.gz', '--json']);
     const r = JSON.parse(out);

@@ -6,6 +6,9 @@ import { createValidator, type ValidateResult } from '../../model/validate.js';
 import { kernelRules } from '../../model/kernel_version.js';
 import { action, UsageError } from '../errors.js';
 import { traceFormat } from './replay.js';
+import { loadProfile, DEFAULT_PROFILE } from '../../model/costs.js';
+import { FAULT_TO_RSS_STAT } from '../../model/measured.js';
+import type { LatencyCheck } from '../../model/latency_join.js';
 
 export const MIN_MATCH = 0.999;
 
@@ -16,6 +19,7 @@ interface ValidateCliOptions {
   machineNoZeroPage?: boolean;
   thp?: string;
   allowLost?: boolean;
+  profile?: string;
 }
 
 export function formatValidateText(r: ValidateResult): string {
@@ -31,7 +35,31 @@ export function formatValidateText(r: ValidateResult): string {
     out.push(`  line ${m.line} tid ${m.tid} mm_id ${m.mm_id} ${m.member}: kernel ${m.kernel_pages} model ${m.model_pages}`);
     for (const a of m.around) out.push(`      line ${a.line} ${a.name} (tid ${a.tid})`);
   }
+  if (r.latency) out.push(...formatLatencyCheck(r.latency));
   return out.join('\n') + '\n';
+}
+
+const MEASUREMENT: Record<string, string> = {
+  [FAULT_TO_RSS_STAT]: 'fault entry -> its rss_stat (the kernel part up to the counter update: no trap entry/exit)',
+};
+const us = (ns: number): string => (ns / 1000).toFixed(ns < 10_000 ? 2 : 1);
+
+function formatLatencyCheck(l: LatencyCheck & { profile: string }): string[] {
+  const out: string[] = [];
+  const measures = Object.entries(l.faults);
+  if (measures.length || l.forks) out.push(`modelled (profile ${l.profile}) vs measured latency, µs:`);
+  for (const [func, byPath] of measures) {
+    out.push(`  ${MEASUREMENT[func] ?? `${func} durations`}`);
+    out.push(`    ${'path'.padEnd(16)} ${'faults'.padStart(8)} ${'model p50'.padStart(10)} ${'measured p50'.padStart(13)} ${'p90'.padStart(8)} ${'p99'.padStart(8)}`);
+    for (const [path, c] of Object.entries(byPath))
+      out.push(`    ${path.padEnd(16)} ${String(c.count).padStart(8)} ${us(c.modelled.p50_ns).padStart(10)} ${us(c.measured.p50_ns).padStart(13)} ${us(c.measured.p90_ns).padStart(8)} ${us(c.measured.p99_ns).padStart(8)}`);
+  }
+  const f = l.forks;
+  if (f)
+    out.push(
+      `  fork (clone enter -> exit, ${f.count} fork${f.count === 1 ? '' : 's'}): modelled ${(f.modelled.total_ns / 1e6).toFixed(2)} ms, measured ${(f.measured.total_ns / 1e6).toFixed(2)} ms (measured/modelled ${f.ratio_total.toFixed(2)})`,
+    );
+  return out;
 }
 
 export function registerValidate(program: Command): void {
@@ -45,12 +73,18 @@ export function registerValidate(program: Command): void {
     .option('--thp <policy>', "the traced machine's THP policy (always, madvise, never)", 'madvise')
     .option('--machine-no-zero-page', 'the traced machine had no zero page (pvm_no_zero_page=1)')
     .option('--allow-lost', 'do not fail on lost events')
+    .option('--profile <name|file>', `cost profile for the modelled side of the latency comparison ('none' to skip; default ${DEFAULT_PROFILE})`)
     .addHelpText(
       'after',
       `
 Examples:
   faultline validate t.txt.gz
   faultline validate t.txt.gz --machine-no-zero-page --json
+
+Latency: where the trace times a fault or a fork, validate also prints modelled vs measured, per fault path:
+function_graph durations of handle_mm_fault (or kprobe/kretprobe pairs), the span from each fault's
+page_fault_user event to its own rss_stat (every trace with kmem:rss_stat has it; it leaves out the trap's entry
+and exit, so it sits below the modelled, user-visible cost), and each fork's sys_enter_clone -> sys_exit_clone.
 
 Exit status: 0 when at least 99.9% of compared events match (and no events were lost, unless --allow-lost),
 1 otherwise, 2 on bad usage or input.`,
@@ -59,7 +93,8 @@ Exit status: 0 when at least 99.9% of compared events match (and no events were 
       action(async (trace: string, o: ValidateCliOptions) => {
         kernelRules(o.kernel);
         if (!['always', 'madvise', 'never'].includes(o.thp ?? 'madvise')) throw new UsageError(`--thp '${o.thp}': expected always, madvise or never`);
-        const v = createValidator(defaultVariant({ kernel: o.kernel, thp: (o.thp ?? 'madvise') as 'madvise', useZeroPage: !o.machineNoZeroPage }));
+        const profile = o.profile === 'none' ? null : loadProfile(o.profile ?? DEFAULT_PROFILE);
+        const v = createValidator(defaultVariant({ kernel: o.kernel, thp: (o.thp ?? 'madvise') as 'madvise', useZeroPage: !o.machineNoZeroPage }), profile);
         const read = await readTrace(trace, v.sink, { format: traceFormat(o.format) });
         const r = v.finish(read);
         process.stdout.write(o.json ? JSON.stringify(r, null, 1) + '\n' : formatValidateText(r));

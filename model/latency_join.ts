@@ -1,0 +1,142 @@
+// Modelled vs measured latency, joined fault by fault (same tid, same page_fault_user time) and fork by fork (same
+// child pid), in memory bounded by the number of paths, not the trace: log-binned histograms per (measurement, path).
+import type { MeasuredFault, MeasuredFork } from './measured.js';
+import type { FaultRecord, ForkRecord, LatencySummary } from './types.js';
+
+/** Histogram bins per doubling: bin width 2.2%, so percentiles are good to about 1%. */
+const BINS_PER_OCTAVE = 32;
+/** Forks listed one by one in the result (the summaries cover them all). */
+const MAX_FORK_PAIRS = 50;
+
+interface Hist {
+  bins: Map<number, number>;
+  count: number;
+  total: number;
+}
+
+const newHist = (): Hist => ({ bins: new Map(), count: 0, total: 0 });
+
+function histAdd(h: Hist, ns: number): void {
+  const b = ns < 1 ? -1 : Math.floor(Math.log2(ns) * BINS_PER_OCTAVE);
+  h.bins.set(b, (h.bins.get(b) ?? 0) + 1);
+  h.count++;
+  h.total += ns;
+}
+
+/** Nearest-rank percentiles, each reported as its bin's geometric midpoint (0 for the sub-ns bin); exact total. */
+export function histSummary(h: Hist): LatencySummary {
+  const keys = [...h.bins.keys()].sort((a, b) => a - b);
+  const at = (q: number): number => {
+    const rank = Math.max(1, Math.ceil(q * h.count));
+    let seen = 0;
+    for (const k of keys) {
+      seen += h.bins.get(k)!;
+      if (seen >= rank) return k < 0 ? 0 : Math.round(2 ** ((k + 0.5) / BINS_PER_OCTAVE));
+    }
+    return 0;
+  };
+  return { count: h.count, total_ns: h.total, p50_ns: at(0.5), p90_ns: at(0.9), p99_ns: at(0.99) };
+}
+
+export interface PathComparison {
+  count: number;
+  modelled: LatencySummary;
+  measured: LatencySummary;
+  /** measured p50 / modelled p50 (0 when nothing was modelled). */
+  ratio_p50: number;
+}
+
+export interface ForkComparison {
+  count: number;
+  modelled: LatencySummary;
+  measured: LatencySummary;
+  /** Σ measured / Σ modelled. */
+  ratio_total: number;
+  /** The first forks, one by one. */
+  pairs: { child_pid: number; modelled_ns: number; measured_ns: number }[];
+}
+
+export interface LatencyCheck {
+  /** Per measurement (handle_mm_fault, fault_to_rss_stat, ...), per modelled fault path. */
+  faults: Record<string, Record<string, PathComparison>>;
+  forks: ForkComparison | null;
+  /** Measured faults with no modelled fault at the same tid and time (GUP faults, faults the model did not see). */
+  unjoined: number;
+}
+
+export interface LatencyJoin {
+  onModelFault(r: FaultRecord): void;
+  onMeasuredFault(m: MeasuredFault): void;
+  onModelFork(r: ForkRecord): void;
+  finish(measuredForks: readonly MeasuredFork[]): LatencyCheck;
+}
+
+export function createLatencyJoin(): LatencyJoin {
+  // per (measurement, path): modelled and measured histograms over the joined faults
+  const pairs = new Map<string, Map<string, { model: Hist; meas: Hist }>>();
+  // the latest modelled fault per tid; measured faults that arrived before theirs (the replay may hold a fault for
+  // its hint until the task's next event)
+  const lastModel = new Map<number, { time: number; path: string; ns: number }>();
+  const early = new Map<number, { faultTime: number; func: string; ns: number }[]>();
+  const modelForks = new Map<number, number>();
+  let unjoined = 0;
+
+  const pair = (func: string, path: string, modelNs: number, measNs: number): void => {
+    let byPath = pairs.get(func);
+    if (!byPath) pairs.set(func, (byPath = new Map()));
+    let h = byPath.get(path);
+    if (!h) byPath.set(path, (h = { model: newHist(), meas: newHist() }));
+    histAdd(h.model, modelNs);
+    histAdd(h.meas, measNs);
+  };
+
+  return {
+    onModelFault(r) {
+      const w = early.get(r.tid);
+      if (w) {
+        for (const m of w) m.faultTime === r.time ? pair(m.func, r.path, r.latencyNs, m.ns) : unjoined++;
+        early.delete(r.tid);
+      }
+      const s = lastModel.get(r.tid);
+      if (s) (s.time = r.time, (s.path = r.path), (s.ns = r.latencyNs));
+      else lastModel.set(r.tid, { time: r.time, path: r.path, ns: r.latencyNs });
+    },
+    onMeasuredFault(m) {
+      if (m.faultTime < 0) return void unjoined++; // a GUP fault: no fault event, no modelled fault of its own
+      const s = lastModel.get(m.tid);
+      if (s && s.time === m.faultTime) return pair(m.func, s.path, s.ns, m.durationNs);
+      let w = early.get(m.tid);
+      if (!w) early.set(m.tid, (w = []));
+      if (w.length > 8) return void unjoined++;
+      w.push({ faultTime: m.faultTime, func: m.func, ns: m.durationNs });
+    },
+    onModelFork(r) {
+      modelForks.set(r.childPid, r.latencyNs);
+    },
+    finish(measuredForks) {
+      for (const w of early.values()) unjoined += w.length;
+      early.clear();
+      const faults: LatencyCheck['faults'] = {};
+      for (const [func, byPath] of pairs) {
+        const o: Record<string, PathComparison> = (faults[func] = {});
+        for (const [path, h] of [...byPath].sort((a, b) => b[1].model.count - a[1].model.count)) {
+          const modelled = histSummary(h.model), measured = histSummary(h.meas);
+          o[path] = { count: h.model.count, modelled, measured, ratio_p50: modelled.p50_ns ? measured.p50_ns / modelled.p50_ns : 0 };
+        }
+      }
+      const fm = newHist(), fr = newHist();
+      const forkPairs: ForkComparison['pairs'] = [];
+      for (const f of measuredForks) {
+        const ns = modelForks.get(f.childPid);
+        if (ns === undefined) continue;
+        histAdd(fm, ns);
+        histAdd(fr, f.durationNs);
+        if (forkPairs.length < MAX_FORK_PAIRS) forkPairs.push({ child_pid: f.childPid, modelled_ns: ns, measured_ns: f.durationNs });
+      }
+      const forks = fm.count
+        ? { count: fm.count, modelled: histSummary(fm), measured: histSummary(fr), ratio_total: fm.total ? fr.total / fm.total : 0, pairs: forkPairs }
+        : null;
+      return { faults, forks, unjoined };
+    },
+  };
+}
