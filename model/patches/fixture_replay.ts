@@ -14,6 +14,16 @@ export function rawLines(name: string): string[] {
   return gunzipSync(readFileSync(fixtureFiles(name, 'perf').trace)).toString('utf8').split('\n');
 }
 
+/** Write faults (error code 0x7: user, write, present) by pid inside region, counted from the raw perf lines. */
+export function regionWrites(name: string, pid: number, region: { addr: number; len: number }): number {
+  return rawLines(name).filter((l) => {
+    const m = / (\d+)\/\d+ .*page_fault_user: address=0x([0-9a-f]+) .*error_code=0x7/.exec(l);
+    if (!m || Number(m[1]) !== pid) return false;
+    const a = parseInt(m[2]!, 16);
+    return a >= region.addr && a < region.addr + region.len;
+  }).length;
+}
+
 /** The machine booted with pvm_no_zero_page=1 (fixture README): mainline must not use the zero page to match it. */
 export function zeroPageOf(name: string): boolean {
   return !readTruth(name, 'perf').kernel_cmdline_mm.some((a) => a === 'pvm_no_zero_page=1');

@@ -3,7 +3,7 @@
 // /proc truth and the region geometry, not from the model.
 import { describe, expect, it } from 'vitest';
 import { readTruth } from '../../traces/record_fixtures.js';
-import { MIB, rawLines, replay, variant } from './fixture_replay.js';
+import { MIB, regionWrites, replay, variant } from './fixture_replay.js';
 
 describe('fork_1g: COW PTE tables (RFC v2-v5 cover letter: child VmPTE 2096 kB -> 44 kB)', async () => {
   const truth = readTruth('fork_1g', 'perf');
@@ -13,12 +13,7 @@ describe('fork_1g: COW PTE tables (RFC v2-v5 cover letter: child VmPTE 2096 kB -
   // tables wholly inside the 1 GiB region: the ones COW PTE shares
   const shared = Math.floor((region.addr + region.len) / (2 * MIB)) - Math.ceil(region.addr / (2 * MIB));
   // the child's writes into the region, counted from the raw lines (one byte per 2 MiB: one per table)
-  const childWrites = rawLines('fork_1g').filter((l) => {
-    const m = / (\d+)\/\d+ .*page_fault_user: address=0x([0-9a-f]+) .*error_code=0x7/.exec(l);
-    if (!m || Number(m[1]) !== child.pid) return false;
-    const a = parseInt(m[2]!, 16);
-    return a >= region.addr && a < region.addr + region.len;
-  }).length;
+  const childWrites = regionWrites('fork_1g', child.pid, region);
   const run = await replay('fork_1g', ['cow-pte']);
 
   // the model's mainline may differ from /proc by a few tables (libraries mapped before the trace): allow 2%

@@ -9,7 +9,7 @@ import { progressBar, registerReport, variantsFromOptions } from './report.js';
 import { runReplay } from './replay.js';
 import type { ReplayResult } from '../../model/types.js';
 import { sampleInput } from '../../reports/sample_input.js';
-import { rawLines } from '../../model/patches/fixture_replay.js';
+import { regionWrites } from '../../model/patches/fixture_replay.js';
 import { fixtureFiles, readTruth } from '../../traces/record_fixtures.js';
 import { loadProfile } from '../../model/costs.js';
 
@@ -141,12 +141,7 @@ describe('faultline report', () => {
     const region = truth.regions[0]!;
     const child = truth.checkpoints.find((c) => c.label === 'child_after_fork')!;
     // The child's writes into the 1 GiB region (one per 2 MiB, so one per table fork left shared), from the raw lines.
-    const childWrites = rawLines('fork_1g').filter((l) => {
-      const m = / (\d+)\/\d+ .*page_fault_user: address=0x([0-9a-f]+) .*error_code=0x7/.exec(l);
-      if (!m || Number(m[1]) !== child.pid) return false;
-      const a = parseInt(m[2]!, 16);
-      return a >= region.addr && a < region.addr + region.len;
-    }).length;
+    const childWrites = regionWrites('fork_1g', child.pid, region);
     expect(childWrites).toBe(512);
     const out = join(dir, 'fork.html');
     // The recording machine booted with pvm_no_zero_page=1 (its truth file): replay it as such.
