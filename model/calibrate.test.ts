@@ -5,14 +5,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   buildProfile,
+  compareProfiles,
   compileCalibrate,
+  formatComparison,
   fitFork,
   leastSquares,
   medianForkSamples,
   modelMdDisagreements,
   parseCalibrateOutput,
   quantile,
+  quantileForkSamples,
   summarise,
+  summariseRuns,
   type ForkSample,
 } from './calibrate.js';
 import { STEP_NAMES, validateProfile } from './costs.js';
@@ -33,6 +37,35 @@ describe('parseCalibrateOutput', () => {
   });
   it('refuses a truncated run', () => {
     expect(() => parseCalibrateOutput('sample a 1 1\n')).toThrow(/stopped before the end/);
+  });
+});
+
+describe('runs', () => {
+  it('labels each sample with the run announced before it (run 0 before any)', () => {
+    const out = parseCalibrateOutput(['sample a 5 1', 'info run 0', 'sample a 1 1', 'info run 1', 'sample a 2 1', 'sample b 3 1', 'info done 1'].join('\n'));
+    expect(out.samples.get('a')).toEqual([5, 1, 2]);
+    expect(out.sampleRuns.get('a')).toEqual([0, 0, 1]);
+    expect(out.sampleRuns.get('b')).toEqual([1]);
+  });
+  it('a step is the lowest of its per-run medians; p10/p90 stay over all samples', () => {
+    // run 0: 10 20 30 (median 20); run 1: 40 50 60 (median 50); run 2: 15 25 35 (median 25)
+    const v = [10, 20, 30, 40, 50, 60, 15, 25, 35];
+    const r = [0, 0, 0, 1, 1, 1, 2, 2, 2];
+    const st = summariseRuns(v, r);
+    expect(st.median_ns).toBe(20);
+    expect(st.p10_ns).toBe(14); // all 9 sorted: 10 15 20 25 30 35 40 50 60; position 0.8 -> 10 + 0.8*5
+    expect(st.p90_ns).toBe(52); // position 7.2 -> 50 + 0.2*10
+    expect(st.samples).toBe(9);
+  });
+  it('runs with fewer than 3 samples get no median of their own; one run is the plain median', () => {
+    expect(summariseRuns([1, 100, 100, 100], [0, 1, 1, 1]).median_ns).toBe(100); // run 0 too small: one usable run
+    expect(summariseRuns([3, 1, 2], [0, 0, 0]).median_ns).toBe(2);
+    expect(summariseRuns([3, 1, 2]).median_ns).toBe(2);
+  });
+  it('fork fit input: each configuration\'s fastest fork', () => {
+    const f = (kind: string, bytes: number, ns: number, run: number): ForkSample => ({ kind, bytes, ptes: bytes / 4096, tables: 1, pmds: 0, run, ns });
+    const q = quantileForkSamples([f('empty', 0, 300, 0), f('empty', 0, 250, 1), f('4k', 4096, 900, 0), f('4k', 4096, 700, 1), f('empty', 0, 280, 1)], 0);
+    expect(q.map((s) => [s.kind, s.ns])).toEqual([['empty', 250], ['4k', 700]]);
   });
 });
 
@@ -142,6 +175,84 @@ describe('buildProfile', () => {
     const notes = modelMdDisagreements({ anon_alloc: { median_ns: 12_000, p10_ns: 11_000, p90_ns: 13_000, samples: 9 }, wp_page_copy: { median_ns: 3200, p10_ns: 3000, p90_ns: 3400, samples: 9 } });
     expect(notes).toHaveLength(1);
     expect(notes[0]).toMatch(/anon_alloc median 12000 ns/);
+  });
+});
+
+// The calibrate program's output with GUP twins, pinning and peer spinners (calibrate.c: timed_pair, gup_call, tlb_flush).
+function synthGupOutput(): string {
+  const lines = synthOutput(true).split('\n').filter((l) => l !== 'info done 1' && l !== '');
+  lines.push('info cpu 1', 'info peer_spinners 1');
+  const gup: Record<string, number> = {
+    anon_alloc_gup: 1000, wp_page_copy_gup: 5200, wp_page_reuse_gup: 500, thp_alloc_gup: 110_000, thp_wp_split_gup: 26_000,
+    gup_call: 1024, tlb_flush: 21_000, gup_first_touch: 3600,
+  };
+  for (const [k, v] of Object.entries(gup)) for (const m of [0.9, 1, 1.1]) lines.push(`sample ${k} ${v * m} 512`);
+  lines.push('info done 1');
+  return lines.join('\n') + '\n';
+}
+
+describe('GUP twins: kernel-side cost, trap cost and MODEL.md §8', () => {
+  const opts = { name: 'synthetic', command: 'faultline calibrate', date: '2026-11-24T00:00:00Z' };
+  const p = buildProfile(parseCalibrateOutput(synthGupOutput()), opts);
+  it('kernel = GUP twin minus its share of one GUP call (512 pages per call for 4K steps, 1 for THP steps)', () => {
+    expect(p.steps.anon_alloc_gup.median_ns).toBe(1000);
+    expect(p.steps.anon_alloc_kernel.median_ns).toBe(998); // 1000 - 1024/512
+    expect(p.steps.wp_page_copy_kernel.median_ns).toBe(5198); // 5200 - 2
+    expect(p.steps.wp_page_reuse_kernel.median_ns).toBe(498);
+    expect(p.steps.thp_alloc_kernel.median_ns).toBe(108_976); // 110000 - 1024
+    expect(p.steps.thp_wp_split_kernel.median_ns).toBe(24_976);
+    expect(p.steps.thp_wp_split_kernel.derived).toMatch(/thp_wp_split_gup - gup_call \/ 1/);
+  });
+  it('trap = trapped step minus its kernel figure', () => {
+    expect(p.steps.anon_alloc_trap.median_ns).toBe(1002); // 2000 - 998
+    expect(p.steps.wp_page_copy_trap.median_ns).toBe(0); // 3200 - 5198 < 0: clamped
+    expect(p.steps.thp_wp_split_trap.median_ns).toBe(0); // 11000 - 24976 < 0: clamped
+    expect(p.steps.thp_alloc_trap.median_ns).toBe(400_000 - 108_976);
+    expect(p.notes?.join('\n')).toMatch(/trap \+ return per fault \(trapped - kernel, ns\): anon_alloc 1002, wp_page_copy 0, wp_page_reuse 502, thp_alloc 291024, thp_wp_split 0/);
+  });
+  it('compares the kernel figures, not the trapped ones, with §8 +-50% and says why one is outside', () => {
+    const notes = p.notes ?? [];
+    const line = (k: string) => notes.find((n) => n.startsWith(`MODEL.md §8 kernel side (no trap): ${k} `)) ?? '';
+    // §8 kernel ranges = its trapped ranges less its own trap (0.3-0.45 us: zero-fill fault 1.8-2.0 vs MAP_POPULATE 1.35-1.7)
+    expect(line('anon_alloc_kernel')).toMatch(/median 998 ns agrees with 1350-1700 ns/); // 675 <= 998 <= 2550
+    expect(line('wp_page_reuse_kernel')).toMatch(/median 498 ns agrees with 450-1000 ns/); // 225 <= 498 <= 1500
+    // 5198 > 3200 * 1.5 = 4800: outside, and the reason quotes the measured flush
+    expect(line('wp_page_copy_kernel')).toMatch(/median 5198 ns is outside 2550-3200 ns \+-50%: ptep_clear_flush's TLB flush is a hypercall .*tlb_flush = 21\.0 us/);
+    // 108976 < 349550 * 0.5: outside; the reason quotes 512 x page_fill_4k = 512 x 300 ns
+    expect(line('thp_alloc_kernel')).toMatch(/median 108976 ns is outside 349550-489700 ns \+-50%: this host clears memory faster: 512 x page_fill_4k .* = 153\.6 us per 2 MiB/);
+    // 24976 > 12700 * 1.5 = 19050; table_alloc = 2600 - 2000
+    expect(line('thp_wp_split_kernel')).toMatch(/median 24976 ns is outside 9550-12700 ns \+-50%: .*table_alloc = 0\.6 us, tlb_flush = 21\.0 us/);
+    expect(line('populate_per_page')).toMatch(/median 1500 ns agrees with 1350-1700/);
+  });
+  it('records the pinned CPU and the peer spinners', () => {
+    expect(p.measured?.pinned_cpu).toBe(1);
+    expect(p.measured?.peer_spinners).toBe(1);
+    expect(p.notes?.join('\n')).toMatch(/pinned to CPU 1 with a SCHED_IDLE spinner on each of the other 1 CPU/);
+    expect(p.steps.tlb_flush.median_ns).toBe(21_000);
+    expect(p.steps.gup_first_touch.median_ns).toBe(3600);
+  });
+  it('output without GUP twins (an older --raw file) still builds, without the kernel steps', () => {
+    const q = buildProfile(parseCalibrateOutput(synthOutput(true)), opts);
+    expect(q.steps.anon_alloc_kernel).toBeUndefined();
+    expect(q.notes?.some((n) => n.startsWith('MODEL.md §8 kernel side'))).toBe(false);
+  });
+});
+
+describe('--compare', () => {
+  const opts = { name: 'synthetic', command: 'faultline calibrate', date: '2026-11-24T00:00:00Z' };
+  it('prints both medians and the ratio for every common step, flags those past 20% and names the worst', () => {
+    const a = buildProfile(parseCalibrateOutput(synthGupOutput()), opts);
+    const b = structuredClone(a);
+    b.steps.wp_page_copy.median_ns = 3200 * 1.25;
+    b.steps.tlb_flush.median_ns = 21_000 * 0.9;
+    const rows = compareProfiles(a, b);
+    expect(rows.map((r) => r.step)).toContain('tlb_flush'); // extras too, not only the priced steps
+    const cmp = formatComparison(rows);
+    expect(cmp.worstStep).toBe('wp_page_copy');
+    expect(cmp.worst).toBeCloseTo(0.25, 9);
+    const line = (k: string) => cmp.text.split('\n').find((l) => l.startsWith(`${k} `)) ?? '';
+    expect(line('wp_page_copy')).toMatch(/\s3200\s+4000\s+1\.25\s+\(>20%\)$/);
+    expect(line('tlb_flush')).toMatch(/\s21000\s+18900\s+0\.90$/);
   });
 });
 

@@ -435,16 +435,18 @@ static void run_forks(int quick, int runs) {
   const size_t *dense = quick ? dense_quick : dense_full, *sparse = quick ? sparse_quick : sparse_full;
   const size_t *thp = quick ? thp_quick : thp_full;
   size_t nd = quick ? 3 : 4, ns = quick ? 2 : 4, nt = quick ? 3 : 4, n = 0;
-  struct fork_cfg cfg[16];
+  struct fork_cfg cfg[20];
   cfg[n++] = (struct fork_cfg){"empty", NULL, 0, PG, 0, 0, 0};
   for (size_t i = 0; i < nd; i++) {
     size_t len = dense[i] * MIB;
     cfg[n++] = (struct fork_cfg){"4k", map_aligned(len, MADV_NOHUGEPAGE), len, PG, len / PG, len / HPG, 0};
   }
+  cfg[n++] = (struct fork_cfg){"empty", NULL, 0, PG, 0, 0, 0};
   for (size_t i = 0; i < ns; i++) { // one page per 2 MiB: tables without PTEs, to separate per-table from per-PTE cost
     size_t len = sparse[i] * MIB;
     cfg[n++] = (struct fork_cfg){"4k_sparse", map_aligned(len, MADV_NOHUGEPAGE), len, HPG, len / HPG, len / HPG, 0};
   }
+  cfg[n++] = (struct fork_cfg){"empty", NULL, 0, PG, 0, 0, 0}; // four empty forks per round: fork_fixed is their fastest
   for (size_t i = 0; i < nt; i++) {
     size_t len = thp[i] * MIB;
     char *p = map_aligned(len, MADV_HUGEPAGE);
@@ -453,7 +455,9 @@ static void run_forks(int quick, int runs) {
     printf("check fork_thp_%zu %ld %zu\n", thp[i], vmstat("thp_fault_alloc") - a0, len / HPG);
     cfg[n++] = (struct fork_cfg){"thp", p, len, HPG, 0, 0, len / HPG};
   }
-  for (size_t c = 1; c < n; c++) madvise(cfg[c].p, cfg[c].len, MADV_DONTFORK);
+  cfg[n++] = (struct fork_cfg){"empty", NULL, 0, PG, 0, 0, 0};
+  for (size_t c = 0; c < n; c++)
+    if (cfg[c].p) madvise(cfg[c].p, cfg[c].len, MADV_DONTFORK);
   for (int r = 0; r < runs + 3; r++) {
     for (size_t c = 0; c < n; c++) {
       struct fork_cfg *f = &cfg[c];
@@ -471,7 +475,8 @@ static void run_forks(int quick, int runs) {
       printf("fork %s %zu %zu %zu %zu %d %llu\n", f->kind, f->len, f->ptes, f->tables, f->pmds, r, (unsigned long long)(t1 - t0));
     }
   }
-  for (size_t c = 1; c < n; c++) munmap(cfg[c].p, cfg[c].len);
+  for (size_t c = 0; c < n; c++)
+    if (cfg[c].p) munmap(cfg[c].p, cfg[c].len);
 }
 
 // Pin to one CPU: the process, its fork children and the COW holder stay on it, so no step straddles a migration.
@@ -550,6 +555,7 @@ int main(int argc, char **argv) {
   munmap(w, warm);
   probe_zero_pages();
   for (int r = 0; r < runs; r++) {
+    printf("info run %d\n", r); // samples until the next such line belong to run r (the profile takes per-run medians)
     run_anon(anon_len);
     run_file(file_len, dir);
     run_thp(thp_len);
