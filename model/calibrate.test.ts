@@ -227,6 +227,7 @@ describe('GUP twins: kernel-side cost, trap cost and MODEL.md §8', () => {
   it('records the pinned CPU and the peer spinners', () => {
     expect(p.measured?.pinned_cpu).toBe(1);
     expect(p.measured?.peer_spinners).toBe(1);
+    expect(p.measured?.statistic).toMatch(/median of each run, lowest over the runs/);
     expect(p.notes?.join('\n')).toMatch(/pinned to CPU 1 with a SCHED_IDLE spinner on each of the other 1 CPU/);
     expect(p.steps.tlb_flush.median_ns).toBe(21_000);
     expect(p.steps.gup_first_touch.median_ns).toBe(3600);
@@ -247,12 +248,17 @@ describe('--compare', () => {
     b.steps.tlb_flush.median_ns = 21_000 * 0.9;
     const rows = compareProfiles(a, b);
     expect(rows.map((r) => r.step)).toContain('tlb_flush'); // extras too, not only the priced steps
+    b.steps.gup_first_touch.median_ns = 3600 * 1.5;
     const cmp = formatComparison(rows);
-    expect(cmp.worstStep).toBe('wp_page_copy');
+    expect(cmp.worstStep).toBe('wp_page_copy'); // priced steps only decide the verdict
     expect(cmp.worst).toBeCloseTo(0.25, 9);
     const line = (k: string) => cmp.text.split('\n').find((l) => l.startsWith(`${k} `)) ?? '';
     expect(line('wp_page_copy')).toMatch(/\s3200\s+4000\s+1\.25\s+\(>20%\)$/);
     expect(line('tlb_flush')).toMatch(/\s21000\s+18900\s+0\.90$/);
+    const cmp2 = formatComparison(compareProfiles(a, b));
+    expect(cmp2.worstStep).toBe('wp_page_copy'); // gup_first_touch is 50% off but a diagnostic
+    expect(cmp2.diagnosticsOver).toEqual(['gup_first_touch']);
+    expect(cmp2.text).toMatch(/gup_first_touch .*1\.50  \(>20%, diagnostic\)/);
   });
 });
 

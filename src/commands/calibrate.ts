@@ -40,7 +40,7 @@ export function registerCalibrate(program: Command): void {
     .option('--runs <n>', 'repetitions of every measurement', '5')
     .option('--quick', 'small regions and sizes: a smoke run of a second or two, not a usable profile')
     .option('--name <name>', 'profile name (default: <arch>-<kernel>)')
-    .option('--compare <profile.json>', 'also print each step median as a ratio to this profile (and fail if any differs by >20%)')
+    .option('--compare <profile.json>', 'also print each step median next to this profile\'s and their ratio; exit 1 if a priced step differs by >20%')
     .option('--raw <file>', 'also keep the calibrate program\'s raw samples in this file')
     .option('--from-raw <file>', 'build the profile from samples kept with --raw instead of measuring again')
     .option('--conditions <text>', 'free-form note on the machine load during the run, stored in the profile')
@@ -77,11 +77,12 @@ export function registerCalibrate(program: Command): void {
         if (other) {
           const cmp = formatComparison(compareProfiles(other, profile));
           process.stdout.write(`\nstep medians: ${opts.compare} (other) vs this run, ratio this/other:\n${cmp.text}`);
+          const diag = cmp.diagnosticsOver.length > 0 ? `; diagnostics past 20%, not priced: ${cmp.diagnosticsOver.join(', ')}` : '';
           if (cmp.worst > 0.2) {
-            process.stderr.write(`faultline: some step medians differ by more than 20% (worst ${cmp.worstStep}: ${(cmp.worst * 100).toFixed(0)}%)\n`);
+            process.stderr.write(`faultline: some priced step medians differ by more than 20% (worst ${cmp.worstStep}: ${(cmp.worst * 100).toFixed(0)}%)${diag}\n`);
             return 1;
           }
-          process.stderr.write(`faultline: every step median within 20% of ${opts.compare} (worst ${cmp.worstStep}: ${(cmp.worst * 100).toFixed(0)}%)\n`);
+          process.stderr.write(`faultline: every priced step median within 20% of ${opts.compare} (worst ${cmp.worstStep}: ${(cmp.worst * 100).toFixed(0)}%)${diag}\n`);
         }
         return 0;
       }),
