@@ -80,7 +80,7 @@ export function createValidator(spec: VariantSpec, profile: CostProfile | null =
   const ring: EventSummary[] = Array.from({ length: RING }, () => ({ line: 0, time: 0, tid: 0, kind: '', name: '' }));
   let ringAt = 0;
 
-  const mismatch = (b: BufferedRss, mm: Mm, name: string, cur: number): void => {
+  const mismatch = (b: BufferedRss, mm: Mm, name: string, modelPages: number): void => {
     if (mismatches.length < MAX_MISMATCHES) {
       // the events just before this one still in the ring (a held event is compared after the syscall's exit)
       const around: EventSummary[] = [];
@@ -89,10 +89,22 @@ export function createValidator(spec: VariantSpec, profile: CostProfile | null =
         if (s.kind && s.line < b.line) around.push({ ...s });
       }
       around.splice(0, Math.max(0, around.length - AROUND));
-      mismatches.push({ line: b.line, time: b.time, tid: b.tid, mm_id: b.mmId, member: name, kernel_pages: b.size / 4096, model_pages: cur, around });
+      mismatches.push({ line: b.line, time: b.time, tid: b.tid, mm_id: b.mmId, member: name, kernel_pages: b.size / 4096, model_pages: modelPages, around });
     }
   };
   const deferred = new Map<number, { v: number; b: BufferedRss; cur: number }>();
+  // a piece the kernel reported part of (need_resched split) whose end the kernel has not reached yet
+  const splitOpen = new Map<number, { b: BufferedRss; mm: Mm; name: string; model: number }>();
+  // the kernel moved on without landing the piece: its last split was no match after all
+  const revokeSplit = (key: number): void => {
+    const o = splitOpen.get(key);
+    if (!o) return;
+    splitOpen.delete(key);
+    matched--;
+    by[o.name]!.matched--;
+    splits--;
+    mismatch(o.b, o.mm, o.name, o.model);
+  };
 
   const onRss = (b: BufferedRss, mm: Mm | null, use: RssStatUse): void => {
     events++;
@@ -136,6 +148,7 @@ export function createValidator(spec: VariantSpec, profile: CostProfile | null =
     }
     const name = RSS_MEMBER_NAMES[m] ?? String(m);
     const bm = by[name] ?? (by[name] = { compared: 0, matched: 0 });
+    if (splitOpen.has(key) && !(log.length > 1 && walk[1] !== 0 && (v - log[0]!) * (v - log[1]!) <= 0)) revokeSplit(key);
     compared++;
     bm.compared++;
     // lockstep: the model's updates for this mm and member since the last kernel event, consumed in order
@@ -144,12 +157,14 @@ export function createValidator(spec: VariantSpec, profile: CostProfile | null =
     if (log.length > 1 && log[1] === v) {
       ok = true;
       drop(0, 1);
+      splitOpen.delete(key);
     } else if (log.length > 1 && walk[1] !== 0 && (v - log[0]!) * (v - log[1]!) < 0) {
       // mm/memory.c: zap_pte_range / copy_pte_range break on need_resched() and flush the batch so far: the kernel
       // reported part of the model's piece; the rest of it must still land on log[1]
       ok = true;
       splits++;
       log[0] = v;
+      splitOpen.set(key, { b, mm, name: RSS_MEMBER_NAMES[m] ?? String(m), model: log[1]! + (offsets.get(key) ?? 0) });
     } else if (v === cur) {
       ok = true; // agreement with the model's current value (threads: per-CPU event order can differ by an update)
       reset();
@@ -177,7 +192,7 @@ export function createValidator(spec: VariantSpec, profile: CostProfile | null =
       if (held.v === (ok ? v : cur)) {
         matched++;
         bm.matched++;
-      } else mismatch(held.b, mm, name, held.cur);
+      } else mismatch(held.b, mm, name, held.cur + (offsets.get(key) ?? 0));
     }
     if (ok) {
       matched++;
@@ -190,7 +205,7 @@ export function createValidator(spec: VariantSpec, profile: CostProfile | null =
       deferred.set(key, { v, b, cur });
       return;
     }
-    mismatch(b, mm, name, cur);
+    mismatch(b, mm, name, cur + (offsets.get(key) ?? 0)); // in the kernel's terms, after any resync
     const ahead = log.indexOf(v, 2);
     if (ahead > 0) drop(0, ahead); // the kernel batched differently: pick up the model's sequence there
     else if (log.length > 1 && (v - log[0]!) * (v - log[1]!) < 0) {
@@ -220,6 +235,8 @@ export function createValidator(spec: VariantSpec, profile: CostProfile | null =
       offsets.clear(); // resynchronise after a gap: the next event of each mm sets a new baseline
     }
     fan.sink(e);
+    // a syscall's pieces (munmap, madvise, clone's copy: held until its exit) have all been compared by now
+    if (splitOpen.size && e.kind === 'sys_exit') for (const [key, o] of splitOpen) if (o.b.tid === e.tid) revokeSplit(key);
     measured?.sink(e); // after the model: a fault's modelled record is out by the time its measurement ends
   };
   return {
@@ -227,6 +244,7 @@ export function createValidator(spec: VariantSpec, profile: CostProfile | null =
     finish(read: ReadResult): ValidateResult {
       fan.flush();
       engine.finish(fan.last);
+      for (const key of [...splitOpen.keys()]) revokeSplit(key); // the trace ended inside a split piece
       return {
         trace: read.file,
         format: read.format,
