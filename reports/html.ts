@@ -7,6 +7,7 @@ import { faultsTableHtml, summaryTableHtml } from './summary_table.js';
 import { fidelityHtml } from './fidelity.js';
 import { provenanceHtml } from './provenance.js';
 import { patchHeadlineHtml } from './patch_deltas.js';
+import { latencyCheckHtml } from './latency_check.js';
 
 // connect-src 'none' and default-src 'none': the page cannot reach the network even if a spec asked it to.
 const CSP = "default-src 'none'; script-src 'unsafe-inline' 'unsafe-eval'; style-src 'unsafe-inline'; img-src data:; font-src data:; connect-src 'none'";
@@ -18,7 +19,7 @@ h1{font-size:22px;margin:0 0 4px}h3{font-size:14px;margin:14px 0 4px}h2{font-siz
 table.summary{border-collapse:collapse;font-size:12px;display:block;overflow-x:auto}
 table.summary th,table.summary td{border:1px solid #ccc;padding:3px 4px;text-align:right;vertical-align:top;white-space:nowrap}
 table.summary thead th{background:#f3f3f3;text-align:center;white-space:normal;max-width:80px;font-size:11px}
-table.summary tbody th{text-align:left}.spec{font-weight:normal;color:#666;font-size:11px}
+table.summary tbody th{text-align:left}table.latency-check td.what{text-align:left;white-space:normal;max-width:420px}.spec{font-weight:normal;color:#666;font-size:11px}
 .delta{font-size:11px}.delta.better{color:#2a7d2a}.delta.worse{color:#b02525}.delta.same{color:#888}
 .fidelity{padding:6px 10px;background:#eef6ee;border-left:4px solid #2ca02c}.fidelity.warn{background:#fdf3e7;border-left-color:#e08a00}
 .headline{margin:0 0 12px;padding:6px 10px;list-style:none;background:#f4f6fb;border-left:4px solid #4c78a8;font-weight:600}
@@ -77,6 +78,7 @@ ${fidelityHtml(input)}
 ${summaryTableHtml(r)}
 <h3>Faults by path</h3>
 ${faultsTableHtml(r)}
+${latencyCheckHtml(input)}
 ${sections}
 <h2>Provenance</h2>
 ${provenanceHtml(input)}

@@ -1,5 +1,6 @@
 // The reports' input: plain data, built by the CLI from a replay, its probes and a validate run.
 import type { ForkRecord, ReplayResult } from '../model/types.js';
+import type { LatencyCheck } from '../model/latency_join.js';
 
 /** One address x time cell of the heatmap: faults of one process in one time bin and one VMA slice. */
 export interface HeatCell {
@@ -82,6 +83,8 @@ export interface ValidateSummary {
   /** rss_stat events not compared: baselines of mms the trace did not show from their start, and unknown mms. */
   baseline?: number;
   unmapped?: number;
+  /** Modelled vs measured latency (validate with a cost profile); absent or null when not measured. */
+  latency?: (LatencyCheck & { profile: string }) | null;
 }
 
 export interface Provenance {

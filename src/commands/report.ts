@@ -89,7 +89,7 @@ async function replayTrace(trace: string, variants: VariantSpec[], profile: Cost
   const collector = createReportCollector({ heatVariant: variants[0].name, baseVariant: variants[0].name });
   const replay = createReplay(variants, collector.probes, { profile });
   // One read feeds the replay and (for the fidelity chart) the validator of the first variant, mainline.
-  const validator = validate ? createValidator(variants[0]) : null;
+  const validator = validate ? createValidator(variants[0], profile) : null;
   const sink: EventSink = validator
     ? (e) => {
         replay.sink(e);

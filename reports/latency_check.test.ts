@@ -1,0 +1,33 @@
+// The report's modelled-vs-measured table: rows from validate's latency join, escaped, absent when nothing was timed.
+import { describe, expect, it } from 'vitest';
+import { sampleInput } from './sample_input.js';
+import { latencyCheckHtml } from './latency_check.js';
+import type { LatencySummary } from '../model/types.js';
+
+const sum = (count: number, p50: number, total = count * p50): LatencySummary => ({ count, total_ns: total, p50_ns: p50, p90_ns: p50 * 2, p99_ns: p50 * 3 });
+
+describe('latencyCheckHtml', () => {
+  it('one row per measured path and one for forks, with both sides in data attributes and µs in the cells', () => {
+    const input = sampleInput();
+    input.validate!.latency = {
+      profile: 'x86_64-kvm-6.18',
+      faults: { fault_to_rss_stat: { anon_alloc: { count: 3, modelled: sum(3, 13_150), measured: sum(3, 1_430), ratio_p50: 1_430 / 13_150 }, '<evil>': { count: 1, modelled: sum(1, 5), measured: sum(1, 7), ratio_p50: 1.4 } } },
+      forks: { count: 1, modelled: sum(1, 59_450_000), measured: sum(1, 55_910_000), ratio_total: 55.91 / 59.45, pairs: [] },
+      unjoined: 0,
+    };
+    const html = latencyCheckHtml(input);
+    expect(html).toContain('profile x86_64-kvm-6.18');
+    expect(html).toMatch(/data-path="anon_alloc" data-modelled-p50="13150" data-measured-p50="1430"/);
+    expect(html).toMatch(/<td>13\.2<\/td><td>1\.43<\/td><td>2\.86<\/td><td>4\.29<\/td>/); // µs: 13150 ns -> 13.2, 1430 -> 1.43
+    expect(html).toMatch(/Σ modelled 59\.45 ms, Σ measured 55\.91 ms/);
+    expect(html).toContain('&lt;evil&gt;');
+    expect(html).not.toContain('<evil>');
+  });
+  it('nothing when validate did not run, or it timed nothing', () => {
+    const input = sampleInput();
+    expect(latencyCheckHtml(input)).toBe('');
+    input.validate!.latency = { profile: 'p', faults: {}, forks: null, unjoined: 0 };
+    expect(latencyCheckHtml(input)).toBe('');
+    expect(latencyCheckHtml({ ...input, validate: null })).toBe('');
+  });
+});
