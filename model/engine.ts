@@ -303,6 +303,10 @@ export function createEngine(spec: VariantSpec, probes: ReplayProbes, profile: C
     r.address = e.address;
     r.errorCode = e.errorCode;
     r.path = f.path || 'spurious';
+    // A traced fault that a patched variant finds already satisfied would not have trapped under that patch:
+    // no cost and no minflt (mainline keeps both: the trace proves the trap happened there).
+    const notTaken = r.path === 'spurious' && ctx.patches.length > 0;
+    if (notTaken) r.path = 'not_taken';
     r.vmaStart = vs;
     r.vmaEnd = ve;
     r.vmaFlags = vf;
@@ -310,9 +314,6 @@ export function createEngine(spec: VariantSpec, probes: ReplayProbes, profile: C
     r.tablesAllocated = f.tablesAllocated;
     r.tablesCopied = f.tablesCopied;
     r.inferred = f.inferred;
-    // A traced fault that a patched variant finds already satisfied would not have trapped under that patch:
-    // no cost and no minflt (mainline keeps both: the trace proves the trap happened there).
-    const notTaken = r.path === 'spurious' && ctx.patches.length > 0;
     if (notTaken) p.res.minflt--;
     r.latencyNs = notTaken ? 0 : faultCostNs(profile, r);
     faultLatency += r.latencyNs;

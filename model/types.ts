@@ -16,6 +16,7 @@ export type FaultPath =
   | 'file_cow' // do_cow_fault
   | 'file_shared' // do_shared_fault
   | 'spurious' // present PTE, nothing to do
+  | 'not_taken' // a traced fault a patched variant would not take (already satisfied there): no trap, no cost
   | 'segv' // no VMA, or access not allowed
   | string; // patches add their own (refpage_read, pattern_fill, cow_pte_break, ...)
 

@@ -18,6 +18,9 @@ function sum(v: VariantResult, f: (p: VariantResult['processes'][number]) => num
   return s;
 }
 
+/** The path of a traced fault that a patched variant would not take (model/engine.ts). */
+const NOT_TAKEN = 'not_taken';
+
 /** Fault paths seen in any variant, in first-seen order. */
 export function faultPaths(replay: ReplayResult): string[] {
   const seen = new Set<string>();
@@ -28,7 +31,8 @@ export function faultPaths(replay: ReplayResult): string[] {
 /** The Pixel-4-shaped columns: totals that compare variants at a glance (faults by path get their own table). */
 export function summaryColumns(): SummaryColumn[] {
   return [
-    { key: 'faults.total', title: 'all faults', unit: 'faults', lowerIsBetter: true, get: (v) => Object.values(v.totals.faults).reduce((a, b) => a + b, 0) },
+    // faults taken: a traced fault a patch would not take ('not_taken') is no fault under that patch
+    { key: 'faults.total', title: 'faults taken', unit: 'faults', lowerIsBetter: true, get: (v) => Object.entries(v.totals.faults).reduce((a, [k, n]) => (k === NOT_TAKEN ? a : a + n), 0) },
     { key: 'rss_anon_peak_kb', title: 'peak anon RSS', unit: 'KiB', lowerIsBetter: true, get: (v) => v.totals.rss_anon_peak_kb },
     { key: 'rss_anon_final_kb', title: 'final anon RSS (Σ processes)', unit: 'KiB', lowerIsBetter: true, get: (v) => sum(v, (p) => p.rss_anon_final_kb) },
     { key: 'rss_file_peak_kb', title: 'peak file RSS (Σ per-process peaks)', unit: 'KiB', lowerIsBetter: true, get: (v) => sum(v, (p) => p.rss_file_peak_kb) },
@@ -87,7 +91,8 @@ export function faultsTableHtml(replay: ReplayResult): string {
   const head = replay.variants.map((v) => `<th scope="col" data-variant="${escapeHtml(v.name)}">${escapeHtml(v.name)}</th>`).join('');
   const body = faultPaths(replay)
     .map((path) => {
-      const col: SummaryColumn = { key: `faults.${path}`, title: path, unit: 'faults', lowerIsBetter: true, get: (v) => v.totals.faults[path] ?? 0 };
+      // more not-taken faults means fewer traps: the one path where a rise is good news
+      const col: SummaryColumn = { key: `faults.${path}`, title: path, unit: 'faults', lowerIsBetter: path !== NOT_TAKEN, get: (v) => v.totals.faults[path] ?? 0 };
       return `<tr data-metric="${escapeHtml(col.key)}"><th scope="row">${escapeHtml(path)}</th>${replay.variants.map((v, i) => cell(v, col, base, i === 0)).join('')}</tr>`;
     })
     .join('\n');

@@ -24,11 +24,11 @@ function variant(name: string, faults: Record<string, number>, anon: number, pt:
 const result = (variants: VariantResult[]): ReplayResult => ({ trace: 't.txt', format: 'perf-script', lost_events: 0, skipped_lines: 0, span_ns: 2.5e9, variants });
 
 describe('compare table', () => {
-  it('counts taken faults, not-taken (spurious) ones and GUP pages from minflt', () => {
-    // 100 traps (90 + 10 spurious) and one populate record for 64 GUP pages: minflt = 100 + 64
-    const r = compareRow(variant('memset', { anon_alloc: 90, spurious: 10, populate: 1 }, 400, 12, 164));
+  it('counts taken faults, not-taken ones and GUP pages from minflt', () => {
+    // 100 traps (90 + 10 not taken) and one populate record for 64 GUP pages: minflt = 100 + 64
+    const r = compareRow(variant('memset', { anon_alloc: 90, not_taken: 10, populate: 1 }, 400, 12, 164));
     expect(r).toMatchObject({ faults: 90, notTaken: 10, gupFaults: 64, peakAnonKb: 400, peakFileKb: 40, peakPgtablesKb: 12 });
-    expect(r.byPath).toEqual({ anon_alloc: 90, spurious: 10 });
+    expect(r.byPath).toEqual({ anon_alloc: 90, not_taken: 10 });
   });
 
   it('formats deltas with sign and percentage, "=" for no change', () => {
@@ -43,7 +43,7 @@ describe('compare table', () => {
     const text = formatCompareTable(result([
       variant('mainline', { anon_alloc: 1000, anon_zero_page: 24 }, 4000, 20, 1024),
       variant('refpage', { refpage_fill: 1000, refpage_read: 24 }, 4000, 20, 1024),
-      variant('memset', { anon_alloc: 10, spurious: 1014, populate: 2 }, 8000, 24, 1024 + 2000),
+      variant('memset', { anon_alloc: 10, not_taken: 1014, populate: 2 }, 8000, 24, 1024 + 2000),
     ]));
     const lines = text.split('\n');
     expect(lines[0]).toBe('t.txt (perf-script): 3 variants, span 2.500 s');
@@ -54,7 +54,7 @@ describe('compare table', () => {
     expect(cells(lines[5]!)).toEqual(['memset', '10', '-1,014 (-99.0%)', '1,014', '+1,014', '2,000', '+2,000', '8,000', '+4,000 (+100.0%)', '40', '=', '24', '+4 (+20.0%)']);
     expect(text).toContain('(no modelled times: no cost profile loaded; see faultline calibrate)');
     const byPath = lines.slice(lines.indexOf('faults by path:') + 1).filter(Boolean).map(cells);
-    expect(byPath[0]).toEqual(['variant', 'spurious', 'anon_alloc', 'refpage_fill', 'anon_zero_page', 'refpage_read']);
+    expect(byPath[0]).toEqual(['variant', 'not_taken', 'anon_alloc', 'refpage_fill', 'anon_zero_page', 'refpage_read']);
     expect(byPath[3]).toEqual(['memset', '1,014', '10', '0', '0', '0']);
   });
 

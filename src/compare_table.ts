@@ -5,7 +5,7 @@ import type { ReplayResult, VariantResult } from '../model/types.js';
 /** Per-variant figures the table shows (exported for tests and for other renderers). */
 export interface CompareRow {
   name: string;
-  /** Faults the variant takes: every traced trap except 'spurious' ones (a trap the variant would not take). */
+  /** Faults the variant takes: every traced trap except 'not_taken' ones (a trap the variant would not take). */
   faults: number;
   /** Traced faults that find nothing to do under this variant (e.g. a write the memset or pattern fill pre-empted). */
   notTaken: number;
@@ -28,7 +28,7 @@ export function compareRow(v: VariantResult): CompareRow {
     if (k === GUP_PATH) continue;
     byPath[k] = n;
     traps += n;
-    if (k === 'spurious') notTaken += n;
+    if (k === 'not_taken') notTaken += n;
   }
   for (const p of v.processes) {
     minflt += p.minflt;

@@ -19,7 +19,7 @@ describe('eager-populate', () => {
     expect(p.pgtables_peak_kb).toBe(12);
     // mm/gup.c: populate_vma_page_range: the mmap populates as GUP faults (one record, 256 pages of minflt, no trap);
     // the three traced touches then find their PTEs present: not taken under this patch
-    expect(faultsOf(p)).toEqual({ populate: 1, spurious: 3 });
+    expect(faultsOf(p)).toEqual({ populate: 1, not_taken: 3 });
     expect(p.minflt).toBe(256);
 
     const m = seq(buildVariants()[0]!); // mainline: 3 faults, 12 KiB

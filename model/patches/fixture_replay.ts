@@ -62,9 +62,9 @@ export const variant = (r: ReplayResult, name: string): VariantResult => {
   return v;
 };
 
-/** Faults that the variant really takes (a traced fault it would not take replays as 'spurious'). */
+/** Faults that the variant really takes (a traced fault it would not take replays as 'not_taken'). */
 export const realFaults = (v: VariantResult, pid?: number): number => {
   const f = pid === undefined ? v.totals.faults : v.processes.find((p) => p.pid === pid)!.faults;
-  return Object.entries(f).reduce((s, [k, n]) => (k === 'spurious' ? s : s + n), 0);
+  return Object.entries(f).reduce((s, [k, n]) => (k === 'not_taken' ? s : s + n), 0);
 };
 

@@ -16,7 +16,7 @@ describe('memset', () => {
     expect(p.rss_anon_peak_kb).toBe(4096);
     expect(p.pgtables_peak_kb).toBe(16); // PUD + PMD + 2 PTE tables
     // the memset's own faults land at mmap time (1024 pages, counted like GUP faults); the traced touches are not taken
-    expect(faultsOf(p)).toEqual({ populate: 1, spurious: 2 });
+    expect(faultsOf(p)).toEqual({ populate: 1, not_taken: 2 });
     expect(p.minflt).toBe(1024);
   });
 

@@ -8,7 +8,7 @@
 // gets exactly what a user write fault would get (a zeroed 4K page, or a THP where the VMA is THP-eligible, tables,
 // MM_ANONPAGES, an anon_vma), is counted in minflt and under the replay's 'populate' path (the mmap's tally),
 // not as a page_fault_user trap. Later trace faults in
-// the VMA find the pages present and writable: the memset removed them ('spurious' in the replay).
+// the VMA find the pages present and writable: the memset removed them ('not_taken' in the replay).
 import * as F from '../flags.js';
 import { populateRange } from '../populate.js';
 import { registerPatch, type Patch } from './index.js';

@@ -1,6 +1,6 @@
 // pattern-populate: expected states derived by hand from David Hildenbrand's reply to refpage v5 (seed 000; MODEL.md
 // §6): every fault in a selected VMA, read or write, allocates a pattern-filled page (+1 anon) mapped writable, so
-// the write after a read does not fault (the traced 0x7 becomes a fault the variant would not take: 'spurious').
+// the write after a read does not fault (the traced 0x7 becomes a fault the variant would not take: 'not_taken').
 import { describe, expect, it } from 'vitest';
 import { buildVariants } from '../variants.js';
 import { BASE, MIB, PAGE, faultsOf, proc, seq } from './event_seq.js';
@@ -16,7 +16,7 @@ describe('pattern-populate', () => {
     for (let i = 0; i < 5; i++) s.write(10, BASE + i * PAGE, true);
     s.write(10, BASE + 5 * PAGE);
     const p = proc(s.finish(), 10);
-    expect(faultsOf(p)).toEqual({ pattern_fill: 6, spurious: 5 });
+    expect(faultsOf(p)).toEqual({ pattern_fill: 6, not_taken: 5 });
     expect(p.rss_anon_peak_kb).toBe(24);
   });
 
@@ -32,7 +32,7 @@ describe('pattern-populate', () => {
     expect(rp.rss_anon_peak_kb).toBe(8 * 4); // only the 8 written pages
     expect(pp.rss_anon_peak_kb).toBe(16 * 4); // all 16 read pages
     expect(faultsOf(rp)).toEqual({ refpage_read: 16, refpage_copy: 8 });
-    expect(faultsOf(pp)).toEqual({ pattern_fill: 16, spurious: 8 });
+    expect(faultsOf(pp)).toEqual({ pattern_fill: 16, not_taken: 8 });
   });
 
   it('a read-only selected VMA (custom --select) gets read-only pattern pages; no THP there', () => {

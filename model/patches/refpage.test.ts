@@ -19,7 +19,7 @@ describe('refpage', () => {
     s.write(10, BASE + 2 * PAGE); // do_anonymous_page write: fill from the pattern
     s.read(10, BASE + 2 * PAGE); // present: nothing to do
     const p = proc(s.finish(), 10);
-    expect(faultsOf(p)).toEqual({ refpage_read: 2, refpage_copy: 1, refpage_fill: 1, spurious: 1 });
+    expect(faultsOf(p)).toEqual({ refpage_read: 2, refpage_copy: 1, refpage_fill: 1, not_taken: 1 });
     expect(p.rss_anon_peak_kb).toBe(8); // two anon pages; the two refpage reads cost none
     expect(p.pgtables_peak_kb).toBe(12); // PUD + PMD + one PTE table (PGD not counted)
   });
