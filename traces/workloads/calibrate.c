@@ -431,10 +431,10 @@ struct fork_cfg {
 static void run_forks(int quick, int runs) {
   static const size_t dense_full[] = {32, 64, 128, 256}, dense_quick[] = {8, 16, 32};
   static const size_t sparse_full[] = {512, 1024, 2048, 4096}, sparse_quick[] = {256, 512};
-  static const size_t thp_full[] = {128, 256, 512, 1024}, thp_quick[] = {16, 32, 64};
+  static const size_t thp_full[] = {128, 256, 512, 1024, 2048}, thp_quick[] = {16, 32, 64}; // 2 GiB: per-PMD cost ~2.5 us, so the fixed cost's noise swamps it on small forks
   const size_t *dense = quick ? dense_quick : dense_full, *sparse = quick ? sparse_quick : sparse_full;
   const size_t *thp = quick ? thp_quick : thp_full;
-  size_t nd = quick ? 3 : 4, ns = quick ? 2 : 4, nt = quick ? 3 : 4, n = 0;
+  size_t nd = quick ? 3 : 4, ns = quick ? 2 : 4, nt = quick ? 3 : 5, n = 0;
   struct fork_cfg cfg[20];
   cfg[n++] = (struct fork_cfg){"empty", NULL, 0, PG, 0, 0, 0};
   for (size_t i = 0; i < nd; i++) {
