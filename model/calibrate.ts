@@ -263,6 +263,8 @@ function kernelDisagreementReason(step: string, st: Record<string, StepStats>): 
     return `ptep_clear_flush's TLB flush is a hypercall in this PVM guest (tlb_flush = ${us(m('tlb_flush'))} with the other vCPU running)`;
   if (step === 'thp_wp_split_kernel' && Number.isFinite(m('table_alloc')))
     return `the split turns the deposited table into a live PTE table and flushes the PMD (pmdp_invalidate), both work for the PVM host here (table_alloc = ${us(m('table_alloc'))}, tlb_flush = ${us(m('tlb_flush'))})`;
+  if ((step === 'anon_alloc_kernel' || step === 'populate_per_page') && Number.isFinite(m('page_fill_4k')) && m(step) < MODEL_MD_KERNEL_RANGES[step][0] * 0.5)
+    return `a 4 KiB clear costs about page_fill_4k = ${us(m('page_fill_4k'))} here, where §8's own THP row implies ${(MODEL_MD_RANGES.thp_alloc[0] / 512 / 1000).toFixed(1)}-${us(MODEL_MD_RANGES.thp_alloc[1] / 512)} per 4 KiB on its machine`;
   if (step === 'populate_per_page') return 'the figure includes a PTE table allocation per 2 MiB and the GUP walk';
   return '';
 }
