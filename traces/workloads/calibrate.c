@@ -295,7 +295,9 @@ static void run_anon(size_t len) {
   size_t vlen = len * 8;
   p = map_aligned(vlen, MADV_NOHUGEPAGE);
   warm_pool(vlen / HPG * 2 * PG); // a data page and a table page per fault
-  timed_touch("anon_alloc_newtable", p, vlen, HPG, 1, 16);
+  // one fault per sample: a new table costs ~58 us here with a long tail (to 130 us); means over 16 faults followed
+  // the tail and moved 36-65 us between runs, per-fault medians stay at the mode
+  timed_touch("anon_alloc_newtable", p, vlen, HPG, 1, 1);
   munmap(p, vlen);
   // GUP population, no trap (mm/gup.c: populate_vma_page_range via MADV_POPULATE_WRITE)
   p = map_aligned(len, MADV_NOHUGEPAGE);
