@@ -87,40 +87,46 @@ static void warm_pool(size_t len) {
   munmap(w, len);
 }
 
-// Time faulting accesses in chunks of `chunk` accesses; each chunk is one sample (robust medians under load),
-// divided by the faults the kernel counted (ru_minflt), not the accesses: a fault may map more than one page.
-static void timed_touch(const char *step, char *p, size_t len, size_t stride, int write, size_t chunk) {
+// One chunk's faults: user accesses (a trap each) or one GUP call, over m strides from q.
+typedef void (*fault_chunk_fn)(char *q, size_t m, size_t stride, int write);
+
+static void touch_chunk(char *q, size_t m, size_t stride, int write) {
+  for (size_t j = 0; j < m; j++) {
+    if (write) *(volatile char *)(q + j * stride) = 1;
+    else (void)*(volatile char *)(q + j * stride);
+  }
+}
+
+// GUP: one MADV_POPULATE_WRITE call per chunk (per page when `stride` > 4 KiB: one page per stride).
+static void populate_chunk(char *q, size_t m, size_t stride, int write) {
+  (void)write;
+  for (size_t j = 0; j < m; j += stride == PG ? m : 1)
+    if (madvise(q + j * stride, stride == PG ? m * PG : PG, MADV_POPULATE_WRITE) != 0) die("madvise(MADV_POPULATE_WRITE)");
+}
+
+// Time faults in chunks of `chunk` strides; each chunk is one sample (robust medians under load), divided by the
+// faults the kernel counted (ru_minflt), not the accesses: a fault may map more than one page, and
+// mm/memory.c: mm_account_fault counts GUP faults in min_flt too.
+static void timed_chunks(const char *step, char *p, size_t len, size_t stride, int write, size_t chunk, fault_chunk_fn fault) {
   size_t n = len / stride;
   for (size_t i = 0; i < n; i += chunk) {
     size_t m = n - i < chunk ? n - i : chunk;
     char *q = p + i * stride;
     long f0 = minflt();
     uint64_t t0 = now_ns();
-    for (size_t j = 0; j < m; j++) {
-      if (write) *(volatile char *)(q + j * stride) = 1;
-      else (void)*(volatile char *)(q + j * stride);
-    }
+    fault(q, m, stride, write);
     uint64_t t1 = now_ns();
     long faults = minflt() - f0;
     if (faults > 0) emit(step, t1 - t0, (size_t)faults);
   }
 }
 
-// The same chunks faulted in by GUP: one MADV_POPULATE_WRITE call per chunk, divided by the faults it counted
-// (mm/memory.c: mm_account_fault counts GUP faults in min_flt too). `stride` > 4 KiB populates one page per stride.
+static void timed_touch(const char *step, char *p, size_t len, size_t stride, int write, size_t chunk) {
+  timed_chunks(step, p, len, stride, write, chunk, touch_chunk);
+}
+
 static void timed_populate(const char *step, char *p, size_t len, size_t stride, size_t chunk) {
-  size_t n = len / stride;
-  for (size_t i = 0; i < n; i += chunk) {
-    size_t m = n - i < chunk ? n - i : chunk;
-    char *q = p + i * stride;
-    long f0 = minflt();
-    uint64_t t0 = now_ns();
-    for (size_t j = 0; j < m; j += stride == PG ? m : 1)
-      if (madvise(q + j * stride, stride == PG ? m * PG : PG, MADV_POPULATE_WRITE) != 0) die("madvise(MADV_POPULATE_WRITE)");
-    uint64_t t1 = now_ns();
-    long faults = minflt() - f0;
-    if (faults > 0) emit(step, t1 - t0, (size_t)faults);
-  }
+  timed_chunks(step, p, len, stride, 1, chunk, populate_chunk);
 }
 
 // Trapped and GUP passes over one region, chunk by chunk alternately, so both see the same machine state
