@@ -4,10 +4,10 @@
 import type { ReportInput } from './types.js';
 import { escapeHtml } from './escape.js';
 
-/** What each measurement covers, for the caption. */
-const MEASUREMENTS: Record<string, string> = {
-  fault_to_rss_stat: 'fault entry → its rss_stat: the kernel part up to the counter update (no trap entry/exit), a lower bound',
-  handle_mm_fault: 'handle_mm_fault duration (function_graph or kprobe pair)',
+/** Each measurement's short label in the table and what it covers, for the note under it. */
+const MEASUREMENTS: Record<string, [string, string]> = {
+  fault_to_rss_stat: ['fault → its rss_stat', "A fault's span from its page_fault_user event to its own rss_stat is the kernel part up to the counter update, without the trap's entry and exit: a lower bound"],
+  handle_mm_fault: ['handle_mm_fault', 'Its durations come from function_graph or kprobe/kretprobe pairs'],
 };
 
 const us = (ns: number): string => (ns / 1000).toFixed(ns < 10_000 ? 2 : 1);
@@ -18,8 +18,10 @@ export function latencyCheckHtml(input: ReportInput): string {
   const l = input.validate?.latency;
   if (!l) return '';
   const rows: string[] = [];
+  const notes = new Set<string>();
   for (const [func, byPath] of Object.entries(l.faults)) {
-    const what = MEASUREMENTS[func] ?? `${func} duration`;
+    const [what, note] = MEASUREMENTS[func] ?? [`${func} duration`, ''];
+    if (note) notes.add(note);
     for (const [path, c] of Object.entries(byPath)) {
       rows.push(
         `<tr data-measure="${escapeHtml(func)}" data-path="${escapeHtml(path)}" data-modelled-p50="${c.modelled.p50_ns}" data-measured-p50="${c.measured.p50_ns}">` +
@@ -41,5 +43,5 @@ export function latencyCheckHtml(input: ReportInput): string {
 <tbody>
 ${rows.join('\n')}
 </tbody></table>
-<p class="sub">Modelled costs are user-visible (trap included); a fault's span to its rss_stat leaves out the trap's entry and exit, so it sits below them.</p>`;
+<p class="sub">Modelled costs are user-visible (trap included). ${escapeHtml([...notes].join('; '))}${notes.size ? '.' : ''}</p>`;
 }
