@@ -103,3 +103,27 @@ describe('validate: modelled vs measured on a real recording (write_touch, perf)
     expect(Math.abs(byPath.anon_alloc!.modelled.p50_ns - step) / step).toBeLessThan(0.022); // one histogram bin
   });
 });
+
+describe('validate: fork_1g, modelled fork vs the trace\'s own clone enter -> exit (issue 5: within 2x)', () => {
+  for (const backend of ['perf', 'ftrace'] as const) {
+    it(backend, async () => {
+      const trace = join(import.meta.dirname, '..', 'traces', 'fixtures', 'workloads', 'fork_1g', `${backend}.txt.gz`);
+      // the clone's duration straight from the raw lines: sys_enter_clone to the parent's sys_exit_clone
+      const text = gunzipSync(readFileSync(trace)).toString('utf8');
+      const stamp = (re: RegExp): number => {
+        const m = re.exec(text)!;
+        return Number(m[1]) * 1e9 + Number(m[2]!.padEnd(9, '0'));
+      };
+      // perf: syscalls:sys_enter_clone / sys_exit_clone: 0x..; raw ftrace: sys_clone(...) / sys_clone -> 0x..
+      const enter = stamp(/ (\d+)\.(\d+):\s+(?:syscalls:sys_enter_clone|sys_clone\()/);
+      const exit = stamp(/ (\d+)\.(\d+):\s+(?:syscalls:sys_exit_clone:|sys_clone ->) +0x[1-9a-f]/);
+      const v = createValidator(defaultVariant({ useZeroPage: false }), loadProfile());
+      const r = v.finish(await readTrace(trace, v.sink));
+      const f = r.latency!.forks!;
+      expect(f.count).toBe(1);
+      expect(f.measured.total_ns).toBe(exit - enter);
+      expect(f.ratio_total).toBeGreaterThan(0.5);
+      expect(f.ratio_total).toBeLessThan(2);
+    });
+  }
+});
