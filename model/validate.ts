@@ -154,6 +154,7 @@ export function createValidator(spec: VariantSpec, profile: CostProfile | null =
     // lockstep: the model's updates for this mm and member since the last kernel event, consumed in order
     // (log[0] is the value the last kernel event agreed with; the next update is log[1])
     let ok: boolean;
+    let split = false;
     if (log.length > 1 && log[1] === v) {
       ok = true;
       drop(0, 1);
@@ -161,7 +162,7 @@ export function createValidator(spec: VariantSpec, profile: CostProfile | null =
     } else if (log.length > 1 && walk[1] !== 0 && (v - log[0]!) * (v - log[1]!) < 0) {
       // mm/memory.c: zap_pte_range / copy_pte_range break on need_resched() and flush the batch so far: the kernel
       // reported part of the model's piece; the rest of it must still land on log[1]
-      ok = true;
+      ok = split = true;
       splits++;
       log[0] = v;
       splitOpen.set(key, { b, mm, name: RSS_MEMBER_NAMES[m] ?? String(m), model: log[1]! + (offsets.get(key) ?? 0) });
@@ -181,6 +182,7 @@ export function createValidator(spec: VariantSpec, profile: CostProfile | null =
       compared--;
       bm.compared--;
       baseline++;
+      if (split) (splits--, splitOpen.delete(key)); // not compared: not a split either
       offsets.set(key, b.size / 4096 - cur);
       reset();
       return;
