@@ -122,3 +122,16 @@ describe('validate: a split piece must land', () => {
 
   });
 });
+
+describe('validate: teardown of an mm that predates the trace', () => {
+  it('is not compared, so a value inside a zap piece there is neither a split nor a mismatch', () => {
+    // 10 pages the trace never showed (baseline 11 at the first fault), then 9 more; exit tears down 20 pages
+    const pages = [...mmap(0, 1 << 21), ...Array.from({ length: 10 }, (_, i) => [fault(10 + 2 * i, i), rss(11 + 2 * i, 11 + i)]).flat()];
+    const exit: TraceEvent = { ...hdr('sched_process_exit', 40), kind: 'exit', exitPid: 100, groupDead: true };
+    const r = validate([...pages, exit, rss(41, 17, 1, false), rss(42, 0, 1, false)]);
+    expect(r.resched_splits).toBe(0);
+    expect(r.first_mismatches).toEqual([]);
+    expect(r.compared).toBe(9);
+    expect(r.baseline).toBe(3);
+  });
+});
