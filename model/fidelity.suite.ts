@@ -4,14 +4,13 @@ import { describe, expect, it } from 'vitest';
 import { readFileSync, readdirSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { readTrace } from '../traces/read.js';
+import type { Truth } from '../traces/record_fixtures.js';
 import { createReplay, defaultVariant } from './replay.js';
 import { createValidator } from './validate.js';
 import type { FaultRecord, RssRecord } from './types.js';
 
 const DIR = join(import.meta.dirname, '..', 'traces', 'fixtures', 'workloads');
 
-interface Checkpoint { label: string; t_mono_ns: number; pid: number; rss_anon_kb: number; vm_pte_kb: number; minflt: number }
-interface Truth { fixture: string; kernel_cmdline_mm: string[]; checkpoints: Checkpoint[] }
 
 const SET = ['write_touch', 'read_then_write', 'fork_child_half', 'fork_child_all', 'fork_thp', 'fork_1g', 'sparse_1g', 'thp_read_first', 'thp_write_first', 'dontneed_munmap', 'populate', 'file_private', 'pattern_init', 'threads'];
 // fork children: the model copies the tables of VMAs it had to infer (exec-loaded, never mmapped in the trace)

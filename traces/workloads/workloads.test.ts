@@ -6,18 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildWorkloads, WORKLOAD_NAMES } from './build.js';
+import type { Checkpoint } from '../record_fixtures.js';
 
-interface Checkpoint {
-  label: string;
-  t_mono_ns: number;
-  pid: number;
-  rss_anon_kb: number;
-  rss_file_kb: number;
-  vm_pte_kb: number;
-  vm_rss_kb: number;
-  minflt: number;
-  [k: string]: unknown;
-}
 
 let out: string;
 let bins: Record<string, string>;
@@ -33,7 +23,7 @@ function run(name: string, ...args: string[]): { cps: Checkpoint[]; regions: { r
   expect(r.status, `${name} ${args.join(' ')}: ${r.stderr}`).toBe(0);
   const lines = r.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
   return {
-    cps: lines.filter((l) => typeof l.label === 'string') as Checkpoint[],
+    cps: lines.filter((l) => typeof l.label === 'string') as unknown as Checkpoint[],
     regions: lines.filter((l) => typeof l.region === 'string') as { region: string; addr: number; len: number }[],
   };
 }
@@ -52,7 +42,7 @@ describe('workloads', () => {
     const { cps } = run('write_touch', '64');
     expect(cps.map((c) => c.label)).toEqual(['start', 'mapped', 'written', 'rewritten', 'end']);
     for (const c of cps) {
-      for (const k of ['t_mono_ns', 'pid', 'rss_anon_kb', 'rss_file_kb', 'vm_pte_kb', 'vm_rss_kb', 'minflt']) {
+      for (const k of ['t_mono_ns', 'pid', 'rss_anon_kb', 'rss_file_kb', 'vm_pte_kb', 'vm_rss_kb', 'minflt'] as const) {
         expect(Number.isInteger(c[k]), `${c.label}.${k}`).toBe(true);
       }
       expect(c.vm_rss_kb).toBeGreaterThanOrEqual(c.rss_anon_kb + c.rss_file_kb);
