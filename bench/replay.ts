@@ -1,44 +1,24 @@
 // Replay throughput (parse + mainline model) against a bare line scan of the same file, in the same run.
 // Aim: replay at >= 1/3 of the bare scan's speed. Prints figures; asserts nothing.
-import { createReadStream } from 'node:fs';
-import { createGunzip } from 'node:zlib';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BenchArgs, BenchSection } from './run.js';
 import { readTrace } from '../traces/read.js';
 import { createReplay, defaultVariant } from '../model/replay.js';
+import { bareScan } from './parse.js';
 
 const ROOT = join(fileURLToPath(import.meta.url), '..', '..', '..');
 /** The largest committed recording: 1 GiB written in 4K pages, a fork, exit teardown (263k rss_stat events). */
 export const REPLAY_TRACE = join(ROOT, 'traces', 'fixtures', 'workloads', 'fork_1g', 'ftrace.txt.gz');
 
-/** Decompress (for .gz) and split into line strings, nothing else: the floor any reader pays. */
-async function bareScan(file: string): Promise<number> {
-  let lines = 0;
-  let rest = '';
-  const src = createReadStream(file, { highWaterMark: 1 << 20 });
-  const stream = file.endsWith('.gz') ? src.pipe(createGunzip({ chunkSize: 1 << 20 })) : src;
-  stream.setEncoding('utf8');
-  for await (const chunk of stream as AsyncIterable<string>) {
-    const s = rest + chunk;
-    let at = 0;
-    for (let nl = s.indexOf('\n'); nl >= 0; nl = s.indexOf('\n', at)) {
-      if (s.slice(at, nl).length >= 0) lines++;
-      at = nl + 1;
-    }
-    rest = s.slice(at);
-  }
-  return lines;
-}
-
 /** Time a bare scan and a full replay of file; print events/s and the ratio. */
 export async function benchReplay(file: string = REPLAY_TRACE): Promise<void> {
   let scanMs = Infinity, replayMs = Infinity, events = 0, lines = 0;
   for (let i = 0; i < 3; i++) {
-    let t0 = performance.now();
-    lines = await bareScan(file);
-    scanMs = Math.min(scanMs, performance.now() - t0);
-    t0 = performance.now();
+    const scan = await bareScan(file);
+    lines = scan.lines;
+    scanMs = Math.min(scanMs, scan.ms);
+    const t0 = performance.now();
     const rp = createReplay([defaultVariant({ useZeroPage: false })]);
     const read = await readTrace(file, rp.sink);
     rp.finish(read);
