@@ -14,6 +14,8 @@ export interface VariantCliOptions {
   patchOption: string[];
   baseThp?: string;
   kernel?: string;
+  /** --machine-no-zero-page, which each replaying command declares itself: the traced machine had no zero page. */
+  machineNoZeroPage?: boolean;
 }
 
 const collect = (v: string, prev: string[]): string[] => [...prev, v];
@@ -29,7 +31,10 @@ export function addVariantOptions(cmd: Command): Command {
     .option('--base-thp <policy>', 'THP policy of mainline itself and of every patch variant (default madvise, this machine\'s setting)');
 }
 
-/** The variants to replay from parsed options: mainline first; bad names or expressions are one-line UsageErrors. */
+/**
+ * The variants to replay from parsed options: mainline first; bad names or expressions are one-line UsageErrors.
+ * With --machine-no-zero-page every variant goes without the zero page (the traced machine itself had none).
+ */
 export function variantsFromCli(o: Partial<VariantCliOptions>): VariantSpec[] {
   const vo: VariantOptions = {
     patch: o.patch ?? [],
@@ -43,10 +48,13 @@ export function variantsFromCli(o: Partial<VariantCliOptions>): VariantSpec[] {
     if (!(THP_POLICIES as readonly string[]).includes(o.baseThp)) throw new UsageError(`--base-thp '${o.baseThp}': expected one of ${THP_POLICIES.join(', ')}`);
     vo.baseThp = o.baseThp as ThpPolicy;
   }
+  let vs: VariantSpec[];
   try {
-    return buildVariants(vo);
+    vs = buildVariants(vo);
   } catch (e) {
     if (e instanceof Error && (e as { userFacing?: boolean }).userFacing) throw new UsageError(e.message);
     throw e;
   }
+  if (o.machineNoZeroPage) for (const v of vs) v.useZeroPage = false;
+  return vs;
 }

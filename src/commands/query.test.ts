@@ -4,7 +4,8 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runQuery, variantsFor } from './query.js';
+import { runQuery } from './query.js';
+import { variantsFromCli } from '../variant_options.js';
 
 afterEach(() => vi.restoreAllMocks());
 
@@ -46,14 +47,14 @@ describe('faultline query arguments', () => {
   });
 
   it('--patch and --thp add variants after mainline, as faultline report does', () => {
-    expect(variantsFor({ patch: ['cow-pte,refpage'], thp: ['never'] }).map((v) => [v.name, v.patches, v.thp])).toEqual([
+    expect(variantsFromCli({ patch: ['cow-pte,refpage'], thp: ['never'] }).map((v) => [v.name, v.patches, v.thp])).toEqual([
       ['mainline', [], 'madvise'],
       ['cow-pte', ['cow-pte'], 'madvise'],
       ['refpage', ['refpage'], 'madvise'],
       ['thp=never', [], 'never'],
     ]);
-    expect(() => variantsFor({ thp: ['sometimes'] })).toThrow(/sometimes/);
-    expect(variantsFor({ machineNoZeroPage: true }).every((v) => !v.useZeroPage)).toBe(true);
+    expect(() => variantsFromCli({ thp: ['sometimes'] })).toThrow(/sometimes/);
+    expect(variantsFromCli({ machineNoZeroPage: true }).every((v) => !v.useZeroPage)).toBe(true);
   });
 });
 

@@ -7,7 +7,7 @@ import type { EventSink, ReadResult } from '../../traces/events.js';
 import { readTrace } from '../../traces/read.js';
 import { DEFAULT_PROFILE, loadProfile } from '../../model/costs.js';
 import { createReplay } from '../../model/replay.js';
-import type { ReplayResult, VariantSpec } from '../../model/types.js';
+import type { ReplayResult } from '../../model/types.js';
 import { addVariantOptions, variantsFromCli, type VariantCliOptions } from '../variant_options.js';
 
 const EXAMPLES = `
@@ -35,15 +35,6 @@ interface QueryOpts extends Partial<VariantCliOptions> {
   format?: string;
   allowLost?: boolean;
   profile?: string;
-  machineNoZeroPage?: boolean;
-}
-
-/** The variants `faultline replay` and `faultline report` build from the same options (src/variant_options.ts). */
-export function variantsFor(o: Partial<VariantCliOptions> & { machineNoZeroPage?: boolean }): VariantSpec[] {
-  const vs = variantsFromCli(o);
-  // --machine-no-zero-page: the traced machine itself had no zero page, so every variant follows (as replay does)
-  if (o.machineNoZeroPage) for (const v of vs) v.useZeroPage = false;
-  return vs;
 }
 
 function pickFormat(o: QueryOpts): OutputFormat {
@@ -92,7 +83,7 @@ export async function runQuery(trace: string, positional: string | undefined, o:
     }
     throw e;
   }
-  const variants = variantsFor(o);
+  const variants = variantsFromCli(o);
   if (variants.length > 1 && !program.needsModel)
     process.stderr.write('faultline: warning: --patch and --thp only affect model:* probes, and this program has none\n');
 

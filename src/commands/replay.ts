@@ -4,7 +4,7 @@ import { readTrace } from '../../traces/read.js';
 import type { TraceFormat } from '../../traces/events.js';
 import { createReplay } from '../../model/replay.js';
 import { loadProfile, DEFAULT_PROFILE, type CostProfile } from '../../model/costs.js';
-import type { ReplayResult, VariantResult, VariantSpec } from '../../model/types.js';
+import type { ReplayResult, VariantResult } from '../../model/types.js';
 import { action, UsageError } from '../errors.js';
 import { addVariantOptions, variantsFromCli, type VariantCliOptions } from '../variant_options.js';
 import { formatCompareTable } from '../compare_table.js';
@@ -18,15 +18,6 @@ export interface ReplayCliOptions extends Partial<VariantCliOptions> {
   series?: boolean;
   profile?: string;
   noProfile?: boolean;
-  machineNoZeroPage?: boolean;
-}
-
-/** The variant list of a replay run: the one place the CLI builds it (patch/select options come from variant_options). */
-export function replayVariants(o: ReplayCliOptions): VariantSpec[] {
-  const vs = variantsFromCli(o);
-  // --machine-no-zero-page: the traced machine itself had no zero page (pvm_no_zero_page=1): every variant follows
-  if (o.machineNoZeroPage) for (const v of vs) v.useZeroPage = false;
-  return vs;
 }
 
 export function traceFormat(f: string | undefined): TraceFormat | undefined {
@@ -68,7 +59,7 @@ export function formatReplayText(r: ReplayResult): string {
 }
 
 export async function runReplay(trace: string, o: ReplayCliOptions): Promise<{ result: ReplayResult; code: number }> {
-  const variants = replayVariants(o);
+  const variants = variantsFromCli(o);
   const rp = createReplay(variants, {}, { profile: profileFor(o) });
   const read = await readTrace(trace, rp.sink, { format: traceFormat(o.format) });
   const result = rp.finish(read);

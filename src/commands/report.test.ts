@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { XMLParser } from 'fast-xml-parser';
 import { gunzipSync } from 'node:zlib';
-import { progressBar, registerReport, variantsFromOptions } from './report.js';
+import { progressBar, registerReport } from './report.js';
+import { variantsFromCli } from '../variant_options.js';
 import { runReplay } from './replay.js';
 import type { ReplayResult } from '../../model/types.js';
 import { sampleInput } from '../../reports/sample_input.js';
@@ -86,7 +87,7 @@ describe('faultline report', () => {
   });
 
   test('variants: mainline first, then one per patch and per THP policy', () => {
-    const v = variantsFromOptions({ patch: ['cow-pte', 'refpage'], thp: ['never'], zeroPage: true, patchOption: [], kernel: '6.12' });
+    const v = variantsFromCli({ patch: ['cow-pte', 'refpage'], thp: ['never'], zeroPage: true, patchOption: [], kernel: '6.12' });
     expect(v.map((x) => [x.name, x.patches.join('+'), x.thp, x.kernel])).toEqual([
       ['mainline', '', 'madvise', '6.12'],
       ['cow-pte', 'cow-pte', 'madvise', '6.12'],

@@ -21,7 +21,6 @@ export interface ReportOptions extends Partial<VariantCliOptions> {
   output: string;
   /** A profile name or file, or 'none' for no modelled latency. */
   profile: string;
-  machineNoZeroPage?: boolean;
   allowLost?: boolean;
   format?: string;
   fromJson?: string;
@@ -43,14 +42,6 @@ function packageVersion(): string {
     }
   }
   return 'unknown';
-}
-
-/** The variants, as `faultline replay` builds them (src/variant_options.ts): mainline first. */
-export function variantsFromOptions(o: ReportOptions | Partial<VariantCliOptions>): VariantSpec[] {
-  const vs = variantsFromCli(o);
-  // --machine-no-zero-page: the traced machine itself had no zero page, so every variant follows (as replay does).
-  if ((o as ReportOptions).machineNoZeroPage) for (const v of vs) v.useZeroPage = false;
-  return vs;
 }
 
 /** A one-line progress bar on stderr, only when stderr is a terminal, and only for traces that take a while. */
@@ -145,7 +136,7 @@ export async function runReport(trace: string | undefined, o: ReportOptions, arg
     data = { replay, faults: emptyFaultBins(), forks: { records: [], total: {} }, validate: null };
   } else {
     if (!trace) throw new UsageError('report needs a TRACE (or --from-json FILE)');
-    const variants = variantsFromOptions(o);
+    const variants = variantsFromCli(o);
     const profile = o.profile === 'none' ? null : loadProfile(o.profile);
     costProfile = profile ? `${profile.name} (${profile.source})` : 'none: modelled latencies are 0';
     if (o.format !== undefined && !TRACE_FORMATS.includes(o.format as TraceFormat)) throw new UsageError(`--format ${o.format}: expected one of ${TRACE_FORMATS.join(', ')}`);
