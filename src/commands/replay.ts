@@ -1,6 +1,6 @@
 // `faultline replay TRACE`: replay a recorded trace through the mainline model (and any what-if variants).
 import type { Command } from 'commander';
-import { readTrace } from '../../traces/read.js';
+import { readTrace, TRACE_FORMATS } from '../../traces/read.js';
 import type { TraceFormat } from '../../traces/events.js';
 import { createReplay } from '../../model/replay.js';
 import { loadProfile, DEFAULT_PROFILE, type CostProfile } from '../../model/costs.js';
@@ -9,26 +9,24 @@ import { action, UsageError } from '../errors.js';
 import { addVariantOptions, variantsFromCli, type VariantCliOptions } from '../variant_options.js';
 import { formatCompareTable } from '../compare_table.js';
 
-const FORMATS: TraceFormat[] = ['perf-script', 'ftrace', 'trace-cmd', 'systrace'];
-
 export interface ReplayCliOptions extends Partial<VariantCliOptions> {
   json?: boolean;
   format?: string;
   allowLost?: boolean;
   series?: boolean;
   profile?: string;
-  noProfile?: boolean;
 }
 
 export function traceFormat(f: string | undefined): TraceFormat | undefined {
   if (f === undefined) return undefined;
-  if (!(FORMATS as string[]).includes(f)) throw new UsageError(`unknown --format '${f}' (${FORMATS.join(', ')})`);
+  if (!(TRACE_FORMATS as readonly string[]).includes(f)) throw new UsageError(`unknown --format '${f}' (${TRACE_FORMATS.join(', ')})`);
   return f as TraceFormat;
 }
 
-function profileFor(o: ReplayCliOptions): CostProfile | null {
-  if (o.profile === 'none') return null;
-  return loadProfile(o.profile ?? DEFAULT_PROFILE);
+/** The cost profile a --profile value names: 'none' for no modelled latency, default the shipped DEFAULT_PROFILE. */
+export function profileFor(name: string | undefined): CostProfile | null {
+  if (name === 'none') return null;
+  return loadProfile(name ?? DEFAULT_PROFILE);
 }
 
 const kb = (n: number): string => String(Math.round(n));
@@ -60,7 +58,7 @@ export function formatReplayText(r: ReplayResult): string {
 
 export async function runReplay(trace: string, o: ReplayCliOptions): Promise<{ result: ReplayResult; code: number }> {
   const variants = variantsFromCli(o);
-  const rp = createReplay(variants, {}, { profile: profileFor(o) });
+  const rp = createReplay(variants, {}, { profile: profileFor(o.profile) });
   const read = await readTrace(trace, rp.sink, { format: traceFormat(o.format) });
   const result = rp.finish(read);
   if (!o.series) for (const v of result.variants) v.series = {};
@@ -79,7 +77,7 @@ export function registerReplay(program: Command): void {
     .argument('<trace>', 'recorded trace: perf script text, ftrace text, trace-cmd report, systrace HTML, or .gz of any')
     .description('replay a trace through the Linux mm model: RSS, page-table memory (VmPTE) and faults by kernel path, per process')
     .option('--json', 'print the replay result as JSON (model/types.ts ReplayResult)')
-    .option('--format <format>', `force the trace format (${FORMATS.join(', ')})`)
+    .option('--format <format>', `force the trace format (${TRACE_FORMATS.join(', ')})`)
     .option('--kernel <version>', 'kernel rules to apply (e.g. 6.18, 6.12: huge-zero write semantics, PT_RECLAIM, ...)', '6.18')
     .option('--machine-no-zero-page', 'the traced machine had no zero page (e.g. pvm_no_zero_page=1): read faults allocate in every variant')
     .option('--allow-lost', 'accept a trace with lost events (exit status 0)')

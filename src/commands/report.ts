@@ -8,7 +8,8 @@ import { readTrace, TRACE_FORMATS } from '../../traces/read.js';
 import type { VariantSpec } from '../../model/types.js';
 import { createReplay } from '../../model/replay.js';
 import { createValidator } from '../../model/validate.js';
-import { DEFAULT_PROFILE, loadProfile, type CostProfile } from '../../model/costs.js';
+import { DEFAULT_PROFILE, type CostProfile } from '../../model/costs.js';
+import { profileFor } from './replay.js';
 import { addVariantOptions, variantsFromCli, type VariantCliOptions } from '../variant_options.js';
 import { buildReport } from '../../reports/html.js';
 import { buildCharts } from '../../reports/charts.js';
@@ -137,7 +138,7 @@ export async function runReport(trace: string | undefined, o: ReportOptions, arg
   } else {
     if (!trace) throw new UsageError('report needs a TRACE (or --from-json FILE)');
     const variants = variantsFromCli(o);
-    const profile = o.profile === 'none' ? null : loadProfile(o.profile);
+    const profile = profileFor(o.profile);
     costProfile = profile ? `${profile.name} (${profile.source})` : 'none: modelled latencies are 0';
     if (o.format !== undefined && !TRACE_FORMATS.includes(o.format as TraceFormat)) throw new UsageError(`--format ${o.format}: expected one of ${TRACE_FORMATS.join(', ')}`);
     data = await replayTrace(trace, variants, profile, o.validate !== false && validateFile === undefined, o.format as TraceFormat | undefined);

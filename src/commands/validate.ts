@@ -5,8 +5,8 @@ import { defaultVariant } from '../../model/replay.js';
 import { createValidator, type ValidateResult } from '../../model/validate.js';
 import { kernelRules } from '../../model/kernel_version.js';
 import { action, UsageError } from '../errors.js';
-import { traceFormat } from './replay.js';
-import { loadProfile, DEFAULT_PROFILE } from '../../model/costs.js';
+import { profileFor, traceFormat } from './replay.js';
+import { DEFAULT_PROFILE } from '../../model/costs.js';
 import { FAULT_TO_RSS_STAT } from '../../model/measured.js';
 import type { LatencyCheck } from '../../model/latency_join.js';
 
@@ -93,7 +93,7 @@ Exit status: 0 when at least 99.9% of compared events match (and no events were 
       action(async (trace: string, o: ValidateCliOptions) => {
         kernelRules(o.kernel);
         if (!['always', 'madvise', 'never'].includes(o.thp ?? 'madvise')) throw new UsageError(`--thp '${o.thp}': expected always, madvise or never`);
-        const profile = o.profile === 'none' ? null : loadProfile(o.profile ?? DEFAULT_PROFILE);
+        const profile = profileFor(o.profile);
         const v = createValidator(defaultVariant({ kernel: o.kernel, thp: (o.thp ?? 'madvise') as 'madvise', useZeroPage: !o.machineNoZeroPage }), profile);
         const read = await readTrace(trace, v.sink, { format: traceFormat(o.format) });
         const r = v.finish(read);
