@@ -45,12 +45,6 @@ export const X86_PF_INSTR = 0x10;
 export const X86_PF_PK = 0x20;
 export const X86_PF_SHSTK = 0x40;
 
-/** The memory-management syscalls faultline pairs (enter + exit). */
-export type MmSyscall =
-  | 'mmap' | 'munmap' | 'mprotect' | 'madvise' | 'brk' | 'mremap'
-  | 'mlock' | 'mlock2' | 'munlock' | 'mlockall' | 'munlockall'
-  | 'clone' | 'clone3' | 'fork' | 'vfork' | 'execve' | 'exit_group';
-
 /** syscalls:sys_enter_NAME (perf) or `sys_NAME(arg: v, ...)` (tracefs). Args keyed by the tracepoint's field names. */
 export interface SyscallEnterEvent extends EventHeader {
   kind: 'sys_enter';

@@ -25,6 +25,7 @@ import { delimiter, dirname, join, resolve } from 'node:path';
 import { Transform, type Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
+import { MM_SYSCALLS } from './syscalls.js';
 
 export type RecordBackend = 'perf' | 'ftrace';
 
@@ -33,8 +34,7 @@ export const DEFAULT_EVENTS: readonly string[] = [
   'exceptions:page_fault_user',
   'exceptions:page_fault_kernel',
   'kmem:rss_stat',
-  ...['mmap', 'munmap', 'mprotect', 'madvise', 'brk', 'mremap', 'mlock', 'mlock2', 'munlock', 'mlockall', 'munlockall',
-    'clone', 'clone3', 'fork', 'vfork', 'execve', 'exit_group'].flatMap((c) => [`syscalls:sys_enter_${c}`, `syscalls:sys_exit_${c}`]),
+  ...[...MM_SYSCALLS].flatMap((c) => [`syscalls:sys_enter_${c}`, `syscalls:sys_exit_${c}`]),
   'sched:sched_process_fork',
   'sched:sched_process_exec',
   'sched:sched_process_exit',
