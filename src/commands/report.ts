@@ -73,11 +73,6 @@ export function progressBar(
 }
 
 async function replayTrace(trace: string, variants: VariantSpec[], profile: CostProfile | null, validate: boolean, format: TraceFormat | undefined): Promise<Omit<ReportInput, 'provenance'>> {
-  try {
-    statSync(trace);
-  } catch {
-    throw new UsageError(`${trace}: no such file`);
-  }
   const collector = createReportCollector({ heatVariant: variants[0].name, baseVariant: variants[0].name });
   const replay = createReplay(variants, collector.probes, { profile });
   // One read feeds the replay and (for the fidelity chart) the validator of the first variant, mainline.
