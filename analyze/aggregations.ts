@@ -92,23 +92,3 @@ export function entryScalar(kind: AggKind, e: MapEntry): number {
       return e.v;
   }
 }
-
-/** Compare two keys as bpftrace's sort_by_key does: element by element, integers numerically, strings bytewise. */
-export function compareKeys(a: Val[], b: Val[]): number {
-  for (let i = 0; i < a.length; i++) {
-    const x = a[i];
-    const y = b[i];
-    if (x === y) continue;
-    if (typeof x === 'number' && typeof y === 'number') return x - y;
-    return String(x) < String(y) ? -1 : 1;
-  }
-  return 0;
-}
-
-/** Entries in bpftrace's print order: ascending by value (str maps: by key), ties by key. */
-export function sortedEntries(state: MapState): MapEntry[] {
-  const list = [...state.entries.values()];
-  if (state.kind === 'str') return list.sort((a, b) => compareKeys(a.key, b.key));
-  const kind = state.kind;
-  return list.sort((a, b) => entryScalar(kind, a) - entryScalar(kind, b) || compareKeys(a.key, b.key));
-}

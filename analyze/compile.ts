@@ -93,7 +93,6 @@ const LIVE_FUNCS: Record<string, string> = {
 
 export interface CompileOutput {
   blocks: CompiledBlock[];
-  maps: Map<string, MapState>;
   nvars: number;
 }
 
@@ -122,7 +121,7 @@ export function compileAst(ast: ProgramAst, rt: Runtime, source: string, file: s
   for (const [name, info] of infos) {
     if (!rt.maps.has(name)) rt.maps.set(name, newMapState(name, info.kind, info.keyTypes, info.lhist));
   }
-  return { blocks, maps: rt.maps, nvars };
+  return { blocks, nvars };
 
   function compileBlock(b: ProbeBlock, lenient: boolean): CompiledBlock {
     const targets: ProbeTarget[] = [];

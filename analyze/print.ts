@@ -93,14 +93,9 @@ function scalarText(state: MapState, e: MapEntry, div: number): string {
   }
 }
 
-/** Entries to print: bpftrace's order, keeping only the last `top` (the largest) when top > 0. */
-export function entriesForPrint(state: MapState, top: number): MapEntry[] {
-  return orderedEntries(state, top);
-}
-
 /** One map in bpftrace's text format, followed by its blank line; '' for an empty map. */
 export function mapText(state: MapState, top = 0, div = 1): string {
-  const entries = entriesForPrint(state, top);
+  const entries = orderedEntries(state, top);
   if (entries.length === 0) return '';
   let out = '';
   if (state.kind === 'hist' || state.kind === 'lhist') {
@@ -174,7 +169,7 @@ function valueJson(state: MapState, e: MapEntry, div: number): string {
 
 /** One map as bpftrace's -f json line (map / hist / stats message), '' for an empty map. */
 export function mapJson(state: MapState, top = 0, div = 1): string {
-  const entries = entriesForPrint(state, top);
+  const entries = orderedEntries(state, top);
   if (entries.length === 0) return '';
   const type = state.kind === 'hist' || state.kind === 'lhist' ? 'hist' : state.kind === 'stats' || state.kind === 'avg' ? 'stats' : 'map';
   let body: string;
@@ -185,7 +180,7 @@ export function mapJson(state: MapState, top = 0, div = 1): string {
 
 /** One map as CSV rows with a header (hist/lhist: one row per bucket), followed by a blank line. */
 export function mapCsv(state: MapState, top = 0, div = 1): string {
-  const entries = entriesForPrint(state, top);
+  const entries = orderedEntries(state, top);
   if (entries.length === 0) return '';
   const keyCols = state.keyTypes.map((_, i) => `key${i}`);
   const rows: Record<string, Val>[] = [];

@@ -1,7 +1,6 @@
 // The analyzer's entry point: compile a program once, then feed it trace events and model probe records.
 import type { EventSink, TraceEvent } from '../traces/events.js';
 import type { ReplayProbes } from '../model/types.js';
-import type { MapState } from './aggregations.js';
 import { type CompiledBlock, type Ctx, type Runtime, compileAst } from './compile.js';
 import { parse } from './parser.js';
 import { type OutputFormat, formatMap } from './print.js';
@@ -26,8 +25,6 @@ export interface Program {
   needsTrace: boolean;
   /** Some probe reads model records (model:*): the caller must run a replay with `probes`. */
   needsModel: boolean;
-  /** Some probe needs the event stream at all (trace, model or interval probes); BEGIN/END-only programs do not. */
-  needsStream: boolean;
   /** Model probes used, so a replay can skip the others. */
   modelProbes: ModelProbeName[];
   /** Feed every trace event here, in time order (drives tracepoint, software and interval probes). */
@@ -38,14 +35,10 @@ export interface Program {
   begin(): void;
   /** Run END blocks and print every non-empty map, as bpftrace does at exit. */
   end(): void;
-  /** True once exit() ran: later events are ignored. */
-  stopped(): boolean;
   /** Output so far when no `write` was given. */
   output(): string;
   /** Trace probes (as written) that matched no event in what was read: typos, or events the trace lacks. */
   unmatchedProbes(): string[];
-  /** Map states by name (for tests and reports). */
-  maps: Map<string, MapState>;
 }
 
 interface Interval {
@@ -175,7 +168,6 @@ export function compileProgram(src: string, opts: CompileOptions = {}): Program 
   return {
     needsTrace: eventBlocks.length > 0,
     needsModel: modelProbes.length > 0,
-    needsStream: eventBlocks.length > 0 || modelProbes.length > 0 || intervals.length > 0,
     modelProbes,
     traceSink,
     probes,
@@ -199,9 +191,7 @@ export function compileProgram(src: string, opts: CompileOptions = {}): Program 
       }
       rt.stopped = true;
     },
-    stopped: () => rt.stopped,
     unmatchedProbes: () => [...new Set(eventBlocks.filter((eb) => !eb.matched).map((eb) => eb.block.texts[eb.idx]))],
     output: () => chunks.join(''),
-    maps: rt.maps,
   };
 }

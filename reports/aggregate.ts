@@ -244,8 +244,6 @@ export function timeOrigin(replay: ReplayResult): number {
   return Number.isFinite(t0) ? t0 : 0;
 }
 
-export type SeriesField = 'rss_anon_kb' | 'rss_file_kb' | 'pgtables_kb';
-
 export interface TotalPoint {
   /** Seconds since the time origin. */
   t: number;

@@ -17,8 +17,6 @@ export interface Chart {
   spec: ChartSpec;
 }
 
-export const CHART_IDS = ['patch_deltas', 'pgtables_over_time', 'rss_over_time', 'faults_by_path', 'latency_distribution', 'fork_costs', 'fault_heatmap', 'fidelity'] as const;
-
 export function buildCharts(input: ReportInput): Chart[] {
   return [
     { id: 'patch_deltas', title: `What each patch changes vs ${input.replay.variants[0]?.name ?? 'the baseline'}`, spec: patchDeltasSpec(input) },
