@@ -5,42 +5,21 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { FIXTURES, type FixtureSpec, type Truth } from '../record_fixtures.js';
+import { FIXTURES, readTruth, type Checkpoint, type FixtureSpec, type Region, type Truth } from '../record_fixtures.js';
+import type { RecordBackend } from '../record.js';
 import { repoRoot } from './build.js';
 
 const DIR = join(repoRoot(), 'traces', 'fixtures', 'workloads');
 const MB = 1024 * 1024;
+const BACKENDS: readonly RecordBackend[] = ['perf', 'ftrace'];
 
-interface Cp {
-  label: string;
-  t_mono_ns: number;
-  pid: number;
-  rss_anon_kb: number;
-  rss_file_kb: number;
-  vm_pte_kb: number;
-  minflt: number;
-  thp_fault_alloc: number;
-  [k: string]: unknown;
-}
-interface Region {
-  region: string;
-  addr: number;
-  len: number;
-  pid: number;
-}
-type T = Omit<Truth, 'checkpoints' | 'regions'> & { checkpoints: Cp[]; regions: Region[] };
-
-function truth(name: string, backend: string): T {
-  return JSON.parse(readFileSync(join(DIR, name, `truth.${backend}.json`), 'utf8')) as T;
-}
-
-const cp = (t: T, label: string, pid?: number): Cp => {
+const cp = (t: Truth, label: string, pid?: number): Checkpoint => {
   const c = t.checkpoints.find((x) => x.label === label && (pid === undefined || x.pid === pid));
   if (!c) throw new Error(`${t.fixture}: no checkpoint ${label}`);
   return c;
 };
 /** Change of a /proc figure between two checkpoints of the same process. */
-const d = (t: T, from: string, to: string, key: string, pid?: number): number =>
+const d = (t: Truth, from: string, to: string, key: keyof Checkpoint, pid?: number): number =>
   (cp(t, to, pid)[key] as number) - (cp(t, from, pid)[key] as number);
 const within = (v: number, lo: number, hi: number, what: string): void => {
   expect(v, what).toBeGreaterThanOrEqual(lo);
@@ -134,7 +113,7 @@ describe('workload fixtures: files and metadata', () => {
   });
 
   it.each(runs.map(([s, b]) => [`${s.name}/${b}`, s, b] as const))('%s: truth metadata and checkpoint labels', (_n, s, b) => {
-    const t = truth(s.name, b);
+    const t = readTruth(s.name, b);
     expect(t.fixture).toBe(s.name);
     expect(t.backend).toBe(b);
     expect(t.command[0]).toBe(`traces/workloads/bin/${s.workload}`);
@@ -156,13 +135,13 @@ describe('workload fixtures: files and metadata', () => {
 });
 
 /** Kernel rules per fixture, hand-derived (MODEL.md §12 and the cited kernel functions). */
-describe.each(['perf', 'ftrace'])('workload fixtures: /proc truth obeys kernel rules (%s)', (b) => {
-  const has = (name: string): boolean => FIXTURES.find((f) => f.name === name)!.backends.includes(b as 'perf');
-  const noZeroPage = (t: T): boolean => t.kernel_cmdline_mm.includes('pvm_no_zero_page=1');
+describe.each(BACKENDS)('workload fixtures: /proc truth obeys kernel rules (%s)', (b) => {
+  const has = (name: string): boolean => FIXTURES.find((f) => f.name === name)!.backends.includes(b);
+  const noZeroPage = (t: Truth): boolean => t.kernel_cmdline_mm.includes('pvm_no_zero_page=1');
   const N = 16384;
 
   it('write_touch: N faults, +4N KiB anon, +4 KiB VmPTE per 2 MiB; rewrite free (mm/memory.c: do_anonymous_page)', () => {
-    const t = truth('write_touch', b);
+    const t = readTruth('write_touch', b);
     within(d(t, 'mapped', 'written', 'minflt'), N, N + 4, 'minflt');
     within(d(t, 'mapped', 'written', 'rss_anon_kb'), 4 * N - 16, 4 * N + 16, 'anon');
     within(d(t, 'mapped', 'written', 'vm_pte_kb'), 128, 132, 'VmPTE: 32 tables (+ a PMD table)');
@@ -172,7 +151,7 @@ describe.each(['perf', 'ftrace'])('workload fixtures: /proc truth obeys kernel r
   });
 
   it('read_then_write: N read faults; the zero page decides where the RSS appears (mm/memory.c: do_anonymous_page)', () => {
-    const t = truth('read_then_write', b);
+    const t = readTruth('read_then_write', b);
     within(d(t, 'mapped', 'read', 'minflt'), N, N + 4, 'read faults');
     within(d(t, 'mapped', 'read', 'vm_pte_kb'), 128, 132, 'VmPTE');
     if (noZeroPage(t)) {
@@ -188,7 +167,7 @@ describe.each(['perf', 'ftrace'])('workload fixtures: /proc truth obeys kernel r
   });
 
   it('sparse_1g: a PTE table per touched 2 MiB block, a PMD table per touched GiB', () => {
-    const t = truth('sparse_1g', b);
+    const t = readTruth('sparse_1g', b);
     within(d(t, 'mapped', 'per_2m_written', 'minflt'), 512, 516, 'one fault per block');
     within(d(t, 'mapped', 'per_2m_written', 'rss_anon_kb'), 2048 - 16, 2048 + 16, 'anon');
     within(d(t, 'mapped', 'per_2m_written', 'vm_pte_kb'), 512 * 4, 512 * 4 + 8, '512 PTE tables + PMD table');
@@ -200,7 +179,7 @@ describe.each(['perf', 'ftrace'])('workload fixtures: /proc truth obeys kernel r
   it.each([['fork_child_all', N], ['fork_child_half', N / 2]] as const)(
     '%s: the child copies the PTEs and RSS; each write to a shared page is a COW fault (kernel/fork.c, mm/memory.c: do_wp_page)',
     (name, childWrites) => {
-      const t = truth(name, b);
+      const t = readTruth(name, b);
       const parent = cp(t, 'parent_after_fork');
       const child = cp(t, 'child_after_fork');
       expect(parent.child_pid).toBe(child.pid);
@@ -216,7 +195,7 @@ describe.each(['perf', 'ftrace'])('workload fixtures: /proc truth obeys kernel r
   );
 
   it('fork_thp: one fault per 2 MiB to populate and to reuse after the child exits (mm/huge_memory.c: do_huge_pmd_wp_page)', () => {
-    const t = truth('fork_thp', b);
+    const t = readTruth('fork_thp', b);
     const got = d(t, 'mapped', 'parent_written', 'thp_fault_alloc');
     expect(got, 'all 32 blocks got a THP (system-wide counter; nothing else allocates THPs here)').toBeGreaterThanOrEqual(32);
     within(d(t, 'mapped', 'parent_written', 'minflt'), 32, 36, 'THP write faults');
@@ -227,7 +206,7 @@ describe.each(['perf', 'ftrace'])('workload fixtures: /proc truth obeys kernel r
 
   it('fork_1g: 1 GiB of 4K pages; the child starts with ~2 MiB of page tables (COW-PTE thread, seed 004)', () => {
     if (!has('fork_1g')) return;
-    const t = truth('fork_1g', b);
+    const t = readTruth('fork_1g', b);
     within(d(t, 'mapped', 'parent_written', 'minflt'), 262144, 262148, 'parent faults');
     within(d(t, 'mapped', 'parent_written', 'rss_anon_kb'), 1048576 - 16, 1048576 + 16, 'parent anon');
     const child = cp(t, 'child_after_fork');
@@ -236,13 +215,13 @@ describe.each(['perf', 'ftrace'])('workload fixtures: /proc truth obeys kernel r
   });
 
   it('thp_write_first / thp_read_first: one fault per 2 MiB block, a deposited table each (mm/huge_memory.c)', () => {
-    const w = truth('thp_write_first', b);
+    const w = readTruth('thp_write_first', b);
     expect(d(w, 'mapped', 'written', 'thp_fault_alloc')).toBeGreaterThanOrEqual(32);
     within(d(w, 'mapped', 'written', 'minflt'), 32, 36, 'write-first faults');
     within(d(w, 'mapped', 'written', 'rss_anon_kb'), 65536 - 16, 65536 + 16, 'anon');
     within(d(w, 'mapped', 'written', 'vm_pte_kb'), 128, 132, 'deposits');
     expect(d(w, 'written', 'rewritten', 'minflt')).toBe(0);
-    const r = truth('thp_read_first', b);
+    const r = readTruth('thp_read_first', b);
     within(d(r, 'mapped', 'read', 'minflt'), 32, 36, 'read-first faults');
     within(d(r, 'mapped', 'read', 'vm_pte_kb'), 128, 132, 'deposits');
     if (noZeroPage(r)) {
@@ -255,7 +234,7 @@ describe.each(['perf', 'ftrace'])('workload fixtures: /proc truth obeys kernel r
   });
 
   it('populate: MAP_POPULATE faults are counted in minflt but are not traps; later writes are free (mm/gup.c)', () => {
-    const t = truth('populate', b);
+    const t = readTruth('populate', b);
     within(d(t, 'start', 'populated', 'minflt'), N, N + 16, 'GUP faults');
     within(d(t, 'start', 'populated', 'rss_anon_kb'), 4 * N - 32, 4 * N + 32, 'anon');
     expect(d(t, 'populated', 'written', 'minflt')).toBe(0);
@@ -264,7 +243,7 @@ describe.each(['perf', 'ftrace'])('workload fixtures: /proc truth obeys kernel r
   });
 
   it('dontneed_munmap: DONTNEED of whole 2 MiB blocks frees RSS and, with PT_RECLAIM, the PTE tables (mm/memory.c: zap_pte_range)', () => {
-    const t = truth('dontneed_munmap', b);
+    const t = readTruth('dontneed_munmap', b);
     expect(cp(t, 'dontneed').dontneed_len).toBe((N * 4096) / 2);
     expect(d(t, 'written', 'dontneed', 'rss_anon_kb')).toBe(-2 * N);
     expect(d(t, 'written', 'dontneed', 'vm_pte_kb')).toBe(-64); // 16 blocks; CONFIG_PT_RECLAIM=y on the recording kernel
@@ -275,7 +254,7 @@ describe.each(['perf', 'ftrace'])('workload fixtures: /proc truth obeys kernel r
   });
 
   it('pattern_init: memset faults every page of every allocation, sparse use faults two pages each', () => {
-    const t = truth('pattern_init', b);
+    const t = readTruth('pattern_init', b);
     // The workload's xorshift32 allocation sizes, recomputed here: 1..64 pages each.
     let rng = 1;
     let pages = 0;
@@ -297,7 +276,7 @@ describe.each(['perf', 'ftrace'])('workload fixtures: /proc truth obeys kernel r
   });
 
   it('file_private: fault-around maps up to 16 pages per read fault; writes copy into anon (mm/memory.c: do_read_fault, wp_page_copy, do_cow_fault)', () => {
-    const t = truth('file_private', b);
+    const t = readTruth('file_private', b);
     const half = 2048;
     within(d(t, 'mapped', 'read_half', 'minflt'), half / 16, half / 16 + 4, 'read faults with 64 KiB fault-around');
     within(d(t, 'mapped', 'read_half', 'rss_file_kb'), 4 * half - 16, 4 * half + 16, 'file RSS');
@@ -310,11 +289,11 @@ describe.each(['perf', 'ftrace'])('workload fixtures: /proc truth obeys kernel r
   });
 });
 
-describe.each(['perf', 'ftrace'])('workload fixtures: the trace agrees with the truth (%s)', (b) => {
+describe.each(BACKENDS)('workload fixtures: the trace agrees with the truth (%s)', (b) => {
   const N = 16384;
 
   it('write_touch: N write faults (0x6) in the region, all between the two checkpoints; one rss_stat per fault', () => {
-    const t = truth('write_touch', b);
+    const t = readTruth('write_touch', b);
     const r = t.regions[0]!;
     const ls = lines('write_touch', b);
     const f = faultsIn(ls, r, cp(t, 'mapped').t_mono_ns, cp(t, 'written').t_mono_ns);
@@ -327,14 +306,14 @@ describe.each(['perf', 'ftrace'])('workload fixtures: the trace agrees with the 
   });
 
   it('read_then_write: N read faults (0x4) in the read phase', () => {
-    const t = truth('read_then_write', b);
+    const t = readTruth('read_then_write', b);
     const f = faultsIn(lines('read_then_write', b), t.regions[0]!, cp(t, 'mapped').t_mono_ns, cp(t, 'read').t_mono_ns);
     expect(f.n).toBe(N);
     expect([...f.codes]).toEqual(['0x4']);
   });
 
   it('fork_child_all: the child takes N protection write faults (0x7) in the shared region', () => {
-    const t = truth('fork_child_all', b);
+    const t = readTruth('fork_child_all', b);
     const child = cp(t, 'child_after_fork');
     const f = faultsIn(lines('fork_child_all', b), t.regions[0]!, child.t_mono_ns, cp(t, 'child_written').t_mono_ns, child.pid);
     expect(f.n).toBe(N);
@@ -342,11 +321,11 @@ describe.each(['perf', 'ftrace'])('workload fixtures: the trace agrees with the 
   });
 
   it('fork_child_all: fork copies PTE tables with curr=0 rss_stat in the parent; child COW of anon pages emits no MM_ANONPAGES rss_stat', () => {
-    const t = truth('fork_child_all', b);
+    const t = readTruth('fork_child_all', b);
     const parent = cp(t, 'parent_after_fork');
     const child = cp(t, 'child_after_fork');
     const ls = lines('fork_child_all', b);
-    const inPhase = (l: Line, from: Cp, to: Cp): boolean => l.timeNs >= from.t_mono_ns - 1000 && l.timeNs <= to.t_mono_ns + 1000;
+    const inPhase = (l: Line, from: Checkpoint, to: Checkpoint): boolean => l.timeNs >= from.t_mono_ns - 1000 && l.timeNs <= to.t_mono_ns + 1000;
     // kernel/fork.c: copy_pte_range adds the copied pages to the child's mm once per PTE-table piece (64 MiB: 32 tables).
     const forkCopies = ls.filter((l) => l.event === 'rss_stat' && l.tid === parent.pid && /curr=0/.test(l.rest) &&
       inPhase(l, cp(t, 'parent_written'), parent));
@@ -358,7 +337,7 @@ describe.each(['perf', 'ftrace'])('workload fixtures: the trace agrees with the 
   });
 
   it('threads: two tids fault half the region each', () => {
-    const t = truth('threads', b);
+    const t = readTruth('threads', b);
     const f = faultsIn(lines('threads', b), t.regions[0]!, cp(t, 'mapped').t_mono_ns, cp(t, 'written').t_mono_ns);
     expect(f.n).toBe(N);
     expect([...f.tids.values()].sort()).toEqual([N / 2, N / 2]);
@@ -380,7 +359,7 @@ describe.each(['perf', 'ftrace'])('workload fixtures: the trace agrees with the 
 
   it('checkpoint markers: ftrace has one print per checkpoint, just after its CLOCK_MONOTONIC time; perf has none', () => {
     for (const name of ['write_touch', 'fork_child_half']) {
-      const t = truth(name, b);
+      const t = readTruth(name, b);
       const marks = lines(name, b).filter((l) => l.event === 'tracing_mark_write');
       if (b === 'perf') {
         expect(marks).toHaveLength(0);

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildWorkloads, WORKLOAD_NAMES } from './build.js';
-import type { Checkpoint } from '../record_fixtures.js';
+import { parseWorkloadOutput, type Checkpoint, type Region } from '../record_fixtures.js';
 
 
 let out: string;
@@ -18,14 +18,11 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(out, { recursive: true, force: true }));
 
-function run(name: string, ...args: string[]): { cps: Checkpoint[]; regions: { region: string; addr: number; len: number }[] } {
+function run(name: string, ...args: string[]): { cps: Checkpoint[]; regions: Region[] } {
   const r = spawnSync(bins[name]!, args, { encoding: 'utf8', env: { ...process.env, FAULTLINE_TRACE_MARKER: 'off' }, cwd: out });
   expect(r.status, `${name} ${args.join(' ')}: ${r.stderr}`).toBe(0);
-  const lines = r.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
-  return {
-    cps: lines.filter((l) => typeof l.label === 'string') as unknown as Checkpoint[],
-    regions: lines.filter((l) => typeof l.region === 'string') as { region: string; addr: number; len: number }[],
-  };
+  const { checkpoints, regions } = parseWorkloadOutput(r.stdout, name);
+  return { cps: checkpoints, regions };
 }
 
 const at = (cps: Checkpoint[], label: string, pid?: number): Checkpoint => {
