@@ -63,9 +63,6 @@ export function compileProgram(src: string, opts: CompileOptions = {}): Program 
   const eventBlocks: { block: CompiledBlock; idx: number; matched: boolean }[] = [];
   const intervals: Interval[] = [];
   const model: Record<ModelProbeName, ((c: Ctx) => void)[]> = { fault: [], fork: [], exit: [], rss: [], cow_pte_break: [] };
-  const modelProbeText: Record<ModelProbeName, string> = {
-    fault: 'model:fault', fork: 'model:fork', exit: 'model:exit', rss: 'model:rss', cow_pte_break: 'model:cow_pte_break',
-  };
   for (const b of blocks) {
     b.targets.forEach((t, idx) => {
       if (t.type === 'begin') begins.push(b);
@@ -133,7 +130,7 @@ export function compileProgram(src: string, opts: CompileOptions = {}): Program 
   function modelProbe(n: ModelProbeName): ((r: { time: number }) => void) | undefined {
     const runs = model[n];
     if (runs.length === 0) return undefined;
-    const probe = modelProbeText[n];
+    const probe = `model:${n}`;
     return (r) => {
       if (rt.stopped) return;
       if (hasIntervals || ctx.t0 < 0) tick(r.time);
@@ -154,17 +151,16 @@ export function compileProgram(src: string, opts: CompileOptions = {}): Program 
   };
   const modelProbes = (Object.keys(model) as ModelProbeName[]).filter((n) => model[n].length > 0);
 
-  function runSpecial(list: CompiledBlock[], probe: string): void {
+  function runSpecial(list: CompiledBlock[], probe: string, time: number): void {
     for (const b of list) {
       ctx.model = false;
       ctx.ev = null;
       ctx.probe = probe;
-      ctx.time = Math.max(ctx.t0, 0);
+      ctx.time = time;
       b.run(ctx);
     }
   }
 
-  let lastTime = 0;
   return {
     needsTrace: eventBlocks.length > 0,
     needsModel: modelProbes.length > 0,
@@ -172,18 +168,11 @@ export function compileProgram(src: string, opts: CompileOptions = {}): Program 
     traceSink,
     probes,
     begin() {
-      runSpecial(begins, 'BEGIN');
+      runSpecial(begins, 'BEGIN', Math.max(ctx.t0, 0));
     },
     end() {
-      lastTime = ctx.time;
       rt.stopped = false;
-      for (const b of ends) {
-        ctx.model = false;
-        ctx.ev = null;
-        ctx.probe = 'END';
-        ctx.time = lastTime;
-        b.run(ctx);
-      }
+      runSpecial(ends, 'END', ctx.time);
       const names = [...rt.maps.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
       for (const n of names) {
         const s = formatMap(format, rt.maps.get(n)!);
