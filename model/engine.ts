@@ -88,7 +88,7 @@ export function createEngine(spec: VariantSpec, probes: ReplayProbes, profile: C
       vmaEnd: 0, vmaFlags: 0, pagesAllocated: 0, tablesAllocated: 0, latencyNs: 0, inferred: false,
     },
     rssRec: { variant: spec.name, time: 0, pid: 0, comm: '', member: 0, value: 0, delta: 0 },
-    now: 0, curPid: 0, curTid: 0, curComm: '',
+    now: 0, curComm: '',
     rssWalk: 0,
     onRss: null,
     nextMmIdx: 1,
@@ -204,7 +204,6 @@ export function createEngine(spec: VariantSpec, probes: ReplayProbes, profile: C
     f.mm = mm;
     f.vma = vma;
     f.address = e.address;
-    f.exec = exec;
     f.inferred = inferred;
     f.path = '';
     f.pagesAllocated = 0;
@@ -288,7 +287,6 @@ export function createEngine(spec: VariantSpec, probes: ReplayProbes, profile: C
     const v = newVma(addr, addr + F.PAGE_SIZE, flags, want, addr / F.PAGE_SIZE, -2);
     v.inferCls = cls;
     insertVma(mm, v);
-    mm.inferredVmas++;
     p.res.inferred_vmas++;
     return v;
   }
@@ -672,7 +670,6 @@ export function createEngine(spec: VariantSpec, probes: ReplayProbes, profile: C
   function handle(e: TraceEvent, hint: FaultHint | null): void {
     ctx.now = e.time;
     lastTime = e.time;
-    ctx.curTid = e.tid;
     ctx.curComm = e.comm;
     switch (e.kind) {
       case 'fault':

@@ -213,5 +213,5 @@ export function wpPageCopy(ctx: ModelCtx, f: FaultCtx, t: PteTable, i: number): 
 
 /** A fresh fault context (reused by the replay for every fault). */
 export function newFaultCtx(mm: Mm): FaultCtx {
-  return { mm, vma: null as never, address: 0, write: false, exec: false, inferred: false, path: '', pagesAllocated: 0, tablesAllocated: 0, tablesCopied: 0, fileHint: -1 };
+  return { mm, vma: null as never, address: 0, write: false, inferred: false, path: '', pagesAllocated: 0, tablesAllocated: 0, tablesCopied: 0, fileHint: -1 };
 }

@@ -5,7 +5,7 @@ import { handleMmFault } from './memory.js';
 import { blockOf, pteIndex } from './page_table.js';
 import { PMD_TABLE, type FaultCtx, type Mm, type ModelCtx, type Vma } from './state.js';
 
-const gf: FaultCtx = { mm: null as never, vma: null as never, address: 0, write: false, exec: false, inferred: false, path: '', pagesAllocated: 0, tablesAllocated: 0, tablesCopied: 0, fileHint: -1 };
+const gf: FaultCtx = { mm: null as never, vma: null as never, address: 0, write: false, inferred: false, path: '', pagesAllocated: 0, tablesAllocated: 0, tablesCopied: 0, fileHint: -1 };
 
 /** Whether a GUP access at addr needs handle_mm_fault (mm/gup.c: follow_page_mask found no suitable PTE). */
 function needsFault(mm: Mm, addr: number, write: boolean): boolean {

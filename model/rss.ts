@@ -5,7 +5,6 @@ import type { Mm, ModelCtx } from './state.js';
 export function addMmCounter(ctx: ModelCtx, mm: Mm, member: number, delta: number): void {
   if (delta === 0) return;
   const v = (mm.rss[member] = mm.rss[member]! + delta);
-  if (v > mm.peakRss[member]!) mm.peakRss[member] = v;
   noteRss(ctx, mm, member, v, delta);
 }
 
@@ -33,7 +32,6 @@ export function addMmRssVec(ctx: ModelCtx, mm: Mm, vec: Float64Array, walk = RSS
 export function addPgtables(ctx: ModelCtx, mm: Mm, tables: number): void {
   if (tables === 0) return;
   mm.pgtablesBytes += tables * 4096;
-  if (mm.pgtablesBytes > mm.peakPgtables) mm.peakPgtables = mm.pgtablesBytes;
   noteRss(ctx, mm, -1, mm.pgtablesBytes, tables * 4096);
 }
 

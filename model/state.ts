@@ -92,10 +92,8 @@ export interface Mm {
   pudTables: Set<number>;
   /** include/linux/mm_types_task.h: MM_FILEPAGES, MM_ANONPAGES, MM_SWAPENTS, MM_SHMEMPAGES in pages. */
   rss: Float64Array;
-  peakRss: Float64Array;
   /** mm->pgtables_bytes (include/linux/mm.h: mm_inc_nr_ptes/pmds/puds). */
   pgtablesBytes: number;
-  peakPgtables: number;
   /** Tasks using this mm (threads and CLONE_VM children). */
   users: number;
   /** The thread-group leader's pid, for reporting. */
@@ -111,7 +109,6 @@ export interface Mm {
   log: number[][];
   /** Per log entry, the PTE walk that made the update (RSS_WALK_*): walks that may break on need_resched. */
   logWalk: number[][];
-  inferredVmas: number;
   /** Pages the kernel counted before the trace showed them (baseline learnt from rss_stat), per member. */
   phantom: Float64Array;
   /** Ranges munmapped in the trace (start, end pairs, the last 64): a fault there is a segv, not an unknown VMA. */
@@ -131,7 +128,7 @@ export interface Task {
   tgid: number;
   comm: string;
   mm: Mm;
-  /** Clone flags from task:task_newtask, consumed by sched_process_fork. */
+  /** Its exit has been handled (sched_process_exit, or its group's last thread exited). */
   exited: boolean;
 }
 
@@ -141,7 +138,6 @@ export interface FaultCtx {
   vma: Vma;
   address: number;
   write: boolean;
-  exec: boolean;
   /** Error code had no read/write (arm64/perf samples): decided from model state. */
   inferred: boolean;
   path: string;
@@ -164,10 +160,8 @@ export interface ModelCtx {
   /** Reused probe records. */
   faultRec: FaultRecord;
   rssRec: RssRecord;
-  /** Current event's time/pid/tid/comm for probes. */
+  /** Current event's time and comm for probes. */
   now: number;
-  curPid: number;
-  curTid: number;
   curComm: string;
   /** The PTE walk whose batch is being flushed (RSS_WALK_*), 0 outside one: tags counter updates for validation. */
   rssWalk: number;
