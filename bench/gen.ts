@@ -1,11 +1,11 @@
 // Generate a large perf-script trace by replicating a real recording with shifted times and addresses.
 // Usage: node dist/bench/gen.js EVENTS [OUT]
-import { createWriteStream, existsSync, readFileSync, statSync } from 'node:fs';
+import { createWriteStream, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { join } from 'node:path';
+import { repoRoot } from '../traces/workloads/build.js';
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 // Prefer the biggest real workload recording; fall back to the small format fixture.
 const SOURCES = [
   'traces/fixtures/workloads/fork_child_half/perf.txt.gz',
@@ -25,7 +25,7 @@ interface Template {
 
 function sourceText(): { path: string; text: string } {
   for (const rel of SOURCES) {
-    for (const base of [ROOT, process.cwd()]) {
+    for (const base of [repoRoot(), process.cwd()]) {
       const p = join(base, rel);
       if (existsSync(p)) {
         const buf = readFileSync(p);
@@ -80,7 +80,6 @@ export async function generatePerfTrace(events: number, out: string): Promise<{ 
     if (!ws.write(chunk)) await new Promise<void>((r) => ws.once('drain', () => r()));
   }
   await new Promise<void>((resolve, reject) => ws.end((err?: Error | null) => (err ? reject(err) : resolve())));
-  const { writeFileSync } = await import('node:fs');
   writeFileSync(sizeFile, `${events} ${bytes}`);
   return { path: out, bytes, source };
 }

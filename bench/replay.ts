@@ -1,15 +1,13 @@
 // Replay throughput (parse + mainline model) against a bare line scan of the same file, in the same run.
 // Aim: replay at >= 1/3 of the bare scan's speed. Prints figures; asserts nothing.
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { BenchArgs, BenchSection } from './run.js';
+import { fixtureFiles } from '../traces/record_fixtures.js';
 import { readTrace } from '../traces/read.js';
 import { createReplay, defaultVariant } from '../model/replay.js';
 import { bareScan } from './parse.js';
 
-const ROOT = join(fileURLToPath(import.meta.url), '..', '..', '..');
 /** The largest committed recording: 1 GiB written in 4K pages, a fork, exit teardown (263k rss_stat events). */
-export const REPLAY_TRACE = join(ROOT, 'traces', 'fixtures', 'workloads', 'fork_1g', 'ftrace.txt.gz');
+export const REPLAY_TRACE = fixtureFiles('fork_1g', 'ftrace').trace;
 
 /** Time a bare scan and a full replay of file; print events/s and the ratio. */
 export async function benchReplay(file: string = REPLAY_TRACE): Promise<void> {

@@ -1,17 +1,15 @@
 // Replaying N variants from one parse: the cost of mainline alone against mainline plus every patch, over the same
 // recording. The goal is well under N times one replay (the parse is shared, only the model runs N times).
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { BenchArgs, BenchSection } from './run.js';
+import { fixtureFiles } from '../traces/record_fixtures.js';
 import { readTrace } from '../traces/read.js';
 import { createReplay } from '../model/replay.js';
 import { buildVariants } from '../model/variants.js';
 import { listPatches } from '../model/patches/index.js';
 import type { VariantSpec } from '../model/types.js';
 
-const ROOT = join(fileURLToPath(import.meta.url), '..', '..', '..');
 /** A committed recording with faults, a fork, COW and exit (traces/fixtures/workloads/README.md). */
-export const VARIANTS_TRACE = join(ROOT, 'traces', 'fixtures', 'workloads', 'fork_child_half', 'perf.txt.gz');
+export const VARIANTS_TRACE = fixtureFiles('fork_child_half', 'perf').trace;
 
 async function timeReplay(file: string, variants: VariantSpec[] | null): Promise<number> {
   const t0 = performance.now();
