@@ -14,15 +14,11 @@ export const BENCH_PROGRAMS = [
   't:exceptions:page_fault_user /args.error_code & 2/ { @w[comm] = count(); @a = hist(args.address & 0xfffff); } t:kmem:rss_stat { @[args.member] = max(args.size); }',
 ];
 
-/** Best of `runs` timings (ms): the machine is shared, so the minimum is the least disturbed run. */
-async function best(runs: number, f: () => Promise<void>): Promise<number> {
-  let min = Number.POSITIVE_INFINITY;
-  for (let i = 0; i < runs; i++) {
-    const t = performance.now();
-    await f();
-    min = Math.min(min, performance.now() - t);
-  }
-  return min;
+/** Wall time of one run of `f`, in ms. */
+async function elapsed(f: () => Promise<void>): Promise<number> {
+  const t = performance.now();
+  await f();
+  return performance.now() - t;
 }
 
 /** Time `faultline info`'s pass (traceInfo) and each program over the same file, alternating; print ratios. */
@@ -32,9 +28,9 @@ export async function benchQuery(file: string, runs = 3): Promise<void> {
   let events = 0;
   // Alternate info and the queries, keeping the best of each: the machine is shared.
   for (let round = 0; round < runs; round++) {
-    infoMs = Math.min(infoMs, await best(1, async () => void (events = (await traceInfo(file)).totalEvents)));
+    infoMs = Math.min(infoMs, await elapsed(async () => void (events = (await traceInfo(file)).totalEvents)));
     for (let i = 0; i < BENCH_PROGRAMS.length; i++) {
-      progMs[i] = Math.min(progMs[i], await best(1, async () => {
+      progMs[i] = Math.min(progMs[i], await elapsed(async () => {
         const p = compileProgram(BENCH_PROGRAMS[i], { write: () => {} });
         p.begin();
         await readTrace(file, p.traceSink);
