@@ -49,7 +49,6 @@ export function dupMmap(ctx: ModelCtx, parent: Mm, childPid: number): Mm {
     else if (v === stack) addPhantom(ctx, child, parent);
   }
   if (!stack) addPhantom(ctx, child, parent);
-  for (const p of ctx.patches) p.dup_mmap?.(ctx, parent, child);
   return child;
 }
 

@@ -5,12 +5,8 @@ import { addMmCounter, addPgtables } from './rss.js';
 import { PAGE_ANON_EXCLUSIVE, PMD_HUGE_ZERO, PMD_THP, type FaultCtx, type Mm, type ModelCtx, type PmdSlot, type Vma } from './state.js';
 import { splitHugePmd } from './page_table.js';
 
-/** include/linux/mm.h: vma_is_anonymous (vm_ops == NULL); patches may override (refpage-fd). */
-export function vmaIsAnonymous(ctx: ModelCtx, vma: Vma): boolean {
-  for (const p of ctx.patches) {
-    const r = p.vma_is_anonymous?.(ctx, vma);
-    if (r !== undefined) return r;
-  }
+/** include/linux/mm.h: vma_is_anonymous (vm_ops == NULL). */
+export function vmaIsAnonymous(vma: Vma): boolean {
   return (vma.kind & F.KIND_ANON) !== 0;
 }
 
@@ -20,14 +16,14 @@ export function thpVmaSuitableOrder(ctx: ModelCtx, vma: Vma, addr: number): bool
     const r = p.thp_vma_suitable_order?.(ctx, vma, addr);
     if (r !== undefined) return r;
   }
-  if (!vmaIsAnonymous(ctx, vma) && ((vma.start / F.PAGE_SIZE - vma.pgoff) % F.PTRS + F.PTRS) % F.PTRS !== 0) return false;
+  if (!vmaIsAnonymous(vma) && ((vma.start / F.PAGE_SIZE - vma.pgoff) % F.PTRS + F.PTRS) % F.PTRS !== 0) return false;
   const haddr = Math.floor(addr / F.PMD_SIZE) * F.PMD_SIZE;
   return haddr >= vma.start && haddr + F.PMD_SIZE <= vma.end;
 }
 
 /** mm/huge_memory.c: __thp_vma_allowable_orders for PMD order at fault time (anonymous VMAs; file THP not modelled). */
 export function thpVmaAllowableOrder(ctx: ModelCtx, vma: Vma): boolean {
-  if (!vmaIsAnonymous(ctx, vma) || (vma.flags & F.VM_SHARED)) return false; // shmem THP follows shmem_enabled=never here
+  if (!vmaIsAnonymous(vma) || (vma.flags & F.VM_SHARED)) return false; // shmem THP follows shmem_enabled=never here
   if (vma.flags & F.VM_NOHUGEPAGE) return false;
   if (vma.kind & F.KIND_INFERRED) return false; // unknown VMAs: no evidence of MADV_HUGEPAGE
   const pol = ctx.spec.thp;

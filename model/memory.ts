@@ -54,7 +54,7 @@ function handlePteFault(ctx: ModelCtx, f: FaultCtx, t: PteTable, i: number): voi
   const fl = t.fl[i]!;
   if (!(fl & F.PTE_PRESENT)) {
     // mm/memory.c: do_pte_missing
-    if (vmaIsAnonymous(ctx, f.vma)) doAnonymousPage(ctx, f, t, i);
+    if (vmaIsAnonymous(f.vma)) doAnonymousPage(ctx, f, t, i);
     else doFault(ctx, f, t, i);
     return;
   }

@@ -4,7 +4,7 @@ import * as F from '../flags.js';
 import { allocAnon } from '../pages.js';
 import { mapAnon } from '../page_table.js';
 import { addMmCounter } from '../rss.js';
-import type { FaultCtx, Mm, ModelCtx, PteTable, Vma } from '../state.js';
+import type { FaultCtx, ModelCtx, PteTable, Vma } from '../state.js';
 
 /** What the patches remember per VMA (Vma.patchData); split VMAs share the record, as they share the file. */
 export interface VmaPatchData {
@@ -26,11 +26,6 @@ export function vmaData(ctx: ModelCtx, vma: Vma): VmaPatchData {
 
 /** True when the variant's --select expression chose this VMA for pattern initialisation. */
 export function selected(ctx: ModelCtx, vma: Vma): boolean {
-  return vmaData(ctx, vma).sel;
-}
-
-/** Patch.selects for the pattern-init patches: the variant's --select verdict, fixed at first sight. */
-export function selectsBySelector(ctx: ModelCtx, _mm: Mm, vma: Vma): boolean {
   return vmaData(ctx, vma).sel;
 }
 

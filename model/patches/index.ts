@@ -12,13 +12,9 @@ export interface Patch {
   source: string;
   /** Called once when a variant using the patch is created (per-variant state lives in ctx or VMAs' patchData). */
   init?(ctx: ModelCtx): void;
-  /** Which VMAs the patch applies to; default: the variant's --select expression (model/select.ts). */
-  selects?(ctx: ModelCtx, mm: Mm, vma: Vma): boolean;
 
   /** mm/memory.c: is_zero_pfn (refpage v2: is_zero_or_refpage_pfn). fl = PTE_* bits of the entry; true = special shared page. */
   is_zero_pfn?(ctx: ModelCtx, fl: number): boolean | undefined;
-  /** include/linux/mm.h: vma_is_anonymous (refpage-fd: a private file VMA takes the do_fault path). */
-  vma_is_anonymous?(ctx: ModelCtx, vma: Vma): boolean | undefined;
   /** mm/memory.c: do_anonymous_page; handle the fault (set f.path, map the entry via page_table helpers) and return true. */
   do_anonymous_page?(ctx: ModelCtx, f: FaultCtx, table: PteTable, i: number): boolean;
   /** mm/memory.c: wp_page_copy; called when the old PTE is special (zero/refpage) or a page; return true if handled. */
@@ -33,8 +29,6 @@ export interface Patch {
   do_mmap?(ctx: ModelCtx, mm: Mm, vma: Vma, out?: Float64Array): void;
   /** mm/mmap.c: brk (SYSCALL brk) growth from oldEnd to newEnd in vma; out as for do_mmap. */
   brk?(ctx: ModelCtx, mm: Mm, vma: Vma, oldEnd: number, newEnd: number, out?: Float64Array): void;
-  /** kernel/fork.c: dup_mmap, after the whole copy (child state complete). */
-  dup_mmap?(ctx: ModelCtx, parent: Mm, child: Mm): void;
   /**
    * mm/memory.c: copy_pte_range for one 2 MiB block of src; return true when the patch handled the block
    * (COW PTE: share src's table with dst instead of copying). counts: [ptes copied, tables copied, tables shared].

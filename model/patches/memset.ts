@@ -12,7 +12,7 @@
 import * as F from '../flags.js';
 import { populateRange } from '../populate.js';
 import { registerPatch, type Patch } from './index.js';
-import { selected, selectsBySelector } from './common.js';
+import { selected } from './common.js';
 
 /** Tally used when the model passes none (the pages are still mapped and charged; only minflt misses them). */
 const out = new Float64Array(3);
@@ -21,7 +21,6 @@ export const memset: Patch = {
   name: 'memset',
   description: 'userspace pattern init: selected VMAs are written in full at mmap/brk time (no later first-touch faults)',
   source: 'Peter Collingbourne, "[PATCH v3] mm: introduce reference pages", Pixel 4 PDFium table, memset row; seed 002',
-  selects: selectsBySelector,
 
   // mm/mmap.c: do_mmap: the allocator's memset follows at once
   do_mmap(ctx, mm, vma, tally) {

@@ -9,13 +9,12 @@
 // Fork needs no hook: every selected VMA that faulted has an anon_vma and is copied like any anon VMA.
 import { VM_WRITE } from '../flags.js';
 import { registerPatch, type Patch } from './index.js';
-import { mapNewAnon, selected, selectsBySelector } from './common.js';
+import { mapNewAnon, selected } from './common.js';
 
 export const patternPopulate: Patch = {
   name: 'pattern-populate',
   description: 'every fault in selected VMAs (reads too) allocates a pattern-filled page; no shared page, no later COW fault',
   source: 'David Hildenbrand, reply to "[PATCH v5] mm: introduce reference pages" (2021-07-17): store only the pattern; seed 000',
-  selects: selectsBySelector,
 
   // mm/memory.c: do_anonymous_page: the read branch no longer maps the zero page; both branches fill a new page
   do_anonymous_page(ctx, f, table, i) {

@@ -12,13 +12,12 @@
 // Fork needs no hook: copy_present_ptes copies special PTEs verbatim, and a VMA only read has no anon_vma.
 import * as F from '../flags.js';
 import { registerPatch, type Patch } from './index.js';
-import { mapNewAnon, mapSpecial, selected, selectsBySelector } from './common.js';
+import { mapNewAnon, mapSpecial, selected } from './common.js';
 
 export const refpage: Patch = {
   name: 'refpage',
   description: 'reference pages: reads in selected VMAs map a per-VMA pattern page (no RSS), writes copy it; no THP there',
   source: 'Peter Collingbourne, "[PATCH v3] mm: introduce reference pages" (refpage_create v2-v5, 2020-21); seeds 000, 002',
-  selects: selectsBySelector,
 
   // include/linux/mm.h: is_zero_or_refpage_pfn: a refpage PTE is as special as the zero page
   is_zero_pfn(_ctx, fl) {

@@ -15,7 +15,7 @@ import { allocAnon } from '../pages.js';
 import { addMmCounter } from '../rss.js';
 import { PAGE_FILE, type FaultCtx, type ModelCtx, type PteTable } from '../state.js';
 import { registerPatch, type Patch } from './index.js';
-import { mapNewAnon, selected, selectsBySelector, vmaData } from './common.js';
+import { mapNewAnon, selected, vmaData } from './common.js';
 
 /** The special fd's one page, created on first use with a reference held by the fd (page cache), never freed. */
 function fdPage(ctx: ModelCtx, f: FaultCtx): number {
@@ -44,7 +44,6 @@ export const refpageFd: Patch = {
   name: 'refpage-fd',
   description: 'special fd mapped MAP_PRIVATE (one shared page-cache page): reads file RSS +1, writes COW to anon; no THP',
   source: 'Kirill A. Shutemov, review of "[PATCH] mm: introduce MAP_REFPAGE" (2020-07-31): use a special fd; seed 001',
-  selects: selectsBySelector,
 
   // mm/memory.c: do_pte_missing -> do_fault (vma->vm_ops set): do_read_fault or do_cow_fault (private mapping)
   do_anonymous_page(ctx, f, table, i) {
