@@ -199,7 +199,6 @@ export function doWpPage(ctx: ModelCtx, f: FaultCtx, t: PteTable, i: number): vo
 /** mm/memory.c: wp_page_copy: a new exclusive anon page (zeroed from the zero pfn, else copied); file -> anon moves counters. */
 export function wpPageCopy(ctx: ModelCtx, f: FaultCtx, t: PteTable, i: number): void {
   for (const p of ctx.patches) if (p.wp_page_copy?.(ctx, f, t, i)) return;
-  const fl = t.fl[i]!;
   f.vma.anonVma = true; // vmf_anon_prepare
   const old = unmapEntry(ctx, f.mm, t, i);
   if (old === 0 || old === 3) addMmCounter(ctx, f.mm, old, -1); // !folio_test_anon(old): dec file counter, inc anon
@@ -208,7 +207,6 @@ export function wpPageCopy(ctx: ModelCtx, f: FaultCtx, t: PteTable, i: number): 
   if (old !== 1) addMmCounter(ctx, f.mm, 1, 1); // from the zero pfn / a special page / a file page: +1 anon
   f.pagesAllocated++;
   if (f.path === '') f.path = 'wp_page_copy';
-  void fl;
 }
 
 /** A fresh fault context (reused by the replay for every fault). */
