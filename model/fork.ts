@@ -3,7 +3,7 @@ import * as F from './flags.js';
 import { createMm, newVma } from './mm.js';
 import { folioMmMap } from './pages.js';
 import { addMmCounter, addMmRssVec, addPgtables, RSS_WALK_COPY } from './rss.js';
-import { newTable } from './page_table.js';
+import { allocUpper, newTable, pteMember } from './page_table.js';
 import { PAGE_ANON_EXCLUSIVE, PMD_HUGE_ZERO, PMD_TABLE, PMD_THP, type Mm, type ModelCtx, type PteTable, type Vma } from './state.js';
 
 /** What one fork copied: [ptes copied, tables copied, tables shared, huge PMDs copied]. */
@@ -31,12 +31,12 @@ export function dupMmap(ctx: ModelCtx, parent: Mm, childPid: number): Mm {
   for (let k = 0; k < ps.length; k++) {
     const v = ps[k]!;
     if (v.kind & F.KIND_INFERRED && !runFrom) runFrom = [...child.rss];
+    copyVma(v);
     const next = ps[k + 1];
     if (runFrom && !(next && next.kind & F.KIND_INFERRED)) {
-      copyVma(v);
       for (let m = 0; m < 4; m++) if (runFrom[m] !== child.rss[m]) child.guessedSpans[m]!.push([runFrom[m]!, child.rss[m]!]);
       runFrom = null;
-    } else copyVma(v);
+    }
   }
   function copyVma(v: Vma): void {
     if (v.flags & F.VM_DONTCOPY) return; // VM_DONTCOPY: absent in the child
@@ -81,12 +81,7 @@ function copyPageRange(ctx: ModelCtx, dst: Mm, src: Mm, vma: Vma, withPhantom: b
     const slot = src.pmds.get(b);
     if (!slot) continue;
     const addr = b * F.PMD_SIZE;
-    // copy_pud_range / copy_pmd_range: pud_alloc, pmd_alloc in the child
-    let up = 0;
-    const pud = Math.floor(addr / F.PGDIR_SIZE), pmd = Math.floor(addr / F.PUD_SIZE);
-    if (!dst.pudTables.has(pud)) (dst.pudTables.add(pud), up++);
-    if (!dst.pmdTables.has(pmd)) (dst.pmdTables.add(pmd), up++);
-    if (up) addPgtables(ctx, dst, up);
+    allocUpper(ctx, dst, addr); // copy_pud_range / copy_pmd_range: pud_alloc, pmd_alloc in the child
     let handled = false;
     for (const pt of ctx.patches) if (pt.copy_pte_range?.(ctx, dst, src, vma, b, forkCounts)) handled = true;
     if (handled) continue;
@@ -140,7 +135,7 @@ function copyPageRange(ctx: ModelCtx, dst: Mm, src: Mm, vma: Vma, withPhantom: b
           const head = p.head[page]!;
           if (head) folioMmMap(p, head, dst.idx, 1);
         }
-        vec[fl & F.PTE_FILE ? 0 : fl & F.PTE_SHMEM ? 3 : 1]!++;
+        vec[pteMember(fl)]!++;
       }
     // the stack's last piece also carries the pages counted before the trace
     if (withPhantom && b === b1 - 1) for (let m = 0; m < 4; m++) (vec[m]! += src.phantom[m]!, (dst.phantom[m] = src.phantom[m]!));

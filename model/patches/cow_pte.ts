@@ -17,7 +17,7 @@
 import * as F from '../flags.js';
 import { folioMmMap, putPage } from '../pages.js';
 import { doAnonymousPage } from '../memory.js';
-import { allocUpper, newTable } from '../page_table.js';
+import { allocUpper, newTable, pteMember } from '../page_table.js';
 import { addMmRssVec, addPgtables } from '../rss.js';
 import { PAGE_ANON_EXCLUSIVE, PMD_TABLE, type Mm, type ModelCtx, type PmdSlot, type PteTable, type Vma } from '../state.js';
 import type { CowPteBreakRecord } from '../types.js';
@@ -63,7 +63,7 @@ function chargePages(ctx: ModelCtx, mm: Mm, t: PteTable, sign: number, refs: boo
       const head = p.head[page]!;
       if (head) folioMmMap(p, head, mm.idx, sign);
     }
-    vec[fl & F.PTE_FILE ? 0 : fl & F.PTE_SHMEM ? 3 : 1]! += sign;
+    vec[pteMember(fl)]! += sign;
   }
   if (rss) addMmRssVec(ctx, mm, vec);
 }
