@@ -1,6 +1,6 @@
 // fork: kernel/fork.c dup_mmap -> mm/memory.c copy_page_range (vma_needs_copy, copy_pte_range, copy_huge_pmd).
 import * as F from './flags.js';
-import { createMm, newVma } from './mm.js';
+import { createMm, eachVmaNotingInferredRuns, newVma } from './mm.js';
 import { folioMmMap } from './pages.js';
 import { addMmCounter, addMmRssVec, addPgtables, RSS_WALK_COPY } from './rss.js';
 import { allocUpper, newTable, pteMember } from './page_table.js';
@@ -26,18 +26,7 @@ export function dupMmap(ctx: ModelCtx, parent: Mm, childPid: number): Mm {
   // kernel/fork.c: dup_mmap -> copy_page_range per VMA; copy_pte_range flushes add_mm_rss_vec once per (VMA x table)
   // piece: how a run of inferred VMAs (exec-loaded, e.g. the binary's .data and the anonymous .bss VMA after it)
   // splits into kernel VMAs is not in the trace, so only the run's total is known (Mm.guessedSpans, not compared)
-  let runFrom: number[] | null = null;
-  const ps = parent.vmas;
-  for (let k = 0; k < ps.length; k++) {
-    const v = ps[k]!;
-    if (v.kind & F.KIND_INFERRED && !runFrom) runFrom = [...child.rss];
-    copyVma(v);
-    const next = ps[k + 1];
-    if (runFrom && !(next && next.kind & F.KIND_INFERRED)) {
-      for (let m = 0; m < 4; m++) if (runFrom[m] !== child.rss[m]) child.guessedSpans[m]!.push([runFrom[m]!, child.rss[m]!]);
-      runFrom = null;
-    }
-  }
+  eachVmaNotingInferredRuns(parent.vmas, child, copyVma);
   function copyVma(v: Vma): void {
     if (v.flags & F.VM_DONTCOPY) return; // VM_DONTCOPY: absent in the child
     const c = newVma(v.start, v.end, v.flags & ~(F.VM_LOCKED | F.VM_LOCKONFAULT), v.kind, v.pgoff, v.file); // mlock is not inherited

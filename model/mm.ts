@@ -163,18 +163,7 @@ export function exitMmap(ctx: ModelCtx, mm: Mm): void {
   // mm/memory.c: unmap_vmas -> unmap_single_vma per VMA -> zap_pte_range, whose add_mm_rss_vec flushes once per
   // (VMA x table) piece: within a run of inferred VMAs (exec-loaded, never mmapped in the trace) the model guessed the
   // boundaries ([vdso] next to ld.so's one-page r-- segment looks like one VMA), so only the run's total is known
-  let runFrom: number[] | null = null;
-  for (let k = 0; k < mm.vmas.length; k++) {
-    const v = mm.vmas[k]!;
-    const inferred = (v.kind & F.KIND_INFERRED) !== 0;
-    if (inferred && !runFrom) runFrom = [...mm.rss];
-    zapRange(ctx, mm, v.start, v.end, false);
-    const next = mm.vmas[k + 1];
-    if (runFrom && !(next && next.kind & F.KIND_INFERRED)) {
-      for (let m = 0; m < 4; m++) if (runFrom[m] !== mm.rss[m]) mm.guessedSpans[m]!.push([runFrom[m]!, mm.rss[m]!]);
-      runFrom = null;
-    }
-  }
+  eachVmaNotingInferredRuns(mm.vmas, mm, (v) => zapRange(ctx, mm, v.start, v.end, false));
   dropPhantom(ctx, mm);
   // pages the model placed outside every VMA it knows (fault-around guesses in inferred VMAs) leave last
   for (const b of [...mm.pmds.keys()]) zapRange(ctx, mm, b * F.PMD_SIZE, (b + 1) * F.PMD_SIZE, false);
@@ -191,6 +180,24 @@ export function exitMmap(ctx: ModelCtx, mm: Mm): void {
   mm.vmas = [];
   mm.lastVma = null;
   mm.dead = true;
+}
+
+/**
+ * fn over each VMA in order; around each run of inferred VMAs, counted's counters before and after the run go to
+ * counted.guessedSpans (the kernel flushes rss per VMA piece, and how the run splits into VMAs is the model's guess).
+ */
+export function eachVmaNotingInferredRuns(vmas: readonly Vma[], counted: Mm, fn: (v: Vma) => void): void {
+  let runFrom: number[] | null = null;
+  for (let k = 0; k < vmas.length; k++) {
+    const v = vmas[k]!;
+    if (v.kind & F.KIND_INFERRED && !runFrom) runFrom = [...counted.rss];
+    fn(v);
+    const next = vmas[k + 1];
+    if (runFrom && !(next && next.kind & F.KIND_INFERRED)) {
+      for (let m = 0; m < 4; m++) if (runFrom[m] !== counted.rss[m]) counted.guessedSpans[m]!.push([runFrom[m]!, counted.rss[m]!]);
+      runFrom = null;
+    }
+  }
 }
 
 /** Pages counted from the trace's rss_stat baseline (the mm predates the trace) leave with the mm. */
