@@ -1,6 +1,6 @@
 // Event bodies shared by every text format: turns `name` + the field text into one typed TraceEvent.
 // Returns a string (the reason) when a known event's body cannot be read, so the line is reported, not guessed.
-import type { TraceEvent } from './events.js';
+import { RSS_MEMBER_NAMES, type TraceEvent } from './events.js';
 import { charIn, findKey, indexIn, numAt, longAt, parseFields, scanEnd, signedAt } from './fields.js';
 import { MM_SYSCALLS } from './syscalls.js';
 
@@ -21,8 +21,6 @@ export function knownSystem(name: string): string {
   if (s !== undefined) return s;
   return name.startsWith('sys_enter_') || name.startsWith('sys_exit_') ? 'syscalls' : '';
 }
-
-const RSS_MEMBERS = ['MM_FILEPAGES', 'MM_ANONPAGES', 'MM_SWAPENTS', 'MM_SHMEMPAGES'];
 
 /** Event kinds as small integers, so the hot path dispatches without comparing name strings. */
 export enum Code {
@@ -188,8 +186,8 @@ export function decodeEvent(
       const t = s.startsWith(' type=', p) ? p + 6 : findKey(s, 'type=', start, end);
       if (t >= 0) {
         member = -1;
-        for (let m = 0; m < 4; m++) {
-          const nm = RSS_MEMBERS[m];
+        for (let m = 0; m < RSS_MEMBER_NAMES.length; m++) {
+          const nm = RSS_MEMBER_NAMES[m];
           if (s.startsWith(nm, t) && (t + nm.length === end || s.charCodeAt(t + nm.length) === 32)) {
             member = m;
             p = t + nm.length;
