@@ -1,11 +1,11 @@
 // Eager population by GUP (mm/gup.c: populate_vma_page_range, faultin_page): MAP_POPULATE, mlock, MADV_POPULATE_*.
 // Each page needing a fault is a handle_mm_fault with no trap: counted in minflt, no page_fault_user event.
 import * as F from './flags.js';
-import { handleMmFault } from './memory.js';
+import { handleMmFault, newFaultCtx } from './memory.js';
 import { blockOf, pteIndex } from './page_table.js';
 import { PMD_TABLE, type FaultCtx, type Mm, type ModelCtx, type Vma } from './state.js';
 
-const gf: FaultCtx = { mm: null as never, vma: null as never, address: 0, write: false, inferred: false, path: '', pagesAllocated: 0, tablesAllocated: 0, tablesCopied: 0, fileHint: -1 };
+const gf: FaultCtx = newFaultCtx(null as never);
 
 /** Whether a GUP access at addr needs handle_mm_fault (mm/gup.c: follow_page_mask found no suitable PTE). */
 function needsFault(mm: Mm, addr: number, write: boolean): boolean {
