@@ -10,7 +10,7 @@ import { handleMmFault, newFaultCtx } from './memory.js';
 import { createMm, exitMmap, findVma, firstAbove, inHole, insertVma, newVma, splitRange, unmapRange } from './mm.js';
 import { doBrk, doMlock, doMlockall, doMmap, doMprotect, doMremap } from './mmap.js';
 import { createPages } from './pages.js';
-import { allocUpper, blockOf, pteAlloc, pteIndex } from './page_table.js';
+import { allocUpper, blockOf, pageUp, pteAlloc, pteIndex } from './page_table.js';
 import { getPatch } from './patches/index.js';
 import { addLat, newLat, newProc, noteCounters, notePoint, summarize, type LatAcc, type ProcAcc } from './results.js';
 import { addMmCounter } from './rss.js';
@@ -378,7 +378,7 @@ export function createEngine(spec: VariantSpec, probes: ReplayProbes, profile: C
         break;
       }
       case 'munmap':
-        unmapFor(mm, g('addr'), g('len'));
+        unmapRange(ctx, mm, g('addr'), g('addr') + pageUp(g('len')));
         break;
       case 'mprotect':
         doMprotect(ctx, mm, g('start'), g('len'), g('prot'));
@@ -411,11 +411,6 @@ export function createEngine(spec: VariantSpec, probes: ReplayProbes, profile: C
         break;
     }
     flushHeld(e.tid);
-  }
-
-  function unmapFor(mm: Mm, addr: number, len: number): void {
-    const end = addr + Math.ceil(len / F.PAGE_SIZE) * F.PAGE_SIZE;
-    unmapRange(ctx, mm, addr, end);
   }
 
   // ---- processes

@@ -1,21 +1,20 @@
 // madvise(2) behaviours the model keeps (mm/madvise.c).
 import * as F from './flags.js';
 import { mergeAround, splitRange } from './mm.js';
-import { gather, zapRange } from './page_table.js';
+import { gather, pageUp, vmasIn, zapRange } from './page_table.js';
 import { populateRange } from './populate.js';
 import type { Mm, ModelCtx } from './state.js';
 
 /** mm/madvise.c: do_madvise over [start, start+len) with behavior; out sums GUP faults/pages/tables for POPULATE_*. */
 export function doMadvise(ctx: ModelCtx, mm: Mm, start: number, len: number, behavior: number, out: Float64Array): void {
-  const end = start + Math.ceil(len / F.PAGE_SIZE) * F.PAGE_SIZE;
+  const end = start + pageUp(len);
   if (end <= start) return;
   switch (behavior) {
     case F.MADV_DONTNEED:
     case F.MADV_DONTNEED_LOCKED: {
       for (const p of ctx.patches) p.break_cow_pte?.(ctx, mm, start, end, 'madvise');
       // mm/madvise.c: madvise_dontneed_single_vma -> zap_page_range_single (reclaim_pt with CONFIG_PT_RECLAIM)
-      for (const v of mm.vmas) {
-        if (v.end <= start || v.start >= end) continue;
+      for (const v of vmasIn(mm, start, end)) {
         if (behavior === F.MADV_DONTNEED && (v.flags & F.VM_LOCKED)) continue; // -EINVAL for locked VMAs
         gather.n = 0; // zap_page_range_single: its own tlb_gather_mmu
         zapRange(ctx, mm, Math.max(start, v.start), Math.min(end, v.end), ctx.rules.ptReclaim);
@@ -49,10 +48,7 @@ export function doMadvise(ctx: ModelCtx, mm: Mm, start: number, len: number, beh
     case F.MADV_POPULATE_READ:
     case F.MADV_POPULATE_WRITE: {
       // mm/madvise.c: madvise_populate -> faultin_page_range (mm/gup.c)
-      for (const v of [...mm.vmas]) {
-        if (v.end <= start || v.start >= end) continue;
-        populateRange(ctx, mm, v, start, end, behavior === F.MADV_POPULATE_WRITE, out);
-      }
+      for (const v of vmasIn(mm, start, end)) populateRange(ctx, mm, v, start, end, behavior === F.MADV_POPULATE_WRITE, out);
       return;
     }
     default:

@@ -2,10 +2,8 @@
 import * as F from './flags.js';
 import { findVma, insertVma, mergeAround, newVma, splitRange, unmapRange } from './mm.js';
 import { populateRange } from './populate.js';
-import { allocUpper, blockOf, freePgdRange, newTable, pteAlloc, pteIndex } from './page_table.js';
+import { allocUpper, blockOf, freePgdRange, newTable, pageUp, pteAlloc, pteIndex } from './page_table.js';
 import { PAGE_ANON_EXCLUSIVE, PMD_TABLE, type Mm, type ModelCtx, type Vma } from './state.js';
-
-const pageUp = (n: number): number => Math.ceil(n / F.PAGE_SIZE) * F.PAGE_SIZE;
 
 /** include/linux/mman.h: calc_vm_prot_bits + calc_vm_flag_bits, plus VM_MAYWRITE for private or writable-shared maps. */
 export function vmFlagsFor(prot: number, flags: number, defFlags: number): number {

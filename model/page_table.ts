@@ -10,6 +10,8 @@ export function newTable(): PteTable {
 
 export const blockOf = (addr: number): number => Math.floor(addr / F.PMD_SIZE);
 export const pteIndex = (addr: number): number => Math.floor(addr / F.PAGE_SIZE) % F.PTRS;
+/** A length rounded up to whole pages (mm/mmap.c: PAGE_ALIGN). */
+export const pageUp = (n: number): number => Math.ceil(n / F.PAGE_SIZE) * F.PAGE_SIZE;
 
 /** mm/memory.c: __pud_alloc, __pmd_alloc: upper tables for addr; returns the number allocated. */
 export function allocUpper(ctx: ModelCtx, mm: Mm, addr: number): number {
