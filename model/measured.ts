@@ -3,6 +3,7 @@
 // Each measured fault keeps the time of the page_fault_user event it belongs to, so `validate` can join it with the
 // model's FaultRecord (same tid and time) and compare modelled vs measured per path.
 import type { EventSink, TraceEvent, OtherEvent } from '../traces/events.js';
+import { CLONE_THREAD, CLONE_VFORK, CLONE_VM } from './flags.js';
 import type { LatencySummary } from './types.js';
 
 /** Functions whose duration is the fault's latency (arch/x86/mm/fault.c, mm/memory.c). */
@@ -56,11 +57,7 @@ export interface MeasuredCollector {
   result(): MeasuredResult;
 }
 
-// include/uapi/linux/sched.h
-const CLONE_VM = 0x100;
-const CLONE_VFORK = 0x4000;
-const CLONE_THREAD = 0x10000;
-const FORK_CALLS = new Set(['clone', 'clone3', 'fork']);
+const CLONE_CALLS = new Set(['clone', 'clone3', 'fork', 'vfork']);
 
 /** Percentile summary of durations (nearest-rank on a sorted copy). */
 export function summariseDurations(ns: readonly number[]): LatencySummary {
@@ -265,7 +262,7 @@ export function createMeasuredCollector(opts: MeasuredOptions = {}): MeasuredCol
         onOther(e);
         break;
       case 'sys_enter':
-        if (FORK_CALLS.has(e.call) || e.call === 'vfork') {
+        if (CLONE_CALLS.has(e.call)) {
           const flags = e.call === 'clone' ? (e.args.clone_flags ?? e.args.flags ?? 0) : e.call === 'vfork' ? CLONE_VM | CLONE_VFORK : 0;
           cloneEnter.set(e.tid, { time: e.time, flags });
         }
@@ -279,7 +276,7 @@ export function createMeasuredCollector(opts: MeasuredOptions = {}): MeasuredCol
         break;
       }
       case 'sys_exit': {
-        if (!FORK_CALLS.has(e.call) && e.call !== 'vfork') break;
+        if (!CLONE_CALLS.has(e.call)) break;
         const en = cloneEnter.get(e.tid);
         cloneEnter.delete(e.tid);
         const seen = forkSeen.get(e.tid);
