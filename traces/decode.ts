@@ -1,7 +1,7 @@
 // Event bodies shared by every text format: turns `name` + the field text into one typed TraceEvent.
 // Returns a string (the reason) when a known event's body cannot be read, so the line is reported, not guessed.
 import { RSS_MEMBER_NAMES, type TraceEvent } from './events.js';
-import { charIn, findKey, indexIn, numAt, longAt, parseFields, scanEnd, signedAt } from './fields.js';
+import { charIn, findKey, hexAt, indexIn, numAt, longAt, parseFields, scanEnd, signedAt } from './fields.js';
 import { MM_SYSCALLS } from './syscalls.js';
 
 const SYSTEM_OF: Record<string, string> = {
@@ -75,20 +75,10 @@ function intField(s: string, key: string, start: number, end: number): number {
   return v < 0 ? NaN : signedAt(s, v, end);
 }
 
+/** A `%lx` field (hex without the 0x; task_newtask's clone_flags), or NaN. */
 function hexField(s: string, key: string, start: number, end: number): number {
   const v = findKey(s, key, start, end);
-  if (v < 0) return NaN;
-  // task_newtask prints clone_flags with %lx: hex without the 0x.
-  if (s.charCodeAt(v) === 48 && (s.charCodeAt(v + 1) | 32) === 120) return numAt(s, v, end);
-  let x = 0;
-  let i = v;
-  for (; i < end; i++) {
-    const c = s.charCodeAt(i) | 32;
-    const d = c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : -1;
-    if (d < 0) break;
-    x = x * 16 + d;
-  }
-  return i === v ? NaN : x;
+  return v < 0 ? NaN : hexAt(s, v, end);
 }
 
 /** Parse `name: value, name: value` (syscall enter arguments, perf and tracefs print them alike). */
