@@ -12,7 +12,7 @@ import { doBrk, doMlock, doMlockall, doMmap, doMprotect, doMremap } from './mmap
 import { createPages } from './pages.js';
 import { allocUpper, blockOf, pageUp, pteAlloc, pteIndex } from './page_table.js';
 import { getPatch } from './patches/index.js';
-import { addLat, newLat, newProc, noteCounters, notePoint, summarize, type LatAcc, type ProcAcc } from './results.js';
+import { addLat, latOf, newProc, noteCounters, notePoint, summarize, type LatAcc, type ProcAcc } from './results.js';
 import { addMmCounter } from './rss.js';
 import { compileSelect } from './select.js';
 import { ModelError } from './errors.js';
@@ -259,6 +259,7 @@ export function createEngine(spec: VariantSpec, probes: ReplayProbes, profile: C
   function inferVma(mm: Mm, addr: number, kind: number, cur: Vma | null, p: ProcAcc, cls: number): Vma {
     const want = kind | F.KIND_INFERRED;
     if (cur && (cur.kind & (F.KIND_ANON | F.KIND_FILE)) === kind && (cur.inferCls === cls || cls !== F.VM_EXEC)) return cur;
+    const flags = F.VM_READ | F.VM_WRITE | F.VM_MAYWRITE | (kind === F.KIND_FILE ? F.VM_EXEC : 0);
     if (cur) {
       // another kind, or an instruction fetch in a VMA inferred from data accesses: the kernel's VMA boundary is here
       // the kernel's counters say this page is the other kind: carve a one-page VMA of that kind
@@ -266,7 +267,7 @@ export function createEngine(spec: VariantSpec, probes: ReplayProbes, profile: C
       v!.kind = want;
       v!.inferCls = cls;
       v!.carved = true;
-      v!.flags = F.VM_READ | F.VM_WRITE | F.VM_MAYWRITE | (kind === F.KIND_FILE ? F.VM_EXEC : 0);
+      v!.flags = flags;
       return v!;
     }
     const k = firstAbove(mm, addr);
@@ -283,7 +284,6 @@ export function createEngine(spec: VariantSpec, probes: ReplayProbes, profile: C
       mm.lastVma = null;
       return next;
     }
-    const flags = F.VM_READ | F.VM_WRITE | F.VM_MAYWRITE | (kind === F.KIND_FILE ? F.VM_EXEC : 0);
     const v = newVma(addr, addr + F.PAGE_SIZE, flags, want, addr / F.PAGE_SIZE, -2);
     v.inferCls = cls;
     insertVma(mm, v);
@@ -322,12 +322,8 @@ export function createEngine(spec: VariantSpec, probes: ReplayProbes, profile: C
   function countPath(p: ProcAcc, path: string, ns: number): void {
     p.res.faults[path] = (p.res.faults[path] ?? 0) + 1;
     faults[path] = (faults[path] ?? 0) + 1;
-    let a = p.lat.get(path);
-    if (!a) p.lat.set(path, (a = newLat()));
-    addLat(a, ns);
-    let b = totalLat.get(path);
-    if (!b) totalLat.set(path, (b = newLat()));
-    addLat(b, ns);
+    addLat(latOf(p.lat, path), ns);
+    addLat(latOf(totalLat, path), ns);
   }
 
   /** GUP population inside a syscall: minflt per page faulted, one 'populate' record for the call. */
@@ -435,9 +431,7 @@ export function createEngine(spec: VariantSpec, probes: ReplayProbes, profile: C
       fr.ptesCopied = forkCounts[0]!; fr.tablesCopied = forkCounts[1]! - forkCounts[3]!; fr.tablesShared = forkCounts[2]!; fr.pmdsCopied = forkCounts[3]!;
       fr.latencyNs = forkCostNs(profile, fr);
       forkLatency += fr.latencyNs;
-      let la = pp.lat.get('fork');
-      if (!la) pp.lat.set('fork', (la = newLat()));
-      addLat(la, fr.latencyNs);
+      addLat(latOf(pp.lat, 'fork'), fr.latencyNs);
       probes.fork?.(fr);
     }
     tasks.set(e.newPid, { tid: e.newPid, tgid, comm: e.newComm || parent.comm, mm, exited: false });
@@ -548,8 +542,7 @@ export function createEngine(spec: VariantSpec, probes: ReplayProbes, profile: C
       }
       return null;
     }
-    if (known && !known.dead) return known;
-    if (known && known.dead) return known;
+    if (known) return known; // a dead mm's own teardown events included
     if (e.curr) return t ? learn(t.mm, e.mmId) : null;
     if (t && t.mm.mmId === -1 && !inClone.has(e.tid)) return learn(t.mm, e.mmId);
     const gone = exitedMm.get(e.tid);
@@ -707,10 +700,7 @@ export function createEngine(spec: VariantSpec, probes: ReplayProbes, profile: C
   }
 
   function finish(endTime: number): VariantResult {
-    for (const [tid, h] of held) {
-      held.delete(tid);
-      for (const b of h) useRss(b, null);
-    }
+    for (const tid of held.keys()) flushHeld(tid);
     const processes = [...procs.values()].sort((a, b) => a.res.pid - b.res.pid);
     const series: VariantResult['series'] = {};
     let rssPeak = 0, ptPeak = 0;

@@ -16,6 +16,13 @@ export function newLat(): LatAcc {
   return { count: 0, total: 0, samples: new Float64Array(RESERVOIR), n: 0, seed: 12345 };
 }
 
+/** The accumulator for key in m, created on first use. */
+export function latOf(m: Map<string, LatAcc>, key: string): LatAcc {
+  let a = m.get(key);
+  if (!a) m.set(key, (a = newLat()));
+  return a;
+}
+
 export function addLat(a: LatAcc, ns: number): void {
   a.count++;
   a.total += ns;
