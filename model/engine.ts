@@ -56,9 +56,6 @@ export interface Engine {
   /** Lost events: forget learnt baselines so they are learnt again. */
   lost(): void;
   finish(endTime: number): VariantResult;
-  inferredFaults: number;
-  /** The mm a live task uses (tests, debugging). */
-  mmOf(tid: number): Mm | undefined;
 }
 
 /** An execve in flight: the nascent mm (bprm->mm), whether exec_mmap happened, and bprm->vma_pages. */
@@ -730,10 +727,6 @@ export function createEngine(spec: VariantSpec, probes: ReplayProbes, profile: C
     handle,
     lost,
     finish,
-    get inferredFaults() {
-      return inferredFaults;
-    },
-    mmOf: (tid: number) => tasks.get(tid)?.mm,
   };
 }
 
