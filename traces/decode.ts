@@ -232,17 +232,12 @@ export function decodeEvent(
       if (newPid !== newPid || newComm === null || cloneFlags !== cloneFlags) return 'task_newtask: cannot read pid/comm/clone_flags';
       return { kind: 'newtask', name, system: system || 'task', time, cpu, pid, tid, comm, line, newPid, newComm, cloneFlags };
     }
-  }
-  if (code === Code.SysEnter) {
-    const call = name.slice(10);
-    {
+    case Code.SysEnter: {
       const args = findKey(s, '__syscall_nr=', start, end) >= 0 ? rawSyscallArgs(s, start, end) : syscallArgs(s, start, end);
       if (args === null) return `${name}: cannot read arguments`;
-      return { kind: 'sys_enter', name, system: system || 'syscalls', time, cpu, pid, tid, comm, line, call, args };
+      return { kind: 'sys_enter', name, system: system || 'syscalls', time, cpu, pid, tid, comm, line, call: name.slice(10), args };
     }
-  } else if (code === Code.SysExit) {
-    const call = name.slice(9);
-    {
+    case Code.SysExit: {
       let p = findKey(s, 'ret=', start, end);
       if (p < 0) {
         p = start;
@@ -250,7 +245,7 @@ export function decodeEvent(
       }
       const ret = longAt(s, p, end);
       if (ret !== ret) return `${name}: cannot read the return value`;
-      return { kind: 'sys_exit', name, system: system || 'syscalls', time, cpu, pid, tid, comm, line, call, ret, enter: null };
+      return { kind: 'sys_exit', name, system: system || 'syscalls', time, cpu, pid, tid, comm, line, call: name.slice(9), ret, enter: null };
     }
   }
   if (name.startsWith('sys_exit_') && findKey(s, 'ret=', start, end) < 0) {
