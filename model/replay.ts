@@ -1,6 +1,6 @@
 // The replay API: one parse feeds every variant's model; faults wait for their task's next event, which tells
 // (when it is the kernel's own rss_stat) what the page cache held and what kind of memory an unknown VMA is.
-import type { EventSink, FaultEvent, ReadResult, RssStatEvent, TraceEvent } from '../traces/events.js';
+import type { EventSink, FaultEvent, ReadResult, TraceEvent } from '../traces/events.js';
 import type { CostProfile } from './costs.js';
 import { createEngine, type Engine, type FaultHint, type RssStatSink } from './engine.js';
 import { DEFAULT_KERNEL } from './kernel_version.js';
@@ -75,8 +75,10 @@ export function createFanout(engines: Engine[]): { sink: EventSink; flush(): voi
     }
     if (e.kind === 'lost') for (const en of engines) en.lost();
     run(e, null);
-    if (e.kind === 'rss_stat') sawRss = true;
-    if (e.kind === 'rss_stat') lastKernel.set((e as RssStatEvent).mmId * 4 + e.member, e.size);
+    if (e.kind === 'rss_stat') {
+      sawRss = true;
+      lastKernel.set(e.mmId * 4 + e.member, e.size);
+    }
   };
   return {
     sink,

@@ -165,7 +165,7 @@ export function createValidator(spec: VariantSpec, profile: CostProfile | null =
       ok = split = true;
       splits++;
       log[0] = v;
-      splitOpen.set(key, { b, mm, name: RSS_MEMBER_NAMES[m] ?? String(m), model: log[1]! + (offsets.get(key) ?? 0) });
+      splitOpen.set(key, { b, mm, name, model: log[1]! + (offsets.get(key) ?? 0) });
     } else if (v === cur) {
       ok = true; // agreement with the model's current value (threads: per-CPU event order can differ by an update)
       reset();
