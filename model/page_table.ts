@@ -191,13 +191,13 @@ export function freePgdRange(ctx: ModelCtx, mm: Mm, addr: number, end: number, f
     for (const b of [...mm.pmds.keys()]) if (b >= b0 && b < b1) freeBlock(b); // sparse: walk what exists
   } else for (let b = b0; b < b1; b++) freeBlock(b);
   // mm/memory.c: free_pmd_range frees the PMD table when [start & PUD_MASK, end) lies inside floor/ceiling
-  freed += upper(addr, end, floor, ceiling, F.PUD_SIZE, mm.pmdTables, (i) => mm.pmdTables.delete(i));
+  freed += upper(addr, end, floor, ceiling, F.PUD_SIZE, mm.pmdTables);
   // mm/memory.c: free_pud_range, the same at PGDIR granularity
-  freed += upper(addr, end, floor, ceiling, F.PGDIR_SIZE, mm.pudTables, (i) => mm.pudTables.delete(i));
+  freed += upper(addr, end, floor, ceiling, F.PGDIR_SIZE, mm.pudTables);
   if (freed) addPgtables(ctx, mm, -freed);
 }
 
-function upper(addr: number, end: number, floor: number, ceiling: number, size: number, present: Set<number>, free: (i: number) => boolean): number {
+function upper(addr: number, end: number, floor: number, ceiling: number, size: number, present: Set<number>): number {
   const c = ceiling ? down(ceiling, size) : 0;
   if (ceiling && !c) return 0;
   let n = 0;
@@ -206,7 +206,7 @@ function upper(addr: number, end: number, floor: number, ceiling: number, size: 
     const next = Math.min(end, (u + 1) * size);
     if (u * size < floor) continue;
     if (next - 1 > minus1(c)) continue;
-    if (free(u)) n++;
+    if (present.delete(u)) n++;
   }
   return n;
 }
