@@ -51,11 +51,17 @@ export function doHugePmdAnonymousPage(ctx: ModelCtx, f: FaultCtx, block: number
   f.path = 'thp_alloc';
 }
 
-/** mm/huge_memory.c: __do_huge_pmd_anonymous_page: clear 2 MiB, deposit a table, MM_ANONPAGES += 512. */
-function mapNewThp(ctx: ModelCtx, mm: Mm, block: number, write: boolean): PmdSlot {
+/** A new exclusive PMD-order anon folio, mapped once by mm (vma_alloc_anon_folio_pmd + folio_add_new_anon_rmap). */
+function newThpFolio(ctx: ModelCtx, mm: Mm): number {
   const folio = allocAnon(ctx.pages, 9);
   ctx.pages.refcount[folio] = 1;
   folioMmMap(ctx.pages, folio, mm.idx, 1);
+  return folio;
+}
+
+/** mm/huge_memory.c: __do_huge_pmd_anonymous_page: clear 2 MiB, deposit a table, MM_ANONPAGES += 512. */
+function mapNewThp(ctx: ModelCtx, mm: Mm, block: number, write: boolean): PmdSlot {
+  const folio = newThpFolio(ctx, mm);
   const slot: PmdSlot = { kind: PMD_THP, table: null, folio, write, shared: false };
   mm.pmds.set(block, slot);
   addPgtables(ctx, mm, 1); // mm_inc_nr_ptes for the deposit
@@ -73,11 +79,8 @@ export function doHugePmdWpPage(ctx: ModelCtx, f: FaultCtx, block: number, slot:
   if (slot.kind === PMD_HUGE_ZERO) {
     if (ctx.rules.hugeZeroWpAllocsThp) {
       // the deposited table stays deposited: no new table
-      const folio = allocAnon(p, 9);
-      p.refcount[folio] = 1;
-      folioMmMap(p, folio, f.mm.idx, 1);
       slot.kind = PMD_THP;
-      slot.folio = folio;
+      slot.folio = newThpFolio(ctx, f.mm);
       slot.write = true;
       addMmCounter(ctx, f.mm, 1, F.PTRS);
       f.pagesAllocated += F.PTRS;
@@ -96,10 +99,7 @@ export function doHugePmdWpPage(ctx: ModelCtx, f: FaultCtx, block: number, slot:
     // before 5.8: copy the whole THP
     p.refcount[folio]!--;
     folioMmMap(p, folio, f.mm.idx, -1);
-    const nf = allocAnon(p, 9);
-    p.refcount[nf] = 1;
-    folioMmMap(p, nf, f.mm.idx, 1);
-    slot.folio = nf;
+    slot.folio = newThpFolio(ctx, f.mm);
     slot.write = true;
     f.pagesAllocated += F.PTRS;
     return true;
