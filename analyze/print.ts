@@ -1,6 +1,6 @@
 // bpftrace's output formats for maps: text (print_map / hist_to_str / lhist_to_str rules), -f json NDJSON, and CSV.
 import {
-  type MapEntry, type MapState, type Val, HIST_BUCKETS, entryScalar, lhistBucketCount,
+  type LhistParams, type MapEntry, type MapState, type Val, HIST_BUCKETS, entryScalar, lhistBucketCount,
 } from './aggregations.js';
 import { orderedEntries, toCsv } from './tables.js';
 
@@ -84,10 +84,8 @@ function scalarText(state: MapState, e: MapEntry, div: number): string {
   switch (state.kind) {
     case 'str':
       return e.s;
-    case 'stats': {
-      const avg = e.n === 0 ? 0 : Math.trunc(e.v / e.n);
-      return `count ${e.n}, average ${avg}, total ${e.v}`;
-    }
+    case 'stats':
+      return `count ${e.n}, average ${entryScalar('stats', e)}, total ${e.v}`;
     default:
       return String(Math.trunc(entryScalar(state.kind, e) / div));
   }
@@ -125,27 +123,36 @@ export function jsonEscape(s: string): string {
   return out;
 }
 
-function histJson(b: Float64Array, div: number): string {
-  const [first, last] = nonZeroRange(b, 0, HIST_BUCKETS - 1);
-  if (first < 0) return '[]';
-  const parts: string[] = [];
-  for (let i = first; i <= last; i++) {
-    const range =
-      i === 0 ? '"max": -1, ' : i === 1 ? '"min": 0, "max": 0, ' : i === 2 ? '"min": 1, "max": 1, ' : `"min": ${2 ** (i - 2)}, "max": ${2 ** (i - 1) - 1}, `;
-    parts.push(`{${range}"count": ${Math.trunc(b[i] / div)}}`);
+/**
+ * Inclusive value range of bucket i of a hist (lhist when `lh` is given), as bpftrace's -f json prints it: the
+ * underflow bucket has no min, the lhist overflow bucket no max.
+ */
+function bucketRange(i: number, lh: LhistParams | null): { min?: number; max?: number } {
+  if (lh) {
+    if (i === 0) return { max: lh.min - 1 };
+    if (i === lhistBucketCount(lh) + 1) return { min: lh.max };
+    return { min: (i - 1) * lh.step + lh.min, max: i * lh.step + lh.min - 1 };
   }
-  return `[${parts.join(', ')}]`;
+  if (i === 0) return { max: -1 };
+  if (i === 1) return { min: 0, max: 0 };
+  if (i === 2) return { min: 1, max: 1 };
+  return { min: 2 ** (i - 2), max: 2 ** (i - 1) - 1 };
 }
 
-function lhistJson(b: Float64Array, min: number, max: number, step: number): string {
-  const buckets = lhistBucketCount({ min, max, step });
-  const [first, last] = nonZeroRange(b, 0, buckets + 1);
+/** Count of bucket i as printed: print()'s divisor applies to hist, not to lhist (as bpftrace). */
+function bucketCount(b: Float64Array, i: number, lh: LhistParams | null, div: number): number {
+  return lh ? b[i] : Math.trunc(b[i] / div);
+}
+
+/** A hist or lhist value as its -f json bucket list, from the first to the last non-empty bucket. */
+function bucketsJson(b: Float64Array, lh: LhistParams | null, div: number): string {
+  const [first, last] = nonZeroRange(b, 0, lh ? lhistBucketCount(lh) + 1 : HIST_BUCKETS - 1);
   if (first < 0) return '[]';
   const parts: string[] = [];
   for (let i = first; i <= last; i++) {
-    const range =
-      i === 0 ? `"max": ${min - 1}, ` : i === buckets + 1 ? `"min": ${max}, ` : `"min": ${(i - 1) * step + min}, "max": ${i * step + min - 1}, `;
-    parts.push(`{${range}"count": ${b[i]}}`);
+    const { min, max } = bucketRange(i, lh);
+    const range = (min !== undefined ? `"min": ${min}, ` : '') + (max !== undefined ? `"max": ${max}, ` : '');
+    parts.push(`{${range}"count": ${bucketCount(b, i, lh, div)}}`);
   }
   return `[${parts.join(', ')}]`;
 }
@@ -153,15 +160,13 @@ function lhistJson(b: Float64Array, min: number, max: number, step: number): str
 function valueJson(state: MapState, e: MapEntry, div: number): string {
   switch (state.kind) {
     case 'hist':
-      return histJson(e.buckets!, div);
+      return bucketsJson(e.buckets!, null, div);
     case 'lhist':
-      return lhistJson(e.buckets!, state.lhist!.min, state.lhist!.max, state.lhist!.step);
+      return bucketsJson(e.buckets!, state.lhist, div);
     case 'str':
       return `"${jsonEscape(e.s)}"`;
-    case 'stats': {
-      const avg = e.n === 0 ? 0 : Math.trunc(e.v / e.n);
-      return `{"count": ${e.n}, "average": ${avg}, "total": ${e.v}}`;
-    }
+    case 'stats':
+      return `{"count": ${e.n}, "average": ${entryScalar('stats', e)}, "total": ${e.v}}`;
     default:
       return String(Math.trunc(entryScalar(state.kind, e) / div));
   }
@@ -185,29 +190,17 @@ export function mapCsv(state: MapState, top = 0, div = 1): string {
   const keyCols = state.keyTypes.map((_, i) => `key${i}`);
   const rows: Record<string, Val>[] = [];
   if (state.kind === 'hist' || state.kind === 'lhist') {
+    const lh = state.kind === 'lhist' ? state.lhist : null;
     for (const e of entries) {
       const b = e.buckets!;
-      const buckets = state.kind === 'lhist' ? lhistBucketCount(state.lhist!) : 0;
       for (let i = 0; i < b.length; i++) {
         if (b[i] === 0) continue;
         const row: Record<string, Val> = { map: state.name };
         e.key.forEach((k, j) => (row[keyCols[j]] = k));
-        let lo: Val = '';
-        let hi: Val = '';
-        if (state.kind === 'hist') {
-          if (i === 1) lo = hi = 0;
-          else if (i === 2) lo = hi = 1;
-          else if (i > 2) [lo, hi] = [2 ** (i - 2), 2 ** (i - 1) - 1];
-          else hi = -1;
-        } else {
-          const { min, max, step } = state.lhist!;
-          if (i === 0) hi = min - 1;
-          else if (i === buckets + 1) lo = max;
-          else [lo, hi] = [(i - 1) * step + min, i * step + min - 1];
-        }
-        row.min = lo;
-        row.max = hi;
-        row.count = state.kind === 'hist' ? Math.trunc(b[i] / div) : b[i];
+        const { min, max } = bucketRange(i, lh);
+        row.min = min ?? '';
+        row.max = max ?? '';
+        row.count = bucketCount(b, i, lh, div);
         rows.push(row);
       }
     }
@@ -219,7 +212,7 @@ export function mapCsv(state: MapState, top = 0, div = 1): string {
     e.key.forEach((k, j) => (row[keyCols[j]] = k));
     if (state.kind === 'stats') {
       row.count = e.n;
-      row.average = e.n === 0 ? 0 : Math.trunc(e.v / e.n);
+      row.average = entryScalar('stats', e);
       row.total = e.v;
     } else row.value = state.kind === 'str' ? e.s : Math.trunc(entryScalar(state.kind, e) / div);
     rows.push(row);
