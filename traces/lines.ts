@@ -32,6 +32,19 @@ function decode(b: Buffer): string {
   return isAscii(b) ? b.toString('latin1') : b.toString('utf8');
 }
 
+/** One line held in its own buffer (a line cut by a chunk boundary, or the last one): decoded and passed to `fn`. */
+function emitBuffer(fn: LineFn, b: Buffer, lineNo: number, onError: LineErrorFn | undefined): void {
+  const s = decode(b);
+  let end = s.length;
+  if (end > 0 && s.charCodeAt(end - 1) === 13) end--;
+  try {
+    fn(s, 0, end, lineNo);
+  } catch (err) {
+    if (onError === undefined) throw err;
+    onError(err, lineNo);
+  }
+}
+
 /**
  * Feed every line of `stream` to `onLine`. The last line, if it lacks a newline, is passed to
  * `onLast` instead (so the caller can treat it as truncated) when given, else to onLine.
@@ -57,29 +70,21 @@ export async function forEachLine(
     }
     if (carry !== null) {
       // Finish the line cut by the previous chunk on its own, so the big chunk is never copied.
-      const first = buf.indexOf(10);
-      if (first < 0) {
+      const cut = buf.indexOf(10);
+      if (cut < 0) {
         long.push(carry);
         longBytes += carry.length;
         carry = buf;
         if (longBytes + buf.length > MAX_LINE) throw new LineTooLongError(lineNo + 1, MAX_LINE);
         continue;
       }
-      long.push(carry, buf.subarray(0, first));
-      const head = decode(long.length === 1 ? long[0] : Buffer.concat(long));
+      long.push(carry, buf.subarray(0, cut));
+      const head = Buffer.concat(long);
       long = [];
       longBytes = 0;
       carry = null;
-      let end = head.length;
-      if (end > 0 && head.charCodeAt(end - 1) === 13) end--;
-      ++lineNo;
-      try {
-        onLine(head, 0, end, lineNo);
-      } catch (err) {
-        if (onError === undefined) throw err;
-        onError(err, lineNo);
-      }
-      buf = buf.subarray(first + 1);
+      emitBuffer(onLine, head, ++lineNo, onError);
+      buf = buf.subarray(cut + 1);
     }
     const last = buf.lastIndexOf(10);
     if (last < 0) {
@@ -118,16 +123,7 @@ export async function forEachLine(
   }
   if (carry !== null && carry.length > 0) {
     truncatedLast = true;
-    const s = decode(carry);
-    let end = s.length;
-    if (end > 0 && s.charCodeAt(end - 1) === 13) end--;
-    ++lineNo;
-    try {
-      (onLast ?? onLine)(s, 0, end, lineNo);
-    } catch (err) {
-      if (onError === undefined) throw err;
-      onError(err, lineNo);
-    }
+    emitBuffer(onLast ?? onLine, carry, ++lineNo, onError);
   }
   return { lines: lineNo, truncatedLast };
 }
