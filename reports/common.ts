@@ -22,7 +22,7 @@ export function mainlineEmphasis(replay: ReplayResult): Record<string, unknown> 
 }
 
 /** A chart with one text mark, for inputs with nothing to plot: the page still says why. */
-export function placeholder(title: string, message: string): ChartSpec {
+export function placeholder(title: string | { text: string; subtitle: string }, message: string): ChartSpec {
   return {
     $schema: SCHEMA,
     title,

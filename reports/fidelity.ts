@@ -1,6 +1,6 @@
 // How far to trust the page: rss_stat agreement between the replay and the kernel, and events the trace lost.
 import type { ReportInput } from './types.js';
-import { SCHEMA, WIDTH, type ChartSpec } from './common.js';
+import { SCHEMA, WIDTH, placeholder, type ChartSpec } from './common.js';
 
 export function fidelitySpec(input: ReportInput): ChartSpec {
   const { validate, replay } = input;
@@ -15,17 +15,7 @@ export function fidelitySpec(input: ReportInput): ChartSpec {
   }
   const lost = replay.lost_events;
   const subtitle = `lost events: ${lost < 0 ? 'some (count unknown)' : lost}; skipped lines: ${replay.skipped_lines}` + (validate ? '' : '; validate was not run');
-  if (rows.length === 0) {
-    return {
-      $schema: SCHEMA,
-      title: { text: 'Fidelity', subtitle },
-      width: WIDTH,
-      height: 40,
-      data: { values: [{ message: 'no rss_stat comparison: the trace has no kmem:rss_stat events, or validate was not run' }] },
-      mark: { type: 'text', fontSize: 13, color: '#555' },
-      encoding: { text: { field: 'message', type: 'nominal' } },
-    } as ChartSpec;
-  }
+  if (rows.length === 0) return placeholder({ text: 'Fidelity', subtitle }, 'no rss_stat comparison: the trace has no kmem:rss_stat events, or validate was not run');
   return {
     $schema: SCHEMA,
     title: { text: 'Fidelity: replayed rss_stat vs the kernel', subtitle },
