@@ -1,7 +1,7 @@
 // faultline's command line: the only module that knows traces/, model/, analyze/ and reports/ together.
 import { Command } from 'commander';
-import { readFileSync } from 'node:fs';
 import { reportError } from './errors.js';
+import { packageVersion } from './version.js';
 import { registerInfo } from './commands/info.js';
 import { registerRecord } from './commands/record.js';
 import { registerReplay } from './commands/replay.js';
@@ -11,14 +11,9 @@ import { registerReport } from './commands/report.js';
 import { registerCalibrate } from './commands/calibrate.js';
 import { registerPatches } from './commands/patches.js';
 
-export function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-  return pkg.version;
-}
-
 export function buildProgram(): Command {
   const program = new Command('faultline')
-    .version(version())
+    .version(packageVersion())
     .description(
       'Replay recorded page-fault, fork and mmap traces through a model of the Linux mm paths, for mainline and ' +
         'proposed patches side by side.',

@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { action, UsageError } from '../errors.js';
+import { packageVersion } from '../version.js';
 import type { EventSink, ReadOptions, ReadResult, TraceFormat } from '../../traces/events.js';
 import { readTrace, TRACE_FORMATS } from '../../traces/read.js';
 import type { VariantSpec } from '../../model/types.js';
@@ -30,19 +31,6 @@ export interface ReportOptions extends Partial<VariantCliOptions> {
   svg?: string;
   png?: string;
   screenshot?: string;
-}
-
-function packageVersion(): string {
-  // src/commands/report.ts and dist/src/commands/report.js sit at different depths below package.json.
-  for (const up of ['../../package.json', '../../../package.json']) {
-    try {
-      const pkg = JSON.parse(readFileSync(new URL(up, import.meta.url), 'utf8')) as { name?: string; version: string };
-      if (pkg.name === 'faultline') return pkg.version;
-    } catch {
-      /* try the next level */
-    }
-  }
-  return 'unknown';
 }
 
 /** A one-line progress bar on stderr, only when stderr is a terminal, and only for traces that take a while. */
