@@ -6,6 +6,11 @@ export let scanEnd = 0;
 
 const TWO53 = 9007199254740992;
 
+/** True for an ASCII decimal digit (char code). */
+export function isDigit(c: number): boolean {
+  return c >= 48 && c <= 57;
+}
+
 function hexDigit(c: number): number {
   if (c >= 48 && c <= 57) return c - 48;
   if (c >= 97 && c <= 102) return c - 87;

@@ -2,10 +2,9 @@
 // `TASK-PID [(TGID)] [CPU] [FLAGS] SECONDS: EVENT: FIELDS`, tracefs syscall lines `sys_mmap(addr: 0, ...)` and
 // `sys_mmap -> 0x7f...`, `CPU:N [LOST M EVENTS]`, and the `entries-in-buffer/entries-written` header.
 import type { LineFn } from './lines.js';
-import { Code, decodeEvent, eventCode, type LineCtx } from './decode.js';
+import { Code, decodeEvent, eventCode, syscallArgs, type LineCtx } from './decode.js';
 import { MM_SYSCALLS } from './syscalls.js';
-import { charIn, indexIn, lastCharIn, longAt, parseFields, timeAt, scanEnd } from './fields.js';
-import { syscallArgs } from './decode.js';
+import { charIn, indexIn, isDigit, lastCharIn, longAt, parseFields, timeAt, scanEnd } from './fields.js';
 
 export interface FtraceOptions {
   /** trace-cmd report: lines may start with `INSTANCE:` and it prints `cpus=N`, `CPU N is empty`, `[N EVENTS DROPPED]`. */
@@ -14,10 +13,6 @@ export interface FtraceOptions {
 
 export interface FtraceParser {
   line: LineFn;
-}
-
-function isDigit(c: number): boolean {
-  return c >= 48 && c <= 57;
 }
 
 /** Index of the `[CPU]` bracket: a '[' after a space, digits, ']'; or -1. */

@@ -2,7 +2,7 @@
 // (no cpu, no tid), comm names holding spaces, and software page-fault samples (`perf record -d`).
 import type { LineFn } from './lines.js';
 import { Code, decodeEvent, eventCode, SOFTWARE_FAULT_EVENTS, type LineCtx } from './decode.js';
-import { charIn, hexAt, indexIn, lastCharIn, scanEnd, timeAt } from './fields.js';
+import { charIn, hexAt, indexIn, isDigit, lastCharIn, scanEnd, timeAt } from './fields.js';
 
 interface EventToken {
   token: string;
@@ -30,10 +30,6 @@ function decodeToken(token: string): EventToken {
   const c2 = b.indexOf(':');
   const name = c2 < 0 ? b : b.slice(0, c2);
   return { token, system: a, name, software: false, code: eventCode(name), tail: '' };
-}
-
-function isDigit(c: number): boolean {
-  return c >= 48 && c <= 57;
 }
 
 function isHex(c: number): boolean {
