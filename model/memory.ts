@@ -85,12 +85,20 @@ export function doAnonymousPage(ctx: ModelCtx, f: FaultCtx, t: PteTable, i: numb
     f.path = 'anon_zero_page';
     return;
   }
+  mapNewAnonPage(ctx, f, t, i, (f.vma.flags & F.VM_WRITE) !== 0);
+  f.path = 'anon_alloc';
+}
+
+/**
+ * A fresh exclusive anon page at the none entry i (do_anonymous_page's write half, do_cow_fault): vmf_anon_prepare,
+ * allocation, rmap, MM_ANONPAGES + 1 (one rss_stat). The PTE is writable when writable is true.
+ */
+export function mapNewAnonPage(ctx: ModelCtx, f: FaultCtx, t: PteTable, i: number, writable: boolean): void {
   f.vma.anonVma = true; // vmf_anon_prepare
   const page = allocAnon(ctx.pages, 0);
-  mapAnon(ctx, f.mm, t, i, page, (f.vma.flags & F.VM_WRITE) !== 0);
+  mapAnon(ctx, f.mm, t, i, page, writable);
   addMmCounter(ctx, f.mm, 1, 1);
   f.pagesAllocated++;
-  f.path = 'anon_alloc';
 }
 
 /** mm/memory.c: do_fault: do_read_fault / do_cow_fault / do_shared_fault. */
@@ -104,11 +112,7 @@ function doFault(ctx: ModelCtx, f: FaultCtx, t: PteTable, i: number): void {
   }
   if (!shared) {
     // mm/memory.c: do_cow_fault: a new anon page copied from the file page
-    f.vma.anonVma = true;
-    const page = allocAnon(ctx.pages, 0);
-    mapAnon(ctx, f.mm, t, i, page, true);
-    addMmCounter(ctx, f.mm, 1, 1);
-    f.pagesAllocated++;
+    mapNewAnonPage(ctx, f, t, i, true);
     f.path = 'file_cow';
     return;
   }

@@ -1,9 +1,7 @@
 // Helpers the patch files share: which VMAs a pattern-init patch owns, and the page-level steps of a fault
 // (anon_vma, a fresh page, a special PTE) built from the model's page_table/pages/rss primitives.
 import * as F from '../flags.js';
-import { allocAnon } from '../pages.js';
-import { mapAnon } from '../page_table.js';
-import { addMmCounter } from '../rss.js';
+import { mapNewAnonPage } from '../memory.js';
 import type { FaultCtx, ModelCtx, PteTable, Vma } from '../state.js';
 
 /** What the patches remember per VMA (Vma.patchData); split VMAs share the record, as they share the file. */
@@ -29,11 +27,6 @@ export function selected(ctx: ModelCtx, vma: Vma): boolean {
   return vmaData(ctx, vma).sel;
 }
 
-/** mm/memory.c: vmf_anon_prepare -> __anon_vma_prepare: the VMA gets an anon_vma (fork will copy it). */
-export function anonPrepare(vma: Vma): void {
-  vma.anonVma = true;
-}
-
 /** Clear entry i if it maps a special page (zero page / refpage: no rmap, no RSS to undo). */
 export function dropSpecial(t: PteTable, i: number): void {
   if ((t.fl[i]! & F.PTE_PRESENT) && (t.fl[i]! & F.PTE_SPECIAL)) {
@@ -45,15 +38,11 @@ export function dropSpecial(t: PteTable, i: number): void {
 
 /**
  * A fresh exclusive anon page at entry i (mm/memory.c: do_anonymous_page write half, or wp_page_copy from a special
- * PTE): anon_vma, allocation, rmap, MM_ANONPAGES + 1 (one rss_stat). The PTE is writable when writable is true.
+ * PTE): a special entry there is dropped first, then memory.ts's mapNewAnonPage (anon_vma, allocation, rmap, MM_ANONPAGES + 1).
  */
 export function mapNewAnon(ctx: ModelCtx, f: FaultCtx, t: PteTable, i: number, writable: boolean): void {
-  anonPrepare(f.vma);
   dropSpecial(t, i);
-  const page = allocAnon(ctx.pages, 0);
-  mapAnon(ctx, f.mm, t, i, page, writable);
-  addMmCounter(ctx, f.mm, 1, 1); // MM_ANONPAGES
-  f.pagesAllocated++;
+  mapNewAnonPage(ctx, f, t, i, writable);
 }
 
 /** Install a special read-only PTE (mm/memory.c: do_anonymous_page: pte_mkspecial(pfn_pte(pfn, vm_page_prot))). */
