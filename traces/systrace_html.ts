@@ -63,7 +63,6 @@ export function createSystraceParser(ctx: LineCtx): SystraceParser {
         }
         const lt = indexIn(s, '<script', p, end);
         if (lt < 0) return;
-        OPEN.lastIndex = 0;
         const m = OPEN.exec(s.slice(lt, Math.min(end, lt + 256)));
         if (m === null || m.index !== 0) {
           p = lt + 7;
