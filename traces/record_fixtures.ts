@@ -49,8 +49,9 @@ function readOr(file: string, dflt = ''): string {
 /** THP sysfs settings as the kernel prints them (selected value in brackets). */
 export function thpSettings(root = '/sys/kernel/mm/transparent_hugepage'): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const k of ['enabled', 'defrag', 'use_zero_page', 'hpage_pmd_size', 'shmem_enabled', 'khugepaged/defrag']) out[k] = readOr(join(root, k));
-  out['hugepages-2048kB/enabled'] = readOr(join(root, 'hugepages-2048kB/enabled'));
+  for (const k of ['enabled', 'defrag', 'use_zero_page', 'hpage_pmd_size', 'shmem_enabled', 'khugepaged/defrag', 'hugepages-2048kB/enabled']) {
+    out[k] = readOr(join(root, k));
+  }
   return out;
 }
 
