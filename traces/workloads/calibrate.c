@@ -221,24 +221,15 @@ static void fork_and_reap(void) {
   waitpid(pid, NULL, 0);
 }
 
-static long rss_anon_kb(void) {
+// One `KEY: N kB` figure of /proc/self/status (key with its colon, e.g. "RssAnon:"), or -1.
+static long status_kb(const char *key) {
   FILE *f = fopen("/proc/self/status", "r");
   if (!f) return -1;
   char l[256];
   long v = -1;
+  size_t kl = strlen(key);
   while (fgets(l, sizeof l, f))
-    if (sscanf(l, "RssAnon: %ld", &v) == 1) break;
-  fclose(f);
-  return v;
-}
-
-static long rss_file_kb(void) {
-  FILE *f = fopen("/proc/self/status", "r");
-  if (!f) return -1;
-  char l[256];
-  long v = -1;
-  while (fgets(l, sizeof l, f))
-    if (sscanf(l, "RssFile: %ld", &v) == 1) break;
+    if (strncmp(l, key, kl) == 0) { v = strtol(l + kl, NULL, 10); break; }
   fclose(f);
   return v;
 }
@@ -248,9 +239,9 @@ static long rss_file_kb(void) {
 static int zero_page, huge_zero_page;
 static void probe_zero_pages(void) {
   char *p = map_aligned(HPG, MADV_NOHUGEPAGE);
-  long r0 = rss_anon_kb();
+  long r0 = status_kb("RssAnon:");
   touch(p, HPG, PG, 0);
-  zero_page = rss_anon_kb() - r0 < 1024;
+  zero_page = status_kb("RssAnon:") - r0 < 1024;
   munmap(p, HPG);
   p = map_aligned(4 * HPG, MADV_HUGEPAGE);
   long a0 = vmstat("thp_fault_alloc");
@@ -349,7 +340,7 @@ static void run_file(size_t len, const char *dir) {
   touch(q, len, PG, 0);
   for (size_t off = 8 * PG; off < len; off += 16 * PG) madvise(q + off, PG, MADV_DONTNEED);
   size_t win = 16 * PG, chunk = 32 * win;
-  long r0 = rss_file_kb(), f0 = minflt(), f16 = 0;
+  long r0 = status_kb("RssFile:"), f0 = minflt(), f16 = 0;
   for (size_t off = 0; off < len; off += chunk) {
     size_t m = len - off < chunk ? len - off : chunk;
     long a = minflt();
@@ -359,7 +350,7 @@ static void run_file(size_t len, const char *dir) {
   }
   long faults = minflt() - f0;
   if (f16 > 0) // RssFile grew by p's windows plus one page per q refault
-    printf("info file_read_pages_per_fault %.2f\n", ((double)(rss_file_kb() - r0) / 4.0 - (double)(faults - f16)) / (double)f16);
+    printf("info file_read_pages_per_fault %.2f\n", ((double)(status_kb("RssFile:") - r0) / 4.0 - (double)(faults - f16)) / (double)f16);
   munmap(p, len);
   munmap(q, len);
   p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
