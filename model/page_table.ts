@@ -163,6 +163,20 @@ export function zapRange(ctx: ModelCtx, mm: Mm, start: number, end: number, recl
   }
 }
 
+/**
+ * fn(block, slot) for each PMD entry of mm in blocks [b0, b1), in block order; when the range holds more blocks than
+ * mm has entries (exit, a huge munmap), over a copy of the entries instead (fn may delete the entry it is given).
+ */
+export function forEachPmd(mm: Mm, b0: number, b1: number, fn: (b: number, slot: PmdSlot) => void): void {
+  if (b1 - b0 > mm.pmds.size) {
+    for (const [b, slot] of [...mm.pmds]) if (b >= b0 && b < b1) fn(b, slot);
+  } else
+    for (let b = b0; b < b1; b++) {
+      const slot = mm.pmds.get(b);
+      if (slot) fn(b, slot);
+    }
+}
+
 const down = (a: number, size: number): number => Math.floor(a / size) * size;
 const minus1 = (c: number): number => (c === 0 ? Infinity : c - 1); // unsigned ceiling - 1 with ceiling 0 = top
 
@@ -179,17 +193,11 @@ export function freePgdRange(ctx: ModelCtx, mm: Mm, addr: number, end: number, f
   if (addr > end - 1) return;
   let freed = 0;
   // mm/memory.c: free_pte_range for every PMD in [addr, end)
-  const b0 = blockOf(addr), b1 = Math.ceil(end / F.PMD_SIZE);
-  const freeBlock = (b: number): void => {
-    const slot = mm.pmds.get(b);
-    if (!slot) return;
+  forEachPmd(mm, blockOf(addr), Math.ceil(end / F.PMD_SIZE), (b, slot) => {
     if (slot.table && slot.table.refcount > 1) slot.table.refcount--; // a shared table loses one owner
     mm.pmds.delete(b);
     freed++;
-  };
-  if (b1 - b0 > mm.pmds.size) {
-    for (const b of [...mm.pmds.keys()]) if (b >= b0 && b < b1) freeBlock(b); // sparse: walk what exists
-  } else for (let b = b0; b < b1; b++) freeBlock(b);
+  });
   // mm/memory.c: free_pmd_range frees the PMD table when [start & PUD_MASK, end) lies inside floor/ceiling
   freed += upper(addr, end, floor, ceiling, F.PUD_SIZE, mm.pmdTables);
   // mm/memory.c: free_pud_range, the same at PGDIR granularity

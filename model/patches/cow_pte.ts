@@ -17,7 +17,7 @@
 import * as F from '../flags.js';
 import { folioMmMap, putPage } from '../pages.js';
 import { doAnonymousPage } from '../memory.js';
-import { allocUpper, newTable, pteMember } from '../page_table.js';
+import { allocUpper, forEachPmd, newTable, pteMember } from '../page_table.js';
 import { addMmRssVec, addPgtables } from '../rss.js';
 import { PAGE_ANON_EXCLUSIVE, PMD_TABLE, type Mm, type ModelCtx, type PmdSlot, type PteTable, type Vma } from '../state.js';
 import type { CowPteBreakRecord } from '../types.js';
@@ -198,17 +198,14 @@ export const cowPte: Patch = {
   // mm/memory.c: break_cow_pte / break_cow_pte_range before a fault or a modifier touches [start, end)
   break_cow_pte(ctx, mm, start, end, cause) {
     let allocated = 0;
-    const b0 = Math.floor(start / F.PMD_SIZE), b1 = Math.ceil(end / F.PMD_SIZE);
-    const one = (b: number, slot: PmdSlot | undefined): void => {
-      if (!slot || !slot.shared || slot.kind !== PMD_TABLE || !slot.table) return;
+    forEachPmd(mm, Math.floor(start / F.PMD_SIZE), Math.ceil(end / F.PMD_SIZE), (b, slot) => {
+      if (!slot.shared || slot.kind !== PMD_TABLE || !slot.table) return;
       const whole = start <= b * F.PMD_SIZE && (b + 1) * F.PMD_SIZE <= end;
       if (whole && ZAP_CAUSES.has(cause)) {
         if (slot.table.refcount > 1) dropOne(ctx, mm, slot, b);
         else takeOver(ctx, mm, slot); // the last user zaps it like any table: no break to report
       } else allocated += breakOne(ctx, mm, slot, b, cause);
-    };
-    if (b1 - b0 <= mm.pmds.size) for (let b = b0; b < b1; b++) one(b, mm.pmds.get(b));
-    else for (const [b, slot] of [...mm.pmds]) if (b >= b0 && b < b1) one(b, slot); // exit: walk what is mapped
+    });
     return allocated;
   },
 };
