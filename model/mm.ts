@@ -111,27 +111,28 @@ function mergeable(a: Vma, b: Vma): boolean {
 
 /** mm/vma.c: vma_merge_new_range / vma_merge_existing_range: merge v with its neighbours where allowed. */
 export function mergeAround(mm: Mm, v: Vma): Vma {
-  let k = mm.vmas.indexOf(v);
+  const k = mm.vmas.indexOf(v);
   if (k < 0) return v;
+  mm.lastVma = null;
   const next = mm.vmas[k + 1];
   if (next && mergeable(v, next)) {
-    v.end = next.end;
-    v.anonVma ||= next.anonVma;
-    v.kind |= next.kind & (F.KIND_HEAP | F.KIND_STACK);
+    absorb(v, next);
     mm.vmas.splice(k + 1, 1);
   }
   const prev = mm.vmas[k - 1];
   if (prev && mergeable(prev, v)) {
-    prev.end = v.end;
-    prev.anonVma ||= v.anonVma;
-    prev.kind |= v.kind & (F.KIND_HEAP | F.KIND_STACK);
+    absorb(prev, v);
     mm.vmas.splice(k, 1);
-    k--;
-    mm.lastVma = null;
     return prev;
   }
-  mm.lastVma = null;
   return v;
+}
+
+/** a grows over b, the VMA right after it (mm/vma.c: vma_expand): anon_vma and heap/stack kind carry over. */
+function absorb(a: Vma, b: Vma): void {
+  a.end = b.end;
+  a.anonVma ||= b.anonVma;
+  a.kind |= b.kind & (F.KIND_HEAP | F.KIND_STACK);
 }
 
 /**
