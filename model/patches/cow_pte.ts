@@ -27,6 +27,9 @@ import { registerPatch, type Patch } from './index.js';
 /** The mm charged for a shared table (RFC v1: "ownership" by PMD-index address); -1 once the owner broke away. */
 const owners = new WeakMap<PteTable, number>();
 
+/** mm is the one charged for shared table t. */
+const ownedBy = (mm: Mm, t: PteTable): boolean => owners.get(t) === mm.idx;
+
 const rec: CowPteBreakRecord = { variant: '', time: 0, pid: 0, comm: '', address: 0, how: 'copy', cause: '' };
 const vec = new Float64Array(4);
 
@@ -100,8 +103,7 @@ function probe(ctx: ModelCtx, mm: Mm, block: number, how: 'copy' | 'reuse', caus
 function breakOne(ctx: ModelCtx, mm: Mm, slot: PmdSlot, block: number, cause: string): number {
   const t = slot.table!;
   const v3 = cowPteV3(ctx);
-  const owner = owners.get(t) ?? -1;
-  const isOwner = mm.idx === owner;
+  const isOwner = ownedBy(mm, t);
   slot.shared = false;
   slot.write = true; // the PMD is writable again; the PTEs keep their own protection
   if (t.refcount > 1) {
@@ -127,7 +129,7 @@ function breakOne(ctx: ModelCtx, mm: Mm, slot: PmdSlot, block: number, cause: st
 /** The last user of a shared table makes it its own: charged now unless it was the owner. */
 function takeOver(ctx: ModelCtx, mm: Mm, slot: PmdSlot): void {
   const t = slot.table!;
-  const isOwner = mm.idx === (owners.get(t) ?? -1);
+  const isOwner = ownedBy(mm, t);
   owners.delete(t);
   slot.shared = false;
   slot.write = true;
@@ -140,7 +142,7 @@ function takeOver(ctx: ModelCtx, mm: Mm, slot: PmdSlot): void {
 function dropOne(ctx: ModelCtx, mm: Mm, slot: PmdSlot, block: number): void {
   const t = slot.table!;
   const v3 = cowPteV3(ctx);
-  const isOwner = mm.idx === (owners.get(t) ?? -1);
+  const isOwner = ownedBy(mm, t);
   t.refcount--;
   mm.pmds.delete(block);
   if (isOwner) {
