@@ -38,7 +38,7 @@ function expectedFigures(replay: ReplayResult): Map<string, number> {
   for (const v of replay.variants) {
     const put = (metric: string, n: number) => out.set(`${v.name}|${metric}`, n);
     let all = 0;
-    for (const [k, n] of Object.entries(v.totals.faults)) if (k !== 'not_taken') all += n; // faults taken
+    for (const [k, n] of Object.entries(v.totals.faults)) if (k !== 'not_taken' && k !== 'populate') all += n; // traps taken
     for (const path of paths) put(`faults.${path}`, v.totals.faults[path] ?? 0);
     put('faults.total', all);
     put('rss_anon_peak_kb', v.totals.rss_anon_peak_kb);

@@ -1,6 +1,7 @@
 // The summary table, in the shape of the refpage v3 Pixel 4 table: one row per variant, deltas against the first.
 import type { ReplayResult, VariantResult } from '../model/types.js';
 import { escapeHtml } from './escape.js';
+import { faultsTaken, NOT_TAKEN } from '../model/fault_paths.js';
 
 export interface SummaryColumn {
   /** Stable key, also the cell's data-metric. */
@@ -18,9 +19,6 @@ function sum(v: VariantResult, f: (p: VariantResult['processes'][number]) => num
   return s;
 }
 
-/** The path of a traced fault that a patched variant would not take (model/engine.ts). */
-const NOT_TAKEN = 'not_taken';
-
 /** Fault paths seen in any variant, in first-seen order. */
 export function faultPaths(replay: ReplayResult): string[] {
   const seen = new Set<string>();
@@ -31,8 +29,8 @@ export function faultPaths(replay: ReplayResult): string[] {
 /** The Pixel-4-shaped columns: totals that compare variants at a glance (faults by path get their own table). */
 export function summaryColumns(): SummaryColumn[] {
   return [
-    // faults taken: a traced fault a patch would not take ('not_taken') is no fault under that patch
-    { key: 'faults.total', title: 'faults taken', unit: 'faults', lowerIsBetter: true, get: (v) => Object.entries(v.totals.faults).reduce((a, [k, n]) => (k === NOT_TAKEN ? a : a + n), 0) },
+    // traps taken: not a traced fault the patch would not take, nor a populate record (its pages are GUP faults)
+    { key: 'faults.total', title: 'faults taken', unit: 'faults', lowerIsBetter: true, get: (v) => faultsTaken(v.totals.faults) },
     { key: 'rss_anon_peak_kb', title: 'peak anon RSS', unit: 'KiB', lowerIsBetter: true, get: (v) => v.totals.rss_anon_peak_kb },
     { key: 'rss_anon_final_kb', title: 'final anon RSS (Σ processes)', unit: 'KiB', lowerIsBetter: true, get: (v) => sum(v, (p) => p.rss_anon_final_kb) },
     { key: 'rss_file_peak_kb', title: 'peak file RSS (Σ per-process peaks)', unit: 'KiB', lowerIsBetter: true, get: (v) => sum(v, (p) => p.rss_file_peak_kb) },

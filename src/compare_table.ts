@@ -1,6 +1,7 @@
 // The side-by-side text table of a multi-variant replay, in the shape of the refpage v3 Pixel 4 table (variant, time,
 // max RSS) widened with faults, page tables and fork time, each with its delta against mainline (the first variant).
 import type { ReplayResult, VariantResult } from '../model/types.js';
+import { GUP_PATH, NOT_TAKEN } from '../model/fault_paths.js';
 
 /** Per-variant figures the table shows (exported for tests and for other renderers). */
 export interface CompareRow {
@@ -19,7 +20,6 @@ export interface CompareRow {
   byPath: Record<string, number>;
 }
 
-const GUP_PATH = 'populate'; // one record per populating syscall; its pages are in minflt
 
 export function compareRow(v: VariantResult): CompareRow {
   let traps = 0, notTaken = 0, minflt = 0, peakFile = 0;
@@ -28,7 +28,7 @@ export function compareRow(v: VariantResult): CompareRow {
     if (k === GUP_PATH) continue;
     byPath[k] = n;
     traps += n;
-    if (k === 'not_taken') notTaken += n;
+    if (k === NOT_TAKEN) notTaken += n;
   }
   for (const p of v.processes) {
     minflt += p.minflt;

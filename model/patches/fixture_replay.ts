@@ -7,6 +7,7 @@ import { fixtureFiles, readTruth } from '../../traces/record_fixtures.js';
 import { createReplay } from '../replay.js';
 import { buildVariants } from '../variants.js';
 import type { CowPteBreakRecord, ReplayResult, VariantResult } from '../types.js';
+import { NOT_TAKEN } from '../fault_paths.js';
 
 export const MIB = 1024 * 1024;
 
@@ -65,6 +66,6 @@ export const variant = (r: ReplayResult, name: string): VariantResult => {
 /** Faults that the variant really takes (a traced fault it would not take replays as 'not_taken'). */
 export const realFaults = (v: VariantResult, pid?: number): number => {
   const f = pid === undefined ? v.totals.faults : v.processes.find((p) => p.pid === pid)!.faults;
-  return Object.entries(f).reduce((s, [k, n]) => (k === 'not_taken' ? s : s + n), 0);
+  return Object.entries(f).reduce((s, [k, n]) => (k === NOT_TAKEN ? s : s + n), 0);
 };
 

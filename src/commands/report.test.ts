@@ -115,7 +115,7 @@ describe('faultline report', () => {
       const sum = (f: (p: ReplayResult['variants'][number]['processes'][number]) => number) => v.processes.reduce((a, p) => a + f(p), 0);
       const put = (k: string, n: number) => want.set(`${v.name}|${k}`, n);
       for (const path of paths) put(`faults.${path}`, v.totals.faults[path] ?? 0);
-      put('faults.total', Object.entries(v.totals.faults).reduce((a, [k, n]) => (k === 'not_taken' ? a : a + n), 0)); // faults taken
+      put('faults.total', Object.entries(v.totals.faults).reduce((a, [k, n]) => (k === 'not_taken' || k === 'populate' ? a : a + n), 0)); // traps taken
       put('rss_anon_peak_kb', v.totals.rss_anon_peak_kb);
       put('rss_anon_final_kb', sum((p) => p.rss_anon_final_kb));
       put('rss_file_peak_kb', sum((p) => p.rss_file_peak_kb));
