@@ -5,7 +5,8 @@ import { action, UsageError } from '../errors.js';
 import { compileProgram, QueryError, type OutputFormat, type Program } from '../../analyze/run.js';
 import type { EventSink, ReadResult } from '../../traces/events.js';
 import { readTrace } from '../../traces/read.js';
-import { DEFAULT_PROFILE, loadProfile } from '../../model/costs.js';
+import { DEFAULT_PROFILE } from '../../model/costs.js';
+import { profileFor } from './replay.js';
 import { createReplay } from '../../model/replay.js';
 import type { ReplayResult } from '../../model/types.js';
 import { addVariantOptions, variantsFromCli, type VariantCliOptions } from '../variant_options.js';
@@ -91,7 +92,7 @@ export async function runQuery(trace: string, positional: string | undefined, o:
   let finish: ((r: ReadResult) => ReplayResult) | null = null;
   if (program.needsModel) {
     // latency_ns in model:fault / model:fork comes from the cost profile (the shipped default unless --profile)
-    const profile = loadProfile(o.profile ?? DEFAULT_PROFILE);
+    const profile = profileFor(o.profile);
     const replay = createReplay(variants, program.probes, { profile });
     const traceSink = program.traceSink;
     const replaySink = replay.sink;
@@ -144,7 +145,7 @@ export function registerQuery(program: Command): void {
     .option('--allow-lost', 'exit 0 even when the trace lost events (counts are then lower bounds)')
     .option('--kernel <version>', 'kernel rules version for the replay', '6.18')
     .option('--machine-no-zero-page', 'the traced machine had no zero page (e.g. pvm_no_zero_page=1): read faults allocate in every variant')
-    .option('--profile <name|file>', `cost profile for model latency_ns (shipped name or JSON path; default ${DEFAULT_PROFILE})`);
+    .option('--profile <name|file>', `cost profile for model latency_ns (shipped name or JSON path, or 'none': latency_ns 0; default ${DEFAULT_PROFILE})`);
   addVariantOptions(cmd).addHelpText('after', EXAMPLES)
     .action(action((trace: string, prog: string | undefined, o: QueryOpts) => runQuery(trace, prog, o)));
 }
