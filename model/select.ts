@@ -44,6 +44,11 @@ function num(x: Val): number {
   return typeof x === 'number' ? x : typeof x === 'boolean' ? (x ? 1 : 0) : Number.NaN;
 }
 
+/** == in the selector language: as strings when either side is one, else as numbers. */
+function equal(x: Val, y: Val): boolean {
+  return typeof x === 'string' || typeof y === 'string' ? String(x) === String(y) : num(x) === num(y);
+}
+
 function truthy(x: Val): boolean {
   return typeof x === 'string' ? x.length > 0 : num(x) !== 0;
 }
@@ -103,8 +108,8 @@ export function compileSelect(expr: string): Selector {
     k++;
     const b = atom();
     switch (op) {
-      case '==': return (v, c) => { const x = a(v, c), y = b(v, c); return typeof x === 'string' || typeof y === 'string' ? String(x) === String(y) : num(x) === num(y); };
-      case '!=': return (v, c) => { const x = a(v, c), y = b(v, c); return typeof x === 'string' || typeof y === 'string' ? String(x) !== String(y) : num(x) !== num(y); };
+      case '==': return (v, c) => equal(a(v, c), b(v, c));
+      case '!=': return (v, c) => !equal(a(v, c), b(v, c));
       case '<': return (v, c) => num(a(v, c)) < num(b(v, c));
       case '<=': return (v, c) => num(a(v, c)) <= num(b(v, c));
       case '>': return (v, c) => num(a(v, c)) > num(b(v, c));
