@@ -14,9 +14,6 @@ import { populateRange } from '../populate.js';
 import { registerPatch, type Patch } from './index.js';
 import { isPrivateAnon } from './common.js';
 
-/** Tally used when the model passes none (the pages are still mapped and charged; only minflt misses them). */
-const out = new Float64Array(3);
-
 export const eagerPopulate: Patch = {
   name: 'eager-populate',
   description: 'every private anonymous mmap and brk growth is populated at once, as MAP_POPULATE would (OSv eager)',
@@ -27,12 +24,12 @@ export const eagerPopulate: Patch = {
     if (!isPrivateAnon(vma)) return;
     // mm/gup.c: populate_vma_page_range: "we've never faulted in PROT_NONE pages" (pthread stacks start PROT_NONE)
     if (!(vma.flags & (F.VM_READ | F.VM_WRITE | F.VM_EXEC))) return;
-    populateRange(ctx, mm, vma, vma.start, vma.end, null, tally ?? out);
+    populateRange(ctx, mm, vma, vma.start, vma.end, null, tally);
   },
 
   // mm/mmap.c: brk: `if (populate) mm_populate(oldbrk, newbrk - oldbrk)`
   brk(ctx, mm, vma, oldEnd, newEnd, tally) {
-    populateRange(ctx, mm, vma, oldEnd, newEnd, null, tally ?? out);
+    populateRange(ctx, mm, vma, oldEnd, newEnd, null, tally);
   },
 };
 

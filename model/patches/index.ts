@@ -22,13 +22,13 @@ export interface Patch {
   /** include/linux/huge_mm.h: thp_vma_suitable_order (refpage v3: transhuge_vma_suitable false for refpage VMAs). */
   thp_vma_suitable_order?(ctx: ModelCtx, vma: Vma, addr: number): boolean | undefined;
   /**
-   * mm/mmap.c: do_mmap, after the VMA is in place (memset / eager-populate what-ifs). out, when given, is the syscall's
+   * mm/mmap.c: do_mmap, after the VMA is in place (memset / eager-populate what-ifs). out is the syscall's
    * population tally [faults, pages, tables] (model/populate.ts: populateRange), so pages a patch populates count
    * as that syscall's GUP faults (minflt, the 'populate' path).
    */
-  do_mmap?(ctx: ModelCtx, mm: Mm, vma: Vma, out?: Float64Array): void;
+  do_mmap?(ctx: ModelCtx, mm: Mm, vma: Vma, out: Float64Array): void;
   /** mm/mmap.c: brk (SYSCALL brk) growth from oldEnd to newEnd in vma; out as for do_mmap. */
-  brk?(ctx: ModelCtx, mm: Mm, vma: Vma, oldEnd: number, newEnd: number, out?: Float64Array): void;
+  brk?(ctx: ModelCtx, mm: Mm, vma: Vma, oldEnd: number, newEnd: number, out: Float64Array): void;
   /**
    * mm/memory.c: copy_pte_range for one 2 MiB block of src; return true when the patch handled the block
    * (COW PTE: share src's table with dst instead of copying). counts: [ptes copied, tables copied, tables shared].

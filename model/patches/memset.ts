@@ -14,9 +14,6 @@ import { populateRange } from '../populate.js';
 import { registerPatch, type Patch } from './index.js';
 import { selected } from './common.js';
 
-/** Tally used when the model passes none (the pages are still mapped and charged; only minflt misses them). */
-const out = new Float64Array(3);
-
 export const memset: Patch = {
   name: 'memset',
   description: 'userspace pattern init: selected VMAs are written in full at mmap/brk time (no later first-touch faults)',
@@ -25,13 +22,13 @@ export const memset: Patch = {
   // mm/mmap.c: do_mmap: the allocator's memset follows at once
   do_mmap(ctx, mm, vma, tally) {
     if (!selected(ctx, vma) || !(vma.flags & F.VM_WRITE)) return;
-    populateRange(ctx, mm, vma, vma.start, vma.end, true, tally ?? out);
+    populateRange(ctx, mm, vma, vma.start, vma.end, true, tally);
   },
 
   // mm/mmap.c: brk: a grown heap is pattern-initialised by the allocator before use
   brk(ctx, mm, vma, oldEnd, newEnd, tally) {
     if (!selected(ctx, vma) || !(vma.flags & F.VM_WRITE)) return;
-    populateRange(ctx, mm, vma, oldEnd, newEnd, true, tally ?? out);
+    populateRange(ctx, mm, vma, oldEnd, newEnd, true, tally);
   },
 };
 
