@@ -88,8 +88,6 @@ export function createPerfScriptParser(ctx: LineCtx): PerfParser {
   const tokens: EventToken[] = [];
   const commByTid = new Map<number, string>();
   let inSample = false;
-  let lastTid = -2;
-  let lastComm = '';
 
   let lastTok: EventToken | null = null;
   let prevTok: EventToken | null = null;
@@ -131,10 +129,6 @@ export function createPerfScriptParser(ctx: LineCtx): PerfParser {
       // Same bytes before the timestamp: the left part parses the same (no ':' in it qualified before).
       const tc = timestampEnd(s, start + hl, end);
       if (tc >= 0) {
-        if (hdrComm.length > 0) {
-          lastTid = hdrTid;
-          lastComm = hdrComm;
-        }
         body(s, start + hl, tc, end, lineNo, hdrCpu, hdrPid, hdrTid, hdrComm);
         return;
       }
@@ -200,14 +194,13 @@ export function createPerfScriptParser(ctx: LineCtx): PerfParser {
     }
     let comm = '';
     if (l > p) {
-      const cached = tid === lastTid ? lastComm : commByTid.get(tid);
+      // The previous header's comm first: consecutive lines are mostly the same thread.
+      const cached = tid === hdrTid && hdrComm.length > 0 ? hdrComm : commByTid.get(tid);
       if (cached !== undefined && cached.length === l - p && s.startsWith(cached, p)) comm = cached;
       else {
         comm = s.slice(p, l);
         if (tid >= 0) commByTid.set(tid, comm);
       }
-      lastTid = tid;
-      lastComm = comm;
     }
     hdr = s.slice(start, ts);
     hdrCpu = cpu;
