@@ -187,13 +187,13 @@ export function createEngine(spec: VariantSpec, probes: ReplayProbes, profile: C
     // the access class (exec / write / read) tells the segments of an exec-loaded ELF apart, which the kernel keeps
     // as separate VMAs (and so as separate zap and fork-copy pieces)
     const cls = exec ? F.VM_EXEC : write ? F.VM_WRITE : F.VM_READ;
+    f.inferred = inferred;
+    f.pagesAllocated = 0;
+    f.tablesAllocated = 0;
+    f.tablesCopied = 0;
     if (!vma && (e.address < MMAP_MIN_ADDR || inHole(mm, e.address))) {
       // arch/x86/mm/fault.c: bad_area_nosemaphore: no VMA where the trace showed none (unmapped, or below mmap_min_addr)
       f.path = 'segv';
-      f.pagesAllocated = 0;
-      f.tablesAllocated = 0;
-      f.tablesCopied = 0;
-      f.inferred = inferred;
       recordFault(e, p, 0, 0, 0);
       return;
     }
@@ -201,12 +201,8 @@ export function createEngine(spec: VariantSpec, probes: ReplayProbes, profile: C
     f.mm = mm;
     f.vma = vma;
     f.address = e.address;
-    f.inferred = inferred;
     f.path = '';
-    f.pagesAllocated = 0;
-    f.tablesAllocated = 0;
-    f.tablesCopied = 0;
-    f.fileHint = hm === 0 && hd > 0 ? hd : hm === 3 && hd > 0 ? hd : -1;
+    f.fileHint = (hm === 0 || hm === 3) && hd > 0 ? hd : -1; // page-cache (file or shmem) pages the kernel mapped
     if (inferred) {
       inferredFaults++;
       // no error code: a present read-only PTE can only fault for a write; otherwise the kernel's own counters tell
