@@ -10,7 +10,7 @@ import { handleMmFault, newFaultCtx } from './memory.js';
 import { createMm, exitMmap, findVma, firstAbove, inHole, insertVma, newVma, splitRange, unmapRange } from './mm.js';
 import { doBrk, doMlock, doMlockall, doMmap, doMprotect, doMremap } from './mmap.js';
 import { createPages } from './pages.js';
-import { allocUpper, blockOf, pageUp, pteAlloc, pteIndex } from './page_table.js';
+import { allocUpper, blockOf, entryFlagsAt, pageUp, pteAlloc, pteIndex } from './page_table.js';
 import { getPatch } from './patches/index.js';
 import { addLat, latOf, newProc, noteCounters, notePoint, summarize, type LatAcc, type ProcAcc } from './results.js';
 import { addMmCounter } from './rss.js';
@@ -207,22 +207,16 @@ export function createEngine(spec: VariantSpec, probes: ReplayProbes, profile: C
       inferredFaults++;
       // no error code: a present read-only PTE can only fault for a write; otherwise the kernel's own counters tell
       // (a read of a none PTE maps the zero page and counts nothing; an anon +1 right after means a write)
-      write = presentReadOnly(mm, e.address) || (hm === 1 && hd > 0 && (vma.flags & F.VM_WRITE) !== 0);
+      write = (entryFlagsAt(mm, e.address) & (F.PTE_PRESENT | F.PTE_WRITE)) === F.PTE_PRESENT || (hm === 1 && hd > 0 && (vma.flags & F.VM_WRITE) !== 0);
     }
     f.write = write;
     if ((write && !(vma.flags & F.VM_WRITE)) || (exec && !(vma.flags & F.VM_EXEC)) || (!write && !exec && !(vma.flags & (F.VM_READ | F.VM_WRITE | F.VM_EXEC)))) {
       f.path = 'segv'; // arch/x86/mm/fault.c: access_error -> bad_area_access_error
     } else {
-      if ((vma.kind & F.KIND_INFERRED) && hint !== null && hm === -1 && !presentAt(mm, e.address)) mapSpecial(mm, e.address);
+      if ((vma.kind & F.KIND_INFERRED) && hint !== null && hm === -1 && !(entryFlagsAt(mm, e.address) & F.PTE_PRESENT)) mapSpecial(mm, e.address);
       else handleMmFault(ctx, f);
     }
     recordFault(e, p, vma.start, vma.end, vma.flags);
-  }
-
-  function presentAt(mm: Mm, a: number): boolean {
-    const s = mm.pmds.get(blockOf(a));
-    if (!s) return false;
-    return s.kind !== PMD_TABLE || (s.table!.fl[pteIndex(a)]! & F.PTE_PRESENT) !== 0;
   }
 
   /**
@@ -238,14 +232,6 @@ export function createEngine(spec: VariantSpec, probes: ReplayProbes, profile: C
     t.fl[i] = F.PTE_PRESENT | F.PTE_ZERO;
     t.present++;
     f.path = 'pfnmap';
-  }
-
-  function presentReadOnly(mm: Mm, a: number): boolean {
-    const s = mm.pmds.get(blockOf(a));
-    if (!s) return false;
-    if (s.kind !== PMD_TABLE) return !s.write;
-    const fl = s.table!.fl[pteIndex(a)]!;
-    return (fl & F.PTE_PRESENT) !== 0 && !(fl & F.PTE_WRITE);
   }
 
   /** A VMA for a fault where the trace showed no mapping (the process predates the trace, or exec loaded it). */

@@ -13,6 +13,14 @@ export const pteIndex = (addr: number): number => Math.floor(addr / F.PAGE_SIZE)
 /** A length rounded up to whole pages (mm/mmap.c: PAGE_ALIGN). */
 export const pageUp = (n: number): number => Math.ceil(n / F.PAGE_SIZE) * F.PAGE_SIZE;
 
+/** The PTE_* bits mapping addr (0 for none); a huge PMD reads as one present entry, writable as the PMD is. */
+export function entryFlagsAt(mm: Mm, addr: number): number {
+  const s = mm.pmds.get(blockOf(addr));
+  if (!s) return 0;
+  if (s.kind !== PMD_TABLE) return F.PTE_PRESENT | (s.write ? F.PTE_WRITE : 0);
+  return s.table!.fl[pteIndex(addr)]!;
+}
+
 /** mm/memory.c: __pud_alloc, __pmd_alloc: upper tables for addr; returns the number allocated. */
 export function allocUpper(ctx: ModelCtx, mm: Mm, addr: number): number {
   let n = 0;

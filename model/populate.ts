@@ -2,19 +2,15 @@
 // Each page needing a fault is a handle_mm_fault with no trap: counted in minflt, no page_fault_user event.
 import * as F from './flags.js';
 import { handleMmFault, newFaultCtx } from './memory.js';
-import { blockOf, pteIndex } from './page_table.js';
+import { blockOf, entryFlagsAt } from './page_table.js';
 import { PMD_TABLE, type FaultCtx, type Mm, type ModelCtx, type Vma } from './state.js';
 
 const gf: FaultCtx = newFaultCtx(null as never);
 
 /** Whether a GUP access at addr needs handle_mm_fault (mm/gup.c: follow_page_mask found no suitable PTE). */
 function needsFault(mm: Mm, addr: number, write: boolean): boolean {
-  const slot = mm.pmds.get(blockOf(addr));
-  if (!slot) return true;
-  if (slot.kind !== PMD_TABLE) return write && !slot.write;
-  const fl = slot.table!.fl[pteIndex(addr)]!;
-  if (!(fl & F.PTE_PRESENT)) return true;
-  return write && !(fl & F.PTE_WRITE);
+  const fl = entryFlagsAt(mm, addr);
+  return !(fl & F.PTE_PRESENT) || (write && !(fl & F.PTE_WRITE));
 }
 
 /**
