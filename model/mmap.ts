@@ -2,7 +2,7 @@
 import * as F from './flags.js';
 import { findVma, insertVma, mergeAround, newVma, splitRange, unmapRange } from './mm.js';
 import { populateRange } from './populate.js';
-import { allocUpper, blockOf, freePgdRange, newTable, pageUp, pteAlloc, pteIndex } from './page_table.js';
+import { allocUpper, blockOf, freePgdRange, pageUp, pteAlloc, pteIndex } from './page_table.js';
 import { PAGE_ANON_EXCLUSIVE, PMD_TABLE, type Mm, type ModelCtx, type Vma } from './state.js';
 
 /** include/linux/mman.h: calc_vm_prot_bits + calc_vm_flag_bits, plus VM_MAYWRITE for private or writable-shared maps. */
@@ -147,7 +147,7 @@ export function doMremap(ctx: ModelCtx, mm: Mm, oldAddr: number, oldLen: number,
     allocUpper(ctx, mm, na);
     const ds = mm.pmds.get(blockOf(na)) ?? pteAlloc(ctx, mm, blockOf(na));
     if (ds.kind !== PMD_TABLE) continue;
-    const dt = ds.table ?? newTable();
+    const dt = ds.table!; // a PMD_TABLE slot always has its table (pteAlloc, fork, split)
     const j = pteIndex(na);
     dt.fl[j] = t.fl[i]!;
     dt.page[j] = t.page[i]!;
