@@ -53,15 +53,18 @@ export function createFtraceParser(ctx: LineCtx, opts: FtraceOptions = {}): Ftra
     return n;
   }
 
+  /** A CPU count (`#P:2`, `cpus=2`) at `at`, passed on when it is plausible. */
+  function cpusAt(s: string, at: number, end: number): void {
+    const n = longAt(s, at, end);
+    if (n === n && n > 0 && n <= 4096) ctx.cpus(n);
+  }
+
   function headerLine(s: string, p: number, end: number, lineNo: number): void {
     // # entries-in-buffer/entries-written: 280/6263   #P:2  (kernel/trace/trace.c: print_event_info)
     const k = indexIn(s, 'entries-in-buffer/entries-written:', p, end);
     if (k < 0) return;
     const np = indexIn(s, '#P:', k, end);
-    if (np > 0) {
-      const n = longAt(s, np + 3, end);
-      if (n === n && n > 0 && n <= 4096) ctx.cpus(n);
-    }
+    if (np > 0) cpusAt(s, np + 3, end);
     let i = k + 34;
     while (i < end && s.charCodeAt(i) === 32) i++;
     const inBuf = longAt(s, i, end);
@@ -112,8 +115,7 @@ export function createFtraceParser(ctx: LineCtx, opts: FtraceOptions = {}): Ftra
       if (opts.traceCmd && indexIn(s, ' is empty', p, end) > 0) return; // trace-cmd: `CPU 0 is empty`
     }
     if (opts.traceCmd && c0 === 99 && s.startsWith('cpus=', p)) {
-      const n = longAt(s, p + 5, end);
-      if (n === n && n > 0 && n <= 4096) ctx.cpus(n);
+      cpusAt(s, p + 5, end);
       return;
     }
     const ob = cpuBracket(s, p, end);
