@@ -47,7 +47,6 @@ export interface BufferedRss {
 /** include/linux/mm.h: mmap_min_addr default (64 KiB): nothing is ever mapped below it. */
 const MMAP_MIN_ADDR = 65536;
 const MM_SYSCALLS = new Set(['mmap', 'munmap', 'mprotect', 'madvise', 'brk', 'mremap', 'mlock', 'mlock2', 'munlock', 'mlockall', 'munlockall']);
-const CLONE_CALLS = new Set(['clone', 'clone3', 'fork', 'vfork']);
 
 export interface Engine {
   ctx: ModelCtx;
@@ -330,7 +329,7 @@ export function createEngine(spec: VariantSpec, probes: ReplayProbes, profile: C
       if (ex && !ex.switched && e.ret < 0) (acctArgSize(t.mm, ex, 0), execs.delete(e.tid));
       return;
     }
-    if (CLONE_CALLS.has(call)) {
+    if (F.CLONE_CALLS.has(call)) {
       inClone.delete(e.tid);
       flushHeld(e.tid);
       return;
@@ -648,7 +647,7 @@ export function createEngine(spec: VariantSpec, probes: ReplayProbes, profile: C
       case 'sys_enter': {
         task(e);
         fresh.delete(e.tid);
-        if (CLONE_CALLS.has(e.call)) inClone.add(e.tid);
+        if (F.CLONE_CALLS.has(e.call)) inClone.add(e.tid);
         else if (MM_SYSCALLS.has(e.call)) inMmCall.add(e.tid);
         else if (e.call === 'execve' || e.call === 'execveat') execs.set(e.tid, { newMm: null, switched: false, argPages: 0, acctPending: false });
         return;

@@ -68,6 +68,8 @@ export const MADV_POPULATE_WRITE = 23;
 export const MADV_DONTNEED_LOCKED = 24;
 
 // clone flags (include/uapi/linux/sched.h).
+/** Syscalls that create a task (kernel/fork.c: kernel_clone callers). */
+export const CLONE_CALLS: ReadonlySet<string> = new Set(['clone', 'clone3', 'fork', 'vfork']);
 export const CLONE_VM = 0x100;
 export const CLONE_VFORK = 0x4000;
 export const CLONE_THREAD = 0x10000;

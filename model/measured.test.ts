@@ -2,7 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { EventHeader, OtherEvent, TraceEvent } from '../traces/events.js';
-import { createMeasuredCollector, measuredByPath, parseFunctionGraphLine, summariseDurations } from './measured.js';
+import { createMeasuredCollector, parseFunctionGraphLine, summariseDurations } from './measured.js';
+import { createLatencyJoin } from './latency_join.js';
+import type { FaultRecord } from './types.js';
 
 let line = 0;
 function hdr(name: string, system: string, time: number, tid = 100, pid = 100): EventHeader {
@@ -120,16 +122,19 @@ describe('summaries', () => {
     const v = Array.from({ length: 100 }, (_, i) => (i + 1) * 10); // 10..1000
     expect(summariseDurations(v)).toEqual({ count: 100, total_ns: 50_500, p50_ns: 500, p90_ns: 900, p99_ns: 990 });
   });
-  it('joins measured faults to modelled paths by tid and fault time', () => {
-    const c = createMeasuredCollector();
+  it('joins measured faults to modelled paths by tid and fault time (model/latency_join.ts, as validate does)', () => {
+    const join = createLatencyJoin();
+    const c = createMeasuredCollector({ keepFaults: false, onFault: join.onMeasuredFault });
+    const modelled = (time: number, path: string) => join.onModelFault({ tid: 100, time, path, latencyNs: 1 } as FaultRecord);
     c.sink(pf(1_000, 0x1000, 6));
+    modelled(1_000, 'anon_alloc');
     c.sink(other('function_graph', 'ftrace', 2_000, { text: ' 0)   2.000 us    |  handle_mm_fault();' }));
     c.sink(pf(5_000, 0x2000, 7));
+    modelled(5_000, 'wp_page_copy');
     c.sink(other('function_graph', 'ftrace', 9_000, { text: ' 0)   3.000 us    |  handle_mm_fault();' }));
-    const paths = new Map([['100:1000', 'anon_alloc'], ['100:5000', 'wp_page_copy']]);
-    const by = measuredByPath(c.result().faults, (tid, t) => paths.get(`${tid}:${t}`));
-    expect(by.anon_alloc).toMatchObject({ count: 1, p50_ns: 2000 });
-    expect(by.wp_page_copy).toMatchObject({ count: 1, p50_ns: 3000 });
+    const by = join.finish([]).faults.handle_mm_fault!;
+    expect(by.anon_alloc!.measured).toMatchObject({ count: 1, total_ns: 2000 });
+    expect(by.wp_page_copy!.measured).toMatchObject({ count: 1, total_ns: 3000 });
   });
 });
 

@@ -3,7 +3,7 @@
 // Each measured fault keeps the time of the page_fault_user event it belongs to, so `validate` can join it with the
 // model's FaultRecord (same tid and time) and compare modelled vs measured per path.
 import type { EventSink, TraceEvent, OtherEvent } from '../traces/events.js';
-import { CLONE_THREAD, CLONE_VFORK, CLONE_VM } from './flags.js';
+import { CLONE_CALLS, CLONE_THREAD, CLONE_VFORK, CLONE_VM } from './flags.js';
 import type { LatencySummary } from './types.js';
 
 /** Functions whose duration is the fault's latency (arch/x86/mm/fault.c, mm/memory.c). */
@@ -57,7 +57,6 @@ export interface MeasuredCollector {
   result(): MeasuredResult;
 }
 
-const CLONE_CALLS = new Set(['clone', 'clone3', 'fork', 'vfork']);
 
 /** Percentile summary of durations (nearest-rank on a sorted copy). */
 export function summariseDurations(ns: readonly number[]): LatencySummary {
@@ -322,27 +321,4 @@ export function createMeasuredCollector(opts: MeasuredOptions = {}): MeasuredCol
       return { fault, fork: forks.map((f) => f.durationNs), faults, forks, unmatched };
     },
   };
-}
-
-/**
- * Join measured faults with the model's fault paths: `pathOf(tid, faultTime)` returns the modelled path of the fault
- * event at that time on that tid (validate keeps a map from its FaultRecords), or undefined. Returns summaries per path.
- */
-export function measuredByPath(
-  faults: readonly MeasuredFault[],
-  pathOf: (tid: number, faultTime: number) => string | undefined,
-  func = 'handle_mm_fault',
-): Record<string, LatencySummary> {
-  const groups = new Map<string, number[]>();
-  for (const m of faults) {
-    if (m.func !== func || m.faultTime < 0) continue;
-    const p = pathOf(m.tid, m.faultTime);
-    if (p === undefined) continue;
-    let g = groups.get(p);
-    if (!g) groups.set(p, (g = []));
-    g.push(m.durationNs);
-  }
-  const out: Record<string, LatencySummary> = {};
-  for (const [k, v] of groups) out[k] = summariseDurations(v);
-  return out;
 }
