@@ -7,7 +7,7 @@ import {
 import { type FormatPiece, formatInt, formatStr, parseFormat } from './format.js';
 import { type FieldType, type ProbeTarget, MODEL_FIELDS, camel, guessFieldType, parseProbe, tracepointFields, traceFieldGetter } from './probes.js';
 import { type OutputFormat, formatMap, jsonEscape } from './print.js';
-import { QueryError } from './query_error.js';
+import { queryError } from './query_error.js';
 
 /** What a probe body sees: the current event or model record, reused between calls. */
 export interface Ctx {
@@ -98,7 +98,7 @@ export interface CompileOutput {
 
 /** Compile a parsed program against a runtime (maps and output sink are filled in by the caller). */
 export function compileAst(ast: ProgramAst, rt: Runtime, source: string, file: string): CompileOutput {
-  const err = (msg: string, loc: Loc | null) => new QueryError(msg, loc, source, file);
+  const err = (msg: string, loc: Loc | null) => queryError(msg, loc, source, file);
   let infos = new Map<string, MapInfo>();
   let hints = new Map<string, MapInfo>();
   let nvars = 0;

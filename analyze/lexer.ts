@@ -1,6 +1,7 @@
 // Tokens for the query language, read on demand so the parser can switch to raw probe names at block starts.
 import type { Loc } from './ast.js';
-import { QueryError } from './query_error.js';
+import { queryError } from './query_error.js';
+import type { FaultlineError } from '../traces/errors.js';
 
 export type TokKind = 'int' | 'str' | 'ident' | 'map' | 'var' | 'punct' | 'eof';
 
@@ -32,7 +33,7 @@ export interface Lexer {
   more(): boolean;
   /** True when the next non-space character after the current token is `c` (predicate end detection). */
   nextCharAfterPeekIs(c: string): boolean;
-  error(message: string, loc: Loc | null): QueryError;
+  error(message: string, loc: Loc | null): FaultlineError;
 }
 
 export function createLexer(source: string, file = 'stdin'): Lexer {
@@ -41,7 +42,7 @@ export function createLexer(source: string, file = 'stdin'): Lexer {
   let col = 1;
   let peeked: Token | null = null;
 
-  const error = (message: string, loc: Loc | null): QueryError => new QueryError(message, loc, source, file);
+  const error = (message: string, loc: Loc | null): FaultlineError => queryError(message, loc, source, file);
 
   function advance(n: number): void {
     for (let i = 0; i < n; i++) {

@@ -1,17 +1,11 @@
 // A query the user wrote wrong: rendered as bpftrace does (`stdin:1:12-20: ERROR: ...`, the line, `~~~` marks).
 import type { Loc } from './ast.js';
+import { userError, type FaultlineError } from '../traces/errors.js';
 
-export class QueryError extends Error {
-  readonly userFacing = true;
-  readonly exitCode = 2;
-  /** The full bpftrace-style text: location line, source line, marks (several lines). */
-  readonly detail: string;
-  constructor(message: string, readonly loc: Loc | null, source: string, file = 'stdin') {
-    const detail = render(message, loc, source, file);
-    super(detail.split('\n')[0]);
-    this.name = 'QueryError';
-    this.detail = detail;
-  }
+/** A user error whose message is the location line and whose detail is the whole bpftrace-style text. */
+export function queryError(message: string, loc: Loc | null, source: string, file = 'stdin'): FaultlineError {
+  const detail = render(message, loc, source, file);
+  return userError(detail.split('\n')[0]!, { detail });
 }
 
 function render(message: string, loc: Loc | null, source: string, file: string): string {

@@ -2,7 +2,8 @@
 import { describe, expect, it } from 'vitest';
 import type { TraceEvent } from '../traces/events.js';
 import type { FaultRecord, ForkRecord } from '../model/types.js';
-import { compileProgram, QueryError } from './run.js';
+import { compileProgram } from './run.js';
+import { FaultlineError } from '../traces/errors.js';
 
 const hdr = (name: string, system: string, time: number, comm: string, pid: number, line: number) => ({ name, system, time, cpu: line % 2, pid, tid: pid, comm, line });
 const fault = (t: number, comm: string, pid: number, address: number, errorCode: number, system = 'exceptions'): TraceEvent =>
@@ -117,10 +118,10 @@ describe('errors point at the source like bpftrace', () => {
     try {
       compileProgram(src);
     } catch (e) {
-      expect(e).toBeInstanceOf(QueryError);
-      return (e as QueryError).detail;
+      expect(e).toBeInstanceOf(FaultlineError);
+      return (e as FaultlineError).detail;
     }
-    throw new Error('expected a QueryError');
+    throw new Error('expected a query error');
   }
 
   it('live-only probes are refused with the reason and a ~~~ span', () => {

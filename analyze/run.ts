@@ -6,7 +6,6 @@ import { parse } from './parser.js';
 import { type OutputFormat, formatMap } from './print.js';
 import { type ModelProbeName, eventProbeName, inferSystem, matchesEvent } from './probes.js';
 
-export { QueryError } from './query_error.js';
 
 /** include/uapi/linux/sched.h: CLONE_THREAD */
 const CLONE_THREAD = 0x00010000;
@@ -48,7 +47,7 @@ interface Interval {
   probe: string;
 }
 
-/** Compile a bpftrace-style program; throws QueryError (with line:col and caret text) on a bad program. */
+/** Compile a bpftrace-style program; throws a user error (detail: line:col and caret text, as bpftrace) on a bad program. */
 export function compileProgram(src: string, opts: CompileOptions = {}): Program {
   const file = opts.file ?? 'stdin';
   const format = opts.format ?? 'text';

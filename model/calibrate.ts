@@ -6,14 +6,11 @@ import { tmpdir, cpus, hostname } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PROFILE_SCHEMA, STEP_NAMES, type ProfileFile, type StepStats } from './costs.js';
+import { userError, type FaultlineError } from '../traces/errors.js';
 
-/** A calibrate run that cannot go on (no compiler, the program failed): one line for the user. */
-export class CalibrateError extends Error {
-  readonly userFacing = true;
-  constructor(message: string, readonly exitCode = 1) {
-    super(message);
-    this.name = 'CalibrateError';
-  }
+/** A calibrate run that cannot go on (no compiler, the program failed): one line for the user, exit status 1. */
+function calibrateFailed(message: string): FaultlineError {
+  return userError(message, { exitCode: 1 });
 }
 
 export interface ForkSample {
@@ -37,7 +34,7 @@ export interface CalibrateOutput {
   checks: { name: string; got: number; want: number }[];
 }
 
-/** Parse the calibrate program's stdout; throws CalibrateError naming the line on anything unexpected. */
+/** Parse the calibrate program's stdout; throws a user error naming the line on anything unexpected. */
 export function parseCalibrateOutput(text: string, source = 'calibrate'): CalibrateOutput {
   const out: CalibrateOutput = { info: {}, samples: new Map(), sampleRuns: new Map(), forks: [], checks: [] };
   const lines = text.split('\n');
@@ -47,7 +44,7 @@ export function parseCalibrateOutput(text: string, source = 'calibrate'): Calibr
     if (line === '') continue;
     const f = line.split(/\s+/);
     const bad = (): never => {
-      throw new CalibrateError(`${source}:${i + 1}: unexpected output: ${line.slice(0, 80)}`);
+      throw calibrateFailed(`${source}:${i + 1}: unexpected output: ${line.slice(0, 80)}`);
     };
     const num = (s: string | undefined): number => {
       const v = Number(s);
@@ -84,7 +81,7 @@ export function parseCalibrateOutput(text: string, source = 'calibrate'): Calibr
         bad();
     }
   }
-  if (out.info.done !== '1') throw new CalibrateError(`${source}: the calibrate program stopped before the end (no "info done")`);
+  if (out.info.done !== '1') throw calibrateFailed(`${source}: the calibrate program stopped before the end (no "info done")`);
   return out;
 }
 
@@ -319,7 +316,7 @@ export function buildProfile(out: CalibrateOutput, opts: BuildOptions): ProfileF
   for (const [k, v] of out.samples) st[k] = summariseRuns(v, out.sampleRuns.get(k));
   const notes: string[] = [];
   const need = (k: string): void => {
-    if (!st[k]) throw new CalibrateError(`calibrate output has no samples for "${k}"`);
+    if (!st[k]) throw calibrateFailed(`calibrate output has no samples for "${k}"`);
   };
   for (const k of ['anon_alloc', 'wp_page_copy', 'wp_page_reuse', 'thp_alloc', 'thp_wp_split', 'thp_reuse', 'file_read_1', 'file_read_16', 'file_cow', 'populate_per_page', 'anon_alloc_newtable', 'page_fill_4k', 'page_copy_4k', 'segv'])
     need(k);
@@ -358,7 +355,7 @@ export function buildProfile(out: CalibrateOutput, opts: BuildOptions): ProfileF
   const empties = out.forks.filter((s) => s.kind === 'empty');
   const fixedNs = empties.length > 0 ? summariseRuns(empties.map((s) => s.ns), empties.map((s) => s.run)).median_ns : undefined;
   const headline = fitFork(quantileForkSamples(out.forks.filter((s) => s.kind !== 'empty'), FORK_QUANTILE), fixedNs);
-  if (!headline) throw new CalibrateError('calibrate: fork samples do not determine fixed/per-PTE/per-table/per-PMD costs');
+  if (!headline) throw calibrateFailed('calibrate: fork samples do not determine fixed/per-PTE/per-table/per-PMD costs');
   const runs = [...new Set(out.forks.map((s) => s.run))];
   const perRun = runs.map((r) => fitFork(out.forks.filter((s) => s.run === r))).filter((f): f is ForkFit => f !== null);
   const forkStat = (key: keyof ForkFit): StepStats => {
@@ -461,7 +458,7 @@ export function calibrateSource(): string {
   const here = dirname(fileURLToPath(import.meta.url));
   const candidates = [resolve(here, '../traces/workloads/calibrate.c'), resolve(here, '../../traces/workloads/calibrate.c')];
   const found = candidates.find((p) => existsSync(p));
-  if (!found) throw new CalibrateError(`cannot find traces/workloads/calibrate.c (looked in ${candidates.join(', ')})`);
+  if (!found) throw calibrateFailed(`cannot find traces/workloads/calibrate.c (looked in ${candidates.join(', ')})`);
   return found;
 }
 
@@ -470,8 +467,8 @@ export function compileCalibrate(dir: string, cc = process.env.CC ?? 'cc'): stri
   const bin = join(dir, 'calibrate');
   const r = spawnSync(cc, ['-O2', '-o', bin, calibrateSource()], { encoding: 'utf8' });
   if (r.error && (r.error as NodeJS.ErrnoException).code === 'ENOENT')
-    throw new CalibrateError(`no C compiler "${cc}" found: install one (apt-get install gcc) and rerun calibrate`);
-  if (r.status !== 0) throw new CalibrateError(`${cc} failed to compile calibrate.c: ${(r.stderr || '').split('\n')[0]}`);
+    throw calibrateFailed(`no C compiler "${cc}" found: install one (apt-get install gcc) and rerun calibrate`);
+  if (r.status !== 0) throw calibrateFailed(`${cc} failed to compile calibrate.c: ${(r.stderr || '').split('\n')[0]}`);
   return bin;
 }
 
@@ -491,8 +488,8 @@ export function runCalibrate(opts: RunOptions): string {
     const bin = compileCalibrate(dir);
     const args = ['-r', String(opts.runs), '-d', dir, '-s', opts.idlePeers ? '0' : '1', ...(opts.quick ? ['-q'] : [])];
     const r = spawnSync(bin, args, { encoding: 'utf8', maxBuffer: 256 << 20 });
-    if (r.error) throw new CalibrateError(`calibrate program failed to start: ${r.error.message}`);
-    if (r.status !== 0) throw new CalibrateError(`calibrate program failed: ${(r.stderr || `exit ${r.status}`).split('\n')[0]}`);
+    if (r.error) throw calibrateFailed(`calibrate program failed to start: ${r.error.message}`);
+    if (r.status !== 0) throw calibrateFailed(`calibrate program failed: ${(r.stderr || `exit ${r.status}`).split('\n')[0]}`);
     return r.stdout;
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -1,9 +1,10 @@
 // The cost model: a modelled fault or fork in nanoseconds, from its path and what it allocated or copied,
 // priced by a cost profile (model/profiles/*.json: measured by `faultline calibrate`, or built from published figures).
-import { readFileSync, existsSync } from 'node:fs';
+import { readFileSync, existsSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, join, resolve } from 'node:path';
 import type { FaultRecord, ForkRecord } from './types.js';
+import { userError } from '../traces/errors.js';
 
 /** One step's figures: median and spread of the samples, and where a figure came from when not measured directly. */
 export interface StepStats {
@@ -154,15 +155,6 @@ export function forkCostNs(profile: CostProfile | null, rec: ForkRecord): number
   );
 }
 
-/** A profile file that cannot be used: one line naming the file and what is wrong. */
-export class ProfileError extends Error {
-  readonly userFacing = true;
-  constructor(message: string, readonly exitCode = 2) {
-    super(message);
-    this.name = 'ProfileError';
-  }
-}
-
 export const PROFILE_SCHEMA = 'faultline-cost-profile/1';
 
 /** The JSON file shape of a profile (model/profiles/*.json). */
@@ -180,10 +172,10 @@ function isNum(v: unknown): v is number {
   return typeof v === 'number' && Number.isFinite(v);
 }
 
-/** Check a parsed profile file; throws ProfileError naming `file` and the first problem. */
+/** Check a parsed profile file; throws a user error naming `file` and the first problem. */
 export function validateProfile(json: unknown, file: string): ProfileFile {
   const bad = (why: string): never => {
-    throw new ProfileError(`${file}: not a cost profile: ${why}`);
+    throw userError(`not a cost profile: ${why}`, { file });
   };
   if (typeof json !== 'object' || json === null || Array.isArray(json)) bad('expected a JSON object');
   const o = json as Record<string, unknown>;
@@ -222,6 +214,11 @@ export function profilesDir(): string {
 
 export const DEFAULT_PROFILE = 'x86_64-kvm-6.18';
 
+/** Names of the shipped profiles (model/profiles/NAME.json). */
+export function shippedProfiles(): string[] {
+  return readdirSync(profilesDir()).filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -5)).sort();
+}
+
 /** Load a profile by shipped name ('arm64-pixel-published') or by path to a JSON file. */
 export function loadProfile(nameOrPath: string = DEFAULT_PROFILE): CostProfile {
   const looksLikePath = nameOrPath.includes('/') || nameOrPath.endsWith('.json');
@@ -230,15 +227,14 @@ export function loadProfile(nameOrPath: string = DEFAULT_PROFILE): CostProfile {
   try {
     text = readFileSync(file, 'utf8');
   } catch {
-    throw new ProfileError(
-      looksLikePath ? `${file}: cannot read the cost profile` : `no shipped cost profile "${nameOrPath}" (in ${profilesDir()})`,
-    );
+    if (looksLikePath) throw userError('cannot read the cost profile', { file });
+    throw userError(`no shipped cost profile "${nameOrPath}" (in ${profilesDir()})`, { hint: `shipped: ${shippedProfiles().join(', ')}, or a path to a profile JSON, or 'none'` });
   }
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (e) {
-    throw new ProfileError(`${file}: not valid JSON (${(e as Error).message.split('\n')[0]})`);
+    throw userError(`not valid JSON (${(e as Error).message.split('\n')[0]})`, { file });
   }
   return profileFromFile(validateProfile(json, file));
 }

@@ -15,7 +15,7 @@ import { getPatch } from './patches/index.js';
 import { addLat, latOf, newProc, noteCounters, notePoint, summarize, type LatAcc, type ProcAcc } from './results.js';
 import { addMmCounter } from './rss.js';
 import { compileSelect } from './select.js';
-import { ModelError } from './errors.js';
+import { userError } from '../traces/errors.js';
 import { PMD_TABLE, type FaultCtx, type Mm, type ModelCtx, type Task, type Vma } from './state.js';
 import type { ReplayProbes, VariantResult, VariantSpec } from './types.js';
 
@@ -69,7 +69,7 @@ interface ExecState {
 export function createEngine(spec: VariantSpec, probes: ReplayProbes, profile: CostProfile | null, seriesPoints: number, rssSink: RssStatSink | null): Engine {
   const patches = spec.patches.map((n) => {
     const p = getPatch(n);
-    if (!p) throw new ModelError(`unknown patch '${n}' (see faultline patches)`);
+    if (!p) throw userError(`unknown patch '${n}' (see faultline patches)`);
     return p;
   });
   const ctx: ModelCtx = {

@@ -1,5 +1,5 @@
 // Version-dependent kernel rules, each a named switch picked from the variant's kernel version (no scattered ifs).
-import { ModelError } from './errors.js';
+import { userError } from '../traces/errors.js';
 
 export interface KernelRules {
   version: string;
@@ -24,11 +24,11 @@ function atLeast(v: [number, number], major: number, minor: number): boolean {
   return v[0] > major || (v[0] === major && v[1] >= minor);
 }
 
-/** The rule set for a kernel version like '6.18' or '6.12.117'; throws a UsageError for an unreadable version. */
+/** The rule set for a kernel version like '6.18' or '6.12.117'; throws a user error for an unreadable version. */
 export function kernelRules(version: string): KernelRules {
   const v = parse(version);
-  if (!v) throw new ModelError(`--kernel: '${version}' is not a kernel version like 6.18 or 5.15`);
-  if (!atLeast(v, 5, 0)) throw new ModelError(`--kernel: ${version} is older than the oldest modelled kernel (5.0)`);
+  if (!v) throw userError(`--kernel: '${version}' is not a kernel version like 6.18 or 5.15`);
+  if (!atLeast(v, 5, 0)) throw userError(`--kernel: ${version} is older than the oldest modelled kernel (5.0)`);
   return {
     version,
     hugeZeroWpAllocsThp: atLeast(v, 6, 13),

@@ -4,7 +4,7 @@
 // (bits r=1 w=2 x=4), flags (VM_* bits), comm, and the booleans anon, file, shared, private, stack, heap, inferred,
 // read, write, exec; plus VM_* names (VM_HUGEPAGE, ...) and PROT_* as constants. Operators: == != < <= > >= & |.
 // Example: "anon && private && write && !stack && size >= 64k".
-import { ModelError } from './errors.js';
+import { userError } from '../traces/errors.js';
 import * as F from './flags.js';
 import type { Vma } from './state.js';
 
@@ -53,7 +53,7 @@ function truthy(x: Val): boolean {
   return typeof x === 'string' ? x.length > 0 : num(x) !== 0;
 }
 
-/** Compile a selector expression; '' means DEFAULT_SELECT. Throws a one-line ModelError naming the position. */
+/** Compile a selector expression; '' means DEFAULT_SELECT. Throws a one-line user error naming the position. */
 export function compileSelect(expr: string): Selector {
   const src = expr.trim() === '' ? DEFAULT_SELECT : expr;
   const toks: string[] = [];
@@ -65,14 +65,14 @@ export function compileSelect(expr: string): Selector {
     re.lastIndex = at;
     const m = re.exec(src);
     const ws = src.slice(at).length - src.slice(at).trimStart().length;
-    if (!m) throw new ModelError(`--select: unexpected '${src.slice(at).trim()[0]}' at column ${at + ws + 1} of "${src}"`);
+    if (!m) throw userError(`--select: unexpected '${src.slice(at).trim()[0]}' at column ${at + ws + 1} of "${src}"`);
     toks.push(m[1]!);
     pos.push(at + ws + 1);
     at = re.lastIndex;
   }
   let k = 0;
   const fail = (why: string): never => {
-    throw new ModelError(`--select: ${why} at column ${pos[k] ?? src.length + 1} of "${src}"`);
+    throw userError(`--select: ${why} at column ${pos[k] ?? src.length + 1} of "${src}"`);
   };
   const peek = (): string | undefined => toks[k];
   function orE(): Node {

@@ -1,6 +1,6 @@
 // Turns the what-if options (--patch, --thp, --no-zero-page, --select, --patch-option, --kernel) into the variants
 // one replay runs side by side: mainline always first, then one variant per --patch item and per --thp policy.
-import { ModelError } from './errors.js';
+import { userError } from '../traces/errors.js';
 import { DEFAULT_KERNEL, kernelRules } from './kernel_version.js';
 import { getPatch, listPatches } from './patches/index.js';
 import './patches/all.js';
@@ -43,7 +43,7 @@ function knownNames(): string {
 }
 
 function thpPolicy(v: string, what: string): ThpPolicy {
-  if (!(THP_POLICIES as readonly string[]).includes(v)) throw new ModelError(`${what}: '${v}' is not a THP policy (expected ${THP_POLICIES.join(', ')})`);
+  if (!(THP_POLICIES as readonly string[]).includes(v)) throw userError(`${what}: '${v}' is not a THP policy (expected ${THP_POLICIES.join(', ')})`);
   return v as ThpPolicy;
 }
 
@@ -52,9 +52,9 @@ export function parsePatchOptions(items: readonly string[]): Record<string, stri
   const out: Record<string, string> = {};
   for (const it of items) {
     const eq = it.indexOf('=');
-    if (eq <= 0 || eq === it.length - 1) throw new ModelError(`--patch-option '${it}': expected PATCH=VALUE, e.g. cow-pte=v3`);
+    if (eq <= 0 || eq === it.length - 1) throw userError(`--patch-option '${it}': expected PATCH=VALUE, e.g. cow-pte=v3`);
     const k = it.slice(0, eq).trim(), v = it.slice(eq + 1).trim();
-    if (!getPatch(k)) throw new ModelError(`--patch-option '${it}': unknown patch '${k}' (known: ${knownNames()})`);
+    if (!getPatch(k)) throw userError(`--patch-option '${it}': unknown patch '${k}' (known: ${knownNames()})`);
     out[k] = v;
   }
   return out;
@@ -100,7 +100,7 @@ export function buildVariants(o: VariantOptions = {}): VariantSpec[] {
       else if (getPatch(key)) {
         if (!patches.includes(key)) patches.push(key);
         if (eq > 0) own[key] = comp.slice(eq + 1);
-      } else throw new ModelError(`--patch ${item}: unknown patch '${key}' (known: ${knownNames()}; see faultline patches)`);
+      } else throw userError(`--patch ${item}: unknown patch '${key}' (known: ${knownNames()}; see faultline patches)`);
     }
     const v = mk(variantName(patches, thp, zero, baseThp, baseZero, own), patches, thp, zero);
     Object.assign(v.patchOptions, own);

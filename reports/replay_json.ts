@@ -1,25 +1,19 @@
 // Reads `faultline replay --json` and `faultline validate --json` output back, with one-line errors on bad input.
 import type { ReplayResult } from '../model/types.js';
 import type { ValidateSummary } from './types.js';
+import { userError } from '../traces/errors.js';
 
-export class ReportInputError extends Error {
-  readonly userFacing = true;
-  constructor(message: string, readonly exitCode = 2) {
-    super(message);
-    this.name = 'ReportInputError';
-  }
-}
 
 function parse(text: string, file: string): unknown {
   try {
     return JSON.parse(text);
   } catch (e) {
-    throw new ReportInputError(`${file}: not JSON (${(e as Error).message.split('\n')[0]})`);
+    throw userError(`not JSON (${(e as Error).message.split('\n')[0]})`, { file });
   }
 }
 
 function need(cond: boolean, file: string, what: string): void {
-  if (!cond) throw new ReportInputError(`${file}: not a faultline replay --json result (${what})`);
+  if (!cond) throw userError(`not a faultline replay --json result (${what})`, { file });
 }
 
 const isNum = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x);
@@ -51,6 +45,6 @@ export function parseReplayJson(text: string, file: string): ReplayResult {
 export function parseValidateJson(text: string, file: string): ValidateSummary {
   const v = parse(text, file);
   const ok = isObj(v) && isNum(v.rss_stat_events) && isNum(v.compared) && isNum(v.matched) && isNum(v.match_ratio) && isObj(v.by_member);
-  if (!ok) throw new ReportInputError(`${file}: not a faultline validate --json result (needs rss_stat_events, compared, matched, match_ratio, by_member)`);
+  if (!ok) throw userError(`not a faultline validate --json result (needs rss_stat_events, compared, matched, match_ratio, by_member)`, { file });
   return v as unknown as ValidateSummary;
 }

@@ -29,7 +29,9 @@ Start here:
 Each command has --help with examples; --json gives machine-readable output.`,
     )
     .showHelpAfterError('(run with --help for usage)')
-    .configureOutput({ outputError: (str, write) => write(str) });
+    .configureOutput({ outputError: (str, write) => write(str) })
+    // Throw instead of exiting, so reportError gives usage errors status 2 (commander's own is 1, validate's "model disagrees").
+    .exitOverride();
   registerInfo(program);
   registerRecord(program);
   registerReplay(program);

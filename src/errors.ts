@@ -1,36 +1,32 @@
-// One place that turns any failure into one line on stderr and an exit code: users never see a stack trace.
-// Set FAULTLINE_DEBUG=1 to get the stack of an unexpected error.
+// Turns any failure into stderr text and an exit status: a user error is one line (and its hint), anything else is
+// a bug report with the stack. Commander's own usage errors (unknown option, missing argument) exit 2 as well.
+import { CommanderError } from 'commander';
+import { isUserError, EXIT_USAGE } from '../traces/errors.js';
+import { packageVersion } from './version.js';
 
-interface UserFacing {
-  userFacing: true;
-  message: string;
-  exitCode?: number;
-}
-
-function isUserFacing(err: unknown): err is UserFacing {
-  return typeof err === 'object' && err !== null && (err as { userFacing?: unknown }).userFacing === true;
-}
-
-/** An error the user caused and can fix; the message says what to do. */
-export class UsageError extends Error {
-  readonly userFacing = true;
-  constructor(message: string, readonly exitCode = 2) {
-    super(message);
-    this.name = 'UsageError';
-  }
-}
+/** Exit status of an internal error (sysexits.h EX_SOFTWARE). */
+export const EXIT_INTERNAL = 70;
 
 export function reportError(err: unknown): number {
-  if (isUserFacing(err)) {
-    process.stderr.write(`faultline: ${err.message.split('\n')[0]}\n`);
-    return err.exitCode ?? 2;
+  if (isUserError(err)) {
+    // A query error prints bpftrace's text (location, source line, ~~~ marks) as is.
+    process.stderr.write(err.detail ? `${err.detail}\n` : `faultline: ${err.message.split('\n')[0]}\n`);
+    if (err.hint) process.stderr.write(`  hint: ${err.hint}\n`);
+    return err.exitCode;
+  }
+  if (err instanceof CommanderError) {
+    // Commander already printed its message (or the help / version); only the status is ours.
+    return err.exitCode === 0 ? 0 : EXIT_USAGE;
   }
   const e = err as NodeJS.ErrnoException;
-  if (e && typeof e === 'object' && typeof e.code === 'string' && e.code === 'EPIPE') return 0;
+  if (e && typeof e === 'object' && e.code === 'EPIPE') return 0; // the reader went away (`| head`): not an error
   const msg = e instanceof Error ? e.message : String(err);
-  process.stderr.write(`faultline: internal error: ${msg.split('\n')[0]} (rerun with FAULTLINE_DEBUG=1 for details, and please report it)\n`);
-  if (process.env.FAULTLINE_DEBUG && e instanceof Error && e.stack) process.stderr.write(e.stack + '\n');
-  return 70;
+  process.stderr.write(
+    `faultline: internal error: ${msg.split('\n')[0]}\n` +
+      `This is a bug in faultline ${packageVersion()} (node ${process.version}); please report it with the command line and this stack:\n` +
+      `${e instanceof Error && e.stack ? e.stack : String(err)}\n`,
+  );
+  return EXIT_INTERNAL;
 }
 
 /** Wrap a commander action so every failure goes through reportError. */

@@ -3,7 +3,7 @@
 import type { Command } from 'commander';
 import { buildVariants, PATCH_SELECT_DEFAULT, THP_POLICIES, type VariantOptions } from '../model/variants.js';
 import type { ThpPolicy, VariantSpec } from '../model/types.js';
-import { UsageError } from './errors.js';
+import { userError } from '../traces/errors.js';
 
 /** Commander's parsed values for the options addVariantOptions adds. */
 export interface VariantCliOptions {
@@ -32,7 +32,7 @@ export function addVariantOptions(cmd: Command): Command {
 }
 
 /**
- * The variants to replay from parsed options: mainline first; bad names or expressions are one-line UsageErrors.
+ * The variants to replay from parsed options: mainline first; bad names or expressions are one-line user errors.
  * With --machine-no-zero-page every variant goes without the zero page (the traced machine itself had none).
  */
 export function variantsFromCli(o: Partial<VariantCliOptions>): VariantSpec[] {
@@ -45,16 +45,10 @@ export function variantsFromCli(o: Partial<VariantCliOptions>): VariantSpec[] {
     kernel: o.kernel,
   };
   if (o.baseThp !== undefined) {
-    if (!(THP_POLICIES as readonly string[]).includes(o.baseThp)) throw new UsageError(`--base-thp '${o.baseThp}': expected one of ${THP_POLICIES.join(', ')}`);
+    if (!(THP_POLICIES as readonly string[]).includes(o.baseThp)) throw userError(`--base-thp '${o.baseThp}': expected one of ${THP_POLICIES.join(', ')}`);
     vo.baseThp = o.baseThp as ThpPolicy;
   }
-  let vs: VariantSpec[];
-  try {
-    vs = buildVariants(vo);
-  } catch (e) {
-    if (e instanceof Error && (e as { userFacing?: boolean }).userFacing) throw new UsageError(e.message);
-    throw e;
-  }
+  const vs = buildVariants(vo);
   if (o.machineNoZeroPage) for (const v of vs) v.useZeroPage = false;
   return vs;
 }

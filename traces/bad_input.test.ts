@@ -1,4 +1,4 @@
-// Bad input: one-line TraceErrors naming the file, counted skipped lines with examples, never a stack trace.
+// Bad input: one-line user errors naming the file, counted skipped lines with examples, never a stack trace.
 import { describe, expect, it, beforeAll } from 'vitest';
 import { mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readTrace } from './read.js';
 import { traceInfo } from './info.js';
-import { TraceError } from './errors.js';
+import { FaultlineError } from './errors.js';
 import type { TraceEvent } from './events.js';
 
 let dir = '';
@@ -21,17 +21,17 @@ function file(name: string, content: string | Buffer): string {
   return p;
 }
 
-async function fails(path: string): Promise<TraceError> {
+async function fails(path: string): Promise<FaultlineError> {
   try {
     await readTrace(path, () => {});
   } catch (err) {
-    expect(err).toBeInstanceOf(TraceError);
-    const e = err as TraceError;
+    expect(err).toBeInstanceOf(FaultlineError);
+    const e = err as FaultlineError;
     expect(e.message).not.toContain('\n');
     expect(e.message.startsWith(path)).toBe(true);
     return e;
   }
-  throw new Error('expected a TraceError');
+  throw new Error('expected a FaultlineError');
 }
 
 const PERF_LINE = '            tiny 14414 [001]  1276.270839:    exceptions:page_fault_user: address=0x7f4d1716fb70 ip=0x7f4d1716fb70 error_code=0x14';

@@ -2,6 +2,7 @@
 // builds a substring per line. Chunks are cut at their last newline on the bytes (a newline byte is never
 // inside a UTF-8 sequence), so no line straddles two strings; pure-ASCII chunks decode as latin1 (same text, faster).
 import { isAscii } from 'node:buffer';
+import { userError } from './errors.js';
 
 /** Called once per line; `end` excludes the newline (and a trailing '\r'). */
 export type LineFn = (buf: string, start: number, end: number, lineNo: number) => void;
@@ -18,15 +19,6 @@ export interface LineStats {
 /** Longest line accepted (systrace pages inline megabytes of script on one line; a trace line is ~200 bytes). */
 export const MAX_LINE = 256 * 1024 * 1024;
 
-export class LineTooLongError extends Error {
-  constructor(
-    readonly lineNo: number,
-    readonly limit: number,
-  ) {
-    super(`line ${lineNo} is longer than ${limit / (1024 * 1024)} MiB: not a text trace?`);
-    this.name = 'LineTooLongError';
-  }
-}
 
 function decode(b: Buffer): string {
   return isAscii(b) ? b.toString('latin1') : b.toString('utf8');
@@ -75,7 +67,7 @@ export async function forEachLine(
         long.push(carry);
         longBytes += carry.length;
         carry = buf;
-        if (longBytes + buf.length > MAX_LINE) throw new LineTooLongError(lineNo + 1, MAX_LINE);
+        if (longBytes + buf.length > MAX_LINE) throw userError(`a line longer than ${MAX_LINE >> 20} MiB: not a text trace?`, { line: lineNo + 1 });
         continue;
       }
       long.push(carry, buf.subarray(0, cut));

@@ -3,9 +3,9 @@
 import { createReadStream, promises as fsp } from 'node:fs';
 import { createGunzip } from 'node:zlib';
 import type { EventSink, LostEvent, ReadOptions, ReadResult, SkippedLine, TraceEvent, TraceFormat } from './events.js';
-import { TraceError } from './errors.js';
+import { inFile, isUserError, userError } from './errors.js';
 import { binaryKind, detectFormat } from './detect.js';
-import { forEachLine, LineTooLongError, type LineFn } from './lines.js';
+import { forEachLine, type LineFn } from './lines.js';
 import { createMerger, type MergeOptions } from './merge.js';
 import { pairSyscalls } from './syscalls.js';
 import type { LineCtx } from './decode.js';
@@ -29,14 +29,14 @@ export interface ReadTuning {
 async function statOrThrow(path: string): Promise<number> {
   try {
     const st = await fsp.stat(path);
-    if (st.isDirectory()) throw new TraceError('is a directory, not a trace file', path);
+    if (st.isDirectory()) throw userError('is a directory, not a trace file', { file: path });
     return st.size;
   } catch (err) {
-    if (err instanceof TraceError) throw err;
+    if (isUserError(err)) throw err;
     const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new TraceError('no such file', path);
-    if (code === 'EACCES') throw new TraceError('permission denied', path);
-    throw new TraceError(`cannot read: ${(err as Error).message}`, path);
+    if (code === 'ENOENT') throw userError('no such file', { file: path });
+    if (code === 'EACCES') throw userError('permission denied', { file: path });
+    throw userError(`cannot read: ${(err as Error).message}`, { file: path });
   }
 }
 
@@ -63,15 +63,15 @@ function openChunks(path: string, gz: boolean): { chunks: AsyncIterable<Buffer>;
 
 function refuseBinary(path: string, head: Uint8Array): void {
   const kind = binaryKind(head);
-  if (kind === 'perf.data') throw new TraceError(`this is a binary perf.data file: run \`perf script -i ${path} > ${path}.txt\` and read the text`, path);
-  if (kind === 'trace.dat') throw new TraceError(`this is a binary trace-cmd trace.dat file: run \`trace-cmd report -i ${path} > ${path}.txt\` and read the text`, path);
-  if (kind === 'binary') throw new TraceError('binary data, not a text trace (perf script, ftrace, trace-cmd report or systrace HTML)', path);
+  if (kind === 'perf.data') throw userError(`this is a binary perf.data file: run \`perf script -i ${path} > ${path}.txt\` and read the text`, { file: path });
+  if (kind === 'trace.dat') throw userError(`this is a binary trace-cmd trace.dat file: run \`trace-cmd report -i ${path} > ${path}.txt\` and read the text`, { file: path });
+  if (kind === 'binary') throw userError('binary data, not a text trace (perf script, ftrace, trace-cmd report or systrace HTML)', { file: path });
 }
 
 /** Read a whole trace, pushing each event to `sink` in timestamp order. */
 export async function readTrace(path: string, sink: EventSink, opts: ReadOptions & ReadTuning = {}): Promise<ReadResult> {
   const size = await statOrThrow(path);
-  if (size === 0) throw new TraceError('empty file', path);
+  if (size === 0) throw userError('empty file', { file: path });
   const magic = await firstBytes(path, 2);
   const gz = magic[0] === 0x1f && magic[1] === 0x8b;
   const { chunks, rawBytes } = openChunks(path, gz);
@@ -92,18 +92,18 @@ export async function readTrace(path: string, sink: EventSink, opts: ReadOptions
       preLen += r.value.length;
     }
   } catch (err) {
-    throw new TraceError(`cannot read${gz ? ' (corrupt gzip data?)' : ''}: ${(err as Error).message}`, path);
+    throw userError(`cannot read${gz ? ' (corrupt gzip data?)' : ''}: ${(err as Error).message}`, { file: path });
   }
-  if (preLen === 0) throw new TraceError(gz ? 'empty trace inside the gzip file' : 'empty file', path);
+  if (preLen === 0) throw userError(gz ? 'empty trace inside the gzip file' : 'empty file', { file: path });
   const headBuf = pre.length === 1 ? pre[0] : Buffer.concat(pre);
   refuseBinary(path, headBuf);
   let format = opts.format ?? null;
   if (format === null) {
     format = detectFormat(headBuf.subarray(0, HEAD).toString('utf8'));
     if (format === null) {
-      throw new TraceError(
+      throw userError(
         'cannot tell the trace format from its first lines (expected perf script, ftrace, trace-cmd report or systrace HTML text); force one with --format',
-        path,
+        { file: path },
       );
     }
   }
@@ -184,7 +184,7 @@ export async function readTrace(path: string, sink: EventSink, opts: ReadOptions
       break;
     }
     default:
-      throw new TraceError(`unknown format "${String(format)}" (one of ${TRACE_FORMATS.join(', ')})`, path);
+      throw userError(`unknown format "${String(format)}" (one of ${TRACE_FORMATS.join(', ')})`, { file: path });
   }
 
   // Never let a parser bug on one line become a stack trace: report the line and go on.
@@ -210,7 +210,7 @@ export async function readTrace(path: string, sink: EventSink, opts: ReadOptions
       try {
         r = await it.next();
       } catch (err) {
-        throw new TraceError(`cannot read${gz ? ' (corrupt or truncated gzip data?)' : ''}: ${(err as Error).message}`, path);
+        throw userError(`cannot read${gz ? ' (corrupt or truncated gzip data?)' : ''}: ${(err as Error).message}`, { file: path });
       }
       if (r.done) return;
       if (onProgress !== undefined) {
@@ -228,7 +228,7 @@ export async function readTrace(path: string, sink: EventSink, opts: ReadOptions
   try {
     stats = await forEachLine(all(), onLine, lastLine, onError);
   } catch (err) {
-    if (err instanceof LineTooLongError) throw new TraceError(`a line longer than ${err.limit >> 20} MiB: not a text trace?`, path, err.lineNo);
+    if (isUserError(err) && !err.file && err.line > 0) throw inFile(err, path); // lines.ts knows the line, not the file
     throw err;
   }
   // Losses at the very end: no later event to stand before.
@@ -243,7 +243,7 @@ export async function readTrace(path: string, sink: EventSink, opts: ReadOptions
   const late = merger.late();
   if (late > 0) warnings.push(`${path}: ${late} events arrived later than the merge window allows and were passed on out of time order`);
   if (blocks !== null && blocks() === 0) {
-    throw new TraceError('this HTML page holds no ftrace text in a <script class="trace-data"> block', path);
+    throw userError('this HTML page holds no ftrace text in a <script class="trace-data"> block', { file: path });
   }
   const result: ReadResult = {
     file: path,

@@ -14,7 +14,7 @@ import { createFtraceParser } from './ftrace_text.js';
 import { createTraceCmdParser } from './trace_cmd.js';
 import { createSystraceParser } from './systrace_html.js';
 import { readTrace } from './read.js';
-import { TraceError } from './errors.js';
+import { FaultlineError } from './errors.js';
 
 const FORMATS = new URL('./fixtures/formats/', import.meta.url).pathname;
 
@@ -187,7 +187,7 @@ describe('systrace reader under random input', () => {
 });
 
 describe('whole files of random bytes', () => {
-  it('readTrace either reads them (counting bad lines) or refuses with a TraceError', async () => {
+  it('readTrace either reads them (counting bad lines) or refuses with a FaultlineError', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'faultline-prop-'));
     let k = 0;
     await fc.assert(
@@ -198,7 +198,7 @@ describe('whole files of random bytes', () => {
           const r = await readTrace(p, () => {});
           expect(r.events + r.skippedLines).toBeLessThanOrEqual(r.lines);
         } catch (err) {
-          expect(err).toBeInstanceOf(TraceError);
+          expect(err).toBeInstanceOf(FaultlineError);
         }
       }),
       { numRuns: 100 },

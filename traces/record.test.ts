@@ -6,8 +6,9 @@ import { gunzipSync } from 'node:zlib';
 import { Command } from 'commander';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  checkPrerequisites, DEFAULT_EVENTS, defaultBufferKb, findExecutable, ftraceLosses, removeStaleInstances, parseEventList, record, RecordError, type RecordHost, type RecordOptions,
+  checkPrerequisites, DEFAULT_EVENTS, defaultBufferKb, findExecutable, ftraceLosses, removeStaleInstances, parseEventList, record, type RecordHost, type RecordOptions,
 } from './record.js';
+import { FaultlineError } from './errors.js';
 import { registerRecord } from '../src/commands/record.js';
 
 let dir: string;
@@ -29,14 +30,14 @@ function opts(over: Partial<RecordOptions> = {}): RecordOptions {
   return { output: join(dir, 'out.txt'), backend: 'perf', command: ['work'], ...over };
 }
 
-function errorOf(f: () => unknown): RecordError {
+function errorOf(f: () => unknown): FaultlineError {
   try {
     f();
   } catch (e) {
-    expect(e).toBeInstanceOf(RecordError);
-    return e as RecordError;
+    expect(e).toBeInstanceOf(FaultlineError);
+    return e as FaultlineError;
   }
-  throw new Error('expected a RecordError');
+  throw new Error('expected a FaultlineError');
 }
 
 beforeAll(() => {

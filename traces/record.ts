@@ -26,6 +26,7 @@ import { Transform, type Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import { MM_SYSCALLS } from './syscalls.js';
+import { isUserError, userError } from './errors.js';
 
 export type RecordBackend = 'perf' | 'ftrace';
 
@@ -46,15 +47,6 @@ const ESSENTIAL_EVENTS = ['exceptions:page_fault_user', 'kmem:rss_stat'];
 
 /** perf script field list: header `comm PID/TID [CPU] SECONDS.NNNNNNNNN: system:event: fields` (ns, mono clock). */
 export const PERF_SCRIPT_FIELDS = 'trace:comm,pid,tid,cpu,time,event,trace';
-
-/** A failure the user can fix; the message is one line that says what to do. */
-export class RecordError extends Error {
-  readonly userFacing = true;
-  constructor(message: string, readonly exitCode = 2) {
-    super(message);
-    this.name = 'RecordError';
-  }
-}
 
 /** Where the machine's facilities live; tests inject fakes. */
 export interface RecordHost {
@@ -127,16 +119,16 @@ export function parseEventList(spec: string): string[] {
   for (const raw of spec.split(/[\s,]+/)) {
     if (!raw) continue;
     const ev = raw.includes(':') ? raw : raw.includes('/') ? raw.replace('/', ':') : guessSystem(raw);
-    if (!/^[A-Za-z0-9_]+:[A-Za-z0-9_]+$/.test(ev)) throw new RecordError(`bad event '${raw}': expected system:name, e.g. kmem:rss_stat`);
+    if (!/^[A-Za-z0-9_]+:[A-Za-z0-9_]+$/.test(ev)) throw userError(`bad event '${raw}': expected system:name, e.g. kmem:rss_stat`);
     if (!out.includes(ev)) out.push(ev);
   }
-  if (out.length === 0) throw new RecordError('--events is empty: give a comma-separated list such as kmem:rss_stat,exceptions:page_fault_user');
+  if (out.length === 0) throw userError('--events is empty: give a comma-separated list such as kmem:rss_stat,exceptions:page_fault_user');
   return out;
 }
 
 function guessSystem(name: string): string {
   const hit = DEFAULT_EVENTS.find((e) => e.endsWith(`:${name}`));
-  if (!hit) throw new RecordError(`event '${name}' needs its system: write it as system:name (e.g. kmem:${name})`);
+  if (!hit) throw userError(`event '${name}' needs its system: write it as system:name (e.g. kmem:${name})`);
   return hit;
 }
 
@@ -166,23 +158,23 @@ function eventDir(tracefs: string, ev: string): string {
 }
 
 /**
- * Checks everything that can be checked before running the command; throws one-line RecordErrors.
+ * Checks everything that can be checked before running the command; throws one-line user errors.
  * Returns the events that exist on this kernel and those skipped.
  */
 export function checkPrerequisites(
   opts: RecordOptions, host: RecordHost,
 ): { events: string[]; skipped: string[]; perf: string | null; command: string[] } {
-  if (opts.command.length === 0) throw new RecordError('no command to record: faultline record -o FILE -- CMD ARGS...');
-  if (!opts.output) throw new RecordError('no output file: faultline record -o FILE -- CMD ARGS...');
+  if (opts.command.length === 0) throw userError('no command to record: faultline record -o FILE -- CMD ARGS...');
+  if (!opts.output) throw userError('no output file: faultline record -o FILE -- CMD ARGS...');
   for (const f of [opts.output, opts.truthFile]) if (f) checkWritable(f);
   const exe = findExecutable(opts.command[0]!, host.path);
   if (!exe) {
-    throw new RecordError(`command not found or not executable: ${opts.command[0]} (check the name, or give its path)`, 127);
+    throw userError(`command not found or not executable: ${opts.command[0]} (check the name, or give its path)`, { exitCode: 127 });
   }
   let perf: string | null = null;
   if (opts.backend === 'perf') {
     perf = host.perf ? findExecutable(host.perf, host.path) : findExecutable('perf', host.path);
-    if (!perf) throw new RecordError(`perf not found${host.perf ? ` at ${host.perf}` : ' in PATH'}: install it with \`apt-get install linux-perf\`, or use --backend ftrace`);
+    if (!perf) throw userError(`perf not found${host.perf ? ` at ${host.perf}` : ' in PATH'}: install it with \`apt-get install linux-perf\`, or use --backend ftrace`);
     if (host.euid !== 0) {
       let paranoid = 2;
       try {
@@ -191,42 +183,42 @@ export function checkPrerequisites(
         /* unreadable: assume the default */
       }
       if (!(paranoid <= -1)) {
-        throw new RecordError(`perf needs root to record tracepoints (kernel.perf_event_paranoid is ${paranoid}): run as root, or \`sysctl kernel.perf_event_paranoid=-1\` and make ${host.tracefs} readable`);
+        throw userError(`perf needs root to record tracepoints (kernel.perf_event_paranoid is ${paranoid}): run as root, or \`sysctl kernel.perf_event_paranoid=-1\` and make ${host.tracefs} readable`);
       }
     }
   }
   if (!tracefsMounted(host.tracefs)) {
     if (host.euid !== 0 && existsSync(host.tracefs) && !canRead(host.tracefs)) {
-      throw new RecordError(`cannot read ${host.tracefs} (permission denied): run as root, or \`chmod -R o+rx ${host.tracefs}\``);
+      throw userError(`cannot read ${host.tracefs} (permission denied): run as root, or \`chmod -R o+rx ${host.tracefs}\``);
     }
-    throw new RecordError(`tracefs is not mounted at ${host.tracefs}: run \`mount -t tracefs nodev ${host.tracefs}\` as root`);
+    throw userError(`tracefs is not mounted at ${host.tracefs}: run \`mount -t tracefs nodev ${host.tracefs}\` as root`);
   }
   if (opts.backend === 'ftrace' && !canWrite(join(host.tracefs, 'instances'), host.euid)) {
-    throw new RecordError(`cannot create a tracing instance in ${join(host.tracefs, 'instances')} (permission denied): run as root (sudo)`);
+    throw userError(`cannot create a tracing instance in ${join(host.tracefs, 'instances')} (permission denied): run as root (sudo)`);
   }
   const wanted = opts.events ?? DEFAULT_EVENTS;
   const events = wanted.filter((e) => existsSync(eventDir(host.tracefs, e)));
   const skipped = wanted.filter((e) => !events.includes(e));
   if (!ESSENTIAL_EVENTS.some((e) => events.includes(e)) && !opts.events) {
-    throw new RecordError(`this kernel has none of ${ESSENTIAL_EVENTS.join(', ')} under ${host.tracefs}/events: faultline cannot record page faults here`);
+    throw userError(`this kernel has none of ${ESSENTIAL_EVENTS.join(', ')} under ${host.tracefs}/events: faultline cannot record page faults here`);
   }
-  if (events.length === 0) throw new RecordError(`none of the requested events exist under ${host.tracefs}/events: ${wanted.join(', ')}`);
+  if (events.length === 0) throw userError(`none of the requested events exist under ${host.tracefs}/events: ${wanted.join(', ')}`);
   return { events, skipped, perf, command: [exe, ...opts.command.slice(1)] };
 }
 
 /** Fails before the command runs when an output file cannot be written, so no recording is wasted. */
 function checkWritable(file: string): void {
   const dir = dirname(resolve(file));
-  if (!existsSync(dir)) throw new RecordError(`cannot write ${file}: directory ${dir} does not exist`);
+  if (!existsSync(dir)) throw userError(`cannot write ${file}: directory ${dir} does not exist`);
   try {
     accessSync(dir, fsc.W_OK);
     if (existsSync(file)) {
-      if (statSync(file).isDirectory()) throw new RecordError(`cannot write ${file}: it is a directory`);
+      if (statSync(file).isDirectory()) throw userError(`cannot write ${file}: it is a directory`);
       accessSync(file, fsc.W_OK);
     }
   } catch (err) {
-    if (err instanceof RecordError) throw err;
-    throw new RecordError(`cannot write ${file}: permission denied`);
+    if (isUserError(err)) throw err;
+    throw userError(`cannot write ${file}: permission denied`);
   }
 }
 
@@ -277,7 +269,7 @@ function holdSignals(): () => void {
 
 function waitExit(child: ChildProcess, what: string): Promise<number> {
   return new Promise((resolve, reject) => {
-    child.once('error', (err) => reject(new RecordError(`cannot run ${what}: ${err.message}`)));
+    child.once('error', (err) => reject(userError(`cannot run ${what}: ${err.message}`)));
     child.once('close', (code, signal) => resolve(code ?? (signal ? 128 + signalNumber(signal) : 1)));
   });
 }
@@ -294,7 +286,7 @@ function stdoutTarget(opts: RecordOptions): { fd: number | 'inherit'; close: () 
   try {
     fd = openSync(opts.truthFile, 'w');
   } catch (err) {
-    throw new RecordError(`cannot write ${opts.truthFile}: ${(err as Error).message}`);
+    throw userError(`cannot write ${opts.truthFile}: ${(err as Error).message}`);
   }
   let open = true;
   return {
@@ -331,7 +323,7 @@ async function writeOutput(src: Readable, output: string, scan?: (chunk: string)
     if (output.endsWith('.gz')) await pipeline(src, counter, createGzip({ level: 9 }), out);
     else await pipeline(src, counter, out);
   } catch (err) {
-    throw new RecordError(`cannot write ${output}: ${(err as Error).message}`);
+    throw userError(`cannot write ${output}: ${(err as Error).message}`);
   }
   return bytes;
 }
@@ -354,7 +346,7 @@ async function recordPerf(
     const status = await waitExit(rec, 'perf record');
     truth.close();
     if (!existsSync(data) || statSync(data).size === 0) {
-      throw new RecordError(`perf record produced no data (status ${status}): check that ${opts.command[0]} runs on its own`);
+      throw userError(`perf record produced no data (status ${status}): check that ${opts.command[0]} runs on its own`);
     }
     const scriptArgs = ['script', '-i', data, '-F', PERF_SCRIPT_FIELDS, '--ns', '--show-lost-events'];
     const scr = spawn(perf, scriptArgs, { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -368,7 +360,7 @@ async function recordPerf(
       }
     });
     const scrStatus = await exited;
-    if (scrStatus !== 0) throw new RecordError(`perf script failed (status ${scrStatus}): ${err.trim().split('\n').pop() ?? ''}`);
+    if (scrStatus !== 0) throw userError(`perf script failed (status ${scrStatus}): ${err.trim().split('\n').pop() ?? ''}`);
     if (lost) log(`warning: perf lost ${lost} events (ring buffer full): rerun with a larger --perf-mmap, e.g. 256M`);
     return {
       output: opts.output, backend: 'perf', commandStatus: status, events, skippedEvents: skipped, lostEvents: lost,
@@ -385,7 +377,7 @@ function tfWrite(file: string, value: string): void {
   try {
     writeFileSync(file, value);
   } catch (err) {
-    throw new RecordError(`cannot write ${file}: ${(err as Error).message} (are you root?)`);
+    throw userError(`cannot write ${file}: ${(err as Error).message} (are you root?)`);
   }
 }
 
@@ -452,7 +444,7 @@ async function recordFtrace(
   try {
     mkdirSync(inst);
   } catch (err) {
-    throw new RecordError(`cannot create tracing instance ${inst}: ${(err as Error).message} (run as root; remove a stale one with rmdir)`);
+    throw userError(`cannot create tracing instance ${inst}: ${(err as Error).message} (run as root; remove a stale one with rmdir)`);
   }
   const removeInstance = (): void => {
     try {

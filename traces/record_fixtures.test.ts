@@ -1,7 +1,6 @@
 // The fixture recorder's pure parts: workload stdout parsing and the truth file layout.
 import { describe, expect, it } from 'vitest';
 import { FIXTURES, formatTruth, parseWorkloadOutput, type Truth } from './record_fixtures.js';
-import { RecordError } from './record.js';
 import { WORKLOAD_NAMES } from './workloads/build.js';
 
 describe('parseWorkloadOutput', () => {
@@ -12,7 +11,7 @@ describe('parseWorkloadOutput', () => {
     expect(r.regions).toEqual([{ region: 'r', addr: 4096, len: 8192, pid: 1 }]);
   });
   it('names the file and line of anything that is not a checkpoint or region', () => {
-    expect(() => parseWorkloadOutput('{"label": "a"}\nhello\n', 'out.txt')).toThrow(new RecordError('out.txt:2: workload output is not a JSON line: hello'));
+    expect(() => parseWorkloadOutput('{"label": "a"}\nhello\n', 'out.txt')).toThrow('out.txt:2: workload output is not a JSON line: hello');
     expect(() => parseWorkloadOutput('{"label": "a"}\n{"x": 1}\n', 'out.txt')).toThrow(/^out\.txt:2: JSON line has neither "label" nor "region"$/);
   });
 });

@@ -6,7 +6,8 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { record, RecordError, type RecordBackend, type RecordResult } from './record.js';
+import { record, type RecordBackend, type RecordResult } from './record.js';
+import { isUserError, userError } from './errors.js';
 import { buildWorkloads, repoRoot } from './workloads/build.js';
 
 export interface FixtureSpec {
@@ -132,12 +133,12 @@ export function parseWorkloadOutput(text: string, source: string): { checkpoints
     try {
       v = JSON.parse(line);
     } catch {
-      throw new RecordError(`${source}:${i + 1}: workload output is not a JSON line: ${line.slice(0, 60)}`);
+      throw userError(`${source}:${i + 1}: workload output is not a JSON line: ${line.slice(0, 60)}`);
     }
     const o = v as Record<string, unknown>;
     if (typeof o.label === 'string') checkpoints.push(o as unknown as Checkpoint);
     else if (typeof o.region === 'string') regions.push(o as unknown as Region);
-    else throw new RecordError(`${source}:${i + 1}: JSON line has neither "label" nor "region"`);
+    else throw userError(`${source}:${i + 1}: JSON line has neither "label" nor "region"`);
   });
   return { checkpoints, regions };
 }
@@ -201,8 +202,8 @@ async function recordOne(spec: FixtureSpec, backend: RecordBackend, bins: Record
   }
   const size = statSync(trace).size;
   process.stderr.write(`${spec.name}/${backend}: ${(size / 1048576).toFixed(2)} MiB gz, ${res.lostEvents} lost, status ${res.commandStatus}, ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
-  if (res.commandStatus !== 0) throw new RecordError(`${spec.name}: workload exited with status ${res.commandStatus}`);
-  if (size > 15 * 1048576) throw new RecordError(`${spec.name}/${backend}: ${size} bytes is over the 15 MB fixture budget: shrink its arguments`);
+  if (res.commandStatus !== 0) throw userError(`${spec.name}: workload exited with status ${res.commandStatus}`);
+  if (size > 15 * 1048576) throw userError(`${spec.name}/${backend}: ${size} bytes is over the 15 MB fixture budget: shrink its arguments`);
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -211,10 +212,10 @@ export async function main(argv: string[]): Promise<number> {
   for (let i = 0; i < argv.length; i++) {
     if (argv[i] === '--only') only = (argv[++i] ?? '').split(',').filter(Boolean);
     else if (argv[i] === '--backend') backends = [argv[++i] as RecordBackend];
-    else throw new RecordError(`unknown argument ${argv[i]}: use --only NAME,... and --backend perf|ftrace`);
+    else throw userError(`unknown argument ${argv[i]}: use --only NAME,... and --backend perf|ftrace`);
   }
   const specs = FIXTURES.filter((f) => !only || only.includes(f.name));
-  if (only && specs.length !== only.length) throw new RecordError(`unknown fixture in --only; known: ${FIXTURES.map((f) => f.name).join(', ')}`);
+  if (only && specs.length !== only.length) throw userError(`unknown fixture in --only; known: ${FIXTURES.map((f) => f.name).join(', ')}`);
   const root = repoRoot();
   const bins = buildWorkloads([...new Set(specs.map((s) => s.workload))]);
   for (const spec of specs) {
@@ -227,8 +228,7 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
   main(process.argv.slice(2)).then(
     (code) => (process.exitCode = code),
     (err: unknown) => {
-      const e = err as { userFacing?: boolean; message?: string };
-      process.stderr.write(`record-fixtures: ${e.userFacing ? e.message : String(e.message ?? err)}\n`);
+      process.stderr.write(`record-fixtures: ${isUserError(err) ? err.message : err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
       process.exitCode = 1;
     },
   );

@@ -21,7 +21,7 @@ import { allocUpper, forEachPmd, newTable, pteMember } from '../page_table.js';
 import { addMmRssVec, addPgtables } from '../rss.js';
 import { PAGE_ANON_EXCLUSIVE, PMD_TABLE, type Mm, type ModelCtx, type PmdSlot, type PteTable, type Vma } from '../state.js';
 import type { CowPteBreakRecord } from '../types.js';
-import { ModelError } from '../errors.js';
+import { userError } from '../../traces/errors.js';
 import { registerPatch, type Patch } from './index.js';
 
 /** The mm charged for a shared table (RFC v1: "ownership" by PMD-index address); -1 once the owner broke away. */
@@ -163,7 +163,7 @@ export const cowPte: Patch = {
   // --patch-option cow-pte=v1|v2 (default semantics) or v3|v4|v5 (per-page accounting in fork)
   init(ctx) {
     const v = ctx.spec.patchOptions['cow-pte'];
-    if (v !== undefined && !/^v?[1-5]$/.test(v)) throw new ModelError(`cow-pte option '${v}': expected a series version, v1 to v5 (v3+ moves per-page accounting back into fork)`);
+    if (v !== undefined && !/^v?[1-5]$/.test(v)) throw userError(`cow-pte option '${v}': expected a series version, v1 to v5 (v3+ moves per-page accounting back into fork)`);
   },
 
   // mm/memory.c: copy_pte_range (RFC v2: copy_cow_pte_range): share src's table with dst instead of copying

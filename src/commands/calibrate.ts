@@ -1,7 +1,8 @@
 // `faultline calibrate`: measure the cost profile (ns per modelled fault/fork step) on this machine.
 import type { Command } from 'commander';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { action, UsageError } from '../errors.js';
+import { action } from '../errors.js';
+import { userError } from '../../traces/errors.js';
 import { buildProfile, compareProfiles, formatComparison, formatTable, parseCalibrateOutput, runCalibrate } from '../../model/calibrate.js';
 import { validateProfile, type ProfileFile } from '../../model/costs.js';
 
@@ -22,12 +23,12 @@ function readProfile(file: string): ProfileFile {
   try {
     text = readFileSync(file, 'utf8');
   } catch {
-    throw new UsageError(`${file}: cannot read the profile to compare with`);
+    throw userError(`${file}: cannot read the profile to compare with`);
   }
   try {
     return validateProfile(JSON.parse(text), file);
   } catch (e) {
-    if (e instanceof SyntaxError) throw new UsageError(`${file}: not valid JSON`);
+    if (e instanceof SyntaxError) throw userError(`${file}: not valid JSON`);
     throw e;
   }
 }
@@ -48,14 +49,14 @@ export function registerCalibrate(program: Command): void {
     .action(
       action((opts: CalibrateOpts) => {
         const runs = Number(opts.runs);
-        if (!Number.isInteger(runs) || runs < 1 || runs > 1000) throw new UsageError(`--runs must be an integer from 1 to 1000, got "${opts.runs}"`);
+        if (!Number.isInteger(runs) || runs < 1 || runs > 1000) throw userError(`--runs must be an integer from 1 to 1000, got "${opts.runs}"`);
         const other = opts.compare ? readProfile(opts.compare) : null;
         let text: string;
         if (opts.fromRaw) {
           try {
             text = readFileSync(opts.fromRaw, 'utf8');
           } catch {
-            throw new UsageError(`${opts.fromRaw}: cannot read the raw calibrate samples`);
+            throw userError(`${opts.fromRaw}: cannot read the raw calibrate samples`);
           }
         } else {
           process.stderr.write(`faultline: calibrating (${opts.quick ? 'quick' : `${runs} runs`}; about ${opts.quick ? 3 : 20 * runs} s)...\n`);

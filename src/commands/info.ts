@@ -1,6 +1,7 @@
 // `faultline info TRACE [--json] [--format F] [--allow-lost]`: what a trace holds, before anyone replays it.
 import type { Command } from 'commander';
-import { action, UsageError } from '../errors.js';
+import { action } from '../errors.js';
+import { userError } from '../../traces/errors.js';
 import type { TraceFormat } from '../../traces/events.js';
 import { TRACE_FORMATS } from '../../traces/read.js';
 import { traceInfo, type TraceInfo } from '../../traces/info.js';
@@ -67,7 +68,7 @@ export function registerInfo(program: Command): void {
     .action(
       action(async (trace: string, opts: InfoCliOptions) => {
         if (opts.format !== undefined && !(TRACE_FORMATS as readonly string[]).includes(opts.format)) {
-          throw new UsageError(`--format must be one of ${TRACE_FORMATS.join(', ')}, got '${opts.format}'`);
+          throw userError(`--format must be one of ${TRACE_FORMATS.join(', ')}, got '${opts.format}'`);
         }
         const tty = process.stderr.isTTY === true;
         let shown = false;

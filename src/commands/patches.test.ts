@@ -59,8 +59,8 @@ describe('what-if options', () => {
   });
 
   it('bad values are one-line usage errors', async () => {
-    expect(() => variantsFromCli({ patch: ['nope'] })).toThrow(expect.objectContaining({ name: 'UsageError', message: expect.stringMatching(/^--patch nope: unknown patch 'nope'/) }));
-    expect(() => variantsFromCli({ baseThp: 'sometimes' })).toThrow(expect.objectContaining({ name: 'UsageError' }));
-    expect(() => variantsFromCli({ select: 'size >>' })).toThrow(expect.objectContaining({ name: 'UsageError', message: expect.stringMatching(/^--select: /) }));
+    expect(() => variantsFromCli({ patch: ['nope'] })).toThrow(expect.objectContaining({ kind: 'user', exitCode: 2, message: expect.stringMatching(/^--patch nope: unknown patch 'nope'/) }));
+    expect(() => variantsFromCli({ baseThp: 'sometimes' })).toThrow(expect.objectContaining({ kind: 'user', exitCode: 2 }));
+    expect(() => variantsFromCli({ select: 'size >>' })).toThrow(expect.objectContaining({ kind: 'user', exitCode: 2, message: expect.stringMatching(/^--select: /) }));
   });
 });

@@ -1,8 +1,9 @@
 // `faultline query`: bpftrace one-liners over a recorded trace and over the model's replay of it.
 import type { Command } from 'commander';
 import { readFileSync } from 'node:fs';
-import { action, UsageError } from '../errors.js';
-import { compileProgram, QueryError, type OutputFormat, type Program } from '../../analyze/run.js';
+import { action } from '../errors.js';
+import { isUserError, userError } from '../../traces/errors.js';
+import { compileProgram, type OutputFormat, type Program } from '../../analyze/run.js';
 import type { EventSink, ReadResult } from '../../traces/events.js';
 import { readTrace } from '../../traces/read.js';
 import { DEFAULT_PROFILE } from '../../model/costs.js';
@@ -41,21 +42,21 @@ interface QueryOpts extends Partial<VariantCliOptions> {
 function pickFormat(o: QueryOpts): OutputFormat {
   const chosen = [o.json ? 'json' : null, o.csv ? 'csv' : null, o.format ?? null].filter((x): x is string => x !== null);
   const uniq = [...new Set(chosen)];
-  if (uniq.length > 1) throw new UsageError(`conflicting output formats: ${uniq.join(' and ')}`);
+  if (uniq.length > 1) throw userError(`conflicting output formats: ${uniq.join(' and ')}`);
   const f = uniq[0] ?? 'text';
-  if (f !== 'text' && f !== 'json' && f !== 'csv') throw new UsageError(`unknown --format '${f}' (text, json or csv)`);
+  if (f !== 'text' && f !== 'json' && f !== 'csv') throw userError(`unknown --format '${f}' (text, json or csv)`);
   return f;
 }
 
 function programSource(positional: string | undefined, o: QueryOpts): { src: string; file: string } {
   const given = [positional !== undefined, o.expr !== undefined, o.file !== undefined].filter(Boolean).length;
-  if (given === 0) throw new UsageError('no program: give one as an argument, with -e PROGRAM, or with -f FILE.bt');
-  if (given > 1) throw new UsageError('give the program once: as an argument, with -e, or with -f');
+  if (given === 0) throw userError('no program: give one as an argument, with -e PROGRAM, or with -f FILE.bt');
+  if (given > 1) throw userError('give the program once: as an argument, with -e, or with -f');
   if (o.file !== undefined) {
     try {
       return { src: readFileSync(o.file, 'utf8'), file: o.file };
     } catch (e) {
-      throw new UsageError(`cannot read program file ${o.file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+      throw userError(`cannot read program file ${o.file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
     }
   }
   return { src: (positional ?? o.expr)!, file: 'stdin' };
@@ -78,9 +79,9 @@ export async function runQuery(trace: string, positional: string | undefined, o:
   try {
     program = compileProgram(src, { file, format, write });
   } catch (e) {
-    if (e instanceof QueryError) {
+    if (isUserError(e) && e.detail) {
       process.stderr.write(e.detail + '\n');
-      return 2;
+      return e.exitCode;
     }
     throw e;
   }

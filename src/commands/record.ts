@@ -1,6 +1,7 @@
 // `faultline record -o FILE [--backend perf|ftrace] [--events LIST] [--truth FILE] -- CMD ARGS...`
 import type { Command } from 'commander';
-import { action, UsageError } from '../errors.js';
+import { action } from '../errors.js';
+import { userError } from '../../traces/errors.js';
 import { parseEventList, record, type RecordBackend } from '../../traces/record.js';
 
 interface RecordCliOptions {
@@ -15,7 +16,7 @@ interface RecordCliOptions {
 
 function positiveInt(name: string, v: string | undefined): number | undefined {
   if (v === undefined) return undefined;
-  if (!/^[1-9][0-9]*$/.test(v)) throw new UsageError(`${name} must be a positive integer, got '${v}'`);
+  if (!/^[1-9][0-9]*$/.test(v)) throw userError(`${name} must be a positive integer, got '${v}'`);
   return Number(v);
 }
 
@@ -40,13 +41,13 @@ export function registerRecord(program: Command): void {
     )
     .action(
       action(async (command: string[], opts: RecordCliOptions) => {
-        if (!opts.output) throw new UsageError('record needs -o FILE: faultline record -o trace.txt.gz -- CMD ARGS...');
-        if (command.length === 0) throw new UsageError('record needs a command after --: faultline record -o trace.txt -- CMD ARGS...');
+        if (!opts.output) throw userError('record needs -o FILE: faultline record -o trace.txt.gz -- CMD ARGS...');
+        if (command.length === 0) throw userError('record needs a command after --: faultline record -o trace.txt -- CMD ARGS...');
         if (opts.backend !== 'perf' && opts.backend !== 'ftrace') {
-          throw new UsageError(`--backend must be perf or ftrace, got '${opts.backend}'`);
+          throw userError(`--backend must be perf or ftrace, got '${opts.backend}'`);
         }
         if (opts.perfMmap !== undefined && !/^[1-9][0-9]*[KMG]?$/i.test(opts.perfMmap)) {
-          throw new UsageError(`--perf-mmap must be pages or a size like 64M, got '${opts.perfMmap}'`);
+          throw userError(`--perf-mmap must be pages or a size like 64M, got '${opts.perfMmap}'`);
         }
         const log = opts.quiet ? () => {} : (l: string) => process.stderr.write(`faultline: ${l}\n`);
         const res = await record({

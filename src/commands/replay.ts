@@ -5,7 +5,8 @@ import type { TraceFormat } from '../../traces/events.js';
 import { createReplay } from '../../model/replay.js';
 import { loadProfile, DEFAULT_PROFILE, type CostProfile } from '../../model/costs.js';
 import type { ReplayResult, VariantResult } from '../../model/types.js';
-import { action, UsageError } from '../errors.js';
+import { action } from '../errors.js';
+import { userError } from '../../traces/errors.js';
 import { addVariantOptions, variantsFromCli, type VariantCliOptions } from '../variant_options.js';
 import { formatCompareTable } from '../compare_table.js';
 
@@ -19,7 +20,7 @@ export interface ReplayCliOptions extends Partial<VariantCliOptions> {
 
 export function traceFormat(f: string | undefined): TraceFormat | undefined {
   if (f === undefined) return undefined;
-  if (!(TRACE_FORMATS as readonly string[]).includes(f)) throw new UsageError(`unknown --format '${f}' (${TRACE_FORMATS.join(', ')})`);
+  if (!(TRACE_FORMATS as readonly string[]).includes(f)) throw userError(`unknown --format '${f}' (${TRACE_FORMATS.join(', ')})`);
   return f as TraceFormat;
 }
 

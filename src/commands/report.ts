@@ -2,7 +2,8 @@
 import type { Command } from 'commander';
 import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { action, UsageError } from '../errors.js';
+import { action } from '../errors.js';
+import { userError } from '../../traces/errors.js';
 import { packageVersion } from '../version.js';
 import type { EventSink, ReadOptions, ReadResult, TraceFormat } from '../../traces/events.js';
 import { readTrace, TRACE_FORMATS } from '../../traces/read.js';
@@ -90,12 +91,12 @@ async function screenshot(html: string, file: string): Promise<void> {
   try {
     pw = await import('playwright-core');
   } catch {
-    throw new UsageError('--screenshot needs playwright-core (a dev dependency): npm install');
+    throw userError('--screenshot needs playwright-core (a dev dependency): npm install');
   }
   try {
     statSync(chromiumPath);
   } catch {
-    throw new UsageError(`--screenshot needs Chromium at ${chromiumPath} (apt-get install chromium, or set FAULTLINE_CHROMIUM)`);
+    throw userError(`--screenshot needs Chromium at ${chromiumPath} (apt-get install chromium, or set FAULTLINE_CHROMIUM)`);
   }
   const browser = await pw.chromium.launch({ executablePath: chromiumPath, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run'] });
   try {
@@ -119,11 +120,11 @@ export async function runReport(trace: string | undefined, o: ReportOptions, arg
     const replay = parseReplayJson(readText(o.fromJson), o.fromJson);
     data = { replay, faults: emptyFaultBins(), forks: { records: [], total: {} }, validate: null };
   } else {
-    if (!trace) throw new UsageError('report needs a TRACE (or --from-json FILE)');
+    if (!trace) throw userError('report needs a TRACE (or --from-json FILE)');
     const variants = variantsFromCli(o);
     const profile = profileFor(o.profile);
     costProfile = profile ? `${profile.name} (${profile.source})` : 'none: modelled latencies are 0';
-    if (o.format !== undefined && !TRACE_FORMATS.includes(o.format as TraceFormat)) throw new UsageError(`--format ${o.format}: expected one of ${TRACE_FORMATS.join(', ')}`);
+    if (o.format !== undefined && !TRACE_FORMATS.includes(o.format as TraceFormat)) throw userError(`--format ${o.format}: expected one of ${TRACE_FORMATS.join(', ')}`);
     data = await replayTrace(trace, variants, profile, o.validate !== false && validateFile === undefined, o.format as TraceFormat | undefined);
   }
   const validate: ValidateSummary | null = validateFile ? parseValidateJson(readText(validateFile), validateFile) : data.validate;
@@ -173,7 +174,7 @@ function readText(file: string): string {
   try {
     return readFileSync(file, 'utf8');
   } catch (e) {
-    throw new UsageError(`${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    throw userError(`${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
   }
 }
 
@@ -181,7 +182,7 @@ function writeOut(file: string, data: string | Buffer): string {
   try {
     writeFileSync(file, data);
   } catch (e) {
-    throw new UsageError(`${file}: cannot write (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    throw userError(`${file}: cannot write (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
   }
   return file;
 }
@@ -190,7 +191,7 @@ function makeDir(dir: string): void {
   try {
     mkdirSync(dir, { recursive: true });
   } catch (e) {
-    throw new UsageError(`${dir}: cannot create the folder (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    throw userError(`${dir}: cannot create the folder (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
   }
 }
 

@@ -4,7 +4,8 @@ import { readTrace } from '../../traces/read.js';
 import { defaultVariant } from '../../model/replay.js';
 import { createValidator, type ValidateResult } from '../../model/validate.js';
 import { kernelRules } from '../../model/kernel_version.js';
-import { action, UsageError } from '../errors.js';
+import { action } from '../errors.js';
+import { userError } from '../../traces/errors.js';
 import { profileFor, traceFormat } from './replay.js';
 import { DEFAULT_PROFILE } from '../../model/costs.js';
 import { FAULT_TO_RSS_STAT } from '../../model/measured.js';
@@ -92,7 +93,7 @@ Exit status: 0 when at least 99.9% of compared events match (and no events were 
     .action(
       action(async (trace: string, o: ValidateCliOptions) => {
         kernelRules(o.kernel);
-        if (!['always', 'madvise', 'never'].includes(o.thp ?? 'madvise')) throw new UsageError(`--thp '${o.thp}': expected always, madvise or never`);
+        if (!['always', 'madvise', 'never'].includes(o.thp ?? 'madvise')) throw userError(`--thp '${o.thp}': expected always, madvise or never`);
         const profile = profileFor(o.profile);
         const v = createValidator(defaultVariant({ kernel: o.kernel, thp: (o.thp ?? 'madvise') as 'madvise', useZeroPage: !o.machineNoZeroPage }), profile);
         const read = await readTrace(trace, v.sink, { format: traceFormat(o.format) });
