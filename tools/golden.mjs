@@ -19,7 +19,8 @@ function fixtures(root) {
   const walk = (d) => {
     for (const e of readdirSync(d).sort()) {
       const p = join(d, e);
-      if (statSync(p).isDirectory()) { if (e !== 'src') walk(p); continue; }
+      // corpus/: the user-style recordings have their own figures (tools/corpus_figures.mjs), not golden outputs
+      if (statSync(p).isDirectory()) { if (e !== 'src' && relative(root, p) !== 'traces/fixtures/corpus') walk(p); continue; }
       if (/\.(md|json|c|sh)$/.test(e)) continue;
       out.push(relative(root, p));
     }

@@ -16,6 +16,7 @@ export const WORKLOAD_NAMES = [
   'pattern_init',
   'threads',
   'file_private',
+  'churn',
 ] as const;
 export type WorkloadName = (typeof WORKLOAD_NAMES)[number];
 
