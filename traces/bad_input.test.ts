@@ -76,6 +76,9 @@ describe('lines that cannot be used', () => {
     expect(r.skippedExamples.map((s) => s.line)).toEqual([2, 4, 5, 7, 8]);
     expect(r.skippedExamples[2].reason).toContain('address');
     expect(r.skippedExamples.every((s) => s.file === p)).toBe(true);
+    // Counted by cause in the stats catalogue: 12 lines of no known shape, one fault without its address.
+    expect(r.stats).toEqual({ line_not_event: 12, event_fields_unreadable: 1 });
+    expect(r.skippedExamples.map((s) => s.stat)).toEqual(['line_not_event', 'line_not_event', 'event_fields_unreadable', 'line_not_event', 'line_not_event']);
   });
   it('a truncated last line is reported; a complete one without newline is read with a warning', async () => {
     const cut = file('cut.txt', PERF_LINE + '\n' + PERF_LINE.slice(0, 60));
@@ -87,6 +90,7 @@ describe('lines that cannot be used', () => {
     const b = await readTrace(nonl, () => {});
     expect(b.events).toBe(2);
     expect(b.warnings?.[0]).toContain(`${nonl}:2:`);
+    expect(b.stats).toEqual({ last_line_unterminated: 1 });
   });
   it('a trace with none of the events faultline needs is readable but flagged unusable', async () => {
     const p = file('sched.txt', '            bash 100 [000]  10.000001:  sched:sched_switch: prev_comm=bash prev_pid=100 next_comm=swapper/0 next_pid=0\n');

@@ -3,6 +3,7 @@
 import { RSS_MEMBER_NAMES, type TraceEvent } from './events.js';
 import { charIn, findKey, hexAt, indexIn, numAt, longAt, parseFields, scanEnd, signedAt } from './fields.js';
 import { MM_SYSCALLS } from './syscalls.js';
+import type { StatName } from './stats.js';
 
 const SYSTEM_OF: Record<string, string> = {
   page_fault_user: 'exceptions',
@@ -264,8 +265,10 @@ export function decodeEvent(
 export interface LineCtx {
   /** A parsed event, in file order (the merge puts it in time order). */
   push(e: TraceEvent): void;
-  /** A line that could not be used. */
-  skip(line: number, reason: string): void;
+  /** A line that could not be used, counted under `stat`; `reason` is the one-line message. */
+  skip(line: number, stat: StatName, reason: string): void;
+  /** A counted remark about lines that were read (no line skipped). */
+  count(stat: StatName, n: number): void;
   /** The format says `count` events were lost on `cpu` here (-1: unknown count). */
   lost(count: number, cpu: number, line: number): void;
   /** The header says how many CPUs the trace has (`#P:2`, `cpus=2`): the merge waits for each. */

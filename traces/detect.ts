@@ -1,5 +1,6 @@
-// Format detection from the first KiBs of a (decompressed) trace, and the binary files people hand in by mistake.
+// Format detection from the first KiBs of a (decompressed) trace by the readers' sniffs, and the binary files people hand in by mistake.
 import type { TraceFormat } from './events.js';
+import { READERS } from './readers.js';
 
 /** perf.data and trace.dat magics, checked on the raw bytes before any text decoding. */
 export function binaryKind(head: Uint8Array): 'perf.data' | 'trace.dat' | 'binary' | null {
@@ -16,40 +17,36 @@ export function binaryKind(head: Uint8Array): 'perf.data' | 'trace.dat' | 'binar
   return nul > 0 ? 'binary' : null;
 }
 
-const PERF_LINE = /^\s*(?:\S.*?\s+)?\d+(?:\/\d+)?\s+(?:\[\d+\]\s+)?\d+\.\d+:\s+(?:\d+\s+)?[\w:.-]+:(?:\s|$)/;
-const PERF_LINE_NOPID = /^\s*\S.*?\s+(?:\[\d+\]\s+)?\d+\.\d+:\s+(?:\d+\s+)?[\w.-]+:[\w.-]+:(?:\s|$)/;
-const FTRACE_LINE = /^\s*(?:\S+:\s+)?.+-\d+\s+(?:\(\s*[-\d]+\)\s+)?\[\d+\]\s+(?:\S{1,8}\s+)?\d+(?:\.\d+)?:\s/;
-const TRACE_CMD_PREFIX = /^\S+:\s+.+-\d+\s+\[\d+\]\s/;
-
 /** The format of a text trace from its first lines, or null when no line looks like any format. */
 export function detectFormat(head: string): TraceFormat | null {
-  if (/<script\b[^>]*class\s*=\s*["']trace-data["']/i.test(head) || /^\s*<(!DOCTYPE html|html)/i.test(head) || head.includes('var linuxPerfData = "')) {
-    return 'systrace';
-  }
+  for (const r of READERS) if (r.sniff.marker?.(head)) return r.name;
+  const score = READERS.map(() => 0);
   const lines = head.split('\n');
   // A partial last line would mislead: drop it unless it is the only one.
   if (lines.length > 1) lines.pop();
-  let perf = 0;
-  let ftrace = 0;
-  let traceCmd = 0;
   let seen = 0;
   for (const raw of lines) {
     const line = raw.replace(/\r$/, '');
-    if (/^cpus=\d+\s*$/.test(line) || /^CPU \d+ is empty$/.test(line) || /^CPU:\d+ \[(?:\d+ )?EVENTS DROPPED\]/.test(line)) {
-      traceCmd += 5;
-      continue;
+    let header = false;
+    for (let i = 0; i < READERS.length && !header; i++) {
+      const pts = READERS[i].sniff.header?.(line) ?? 0;
+      if (pts > 0) {
+        score[i] += pts;
+        header = true;
+      }
     }
-    if (/^#\s*tracer:/.test(line) || /^# entries-in-buffer\/entries-written:/.test(line) || /^CPU:\d+ \[LOST \d+ EVENTS\]/.test(line)) {
-      ftrace += 5;
-      continue;
-    }
-    if (line.trim() === '' || line.startsWith('#')) continue;
+    if (header || line.trim() === '' || line.startsWith('#')) continue;
     if (seen++ > 200) break;
-    if (TRACE_CMD_PREFIX.test(line)) traceCmd++;
-    else if (FTRACE_LINE.test(line)) ftrace++;
-    else if (PERF_LINE.test(line) || PERF_LINE_NOPID.test(line)) perf++;
+    for (let i = 0; i < READERS.length; i++) {
+      if (READERS[i].sniff.event?.(line)) {
+        score[i]++;
+        break;
+      }
+    }
   }
-  if (traceCmd > 0) return 'trace-cmd';
-  if (ftrace === 0 && perf === 0) return null;
-  return ftrace >= perf ? 'ftrace' : 'perf-script';
+  for (let i = 0; i < READERS.length; i++) if (READERS[i].sniff.decisive && score[i] > 0) return READERS[i].name;
+  // Otherwise the most lines wins; a tie goes to the reader listed first.
+  let best = -1;
+  for (let i = 0; i < READERS.length; i++) if (score[i] > 0 && (best < 0 || score[i] > score[best])) best = i;
+  return best < 0 ? null : READERS[best].name;
 }

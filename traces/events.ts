@@ -2,6 +2,7 @@
 // Shape rules: times are integer nanoseconds (a double holds 2^53 ns, about 104 days of uptime, exactly);
 // user addresses are plain numbers (x86-64 user space is 47 bits); any value that does not fit in 2^53
 // is kept as a bigint in `fields` and never rounded into a number.
+import type { StatCounts, StatName } from './stats.js';
 
 export type TraceFormat = 'perf-script' | 'ftrace' | 'trace-cmd' | 'systrace';
 
@@ -143,6 +144,8 @@ export type EventSink = (e: TraceEvent) => void;
 export interface SkippedLine {
   file: string;
   line: number;
+  /** The stats catalogue entry it is counted under. */
+  stat: StatName;
   reason: string;
 }
 
@@ -158,6 +161,8 @@ export interface ReadResult {
   skippedLines: number;
   /** The first few skipped lines, for messages. */
   skippedExamples: SkippedLine[];
+  /** Counts per stats-catalogue name (traces/stats.ts): skipped lines by cause, losses, remarks. */
+  stats: StatCounts;
   /** Things read but worth a word (`file:line: why`): an unterminated last line, events out of order beyond the merge window. */
   warnings?: string[];
 }

@@ -5,6 +5,7 @@ import type { LineFn } from './lines.js';
 import { Code, decodeEvent, eventCode, syscallArgs, type LineCtx } from './decode.js';
 import { MM_SYSCALLS } from './syscalls.js';
 import { charIn, indexIn, isDigit, lastCharIn, longAt, parseFields, timeAt, scanEnd } from './fields.js';
+import type { Reader } from './reader.js';
 
 export interface FtraceOptions {
   /** trace-cmd report: lines may start with `INSTANCE:` and it prints `cpus=N`, `CPU N is empty`, `[N EVENTS DROPPED]`. */
@@ -120,7 +121,7 @@ export function createFtraceParser(ctx: LineCtx, opts: FtraceOptions = {}): Ftra
     }
     const ob = cpuBracket(s, p, end);
     if (ob < 0) {
-      ctx.skip(lineNo, 'not an ftrace event line (no "[CPU]" column)');
+      ctx.skip(lineNo, 'line_not_event', 'not an ftrace event line (no "[CPU]" column)');
       return;
     }
     let cpu = 0;
@@ -145,14 +146,14 @@ export function createFtraceParser(ctx: LineCtx, opts: FtraceOptions = {}): Ftra
     }
     const dash = lastCharIn(s, 45, p, l - 1);
     if (dash < p || dash === l - 1) {
-      ctx.skip(lineNo, 'no "TASK-PID" before the [CPU] column');
+      ctx.skip(lineNo, 'line_not_event', 'no "TASK-PID" before the [CPU] column');
       return;
     }
     let tid = 0;
     for (let k = dash + 1; k < l; k++) {
       const c = s.charCodeAt(k);
       if (!isDigit(c)) {
-        ctx.skip(lineNo, 'no "TASK-PID" before the [CPU] column');
+        ctx.skip(lineNo, 'line_not_event', 'no "TASK-PID" before the [CPU] column');
         return;
       }
       tid = tid * 10 + (c - 48);
@@ -189,7 +190,7 @@ export function createFtraceParser(ctx: LineCtx, opts: FtraceOptions = {}): Ftra
     }
     const time = timeAt(s, r, end);
     if (time < 0 || scanEnd !== te - 1 || s.charCodeAt(te - 1) !== 58) {
-      ctx.skip(lineNo, 'no "SECONDS:" timestamp after the [CPU] column');
+      ctx.skip(lineNo, 'line_not_event', 'no "SECONDS:" timestamp after the [CPU] column');
       return;
     }
     let n = te;
@@ -202,7 +203,7 @@ export function createFtraceParser(ctx: LineCtx, opts: FtraceOptions = {}): Ftra
       ne++;
     }
     if (ne === n) {
-      ctx.skip(lineNo, 'no event name after the timestamp');
+      ctx.skip(lineNo, 'line_not_event', 'no event name after the timestamp');
       return;
     }
     if (c === 58) {
@@ -210,7 +211,7 @@ export function createFtraceParser(ctx: LineCtx, opts: FtraceOptions = {}): Ftra
       while (f < end && s.charCodeAt(f) === 32) f++;
       const name = nameAt(s, n, ne);
       const e = decodeEvent(lastCode, '', name, s, f, end, time, cpu, pid, tid, comm, lineNo);
-      if (typeof e === 'string') ctx.skip(lineNo, e);
+      if (typeof e === 'string') ctx.skip(lineNo, 'event_fields_unreadable', e);
       else ctx.push(e);
       return;
     }
@@ -219,13 +220,13 @@ export function createFtraceParser(ctx: LineCtx, opts: FtraceOptions = {}): Ftra
       const call = s.slice(n + 4, ne);
       const close = lastCharIn(s, 41, ne, end - 1);
       if (close <= ne) {
-        ctx.skip(lineNo, `sys_${call}( without its closing parenthesis`);
+        ctx.skip(lineNo, 'event_fields_unreadable', `sys_${call}( without its closing parenthesis`);
         return;
       }
       const name = 'sys_enter_' + call;
       if (MM_SYSCALLS.has(call)) {
         const args = syscallArgs(s, ne + 1, close);
-        if (args === null) ctx.skip(lineNo, `${name}: cannot read arguments`);
+        if (args === null) ctx.skip(lineNo, 'event_fields_unreadable', `${name}: cannot read arguments`);
         else ctx.push({ kind: 'sys_enter', name, system: 'syscalls', time, cpu, pid, tid, comm, line: lineNo, call, args });
       } else {
         ctx.push({ kind: 'other', name, system: 'syscalls', time, cpu, pid, tid, comm, line: lineNo, fields: parseFields(s, ne + 1, close) });
@@ -238,7 +239,7 @@ export function createFtraceParser(ctx: LineCtx, opts: FtraceOptions = {}): Ftra
       const name = 'sys_exit_' + call;
       const ret = longAt(s, ne + 4, end);
       if (ret !== ret) {
-        ctx.skip(lineNo, `${name}: cannot read the return value`);
+        ctx.skip(lineNo, 'event_fields_unreadable', `${name}: cannot read the return value`);
         return;
       }
       if (MM_SYSCALLS.has(call)) {
@@ -259,3 +260,16 @@ export function createFtraceParser(ctx: LineCtx, opts: FtraceOptions = {}): Ftra
 
   return { line };
 }
+
+const FTRACE_LINE = /^\s*(?:\S+:\s+)?.+-\d+\s+(?:\(\s*[-\d]+\)\s+)?\[\d+\]\s+(?:\S{1,8}\s+)?\d+(?:\.\d+)?:\s/;
+
+export const ftraceReader: Reader<'ftrace'> = {
+  name: 'ftrace',
+  title: 'ftrace',
+  lastLineNeedsNewline: true,
+  sniff: {
+    header: (line) => (/^#\s*tracer:/.test(line) || /^# entries-in-buffer\/entries-written:/.test(line) || /^CPU:\d+ \[LOST \d+ EVENTS\]/.test(line) ? 5 : 0),
+    event: (line) => FTRACE_LINE.test(line),
+  },
+  create: (ctx) => createFtraceParser(ctx),
+};

@@ -1,6 +1,7 @@
 // `faultline info`: one pass over a trace counting events per name, processes, threads, time span and losses.
 import type { EventSink, ReadOptions, ReadResult, SkippedLine, TraceEvent, TraceFormat } from './events.js';
 import { readTrace } from './read.js';
+import { statRows, type StatRow } from './stats.js';
 
 /** include/uapi/linux/sched.h: CLONE_THREAD */
 const CLONE_THREAD = 0x00010000;
@@ -24,6 +25,8 @@ export interface TraceInfo {
   /** true when the trace holds page faults, rss_stat, mm syscalls or fork/exec/exit: what replay needs. */
   usable: boolean;
   warnings: string[];
+  /** The non-zero counted warnings (traces/stats.ts), in catalogue order. */
+  stats: StatRow[];
 }
 
 export interface InfoCollector {
@@ -85,6 +88,7 @@ export function createInfoCollector(): InfoCollector {
         spanNs: first < 0 ? 0 : last - first,
         usable,
         warnings: r.warnings ?? [],
+        stats: statRows(r.stats),
       };
     },
   };

@@ -3,6 +3,7 @@
 import type { LineFn } from './lines.js';
 import { Code, decodeEvent, eventCode, SOFTWARE_FAULT_EVENTS, type LineCtx } from './decode.js';
 import { charIn, hexAt, indexIn, isDigit, lastCharIn, scanEnd, timeAt } from './fields.js';
+import type { Reader } from './reader.js';
 
 interface EventToken {
   token: string;
@@ -144,7 +145,7 @@ export function createPerfScriptParser(ctx: LineCtx): PerfParser {
     if (tc < 0) {
       // Call-chain lines (`perf script -g`) follow their sample: an address, then a symbol.
       if (inSample && p > start && isHex(s.charCodeAt(p))) return;
-      ctx.skip(lineNo, 'not a perf script event line (no "SECONDS:" timestamp)');
+      ctx.skip(lineNo, 'line_not_event', 'not a perf script event line (no "SECONDS:" timestamp)');
       return;
     }
     let ts = tc - 1;
@@ -239,7 +240,7 @@ export function createPerfScriptParser(ctx: LineCtx): PerfParser {
       return;
     }
     const e = decodeEvent(tok!.code, tok!.system, tok!.name, s, f, end, time, cpu, pid, tid, comm, lineNo);
-    if (typeof e === 'string') ctx.skip(lineNo, e);
+    if (typeof e === 'string') ctx.skip(lineNo, 'event_fields_unreadable', e);
     else ctx.push(e);
   }
 
@@ -269,7 +270,7 @@ export function createPerfScriptParser(ctx: LineCtx): PerfParser {
     let te = charIn(s, 32, r, end);
     if (te < 0) te = end;
     if (te - r < 2 || s.charCodeAt(te - 1) !== 58) {
-      ctx.skip(lineNo, 'no "EVENT:" after the timestamp');
+      ctx.skip(lineNo, 'line_not_event', 'no "EVENT:" after the timestamp');
       return null;
     }
     const tok = eventToken(s, r, te - 1);
@@ -328,7 +329,7 @@ export function createPerfScriptParser(ctx: LineCtx): PerfParser {
     ctx.push({ kind: 'fault', name: tok.name, system: tok.system, time, cpu, pid, tid, comm, line: lineNo, user: true, address: groups[0], ip, errorCode: -1 });
 
     function bad(): void {
-      ctx.skip(lineNo, `${tok.name} sample without a hex address`);
+      ctx.skip(lineNo, 'event_fields_unreadable', `${tok.name} sample without a hex address`);
     }
   }
 
@@ -341,3 +342,16 @@ function isHexWord(s: string, i: number, end: number): boolean {
   while (k < end && isHex(s.charCodeAt(k))) k++;
   return k > i && (k === end || s.charCodeAt(k) === 32);
 }
+
+const PERF_LINE = /^\s*(?:\S.*?\s+)?\d+(?:\/\d+)?\s+(?:\[\d+\]\s+)?\d+\.\d+:\s+(?:\d+\s+)?[\w:.-]+:(?:\s|$)/;
+const PERF_LINE_NOPID = /^\s*\S.*?\s+(?:\[\d+\]\s+)?\d+\.\d+:\s+(?:\d+\s+)?[\w.-]+:[\w.-]+:(?:\s|$)/;
+
+export const perfScriptReader: Reader<'perf-script'> = {
+  name: 'perf-script',
+  title: 'perf script',
+  lastLineNeedsNewline: true,
+  sniff: {
+    event: (line) => PERF_LINE.test(line) || PERF_LINE_NOPID.test(line),
+  },
+  create: (ctx) => createPerfScriptParser(ctx),
+};

@@ -9,14 +9,11 @@ import { forEachLine, type LineFn } from './lines.js';
 import { createMerger, type MergeOptions } from './merge.js';
 import { pairSyscalls } from './syscalls.js';
 import type { LineCtx } from './decode.js';
-import { createPerfScriptParser } from './perf_script.js';
-import { createFtraceParser } from './ftrace_text.js';
-import { createTraceCmdParser } from './trace_cmd.js';
-import { createSystraceParser } from './systrace_html.js';
+import { formatTitles, readerFor, TRACE_FORMATS } from './readers.js';
+import type { StatCounts, StatName } from './stats.js';
 
 export { detectFormat } from './detect.js';
-
-export const TRACE_FORMATS: readonly TraceFormat[] = ['perf-script', 'ftrace', 'trace-cmd', 'systrace'];
+export { TRACE_FORMATS } from './readers.js';
 const CHUNK = 1 << 20;
 const HEAD = 64 * 1024;
 const MAX_EXAMPLES = 5;
@@ -65,7 +62,7 @@ function refuseBinary(path: string, head: Uint8Array): void {
   const kind = binaryKind(head);
   if (kind === 'perf.data') throw userError(`this is a binary perf.data file: run \`perf script -i ${path} > ${path}.txt\` and read the text`, { file: path });
   if (kind === 'trace.dat') throw userError(`this is a binary trace-cmd trace.dat file: run \`trace-cmd report -i ${path} > ${path}.txt\` and read the text`, { file: path });
-  if (kind === 'binary') throw userError('binary data, not a text trace (perf script, ftrace, trace-cmd report or systrace HTML)', { file: path });
+  if (kind === 'binary') throw userError(`binary data, not a text trace (${formatTitles()})`, { file: path });
 }
 
 /** Read a whole trace, pushing each event to `sink` in timestamp order. */
@@ -97,19 +94,26 @@ export async function readTrace(path: string, sink: EventSink, opts: ReadOptions
   if (preLen === 0) throw userError(gz ? 'empty trace inside the gzip file' : 'empty file', { file: path });
   const headBuf = pre.length === 1 ? pre[0] : Buffer.concat(pre);
   refuseBinary(path, headBuf);
-  let format = opts.format ?? null;
+  let format: TraceFormat | null = opts.format ?? null;
   if (format === null) {
     format = detectFormat(headBuf.subarray(0, HEAD).toString('utf8'));
     if (format === null) {
       throw userError(
-        'cannot tell the trace format from its first lines (expected perf script, ftrace, trace-cmd report or systrace HTML text); force one with --format',
+        `cannot tell the trace format from its first lines (expected ${formatTitles()} text); force one with --format`,
         { file: path },
       );
     }
   }
 
+  const reader = readerFor(format);
+  if (reader === undefined) throw userError(`unknown format "${String(format)}" (one of ${TRACE_FORMATS.join(", ")})`, { file: path });
+
   const skippedExamples: SkippedLine[] = [];
   const warnings: string[] = [];
+  const stats: StatCounts = {};
+  const count = (stat: StatName, n: number): void => {
+    stats[stat] = (stats[stat] ?? 0) + n;
+  };
   let skippedLines = 0;
   let events = 0;
   let lostEvents = 0;
@@ -146,14 +150,17 @@ export async function readTrace(path: string, sink: EventSink, opts: ReadOptions
       if (e.time > maxTime) maxTime = e.time;
       merger.push(e);
     },
-    skip(line: number, reason: string): void {
+    skip(line: number, stat: StatName, reason: string): void {
       skippedLines++;
-      if (skippedExamples.length < MAX_EXAMPLES) skippedExamples.push({ file: path, line, reason });
+      count(stat, 1);
+      if (skippedExamples.length < MAX_EXAMPLES) skippedExamples.push({ file: path, line, stat, reason });
     },
-    lost(count: number, cpu: number, line: number): void {
+    count,
+    lost(n: number, cpu: number, line: number): void {
       // An unknown count still means at least one event is missing.
-      lostEvents += count > 0 ? count : 1;
-      const e: LostEvent = { kind: 'lost', name: 'lost', system: '', time: 0, cpu, pid: -1, tid: -1, comm: '', line, count };
+      lostEvents += n > 0 ? n : 1;
+      count('ring_buffer_lost', n > 0 ? n : 1);
+      const e: LostEvent = { kind: 'lost', name: 'lost', system: '', time: 0, cpu, pid: -1, tid: -1, comm: '', line, count: n };
       const key = cpu >= 0 ? cpu : -1;
       const list = pendingLost.get(key);
       if (list === undefined) pendingLost.set(key, [e]);
@@ -165,37 +172,19 @@ export async function readTrace(path: string, sink: EventSink, opts: ReadOptions
     },
   };
 
-  let onLine: LineFn;
-  let blocks: (() => number) | null = null;
-  switch (format) {
-    case 'perf-script':
-      onLine = createPerfScriptParser(ctx).line;
-      break;
-    case 'ftrace':
-      onLine = createFtraceParser(ctx).line;
-      break;
-    case 'trace-cmd':
-      onLine = createTraceCmdParser(ctx).line;
-      break;
-    case 'systrace': {
-      const p = createSystraceParser(ctx);
-      onLine = p.line;
-      blocks = p.blocks;
-      break;
-    }
-    default:
-      throw userError(`unknown format "${String(format)}" (one of ${TRACE_FORMATS.join(', ')})`, { file: path });
-  }
+  const parser = reader.create(ctx);
+  const onLine: LineFn = parser.line;
 
   // Never let a parser bug on one line become a stack trace: report the line and go on.
-  const onError = (err: unknown, n: number): void => ctx.skip(n, `unreadable line (${(err as Error).message})`);
+  const onError = (err: unknown, n: number): void => ctx.skip(n, 'reader_exception', `unreadable line (${(err as Error).message})`);
   const lastLine: LineFn = (s, a, b, n) => {
     const before = skippedLines;
     onLine(s, a, b, n);
     if (skippedLines > before) {
       const ex = skippedExamples.find((x) => x.line === n);
       if (ex) ex.reason = `truncated last line (no newline at end of file): ${ex.reason}`;
-    } else if (b > a && format !== 'systrace') {
+    } else if (b > a && reader.lastLineNeedsNewline) {
+      count('last_line_unterminated', 1);
       warnings.push(`${path}:${n}: last line has no newline at the end (file cut off?); it was read as it is`);
     }
   };
@@ -224,9 +213,9 @@ export async function readTrace(path: string, sink: EventSink, opts: ReadOptions
     }
   }
 
-  let stats: Awaited<ReturnType<typeof forEachLine>>;
+  let lineStats: Awaited<ReturnType<typeof forEachLine>>;
   try {
-    stats = await forEachLine(all(), onLine, lastLine, onError);
+    lineStats = await forEachLine(all(), onLine, lastLine, onError);
   } catch (err) {
     if (isUserError(err) && !err.file && err.line > 0) throw inFile(err, path); // lines.ts knows the line, not the file
     throw err;
@@ -241,19 +230,20 @@ export async function readTrace(path: string, sink: EventSink, opts: ReadOptions
   merger.flush();
   if (onProgress !== undefined) onProgress(size, size);
   const late = merger.late();
+  if (late > 0) count('merge_out_of_order', late);
   if (late > 0) warnings.push(`${path}: ${late} events arrived later than the merge window allows and were passed on out of time order`);
-  if (blocks !== null && blocks() === 0) {
-    throw userError('this HTML page holds no ftrace text in a <script class="trace-data"> block', { file: path });
-  }
+  const refusal = parser.end?.() ?? null;
+  if (refusal !== null) throw userError(refusal, { file: path });
   const result: ReadResult = {
     file: path,
     format,
     bytes: size,
-    lines: stats.lines,
+    lines: lineStats.lines,
     events,
     lostEvents,
     skippedLines,
     skippedExamples,
+    stats,
   };
   if (warnings.length > 0) result.warnings = warnings;
   return result;

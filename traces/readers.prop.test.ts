@@ -42,12 +42,13 @@ function run(make: Make, lines: string[]): Outcome {
   const o: Outcome = { pushed: [], skipped: new Map(), lost: [] };
   const ctx: LineCtx = {
     push: (e) => o.pushed.push(e),
-    skip: (line, reason) => {
+    skip: (line, _stat, reason) => {
       expect(o.skipped.has(line)).toBe(false);
       expect(typeof reason).toBe('string');
       expect(reason.length).toBeGreaterThan(0);
       o.skipped.set(line, reason);
     },
+    count: () => {},
     lost: (_n, _cpu, line) => o.lost.push(line),
     cpus: () => {},
   };
@@ -160,7 +161,7 @@ describe('systrace reader under random input', () => {
       fc.property(fc.array(fc.oneof(randomLine, fc.constantFrom(...good)), { maxLength: 30 }), fc.array(randomLine, { maxLength: 5 }), (inside, page) => {
         const lines = [...page.map((l) => l.replace(/<\/?script/gi, '')), '<script class="trace-data" type="application/text">', ...inside, '</script>'];
         const o: Outcome = { pushed: [], skipped: new Map(), lost: [] };
-        const p = createSystraceParser({ push: (e) => o.pushed.push(e), skip: (l, why) => o.skipped.set(l, why), lost: (_n, _c, l) => o.lost.push(l), cpus: () => {} });
+        const p = createSystraceParser({ push: (e) => o.pushed.push(e), skip: (l, _stat, why) => o.skipped.set(l, why), count: () => {}, lost: (_n, _c, l) => o.lost.push(l), cpus: () => {} });
         const text = lines.join('\n');
         let pos = 0;
         lines.forEach((l, i) => {

@@ -5,6 +5,7 @@ import type { LineFn } from './lines.js';
 import type { LineCtx } from './decode.js';
 import { createFtraceParser } from './ftrace_text.js';
 import { indexIn } from './fields.js';
+import type { Reader } from './reader.js';
 
 export interface SystraceParser {
   line: LineFn;
@@ -85,3 +86,17 @@ export function createSystraceParser(ctx: LineCtx): SystraceParser {
 
   return { line, blocks: () => blocks };
 }
+
+export const systraceReader: Reader<'systrace'> = {
+  name: 'systrace',
+  title: 'systrace HTML',
+  lastLineNeedsNewline: false,
+  sniff: {
+    marker: (head) =>
+      /<script\b[^>]*class\s*=\s*["']trace-data["']/i.test(head) || /^\s*<(!DOCTYPE html|html)/i.test(head) || head.includes('var linuxPerfData = "'),
+  },
+  create(ctx) {
+    const p = createSystraceParser(ctx);
+    return { line: p.line, end: () => (p.blocks() === 0 ? 'this HTML page holds no ftrace text in a <script class="trace-data"> block' : null) };
+  },
+};

@@ -2,7 +2,23 @@
 // `cpus=N`, `CPU N is empty`, per-instance `NAME:` prefixes and `CPU:N [M EVENTS DROPPED]` (trace-cmd 3.1).
 import type { LineCtx } from './decode.js';
 import { createFtraceParser, type FtraceParser } from './ftrace_text.js';
+import type { Reader } from './reader.js';
+
+const TRACE_CMD_PREFIX = /^\S+:\s+.+-\d+\s+\[\d+\]\s/;
 
 export function createTraceCmdParser(ctx: LineCtx): FtraceParser {
   return createFtraceParser(ctx, { traceCmd: true });
 }
+
+export const traceCmdReader: Reader<'trace-cmd'> = {
+  name: 'trace-cmd',
+  title: 'trace-cmd report',
+  lastLineNeedsNewline: true,
+  sniff: {
+    header: (line) => (/^cpus=\d+\s*$/.test(line) || /^CPU \d+ is empty$/.test(line) || /^CPU:\d+ \[(?:\d+ )?EVENTS DROPPED\]/.test(line) ? 5 : 0),
+    // An instance-prefixed line (`NAME:  task-pid [cpu]`): tracefs never prints one.
+    event: (line) => TRACE_CMD_PREFIX.test(line),
+    decisive: true,
+  },
+  create: (ctx) => createTraceCmdParser(ctx),
+};

@@ -99,6 +99,7 @@ export function registerInfo(program: Command): void {
             usable: info.usable,
             skipped_examples: info.skippedExamples.map((s) => `${s.file}:${s.line}: ${s.reason}`),
             warnings: info.warnings,
+            stats: info.stats,
           };
           process.stdout.write(JSON.stringify(o) + '\n');
         } else {

@@ -1,0 +1,74 @@
+// The counted-warnings catalogue: every skipped line, loss and read-time remark is counted under one name here
+// (Perfetto trace_processor's `stats` table: src/trace_processor/storage/stats.h, name + severity + source + description).
+
+/** info: worth knowing, nothing missing; data_loss: the trace itself lacks data; error: faultline could not read data that is there. */
+export type StatSeverity = 'info' | 'data_loss' | 'error';
+
+/** trace: the recording says so (a ring-buffer loss); analysis: faultline found it while reading. */
+export type StatSource = 'trace' | 'analysis';
+
+export interface StatDef {
+  readonly severity: StatSeverity;
+  readonly source: StatSource;
+  readonly description: string;
+}
+
+export const STATS = {
+  line_not_event: {
+    severity: 'error',
+    source: 'analysis',
+    description: 'A line in no shape the reader knows (not an event, header or loss marker of the format): skipped.',
+  },
+  event_fields_unreadable: {
+    severity: 'error',
+    source: 'analysis',
+    description: 'An event faultline types (page fault, rss_stat, fork/exec/exit, newtask, mm syscall) whose fields could not be read: skipped, not guessed.',
+  },
+  reader_exception: {
+    severity: 'error',
+    source: 'analysis',
+    description: 'The reader failed on a line (a faultline bug: please report the line): skipped.',
+  },
+  last_line_unterminated: {
+    severity: 'data_loss',
+    source: 'trace',
+    description: 'The file ends without a newline (cut off?): its last line was read as it is.',
+  },
+  merge_out_of_order: {
+    severity: 'error',
+    source: 'analysis',
+    description: 'Events arrived later than the per-CPU merge window allows and were passed on out of time order.',
+  },
+  ring_buffer_lost: {
+    severity: 'data_loss',
+    source: 'trace',
+    description: 'Events the ring buffer dropped ([LOST n EVENTS], [n EVENTS DROPPED], entries-written > entries-in-buffer); a marker without a count counts 1.',
+  },
+} as const satisfies Record<string, StatDef>;
+
+/** Closed: a reader can only count what the catalogue names. */
+export type StatName = keyof typeof STATS;
+
+export const STAT_NAMES = Object.keys(STATS) as StatName[];
+
+/** Counts per stat name (absent: zero). */
+export type StatCounts = Partial<Record<StatName, number>>;
+
+/** One row of the stats table, as `info --json` prints it. */
+export interface StatRow {
+  name: StatName;
+  severity: StatSeverity;
+  source: StatSource;
+  value: number;
+  description: string;
+}
+
+/** The non-zero stats in catalogue order. */
+export function statRows(counts: StatCounts): StatRow[] {
+  const rows: StatRow[] = [];
+  for (const name of STAT_NAMES) {
+    const value = counts[name] ?? 0;
+    if (value > 0) rows.push({ name, severity: STATS[name].severity, source: STATS[name].source, value, description: STATS[name].description });
+  }
+  return rows;
+}
