@@ -1,7 +1,7 @@
 // 64-bit integer operators over exact doubles, against BigInt arithmetic as the oracle.
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { and64, or64, shl64, shr64, xor64 } from './compile.js';
+import { and64, or64, shl64, shr64, xor64 } from './int64.js';
 
 const safe = fc.oneof(
   fc.integer(),

@@ -1,0 +1,180 @@
+// Builtins, args fields and value functions (str, strncmp, strcontains, strlen); what needs a live system is refused with the reason.
+import type { Expr, Loc } from './ast.js';
+import { AGG_FUNCS, type BlockCx, type Ctx, type StrFn, type Typed, intOf } from './check.js';
+import { type FieldType, MODEL_FIELDS, camel, guessFieldType, tracepointFields, traceFieldGetter } from './probes.js';
+
+const LIVE_BUILTINS: Record<string, string> = {
+  kstack: 'kernel stacks are walked on a live kernel',
+  ustack: 'user stacks are walked in a live process',
+  retval: 'return values come from kretprobes/uretprobes on a live kernel',
+  func: 'func names the traced function of a live kprobe/uprobe',
+  curtask: 'curtask points into live kernel memory',
+  uid: 'the recorded traces do not carry uids',
+  gid: 'the recorded traces do not carry gids',
+  username: 'the recorded traces do not carry uids',
+  cgroup: 'the recorded traces do not carry cgroup ids',
+  rand: 'rand would make results differ between runs of the same trace',
+  jiffies: 'the recorded traces do not carry jiffies',
+  numaid: 'the recorded traces do not carry NUMA node ids',
+  ctx: 'ctx points into live kernel memory',
+  sarg0: 'stack arguments are read from a live process',
+  cpid: 'cpid belongs to a child process bpftrace starts',
+};
+
+const LIVE_FUNCS: Record<string, string> = {
+  system: 'system() runs commands on the live machine while tracing',
+  cat: 'cat() reads files on the live machine while tracing',
+  ksym: 'ksym() resolves addresses against the live kernel',
+  usym: 'usym() resolves addresses in a live process',
+  kaddr: 'kaddr() resolves symbols against the live kernel',
+  uaddr: 'uaddr() resolves symbols in a live process',
+  kstack: 'kstack() walks the stack of a live kernel',
+  ustack: 'ustack() walks the stack of a live process',
+  reg: 'reg() reads registers of a live task',
+  signal: 'signal() sends signals to live processes',
+  override: 'override() changes return values on a live kernel',
+  buf: 'buf() reads live memory',
+  ntop: 'ntop() formats addresses read from live memory',
+  cgroupid: 'cgroupid() resolves live cgroup paths',
+  strftime: 'strftime() formats wall-clock time; use nsecs or elapsed',
+  time: 'time() prints wall-clock time; use nsecs or elapsed',
+  join: 'join() reads argument arrays from live memory',
+  uptr: 'uptr() annotates pointers into live memory',
+  kptr: 'kptr() annotates pointers into live memory',
+  path: 'path() resolves live dentries',
+  macaddr: 'macaddr() reads live memory',
+};
+
+/** args.FIELD of the block's probes: typed from the tracepoint or model record, checked against each probe. */
+export function fieldGetter(cx: BlockCx, name: string, loc: Loc): Typed {
+  const { err, targets, hasEvent, hasModel } = cx;
+  if (!hasEvent && !hasModel) throw err(`args.${name}: BEGIN, END and interval probes have no args`, loc);
+  let type: FieldType | null = null;
+  for (const t of targets) {
+    if (t.type === 'tracepoint' && t.exact) {
+      const fields = tracepointFields(t.exact);
+      if (fields) {
+        if (!(name in fields)) throw err(`tracepoint:${t.exact} has no field '${name}' (fields: ${Object.keys(fields).join(', ')})`, loc);
+        type ??= fields[name];
+      }
+    } else if (t.type === 'software') {
+      throw err('software probes carry no args (use comm, pid, tid, cpu, nsecs)', loc);
+    } else if (t.type === 'model') {
+      const owners = t.names.filter((n) => name in MODEL_FIELDS[n]);
+      if (owners.length === 0)
+        throw err(`model:${t.names.length === 1 ? t.names[0] : '*'} has no field '${name}' (fields: ${[...new Set(t.names.flatMap((n) => Object.keys(MODEL_FIELDS[n])))].join(', ')})`, loc);
+      type ??= MODEL_FIELDS[owners[0]][name];
+    }
+  }
+  type ??= guessFieldType(name);
+  const traceGet = traceFieldGetter(name);
+  const prop = camel(name);
+  // ev is null when the same block also fires as BEGIN, END or interval: args read as 0 / ''
+  const raw: (c: Ctx) => unknown = !hasModel
+    ? (c) => (c.ev ? traceGet(c.ev) : undefined)
+    : !hasEvent
+      ? (c) => (c.ev ? c.ev[prop] : undefined)
+      : (c) => (!c.ev ? undefined : c.model ? c.ev[prop] : traceGet(c.ev));
+  if (type === 'str') return { type, fn: (c) => { const v = raw(c); return typeof v === 'string' ? v : v === undefined ? '' : String(v); } };
+  return {
+    type,
+    fn: (c) => {
+      const v = raw(c);
+      // bpftrace values are integers: the model's modelled latencies are fractional ns
+      if (typeof v === 'number') return Math.trunc(v);
+      if (typeof v === 'boolean') return v ? 1 : 0;
+      if (typeof v === 'bigint') return Number(BigInt.asIntN(64, v));
+      if (typeof v === 'string') {
+        if (v === 'true' || v === 'false') return v === 'true' ? 1 : 0;
+        const n = Number(v);
+        return Number.isFinite(n) ? n : 0;
+      }
+      return 0;
+    },
+  };
+}
+
+/** A bare identifier: comm, pid, tid, cpu, nsecs, elapsed, probe, or a model record field. */
+export function builtin(cx: BlockCx, name: string, loc: Loc): Typed {
+  const { err, targets, hasEvent, hasModel } = cx;
+  switch (name) {
+    case 'comm':
+      return { type: 'str', fn: (c) => (c.ev ? c.ev.comm ?? '' : '') };
+    case 'probe':
+      return { type: 'str', fn: (c) => c.probe };
+    case 'pid':
+      // tgid where the format records it, else learnt from task_newtask, else the thread id (a process's first thread)
+      return { type: 'int', fn: (c) => (c.ev ? (c.ev.pid >= 0 ? c.ev.pid : c.tgidOf.get(c.ev.tid) ?? c.ev.tid ?? -1) : 0) };
+    case 'tid':
+      return { type: 'int', fn: (c) => (c.ev ? c.ev.tid ?? c.ev.pid : 0) };
+    case 'cpu':
+      return { type: 'int', fn: (c) => (c.ev ? c.ev.cpu ?? -1 : 0) };
+    case 'nsecs':
+      return { type: 'int', fn: (c) => c.time };
+    case 'elapsed':
+      return { type: 'int', fn: (c) => c.time - c.t0 };
+    case 'args':
+      throw err('args must be followed by .field or ->field', loc);
+  }
+  // model:* records also expose their fields as bare names: model:fault { @[variant, path] = count(); }
+  if (hasModel && !hasEvent && targets.every((t) => t.type !== 'model' || t.names.some((n) => name in MODEL_FIELDS[n])))
+    return fieldGetter(cx, name, loc);
+  if (name in LIVE_BUILTINS) throw err(`${name} is not available: ${LIVE_BUILTINS[name]}, and faultline reads recorded traces`, loc);
+  if (/^s?arg[0-9]+$/.test(name)) throw err(`${name} reads registers of a live kprobe/uprobe; faultline reads recorded traces (use args.FIELD)`, loc);
+  throw err(`Unknown identifier: '${name}'`, loc);
+}
+
+/** A function call used as a value. */
+export function call(cx: BlockCx, e: Extract<Expr, { kind: 'call' }>): Typed {
+  const { err } = cx;
+  if (AGG_FUNCS.has(e.name)) throw err(`${e.name}() should be directly assigned to a map (@x = ${e.name}(...))`, e.nameLoc);
+  if (e.name in LIVE_FUNCS) throw err(`${LIVE_FUNCS[e.name]}; faultline reads recorded traces`, e.nameLoc);
+  switch (e.name) {
+    case 'str': {
+      if (e.args.length < 1 || e.args.length > 2) throw err('str() takes a string and an optional length', e.loc);
+      const a = cx.expr(e.args[0]);
+      if (a.type !== 'str')
+        throw err('str() of an integer reads process memory at that address, which a recorded trace does not have', e.args[0].loc);
+      if (e.args.length === 2) {
+        const n = intOf(cx, e.args[1], 'str() length');
+        const f = a.fn as StrFn;
+        return { type: 'str', fn: (c) => f(c).slice(0, Math.max(0, n(c) - 1)) };
+      }
+      return a;
+    }
+    case 'strncmp': {
+      // bpftrace: 0 when the first n bytes are equal
+      if (e.args.length !== 3) throw err('strncmp() takes two strings and a length', e.loc);
+      const [a, b] = [cx.expr(e.args[0]), cx.expr(e.args[1])];
+      if (a.type !== 'str' || b.type !== 'str') throw err('strncmp() compares two strings', e.loc);
+      const n = intOf(cx, e.args[2], 'strncmp() length');
+      const fa = a.fn as StrFn;
+      const fb = b.fn as StrFn;
+      return { type: 'int', fn: (c) => { const k = n(c); return fa(c).slice(0, k) === fb(c).slice(0, k) ? 0 : 1; } };
+    }
+    case 'strcontains': {
+      if (e.args.length !== 2) throw err('strcontains() takes a haystack and a needle', e.loc);
+      const [a, b] = [cx.expr(e.args[0]), cx.expr(e.args[1])];
+      if (a.type !== 'str' || b.type !== 'str') throw err('strcontains() takes two strings', e.loc);
+      const fa = a.fn as StrFn;
+      const fb = b.fn as StrFn;
+      return { type: 'int', fn: (c) => (fa(c).includes(fb(c)) ? 1 : 0) };
+    }
+    case 'strlen': {
+      if (e.args.length !== 1) throw err('strlen() takes one string', e.loc);
+      const a = cx.expr(e.args[0]);
+      if (a.type !== 'str') throw err('strlen() takes a string', e.loc);
+      const fa = a.fn as StrFn;
+      return { type: 'int', fn: (c) => fa(c).length };
+    }
+    case 'printf':
+    case 'print':
+    case 'clear':
+    case 'zero':
+    case 'delete':
+    case 'exit':
+      throw err(`${e.name}() is a statement, not a value`, e.nameLoc);
+  }
+  throw err(`Unknown function: '${e.name}'`, e.nameLoc);
+}
+

@@ -1,0 +1,104 @@
+// Type checks as bpftrace's semantic analyser: map kinds and key types fixed by first assignment, and the types every compile step shares.
+import type { Expr, Loc } from './ast.js';
+import type { AggKind, LhistParams, MapState, Val } from './aggregations.js';
+import type { FieldType, ProbeTarget } from './probes.js';
+import type { OutputFormat } from './print.js';
+import type { FaultlineError } from '../traces/errors.js';
+
+/** What a probe body sees: the current event or model record, reused between calls. */
+export interface Ctx {
+  model: boolean;
+  ev: any; // eslint-disable-line @typescript-eslint/no-explicit-any -- a TraceEvent or a model record
+  probe: string;
+  time: number;
+  t0: number;
+  vars: Val[];
+  /** Thread -> thread group, learnt from task_newtask, for traces that do not record the tgid. */
+  tgidOf: Map<number, number>;
+}
+
+export type Action = (c: Ctx) => void;
+
+export interface CompiledBlock {
+  targets: ProbeTarget[];
+  texts: string[];
+  /** Predicate and body in one closure. */
+  run: Action;
+}
+
+export interface Runtime {
+  maps: Map<string, MapState>;
+  emit: (s: string) => void;
+  format: OutputFormat;
+  stopped: boolean;
+}
+
+export type Typed = { type: FieldType; fn: (c: Ctx) => Val };
+export type IntFn = (c: Ctx) => number;
+export type StrFn = (c: Ctx) => string;
+
+export interface MapInfo {
+  kind: AggKind;
+  keyTypes: FieldType[];
+  lhist: LhistParams | null;
+}
+
+/** Program-wide compile state: map kinds learnt so far (infos) and from the lenient rounds (hints), variable slots. */
+export interface ProgramCx {
+  rt: Runtime;
+  err: (msg: string, loc: Loc | null) => FaultlineError;
+  infos: Map<string, MapInfo>;
+  hints: Map<string, MapInfo>;
+  nvars: number;
+}
+
+/** One probe block's compile state; `expr` compiles an expression in this block (set by the driver). */
+export interface BlockCx {
+  prog: ProgramCx;
+  rt: Runtime;
+  err: (msg: string, loc: Loc | null) => FaultlineError;
+  /** The lenient rounds learn map kinds and swallow errors: the strict round reports them. */
+  lenient: boolean;
+  targets: ProbeTarget[];
+  hasEvent: boolean;
+  hasModel: boolean;
+  scope: Map<string, { slot: number; type: FieldType }>;
+  expr: (e: Expr) => Typed;
+}
+
+export const AGG_FUNCS = new Set(['count', 'sum', 'min', 'max', 'avg', 'stats', 'hist', 'lhist']);
+
+/** A map's kind and key types, or an error when it is read but never assigned. */
+export function mapInfo(cx: BlockCx, name: string, loc: Loc): MapInfo {
+  const info = cx.prog.infos.get(name) ?? cx.prog.hints.get(name);
+  if (!info) {
+    if (cx.lenient) return { kind: 'int', keyTypes: [], lhist: null };
+    throw cx.err(`Undefined map: ${name} (it is read but never assigned)`, loc);
+  }
+  return info;
+}
+
+/** Record (or check against the first) assignment of a map: its kind, key types and lhist parameters. */
+export function declareMap(cx: BlockCx, name: string, kind: AggKind, keyTypes: FieldType[], lhist: LhistParams | null, loc: Loc): MapInfo {
+  const { err, lenient } = cx;
+  const prev = cx.prog.infos.get(name);
+  if (!prev) {
+    const info = { kind, keyTypes, lhist };
+    cx.prog.infos.set(name, info);
+    return info;
+  }
+  if (prev.kind !== kind && !lenient)
+    throw err(`Type mismatch for ${name}: trying to assign value of type '${kind}' when map already contains a value of type '${prev.kind}'`, loc);
+  if (!lenient && (prev.keyTypes.length !== keyTypes.length || prev.keyTypes.some((t, i) => t !== keyTypes[i])))
+    throw err(`Argument mismatch for ${name}: trying to access with arguments [${keyTypes.join(', ')}] when map expects arguments [${prev.keyTypes.join(', ')}]`, loc);
+  if (!lenient && kind === 'lhist' && lhist && prev.lhist && (lhist.min !== prev.lhist.min || lhist.max !== prev.lhist.max || lhist.step !== prev.lhist.step))
+    throw err(`lhist() parameters for ${name} differ from an earlier lhist() on the same map`, loc);
+  return prev;
+}
+
+/** An expression that must be an integer. */
+export function intOf(cx: BlockCx, e: Expr, what: string): IntFn {
+  const t = cx.expr(e);
+  if (t.type !== 'int') throw cx.err(`${what} expects an integer, got a string`, e.loc);
+  return t.fn as IntFn;
+}
