@@ -4,7 +4,7 @@ import { createWriteStream, existsSync, readFileSync, statSync, writeFileSync } 
 import { gunzipSync } from 'node:zlib';
 import { pathToFileURL } from 'node:url';
 import { join } from 'node:path';
-import { repoRoot } from '../traces/workloads/build.js';
+import { repoRoot } from '../record/workloads.js';
 
 // Prefer the biggest real workload recording; fall back to the small format fixture.
 const SOURCES = [

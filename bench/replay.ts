@@ -1,7 +1,7 @@
 // Replay throughput (parse + mainline model) against a bare line scan of the same file, in the same run.
 // Aim: replay at >= 1/3 of the bare scan's speed. Prints figures; asserts nothing.
 import type { BenchArgs, BenchSection } from './run.js';
-import { fixtureFiles } from '../traces/record_fixtures.js';
+import { fixtureFiles } from '../record/fixtures.js';
 import { readTrace } from '../traces/read.js';
 import { createReplay, defaultVariant } from '../model/replay.js';
 import { bareScan } from './parse.js';

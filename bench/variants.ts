@@ -1,7 +1,7 @@
 // Replaying N variants from one parse: the cost of mainline alone against mainline plus every patch, over the same
 // recording. The goal is well under N times one replay (the parse is shared, only the model runs N times).
 import type { BenchArgs, BenchSection } from './run.js';
-import { fixtureFiles } from '../traces/record_fixtures.js';
+import { fixtureFiles } from '../record/fixtures.js';
 import { readTrace } from '../traces/read.js';
 import { createReplay } from '../model/replay.js';
 import { buildVariants } from '../model/variants.js';

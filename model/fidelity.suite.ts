@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { readFileSync, readdirSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { readTrace } from '../traces/read.js';
-import type { Truth } from '../traces/record_fixtures.js';
+import type { Truth } from '../record/fixtures.js';
 import { createReplay, defaultVariant } from './replay.js';
 import { createValidator } from './validate.js';
 import type { FaultRecord, RssRecord } from './types.js';

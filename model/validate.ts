@@ -6,10 +6,8 @@ import { createEngine, type BufferedRss, type RssStatUse } from './engine.js';
 import { createFanout } from './replay.js';
 import { kernelRules } from './kernel_version.js';
 import type { Mm } from './state.js';
-import type { VariantSpec } from './types.js';
+import type { ReplayProbes, VariantSpec } from './types.js';
 import type { CostProfile } from './costs.js';
-import { createMeasuredCollector } from './measured.js';
-import { createLatencyJoin, type LatencyCheck } from './latency_join.js';
 
 export interface EventSummary {
   line: number;
@@ -57,20 +55,22 @@ export interface ValidateResult {
   resched_splits: number;
   lost_events: number;
   first_mismatches: Mismatch[];
-  /**
-   * Modelled vs measured latency where the trace carries timing (issue 5): per fault path for each measurement
-   * (function_graph / kprobe durations, and fault entry -> its rss_stat), and per fork (clone enter -> exit).
-   * null without a cost profile.
-   */
-  latency: (LatencyCheck & { profile: string }) | null;
+}
+
+/** Who else watches the validated run: the model's fault/fork records, and each event after the model saw it. */
+export interface ValidatorObserver {
+  probes: ReplayProbes;
+  sink: EventSink;
 }
 
 const MAX_MISMATCHES = 20;
 const RING = 256;
 const AROUND = 6;
 
-/** Validate one variant (normally mainline) against the trace's rss_stat stream; with a profile, latency too. */
-export function createValidator(spec: VariantSpec, profile: CostProfile | null = null): { sink: EventSink; finish(read: ReadResult): ValidateResult } {
+/** Validate one variant (normally mainline) against the trace's rss_stat stream; an observer (latency) rides along. */
+export function createValidator(
+  spec: VariantSpec, profile: CostProfile | null = null, observer: ValidatorObserver | null = null,
+): { sink: EventSink; finish(read: ReadResult): ValidateResult } {
   const exact = kernelRules(spec.kernel).rssStatExact;
   const by: Record<string, { compared: number; matched: number }> = {};
   for (const n of RSS_MEMBER_NAMES) by[n] = { compared: 0, matched: 0 };
@@ -219,9 +219,7 @@ export function createValidator(spec: VariantSpec, profile: CostProfile | null =
     }
   };
 
-  const join = profile ? createLatencyJoin() : null;
-  const measured = join ? createMeasuredCollector({ keepFaults: false, onFault: join.onMeasuredFault }) : null;
-  const engine = createEngine(spec, join ? { fault: join.onModelFault, fork: join.onModelFork } : {}, profile, 16, onRss);
+  const engine = createEngine(spec, observer ? observer.probes : {}, profile, 16, onRss);
   const fan = createFanout([engine]);
   let lostSeen = 0;
   const sink: EventSink = (e: TraceEvent) => {
@@ -239,7 +237,7 @@ export function createValidator(spec: VariantSpec, profile: CostProfile | null =
     fan.sink(e);
     // a syscall's pieces (munmap, madvise, clone's copy: held until its exit) have all been compared by now
     if (splitOpen.size && e.kind === 'sys_exit') for (const [key, o] of splitOpen) if (o.b.tid === e.tid) revokeSplit(key);
-    measured?.sink(e); // after the model: a fault's modelled record is out by the time its measurement ends
+    observer?.sink(e); // after the model: a fault's modelled record is out by the time its measurement ends
   };
   return {
     sink,
@@ -262,7 +260,6 @@ export function createValidator(spec: VariantSpec, profile: CostProfile | null =
         resched_splits: splits,
         lost_events: Math.max(read.lostEvents, lostSeen),
         first_mismatches: mismatches,
-        latency: join && profile ? { profile: profile.name, ...join.finish(measured!.result().forks) } : null,
       };
     },
   };

@@ -12,7 +12,7 @@ import { buildVariants } from '../model/variants.js';
 import { loadProfile } from '../model/costs.js';
 import { createReportCollector } from './aggregate.js';
 import { buildReport } from './html.js';
-import { sampleInput } from './sample_input.js';
+import { sampleInput } from './sample_input.testlib.js';
 import type { ReportInput } from './types.js';
 
 const CHROMIUM = '/usr/bin/chromium';

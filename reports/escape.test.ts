@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { escapeHtml, jsonForScript, scriptSource } from './escape.js';
 import { buildReport } from './html.js';
-import { sampleInput } from './sample_input.js';
+import { sampleInput } from './sample_input.testlib.js';
 
 const EVIL = '<script>alert(1)</script>';
 

@@ -1,6 +1,6 @@
 // The report's modelled-vs-measured table: rows from validate's latency join, escaped, absent when nothing was timed.
 import { describe, expect, it } from 'vitest';
-import { sampleInput } from './sample_input.js';
+import { sampleInput } from './sample_input.testlib.js';
 import { latencyCheckHtml } from './latency_check.js';
 import type { LatencySummary } from '../model/types.js';
 

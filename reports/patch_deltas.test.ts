@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { compactNs, patchDeltas, patchDeltasSpec, patchHeadlineHtml, signedPct } from './patch_deltas.js';
-import { sampleInput, TABLE_BREAKS, TABLE_COPY_NS } from './sample_input.js';
+import { sampleInput, TABLE_BREAKS, TABLE_COPY_NS } from './sample_input.testlib.js';
 import { emptyFaultBins } from './aggregate.js';
 
 describe('patch deltas', () => {

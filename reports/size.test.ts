@@ -3,7 +3,7 @@ import { expect, test } from 'vitest';
 import type { FaultRecord, ForkRecord, ReplayResult, SeriesPoint, VariantResult } from '../model/types.js';
 import { createReportCollector } from './aggregate.js';
 import { buildReport } from './html.js';
-import { sampleInput } from './sample_input.js';
+import { sampleInput } from './sample_input.testlib.js';
 
 const FAULTS = Number(process.env.FAULTLINE_SIZE_FAULTS ?? 1_000_000);
 

@@ -2,7 +2,7 @@ import { describe, expect, test } from 'vitest';
 import { XMLParser } from 'fast-xml-parser';
 import { buildCharts } from './charts.js';
 import { renderPng, renderSvg } from './svg.js';
-import { sampleInput } from './sample_input.js';
+import { sampleInput } from './sample_input.testlib.js';
 
 type XmlNode = { [k: string]: unknown };
 

@@ -1,6 +1,6 @@
 // The reports' input: plain data, built by the CLI from a replay, its probes and a validate run.
 import type { ForkRecord, ReplayResult } from '../model/types.js';
-import type { LatencyCheck } from '../model/latency_join.js';
+import type { LatencyCheck } from '../analyze/latency/join.js';
 
 /** One address x time cell of the heatmap: faults of one process in one time bin and one VMA slice. */
 export interface HeatCell {

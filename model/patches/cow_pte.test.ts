@@ -4,7 +4,7 @@
 // the breaker) or by reusing it (refcount 1), page-level COW follows, and a whole-table zap only drops a reference.
 import { describe, expect, it } from 'vitest';
 import { buildVariants } from '../variants.js';
-import { BASE, MIB, PAGE, faultsOf, proc, seq, type Seq } from './event_seq.js';
+import { BASE, MIB, PAGE, faultsOf, proc, seq, type Seq } from './event_seq.testlib.js';
 import * as F from '../flags.js';
 
 /** Parent 10 maps 4 MiB (two PTE tables) and writes every page, then forks child 11. */

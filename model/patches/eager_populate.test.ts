@@ -4,7 +4,7 @@
 // tables), shared anonymous memory is left alone, and first touches afterwards do not fault.
 import { describe, expect, it } from 'vitest';
 import { buildVariants } from '../variants.js';
-import { BASE, MIB, PAGE, faultsOf, proc, seq } from './event_seq.js';
+import { BASE, MIB, PAGE, faultsOf, proc, seq } from './event_seq.testlib.js';
 import * as F from '../flags.js';
 
 const spec = () => buildVariants({ patch: ['eager-populate'] })[1]!;

@@ -2,8 +2,8 @@
 // costs traces/fixtures/workloads/sparse_1g, which touches one byte per 2 MiB of 1 GiB and 24 bytes of an 8 GiB
 // reservation. Expected figures come from the recorded regions and the raw trace lines, not from the model.
 import { describe, expect, it } from 'vitest';
-import { readTruth } from '../../traces/record_fixtures.js';
-import { MIB, rawLines, replay, variant } from './fixture_replay.js';
+import { readTruth } from '../../record/fixtures.js';
+import { MIB, rawLines, replay, variant } from './fixture_replay.testlib.js';
 
 describe('sparse_1g: eager population of sparse reservations', async () => {
   const regions = readTruth('sparse_1g', 'perf').regions;

@@ -2,8 +2,8 @@
 // reproduced from traces/fixtures/workloads/fork_1g. Expected figures come from the raw trace lines, the recorded
 // /proc truth and the region geometry, not from the model.
 import { describe, expect, it } from 'vitest';
-import { readTruth } from '../../traces/record_fixtures.js';
-import { MIB, regionWrites, replay, variant } from './fixture_replay.js';
+import { readTruth } from '../../record/fixtures.js';
+import { MIB, regionWrites, replay, variant } from './fixture_replay.testlib.js';
 
 describe('fork_1g: COW PTE tables (RFC v2-v5 cover letter: child VmPTE 2096 kB -> 44 kB)', async () => {
   const truth = readTruth('fork_1g', 'perf');

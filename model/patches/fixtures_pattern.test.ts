@@ -2,8 +2,8 @@
 // memory under refpage vs pattern-populate, from traces/fixtures/workloads/{pattern_init,read_then_write}.
 // Expected figures come from the raw trace lines and the recorded /proc truth, not from the model.
 import { describe, expect, it } from 'vitest';
-import { readTruth } from '../../traces/record_fixtures.js';
-import { rawLines, realFaults, replay, variant } from './fixture_replay.js';
+import { readTruth } from '../../record/fixtures.js';
+import { rawLines, realFaults, replay, variant } from './fixture_replay.testlib.js';
 
 describe('pattern_init: the Pixel 4 table shape (anon / memset / refpage)', async () => {
   const truth = readTruth('pattern_init', 'perf');

@@ -3,7 +3,7 @@
 // block where THP applies), tables for the whole span, and later traced faults in it are faults memset would not take.
 import { describe, expect, it } from 'vitest';
 import { buildVariants } from '../variants.js';
-import { BASE, MIB, PAGE, faultsOf, proc, seq } from './event_seq.js';
+import { BASE, MIB, PAGE, faultsOf, proc, seq } from './event_seq.testlib.js';
 import * as F from '../flags.js';
 
 describe('memset', () => {

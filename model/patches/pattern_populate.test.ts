@@ -3,7 +3,7 @@
 // the write after a read does not fault (the traced 0x7 becomes a fault the variant would not take: 'not_taken').
 import { describe, expect, it } from 'vitest';
 import { buildVariants } from '../variants.js';
-import { BASE, MIB, PAGE, faultsOf, proc, seq } from './event_seq.js';
+import { BASE, MIB, PAGE, faultsOf, proc, seq } from './event_seq.testlib.js';
 import * as F from '../flags.js';
 
 const spec = () => buildVariants({ patch: ['pattern-populate'] })[1]!;

@@ -3,7 +3,7 @@
 // refpage PTE copies (+1 anon), transhuge_vma_suitable refuses the VMA, fork copies refpage PTEs verbatim.
 import { describe, expect, it } from 'vitest';
 import { buildVariants } from '../variants.js';
-import { BASE, MIB, PAGE, faultsOf, proc, seq } from './event_seq.js';
+import { BASE, MIB, PAGE, faultsOf, proc, seq } from './event_seq.testlib.js';
 import * as F from '../flags.js';
 import { refpage } from './refpage.js';
 

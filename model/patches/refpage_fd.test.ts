@@ -4,7 +4,7 @@
 // until it has an anon_vma.
 import { describe, expect, it } from 'vitest';
 import { buildVariants } from '../variants.js';
-import { BASE, MIB, PAGE, faultsOf, proc, seq } from './event_seq.js';
+import { BASE, MIB, PAGE, faultsOf, proc, seq } from './event_seq.testlib.js';
 
 const spec = () => buildVariants({ patch: ['refpage-fd'] })[1]!;
 

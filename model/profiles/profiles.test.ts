@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { DEFAULT_PROFILE, faultCostNs, forkCostNs, loadProfile, type CostProfile } from '../costs.js';
-import { createMeasuredCollector } from '../measured.js';
+import { createMeasuredCollector } from '../../analyze/latency/measured.js';
 import type { EventSink } from '../../traces/events.js';
 import type { ForkRecord } from '../types.js';
 

@@ -3,7 +3,10 @@ import type { Command } from 'commander';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { action } from '../errors.js';
 import { userError } from '../../traces/errors.js';
-import { buildProfile, compareProfiles, formatComparison, formatTable, parseCalibrateOutput, runCalibrate } from '../../model/calibrate.js';
+import { parseCalibrateOutput } from '../../calibrate/output.js';
+import { buildProfile } from '../../calibrate/profile.js';
+import { runCalibrate } from '../../calibrate/run.js';
+import { compareProfiles, formatComparison, formatTable } from '../../calibrate/table.js';
 import { validateProfile, type ProfileFile } from '../../model/costs.js';
 
 interface CalibrateOpts {

@@ -2,7 +2,9 @@
 import type { Command } from 'commander';
 import { action } from '../errors.js';
 import { userError } from '../../traces/errors.js';
-import { parseEventList, record, type RecordBackend } from '../../traces/record.js';
+import { parseEventList } from '../../record/events.js';
+import type { RecordBackend } from '../../record/options.js';
+import { record } from '../../record/record.js';
 
 interface RecordCliOptions {
   output?: string;

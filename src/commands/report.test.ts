@@ -9,9 +9,9 @@ import { progressBar, registerReport } from './report.js';
 import { variantsFromCli } from '../variant_options.js';
 import { runReplay } from './replay.js';
 import type { ReplayResult } from '../../model/types.js';
-import { sampleInput } from '../../reports/sample_input.js';
-import { regionWrites } from '../../model/patches/fixture_replay.js';
-import { fixtureFiles, readTruth } from '../../traces/record_fixtures.js';
+import { sampleInput } from '../../reports/sample_input.testlib.js';
+import { regionWrites } from '../../model/patches/fixture_replay.testlib.js';
+import { fixtureFiles, readTruth } from '../../record/fixtures.js';
 import { loadProfile } from '../../model/costs.js';
 
 let dir: string;

@@ -9,7 +9,7 @@ import type { EventSink, ReadOptions, ReadResult, TraceFormat } from '../../trac
 import { readTrace, TRACE_FORMATS } from '../../traces/read.js';
 import type { VariantSpec } from '../../model/types.js';
 import { createReplay } from '../../model/replay.js';
-import { createValidator } from '../../model/validate.js';
+import { createLatencyValidator } from '../../analyze/latency/validate.js';
 import { DEFAULT_PROFILE, type CostProfile } from '../../model/costs.js';
 import { profileFor } from './replay.js';
 import { addVariantOptions, variantsFromCli, type VariantCliOptions } from '../variant_options.js';
@@ -65,7 +65,7 @@ async function replayTrace(trace: string, variants: VariantSpec[], profile: Cost
   const collector = createReportCollector({ heatVariant: variants[0].name, baseVariant: variants[0].name });
   const replay = createReplay(variants, collector.probes, { profile });
   // One read feeds the replay and (for the fidelity chart) the validator of the first variant, mainline.
-  const validator = validate ? createValidator(variants[0], profile) : null;
+  const validator = validate ? createLatencyValidator(variants[0], profile) : null;
   const sink: EventSink = validator
     ? (e) => {
         replay.sink(e);

@@ -2,14 +2,14 @@
 import type { Command } from 'commander';
 import { readTrace } from '../../traces/read.js';
 import { defaultVariant } from '../../model/replay.js';
-import { createValidator, type ValidateResult } from '../../model/validate.js';
 import { kernelRules } from '../../model/kernel_version.js';
 import { action } from '../errors.js';
 import { userError } from '../../traces/errors.js';
 import { profileFor, traceFormat } from './replay.js';
 import { DEFAULT_PROFILE } from '../../model/costs.js';
-import { FAULT_TO_RSS_STAT } from '../../model/measured.js';
-import type { LatencyCheck } from '../../model/latency_join.js';
+import { FAULT_TO_RSS_STAT } from '../../analyze/latency/measured.js';
+import type { LatencyCheck } from '../../analyze/latency/join.js';
+import { createLatencyValidator, type LatencyValidateResult } from '../../analyze/latency/validate.js';
 
 export const MIN_MATCH = 0.999;
 
@@ -23,7 +23,7 @@ interface ValidateCliOptions {
   profile?: string;
 }
 
-export function formatValidateText(r: ValidateResult): string {
+export function formatValidateText(r: LatencyValidateResult): string {
   const pct = (m: number, c: number): string => (c ? ((100 * m) / c).toFixed(3) + '%' : '-');
   const out = [
     `${r.trace} (${r.format}): ${r.rss_stat_events} rss_stat events, ${r.compared} compared, ${r.matched} matched (${pct(r.matched, r.compared)}${r.resched_splits ? `, ${r.resched_splits} of them need_resched splits of a zap/copy piece` : ''}); ` +
@@ -95,7 +95,7 @@ Exit status: 0 when at least 99.9% of compared events match (and no events were 
         kernelRules(o.kernel);
         if (!['always', 'madvise', 'never'].includes(o.thp ?? 'madvise')) throw userError(`--thp '${o.thp}': expected always, madvise or never`);
         const profile = profileFor(o.profile);
-        const v = createValidator(defaultVariant({ kernel: o.kernel, thp: (o.thp ?? 'madvise') as 'madvise', useZeroPage: !o.machineNoZeroPage }), profile);
+        const v = createLatencyValidator(defaultVariant({ kernel: o.kernel, thp: (o.thp ?? 'madvise') as 'madvise', useZeroPage: !o.machineNoZeroPage }), profile);
         const read = await readTrace(trace, v.sink, { format: traceFormat(o.format) });
         const r = v.finish(read);
         process.stdout.write(o.json ? JSON.stringify(r, null, 1) + '\n' : formatValidateText(r));

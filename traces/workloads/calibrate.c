@@ -1,5 +1,5 @@
 // faultline calibrate: times each modelled mm fault path and fork() on warmed memory, one sample per line.
-// Built and run by `faultline calibrate` (model/calibrate.ts parses the output); usage: calibrate [-r runs] [-q] [-w]
+// Built and run by `faultline calibrate` (calibrate/output.ts parses the output); usage: calibrate [-r runs] [-q] [-w]
 // Output lines: `info KEY VALUE`, `sample STEP NS_PER_UNIT UNITS`, `fork KIND BYTES PTES TABLES PMDS RUN NS`,
 // `check NAME GOT WANT` (THP allocations seen in /proc/vmstat vs expected).
 // Steps ending in _gup are the same fault paths driven by MADV_POPULATE_WRITE instead of a user access: no trap

@@ -1,4 +1,4 @@
-// Opt-in live recording (root, perf and tracefs needed): FAULTLINE_RECORD_TESTS=1 npx vitest run traces/record.live.test.ts
+// Opt-in live recording (root, perf and tracefs needed): FAULTLINE_RECORD_TESTS=1 npx vitest run record/record.live.test.ts
 // CI does not run it (it may lack perf); it checks the recorder end to end against a workload's own fault count.
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -6,8 +6,8 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { record } from './record.js';
-import { parseWorkloadOutput } from './record_fixtures.js';
-import { buildWorkloads } from './workloads/build.js';
+import { parseWorkloadOutput } from './fixtures.js';
+import { buildWorkloads } from './workloads.js';
 
 const live = process.env.FAULTLINE_RECORD_TESTS === '1';
 const dir = mkdtempSync(join(tmpdir(), 'faultline-live-'));

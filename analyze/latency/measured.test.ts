@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { EventHeader, OtherEvent, TraceEvent } from '../traces/events.js';
-import { createMeasuredCollector, parseFunctionGraphLine, summariseDurations } from './measured.js';
-import { createLatencyJoin } from './latency_join.js';
-import type { FaultRecord } from './types.js';
+import type { EventHeader, OtherEvent, TraceEvent } from '../../traces/events.js';
+import { createMeasuredCollector, summariseDurations } from './measured.js';
+import { createLatencyJoin } from './join.js';
+import type { FaultRecord } from '../../model/types.js';
 
 let line = 0;
 function hdr(name: string, system: string, time: number, tid = 100, pid = 100): EventHeader {
@@ -16,18 +16,6 @@ function other(name: string, system: string, time: number, fields: OtherEvent['f
 function pf(time: number, address: number, errorCode: number, tid = 100): TraceEvent {
   return { ...hdr('page_fault_user', 'exceptions', time, tid), kind: 'fault', user: true, address, ip: 0x401000, errorCode };
 }
-
-describe('parseFunctionGraphLine', () => {
-  it('reads entries, exits (with and without funcgraph-tail) and leaves', () => {
-    expect(parseFunctionGraphLine(' 1)               |  handle_mm_fault() {')).toEqual({ cpu: 1, kind: 'entry', func: 'handle_mm_fault', depth: 1, durationNs: NaN });
-    expect(parseFunctionGraphLine(' 1)   3.456 us    |  }')).toMatchObject({ cpu: 1, kind: 'exit', func: '', durationNs: 3456 });
-    expect(parseFunctionGraphLine(' 0) + 12.5 us    |  } /* handle_mm_fault */')).toMatchObject({ kind: 'exit', func: 'handle_mm_fault', durationNs: 12500 });
-    expect(parseFunctionGraphLine(' 0)   0.198 us    |    _raw_spin_lock();')).toMatchObject({ kind: 'leaf', func: '_raw_spin_lock', durationNs: 198 });
-    // funcgraph-proc adds a task column before the duration
-    expect(parseFunctionGraphLine(' 0)    bash-1234    |   2.000 us    |  handle_mm_fault();')).toMatchObject({ cpu: 0, kind: 'leaf', durationNs: 2000 });
-    expect(parseFunctionGraphLine('sched_switch: prev_comm=a')).toBeNull();
-  });
-});
 
 describe('createMeasuredCollector: faults', () => {
   it('times handle_mm_fault from function_graph text and joins it to the fault event before it', () => {
@@ -122,7 +110,7 @@ describe('summaries', () => {
     const v = Array.from({ length: 100 }, (_, i) => (i + 1) * 10); // 10..1000
     expect(summariseDurations(v)).toEqual({ count: 100, total_ns: 50_500, p50_ns: 500, p90_ns: 900, p99_ns: 990 });
   });
-  it('joins measured faults to modelled paths by tid and fault time (model/latency_join.ts, as validate does)', () => {
+  it('joins measured faults to modelled paths by tid and fault time (analyze/latency/join.ts, as validate does)', () => {
     const join = createLatencyJoin();
     const c = createMeasuredCollector({ keepFaults: false, onFault: join.onMeasuredFault });
     const modelled = (time: number, path: string) => join.onModelFault({ tid: 100, time, path, latencyNs: 1 } as FaultRecord);
@@ -140,11 +128,11 @@ describe('summaries', () => {
 
 // The recorded fork fixture: the syscall pair lies inside the workload's own clock readings around fork().
 describe('fork fixture (real trace)', () => {
-  const dir = fileURLToPath(new URL('../traces/fixtures/workloads/fork_1g/', import.meta.url));
-  const readerPath = fileURLToPath(new URL('../traces/read.ts', import.meta.url));
+  const dir = fileURLToPath(new URL('../../traces/fixtures/workloads/fork_1g/', import.meta.url));
+  const readerPath = fileURLToPath(new URL('../../traces/read.ts', import.meta.url));
   const ready = existsSync(`${dir}truth.ftrace.json`) && existsSync(readerPath);
   it.skipIf(!ready)('measures the 1 GiB fork from sys_enter_clone/sys_exit_clone within the workload clock', async () => {
-    const { readTrace } = (await import('../traces/read.js')) as { readTrace: (p: string, s: (e: TraceEvent) => void) => Promise<unknown> };
+    const { readTrace } = (await import('../../traces/read.js')) as { readTrace: (p: string, s: (e: TraceEvent) => void) => Promise<unknown> };
     for (const backend of ['ftrace', 'perf']) {
       const truth = JSON.parse(readFileSync(`${dir}truth.${backend}.json`, 'utf8')) as { checkpoints: { label: string; fork_ns?: number; child_pid?: number }[] };
       const parent = truth.checkpoints.find((c) => c.label === 'parent_after_fork');

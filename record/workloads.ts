@@ -1,4 +1,4 @@
-// Compiles the C workloads (`cc -O2 -pthread`, no dependencies) into traces/workloads/bin/ (git-ignored).
+// Compiles the C workloads (traces/workloads/*.c, `cc -O2 -pthread`, no dependencies) into traces/workloads/bin/ (git-ignored).
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';

@@ -3,14 +3,14 @@ import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
-import type { EventHeader, RssStatEvent, TraceEvent } from '../traces/events.js';
-import { readTrace } from '../traces/read.js';
+import type { EventHeader, RssStatEvent, TraceEvent } from '../../traces/events.js';
+import { readTrace } from '../../traces/read.js';
 import { FAULT_TO_RSS_STAT, createMeasuredCollector, type MeasuredFault } from './measured.js';
-import { createLatencyJoin, histSummary } from './latency_join.js';
-import { createValidator } from './validate.js';
-import { defaultVariant } from './replay.js';
-import { loadProfile } from './costs.js';
-import type { FaultRecord } from './types.js';
+import { createLatencyJoin, histSummary } from './join.js';
+import { createLatencyValidator as createValidator } from './validate.js';
+import { defaultVariant } from '../../model/replay.js';
+import { loadProfile } from '../../model/costs.js';
+import type { FaultRecord } from '../../model/types.js';
 
 let line = 0;
 const hdr = (name: string, time: number, tid = 100): EventHeader => ({ name, system: '', time, cpu: 0, pid: tid, tid, comm: 'w', line: ++line });
@@ -73,7 +73,7 @@ describe('createLatencyJoin', () => {
 });
 
 describe('validate: modelled vs measured on a real recording (write_touch, perf)', () => {
-  const trace = join(import.meta.dirname, '..', 'traces', 'fixtures', 'workloads', 'write_touch', 'perf.txt.gz');
+  const trace = join(import.meta.dirname, '..', '..', 'traces', 'fixtures', 'workloads', 'write_touch', 'perf.txt.gz');
   it('every fault whose next event on its task is its rss_stat is measured, with the raw timestamps\' spans', async () => {
     // independent count from the raw lines: a user fault followed (on the same tid, next line of that tid) by an
     // rss_stat with curr=1; the span is the difference of the two timestamps
@@ -107,7 +107,7 @@ describe('validate: modelled vs measured on a real recording (write_touch, perf)
 describe('validate: fork_1g, modelled fork vs the trace\'s own clone enter -> exit (issue 5: within 2x)', () => {
   for (const backend of ['perf', 'ftrace'] as const) {
     it(backend, async () => {
-      const trace = join(import.meta.dirname, '..', 'traces', 'fixtures', 'workloads', 'fork_1g', `${backend}.txt.gz`);
+      const trace = join(import.meta.dirname, '..', '..', 'traces', 'fixtures', 'workloads', 'fork_1g', `${backend}.txt.gz`);
       // the clone's duration straight from the raw lines: sys_enter_clone to the parent's sys_exit_clone
       const text = gunzipSync(readFileSync(trace)).toString('utf8');
       const stamp = (re: RegExp): number => {

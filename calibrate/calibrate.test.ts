@@ -3,23 +3,12 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  buildProfile,
-  compareProfiles,
-  compileCalibrate,
-  formatComparison,
-  fitFork,
-  leastSquares,
-  medianForkSamples,
-  modelMdDisagreements,
-  parseCalibrateOutput,
-  quantile,
-  quantileForkSamples,
-  summarise,
-  summariseRuns,
-  type ForkSample,
-} from './calibrate.js';
-import { STEP_NAMES, validateProfile } from './costs.js';
+import { parseCalibrateOutput, type ForkSample } from './output.js';
+import { fitFork, leastSquares, medianForkSamples, quantile, quantileForkSamples, summarise, summariseRuns } from './stats.js';
+import { buildProfile, modelMdDisagreements } from './profile.js';
+import { compileCalibrate } from './run.js';
+import { compareProfiles, formatComparison } from './table.js';
+import { STEP_NAMES, validateProfile } from '../model/costs.js';
 
 describe('parseCalibrateOutput', () => {
   it('reads info, samples, forks and checks', () => {

@@ -2,9 +2,11 @@
 // pairs, and fork() timing from sys_enter_clone/sys_exit_clone pairs (or sched_process_fork when the exit is missing).
 // Each measured fault keeps the time of the page_fault_user event it belongs to, so `validate` can join it with the
 // model's FaultRecord (same tid and time) and compare modelled vs measured per path.
-import type { EventSink, TraceEvent, OtherEvent } from '../traces/events.js';
-import { CLONE_CALLS, CLONE_THREAD, CLONE_VFORK, CLONE_VM } from './flags.js';
-import type { LatencySummary } from './types.js';
+import type { EventSink, TraceEvent, OtherEvent } from '../../traces/events.js';
+import { functionGraphLine, isFunctionGraph, type GraphLine } from '../../traces/function_graph.js';
+import { probeCall } from '../../traces/kprobes.js';
+import { CLONE_CALLS, CLONE_THREAD, CLONE_VFORK, CLONE_VM } from '../../model/flags.js';
+import type { LatencySummary } from '../../model/types.js';
 
 /** Functions whose duration is the fault's latency (arch/x86/mm/fault.c, mm/memory.c). */
 export const FAULT_FUNCTIONS = ['handle_mm_fault', 'do_user_addr_fault', 'exc_page_fault', 'handle_page_fault', '__handle_mm_fault'];
@@ -76,74 +78,6 @@ export function errorClass(code: number, faultTime: number): string {
   return code & 0x1 ? 'read_protect' : 'read';
 }
 
-const US = /^([0-9]+(?:\.[0-9]+)?)\s*(ns|us|ms|s)$/;
-
-/** Parse '1.234 us', '+ 12.3 us', '0.5' (µs, the function_graph default) into ns; NaN if not a duration. */
-export function parseDuration(v: string | number | bigint): number {
-  if (typeof v === 'number') return v;
-  if (typeof v === 'bigint') return Number(v);
-  const t = v.replace(/^[+!#*@$]\s*/, '').trim();
-  const m = US.exec(t);
-  if (m) {
-    const x = Number(m[1]);
-    return m[2] === 'ns' ? x : m[2] === 'us' ? x * 1e3 : m[2] === 'ms' ? x * 1e6 : x * 1e9;
-  }
-  return t !== '' && Number.isFinite(Number(t)) ? Number(t) * 1e3 : NaN;
-}
-
-export interface GraphLine {
-  cpu: number;
-  kind: 'entry' | 'exit' | 'leaf';
-  func: string;
-  depth: number;
-  durationNs: number;
-}
-
-/**
- * A small adapter for function_graph text (the `trace` file with the function_graph tracer, or a `funcgraph_*` line's
- * body): ` 1)   2.345 us    |    handle_mm_fault();`, ` 1)               |  handle_mm_fault() {`, ` 1)   3.4 us    |  }`
- * (funcgraph-tail names the function in a C comment after the brace; funcgraph-proc/abstime add '|'-separated columns in front).
- * Returns null for anything else.
- */
-export function parseFunctionGraphLine(line: string): GraphLine | null {
-  const cols = line.split('|');
-  if (cols.length < 2) return null;
-  const raw = cols[cols.length - 1];
-  const body = raw.trim();
-  const head = cols.slice(0, -1).join('|');
-  const cpuM = /(?:^|\s)(\d+)\)/.exec(head);
-  const durM = /([0-9]+(?:\.[0-9]+)?)\s*(us|ns|ms)\s*$/.exec(cols[cols.length - 2]);
-  const cpu = cpuM ? Number(cpuM[1]) : -1;
-  const dur = durM ? parseDuration(`${durM[1]} ${durM[2]}`) : NaN;
-  const depth = Math.floor((raw.length - raw.trimStart().length) / 2);
-  let r: RegExpExecArray | null;
-  if ((r = /^([\w.$]+)\(\)\s*;$/.exec(body))) return { cpu, kind: 'leaf', func: r[1], depth, durationNs: dur };
-  if ((r = /^([\w.$]+)\(\)\s*\{$/.exec(body))) return { cpu, kind: 'entry', func: r[1], depth, durationNs: NaN };
-  if ((r = /^\}(?:\s*\/\*\s*([\w.$]+)\s*\*\/)?$/.exec(body))) return { cpu, kind: 'exit', func: r[1] ?? '', depth, durationNs: dur };
-  return null;
-}
-
-function str(v: string | number | bigint | undefined): string {
-  return v === undefined ? '' : String(v);
-}
-
-/** A kretprobe event's base name: perf `probe:f__return`, ftrace `r_f`/`f_ret`/`f_return`, or system kretprobes. */
-function kretBase(e: OtherEvent): string | null {
-  const m = /^(.*?)(?:__return|_return|_ret)$/.exec(e.name);
-  if (m) return m[1];
-  if (/^r_/.test(e.name)) return e.name.slice(2);
-  if (e.system === 'kretprobes') return e.name;
-  return null;
-}
-
-function isProbe(e: OtherEvent): boolean {
-  return e.system === 'probe' || e.system === 'kprobes' || e.system === 'kretprobes' || /^probe/.test(e.system);
-}
-
-function probeFunc(base: string): string {
-  return base.replace(/^p_/, '').replace(/_\d+$/, ''); // ftrace's automatic names: p_handle_mm_fault_0
-}
-
 export interface MeasuredOptions {
   /** Called with each measured fault as it completes (the record is the caller's to keep). */
   onFault?: (m: MeasuredFault) => void;
@@ -211,35 +145,21 @@ export function createMeasuredCollector(opts: MeasuredOptions = {}): MeasuredCol
   };
 
   const onOther = (e: OtherEvent) => {
-    const f = e.fields;
-    if (e.name === 'funcgraph_entry' || e.name === 'funcgraph_exit' || e.name === 'function_graph' || e.system === 'ftrace') {
-      // structured fields (trace-cmd/perf: func, depth, calltime/rettime, duration) or the raw text body
-      const func = str(f.func ?? f.function ?? f.name);
-      const depth = f.depth !== undefined ? Number(f.depth) : -1;
-      if (e.name === 'funcgraph_exit' && (f.rettime !== undefined || f.duration !== undefined)) {
-        const dur = f.rettime !== undefined && f.calltime !== undefined ? Number(f.rettime) - Number(f.calltime) : parseDuration(f.duration as string);
-        onGraph(e, { cpu: e.cpu, kind: 'exit', func: /^0x/.test(func) ? '' : func, depth, durationNs: dur });
-        return;
-      }
-      if (e.name === 'funcgraph_entry' && func && f.duration === undefined) {
-        onGraph(e, { cpu: e.cpu, kind: 'entry', func, depth, durationNs: NaN });
-        return;
-      }
-      const text = str(f.text ?? f.raw ?? f.msg ?? f.body);
-      const g = text ? parseFunctionGraphLine(text) : null;
+    if (isFunctionGraph(e)) {
+      const g = functionGraphLine(e);
       if (g) onGraph(e, g);
       return;
     }
-    if (isProbe(e)) {
-      const base = kretBase(e);
-      const key = `${e.tid}/${probeFunc(base ?? e.name)}`;
+    const p = probeCall(e);
+    if (p) {
+      const key = `${e.tid}/${p.func}`;
       let st = probes.get(key);
-      if (base === null) {
+      if (!p.ret) {
         if (!st) probes.set(key, (st = []));
         st.push(e.time);
       } else if (st && st.length > 0) {
         const t0 = st.pop() as number;
-        addFault(e, probeFunc(base), t0, e.time - t0, 'kprobe');
+        addFault(e, p.func, t0, e.time - t0, 'kprobe');
       } else unmatched++;
     }
   };

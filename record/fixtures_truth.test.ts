@@ -5,9 +5,9 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { FIXTURES, readTruth, type Checkpoint, type FixtureSpec, type Region, type Truth } from '../record_fixtures.js';
-import type { RecordBackend } from '../record.js';
-import { repoRoot } from './build.js';
+import { FIXTURES, readTruth, type Checkpoint, type FixtureSpec, type Region, type Truth } from './fixtures.js';
+import type { RecordBackend } from './options.js';
+import { repoRoot } from './workloads.js';
 
 const DIR = join(repoRoot(), 'traces', 'fixtures', 'workloads');
 const MB = 1024 * 1024;

@@ -1,7 +1,7 @@
 // The fixture recorder's pure parts: workload stdout parsing and the truth file layout.
 import { describe, expect, it } from 'vitest';
-import { FIXTURES, formatTruth, parseWorkloadOutput, type Truth } from './record_fixtures.js';
-import { WORKLOAD_NAMES } from './workloads/build.js';
+import { FIXTURES, formatTruth, parseWorkloadOutput, type Truth } from './fixtures.js';
+import { WORKLOAD_NAMES } from './workloads.js';
 
 describe('parseWorkloadOutput', () => {
   it('splits checkpoints from regions and skips blank lines', () => {

@@ -5,8 +5,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildWorkloads, WORKLOAD_NAMES } from './build.js';
-import { parseWorkloadOutput, type Checkpoint, type Region } from '../record_fixtures.js';
+import { buildWorkloads, WORKLOAD_NAMES } from './workloads.js';
+import { parseWorkloadOutput, type Checkpoint, type Region } from './fixtures.js';
 
 
 let out: string;

@@ -5,10 +5,12 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { Command } from 'commander';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  checkPrerequisites, DEFAULT_EVENTS, defaultBufferKb, findExecutable, ftraceLosses, removeStaleInstances, parseEventList, record, type RecordHost, type RecordOptions,
-} from './record.js';
-import { FaultlineError } from './errors.js';
+import { DEFAULT_EVENTS, parseEventList } from './events.js';
+import { defaultBufferKb, ftraceLosses, removeStaleInstances } from './ftrace.js';
+import type { RecordHost, RecordOptions } from './options.js';
+import { FaultlineError } from '../traces/errors.js';
+import { checkPrerequisites, findExecutable } from './prerequisites.js';
+import { record } from './record.js';
 import { registerRecord } from '../src/commands/record.js';
 
 let dir: string;

@@ -1,7 +1,7 @@
 // Modelled vs measured latency, joined fault by fault (same tid, same page_fault_user time) and fork by fork (same
 // child pid), in memory bounded by the number of paths, not the trace: log-binned histograms per (measurement, path).
 import type { MeasuredFault, MeasuredFork } from './measured.js';
-import type { FaultRecord, ForkRecord, LatencySummary } from './types.js';
+import type { FaultRecord, ForkRecord, LatencySummary } from '../../model/types.js';
 
 /** Histogram bins per doubling: bin width 2.2%, so percentiles are good to about 1%. */
 const BINS_PER_OCTAVE = 32;

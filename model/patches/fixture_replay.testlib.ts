@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { readTrace } from '../../traces/read.js';
-import { fixtureFiles, readTruth } from '../../traces/record_fixtures.js';
+import { fixtureFiles, readTruth } from '../../record/fixtures.js';
 import { createReplay } from '../replay.js';
 import { buildVariants } from '../variants.js';
 import type { CowPteBreakRecord, ReplayResult, VariantResult } from '../types.js';

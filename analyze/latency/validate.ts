@@ -1,0 +1,31 @@
+// Validation with latency: the model's rss_stat check (model/validate.ts) plus, with a cost profile, modelled vs
+// measured latency per fault path (function_graph / kprobe durations, fault entry -> its rss_stat) and per fork.
+import type { EventSink, ReadResult } from '../../traces/events.js';
+import type { CostProfile } from '../../model/costs.js';
+import type { VariantSpec } from '../../model/types.js';
+import { createValidator, type ValidateResult } from '../../model/validate.js';
+import { createLatencyJoin, type LatencyCheck } from './join.js';
+import { createMeasuredCollector } from './measured.js';
+
+export interface LatencyValidateResult extends ValidateResult {
+  /**
+   * Modelled vs measured latency where the trace carries timing (issue 5): per fault path for each measurement
+   * (function_graph / kprobe durations, and fault entry -> its rss_stat), and per fork (clone enter -> exit).
+   * null without a cost profile.
+   */
+  latency: (LatencyCheck & { profile: string }) | null;
+}
+
+/** Validate one variant (normally mainline) against the trace's rss_stat stream; with a profile, latency too. */
+export function createLatencyValidator(spec: VariantSpec, profile: CostProfile | null = null): { sink: EventSink; finish(read: ReadResult): LatencyValidateResult } {
+  const join = profile ? createLatencyJoin() : null;
+  const measured = join ? createMeasuredCollector({ keepFaults: false, onFault: join.onMeasuredFault }) : null;
+  const v = createValidator(spec, profile, join ? { probes: { fault: join.onModelFault, fork: join.onModelFork }, sink: measured!.sink } : null);
+  return {
+    sink: v.sink,
+    finish(read) {
+      const r = v.finish(read);
+      return { ...r, latency: join && profile ? { profile: profile.name, ...join.finish(measured!.result().forks) } : null };
+    },
+  };
+}
