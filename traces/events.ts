@@ -4,7 +4,7 @@
 // is kept as a bigint in `fields` and never rounded into a number.
 import type { StatCounts, StatName } from './stats.js';
 
-export type TraceFormat = 'perf-script' | 'ftrace' | 'trace-cmd' | 'systrace';
+export type TraceFormat = 'perf-script' | 'ftrace' | 'trace-cmd' | 'systrace' | 'perfetto' | 'perfetto-text';
 
 /** Header fields shared by every event. */
 export interface EventHeader {

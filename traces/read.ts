@@ -9,7 +9,7 @@ import { forEachLine, type LineFn } from './lines.js';
 import { createMerger, type MergeOptions } from './merge.js';
 import { pairSyscalls } from './syscalls.js';
 import type { LineCtx } from './decode.js';
-import { formatTitles, readerFor, TRACE_FORMATS } from './readers.js';
+import { formatTitles, READERS, readerFor, TRACE_FORMATS } from './readers.js';
 import type { StatCounts, StatName } from './stats.js';
 
 export { detectFormat } from './detect.js';
@@ -93,6 +93,12 @@ export async function readTrace(path: string, sink: EventSink, opts: ReadOptions
   }
   if (preLen === 0) throw userError(gz ? 'empty trace inside the gzip file' : 'empty file', { file: path });
   const headBuf = pre.length === 1 ? pre[0] : Buffer.concat(pre);
+  const binary = opts.format !== undefined ? readerFor(opts.format) : READERS.find((r) => r.sniff.bytes?.(headBuf));
+  if (binary !== undefined && 'read' in binary) {
+    // A binary format streams the file itself (packets, not lines).
+    await it.return?.();
+    return binary.read(path, sink, opts);
+  }
   refuseBinary(path, headBuf);
   let format: TraceFormat | null = opts.format ?? null;
   if (format === null) {
@@ -106,6 +112,7 @@ export async function readTrace(path: string, sink: EventSink, opts: ReadOptions
   }
 
   const reader = readerFor(format);
+  if (reader !== undefined && 'read' in reader) throw userError(`this is not a ${reader.title} file (force another format with --format)`, { file: path });
   if (reader === undefined) throw userError(`unknown format "${String(format)}" (one of ${TRACE_FORMATS.join(", ")})`, { file: path });
 
   const skippedExamples: SkippedLine[] = [];

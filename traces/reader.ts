@@ -1,6 +1,8 @@
 // The shape every format reader exports: a name from the closed TraceFormat union, how to recognise the format
-// from its first lines (sniff), and a line parser factory (create). traces/readers.ts lists them all.
-import type { TraceFormat } from './events.js';
+// from its first lines (sniff), and a line parser factory (create), or for a binary format its own whole-file
+// reader (read). traces/readers.ts lists them all.
+import type { EventSink, ReadOptions, ReadResult, TraceFormat } from './events.js';
+import type { MergeOptions } from './merge.js';
 import type { LineCtx } from './decode.js';
 import type { LineFn } from './lines.js';
 
@@ -14,6 +16,8 @@ export interface Sniff {
   event?(line: string): boolean;
   /** Any point decides: this format's lines are a later format's lines plus marks that format never writes. */
   decisive?: boolean;
+  /** A binary format's framing in the first raw (decompressed) bytes: decides before any text detection. */
+  bytes?(head: Uint8Array): boolean;
 }
 
 /** One reader's state over one file. */
@@ -23,7 +27,8 @@ export interface LineParser {
   end?(): string | null;
 }
 
-export interface Reader<F extends TraceFormat = TraceFormat> {
+/** A text format: read.ts splits lines and merges what the parser pushes. */
+export interface LineReader<F extends TraceFormat = TraceFormat> {
   readonly name: F;
   /** What users call it in messages: 'perf script', 'systrace HTML'. */
   readonly title: string;
@@ -32,3 +37,13 @@ export interface Reader<F extends TraceFormat = TraceFormat> {
   readonly sniff: Sniff;
   create(ctx: LineCtx): LineParser;
 }
+
+/** A binary format (Perfetto protobuf): it streams the file itself, packets rather than lines. */
+export interface FileReader<F extends TraceFormat = TraceFormat> {
+  readonly name: F;
+  readonly title: string;
+  readonly sniff: Sniff;
+  read(path: string, sink: EventSink, opts: ReadOptions & { merge?: MergeOptions }): Promise<ReadResult>;
+}
+
+export type Reader<F extends TraceFormat = TraceFormat> = LineReader<F> | FileReader<F>;

@@ -6,11 +6,15 @@ import { systraceReader } from './systrace_html.js';
 import { traceCmdReader } from './trace_cmd.js';
 import { ftraceReader } from './ftrace_text.js';
 import { perfScriptReader } from './perf_script.js';
+import { perfettoReader } from './perfetto.js';
+import { perfettoTextReader } from './perfetto_text.js';
 
 /** Every TraceFormat has exactly one reader: a missing or extra entry is a compile error. */
 const BY_NAME: { readonly [F in TraceFormat]: Reader<F> } = {
   systrace: systraceReader,
+  perfetto: perfettoReader,
   'trace-cmd': traceCmdReader,
+  'perfetto-text': perfettoTextReader,
   ftrace: ftraceReader,
   'perf-script': perfScriptReader,
 };

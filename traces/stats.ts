@@ -44,6 +44,31 @@ export const STATS = {
     source: 'trace',
     description: 'Events the ring buffer dropped ([LOST n EVENTS], [n EVENTS DROPPED], entries-written > entries-in-buffer); a marker without a count counts 1.',
   },
+  perfetto_packet_unreadable: {
+    severity: 'error',
+    source: 'analysis',
+    description: 'A Perfetto trace packet, or one ftrace event in it, that did not decode (damaged bytes, a field past its message): skipped.',
+  },
+  perfetto_packet_cut: {
+    severity: 'data_loss',
+    source: 'trace',
+    description: 'The Perfetto trace ends inside a packet (file cut off?): that packet was not read.',
+  },
+  perfetto_unknown_packet_field: {
+    severity: 'info',
+    source: 'analysis',
+    description: 'TracePacket fields faultline does not read (track events, process stats, ...): skipped, counted per field.',
+  },
+  perfetto_unknown_ftrace_event: {
+    severity: 'info',
+    source: 'analysis',
+    description: 'Ftrace events of a typed kind faultline has no definition for (FtraceEvent field numbers in the warning): skipped.',
+  },
+  perfetto_zstd_packets: {
+    severity: 'error',
+    source: 'analysis',
+    description: 'zstd_compressed_packets faultline cannot decompress: the events inside are missing (`traceconv decompress_packets` first).',
+  },
 } as const satisfies Record<string, StatDef>;
 
 /** Closed: a reader can only count what the catalogue names. */
