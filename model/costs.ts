@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { dirname, join, resolve } from 'node:path';
 import type { FaultRecord, ForkRecord } from './types.js';
 import { userError } from '../traces/errors.js';
+import { FAULT_PATHS, type FaultPath } from './fault_paths.js';
 
 /** One step's figures: median and spread of the samples, and where a figure came from when not measured directly. */
 export interface StepStats {
@@ -60,44 +61,9 @@ export const STEP_NAMES = [
 ] as const;
 export type StepName = (typeof STEP_NAMES)[number];
 
-/** Where an unknown fault path is priced: a plain trap plus a 4 KiB zero-fill is the typical fault. */
-export const FALLBACK_STEP: StepName = 'anon_alloc';
-
-/**
- * Fault path -> steps summed for it. Patches' paths map onto mainline steps: the refpage read maps a special PTE
- * like the zero page; a refpage fill allocates and copies the refpage; a pattern fill (David's variant) allocates,
- * zeroes and fills; a COW PTE break copies the table (its allocation comes from rec.tablesAllocated, at least one).
- */
-export const PATH_STEPS: Readonly<Record<string, readonly StepName[]>> = {
-  anon_zero_page: ['anon_zero_page'],
-  anon_alloc: ['anon_alloc'],
-  wp_page_copy: ['wp_page_copy'],
-  wp_page_copy_zero: ['wp_page_copy_zero'],
-  wp_page_reuse: ['wp_page_reuse'],
-  thp_alloc: ['thp_alloc'],
-  thp_zero: ['thp_zero'],
-  thp_wp_split: ['thp_wp_split'],
-  thp_zero_wp: ['thp_zero_wp'],
-  thp_reuse: ['thp_reuse'],
-  file_read: ['file_read'],
-  file_cow: ['file_cow'],
-  file_shared: ['file_read'], // do_shared_fault: a page-cache page mapped writable, no copy
-  populate: ['populate_per_page'],
-  gup: ['populate_per_page'],
-  spurious: ['spurious'],
-  segv: ['segv'],
-  refpage_read: ['anon_zero_page'], // refpage v5: special read-only PTE instead of the zero pfn
-  refpage_fill: ['anon_alloc', 'page_copy_4k'], // refpage v3: zeroed alloc then copy_refpage
-  refpage_cow: ['wp_page_copy'], // wp_page_copy from the refpage PTE: alloc + copy
-  pattern_fill: ['anon_alloc', 'page_fill_4k'], // David's variant: zeroed alloc + pattern fill, read or write
-  memset_fill: ['anon_alloc', 'page_fill_4k'], // user-space memset after a zero-fill fault
-  cow_pte_break: ['cow_pte_table_copy'],
-  cow_pte_reuse: ['wp_page_reuse'], // last owner: the PMD is made writable again
-};
-
-/** Steps a path is priced by (the documented fallback for paths no table lists). */
-export function pathSteps(path: string): readonly StepName[] {
-  return PATH_STEPS[path] ?? [FALLBACK_STEP];
+/** Steps a path is priced by (model/fault_paths.ts: FAULT_PATHS, where every path names its steps). */
+export function pathSteps(path: FaultPath): readonly StepName[] {
+  return FAULT_PATHS[path].steps;
 }
 
 function step(profile: CostProfile, name: StepName): number {
@@ -115,8 +81,8 @@ function thpWpStep(rec: FaultRecord): StepName {
  * Modelled cost of one fault: the path's step(s), plus rec.tablesAllocated x table_alloc, plus per-page extras.
  * thp_alloc/thp_zero already include their deposited PTE table, so one of their tables is not charged again;
  * file_read's rec.pagesAllocated is the number of pages mapped (fault-around), each beyond the first at file_read_per_page;
- * cow_pte_break always allocates at least one table, and adds a 4 KiB COW when the record allocated a page;
- * any other path adds rec.tablesCopied x cow_pte_table_copy (its new tables are already in rec.tablesAllocated).
+ * populate's steps count once per page populated; rec.tablesCopied (COW PTE tables a fault broke on its way) adds
+ * cow_pte_table_copy each (their new tables are already in rec.tablesAllocated).
  */
 export function faultCostNs(profile: CostProfile | null, rec: FaultRecord): number {
   if (!profile) return 0;
@@ -129,17 +95,14 @@ export function faultCostNs(profile: CostProfile | null, rec: FaultRecord): numb
     for (const s of pathSteps(path)) ns += step(profile, s);
   }
   if (path === 'thp_alloc' || path === 'thp_zero') tables = Math.max(0, tables - 1);
-  else if (path === 'cow_pte_break') {
-    tables = Math.max(1, tables);
-    if (rec.pagesAllocated > 0) ns += step(profile, 'wp_page_copy');
-  } else if (path === 'file_read') {
+  else if (path === 'file_read') {
     ns += Math.max(0, rec.pagesAllocated - 1) * step(profile, 'file_read_per_page');
-  } else if (path === 'populate' || path === 'gup') {
+  } else if (path === 'populate') {
     ns *= Math.max(1, rec.pagesAllocated);
   }
-  // a COW PTE break inside another path (the patch keeps the fault's own path): copy the shared table's entries
+  // a COW PTE break on the fault's way in (the patch keeps the fault's own path): copy the shared table's entries
   const copied = rec.tablesCopied ?? 0;
-  if (copied > 0 && path !== 'cow_pte_break') ns += copied * step(profile, 'cow_pte_table_copy');
+  if (copied > 0) ns += copied * step(profile, 'cow_pte_table_copy');
   return ns + tables * step(profile, 'table_alloc');
 }
 

@@ -12,6 +12,7 @@ import { doBrk, doMlock, doMlockall, doMmap, doMprotect, doMremap } from './mmap
 import { createPages } from './pages.js';
 import { allocUpper, blockOf, entryFlagsAt, pageUp, pteAlloc, pteIndex } from './page_table.js';
 import { getPatch } from './patches/index.js';
+import { resolveHooks } from './patches/hooks.js';
 import { addLat, latOf, newProc, noteCounters, notePoint, summarize, type LatAcc, type ProcAcc } from './results.js';
 import { addMmCounter } from './rss.js';
 import { compileSelect } from './select.js';
@@ -76,11 +77,12 @@ export function createEngine(spec: VariantSpec, probes: ReplayProbes, profile: C
     spec,
     rules: kernelRules(spec.kernel),
     patches,
+    hooks: resolveHooks(patches),
     selector: compileSelect(spec.select),
     pages: createPages(),
     probes,
     faultRec: {
-      variant: spec.name, time: 0, cpu: 0, pid: 0, tid: 0, comm: '', address: 0, errorCode: 0, path: '', vmaStart: 0,
+      variant: spec.name, time: 0, cpu: 0, pid: 0, tid: 0, comm: '', address: 0, errorCode: 0, path: 'spurious', vmaStart: 0,
       vmaEnd: 0, vmaFlags: 0, pagesAllocated: 0, tablesAllocated: 0, latencyNs: 0, inferred: false,
     },
     rssRec: { variant: spec.name, time: 0, pid: 0, comm: '', member: 0, value: 0, delta: 0 },
@@ -281,7 +283,7 @@ export function createEngine(spec: VariantSpec, probes: ReplayProbes, profile: C
     r.path = f.path || 'spurious';
     // A traced fault that a patched variant finds already satisfied would not have trapped under that patch:
     // no cost and no minflt (mainline keeps both: the trace proves the trap happened there).
-    const notTaken = r.path === 'spurious' && ctx.patches.length > 0;
+    const notTaken = r.path === 'spurious' && ctx.hooks.patched;
     if (notTaken) r.path = 'not_taken';
     r.vmaStart = vs;
     r.vmaEnd = ve;

@@ -71,9 +71,7 @@ function copyPageRange(ctx: ModelCtx, dst: Mm, src: Mm, vma: Vma, withPhantom: b
     if (!slot) continue;
     const addr = b * F.PMD_SIZE;
     allocUpper(ctx, dst, addr); // copy_pud_range / copy_pmd_range: pud_alloc, pmd_alloc in the child
-    let handled = false;
-    for (const pt of ctx.patches) if (pt.copy_pte_range?.(ctx, dst, src, vma, b, forkCounts)) handled = true;
-    if (handled) continue;
+    if (ctx.hooks.copy_pte_range(ctx, dst, src, vma, b, forkCounts)) continue;
     if (slot.kind !== PMD_TABLE) {
       // mm/huge_memory.c: copy_huge_pmd: the child deposits a table; both PMDs write-protected
       dst.pmds.set(b, { kind: slot.kind, table: null, folio: slot.folio, write: false, shared: false });

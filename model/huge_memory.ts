@@ -12,10 +12,8 @@ export function vmaIsAnonymous(vma: Vma): boolean {
 
 /** include/linux/huge_mm.h: thp_vma_suitable_order (was transhuge_vma_suitable): aligned block inside the VMA, pgoff aligned for files. */
 export function thpVmaSuitableOrder(ctx: ModelCtx, vma: Vma, addr: number): boolean {
-  for (const p of ctx.patches) {
-    const r = p.thp_vma_suitable_order?.(ctx, vma, addr);
-    if (r !== undefined) return r;
-  }
+  const r = ctx.hooks.thp_vma_suitable_order(ctx, vma, addr);
+  if (r !== undefined) return r;
   if (!vmaIsAnonymous(vma) && ((vma.start / F.PAGE_SIZE - vma.pgoff) % F.PTRS + F.PTRS) % F.PTRS !== 0) return false;
   const haddr = Math.floor(addr / F.PMD_SIZE) * F.PMD_SIZE;
   return haddr >= vma.start && haddr + F.PMD_SIZE <= vma.end;

@@ -12,7 +12,7 @@ export function doMadvise(ctx: ModelCtx, mm: Mm, start: number, len: number, beh
   switch (behavior) {
     case F.MADV_DONTNEED:
     case F.MADV_DONTNEED_LOCKED: {
-      for (const p of ctx.patches) p.break_cow_pte?.(ctx, mm, start, end, 'madvise');
+      ctx.hooks.break_cow_pte(ctx, mm, start, end, 'madvise');
       // mm/madvise.c: madvise_dontneed_single_vma -> zap_page_range_single (reclaim_pt with CONFIG_PT_RECLAIM)
       for (const v of vmasIn(mm, start, end)) {
         if (behavior === F.MADV_DONTNEED && (v.flags & F.VM_LOCKED)) continue; // -EINVAL for locked VMAs

@@ -7,26 +7,20 @@ import { firstAbove, widenInferred } from './mm.js';
 import { doHugePmdAnonymousPage, doHugePmdWpPage, thpVmaAllowableOrder, thpVmaSuitableOrder, vmaIsAnonymous } from './huge_memory.js';
 import { PAGE_ANON_EXCLUSIVE, PMD_TABLE, type FaultCtx, type Mm, type ModelCtx, type PteTable } from './state.js';
 
-/** mm/memory.c: is_zero_pfn (refpage extends it to is_zero_or_refpage_pfn): the entry maps a shared special page. */
+/** include/linux/pgtable.h: is_zero_pfn (refpage extends it to is_zero_or_refpage_pfn): the entry maps a shared special page. */
 export function isZeroPfn(ctx: ModelCtx, fl: number): boolean {
-  for (const p of ctx.patches) {
-    const r = p.is_zero_pfn?.(ctx, fl);
-    if (r !== undefined) return r;
-  }
-  return (fl & F.PTE_ZERO) !== 0;
+  return ctx.hooks.is_zero_pfn(ctx, fl);
 }
 
 /** mm/memory.c: __handle_mm_fault. f.vma is the VMA containing f.address and access is already allowed. */
 export function handleMmFault(ctx: ModelCtx, f: FaultCtx): void {
   const mm = f.mm;
   const vma = f.vma;
-  if (f.write)
-    for (const p of ctx.patches)
-      if (p.break_cow_pte) {
-        const copied = p.break_cow_pte(ctx, mm, f.address, f.address + 1, 'fault'); // a copy allocates the new table
-        f.tablesAllocated += copied;
-        f.tablesCopied += copied;
-      }
+  if (f.write) {
+    const copied = ctx.hooks.break_cow_pte(ctx, mm, f.address, f.address + 1, 'fault'); // a copy allocates the new table
+    f.tablesAllocated += copied;
+    f.tablesCopied += copied;
+  }
   f.tablesAllocated += allocUpper(ctx, mm, f.address); // p4d_alloc (folded), pud_alloc, pmd_alloc
   const block = blockOf(f.address);
   let slot = mm.pmds.get(block);
@@ -72,7 +66,7 @@ function handlePteFault(ctx: ModelCtx, f: FaultCtx, t: PteTable, i: number): voi
 
 /** mm/memory.c: do_anonymous_page: zero-page PTE on read, a new exclusive zeroed page on write. */
 export function doAnonymousPage(ctx: ModelCtx, f: FaultCtx, t: PteTable, i: number): void {
-  for (const p of ctx.patches) if (p.do_anonymous_page?.(ctx, f, t, i)) return;
+  if (ctx.hooks.do_anonymous_page(ctx, f, t, i)) return;
   if (f.vma.flags & F.VM_SHARED) {
     f.path = 'segv'; // VM_SHARED anonymous is shmem and never gets here: SIGBUS
     return;
@@ -202,7 +196,7 @@ export function doWpPage(ctx: ModelCtx, f: FaultCtx, t: PteTable, i: number): vo
 
 /** mm/memory.c: wp_page_copy: a new exclusive anon page (zeroed from the zero pfn, else copied); file -> anon moves counters. */
 export function wpPageCopy(ctx: ModelCtx, f: FaultCtx, t: PteTable, i: number): void {
-  for (const p of ctx.patches) if (p.wp_page_copy?.(ctx, f, t, i)) return;
+  if (ctx.hooks.wp_page_copy(ctx, f, t, i)) return;
   f.vma.anonVma = true; // vmf_anon_prepare
   const old = unmapEntry(ctx, f.mm, t, i);
   if (old === 0 || old === 3) addMmCounter(ctx, f.mm, old, -1); // !folio_test_anon(old): dec file counter, inc anon

@@ -143,7 +143,7 @@ export function unmapRange(ctx: ModelCtx, mm: Mm, start: number, end: number): n
   noteHole(mm, start, end);
   const vs = splitRange(mm, start, end);
   if (vs.length === 0) return 0;
-  for (const p of ctx.patches) p.break_cow_pte?.(ctx, mm, start, end, 'munmap');
+  ctx.hooks.break_cow_pte(ctx, mm, start, end, 'munmap');
   gather.n = 0; // tlb_gather_mmu
   for (const v of vs) zapRange(ctx, mm, v.start, v.end, false);
   const first = mm.vmas.indexOf(vs[0]!);
@@ -159,7 +159,7 @@ export function unmapRange(ctx: ModelCtx, mm: Mm, start: number, end: number): n
 export function exitMmap(ctx: ModelCtx, mm: Mm): void {
   if (mm.dead) return;
   mm.phantomAtExit.set(mm.phantom);
-  for (const p of ctx.patches) p.break_cow_pte?.(ctx, mm, 0, F.TASK_SIZE, 'exit');
+  ctx.hooks.break_cow_pte(ctx, mm, 0, F.TASK_SIZE, 'exit');
   gather.n = 0; // tlb_gather_mmu
   // mm/memory.c: unmap_vmas -> unmap_single_vma per VMA -> zap_pte_range, whose add_mm_rss_vec flushes once per
   // (VMA x table) piece: within a run of inferred VMAs (exec-loaded, never mmapped in the trace) the model guessed the

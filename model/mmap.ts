@@ -31,7 +31,7 @@ export function doMmap(ctx: ModelCtx, mm: Mm, addr: number, len: number, prot: n
   const vma = newVma(addr, addr + len, vf, kind | kindStack, anon && !shared ? addr / F.PAGE_SIZE : Math.floor(off / F.PAGE_SIZE), anon ? -1 : fd);
   insertVma(mm, vma);
   let v = mergeAround(mm, vma);
-  for (const p of ctx.patches) p.do_mmap?.(ctx, mm, v, out); // memset / eager-populate pages count as the syscall's GUP faults
+  ctx.hooks.do_mmap(ctx, mm, v, out); // memset / eager-populate pages count as the syscall's GUP faults
   v = findVma(mm, addr) ?? v;
   // mm/mmap.c: do_mmap: populate if VM_LOCKED or (MAP_POPULATE without MAP_NONBLOCK)
   if ((vf & F.VM_LOCKED) || (flags & (F.MAP_POPULATE | F.MAP_NONBLOCK)) === F.MAP_POPULATE) populateRange(ctx, mm, v, addr, addr + len, null, out);
@@ -49,7 +49,7 @@ export function doBrk(ctx: ModelCtx, mm: Mm, newBrk: number, out: Float64Array):
   const oldEnd = pageUp(old), newEnd = pageUp(newBrk);
   mm.brk = newBrk;
   if (newEnd < oldEnd) {
-    for (const p of ctx.patches) p.break_cow_pte?.(ctx, mm, newEnd, oldEnd, 'brk');
+    ctx.hooks.break_cow_pte(ctx, mm, newEnd, oldEnd, 'brk');
     unmapRange(ctx, mm, newEnd, oldEnd); // shrink: do_vmi_align_munmap
     return;
   }
@@ -67,14 +67,14 @@ export function doBrk(ctx: ModelCtx, mm: Mm, newBrk: number, out: Float64Array):
     v = mergeAround(mm, v);
   }
   mm.lastVma = null;
-  for (const p of ctx.patches) p.brk?.(ctx, mm, v, oldEnd, newEnd, out);
+  ctx.hooks.brk(ctx, mm, v, oldEnd, newEnd, out);
   if (mm.defFlags & F.VM_LOCKED) populateRange(ctx, mm, v, oldEnd, newEnd, null, out); // mm_populate after brk
 }
 
 /** mm/mprotect.c: mprotect_fixup + change_protection: new VMA flags; PTEs lose write, or gain it where exclusive. */
 export function doMprotect(ctx: ModelCtx, mm: Mm, start: number, len: number, prot: number): void {
   const end = start + pageUp(len);
-  for (const p of ctx.patches) p.break_cow_pte?.(ctx, mm, start, end, 'mprotect');
+  ctx.hooks.break_cow_pte(ctx, mm, start, end, 'mprotect');
   for (const v of splitRange(mm, start, end)) {
     const nf = (v.flags & ~7) | (prot & 7);
     const gainsWrite = !(v.flags & F.VM_WRITE) && (nf & F.VM_WRITE);
@@ -114,7 +114,7 @@ export function doMremap(ctx: ModelCtx, mm: Mm, oldAddr: number, oldLen: number,
   newLen = pageUp(newLen);
   const v = findVma(mm, oldAddr);
   if (!v) return;
-  for (const p of ctx.patches) p.break_cow_pte?.(ctx, mm, oldAddr, oldAddr + oldLen, 'mremap');
+  ctx.hooks.break_cow_pte(ctx, mm, oldAddr, oldAddr + oldLen, 'mremap');
   if (newAddr === oldAddr) {
     if (newLen < oldLen) unmapRange(ctx, mm, oldAddr + newLen, oldAddr + oldLen);
     else if (newLen > oldLen) {

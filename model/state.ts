@@ -1,7 +1,9 @@
 // The model's state records: VMAs, page tables, pages, mms and tasks of one variant. Plain records, typed arrays inside.
 import type { VariantSpec, ReplayProbes, FaultRecord, RssRecord } from './types.js';
 import type { KernelRules } from './kernel_version.js';
-import type { Patch } from './patches/index.js';
+import type { Patch } from './patches/patch.js';
+import type { Hooks } from './patches/hooks.js';
+import type { FaultPath } from './fault_paths.js';
 import type { Selector } from './select.js';
 
 /** One vm_area_struct: [start, end) with kernel vm_flags and the model's backing kind. */
@@ -140,7 +142,8 @@ export interface FaultCtx {
   write: boolean;
   /** Error code had no read/write (arm64/perf samples): decided from model state. */
   inferred: boolean;
-  path: string;
+  /** The path taken, '' until a handler decides. */
+  path: FaultPath | '';
   pagesAllocated: number;
   tablesAllocated: number;
   /** COW PTE tables copied by break_cow_pte on this fault's way in (cow-pte patch), priced as a table copy. */
@@ -154,6 +157,8 @@ export interface ModelCtx {
   spec: VariantSpec;
   rules: KernelRules;
   patches: Patch[];
+  /** The patches' hooks, resolved once for this variant with mainline defaults (model/patches/hooks.ts). */
+  hooks: Hooks;
   selector: Selector;
   pages: Pages;
   probes: ReplayProbes;

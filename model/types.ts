@@ -3,22 +3,9 @@
 
 export type ThpPolicy = 'always' | 'madvise' | 'never';
 
-/** Fault paths, named after the kernel function that handles them (mm/memory.c, mm/huge_memory.c). */
-export type FaultPath =
-  | 'anon_zero_page' // do_anonymous_page, read: zero-page PTE
-  | 'anon_alloc' // do_anonymous_page, write: zeroed page
-  | 'wp_page_copy' // do_wp_page -> wp_page_copy (COW copy, or zeroed alloc from the zero page)
-  | 'wp_page_reuse' // do_wp_page -> wp_page_reuse
-  | 'thp_alloc' // do_huge_pmd_anonymous_page, write
-  | 'thp_zero' // do_huge_pmd_anonymous_page, read: huge zero page
-  | 'thp_wp' // do_huge_pmd_wp_page (reuse, split+copy, or huge-zero -> new THP)
-  | 'file_read' // do_read_fault (+ fault-around)
-  | 'file_cow' // do_cow_fault
-  | 'file_shared' // do_shared_fault
-  | 'spurious' // present PTE, nothing to do
-  | 'not_taken' // a traced fault a patched variant would not take (already satisfied there): no trap, no cost
-  | 'segv' // no VMA, or access not allowed
-  | string; // patches add their own (refpage_read, pattern_fill, cow_pte_break, ...)
+/** Fault paths: the closed catalogue in model/fault_paths.ts (mainline's and each patch's). */
+export type { FaultPath } from './fault_paths.js';
+import type { FaultPath } from './fault_paths.js';
 
 /** One variant of a replay: mainline rules plus zero or more patches. */
 export interface VariantSpec {

@@ -3,7 +3,6 @@
 import { userError } from '../traces/errors.js';
 import { DEFAULT_KERNEL, kernelRules } from './kernel_version.js';
 import { getPatch, listPatches } from './patches/index.js';
-import './patches/all.js';
 import { compileSelect, DEFAULT_SELECT } from './select.js';
 import type { ThpPolicy, VariantSpec } from './types.js';
 

@@ -1,5 +1,5 @@
 // A hand-built report input (two variants, a forking server) for tests and for trying the page without a trace.
-import type { FaultRecord, ForkRecord, ProcessResult, ReplayResult, SeriesPoint, VariantResult, VariantSpec } from '../model/types.js';
+import type { FaultPath, FaultRecord, ForkRecord, ProcessResult, ReplayResult, SeriesPoint, VariantResult, VariantSpec } from '../model/types.js';
 import { createReportCollector } from './aggregate.js';
 import type { ReportInput } from './types.js';
 
@@ -77,7 +77,7 @@ export function sampleInput(opts: { serverComm?: string; variantName?: string } 
   }
   const replay: ReplayResult = { trace: 'sample.trace', format: 'perf-script', lost_events: 0, skipped_lines: 2, span_ns: 400_000_000, variants: [mainline, cow] };
   const col = createReportCollector();
-  const rec: FaultRecord = { variant: '', time: 0, cpu: 0, pid: 0, tid: 0, comm: '', address: 0, errorCode: 6, path: '', vmaStart: 0, vmaEnd: 0, vmaFlags: 3, pagesAllocated: 1, tablesAllocated: 0, latencyNs: 0, inferred: false };
+  const rec: FaultRecord = { variant: '', time: 0, cpu: 0, pid: 0, tid: 0, comm: '', address: 0, errorCode: 6, path: 'anon_alloc', vmaStart: 0, vmaEnd: 0, vmaFlags: 3, pagesAllocated: 1, tablesAllocated: 0, latencyNs: 0, inferred: false };
   // As the replay does: every variant's fault for one trace event, baseline first, before the next event's.
   for (const [pi, p0] of mainline.processes.entries()) {
     const paths = [...new Set(replay.variants.flatMap((v) => Object.keys(v.processes[pi].faults)))];
@@ -88,7 +88,7 @@ export function sampleInput(opts: { serverComm?: string; variantName?: string } 
         for (const v of replay.variants) {
           const p = v.processes[pi];
           if (k >= (p.faults[path] ?? 0)) continue;
-          rec.variant = v.name; rec.pid = p.pid; rec.tid = p.pid; rec.comm = p.comm; rec.path = path;
+          rec.variant = v.name; rec.pid = p.pid; rec.tid = p.pid; rec.comm = p.comm; rec.path = path as FaultPath; // sample paths (cow_pte_break) need not be the model's
           rec.time = T0 + (p0.pid - 100) * 50_000_000 + i * 2_000_000;
           rec.vmaStart = path === 'file_read' ? 0x7f0000000000 : 0x555500000000;
           rec.vmaEnd = rec.vmaStart + 0x100000;

@@ -22,7 +22,7 @@ import { addMmRssVec, addPgtables } from '../rss.js';
 import { PAGE_ANON_EXCLUSIVE, PMD_TABLE, type Mm, type ModelCtx, type PmdSlot, type PteTable, type Vma } from '../state.js';
 import type { CowPteBreakRecord } from '../types.js';
 import { userError } from '../../traces/errors.js';
-import { registerPatch, type Patch } from './index.js';
+import type { Patch } from './patch.js';
 
 /** The mm charged for a shared table (RFC v1: "ownership" by PMD-index address); -1 once the owner broke away. */
 const owners = new WeakMap<PteTable, number>();
@@ -155,10 +155,12 @@ function dropOne(ctx: ModelCtx, mm: Mm, slot: PmdSlot, block: number): void {
 
 const ZAP_CAUSES = new Set(['munmap', 'exit', 'madvise']);
 
-export const cowPte: Patch = {
+export const cowPte: Patch<never> = {
   name: 'cow-pte',
   description: 'fork shares whole PTE tables of anon VMAs (write-protected PMD); first fault or modifier copies the table',
   source: 'Chih-En Lin, "[RFC PATCH 0/6] Introduce Copy-On-Write to Page Table" (RFC v1/v2 2022, v3-v5 2023); seed 004',
+  // a break keeps the fault's own path; its table copy is priced from the record's tablesCopied (model/costs.ts)
+  paths: {},
 
   // --patch-option cow-pte=v1|v2 (default semantics) or v3|v4|v5 (per-page accounting in fork)
   init(ctx) {
@@ -211,5 +213,3 @@ export const cowPte: Patch = {
     return allocated;
   },
 };
-
-registerPatch(cowPte);

@@ -11,13 +11,14 @@
 // not populated here. Fork then copies everything (every populated VMA has an anon_vma).
 import * as F from '../flags.js';
 import { populateRange } from '../populate.js';
-import { registerPatch, type Patch } from './index.js';
+import type { Patch } from './patch.js';
 import { isPrivateAnon } from './common.js';
 
-export const eagerPopulate: Patch = {
+export const eagerPopulate: Patch<never> = {
   name: 'eager-populate',
   description: 'every private anonymous mmap and brk growth is populated at once, as MAP_POPULATE would (OSv eager)',
   source: 'OSv design note "mm", section "Lazy population" (a fork of cloudius-systems/osv): eager vs lazy anonymous mmaps; seed 003',
+  paths: {}, // mainline's populate
 
   // mm/mmap.c: do_mmap: `if (populate) mm_populate(addr, populate)` for every private anonymous mapping
   do_mmap(ctx, mm, vma, tally) {
@@ -32,5 +33,3 @@ export const eagerPopulate: Patch = {
     populateRange(ctx, mm, vma, oldEnd, newEnd, null, tally);
   },
 };
-
-registerPatch(eagerPopulate);

@@ -1,59 +1,23 @@
-// Patch hooks: a proposed patch changes the mainline model only at these points, each named after the kernel
-// function the real patch touched. A hook returns undefined (or false for "not handled") to fall through to mainline.
-// Patch files (model/patches/<name>.ts) call registerPatch() at import; model/patches/all.ts imports them all.
-import type { FaultCtx, ModelCtx, Mm, PteTable, Vma } from '../state.js';
+// The proposed patches faultline models, as an explicit list: a new patch is its file plus one entry here.
+import type { Patch } from './patch.js';
+import { cowPte } from './cow_pte.js';
+import { eagerPopulate } from './eager_populate.js';
+import { memset } from './memset.js';
+import { patternPopulate } from './pattern_populate.js';
+import { refpage } from './refpage.js';
+import { refpageFd } from './refpage_fd.js';
 
-export interface Patch {
-  /** --patch NAME. */
-  name: string;
-  /** One line for `faultline patches`. */
-  description: string;
-  /** The thread it models (seed file or LKML subject). */
-  source: string;
-  /** Called once when a variant using the patch is created (per-variant state lives in ctx or VMAs' patchData). */
-  init?(ctx: ModelCtx): void;
+export type { Patch } from './patch.js';
 
-  /** mm/memory.c: is_zero_pfn (refpage v2: is_zero_or_refpage_pfn). fl = PTE_* bits of the entry; true = special shared page. */
-  is_zero_pfn?(ctx: ModelCtx, fl: number): boolean | undefined;
-  /** mm/memory.c: do_anonymous_page; handle the fault (set f.path, map the entry via page_table helpers) and return true. */
-  do_anonymous_page?(ctx: ModelCtx, f: FaultCtx, table: PteTable, i: number): boolean;
-  /** mm/memory.c: wp_page_copy; called when the old PTE is special (zero/refpage) or a page; return true if handled. */
-  wp_page_copy?(ctx: ModelCtx, f: FaultCtx, table: PteTable, i: number): boolean;
-  /** include/linux/huge_mm.h: thp_vma_suitable_order (refpage v3: transhuge_vma_suitable false for refpage VMAs). */
-  thp_vma_suitable_order?(ctx: ModelCtx, vma: Vma, addr: number): boolean | undefined;
-  /**
-   * mm/mmap.c: do_mmap, after the VMA is in place (memset / eager-populate what-ifs). out is the syscall's
-   * population tally [faults, pages, tables] (model/populate.ts: populateRange), so pages a patch populates count
-   * as that syscall's GUP faults (minflt, the 'populate' path).
-   */
-  do_mmap?(ctx: ModelCtx, mm: Mm, vma: Vma, out: Float64Array): void;
-  /** mm/mmap.c: brk (SYSCALL brk) growth from oldEnd to newEnd in vma; out as for do_mmap. */
-  brk?(ctx: ModelCtx, mm: Mm, vma: Vma, oldEnd: number, newEnd: number, out: Float64Array): void;
-  /**
-   * mm/memory.c: copy_pte_range for one 2 MiB block of src; return true when the patch handled the block
-   * (COW PTE: share src's table with dst instead of copying). counts: [ptes copied, tables copied, tables shared].
-   */
-  copy_pte_range?(ctx: ModelCtx, dst: Mm, src: Mm, vma: Vma, block: number, counts: Float64Array): boolean;
-  /**
-   * COW PTE: break_cow_pte before a table modifier touches [start, end) of mm: cause 'fault' | 'munmap' |
-   * 'mprotect' | 'madvise' | 'exit' | 'mremap' | 'brk'. Returns the tables allocated.
-   */
-  break_cow_pte?(ctx: ModelCtx, mm: Mm, start: number, end: number, cause: string): number;
-}
-
-const registry = new Map<string, Patch>();
-
-/** Add a patch to the registry (patch files call this at import); a second patch of the same name replaces the first. */
-export function registerPatch(p: Patch): void {
-  registry.set(p.name, p);
-}
+/** Every patch; `as const` keeps each one's path names, so model/fault_paths.ts can make FaultPath their union. */
+export const PATCHES = [refpage, refpageFd, patternPopulate, memset, cowPte, eagerPopulate] as const;
 
 /** The patch called name, or undefined. */
 export function getPatch(name: string): Patch | undefined {
-  return registry.get(name);
+  return PATCHES.find((p) => p.name === name);
 }
 
-/** Every registered patch, sorted by name. */
+/** Every patch, sorted by name. */
 export function listPatches(): Patch[] {
-  return [...registry.values()].sort((a, b) => a.name.localeCompare(b.name));
+  return [...PATCHES].sort((a, b) => a.name.localeCompare(b.name));
 }

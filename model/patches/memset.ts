@@ -11,13 +11,14 @@
 // the VMA find the pages present and writable: the memset removed them ('not_taken' in the replay).
 import * as F from '../flags.js';
 import { populateRange } from '../populate.js';
-import { registerPatch, type Patch } from './index.js';
+import type { Patch } from './patch.js';
 import { selected } from './common.js';
 
-export const memset: Patch = {
+export const memset: Patch<never> = {
   name: 'memset',
   description: 'userspace pattern init: selected VMAs are written in full at mmap/brk time (no later first-touch faults)',
   source: 'Peter Collingbourne, "[PATCH v3] mm: introduce reference pages", Pixel 4 PDFium table, memset row; seed 002',
+  paths: {}, // the memset's pages are the syscall's GUP faults (mainline's populate)
 
   // mm/mmap.c: do_mmap: the allocator's memset follows at once
   do_mmap(ctx, mm, vma, tally) {
@@ -31,5 +32,3 @@ export const memset: Patch = {
     populateRange(ctx, mm, vma, oldEnd, newEnd, true, tally);
   },
 };
-
-registerPatch(memset);

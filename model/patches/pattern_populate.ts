@@ -8,13 +8,16 @@
 //                                   and the thread left THP-sized fills (Kirill's v4 remark) unspecified
 // Fork needs no hook: every selected VMA that faulted has an anon_vma and is copied like any anon VMA.
 import { VM_WRITE } from '../flags.js';
-import { registerPatch, type Patch } from './index.js';
+import type { Patch } from './patch.js';
 import { mapNewAnon, selected } from './common.js';
 
-export const patternPopulate: Patch = {
+export const patternPopulate: Patch<'pattern_fill'> = {
   name: 'pattern-populate',
   description: 'every fault in selected VMAs (reads too) allocates a pattern-filled page; no shared page, no later COW fault',
   source: 'David Hildenbrand, reply to "[PATCH v5] mm: introduce reference pages" (2021-07-17): store only the pattern; seed 000',
+  paths: {
+    pattern_fill: { kernel: 'mm/memory.c: do_anonymous_page (read or write: zeroed alloc + pattern fill)', trap: true, steps: ['anon_alloc', 'page_fill_4k'] },
+  },
 
   // mm/memory.c: do_anonymous_page: the read branch no longer maps the zero page; both branches fill a new page
   do_anonymous_page(ctx, f, table, i) {
@@ -29,5 +32,3 @@ export const patternPopulate: Patch = {
     return selected(ctx, vma) ? false : undefined;
   },
 };
-
-registerPatch(patternPopulate);

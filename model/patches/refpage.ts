@@ -11,13 +11,20 @@
 //                                    VMAs: no THP, no huge zero page, no mTHP
 // Fork needs no hook: copy_present_ptes copies special PTEs verbatim, and a VMA only read has no anon_vma.
 import * as F from '../flags.js';
-import { registerPatch, type Patch } from './index.js';
+import type { Patch } from './patch.js';
 import { mapNewAnon, mapSpecial, selected } from './common.js';
 
-export const refpage: Patch = {
+export const refpage: Patch<'refpage_read' | 'refpage_fill' | 'refpage_copy'> = {
   name: 'refpage',
   description: 'reference pages: reads in selected VMAs map a per-VMA pattern page (no RSS), writes copy it; no THP there',
   source: 'Peter Collingbourne, "[PATCH v3] mm: introduce reference pages" (refpage_create v2-v5, 2020-21); seeds 000, 002',
+  paths: {
+    // refpage v5: a special read-only PTE instead of the zero pfn, priced as the zero-page read
+    refpage_read: { kernel: 'mm/memory.c: do_anonymous_page (refpage v5, read: the refpage pfn)', trap: true, steps: ['anon_zero_page'] },
+    // refpage v3: an unzeroed alloc then copy_refpage
+    refpage_fill: { kernel: 'mm/memory.c: do_anonymous_page (refpage v3, write: alloc + copy_refpage)', trap: true, steps: ['anon_alloc', 'page_copy_4k'] },
+    refpage_copy: { kernel: 'mm/memory.c: wp_page_copy from a refpage PTE (a copy of the refpage)', trap: true, steps: ['anon_alloc'] },
+  },
 
   // include/linux/mm.h: is_zero_or_refpage_pfn: a refpage PTE is as special as the zero page
   is_zero_pfn(_ctx, fl) {
@@ -50,5 +57,3 @@ export const refpage: Patch = {
     return selected(ctx, vma) ? false : undefined;
   },
 };
-
-registerPatch(refpage);

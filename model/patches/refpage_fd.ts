@@ -14,7 +14,7 @@ import * as F from '../flags.js';
 import { allocAnon } from '../pages.js';
 import { addMmCounter } from '../rss.js';
 import { PAGE_FILE, type FaultCtx, type ModelCtx, type PteTable } from '../state.js';
-import { registerPatch, type Patch } from './index.js';
+import type { Patch } from './patch.js';
 import { mapNewAnon, selected, vmaData } from './common.js';
 
 /** The special fd's one page, created on first use with a reference held by the fd (page cache), never freed. */
@@ -40,10 +40,11 @@ function doReadFault(ctx: ModelCtx, f: FaultCtx, t: PteTable, i: number): void {
   f.path = 'file_read';
 }
 
-export const refpageFd: Patch = {
+export const refpageFd: Patch<never> = {
   name: 'refpage-fd',
   description: 'special fd mapped MAP_PRIVATE (one shared page-cache page): reads file RSS +1, writes COW to anon; no THP',
   source: 'Kirill A. Shutemov, review of "[PATCH] mm: introduce MAP_REFPAGE" (2020-07-31): use a special fd; seed 001',
+  paths: {}, // mainline's file_read, file_cow and wp_page_copy
 
   // mm/memory.c: do_pte_missing -> do_fault (vma->vm_ops set): do_read_fault or do_cow_fault (private mapping)
   do_anonymous_page(ctx, f, table, i) {
@@ -78,5 +79,3 @@ export const refpageFd: Patch = {
     return selected(ctx, vma) ? false : undefined;
   },
 };
-
-registerPatch(refpageFd);

@@ -3,7 +3,6 @@
 import type { Command } from 'commander';
 import { action } from '../errors.js';
 import { listPatches } from '../../model/patches/index.js';
-import '../../model/patches/all.js';
 import { PATCH_SELECT_DEFAULT } from '../../model/variants.js';
 
 /** The patch list as printed: name, description, source thread. */
