@@ -1,6 +1,6 @@
 // One variant's model driven by the event stream: tasks and their mms, syscalls, faults, fork/exec/exit, rss_stat mapping.
 import type { ExitEvent, FaultEvent, ForkEvent, NewTaskEvent, RssStatEvent, SyscallExitEvent, TraceEvent } from '../traces/events.js';
-import { X86_PF_INSTR, X86_PF_SHSTK, X86_PF_WRITE } from '../traces/events.js';
+import { MM_ANONPAGES, MM_FILEPAGES, MM_SHMEMPAGES, X86_PF_INSTR, X86_PF_SHSTK, X86_PF_WRITE } from '../traces/events.js';
 import { faultCostNs, forkCostNs, type CostProfile } from './costs.js';
 import * as F from './flags.js';
 import { dupMmap, forkCounts } from './fork.js';
@@ -198,17 +198,17 @@ export function createEngine(spec: VariantSpec, probes: ReplayProbes, profile: C
       recordFault(e, p, 0, 0, 0);
       return;
     }
-    if (!vma || (vma.kind & F.KIND_INFERRED)) vma = inferVma(mm, addr, exec || (hm === 0 && hd > 0) ? F.KIND_FILE : F.KIND_ANON, vma, p, cls);
+    if (!vma || (vma.kind & F.KIND_INFERRED)) vma = inferVma(mm, addr, exec || (hm === MM_FILEPAGES && hd > 0) ? F.KIND_FILE : F.KIND_ANON, vma, p, cls);
     f.mm = mm;
     f.vma = vma;
     f.address = e.address;
     f.path = '';
-    f.fileHint = (hm === 0 || hm === 3) && hd > 0 ? hd : -1; // page-cache (file or shmem) pages the kernel mapped
+    f.fileHint = (hm === MM_FILEPAGES || hm === MM_SHMEMPAGES) && hd > 0 ? hd : -1; // page-cache (file or shmem) pages the kernel mapped
     if (inferred) {
       inferredFaults++;
       // no error code: a present read-only PTE can only fault for a write; otherwise the kernel's own counters tell
       // (a read of a none PTE maps the zero page and counts nothing; an anon +1 right after means a write)
-      write = (entryFlagsAt(mm, e.address) & (F.PTE_PRESENT | F.PTE_WRITE)) === F.PTE_PRESENT || (hm === 1 && hd > 0 && (vma.flags & F.VM_WRITE) !== 0);
+      write = (entryFlagsAt(mm, e.address) & (F.PTE_PRESENT | F.PTE_WRITE)) === F.PTE_PRESENT || (hm === MM_ANONPAGES && hd > 0 && (vma.flags & F.VM_WRITE) !== 0);
     }
     f.write = write;
     if ((write && !(vma.flags & F.VM_WRITE)) || (exec && !(vma.flags & F.VM_EXEC)) || (!write && !exec && !(vma.flags & (F.VM_READ | F.VM_WRITE | F.VM_EXEC)))) {
@@ -482,7 +482,7 @@ export function createEngine(spec: VariantSpec, probes: ReplayProbes, profile: C
         notePoint(p, e.time, seriesPoints, true);
         const xr = exitRec;
         xr.time = e.time; xr.pid = t.tgid; xr.comm = t.comm;
-        xr.rssAnonKb = mm.rss[1]! * 4; xr.rssFileKb = mm.rss[0]! * 4; xr.pgtablesKb = mm.pgtablesBytes / 1024;
+        xr.rssAnonKb = mm.rss[MM_ANONPAGES]! * 4; xr.rssFileKb = mm.rss[MM_FILEPAGES]! * 4; xr.pgtablesKb = mm.pgtablesBytes / 1024;
         probes.exit?.(xr);
         marks.push({ t: e.time, pid: t.tgid, kind: 'exit', comm: t.comm });
       }
@@ -588,11 +588,11 @@ export function createEngine(spec: VariantSpec, probes: ReplayProbes, profile: C
 
   /** fs/exec.c: get_arg_page: after GUP wrote an arg page into the new mm, acct_arg_size(bprm, vma_pages(bprm->vma)). */
   function argPagesFaulted(b: BufferedRss, mm: Mm): void {
-    if (b.curr || b.member !== 1) return;
+    if (b.curr || b.member !== MM_ANONPAGES) return;
     const ex = execs.get(b.tid);
     const t = tasks.get(b.tid);
     // the arg VMA grows down page by page as strings are copied, so its size is the new mm's anon page count
-    if (ex && t && !ex.switched && ex.newMm === mm) ex.acctPending = acctArgSize(t.mm, ex, mm.rss[1]!);
+    if (ex && t && !ex.switched && ex.newMm === mm) ex.acctPending = acctArgSize(t.mm, ex, mm.rss[MM_ANONPAGES]!);
   }
 
   /**
@@ -600,7 +600,7 @@ export function createEngine(spec: VariantSpec, probes: ReplayProbes, profile: C
    * acct_arg_size(bprm, 0) that begin_new_exec makes once the strings are copied (fs/exec.c), applied here.
    */
   function oldMmArgEvent(b: BufferedRss, mm: Mm): void {
-    if (!b.curr || b.member !== 1) return;
+    if (!b.curr || b.member !== MM_ANONPAGES) return;
     const ex = execs.get(b.tid);
     if (!ex || ex.switched || tasks.get(b.tid)?.mm !== mm) return;
     if (ex.acctPending) ex.acctPending = false;
@@ -615,7 +615,7 @@ export function createEngine(spec: VariantSpec, probes: ReplayProbes, profile: C
     const diff = pages - ex.argPages;
     if (diff === 0 || old.dead) return false;
     ex.argPages = pages;
-    addMmCounter(ctx, old, 1, diff);
+    addMmCounter(ctx, old, MM_ANONPAGES, diff);
     return true;
   }
 

@@ -1,4 +1,5 @@
 // fork: kernel/fork.c dup_mmap -> mm/memory.c copy_page_range (vma_needs_copy, copy_pte_range, copy_huge_pmd).
+import { MM_ANONPAGES } from '../traces/events.js';
 import * as F from './flags.js';
 import { createMm, eachVmaNotingInferredRuns, newVma } from './mm.js';
 import { folioMmMap } from './pages.js';
@@ -83,7 +84,7 @@ function copyPageRange(ctx: ModelCtx, dst: Mm, src: Mm, vma: Vma, withPhantom: b
         folioMmMap(p, slot.folio, dst.idx, 1);
         p.flags[slot.folio]! &= ~PAGE_ANON_EXCLUSIVE; // folio_try_dup_anon_rmap_pmd
         slot.write = false;
-        addMmCounter(ctx, dst, 1, F.PTRS);
+        addMmCounter(ctx, dst, MM_ANONPAGES, F.PTRS);
       } else if (slot.kind !== PMD_HUGE_ZERO) slot.write = false;
       continue;
     }

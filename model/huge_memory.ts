@@ -1,4 +1,5 @@
 // Transparent huge pages at fault time (mm/huge_memory.c, include/linux/huge_mm.h), PMD order only (mTHP sizes off here).
+import { MM_ANONPAGES } from '../traces/events.js';
 import * as F from './flags.js';
 import { allocAnon, folioMmMap } from './pages.js';
 import { addMmCounter, addPgtables } from './rss.js';
@@ -63,7 +64,7 @@ function mapNewThp(ctx: ModelCtx, mm: Mm, block: number, write: boolean): PmdSlo
   const slot: PmdSlot = { kind: PMD_THP, table: null, folio, write, shared: false };
   mm.pmds.set(block, slot);
   addPgtables(ctx, mm, 1); // mm_inc_nr_ptes for the deposit
-  addMmCounter(ctx, mm, 1, F.PTRS);
+  addMmCounter(ctx, mm, MM_ANONPAGES, F.PTRS);
   return slot;
 }
 
@@ -80,7 +81,7 @@ export function doHugePmdWpPage(ctx: ModelCtx, f: FaultCtx, block: number, slot:
       slot.kind = PMD_THP;
       slot.folio = newThpFolio(ctx, f.mm);
       slot.write = true;
-      addMmCounter(ctx, f.mm, 1, F.PTRS);
+      addMmCounter(ctx, f.mm, MM_ANONPAGES, F.PTRS);
       f.pagesAllocated += F.PTRS;
       return true;
     }

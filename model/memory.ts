@@ -1,4 +1,5 @@
 // The fault paths of mm/memory.c: __handle_mm_fault -> handle_pte_fault -> do_anonymous_page / do_fault / do_wp_page.
+import { MM_ANONPAGES, MM_FILEPAGES, MM_SHMEMPAGES } from '../traces/events.js';
 import * as F from './flags.js';
 import { allocAnon, folioMappedOnlyBy } from './pages.js';
 import { addMmCounter } from './rss.js';
@@ -58,7 +59,7 @@ function handlePteFault(ctx: ModelCtx, f: FaultCtx, t: PteTable, i: number): voi
   }
   if (f.fileHint > 0 && !f.write && (fl & (F.PTE_FILE | F.PTE_SHMEM))) {
     // the kernel mapped pages here that the model's fault-around guess had placed elsewhere: the trace wins
-    doReadFault(ctx, f, t, i, fl & ~F.PTE_WRITE, fl & F.PTE_SHMEM ? 3 : 0);
+    doReadFault(ctx, f, t, i, fl & ~F.PTE_WRITE, fl & F.PTE_SHMEM ? MM_SHMEMPAGES : MM_FILEPAGES);
     return;
   }
   f.path = 'spurious'; // only the accessed/dirty bits change
@@ -91,15 +92,15 @@ export function mapNewAnonPage(ctx: ModelCtx, f: FaultCtx, t: PteTable, i: numbe
   f.vma.anonVma = true; // vmf_anon_prepare
   const page = allocAnon(ctx.pages, 0);
   mapAnon(ctx, f.mm, t, i, page, writable);
-  addMmCounter(ctx, f.mm, 1, 1);
+  addMmCounter(ctx, f.mm, MM_ANONPAGES, 1);
   f.pagesAllocated++;
 }
 
 /** mm/memory.c: do_fault: do_read_fault / do_cow_fault / do_shared_fault. */
 function doFault(ctx: ModelCtx, f: FaultCtx, t: PteTable, i: number): void {
   const shared = (f.vma.flags & F.VM_SHARED) !== 0;
-  const member = f.vma.kind & F.KIND_SHMEM ? 3 : 0;
-  const pfl = F.PTE_PRESENT | (member === 3 ? F.PTE_SHMEM : F.PTE_FILE);
+  const member = f.vma.kind & F.KIND_SHMEM ? MM_SHMEMPAGES : MM_FILEPAGES;
+  const pfl = F.PTE_PRESENT | (member === MM_SHMEMPAGES ? F.PTE_SHMEM : F.PTE_FILE);
   if (!f.write) {
     doReadFault(ctx, f, t, i, pfl, member);
     return;
@@ -199,10 +200,10 @@ export function wpPageCopy(ctx: ModelCtx, f: FaultCtx, t: PteTable, i: number): 
   if (ctx.hooks.wp_page_copy(ctx, f, t, i)) return;
   f.vma.anonVma = true; // vmf_anon_prepare
   const old = unmapEntry(ctx, f.mm, t, i);
-  if (old === 0 || old === 3) addMmCounter(ctx, f.mm, old, -1); // !folio_test_anon(old): dec file counter, inc anon
+  if (old === MM_FILEPAGES || old === MM_SHMEMPAGES) addMmCounter(ctx, f.mm, old, -1); // !folio_test_anon(old): dec file counter, inc anon
   const page = allocAnon(ctx.pages, 0);
   mapAnon(ctx, f.mm, t, i, page, true);
-  if (old !== 1) addMmCounter(ctx, f.mm, 1, 1); // from the zero pfn / a special page / a file page: +1 anon
+  if (old !== MM_ANONPAGES) addMmCounter(ctx, f.mm, MM_ANONPAGES, 1); // from the zero pfn / a special page / a file page: +1 anon
   f.pagesAllocated++;
   if (f.path === '') f.path = 'wp_page_copy';
 }

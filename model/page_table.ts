@@ -1,4 +1,5 @@
 // x86-64 4-level page tables of one mm: PUD/PMD/PTE tables of 512 entries (4 KiB each), counted in pgtables_bytes.
+import { MM_ANONPAGES, MM_FILEPAGES, MM_SHMEMPAGES } from '../traces/events.js';
 import * as F from './flags.js';
 import { folioMmMap, putPage, subpages } from './pages.js';
 import { addMmCounter, addMmRssVec, addPgtables, RSS_WALK_ZAP } from './rss.js';
@@ -48,9 +49,9 @@ export function pteAlloc(ctx: ModelCtx, mm: Mm, block: number): PmdSlot {
 
 /** Counter member of a PTE's page (mm/memory.c: mm_counter / mm_counter_file). */
 export function pteMember(fl: number): number {
-  if (fl & F.PTE_FILE) return 0; // MM_FILEPAGES
-  if (fl & F.PTE_SHMEM) return 3; // MM_SHMEMPAGES
-  return 1; // MM_ANONPAGES
+  if (fl & F.PTE_FILE) return MM_FILEPAGES;
+  if (fl & F.PTE_SHMEM) return MM_SHMEMPAGES;
+  return MM_ANONPAGES;
 }
 
 /** Map an anon page at entry i (mm/rmap.c: folio_add_new_anon_rmap or folio_try_dup_anon_rmap: refcount + mm_id). */
@@ -136,7 +137,7 @@ export function zapRange(ctx: ModelCtx, mm: Mm, start: number, end: number, recl
           if (++gather.n >= GATHER_PAGES) gather.n = 0;
           p.refcount[slot.folio]!--;
           folioMmMap(p, slot.folio, mm.idx, -1);
-          addMmCounter(ctx, mm, 1, -F.PTRS);
+          addMmCounter(ctx, mm, MM_ANONPAGES, -F.PTRS);
         }
         mm.pmds.delete(b);
         addPgtables(ctx, mm, -1);
@@ -161,7 +162,7 @@ export function zapRange(ctx: ModelCtx, mm: Mm, start: number, end: number, recl
         }
       }
     }
-    if (t.ghost) (vec[0]! += t.ghost, (t.ghost = 0));
+    if (t.ghost) (vec[MM_FILEPAGES]! += t.ghost, (t.ghost = 0));
     for (let m = 0; m < 4; m++) vec[m] = -vec[m]!;
     addMmRssVec(ctx, mm, vec, RSS_WALK_ZAP);
     if (reclaim && end - start >= F.PMD_SIZE && t.present === 0) {

@@ -1,4 +1,5 @@
 // Per-process accumulation for the replay result: peaks, finals, faults by path, latency samples, thinned series.
+import { MM_ANONPAGES, MM_FILEPAGES, MM_SHMEMPAGES } from '../traces/events.js';
 import type { LatencySummary, ProcessResult, SeriesPoint } from './types.js';
 
 const RESERVOIR = 2048;
@@ -70,7 +71,7 @@ export function newProc(pid: number, comm: string): ProcAcc {
 /** Update peaks and finals from an mm's counters (pages, bytes). */
 export function noteCounters(p: ProcAcc, rss: Float64Array, pgtablesBytes: number): void {
   const r = p.res;
-  const anon = rss[1]! * 4, file = rss[0]! * 4, shm = rss[3]! * 4, pt = pgtablesBytes / 1024;
+  const anon = rss[MM_ANONPAGES]! * 4, file = rss[MM_FILEPAGES]! * 4, shm = rss[MM_SHMEMPAGES]! * 4, pt = pgtablesBytes / 1024;
   if (anon > r.rss_anon_peak_kb) r.rss_anon_peak_kb = anon;
   if (file > r.rss_file_peak_kb) r.rss_file_peak_kb = file;
   if (shm > r.rss_shmem_peak_kb) r.rss_shmem_peak_kb = shm;

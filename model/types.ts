@@ -77,7 +77,7 @@ export interface RssRecord {
   time: number;
   pid: number;
   comm: string;
-  /** 0 MM_FILEPAGES, 1 MM_ANONPAGES, 2 MM_SWAPENTS, 3 MM_SHMEMPAGES, -1 pgtables_bytes */
+  /** MM_FILEPAGES, MM_ANONPAGES, MM_SWAPENTS, MM_SHMEMPAGES (traces/events.ts: 0-3), or -1 for pgtables_bytes. */
   member: number;
   /** Counter after the update: pages for members 0-3, bytes for pgtables. */
   value: number;

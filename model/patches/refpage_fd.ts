@@ -10,6 +10,7 @@
 // not-present fault of the VMA, and the model's own do_fault would apply file fault-around the special fd lacks.
 // Fork (kernel/fork.c: dup_mmap -> vma_needs_copy) skips the VMA until a write gave it an anon_vma; copied file
 // PTEs charge the child MM_FILEPAGES as for any private file mapping.
+import { MM_FILEPAGES } from '../../traces/events.js';
 import * as F from '../flags.js';
 import { allocAnon } from '../pages.js';
 import { addMmCounter } from '../rss.js';
@@ -36,7 +37,7 @@ function doReadFault(ctx: ModelCtx, f: FaultCtx, t: PteTable, i: number): void {
   t.page[i] = page;
   t.fl[i] = F.PTE_PRESENT | F.PTE_FILE;
   ctx.pages.refcount[page]!++;
-  addMmCounter(ctx, f.mm, 0, 1); // MM_FILEPAGES
+  addMmCounter(ctx, f.mm, MM_FILEPAGES, 1);
   f.path = 'file_read';
 }
 
@@ -68,7 +69,7 @@ export const refpageFd: Patch<never> = {
     table.page[i] = 0;
     table.present--;
     ctx.pages.refcount[page]!--; // the fd still holds its reference
-    addMmCounter(ctx, f.mm, 0, -1); // MM_FILEPAGES - 1
+    addMmCounter(ctx, f.mm, MM_FILEPAGES, -1);
     mapNewAnon(ctx, f, table, i, true); // MM_ANONPAGES + 1
     f.path = 'wp_page_copy';
     return true;
