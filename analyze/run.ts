@@ -1,14 +1,12 @@
 // The analyzer's entry point: compile a program once, then feed it trace events and model probe records.
 import type { EventSink, TraceEvent } from '../traces/events.js';
+import { CLONE_THREAD } from '../traces/events.js';
 import type { ReplayProbes } from '../model/types.js';
 import { type CompiledBlock, type Ctx, type Runtime, compileAst } from './compile.js';
 import { parse } from './parser.js';
 import { type OutputFormat, formatMap } from './print.js';
 import { type ModelProbeName, eventProbeName, inferSystem, matchesEvent } from './probes.js';
 
-
-/** include/uapi/linux/sched.h: CLONE_THREAD */
-const CLONE_THREAD = 0x00010000;
 export type { OutputFormat } from './print.js';
 
 export interface CompileOptions {

@@ -72,7 +72,7 @@ export const MADV_DONTNEED_LOCKED = 24;
 export const CLONE_CALLS: ReadonlySet<string> = new Set(['clone', 'clone3', 'fork', 'vfork']);
 export const CLONE_VM = 0x100;
 export const CLONE_VFORK = 0x4000;
-export const CLONE_THREAD = 0x10000;
+export { CLONE_THREAD } from '../traces/events.js';
 
 export const PAGE_SHIFT = 12;
 export const PAGE_SIZE = 4096;

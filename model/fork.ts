@@ -1,11 +1,13 @@
-// fork: kernel/fork.c dup_mmap -> mm/memory.c copy_page_range (vma_needs_copy, copy_pte_range, copy_huge_pmd).
+// kernel/fork.c: dup_mmap -> mm/memory.c: copy_page_range, one function per kernel function (vma_needs_copy,
+// copy_pmd_range, copy_huge_pmd, copy_pte_range, copy_present_ptes).
 import { MM_ANONPAGES } from '../traces/events.js';
 import * as F from './flags.js';
-import { createMm, eachVmaNotingInferredRuns, newVma } from './mm.js';
+import { createMm, newVma } from './mm.js';
+import { eachVmaNotingInferredRuns } from './rss_log.js';
 import { folioMmMap } from './pages.js';
 import { addMmCounter, addMmRssVec, addPgtables, RSS_WALK_COPY } from './rss.js';
 import { allocUpper, newTable, pteMember } from './page_table.js';
-import { PAGE_ANON_EXCLUSIVE, PMD_HUGE_ZERO, PMD_TABLE, PMD_THP, type Mm, type ModelCtx, type PteTable, type Vma } from './state.js';
+import { PAGE_ANON_EXCLUSIVE, PMD_HUGE_ZERO, PMD_TABLE, PMD_THP, type Mm, type ModelCtx, type PmdSlot, type PteTable, type Vma } from './state.js';
 
 /** What one fork copied: [ptes copied, tables copied, tables shared, huge PMDs copied]. */
 export const forkCounts = new Float64Array(4);
@@ -26,8 +28,8 @@ export function dupMmap(ctx: ModelCtx, parent: Mm, childPid: number): Mm {
   const stack = phantomOwner(parent);
   // kernel/fork.c: dup_mmap -> copy_page_range per VMA; copy_pte_range flushes add_mm_rss_vec once per (VMA x table)
   // piece: how a run of inferred VMAs (exec-loaded, e.g. the binary's .data and the anonymous .bss VMA after it)
-  // splits into kernel VMAs is not in the trace, so only the run's total is known (Mm.guessedSpans, not compared)
-  eachVmaNotingInferredRuns(parent.vmas, child, copyVma);
+  // splits into kernel VMAs is not in the trace, so only the run's total is known (model/rss_log.ts: guessedSpans, not compared)
+  eachVmaNotingInferredRuns(ctx, parent.vmas, child, copyVma);
   function copyVma(v: Vma): void {
     if (v.flags & F.VM_DONTCOPY) return; // VM_DONTCOPY: absent in the child
     const c = newVma(v.start, v.end, v.flags & ~(F.VM_LOCKED | F.VM_LOCKONFAULT), v.kind, v.pgoff, v.file); // mlock is not inherited
@@ -62,72 +64,88 @@ function addPhantom(ctx: ModelCtx, child: Mm, parent: Mm): void {
   }
 }
 
-/** mm/memory.c: copy_page_range for one VMA: copy_p4d/pud/pmd_range allocate child tables where the parent has them. */
+/** mm/memory.c: copy_page_range for one VMA that vma_needs_copy chose (copy_p4d_range and copy_pud_range fold into copy_pmd_range). */
 function copyPageRange(ctx: ModelCtx, dst: Mm, src: Mm, vma: Vma, withPhantom: boolean): void {
-  const p = ctx.pages;
-  const cow = (vma.flags & (F.VM_SHARED | F.VM_MAYWRITE)) === F.VM_MAYWRITE; // is_cow_mapping
+  copyPmdRange(ctx, dst, src, vma, withPhantom);
+  if (withPhantom && !src.pmds.has(Math.ceil(vma.end / F.PMD_SIZE) - 1)) addPhantom(ctx, dst, src);
+}
+
+/** mm/memory.c: copy_pmd_range: per present PMD of the VMA, copy_huge_pmd or copy_pte_range; the child's PUD/PMD tables first. */
+function copyPmdRange(ctx: ModelCtx, dst: Mm, src: Mm, vma: Vma, withPhantom: boolean): void {
   const b0 = Math.floor(vma.start / F.PMD_SIZE), b1 = Math.ceil(vma.end / F.PMD_SIZE);
   for (let b = b0; b < b1; b++) {
     const slot = src.pmds.get(b);
     if (!slot) continue;
-    const addr = b * F.PMD_SIZE;
-    allocUpper(ctx, dst, addr); // copy_pud_range / copy_pmd_range: pud_alloc, pmd_alloc in the child
+    allocUpper(ctx, dst, b * F.PMD_SIZE); // copy_pud_range / copy_pmd_range: pud_alloc, pmd_alloc in the child
     if (ctx.hooks.copy_pte_range(ctx, dst, src, vma, b, forkCounts)) continue;
-    if (slot.kind !== PMD_TABLE) {
-      // mm/huge_memory.c: copy_huge_pmd: the child deposits a table; both PMDs write-protected
-      dst.pmds.set(b, { kind: slot.kind, table: null, folio: slot.folio, write: false, shared: false });
-      addPgtables(ctx, dst, 1);
-      forkCounts[1]!++;
-      forkCounts[3]!++;
-      if (slot.kind === PMD_THP) {
-        p.refcount[slot.folio]!++;
-        folioMmMap(p, slot.folio, dst.idx, 1);
-        p.flags[slot.folio]! &= ~PAGE_ANON_EXCLUSIVE; // folio_try_dup_anon_rmap_pmd
-        slot.write = false;
-        addMmCounter(ctx, dst, MM_ANONPAGES, F.PTRS);
-      } else if (slot.kind !== PMD_HUGE_ZERO) slot.write = false;
-      continue;
-    }
-    // mm/memory.c: copy_pte_range: a child table for every present parent PMD, even an empty one
-    const st = slot.table!;
-    const have = dst.pmds.get(b);
-    let t: PteTable;
-    if (have && have.kind === PMD_TABLE && have.table) t = have.table; // a neighbouring VMA already built it
-    else {
-      t = newTable();
-      dst.pmds.set(b, { kind: PMD_TABLE, table: t, folio: 0, write: false, shared: false });
-      addPgtables(ctx, dst, 1);
-      forkCounts[1]!++;
-    }
-    const i0 = Math.max(vma.start, addr), i1 = Math.min(vma.end, addr + F.PMD_SIZE);
-    const j0 = (i0 - addr) / F.PAGE_SIZE, j1 = (i1 - addr) / F.PAGE_SIZE;
-    if (st.present > 0)
-      for (let i = j0; i < j1; i++) {
-        const fl = st.fl[i]!;
-        if (!(fl & F.PTE_PRESENT)) continue;
-        // copy_present_ptes: special (zero/refpage) verbatim; anon: refcount+1, exclusive cleared; COW: wrprotect both
-        let nfl = fl;
-        if (cow && (fl & F.PTE_WRITE)) {
-          st.fl[i] = fl & ~F.PTE_WRITE;
-          nfl = fl & ~F.PTE_WRITE;
-        }
-        t.fl[i] = nfl;
-        t.present++;
-        forkCounts[0]!++;
-        if (fl & F.PTE_SPECIAL) continue;
-        const page = st.page[i]!;
-        t.page[i] = page;
-        if (page) {
-          p.refcount[page]!++;
-          p.flags[page]! &= ~PAGE_ANON_EXCLUSIVE;
-          const head = p.head[page]!;
-          if (head) folioMmMap(p, head, dst.idx, 1);
-        }
-        vec[pteMember(fl)]!++;
-      }
-    // the stack's last piece also carries the pages counted before the trace
-    if (withPhantom && b === b1 - 1) for (let m = 0; m < 4; m++) (vec[m]! += src.phantom[m]!, (dst.phantom[m] = src.phantom[m]!));
-    addMmRssVec(ctx, dst, vec, RSS_WALK_COPY); // one rss_stat per member per piece, into the child's mm (curr=0)
+    if (slot.kind !== PMD_TABLE) copyHugePmd(ctx, dst, slot, b);
+    else copyPteRange(ctx, dst, src, vma, slot.table!, b, withPhantom && b === b1 - 1);
   }
-  if (withPhantom && !src.pmds.has(b1 - 1)) addPhantom(ctx, dst, src);
+}
+
+/** mm/huge_memory.c: copy_huge_pmd: the child deposits a table; both PMDs write-protected; a THP gains a mapping. */
+function copyHugePmd(ctx: ModelCtx, dst: Mm, slot: PmdSlot, b: number): void {
+  const p = ctx.pages;
+  dst.pmds.set(b, { kind: slot.kind, table: null, folio: slot.folio, write: false, shared: false });
+  addPgtables(ctx, dst, 1);
+  forkCounts[1]!++;
+  forkCounts[3]!++;
+  if (slot.kind === PMD_THP) {
+    p.refcount[slot.folio]!++;
+    folioMmMap(p, slot.folio, dst.idx, 1);
+    p.flags[slot.folio]! &= ~PAGE_ANON_EXCLUSIVE; // folio_try_dup_anon_rmap_pmd
+    slot.write = false;
+    addMmCounter(ctx, dst, MM_ANONPAGES, F.PTRS);
+  } else if (slot.kind !== PMD_HUGE_ZERO) slot.write = false;
+}
+
+/**
+ * mm/memory.c: copy_pte_range: a child table for every present parent PMD (even an empty one), copy_present_ptes for
+ * the VMA's present entries, then one add_mm_rss_vec into the child (curr=0 rss_stat events) for this piece.
+ * withPhantom: the stack's last piece also carries the pages counted before the trace.
+ */
+function copyPteRange(ctx: ModelCtx, dst: Mm, src: Mm, vma: Vma, st: PteTable, b: number, withPhantom: boolean): void {
+  const cow = (vma.flags & (F.VM_SHARED | F.VM_MAYWRITE)) === F.VM_MAYWRITE; // is_cow_mapping
+  const addr = b * F.PMD_SIZE;
+  const have = dst.pmds.get(b);
+  let t: PteTable;
+  if (have && have.kind === PMD_TABLE && have.table) t = have.table; // a neighbouring VMA already built it
+  else {
+    t = newTable();
+    dst.pmds.set(b, { kind: PMD_TABLE, table: t, folio: 0, write: false, shared: false });
+    addPgtables(ctx, dst, 1);
+    forkCounts[1]!++;
+  }
+  const i0 = Math.max(vma.start, addr), i1 = Math.min(vma.end, addr + F.PMD_SIZE);
+  const j0 = (i0 - addr) / F.PAGE_SIZE, j1 = (i1 - addr) / F.PAGE_SIZE;
+  if (st.present > 0) for (let i = j0; i < j1; i++) if (st.fl[i]! & F.PTE_PRESENT) copyPresentPtes(ctx, dst, t, st, i, cow);
+  if (withPhantom) for (let m = 0; m < 4; m++) (vec[m]! += src.phantom[m]!, (dst.phantom[m] = src.phantom[m]!));
+  addMmRssVec(ctx, dst, vec, RSS_WALK_COPY); // one rss_stat per member per piece, into the child's mm (curr=0)
+}
+
+/**
+ * mm/memory.c: copy_present_ptes (one entry here): special (zero/refpage) PTEs verbatim; a page gains a mapping and
+ * loses PageAnonExclusive (folio_try_dup_anon_rmap_ptes); in a COW mapping both PTEs are write-protected.
+ */
+function copyPresentPtes(ctx: ModelCtx, dst: Mm, t: PteTable, st: PteTable, i: number, cow: boolean): void {
+  const p = ctx.pages;
+  const fl = st.fl[i]!;
+  let nfl = fl;
+  if (cow && (fl & F.PTE_WRITE)) {
+    st.fl[i] = fl & ~F.PTE_WRITE;
+    nfl = fl & ~F.PTE_WRITE;
+  }
+  t.fl[i] = nfl;
+  t.present++;
+  forkCounts[0]!++;
+  if (fl & F.PTE_SPECIAL) return;
+  const page = st.page[i]!;
+  t.page[i] = page;
+  if (page) {
+    p.refcount[page]!++;
+    p.flags[page]! &= ~PAGE_ANON_EXCLUSIVE;
+    const head = p.head[page]!;
+    if (head) folioMmMap(p, head, dst.idx, 1);
+  }
+  vec[pteMember(fl)]!++;
 }

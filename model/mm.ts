@@ -3,6 +3,7 @@ import * as F from './flags.js';
 import { freePgdRange, gather, zapRange } from './page_table.js';
 import { addMmCounter, addPgtables } from './rss.js';
 import type { Mm, ModelCtx, Vma } from './state.js';
+import { eachVmaNotingInferredRuns, noteTeardown } from './rss_log.js';
 
 /** kernel/fork.c: mm_alloc: an empty mm (no tables but the PGD, which pgtables_bytes does not count). */
 export function createMm(ctx: ModelCtx, ownerPid: number, predates: boolean): Mm {
@@ -23,11 +24,7 @@ export function createMm(ctx: ModelCtx, ownerPid: number, predates: boolean): Mm
     defFlags: 0,
     predates,
     dead: false,
-    log: [[0], [0], [0], [0]],
-    logWalk: [[0], [0], [0], [0]],
     phantom: new Float64Array(4),
-    phantomAtExit: new Float64Array(4),
-    guessedSpans: [[], [], [], []],
     holes: [],
   };
 }
@@ -158,13 +155,13 @@ export function unmapRange(ctx: ModelCtx, mm: Mm, start: number, end: number): n
 /** mm/mmap.c: exit_mmap: unmap_vmas over every VMA (one rss batch per piece), phantom pages last, free_pgtables. */
 export function exitMmap(ctx: ModelCtx, mm: Mm): void {
   if (mm.dead) return;
-  mm.phantomAtExit.set(mm.phantom);
+  noteTeardown(ctx, mm);
   ctx.hooks.break_cow_pte(ctx, mm, 0, F.TASK_SIZE, 'exit');
   gather.n = 0; // tlb_gather_mmu
   // mm/memory.c: unmap_vmas -> unmap_single_vma per VMA -> zap_pte_range, whose add_mm_rss_vec flushes once per
   // (VMA x table) piece: within a run of inferred VMAs (exec-loaded, never mmapped in the trace) the model guessed the
   // boundaries ([vdso] next to ld.so's one-page r-- segment looks like one VMA), so only the run's total is known
-  eachVmaNotingInferredRuns(mm.vmas, mm, (v) => zapRange(ctx, mm, v.start, v.end, false));
+  eachVmaNotingInferredRuns(ctx, mm.vmas, mm, (v) => zapRange(ctx, mm, v.start, v.end, false));
   dropPhantom(ctx, mm);
   // pages the model placed outside every VMA it knows (fault-around guesses in inferred VMAs) leave last
   for (const b of [...mm.pmds.keys()]) zapRange(ctx, mm, b * F.PMD_SIZE, (b + 1) * F.PMD_SIZE, false);
@@ -181,24 +178,6 @@ export function exitMmap(ctx: ModelCtx, mm: Mm): void {
   mm.vmas = [];
   mm.lastVma = null;
   mm.dead = true;
-}
-
-/**
- * fn over each VMA in order; around each run of inferred VMAs, counted's counters before and after the run go to
- * counted.guessedSpans (the kernel flushes rss per VMA piece, and how the run splits into VMAs is the model's guess).
- */
-export function eachVmaNotingInferredRuns(vmas: readonly Vma[], counted: Mm, fn: (v: Vma) => void): void {
-  let runFrom: number[] | null = null;
-  for (let k = 0; k < vmas.length; k++) {
-    const v = vmas[k]!;
-    if (v.kind & F.KIND_INFERRED && !runFrom) runFrom = [...counted.rss];
-    fn(v);
-    const next = vmas[k + 1];
-    if (runFrom && !(next && next.kind & F.KIND_INFERRED)) {
-      for (let m = 0; m < 4; m++) if (runFrom[m] !== counted.rss[m]) counted.guessedSpans[m]!.push([runFrom[m]!, counted.rss[m]!]);
-      runFrom = null;
-    }
-  }
 }
 
 /** Pages counted from the trace's rss_stat baseline (the mm predates the trace) leave with the mm. */

@@ -1,5 +1,25 @@
 // The replay API: one parse feeds every variant's model; faults wait for their task's next event, which tells
 // (when it is the kernel's own rss_stat) what the page cache held and what kind of memory an unknown VMA is.
+//
+//  traces/ (readers)   TraceEvent, time-ordered
+//        │
+//        ▼
+//  createFanout ─────── holds each fault until its task's next event: the kernel's own rss_stat (FaultHint)
+//        │  every event, in kernel order, to every engine
+//        ├─────────────────────────┬───────────────────────┐
+//        ▼                         ▼                       ▼
+//  engine.ts (mainline)      engine.ts (--patch A)    engine.ts (--thp P ...)    one ModelCtx each;
+//        │                                                                       patches/hooks.ts resolved once
+//        ├─ fault ─────► fault_entry.ts     arch/x86/mm/fault.c: VMA (or inferred), access_error
+//        │                 └► memory.ts, huge_memory.ts   mm/memory.c: __handle_mm_fault ... (mm/huge_memory.c)
+//        ├─ sys_enter/exit ► syscall_effects.ts   mmap.ts, madvise.ts, mm.ts, populate.ts   (mm/mmap.c, mm/vma.c, ...)
+//        ├─ newtask/fork/exit ► task_lifecycle.ts  fork.ts (kernel/fork.c dup_mmap, copy_page_range), mm.ts exit_mmap
+//        ├─ exec ──────► exec.ts            fs/exec.c: bprm mm, acct_arg_size, exec_mmap
+//        └─ rss_stat ──► rss_stat.ts        which mm, baselines of mms older than the trace
+//        │                  └► (validate.ts only) rss_log.ts per-mm update log ─► validator's comparison
+//        ▼
+//  probes while running (model:fault/fork/exit/rss/cow_pte_break: analyze/, reports/)
+//  finish(): VariantResult per engine (results.ts: peaks, finals, latency, series) ─► ReplayResult
 import type { EventSink, FaultEvent, ReadResult, TraceEvent } from '../traces/events.js';
 import type { CostProfile } from './costs.js';
 import { createEngine, type Engine, type FaultHint, type RssStatSink } from './engine.js';

@@ -5,6 +5,7 @@ import type { Patch } from './patches/patch.js';
 import type { Hooks } from './patches/hooks.js';
 import type { FaultPath } from './fault_paths.js';
 import type { Selector } from './select.js';
+import type { RssLogs } from './rss_log.js';
 
 /** One vm_area_struct: [start, end) with kernel vm_flags and the model's backing kind. */
 export interface Vma {
@@ -107,21 +108,10 @@ export interface Mm {
   /** True when the mm existed before the trace (or came from an exec we saw only part of): baselines are learnt. */
   predates: boolean;
   dead: boolean;
-  /** Per-member counter-update log for validation (values after each update, pages), bounded. */
-  log: number[][];
-  /** Per log entry, the PTE walk that made the update (RSS_WALK_*): walks that may break on need_resched. */
-  logWalk: number[][];
   /** Pages the kernel counted before the trace showed them (baseline learnt from rss_stat), per member. */
   phantom: Float64Array;
   /** Ranges munmapped in the trace (start, end pairs, the last 64): a fault there is a segv, not an unknown VMA. */
   holes: number[];
-  /** phantom as it was when the mm was torn down (validation treats those teardown events as unknowable). */
-  phantomAtExit: Float64Array;
-  /**
-   * Per member, [before, after] counter values around each run of inferred VMAs in this mm's teardown: the kernel
-   * flushes rss once per (VMA x table) piece, and how an inferred run splits into VMAs is not in the trace.
-   */
-  guessedSpans: number[][][];
 }
 
 /** One task (thread). */
@@ -170,6 +160,8 @@ export interface ModelCtx {
   curComm: string;
   /** The PTE walk whose batch is being flushed (RSS_WALK_*), 0 outside one: tags counter updates for validation. */
   rssWalk: number;
+  /** Validation's per-mm logs (model/rss_log.ts), null when the variant is only replayed. */
+  rssLogs: RssLogs | null;
   /** Called on every counter update (member -1 = pgtables). */
   onRss: ((mm: Mm, member: number, value: number, delta: number) => void) | null;
   nextMmIdx: number;

@@ -2,7 +2,9 @@
 // counter for that mm and member at that moment (batched paths may make several model updates per kernel event).
 import type { EventSink, ReadResult, TraceEvent } from '../traces/events.js';
 import { RSS_MEMBER_NAMES } from '../traces/events.js';
-import { createEngine, type BufferedRss, type RssStatUse } from './engine.js';
+import { createEngine } from './engine.js';
+import type { BufferedRss, RssStatUse } from './rss_stat.js';
+import type { MmLog } from './rss_log.js';
 import { createFanout } from './replay.js';
 import { kernelRules } from './kernel_version.js';
 import type { Mm } from './state.js';
@@ -106,14 +108,14 @@ export function createValidator(
     mismatch(o.b, o.mm, o.name, o.model);
   };
 
-  const onRss = (b: BufferedRss, mm: Mm | null, use: RssStatUse): void => {
+  const onRss = (b: BufferedRss, mm: Mm | null, use: RssStatUse, mlog: MmLog | null): void => {
     events++;
-    if (!mm || use === 'unmapped') {
+    if (!mm || !mlog || use === 'unmapped') {
       unmapped++;
       return;
     }
     const m = b.member;
-    const log = mm.log[m]!, walk = mm.logWalk[m]!;
+    const log = mlog.log[m]!, walk = mlog.walk[m]!;
     const cur = mm.rss[m]!;
     const key = mm.idx * 4 + m;
     const reset = (): void => {
@@ -132,8 +134,8 @@ export function createValidator(
       return;
     }
     const v = b.size / 4096 - (offsets.get(key) ?? 0);
-    const spans = mm.guessedSpans[m]!;
-    if (spans.length && !(mm.dead && mm.phantomAtExit[m] !== 0)) {
+    const spans = mlog.guessedSpans[m]!;
+    if (spans.length && !(mm.dead && mlog.phantomAtExit[m] !== 0)) {
       const span = spans.find(([from, to]) => v > Math.min(from!, to!) && v < Math.max(from!, to!));
       if (span) {
         // strictly inside a fork-copy or teardown run of inferred VMAs: a piece boundary the model could only guess
@@ -176,7 +178,7 @@ export function createValidator(
       ok = true;
       reset();
     }
-    if ((mm.dead && mm.phantomAtExit[m] !== 0) || (mm.predates && mm.vmas.length === 0 && log.length <= 1)) {
+    if ((mm.dead && mlog.phantomAtExit[m] !== 0) || (mm.predates && mm.vmas.length === 0 && log.length <= 1)) {
       // the mm holds pages the trace never showed (it predates the trace): where the kernel moves them is unknowable,
       // so such an event resynchronises instead of counting as a mismatch (also an mm the model knows no VMA of)
       compared--;

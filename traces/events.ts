@@ -94,6 +94,9 @@ export interface NewTaskEvent extends EventHeader {
   cloneFlags: number;
 }
 
+/** include/uapi/linux/sched.h: CLONE_THREAD: a task_newtask child joins its creator's thread group. */
+export const CLONE_THREAD = 0x00010000;
+
 /** Counter members of kmem:rss_stat (include/linux/mm_types_task.h: NR_MM_COUNTERS). */
 export const MM_FILEPAGES = 0;
 export const MM_ANONPAGES = 1;

@@ -1,10 +1,8 @@
 // `faultline info`: one pass over a trace counting events per name, processes, threads, time span and losses.
 import type { EventSink, ReadOptions, ReadResult, SkippedLine, TraceEvent, TraceFormat } from './events.js';
+import { CLONE_THREAD } from './events.js';
 import { readTrace } from './read.js';
 import { statRows, type StatRow } from './stats.js';
-
-/** include/uapi/linux/sched.h: CLONE_THREAD */
-const CLONE_THREAD = 0x00010000;
 
 export interface TraceInfo {
   file: string;

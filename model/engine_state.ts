@@ -1,0 +1,98 @@
+// One variant engine's tables (tasks, processes, execs in flight, rss_stat events held) and result tallies, shared by
+// the files the engine's events dispatch to (fault_entry, task_lifecycle, exec, syscall_effects, rss_stat).
+import type { CostProfile } from './costs.js';
+import type { ExecState } from './exec.js';
+import { newFaultCtx } from './memory.js';
+import { createMm } from './mm.js';
+import { addLat, latOf, newProc, type LatAcc, type ProcAcc } from './results.js';
+import type { BufferedRss, RssStatSink } from './rss_stat.js';
+import { logUpdate } from './rss_log.js';
+import type { FaultCtx, Mm, ModelCtx, Task } from './state.js';
+import type { VariantResult } from './types.js';
+import type { TraceEvent } from '../traces/events.js';
+
+export interface EngineState {
+  ctx: ModelCtx;
+  profile: CostProfile | null;
+  /** Bound on series points per process. */
+  seriesPoints: number;
+  /** Validation callback for every rss_stat event (null when only replaying). */
+  rssSink: RssStatSink | null;
+  tasks: Map<number, Task>;
+  procs: Map<number, ProcAcc>;
+  /** mm by the rss_stat mm_id learnt for it. */
+  byMmId: Map<number, Mm>;
+  /** Exec in flight per tid: the mm being built (learnt from curr=0 events) and whether the switch happened. */
+  execs: Map<number, ExecState>;
+  /** rss_stat events held while the model has not applied the operation yet (fork copies, mm syscalls). */
+  held: Map<number, BufferedRss[]>;
+  inClone: Set<number>;
+  inMmCall: Set<number>;
+  /** The mm each exited task last used, for its teardown's rss_stat events. */
+  exitedMm: Map<number, Mm>;
+  /** Tasks first seen mid-trace with no syscall yet: an exec we see the end of keeps their mm. */
+  fresh: Set<number>;
+  /** mm idx -> bit per member whose baseline was learnt from rss_stat. */
+  adopted: Map<number, number>;
+  marks: VariantResult['marks'];
+  totalLat: Map<string, LatAcc>;
+  faults: Record<string, number>;
+  /** A syscall's GUP population tally: [faults, pages, tables] (model/populate.ts). */
+  out: Float64Array;
+  /** The fault being handled (struct vm_fault), reused. */
+  f: FaultCtx;
+  inferredFaults: number;
+  forkLatency: number;
+  faultLatency: number;
+  forks: number;
+  lastTime: number;
+}
+
+export function newEngineState(ctx: ModelCtx, profile: CostProfile | null, seriesPoints: number, rssSink: RssStatSink | null): EngineState {
+  return {
+    ctx, profile, seriesPoints, rssSink,
+    tasks: new Map(), procs: new Map(), byMmId: new Map(), execs: new Map(), held: new Map(),
+    inClone: new Set(), inMmCall: new Set(), exitedMm: new Map(), fresh: new Set(), adopted: new Map(),
+    marks: [], totalLat: new Map(), faults: {}, out: new Float64Array(3), f: newFaultCtx(null as never),
+    inferredFaults: 0, forkLatency: 0, faultLatency: 0, forks: 0, lastTime: 0,
+  };
+}
+
+/** The process (thread group) accumulator for pid, created on first sight. */
+export function proc(st: EngineState, pid: number, comm: string): ProcAcc {
+  let p = st.procs.get(pid);
+  if (!p) {
+    p = newProc(pid, comm);
+    st.procs.set(pid, p);
+  }
+  return p;
+}
+
+/** The task an event is about; a task first seen here predates the trace (its mm's baselines come from rss_stat). */
+export function task(st: EngineState, e: TraceEvent): Task {
+  let t = st.tasks.get(e.tid);
+  if (t) return t;
+  const tgid = e.pid >= 0 ? e.pid : e.tid;
+  const leader = tgid !== e.tid ? st.tasks.get(tgid) : undefined;
+  let mm: Mm;
+  if (leader) {
+    mm = leader.mm;
+    mm.users++;
+  } else {
+    mm = createMm(st.ctx, tgid, true); // predates the trace: no mmap history, baselines learnt from rss_stat
+    logUpdate(st.ctx, mm);
+    st.fresh.add(e.tid);
+  }
+  t = { tid: e.tid, tgid, comm: e.comm, mm, exited: false };
+  st.tasks.set(e.tid, t);
+  proc(st, tgid, e.comm);
+  return t;
+}
+
+/** One fault record of path under p and the variant's totals. */
+export function countPath(st: EngineState, p: ProcAcc, path: string, ns: number): void {
+  p.res.faults[path] = (p.res.faults[path] ?? 0) + 1;
+  st.faults[path] = (st.faults[path] ?? 0) + 1;
+  addLat(latOf(p.lat, path), ns);
+  addLat(latOf(st.totalLat, path), ns);
+}

@@ -1,0 +1,160 @@
+// arch/x86/mm/fault.c: do_user_addr_fault for one traced fault: find (or infer) the VMA, access_error, then
+// handle_mm_fault; and the fault's record (path, cost, minflt) for probes and results.
+import type { FaultEvent } from '../traces/events.js';
+import { MM_ANONPAGES, MM_FILEPAGES, MM_SHMEMPAGES, X86_PF_INSTR, X86_PF_SHSTK, X86_PF_WRITE } from '../traces/events.js';
+import { faultCostNs } from './costs.js';
+import { countPath, proc, task, type EngineState } from './engine_state.js';
+import * as F from './flags.js';
+import { handleMmFault } from './memory.js';
+import { findVma, firstAbove, inHole, insertVma, newVma, splitRange } from './mm.js';
+import { allocUpper, blockOf, entryFlagsAt, pteAlloc, pteIndex } from './page_table.js';
+import type { ProcAcc } from './results.js';
+import { PMD_TABLE, type Mm, type Vma } from './state.js';
+
+/** What the event after a fault told about it (the kernel's own rss_stat for that fault), or member -1. */
+export interface FaultHint {
+  member: number;
+  delta: number;
+}
+
+/** include/linux/mm.h: mmap_min_addr default (64 KiB): nothing is ever mapped below it. */
+const MMAP_MIN_ADDR = 65536;
+
+/** arch/x86/mm/fault.c: do_user_addr_fault: the trap, its VMA (inferred where the trace showed none), access_error. */
+export function onFault(st: EngineState, e: FaultEvent, hint: FaultHint | null): void {
+  if (e.address >= F.TASK_SIZE || e.address < 0) return; // kernel addresses: vmalloc etc., not handle_mm_fault
+  const { ctx, f } = st;
+  const t = task(st, e);
+  const mm = t.mm;
+  const p = proc(st, t.tgid, t.comm);
+  p.res.minflt++; // mm/memory.c: mm_account_fault: one trap, one minflt
+  const ec = e.errorCode;
+  const inferred = ec < 0;
+  let write = !inferred && (ec & (X86_PF_WRITE | X86_PF_SHSTK)) !== 0;
+  const exec = !inferred && (ec & X86_PF_INSTR) !== 0;
+  const addr = Math.floor(e.address / F.PAGE_SIZE) * F.PAGE_SIZE;
+  let vma = findVma(mm, e.address);
+  const hm = hint ? hint.member : -1, hd = hint ? hint.delta : 0;
+  // the access class (exec / write / read) tells the segments of an exec-loaded ELF apart, which the kernel keeps
+  // as separate VMAs (and so as separate zap and fork-copy pieces)
+  const cls = exec ? F.VM_EXEC : write ? F.VM_WRITE : F.VM_READ;
+  f.inferred = inferred;
+  f.pagesAllocated = 0;
+  f.tablesAllocated = 0;
+  f.tablesCopied = 0;
+  if (!vma && (e.address < MMAP_MIN_ADDR || inHole(mm, e.address))) {
+    // arch/x86/mm/fault.c: bad_area_nosemaphore: no VMA where the trace showed none (unmapped, or below mmap_min_addr)
+    f.path = 'segv';
+    recordFault(st, e, p, 0, 0, 0);
+    return;
+  }
+  if (!vma || (vma.kind & F.KIND_INFERRED)) vma = inferVma(mm, addr, exec || (hm === MM_FILEPAGES && hd > 0) ? F.KIND_FILE : F.KIND_ANON, vma, p, cls);
+  f.mm = mm;
+  f.vma = vma;
+  f.address = e.address;
+  f.path = '';
+  f.fileHint = (hm === MM_FILEPAGES || hm === MM_SHMEMPAGES) && hd > 0 ? hd : -1; // page-cache (file or shmem) pages the kernel mapped
+  if (inferred) {
+    st.inferredFaults++;
+    // no error code: a present read-only PTE can only fault for a write; otherwise the kernel's own counters tell
+    // (a read of a none PTE maps the zero page and counts nothing; an anon +1 right after means a write)
+    write = (entryFlagsAt(mm, e.address) & (F.PTE_PRESENT | F.PTE_WRITE)) === F.PTE_PRESENT || (hm === MM_ANONPAGES && hd > 0 && (vma.flags & F.VM_WRITE) !== 0);
+  }
+  f.write = write;
+  if (accessError(vma, write, exec)) {
+    f.path = 'segv'; // arch/x86/mm/fault.c: access_error -> bad_area_access_error
+  } else {
+    if ((vma.kind & F.KIND_INFERRED) && hint !== null && hm === -1 && !(entryFlagsAt(mm, e.address) & F.PTE_PRESENT)) mapSpecial(st, mm, e.address);
+    else handleMmFault(ctx, f);
+  }
+  recordFault(st, e, p, vma.start, vma.end, vma.flags);
+}
+
+/** arch/x86/mm/fault.c: access_error: a write to a VMA without VM_WRITE, an exec without VM_EXEC, a read of PROT_NONE. */
+function accessError(vma: Vma, write: boolean, exec: boolean): boolean {
+  if (write && !(vma.flags & F.VM_WRITE)) return true;
+  if (exec && !(vma.flags & F.VM_EXEC)) return true;
+  return !write && !exec && !(vma.flags & (F.VM_READ | F.VM_WRITE | F.VM_EXEC));
+}
+
+/**
+ * A fault in a VMA the trace never showed and after which the kernel changed no counter: a special mapping
+ * ([vvar]/[vdso] pfn mappings: vmf_insert_pfn, no RSS), or the zero page. Map a special PTE, count nothing.
+ */
+function mapSpecial(st: EngineState, mm: Mm, a: number): void {
+  const { ctx, f } = st;
+  f.tablesAllocated += allocUpper(ctx, mm, a);
+  const b = blockOf(a);
+  const slot = mm.pmds.get(b) ?? (f.tablesAllocated++, pteAlloc(ctx, mm, b));
+  if (slot.kind !== PMD_TABLE) return;
+  const t = slot.table!, i = pteIndex(a);
+  t.fl[i] = F.PTE_PRESENT | F.PTE_ZERO;
+  t.present++;
+  f.path = 'pfnmap';
+}
+
+/** A VMA for a fault where the trace showed no mapping (the process predates the trace, or exec loaded it). */
+function inferVma(mm: Mm, addr: number, kind: number, cur: Vma | null, p: ProcAcc, cls: number): Vma {
+  const want = kind | F.KIND_INFERRED;
+  if (cur && (cur.kind & (F.KIND_ANON | F.KIND_FILE)) === kind && (cur.inferCls === cls || cls !== F.VM_EXEC)) return cur;
+  const flags = F.VM_READ | F.VM_WRITE | F.VM_MAYWRITE | (kind === F.KIND_FILE ? F.VM_EXEC : 0);
+  if (cur) {
+    // another kind, or an instruction fetch in a VMA inferred from data accesses: the kernel's VMA boundary is here
+    // the kernel's counters say this page is the other kind: carve a one-page VMA of that kind
+    const [v] = splitRange(mm, addr, addr + F.PAGE_SIZE);
+    v!.kind = want;
+    v!.inferCls = cls;
+    v!.carved = true;
+    v!.flags = flags;
+    return v!;
+  }
+  const k = firstAbove(mm, addr);
+  const prev = mm.vmas[k - 1], next = mm.vmas[k];
+  const same = (v: Vma): boolean => v.kind === want && v.inferCls === cls;
+  if (prev && same(prev) && addr - prev.end < F.PMD_SIZE) {
+    prev.end = addr + F.PAGE_SIZE; // widen the inferred VMA up to this fault
+    mm.lastVma = null;
+    return prev;
+  }
+  if (next && same(next) && next.start - addr <= F.PMD_SIZE) {
+    next.start = addr;
+    next.pgoff = addr / F.PAGE_SIZE;
+    mm.lastVma = null;
+    return next;
+  }
+  const v = newVma(addr, addr + F.PAGE_SIZE, flags, want, addr / F.PAGE_SIZE, -2);
+  v.inferCls = cls;
+  insertVma(mm, v);
+  p.res.inferred_vmas++;
+  return v;
+}
+
+/** The fault's record: path, allocation, modelled cost; counted under its path and sent to the model:fault probe. */
+function recordFault(st: EngineState, e: FaultEvent, p: ProcAcc, vs: number, ve: number, vf: number): void {
+  const { ctx, f } = st;
+  const r = ctx.faultRec;
+  r.time = e.time;
+  r.cpu = e.cpu;
+  r.pid = p.res.pid;
+  r.tid = e.tid;
+  r.comm = e.comm;
+  r.address = e.address;
+  r.errorCode = e.errorCode;
+  r.path = f.path || 'spurious';
+  // A traced fault that a patched variant finds already satisfied would not have trapped under that patch:
+  // no cost and no minflt (mainline keeps both: the trace proves the trap happened there).
+  const notTaken = r.path === 'spurious' && ctx.hooks.patched;
+  if (notTaken) r.path = 'not_taken';
+  r.vmaStart = vs;
+  r.vmaEnd = ve;
+  r.vmaFlags = vf;
+  r.pagesAllocated = f.pagesAllocated;
+  r.tablesAllocated = f.tablesAllocated;
+  r.tablesCopied = f.tablesCopied;
+  r.inferred = f.inferred;
+  if (notTaken) p.res.minflt--;
+  r.latencyNs = notTaken ? 0 : faultCostNs(st.profile, r);
+  st.faultLatency += r.latencyNs;
+  countPath(st, p, r.path, r.latencyNs);
+  ctx.probes.fault?.(r);
+}

@@ -1,0 +1,145 @@
+// kmem:rss_stat (include/trace/events/kmem.h, fired by include/linux/mm.h: add_mm_counter): which model mm each event
+// is about, the baselines it teaches for mms that predate the trace, and events held until the model catches up.
+import type { RssStatEvent } from '../traces/events.js';
+import { task, type EngineState } from './engine_state.js';
+import { argPagesFaulted, nascentExecMm, oldMmArgEvent, switchExec } from './exec.js';
+import * as F from './flags.js';
+import { createMm } from './mm.js';
+import { addMmCounter } from './rss.js';
+import { logOf, logUpdate, notePhantomAtExit, type MmLog } from './rss_log.js';
+import type { Mm } from './state.js';
+
+/** How an rss_stat event relates to the model: compared, used as the baseline of an mm that predates the trace, or not mapped. */
+export type RssStatUse = 'compare' | 'baseline' | 'unmapped';
+
+/** Validation callback: one kmem:rss_stat event, the model mm it belongs to and that mm's log (null when unmapped). */
+export type RssStatSink = (e: BufferedRss, mm: Mm | null, use: RssStatUse, log: MmLog | null) => void;
+
+/** A copy of the fields of an rss_stat event (events may be buffered until the model catches up). */
+export interface BufferedRss {
+  time: number;
+  line: number;
+  tid: number;
+  mmId: number;
+  curr: boolean;
+  member: number;
+  size: number;
+  /** Android's rss_stat_throttled: emitted only after a large enough change. */
+  throttled: boolean;
+}
+
+/** One kmem:rss_stat event: held while its clone or mm syscall is in flight, else mapped to its mm now. */
+export function onRssStat(st: EngineState, e: RssStatEvent): void {
+  const b: BufferedRss = { time: e.time, line: e.line, tid: e.tid, mmId: e.mmId, curr: e.curr, member: e.member, size: e.size, throttled: e.throttled };
+  // held until the model applies the operation: child-mm copies during clone, zaps/populates inside mm syscalls
+  const hold = (st.inClone.has(e.tid) && !e.curr && !st.byMmId.has(e.mmId)) || st.inMmCall.has(e.tid);
+  if (hold) {
+    let h = st.held.get(e.tid);
+    if (!h) st.held.set(e.tid, (h = []));
+    h.push(b);
+    return;
+  }
+  useRss(st, b, e);
+}
+
+/** Release the events held for tid (its syscall or clone is done: the model has applied it). */
+export function flushHeld(st: EngineState, tid: number): void {
+  const h = st.held.get(tid);
+  if (!h) return;
+  st.held.delete(tid);
+  for (const b of h) useRss(st, b, null);
+}
+
+/** Lost events: forget learnt baselines so they are learnt again. */
+export function relearnBaselines(st: EngineState): void {
+  st.adopted.clear();
+  for (const mm of st.byMmId.values()) mm.predates = true; // relearn every baseline after a gap
+}
+
+function useRss(st: EngineState, b: BufferedRss, e: RssStatEvent | null): void {
+  const { ctx } = st;
+  const mm = e ? resolveRss(st, e) : (st.byMmId.get(b.mmId) ?? resolveHeld(st, b));
+  const sink = st.rssSink;
+  if (!mm) {
+    sink?.(b, null, 'unmapped', null);
+    return;
+  }
+  oldMmArgEvent(st, b, mm);
+  const bit = 1 << b.member;
+  const done = st.adopted.get(mm.idx) ?? 0;
+  if ((mm.predates && !(done & bit)) || nascentExecMm(st, b, mm)) {
+    // the kernel counted pages before the trace showed them: take its figure as this mm's baseline
+    // (also each arg page that execve's get_arg_page writes into the nascent mm: argv/envp sizes are not in the trace)
+    st.adopted.set(mm.idx, done | bit);
+    const pages = b.size / F.PAGE_SIZE - mm.rss[b.member]!;
+    if (pages !== 0 && !mm.dead) {
+      mm.phantom[b.member]! += pages;
+      addMmCounter(ctx, mm, b.member, pages);
+    } else if (pages !== 0) notePhantomAtExit(ctx, mm, b.member, pages); // first seen in its teardown: all unknown
+    sink?.(b, mm, 'baseline', ctx.rssLogs && logOf(ctx.rssLogs, mm));
+    argPagesFaulted(st, b, mm);
+    return;
+  }
+  sink?.(b, mm, 'compare', ctx.rssLogs && logOf(ctx.rssLogs, mm));
+  argPagesFaulted(st, b, mm);
+}
+
+/** The model mm an rss_stat event is about (an exec in flight has two), learning its mm_id on the way. */
+function resolveRss(st: EngineState, e: RssStatEvent): Mm | null {
+  const t = st.tasks.get(e.tid) ?? (st.exitedMm.has(e.tid) ? null : task(st, e));
+  const known = st.byMmId.get(e.mmId);
+  const ex = t ? st.execs.get(e.tid) : undefined;
+  if (t && ex && !ex.switched) {
+    if (e.curr) {
+      if (ex.newMm && ex.newMm.mmId === e.mmId) {
+        switchExec(st, t, ex);
+        return ex.newMm;
+      }
+      return learn(st, t.mm, e.mmId);
+    }
+    if (known && known === t.mm) {
+      switchExec(st, t, ex); // the old mm's teardown has begun: exec_mmap happened
+      return known;
+    }
+    if (known) return known;
+    if (!ex.newMm) {
+      ex.newMm = createMm(st.ctx, t.tgid, true); // bprm_mm_init: the new mm, populated by GUP before the switch
+      logUpdate(st.ctx, ex.newMm);
+      return learn(st, ex.newMm, e.mmId);
+    }
+    if (t.mm.mmId === -1) {
+      const old = learn(st, t.mm, e.mmId);
+      switchExec(st, t, ex);
+      return old;
+    }
+    return null;
+  }
+  if (known) return known; // a dead mm's own teardown events included
+  if (e.curr) return t ? learn(st, t.mm, e.mmId) : null;
+  if (t && t.mm.mmId === -1 && !st.inClone.has(e.tid)) return learn(st, t.mm, e.mmId);
+  const gone = st.exitedMm.get(e.tid);
+  if (gone && gone.mmId === -1) return learn(st, gone, e.mmId);
+  return null;
+}
+
+/** The kernel's mm_id for mm is id. */
+function learn(st: EngineState, mm: Mm, id: number): Mm {
+  if (mm.mmId !== id) {
+    if (mm.mmId >= 0 && st.byMmId.get(mm.mmId) === mm) st.byMmId.delete(mm.mmId);
+    mm.mmId = id;
+    st.byMmId.set(id, mm);
+    const p = st.procs.get(mm.ownerPid);
+    if (p) p.res.mm_id = id;
+  }
+  return mm;
+}
+
+/** The mm of an event held during a syscall or clone whose mm_id the model had not learnt then. */
+function resolveHeld(st: EngineState, b: BufferedRss): Mm | null {
+  const t = st.tasks.get(b.tid);
+  if (!t) return null;
+  if (b.curr) return learn(st, t.mm, b.mmId);
+  // a child mm copied during this clone: the newest child whose id is still unknown
+  for (const c of st.tasks.values()) if (c.mm !== t.mm && c.mm.mmId === -1 && !c.mm.predates && c.mm.ownerPid !== t.tgid) return learn(st, c.mm, b.mmId);
+  return null;
+}
