@@ -124,6 +124,26 @@ describe('series helpers', () => {
     marks: [{ t: 400_000, pid: 2, kind: 'exit', comm: 'b' }],
   } as unknown as VariantResult;
 
+  test('a VMA with most of the faults keeps its heatmap row when the rows are full, even after it is unmapped', () => {
+    const c = createReportCollector({ vmaRows: 4, slices: 1 });
+    const r = fault({});
+    const feed = (time: number, start: number) => {
+      Object.assign(r, { time, address: start, vmaStart: start, vmaEnd: start + 0x1000 });
+      c.probes.fault!(r);
+    };
+    let t = 1_000_000_000;
+    for (let i = 0; i < 10; i++) feed(t++, 0x100000 + i * 0x10000); // ten small VMAs fill the 4 rows first
+    for (let i = 0; i < 50; i++) feed(t++, 0x900000); // the big region: 50 of the 70 faults, then munmapped
+    for (let i = 0; i < 10; i++) feed(t++, 0x200000 + i * 0x10000); // ten more small VMAs after it is gone
+    const { faults } = c.result();
+    expect(faults.processes).toEqual([{ pid: 1, comm: 'a', faults: 70 }]);
+    expect(faults.vmas.length).toBe(4);
+    const big = faults.vmas.find((v) => v.start === 0x900000);
+    expect(big?.faults).toBe(50);
+    // its cells are placed: 50 faults in its row
+    expect(faults.cells.filter((x) => x.vma === big!.index).reduce((n, x) => n + x.count, 0)).toBe(50);
+  });
+
   test('totalSeries sums step functions and drops a process at its exit', () => {
     const pts = totalSeries(v, 100_000).map((p) => [p.t * 1e6, p.rss_anon_kb, p.pgtables_kb]);
     // Times in µs from the origin: t=0: pid1 4; t=100: +pid2 8 -> 12; t=200: pid1 12 + 8 = 20; t=300: pid2 exits -> 12.

@@ -17,7 +17,10 @@ export interface CollectorOptions {
   trackedProcesses?: number;
   /** Time bins across the heatmap (the bin width doubles as the trace grows). */
   timeBins?: number;
-  /** VMA rows kept per process; faults in further VMAs are counted but not placed. */
+  /**
+   * VMA rows kept per process. Past that, a new VMA takes the row of the one with the fewest faults (space-saving:
+   * any VMA with more than 1/vmaRows of the process's faults keeps its row, unmapped or not).
+   */
   vmaRows?: number;
   /** Address slices per VMA row. */
   slices?: number;
@@ -40,9 +43,10 @@ interface Tracked {
   faults: number;
   /** start -> end -> row. */
   vmaIndex: Map<number, Map<number, number>>;
-  vmas: { start: number; end: number; flags: number; faults: number }[];
-  /** key = (tbin * rows + row) * slices + slice. */
-  cells: Map<number, number>;
+  /** faults: placed in the row; est: the space-saving count (faults plus what the evicted row had). */
+  vmas: { start: number; end: number; flags: number; faults: number; est: number }[];
+  /** Per row: key = tbin * slices + slice -> faults. */
+  cells: Map<number, number>[];
 }
 
 /** Log latency bin b holds [2^(b/8), 2^((b+1)/8)) ns; 0 and 1 ns go in bin 0. */
@@ -101,14 +105,14 @@ export function createReportCollector(opts: CollectorOptions = {}): ReportCollec
   function widen(factor: number): void {
     binNs *= factor;
     for (const tr of tracked.values()) {
-      const next = new Map<number, number>();
-      for (const [key, n] of tr.cells) {
-        const inner = key % (rows * slices);
-        const tb = Math.floor(Math.floor(key / (rows * slices)) / factor);
-        const k = tb * rows * slices + inner;
-        next.set(k, (next.get(k) ?? 0) + n);
-      }
-      tr.cells = next;
+      tr.cells = tr.cells.map((m) => {
+        const next = new Map<number, number>();
+        for (const [key, n] of m) {
+          const k = Math.floor(Math.floor(key / slices) / factor) * slices + (key % slices);
+          next.set(k, (next.get(k) ?? 0) + n);
+        }
+        return next;
+      });
     }
   }
 
@@ -137,7 +141,7 @@ export function createReportCollector(opts: CollectorOptions = {}): ReportCollec
         untrackedFaults.set(r.pid, (untrackedFaults.get(r.pid) ?? 0) + 1);
         return;
       }
-      tr = { pid: r.pid, comm: r.comm, faults: 0, vmaIndex: new Map(), vmas: [], cells: new Map() };
+      tr = { pid: r.pid, comm: r.comm, faults: 0, vmaIndex: new Map(), vmas: [], cells: [] };
       tracked.set(r.pid, tr);
     }
     tr.faults++;
@@ -146,13 +150,24 @@ export function createReportCollector(opts: CollectorOptions = {}): ReportCollec
     if (!byEnd) tr.vmaIndex.set(r.vmaStart, (byEnd = new Map()));
     let row = byEnd.get(r.vmaEnd);
     if (row === undefined) {
-      if (tr.vmas.length >= rows) return; // counted in tr.faults, not placed
-      row = tr.vmas.length;
+      if (tr.vmas.length < rows) {
+        row = tr.vmas.length;
+        tr.vmas.push({ start: r.vmaStart, end: r.vmaEnd, flags: r.vmaFlags, faults: 0, est: 0 });
+        tr.cells.push(new Map());
+      } else {
+        // space-saving (Metwally et al. 2005): take the row with the least estimated faults; its cells are dropped
+        row = 0;
+        for (let i = 1; i < tr.vmas.length; i++) if (tr.vmas[i].est < tr.vmas[row].est) row = i;
+        const old = tr.vmas[row];
+        tr.vmaIndex.get(old.start)?.delete(old.end);
+        tr.vmas[row] = { start: r.vmaStart, end: r.vmaEnd, flags: r.vmaFlags, faults: 0, est: old.est };
+        tr.cells[row] = new Map();
+      }
       byEnd.set(r.vmaEnd, row);
-      tr.vmas.push({ start: r.vmaStart, end: r.vmaEnd, flags: r.vmaFlags, faults: 0 });
     }
     const v = tr.vmas[row];
     v.faults++;
+    v.est++;
     const span = v.end - v.start;
     let slice = span > 0 ? Math.floor(((r.address - v.start) / span) * slices) : 0;
     if (slice < 0) slice = 0;
@@ -165,8 +180,9 @@ export function createReportCollector(opts: CollectorOptions = {}): ReportCollec
       widen(f);
       tb = Math.floor(dt / binNs);
     }
-    const key = (tb * rows + row) * slices + slice;
-    tr.cells.set(key, (tr.cells.get(key) ?? 0) + 1);
+    const cm = tr.cells[row];
+    const key = tb * slices + slice;
+    cm.set(key, (cm.get(key) ?? 0) + 1);
   }
 
   function onFork(r: ForkRecord): void {
@@ -190,12 +206,9 @@ export function createReportCollector(opts: CollectorOptions = {}): ReportCollec
         const v = tr.vmas[old];
         vmas.push({ pid: tr.pid, index: i, start: v.start, end: v.end, flags: v.flags, faults: v.faults });
       });
-      for (const [key, count] of tr.cells) {
-        const slice = key % slices;
-        const row = Math.floor(key / slices) % rows;
-        const tb = Math.floor(key / (rows * slices));
-        cells.push({ pid: tr.pid, t: tb * binNs, vma: rank[row], slice, count });
-      }
+      tr.cells.forEach((cm, row) => {
+        for (const [key, count] of cm) cells.push({ pid: tr.pid, t: Math.floor(key / slices) * binNs, vma: rank[row], slice: key % slices, count });
+      });
     }
     cells.sort((a, b) => a.pid - b.pid || a.t - b.t || a.vma - b.vma || a.slice - b.slice);
     const latency: FaultBins['latency'] = [];
@@ -270,6 +283,7 @@ export function totalSeries(v: VariantResult, t0: number, maxPoints = 400): Tota
   let file = 0;
   let pgt = 0;
   const exact: TotalPoint[] = [];
+  let lastNs = NaN;
   for (const e of ev) {
     const old = cur.get(e.pid);
     if (old) {
@@ -284,8 +298,11 @@ export function totalSeries(v: VariantResult, t0: number, maxPoints = 400): Tota
       pgt += e.p.pgtables_kb;
     } else cur.delete(e.pid);
     const pt = { t: seconds(e.t - t0), rss_anon_kb: anon, rss_file_kb: file, pgtables_kb: pgt };
-    if (exact.length > 0 && exact[exact.length - 1].t === pt.t) exact[exact.length - 1] = pt;
+    // one point per instant (the state after every change at that ns); distinct instants stay distinct points even
+    // when they round to the same µs, so a short peak is not overwritten (thinMax then keeps it)
+    if (e.t === lastNs) exact[exact.length - 1] = pt;
     else exact.push(pt);
+    lastNs = e.t;
   }
   return thinMax(exact, maxPoints);
 }

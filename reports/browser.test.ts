@@ -12,6 +12,7 @@ import { buildVariants } from '../model/variants.js';
 import { loadProfile } from '../model/costs.js';
 import { createReportCollector } from './aggregate.js';
 import { buildReport } from './html.js';
+import { buildCharts } from './charts.js';
 import { sampleInput } from './sample_input.testlib.js';
 import type { ReportInput } from './types.js';
 
@@ -22,17 +23,60 @@ const EVIL = '<script>alert(1)</script>';
 const skip = !existsSync(CHROMIUM) && !process.env.CI;
 if (skip) console.warn(`reports/browser.test.ts skipped: ${CHROMIUM} is absent (apt-get install chromium; in CI this test must run)`);
 
+/** Marks drawn per chart container, by the SVG renderer. */
+interface ChartMarks {
+  id: string;
+  svg: number;
+  marks: number;
+  bars: number;
+}
+
 interface Loaded {
   page: Page;
   consoleErrors: string[];
   requests: string[];
   dialogs: string[];
+  /** The page's data-rendered value and every chart's marks, taken in the same task that set the signal. */
+  atSignal: { state: string; charts: ChartMarks[] };
 }
 
-/** Figures the summary table must show, computed here from the replay JSON alone. */
-function expectedFigures(replay: ReplayResult): Map<string, number> {
+/**
+ * Runs in the page before its scripts: when <body data-rendered> appears, counts each chart's marks at once (a
+ * MutationObserver callback, before any later task could draw more), so a signal set too early shows empty charts.
+ */
+function watchSignal(): void {
+  const w = window as unknown as { __atSignal?: unknown };
+  const count = () =>
+    [...document.querySelectorAll<HTMLElement>('.chart')].map((el) => ({
+      id: el.dataset.chart ?? '',
+      svg: el.querySelectorAll('svg').length,
+      marks: el.querySelectorAll('g.role-mark:not(.mark-group) > path, g.role-mark:not(.mark-group) > line, g.role-mark:not(.mark-group) > rect, g.role-mark:not(.mark-group) > text').length,
+      bars: el.querySelectorAll('g.mark-rect.role-mark > path').length,
+    }));
+  new MutationObserver((_, obs) => {
+    const state = document.body?.getAttribute('data-rendered');
+    if (state === null || state === undefined) return;
+    w.__atSignal = { state, charts: count() };
+    obs.disconnect();
+  }).observe(document, { attributes: true, subtree: true, attributeFilter: ['data-rendered'] });
+}
+
+/** Per variant, the highest `kb` of `series` (or any) in a chart's data: what the over-time charts draw as the total. */
+function chartPeaks(input: ReportInput, id: string, series?: string): Map<string, number> {
+  const spec = buildCharts(input).find((c) => c.id === id)!.spec as unknown as { data?: { values: Row[] }; vconcat?: { data: { values: Row[] } }[] };
+  type Row = { variant: string; kb?: number; series?: string };
+  const rows = spec.vconcat ? spec.vconcat[0].data.values : spec.data!.values;
   const out = new Map<string, number>();
-  const sum = (v: VariantResult, k: 'rss_anon_final_kb' | 'rss_file_peak_kb' | 'rss_file_final_kb') => v.processes.reduce((s, p) => s + p[k], 0);
+  for (const r of rows) if (r.kb !== undefined && (series === undefined || r.series === series)) out.set(r.variant, Math.max(out.get(r.variant) ?? 0, r.kb));
+  return out;
+}
+
+/** Figures the summary table must show: from the replay JSON, and the peak totals from the charts' own data. */
+function expectedFigures(replay: ReplayResult, input: ReportInput): Map<string, number> {
+  const out = new Map<string, number>();
+  const anonPeaks = chartPeaks(input, 'rss_over_time', 'anon');
+  const pgtPeaks = chartPeaks(input, 'pgtables_over_time');
+  const sum = (v: VariantResult, k: 'rss_anon_final_kb' | 'rss_anon_peak_kb' | 'rss_file_peak_kb' | 'rss_file_final_kb' | 'pgtables_peak_kb') => v.processes.reduce((s, p) => s + p[k], 0);
   // A path with faults in any variant has a row, so variants without any show 0 there.
   const paths = new Set(replay.variants.flatMap((v) => Object.keys(v.totals.faults).filter((k) => v.totals.faults[k] > 0)));
   for (const v of replay.variants) {
@@ -41,11 +85,14 @@ function expectedFigures(replay: ReplayResult): Map<string, number> {
     for (const [k, n] of Object.entries(v.totals.faults)) if (k !== 'not_taken' && k !== 'populate') all += n; // traps taken
     for (const path of paths) put(`faults.${path}`, v.totals.faults[path] ?? 0);
     put('faults.total', all);
-    put('rss_anon_peak_kb', v.totals.rss_anon_peak_kb);
+    // totals are sums: the summary's peak is the peak of the summed series the charts draw
+    put('rss_anon_peak_total_kb', anonPeaks.get(v.name)!);
+    put('rss_anon_peak_sum_kb', sum(v, 'rss_anon_peak_kb'));
     put('rss_anon_final_kb', sum(v, 'rss_anon_final_kb'));
     put('rss_file_peak_kb', sum(v, 'rss_file_peak_kb'));
     put('rss_file_final_kb', sum(v, 'rss_file_final_kb'));
-    put('pgtables_peak_kb', v.totals.pgtables_peak_kb);
+    put('pgtables_peak_total_kb', pgtPeaks.get(v.name)!);
+    put('pgtables_peak_sum_kb', sum(v, 'pgtables_peak_kb'));
     put('fault_latency_ns', v.totals.fault_latency_ns);
     put('forks', v.totals.forks);
     put('fork_latency_ns', v.totals.fork_latency_ns);
@@ -91,9 +138,11 @@ describe.skipIf(skip)('report page in headless Chromium', () => {
       requests.push(url);
       return route.abort();
     });
+    await page.addInitScript(watchSignal);
     await page.goto(pathToFileURL(file).href, { waitUntil: 'load' });
-    await page.evaluate(() => (window as unknown as { faultlineReady: Promise<unknown> }).faultlineReady);
-    return { page, consoleErrors, requests, dialogs };
+    await page.waitForSelector('body[data-rendered]', { state: 'attached', timeout: 60_000 });
+    const atSignal = await page.evaluate(() => (window as unknown as { __atSignal: Loaded['atSignal'] }).__atSignal);
+    return { page, consoleErrors, requests, dialogs, atSignal };
   }
 
   beforeAll(async () => {
@@ -112,7 +161,7 @@ describe.skipIf(skip)('report page in headless Chromium', () => {
   });
 
   /** The page's summary figures against the replay JSON, as `faultline replay --json` prints it. */
-  async function checkTable(page: Page, replayJson: string): Promise<number> {
+  async function checkTable(page: Page, input: ReportInput): Promise<number> {
     const cells = await page.evaluate(() =>
       [...document.querySelectorAll<HTMLElement>('#summary td[data-metric], #faults-by-path td[data-metric]')].map((td) => ({
         variant: td.dataset.variant ?? '',
@@ -122,8 +171,8 @@ describe.skipIf(skip)('report page in headless Chromium', () => {
         delta: td.querySelector<HTMLElement>('.delta')?.dataset.delta ?? null,
       })),
     );
-    const replay = JSON.parse(replayJson) as ReplayResult;
-    const want = expectedFigures(replay);
+    const replay = JSON.parse(JSON.stringify(input.replay)) as ReplayResult;
+    const want = expectedFigures(replay, input);
     expect(cells.length).toBe(want.size);
     const base = replay.variants[0].name;
     for (const c of cells) {
@@ -133,13 +182,13 @@ describe.skipIf(skip)('report page in headless Chromium', () => {
       const s = shown(c.text);
       expect(Math.abs(s.value - want.get(key)!), `${key} shows ${c.text}`).toBeLessThanOrEqual(s.tolerance);
       if (c.variant === base) expect(c.delta).toBeNull();
-      else expect(Number(c.delta), key).toBe(want.get(key)! - want.get(`${base}|${c.metric}`)!);
+      else expect(Number(c.delta), key).toBeCloseTo(want.get(key)! - want.get(`${base}|${c.metric}`)!, 9);
     }
     return cells.length;
   }
 
-  /** Marks drawn per chart container, by the SVG renderer. */
-  async function chartMarks(page: Page): Promise<{ id: string; svg: number; marks: number; bars: number }[]> {
+  /** Marks drawn per chart container, by the SVG renderer, now. */
+  async function chartMarks(page: Page): Promise<ChartMarks[]> {
     return page.evaluate(() =>
       [...document.querySelectorAll<HTMLElement>('.chart')].map((el) => ({
         id: el.dataset.chart ?? '',
@@ -154,6 +203,16 @@ describe.skipIf(skip)('report page in headless Chromium', () => {
     expect(loaded.requests).toEqual([]);
     expect(loaded.consoleErrors).toEqual([]);
     expect(loaded.dialogs).toEqual([]);
+  });
+
+  test('at the render-complete signal every section has drawn marks (a signal set early would see empty charts)', () => {
+    expect(loaded.atSignal.state).toBe('ok');
+    const sections = loaded.atSignal.charts;
+    expect(sections.length).toBe(buildCharts(input).length);
+    for (const c of sections) {
+      expect(c.svg, c.id).toBe(1);
+      expect(c.marks, c.id).toBeGreaterThan(0);
+    }
   });
 
   test('every chart is drawn with data marks by the SVG renderer', async () => {
@@ -189,7 +248,7 @@ describe.skipIf(skip)('report page in headless Chromium', () => {
   });
 
   test("the summary tables' numbers equal the replay JSON's figures (hand-built replay)", async () => {
-    await checkTable(loaded.page, JSON.stringify(input.replay));
+    await checkTable(loaded.page, input);
   });
 
   test('a real trace: replayed under mainline and cow-pte, the page draws every chart and its tables equal the replay JSON', async () => {
@@ -208,9 +267,10 @@ describe.skipIf(skip)('report page in headless Chromium', () => {
     const page = await open(buildReport(real), 'real.html');
     expect(page.requests).toEqual([]);
     expect(page.consoleErrors).toEqual([]);
-    for (const c of await chartMarks(page.page)) expect(c.marks, c.id).toBeGreaterThan(0);
+    expect(page.atSignal.state).toBe('ok');
+    for (const c of page.atSignal.charts) expect(c.marks, c.id).toBeGreaterThan(0);
     // The trace has faults on several paths, one fork and two processes: the checks below are not vacuous.
-    expect(await checkTable(page.page, replayJson)).toBeGreaterThan(2 * 10);
+    expect(await checkTable(page.page, real)).toBeGreaterThan(2 * 10);
     expect(forks.records.length).toBe(2);
     // The headline's fork change is the replay JSON's (this small fork shares no whole table: cow-pte changes nothing).
     const [f0, f1] = real.replay.variants.map((v) => v.totals.fork_latency_ns);

@@ -8,6 +8,7 @@ import { fidelityHtml } from './fidelity.js';
 import { provenanceHtml } from './provenance.js';
 import { patchHeadlineHtml } from './patch_deltas.js';
 import { latencyCheckHtml } from './latency_check.js';
+import { caveatsHtml, reportCaveats } from './caveats.js';
 
 // connect-src 'none' and default-src 'none': the page cannot reach the network even if a spec asked it to.
 const CSP = "default-src 'none'; script-src 'unsafe-inline' 'unsafe-eval'; style-src 'unsafe-inline'; img-src data:; font-src data:; connect-src 'none'";
@@ -20,7 +21,9 @@ table.summary{border-collapse:collapse;font-size:12px;display:block;overflow-x:a
 table.summary th,table.summary td{border:1px solid #ccc;padding:3px 4px;text-align:right;vertical-align:top;white-space:nowrap}
 table.summary thead th{background:#f3f3f3;text-align:center;white-space:normal;max-width:80px;font-size:11px}
 table.summary tbody th{text-align:left}table.latency-check td.what{text-align:left;white-space:normal;max-width:420px}.spec{font-weight:normal;color:#666;font-size:11px}
-.delta{font-size:11px}.delta.better{color:#2a7d2a}.delta.worse{color:#b02525}.delta.same{color:#888}
+.delta{font-size:11px}.delta.better{color:#2a7d2a}.delta.worse{color:#b02525}.delta.same,.delta.moved{color:#888}.delta.doubt{color:#a06000}
+td.doubt{background:#fdf3e7}.caveat-mark{color:#a06000;font-size:10px;cursor:help}
+.caveats{margin:0 0 12px;padding:6px 10px 6px 28px;background:#fdf3e7;border-left:4px solid #e08a00;font-size:13px}
 .fidelity{padding:6px 10px;background:#eef6ee;border-left:4px solid #2ca02c}.fidelity.warn{background:#fdf3e7;border-left-color:#e08a00}
 .headline{margin:0 0 12px;padding:6px 10px;list-style:none;background:#f4f6fb;border-left:4px solid #4c78a8;font-weight:600}
 .chart{min-height:40px}.chart-error{color:#b02525}
@@ -28,7 +31,8 @@ dl.provenance{display:grid;grid-template-columns:max-content 1fr;gap:4px 12px}dl
 `;
 
 // Renders the charts one after another, yielding between them so the tables and the first charts paint at once;
-// window.faultlineReady settles when all are drawn (rejects if any failed, after drawing the rest).
+// window.faultlineReady settles when all are drawn (rejects if any failed, after drawing the rest), and then
+// <body data-rendered="ok|failed"> tells a screenshot, a PDF printer or a test that the page is complete.
 const BOOT = `(function(){
   var charts = JSON.parse(document.getElementById('faultline-specs').textContent);
   var views = {};
@@ -45,7 +49,10 @@ const BOOT = `(function(){
   }
   window.faultlineReady = charts.reduce(function(p, c){
     return p.then(function(){ return new Promise(function(r){ setTimeout(r, 0); }); }).then(function(){ return draw(c); });
-  }, Promise.resolve()).then(function(){ if (failed.length) throw new Error('charts failed: ' + failed.join(', ')); });
+  }, Promise.resolve()).then(function(){
+    document.body.setAttribute('data-rendered', failed.length ? 'failed' : 'ok');
+    if (failed.length) throw new Error('charts failed: ' + failed.join(', '));
+  });
 })();`;
 
 export interface BuildOptions {
@@ -57,6 +64,7 @@ export interface BuildOptions {
 export function buildReport(input: ReportInput, opts: BuildOptions = {}): string {
   const charts = opts.charts ?? buildCharts(input);
   const r = input.replay;
+  const caveats = reportCaveats(input);
   const title = `faultline report: ${input.provenance.trace}`;
   const sections = charts
     .map((c) => `<section id="chart-${c.id}"><h2>${escapeHtml(c.title)}</h2><div class="chart" id="view-${c.id}" data-chart="${c.id}"></div></section>`)
@@ -72,12 +80,13 @@ export function buildReport(input: ReportInput, opts: BuildOptions = {}): string
 <body>
 <h1>${escapeHtml(title)}</h1>
 <p class="sub">${escapeHtml(r.variants.map((v) => v.name).join(' vs '))}; deltas are against ${escapeHtml(r.variants[0]?.name ?? '(none)')}</p>
-${patchHeadlineHtml(input)}
+${patchHeadlineHtml(input, caveats)}
+${caveatsHtml(caveats)}
 ${fidelityHtml(input)}
 <h2>Summary</h2>
-${summaryTableHtml(r)}
+${summaryTableHtml(r, caveats)}
 <h3>Faults by path</h3>
-${faultsTableHtml(r)}
+${faultsTableHtml(r, caveats)}
 ${latencyCheckHtml(input)}
 ${sections}
 <h2>Provenance</h2>

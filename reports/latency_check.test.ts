@@ -22,6 +22,11 @@ describe('latencyCheckHtml', () => {
     expect(html).toMatch(/Σ modelled 59\.45 ms, Σ measured 55\.91 ms/);
     expect(html).toContain('&lt;evil&gt;');
     expect(html).not.toContain('<evil>');
+    // measured/modelled next to every figure; 0.11 is more than 2x off and says so, 1.4 and the fork's 0.94 do not
+    expect(html).toMatch(/data-path="anon_alloc"[^\n]*<td class="ratio off" data-ratio="0\.108[0-9]*">0\.11 ⚠<\/td><\/tr>/);
+    expect(html).toMatch(/data-path="&lt;evil&gt;"[^\n]*<td class="ratio" data-ratio="1\.4">1\.40<\/td><\/tr>/);
+    expect(html).toMatch(/id="latency-off">⚠ modelled and measured differ by more than 2x for anon_alloc \(fault → its rss_stat\):/);
+    expect(html).not.toMatch(/latency-off[^\n]*fork/);
   });
   it('nothing when validate did not run, or it timed nothing', () => {
     const input = sampleInput();

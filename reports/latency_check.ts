@@ -3,6 +3,7 @@
 // a handful of paths, and the numbers are the point.
 import type { ReportInput } from './types.js';
 import { escapeHtml } from './escape.js';
+import { latencyOff, OFF_FACTOR } from '../analyze/latency/join.js';
 
 /** Each measurement's short label in the table and what it covers, for the note under it. */
 const MEASUREMENTS: Record<string, [string, string]> = {
@@ -19,6 +20,13 @@ export function latencyCheckHtml(input: ReportInput): string {
   if (!l) return '';
   const rows: string[] = [];
   const notes = new Set<string>();
+  const off: string[] = [];
+  // measured / modelled, flagged past OFF_FACTOR either way: the figure is shown, never without its question
+  const ratioCell = (ratio: number, what: string): string => {
+    const bad = latencyOff(ratio);
+    if (bad) off.push(what);
+    return `<td class="ratio${bad ? ' off' : ''}" data-ratio="${ratio}">${ratio ? ratio.toFixed(2) : '-'}${bad ? ' ⚠' : ''}</td>`;
+  };
   for (const [func, byPath] of Object.entries(l.faults)) {
     const [what, note] = MEASUREMENTS[func] ?? [`${func} duration`, ''];
     if (note) notes.add(note);
@@ -26,7 +34,7 @@ export function latencyCheckHtml(input: ReportInput): string {
       rows.push(
         `<tr data-measure="${escapeHtml(func)}" data-path="${escapeHtml(path)}" data-modelled-p50="${c.modelled.p50_ns}" data-measured-p50="${c.measured.p50_ns}">` +
           `<th>${escapeHtml(path)}</th><td class="what">${escapeHtml(what)}</td><td>${c.count}</td><td>${us(c.modelled.p50_ns)}</td>` +
-          `<td>${us(c.measured.p50_ns)}</td><td>${us(c.measured.p90_ns)}</td><td>${us(c.measured.p99_ns)}</td></tr>`,
+          `<td>${us(c.measured.p50_ns)}</td><td>${us(c.measured.p90_ns)}</td><td>${us(c.measured.p99_ns)}</td>${ratioCell(c.ratio_p50, `${path} (${what})`)}</tr>`,
       );
     }
   }
@@ -35,13 +43,13 @@ export function latencyCheckHtml(input: ReportInput): string {
     rows.push(
       `<tr data-measure="fork" data-path="fork" data-modelled-total="${f.modelled.total_ns}" data-measured-total="${f.measured.total_ns}">` +
         `<th>fork</th><td class="what">clone enter → exit (${f.count} fork${f.count === 1 ? '' : 's'}; Σ modelled ${ms(f.modelled.total_ns)} ms, Σ measured ${ms(f.measured.total_ns)} ms)</td>` +
-        `<td>${f.count}</td><td>${us(f.modelled.p50_ns)}</td><td>${us(f.measured.p50_ns)}</td><td>${us(f.measured.p90_ns)}</td><td>${us(f.measured.p99_ns)}</td></tr>`,
+        `<td>${f.count}</td><td>${us(f.modelled.p50_ns)}</td><td>${us(f.measured.p50_ns)}</td><td>${us(f.measured.p90_ns)}</td><td>${us(f.measured.p99_ns)}</td>${ratioCell(f.ratio_total, 'fork (Σ)')}</tr>`,
     );
   if (rows.length === 0) return '';
   return `<h3>Modelled vs measured latency (profile ${escapeHtml(l.profile)}, mainline)</h3>
-<table class="summary latency-check"><thead><tr><th>path</th><th>measured as</th><th>count</th><th>modelled p50 µs</th><th>measured p50 µs</th><th>measured p90 µs</th><th>measured p99 µs</th></tr></thead>
+<table class="summary latency-check"><thead><tr><th>path</th><th>measured as</th><th>count</th><th>modelled p50 µs</th><th>measured p50 µs</th><th>measured p90 µs</th><th>measured p99 µs</th><th>measured / modelled</th></tr></thead>
 <tbody>
 ${rows.join('\n')}
 </tbody></table>
-<p class="sub">Modelled costs are user-visible (trap included). ${escapeHtml([...notes].join('; '))}${notes.size ? '.' : ''}</p>`;
+${off.length ? `<p class="latency-off caveats" id="latency-off">⚠ modelled and measured differ by more than ${OFF_FACTOR}x for ${escapeHtml(off.join(', '))}: the profile does not fit this machine or this path (or the measurement is not the fault's own), so the modelled times above are in question.</p>\n` : ''}<p class="sub">Modelled costs are user-visible (trap included). ${escapeHtml([...notes].join('; '))}${notes.size ? '.' : ''}</p>`;
 }

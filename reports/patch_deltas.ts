@@ -3,6 +3,8 @@
 import type { ReportInput } from './types.js';
 import { SCHEMA, WIDTH, placeholder, type ChartSpec } from './common.js';
 import { escapeHtml } from './escape.js';
+import { caveatsFor, type Caveat, type Figure } from '../analyze/caveats.js';
+import { caveatNumber, reportCaveats } from './caveats.js';
 
 export type DeltaMetric = 'fork' | 'fault' | 'deferred';
 
@@ -21,7 +23,11 @@ export interface PatchDelta {
   count: number;
   /** Difference in total time, ns (for 'deferred': summed over the compared faults). */
   totalDeltaNs: number;
+  /** Caveats on the variant's or the baseline's figure: the tool doubts this change (never drawn green). */
+  caveats: Caveat[];
 }
+
+const FIGURE: Record<DeltaMetric, Figure> = { fork: 'fork_time', fault: 'fault_time', deferred: 'fault_time' };
 
 /** Figures per non-baseline variant, in variant order; a figure is left out where the baseline's value is 0. */
 export function patchDeltas(input: ReportInput): PatchDelta[] {
@@ -29,9 +35,11 @@ export function patchDeltas(input: ReportInput): PatchDelta[] {
   const base = vs[0];
   const out: PatchDelta[] = [];
   if (!base) return out;
+  const caveats = reportCaveats(input);
   const push = (variant: string, metric: DeltaMetric, label: string, baseNs: number, valueNs: number, count: number, totalDeltaNs: number): void => {
     if (!(baseNs > 0)) return; // no modelled cost in the baseline (no profile, or nothing of the kind): no percentage
-    out.push({ variant, base: base.name, metric, label, baseNs, valueNs, pct: ((valueNs - baseNs) / baseNs) * 100, count, totalDeltaNs });
+    const mine = [...new Set([...caveatsFor(caveats, variant, FIGURE[metric]), ...caveatsFor(caveats, base.name, FIGURE[metric])])];
+    out.push({ variant, base: base.name, metric, label, baseNs, valueNs, pct: ((valueNs - baseNs) / baseNs) * 100, count, totalDeltaNs, caveats: mine });
   };
   for (const v of vs.slice(1)) {
     const forks = Math.max(base.totals.forks, v.totals.forks);
@@ -69,7 +77,7 @@ export function deltaLabel(d: PatchDelta): string {
   return `${signedPct(d.pct)} (${compactNs(d.baseNs)} → ${compactNs(d.valueNs)})`;
 }
 
-const SIGN_DOMAIN = ['lower', 'higher', 'same'];
+const SIGN_DOMAIN = ['lower', 'higher', 'same', 'doubted'];
 const CHAR_PX = 6.6; // average width of a character at the labels' 11 px
 
 export function patchDeltasSpec(input: ReportInput): ChartSpec {
@@ -85,8 +93,8 @@ export function patchDeltasSpec(input: ReportInput): ChartSpec {
     row: d.label,
     variant: d.variant,
     pct: Math.round(d.pct * 100) / 100,
-    text: deltaLabel(d),
-    sign: d.pct < 0 ? SIGN_DOMAIN[0] : d.pct > 0 ? SIGN_DOMAIN[1] : SIGN_DOMAIN[2],
+    text: deltaLabel(d) + (d.caveats.length ? ` ⚠ ${d.caveats.map((c) => c.kind.replace(/_/g, ' ')).join(', ')}` : ''),
+    sign: d.caveats.length ? SIGN_DOMAIN[3] : d.pct < 0 ? SIGN_DOMAIN[0] : d.pct > 0 ? SIGN_DOMAIN[1] : SIGN_DOMAIN[2],
     base_ns: Math.round(d.baseNs),
     value_ns: Math.round(d.valueNs),
     count: d.count,
@@ -119,7 +127,7 @@ export function patchDeltasSpec(input: ReportInput): ChartSpec {
         encoding: {
           x,
           y,
-          color: { field: 'sign', type: 'nominal', title: 'vs baseline', scale: { domain: SIGN_DOMAIN, range: ['#2a7d2a', '#b02525', '#888888'] } },
+          color: { field: 'sign', type: 'nominal', title: 'vs baseline', scale: { domain: SIGN_DOMAIN, range: ['#2a7d2a', '#b02525', '#888888', '#e08a00'] } },
           tooltip: [{ field: 'row', title: 'figure' }, { field: 'text', title: 'change' }, { field: 'base_ns', title: 'baseline (ns)' }, { field: 'value_ns', title: 'variant (ns)' }, { field: 'count' }],
         },
       },
@@ -131,19 +139,21 @@ export function patchDeltasSpec(input: ReportInput): ChartSpec {
 }
 
 /** The headline sentence for one variant, e.g. "cow-pte vs mainline: fork time −92.3% (59.5 ms → 4.60 ms); ...". */
-export function headlineText(variant: string, base: string, deltas: PatchDelta[], note: string): string {
+export function headlineText(variant: string, base: string, deltas: PatchDelta[], note: string, all: readonly Caveat[] = []): string {
   const parts: string[] = [];
   for (const d of deltas) {
-    if (d.metric === 'fork') parts.push(`fork time ${signedPct(d.pct)} (${compactNs(d.baseNs)} → ${compactNs(d.valueNs)})`);
-    else if (d.metric === 'fault') parts.push(`fault time ${signedPct(d.pct)} (${signedNs(d.totalDeltaNs)})`);
-    else parts.push(`${d.count} faults that copy a shared PTE table ${signedPct(d.pct)} each (${compactNs(d.baseNs)} → ${compactNs(d.valueNs)}; ${signedNs(d.totalDeltaNs)} in all)`);
+    // a doubted figure says so where it stands, with the number of its caveat in the list under the headline
+    const doubt = d.caveats.length ? ` [⚠${d.caveats.map((c) => caveatNumber(all, c)).join(',')} ${d.caveats.map((c) => c.kind.replace(/_/g, ' ')).join(', ')}]` : '';
+    if (d.metric === 'fork') parts.push(`fork time ${signedPct(d.pct)} (${compactNs(d.baseNs)} → ${compactNs(d.valueNs)})${doubt}`);
+    else if (d.metric === 'fault') parts.push(`fault time ${signedPct(d.pct)} (${signedNs(d.totalDeltaNs)})${doubt}`);
+    else parts.push(`${d.count} faults that copy a shared PTE table ${signedPct(d.pct)} each (${compactNs(d.baseNs)} → ${compactNs(d.valueNs)}; ${signedNs(d.totalDeltaNs)} in all)${doubt}`);
   }
   if (note) parts.push(note);
   return `${variant} vs ${base}: ${parts.length > 0 ? parts.join('; ') : 'no modelled time to compare'}`;
 }
 
 /** One line per non-baseline variant, with the figures as data attributes; '' for a single-variant replay. */
-export function patchHeadlineHtml(input: ReportInput): string {
+export function patchHeadlineHtml(input: ReportInput, caveats: readonly Caveat[] = reportCaveats(input)): string {
   const vs = input.replay.variants;
   if (vs.length < 2) return '';
   const all = patchDeltas(input);
@@ -154,8 +164,8 @@ export function patchHeadlineHtml(input: ReportInput): string {
     if (v.spec?.patches?.includes('cow-pte') && !ds.some((d) => d.metric === 'deferred')) {
       note = probed ? 'no fault copied a shared PTE table' : 'per-fault table-copy costs need a trace (not replay JSON)';
     }
-    const attrs = ds.map((d) => ` data-${d.metric}-pct="${d.pct}" data-${d.metric}-delta-ns="${d.totalDeltaNs}" data-${d.metric}-count="${d.count}"`).join('');
-    return `<li data-variant="${escapeHtml(v.name)}"${attrs}>${escapeHtml(headlineText(v.name, vs[0].name, ds, note))}</li>`;
+    const attrs = ds.map((d) => ` data-${d.metric}-pct="${d.pct}" data-${d.metric}-delta-ns="${d.totalDeltaNs}" data-${d.metric}-count="${d.count}"${d.caveats.length ? ` data-${d.metric}-caveat="${d.caveats.map((c) => c.kind).join(' ')}"` : ''}`).join('');
+    return `<li data-variant="${escapeHtml(v.name)}"${attrs}>${escapeHtml(headlineText(v.name, vs[0].name, ds, note, caveats))}</li>`;
   });
   return `<ul id="patch-headline" class="headline">\n${items.join('\n')}\n</ul>`;
 }

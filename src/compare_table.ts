@@ -2,6 +2,7 @@
 // max RSS) widened with faults, page tables and fork time, each with its delta against mainline (the first variant).
 import type { ReplayResult, VariantResult } from '../model/types.js';
 import { GUP_PATH, NOT_TAKEN } from '../model/fault_paths.js';
+import { replayCaveats } from '../analyze/caveats.js';
 
 /** Per-variant figures the table shows (exported for tests and for other renderers). */
 export interface CompareRow {
@@ -99,12 +100,8 @@ export function formatCompareTable(r: ReplayResult): string {
   parts.push('');
   parts.push(grid(head, body, 1));
   if (!timed) parts.push('(no modelled times: no cost profile loaded; see faultline calibrate)');
-  // a variant that maps 4K where mainline mapped 2 MiB sees one traced access per THP: its figures there are low
-  const thp = (x: CompareRow): number => (x.byPath['thp_alloc'] ?? 0) + (x.byPath['thp_zero'] ?? 0);
-  for (const x of rows.slice(1))
-    if (thp(x) < thp(base))
-      parts.push(`note: ${x.name} takes ${int(thp(base) - thp(x))} fewer THP faults than mainline; the trace holds one access per 2 MiB ` +
-        'there (the recording kernel mapped a THP), so its 4K faults and RSS in those blocks are lower bounds');
+  // the page shows the same notes next to the figures they qualify (analyze/caveats.ts)
+  for (const c of replayCaveats(r)) if (c.kind === 'thp_lower_bound') parts.push(`note: ${c.text}`);
   // faults by path: columns ordered by the largest count in any variant
   const paths = new Map<string, number>();
   for (const x of rows) for (const [k, n] of Object.entries(x.byPath)) paths.set(k, Math.max(paths.get(k) ?? 0, n));

@@ -38,6 +38,14 @@ export function histSummary(h: Hist): LatencySummary {
   return { count: h.count, total_ns: h.total, p50_ns: at(0.5), p90_ns: at(0.9), p99_ns: at(0.99) };
 }
 
+/** Modelled and measured further apart than this factor (either way) is a warning wherever the figure is shown. */
+export const OFF_FACTOR = 2;
+
+/** Whether a measured/modelled ratio is more than OFF_FACTOR off (0: nothing modelled, also off). */
+export function latencyOff(ratio: number): boolean {
+  return !(ratio >= 1 / OFF_FACTOR && ratio <= OFF_FACTOR);
+}
+
 export interface PathComparison {
   count: number;
   modelled: LatencySummary;

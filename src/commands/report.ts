@@ -32,6 +32,7 @@ export interface ReportOptions extends Partial<VariantCliOptions> {
   svg?: string;
   png?: string;
   screenshot?: string;
+  pdf?: string;
 }
 
 /** A one-line progress bar on stderr, only when stderr is a terminal, and only for traces that take a while. */
@@ -85,31 +86,48 @@ async function replayTrace(trace: string, variants: VariantSpec[], profile: Cost
 
 const SCREENSHOT_HEIGHT = 1900;
 
-async function screenshot(html: string, file: string): Promise<void> {
+/** Opens the page in headless Chromium (network blocked), waits for <body data-rendered>, and hands it to `use`. */
+async function withRenderedPage(html: string, what: string, use: (page: import('playwright-core').Page) => Promise<void>): Promise<void> {
   const chromiumPath = process.env.FAULTLINE_CHROMIUM ?? '/usr/bin/chromium';
   let pw: typeof import('playwright-core');
   try {
     pw = await import('playwright-core');
   } catch {
-    throw userError('--screenshot needs playwright-core (a dev dependency): npm install');
+    throw userError(`${what} needs playwright-core (a dev dependency): npm install`);
   }
   try {
     statSync(chromiumPath);
   } catch {
-    throw userError(`--screenshot needs Chromium at ${chromiumPath} (apt-get install chromium, or set FAULTLINE_CHROMIUM)`);
+    throw userError(`${what} needs Chromium at ${chromiumPath} (apt-get install chromium, or set FAULTLINE_CHROMIUM)`);
   }
   const browser = await pw.chromium.launch({ executablePath: chromiumPath, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run'] });
   try {
     const page = await browser.newPage({ viewport: { width: 1300, height: 900 }, deviceScaleFactor: 1 });
     await page.route('**/*', (r) => (/^(file|data|about):/.test(r.request().url()) ? r.continue() : r.abort()));
     await page.setContent(html, { waitUntil: 'load' });
-    await page.evaluate(() => (window as unknown as { faultlineReady: Promise<unknown> }).faultlineReady);
-    // The top of the page (summary tables and the headline chart): a README-sized image, not a 5000 px strip.
-    const height = await page.evaluate(() => document.documentElement.scrollHeight);
-    await page.screenshot({ path: file, fullPage: true, clip: { x: 0, y: 0, width: 1300, height: Math.min(height, SCREENSHOT_HEIGHT) } });
+    // the page's own signal that every chart has been drawn (reports/html.ts BOOT), not a guess at a delay
+    await page.waitForSelector('body[data-rendered]', { state: 'attached', timeout: 120_000 });
+    const state = await page.evaluate(() => document.body.dataset.rendered);
+    if (state !== 'ok') throw userError(`${what}: some charts failed to render in Chromium (data-rendered=${state})`);
+    await use(page);
   } finally {
     await browser.close();
   }
+}
+
+async function screenshot(html: string, file: string): Promise<void> {
+  await withRenderedPage(html, '--screenshot', async (page) => {
+    // The top of the page (summary tables and the headline chart): a README-sized image, not a 5000 px strip.
+    const height = await page.evaluate(() => document.documentElement.scrollHeight);
+    await page.screenshot({ path: file, fullPage: true, clip: { x: 0, y: 0, width: 1300, height: Math.min(height, SCREENSHOT_HEIGHT) } });
+  });
+}
+
+async function printPdf(html: string, file: string): Promise<void> {
+  await withRenderedPage(html, '--pdf', async (page) => {
+    await page.emulateMedia({ media: 'print' });
+    await page.pdf({ path: file, format: 'A4', landscape: true, printBackground: true, scale: 0.6 });
+  });
 }
 
 export async function runReport(trace: string | undefined, o: ReportOptions, argv: string[] = process.argv): Promise<number> {
@@ -156,6 +174,10 @@ export async function runReport(trace: string | undefined, o: ReportOptions, arg
   if (o.screenshot) {
     await screenshot(html, o.screenshot);
     outputs.push(o.screenshot);
+  }
+  if (o.pdf) {
+    await printPdf(html, o.pdf);
+    outputs.push(o.pdf);
   }
   // The page shows these too; say them here so a script that only reads stderr sees them.
   const lost = input.replay.lost_events;
@@ -216,7 +238,8 @@ export function registerReport(program: Command): void {
     .option('--no-validate', 'skip the rss_stat check (the fidelity chart then says so)')
     .option('--svg <dir>', 'also write each chart as a static SVG (rendered server-side with vega)')
     .option('--png <dir>', 'also write each chart as a PNG (via resvg)')
-    .option('--screenshot <file>', 'also write a PNG screenshot of the top of the page: summary and headline chart (needs Chromium)');
+    .option('--screenshot <file>', 'also write a PNG screenshot of the top of the page: summary and headline chart (needs Chromium)')
+    .option('--pdf <file>', 'also print the whole page to PDF once every chart has rendered (needs Chromium)');
   addVariantOptions(cmd);
   cmd.addHelpText(
     'after',

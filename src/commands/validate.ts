@@ -8,7 +8,7 @@ import { userError } from '../../traces/errors.js';
 import { profileFor, traceFormat } from './replay.js';
 import { DEFAULT_PROFILE } from '../../model/costs.js';
 import { FAULT_TO_RSS_STAT } from '../../analyze/latency/measured.js';
-import type { LatencyCheck } from '../../analyze/latency/join.js';
+import { latencyOff, OFF_FACTOR, type LatencyCheck } from '../../analyze/latency/join.js';
 import { createLatencyValidator, type LatencyValidateResult } from '../../analyze/latency/validate.js';
 
 export const MIN_MATCH = 0.999;
@@ -47,19 +47,25 @@ const us = (ns: number): string => (ns / 1000).toFixed(ns < 10_000 ? 2 : 1);
 
 function formatLatencyCheck(l: LatencyCheck & { profile: string }): string[] {
   const out: string[] = [];
+  const off: string[] = [];
   const measures = Object.entries(l.faults);
   if (measures.length || l.forks) out.push(`modelled (profile ${l.profile}) vs measured latency, µs:`);
   for (const [func, byPath] of measures) {
     out.push(`  ${MEASUREMENT[func] ?? `${func} durations`}`);
-    out.push(`    ${'path'.padEnd(16)} ${'faults'.padStart(8)} ${'model p50'.padStart(10)} ${'measured p50'.padStart(13)} ${'p90'.padStart(8)} ${'p99'.padStart(8)}`);
-    for (const [path, c] of Object.entries(byPath))
-      out.push(`    ${path.padEnd(16)} ${String(c.count).padStart(8)} ${us(c.modelled.p50_ns).padStart(10)} ${us(c.measured.p50_ns).padStart(13)} ${us(c.measured.p90_ns).padStart(8)} ${us(c.measured.p99_ns).padStart(8)}`);
+    out.push(`    ${'path'.padEnd(16)} ${'faults'.padStart(8)} ${'model p50'.padStart(10)} ${'measured p50'.padStart(13)} ${'p90'.padStart(8)} ${'p99'.padStart(8)} ${'meas/model'.padStart(10)}`);
+    for (const [path, c] of Object.entries(byPath)) {
+      if (latencyOff(c.ratio_p50)) off.push(path);
+      out.push(`    ${path.padEnd(16)} ${String(c.count).padStart(8)} ${us(c.modelled.p50_ns).padStart(10)} ${us(c.measured.p50_ns).padStart(13)} ${us(c.measured.p90_ns).padStart(8)} ${us(c.measured.p99_ns).padStart(8)} ${c.ratio_p50.toFixed(2).padStart(10)}`);
+    }
   }
   const f = l.forks;
   if (f)
     out.push(
       `  fork (clone enter -> exit, ${f.count} fork${f.count === 1 ? '' : 's'}): modelled ${(f.modelled.total_ns / 1e6).toFixed(2)} ms, measured ${(f.measured.total_ns / 1e6).toFixed(2)} ms (measured/modelled ${f.ratio_total.toFixed(2)})`,
     );
+  if (f && latencyOff(f.ratio_total)) off.push('fork');
+  // the page shows the same warning next to the same table (reports/latency_check.ts)
+  if (off.length) out.push(`warning: modelled and measured differ by more than ${OFF_FACTOR}x for ${off.join(', ')}: the profile does not fit this machine or path`);
   return out;
 }
 
