@@ -20,23 +20,39 @@ function parse(v: string): [number, number] | null {
   return m ? [Number(m[1]), Number(m[2])] : null;
 }
 
-function atLeast(v: [number, number], major: number, minor: number): boolean {
+function atLeast(v: [number, number], [major, minor]: [number, number]): boolean {
   return v[0] > major || (v[0] === major && v[1] >= minor);
 }
 
-/** The rule set for a kernel version like '6.18' or '6.12.117'; throws a user error for an unreadable version. */
+/** The versions the rules were written for: every release from the oldest to the newest modelled one. */
+export const OLDEST_KERNEL = '5.0';
+export const NEWEST_KERNEL = '6.18';
+export const DEFAULT_KERNEL = NEWEST_KERNEL;
+/** The release each version-dependent rule starts at (the fields of KernelRules above cite the commits). */
+const SINCE: Record<Exclude<keyof KernelRules, 'version'>, string> = {
+  thpCowSplits: '5.8',
+  rssStatExact: '6.2',
+  hugeZeroWpAllocsThp: '6.13',
+  ptReclaim: '6.14',
+  largeFolioReuse: '6.15',
+};
+const KNOWN = `known: ${OLDEST_KERNEL} to ${NEWEST_KERNEL} (rules change at ${[...new Set(Object.values(SINCE))].join(', ')})`;
+
+/** The rule set for a kernel version like '6.18' or '6.12.117'; throws a user error for a version the model does not know. */
 export function kernelRules(version: string): KernelRules {
   const v = parse(version);
-  if (!v) throw userError(`--kernel: '${version}' is not a kernel version like 6.18 or 5.15`);
-  if (!atLeast(v, 5, 0)) throw userError(`--kernel: ${version} is older than the oldest modelled kernel (5.0)`);
+  if (!v) throw userError(`--kernel: '${version}' is not a kernel version like 6.18 or 5.15`, { hint: KNOWN });
+  if (!atLeast(v, parse(OLDEST_KERNEL)!)) throw userError(`--kernel: ${version} is older than the oldest modelled kernel (${OLDEST_KERNEL})`, { hint: KNOWN });
+  const newest = parse(NEWEST_KERNEL)!;
+  if (atLeast(v, newest) && (v[0] !== newest[0] || v[1] !== newest[1]))
+    throw userError(`--kernel: ${version} is newer than the newest modelled kernel (${NEWEST_KERNEL}): its mm rules are not known`, { hint: KNOWN });
+  const since = (k: keyof typeof SINCE): boolean => atLeast(v, parse(SINCE[k])!);
   return {
     version,
-    hugeZeroWpAllocsThp: atLeast(v, 6, 13),
-    ptReclaim: atLeast(v, 6, 14),
-    largeFolioReuse: atLeast(v, 6, 15),
-    rssStatExact: atLeast(v, 6, 2),
-    thpCowSplits: atLeast(v, 5, 8),
+    hugeZeroWpAllocsThp: since('hugeZeroWpAllocsThp'),
+    ptReclaim: since('ptReclaim'),
+    largeFolioReuse: since('largeFolioReuse'),
+    rssStatExact: since('rssStatExact'),
+    thpCowSplits: since('thpCowSplits'),
   };
 }
-
-export const DEFAULT_KERNEL = '6.18';

@@ -3,7 +3,6 @@ import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, w
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { Command } from 'commander';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_EVENTS, parseEventList } from './events.js';
 import { defaultBufferKb, ftraceLosses, removeStaleInstances } from './ftrace.js';
@@ -11,7 +10,6 @@ import type { RecordHost, RecordOptions } from './options.js';
 import { FaultlineError } from '../traces/errors.js';
 import { checkPrerequisites, findExecutable } from './prerequisites.js';
 import { record } from './record.js';
-import { registerRecord } from '../src/commands/record.js';
 
 let dir: string;
 let tracefs: string;
@@ -213,46 +211,5 @@ describe('record with a fake perf', () => {
     const res = await record({ ...opts({ command: ['fail3'] }), host: host({ perf: join(bin, 'perf') }) });
     expect(res.commandStatus).toBe(3);
     expect(readFileSync(join(dir, 'out.txt'), 'utf8')).toContain('PERF_RECORD_LOST');
-  });
-});
-
-describe('faultline record (CLI)', () => {
-  async function run(args: string[]): Promise<{ code: number; err: string }> {
-    const program = new Command('faultline').exitOverride().configureOutput({ writeErr: () => {}, writeOut: () => {} });
-    registerRecord(program);
-    let err = '';
-    const orig = process.stderr.write.bind(process.stderr);
-    process.stderr.write = ((s: string) => ((err += s), true)) as typeof process.stderr.write;
-    const before = process.exitCode;
-    process.exitCode = 0;
-    try {
-      await program.parseAsync(['node', 'faultline', 'record', ...args]);
-    } catch (e) {
-      err += String((e as Error).message);
-    } finally {
-      process.stderr.write = orig;
-    }
-    const code = Number(process.exitCode ?? 0);
-    process.exitCode = before;
-    return { code, err };
-  }
-
-  it('needs -o and a command, and validates the backend, each as one line', async () => {
-    let r = await run(['--', 'true']);
-    expect(r).toEqual({ code: 2, err: 'faultline: record needs -o FILE: faultline record -o trace.txt.gz -- CMD ARGS...\n' });
-    r = await run(['-o', join(dir, 'x.txt')]);
-    expect(r.err).toBe('faultline: record needs a command after --: faultline record -o trace.txt -- CMD ARGS...\n');
-    r = await run(['-o', join(dir, 'x.txt'), '--backend', 'dtrace', '--', 'true']);
-    expect(r).toEqual({ code: 2, err: "faultline: --backend must be perf or ftrace, got 'dtrace'\n" });
-    r = await run(['-o', join(dir, 'x.txt'), '--backend', 'ftrace', '--buffer-kb', '12k', '--', 'true']);
-    expect(r.err).toBe("faultline: --buffer-kb must be a positive integer, got '12k'\n");
-    r = await run(['-o', join(dir, 'x.txt'), '--events', 'nosuch', '--', 'true']);
-    expect(r.err).toMatch(/^faultline: event 'nosuch' needs its system/);
-    expect(r.err.split('\n').filter(Boolean)).toHaveLength(1);
-  });
-  it('reports a missing command with exit 127 and no stack', async () => {
-    const r = await run(['-o', join(dir, 'x.txt'), '--', 'definitely-not-a-command-xyz']);
-    expect(r.code).toBe(127);
-    expect(r.err).toBe('faultline: command not found or not executable: definitely-not-a-command-xyz (check the name, or give its path)\n');
   });
 });

@@ -12,8 +12,6 @@ import { createInfoCollector, type TraceInfo } from './info.js';
 import { isPerfettoTrace } from './perfetto.js';
 import { createValidator, type ValidateResult } from '../model/validate.js';
 import { defaultVariant } from '../model/replay.js';
-import { runCli } from '../src/commands/run_cli.suite.js';
-import { registerInfo } from '../src/commands/info.js';
 import type { OtherEvent, TraceEvent } from './events.js';
 import * as P from './perfetto_proto.js';
 
@@ -209,16 +207,6 @@ describe('reading Perfetto traces: detection, damage and what is not read', () =
     const file = join(TMP, 'garbage.pftrace');
     writeFileSync(file, Buffer.concat([good.subarray(0, bundleOrder(good)[1].start), Buffer.from([0x0f, 0x0f, 0x0f])]));
     await expect(readTrace(file, () => {})).rejects.toThrow(/garbage\.pftrace: byte \d+: wire type 7 where a TracePacket should start/);
-  });
-
-  it('`faultline info --json` on a .pftrace prints the per-event counts', async () => {
-    const file = join(TMP, 'info.pftrace');
-    writeFileSync(file, good);
-    const r = await runCli(registerInfo, ['info', file, '--json']);
-    expect(r.code).toBe(0);
-    const j = JSON.parse(r.out) as TraceInfo;
-    expect(j.format).toBe('perfetto');
-    expect(j.events).toEqual(countIndependently(rawText(join(WORKLOADS, 'file_private', 'ftrace.txt.gz')), 'ftrace').events);
   });
 });
 

@@ -8,6 +8,8 @@ import { buildProfile } from '../../calibrate/profile.js';
 import { runCalibrate } from '../../calibrate/run.js';
 import { compareProfiles, formatComparison, formatTable } from '../../calibrate/table.js';
 import { validateProfile, type ProfileFile } from '../../model/costs.js';
+import { declareCommand } from '../command_list.js';
+import { addOptions } from '../options.js';
 
 interface CalibrateOpts {
   output?: string;
@@ -19,6 +21,7 @@ interface CalibrateOpts {
   raw?: string;
   fromRaw?: string;
   idlePeers?: boolean;
+  json?: boolean;
 }
 
 function readProfile(file: string): ProfileFile {
@@ -37,9 +40,7 @@ function readProfile(file: string): ProfileFile {
 }
 
 export function registerCalibrate(program: Command): void {
-  program
-    .command('calibrate')
-    .description('measure fault and fork costs on this machine (compiles traces/workloads/calibrate.c with cc) and write a cost profile')
+  addOptions(declareCommand(program, 'calibrate'), ['json'], { json: 'print the profile JSON on stdout instead of the table (a --compare table then goes to stderr)' })
     .option('-o, --output <file>', 'write the profile JSON here (default: print only)')
     .option('--runs <n>', 'repetitions of every measurement', '5')
     .option('--quick', 'small regions and sizes: a smoke run of a second or two, not a usable profile')
@@ -49,6 +50,19 @@ export function registerCalibrate(program: Command): void {
     .option('--from-raw <file>', 'build the profile from samples kept with --raw instead of measuring again')
     .option('--conditions <text>', 'free-form note on the machine load during the run, stored in the profile')
     .option('--idle-peers', 'no idle-priority spinners on the other CPUs: TLB-flush costs then follow whatever else runs there (not repeatable on a shared VM)')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  faultline calibrate --quick                                  a few seconds: does cc build it, does it run here?
+  faultline calibrate -o /tmp/my-machine.json --conditions "idle, 2 vCPUs"
+  faultline replay t.txt.gz --profile /tmp/my-machine.json     price the model's faults with this machine's costs
+  faultline calibrate --compare model/profiles/x86_64-kvm-6.18.json --raw /tmp/samples.txt
+  faultline calibrate --from-raw /tmp/samples.txt --json > /tmp/profile.json   rebuild without measuring again
+
+Exit status: 0 ok; 1 when the measurement fails (no cc, the program fails) or a --compare step differs by >20%;
+2 bad usage.`,
+    )
     .action(
       action((opts: CalibrateOpts) => {
         const runs = Number(opts.runs);
@@ -72,15 +86,18 @@ export function registerCalibrate(program: Command): void {
         if (opts.fromRaw) argv.push('(profile rebuilt from its kept --raw samples)');
         const name = opts.name ?? `${out.info.machine ?? process.arch}-${out.info.kernel ?? 'unknown'}`;
         const profile = buildProfile(out, { name, command: argv.join(' '), date: out.info.date ?? new Date().toISOString(), conditions: opts.conditions });
-        process.stdout.write(formatTable(profile));
-        for (const n of profile.notes ?? []) process.stdout.write(`note: ${n}\n`);
+        // With --json stdout holds only the profile; the human-readable table and comparison go to stderr.
+        const human = opts.json ? process.stderr : process.stdout;
+        if (opts.json) process.stdout.write(JSON.stringify(profile, null, 2) + '\n');
+        else process.stdout.write(formatTable(profile));
+        for (const n of profile.notes ?? []) human.write(`note: ${n}\n`);
         if (opts.output) {
           writeFileSync(opts.output, JSON.stringify(profile, null, 2) + '\n');
           process.stderr.write(`faultline: wrote ${opts.output}\n`);
         }
         if (other) {
           const cmp = formatComparison(compareProfiles(other, profile));
-          process.stdout.write(`\nstep medians: ${opts.compare} (other) vs this run, ratio this/other:\n${cmp.text}`);
+          human.write(`\nstep medians: ${opts.compare} (other) vs this run, ratio this/other:\n${cmp.text}`);
           const diag = cmp.diagnosticsOver.length > 0 ? `; diagnostics past 20%, not priced: ${cmp.diagnosticsOver.join(', ')}` : '';
           if (cmp.worst > 0.2) {
             process.stderr.write(`faultline: some priced step medians differ by more than 20% (worst ${cmp.worstStep}: ${(cmp.worst * 100).toFixed(0)}%)${diag}\n`);

@@ -1,8 +1,12 @@
 // `faultline info` end to end in-process: JSON keys and counts, text output, exit codes for lost events and bad files.
 import { describe, expect, it, afterEach } from 'vitest';
 import { runCli } from './run_cli.suite.js';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { registerInfo } from './info.js';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { countIndependently, rawText } from '../../traces/independent_count.suite.js';
+import { encodePerfetto, parseFtraceText } from '../../traces/perfetto_encode.suite.js';
 
 const FORMATS = new URL('../../traces/fixtures/formats/', import.meta.url).pathname;
 
@@ -71,6 +75,17 @@ describe('faultline info', () => {
     expect(r.err).toContain('/nonexistent/trace.txt: no such file');
     const f = await run([FORMATS + 'perf_script.default.txt', '--format', 'nope']);
     expect(f.code).toBe(2);
-    expect(f.err).toContain('--format must be one of');
+    expect(f.err).toContain("unknown --format 'nope'");
+  });
+
+  it('`faultline info --json` on a .pftrace prints the per-event counts', async () => {
+    const src = new URL('../../traces/fixtures/workloads/file_private/ftrace.txt.gz', import.meta.url).pathname;
+    const file = join(mkdtempSync(join(tmpdir(), 'faultline-info-')), 'info.pftrace');
+    writeFileSync(file, encodePerfetto(parseFtraceText(rawText(src))));
+    const r = await run([file, '--json']);
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.out) as { format: string; events: Record<string, number> };
+    expect(j.format).toBe('perfetto');
+    expect(j.events).toEqual(countIndependently(rawText(src), 'ftrace').events);
   });
 });

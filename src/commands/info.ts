@@ -1,10 +1,10 @@
 // `faultline info TRACE [--json] [--format F] [--allow-lost]`: what a trace holds, before anyone replays it.
 import type { Command } from 'commander';
 import { action } from '../errors.js';
-import { userError } from '../../traces/errors.js';
-import type { TraceFormat } from '../../traces/events.js';
-import { TRACE_FORMATS } from '../../traces/read.js';
 import { traceInfo, type TraceInfo } from '../../traces/info.js';
+import { declareCommand } from '../command_list.js';
+import { addOptions, traceFormat } from '../options.js';
+import { progressBar } from '../progress.js';
 
 interface InfoCliOptions {
   json?: boolean;
@@ -44,13 +44,7 @@ function text(i: TraceInfo): string {
 }
 
 export function registerInfo(program: Command): void {
-  program
-    .command('info')
-    .description('Show what a trace holds: format, events per name, processes and threads, time span, lost events, skipped lines.')
-    .argument('<trace>', 'perf script, ftrace (trace/trace_pipe), trace-cmd report or systrace HTML text; .gz is fine')
-    .option('--json', 'print one JSON object instead of text')
-    .option('--format <format>', `force the format instead of detecting it (${TRACE_FORMATS.join(', ')})`)
-    .option('--allow-lost', 'exit 0 even when the ring buffer lost events')
+  addOptions(declareCommand(program, 'info'), ['json', 'format', 'allowLost'], { json: 'print one JSON object instead of text' })
     .addHelpText(
       'after',
       [
@@ -67,21 +61,14 @@ export function registerInfo(program: Command): void {
     )
     .action(
       action(async (trace: string, opts: InfoCliOptions) => {
-        if (opts.format !== undefined && !(TRACE_FORMATS as readonly string[]).includes(opts.format)) {
-          throw userError(`--format must be one of ${TRACE_FORMATS.join(', ')}, got '${opts.format}'`);
+        const format = traceFormat(opts.format);
+        const bar = progressBar(trace);
+        let info: TraceInfo;
+        try {
+          info = await traceInfo(trace, { format, onProgress: bar.onProgress });
+        } finally {
+          bar.done();
         }
-        const tty = process.stderr.isTTY === true;
-        let shown = false;
-        const info = await traceInfo(trace, {
-          format: opts.format as TraceFormat | undefined,
-          onProgress: tty
-            ? (done, total) => {
-                shown = true;
-                process.stderr.write(`\rfaultline: reading ${trace}: ${total > 0 ? Math.round((100 * done) / total) : 0}%`);
-              }
-            : undefined,
-        });
-        if (shown) process.stderr.write('\r\x1b[K');
         if (opts.json) {
           const o = {
             format: info.format,

@@ -3,7 +3,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Command } from 'commander';
 import { patchesText, registerPatches } from './patches.js';
-import { addVariantOptions, variantsFromCli, type VariantCliOptions } from '../variant_options.js';
+import { addOptions, variantsFromCli, VARIANT_OPTIONS, type VariantCliOptions } from '../options.js';
 
 afterEach(() => vi.restoreAllMocks());
 
@@ -36,7 +36,7 @@ describe('faultline patches', () => {
 async function parse(argv: string[]): Promise<Partial<VariantCliOptions>> {
   let got: Partial<VariantCliOptions> = {};
   const program = new Command().exitOverride();
-  addVariantOptions(program.command('replay').argument('<trace>')).action((_t: string, o: Partial<VariantCliOptions>) => {
+  addOptions(program.command('replay').argument('<trace>'), VARIANT_OPTIONS).action((_t: string, o: Partial<VariantCliOptions>) => {
     got = o;
   });
   await program.parseAsync(['node', 'faultline', 'replay', 't.txt', ...argv]);

@@ -4,6 +4,8 @@ import type { Command } from 'commander';
 import { action } from '../errors.js';
 import { listPatches } from '../../model/patches/index.js';
 import { PATCH_SELECT_DEFAULT } from '../../model/variants.js';
+import { declareCommand } from '../command_list.js';
+import { addOptions } from '../options.js';
 
 /** The patch list as printed: name, description, source thread. */
 export function patchesText(): string {
@@ -35,13 +37,16 @@ export const PATCHES_HELP = [
   `Example: --select "anon && private && write && size >= 64k && comm == 'pdfium'"`,
   'cow-pte and eager-populate ignore --select (they apply to every qualifying VMA).',
   '',
+  'Examples:',
+  '  faultline patches                                  the list, each with its source thread',
+  "  faultline patches --json | jq -r '.[].name'",
+  '  faultline replay t.txt.gz --patch refpage,cow-pte --patch refpage+cow-pte',
+  "  faultline replay t.txt.gz --patch memset --select \"anon && size >= 1g\"",
+  '',
 ].join('\n');
 
 export function registerPatches(program: Command): void {
-  program
-    .command('patches')
-    .description('List the proposed kernel patches faultline can replay (--patch NAME), with their source threads')
-    .option('--json', 'print a JSON array of {name, description, source}')
+  addOptions(declareCommand(program, 'patches'), ['json'], { json: 'print a JSON array of {name, description, source}' })
     .addHelpText('after', PATCHES_HELP)
     .action(
       action((opts: { json?: boolean }) => {

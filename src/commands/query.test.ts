@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runQuery } from './query.js';
-import { variantsFromCli } from '../variant_options.js';
+import { variantsFromCli } from '../options.js';
 
 afterEach(() => vi.restoreAllMocks());
 
@@ -42,7 +42,7 @@ describe('faultline query arguments', () => {
     await expect(runQuery('t.txt', undefined, {})).rejects.toThrow(/no program/);
     await expect(runQuery('t.txt', 'BEGIN {}', { expr: 'END {}' })).rejects.toThrow(/give the program once/);
     await expect(runQuery('t.txt', 'BEGIN {}', { json: true, csv: true })).rejects.toThrow(/conflicting output formats/);
-    await expect(runQuery('t.txt', 'BEGIN {}', { format: 'xml' })).rejects.toThrow(/unknown --format 'xml'/);
+    await expect(runQuery('t.txt', 'BEGIN {}', { outputFormat: 'xml' })).rejects.toThrow(/unknown --output-format 'xml'/);
     await expect(runQuery('t.txt', undefined, { file: '/nonexistent/x.bt' })).rejects.toThrow(/cannot read program file \/nonexistent\/x.bt: ENOENT/);
   });
 

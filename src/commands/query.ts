@@ -6,11 +6,10 @@ import { isUserError, userError } from '../../traces/errors.js';
 import { compileProgram, type OutputFormat, type Program } from '../../analyze/run.js';
 import type { EventSink, ReadResult } from '../../traces/events.js';
 import { readTrace } from '../../traces/read.js';
-import { DEFAULT_PROFILE } from '../../model/costs.js';
-import { profileFor } from './replay.js';
 import { createReplay } from '../../model/replay.js';
 import type { ReplayResult } from '../../model/types.js';
-import { addVariantOptions, variantsFromCli, type VariantCliOptions } from '../variant_options.js';
+import { declareCommand } from '../command_list.js';
+import { addOptions, profileFor, traceFormat, variantsFromCli, VARIANT_OPTIONS, type VariantCliOptions } from '../options.js';
 
 const EXAMPLES = `
 Examples:
@@ -34,17 +33,19 @@ interface QueryOpts extends Partial<VariantCliOptions> {
   file?: string;
   json?: boolean;
   csv?: boolean;
+  /** The output format (text, json, csv); --format is the trace format, as in every command. */
+  outputFormat?: string;
   format?: string;
   allowLost?: boolean;
   profile?: string;
 }
 
 function pickFormat(o: QueryOpts): OutputFormat {
-  const chosen = [o.json ? 'json' : null, o.csv ? 'csv' : null, o.format ?? null].filter((x): x is string => x !== null);
+  const chosen = [o.json ? 'json' : null, o.csv ? 'csv' : null, o.outputFormat ?? null].filter((x): x is string => x !== null);
   const uniq = [...new Set(chosen)];
   if (uniq.length > 1) throw userError(`conflicting output formats: ${uniq.join(' and ')}`);
   const f = uniq[0] ?? 'text';
-  if (f !== 'text' && f !== 'json' && f !== 'csv') throw userError(`unknown --format '${f}' (text, json or csv)`);
+  if (f !== 'text' && f !== 'json' && f !== 'csv') throw userError(`unknown --output-format '${f}' (text, json or csv)`);
   return f;
 }
 
@@ -106,7 +107,7 @@ export async function runQuery(trace: string, positional: string | undefined, o:
   program.begin();
   let read: ReadResult;
   try {
-    read = await readTrace(trace, sink);
+    read = await readTrace(trace, sink, { format: traceFormat(o.format) });
   } finally {
     flush();
   }
@@ -133,20 +134,14 @@ export async function runQuery(trace: string, positional: string | undefined, o:
 }
 
 export function registerQuery(program: Command): void {
-  const cmd = program
-    .command('query')
-    .description('Run a bpftrace-style program over a recorded trace (tracepoint probes) and the model replay (model:* probes)')
-    .argument('<trace>', 'trace file (perf script, ftrace, trace-cmd report, systrace HTML, or .gz of any)')
-    .argument('[program]', 'the program text (or use -e / -f)')
+  const cmd = declareCommand(program, 'query')
     .option('-e, --expr <program>', 'program text, as bpftrace -e')
     .option('-f, --file <file.bt>', 'read the program from a file')
-    .option('--json', "bpftrace's -f json output (NDJSON)")
     .option('--csv', 'maps as CSV rows')
-    .option('--format <f>', 'text, json or csv')
-    .option('--allow-lost', 'exit 0 even when the trace lost events (counts are then lower bounds)')
-    .option('--kernel <version>', 'kernel rules version for the replay', '6.18')
-    .option('--machine-no-zero-page', 'the traced machine had no zero page (e.g. pvm_no_zero_page=1): read faults allocate in every variant')
-    .option('--profile <name|file>', `cost profile for model latency_ns (shipped name or JSON path, or 'none': latency_ns 0; default ${DEFAULT_PROFILE})`);
-  addVariantOptions(cmd).addHelpText('after', EXAMPLES)
+    .option('--output-format <f>', 'text, json or csv');
+  addOptions(cmd, ['json', 'format', 'allowLost', 'kernel', 'machineNoZeroPage', 'profile', ...VARIANT_OPTIONS], {
+    json: "bpftrace's -f json output (NDJSON)",
+  });
+  cmd.addHelpText('after', EXAMPLES)
     .action(action((trace: string, prog: string | undefined, o: QueryOpts) => runQuery(trace, prog, o)));
 }

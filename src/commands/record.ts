@@ -5,6 +5,8 @@ import { userError } from '../../traces/errors.js';
 import { parseEventList } from '../../record/events.js';
 import type { RecordBackend } from '../../record/options.js';
 import { record } from '../../record/record.js';
+import { declareCommand } from '../command_list.js';
+import { addOptions } from '../options.js';
 
 interface RecordCliOptions {
   output?: string;
@@ -14,6 +16,7 @@ interface RecordCliOptions {
   bufferKb?: string;
   perfMmap?: string;
   quiet?: boolean;
+  json?: boolean;
 }
 
 function positiveInt(name: string, v: string | undefined): number | undefined {
@@ -23,13 +26,9 @@ function positiveInt(name: string, v: string | undefined): number | undefined {
 }
 
 export function registerRecord(program: Command): void {
-  program
-    .command('record')
-    .description(
-      'Run a command under perf or a private ftrace instance with the events faultline needs (faults, rss_stat, ' +
-        'mm syscalls, fork/exec/exit), following its children, and write the text trace (.gz to compress).',
-    )
-    .argument('[command...]', 'the command to record, after --')
+  addOptions(declareCommand(program, 'record'), ['json'], {
+    json: "print what was recorded as one JSON object on stdout (after the command's own output, unless --truth takes that)",
+  })
     .option('-o, --output <file>', 'trace file to write (FILE.gz is gzipped)')
     .option('--backend <name>', 'perf (ns times; no exit-time rss_stat, no markers) or ftrace (us times; exit rss_stat and checkpoint markers)', 'perf')
     .option('--events <list>', 'comma-separated system:name events instead of the default set')
@@ -39,7 +38,19 @@ export function registerRecord(program: Command): void {
     .option('-q, --quiet', 'no progress lines')
     .addHelpText(
       'after',
-      '\nExit status: the command\'s own when it fails, 3 when the ring buffer lost events, else 0.\nExample:\n  faultline record -o run.txt.gz --backend ftrace --truth truth.jsonl -- ./traces/workloads/bin/write_touch 4096',
+      `
+Run as root (perf needs it for tracepoints, ftrace for tracefs). Outputs go where -o and --truth say; write them
+outside the source tree, e.g. under /tmp.
+
+Examples:
+  faultline record -o /tmp/t.txt.gz -- ./my_workload --size 1G            perf backend, ns timestamps
+  faultline record -o /tmp/t.txt.gz --backend ftrace --truth /tmp/truth.jsonl -- traces/workloads/bin/write_touch 4096
+                                                                          ftrace: exit-time rss_stat and markers; the
+                                                                          workload's /proc ground truth kept aside
+  faultline record -o /tmp/t.txt --events kmem:rss_stat,exceptions:page_fault_user -q -- make -j2
+  faultline record -o /tmp/t.txt.gz --json -- ./my_workload | tail -1 | jq .lost_events
+
+Exit status: the command's own when it fails, 3 when the ring buffer lost events, 2 bad usage, else 0.`,
     )
     .action(
       action(async (command: string[], opts: RecordCliOptions) => {
@@ -66,6 +77,19 @@ export function registerRecord(program: Command): void {
           `wrote ${res.output} (${(res.bytesWritten / 1048576).toFixed(1)} MiB of text, ${res.events.length} events enabled, ` +
             `${res.lostEvents} lost)`,
         );
+        if (opts.json) {
+          const summary = {
+            output: res.output,
+            backend: res.backend,
+            events: res.events,
+            skipped_events: res.skippedEvents,
+            lost_events: res.lostEvents,
+            bytes_written: res.bytesWritten,
+            command_status: res.commandStatus,
+            tool_command: res.toolCommand,
+          };
+          process.stdout.write(JSON.stringify(summary) + '\n');
+        }
         if (res.commandStatus !== 0) {
           process.stderr.write(`faultline: ${command[0]} exited with status ${res.commandStatus} (trace written anyway)\n`);
           return res.commandStatus;

@@ -1,13 +1,11 @@
 // `faultline replay TRACE`: replay a recorded trace through the mainline model (and any what-if variants).
 import type { Command } from 'commander';
-import { readTrace, TRACE_FORMATS } from '../../traces/read.js';
-import type { TraceFormat } from '../../traces/events.js';
+import { readTrace } from '../../traces/read.js';
 import { createReplay } from '../../model/replay.js';
-import { loadProfile, DEFAULT_PROFILE, type CostProfile } from '../../model/costs.js';
 import type { ReplayResult, VariantResult } from '../../model/types.js';
 import { action } from '../errors.js';
-import { userError } from '../../traces/errors.js';
-import { addVariantOptions, variantsFromCli, type VariantCliOptions } from '../variant_options.js';
+import { declareCommand } from '../command_list.js';
+import { addOptions, profileFor, traceFormat, variantsFromCli, VARIANT_OPTIONS, type VariantCliOptions } from '../options.js';
 import { formatCompareTable } from '../compare_table.js';
 
 export interface ReplayCliOptions extends Partial<VariantCliOptions> {
@@ -16,18 +14,6 @@ export interface ReplayCliOptions extends Partial<VariantCliOptions> {
   allowLost?: boolean;
   series?: boolean;
   profile?: string;
-}
-
-export function traceFormat(f: string | undefined): TraceFormat | undefined {
-  if (f === undefined) return undefined;
-  if (!(TRACE_FORMATS as readonly string[]).includes(f)) throw userError(`unknown --format '${f}' (${TRACE_FORMATS.join(', ')})`);
-  return f as TraceFormat;
-}
-
-/** The cost profile a --profile value names: 'none' for no modelled latency, default the shipped DEFAULT_PROFILE. */
-export function profileFor(name: string | undefined): CostProfile | null {
-  if (name === 'none') return null;
-  return loadProfile(name ?? DEFAULT_PROFILE);
 }
 
 const kb = (n: number): string => String(Math.round(n));
@@ -73,18 +59,10 @@ export async function runReplay(trace: string, o: ReplayCliOptions): Promise<{ r
 }
 
 export function registerReplay(program: Command): void {
-  const cmd = program
-    .command('replay')
-    .argument('<trace>', 'recorded trace: perf script text, ftrace text, trace-cmd report, systrace HTML, or .gz of any')
-    .description('replay a trace through the Linux mm model: RSS, page-table memory (VmPTE) and faults by kernel path, per process')
-    .option('--json', 'print the replay result as JSON (model/types.ts ReplayResult)')
-    .option('--format <format>', `force the trace format (${TRACE_FORMATS.join(', ')})`)
-    .option('--kernel <version>', 'kernel rules to apply (e.g. 6.18, 6.12: huge-zero write semantics, PT_RECLAIM, ...)', '6.18')
-    .option('--machine-no-zero-page', 'the traced machine had no zero page (e.g. pvm_no_zero_page=1): read faults allocate in every variant')
-    .option('--allow-lost', 'accept a trace with lost events (exit status 0)')
-    .option('--series', 'include per-process time series in --json output')
-    .option('--profile <name|file>', `cost profile for modelled latency ('none' to skip; default ${DEFAULT_PROFILE})`);
-  addVariantOptions(cmd);
+  const cmd = declareCommand(program, 'replay').option('--series', 'include per-process time series in --json output');
+  addOptions(cmd, ['json', 'format', 'kernel', 'machineNoZeroPage', 'allowLost', 'profile', ...VARIANT_OPTIONS], {
+    json: 'print the replay result as JSON (model/types.ts ReplayResult)',
+  });
   cmd.addHelpText(
     'after',
     `
@@ -93,6 +71,8 @@ Examples:
   faultline replay t.txt.gz --thp always --json   mainline plus a THP=always variant, as JSON
   faultline replay t.txt.gz --kernel 6.12         6.12 rules (a write to the huge zero page splits)
   faultline replay t.txt.gz --patch cow-pte       mainline and the COW page-table patch side by side
+  faultline replay t.txt.gz --patch refpage+thp=always --machine-no-zero-page
+                                                  refpage under THP=always, on a trace from a machine without a zero page
 
 Exit status: 0 ok, 2 bad usage or input, 3 events were lost (without --allow-lost).`,
   );

@@ -1,31 +1,32 @@
 // `faultline report`: replay a trace (or read a replay's JSON) and write the self-contained HTML page, SVGs and PNGs.
 import type { Command } from 'commander';
 import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
 import { action } from '../errors.js';
 import { userError } from '../../traces/errors.js';
 import { packageVersion } from '../version.js';
-import type { EventSink, ReadOptions, ReadResult, TraceFormat } from '../../traces/events.js';
-import { readTrace, TRACE_FORMATS } from '../../traces/read.js';
+import type { EventSink, ReadResult, TraceFormat } from '../../traces/events.js';
+import { readTrace } from '../../traces/read.js';
 import type { VariantSpec } from '../../model/types.js';
 import { createReplay } from '../../model/replay.js';
 import { createLatencyValidator } from '../../analyze/latency/validate.js';
-import { DEFAULT_PROFILE, type CostProfile } from '../../model/costs.js';
-import { profileFor } from './replay.js';
-import { addVariantOptions, variantsFromCli, type VariantCliOptions } from '../variant_options.js';
+import type { CostProfile } from '../../model/costs.js';
+import { declareCommand } from '../command_list.js';
+import { addOptions, profileFor, traceFormat, variantsFromCli, VARIANT_OPTIONS, type VariantCliOptions } from '../options.js';
+import { progressBar } from '../progress.js';
 import { buildReport } from '../../reports/html.js';
 import { buildCharts } from '../../reports/charts.js';
-import { renderPng, renderSvg } from '../../reports/svg.js';
 import { createReportCollector, emptyFaultBins } from '../../reports/aggregate.js';
 import { parseReplayJson, parseValidateJson } from '../../reports/replay_json.js';
 import type { ReportInput, ValidateSummary } from '../../reports/types.js';
 
 export interface ReportOptions extends Partial<VariantCliOptions> {
   output: string;
-  /** A profile name or file, or 'none' for no modelled latency. */
-  profile: string;
+  /** A profile name or file, or 'none' for no modelled latency; default the shipped DEFAULT_PROFILE. */
+  profile?: string;
   allowLost?: boolean;
   format?: string;
+  json?: boolean;
   fromJson?: string;
   /** A validate --json file, or false for --no-validate; default: validate mainline in the same pass. */
   validate?: string | boolean;
@@ -33,33 +34,6 @@ export interface ReportOptions extends Partial<VariantCliOptions> {
   png?: string;
   screenshot?: string;
   pdf?: string;
-}
-
-/** A one-line progress bar on stderr, only when stderr is a terminal, and only for traces that take a while. */
-export function progressBar(
-  file: string,
-  out: { isTTY?: boolean; write(s: string): unknown } = process.stderr,
-  now: () => number = Date.now,
-): { onProgress: ReadOptions['onProgress']; done(): void } {
-  if (!out.isTTY) return { onProgress: undefined, done() {} };
-  const start = now();
-  let last = 0;
-  let shown = false;
-  return {
-    onProgress(read, total) {
-      const t = now();
-      if (t - start < 1000 || t - last < 100) return; // short traces stay silent; at most 10 updates a second
-      last = t;
-      shown = true;
-      const f = total > 0 ? Math.min(1, read / total) : 0;
-      const w = 30;
-      const bar = '#'.repeat(Math.round(f * w)).padEnd(w, ' ');
-      out.write(`\r${basename(file)} [${bar}] ${(f * 100).toFixed(0).padStart(3)}% ${(read / 1048576).toFixed(0)} MiB`);
-    },
-    done() {
-      if (shown) out.write('\r\x1b[K');
-    },
-  };
 }
 
 async function replayTrace(trace: string, variants: VariantSpec[], profile: CostProfile | null, validate: boolean, format: TraceFormat | undefined): Promise<Omit<ReportInput, 'provenance'>> {
@@ -142,8 +116,7 @@ export async function runReport(trace: string | undefined, o: ReportOptions, arg
     const variants = variantsFromCli(o);
     const profile = profileFor(o.profile);
     costProfile = profile ? `${profile.name} (${profile.source})` : 'none: modelled latencies are 0';
-    if (o.format !== undefined && !TRACE_FORMATS.includes(o.format as TraceFormat)) throw userError(`--format ${o.format}: expected one of ${TRACE_FORMATS.join(', ')}`);
-    data = await replayTrace(trace, variants, profile, o.validate !== false && validateFile === undefined, o.format as TraceFormat | undefined);
+    data = await replayTrace(trace, variants, profile, o.validate !== false && validateFile === undefined, traceFormat(o.format));
   }
   const validate: ValidateSummary | null = validateFile ? parseValidateJson(readText(validateFile), validateFile) : data.validate;
   const v0 = data.replay.variants[0];
@@ -164,6 +137,8 @@ export async function runReport(trace: string | undefined, o: ReportOptions, arg
   writeOut(o.output, html);
   const outputs = [o.output];
   if (o.svg || o.png) {
+    // vega and resvg load only here: a page without static charts never pays for them.
+    const { renderPng, renderSvg } = await import('../../reports/svg.js');
     for (const d of [o.svg, o.png]) if (d) makeDir(d);
     for (const c of charts) {
       const svg = await renderSvg(c.spec);
@@ -189,6 +164,18 @@ export async function runReport(trace: string | undefined, o: ReportOptions, arg
   }
   if (validate && validate.compared > 0 && validate.match_ratio < 0.99) process.stderr.write(`faultline: warning: rss_stat match ratio ${(validate.match_ratio * 100).toFixed(2)}%: the model and the kernel disagree\n`);
   process.stderr.write(`faultline: wrote ${outputs.length === 1 ? outputs[0] : `${o.output} and ${outputs.length - 1} more files`} (${(html.length / 1048576).toFixed(2)} MiB page)\n`);
+  if (o.json) {
+    const summary = {
+      page: o.output,
+      files: outputs,
+      page_bytes: Buffer.byteLength(html),
+      variants: input.replay.variants.map((v) => v.name),
+      lost_events: lost,
+      match_ratio: validate && validate.compared > 0 ? validate.match_ratio : null,
+      exit: code,
+    };
+    process.stdout.write(JSON.stringify(summary) + '\n');
+  }
   return code;
 }
 
@@ -223,16 +210,8 @@ function shellQuote(s: string): string {
 
 
 export function registerReport(program: Command): void {
-  const cmd = program
-    .command('report')
-    .argument('[trace]', 'trace file (perf script, ftrace, trace-cmd report, systrace HTML, or .gz of any)')
-    .description('write a self-contained HTML report (Vega-Lite charts) of mainline and the given patches on a trace')
+  const cmd = declareCommand(program, 'report')
     .requiredOption('-o, --output <file>', 'the HTML page to write')
-    .option('--kernel <version>', 'kernel rules to apply (e.g. 6.18, 6.12)', '6.18')
-    .option('--machine-no-zero-page', 'the traced machine had no zero page (e.g. pvm_no_zero_page=1): read faults allocate in every variant')
-    .option('--allow-lost', 'accept a trace with lost events (exit status 0; the page still says so)')
-    .option('--profile <name|file>', "cost profile for modelled latency ('none' to skip)", DEFAULT_PROFILE)
-    .option('--format <format>', `trace format, when detection cannot tell: ${TRACE_FORMATS.join(', ')}`)
     .option('--from-json <file>', 'build the page from `faultline replay --json` output instead of replaying a trace')
     .option('--validate <file>', 'show this `faultline validate --json` result instead of validating mainline in the same pass')
     .option('--no-validate', 'skip the rss_stat check (the fidelity chart then says so)')
@@ -240,13 +219,16 @@ export function registerReport(program: Command): void {
     .option('--png <dir>', 'also write each chart as a PNG (via resvg)')
     .option('--screenshot <file>', 'also write a PNG screenshot of the top of the page: summary and headline chart (needs Chromium)')
     .option('--pdf <file>', 'also print the whole page to PDF once every chart has rendered (needs Chromium)');
-  addVariantOptions(cmd);
+  addOptions(cmd, ['json', 'kernel', 'machineNoZeroPage', 'allowLost', 'profile', 'format', ...VARIANT_OPTIONS], {
+    json: 'also print what was written as one JSON object on stdout: page, files, page_bytes, variants, lost_events, match_ratio, exit',
+  });
   cmd.addHelpText(
     'after',
     `
 Examples:
   faultline report t.txt.gz --patch cow-pte -o report.html          mainline and COW page tables, side by side
   faultline report t.txt.gz --patch refpage --svg figs/ -o r.html    also one SVG per chart, for a mailing-list post
+  faultline report t.txt.gz --patch cow-pte -o r.html --json | jq .match_ratio
   faultline replay t.txt.gz --series --json > r.json && faultline report --from-json r.json -o r.html
 
 Exit status: 0 ok, 2 bad usage or input, 3 events were lost (without --allow-lost; the page is still written).`,

@@ -5,8 +5,10 @@ import { defaultVariant } from '../../model/replay.js';
 import { kernelRules } from '../../model/kernel_version.js';
 import { action } from '../errors.js';
 import { userError } from '../../traces/errors.js';
-import { profileFor, traceFormat } from './replay.js';
-import { DEFAULT_PROFILE } from '../../model/costs.js';
+import { THP_POLICIES } from '../../model/variants.js';
+import type { ThpPolicy } from '../../model/types.js';
+import { declareCommand } from '../command_list.js';
+import { addOptions, profileFor, traceFormat } from '../options.js';
 import { FAULT_TO_RSS_STAT } from '../../analyze/latency/measured.js';
 import { latencyOff, OFF_FACTOR, type LatencyCheck } from '../../analyze/latency/join.js';
 import { createLatencyValidator, type LatencyValidateResult } from '../../analyze/latency/validate.js';
@@ -70,23 +72,20 @@ function formatLatencyCheck(l: LatencyCheck & { profile: string }): string[] {
 }
 
 export function registerValidate(program: Command): void {
-  program
-    .command('validate')
-    .argument('<trace>', 'recorded trace with kmem:rss_stat events (perf script, ftrace, trace-cmd, systrace; .gz ok)')
-    .description("check the model against the kernel's own counters: every kmem:rss_stat event vs the model's counter for that mm")
-    .option('--json', 'print the result as JSON')
-    .option('--format <format>', 'force the trace format')
-    .option('--kernel <version>', 'kernel rules (5.5-6.1 traces only have rss_stat on 128-page boundaries)', '6.18')
-    .option('--thp <policy>', "the traced machine's THP policy (always, madvise, never)", 'madvise')
-    .option('--machine-no-zero-page', 'the traced machine had no zero page (pvm_no_zero_page=1)')
-    .option('--allow-lost', 'do not fail on lost events')
-    .option('--profile <name|file>', `cost profile for the modelled side of the latency comparison ('none' to skip; default ${DEFAULT_PROFILE})`)
+  // validate replays mainline only, as the traced machine ran: its --thp is that machine's policy (replay's --base-thp).
+  addOptions(declareCommand(program, 'validate'), ['json', 'format', 'kernel', 'machineNoZeroPage', 'allowLost', 'profile'], {
+    json: 'print the result as JSON (model/validate.ts ValidateResult)',
+    allowLost: 'do not fail on lost events',
+  })
+    .option('--thp <policy>', `the traced machine's THP policy (${THP_POLICIES.join(', ')})`, 'madvise')
     .addHelpText(
       'after',
       `
 Examples:
   faultline validate t.txt.gz
   faultline validate t.txt.gz --machine-no-zero-page --json
+  faultline validate old.txt --kernel 6.1 --thp always   a 6.1 machine with THP=always (rss_stat on 128-page crossings)
+  faultline validate t.txt.gz --json | jq '.by_member.MM_ANONPAGES'
 
 Latency: where the trace times a fault or a fork, validate also prints modelled vs measured, per fault path:
 function_graph durations of handle_mm_fault (or kprobe/kretprobe pairs), the span from each fault's
@@ -99,9 +98,9 @@ Exit status: 0 when at least 99.9% of compared events match (and no events were 
     .action(
       action(async (trace: string, o: ValidateCliOptions) => {
         kernelRules(o.kernel);
-        if (!['always', 'madvise', 'never'].includes(o.thp ?? 'madvise')) throw userError(`--thp '${o.thp}': expected always, madvise or never`);
+        if (!(THP_POLICIES as readonly string[]).includes(o.thp ?? 'madvise')) throw userError(`--thp '${o.thp}': expected ${THP_POLICIES.join(', ')}`);
         const profile = profileFor(o.profile);
-        const v = createLatencyValidator(defaultVariant({ kernel: o.kernel, thp: (o.thp ?? 'madvise') as 'madvise', useZeroPage: !o.machineNoZeroPage }), profile);
+        const v = createLatencyValidator(defaultVariant({ kernel: o.kernel, thp: (o.thp ?? 'madvise') as ThpPolicy, useZeroPage: !o.machineNoZeroPage }), profile);
         const read = await readTrace(trace, v.sink, { format: traceFormat(o.format) });
         const r = v.finish(read);
         process.stdout.write(o.json ? JSON.stringify(r, null, 1) + '\n' : formatValidateText(r));

@@ -1,0 +1,98 @@
+// Every option more than one command takes, declared once (flag, help, default) with its parsing; a command adds
+// its own by name. Options only one command takes (report's --svg, record's --backend...) stay in that command.
+import { Option, type Command } from 'commander';
+import type { TraceFormat } from '../traces/events.js';
+import { userError } from '../traces/errors.js';
+import { TRACE_FORMATS } from '../traces/read.js';
+import { DEFAULT_KERNEL, NEWEST_KERNEL, OLDEST_KERNEL } from '../model/kernel_version.js';
+import { DEFAULT_PROFILE, loadProfile, type CostProfile } from '../model/costs.js';
+import { buildVariants, PATCH_SELECT_DEFAULT, THP_POLICIES, type VariantOptions } from '../model/variants.js';
+import type { ThpPolicy, VariantSpec } from '../model/types.js';
+
+const collect = (v: string, prev: string[]): string[] => [...prev, v];
+
+/** The shared options: the catalogue a command picks from. */
+const OPTIONS = {
+  json: () => new Option('--json', 'print JSON instead of text'),
+  format: () => new Option('--format <format>', `force the trace format instead of detecting it (${TRACE_FORMATS.join(', ')})`),
+  kernel: () => new Option('--kernel <version>', `kernel rules to apply, ${OLDEST_KERNEL} to ${NEWEST_KERNEL} (e.g. 6.12: a write to the huge zero page splits, no PT_RECLAIM; 5.5-6.1 rss_stat only on 128-page crossings)`).default(DEFAULT_KERNEL),
+  machineNoZeroPage: () => new Option('--machine-no-zero-page', 'the traced machine had no zero page (e.g. pvm_no_zero_page=1): read faults allocate in every variant'),
+  allowLost: () => new Option('--allow-lost', 'accept a trace with lost events: exit 0 (figures are then lower bounds)'),
+  profile: () => new Option('--profile <name|file>', `cost profile for modelled latency: a shipped name, a JSON file, or 'none' (latency 0; default ${DEFAULT_PROFILE})`),
+  // The what-if variants (replay, query, report): mainline first, then one per --patch / --thp / --no-zero-page.
+  patch: () => new Option('--patch <names>', 'also replay with these patches (repeatable or comma-separated; "a+b" combines, "refpage+thp=always" varies THP too; see faultline patches)').argParser(collect).default([]),
+  thp: () => new Option('--thp <policy>', `also replay mainline with this THP policy (${THP_POLICIES.join(', ')}; repeatable): variant "thp=POLICY"`).argParser(collect).default([]),
+  zeroPage: () => new Option('--no-zero-page', 'also replay mainline without the shared zero page (read faults allocate): variant "no-zero-page"'),
+  select: () => new Option('--select <expr>', `VMAs the pattern-init patches apply to (default: "${PATCH_SELECT_DEFAULT}"; see faultline patches --help)`),
+  patchOption: () => new Option('--patch-option <k=v>', 'patch option, e.g. cow-pte=v3 (per-page accounting in fork, v3+); repeatable').argParser(collect).default([]),
+  baseThp: () => new Option('--base-thp <policy>', "THP policy of mainline itself and of every patch variant (default madvise, this machine's setting)"),
+} as const satisfies Record<string, () => Option>;
+
+export type OptionName = keyof typeof OPTIONS;
+
+/** The what-if options, in the order their help lists them. */
+export const VARIANT_OPTIONS: readonly OptionName[] = ['patch', 'thp', 'zeroPage', 'select', 'patchOption', 'baseThp'];
+
+/** Add shared options to a command; `help` replaces an option's help line where the command says more (--json's shape). */
+export function addOptions(cmd: Command, names: readonly OptionName[], help: Partial<Record<OptionName, string>> = {}): Command {
+  for (const n of names) {
+    const o = OPTIONS[n]();
+    if (help[n] !== undefined) o.description = help[n]!;
+    cmd.addOption(o);
+  }
+  return cmd;
+}
+
+/** Commander's parsed values of the shared options. */
+export interface SharedCliOptions {
+  json?: boolean;
+  format?: string;
+  kernel?: string;
+  machineNoZeroPage?: boolean;
+  allowLost?: boolean;
+  profile?: string;
+  patch: string[];
+  thp: string[];
+  zeroPage: boolean;
+  select?: string;
+  patchOption: string[];
+  baseThp?: string;
+}
+
+/** The parsed values addOptions(cmd, VARIANT_OPTIONS) gives, plus --kernel and --machine-no-zero-page. */
+export type VariantCliOptions = Pick<SharedCliOptions, 'patch' | 'thp' | 'zeroPage' | 'select' | 'patchOption' | 'baseThp' | 'kernel' | 'machineNoZeroPage'>;
+
+/** --format as a trace format; a name not in the catalogue is a usage error. */
+export function traceFormat(f: string | undefined): TraceFormat | undefined {
+  if (f === undefined) return undefined;
+  if (!(TRACE_FORMATS as readonly string[]).includes(f)) throw userError(`unknown --format '${f}' (${TRACE_FORMATS.join(', ')})`);
+  return f as TraceFormat;
+}
+
+/** The cost profile a --profile value names: 'none' for no modelled latency, default the shipped DEFAULT_PROFILE. */
+export function profileFor(name: string | undefined): CostProfile | null {
+  if (name === 'none') return null;
+  return loadProfile(name ?? DEFAULT_PROFILE);
+}
+
+/**
+ * The variants to replay from parsed options: mainline first; bad names or expressions are one-line user errors.
+ * With --machine-no-zero-page every variant goes without the zero page (the traced machine itself had none).
+ */
+export function variantsFromCli(o: Partial<VariantCliOptions>): VariantSpec[] {
+  const vo: VariantOptions = {
+    patch: o.patch ?? [],
+    thp: o.thp ?? [],
+    zeroPage: o.zeroPage,
+    select: o.select,
+    patchOption: o.patchOption ?? [],
+    kernel: o.kernel,
+  };
+  if (o.baseThp !== undefined) {
+    if (!(THP_POLICIES as readonly string[]).includes(o.baseThp)) throw userError(`--base-thp '${o.baseThp}': expected one of ${THP_POLICIES.join(', ')}`);
+    vo.baseThp = o.baseThp as ThpPolicy;
+  }
+  const vs = buildVariants(vo);
+  if (o.machineNoZeroPage) for (const v of vs) v.useZeroPage = false;
+  return vs;
+}
