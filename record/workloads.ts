@@ -3,6 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { userError } from '../traces/errors.js';
 
 /** One C file each in traces/workloads/, sharing the header fl_common.h. */
 export const WORKLOAD_NAMES = [
@@ -36,7 +37,7 @@ export function workloadsDir(): string {
 
 /**
  * Builds the named workloads (all by default) into outDir (default traces/workloads/bin) when a source is newer
- * than its binary; returns name -> absolute binary path. Throws a one-line Error naming the file when cc fails.
+ * than its binary; returns name -> absolute binary path. Throws a one-line user error naming the file when cc fails.
  */
 export function buildWorkloads(names: readonly string[] = WORKLOAD_NAMES, outDir?: string, cc = process.env.CC ?? 'cc'): Record<string, string> {
   const src = workloadsDir();
@@ -46,7 +47,7 @@ export function buildWorkloads(names: readonly string[] = WORKLOAD_NAMES, outDir
   const built: Record<string, string> = {};
   for (const name of names) {
     const c = join(src, `${name}.c`);
-    if (!existsSync(c)) throw new Error(`no workload named ${name} (${c} does not exist)`);
+    if (!existsSync(c)) throw userError(`no workload named ${name} (${c} does not exist)`);
     const bin = join(out, name);
     const fresh = existsSync(bin) && statSync(bin).mtimeMs >= Math.max(header, statSync(c).mtimeMs);
     if (!fresh) {
@@ -55,7 +56,7 @@ export function buildWorkloads(names: readonly string[] = WORKLOAD_NAMES, outDir
       } catch (err) {
         const e = err as { stderr?: Buffer; message: string };
         const why = e.stderr?.toString().trim().split('\n')[0] ?? e.message;
-        throw new Error(`cannot compile ${c} with ${cc}: ${why}`);
+        throw userError(`cannot compile ${c} with ${cc}: ${why}`, { hint: 'install a C compiler (apt-get install gcc)' });
       }
     }
     built[name] = bin;

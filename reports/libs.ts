@@ -2,6 +2,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { userError } from '../traces/errors.js';
 
 export const LIB_FILES = ['vega/build/vega.min.js', 'vega-lite/build/vega-lite.min.js', 'vega-embed/build/vega-embed.min.js'] as const;
 
@@ -14,7 +15,7 @@ export function findModuleFile(rel: string): string {
     const p = join(dir, 'node_modules', rel);
     if (existsSync(p)) return p;
     const up = dirname(dir);
-    if (up === dir) throw new Error(`cannot find node_modules/${rel}: is faultline installed with its dependencies?`);
+    if (up === dir) throw userError(`cannot find node_modules/${rel}`, { hint: 'install faultline with its dependencies: npm ci' });
     dir = up;
   }
 }
