@@ -70,7 +70,7 @@ export function corpusVariant(meta: CorpusMeta, overrides?: Partial<VariantSpec>
 const MARKER = /faultline_checkpoint: label=(\S+) pid=(\d+) t_mono_ns=(\d+)/;
 
 /** Replays and validates one recording and compares it with its ground truth. */
-export async function corpusFigures(dir: string, overrides?: Partial<VariantSpec>): Promise<CorpusFigures> {
+export async function corpusFigures(dir: string, overrides?: Partial<VariantSpec>, blind = false): Promise<CorpusFigures> {
   const meta = JSON.parse(readFileSync(join(dir, 'meta.json'), 'utf8')) as CorpusMeta;
   const spec = corpusVariant(meta, overrides);
   // per pid timeline of (trace time, anon pages, page-table bytes), from the model's rss probe
@@ -99,8 +99,8 @@ export async function corpusFigures(dir: string, overrides?: Partial<VariantSpec
       if (m) markers.set(`${m[2]}/${m[1]}`, e.time);
     }
   };
-  const rp = createReplay([spec], { rss: probe });
-  const v = createValidator(spec);
+  const rp = createReplay([spec], { rss: probe }, { blind });
+  const v = createValidator(spec, null, null, { blind });
   const read = await readTrace(join(dir, 'trace.txt.gz'), (e) => {
     onMarker(e);
     rp.sink(e);

@@ -35,6 +35,8 @@ export interface ReplayOptions {
   profile?: CostProfile | null;
   /** Bound on series points per process (default 400). */
   seriesPoints?: number;
+  /** Read no hint from the trace (validate --blind's twin): faults are replayed on the model's own knowledge. */
+  blind?: boolean;
 }
 
 /** Mainline rules, THP 'madvise', the zero page on, kernel 6.18, default selector, no patches. */
@@ -47,8 +49,14 @@ interface Pending {
   used: boolean;
 }
 
+/** How the fan-out reads hints: `blind` gives every fault no hint (pure prediction); `onHint` sees each event read as one. */
+export interface FanoutOptions {
+  blind?: boolean;
+  onHint?: (hintEvent: TraceEvent) => void;
+}
+
 /** The fan-out and the fault-hint logic shared by replay and validate; engines get every event in order. */
-export function createFanout(engines: Engine[]): { sink: EventSink; flush(): void; first: number; last: number } {
+export function createFanout(engines: Engine[], opts: FanoutOptions = {}): { sink: EventSink; flush(): void; first: number; last: number } {
   const pending = new Map<number, Pending>();
   const lastKernel = new Map<number, number>();
   const hint: FaultHint = { member: -1, delta: 0 };
@@ -65,14 +73,15 @@ export function createFanout(engines: Engine[]): { sink: EventSink; flush(): voi
     if (!p || !p.used) return;
     p.used = false;
     // null: the trace says nothing (no rss_stat recorded); member -1: the kernel changed no counter for this fault
-    let h: FaultHint | null = sawRss ? none : null;
-    if (next && next.kind === 'rss_stat' && next.curr) {
+    let h: FaultHint | null = sawRss && !opts.blind ? none : null;
+    if (next && next.kind === 'rss_stat' && next.curr && !opts.blind) {
       const key = next.mmId * 4 + next.member;
       const prev = lastKernel.get(key);
       const pages = next.size / 4096;
       hint.member = next.member;
       hint.delta = prev !== undefined ? pages - prev / 4096 : pages <= 16 ? pages : 0;
       h = hint;
+      opts.onHint?.(next);
     }
     run(p.e, h);
   }
@@ -117,7 +126,7 @@ export function createFanout(engines: Engine[]): { sink: EventSink; flush(): voi
 /** A replay of one trace through every variant. */
 export function createReplay(variants: VariantSpec[], probes?: ReplayProbes, opts?: ReplayOptions, rssSink?: RssStatSink): Replay {
   const engines = variants.map((v) => createEngine(v, probes ?? {}, opts?.profile ?? null, opts?.seriesPoints ?? 400, rssSink ?? null));
-  const fan = createFanout(engines);
+  const fan = createFanout(engines, { blind: opts?.blind });
   return {
     sink: fan.sink,
     finish(read: ReadResult): ReplayResult {

@@ -29,7 +29,7 @@ describe('validate (model/validate.ts)', () => {
     expect(r.baseline).toBe(1);
     expect(r.compared).toBe(3);
     expect(r.matched).toBe(3);
-    expect(r.by_member.MM_ANONPAGES).toEqual({ compared: 3, matched: 3 });
+    expect(r.by_member.MM_ANONPAGES).toMatchObject({ compared: 3, matched: 3, divergences: 0 });
   });
   it('a kernel count the model cannot explain is a mismatch, reported with its line and both values', () => {
     // a read fault maps the zero page (no RSS), but this kernel said +1 (no zero page): the model is wrong here
@@ -133,5 +133,35 @@ describe('validate: teardown of an mm that predates the trace', () => {
     expect(r.first_mismatches).toEqual([]);
     expect(r.compared).toBe(9);
     expect(r.baseline).toBe(3);
+  });
+});
+
+describe('validate: no cascades (issue 12)', () => {
+  const thread = (tid: number) => ({ pid: 100, tid });
+  it('one page the model cannot explain is one divergence: later events compare against the kernel\'s new level', () => {
+    // the kernel counts a page the trace shows no fault for (12 where the model has 11), then two more faults
+    const r = validate([...mmap(0, 1 << 21), fault(10, 0), rss(11, 11), fault(12, 1), rss(13, 13), fault(14, 2), rss(15, 14), fault(16, 3), rss(17, 15)]);
+    expect(r.compared).toBe(3);
+    expect(r.matched).toBe(2);
+    expect(r.divergences).toBe(1);
+    expect(r.by_member.MM_ANONPAGES!.divergences).toBe(1);
+    expect(r.by_mm).toEqual([{ mm_id: 7, pid: 100, member: 'MM_ANONPAGES', compared: 3, matched: 2, divergences: 1 }]);
+  });
+  it('another thread\'s munmap the model applies only at its exit: the resync is dropped once the model is back on the kernel\'s value', () => {
+    const enter = { ...hdr('sys_enter_munmap', 40), kind: 'sys_enter' as const, call: 'munmap', args: { addr: A, len: 1 << 20 } };
+    const exit: TraceEvent = { ...hdr('sys_exit_munmap', 45), kind: 'sys_exit', call: 'munmap', ret: 0, enter };
+    const other = (t: number, i: number, pages: number): TraceEvent[] => [
+      { ...fault(t, i), ...thread(101) }, { ...rss(t + 0.5, pages), ...thread(101) },
+    ];
+    // tid 100 faults 10 pages in the first MiB, then unmaps it (kernel: 20 -> 10 during the call); tid 101 faults in
+    // the second MiB meanwhile and its events already count the zap (11), before tid 100's sys_exit_munmap
+    const evs = [...mmap(0, 1 << 21), ...Array.from({ length: 10 }, (_, i) => [fault(10 + 2 * i, i), rss(11 + 2 * i, 11 + i)]).flat(),
+      { ...enter, line: ++line }, rss(41, 10), ...other(42, 300, 11), exit, ...other(46, 301, 12), ...other(48, 302, 13), ...other(50, 303, 14)];
+    const r = validate(evs);
+    // before issue 12 the resync offset stayed: every later event of tid 101 was a mismatch (4 of them)
+    // at most the event caught in the window and the held piece (which first looks like a need_resched split)
+    expect(r.compared - r.matched).toBeLessThanOrEqual(2);
+    expect(r.divergences).toBeLessThanOrEqual(2);
+    expect(r.first_mismatches.every((m) => m.line < evs[evs.length - 5]!.line)).toBe(true);
   });
 });

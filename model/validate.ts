@@ -5,7 +5,7 @@ import { RSS_MEMBER_NAMES } from '../traces/events.js';
 import { createEngine } from './engine.js';
 import type { BufferedRss, RssStatUse } from './rss_stat.js';
 import type { MmLog } from './rss_log.js';
-import { createFanout } from './replay.js';
+import { createFanout, type FanoutOptions } from './replay.js';
 import { kernelRules } from './kernel_version.js';
 import type { Mm } from './state.js';
 import type { ReplayProbes, VariantSpec } from './types.js';
@@ -39,7 +39,16 @@ export interface ValidateResult {
   compared: number;
   matched: number;
   match_ratio: number;
-  by_member: Record<string, { compared: number; matched: number }>;
+  by_member: Record<string, MemberFigures>;
+  /** True when the replay read no hint from the trace (`validate --blind`): every figure is a prediction. */
+  blind: boolean;
+  /**
+   * Runs of mismatches: each starts where an event of an mm and member stops matching and ends at its next match
+   * (the validator resynchronises after the first, so one wrong page is one divergence, not every later event).
+   */
+  divergences: number;
+  /** Per mm and member with at least one mismatch, most mismatches first (at most 20). */
+  by_mm: MmFigures[];
   /** Events that set the baseline of an mm the trace did not show from its start (not compared). */
   baseline: number;
   /** Events whose mm the model could not identify (not compared). */
@@ -65,24 +74,72 @@ export interface ValidatorObserver {
   sink: EventSink;
 }
 
+/** One member's figures: `hinted` compared events are ones the replay had read as a fault's hint (told, not predicted). */
+export interface MemberFigures {
+  compared: number;
+  matched: number;
+  divergences: number;
+  hinted: number;
+  hinted_matched: number;
+}
+
+/** One mm and member's figures in validate's output. */
+export interface MmFigures {
+  mm_id: number;
+  pid: number;
+  member: string;
+  compared: number;
+  matched: number;
+  divergences: number;
+}
+
 const MAX_MISMATCHES = 20;
+const MAX_BY_MM = 20;
 const RING = 256;
 const AROUND = 6;
 
 /** Validate one variant (normally mainline) against the trace's rss_stat stream; an observer (latency) rides along. */
 export function createValidator(
   spec: VariantSpec, profile: CostProfile | null = null, observer: ValidatorObserver | null = null,
+  opts: { blind?: boolean } = {},
 ): { sink: EventSink; finish(read: ReadResult): ValidateResult } {
   const exact = kernelRules(spec.kernel).rssStatExact;
-  const by: Record<string, { compared: number; matched: number }> = {};
-  for (const n of RSS_MEMBER_NAMES) by[n] = { compared: 0, matched: 0 };
-  let events = 0, compared = 0, matched = 0, baseline = 0, unmapped = 0, guessed = 0, splits = 0;
+  const by: Record<string, MemberFigures> = {};
+  const newMember = (): MemberFigures => ({ compared: 0, matched: 0, divergences: 0, hinted: 0, hinted_matched: 0 });
+  for (const n of RSS_MEMBER_NAMES) by[n] = newMember();
+  // the line of the last rss_stat event the fan-out read as a fault's hint (compared right after that fault)
+  let hintLine = -1;
+  let events = 0, compared = 0, matched = 0, baseline = 0, unmapped = 0, guessed = 0, splits = 0, divergences = 0;
+  // per mm idx * 4 + member: its figures, and whether its last compared event was a mismatch
+  type MmTally = { mm: Mm; member: number; compared: number; matched: number; divergences: number; diverged: boolean };
+  const perMm = new Map<number, MmTally>();
+  const mmFig = (mm: Mm, member: number): MmTally => {
+    const key = mm.idx * 4 + member;
+    let st = perMm.get(key);
+    if (!st) perMm.set(key, (st = { mm, member, compared: 0, matched: 0, divergences: 0, diverged: false }));
+    return st;
+  };
+  const hit = (mm: Mm, member: number, name: string, hinted: boolean): void => {
+    matched++;
+    by[name]!.matched++;
+    if (hinted) by[name]!.hinted_matched++;
+    const st = mmFig(mm, member);
+    st.matched++;
+    st.diverged = false;
+  };
   const mismatches: Mismatch[] = [];
   const offsets = new Map<number, number>(); // mm idx * 4 + member -> kernel - model after a resync
   const ring: EventSummary[] = Array.from({ length: RING }, () => ({ line: 0, time: 0, tid: 0, kind: '', name: '' }));
   let ringAt = 0;
 
   const mismatch = (b: BufferedRss, mm: Mm, name: string, modelPages: number): void => {
+    const st = mmFig(mm, b.member);
+    if (!st.diverged) {
+      st.diverged = true;
+      st.divergences++;
+      divergences++;
+      by[name]!.divergences++;
+    }
     if (mismatches.length < MAX_MISMATCHES) {
       // the events just before this one still in the ring (a held event is compared after the syscall's exit)
       const around: EventSummary[] = [];
@@ -94,9 +151,9 @@ export function createValidator(
       mismatches.push({ line: b.line, time: b.time, tid: b.tid, mm_id: b.mmId, member: name, kernel_pages: b.size / 4096, model_pages: modelPages, around });
     }
   };
-  const deferred = new Map<number, { v: number; b: BufferedRss; cur: number }>();
+  const deferred = new Map<number, { v: number; b: BufferedRss; cur: number; hinted: boolean }>();
   // a piece the kernel reported part of (need_resched split) whose end the kernel has not reached yet
-  const splitOpen = new Map<number, { b: BufferedRss; mm: Mm; name: string; model: number }>();
+  const splitOpen = new Map<number, { b: BufferedRss; mm: Mm; name: string; model: number; hinted: boolean }>();
   // the kernel moved on without landing the piece: its last split was no match after all
   const revokeSplit = (key: number): void => {
     const o = splitOpen.get(key);
@@ -104,6 +161,8 @@ export function createValidator(
     splitOpen.delete(key);
     matched--;
     by[o.name]!.matched--;
+    if (o.hinted) by[o.name]!.hinted_matched--;
+    mmFig(o.mm, o.b.member).matched--;
     splits--;
     mismatch(o.b, o.mm, o.name, o.model);
   };
@@ -149,10 +208,12 @@ export function createValidator(
       for (let k = spans.length - 1; k >= 0; k--) if ((v - spans[k]![1]!) * Math.sign(spans[k]![1]! - spans[k]![0]!) >= 0) spans.splice(k, 1);
     }
     const name = RSS_MEMBER_NAMES[m] ?? String(m);
-    const bm = by[name] ?? (by[name] = { compared: 0, matched: 0 });
+    const bm = by[name] ?? (by[name] = newMember());
     if (splitOpen.has(key) && !(log.length > 1 && walk[1] !== 0 && (v - log[0]!) * (v - log[1]!) <= 0)) revokeSplit(key);
     compared++;
     bm.compared++;
+    if (b.line === hintLine) bm.hinted++;
+    mmFig(mm, m).compared++;
     // lockstep: the model's updates for this mm and member since the last kernel event, consumed in order
     // (log[0] is the value the last kernel event agreed with; the next update is log[1])
     let ok: boolean;
@@ -167,11 +228,22 @@ export function createValidator(
       ok = split = true;
       splits++;
       log[0] = v;
-      splitOpen.set(key, { b, mm, name, model: log[1]! + (offsets.get(key) ?? 0) });
+      splitOpen.set(key, { b, mm, name, model: log[1]! + (offsets.get(key) ?? 0), hinted: b.line === hintLine });
     } else if (v === cur) {
       ok = true; // agreement with the model's current value (threads: per-CPU event order can differ by an update)
       reset();
     } else ok = false;
+    if (!ok && offsets.has(key)) {
+      // the resync's offset was transient (another thread's or an in-flight call's updates the model had not applied
+      // yet): the model is back on the kernel's own value, so the offset goes and the event matches
+      const raw = b.size / 4096;
+      const at = raw === cur ? log.length - 1 : log.indexOf(raw, 1);
+      if (at >= 0) {
+        ok = true;
+        offsets.delete(key);
+        drop(0, at);
+      }
+    }
     // 5.5-6.1: events only on 128-page crossings, with per-task batching of up to 64 pages (SPLIT_RSS_COUNTING)
     // Android's rss_stat_throttled likewise reports a counter that moved on since (compare within the same slack)
     if (!ok && (!exact || b.throttled) && Math.abs(v - cur) <= 64) {
@@ -183,6 +255,8 @@ export function createValidator(
       // so such an event resynchronises instead of counting as a mismatch (also an mm the model knows no VMA of)
       compared--;
       bm.compared--;
+      if (b.line === hintLine) bm.hinted--;
+      mmFig(mm, m).compared--;
       baseline++;
       if (split) (splits--, splitOpen.delete(key)); // not compared: not a split either
       offsets.set(key, b.size / 4096 - cur);
@@ -193,20 +267,17 @@ export function createValidator(
     if (held !== undefined) {
       // a thread's earlier event that already counted another CPU's update: right if the model reaches it now
       deferred.delete(key);
-      if (held.v === (ok ? v : cur)) {
-        matched++;
-        bm.matched++;
-      } else mismatch(held.b, mm, name, held.cur + (offsets.get(key) ?? 0));
+      if (held.v === (ok ? v : cur)) hit(mm, m, name, held.hinted);
+      else mismatch(held.b, mm, name, held.cur + (offsets.get(key) ?? 0));
     }
     if (ok) {
-      matched++;
-      bm.matched++;
+      hit(mm, m, name, b.line === hintLine);
       return;
     }
     if (mm.users > 1 && !deferred.has(key) && log.length > 0 && v > cur) {
       // several threads: percpu_counter_sum at this event may include a fault of another CPU whose event is
       // still ahead in the merged stream; decide at this mm's next event for the member
-      deferred.set(key, { v, b, cur });
+      deferred.set(key, { v, b, cur, hinted: b.line === hintLine });
       return;
     }
     mismatch(b, mm, name, cur + (offsets.get(key) ?? 0)); // in the kernel's terms, after any resync
@@ -222,7 +293,8 @@ export function createValidator(
   };
 
   const engine = createEngine(spec, observer ? observer.probes : {}, profile, 16, onRss);
-  const fan = createFanout([engine]);
+  const fanOpts: FanoutOptions = { blind: opts.blind, onHint: (e) => (hintLine = e.line) };
+  const fan = createFanout([engine], fanOpts);
   let lostSeen = 0;
   const sink: EventSink = (e: TraceEvent) => {
     const s = ring[ringAt]!;
@@ -256,6 +328,11 @@ export function createValidator(
         matched,
         match_ratio: compared ? matched / compared : 1,
         by_member: by,
+        blind: opts.blind === true,
+        divergences,
+        by_mm: [...perMm.values()].filter((s) => s.matched < s.compared)
+          .sort((a, b) => b.compared - b.matched - (a.compared - a.matched) || a.mm.idx - b.mm.idx).slice(0, MAX_BY_MM)
+          .map((s) => ({ mm_id: s.mm.mmId, pid: s.mm.ownerPid, member: RSS_MEMBER_NAMES[s.member] ?? String(s.member), compared: s.compared, matched: s.matched, divergences: s.divergences })),
         baseline,
         unmapped,
         guessed_vma_pieces: guessed,

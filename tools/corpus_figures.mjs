@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Prints the user-style corpus figures (model/corpus_figures.ts) for every recording under traces/fixtures/corpus,
 // as a Markdown table (or JSON with --json). Build first: npx tsc -p tsconfig.json.
-//   node tools/corpus_figures.mjs [--json] [NAME...]
+//   node tools/corpus_figures.mjs [--json] [--blind] [NAME...]   (--blind: no hints read from the traces)
 import { readdirSync, existsSync } from 'node:fs';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,6 +10,7 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const { corpusFigures, corpusDir } = await import(join(ROOT, 'dist/model/corpus_figures.js'));
 const args = process.argv.slice(2);
 const json = args.includes('--json');
+const blind = args.includes('--blind');
 
 const names = args.filter((a) => !a.startsWith('--'));
 const dir = corpusDir(ROOT);
@@ -21,7 +22,7 @@ if (!json) {
   console.log('|---|---|---|---|---|---|---|---|---|---|---|---|');
 }
 for (const name of names.length ? names : all) {
-  const f = await corpusFigures(join(dir, name));
+  const f = await corpusFigures(join(dir, name), undefined, blind);
   rows.push({ ...f, validate: undefined });
   if (json) continue;
   const v = f.validate;

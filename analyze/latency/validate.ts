@@ -17,10 +17,10 @@ export interface LatencyValidateResult extends ValidateResult {
 }
 
 /** Validate one variant (normally mainline) against the trace's rss_stat stream; with a profile, latency too. */
-export function createLatencyValidator(spec: VariantSpec, profile: CostProfile | null = null): { sink: EventSink; finish(read: ReadResult): LatencyValidateResult } {
+export function createLatencyValidator(spec: VariantSpec, profile: CostProfile | null = null, opts: { blind?: boolean } = {}): { sink: EventSink; finish(read: ReadResult): LatencyValidateResult } {
   const join = profile ? createLatencyJoin() : null;
   const measured = join ? createMeasuredCollector({ keepFaults: false, onFault: join.onMeasuredFault }) : null;
-  const v = createValidator(spec, profile, join ? { probes: { fault: join.onModelFault, fork: join.onModelFork }, sink: measured!.sink } : null);
+  const v = createValidator(spec, profile, join ? { probes: { fault: join.onModelFault, fork: join.onModelFork }, sink: measured!.sink } : null, opts);
   return {
     sink: v.sink,
     finish(read) {

@@ -23,16 +23,25 @@ interface ValidateCliOptions {
   thp?: string;
   allowLost?: boolean;
   profile?: string;
+  blind?: boolean;
 }
 
 export function formatValidateText(r: LatencyValidateResult): string {
   const pct = (m: number, c: number): string => (c ? ((100 * m) / c).toFixed(3) + '%' : '-');
   const out = [
-    `${r.trace} (${r.format}): ${r.rss_stat_events} rss_stat events, ${r.compared} compared, ${r.matched} matched (${pct(r.matched, r.compared)}${r.resched_splits ? `, ${r.resched_splits} of them need_resched splits of a zap/copy piece` : ''}); ` +
+    `${r.trace} (${r.format}${r.blind ? ', blind: no hints read from the trace' : ''}): ${r.rss_stat_events} rss_stat events, ${r.compared} compared, ${r.matched} matched (${pct(r.matched, r.compared)}${r.resched_splits ? `, ${r.resched_splits} of them need_resched splits of a zap/copy piece` : ''}); ` +
       `${r.baseline} set baselines of mms that predate the trace, ${r.guessed_vma_pieces} inside runs of inferred VMAs (not compared), ` +
       `${r.unmapped} unmapped, ${r.lost_events} lost`,
   ];
-  for (const [k, v] of Object.entries(r.by_member)) if (v.compared) out.push(`  ${k.padEnd(14)} ${String(v.matched).padStart(8)} / ${String(v.compared).padEnd(8)} ${pct(v.matched, v.compared)}`);
+  for (const [k, v] of Object.entries(r.by_member)) {
+    if (!v.compared) continue;
+    const div = v.divergences ? `  ${v.divergences} divergence${v.divergences === 1 ? '' : 's'}` : '';
+    // a hinted event is one the replay read as a fault's hint: a match there was told, not predicted
+    const told = v.hinted ? `  (${v.hinted} hinted, ${v.hinted_matched} of them matched; predicted ${pct(v.matched - v.hinted_matched, v.compared - v.hinted)})` : '';
+    out.push(`  ${k.padEnd(14)} ${String(v.matched).padStart(8)} / ${String(v.compared).padEnd(8)} ${pct(v.matched, v.compared)}${div}${told}`);
+  }
+  if (r.by_mm.length) out.push(`mms with mismatches (${r.divergences} divergence${r.divergences === 1 ? '' : 's'}: runs of mismatches, each resynchronised at its first event):`);
+  for (const m of r.by_mm.slice(0, 5)) out.push(`  mm_id ${m.mm_id} (pid ${m.pid}) ${m.member}: ${m.matched} / ${m.compared} matched, ${m.divergences} divergence${m.divergences === 1 ? '' : 's'}`);
   if (r.first_mismatches.length) out.push('first mismatches (kernel vs model, pages):');
   for (const m of r.first_mismatches.slice(0, 10)) {
     out.push(`  line ${m.line} tid ${m.tid} mm_id ${m.mm_id} ${m.member}: kernel ${m.kernel_pages} model ${m.model_pages}`);
@@ -78,6 +87,7 @@ export function registerValidate(program: Command): void {
     allowLost: 'do not fail on lost events',
   })
     .option('--thp <policy>', `the traced machine's THP policy (${THP_POLICIES.join(', ')})`, 'madvise')
+    .option('--blind', 'replay without reading any hint from the trace (page-cache state, kinds of inferred VMAs, read vs write): every figure a prediction')
     .addHelpText(
       'after',
       `
@@ -100,7 +110,7 @@ Exit status: 0 when at least 99.9% of compared events match (and no events were 
         kernelRules(o.kernel);
         if (!(THP_POLICIES as readonly string[]).includes(o.thp ?? 'madvise')) throw userError(`--thp '${o.thp}': expected ${THP_POLICIES.join(', ')}`);
         const profile = profileFor(o.profile);
-        const v = createLatencyValidator(defaultVariant({ kernel: o.kernel, thp: (o.thp ?? 'madvise') as ThpPolicy, useZeroPage: !o.machineNoZeroPage }), profile);
+        const v = createLatencyValidator(defaultVariant({ kernel: o.kernel, thp: (o.thp ?? 'madvise') as ThpPolicy, useZeroPage: !o.machineNoZeroPage }), profile, { blind: o.blind });
         const read = await readTrace(trace, v.sink, { format: traceFormat(o.format) });
         const r = v.finish(read);
         process.stdout.write(o.json ? JSON.stringify(r, null, 1) + '\n' : formatValidateText(r));
