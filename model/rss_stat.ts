@@ -67,7 +67,12 @@ function useRss(st: EngineState, b: BufferedRss, e: RssStatEvent | null): void {
   oldMmArgEvent(st, b, mm);
   const bit = 1 << b.member;
   const done = st.adopted.get(mm.idx) ?? 0;
-  if ((mm.predates && !(done & bit)) || nascentExecMm(st, b, mm)) {
+  // Android's rss_stat_throttled fires only when the 512 KiB bucket changes (Perfetto's hist trigger,
+  // src/traced/probes/ftrace/tracefs.cc: bucket=size/0x80000), so an mm's first one comes late: when validation's
+  // log shows the model already went through that bucket, the trace showed those pages and it is no baseline
+  const bucket = Math.floor(b.size / 0x80000);
+  const late = b.throttled && ctx.rssLogs !== null && logOf(ctx.rssLogs, mm).log[b.member]!.some((p) => Math.floor((p * F.PAGE_SIZE) / 0x80000) === bucket);
+  if ((mm.predates && !(done & bit) && !late) || nascentExecMm(st, b, mm)) {
     // the kernel counted pages before the trace showed them: take its figure as this mm's baseline
     // (also each arg page that execve's get_arg_page writes into the nascent mm: argv/envp sizes are not in the trace)
     st.adopted.set(mm.idx, done | bit);

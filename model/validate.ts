@@ -64,6 +64,11 @@ export interface ValidateResult {
    * the piece must still land on the model's value.
    */
   resched_splits: number;
+  /**
+   * Android's rss_stat_throttled events (present only when the trace has them): the kernel's value at 512 KiB
+   * resolution, so one agrees when a model value since the mm's last event lies in the reported bucket.
+   */
+  rss_stat_throttled?: { compared: number; in_bucket: number; bucket_bytes: number };
   lost_events: number;
   first_mismatches: Mismatch[];
 }
@@ -94,6 +99,9 @@ export interface MmFigures {
 }
 
 const MAX_MISMATCHES = 20;
+/** src/traced/probes/ftrace/tracefs.cc (Perfetto): hist:keys=mm_id,member:bucket=size/0x80000:onchange($bucket) */
+const THROTTLE_BUCKET = 0x80000;
+const bucketOf = (pages: number): number => Math.floor((pages * 4096) / THROTTLE_BUCKET);
 const MAX_BY_MM = 20;
 const RING = 256;
 const AROUND = 6;
@@ -110,6 +118,7 @@ export function createValidator(
   // the line of the last rss_stat event the fan-out read as a fault's hint (compared right after that fault)
   let hintLine = -1;
   let events = 0, compared = 0, matched = 0, baseline = 0, unmapped = 0, guessed = 0, splits = 0, divergences = 0;
+  let throttled = 0, inBucket = 0;
   // per mm idx * 4 + member: its figures, and whether its last compared event was a mismatch
   type MmTally = { mm: Mm; member: number; compared: number; matched: number; divergences: number; diverged: boolean };
   const perMm = new Map<number, MmTally>();
@@ -212,6 +221,7 @@ export function createValidator(
     if (splitOpen.has(key) && !(log.length > 1 && walk[1] !== 0 && (v - log[0]!) * (v - log[1]!) <= 0)) revokeSplit(key);
     compared++;
     bm.compared++;
+    if (b.throttled) throttled++;
     if (b.line === hintLine) bm.hinted++;
     mmFig(mm, m).compared++;
     // lockstep: the model's updates for this mm and member since the last kernel event, consumed in order
@@ -222,6 +232,16 @@ export function createValidator(
       ok = true;
       drop(0, 1);
       splitOpen.delete(key);
+    } else if (b.throttled) {
+      // fired when the 512 KiB bucket changed, the steps between left out: the first model value since the last event
+      // that lies in the reported bucket (else the current one) stands for this moment
+      // (or inside a batched zap/copy piece, which the kernel may flush partway on need_resched)
+      let j = 1;
+      while (j < log.length && bucketOf(log[j]!) !== bucketOf(v) && !(walk[j] !== 0 && (v - log[j - 1]!) * (v - log[j]!) < 0)) j++;
+      ok = j < log.length || bucketOf(cur) === bucketOf(v);
+      if (j < log.length && bucketOf(log[j]!) === bucketOf(v)) drop(0, j);
+      else if (j < log.length) (drop(0, j - 1), (log[0] = v));
+      else if (ok) reset();
     } else if (log.length > 1 && walk[1] !== 0 && (v - log[0]!) * (v - log[1]!) < 0) {
       // mm/memory.c: zap_pte_range / copy_pte_range break on need_resched() and flush the batch so far: the kernel
       // reported part of the model's piece; the rest of it must still land on log[1]
@@ -245,8 +265,7 @@ export function createValidator(
       }
     }
     // 5.5-6.1: events only on 128-page crossings, with per-task batching of up to 64 pages (SPLIT_RSS_COUNTING)
-    // Android's rss_stat_throttled likewise reports a counter that moved on since (compare within the same slack)
-    if (!ok && (!exact || b.throttled) && Math.abs(v - cur) <= 64) {
+    if (!ok && !exact && Math.abs(v - cur) <= 64) {
       ok = true;
       reset();
     }
@@ -255,6 +274,7 @@ export function createValidator(
       // so such an event resynchronises instead of counting as a mismatch (also an mm the model knows no VMA of)
       compared--;
       bm.compared--;
+      if (b.throttled) throttled--;
       if (b.line === hintLine) bm.hinted--;
       mmFig(mm, m).compared--;
       baseline++;
@@ -267,11 +287,15 @@ export function createValidator(
     if (held !== undefined) {
       // a thread's earlier event that already counted another CPU's update: right if the model reaches it now
       deferred.delete(key);
-      if (held.v === (ok ? v : cur)) hit(mm, m, name, held.hinted);
-      else mismatch(held.b, mm, name, held.cur + (offsets.get(key) ?? 0));
+      // (a throttled one: right if the model went through its value since, counters moving a page at a time)
+      if (held.v === (ok ? v : cur) || (held.b.throttled && held.cur <= held.v && held.v <= cur)) {
+        hit(mm, m, name, held.hinted);
+        if (held.b.throttled) inBucket++;
+      } else mismatch(held.b, mm, name, held.cur + (offsets.get(key) ?? 0));
     }
     if (ok) {
       hit(mm, m, name, b.line === hintLine);
+      if (b.throttled) inBucket++;
       return;
     }
     if (mm.users > 1 && !deferred.has(key) && log.length > 0 && v > cur) {
@@ -319,7 +343,7 @@ export function createValidator(
       fan.flush();
       engine.finish(fan.last);
       for (const key of [...splitOpen.keys()]) revokeSplit(key); // the trace ended inside a split piece
-      return {
+      const r: ValidateResult = {
         trace: read.file,
         format: read.format,
         variant: spec.name,
@@ -340,6 +364,8 @@ export function createValidator(
         lost_events: Math.max(read.lostEvents, lostSeen),
         first_mismatches: mismatches,
       };
+      if (throttled > 0) r.rss_stat_throttled = { compared: throttled, in_bucket: inBucket, bucket_bytes: THROTTLE_BUCKET };
+      return r;
     },
   };
 }

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pb from 'protobufjs/minimal.js';
 import { countIndependently, rawText } from './independent_count.suite.js';
-import { encodePerfetto, encodePerfettoText, parseFtraceText, type Source } from './perfetto_encode.suite.js';
+import { encodePerfetto, encodePerfettoText, parseFtraceText, throttleRssStat, toFtraceText, type Source } from './perfetto_encode.suite.js';
 import { readTrace } from './read.js';
 import { createInfoCollector, type TraceInfo } from './info.js';
 import { isPerfettoTrace } from './perfetto.js';
@@ -110,6 +110,49 @@ describe.each(RECORDINGS)('%s: Perfetto encodings of the real ftrace recording',
       expect(got).toEqual(sourceAgreement);
     });
   }
+});
+
+describe('rss_stat_throttled: real recordings thinned as Android\'s atrace memory category records them', () => {
+  // fork (copy_page_range and the child's teardown inside the clone), threads (per-CPU order), munmap/MADV_DONTNEED zaps
+  for (const name of ['fork_child_half', 'threads', 'dontneed_munmap']) {
+    it(`${name}: every kept event reads back, and >= 99% agree with the model within their 512 KiB bucket`, async () => {
+      const full = parseFtraceText(rawText(join(WORKLOADS, name, 'ftrace.txt.gz')));
+      const thin = throttleRssStat(full);
+      const kept = thin.events.filter((e) => e.name === 'rss_stat_throttled').length;
+      expect(kept).toBeGreaterThan(100);
+      expect(kept).toBeLessThan(full.events.filter((e) => e.name === 'rss_stat').length / 10);
+      const files = { perfetto: join(TMP, `${name}.throttled.pftrace`), ftrace: join(TMP, `${name}.throttled.txt`) };
+      writeFileSync(files.perfetto, encodePerfetto(thin));
+      writeFileSync(files.ftrace, toFtraceText(thin));
+      for (const file of Object.values(files)) {
+        const { info } = await readAll(file);
+        expect(info.events.rss_stat_throttled).toBe(kept);
+        const v = await validate(file);
+        expect(v.rss_stat_events).toBe(kept);
+        expect(v.rss_stat_throttled!.bucket_bytes).toBe(0x80000);
+        expect(v.rss_stat_throttled!.compared).toBe(v.compared);
+        expect(v.rss_stat_throttled!.in_bucket / v.rss_stat_throttled!.compared).toBeGreaterThanOrEqual(0.99);
+      }
+    });
+  }
+
+  it('the tolerance is the reported bucket: a size moved inside it still agrees, one bucket up does not', async () => {
+    const thin = throttleRssStat(parseFtraceText(rawText(join(WORKLOADS, 'dontneed_munmap', 'ftrace.txt.gz'))));
+    const at = thin.events.findIndex((e, i) => e.name === 'rss_stat_throttled' && i > thin.events.length / 2 && /member=1 size=(\d+)/.test(e.body));
+    const size = Number(/size=(\d+)/.exec(thin.events[at].body)![1]);
+    const withSize = (n: number): Source => ({ ...thin, events: thin.events.map((e, i) => (i === at ? { ...e, body: e.body.replace(/size=\d+/, `size=${n}`) } : e)) });
+    const run = async (src: Source, tag: string) => {
+      const f = join(TMP, `bucket-${tag}.pftrace`);
+      writeFileSync(f, encodePerfetto(src));
+      return (await validate(f)).rss_stat_throttled!;
+    };
+    const base = await run(thin, 'base');
+    expect(base.in_bucket).toBe(base.compared);
+    const inside = await run(withSize(Math.floor(size / 0x80000) * 0x80000 + (size % 0x80000 === 0 ? 4096 : 0)), 'inside');
+    expect(inside.in_bucket).toBe(base.compared);
+    const above = await run(withSize(size + 0x80000), 'above');
+    expect(above.in_bucket).toBeLessThan(base.compared);
+  });
 });
 
 describe('compact_sched', () => {

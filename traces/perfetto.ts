@@ -9,7 +9,8 @@
 //   GenericFtraceEvent (event_name + named fields), read here into fault and syscall events.
 // - sched_process_exit has no group_dead field in the proto: groupDead is null.
 // - print (ftrace/print) is named tracing_mark_write, as ftrace and trace_processor's text print it.
-// - An event's `line` is the 1-based number of the packet that held it.
+// - An event's `line` is its 1-based ordinal in the file (unique, as a text line number is); a skipped packet's
+//   example names the packet's number.
 // Unknown packets, packet fields and ftrace event kinds are counted into one warning each, never fatal.
 import { createReadStream, promises as fsp } from 'node:fs';
 import { createGunzip, inflateSync } from 'node:zlib';
@@ -147,6 +148,7 @@ export async function readPerfetto(path: string, sink: EventSink, opts: ReadOpti
   });
   const merger = createMerger(paired, { windowNs: PERFETTO_WINDOW_NS, ...opts.merge });
 
+  let ordinal = 0;
   const tgidOf = new Map<number, number>();
   const commOf = new Map<number, string>();
   /** Per CPU: the task compact sched_switch last switched to (prev_* of the next switch). */
@@ -251,8 +253,8 @@ export async function readPerfetto(path: string, sink: EventSink, opts: ReadOpti
 
   // --- ftrace events -----------------------------------------------------------------------------------------
 
-  function header(name: string, time: number, cpu: number, tid: number, pkt: number) {
-    return { name, system: knownSystem(name), time, cpu, pid: tgidOf.get(tid) ?? -1, tid, comm: commFor(tid), line: pkt };
+  function header(name: string, time: number, cpu: number, tid: number, _pkt: number) {
+    return { name, system: knownSystem(name), time, cpu, pid: tgidOf.get(tid) ?? -1, tid, comm: commFor(tid), line: ++ordinal };
   }
 
   function other(name: string, fields: OtherEvent['fields'], time: number, cpu: number, tid: number, pkt: number): OtherEvent {

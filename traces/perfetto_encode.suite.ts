@@ -109,7 +109,10 @@ export function toFtraceText(src: Source): string {
   for (const e of src.events) {
     const frac = String(Math.floor((e.ns % 1e9) / 1000)).padStart(6, '0');
     const head = `${e.comm.padStart(16)}-${String(e.tid).padEnd(7)} (${e.tgid < 0 ? '-------' : String(e.tgid).padStart(7)}) [${String(e.cpu).padStart(3, '0')}] ..... ${Math.floor(e.ns / 1e9)}.${frac}:`;
-    out.push(`${head} ${e.name}: ${e.body}`);
+    // tracefs syscall events print as `sys_NAME(args)` and `sys_NAME -> ret` (kernel/trace/trace_syscalls.c)
+    if (e.name.startsWith('sys_enter_')) out.push(`${head} sys_${e.name.slice(10)}(${e.body})`);
+    else if (e.name.startsWith('sys_exit_')) out.push(`${head} sys_${e.name.slice(9)} -> ${e.body}`);
+    else out.push(`${head} ${e.name}: ${e.body}`);
   }
   return out.join('\n') + '\n';
 }

@@ -40,6 +40,12 @@ export function formatValidateText(r: LatencyValidateResult): string {
     const told = v.hinted ? `  (${v.hinted} hinted, ${v.hinted_matched} of them matched; predicted ${pct(v.matched - v.hinted_matched, v.compared - v.hinted)})` : '';
     out.push(`  ${k.padEnd(14)} ${String(v.matched).padStart(8)} / ${String(v.compared).padEnd(8)} ${pct(v.matched, v.compared)}${div}${told}`);
   }
+  const th = r.rss_stat_throttled;
+  if (th)
+    out.push(
+      `  rss_stat_throttled: ${th.in_bucket} of ${th.compared} (${pct(th.in_bucket, th.compared)}) agree within the reported ${th.bucket_bytes / 1024} KiB bucket ` +
+        `(size / 0x${th.bucket_bytes.toString(16)}: Android's atrace records rss_stat through a histogram trigger, so the kernel's value is known to that resolution)`,
+    );
   if (r.by_mm.length) out.push(`mms with mismatches (${r.divergences} divergence${r.divergences === 1 ? '' : 's'}: runs of mismatches, each resynchronised at its first event):`);
   for (const m of r.by_mm.slice(0, 5)) out.push(`  mm_id ${m.mm_id} (pid ${m.pid}) ${m.member}: ${m.matched} / ${m.compared} matched, ${m.divergences} divergence${m.divergences === 1 ? '' : 's'}`);
   if (r.first_mismatches.length) out.push('first mismatches (kernel vs model, pages):');
