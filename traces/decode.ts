@@ -1,7 +1,7 @@
 // Event bodies shared by every text format: turns `name` + the field text into one typed TraceEvent.
 // Returns a string (the reason) when a known event's body cannot be read, so the line is reported, not guessed.
 import { RSS_MEMBER_NAMES, type TraceEvent } from './events.js';
-import { charIn, findKey, hexAt, indexIn, numAt, longAt, parseFields, scanEnd, signedAt } from './fields.js';
+import { charIn, findKey, hexAt, indexIn, isDigit, numAt, longAt, parseFields, scanEnd, signedAt } from './fields.js';
 import { MM_SYSCALLS } from './syscalls.js';
 import type { StatName } from './stats.js';
 
@@ -82,16 +82,30 @@ function hexField(s: string, key: string, start: number, end: number): number {
   return v < 0 ? NaN : hexAt(s, v, end);
 }
 
-/** Parse `name: value, name: value` (syscall enter arguments, perf and tracefs print them alike). */
-export function syscallArgs(s: string, start: number, end: number): Record<string, number> | null {
+/** Set by syscallArgs: the last call read a value printed in hex without `0x` (tracefs on older kernels). */
+export let bareHexArgs = false;
+
+/**
+ * Parse `name: value, name: value` (syscall enter arguments, perf and tracefs print them alike). `tracefs`: the
+ * `sys_NAME(...)` form, which kernel/trace/trace_syscalls.c: print_syscall_enter prints in hex (6.x: `%lu` below 10,
+ * else `0x%lx`; older kernels `%lx` throughout), so a value without `0x` is hex too: `clone_flags: 1200011` is 0x1200011.
+ */
+export function syscallArgs(s: string, start: number, end: number, tracefs = false): Record<string, number> | null {
   const args: Record<string, number> = {};
+  bareHexArgs = false;
   let i = start;
   while (i < end && s.charCodeAt(i) === 32) i++;
   while (i < end) {
     const colon = indexIn(s, ': ', i, end);
     if (colon < 0) return null;
     const key = s.slice(i, colon);
-    const v = longAt(s, colon + 2, end);
+    const at = colon + 2;
+    let v: number;
+    if (tracefs && !(s.charCodeAt(at) === 48 && (s.charCodeAt(at + 1) | 32) === 120) && s.charCodeAt(at) !== 45) {
+      v = hexLongAt(s, at, end);
+      // Newer kernels print values below 10 bare and the rest with 0x: only a wider bare value tells an older kernel.
+      if (scanEnd > at + 1 || !isDigit(s.charCodeAt(at))) bareHexArgs = true;
+    } else v = longAt(s, at, end);
     if (v !== v) return null;
     args[key] = v;
     i = scanEnd;
@@ -101,6 +115,16 @@ export function syscallArgs(s: string, start: number, end: number): Record<strin
     while (i < end && s.charCodeAt(i) === 32) i++;
   }
   return args;
+}
+
+/** Bare hex digits read as a C long, like longAt reads `0x...` (ffffffffffffffff is -1); NaN when |v| >= 2^53. */
+function hexLongAt(s: string, pos: number, end: number): number {
+  const v = hexAt(s, pos, end);
+  if (v === v) return v;
+  const stop = scanEnd;
+  if (stop === pos || stop - pos > 16) return NaN;
+  const signed = BigInt.asIntN(64, BigInt('0x' + s.slice(pos, stop)));
+  return signed > -(1n << 53n) && signed < 1n << 53n ? Number(signed) : NaN;
 }
 
 /** `-R` raw form: `__syscall_nr=9 addr=0x0 len=0x2000 ...` */
@@ -267,10 +291,12 @@ export interface LineCtx {
   push(e: TraceEvent): void;
   /** A line that could not be used, counted under `stat`; `reason` is the one-line message. */
   skip(line: number, stat: StatName, reason: string): void;
-  /** A counted remark about lines that were read (no line skipped). */
-  count(stat: StatName, n: number): void;
+  /** A counted remark about what was read (nothing skipped); `line`: the one line it is about, when it is one. */
+  count(stat: StatName, n: number, line?: number): void;
   /** The format says `count` events were lost on `cpu` here (-1: unknown count). */
   lost(count: number, cpu: number, line: number): void;
+  /** The trace names thread `tid`'s process (a systrace PROCESS DUMP row): no event, but info and replay group by it. */
+  thread(tid: number, tgid: number): void;
   /** The header says how many CPUs the trace has (`#P:2`, `cpus=2`): the merge waits for each. */
   cpus(n: number): void;
 }

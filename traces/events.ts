@@ -166,6 +166,8 @@ export interface ReadResult {
   skippedExamples: SkippedLine[];
   /** Counts per stats-catalogue name (traces/stats.ts): skipped lines by cause, losses, remarks. */
   stats: StatCounts;
+  /** Thread id -> process id the trace names outside its events (systrace's PROCESS DUMP). */
+  threadGroups?: Map<number, number>;
   /** Things read but worth a word (`file:line: why`): an unterminated last line, events out of order beyond the merge window. */
   warnings?: string[];
 }

@@ -2,7 +2,8 @@
 // `TASK-PID [(TGID)] [CPU] [FLAGS] SECONDS: EVENT: FIELDS`, tracefs syscall lines `sys_mmap(addr: 0, ...)` and
 // `sys_mmap -> 0x7f...`, `CPU:N [LOST M EVENTS]`, and the `entries-in-buffer/entries-written` header.
 import type { LineFn } from './lines.js';
-import { Code, decodeEvent, eventCode, syscallArgs, type LineCtx } from './decode.js';
+import { bareHexArgs, Code, decodeEvent, eventCode, syscallArgs, type LineCtx } from './decode.js';
+import type { OtherEvent } from './events.js';
 import { MM_SYSCALLS } from './syscalls.js';
 import { charIn, indexIn, isDigit, lastCharIn, longAt, parseFields, timeAt, scanEnd } from './fields.js';
 import type { Reader } from './reader.js';
@@ -14,7 +15,12 @@ export interface FtraceOptions {
 
 export interface FtraceParser {
   line: LineFn;
+  /** After the last line: pass on a stack trace still collecting frames. */
+  flush(): void;
 }
+
+/** Events whose text is a free-form message that may hold newlines (trace_printk, trace_marker): later lines continue it. */
+const MESSAGE_EVENTS: ReadonlySet<string> = new Set(['bprint', 'print', 'bputs', 'tracing_mark_write']);
 
 /** Index of the `[CPU]` bracket: a '[' after a space, digits, ']'; or -1. */
 function cpuBracket(s: string, p: number, end: number): number {
@@ -30,11 +36,40 @@ function cpuBracket(s: string, p: number, end: number): number {
   return -1;
 }
 
+/**
+ * The TGID an atrace marker names (`B|pid|name`, `C|pid|name|value`, `S|pid|name|cookie`, `F|...`:
+ * frameworks/native libs/cutils trace.h writes getpid()), after an optional `tracing_mark_write: ` prefix; else -1.
+ */
+function atraceTgid(s: string, f: number, end: number): number {
+  if (s.startsWith('tracing_mark_write: ', f)) f += 20;
+  const c = s.charCodeAt(f);
+  if ((c !== 66 && c !== 67 && c !== 83 && c !== 70) || s.charCodeAt(f + 1) !== 124) return -1;
+  let i = f + 2;
+  let v = 0;
+  while (i < end && isDigit(s.charCodeAt(i))) v = v * 10 + (s.charCodeAt(i++) - 48);
+  return i > f + 2 && (i === end || s.charCodeAt(i) === 124) && v > 0 ? v : -1;
+}
+
 export function createFtraceParser(ctx: LineCtx, opts: FtraceOptions = {}): FtraceParser {
   const commByTid = new Map<number, string>();
   const names: string[] = [];
   const codes: Code[] = [];
   let lastCode: Code = Code.Other;
+  // kernel/trace/trace_output.c: trace_stack_print prints `<stack trace>` then one ` => frame` line per frame:
+  // the stack event is held here until its last frame.
+  let stack: OtherEvent | null = null;
+  let frames: string[] = [];
+  /** The last line was (or continued) a message event, so a line without the [CPU] column continues its text. */
+  let inMessage = false;
+
+  function flush(): void {
+    if (stack === null) return;
+    stack.fields.stack = frames.join(';');
+    stack.fields.depth = frames.length;
+    ctx.push(stack);
+    stack = null;
+    frames = [];
+  }
 
   /** The event name at [p, e), from a small cache; sets lastCode. */
   function nameAt(s: string, p: number, e: number): string {
@@ -107,7 +142,15 @@ export function createFtraceParser(ctx: LineCtx, opts: FtraceOptions = {}): Ftra
     while (p < end && (s.charCodeAt(p) === 32 || s.charCodeAt(p) === 9)) p++;
     if (p === end) return;
     const c0 = s.charCodeAt(p);
+    if (stack !== null) {
+      if (c0 === 61 && s.startsWith('=> ', p)) {
+        frames.push(s.slice(p + 3, end).trim());
+        return;
+      }
+      flush();
+    }
     if (c0 === 35) {
+      inMessage = false;
       headerLine(s, p, end, lineNo);
       return;
     }
@@ -119,11 +162,19 @@ export function createFtraceParser(ctx: LineCtx, opts: FtraceOptions = {}): Ftra
       cpusAt(s, p + 5, end);
       return;
     }
+    // trace-cmd report's first line (`version = 6`: the trace.dat file version); atrace's `TRACE:` before its text.
+    if (opts.traceCmd && c0 === 118 && /^version = \d+$/.test(s.slice(p, end))) return;
+    if (c0 === 84 && end - p === 6 && s.startsWith('TRACE:', p)) return;
     const ob = cpuBracket(s, p, end);
     if (ob < 0) {
+      if (inMessage) {
+        ctx.count('message_continuation_line', 1, lineNo);
+        return;
+      }
       ctx.skip(lineNo, 'line_not_event', 'not an ftrace event line (no "[CPU]" column)');
       return;
     }
+    inMessage = false;
     let cpu = 0;
     let i = ob + 1;
     while (s.charCodeAt(i) !== 93) cpu = cpu * 10 + (s.charCodeAt(i++) - 48);
@@ -212,7 +263,11 @@ export function createFtraceParser(ctx: LineCtx, opts: FtraceOptions = {}): Ftra
       const name = nameAt(s, n, ne);
       const e = decodeEvent(lastCode, '', name, s, f, end, time, cpu, pid, tid, comm, lineNo);
       if (typeof e === 'string') ctx.skip(lineNo, 'event_fields_unreadable', e);
-      else ctx.push(e);
+      else {
+        inMessage = lastCode === Code.Other && MESSAGE_EVENTS.has(name);
+        if (inMessage && e.pid < 0) e.pid = atraceTgid(s, f, end);
+        ctx.push(e);
+      }
       return;
     }
     if (c === 40 && s.startsWith('sys_', n)) {
@@ -225,9 +280,12 @@ export function createFtraceParser(ctx: LineCtx, opts: FtraceOptions = {}): Ftra
       }
       const name = 'sys_enter_' + call;
       if (MM_SYSCALLS.has(call)) {
-        const args = syscallArgs(s, ne + 1, close);
+        const args = syscallArgs(s, ne + 1, close, true);
         if (args === null) ctx.skip(lineNo, 'event_fields_unreadable', `${name}: cannot read arguments`);
-        else ctx.push({ kind: 'sys_enter', name, system: 'syscalls', time, cpu, pid, tid, comm, line: lineNo, call, args });
+        else {
+          if (bareHexArgs) ctx.count('syscall_args_bare_hex', 1);
+          ctx.push({ kind: 'sys_enter', name, system: 'syscalls', time, cpu, pid, tid, comm, line: lineNo, call, args });
+        }
       } else {
         ctx.push({ kind: 'other', name, system: 'syscalls', time, cpu, pid, tid, comm, line: lineNo, fields: parseFields(s, ne + 1, close) });
       }
@@ -249,6 +307,11 @@ export function createFtraceParser(ctx: LineCtx, opts: FtraceOptions = {}): Ftra
       }
       return;
     }
+    if (s.charCodeAt(n) === 60 && (s.startsWith('<stack trace>', n) || s.startsWith('<user stack trace>', n))) {
+      // options/stacktrace and options/userstacktrace: the stack of the event just before, as ftrace's kernel_stack/user_stack entries
+      stack = { kind: 'other', name: s.charCodeAt(n + 1) === 115 ? 'kernel_stack' : 'user_stack', system: 'ftrace', time, cpu, pid, tid, comm, line: lineNo, fields: {} };
+      return;
+    }
     // function tracer: `func <-parent` (kept as a generic event)
     const text = s.slice(n, end);
     const arrow = text.indexOf(' <-');
@@ -258,7 +321,7 @@ export function createFtraceParser(ctx: LineCtx, opts: FtraceOptions = {}): Ftra
     });
   }
 
-  return { line };
+  return { line, flush };
 }
 
 const FTRACE_LINE = /^\s*(?:\S+:\s+)?.+-\d+\s+(?:\(\s*[-\d]+\)\s+)?\[\d+\]\s+(?:\S{1,8}\s+)?\d+(?:\.\d+)?:\s/;
@@ -271,5 +334,8 @@ export const ftraceReader: Reader<'ftrace'> = {
     header: (line) => (/^#\s*tracer:/.test(line) || /^# entries-in-buffer\/entries-written:/.test(line) || /^CPU:\d+ \[LOST \d+ EVENTS\]/.test(line) ? 5 : 0),
     event: (line) => FTRACE_LINE.test(line),
   },
-  create: (ctx) => createFtraceParser(ctx),
+  create(ctx) {
+    const p = createFtraceParser(ctx);
+    return { line: p.line, end: () => (p.flush(), null) };
+  },
 };

@@ -32,32 +32,48 @@ export interface InfoCollector {
   finish(r: ReadResult): TraceInfo;
 }
 
+/** systrace's `trace_event_clock_sync: parent_ts=...` marker (a trace_marker write, not workload activity). */
+function isClockSync(e: TraceEvent): boolean {
+  if (e.kind !== 'other') return false;
+  const m = e.fields.msg;
+  return typeof m === 'string' && m.includes('trace_event_clock_sync:');
+}
+
 /** A sink that aggregates what `info` prints; finish() combines it with the reader's result. */
 export function createInfoCollector(): InfoCollector {
   const events = new Map<string, number>();
   const tgidOf = new Map<number, number>();
   const tids = new Set<number>();
+  /** Threads whose process the trace names (TGID column, pid/tid, atrace marker, CLONE_THREAD newtask). */
+  const named = new Set<number>();
   let first = -1;
   let last = -1;
   let usable = false;
+  let clockSyncAtZero = 0;
 
   const sink = (e: TraceEvent): void => {
     if (e.kind === 'lost') return;
     events.set(e.name, (events.get(e.name) ?? 0) + 1);
-    if (first < 0 || e.time < first) first = e.time;
-    if (e.time > last) last = e.time;
+    if (e.time === 0 && isClockSync(e)) clockSyncAtZero++;
+    else {
+      if (first < 0 || e.time < first) first = e.time;
+      if (e.time > last) last = e.time;
+    }
     if (e.kind !== 'other') usable = true;
     // tid 0 is the idle task, not a thread of any process.
     if (e.tid > 0) {
       tids.add(e.tid);
-      if (e.pid > 0) tgidOf.set(e.tid, e.pid);
-      else if (!tgidOf.has(e.tid)) tgidOf.set(e.tid, e.tid);
+      if (e.pid > 0) {
+        tgidOf.set(e.tid, e.pid);
+        named.add(e.tid);
+      } else if (!tgidOf.has(e.tid)) tgidOf.set(e.tid, e.tid);
     }
     if (e.kind === 'newtask' && e.newPid > 0) {
       // kernel/fork.c: copy_process: a CLONE_THREAD child joins the creator's thread group
       const creator = e.pid > 0 ? e.pid : (tgidOf.get(e.tid) ?? e.tid);
       tgidOf.set(e.newPid, e.cloneFlags & CLONE_THREAD ? creator : e.newPid);
       tids.add(e.newPid);
+      named.add(e.newPid);
     }
   };
 
@@ -65,7 +81,13 @@ export function createInfoCollector(): InfoCollector {
     sink,
     finish(r: ReadResult): TraceInfo {
       const processes = new Set<number>();
-      for (const t of tids) processes.add(tgidOf.get(t) ?? t);
+      let unnamed = 0;
+      const dump = r.threadGroups;
+      for (const t of tids) {
+        const fromDump = named.has(t) ? undefined : dump?.get(t);
+        processes.add(fromDump ?? tgidOf.get(t) ?? t);
+        if (!named.has(t) && fromDump === undefined) unnamed++;
+      }
       const sorted = [...events.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
       let total = 0;
       for (const [, n] of sorted) total += n;
@@ -86,7 +108,7 @@ export function createInfoCollector(): InfoCollector {
         spanNs: first < 0 ? 0 : last - first,
         usable,
         warnings: r.warnings ?? [],
-        stats: statRows(r.stats),
+        stats: statRows({ ...r.stats, thread_tgid_unknown: unnamed, clock_sync_at_zero: clockSyncAtZero }),
       };
     },
   };

@@ -4,6 +4,7 @@ import type { LineFn } from './lines.js';
 import { Code, decodeEvent, eventCode, SOFTWARE_FAULT_EVENTS, type LineCtx } from './decode.js';
 import { charIn, hexAt, indexIn, isDigit, lastCharIn, scanEnd, timeAt } from './fields.js';
 import type { Reader } from './reader.js';
+import type { OtherEvent } from './events.js';
 
 interface EventToken {
   token: string;
@@ -83,6 +84,8 @@ let tokenEnd = 0;
 
 export interface PerfParser {
   line: LineFn;
+  /** After the last line: pass on a sample still collecting its call chain. */
+  flush(): void;
 }
 
 export function createPerfScriptParser(ctx: LineCtx): PerfParser {
@@ -124,7 +127,31 @@ export function createPerfScriptParser(ctx: LineCtx): PerfParser {
   let hdrTid = -1;
   let hdrComm = '';
 
+  // A page-fault sample without its address waits here for its call chain (`perf record -g`), kept as `stack`.
+  let held: OtherEvent | null = null;
+  let frames: string[] = [];
+
+  function flush(): void {
+    if (held === null) return;
+    if (frames.length > 0) {
+      held.fields.stack = frames.join(';');
+      held.fields.depth = frames.length;
+    }
+    ctx.push(held);
+    held = null;
+    frames = [];
+  }
+
   function line(s: string, start: number, end: number, lineNo: number): void {
+    if (held !== null) {
+      let q = start;
+      while (q < end && (s.charCodeAt(q) === 32 || s.charCodeAt(q) === 9)) q++;
+      if (q > start && q < end && isHex(s.charCodeAt(q)) && timestampColon(s, q, end) < 0) {
+        frames.push(frameSymbol(s, q, end));
+        return;
+      }
+      flush();
+    }
     const hl = hdr.length;
     if (hl > 0 && start + hl < end && s.startsWith(hdr, start)) {
       // Same bytes before the timestamp: the left part parses the same (no ':' in it qualified before).
@@ -315,10 +342,12 @@ export function createPerfScriptParser(ctx: LineCtx): PerfParser {
         }
       }
     }
-    if (groups.length === 0) return bad();
-    if (groups.length === 1 && firstHasSym) {
-      // No address in the sample (recorded without -d or printed without -F +addr): keep it, untyped.
-      ctx.push({ kind: 'other', name: tok.name, system: tok.system, time, cpu, pid, tid, comm, line: lineNo, fields: { ip: groups[0] === groups[0] ? groups[0] : -1 } });
+    if (groups.length === 0 && i < end) return bad();
+    if (groups.length === 0 || (groups.length === 1 && firstHasSym)) {
+      // No address in the sample (recorded without -d, or printed without -F +addr): kept untyped, with its call
+      // chain when one follows, so query can count it per process and stack; the model cannot replay it.
+      ctx.count('fault_sample_no_address', 1);
+      held = { kind: 'other', name: tok.name, system: tok.system, time, cpu, pid, tid, comm, line: lineNo, fields: groups.length === 0 ? {} : { ip: groups[0] === groups[0] ? groups[0] : -1 } };
       return;
     }
     if (big) {
@@ -333,7 +362,18 @@ export function createPerfScriptParser(ctx: LineCtx): PerfParser {
     }
   }
 
-  return { line };
+  return { line, flush };
+}
+
+/** `ffff0db42ac0 _start+0x14 (/usr/lib/ld.so)` -> `_start` (the address when perf printed no symbol). */
+function frameSymbol(s: string, p: number, end: number): string {
+  const sp = charIn(s, 32, p, end);
+  if (sp < 0) return s.slice(p, end);
+  let e = indexIn(s, ' (', sp + 1, end);
+  if (e < 0) e = end;
+  const plus = lastCharIn(s, 43, sp + 1, e - 1);
+  const sym = s.slice(sp + 1, plus > sp && s.startsWith('+0x', plus) ? plus : e).trim();
+  return sym.length > 0 ? sym : s.slice(p, sp);
 }
 
 /** A hex word (the next address) rather than a symbol name. */
@@ -343,7 +383,8 @@ function isHexWord(s: string, i: number, end: number): boolean {
   return k > i && (k === end || s.charCodeAt(k) === 32);
 }
 
-const PERF_LINE = /^\s*(?:\S.*?\s+)?\d+(?:\/\d+)?\s+(?:\[\d+\]\s+)?\d+\.\d+:\s+(?:\d+\s+)?[\w:.-]+:(?:\s|$)/;
+// An event is `sys:name`, `name[:modifiers]` or a PMU-qualified `pmu/event/[modifiers]` (hybrid and big.LITTLE CPUs).
+const PERF_LINE = /^\s*(?:\S.*?\s+)?\d+(?:\/\d+)?\s+(?:\[\d+\]\s+)?\d+\.\d+:\s+(?:\d+\s+)?(?:[\w:.-]+|[\w.-]+\/[^/\s]+\/[\w:]*):(?:\s|$)/;
 const PERF_LINE_NOPID = /^\s*\S.*?\s+(?:\[\d+\]\s+)?\d+\.\d+:\s+(?:\d+\s+)?[\w.-]+:[\w.-]+:(?:\s|$)/;
 
 export const perfScriptReader: Reader<'perf-script'> = {
@@ -353,5 +394,8 @@ export const perfScriptReader: Reader<'perf-script'> = {
   sniff: {
     event: (line) => PERF_LINE.test(line) || PERF_LINE_NOPID.test(line),
   },
-  create: (ctx) => createPerfScriptParser(ctx),
+  create(ctx) {
+    const p = createPerfScriptParser(ctx);
+    return { line: p.line, end: () => (p.flush(), null) };
+  },
 };

@@ -25,7 +25,7 @@ export function isPerfettoText(head: string): boolean {
   return PREFIX.test(head) && (TRACECONV_HEADER.test(head) || PERFETTO_RSS.test(head));
 }
 
-export function createPerfettoTextParser(ctx: LineCtx): { line: LineFn } {
+export function createPerfettoTextParser(ctx: LineCtx): { line: LineFn; end(): null } {
   // (the parser below is the ftrace reader's; only the pushed events and the header are corrected)
   let cur = '';
   let curStart = 0;
@@ -42,7 +42,8 @@ export function createPerfettoTextParser(ctx: LineCtx): { line: LineFn } {
       ctx.push(e);
     },
     skip: (line, stat, reason) => ctx.skip(line, stat, reason),
-    count: (stat, n) => ctx.count(stat, n),
+    count: (stat, n, line) => ctx.count(stat, n, line),
+    thread: (tid, tgid) => ctx.thread(tid, tgid),
     lost: (count, cpu, line) => ctx.lost(count, cpu, line),
     // The header's #P:4 is traceconv's constant, not the trace's CPU count.
     cpus: () => undefined,
@@ -54,6 +55,7 @@ export function createPerfettoTextParser(ctx: LineCtx): { line: LineFn } {
       curEnd = end;
       inner.line(s, start, end, n);
     },
+    end: () => (inner.flush(), null),
   };
 }
 

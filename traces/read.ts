@@ -1,8 +1,8 @@
 // Entry point: stream a trace file (plain or .gz) in 1 MiB chunks, detect its format, parse each line,
 // merge per CPU into time order, pair syscalls, and push every event to the sink.
 import { createReadStream, promises as fsp } from 'node:fs';
-import { createGunzip } from 'node:zlib';
-import type { EventSink, LostEvent, ReadOptions, ReadResult, SkippedLine, TraceEvent, TraceFormat } from './events.js';
+import { createGunzip, createInflate } from 'node:zlib';
+import { MM_SHMEMPAGES, type EventSink, type LostEvent, type ReadOptions, type ReadResult, type SkippedLine, type TraceEvent, type TraceFormat } from './events.js';
 import { inFile, isUserError, userError } from './errors.js';
 import { binaryKind, detectFormat } from './detect.js';
 import { forEachLine, type LineFn } from './lines.js';
@@ -48,14 +48,30 @@ async function firstBytes(path: string, n: number): Promise<Buffer> {
   }
 }
 
+/** How the text is stored: plain, gzip, or `atrace -z` (text lines up to `TRACE:`, then one zlib stream of the trace). */
+type Container = { kind: 'plain' } | { kind: 'gzip' } | { kind: 'zlib'; offset: number };
+
+/** atrace -z (frameworks/native/cmds/atrace/atrace.cpp: compressed mode) prints `TRACE:\n` and deflates the rest. */
+export function containerOf(head: Uint8Array): Container {
+  if (head[0] === 0x1f && head[1] === 0x8b) return { kind: 'gzip' };
+  const text = Buffer.from(head.buffer, head.byteOffset, Math.min(head.length, 4096)).toString('latin1');
+  const m = /(?:^|\n)TRACE:\r?\n/.exec(text);
+  if (m !== null) {
+    const at = m.index + m[0].length;
+    // zlib header: CMF 0x78 and (CMF*256 + FLG) % 31 == 0 (RFC 1950)
+    if (head[at] === 0x78 && ((head[at] << 8) | head[at + 1]) % 31 === 0) return { kind: 'zlib', offset: at };
+  }
+  return { kind: 'plain' };
+}
+
 /** The decompressed byte stream of `path`, plus a counter of raw bytes read for progress. */
-function openChunks(path: string, gz: boolean): { chunks: AsyncIterable<Buffer>; rawBytes: () => number } {
-  const raw = createReadStream(path, { highWaterMark: CHUNK });
-  if (!gz) return { chunks: raw, rawBytes: () => raw.bytesRead };
-  const gunzip = createGunzip({ chunkSize: CHUNK });
-  raw.on('error', (e) => gunzip.destroy(e));
-  raw.pipe(gunzip);
-  return { chunks: gunzip, rawBytes: () => raw.bytesRead };
+function openChunks(path: string, c: Container): { chunks: AsyncIterable<Buffer>; rawBytes: () => number } {
+  const raw = createReadStream(path, { highWaterMark: CHUNK, start: c.kind === 'zlib' ? c.offset : 0 });
+  if (c.kind === 'plain') return { chunks: raw, rawBytes: () => raw.bytesRead };
+  const inflate = c.kind === 'gzip' ? createGunzip({ chunkSize: CHUNK }) : createInflate({ chunkSize: CHUNK });
+  raw.on('error', (e) => inflate.destroy(e));
+  raw.pipe(inflate);
+  return { chunks: inflate, rawBytes: () => raw.bytesRead };
 }
 
 function refuseBinary(path: string, head: Uint8Array): void {
@@ -69,9 +85,9 @@ function refuseBinary(path: string, head: Uint8Array): void {
 export async function readTrace(path: string, sink: EventSink, opts: ReadOptions & ReadTuning = {}): Promise<ReadResult> {
   const size = await statOrThrow(path);
   if (size === 0) throw userError('empty file', { file: path });
-  const magic = await firstBytes(path, 2);
-  const gz = magic[0] === 0x1f && magic[1] === 0x8b;
-  const { chunks, rawBytes } = openChunks(path, gz);
+  const container = containerOf(await firstBytes(path, 4096));
+  const gz = container.kind !== 'plain';
+  const { chunks, rawBytes } = openChunks(path, container);
   const it = chunks[Symbol.asyncIterator]();
 
   // Prefetch enough of the decompressed text to detect the format, then replay it ahead of the rest.
@@ -89,9 +105,9 @@ export async function readTrace(path: string, sink: EventSink, opts: ReadOptions
       preLen += r.value.length;
     }
   } catch (err) {
-    throw userError(`cannot read${gz ? ' (corrupt gzip data?)' : ''}: ${(err as Error).message}`, { file: path });
+    throw userError(`cannot read${gz ? ` (corrupt ${container.kind} data?)` : ''}: ${(err as Error).message}`, { file: path });
   }
-  if (preLen === 0) throw userError(gz ? 'empty trace inside the gzip file' : 'empty file', { file: path });
+  if (preLen === 0) throw userError(gz ? `empty trace inside the ${container.kind === 'gzip' ? 'gzip file' : 'atrace -z zlib stream'}` : 'empty file', { file: path });
   const headBuf = pre.length === 1 ? pre[0] : Buffer.concat(pre);
   const binary = opts.format !== undefined ? readerFor(opts.format) : READERS.find((r) => r.sniff.bytes?.(headBuf));
   if (binary !== undefined && 'read' in binary) {
@@ -118,6 +134,7 @@ export async function readTrace(path: string, sink: EventSink, opts: ReadOptions
   const skippedExamples: SkippedLine[] = [];
   const warnings: string[] = [];
   const stats: StatCounts = {};
+  const threadGroups = new Map<number, number>();
   const count = (stat: StatName, n: number): void => {
     stats[stat] = (stats[stat] ?? 0) + n;
   };
@@ -155,6 +172,10 @@ export async function readTrace(path: string, sink: EventSink, opts: ReadOptions
         releaseLost(-1, e);
       }
       if (e.time > maxTime) maxTime = e.time;
+      if (e.kind === 'rss_stat') {
+        if (e.size < 0) count('rss_stat_negative', 1);
+        if (e.member > MM_SHMEMPAGES) count('rss_stat_member_beyond_shmem', 1);
+      }
       merger.push(e);
     },
     skip(line: number, stat: StatName, reason: string): void {
@@ -176,6 +197,9 @@ export async function readTrace(path: string, sink: EventSink, opts: ReadOptions
     },
     cpus(n: number): void {
       merger.expectCpus(n);
+    },
+    thread(tid: number, tgid: number): void {
+      threadGroups.set(tid, tgid);
     },
   };
 
@@ -206,7 +230,7 @@ export async function readTrace(path: string, sink: EventSink, opts: ReadOptions
       try {
         r = await it.next();
       } catch (err) {
-        throw userError(`cannot read${gz ? ' (corrupt or truncated gzip data?)' : ''}: ${(err as Error).message}`, { file: path });
+        throw userError(`cannot read${gz ? ` (corrupt or truncated ${container.kind} data?)` : ''}: ${(err as Error).message}`, { file: path });
       }
       if (r.done) return;
       if (onProgress !== undefined) {
@@ -227,6 +251,9 @@ export async function readTrace(path: string, sink: EventSink, opts: ReadOptions
     if (isUserError(err) && !err.file && err.line > 0) throw inFile(err, path); // lines.ts knows the line, not the file
     throw err;
   }
+  // The reader passes on what it still holds (a stack trace waiting for more frames), or refuses the file.
+  const refusal = parser.end?.() ?? null;
+  if (refusal !== null) throw userError(refusal, { file: path });
   // Losses at the very end: no later event to stand before.
   for (const list of pendingLost.values()) {
     for (const l of list) {
@@ -239,8 +266,6 @@ export async function readTrace(path: string, sink: EventSink, opts: ReadOptions
   const late = merger.late();
   if (late > 0) count('merge_out_of_order', late);
   if (late > 0) warnings.push(`${path}: ${late} events arrived later than the merge window allows and were passed on out of time order`);
-  const refusal = parser.end?.() ?? null;
-  if (refusal !== null) throw userError(refusal, { file: path });
   const result: ReadResult = {
     file: path,
     format,
@@ -252,6 +277,7 @@ export async function readTrace(path: string, sink: EventSink, opts: ReadOptions
     skippedExamples,
     stats,
   };
+  if (threadGroups.size > 0) result.threadGroups = threadGroups;
   if (warnings.length > 0) result.warnings = warnings;
   return result;
 }

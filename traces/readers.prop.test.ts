@@ -22,6 +22,8 @@ interface Outcome {
   pushed: TraceEvent[];
   skipped: Map<number, string>;
   lost: number[];
+  /** Lines read as part of the event before them (counted, not skipped). */
+  counted: number[];
 }
 
 type Make = (ctx: LineCtx) => LineFn;
@@ -39,7 +41,7 @@ const READERS: { name: string; make: Make; fixture: string; ignorable: RegExp }[
 ];
 
 function run(make: Make, lines: string[]): Outcome {
-  const o: Outcome = { pushed: [], skipped: new Map(), lost: [] };
+  const o: Outcome = { pushed: [], skipped: new Map(), lost: [], counted: [] };
   const ctx: LineCtx = {
     push: (e) => o.pushed.push(e),
     skip: (line, _stat, reason) => {
@@ -48,7 +50,11 @@ function run(make: Make, lines: string[]): Outcome {
       expect(reason.length).toBeGreaterThan(0);
       o.skipped.set(line, reason);
     },
-    count: () => {},
+    // A line read as part of the event before it (message text holding a newline) is counted, not skipped.
+    count: (_stat, _n, line) => {
+      if (line !== undefined) o.counted.push(line);
+    },
+    thread: () => {},
     lost: (_n, _cpu, line) => o.lost.push(line),
     cpus: () => {},
   };
@@ -116,7 +122,7 @@ for (const r of READERS) {
         fc.property(fc.array(fc.oneof(randomLine, mutated(good), fc.constantFrom(...good)), { maxLength: 40 }), (lines) => {
           const o = run(r.make, lines);
           const evLines = new Set(o.pushed.map((e) => e.line));
-          const lostLines = new Set(o.lost);
+          const lostLines = new Set([...o.lost, ...o.counted]);
           for (const e of o.pushed) checkEvent(e, lines.length);
           lines.forEach((l, i) => {
             const n = i + 1;
@@ -160,8 +166,8 @@ describe('systrace reader under random input', () => {
     fc.assert(
       fc.property(fc.array(fc.oneof(randomLine, fc.constantFrom(...good)), { maxLength: 30 }), fc.array(randomLine, { maxLength: 5 }), (inside, page) => {
         const lines = [...page.map((l) => l.replace(/<\/?script/gi, '')), '<script class="trace-data" type="application/text">', ...inside, '</script>'];
-        const o: Outcome = { pushed: [], skipped: new Map(), lost: [] };
-        const p = createSystraceParser({ push: (e) => o.pushed.push(e), skip: (l, _stat, why) => o.skipped.set(l, why), count: () => {}, lost: (_n, _c, l) => o.lost.push(l), cpus: () => {} });
+        const o: Outcome = { pushed: [], skipped: new Map(), lost: [], counted: [] };
+        const p = createSystraceParser({ push: (e) => o.pushed.push(e), skip: (l, _stat, why) => o.skipped.set(l, why), count: () => {}, thread: () => {}, lost: (_n, _c, l) => o.lost.push(l), cpus: () => {} });
         const text = lines.join('\n');
         let pos = 0;
         lines.forEach((l, i) => {

@@ -69,6 +69,41 @@ export const STATS = {
     source: 'analysis',
     description: 'zstd_compressed_packets faultline cannot decompress: the events inside are missing (`traceconv decompress_packets` first).',
   },
+  message_continuation_line: {
+    severity: 'info',
+    source: 'analysis',
+    description: 'A line continuing the text of a message event (trace_printk/trace_marker text holding a newline): not an event, not skipped.',
+  },
+  thread_tgid_unknown: {
+    severity: 'info',
+    source: 'analysis',
+    description: 'Threads whose process (TGID) the trace never names (no TGID column, pid/tid, atrace marker or newtask): each is counted as its own process.',
+  },
+  syscall_args_bare_hex: {
+    severity: 'info',
+    source: 'analysis',
+    description: 'Syscall lines whose arguments tracefs printed in hex without 0x (older kernels: print_syscall_enter used %lx): read as hex, as the kernel printed them.',
+  },
+  fault_sample_no_address: {
+    severity: 'data_loss',
+    source: 'trace',
+    description: 'perf page-fault samples without a data address (perf record -e page-faults without -d): kept as events with their call stack for query, but the model cannot replay a fault without its address; record with -d.',
+  },
+  clock_sync_at_zero: {
+    severity: 'info',
+    source: 'analysis',
+    description: "systrace clock-sync markers (trace_event_clock_sync) stamped at time 0: counted as events but left out of the time span, which they would stretch back to the clock's origin.",
+  },
+  rss_stat_negative: {
+    severity: 'info',
+    source: 'trace',
+    description: 'rss_stat events with a negative size: kernels before 6.2 keep per-task RSS deltas (SPLIT_RSS_COUNTING) and fold them into the mm counter every 64 events and at exit (sync_mm_rss), so the shared counter can dip below zero; compare such counters within that drift.',
+  },
+  rss_stat_member_beyond_shmem: {
+    severity: 'info',
+    source: 'trace',
+    description: 'rss_stat events for a counter past MM_SHMEMPAGES (member 4 and up: Android kernels add counters to NR_MM_COUNTERS): read and kept, but the model has no such counter.',
+  },
 } as const satisfies Record<string, StatDef>;
 
 /** Closed: a reader can only count what the catalogue names. */

@@ -9,16 +9,38 @@ import type { Reader } from './reader.js';
 
 export interface SystraceParser {
   line: LineFn;
+  /** After the last line (see FtraceParser.flush). */
+  flush(): void;
   /** Number of ftrace text blocks seen (0 at the end means the page held no ftrace data). */
   blocks(): number;
 }
 
 const OPEN = /<script\b[^>]*class\s*=\s*["']trace-data["'][^>]*>/i;
 
+/** True when [from, to) holds only spaces and tabs. */
+function onlyBlank(s: string, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) {
+    const c = s.charCodeAt(i);
+    if (c !== 32 && c !== 9) return false;
+  }
+  return true;
+}
+
+/** Index of the last non-blank character in [from, to), or -1. */
+function lastNonBlank(s: string, from: number, to: number): number {
+  for (let i = to - 1; i >= from; i--) {
+    const c = s.charCodeAt(i);
+    if (c !== 32 && c !== 9) return i;
+  }
+  return -1;
+}
+
 export function createSystraceParser(ctx: LineCtx): SystraceParser {
   const ftrace = createFtraceParser(ctx);
-  // 0: outside, 1: inside a block whose kind is not known yet, 2: ftrace text, 3: JSON (skipped), 4: linuxPerfData string
+  // 0: outside, 1: inside a block whose kind is not known yet, 2: ftrace text, 3: JSON (skipped), 4: linuxPerfData string,
+  // 5: PROCESS DUMP (ps output: the TGID of every thread; Perfetto's systrace_trace_parser.cc reads it the same way)
   let state = 0;
+  let psShort = false;
   let blocks = 0;
 
   function content(s: string, start: number, end: number, lineNo: number): void {
@@ -28,12 +50,29 @@ export function createSystraceParser(ctx: LineCtx): SystraceParser {
       if (p === end) return;
       const c = s.charCodeAt(p);
       if (c === 123 || c === 91) state = 3;
-      else {
+      else if (c === 80 && s.startsWith('PROCESS DUMP', p)) {
+        state = 5;
+        return;
+      } else {
         state = 2;
         blocks++;
       }
     }
     if (state === 2) ftrace.line(s, start, end, lineNo);
+    else if (state === 5) processDump(s, start, end);
+  }
+
+  /** `USER PID PPID VSZ RSS WCHAN PC S NAME COMM` rows (a process is its own group) or `USER PID TID CMD` rows. */
+  function processDump(s: string, start: number, end: number): void {
+    const t = s.slice(start, end).trim().split(/ +/);
+    if (t[0] === 'USER' && t[1] === 'PID') {
+      psShort = t[2] === 'TID';
+      return;
+    }
+    if (t.length < 3) return;
+    const pid = Number(t[1]);
+    const tid = psShort ? Number(t[2]) : pid;
+    if (Number.isInteger(pid) && Number.isInteger(tid) && pid > 0 && tid > 0) ctx.thread(tid, pid);
   }
 
   function legacy(s: string, start: number, end: number, lineNo: number): void {
@@ -57,7 +96,8 @@ export function createSystraceParser(ctx: LineCtx): SystraceParser {
     for (;;) {
       if (state === 0) {
         const v = indexIn(s, 'var linuxPerfData = "', p, end);
-        if (v >= 0) {
+        // The 2014-2021 viewer's own JavaScript holds these marker strings too: only a line that starts with one counts.
+        if (v >= 0 && onlyBlank(s, start, v)) {
           state = 4;
           blocks++;
           return;
@@ -65,7 +105,7 @@ export function createSystraceParser(ctx: LineCtx): SystraceParser {
         const lt = indexIn(s, '<script', p, end);
         if (lt < 0) return;
         const m = OPEN.exec(s.slice(lt, Math.min(end, lt + 256)));
-        if (m === null || m.index !== 0) {
+        if (m === null || m.index !== 0 || !(onlyBlank(s, p, lt) || s.charCodeAt(lastNonBlank(s, p, lt)) === 62)) {
           p = lt + 7;
           continue;
         }
@@ -84,7 +124,7 @@ export function createSystraceParser(ctx: LineCtx): SystraceParser {
     }
   }
 
-  return { line, blocks: () => blocks };
+  return { line, flush: ftrace.flush, blocks: () => blocks };
 }
 
 export const systraceReader: Reader<'systrace'> = {
@@ -97,6 +137,6 @@ export const systraceReader: Reader<'systrace'> = {
   },
   create(ctx) {
     const p = createSystraceParser(ctx);
-    return { line: p.line, end: () => (p.blocks() === 0 ? 'this HTML page holds no ftrace text in a <script class="trace-data"> block' : null) };
+    return { line: p.line, end: () => (p.flush(), p.blocks() === 0 ? 'this HTML page holds no ftrace text in a <script class="trace-data"> block' : null) };
   },
 };

@@ -15,10 +15,13 @@ export const traceCmdReader: Reader<'trace-cmd'> = {
   title: 'trace-cmd report',
   lastLineNeedsNewline: true,
   sniff: {
-    header: (line) => (/^cpus=\d+\s*$/.test(line) || /^CPU \d+ is empty$/.test(line) || /^CPU:\d+ \[(?:\d+ )?EVENTS DROPPED\]/.test(line) ? 5 : 0),
+    header: (line) => (/^cpus=\d+\s*$/.test(line) || /^version = \d+$/.test(line) || /^CPU \d+ is empty$/.test(line) || /^CPU:\d+ \[(?:\d+ )?EVENTS DROPPED\]/.test(line) ? 5 : 0),
     // An instance-prefixed line (`NAME:  task-pid [cpu]`): tracefs never prints one.
     event: (line) => TRACE_CMD_PREFIX.test(line),
     decisive: true,
   },
-  create: (ctx) => createTraceCmdParser(ctx),
+  create(ctx) {
+    const p = createTraceCmdParser(ctx);
+    return { line: p.line, end: () => (p.flush(), null) };
+  },
 };

@@ -40,6 +40,8 @@ function text(i: TraceInfo): string {
   out.push(`skipped:   ${i.skippedLines} lines`);
   for (const s of i.skippedExamples) out.push(`  ${s.file}:${s.line}: ${s.reason}`);
   if (i.skippedLines > i.skippedExamples.length) out.push(`  ... and ${i.skippedLines - i.skippedExamples.length} more`);
+  // The counted warnings (traces/stats.ts), each with what it means: older-kernel behaviour assumed, data the trace lacks.
+  for (const st of i.stats) out.push(`stat:      ${st.name} = ${st.value} (${st.severity}): ${st.description}`);
   return out.join('\n') + '\n';
 }
 
