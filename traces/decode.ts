@@ -87,8 +87,8 @@ export let bareHexArgs = false;
 
 /**
  * Parse `name: value, name: value` (syscall enter arguments, perf and tracefs print them alike). `tracefs`: the
- * `sys_NAME(...)` form, which kernel/trace/trace_syscalls.c: print_syscall_enter prints in hex (6.x: `%lu` below 10,
- * else `0x%lx`; older kernels `%lx` throughout), so a value without `0x` is hex too: `clone_flags: 1200011` is 0x1200011.
+ * `sys_NAME(...)` form, which kernel/trace/trace_syscalls.c: print_syscall_enter prints in hex (`%s: %lx` up to at
+ * least 6.12; newer kernels `%lu` below 10, else `0x%lx`), so a value without `0x` is hex: `clone_flags: 1200011` is 0x1200011.
  */
 export function syscallArgs(s: string, start: number, end: number, tracefs = false): Record<string, number> | null {
   const args: Record<string, number> = {};
@@ -103,7 +103,7 @@ export function syscallArgs(s: string, start: number, end: number, tracefs = fal
     let v: number;
     if (tracefs && !(s.charCodeAt(at) === 48 && (s.charCodeAt(at + 1) | 32) === 120) && s.charCodeAt(at) !== 45) {
       v = hexLongAt(s, at, end);
-      // Newer kernels print values below 10 bare and the rest with 0x: only a wider bare value tells an older kernel.
+      // Newer kernels print values below 10 bare and the rest with 0x: only a wider bare value tells an older kernel's %lx.
       if (scanEnd > at + 1 || !isDigit(s.charCodeAt(at))) bareHexArgs = true;
     } else v = longAt(s, at, end);
     if (v !== v) return null;

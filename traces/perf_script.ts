@@ -2,7 +2,7 @@
 // (no cpu, no tid), comm names holding spaces, and software page-fault samples (`perf record -d`).
 import type { LineFn } from './lines.js';
 import { Code, decodeEvent, eventCode, SOFTWARE_FAULT_EVENTS, type LineCtx } from './decode.js';
-import { charIn, hexAt, indexIn, isDigit, lastCharIn, scanEnd, timeAt } from './fields.js';
+import { charIn, hexAt, indexIn, isDigit, lastCharIn, longAt, scanEnd, timeAt } from './fields.js';
 import type { Reader } from './reader.js';
 import type { OtherEvent } from './events.js';
 
@@ -291,6 +291,14 @@ export function createPerfScriptParser(ctx: LineCtx): PerfParser {
         ne++;
       }
       inSample = true;
+      if (ne - r === 16 && s.startsWith('PERF_RECORD_LOST', r)) {
+        // --show-lost-events: tools/perf/util/event.c: perf_event__fprintf_lost prints ` lost %lu`
+        let k = ne;
+        while (k < end && s.charCodeAt(k) === 32) k++;
+        const n = s.startsWith('lost ', k) ? longAt(s, k + 5, end) : NaN;
+        ctx.lost(n === n && n > 0 ? n : -1, cpu, lineNo);
+        return null;
+      }
       ctx.push({ kind: 'other', name: s.slice(r, ne), system: 'perf', time, cpu, pid, tid, comm, line: lineNo, fields: { msg: s.slice(ne, end).trim() } });
       return null;
     }

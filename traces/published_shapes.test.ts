@@ -221,3 +221,22 @@ describe('rss_stat from Android phones (kernel 4.19/5.x)', () => {
     expect(r.stats.rss_stat_member_beyond_shmem).toBe(1);
   });
 });
+
+describe('perf script --show-lost-events (issue 12)', () => {
+  // Recorded here: perf record -m 1 -e exceptions:page_fault_user -- python3 -c "b=bytearray(300*1024*1024)"
+  it('PERF_RECORD_LOST lines are lost events with their count, not events', async () => {
+    const p = file('lost.txt', [
+      '         python3  2783 [001]  4481.252255: exceptions:page_fault_user: address=0x7fbba3f6cb70 ip=0x7fbba3f6cb70 error_code=0x14',
+      '         python3  2783 [001]  4481.267457: PERF_RECORD_LOST lost 50',
+      '         python3  2783 [001]  4481.252261: exceptions:page_fault_user: address=0x7fbba3f85e06 ip=0x7fbba3f6d7ad error_code=0x6',
+      '            bash  2836 [001]  4481.501298: PERF_RECORD_LOST lost 176',
+      '',
+    ].join('\n'));
+    const { events, r } = await read(p);
+    expect(r.events).toBe(2);
+    expect(r.lostEvents).toBe(226);
+    expect(r.stats.ring_buffer_lost).toBe(226);
+    expect(events.filter((e) => e.kind === 'lost').map((e) => (e.kind === 'lost' ? e.count : 0))).toEqual([50, 176]);
+    expect(r.skippedLines).toBe(0);
+  });
+});

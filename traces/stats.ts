@@ -42,7 +42,7 @@ export const STATS = {
   ring_buffer_lost: {
     severity: 'data_loss',
     source: 'trace',
-    description: 'Events the ring buffer dropped ([LOST n EVENTS], [n EVENTS DROPPED], entries-written > entries-in-buffer); a marker without a count counts 1.',
+    description: 'Events the ring buffer dropped ([LOST n EVENTS], [n EVENTS DROPPED], entries-written > entries-in-buffer, perf script --show-lost-events PERF_RECORD_LOST lost n); a marker without a count counts 1.',
   },
   perfetto_packet_unreadable: {
     severity: 'error',
@@ -82,7 +82,7 @@ export const STATS = {
   syscall_args_bare_hex: {
     severity: 'info',
     source: 'analysis',
-    description: 'Syscall lines whose arguments tracefs printed in hex without 0x (older kernels: print_syscall_enter used %lx): read as hex, as the kernel printed them.',
+    description: 'Syscall lines whose arguments tracefs printed in hex without 0x (kernel/trace/trace_syscalls.c: print_syscall_enter `%s: %lx`, 6.12 and older; newer kernels print 0x): read as hex, as the kernel printed them.',
   },
   fault_sample_no_address: {
     severity: 'data_loss',
