@@ -6,6 +6,7 @@ import { section as parse } from './parse.js';
 import { section as variants } from './variants.js';
 import { section as replay } from './replay.js';
 import { section as query } from './query.js';
+import { section as fleet } from './fleet.js';
 
 export interface BenchArgs {
   /** Events in the main generated trace (default 3,000,000). */
@@ -22,7 +23,7 @@ export interface BenchSection {
   run(args: BenchArgs): Promise<void>;
 }
 
-export const SECTIONS: BenchSection[] = [parse, replay, variants, query];
+export const SECTIONS: BenchSection[] = [parse, replay, variants, query, fleet];
 
 function parseArgs(argv: string[]): { args: BenchArgs; only: string[] } {
   const args: BenchArgs = { events: 3_000_000, memEvents: 1_000_000, tmp: process.env.TMPDIR ?? '/tmp' };

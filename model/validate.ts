@@ -98,6 +98,13 @@ export interface MmFigures {
   divergences: number;
 }
 
+/** One process's figures over all its mms and members (createValidator's byProcess). */
+export interface ProcessFigures {
+  compared: number;
+  matched: number;
+  divergences: number;
+}
+
 const MAX_MISMATCHES = 20;
 /** src/traced/probes/ftrace/tracefs.cc (Perfetto): hist:keys=mm_id,member:bucket=size/0x80000:onchange($bucket) */
 const THROTTLE_BUCKET = 0x80000;
@@ -110,7 +117,7 @@ const AROUND = 6;
 export function createValidator(
   spec: VariantSpec, profile: CostProfile | null = null, observer: ValidatorObserver | null = null,
   opts: { blind?: boolean } = {},
-): { sink: EventSink; finish(read: ReadResult): ValidateResult } {
+): { sink: EventSink; finish(read: ReadResult): ValidateResult; byProcess(): Map<number, ProcessFigures> } {
   const exact = kernelRules(spec.kernel).rssStatExact;
   const by: Record<string, MemberFigures> = {};
   const newMember = (): MemberFigures => ({ compared: 0, matched: 0, divergences: 0, hinted: 0, hinted_matched: 0 });
@@ -366,6 +373,18 @@ export function createValidator(
       };
       if (throttled > 0) r.rss_stat_throttled = { compared: throttled, in_bucket: inBucket, bucket_bytes: THROTTLE_BUCKET };
       return r;
+    },
+    // every mm's figures summed per owning process (by_mm keeps only the worst 20): for tables with a row per process
+    byProcess() {
+      const out = new Map<number, ProcessFigures>();
+      for (const t of perMm.values()) {
+        const f = out.get(t.mm.ownerPid) ?? { compared: 0, matched: 0, divergences: 0 };
+        f.compared += t.compared;
+        f.matched += t.matched;
+        f.divergences += t.divergences;
+        out.set(t.mm.ownerPid, f);
+      }
+      return out;
     },
   };
 }

@@ -57,6 +57,19 @@ export const COMMANDS = {
     summary: 'List the proposed kernel patches faultline can replay (--patch NAME), with their source threads',
     load: async () => (await import('./commands/patches.js')).registerPatches,
   },
+  batch: {
+    args: [['<inputs...>', 'trace files, directories (walked for *.txt, *.html, *.log, *.trace, *.pftrace, .gz of any) or quoted globs']],
+    summary: 'run many traces through info + replay + validate, N at a time, into Parquet tables (traces, processes, fault_paths, validation)',
+    load: async () => (await import('./commands/batch.js')).registerBatch,
+  },
+  sql: {
+    args: [
+      ['<dir>', 'output directory of faultline batch'],
+      ['<query>', 'SQL (DuckDB) over the tables traces, processes, fault_paths, validation'],
+    ],
+    summary: 'query a batch output directory with DuckDB: tables traces, processes, fault_paths, validation (docs/fleet.md)',
+    load: async () => (await import('./commands/sql.js')).registerSql,
+  },
 } as const satisfies Record<string, CommandEntry>;
 
 export type CommandName = keyof typeof COMMANDS;

@@ -1,0 +1,46 @@
+// faultline batch on a fleet: every committed fixture plus >= 200 traces sliced and re-timed from the real recordings,
+// one by one (--jobs 1) and two at a time (--jobs 2) in the same run. Aim: jobs 2 in <= 0.6x the one-by-one time.
+import { spawnSync } from 'node:child_process';
+import { availableParallelism, loadavg } from 'node:os';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import type { BenchArgs, BenchSection } from './run.js';
+import { generateFleet } from '../record/fleet_gen.js';
+import { repoRoot } from '../record/workloads.js';
+
+const TRACES = 200;
+
+function batch(inputs: string[], out: string, jobs: number): { ms: number; summary: string } {
+  const cli = join(repoRoot(), 'dist/src/cli.js');
+  const t0 = performance.now();
+  const r = spawnSync(process.execPath, [cli, 'batch', ...inputs, '-o', out, '--jobs', String(jobs), '--patch', 'cow-pte', '--machine-no-zero-page'], { encoding: 'utf8' });
+  const ms = performance.now() - t0;
+  if (r.status !== 0) throw new Error(`faultline batch --jobs ${jobs} exited ${r.status}: ${r.stderr.trim().split('\n').pop()}`);
+  return { ms, summary: r.stdout.trim() };
+}
+
+export async function benchFleet(args: BenchArgs): Promise<void> {
+  const gen = join(args.tmp, `faultline-bench-fleet-${TRACES}`);
+  const inputs = [join(repoRoot(), 'traces/fixtures'), gen];
+  console.log(`fleet: ${generateFleet(TRACES, gen).length} generated traces in ${gen} + every trace under traces/fixtures (cow-pte, machine without a zero page)`);
+  console.log(`  ${availableParallelism()} CPUs, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')} before`);
+  const runs: { jobs: number; ms: number }[] = [];
+  for (const jobs of [1, 2]) {
+    const out = mkdtempSync(join(args.tmp, `faultline-bench-fleet-out${jobs}-`));
+    try {
+      const r = batch(inputs, out, jobs);
+      runs.push({ jobs, ms: r.ms });
+      console.log(`  --jobs ${jobs}: ${(r.ms / 1000).toFixed(1)} s  (${r.summary.replace(/ -> .*/, '')})`);
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  }
+  console.log(`  load average ${loadavg().map((l) => l.toFixed(2)).join(' ')} after`);
+  console.log(`  --jobs 2 / --jobs 1 time = ${(runs[1]!.ms / runs[0]!.ms).toFixed(2)} (aim <= 0.60)`);
+}
+
+export const section: BenchSection = {
+  name: 'fleet',
+  description: `faultline batch over the fixtures + ${TRACES} generated traces, --jobs 2 vs one by one`,
+  run: benchFleet,
+};

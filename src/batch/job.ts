@@ -1,0 +1,119 @@
+// One trace of `faultline batch`: hash it, skip it if its parts exist, else read it once through info + replay (every
+// variant) + validate and write its Parquet parts; any failure becomes the trace's one failed row.
+import { createHash } from 'node:crypto';
+import { createReadStream, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { readTrace } from '../../traces/read.js';
+import { isUserError } from '../../traces/errors.js';
+import { createInfoCollector } from '../../traces/info.js';
+import type { TraceEvent, TraceFormat } from '../../traces/events.js';
+import { createReplay, defaultVariant } from '../../model/replay.js';
+import { createValidator } from '../../model/validate.js';
+import type { ThpPolicy } from '../../model/types.js';
+import { buildRows, type BatchSettings, type TraceOutcome } from '../../analyze/fleet/rows.js';
+import { isDone, removeTraceParts, writeTraceParts } from '../../analyze/fleet/parquet.js';
+import { profileFor, variantsFromCli, type VariantCliOptions } from '../options.js';
+
+/** Everything a job needs, structured-clone safe (it crosses into worker threads). */
+export interface BatchJobOptions {
+  out: string;
+  variantOptions: Partial<VariantCliOptions>;
+  kernel: string;
+  machineThp: ThpPolicy;
+  machineNoZeroPage: boolean;
+  allowLost: boolean;
+  profile?: string;
+  format?: TraceFormat;
+  settings: BatchSettings;
+}
+
+export type JobStatus = 'ok' | 'failed' | 'skipped';
+
+export interface JobResult {
+  file: string;
+  hash: string;
+  status: JobStatus;
+  error?: string;
+  ms: number;
+}
+
+/** First 16 hex digits of the SHA-256 of the file as stored. */
+export async function contentHash(path: string): Promise<string> {
+  const h = createHash('sha256');
+  for await (const chunk of createReadStream(path)) h.update(chunk as Buffer);
+  return h.digest('hex').slice(0, 16);
+}
+
+/** Where a batch remembers which content hash it last wrote for an input path (a changed file drops its old parts). */
+function inputMarker(out: string, file: string): string {
+  return join(out, '_inputs', createHash('sha1').update(resolve(file)).digest('hex') + '.txt');
+}
+
+const oneLine = (e: unknown): string => {
+  const msg = e instanceof Error ? e.message : String(e);
+  const first = msg.split('\n')[0] ?? '';
+  return isUserError(e) ? first : `internal error: ${first}`;
+};
+
+async function analyse(file: string, hash: string, bytes: number, o: BatchJobOptions): Promise<TraceOutcome> {
+  const variants = variantsFromCli({ ...o.variantOptions, kernel: o.kernel, machineNoZeroPage: o.machineNoZeroPage });
+  const profile = profileFor(o.profile);
+  const info = createInfoCollector();
+  const replay = createReplay(variants, {}, { profile, seriesPoints: 2 });
+  const validator = createValidator(defaultVariant({ kernel: o.kernel, thp: o.machineThp, useZeroPage: !o.machineNoZeroPage }), profile);
+  const cpus = new Set<number>();
+  // one read feeds all three: none of the sinks mutates the event it is given
+  const sink = (e: TraceEvent): void => {
+    if (e.cpu >= 0) cpus.add(e.cpu);
+    info.sink(e);
+    replay.sink(e);
+    validator.sink(e);
+  };
+  const read = await readTrace(file, sink, { format: o.format });
+  const i = info.finish(read);
+  if (!i.usable) return { status: 'failed', file, hash, bytes, error: `${file}: none of the events faultline needs (page faults, rss_stat, mm syscalls, fork/exec/exit)` };
+  if (read.lostEvents > 0 && !o.allowLost) return { status: 'failed', file, hash, bytes, error: `${file}: ${read.lostEvents} events were lost while recording (pass --allow-lost to accept)` };
+  const r = replay.finish(read);
+  for (const v of r.variants) v.series = {};
+  return { status: 'ok', file, hash, bytes, info: i, cpus: cpus.size, replay: r, validate: validator.finish(read), validateByProcess: validator.byProcess() };
+}
+
+/** Run one input: skip when done with this content, else analyse and write its parts (a failure writes a failed row). */
+export async function runBatchJob(file: string, o: BatchJobOptions): Promise<JobResult> {
+  const t0 = performance.now();
+  const ms = (): number => Math.round(performance.now() - t0);
+  let hash = '';
+  let bytes = 0;
+  let outcome: TraceOutcome;
+  try {
+    bytes = statSync(file).size;
+    hash = await contentHash(file);
+  } catch (e) {
+    // unreadable input: no content to hash, so the row is keyed by the path
+    hash = 'path-' + createHash('sha256').update(resolve(file)).digest('hex').slice(0, 11);
+    outcome = { status: 'failed', file, hash, bytes, error: `${file}: cannot read: ${(e as NodeJS.ErrnoException).code ?? oneLine(e)}` };
+  }
+  const marker = inputMarker(o.out, file);
+  const before = existsSync(marker) ? readFileSync(marker, 'utf8').trim() : '';
+  if (before && before !== hash) removeTraceParts(o.out, before); // the input changed since it was written
+  if (!outcome! && isDone(o.out, hash)) {
+    writeMarker(marker, hash);
+    return { file, hash, status: 'skipped', ms: ms() };
+  }
+  if (!outcome!) {
+    try {
+      outcome = await analyse(file, hash, bytes, o);
+    } catch (e) {
+      outcome = { status: 'failed', file, hash, bytes, error: oneLine(e) };
+    }
+  }
+  removeTraceParts(o.out, hash); // a part of an earlier, interrupted run of this trace must not survive beside the new ones
+  writeTraceParts(o.out, hash, buildRows(outcome, o.settings), `faultline ${o.settings.faultlineVersion}`);
+  writeMarker(marker, hash);
+  return { file, hash, status: outcome.status, error: outcome.status === 'failed' ? outcome.error : undefined, ms: ms() };
+}
+
+function writeMarker(path: string, hash: string): void {
+  mkdirSync(join(path, '..'), { recursive: true });
+  writeFileSync(path, hash + '\n');
+}

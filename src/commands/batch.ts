@@ -1,0 +1,202 @@
+// `faultline batch INPUTS... -o DIR`: every trace through info + replay + validate, N at a time on worker threads,
+// into Parquet tables (analyze/fleet/schema.ts); resumable, shardable, a failed trace is a row, not a stop.
+import type { Command } from 'commander';
+import { availableParallelism } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { action } from '../errors.js';
+import { userError } from '../../traces/errors.js';
+import { packageVersion } from '../version.js';
+import { declareCommand } from '../command_list.js';
+import { addOptions, profileFor, traceFormat, variantsFromCli, VARIANT_OPTIONS, type VariantCliOptions } from '../options.js';
+import { kernelRules } from '../../model/kernel_version.js';
+import { DEFAULT_PROFILE } from '../../model/costs.js';
+import { THP_POLICIES } from '../../model/variants.js';
+import type { ThpPolicy } from '../../model/types.js';
+import { SCHEMA_VERSION } from '../../analyze/fleet/schema.js';
+import type { BatchSettings } from '../../analyze/fleet/rows.js';
+import { runBatchJob, type BatchJobOptions, type JobResult } from '../batch/job.js';
+import { expandInputs, parseShard, shardOf } from '../batch/inputs.js';
+
+interface BatchCliOptions extends Partial<VariantCliOptions> {
+  out: string;
+  jobs?: string;
+  shard?: string;
+  strict?: boolean;
+  dryRun?: boolean;
+  kernel: string;
+  machineThp: string;
+  machineNoZeroPage?: boolean;
+  allowLost?: boolean;
+  profile?: string;
+  format?: string;
+}
+
+export interface BatchSummary {
+  total: number;
+  ok: number;
+  failed: number;
+  skipped: number;
+  ms: number;
+}
+
+const WORKER = new URL('../batch/worker.js', import.meta.url);
+
+/** The settings file of an output directory: a resumed or sharded batch must write the same variants and rules. */
+function checkSettings(out: string, s: BatchSettings): void {
+  mkdirSync(out, { recursive: true });
+  const path = join(out, '_batch.json');
+  const { faultlineVersion: _v, ...fixed } = s;
+  const want = JSON.stringify({ schema_version: SCHEMA_VERSION, ...fixed }, null, 1) + '\n';
+  try {
+    writeFileSync(path, want, { flag: 'wx' });
+    return;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw userError(`${path}: cannot write: ${(e as Error).message}`);
+  }
+  const have = readFileSync(path, 'utf8');
+  if (have !== want)
+    throw userError(`${out} was written with other settings (${path}: ${have.replace(/\s+/g, ' ').trim()}); use another -o or the same --patch/--kernel/--machine-* options`);
+}
+
+/** Run jobs on `jobs` worker threads (in this thread when 1, or when running from TypeScript sources). */
+async function runPool(files: string[], o: BatchJobOptions, jobs: number, onDone: (r: JobResult) => void): Promise<void> {
+  if (jobs <= 1 || !existsSync(fileURLToPath(WORKER))) {
+    for (const f of files) onDone(await runBatchJob(f, o));
+    return;
+  }
+  let next = 0;
+  await new Promise<void>((resolve) => {
+    let live = 0;
+    const start = (): void => {
+      const w = new Worker(WORKER, { workerData: o });
+      live++;
+      let current: string | null = null;
+      const feed = (): void => {
+        if (next >= files.length) {
+          current = null;
+          void w.terminate();
+          return;
+        }
+        current = files[next++]!;
+        w.postMessage(current);
+      };
+      w.on('message', (r: JobResult) => {
+        onDone(r);
+        feed();
+      });
+      w.on('error', (e) => {
+        // the worker died (out of memory, a crash): that trace fails, a fresh worker takes the rest
+        if (current !== null) onDone({ file: current, hash: '', status: 'failed', error: `${current}: worker died: ${e.message.split('\n')[0]}`, ms: 0 });
+        current = null;
+        if (next < files.length) start();
+      });
+      w.on('exit', () => {
+        if (--live === 0) resolve();
+      });
+      feed();
+    };
+    for (let i = 0; i < Math.min(jobs, files.length); i++) start();
+    if (files.length === 0) resolve();
+  });
+}
+
+function progressBar(done: number, total: number, s: BatchSummary): string {
+  const width = 30;
+  const fill = total ? Math.round((width * done) / total) : width;
+  return `\r[${'#'.repeat(fill)}${'.'.repeat(width - fill)}] ${done}/${total}  ok ${s.ok}  failed ${s.failed}  skipped ${s.skipped}`;
+}
+
+export async function runBatch(inputs: string[], o: BatchCliOptions): Promise<{ summary: BatchSummary; failures: JobResult[]; files: string[] }> {
+  kernelRules(o.kernel);
+  if (!(THP_POLICIES as readonly string[]).includes(o.machineThp)) throw userError(`--machine-thp '${o.machineThp}': expected one of ${THP_POLICIES.join(', ')}`);
+  const jobs = o.jobs === undefined ? availableParallelism() : Number(o.jobs);
+  if (!Number.isInteger(jobs) || jobs < 1) throw userError(`--jobs '${o.jobs}': expected a positive integer`);
+  profileFor(o.profile); // a bad profile is a usage error now, not a failed row per trace
+  const variantOptions: Partial<VariantCliOptions> = { patch: o.patch, thp: o.thp, zeroPage: o.zeroPage, select: o.select, patchOption: o.patchOption, baseThp: o.baseThp };
+  const variants = variantsFromCli({ ...variantOptions, kernel: o.kernel, machineNoZeroPage: o.machineNoZeroPage });
+  const settings: BatchSettings = {
+    kernel: o.kernel,
+    machineThp: o.machineThp,
+    machineZeroPage: !o.machineNoZeroPage,
+    variants: variants.map((v) => v.name),
+    profile: o.profile ?? DEFAULT_PROFILE,
+    faultlineVersion: packageVersion(),
+  };
+  let files = expandInputs(inputs, o.out);
+  if (o.shard) {
+    const { index, count } = parseShard(o.shard);
+    files = shardOf(files, index, count);
+  }
+  if (o.dryRun) return { summary: { total: files.length, ok: 0, failed: 0, skipped: 0, ms: 0 }, failures: [], files };
+  checkSettings(o.out, settings);
+  const jobOpts: BatchJobOptions = {
+    out: o.out,
+    variantOptions,
+    kernel: o.kernel,
+    machineThp: o.machineThp as ThpPolicy,
+    machineNoZeroPage: !!o.machineNoZeroPage,
+    allowLost: !!o.allowLost,
+    profile: o.profile,
+    format: traceFormat(o.format),
+    settings,
+  };
+  const summary: BatchSummary = { total: files.length, ok: 0, failed: 0, skipped: 0, ms: 0 };
+  const failures: JobResult[] = [];
+  const tty = process.stderr.isTTY === true;
+  const t0 = performance.now();
+  let done = 0;
+  await runPool(files, jobOpts, Math.min(jobs, Math.max(1, files.length)), (r) => {
+    done++;
+    summary[r.status]++;
+    if (r.status === 'failed') failures.push(r);
+    if (tty) process.stderr.write(progressBar(done, files.length, summary));
+  });
+  if (tty && files.length) process.stderr.write('\r\x1b[K');
+  summary.ms = Math.round(performance.now() - t0);
+  return { summary, failures, files };
+}
+
+export function registerBatch(program: Command): void {
+  const cmd = declareCommand(program, 'batch')
+    .requiredOption('-o, --out <dir>', 'output directory: table=NAME/[variant=V/]part-<trace_hash>.parquet (docs/fleet.md)')
+    .option('--jobs <n>', 'traces at a time, one worker thread each (default: the CPUs available)')
+    .option('--shard <i/n>', 'take only the I-th of N slices of the sorted input list (0 <= I < N): for fanning out over machines')
+    .option('--strict', 'exit 1 when any trace failed')
+    .option('--dry-run', 'print the inputs this run (shard) would take, one per line, and write nothing')
+    .option('--machine-thp <policy>', "the traced machines' THP policy, for validation (always, madvise, never)", 'madvise');
+  addOptions(cmd, ['kernel', 'machineNoZeroPage', 'allowLost', 'profile', 'format', ...VARIANT_OPTIONS], {
+    allowLost: 'accept traces with lost events (else each is a failed row)',
+    format: 'force the trace format of every input',
+  });
+  cmd.addHelpText(
+    'after',
+    `
+Examples:
+  faultline batch traces/fixtures/workloads -o fleet --patch cow-pte --machine-no-zero-page
+  faultline batch 'traces/**/*.txt.gz' -o fleet --jobs 2
+  faultline batch /data/traces -o /data/fleet --shard 3/16     one of 16 machines' share
+  faultline sql fleet "SELECT variant, sum(pgtables_peak_bytes) FROM processes GROUP BY variant"
+
+Re-running with the same -o skips traces whose parts exist for the same content (SHA-256), so a killed batch
+resumes; a changed input is redone. A trace that cannot be read, has no usable events, or lost events (without
+--allow-lost) becomes one row in table traces with status 'failed' and its reason.
+
+Exit status: 0 (also when traces failed), 1 with --strict when any failed, 2 bad usage.`,
+  );
+  cmd.action(
+    action(async (inputs: string[], o: BatchCliOptions) => {
+      const { summary: s, failures, files } = await runBatch(inputs, o);
+      if (o.dryRun) {
+        process.stdout.write(files.map((f) => f + '\n').join(''));
+        return 0;
+      }
+      for (const f of failures.slice(0, 5)) process.stderr.write(`faultline: failed: ${f.error}\n`);
+      if (failures.length > 5) process.stderr.write(`faultline: ... and ${failures.length - 5} more failed (table traces, status 'failed')\n`);
+      process.stdout.write(`batch: ${s.total} traces, ${s.ok} ok, ${s.failed} failed, ${s.skipped} skipped (already done) in ${(s.ms / 1000).toFixed(1)} s -> ${o.out}\n`);
+      return o.strict && s.failed > 0 ? 1 : 0;
+    }),
+  );
+}
