@@ -81,7 +81,7 @@ function thpWpStep(rec: FaultRecord): StepName {
  * Modelled cost of one fault: the path's step(s), plus rec.tablesAllocated x table_alloc, plus per-page extras.
  * thp_alloc/thp_zero already include their deposited PTE table, so one of their tables is not charged again;
  * file_read's rec.pagesAllocated is the number of pages mapped (fault-around), each beyond the first at file_read_per_page;
- * populate's steps count once per page populated; rec.tablesCopied (COW PTE tables a fault broke on its way) adds
+ * populate's and memset_fill's steps count once per page (FaultPathDef.perPage); rec.tablesCopied (COW PTE tables a fault broke on its way) adds
  * cow_pte_table_copy each (their new tables are already in rec.tablesAllocated).
  */
 export function faultCostNs(profile: CostProfile | null, rec: FaultRecord): number {
@@ -97,7 +97,7 @@ export function faultCostNs(profile: CostProfile | null, rec: FaultRecord): numb
   if (path === 'thp_alloc' || path === 'thp_zero') tables = Math.max(0, tables - 1);
   else if (path === 'file_read') {
     ns += Math.max(0, rec.pagesAllocated - 1) * step(profile, 'file_read_per_page');
-  } else if (path === 'populate') {
+  } else if (FAULT_PATHS[path].perPage) {
     ns *= Math.max(1, rec.pagesAllocated);
   }
   // a COW PTE break on the fault's way in (the patch keeps the fault's own path): copy the shared table's entries

@@ -57,6 +57,7 @@ export function createEngine(spec: VariantSpec, probes: ReplayProbes, profile: C
     onRss: null,
     nextMmIdx: 1,
     gupFaults: 0,
+    userWrites: [],
   };
   for (const p of patches) p.init?.(ctx);
   const st = newEngineState(ctx, profile, seriesPoints, rssSink);

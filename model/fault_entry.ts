@@ -1,7 +1,7 @@
 // arch/x86/mm/fault.c: do_user_addr_fault for one traced fault: find (or infer) the VMA, access_error, then
 // handle_mm_fault; and the fault's record (path, cost, minflt) for probes and results.
-import type { FaultEvent } from '../traces/events.js';
-import { MM_ANONPAGES, MM_FILEPAGES, MM_SHMEMPAGES, X86_PF_INSTR, X86_PF_SHSTK, X86_PF_WRITE } from '../traces/events.js';
+import type { FaultEvent, TraceEvent } from '../traces/events.js';
+import { MM_ANONPAGES, MM_FILEPAGES, MM_SHMEMPAGES, X86_PF_INSTR, X86_PF_SHSTK, X86_PF_USER, X86_PF_WRITE } from '../traces/events.js';
 import { faultCostNs } from './costs.js';
 import { countPath, proc, task, type EngineState } from './engine_state.js';
 import * as F from './flags.js';
@@ -68,6 +68,41 @@ export function onFault(st: EngineState, e: FaultEvent, hint: FaultHint | null):
     else handleMmFault(ctx, f);
   }
   recordFault(st, e, p, vma.start, vma.end, vma.flags);
+}
+
+/** A user write fault the trace does not hold (the program's own write in a what-if), reused. */
+const userWrite: FaultEvent = { kind: 'fault', name: 'page_fault_user', system: 'exceptions', time: 0, cpu: 0, pid: 0, tid: 0, comm: '', line: 0, user: true, address: 0, ip: -1, errorCode: X86_PF_USER | X86_PF_WRITE };
+
+/**
+ * The traced program's own writes right after syscall e (ctx.userWrites, e.g. the allocator's memset of a new
+ * mapping): arch/x86/mm/fault.c: do_user_addr_fault -> handle_mm_fault for each page whose PTE is not present and
+ * writable (a THP per 2 MiB where the VMA takes one), each a trap recorded like a traced fault. Returns the bytes written.
+ */
+export function applyUserWrites(st: EngineState, e: TraceEvent, p: ProcAcc, mm: Mm): number {
+  const { ctx, f } = st;
+  const w = ctx.userWrites;
+  let bytes = 0;
+  Object.assign(userWrite, { time: e.time, cpu: e.cpu, pid: e.pid, tid: e.tid, comm: e.comm, line: e.line });
+  for (let k = 0; k + 1 < w.length; k += 2) {
+    bytes += w[k + 1]! - w[k]!;
+    for (let a = w[k]!; a < w[k + 1]!; ) {
+      const vma = findVma(mm, a);
+      if (!vma) break;
+      const fl = entryFlagsAt(mm, a);
+      if ((fl & (F.PTE_PRESENT | F.PTE_WRITE)) !== (F.PTE_PRESENT | F.PTE_WRITE) && !accessError(vma, true, false)) {
+        p.res.minflt++; // mm/memory.c: mm_account_fault: one trap, one minflt
+        Object.assign(f, { mm, vma, address: a, write: true, path: '', fileHint: -1, inferred: false, pagesAllocated: 0, tablesAllocated: 0, tablesCopied: 0 });
+        handleMmFault(ctx, f);
+        userWrite.address = a;
+        recordFault(st, userWrite, p, vma.start, vma.end, vma.flags);
+      }
+      const slot = mm.pmds.get(blockOf(a));
+      // a PMD mapping covers the whole block: the rest of the memset writes to it without faulting
+      a = slot && slot.kind !== PMD_TABLE ? (blockOf(a) + 1) * F.PMD_SIZE : a + F.PAGE_SIZE;
+    }
+  }
+  w.length = 0;
+  return bytes;
 }
 
 /** arch/x86/mm/fault.c: access_error: a write to a VMA without VM_WRITE, an exec without VM_EXEC, a read of PROT_NONE. */

@@ -14,6 +14,8 @@ export interface FaultPathDef {
    * population); thp_wp lists its three outcomes, of which the record's allocation picks one.
    */
   steps: readonly StepName[];
+  /** The steps count once per page in the record's pagesAllocated (one record per syscall: populate, memset_fill). */
+  perPage?: boolean;
 }
 
 /** Mainline's paths, named after the kernel function that handles them (mm/memory.c, mm/huge_memory.c). */
@@ -44,6 +46,7 @@ export const MAINLINE_PATHS = {
     kernel: 'mm/gup.c: populate_vma_page_range (one record per MAP_POPULATE, mlock, MADV_POPULATE_* call: GUP faults, no trap)',
     trap: false,
     steps: ['populate_per_page'],
+    perPage: true,
   },
 } as const satisfies Record<string, FaultPathDef>;
 

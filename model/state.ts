@@ -167,4 +167,9 @@ export interface ModelCtx {
   nextMmIdx: number;
   /** Pages mapped by GUP population (MAP_POPULATE, mlock, MADV_POPULATE_*): counted as minflt, no fault event. */
   gupFaults: number;
+  /**
+   * [start, end) pairs the traced program writes from user space right after the current syscall (a what-if such as
+   * the allocator's memset): the engine takes them as trapped write faults at the syscall's exit (fault_entry.ts).
+   */
+  userWrites: number[];
 }

@@ -11,6 +11,8 @@ import { doBrk, doMlock, doMlockall, doMmap, doMprotect, doMremap } from './mmap
 import { pageUp } from './page_table.js';
 import type { ProcAcc } from './results.js';
 import { flushHeld } from './rss_stat.js';
+import { applyUserWrites } from './fault_entry.js';
+import type { Mm } from './state.js';
 
 /** Syscalls whose effect on the mm's mappings the model applies at their exit (traces/syscalls.ts: MM_SYSCALLS is what is recorded). */
 const MAPPING_CALLS: ReadonlySet<string> = new Set(['mmap', 'munmap', 'mprotect', 'madvise', 'brk', 'mremap', 'mlock', 'mlock2', 'munlock', 'mlockall', 'munlockall']);
@@ -89,7 +91,25 @@ export function onSysExit(st: EngineState, e: SyscallExitEvent): void {
       doMlockall(ctx, mm, 0, false, out);
       break;
   }
+  if (ctx.userWrites.length > 0) noteUserWrites(st, e, p, mm);
   flushHeld(st, e.tid);
+}
+
+/**
+ * The program's own writes right after the call (a what-if, e.g. the allocator's memset): their trapped faults are
+ * recorded one by one (fault_entry.ts), then one 'memset_fill' record prices the writing itself per 4 KiB.
+ */
+function noteUserWrites(st: EngineState, e: TraceEvent, p: ProcAcc, mm: Mm): void {
+  const bytes = applyUserWrites(st, e, p, mm);
+  if (bytes <= 0) return;
+  const r = st.ctx.faultRec;
+  r.time = e.time; r.cpu = e.cpu; r.pid = p.res.pid; r.tid = e.tid; r.comm = e.comm; r.address = 0;
+  r.errorCode = -1; r.path = 'memset_fill'; r.vmaStart = 0; r.vmaEnd = 0; r.vmaFlags = 0;
+  r.pagesAllocated = Math.ceil(bytes / F.PAGE_SIZE); r.tablesAllocated = 0; r.tablesCopied = 0; r.inferred = false;
+  r.latencyNs = faultCostNs(st.profile, r);
+  st.faultLatency += r.latencyNs;
+  countPath(st, p, 'memset_fill', r.latencyNs);
+  st.ctx.probes.fault?.(r);
 }
 
 /** GUP population inside a syscall: minflt per page faulted, one 'populate' record for the call. */

@@ -16,7 +16,7 @@ import { isPrivateAnon } from './common.js';
 
 export const eagerPopulate: Patch<never> = {
   name: 'eager-populate',
-  description: 'every private anonymous mmap and brk growth is populated at once, as MAP_POPULATE would (OSv eager)',
+  description: 'kernel populate: every private anonymous mmap and brk growth is populated inside the syscall as MAP_POPULATE would (GUP: no traps, populate_per_page per page; OSv eager)',
   source: 'OSv design note "mm", section "Lazy population" (a fork of cloudius-systems/osv): eager vs lazy anonymous mmaps; seed 003',
   paths: {}, // mainline's populate
 

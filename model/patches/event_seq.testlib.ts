@@ -4,6 +4,7 @@ import type { TraceEvent, SyscallEnterEvent } from '../../traces/events.js';
 import { createEngine, type Engine, type FaultHint } from '../engine.js';
 import type { CowPteBreakRecord, ForkRecord, ProcessResult, VariantResult, VariantSpec } from '../types.js';
 import * as F from '../flags.js';
+import type { CostProfile } from '../costs.js';
 
 export const PAGE = 4096;
 export const MIB = 1024 * 1024;
@@ -28,7 +29,7 @@ export interface Seq {
   finish(): VariantResult;
 }
 
-export function seq(spec: VariantSpec, comm = 'work'): Seq {
+export function seq(spec: VariantSpec, comm = 'work', profile: CostProfile | null = null): Seq {
   const breaks: CowPteBreakRecord[] = [];
   const forks: ForkRecord[] = [];
   const paths: string[] = [];
@@ -39,7 +40,7 @@ export function seq(spec: VariantSpec, comm = 'work'): Seq {
       fork: (r) => forks.push({ ...r }),
       fault: (r) => paths.push(r.path),
     },
-    null,
+    profile,
     64,
     null,
   );

@@ -15,8 +15,9 @@ describe('memset', () => {
     const p = proc(s.finish(), 10);
     expect(p.rss_anon_peak_kb).toBe(4096);
     expect(p.pgtables_peak_kb).toBe(16); // PUD + PMD + 2 PTE tables
-    // the memset's own faults land at mmap time (1024 pages, counted like GUP faults); the traced touches are not taken
-    expect(faultsOf(p)).toEqual({ populate: 1, not_taken: 2 });
+    // the memset's own faults land at mmap time: 1024 trapped user write faults (do_anonymous_page), one memset_fill
+    // record for the stores; the traced touches are not taken
+    expect(faultsOf(p)).toEqual({ anon_alloc: 1024, memset_fill: 1, not_taken: 2 });
     expect(p.minflt).toBe(1024);
   });
 
@@ -26,6 +27,19 @@ describe('memset', () => {
     const p = proc(s.finish(), 10);
     expect(p.rss_anon_peak_kb).toBe(4096);
     expect(p.pgtables_peak_kb).toBe(16); // PUD + PMD + 2 deposited tables
+    // the user memset's first store in each 2 MiB block is a THP fault; the rest of the block needs none
+    expect(faultsOf(p)).toEqual({ thp_alloc: 2, memset_fill: 1 });
+    expect(p.minflt).toBe(2);
+  });
+
+  it('prices each page as a trapped user fault plus its 4 KiB fill, not as a kernel populate', () => {
+    const steps = { anon_alloc: 12_000, page_fill_4k: 300, populate_per_page: 1_000, table_alloc: 2_000 };
+    const profile = { name: 't', source: 't', steps };
+    const s = seq(buildVariants({ patch: ['memset'] })[1]!, 'work', profile);
+    s.mmap(10, BASE, 2 * MIB);
+    const v = s.finish();
+    // 512 faults x anon_alloc, one fault allocates the PTE table (PUD + PMD + PTE: 3 tables), 512 x page_fill_4k
+    expect(v.totals.fault_latency_ns).toBe(512 * 12_000 + 3 * 2_000 + 512 * 300);
   });
 
   it('skips mappings the selector leaves out (read-only, shared) and pattern-fills brk growth', () => {

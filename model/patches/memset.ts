@@ -1,34 +1,39 @@
 // memset: userspace pattern initialisation, the "memset" row of the Pixel 4 / PDFium table in "[PATCH v3] mm:
 // introduce reference pages" (seed 002, MODEL.md §6): the allocator memsets every selected mapping with the pattern
-// as soon as it is mapped, so the whole VMA is written once, at mmap (or brk growth) time.
-// Kernel functions it changes: none in the kernel; in the model the hooks are
-//   mm/mmap.c: do_mmap (after the VMA is in place) and mm/mmap.c: brk growth   write every page of the new range
-// How the memset's own faults are modelled (populate-style, chosen and documented here): each page is faulted with
-// FOLL_WRITE semantics through the ordinary fault path (mm/gup.c: populate_vma_page_range -> handle_mm_fault), so it
-// gets exactly what a user write fault would get (a zeroed 4K page, or a THP where the VMA is THP-eligible, tables,
-// MM_ANONPAGES, an anon_vma), is counted in minflt and under the replay's 'populate' path (the mmap's tally),
-// not as a page_fault_user trap. Later trace faults in
-// the VMA find the pages present and writable: the memset removed them ('not_taken' in the replay).
+// as soon as it is mapped, so the whole VMA is written once, from user space, at mmap (or brk growth) time.
+// Kernel functions it changes: none. The program does more: right after the mmap/brk returns it writes every page,
+//   arch/x86/mm/fault.c: do_user_addr_fault -> mm/memory.c: do_anonymous_page (write)   one trapped fault per page,
+//   (or mm/huge_memory.c: do_huge_pmd_anonymous_page once per 2 MiB where the VMA takes a THP), counted in minflt and
+//   priced as the user fault it is; then the memset's own stores, priced per 4 KiB (page_fill_4k) in one
+//   'memset_fill' record per call. Not a kernel populate: that is eager-populate (GUP, no traps).
+// Later traced first touches in the VMA find the pages present and writable: 'not_taken' in the replay.
 import * as F from '../flags.js';
-import { populateRange } from '../populate.js';
 import type { Patch } from './patch.js';
 import { selected } from './common.js';
 
-export const memset: Patch<never> = {
+export const memset: Patch<'memset_fill'> = {
   name: 'memset',
-  description: 'userspace pattern init: selected VMAs are written in full at mmap/brk time (no later first-touch faults)',
+  description:
+    'userspace pattern init: right after mmap/brk the allocator writes every page of selected VMAs from user space: one trapped write fault per page (do_anonymous_page; a THP per 2 MiB where eligible), then the memset itself at page_fill_4k per 4 KiB; later first touches are not taken',
   source: 'Peter Collingbourne, "[PATCH v3] mm: introduce reference pages", Pixel 4 PDFium table, memset row; seed 002',
-  paths: {}, // the memset's pages are the syscall's GUP faults (mainline's populate)
+  paths: {
+    memset_fill: {
+      kernel: "none: the allocator's memset stores over the pages it just faulted in (user time, one record per mmap/brk)",
+      trap: false,
+      steps: ['page_fill_4k'],
+      perPage: true,
+    },
+  },
 
-  // mm/mmap.c: do_mmap: the allocator's memset follows at once
-  do_mmap(ctx, mm, vma, tally) {
+  // mm/mmap.c: do_mmap returns; the allocator's memset follows at once, from user space
+  do_mmap(ctx, mm, vma) {
     if (!selected(ctx, vma) || !(vma.flags & F.VM_WRITE)) return;
-    populateRange(ctx, mm, vma, vma.start, vma.end, true, tally);
+    ctx.userWrites.push(vma.start, vma.end);
   },
 
   // mm/mmap.c: brk: a grown heap is pattern-initialised by the allocator before use
-  brk(ctx, mm, vma, oldEnd, newEnd, tally) {
+  brk(ctx, mm, vma, oldEnd, newEnd) {
     if (!selected(ctx, vma) || !(vma.flags & F.VM_WRITE)) return;
-    populateRange(ctx, mm, vma, oldEnd, newEnd, true, tally);
+    ctx.userWrites.push(oldEnd, newEnd);
   },
 };
