@@ -14,6 +14,7 @@ export const CAVEAT_KINDS = {
   skipped_lines: { lowerBound: false, about: 'lines of the trace could not be read' },
   no_profile: { lowerBound: false, about: 'no cost profile: modelled times are 0' },
   model_disagrees: { lowerBound: false, about: "the model's rss counters disagree with the kernel's rss_stat" },
+  profile_exceeds_span: { lowerBound: false, about: "the cost profile models more fault time than a thread's span in the trace allows" },
 } as const;
 export type CaveatKind = keyof typeof CAVEAT_KINDS;
 
@@ -53,6 +54,11 @@ export function replayCaveats(r: ReplayResult): Caveat[] {
 export function validateCaveat(v: { compared: number; match_ratio: number } | null, variant: string): Caveat | null {
   if (!v || v.compared === 0 || v.match_ratio >= 0.99) return null;
   return { kind: 'model_disagrees', variant, figures: ['anon_rss', 'file_rss', 'page_tables'], text: `rss_stat match ratio ${(v.match_ratio * 100).toFixed(2)}%: the model and the kernel disagree` };
+}
+
+/** The profile-vs-trace caveat (analyze/latency/sanity.ts: sanityText), or null when every thread's faults fit. */
+export function sanityCaveat(text: string): Caveat | null {
+  return text ? { kind: 'profile_exceeds_span', variant: '', figures: ['fault_time'], text } : null;
 }
 
 /** The caveats that qualify one figure of one variant. */

@@ -1,5 +1,6 @@
 // The caveats the page shows next to the figures they qualify: the replay's (analyze/caveats.ts) and validation's.
-import { replayCaveats, validateCaveat, type Caveat } from '../analyze/caveats.js';
+import { replayCaveats, sanityCaveat, validateCaveat, type Caveat } from '../analyze/caveats.js';
+import { sanityText } from '../analyze/latency/sanity.js';
 import { escapeHtml } from './escape.js';
 import type { ReportInput } from './types.js';
 
@@ -8,6 +9,8 @@ export function reportCaveats(input: ReportInput): Caveat[] {
   const out = replayCaveats(input.replay);
   const v = validateCaveat(input.validate, '');
   if (v) out.push(v);
+  const s = sanityCaveat(sanityText(input.sanity));
+  if (s) out.push(s);
   return out;
 }
 

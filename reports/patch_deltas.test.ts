@@ -23,6 +23,18 @@ describe('patch deltas', () => {
     expect(deferred.totalDeltaNs).toBe(12_000);
   });
 
+  test('a profile the trace contradicts: the fault-time change is not headlined, and its bar is marked doubted', () => {
+    const input = sampleInput();
+    input.sanity = { variant: 'mainline', threads: 4, pairs: 100, pairs_over: 90, threads_over: [{ tid: 101, comm: 'worker', faults: 9, modelled_ns: 2_000_000, span_ns: 1_000_000 }], threads_over_count: 1 };
+    const html = patchHeadlineHtml(input);
+    expect(html).toContain('fault time not headlined [⚠2 profile exceeds span]'); // ⚠1 is the sample's skipped lines
+    expect(html).not.toContain('fault time +6.0%');
+    expect(html).toContain('fork time −66.7%'); // fork costs are not what the check doubts
+    const spec = patchDeltasSpec(input) as unknown as { data: { values: { row: string; sign: string }[] } };
+    expect(spec.data.values.find((r) => r.row.includes('fault time'))!.sign).toBe('doubted');
+    expect(spec.data.values.find((r) => r.row.includes('fork time'))!.sign).toBe('lower');
+  });
+
   test('the headline says by how much, with the sign a reader expects', () => {
     const html = patchHeadlineHtml(sampleInput());
     expect(html).toContain('cow-pte vs mainline: fork time −66.7% (270 µs → 90.0 µs)');

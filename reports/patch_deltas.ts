@@ -145,6 +145,8 @@ export function headlineText(variant: string, base: string, deltas: PatchDelta[]
     // a doubted figure says so where it stands, with the number of its caveat in the list under the headline
     const doubt = d.caveats.length ? ` [⚠${d.caveats.map((c) => caveatNumber(all, c)).join(',')} ${d.caveats.map((c) => c.kind.replace(/_/g, ' ')).join(', ')}]` : '';
     if (d.metric === 'fork') parts.push(`fork time ${signedPct(d.pct)} (${compactNs(d.baseNs)} → ${compactNs(d.valueNs)})${doubt}`);
+    // a profile the trace contradicts (sanity.ts) prices every fault too high: the fault-time change is not headlined
+    else if (d.metric === 'fault' && d.caveats.some((c) => c.kind === 'profile_exceeds_span')) parts.push(`fault time not headlined${doubt}`);
     else if (d.metric === 'fault') parts.push(`fault time ${signedPct(d.pct)} (${signedNs(d.totalDeltaNs)})${doubt}`);
     else parts.push(`${d.count} faults that copy a shared PTE table ${signedPct(d.pct)} each (${compactNs(d.baseNs)} → ${compactNs(d.valueNs)}; ${signedNs(d.totalDeltaNs)} in all)${doubt}`);
   }

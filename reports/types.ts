@@ -1,6 +1,7 @@
 // The reports' input: plain data, built by the CLI from a replay, its probes and a validate run.
 import type { ForkRecord, ReplayResult } from '../model/types.js';
 import type { LatencyCheck } from '../analyze/latency/join.js';
+import type { FaultTimeSanity } from '../analyze/latency/sanity.js';
 
 /** One address x time cell of the heatmap: faults of one process in one time bin and one VMA slice. */
 export interface HeatCell {
@@ -102,5 +103,7 @@ export interface ReportInput {
   faults: FaultBins;
   forks: ForkSample;
   validate: ValidateSummary | null;
+  /** Mainline's modelled fault time against each thread's span (null: no profile, or a report from replay JSON). */
+  sanity?: FaultTimeSanity | null;
   provenance: Provenance;
 }

@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { readTrace } from '../../traces/read.js';
 import { createReplay } from '../../model/replay.js';
 import type { ReplayResult, VariantResult } from '../../model/types.js';
+import { createFaultTimeSanity, sanityText } from '../../analyze/latency/sanity.js';
 import { action } from '../errors.js';
 import { declareCommand } from '../command_list.js';
 import { addOptions, profileFor, traceFormat, variantsFromCli, VARIANT_OPTIONS, type VariantCliOptions } from '../options.js';
@@ -45,9 +46,14 @@ export function formatReplayText(r: ReplayResult): string {
 
 export async function runReplay(trace: string, o: ReplayCliOptions): Promise<{ result: ReplayResult; code: number }> {
   const variants = variantsFromCli(o);
-  const rp = createReplay(variants, {}, { profile: profileFor(o.profile) });
+  const profile = profileFor(o.profile);
+  // always on with a profile: mainline's modelled fault time must fit each thread's span (analyze/latency/sanity.ts)
+  const sanity = profile ? createFaultTimeSanity(variants[0]!.name) : null;
+  const rp = createReplay(variants, sanity ? { fault: sanity.onFault } : {}, { profile });
   const read = await readTrace(trace, rp.sink, { format: traceFormat(o.format) });
   const result = rp.finish(read);
+  const insane = sanityText(sanity?.finish());
+  if (insane) process.stderr.write(`faultline: warning: ${insane}\n`);
   if (!o.series) for (const v of result.variants) v.series = {};
   let code = 0;
   if (read.lostEvents > 0 && !o.allowLost) {

@@ -7,9 +7,10 @@ import { userError } from '../../traces/errors.js';
 import { packageVersion } from '../version.js';
 import type { EventSink, ReadResult, TraceFormat } from '../../traces/events.js';
 import { readTrace } from '../../traces/read.js';
-import type { VariantSpec } from '../../model/types.js';
+import type { ReplayProbes, VariantSpec } from '../../model/types.js';
 import { createReplay } from '../../model/replay.js';
 import { createLatencyValidator } from '../../analyze/latency/validate.js';
+import { createFaultTimeSanity, sanityText } from '../../analyze/latency/sanity.js';
 import type { CostProfile } from '../../model/costs.js';
 import { declareCommand } from '../command_list.js';
 import { addOptions, profileFor, traceFormat, variantsFromCli, VARIANT_OPTIONS, type VariantCliOptions } from '../options.js';
@@ -38,7 +39,9 @@ export interface ReportOptions extends Partial<VariantCliOptions> {
 
 async function replayTrace(trace: string, variants: VariantSpec[], profile: CostProfile | null, validate: boolean, format: TraceFormat | undefined): Promise<Omit<ReportInput, 'provenance'>> {
   const collector = createReportCollector({ heatVariant: variants[0].name, baseVariant: variants[0].name });
-  const replay = createReplay(variants, collector.probes, { profile });
+  const sanity = profile ? createFaultTimeSanity(variants[0].name) : null;
+  const probes: ReplayProbes = sanity ? { ...collector.probes, fault: (r) => (collector.probes.fault!(r), sanity.onFault(r)) } : collector.probes;
+  const replay = createReplay(variants, probes, { profile });
   // One read feeds the replay and (for the fidelity chart) the validator of the first variant, mainline.
   const validator = validate ? createLatencyValidator(variants[0], profile) : null;
   const sink: EventSink = validator
@@ -55,7 +58,7 @@ async function replayTrace(trace: string, variants: VariantSpec[], profile: Cost
     bar.done();
   }
   const { faults, forks } = collector.result();
-  return { replay: replay.finish(read), faults, forks, validate: validator ? validator.finish(read) : null };
+  return { replay: replay.finish(read), faults, forks, validate: validator ? validator.finish(read) : null, sanity: sanity ? sanity.finish() : null };
 }
 
 const SCREENSHOT_HEIGHT = 1900;
@@ -162,6 +165,8 @@ export async function runReport(trace: string | undefined, o: ReportOptions, arg
     process.stderr.write(`faultline: ${input.provenance.trace}: ${lost < 0 ? 'some' : lost} events were lost while recording; figures may be low (pass --allow-lost to accept)\n`);
     if (!o.allowLost) code = 3;
   }
+  const insane = sanityText(input.sanity);
+  if (insane) process.stderr.write(`faultline: warning: ${insane}\n`);
   if (validate && validate.compared > 0 && validate.match_ratio < 0.99) process.stderr.write(`faultline: warning: rss_stat match ratio ${(validate.match_ratio * 100).toFixed(2)}%: the model and the kernel disagree\n`);
   process.stderr.write(`faultline: wrote ${outputs.length === 1 ? outputs[0] : `${o.output} and ${outputs.length - 1} more files`} (${(html.length / 1048576).toFixed(2)} MiB page)\n`);
   if (o.json) {
