@@ -8,6 +8,7 @@ import { DEFAULT_KERNEL, NEWEST_KERNEL, OLDEST_KERNEL } from '../model/kernel_ve
 import { DEFAULT_PROFILE, loadProfile, type CostProfile } from '../model/costs.js';
 import { buildVariants, PATCH_SELECT_DEFAULT, THP_POLICIES, type VariantOptions } from '../model/variants.js';
 import type { ThpPolicy, VariantSpec } from '../model/types.js';
+import { fitProfileToTrace } from '../analyze/latency/fit.js';
 
 const collect = (v: string, prev: string[]): string[] => [...prev, v];
 
@@ -18,7 +19,7 @@ const OPTIONS = {
   kernel: () => new Option('--kernel <version>', `kernel rules to apply, ${OLDEST_KERNEL} to ${NEWEST_KERNEL} (e.g. 6.12: a write to the huge zero page splits, no PT_RECLAIM; 5.5-6.1 rss_stat only on 128-page crossings)`).default(DEFAULT_KERNEL),
   machineNoZeroPage: () => new Option('--machine-no-zero-page', 'the traced machine had no zero page (e.g. pvm_no_zero_page=1): read faults allocate in every variant'),
   allowLost: () => new Option('--allow-lost', 'accept a trace with lost events: exit 0 (figures are then lower bounds)'),
-  profile: () => new Option('--profile <name|file>', `cost profile for modelled latency: a shipped name, a JSON file, or 'none' (latency 0; default ${DEFAULT_PROFILE})`),
+  profile: () => new Option('--profile <name|file>', `cost profile for modelled latency: a shipped name, a JSON file, 'trace' (replay, report: fitted to the trace's own timing) or 'none' (latency 0; default ${DEFAULT_PROFILE})`),
   // The what-if variants (replay, query, report): mainline first, then one per --patch / --thp / --no-zero-page.
   patch: () => new Option('--patch <names>', 'also replay with these patches (repeatable or comma-separated; "a+b" combines, "refpage+thp=always" varies THP too; see faultline patches)').argParser(collect).default([]),
   thp: () => new Option('--thp <policy>', `also replay mainline with this THP policy (${THP_POLICIES.join(', ')}; repeatable): variant "thp=POLICY"`).argParser(collect).default([]),
@@ -72,7 +73,19 @@ export function traceFormat(f: string | undefined): TraceFormat | undefined {
 /** The cost profile a --profile value names: 'none' for no modelled latency, default the shipped DEFAULT_PROFILE. */
 export function profileFor(name: string | undefined): CostProfile | null {
   if (name === 'none') return null;
+  if (name === TRACE_PROFILE) throw userError(`--profile ${TRACE_PROFILE} is for replay and report (it fits the profile in a first pass over the trace)`);
   return loadProfile(name ?? DEFAULT_PROFILE);
+}
+
+/** --profile trace: fit the profile to the trace's own timing (analyze/latency/fit.ts) over the shipped default. */
+export const TRACE_PROFILE = 'trace';
+
+/** profileFor, and for 'trace' a first pass fitting it, its derivation printed on stderr. */
+export async function resolveProfile(name: string | undefined, trace: string, mainline: VariantSpec, format?: TraceFormat): Promise<CostProfile | null> {
+  if (name !== TRACE_PROFILE) return profileFor(name);
+  const fit = await fitProfileToTrace(trace, mainline, loadProfile(DEFAULT_PROFILE), format);
+  for (const d of fit.derivation) process.stderr.write(`faultline: profile: ${d}\n`);
+  return fit.profile;
 }
 
 /**

@@ -6,7 +6,7 @@ import type { ReplayResult, VariantResult } from '../../model/types.js';
 import { createFaultTimeSanity, sanityText } from '../../analyze/latency/sanity.js';
 import { action } from '../errors.js';
 import { declareCommand } from '../command_list.js';
-import { addOptions, profileFor, traceFormat, variantsFromCli, VARIANT_OPTIONS, type VariantCliOptions } from '../options.js';
+import { addOptions, resolveProfile, traceFormat, variantsFromCli, VARIANT_OPTIONS, type VariantCliOptions } from '../options.js';
 import { formatCompareTable } from '../compare_table.js';
 
 export interface ReplayCliOptions extends Partial<VariantCliOptions> {
@@ -46,7 +46,7 @@ export function formatReplayText(r: ReplayResult): string {
 
 export async function runReplay(trace: string, o: ReplayCliOptions): Promise<{ result: ReplayResult; code: number }> {
   const variants = variantsFromCli(o);
-  const profile = profileFor(o.profile);
+  const profile = await resolveProfile(o.profile, trace, variants[0]!, traceFormat(o.format));
   // always on with a profile: mainline's modelled fault time must fit each thread's span (analyze/latency/sanity.ts)
   const sanity = profile ? createFaultTimeSanity(variants[0]!.name) : null;
   const rp = createReplay(variants, sanity ? { fault: sanity.onFault } : {}, { profile });

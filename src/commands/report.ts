@@ -13,7 +13,7 @@ import { createLatencyValidator } from '../../analyze/latency/validate.js';
 import { createFaultTimeSanity, sanityText } from '../../analyze/latency/sanity.js';
 import type { CostProfile } from '../../model/costs.js';
 import { declareCommand } from '../command_list.js';
-import { addOptions, profileFor, traceFormat, variantsFromCli, VARIANT_OPTIONS, type VariantCliOptions } from '../options.js';
+import { addOptions, resolveProfile, traceFormat, variantsFromCli, VARIANT_OPTIONS, type VariantCliOptions } from '../options.js';
 import { progressBar } from '../progress.js';
 import { buildReport } from '../../reports/html.js';
 import { buildCharts } from '../../reports/charts.js';
@@ -117,7 +117,7 @@ export async function runReport(trace: string | undefined, o: ReportOptions, arg
   } else {
     if (!trace) throw userError('report needs a TRACE (or --from-json FILE)');
     const variants = variantsFromCli(o);
-    const profile = profileFor(o.profile);
+    const profile = await resolveProfile(o.profile, trace, variants[0]!, traceFormat(o.format));
     costProfile = profile ? `${profile.name} (${profile.source})` : 'none: modelled latencies are 0';
     data = await replayTrace(trace, variants, profile, o.validate !== false && validateFile === undefined, traceFormat(o.format));
   }

@@ -1,0 +1,51 @@
+// The trace-fitted profile: the fit from hand-made measurements, and on pattern_init the signs of the what-ifs'
+// fault-time deltas under it, as under the shipped and the published profiles (model/patches/fixtures_pattern.test.ts).
+import { describe, expect, it } from 'vitest';
+import { fitProfileToTrace, fitSteps } from './fit.js';
+import { loadProfile, type CostProfile } from '../../model/costs.js';
+import { createReplay } from '../../model/replay.js';
+import { buildVariants } from '../../model/variants.js';
+import { readTrace } from '../../traces/read.js';
+import { fixtureFiles } from '../../record/fixtures.js';
+import { createFaultTimeSanity, sanityText } from './sanity.js';
+
+const base: CostProfile = { name: 'base', source: 'test', steps: { anon_alloc: 10_000, file_read: 20_000, page_fill_4k: 400, fork_fixed: 100_000, table_alloc: 4_000 } };
+const many = (n: number, v: number): number[] => Array.from({ length: n }, () => v);
+
+describe('fitSteps', () => {
+  it('kernel part + trap per measured path; the rest scaled by the fitted anon_alloc; forks by the measured ratio', () => {
+    // anon_alloc: kernel 1 µs, densest intervals 1.5 µs -> trap 0.5 µs; file_read: kernel 3 µs, intervals 3.5 µs -> 0.5 µs
+    const kernel = new Map([['anon_alloc', { count: 100, ns: 1_000 }], ['file_read', { count: 50, ns: 3_000 }]]);
+    const intervals = new Map([['anon_alloc', [...many(20, 1_500), ...many(80, 9_000)]], ['file_read', many(50, 3_500)]]);
+    const f = fitSteps(base, kernel, intervals, 0.5);
+    expect(f.fitted).toBe(true);
+    expect(f.profile.steps.anon_alloc).toBe(1_500);
+    expect(f.profile.steps.file_read).toBe(3_500);
+    expect(f.profile.steps.page_fill_4k).toBeCloseTo(400 * 0.15, 9); // 1 500 / 10 000
+    expect(f.profile.steps.table_alloc).toBeCloseTo(4_000 * 0.15, 9);
+    expect(f.profile.steps.fork_fixed).toBe(50_000);
+    expect(f.derivation[0]).toMatch(/^trap .* = 0\.50 µs/);
+  });
+  it('without dense runs the base profile stays, and says so', () => {
+    const f = fitSteps(base, new Map([['anon_alloc', { count: 100, ns: 1_000 }]]), new Map(), null);
+    expect(f.fitted).toBe(false);
+    expect(f.profile).toBe(base);
+  });
+});
+
+describe('pattern_init under the trace-fitted profile', async () => {
+  const mainline = buildVariants({ baseZeroPage: false })[0]!;
+  const fit = await fitProfileToTrace(fixtureFiles('pattern_init', 'perf').trace, mainline, loadProfile());
+  const sanity = createFaultTimeSanity('mainline');
+  const rep = createReplay(buildVariants({ patch: ['refpage', 'pattern-populate', 'memset'], baseZeroPage: false }), { fault: sanity.onFault }, { profile: fit.profile });
+  const res = rep.finish(await readTrace(fixtureFiles('pattern_init', 'perf').trace, rep.sink));
+  const ns = (v: string) => res.variants.find((x) => x.name === v)!.totals.fault_latency_ns;
+  it('fits from the trace, and no thread is modelled longer than its span', () => {
+    expect(fit.fitted).toBe(true);
+    expect(sanityText(sanity.finish())).toBe('');
+  });
+  it('refpage, pattern-populate and memset all above mainline, memset above pattern-populate: the signs of the other profiles', () => {
+    for (const v of ['refpage', 'pattern-populate', 'memset']) expect(ns(v), v).toBeGreaterThan(ns('mainline'));
+    expect(ns('memset')).toBeGreaterThan(ns('pattern-populate'));
+  });
+});
