@@ -48,10 +48,10 @@ describe('compare table', () => {
     const lines = text.split('\n');
     expect(lines[0]).toBe('t.txt (perf-script): 3 variants, span 2.500 s');
     const cells = (l: string) => l.trim().split(/\s{2,}/);
-    expect(cells(lines[2]!)).toEqual(['variant', 'faults', 'Δ', 'not taken', 'Δ', 'GUP faults', 'Δ', 'peak anon KiB', 'Δ', 'peak file KiB', 'Δ', 'peak PT KiB', 'Δ']);
+    expect(cells(lines[2]!)).toEqual(['variant', 'faults', 'Δ', 'not taken', 'Δ', 'GUP faults', 'Δ', 'peak anon KiB (largest process)', 'Δ', 'peak file KiB (largest process)', 'Δ', 'peak PT KiB (largest process)', 'Δ']);
     expect(cells(lines[3]!)).toEqual(['mainline', '1,024', '0', '0', '4,000', '40', '20']);
     expect(cells(lines[4]!)).toEqual(['refpage', '1,024', '=', '0', '=', '0', '=', '4,000', '=', '40', '=', '20', '=']);
-    expect(cells(lines[5]!)).toEqual(['memset', '10', '-1,014 (-99.0%)', '1,014', '+1,014', '2,000', '+2,000', '8,000', '+4,000 (+100.0%)', '40', '=', '24', '+4 (+20.0%)']);
+    expect(cells(lines[5]!)).toEqual(['memset', '10', '-1,014', '1,014', '+1,014', '2,000', '+2,000', '8,000', '+4,000 (+100.0%)', '40', '=', '24', '+4 (+20.0%)']);
     expect(text).toContain('(no modelled times: no cost profile loaded; see faultline calibrate)');
     const byPath = lines.slice(lines.indexOf('faults by path:') + 1).filter(Boolean).map(cells);
     expect(byPath[0]).toEqual(['variant', 'not_taken', 'anon_alloc', 'refpage_fill', 'anon_zero_page', 'refpage_read']);

@@ -52,13 +52,13 @@ export function compareRow(v: VariantResult): CompareRow {
 const int = (n: number): string => Math.round(n).toLocaleString('en-US');
 const ms = (ns: number): string => (ns / 1e6).toFixed(3);
 
-/** "+1,234 (+5.2%)", "-3", "=" against the base value; '' for the base row itself. */
-export function delta(v: number, base: number, fmt: (n: number) => string = int): string {
+/** "+1,234 (+5.2%)", "-3", "=" against the base value; counts (pct false) change by an absolute number only. */
+export function delta(v: number, base: number, fmt: (n: number) => string = int, pct = true): string {
   const d = v - base;
   if (Math.abs(d) < 1e-9) return '=';
   const sign = d > 0 ? '+' : '-';
-  const pct = base !== 0 ? ` (${sign}${Math.abs((100 * d) / base).toFixed(1)}%)` : '';
-  return `${sign}${fmt(Math.abs(d))}${pct}`;
+  const p = pct && base !== 0 ? ` (${sign}${Math.abs((100 * d) / base).toFixed(1)}%)` : '';
+  return `${sign}${fmt(Math.abs(d))}${p}`;
 }
 
 function grid(head: string[], rows: string[][], rightFrom: number): string {
@@ -72,13 +72,14 @@ export function formatCompareTable(r: ReplayResult): string {
   const rows = r.variants.map(compareRow);
   const base = rows[0]!;
   const timed = rows.some((x) => x.faultNs > 0 || x.forkNs > 0);
-  const cols: { head: string; get: (x: CompareRow) => number; fmt?: (n: number) => string }[] = [
-    { head: 'faults', get: (x) => x.faults },
-    { head: 'not taken', get: (x) => x.notTaken },
-    { head: 'GUP faults', get: (x) => x.gupFaults },
-    { head: 'peak anon KiB', get: (x) => x.peakAnonKb },
-    { head: 'peak file KiB', get: (x) => x.peakFileKb },
-    { head: 'peak PT KiB', get: (x) => x.peakPgtablesKb },
+  const cols: { head: string; get: (x: CompareRow) => number; fmt?: (n: number) => string; count?: boolean }[] = [
+    { head: 'faults', get: (x) => x.faults, count: true },
+    { head: 'not taken', get: (x) => x.notTaken, count: true },
+    { head: 'GUP faults', get: (x) => x.gupFaults, count: true },
+    // the largest single process's peak, and said so: not a total (the report's summary has the sums)
+    { head: 'peak anon KiB (largest process)', get: (x) => x.peakAnonKb },
+    { head: 'peak file KiB (largest process)', get: (x) => x.peakFileKb },
+    { head: 'peak PT KiB (largest process)', get: (x) => x.peakPgtablesKb },
   ];
   if (timed) {
     cols.push({ head: 'fault ms', get: (x) => x.faultNs, fmt: ms });
@@ -90,7 +91,7 @@ export function formatCompareTable(r: ReplayResult): string {
     const out = [x.name];
     for (const c of cols) {
       const f = c.fmt ?? int;
-      out.push(f(c.get(x)), i === 0 ? '' : delta(c.get(x), c.get(base), f));
+      out.push(f(c.get(x)), i === 0 ? '' : delta(c.get(x), c.get(base), f, !c.count));
     }
     return out;
   });

@@ -26,7 +26,9 @@ function variantTable(v: VariantResult): string {
     String(p.pid), p.comm, kb(p.rss_anon_peak_kb), kb(p.rss_anon_final_kb), kb(p.rss_file_peak_kb), kb(p.rss_file_final_kb),
     kb(p.pgtables_peak_kb), kb(p.pgtables_final_kb), String(p.minflt), ...paths.map((k) => String(p.faults[k] ?? 0)), String(p.forks), String(p.exits),
   ]);
-  const tot = ['total', '', kb(v.totals.rss_anon_peak_kb), '', '', '', kb(v.totals.pgtables_peak_kb), '', '', ...paths.map((k) => String(v.totals.faults[k])), String(v.totals.forks), ''];
+  // totals are sums: each column's Σ over processes (peaks: the Σ of per-process peaks; the page also shows the peak of the sum)
+  const sum = (f: (p: VariantResult['processes'][number]) => number): number => v.processes.reduce((a, p) => a + f(p), 0);
+  const tot = ['total', '', kb(sum((p) => p.rss_anon_peak_kb)), '', '', '', kb(sum((p) => p.pgtables_peak_kb)), '', '', ...paths.map((k) => String(v.totals.faults[k])), String(v.totals.forks), ''];
   const all = [head, ...rows, tot];
   const w = head.map((_, i) => Math.max(...all.map((r) => (r[i] ?? '').length)));
   const line = (r: string[]): string => r.map((c, i) => (i === 1 ? c.padEnd(w[i]!) : c.padStart(w[i]!))).join('  ');
