@@ -12,6 +12,13 @@ export type Selector = (vma: Vma, comm: string) => boolean;
 
 export const DEFAULT_SELECT = 'anon && private && write && !stack';
 
+/**
+ * The VMAs pattern-init patches apply to unless --select says otherwise: DEFAULT_SELECT (private anonymous
+ * read-write, not the stack) minus VMAs inferred from faults, whose kind the trace never showed (the stack of a
+ * process that predates the trace is one; an allocator's pattern mapping is always mmapped in the trace).
+ */
+export const PATCH_SELECT_DEFAULT = `${DEFAULT_SELECT} && !inferred`;
+
 type Val = number | string | boolean;
 type Node = (v: Vma, comm: string) => Val;
 

@@ -1,7 +1,9 @@
 // The model's boundary types: what a replay is asked to do, what it reports per event (probes) and at the end.
 // analyze/ and reports/ read only these; nothing outside model/ touches model state.
 
-export type ThpPolicy = 'always' | 'madvise' | 'never';
+/** mm/huge_memory.c: the values of /sys/kernel/mm/transparent_hugepage/enabled. */
+export const THP_POLICIES = ['always', 'madvise', 'never'] as const;
+export type ThpPolicy = (typeof THP_POLICIES)[number];
 
 /** Fault paths: the closed catalogue in model/fault_paths.ts (mainline's and each patch's). */
 export type { FaultPath } from './fault_paths.js';

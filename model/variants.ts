@@ -3,17 +3,8 @@
 import { userError } from '../traces/errors.js';
 import { DEFAULT_KERNEL, kernelRules } from './kernel_version.js';
 import { getPatch, listPatches } from './patches/index.js';
-import { compileSelect, DEFAULT_SELECT } from './select.js';
-import type { ThpPolicy, VariantSpec } from './types.js';
-
-/**
- * The VMAs pattern-init patches apply to unless --select says otherwise: model/select.ts's default (private anonymous
- * read-write, not the stack) minus VMAs inferred from faults, whose kind the trace never showed (the stack of a
- * process that predates the trace is one; an allocator's pattern mapping is always mmapped in the trace).
- */
-export const PATCH_SELECT_DEFAULT = `${DEFAULT_SELECT} && !inferred`;
-
-export const THP_POLICIES: readonly ThpPolicy[] = ['always', 'madvise', 'never'];
+import { compileSelect, PATCH_SELECT_DEFAULT } from './select.js';
+import { THP_POLICIES, type ThpPolicy, type VariantSpec } from './types.js';
 
 /** The machine's THP default (enabled=madvise here): the mainline variant's policy unless --base-thp says otherwise. */
 export const DEFAULT_THP: ThpPolicy = 'madvise';

@@ -6,9 +6,8 @@ import { userError } from '../traces/errors.js';
 import { TRACE_FORMATS } from '../traces/read.js';
 import { DEFAULT_KERNEL, NEWEST_KERNEL, OLDEST_KERNEL } from '../model/kernel_version.js';
 import { DEFAULT_PROFILE, loadProfile, type CostProfile } from '../model/costs.js';
-import { buildVariants, PATCH_SELECT_DEFAULT, THP_POLICIES, type VariantOptions } from '../model/variants.js';
-import type { ThpPolicy, VariantSpec } from '../model/types.js';
-import { fitProfileToTrace } from '../analyze/latency/fit.js';
+import { PATCH_SELECT_DEFAULT } from '../model/select.js';
+import { THP_POLICIES } from '../model/types.js';
 
 const collect = (v: string, prev: string[]): string[] => [...prev, v];
 
@@ -79,33 +78,3 @@ export function profileFor(name: string | undefined): CostProfile | null {
 
 /** --profile trace: fit the profile to the trace's own timing (analyze/latency/fit.ts) over the shipped default. */
 export const TRACE_PROFILE = 'trace';
-
-/** profileFor, and for 'trace' a first pass fitting it, its derivation printed on stderr. */
-export async function resolveProfile(name: string | undefined, trace: string, mainline: VariantSpec, format?: TraceFormat): Promise<CostProfile | null> {
-  if (name !== TRACE_PROFILE) return profileFor(name);
-  const fit = await fitProfileToTrace(trace, mainline, loadProfile(DEFAULT_PROFILE), format);
-  for (const d of fit.derivation) process.stderr.write(`faultline: profile: ${d}\n`);
-  return fit.profile;
-}
-
-/**
- * The variants to replay from parsed options: mainline first; bad names or expressions are one-line user errors.
- * With --machine-no-zero-page every variant goes without the zero page (the traced machine itself had none).
- */
-export function variantsFromCli(o: Partial<VariantCliOptions>): VariantSpec[] {
-  const vo: VariantOptions = {
-    patch: o.patch ?? [],
-    thp: o.thp ?? [],
-    zeroPage: o.zeroPage,
-    select: o.select,
-    patchOption: o.patchOption ?? [],
-    kernel: o.kernel,
-  };
-  if (o.baseThp !== undefined) {
-    if (!(THP_POLICIES as readonly string[]).includes(o.baseThp)) throw userError(`--base-thp '${o.baseThp}': expected one of ${THP_POLICIES.join(', ')}`);
-    vo.baseThp = o.baseThp as ThpPolicy;
-  }
-  const vs = buildVariants(vo);
-  if (o.machineNoZeroPage) for (const v of vs) v.useZeroPage = false;
-  return vs;
-}

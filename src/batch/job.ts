@@ -12,7 +12,8 @@ import { createValidator } from '../../model/validate.js';
 import type { ThpPolicy } from '../../model/types.js';
 import { buildRows, type BatchSettings, type TraceOutcome } from '../../analyze/fleet/rows.js';
 import { isDone, removeTraceParts, writeTraceParts } from '../../analyze/fleet/parquet.js';
-import { profileFor, variantsFromCli, type VariantCliOptions } from '../options.js';
+import { profileFor, type VariantCliOptions } from '../options.js';
+import { variantsFromCli } from '../variants.js';
 
 /** Everything a job needs, structured-clone safe (it crosses into worker threads). */
 export interface BatchJobOptions {

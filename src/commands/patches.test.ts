@@ -3,7 +3,8 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Command } from 'commander';
 import { patchesText, registerPatches } from './patches.js';
-import { addOptions, variantsFromCli, VARIANT_OPTIONS, type VariantCliOptions } from '../options.js';
+import { addOptions, VARIANT_OPTIONS, type VariantCliOptions } from '../options.js';
+import { variantsFromCli } from '../variants.js';
 
 afterEach(() => vi.restoreAllMocks());
 

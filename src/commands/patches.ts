@@ -3,7 +3,7 @@
 import type { Command } from 'commander';
 import { action } from '../errors.js';
 import { listPatches } from '../../model/patches/index.js';
-import { PATCH_SELECT_DEFAULT } from '../../model/variants.js';
+import { PATCH_SELECT_DEFAULT } from '../../model/select.js';
 import { declareCommand } from '../command_list.js';
 import { addOptions } from '../options.js';
 

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runQuery } from './query.js';
-import { variantsFromCli } from '../options.js';
+import { variantsFromCli } from '../variants.js';
 
 afterEach(() => vi.restoreAllMocks());
 

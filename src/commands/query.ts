@@ -9,7 +9,8 @@ import { readTrace } from '../../traces/read.js';
 import { createReplay } from '../../model/replay.js';
 import type { ReplayResult } from '../../model/types.js';
 import { declareCommand } from '../command_list.js';
-import { addOptions, profileFor, traceFormat, variantsFromCli, VARIANT_OPTIONS, type VariantCliOptions } from '../options.js';
+import { addOptions, profileFor, traceFormat, VARIANT_OPTIONS, type VariantCliOptions } from '../options.js';
+import { variantsFromCli } from '../variants.js';
 
 const EXAMPLES = `
 Examples:

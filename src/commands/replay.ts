@@ -6,7 +6,8 @@ import type { ReplayResult, VariantResult } from '../../model/types.js';
 import { createFaultTimeSanity, sanityText } from '../../analyze/latency/sanity.js';
 import { action } from '../errors.js';
 import { declareCommand } from '../command_list.js';
-import { addOptions, resolveProfile, traceFormat, variantsFromCli, VARIANT_OPTIONS, type VariantCliOptions } from '../options.js';
+import { addOptions, traceFormat, VARIANT_OPTIONS, type VariantCliOptions } from '../options.js';
+import { resolveProfile, variantsFromCli } from '../variants.js';
 import { formatCompareTable } from '../compare_table.js';
 
 export interface ReplayCliOptions extends Partial<VariantCliOptions> {

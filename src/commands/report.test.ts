@@ -7,7 +7,7 @@ import { XMLParser } from 'fast-xml-parser';
 import { gunzipSync } from 'node:zlib';
 import { registerReport } from './report.js';
 import { progressBar } from '../progress.js';
-import { variantsFromCli } from '../options.js';
+import { variantsFromCli } from '../variants.js';
 import { runReplay } from './replay.js';
 import type { ReplayResult } from '../../model/types.js';
 import { sampleInput } from '../../reports/sample_input.testlib.js';
