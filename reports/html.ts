@@ -11,9 +11,10 @@ import { latencyCheckHtml } from './latency_check.js';
 import { caveatsHtml, reportCaveats } from './caveats.js';
 
 // connect-src 'none' and default-src 'none': the page cannot reach the network even if a spec asked it to.
-const CSP = "default-src 'none'; script-src 'unsafe-inline' 'unsafe-eval'; style-src 'unsafe-inline'; img-src data:; font-src data:; connect-src 'none'";
+// (CSP, STYLE and BOOT are shared with the fleet page, reports/fleet.ts.)
+export const CSP = "default-src 'none'; script-src 'unsafe-inline' 'unsafe-eval'; style-src 'unsafe-inline'; img-src data:; font-src data:; connect-src 'none'";
 
-const STYLE = `
+export const STYLE = `
 body{font:14px/1.4 system-ui,-apple-system,"Segoe UI",sans-serif;margin:24px auto;max-width:1280px;color:#222;padding:0 16px}
 h1{font-size:22px;margin:0 0 4px}h3{font-size:14px;margin:14px 0 4px}h2{font-size:17px;margin:28px 0 6px;border-bottom:1px solid #ddd}
 .sub{color:#555;margin:0 0 12px}
@@ -33,7 +34,7 @@ dl.provenance{display:grid;grid-template-columns:max-content 1fr;gap:4px 12px}dl
 // Renders the charts one after another, yielding between them so the tables and the first charts paint at once;
 // window.faultlineReady settles when all are drawn (rejects if any failed, after drawing the rest), and then
 // <body data-rendered="ok|failed"> tells a screenshot, a PDF printer or a test that the page is complete.
-const BOOT = `(function(){
+export const BOOT = `(function(){
   var charts = JSON.parse(document.getElementById('faultline-specs').textContent);
   var views = {};
   var failed = [];

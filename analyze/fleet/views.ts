@@ -31,3 +31,16 @@ export function fleetViewStatements(dir: string): string[] {
     return `CREATE VIEW ${t} AS SELECT ${cols.map((c) => c.name).join(', ')} FROM read_parquet(${quote(glob)}, hive_partitioning = true, union_by_name = true)`;
   });
 }
+
+/** Per ok trace and variant: the processes' figures summed (what the fleet report compares across variants). */
+export const FLEET_VARIANT_SQL = `SELECT t.trace_hash, t.file, p.variant,
+  sum(p.pgtables_peak_bytes) AS pgtables_peak_bytes, sum(p.rss_anon_peak_bytes) AS rss_anon_peak_bytes,
+  sum(p.fault_time_ns) AS fault_time_ns, sum(p.fork_time_ns) AS fork_time_ns
+FROM traces t JOIN processes p USING (trace_hash) WHERE t.status = 'ok' GROUP BY ALL ORDER BY t.file, p.variant`;
+
+/** Per ok trace: rss_stat events compared and matched (validation's agreement). */
+export const FLEET_VALIDATION_SQL = `SELECT t.trace_hash, t.file, coalesce(sum(v.compared), 0) AS compared, coalesce(sum(v.matched), 0) AS matched
+FROM traces t LEFT JOIN validation v USING (trace_hash) WHERE t.status = 'ok' GROUP BY ALL ORDER BY t.file`;
+
+/** Traces per status. */
+export const FLEET_STATUS_SQL = `SELECT status, count(*) AS traces FROM traces GROUP BY status ORDER BY status`;

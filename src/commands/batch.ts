@@ -46,11 +46,12 @@ export interface BatchSummary {
 const WORKER = new URL('../batch/worker.js', import.meta.url);
 
 /** The settings file of an output directory: a resumed or sharded batch must write the same variants and rules. */
-function checkSettings(out: string, s: BatchSettings): void {
+function checkSettings(out: string, s: BatchSettings, variantOptions: Partial<VariantCliOptions>): void {
   mkdirSync(out, { recursive: true });
   const path = join(out, '_batch.json');
   const { faultlineVersion: _v, ...fixed } = s;
-  const want = JSON.stringify({ schema_version: SCHEMA_VERSION, ...fixed }, null, 1) + '\n';
+  // variant_options: what `faultline report --fleet` passes on to the single-trace reports of the extremes
+  const want = JSON.stringify({ schema_version: SCHEMA_VERSION, ...fixed, variant_options: variantOptions }, null, 1) + '\n';
   try {
     writeFileSync(path, want, { flag: 'wx' });
     return;
@@ -132,7 +133,7 @@ export async function runBatch(inputs: string[], o: BatchCliOptions): Promise<{ 
     files = shardOf(files, index, count);
   }
   if (o.dryRun) return { summary: { total: files.length, ok: 0, failed: 0, skipped: 0, ms: 0 }, failures: [], files };
-  checkSettings(o.out, settings);
+  checkSettings(o.out, settings, variantOptions);
   const jobOpts: BatchJobOptions = {
     out: o.out,
     variantOptions,

@@ -36,6 +36,8 @@ export interface ReportOptions extends Partial<VariantCliOptions> {
   png?: string;
   screenshot?: string;
   pdf?: string;
+  /** A faultline batch output directory: write the fleet page instead of a single trace's. */
+  fleet?: string;
 }
 
 async function replayTrace(trace: string, variants: VariantSpec[], profile: CostProfile | null, validate: boolean, format: TraceFormat | undefined): Promise<Omit<ReportInput, 'provenance'>> {
@@ -215,6 +217,23 @@ function shellQuote(s: string): string {
 }
 
 
+/** The fleet page; each trace at the extremes gets this command's single-trace page, with the batch's settings. */
+async function fleetReport(o: ReportOptions, argv: string[] = process.argv): Promise<number> {
+  const { runFleetReport } = await import('../fleet_report.js'); // DuckDB loads only for --fleet
+  const files = await runFleetReport({
+    dir: o.fleet!,
+    output: o.output,
+    extremes: 3,
+    command: ['faultline', ...argv.slice(2)].map(shellQuote).join(' '),
+    version: packageVersion(),
+    renderTrace: async (file, output, b) => {
+      await runReport(file, { ...b.variant_options, kernel: b.kernel, machineNoZeroPage: !b.machineZeroPage, profile: b.profile, output, allowLost: true }, argv);
+    },
+  });
+  process.stderr.write(`faultline: wrote ${o.output} and ${files.length - 1} single-trace reports\n`);
+  return 0;
+}
+
 export function registerReport(program: Command): void {
   const cmd = declareCommand(program, 'report')
     .requiredOption('-o, --output <file>', 'the HTML page to write')
@@ -224,7 +243,8 @@ export function registerReport(program: Command): void {
     .option('--svg <dir>', 'also write each chart as a static SVG (rendered server-side with vega)')
     .option('--png <dir>', 'also write each chart as a PNG (via resvg)')
     .option('--screenshot <file>', 'also write a PNG screenshot of the top of the page: summary and headline chart (needs Chromium)')
-    .option('--pdf <file>', 'also print the whole page to PDF once every chart has rendered (needs Chromium)');
+    .option('--pdf <file>', 'also print the whole page to PDF once every chart has rendered (needs Chromium)')
+    .option('--fleet <dir>', 'a faultline batch output: distributions across traces, the extremes with their own reports (written to OUTPUT-traces/)');
   addOptions(cmd, ['json', 'kernel', 'machineNoZeroPage', 'allowLost', 'profile', 'format', ...VARIANT_OPTIONS], {
     json: 'also print what was written as one JSON object on stdout: page, files, page_bytes, variants, lost_events, match_ratio, exit',
   });
@@ -236,8 +256,9 @@ Examples:
   faultline report t.txt.gz --patch refpage --svg figs/ -o r.html    also one SVG per chart, for a mailing-list post
   faultline report t.txt.gz --patch cow-pte -o r.html --json | jq .match_ratio
   faultline replay t.txt.gz --series --json > r.json && faultline report --from-json r.json -o r.html
+  faultline batch traces/ -o fleet --patch cow-pte && faultline report --fleet fleet -o fleet.html
 
 Exit status: 0 ok, 2 bad usage or input, 3 events were lost (without --allow-lost; the page is still written).`,
   );
-  cmd.action(action((trace: string | undefined, o: ReportOptions) => runReport(trace, o)));
+  cmd.action(action((trace: string | undefined, o: ReportOptions) => (o.fleet ? fleetReport(o) : runReport(trace, o))));
 }

@@ -32,7 +32,11 @@ export async function runSql(dir: string, sql: string): Promise<SqlResult> {
   const db = await DuckDBInstance.create(':memory:');
   const con = await db.connect();
   try {
-    for (const s of fleetViewStatements(dir)) await con.run(s);
+    try {
+      for (const s of fleetViewStatements(dir)) await con.run(s);
+    } catch (e) {
+      throw userError(`${dir}: cannot read the tables (${(e as Error).message.split('\n')[0]}); a directory of an older schema needs a new faultline batch run`);
+    }
     let r;
     try {
       r = await con.runAndReadAll(sql);
