@@ -2,6 +2,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { buildProgram, invoked } from './program.js';
 import { reportError } from './errors.js';
+import { readdirSync, readFileSync } from 'node:fs';
 import { userError } from '../traces/errors.js';
 
 const FIXTURE = new URL('../traces/fixtures/formats/perf_script.default.txt', import.meta.url).pathname;
@@ -74,5 +75,21 @@ describe('faultline program', () => {
     expect(text.split('\n')[0]).toBe('faultline: internal error: x is undefined');
     expect(text).toMatch(/please report it/);
     expect(text).toMatch(/\n\s+at .*program\.test\.ts/);
+  });
+
+  it('every shared option is declared once, in src/options.ts: no command writes its flag itself', () => {
+    const shared = ['--json', '--format', '--kernel', '--machine-no-zero-page', '--allow-lost', '--profile', '--patch ', '--thp', '--no-zero-page', '--select', '--patch-option', '--base-thp'];
+    const dir = new URL('./commands/', import.meta.url);
+    const bad: string[] = [];
+    for (const f of readdirSync(dir).filter((n) => n.endsWith('.ts') && !n.includes('.test.') && !n.includes('.suite.'))) {
+      const text = readFileSync(new URL(f, dir), 'utf8');
+      for (const m of text.matchAll(/\.(?:option|requiredOption)\(\s*'([^']*)'/g)) {
+        const flags = m[1]!;
+        // validate's --thp is the traced machine's policy (replay's --base-thp), not the variant option
+        if (f === 'validate.ts' && flags.startsWith('--thp')) continue;
+        if (shared.some((s) => flags.split(/[ ,]+/).includes(s.trim()))) bad.push(`${f}: ${flags}`);
+      }
+    }
+    expect(bad).toEqual([]);
   });
 });

@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { existsSync } from 'node:fs';
 import { action } from '../errors.js';
 import { declareCommand } from '../command_list.js';
+import { addOptions } from '../options.js';
 import { userError } from '../../traces/errors.js';
 import { fleetViewStatements } from '../../analyze/fleet/views.js';
 
@@ -67,8 +68,7 @@ export function formatSql(r: SqlResult, how: 'text' | 'json' | 'csv'): string {
 }
 
 export function registerSql(program: Command): void {
-  declareCommand(program, 'sql')
-    .option('--json', 'print rows as a JSON array of objects')
+  addOptions(declareCommand(program, 'sql'), ['json'], { json: 'print rows as a JSON array of objects' })
     .option('--csv', 'print rows as CSV with a header line')
     .addHelpText(
       'after',
