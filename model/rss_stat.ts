@@ -1,6 +1,6 @@
 // kmem:rss_stat (include/trace/events/kmem.h, fired by include/linux/mm.h: add_mm_counter): which model mm each event
 // is about, the baselines it teaches for mms that predate the trace, and events held until the model catches up.
-import type { RssStatEvent } from '../traces/events.js';
+import { MM_SHMEMPAGES, type RssStatEvent } from '../traces/events.js';
 import { task, type EngineState } from './engine_state.js';
 import { argPagesFaulted, nascentExecMm, oldMmArgEvent, switchExec } from './exec.js';
 import * as F from './flags.js';
@@ -64,6 +64,11 @@ function useRss(st: EngineState, b: BufferedRss, e: RssStatEvent | null): void {
     sink?.(b, null, 'unmapped', null);
     return;
   }
+  if (b.member > MM_SHMEMPAGES) {
+    // a counter the model does not have (Android kernels add members past NR_MM_COUNTERS' four): not compared
+    sink?.(b, null, 'unmapped', null);
+    return;
+  }
   oldMmArgEvent(st, b, mm);
   const bit = 1 << b.member;
   const done = st.adopted.get(mm.idx) ?? 0;
@@ -76,7 +81,9 @@ function useRss(st: EngineState, b: BufferedRss, e: RssStatEvent | null): void {
     // the kernel counted pages before the trace showed them: take its figure as this mm's baseline
     // (also each arg page that execve's get_arg_page writes into the nascent mm: argv/envp sizes are not in the trace)
     st.adopted.set(mm.idx, done | bit);
-    const pages = b.size / F.PAGE_SIZE - mm.rss[b.member]!;
+    // include/linux/mm.h before 6.2 (SPLIT_RSS_COUNTING): the shared counter can dip below zero while per-task deltas
+    // wait for sync_mm_rss; the mm's true count is not negative, so a negative size teaches a baseline of 0
+    const pages = Math.max(0, b.size) / F.PAGE_SIZE - mm.rss[b.member]!;
     if (pages !== 0 && !mm.dead) {
       mm.phantom[b.member]! += pages;
       addMmCounter(ctx, mm, b.member, pages);

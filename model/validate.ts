@@ -1,7 +1,7 @@
 // Validate the model against the kernel's own counters: every kmem:rss_stat event, in order, against the model's
 // counter for that mm and member at that moment (batched paths may make several model updates per kernel event).
 import type { EventSink, ReadResult, TraceEvent } from '../traces/events.js';
-import { RSS_MEMBER_NAMES } from '../traces/events.js';
+import { MM_SHMEMPAGES, RSS_MEMBER_NAMES } from '../traces/events.js';
 import { createEngine } from './engine.js';
 import type { BufferedRss, RssStatUse } from './rss_stat.js';
 import type { MmLog } from './rss_log.js';
@@ -69,6 +69,12 @@ export interface ValidateResult {
    * resolution, so one agrees when a model value since the mm's last event lies in the reported bucket.
    */
   rss_stat_throttled?: { compared: number; in_bucket: number; bucket_bytes: number };
+  /** Set when the trace has rss_stat but no page-fault event: the model builds RSS from faults, so nothing was compared fairly. */
+  nothing_to_model?: string;
+  /** rss_stat events of counters the model does not have (member 4 and up: Android kernels), per member: not compared. */
+  unmodelled_members?: Record<string, number>;
+  /** The older-kernel behaviour this comparison assumed (split RSS counters before 6.2, syscall arguments in bare hex). */
+  assumed?: string[];
   lost_events: number;
   first_mismatches: Mismatch[];
 }
@@ -327,7 +333,11 @@ export function createValidator(
   const fanOpts: FanoutOptions = { blind: opts.blind, onHint: (e) => (hintLine = e.line) };
   const fan = createFanout([engine], fanOpts);
   let lostSeen = 0;
+  let faultEvents = 0;
+  const unmodelled: Record<string, number> = {};
   const sink: EventSink = (e: TraceEvent) => {
+    if (e.kind === 'fault') faultEvents++;
+    else if (e.kind === 'rss_stat' && e.member > MM_SHMEMPAGES) unmodelled[`member_${e.member}`] = (unmodelled[`member_${e.member}`] ?? 0) + 1;
     const s = ring[ringAt]!;
     s.line = e.line;
     s.time = e.time;
@@ -372,6 +382,15 @@ export function createValidator(
         first_mismatches: mismatches,
       };
       if (throttled > 0) r.rss_stat_throttled = { compared: throttled, in_bucket: inBucket, bucket_bytes: THROTTLE_BUCKET };
+      if (events > 0 && faultEvents === 0) {
+        r.nothing_to_model = 'the trace has rss_stat events but no page-fault events (exceptions:page_fault_user, or perf page-faults recorded with -d): the model builds RSS from faults, so its counters cannot be compared with the kernel\'s';
+      }
+      if (Object.keys(unmodelled).length > 0) r.unmodelled_members = unmodelled;
+      const assumed: string[] = [];
+      // include/linux/mm.h (before 6.2): SPLIT_RSS_COUNTING keeps per-task deltas, folded in by sync_mm_rss every 64 events (TASK_RSS_EVENTS_THRESH) and at exit
+      if (!exact && events > 0) assumed.push(`kernel ${spec.kernel} (before 6.2): split per-task RSS counters (SPLIT_RSS_COUNTING, sync_mm_rss every 64 events and at exit), so rss_stat may lag or dip below zero; compared within 64 pages`);
+      if ((read.stats?.syscall_args_bare_hex ?? 0) > 0) assumed.push(`tracefs syscall arguments printed in hex without 0x (print_syscall_enter '%s: %lx', kernels up to 6.12): read as hex (${read.stats.syscall_args_bare_hex} lines)`);
+      if (assumed.length > 0) r.assumed = assumed;
       return r;
     },
     // every mm's figures summed per owning process (by_mm keeps only the worst 20): for tables with a row per process

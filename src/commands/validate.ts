@@ -27,6 +27,9 @@ interface ValidateCliOptions {
 
 export function formatValidateText(r: LatencyValidateResult): string {
   const pct = (m: number, c: number): string => (c ? ((100 * m) / c).toFixed(3) + '%' : '-');
+  // what the comparison assumed, and counters it could not compare: said before any figure
+  const notes = [...(r.assumed ?? []).map((a) => `  assumed: ${a}`), ...Object.entries(r.unmodelled_members ?? {}).map(([m, n]) => `  ${m}: ${n} rss_stat events of a counter the model does not have (not compared)`)];
+  if (r.nothing_to_model !== undefined) return [`${r.trace} (${r.format}): ${r.rss_stat_events} rss_stat events; nothing to model: ${r.nothing_to_model}`, ...notes].join('\n') + '\n';
   const out = [
     `${r.trace} (${r.format}${r.blind ? ', blind: no hints read from the trace' : ''}): ${r.rss_stat_events} rss_stat events, ${r.compared} compared, ${r.matched} matched (${pct(r.matched, r.compared)}${r.resched_splits ? `, ${r.resched_splits} of them need_resched splits of a zap/copy piece` : ''}); ` +
       `${r.baseline} set baselines of mms that predate the trace, ${r.guessed_vma_pieces} inside runs of inferred VMAs (not compared), ` +
@@ -52,6 +55,7 @@ export function formatValidateText(r: LatencyValidateResult): string {
     out.push(`  line ${m.line} tid ${m.tid} mm_id ${m.mm_id} ${m.member}: kernel ${m.kernel_pages} model ${m.model_pages}`);
     for (const a of m.around) out.push(`      line ${a.line} ${a.name} (tid ${a.tid})`);
   }
+  out.push(...notes);
   if (r.latency) out.push(...formatLatencyCheck(r.latency));
   return out.join('\n') + '\n';
 }
@@ -108,7 +112,7 @@ page_fault_user event to its own rss_stat (every trace with kmem:rss_stat has it
 and exit, so it sits below the modelled, user-visible cost), and each fork's sys_enter_clone -> sys_exit_clone.
 
 Exit status: 0 when at least 99.9% of compared events match (and no events were lost, unless --allow-lost),
-1 otherwise, 2 on bad usage or input.`,
+1 otherwise, 2 on bad usage or input, or when the trace has rss_stat but no page faults (nothing to model).`,
     )
     .action(
       action(async (trace: string, o: ValidateCliOptions) => {
@@ -119,6 +123,10 @@ Exit status: 0 when at least 99.9% of compared events match (and no events were 
         const read = await readTrace(trace, v.sink, { format: traceFormat(o.format) });
         const r = v.finish(read);
         process.stdout.write(o.json ? JSON.stringify(r, null, 1) + '\n' : formatValidateText(r));
+        if (r.nothing_to_model !== undefined) {
+          process.stderr.write(`faultline: ${trace}: nothing to model: ${r.nothing_to_model}\n`);
+          return 2;
+        }
         if (r.rss_stat_events === 0) {
           process.stderr.write(`faultline: ${trace}: no kmem:rss_stat events to validate against (record with -e kmem:rss_stat)\n`);
           return 1;
