@@ -4,7 +4,7 @@
 // is kept as a bigint in `fields` and never rounded into a number.
 import type { StatCounts, StatName } from './stats.js';
 
-export type TraceFormat = 'perf-script' | 'ftrace' | 'trace-cmd' | 'systrace' | 'perfetto' | 'perfetto-text';
+export type TraceFormat = 'perf-script' | 'ftrace' | 'trace-cmd' | 'systrace' | 'perfetto' | 'perfetto-text' | 'bpftrace';
 
 /** Header fields shared by every event. */
 export interface EventHeader {
@@ -173,6 +173,8 @@ export interface ReadResult {
 }
 
 export interface ReadOptions {
+  /** Where `-` reads from (process.stdin unless a test hands in a stream). */
+  stdin?: NodeJS.ReadableStream;
   /** Force a format instead of detecting it. */
   format?: TraceFormat;
   /** Called now and then with bytes read so far (of the compressed file for .gz) and the file size. */

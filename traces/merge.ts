@@ -7,6 +7,11 @@ export interface MergeOptions {
   windowNs?: number;
   /** Total events held across all CPUs before the oldest is released regardless. */
   maxQueued?: number;
+  /**
+   * Release only by the window (or maxQueued), never because every CPU seen so far has an event: for a format that
+   * writes one CPU's batch after another and cannot say how many CPUs there are (bpftrace's output).
+   */
+  windowOnly?: boolean;
 }
 
 export interface Merger {
@@ -30,6 +35,7 @@ export const DEFAULT_MAX_QUEUED = 65_536;
 export function createMerger(sink: EventSink, opts: MergeOptions = {}): Merger {
   const windowNs = opts.windowNs ?? DEFAULT_WINDOW_NS;
   const maxQueued = opts.maxQueued ?? DEFAULT_MAX_QUEUED;
+  const classic = opts.windowOnly !== true;
   // Index cpu+1 so that cpu -1 (format does not say) has a slot; grown on demand.
   const queues: Queue[] = [];
   const active: Queue[] = [];
@@ -95,7 +101,7 @@ export function createMerger(sink: EventSink, opts: MergeOptions = {}): Merger {
   return {
     push(e: TraceEvent): void {
       const q = queueFor(e.cpu);
-      if (queued === 0 && active.length === 1) {
+      if (classic && queued === 0 && active.length === 1) {
         // One CPU and nothing held: the event would be queued and released at once.
         if (e.time > maxSeen) maxSeen = e.time;
         if (e.time < lastOut) late++;
@@ -118,7 +124,7 @@ export function createMerger(sink: EventSink, opts: MergeOptions = {}): Merger {
       // Release while every CPU seen has something queued, or the oldest is outside the window, or too much is held.
       for (;;) {
         if (queued === 0) break;
-        if (nonEmpty === active.length || queued > maxQueued) {
+        if ((classic && nonEmpty === active.length) || queued > maxQueued) {
           popMin();
           continue;
         }

@@ -1,10 +1,11 @@
 // Trace shapes from other people's machines (issue 19), each from the lines quoted there: read right, or counted and said.
 import { describe, expect, it, beforeAll } from 'vitest';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { deflateSync } from 'node:zlib';
+import { deflateSync, gzipSync } from 'node:zlib';
+import { Readable } from 'node:stream';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readTrace } from './read.js';
+import { readTrace, STDIN } from './read.js';
 import { traceInfo } from './info.js';
 import { detectFormat } from './detect.js';
 import type { ReadResult, TraceEvent } from './events.js';
@@ -238,5 +239,32 @@ describe('perf script --show-lost-events (issue 12)', () => {
     expect(r.stats.ring_buffer_lost).toBe(226);
     expect(events.filter((e) => e.kind === 'lost').map((e) => (e.kind === 'lost' ? e.count : 0))).toEqual([50, 176]);
     expect(r.skippedLines).toBe(0);
+  });
+});
+
+describe('stdin: perf script | faultline info - (issue 12)', () => {
+  const perf = [
+    '         python3  2783 [001]  4481.252255: exceptions:page_fault_user: address=0x7fbba3f6cb70 ip=0x7fbba3f6cb70 error_code=0x14',
+    '         python3  2783 [001]  4481.252261: exceptions:page_fault_user: address=0x7fbba3f85e06 ip=0x7fbba3f6d7ad error_code=0x6',
+    '',
+  ].join('\n');
+  for (const [kind, bytes] of [
+    ['plain', Buffer.from(perf)],
+    ['gzip', gzipSync(Buffer.from(perf))],
+    ['atrace -z', Buffer.concat([Buffer.from('TRACE:\n'), deflateSync(Buffer.from(FTRACE))])],
+  ] as const) {
+    it(`${kind} is sniffed and read like a file`, async () => {
+      const events: TraceEvent[] = [];
+      // in small pieces, as a pipe delivers them
+      const pieces = Array.from({ length: Math.ceil(bytes.length / 97) }, (_, i) => bytes.subarray(i * 97, (i + 1) * 97));
+      const r = await readTrace(STDIN, (e) => events.push(e), { stdin: Readable.from(pieces) });
+      expect(r.file).toBe('<stdin>');
+      expect(r.format).toBe(kind === 'atrace -z' ? 'ftrace' : 'perf-script');
+      expect(events.length).toBe(kind === 'atrace -z' ? 3 : 2);
+      expect(r.skippedLines).toBe(0);
+    });
+  }
+  it('empty input is a one-line error naming <stdin>', async () => {
+    await expect(readTrace(STDIN, () => {}, { stdin: Readable.from([]) })).rejects.toThrow(/^<stdin>: empty input/);
   });
 });

@@ -1,6 +1,7 @@
 // Entry point: stream a trace file (plain or .gz) in 1 MiB chunks, detect its format, parse each line,
 // merge per CPU into time order, pair syscalls, and push every event to the sink.
 import { createReadStream, promises as fsp } from 'node:fs';
+import { Readable } from 'node:stream';
 import { createGunzip, createInflate } from 'node:zlib';
 import { MM_SHMEMPAGES, type EventSink, type LostEvent, type ReadOptions, type ReadResult, type SkippedLine, type TraceEvent, type TraceFormat } from './events.js';
 import { inFile, isUserError, userError } from './errors.js';
@@ -81,13 +82,72 @@ function refuseBinary(path: string, head: Uint8Array): void {
   if (kind === 'binary') throw userError(`binary data, not a text trace (${formatTitles()})`, { file: path });
 }
 
-/** Read a whole trace, pushing each event to `sink` in timestamp order. */
-export async function readTrace(path: string, sink: EventSink, opts: ReadOptions & ReadTuning = {}): Promise<ReadResult> {
+/** `faultline info -`: the trace on standard input (perf script | faultline info -), named so in messages. */
+export const STDIN = '-';
+const STDIN_NAME = '<stdin>';
+
+interface Source {
+  /** Bytes on disk (0 when unknown: stdin). */
+  size: number;
+  container: Container;
+  chunks: AsyncIterable<Buffer>;
+  rawBytes: () => number;
+}
+
+async function openFile(path: string): Promise<Source> {
   const size = await statOrThrow(path);
   if (size === 0) throw userError('empty file', { file: path });
   const container = containerOf(await firstBytes(path, 4096));
+  return { size, container, ...openChunks(path, container) };
+}
+
+/** stdin: the first bytes are read to tell plain, gzip and atrace -z apart, then replayed ahead of the rest. */
+async function openStdin(input: NodeJS.ReadableStream): Promise<Source> {
+  const it = (input as AsyncIterable<Buffer | string>)[Symbol.asyncIterator]();
+  const head: Buffer[] = [];
+  let headLen = 0;
+  let ended = false;
+  while (headLen < 4096) {
+    const r = await it.next();
+    if (r.done) {
+      ended = true;
+      break;
+    }
+    const b = typeof r.value === 'string' ? Buffer.from(r.value) : r.value;
+    head.push(b);
+    headLen += b.length;
+  }
+  if (headLen === 0) throw userError('empty input', { file: STDIN_NAME });
+  const first = Buffer.concat(head);
+  const container = containerOf(first);
+  let raw = 0;
+  async function* bytes(): AsyncGenerator<Buffer> {
+    const start = container.kind === 'zlib' ? first.subarray(container.offset) : first;
+    raw += first.length;
+    yield start;
+    if (ended) return;
+    for (;;) {
+      const r = await it.next();
+      if (r.done) return;
+      const b = typeof r.value === 'string' ? Buffer.from(r.value) : r.value;
+      raw += b.length;
+      yield b;
+    }
+  }
+  const src = Readable.from(bytes());
+  if (container.kind === 'plain') return { size: 0, container, chunks: src, rawBytes: () => raw };
+  const inflate = container.kind === 'gzip' ? createGunzip({ chunkSize: CHUNK }) : createInflate({ chunkSize: CHUNK });
+  src.on('error', (e) => inflate.destroy(e));
+  src.pipe(inflate);
+  return { size: 0, container, chunks: inflate, rawBytes: () => raw };
+}
+
+/** Read a whole trace, pushing each event to `sink` in timestamp order. */
+export async function readTrace(path: string, sink: EventSink, opts: ReadOptions & ReadTuning = {}): Promise<ReadResult> {
+  const stdin = path === STDIN;
+  if (stdin) path = STDIN_NAME;
+  const { size, container, chunks, rawBytes } = stdin ? await openStdin(opts.stdin ?? process.stdin) : await openFile(path);
   const gz = container.kind !== 'plain';
-  const { chunks, rawBytes } = openChunks(path, container);
   const it = chunks[Symbol.asyncIterator]();
 
   // Prefetch enough of the decompressed text to detect the format, then replay it ahead of the rest.
@@ -113,6 +173,7 @@ export async function readTrace(path: string, sink: EventSink, opts: ReadOptions
   if (binary !== undefined && 'read' in binary) {
     // A binary format streams the file itself (packets, not lines).
     await it.return?.();
+    if (stdin) throw userError(`a ${binary.title} file cannot be read from stdin: save it to a file and pass its path`, { file: path });
     return binary.read(path, sink, opts);
   }
   refuseBinary(path, headBuf);
@@ -146,7 +207,7 @@ export async function readTrace(path: string, sink: EventSink, opts: ReadOptions
     if (e.kind !== 'lost') events++;
     sink(e);
   });
-  const merger = createMerger(paired, opts.merge);
+  const merger = createMerger(paired, opts.merge ?? reader.merge);
   let maxTime = -1;
   // A loss is announced before the events that follow it: it takes the time of the next event on its CPU
   // (any CPU for the overwrite header), so it sits in time order.

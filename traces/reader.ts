@@ -34,6 +34,8 @@ export interface LineReader<F extends TraceFormat = TraceFormat> {
   readonly title: string;
   /** false when a last line without its newline is normal for the format (an HTML page), not a cut-off file. */
   readonly lastLineNeedsNewline: boolean;
+  /** How this format's per-CPU streams interleave in the file, when not as the merge assumes by default. */
+  readonly merge?: MergeOptions;
   readonly sniff: Sniff;
   create(ctx: LineCtx): LineParser;
 }

@@ -8,10 +8,12 @@ import { ftraceReader } from './ftrace_text.js';
 import { perfScriptReader } from './perf_script.js';
 import { perfettoReader } from './perfetto.js';
 import { perfettoTextReader } from './perfetto_text.js';
+import { bpftraceReader } from './bpftrace_text.js';
 
 /** Every TraceFormat has exactly one reader: a missing or extra entry is a compile error. */
 const BY_NAME: { readonly [F in TraceFormat]: Reader<F> } = {
   systrace: systraceReader,
+  bpftrace: bpftraceReader,
   perfetto: perfettoReader,
   'trace-cmd': traceCmdReader,
   'perfetto-text': perfettoTextReader,

@@ -57,6 +57,7 @@ export function registerInfo(program: Command): void {
         '  faultline info traces/fixtures/formats/perf_script.default.txt',
         '  faultline info run.txt.gz --json | jq .events',
         '  perf script -i perf.data > run.txt && faultline info run.txt',
+        '  perf script -i perf.data | faultline info -',
         '  faultline info trace_pipe.txt --format ftrace --allow-lost',
         '',
       ].join('\n'),
