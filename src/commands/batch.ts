@@ -2,7 +2,7 @@
 // into Parquet tables (analyze/fleet/schema.ts); resumable, shardable, a failed trace is a row, not a stop.
 import type { Command } from 'commander';
 import { availableParallelism } from 'node:os';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
@@ -63,12 +63,25 @@ function checkSettings(out: string, s: BatchSettings, variantOptions: Partial<Va
     throw userError(`${out} was written with other settings (${path}: ${have.replace(/\s+/g, ' ').trim()}); use another -o or the same --patch/--kernel/--machine-* options`);
 }
 
+/** Biggest inputs first, so no big trace starts last and runs alone while the other workers idle (LPT order). */
+function largestFirst(files: string[]): string[] {
+  const size = (f: string): number => {
+    try {
+      return statSync(f).size;
+    } catch {
+      return 0;
+    }
+  };
+  return files.map((f) => ({ f, n: size(f) })).sort((a, b) => b.n - a.n || (a.f < b.f ? -1 : 1)).map((x) => x.f);
+}
+
 /** Run jobs on `jobs` worker threads (in this thread when 1, or when running from TypeScript sources). */
 async function runPool(files: string[], o: BatchJobOptions, jobs: number, onDone: (r: JobResult) => void): Promise<void> {
   if (jobs <= 1 || !existsSync(fileURLToPath(WORKER))) {
     for (const f of files) onDone(await runBatchJob(f, o));
     return;
   }
+  files = largestFirst(files);
   let next = 0;
   await new Promise<void>((resolve) => {
     let live = 0;
