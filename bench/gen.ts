@@ -1,17 +1,15 @@
-// Generate a large perf-script trace by replicating a real recording with shifted times and addresses.
-// Usage: node dist/bench/gen.js EVENTS [OUT]
-import { createWriteStream, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+// Generate a large perf-script trace by cycling the real workload recordings, each copy re-timed after the last and
+// its addresses shifted. Usage: node dist/bench/gen.js EVENTS [OUT]
+import { createWriteStream, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { pathToFileURL } from 'node:url';
 import { join } from 'node:path';
 import { repoRoot } from '../record/workloads.js';
 
-// Prefer the biggest real workload recording; fall back to the small format fixture.
-const SOURCES = [
-  'traces/fixtures/workloads/fork_child_half/perf.txt.gz',
-  'traces/fixtures/workloads/write_touch/perf.txt.gz',
-  'traces/fixtures/formats/perf_script.default.txt',
-];
+// Every real perf recording under traces/fixtures/workloads/ (faults, rss_stat, mmap syscalls, forks, threads);
+// the small format fixture only when none is there.
+const WORKLOADS = 'traces/fixtures/workloads';
+const FALLBACK = 'traces/fixtures/formats/perf_script.default.txt';
 
 interface Template {
   head: string;
@@ -23,17 +21,18 @@ interface Template {
   tail: string;
 }
 
-function sourceText(): { path: string; text: string } {
-  for (const rel of SOURCES) {
-    for (const base of [repoRoot(), process.cwd()]) {
-      const p = join(base, rel);
-      if (existsSync(p)) {
-        const buf = readFileSync(p);
-        return { path: p, text: (p.endsWith('.gz') ? gunzipSync(buf) : buf).toString('utf8') };
-      }
-    }
+function sourceTexts(): { path: string; text: string }[] {
+  for (const base of [repoRoot(), process.cwd()]) {
+    const dir = join(base, WORKLOADS);
+    if (!existsSync(dir)) continue;
+    const files = readdirSync(dir).sort().map((w) => join(dir, w, 'perf.txt.gz')).filter((p) => existsSync(p));
+    if (files.length > 0) return files.map((p) => ({ path: p, text: gunzipSync(readFileSync(p)).toString('utf8') }));
   }
-  throw new Error('no perf fixture to replicate (looked for ' + SOURCES.join(', ') + ')');
+  for (const base of [repoRoot(), process.cwd()]) {
+    const p = join(base, FALLBACK);
+    if (existsSync(p)) return [{ path: p, text: readFileSync(p, 'utf8') }];
+  }
+  throw new Error(`no perf recording to replicate (looked in ${WORKLOADS}/*/perf.txt.gz and ${FALLBACK})`);
 }
 
 function templates(text: string): { t: Template[]; spanNs: number } {
@@ -51,10 +50,13 @@ function templates(text: string): { t: Template[]; spanNs: number } {
   return { t: out, spanNs: t1 - t0 + 1_000_000 };
 }
 
-/** Write a perf-script trace of `events` lines to `out` (reused when it already has the expected size). */
+/** Write a perf-script trace of `events` lines to `out` (reused when it already has the expected size): the recordings
+ * in turn, copy k starting where copy k-1 ended. The first N lines are the same for every count, so a shorter trace is
+ * a prefix of a longer one. */
 export async function generatePerfTrace(events: number, out: string): Promise<{ path: string; bytes: number; source: string }> {
-  const { path: source, text } = sourceText();
-  const { t, spanNs } = templates(text);
+  const texts = sourceTexts();
+  const sources = texts.map((x) => templates(x.text));
+  const source = texts.length === 1 ? texts[0].path : `${texts.length} recordings in ${WORKLOADS}`;
   // Size check: the same count always produces the same bytes, so an existing file of that size is reused.
   const sizeFile = out + '.size';
   if (existsSync(out) && existsSync(sizeFile) && readFileSync(sizeFile, 'utf8') === `${events} ${statSync(out).size}`) {
@@ -63,8 +65,11 @@ export async function generatePerfTrace(events: number, out: string): Promise<{ 
   const ws = createWriteStream(out, { highWaterMark: 1 << 22 });
   let written = 0;
   let bytes = 0;
+  let endNs = sources[0].t[0].sec * 1e9 + sources[0].t[0].frac; // where the previous copy ended, in trace time
   for (let k = 0; written < events; k++) {
-    const dt = k * spanNs;
+    const { t, spanNs } = sources[k % sources.length];
+    const dt = endNs - (t[0].sec * 1e9 + t[0].frac);
+    endNs += spanNs;
     // Shift addresses by a multiple of 4 GiB per replica (bounded so they stay below 2^47).
     const da = (k % 32) * 0x100000000;
     const parts: string[] = [];

@@ -1,70 +1,149 @@
-// Parse throughput next to a bare line scan of the same file in the same run, and peak RSS at 1x and 10x.
-import { createReadStream } from 'node:fs';
-import { createGunzip } from 'node:zlib';
-import { StringDecoder } from 'node:string_decoder';
+// `info`, `replay` and `replay` with 4 variants next to a bare line scan of the same uncompressed file, in the same run;
+// .gz input next to zlib alone; GC time and bytes promoted; peak RSS of replay on the whole trace vs its first sixth.
+import { closeSync, createReadStream, createWriteStream, existsSync, openSync, readSync, statSync } from 'node:fs';
+import { createGzip, createGunzip } from 'node:zlib';
+import { pipeline } from 'node:stream/promises';
 import { spawn } from 'node:child_process';
+import { PerformanceObserver } from 'node:perf_hooks';
+import { GCProfiler } from 'node:v8';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { join } from 'node:path';
 import os from 'node:os';
 import type { BenchArgs, BenchSection } from './run.js';
 import { generatePerfTrace } from './gen.js';
 import { readTrace } from '../traces/read.js';
-import type { TraceEvent } from '../traces/events.js';
+import { traceInfo } from '../traces/info.js';
+import { createReplay } from '../model/replay.js';
+import { buildVariants } from '../model/variants.js';
+import { listPatches } from '../model/patches/index.js';
+import type { VariantSpec } from '../model/types.js';
 
-/** The baseline: 1 MiB chunks (decompressed for .gz) decoded to line strings, nothing else: the floor any reader pays. */
-export async function bareScan(path: string): Promise<{ lines: number; bytes: number; ms: number; cpuMs: number }> {
-  const t0 = performance.now();
-  const c0 = process.cpuUsage();
-  const dec = new StringDecoder('utf8');
-  let carry = '';
-  let lines = 0;
-  let bytes = 0;
-  let chars = 0;
-  const src = createReadStream(path, { highWaterMark: 1 << 20 });
-  for await (const chunk of path.endsWith('.gz') ? src.pipe(createGunzip({ chunkSize: 1 << 20 })) : src) {
-    bytes += (chunk as Buffer).length;
-    const s = carry + dec.write(chunk as Buffer);
-    let pos = 0;
-    for (;;) {
-      const nl = s.indexOf('\n', pos);
-      if (nl < 0) break;
-      const line = s.slice(pos, nl);
-      chars += line.length;
-      lines++;
-      pos = nl + 1;
+/** One timed run: wall and CPU time, and what the collector did meanwhile. */
+export interface Timed {
+  ms: number;
+  cpuMs: number;
+  /** Sum of perf_hooks 'gc' entry durations, and how many entries it saw. */
+  gcMs: number;
+  gcEntries: number;
+  /** GCs and mark-compacts as v8.GCProfiler counted them. */
+  gcs: number;
+  majorGcs: number;
+  /** Bytes that scavenges moved out of the young generation (old + large-object space growth across each one). */
+  promoted: number;
+}
+
+/** Young-to-old growth across one GC from v8.GCProfiler's before/after space statistics. */
+interface GcStat {
+  gcType: string;
+  beforeGC: { heapSpaceStatistics: { spaceName: string; spaceUsedSize: number }[] };
+  afterGC: { heapSpaceStatistics: { spaceName: string; spaceUsedSize: number }[] };
+}
+
+const OLD_SPACES = new Set(['old_space', 'large_object_space']);
+
+function oldUsed(s: { spaceName: string; spaceUsedSize: number }[]): number {
+  let n = 0;
+  for (const x of s) if (OLD_SPACES.has(x.spaceName)) n += x.spaceUsedSize;
+  return n;
+}
+
+/** Run `f` once and time it; GC time from perf_hooks 'gc' entries, promotion from v8.GCProfiler. */
+export async function timed<T>(f: () => Promise<T> | T): Promise<Timed & { value: T }> {
+  let gcMs = 0;
+  let gcEntries = 0;
+  const obs = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) {
+      gcMs += e.duration;
+      gcEntries++;
     }
-    carry = s.slice(pos);
-  }
-  if (carry.length + dec.end().length > 0) lines++;
-  if (chars < 0) console.log(chars); // keep the slices observable
-  return { lines, bytes, ms: performance.now() - t0, cpuMs: cpuMs(c0) };
-}
-
-/** CPU time (user + system) since `c0`: on a shared machine it moves less than wall time. */
-function cpuMs(c0: NodeJS.CpuUsage): number {
-  const c = process.cpuUsage(c0);
-  return (c.user + c.system) / 1000;
-}
-
-export async function parseFile(path: string): Promise<{ events: number; faults: number; ms: number; cpuMs: number }> {
-  const t0 = performance.now();
-  const c0 = process.cpuUsage();
-  let faults = 0;
-  const r = await readTrace(path, (e: TraceEvent) => {
-    if (e.kind === 'fault') faults++;
   });
-  return { events: r.events, faults, ms: performance.now() - t0, cpuMs: cpuMs(c0) };
+  obs.observe({ entryTypes: ['gc'] });
+  const prof = new GCProfiler();
+  prof.start();
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  const value = await f();
+  const ms = performance.now() - t0;
+  const c = process.cpuUsage(c0);
+  const stats = (prof.stop()?.statistics ?? []) as unknown as GcStat[];
+  // 'gc' entries are delivered on a later tick: let them arrive before disconnecting.
+  await new Promise((r) => setTimeout(r, 20));
+  obs.disconnect();
+  let promoted = 0;
+  let majorGcs = 0;
+  for (const s of stats) {
+    if (s.gcType === 'MarkSweepCompact') majorGcs++;
+    if (s.gcType !== 'Scavenge' && s.gcType !== 'MinorMarkCompact' && s.gcType !== 'MinorMarkSweep') continue;
+    promoted += Math.max(0, oldUsed(s.afterGC.heapSpaceStatistics) - oldUsed(s.beforeGC.heapSpaceStatistics));
+  }
+  return { value, ms, cpuMs: (c.user + c.system) / 1000, gcMs, gcEntries, gcs: stats.length, majorGcs, promoted };
 }
 
-function fmt(n: number, digits = 2): string {
-  return n.toFixed(digits);
+/** The floor any reader pays: 1 MiB readSync chunks, latin1 decode, split on '\n' (.gz: zlib chunks instead). */
+export async function bareScan(path: string): Promise<{ lines: number; bytes: number; ms: number; cpuMs: number }> {
+  const t = await timed(async () => {
+    let lines = 0;
+    let bytes = 0;
+    let chars = 0;
+    let carry = '';
+    const take = (chunk: Buffer, n: number): void => {
+      bytes += n;
+      const parts = (carry + chunk.toString('latin1', 0, n)).split('\n');
+      carry = parts.pop()!;
+      lines += parts.length;
+      for (const p of parts) chars += p.length;
+    };
+    if (path.endsWith('.gz')) {
+      for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 }).pipe(createGunzip({ chunkSize: 1 << 20 }))) take(chunk as Buffer, (chunk as Buffer).length);
+    } else {
+      const fd = openSync(path, 'r');
+      try {
+        const buf = Buffer.allocUnsafe(1 << 20);
+        for (let n; (n = readSync(fd, buf, 0, buf.length, null)) > 0; ) take(buf, n);
+      } finally {
+        closeSync(fd);
+      }
+    }
+    if (carry.length > 0) lines++;
+    if (chars < 0) console.log(chars); // keep the line strings observable
+    return { lines, bytes };
+  });
+  return { ...t.value, ms: t.ms, cpuMs: t.cpuMs };
 }
 
-/** Peak RSS of a child process that parses `path` (so the parent's own heap does not count). */
-function childPeak(path: string, nodeArgs: string[] = []): Promise<{ maxRssMiB: number; events: number }> {
+/** zlib alone: gunzip `path` in 1 MiB chunks and count the bytes, nothing else. */
+async function zlibAlone(path: string): Promise<number> {
+  let bytes = 0;
+  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 }).pipe(createGunzip({ chunkSize: 1 << 20 }))) bytes += (chunk as Buffer).length;
+  return bytes;
+}
+
+/** Parse + model for `variants`, the way `faultline replay` does it; returns events read. */
+async function replayFile(path: string, variants: VariantSpec[]): Promise<number> {
+  const rp = createReplay(variants);
+  const read = await readTrace(path, rp.sink);
+  rp.finish(read);
+  return read.events;
+}
+
+/** Mainline and the first three patches: the "replay with 4 variants" of issue 13. */
+function fourVariants(): VariantSpec[] {
+  return buildVariants({ patch: listPatches().slice(0, 3).map((p) => p.name) });
+}
+
+const f2 = (n: number): string => n.toFixed(2);
+const f3 = (n: number): string => n.toFixed(3);
+const mib = (b: number): string => (b / 2 ** 20).toFixed(0);
+
+function gcLine(t: Timed): string {
+  return `gc ${f2(t.gcMs / 1000)} s (${((100 * t.gcMs) / t.ms).toFixed(0)}% of wall; ${t.gcEntries} perf_hooks entries, ${t.gcs} gcs / ${t.majorGcs} mark-compact by v8), promoted by scavenges ${mib(t.promoted)} MiB`;
+}
+
+/** Peak RSS (MiB) of a child replaying `path` with mainline (so the parent's heap does not count). */
+function childPeak(path: string): Promise<{ maxRssMiB: number; events: number }> {
   const self = fileURLToPath(import.meta.url);
   return new Promise((resolve, reject) => {
-    const c = spawn(process.execPath, [...nodeArgs, self, '--child', path], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const c = spawn(process.execPath, [self, '--child', path], { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     c.stdout.on('data', (d: Buffer) => (out += d.toString()));
     c.on('error', reject);
@@ -75,56 +154,82 @@ function childPeak(path: string, nodeArgs: string[] = []): Promise<{ maxRssMiB: 
   });
 }
 
+/** `path`.gz next to it, made once (level 6, as gzip's default). */
+async function gzipOnce(path: string): Promise<string> {
+  const gz = path + '.gz';
+  if (!existsSync(gz) || statSync(gz).mtimeMs < statSync(path).mtimeMs) {
+    await pipeline(createReadStream(path, { highWaterMark: 1 << 20 }), createGzip({ level: 6 }), createWriteStream(gz + '.tmp'));
+    const { renameSync } = await import('node:fs');
+    renameSync(gz + '.tmp', gz);
+  }
+  return gz;
+}
+
 export const section: BenchSection = {
   name: 'parse',
-  description: 'perf script parse throughput vs a bare 1 MiB line scan, and peak RSS as the trace grows 10x',
+  description: 'info / replay / replay x4 variants vs a bare 1 MiB line scan of the same uncompressed file; .gz vs zlib; GC; peak RSS whole vs first sixth',
   async run(args: BenchArgs): Promise<void> {
     const main = join(args.tmp, `faultline-bench-perf-${args.events}.txt`);
     const g = await generatePerfTrace(args.events, main);
-    console.log(`trace: ${g.path} (${args.events} events, ${fmt(g.bytes / 2 ** 20, 1)} MiB, lines replicated from ${g.source})`);
-    // Alternate the two and keep the best of each: the machine is shared, the best run is the least disturbed.
-    let scan = { lines: 0, bytes: 0, ms: Infinity, cpuMs: Infinity };
-    let parse = { events: 0, faults: 0, ms: Infinity, cpuMs: Infinity };
-    for (let round = 0; round < 3; round++) {
-      const s = await bareScan(main);
-      if (s.ms < scan.ms) scan = s;
-      const p = await parseFile(main);
-      if (p.ms < parse.ms) parse = p;
-    }
-    const mb = scan.bytes / 2 ** 20;
-    const scanMBs = mb / (scan.ms / 1000);
-    const parseMBs = mb / (parse.ms / 1000);
-    console.log(`bare line scan: ${scan.lines} lines in ${fmt(scan.ms / 1000, 3)} s = ${fmt(scan.lines / (scan.ms / 1000) / 1e6)} M lines/s, ${fmt(scanMBs, 1)} MB/s`);
-    console.log(`parse (readTrace): ${parse.events} events (${parse.faults} faults) in ${fmt(parse.ms / 1000, 3)} s = ${fmt(parse.events / (parse.ms / 1000) / 1e6)} M events/s, ${fmt(parseMBs, 1)} MB/s`);
-    console.log(`ratio parse/scan: ${fmt(parseMBs / scanMBs, 3)} (aim >= 0.5; aim >= 1.5 M events/s)`);
-    console.log(
-      `cpu time: scan ${fmt(scan.cpuMs / 1000, 3)} s, parse ${fmt(parse.cpuMs / 1000, 3)} s = ${fmt(parse.events / (parse.cpuMs / 1000) / 1e6)} M events per cpu-second, ` +
-        `cpu ratio ${fmt(scan.cpuMs / parse.cpuMs, 3)} (load average now ${os.loadavg()[0].toFixed(1)} on ${os.cpus().length} cpus)`,
-    );
+    const sixthEvents = Math.floor(args.events / 6);
+    const sixth = join(args.tmp, `faultline-bench-perf-${sixthEvents}.txt`);
+    await generatePerfTrace(sixthEvents, sixth); // the same first lines: a prefix of the main trace
+    console.log(`trace: ${g.path} (${args.events} events, ${(g.bytes / 2 ** 20).toFixed(1)} MiB uncompressed, ${g.source} re-timed in turn)`);
+    console.log(`load average ${os.loadavg().map(f2).join(' ')} on ${os.availableParallelism()} cpus before; best of ${args.rounds} round(s), each ratio against the scan run just before it`);
 
-    const one = join(args.tmp, `faultline-bench-perf-${args.memEvents}.txt`);
-    const ten = join(args.tmp, `faultline-bench-perf-${args.memEvents * 10}.txt`);
-    await generatePerfTrace(args.memEvents, one);
-    await generatePerfTrace(args.memEvents * 10, ten);
-    const a = await childPeak(one);
-    const b = await childPeak(ten);
-    console.log(`peak RSS 1x (${a.events} events): ${fmt(a.maxRssMiB, 1)} MiB; 10x (${b.events} events): ${fmt(b.maxRssMiB, 1)} MiB; growth ${fmt(b.maxRssMiB / a.maxRssMiB)}x`);
-    // V8 grows its heap lazily, so RSS creeps up with run time; a hard heap cap shows what the reader really needs.
-    const capMiB = 48;
-    try {
-      const c = await childPeak(ten, [`--max-old-space-size=${capMiB}`]);
-      console.log(`10x again with the V8 old space capped at ${capMiB} MiB: ok (${c.events} events, peak RSS ${fmt(c.maxRssMiB, 1)} MiB)`);
-    } catch (e) {
-      console.log(`10x with the V8 old space capped at ${capMiB} MiB: FAILED (${(e as Error).message})`);
+    // Each measured run follows its own scan: on a shared machine the load drifts, neighbours see about the same.
+    const pairs: Record<'info' | 'replay' | 'replay4', { scan: Timed & { lines: number }; run: Timed; events: number }> = {} as never;
+    const four = fourVariants();
+    const one = buildVariants();
+    const runners: [keyof typeof pairs, () => Promise<number>][] = [
+      ['info', async () => (await traceInfo(main)).totalEvents],
+      ['replay', () => replayFile(main, one)],
+      ['replay4', () => replayFile(main, four)],
+    ];
+    for (let round = 0; round < args.rounds; round++) {
+      for (const [name, f] of runners) {
+        const s = await timed(() => bareScan(main));
+        const r = await timed(f);
+        const prev = pairs[name];
+        if (!prev || r.ms / s.ms < prev.run.ms / prev.scan.ms) pairs[name] = { scan: { ...s, lines: s.value.lines }, run: r, events: r.value };
+      }
     }
+    const scan0 = pairs.info.scan;
+    console.log(`bare scan: ${scan0.lines} lines, ${f3(scan0.ms / 1000)} s wall, ${f3(scan0.cpuMs / 1000)} s cpu, ${gcLine(scan0)}`);
+    const label = { info: 'info (traceInfo)', replay: 'replay mainline', replay4: `replay ${four.length} variants` };
+    const aim = { info: '>= 0.5', replay: '>= 0.33', replay4: '' };
+    for (const [name] of runners) {
+      const { scan, run, events } = pairs[name];
+      console.log(
+        `${label[name]}: ${events} events in ${f3(run.ms / 1000)} s wall (${f2(events / run.ms / 1e3)} M events/s), ${f3(run.cpuMs / 1000)} s cpu; ` +
+          `speed vs scan ${f3(scan.ms / run.ms)} wall${aim[name] ? ` (aim ${aim[name]})` : ''}, ${f3(scan.cpuMs / run.cpuMs)} cpu; ${gcLine(run)}`,
+      );
+    }
+    console.log(`replay ${four.length} variants (${four.map((v) => v.name).join(', ')}) / one: ${f2(pairs.replay4.run.ms / pairs.replay.run.ms)}x wall (aim <= 1.4), ${f2(pairs.replay4.run.cpuMs / pairs.replay.run.cpuMs)}x cpu`);
+
+    // .gz input: the first sixth gzip'd, info on it against zlib alone on the same file.
+    const gz = await gzipOnce(sixth);
+    let zl: Timed | undefined;
+    let gi: Timed | undefined;
+    for (let round = 0; round < args.rounds; round++) {
+      const z = await timed(() => zlibAlone(gz));
+      const i = await timed(async () => (await traceInfo(gz)).totalEvents);
+      if (!zl || !gi || i.ms / z.ms < gi.ms / zl.ms) [zl, gi] = [z, i];
+    }
+    console.log(`gz: ${gz} (${(statSync(gz).size / 2 ** 20).toFixed(1)} MiB): zlib alone ${f3(zl!.ms / 1000)} s, info on .gz ${f3(gi!.ms / 1000)} s = ${f2(gi!.ms / zl!.ms)}x zlib wall (aim <= 1.2), ${f2(gi!.cpuMs / zl!.cpuMs)}x cpu`);
+
+    const a = await childPeak(sixth);
+    const b = await childPeak(main);
+    console.log(`peak RSS of replay: first sixth (${a.events} events) ${a.maxRssMiB.toFixed(0)} MiB, whole (${b.events} events) ${b.maxRssMiB.toFixed(0)} MiB = ${f2(b.maxRssMiB / a.maxRssMiB)}x (aim <= 1.15)`);
+    console.log(`load average ${os.loadavg().map(f2).join(' ')} after`);
   },
 };
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href && process.argv[2] === '--child') {
-  parseFile(process.argv[3]).then(
-    (r) => {
+  replayFile(process.argv[3], buildVariants()).then(
+    (events) => {
       // resourceUsage().maxRSS is in KiB
-      process.stdout.write(JSON.stringify({ maxRssMiB: process.resourceUsage().maxRSS / 1024, events: r.events }));
+      process.stdout.write(JSON.stringify({ maxRssMiB: process.resourceUsage().maxRSS / 1024, events }));
     },
     (e: Error) => {
       console.error(e.message);

@@ -1,5 +1,5 @@
 // `npm run bench`: runs each registered section and prints its figures (not a test: nothing is asserted).
-// Usage: node dist/bench/run.js [SECTION...] [--events N] [--mem-events N]
+// Usage: node dist/bench/run.js [SECTION...] [--events N] [--rounds N]
 // To add a section: write bench/NAME.ts exporting `section: BenchSection`, and add it to SECTIONS below.
 import { pathToFileURL } from 'node:url';
 import { section as parse } from './parse.js';
@@ -11,8 +11,8 @@ import { section as fleet } from './fleet.js';
 export interface BenchArgs {
   /** Events in the main generated trace (default 3,000,000). */
   events: number;
-  /** Events in the 1x trace of the memory check (10x is ten times this; default 1,000,000). */
-  memEvents: number;
+  /** Timed rounds per figure in the parse section, best kept (default 2: the machine is shared). */
+  rounds: number;
   /** Scratch directory for generated traces. */
   tmp: string;
 }
@@ -26,18 +26,18 @@ export interface BenchSection {
 export const SECTIONS: BenchSection[] = [parse, replay, variants, query, fleet];
 
 function parseArgs(argv: string[]): { args: BenchArgs; only: string[] } {
-  const args: BenchArgs = { events: 3_000_000, memEvents: 1_000_000, tmp: process.env.TMPDIR ?? '/tmp' };
+  const args: BenchArgs = { events: 3_000_000, rounds: 2, tmp: process.env.TMPDIR ?? '/tmp' };
   const only: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--events') args.events = Number(argv[++i]);
-    else if (a === '--mem-events') args.memEvents = Number(argv[++i]);
+    else if (a === '--rounds') args.rounds = Number(argv[++i]);
     else if (a === '--help' || a === '-h') {
-      console.log('usage: node dist/bench/run.js [SECTION...] [--events N] [--mem-events N]\nsections: ' + SECTIONS.map((s) => `${s.name} (${s.description})`).join(', '));
+      console.log('usage: node dist/bench/run.js [SECTION...] [--events N] [--rounds N]\nsections: ' + SECTIONS.map((s) => `${s.name} (${s.description})`).join(', '));
       process.exit(0);
     } else only.push(a);
   }
-  if (!(args.events > 0) || !(args.memEvents > 0)) throw new Error('--events and --mem-events need positive numbers');
+  if (!(args.events > 0) || !(args.rounds >= 1)) throw new Error('--events and --rounds need positive numbers');
   return { args, only };
 }
 
