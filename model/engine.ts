@@ -28,6 +28,8 @@ export interface Engine {
   handle(e: TraceEvent, hint: FaultHint | null): void;
   /** Lost events: forget learnt baselines so they are learnt again. */
   lost(): void;
+  /** The trace has no page-fault events: RSS counters follow the kernel's rss_stat from here on (model/rss_stat.ts). */
+  countersFromTrace(): void;
   finish(endTime: number): VariantResult;
 }
 
@@ -121,8 +123,9 @@ export function createEngine(spec: VariantSpec, probes: ReplayProbes, profile: C
       series,
       marks: st.marks,
       inferred_faults: st.inferredFaults,
+      ...(st.countersFromTrace !== null ? { rss_from_counters: st.countersFromTrace } : {}),
     };
   }
 
-  return { ctx, handle, lost: () => relearnBaselines(st), finish };
+  return { ctx, handle, lost: () => relearnBaselines(st), countersFromTrace: () => void (st.countersFromTrace ??= 0), finish };
 }

@@ -42,6 +42,11 @@ export interface EngineState {
   /** The fault being handled (struct vm_fault), reused. */
   f: FaultCtx;
   inferredFaults: number;
+  /**
+   * The trace has rss_stat but no page-fault events (arm64 has no fault tracepoint): each rss_stat sets the model's
+   * counter (the kernel's figure, inferred rather than modelled); counts the events that did.
+   */
+  countersFromTrace: number | null;
   forkLatency: number;
   faultLatency: number;
   forks: number;
@@ -54,7 +59,7 @@ export function newEngineState(ctx: ModelCtx, profile: CostProfile | null, serie
     tasks: new Map(), procs: new Map(), byMmId: new Map(), execs: new Map(), held: new Map(),
     inClone: new Set(), inMmCall: new Set(), exitedMm: new Map(), fresh: new Set(), adopted: new Map(),
     marks: [], totalLat: new Map(), faults: {}, out: new Float64Array(3), f: newFaultCtx(null as never),
-    inferredFaults: 0, forkLatency: 0, faultLatency: 0, forks: 0, lastTime: 0,
+    inferredFaults: 0, countersFromTrace: null, forkLatency: 0, faultLatency: 0, forks: 0, lastTime: 0,
   };
 }
 

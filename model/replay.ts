@@ -44,6 +44,11 @@ export function defaultVariant(overrides?: Partial<VariantSpec>): VariantSpec {
   return { name: 'mainline', patches: [], thp: 'madvise', useZeroPage: true, kernel: DEFAULT_KERNEL, select: '', patchOptions: {}, ...overrides };
 }
 
+/** rss_stat events seen with no page-fault event before the replay takes the trace as fault-less (arm64, or faults not recorded). */
+const NO_FAULTS_AFTER = 512;
+/** Events held while deciding (a trace with neither faults nor rss_stat is replayed as before once this many are held). */
+const MAX_EARLY = 65536;
+
 interface Pending {
   e: FaultEvent;
   used: boolean;
@@ -86,7 +91,25 @@ export function createFanout(engines: Engine[], opts: FanoutOptions = {}): { sin
     run(p.e, h);
   }
 
+  // Whether the trace has page-fault events is decided before any event reaches the engines: up to the first fault,
+  // or NO_FAULTS_AFTER rss_stat events without one (then RSS follows the kernel's counters: rss_stat.ts)
+  let decided = false;
+  const early: TraceEvent[] = [];
+  let earlyRss = 0;
+  const decide = (noFaults: boolean): void => {
+    decided = true;
+    if (noFaults) for (const en of engines) en.countersFromTrace();
+    for (const e of early) inner(e);
+    early.length = 0;
+  };
   const sink: EventSink = (e) => {
+    if (decided) return inner(e);
+    early.push(e);
+    if (e.kind === 'fault' || early.length >= MAX_EARLY) decide(false);
+    else if (e.kind === 'rss_stat' && ++earlyRss >= NO_FAULTS_AFTER) decide(true);
+  };
+
+  const inner: EventSink = (e) => {
     if (st.first < 0) st.first = e.time;
     st.last = e.time;
     if (pending.size) {
@@ -112,6 +135,7 @@ export function createFanout(engines: Engine[], opts: FanoutOptions = {}): { sin
   return {
     sink,
     flush() {
+      if (!decided) decide(earlyRss > 0);
       for (const tid of [...pending.keys()]) resolve(tid, null);
     },
     get first() {

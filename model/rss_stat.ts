@@ -32,7 +32,7 @@ export interface BufferedRss {
 export function onRssStat(st: EngineState, e: RssStatEvent): void {
   const b: BufferedRss = { time: e.time, line: e.line, tid: e.tid, mmId: e.mmId, curr: e.curr, member: e.member, size: e.size, throttled: e.throttled };
   // held until the model applies the operation: child-mm copies during clone, zaps/populates inside mm syscalls
-  const hold = (st.inClone.has(e.tid) && !e.curr && !st.byMmId.has(e.mmId)) || st.inMmCall.has(e.tid);
+  const hold = (st.inClone.has(e.tid) && !e.curr && (!st.byMmId.has(e.mmId) || (st.countersFromTrace !== null && st.byMmId.get(e.mmId)!.dead))) || st.inMmCall.has(e.tid);
   if (hold) {
     let h = st.held.get(e.tid);
     if (!h) st.held.set(e.tid, (h = []));
@@ -67,6 +67,18 @@ function useRss(st: EngineState, b: BufferedRss, e: RssStatEvent | null): void {
   if (b.member > MM_SHMEMPAGES) {
     // a counter the model does not have (Android kernels add members past NR_MM_COUNTERS' four): not compared
     sink?.(b, null, 'unmapped', null);
+    return;
+  }
+  if (st.countersFromTrace !== null) {
+    // no page-fault events to model the counters by: the kernel's figure is the model's (and nothing to compare);
+    // curr=1 is the task's own mm (include/trace/events/kmem.h: curr = mm == current->mm): mm_ids of freed mms recur
+    // and a copy into a child during clone may carry the id of an mm freed earlier (the exec'd-away one)
+    const own = b.curr ? st.tasks.get(b.tid)?.mm : undefined;
+    const m = own && !own.dead ? learn(st, own, b.mmId) : !b.curr && mm.dead ? (resolveHeld(st, b) ?? mm) : mm;
+    const pages = Math.max(0, b.size) / F.PAGE_SIZE - m.rss[b.member]!; // (a negative size: pre-6.2 split counters)
+    if (pages !== 0 && !m.dead) addMmCounter(ctx, m, b.member, pages);
+    st.countersFromTrace++;
+    sink?.(b, m, 'baseline', ctx.rssLogs && logOf(ctx.rssLogs, m));
     return;
   }
   oldMmArgEvent(st, b, mm);

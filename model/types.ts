@@ -166,6 +166,12 @@ export interface VariantResult {
   /** Process lifecycle marks for charts. */
   marks: { t: number; pid: number; kind: 'fork' | 'exec' | 'exit'; comm: string }[];
   inferred_faults: number;
+  /**
+   * Present when the trace had rss_stat but no page-fault events (arm64 has no fault tracepoint): RssAnon / RssFile
+   * are the kernel's own counters, set from this many rss_stat events (inferred, not modelled); no fault path is
+   * modelled, and page tables only where a syscall populates (no fault addresses).
+   */
+  rss_from_counters?: number;
 }
 
 export interface ReplayResult {

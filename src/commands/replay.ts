@@ -35,6 +35,8 @@ function variantTable(v: VariantResult): string {
   const line = (r: string[]): string => r.map((c, i) => (i === 1 ? c.padEnd(w[i]!) : c.padStart(w[i]!))).join('  ');
   const out = [`variant ${v.name} (thp=${v.spec.thp}, zero page ${v.spec.useZeroPage ? 'on' : 'off'}, kernel ${v.spec.kernel}${v.spec.patches.length ? ', patches ' + v.spec.patches.join('+') : ''}); sizes in KiB`];
   out.push(line(head), ...rows.map(line), line(tot));
+  if (v.rss_from_counters !== undefined)
+    out.push(`no page-fault events in this trace (arm64 has no fault tracepoint): RssAnon / RssFile are the kernel's own counters, set from ${v.rss_from_counters} rss_stat events (inferred, not modelled); no fault path is modelled, and page tables only where a syscall populates (no fault addresses)`);
   out.push(`modelled fault time ${(v.totals.fault_latency_ns / 1e6).toFixed(3)} ms, fork time ${(v.totals.fork_latency_ns / 1e6).toFixed(3)} ms, inferred faults ${v.inferred_faults}`);
   return out.join('\n');
 }
