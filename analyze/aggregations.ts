@@ -3,7 +3,10 @@
 export type Val = number | string;
 
 /** What a map holds, fixed by its first assignment (bpftrace's semantic analyser does the same). */
-export type AggKind = 'count' | 'sum' | 'min' | 'max' | 'avg' | 'stats' | 'hist' | 'lhist' | 'int' | 'str';
+export type AggKind = 'count' | 'sum' | 'min' | 'max' | 'avg' | 'stats' | 'hist' | 'lhist' | 'int' | 'str' | 'tuple';
+
+/** A tuple value `(a, b, ...)` of integers and strings. */
+export type Tuple = (number | string)[];
 
 export interface MapEntry {
   key: Val[];
@@ -13,6 +16,8 @@ export interface MapEntry {
   n: number;
   /** str maps. */
   s: string;
+  /** tuple maps. */
+  t?: Tuple;
   /** hist (65 buckets) and lhist (buckets + 2) counts. */
   buckets: Float64Array | null;
 }

@@ -1,7 +1,9 @@
 // Builtins, args fields and value functions (str, strncmp, strcontains, strlen); what needs a live system is refused with the reason.
 import type { Expr, Loc } from './ast.js';
-import { AGG_FUNCS, type BlockCx, type Ctx, type StrFn, type Typed, intOf } from './check.js';
-import { type FieldType, MODEL_FIELDS, camel, guessFieldType, tracepointFields, traceFieldGetter } from './probes.js';
+import { AGG_FUNCS, type BlockCx, type Ctx, type StrFn, type Typed, intOf, keyFn, mapInfo } from './check.js';
+import { type FieldType, MODEL_FIELDS, camel, eventFieldNames, guessFieldType, tracepointFields, traceFieldGetter } from './probes.js';
+import type { TraceEvent } from '../traces/events.js';
+import { type FaultlineError, userError } from '../traces/errors.js';
 
 const LIVE_BUILTINS: Record<string, string> = {
   kstack: 'kernel stacks are walked on a live kernel',
@@ -13,7 +15,7 @@ const LIVE_BUILTINS: Record<string, string> = {
   gid: 'the recorded traces do not carry gids',
   username: 'the recorded traces do not carry uids',
   cgroup: 'the recorded traces do not carry cgroup ids',
-  rand: 'rand would make results differ between runs of the same trace',
+  rand: 'rand is random on a live system; a recorded trace has no sample of it',
   jiffies: 'the recorded traces do not carry jiffies',
   numaid: 'the recorded traces do not carry NUMA node ids',
   ctx: 'ctx points into live kernel memory',
@@ -69,13 +71,30 @@ export function fieldGetter(cx: BlockCx, name: string, loc: Loc): Typed {
   type ??= guessFieldType(name);
   const traceGet = traceFieldGetter(name);
   const prop = camel(name);
+  // A trace event must carry the field as a value of the program's type; anything else is refused, never read as 0 or ''.
+  const fromTrace = (c: Ctx): unknown => {
+    const v = traceGet(c.ev);
+    if (v === undefined) throw fieldRefusal(c, name, 'is not in the trace', `fields it carries: ${eventFieldNames(c.ev).join(', ') || 'none'}${unnamedHint(c.ev)}`);
+    return v;
+  };
   // ev is null when the same block also fires as BEGIN, END or interval: args read as 0 / ''
   const raw: (c: Ctx) => unknown = !hasModel
-    ? (c) => (c.ev ? traceGet(c.ev) : undefined)
+    ? (c) => (c.ev ? fromTrace(c) : undefined)
     : !hasEvent
       ? (c) => (c.ev ? c.ev[prop] : undefined)
-      : (c) => (!c.ev ? undefined : c.model ? c.ev[prop] : traceGet(c.ev));
-  if (type === 'str') return { type, fn: (c) => { const v = raw(c); return typeof v === 'string' ? v : v === undefined ? '' : String(v); } };
+      : (c) => (!c.ev ? undefined : c.model ? c.ev[prop] : fromTrace(c));
+  if (type === 'str')
+    return {
+      type,
+      fn: (c) => {
+        const v = raw(c);
+        if (typeof v === 'string') return v;
+        if (v === undefined) return '';
+        if (!c.model && (typeof v === 'number' || typeof v === 'bigint'))
+          throw fieldRefusal(c, name, `is a number in the trace (${hex(v)}), not the string`, 'a pointer\'s string is in process memory, which a recorded trace does not have');
+        return String(v);
+      },
+    };
   return {
     type,
     fn: (c) => {
@@ -87,11 +106,30 @@ export function fieldGetter(cx: BlockCx, name: string, loc: Loc): Typed {
       if (typeof v === 'string') {
         if (v === 'true' || v === 'false') return v === 'true' ? 1 : 0;
         const n = Number(v);
-        return Number.isFinite(n) ? n : 0;
+        if (v !== '' && Number.isFinite(n)) return n;
+        if (!c.model) throw fieldRefusal(c, name, `is printed as '${v}' in the trace, not as a number`, 'perf and ftrace print some fields symbolically; the number is not recoverable');
+        return 0;
       }
       return 0;
     },
   };
+}
+
+/** The one-line refusal for a field a trace event cannot supply, naming the event and its line. */
+function fieldRefusal(c: Ctx, field: string, what: string, why: string): FaultlineError {
+  const e = c.ev as TraceEvent;
+  return userError(`${c.probe}: args.${field} ${what} (${why}); faultline refuses rather than read it as 0 or ''`, { line: e.line });
+}
+
+function hex(v: number | bigint): string {
+  return typeof v === 'bigint' ? `0x${BigInt.asUintN(64, v).toString(16)}` : v < 0 ? String(v) : `0x${v.toString(16)}`;
+}
+
+/** perf script prints some events' fields positionally (raw_syscalls, block): say so when none came with a name. */
+function unnamedHint(e: TraceEvent): string {
+  // parseFields keeps text that is not `name=value` under `msg`
+  const keys = e.kind === 'other' ? Object.keys(e.fields) : e.kind === 'sys_enter' ? Object.keys(e.args) : null;
+  return keys && (keys.length === 0 || keys.includes('msg')) ? '; perf script prints some of this event\'s fields without names' : '';
 }
 
 /** A bare identifier: comm, pid, tid, cpu, nsecs, elapsed, probe, or a model record field. */
@@ -119,7 +157,8 @@ export function builtin(cx: BlockCx, name: string, loc: Loc): Typed {
   // model:* records also expose their fields as bare names: model:fault { @[variant, path] = count(); }
   if (hasModel && !hasEvent && targets.every((t) => t.type !== 'model' || t.names.some((n) => name in MODEL_FIELDS[n])))
     return fieldGetter(cx, name, loc);
-  if (name in LIVE_BUILTINS) throw err(`${name} is not available: ${LIVE_BUILTINS[name]}, and faultline reads recorded traces`, loc);
+  if (name in LIVE_BUILTINS) throw err(`needs a live system: ${name}: ${LIVE_BUILTINS[name]}; faultline reads recorded traces`, loc);
+  if (name.startsWith('cgroup')) throw err(`needs a live system: ${name}: the recorded traces do not carry cgroups; faultline reads recorded traces`, loc);
   if (/^s?arg[0-9]+$/.test(name)) throw err(`${name} reads registers of a live kprobe/uprobe; faultline reads recorded traces (use args.FIELD)`, loc);
   throw err(`Unknown identifier: '${name}'`, loc);
 }
@@ -128,7 +167,9 @@ export function builtin(cx: BlockCx, name: string, loc: Loc): Typed {
 export function call(cx: BlockCx, e: Extract<Expr, { kind: 'call' }>): Typed {
   const { err } = cx;
   if (AGG_FUNCS.has(e.name)) throw err(`${e.name}() should be directly assigned to a map (@x = ${e.name}(...))`, e.nameLoc);
-  if (e.name in LIVE_FUNCS) throw err(`${LIVE_FUNCS[e.name]}; faultline reads recorded traces`, e.nameLoc);
+  // bpftrace marks the whole call for a function it refuses (0.17: `system("x")` under ~~~~~~~~~~~)
+  if (e.name in LIVE_FUNCS) throw err(`needs a live system: ${LIVE_FUNCS[e.name]}; faultline reads recorded traces`, e.loc);
+  if (e.name.startsWith('cgroup')) throw err(`needs a live system: ${e.name}() resolves live cgroups; faultline reads recorded traces`, e.loc);
   switch (e.name) {
     case 'str': {
       if (e.args.length < 1 || e.args.length > 2) throw err('str() takes a string and an optional length', e.loc);
@@ -166,6 +207,17 @@ export function call(cx: BlockCx, e: Extract<Expr, { kind: 'call' }>): Typed {
       if (a.type !== 'str') throw err('strlen() takes a string', e.loc);
       const fa = a.fn as StrFn;
       return { type: 'int', fn: (c) => fa(c).length };
+    }
+    case 'has_key': {
+      // bpftrace 0.20+: 1 when the map holds the key
+      const m = e.args[0];
+      if (e.args.length < 2 || !m || m.kind !== 'map' || m.keys.length) throw err('has_key() takes a map and a key: has_key(@map, key)', e.loc);
+      const info = mapInfo(cx, m.name, m.loc);
+      if (!cx.lenient && info.keyTypes.length !== e.args.length - 1)
+        throw err(`Argument mismatch for ${m.name}: ${e.args.length - 1} keys given, the map has ${info.keyTypes.length}`, e.loc);
+      const key = keyFn(cx, { ...m, keys: e.args.slice(1) });
+      const rt = cx.rt;
+      return { type: 'int', fn: (c) => (rt.maps.get(m.name)?.entries.has(key(c)) ? 1 : 0) };
     }
     case 'printf':
     case 'print':

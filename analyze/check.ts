@@ -1,8 +1,8 @@
 // Type checks as bpftrace's semantic analyser: map kinds and key types fixed by first assignment, and the types every compile step shares.
-import type { Expr, Loc } from './ast.js';
-import type { AggKind, LhistParams, MapState, Val } from './aggregations.js';
+import type { Expr, Loc, MacroDef, Stmt } from './ast.js';
+import { type AggKind, type LhistParams, type MapState, type Val, joinKey } from './aggregations.js';
 import type { FieldType, ProbeTarget } from './probes.js';
-import type { OutputFormat } from './print.js';
+import type { BpftraceVersion, OutputFormat } from './print.js';
 import type { FaultlineError } from '../traces/errors.js';
 
 /** What a probe body sees: the current event or model record, reused between calls. */
@@ -30,10 +30,16 @@ export interface Runtime {
   maps: Map<string, MapState>;
   emit: (s: string) => void;
   format: OutputFormat;
+  /** Whose byte layout to print where bpftrace releases differ. */
+  version: BpftraceVersion;
   stopped: boolean;
+  /** The first value a probe could not read from the trace: the run stops and end() raises it. */
+  refusal: FaultlineError | null;
 }
 
-export type Typed = { type: FieldType; fn: (c: Ctx) => Val };
+/** A compiled expression's type: an args field type, or a tuple (its value is a Tuple array). */
+export type ValType = FieldType | 'tuple';
+export type Typed = { type: ValType; fn: (c: Ctx) => Val };
 export type IntFn = (c: Ctx) => number;
 export type StrFn = (c: Ctx) => string;
 
@@ -50,6 +56,9 @@ export interface ProgramCx {
   infos: Map<string, MapInfo>;
   hints: Map<string, MapInfo>;
   nvars: number;
+  macros: Record<string, MacroDef>;
+  /** Macro expansions in progress (a recursion guard). */
+  expanding: string[];
 }
 
 /** One probe block's compile state; `expr` compiles an expression in this block (set by the driver). */
@@ -62,8 +71,10 @@ export interface BlockCx {
   targets: ProbeTarget[];
   hasEvent: boolean;
   hasModel: boolean;
-  scope: Map<string, { slot: number; type: FieldType }>;
+  scope: Map<string, { slot: number; type: ValType }>;
   expr: (e: Expr) => Typed;
+  /** Compiles a statement list in this block (set by the driver; macro bodies use it). */
+  stmts: (list: Stmt[]) => Action;
 }
 
 export const AGG_FUNCS = new Set(['count', 'sum', 'min', 'max', 'avg', 'stats', 'hist', 'lhist']);
@@ -96,9 +107,28 @@ export function declareMap(cx: BlockCx, name: string, kind: AggKind, keyTypes: F
   return prev;
 }
 
+/** Key types of a map access; a tuple cannot be a key (bpftrace 0.17's semantic analyser refuses it too). */
+export function keyTypesOf(cx: BlockCx, keys: Expr[]): FieldType[] {
+  return keys.map((k) => {
+    const t = cx.expr(k).type;
+    if (t === 'tuple') throw cx.err('tuple cannot be used as a map key. Try a multi-key associative array instead (eg `@map[$1, $2] = ...)`.', k.loc);
+    return t;
+  });
+}
+
 /** An expression that must be an integer. */
 export function intOf(cx: BlockCx, e: Expr, what: string): IntFn {
   const t = cx.expr(e);
-  if (t.type !== 'int') throw cx.err(`${what} expects an integer, got a string`, e.loc);
+  if (t.type !== 'int') throw cx.err(`${what} expects an integer, got a ${t.type === 'str' ? 'string' : 'tuple'}`, e.loc);
   return t.fn as IntFn;
 }
+
+/** Key lookup without creating an entry (reads and delete). */
+export function keyFn(cx: BlockCx, m: Extract<Expr, { kind: 'map' }>): (c: Ctx) => Val {
+  const keys = m.keys.map(cx.expr);
+  if (keys.length === 0) return () => 0;
+  if (keys.length === 1) return keys[0].fn;
+  const fns = keys.map((k) => k.fn);
+  return (c) => joinKey(fns.map((f) => f(c)));
+}
+

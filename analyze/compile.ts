@@ -27,6 +27,8 @@ export function compileAst(ast: ProgramAst, rt: Runtime, source: string, file: s
     infos: new Map(),
     hints: new Map(),
     nvars: 0,
+    macros: ast.macros,
+    expanding: [],
   };
 
   // Pass 1 (twice, leniently): learn every map's kind and key types from its assignments, so a map read before
@@ -70,6 +72,7 @@ function compileBlock(prog: ProgramCx, b: ProbeBlock, lenient: boolean): Compile
     hasModel: targets.some((t) => t.type === 'model'),
     scope: new Map(),
     expr: (e: Expr) => expr(cx, e),
+    stmts: (list) => stmtList(cx, list),
   };
   const pred = b.predicate ? intOf(cx, b.predicate, 'the predicate') : null;
   const body = stmtList(cx, b.body);

@@ -13,7 +13,10 @@ describe('printf', () => {
   it('integers: widths, flags, signedness, hex of negative values', () => {
     expect(fmt('%d|%5d|%-5d|%05d|%+d', 42, 42, 42, 42, 42)).toBe('42|   42|42   |00042|+42');
     expect(fmt('%d %i %ld %lld', -7, -7, -7, -7)).toBe('-7 -7 -7 -7');
-    expect(fmt('%u', -1)).toBe('18446744073709551615');
+    // without a length modifier the value is an int / unsigned int (32 bits), as bpftrace's printf does
+    expect(fmt('%u %lu', -1, -1)).toBe('4294967295 18446744073709551615');
+    expect(fmt('%x %d %u %lx', 0x7f636dfe7e06, 0x7ffc9829eff8, 0x7ffc9829eff8, 0x7f636dfe7e06)).toBe('6dfe7e06 -1742082056 2552885240 7f636dfe7e06');
+    expect(fmt('%hhd %hd %hx', 0x1ff, 0x18000, -1)).toBe('-1 -32768 ffff');
     expect(fmt('%x %lx %llx %X', 255, -1, 0x7f0000001000, 0xabc)).toBe('ff ffffffffffffffff 7f0000001000 ABC');
     expect(fmt('%#x %#o %o', 255, 8, 8)).toBe('0xff 010 10');
     expect(fmt('%08x|%-8x|', 0x1f, 0x1f)).toBe('0000001f|1f      |');

@@ -7,6 +7,8 @@ export interface FormatSpec {
   width: number;
   precision: number; // -1 when absent
   conv: 'd' | 'u' | 'x' | 'X' | 'o' | 's' | 'c' | 'p';
+  /** Length modifier: '' (int), 'hh', 'h', or a 64-bit one (l, ll, j, z, t). */
+  length: '' | 'hh' | 'h' | 'l' | 'll' | 'j' | 'z' | 't';
 }
 
 export type FormatPiece = string | FormatSpec;
@@ -15,7 +17,7 @@ export type FormatPiece = string | FormatSpec;
 export function parseFormat(fmt: string): FormatPiece[] {
   const out: FormatPiece[] = [];
   let lit = '';
-  const re = /%([-+ #0]*)(\d*)(?:\.(\d*))?(hh|h|ll|l|z|j)?([a-zA-Z%])/y;
+  const re = /%([-+ #0]*)(\d*)(?:\.(\d*))?(hh|h|ll|l|z|j|t)?([a-zA-Z%])/y;
   for (let i = 0; i < fmt.length; ) {
     const c = fmt[i];
     if (c !== '%') {
@@ -43,6 +45,7 @@ export function parseFormat(fmt: string): FormatPiece[] {
       width: m[2] ? Number(m[2]) : 0,
       precision: m[3] !== undefined ? Number(m[3] || '0') : -1,
       conv: norm as FormatSpec['conv'],
+      length: (m[4] ?? '') as FormatSpec['length'],
     });
   }
   if (lit) out.push(lit);
@@ -65,8 +68,25 @@ function pad(body: string, prefix: string, spec: FormatSpec, numeric: boolean): 
   return ' '.repeat(fill) + prefix + body;
 }
 
+const BITS: Record<FormatSpec['length'], number> = { '': 32, hh: 8, h: 16, l: 64, ll: 64, j: 64, z: 64, t: 64 };
+
+/**
+ * The value as the C type the conversion names: without a length modifier %d/%i are int and %u/%x/%X/%o are
+ * unsigned int, so 64-bit values are cut to 32 bits (bpftrace 0.17 passes them to snprintf; 0.26
+ * format_string.cpp: as_signed_integer<long long, int> / as_unsigned_integer<unsigned long, unsigned int>).
+ */
+function cast(v: number, spec: FormatSpec): number {
+  if (spec.conv === 'p' || spec.conv === 'c') return v;
+  const bits = BITS[spec.length];
+  if (bits === 64) return v;
+  if (bits === 32 && (v | 0) === v) return spec.conv === 'd' ? v : v >>> 0;
+  const b = BigInt(v);
+  return Number(spec.conv === 'd' ? BigInt.asIntN(bits, b) : BigInt.asUintN(bits, b));
+}
+
 /** Format one integer argument. */
-export function formatInt(v: number, spec: FormatSpec): string {
+export function formatInt(raw: number, spec: FormatSpec): string {
+  const v = cast(raw, spec);
   let prefix = '';
   let body: string;
   switch (spec.conv) {

@@ -29,11 +29,15 @@ export interface Lexer {
   next(): Token;
   /** Raw probe text at the cursor ('' at end of input). */
   probe(): { text: string; loc: Loc };
+  /** The identifier at the cursor and the next non-space character after it, consuming nothing (top-level keywords). */
+  peekWord(): { word: string; after: string };
   /** True while input remains (skips spaces and comments, consumes no token). */
   more(): boolean;
   /** True when the next non-space character after the current token is `c` (predicate end detection). */
   nextCharAfterPeekIs(c: string): boolean;
   error(message: string, loc: Loc | null): FaultlineError;
+  /** Lines accepted and ignored (`#include`), as notes for the user. */
+  readonly notes: string[];
 }
 
 export function createLexer(source: string, file = 'stdin'): Lexer {
@@ -41,6 +45,7 @@ export function createLexer(source: string, file = 'stdin'): Lexer {
   let line = 1;
   let col = 1;
   let peeked: Token | null = null;
+  const notes: string[] = [];
 
   const error = (message: string, loc: Loc | null): FaultlineError => queryError(message, loc, source, file);
 
@@ -67,6 +72,15 @@ export function createLexer(source: string, file = 'stdin'): Lexer {
         advance(end + 2 - pos);
       } else if (c === '#' && col === 1 && source[pos + 1] === '!') {
         while (pos < source.length && source[pos] !== '\n') advance(1);
+      } else if (c === '#' && col === 1 && source.startsWith('#include', pos)) {
+        // bpftrace hands these to clang for struct definitions; a recorded trace has its fields by name already
+        const at = line;
+        let text = '';
+        while (pos < source.length && source[pos] !== '\n') {
+          text += source[pos];
+          advance(1);
+        }
+        notes.push(`${file}:${at}: ${text.trim()} ignored: faultline reads tracepoint fields by name from the trace, not C headers`);
       } else return;
     }
   }
@@ -82,9 +96,12 @@ export function createLexer(source: string, file = 'stdin'): Lexer {
     if (pos >= source.length) return mk('eof', '', 0, l, c);
     const ch = source[pos];
     if (/[0-9]/.test(ch)) {
-      const m = /^(0[xX][0-9a-fA-F_]+|[0-9][0-9_]*)/.exec(source.slice(pos, pos + 40))!;
-      const raw = m[1].replace(/_/g, '');
+      const m = /^(0[xX][0-9a-fA-F_]+|[0-9][0-9_]*(?:e[0-9]+)?)/.exec(source.slice(pos, pos + 40))!;
+      let raw = m[1].replace(/_/g, '');
       advance(m[1].length);
+      // bpftrace reads 1e6 as the integer 1000000 (scientific notation for integer literals)
+      const sci = /^([0-9]+)e([0-9]+)$/.exec(raw);
+      if (sci) raw = (BigInt(sci[1]) * 10n ** BigInt(sci[2])).toString();
       if (/^[A-Za-z_]/.test(source[pos] ?? '')) throw error(`invalid integer literal`, { line: l, col: c, endLine: line, endCol: col + 1 });
       const big = BigInt(raw);
       if (big > 0xffffffffffffffffn) throw error('integer literal does not fit in 64 bits', { line: l, col: c, endLine: line, endCol: col });
@@ -165,6 +182,15 @@ export function createLexer(source: string, file = 'stdin'): Lexer {
       }
       return { text, loc: { line: l, col: c, endLine: line, endCol: col } };
     },
+    peekWord() {
+      if (peeked) return { word: '', after: '' };
+      skipSpace();
+      const m = /^[A-Za-z_][A-Za-z0-9_]*/.exec(source.slice(pos, pos + 200));
+      if (!m) return { word: '', after: '' };
+      let p = pos + m[0].length;
+      while (p < source.length && /\s/.test(source[p])) p++;
+      return { word: m[0], after: source[p] ?? '' };
+    },
     more() {
       if (peeked) return peeked.kind !== 'eof';
       skipSpace();
@@ -176,5 +202,6 @@ export function createLexer(source: string, file = 'stdin'): Lexer {
       return source[p] === ch;
     },
     error,
+    notes,
   };
 }

@@ -1,5 +1,5 @@
 // Recursive-descent parser for the bpftrace subset: probe lists, predicates, blocks, C-precedence expressions.
-import type { AssignOp, BinaryOp, Expr, Loc, ProbeBlock, ProgramAst, Stmt } from './ast.js';
+import type { AssignOp, BinaryOp, Expr, Loc, MacroDef, ProbeBlock, ProgramAst, Stmt } from './ast.js';
 import { createLexer, type Lexer, type Token } from './lexer.js';
 
 const span = (a: Loc, b: Loc): Loc => ({ line: a.line, col: a.col, endLine: b.endLine, endCol: b.endCol });
@@ -20,14 +20,70 @@ const LEVELS: BinaryOp[][] = [
   ['*', '/', '%'],
 ];
 
+/** Where a call's arguments began: a syntax error inside them is marked from the call's name, as bpftrace does. */
+let callAnchor: Loc | null = null;
+
+function syntaxError(lx: Lexer, t: Token, expecting = ''): never {
+  const loc = callAnchor ? span(callAnchor, t.loc) : t.loc;
+  throw lx.error(`syntax error, unexpected ${describe(t)}${expecting ? `, expecting ${expecting}` : ''}`, loc);
+}
+
 export function parse(source: string, file = 'stdin'): ProgramAst {
   const lx = createLexer(source, file);
   const blocks: ProbeBlock[] = [];
+  const macros: Record<string, MacroDef> = {};
+  const config: Record<string, number | string> = {};
+  callAnchor = null;
   while (lx.more()) {
-    blocks.push(parseBlock(lx));
+    const { word, after } = lx.peekWord();
+    if (word === 'config' && after === '=') parseConfig(lx, config);
+    else if (word === 'macro' && /[A-Za-z_]/.test(after)) {
+      const m = parseMacro(lx);
+      if (m.name in macros) throw lx.error(`macro ${m.name} is defined twice`, m.loc);
+      macros[m.name] = m;
+    } else blocks.push(parseBlock(lx));
   }
   if (blocks.length === 0) throw lx.error('no probes in the program (write e.g. `tracepoint:exceptions:page_fault_user { @ = count(); }`)', null);
-  return { blocks };
+  return { blocks, macros, config, notes: lx.notes };
+}
+
+/** `config = { key = value; ... }` (bpftrace 0.21+): integer, string or true/false values. */
+function parseConfig(lx: Lexer, into: Record<string, number | string>): void {
+  lx.next();
+  expect(lx, '=');
+  expect(lx, '{');
+  for (;;) {
+    const t = lx.next();
+    if (isPunct(t, '}')) return;
+    if (isPunct(t, ';')) continue;
+    if (t.kind !== 'ident') syntaxError(lx, t, 'a config key');
+    expect(lx, '=');
+    const v = lx.next();
+    if (v.kind === 'int') into[t.text] = v.value;
+    else if (v.kind === 'str' || v.kind === 'ident') into[t.text] = v.kind === 'ident' && (v.text === 'true' || v.text === 'false') ? (v.text === 'true' ? 1 : 0) : v.text;
+    else syntaxError(lx, v, 'a config value');
+  }
+}
+
+/** `macro name(a, $b, @c) { ... }` (bpftrace 0.23+). */
+function parseMacro(lx: Lexer): MacroDef {
+  const kw = lx.next();
+  const name = lx.next();
+  if (name.kind !== 'ident') syntaxError(lx, name, 'a macro name');
+  expect(lx, '(');
+  const params: string[] = [];
+  if (!isPunct(lx.peek(), ')')) {
+    for (;;) {
+      const p = lx.next();
+      if (p.kind !== 'ident' && p.kind !== 'var' && p.kind !== 'map') syntaxError(lx, p, 'a macro parameter');
+      params.push(p.text);
+      const sep = lx.next();
+      if (isPunct(sep, ')')) break;
+      if (!isPunct(sep, ',')) syntaxError(lx, sep, ', or )');
+    }
+  } else lx.next();
+  const body = parseBraced(lx, true);
+  return { name: name.text, params, body, loc: span(kw.loc, name.loc) };
 }
 
 function parseBlock(lx: Lexer): ProbeBlock {
@@ -75,7 +131,9 @@ function isPunct(t: Token, text: string): boolean {
   return t.kind === 'punct' && t.text === text;
 }
 
-function parseBraced(lx: Lexer): Stmt[] {
+/** A braced statement list; `lastMayBeBare`: a macro body may end with an expression and no `;`. */
+function parseBraced(lx: Lexer, lastMayBeBare = false): Stmt[] {
+  void lastMayBeBare;
   expect(lx, '{');
   const out: Stmt[] = [];
   for (;;) {
@@ -92,7 +150,7 @@ function parseBraced(lx: Lexer): Stmt[] {
     const s = parseStmt(lx);
     out.push(s);
     const after = lx.peek();
-    if (s.kind !== 'if' && !isPunct(after, ';') && !isPunct(after, '}'))
+    if (s.kind !== 'if' && s.kind !== 'while' && s.kind !== 'unroll' && !isPunct(after, ';') && !isPunct(after, '}'))
       throw lx.error(`syntax error, unexpected ${describe(after)}, expecting ; or }`, after.loc);
   }
 }
@@ -114,7 +172,24 @@ function parseStmt(lx: Lexer): Stmt {
     }
     return { kind: 'if', cond, then, else: els, loc: t.loc };
   }
+  if (t.kind === 'ident' && t.text === 'while') {
+    lx.next();
+    expect(lx, '(');
+    const cond = parseExpr(lx, false);
+    expect(lx, ')');
+    return { kind: 'while', cond, body: parseBraced(lx), loc: t.loc };
+  }
+  if (t.kind === 'ident' && t.text === 'unroll') {
+    lx.next();
+    expect(lx, '(');
+    const n = lx.next();
+    if (n.kind !== 'int') throw lx.error('unroll() takes an integer literal', n.loc);
+    if (n.value < 1 || n.value > 100) throw lx.error('unroll() count must be between 1 and 100', n.loc);
+    expect(lx, ')');
+    return { kind: 'unroll', count: n.value, body: parseBraced(lx), loc: span(t.loc, n.loc) };
+  }
   const expr = parseExpr(lx, false);
+  if (expr.kind === 'incdec') return { kind: 'incdec', target: expr.target, delta: expr.delta, loc: expr.loc };
   const op = lx.peek();
   if ((expr.kind === 'map' || expr.kind === 'var') && op.kind === 'punct') {
     if (ASSIGN_OPS.has(op.text)) {
@@ -167,21 +242,47 @@ function parseUnary(lx: Lexer, inPredicate: boolean): Expr {
     if (t.text === '-' && arg.kind === 'int') return { kind: 'int', value: -arg.value, loc: span(t.loc, arg.loc) };
     return { kind: 'unary', op: t.text, arg, loc: span(t.loc, arg.loc) };
   }
-  if (t.kind === 'punct' && (t.text === '++' || t.text === '--'))
-    throw lx.error('prefix ++/-- is not supported: write $x++ as a statement', t.loc);
+  if (t.kind === 'punct' && (t.text === '++' || t.text === '--')) {
+    lx.next();
+    const target = parsePrimary(lx, inPredicate);
+    if (target.kind !== 'map' && target.kind !== 'var') throw lx.error(`${t.text} applies to a map or a $variable`, target.loc);
+    return { kind: 'incdec', target, delta: t.text === '++' ? 1 : -1, prefix: true, loc: span(t.loc, target.loc) };
+  }
+  if (t.kind === 'punct' && (t.text === '*' || t.text === '&')) {
+    lx.next();
+    const arg = parseUnary(lx, inPredicate);
+    const what = t.text === '*' ? '*ptr reads kernel or process memory at an address' : '&x takes the address of live memory';
+    throw lx.error(`needs a live system: ${what}, which a recorded trace does not have`, span(t.loc, arg.loc));
+  }
   return parsePrimary(lx, inPredicate);
 }
 
-function parseArgs(lx: Lexer): { args: Expr[]; end: Loc } {
+function parseArgs(lx: Lexer, nameLoc: Loc): { args: Expr[]; end: Loc } {
   expect(lx, '(');
+  const saved = callAnchor;
+  callAnchor = nameLoc;
   const args: Expr[] = [];
-  if (isPunct(lx.peek(), ')')) return { args, end: lx.next().loc };
-  for (;;) {
-    args.push(parseExpr(lx, false));
-    const t = lx.next();
-    if (isPunct(t, ')')) return { args, end: t.loc };
-    if (!isPunct(t, ',')) throw lx.error(`syntax error, unexpected ${describe(t)}, expecting , or )`, t.loc);
+  try {
+    if (isPunct(lx.peek(), ')')) return { args, end: lx.next().loc };
+    for (;;) {
+      args.push(parseExpr(lx, false));
+      const t = lx.next();
+      if (isPunct(t, ')')) return { args, end: t.loc };
+      if (!isPunct(t, ',')) syntaxError(lx, t, ', or )');
+    }
+  } finally {
+    callAnchor = saved;
   }
+}
+
+/** `@x++` / `$x--` after a map or variable: a post-increment value (or statement). */
+function postfix(lx: Lexer, target: Extract<Expr, { kind: 'map' | 'var' }>): Expr {
+  const op = lx.peek();
+  if (isPunct(op, '++') || isPunct(op, '--')) {
+    lx.next();
+    return { kind: 'incdec', target, delta: op.text === '++' ? 1 : -1, prefix: false, loc: span(target.loc, op.loc) };
+  }
+  return target;
 }
 
 function parsePrimary(lx: Lexer, inPredicate: boolean): Expr {
@@ -192,7 +293,7 @@ function parsePrimary(lx: Lexer, inPredicate: boolean): Expr {
     case 'str':
       return { kind: 'str', value: t.text, loc: t.loc };
     case 'var':
-      return { kind: 'var', name: t.text, loc: t.loc };
+      return postfix(lx, { kind: 'var', name: t.text, loc: t.loc });
     case 'map': {
       const n = lx.peek();
       if (isPunct(n, '[')) {
@@ -201,11 +302,11 @@ function parsePrimary(lx: Lexer, inPredicate: boolean): Expr {
         for (;;) {
           keys.push(parseExpr(lx, false));
           const s = lx.next();
-          if (isPunct(s, ']')) return { kind: 'map', name: t.text, keys, loc: span(t.loc, s.loc) };
+          if (isPunct(s, ']')) return postfix(lx, { kind: 'map', name: t.text, keys, loc: span(t.loc, s.loc) });
           if (!isPunct(s, ',')) throw lx.error(`syntax error, unexpected ${describe(s)}, expecting , or ]`, s.loc);
         }
       }
-      return { kind: 'map', name: t.text, keys: [], loc: t.loc };
+      return postfix(lx, { kind: 'map', name: t.text, keys: [], loc: t.loc });
     }
     case 'ident': {
       if (t.text === 'args') {
@@ -219,7 +320,7 @@ function parsePrimary(lx: Lexer, inPredicate: boolean): Expr {
         throw lx.error('args must be followed by .field or ->field', t.loc);
       }
       if (isPunct(lx.peek(), '(')) {
-        const { args, end } = parseArgs(lx);
+        const { args, end } = parseArgs(lx, t.loc);
         return { kind: 'call', name: t.text, args, loc: span(t.loc, end), nameLoc: t.loc };
       }
       return { kind: 'builtin', name: t.text, loc: t.loc };
@@ -227,13 +328,23 @@ function parsePrimary(lx: Lexer, inPredicate: boolean): Expr {
     case 'punct':
       if (t.text === '(') {
         const e = parseExpr(lx, false);
-        expect(lx, ')');
-        return e;
+        if (!isPunct(lx.peek(), ',')) {
+          expect(lx, ')');
+          return e;
+        }
+        // a tuple: (a, b, ...)
+        const elems = [e];
+        for (;;) {
+          const sep = lx.next();
+          if (isPunct(sep, ')')) return { kind: 'tuple', elems, loc: span(t.loc, sep.loc) };
+          if (!isPunct(sep, ',')) syntaxError(lx, sep, ', or )');
+          elems.push(parseExpr(lx, false));
+        }
       }
       break;
     case 'eof':
       break;
   }
   void inPredicate;
-  throw lx.error(`syntax error, unexpected ${describe(t)}`, t.loc);
+  syntaxError(lx, t);
 }

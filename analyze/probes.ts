@@ -103,7 +103,10 @@ export function eventProbeName(system: string, name: string): string {
 
 const FAULT_FIELDS = { address: 'int', ip: 'int', error_code: 'int' } as const;
 
-/** Fields of the tracepoints faultline reads, named as in the kernel's tracepoint format files. */
+/**
+ * Fields of the tracepoints faultline's readers decode into typed records, named as in the kernel's format files.
+ * A field outside these is refused at compile time; whether a line carries it is checked per event (eventFieldNames).
+ */
 const TRACE_FIELDS: Record<string, Record<string, FieldType>> = {
   'exceptions:page_fault_user': FAULT_FIELDS,
   'exceptions:page_fault_kernel': FAULT_FIELDS,
@@ -111,8 +114,8 @@ const TRACE_FIELDS: Record<string, Record<string, FieldType>> = {
   'kmem:rss_stat_throttled': { mm_id: 'int', curr: 'int', member: 'int', size: 'int' },
   'sched:sched_process_fork': { parent_comm: 'str', parent_pid: 'int', child_comm: 'str', child_pid: 'int' },
   'sched:sched_process_exec': { filename: 'str', pid: 'int', old_pid: 'int' },
-  'sched:sched_process_exit': { comm: 'str', pid: 'int', group_dead: 'int' },
-  'task:task_newtask': { pid: 'int', comm: 'str', clone_flags: 'int', oom_score_adj: 'int' },
+  'sched:sched_process_exit': { comm: 'str', pid: 'int', prio: 'int', group_dead: 'int' },
+  'task:task_newtask': { pid: 'int', comm: 'str', clone_flags: 'int' },
 };
 
 /** Enter arguments of the mm syscalls (SYSCALL_DEFINE parameter names, which the tracepoint fields use). */
@@ -188,7 +191,8 @@ export function traceFieldGetter(field: string): (e: TraceEvent) => number | str
   return (e) => {
     switch (e.kind) {
       case 'fault':
-        return field === 'address' ? e.address : field === 'ip' ? e.ip : field === 'error_code' ? e.errorCode : undefined;
+        // -1: the line had no number there (a %ps kernel symbol, or no error code): not a value to read
+        return field === 'address' ? e.address : field === 'ip' ? (e.ip >= 0 ? e.ip : undefined) : field === 'error_code' ? (e.errorCode >= 0 ? e.errorCode : undefined) : undefined;
       case 'sys_enter':
         return e.args[field];
       case 'sys_exit':
@@ -200,7 +204,7 @@ export function traceFieldGetter(field: string): (e: TraceEvent) => number | str
       case 'exec':
         return field === 'filename' ? e.filename : field === 'pid' ? e.execPid : field === 'old_pid' ? e.oldPid : undefined;
       case 'exit':
-        return field === 'pid' ? e.exitPid : field === 'comm' ? e.comm : field === 'group_dead' ? num(e.groupDead ?? undefined) : undefined;
+        return field === 'pid' ? e.exitPid : field === 'comm' ? e.comm : field === 'group_dead' ? num(e.groupDead ?? undefined) : field === 'prio' ? e.prio : undefined;
       case 'newtask':
         return field === 'pid' ? e.newPid : field === 'comm' ? e.newComm : field === 'clone_flags' ? e.cloneFlags : undefined;
       case 'lost':
@@ -209,4 +213,30 @@ export function traceFieldGetter(field: string): (e: TraceEvent) => number | str
         return num(e.fields[field]);
     }
   };
+}
+
+/** The args fields one event carries in the trace (what a refusal lists when a program reads another). */
+export function eventFieldNames(e: TraceEvent): string[] {
+  switch (e.kind) {
+    case 'fault':
+      return ['address', ...(e.ip >= 0 ? ['ip'] : []), ...(e.errorCode >= 0 ? ['error_code'] : [])];
+    case 'sys_enter':
+      return Object.keys(e.args);
+    case 'sys_exit':
+      return ['ret'];
+    case 'rss_stat':
+      return ['mm_id', 'curr', 'member', 'size'];
+    case 'fork':
+      return ['parent_comm', 'parent_pid', 'child_comm', 'child_pid'];
+    case 'exec':
+      return ['filename', 'pid', 'old_pid'];
+    case 'exit':
+      return ['comm', 'pid', ...(e.prio !== undefined ? ['prio'] : []), ...(e.groupDead !== null ? ['group_dead'] : [])];
+    case 'newtask':
+      return ['pid', 'comm', 'clone_flags'];
+    case 'lost':
+      return ['count'];
+    case 'other':
+      return Object.keys(e.fields);
+  }
 }

@@ -4,15 +4,19 @@ import { CLONE_THREAD } from '../traces/events.js';
 import type { ReplayProbes } from '../model/types.js';
 import { type CompiledBlock, type Ctx, type Runtime, compileAst } from './compile.js';
 import { parse } from './parser.js';
-import { type OutputFormat, formatMap } from './print.js';
+import { isUserError } from '../traces/errors.js';
+import { type BpftraceVersion, type OutputFormat, CURRENT_BPFTRACE, exitSeparator, formatMap } from './print.js';
 import { type ModelProbeName, eventProbeName, inferSystem, matchesEvent } from './probes.js';
 
-export type { OutputFormat } from './print.js';
+export type { BpftraceVersion, OutputFormat } from './print.js';
+export { BPFTRACE_VERSIONS, CURRENT_BPFTRACE } from './print.js';
 
 export interface CompileOptions {
   /** Name shown in error locations ('stdin' for -e programs, as bpftrace). */
   file?: string;
   format?: OutputFormat;
+  /** Whose byte layout to print where bpftrace releases differ (default: the current release). */
+  bpftrace?: BpftraceVersion;
   /** Receives output as it is produced (printf, print, and the maps at end); default: kept for output(). */
   write?: (s: string) => void;
 }
@@ -30,10 +34,12 @@ export interface Program {
   probes: ReplayProbes;
   /** Run BEGIN blocks (call once, before the first event). */
   begin(): void;
-  /** Run END blocks and print every non-empty map, as bpftrace does at exit. */
+  /** Run END blocks and print every map, as bpftrace does at exit; throws the refusal if a value could not be read. */
   end(): void;
   /** Output so far when no `write` was given. */
   output(): string;
+  /** What the program asked for that faultline accepted and did not act on (`#include`, config keys), one line each. */
+  notes: string[];
   /** Trace probes (as written) that matched no event in what was read: typos, or events the trace lacks. */
   unmatchedProbes(): string[];
 }
@@ -50,9 +56,18 @@ export function compileProgram(src: string, opts: CompileOptions = {}): Program 
   const file = opts.file ?? 'stdin';
   const format = opts.format ?? 'text';
   const chunks: string[] = [];
-  const rt: Runtime = { maps: new Map(), emit: opts.write ?? ((s) => void chunks.push(s)), format, stopped: false };
+  const version = opts.bpftrace ?? CURRENT_BPFTRACE;
+  const rt: Runtime = { maps: new Map(), emit: opts.write ?? ((s) => void chunks.push(s)), format, version, stopped: false, refusal: null };
   const ast = parse(src, file);
   const { blocks, nvars } = compileAst(ast, rt, src, file);
+  // config = { print_maps_on_exit = false } stops the dump at exit (0.26 config.h); other keys tune a live run
+  const printMapsOnExit = ast.config.print_maps_on_exit === undefined || Number(ast.config.print_maps_on_exit) !== 0;
+  const notes = [
+    ...ast.notes,
+    ...Object.keys(ast.config)
+      .filter((k) => k !== 'print_maps_on_exit')
+      .map((k) => `${file}: config ${k} ignored: it tunes a live bpftrace run, not a recorded trace`),
+  ];
 
   const ctx: Ctx = { model: false, ev: null, probe: '', time: 0, t0: -1, vars: new Array(nvars).fill(0), tgidOf: new Map() };
   const begins: CompiledBlock[] = [];
@@ -121,7 +136,14 @@ export function compileProgram(src: string, opts: CompileOptions = {}): Program 
     ctx.ev = e;
     ctx.probe = h.probe;
     ctx.time = e.time;
-    for (let i = 0; i < runs.length; i++) runs[i](ctx);
+    try {
+      for (let i = 0; i < runs.length; i++) runs[i](ctx);
+    } catch (err) {
+      // a field this event does not carry (builtins.ts: fieldRefusal): stop, and let end() raise it
+      if (!isUserError(err)) throw err;
+      rt.refusal = err;
+      rt.stopped = true;
+    }
   };
 
   function modelProbe(n: ModelProbeName): ((r: { time: number }) => void) | undefined {
@@ -168,15 +190,20 @@ export function compileProgram(src: string, opts: CompileOptions = {}): Program 
       runSpecial(begins, 'BEGIN', Math.max(ctx.t0, 0));
     },
     end() {
+      if (rt.refusal) throw rt.refusal;
       rt.stopped = false;
       runSpecial(ends, 'END', ctx.time);
+      // bpftrace prints every map at exit, by name (0.26 bpftrace.cpp: BPFtrace::run_special / 0.17 print_maps)
       const names = [...rt.maps.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+      rt.emit(exitSeparator(format, version));
+      if (!printMapsOnExit) names.length = 0;
       for (const n of names) {
-        const s = formatMap(format, rt.maps.get(n)!);
+        const s = formatMap(format, rt.maps.get(n)!, 0, 1, version);
         if (s) rt.emit(s);
       }
       rt.stopped = true;
     },
+    notes,
     unmatchedProbes: () => [...new Set(eventBlocks.filter((eb) => !eb.matched).map((eb) => eb.block.texts[eb.idx]))],
     output: () => chunks.join(''),
   };

@@ -1,11 +1,14 @@
 // Statements to closures: assignments, aggregations, if/else, and the output statements (printf, print, clear, zero, delete, exit).
 import type { Expr, Loc, Stmt } from './ast.js';
-import { type AggKind, type LhistParams, type Val, histIndex, lhistBucketCount, lhistIndex } from './aggregations.js';
-import { AGG_FUNCS, type Action, type BlockCx, type Ctx, type IntFn, declareMap, intOf, mapInfo } from './check.js';
+import { type AggKind, type LhistParams, type Tuple, type Val, histIndex, lhistBucketCount, lhistIndex } from './aggregations.js';
+import { AGG_FUNCS, type Action, type BlockCx, type Ctx, type IntFn, declareMap, intOf, keyTypesOf, mapInfo } from './check.js';
 import { entryFn, keyFn, mapStateFn } from './expressions.js';
 import { type FormatPiece, formatInt, formatStr, parseFormat } from './format.js';
 import { binaryInt } from './int64.js';
 import { formatMap, jsonEscape } from './print.js';
+
+/** Iterations one while loop may run per probe firing before faultline refuses (bpftrace's loops are verifier-bounded). */
+const WHILE_LIMIT = 1_000_000;
 
 /** A statement list as one closure (unrolled for the common one- and two-statement bodies). */
 export function stmtList(cx: BlockCx, list: Stmt[]): Action {
@@ -42,6 +45,25 @@ function stmt(cx: BlockCx, s: Stmt): Action {
       const b = stmtList(cx, s.else);
       return (c) => (cond(c) !== 0 ? a(c) : b(c));
     }
+    case 'while': {
+      const cond = intOf(cx, s.cond, 'while condition');
+      const body = stmtList(cx, s.body);
+      const err0 = err('while loop ran 1000000 times in one probe firing; bpftrace\'s verifier bounds loops, so faultline stops here', s.loc);
+      return (c) => {
+        let n = 0;
+        while (cond(c) !== 0) {
+          if (++n > WHILE_LIMIT) throw err0;
+          body(c);
+        }
+      };
+    }
+    case 'unroll': {
+      const body = stmtList(cx, s.body);
+      const n = s.count;
+      return (c) => {
+        for (let i = 0; i < n; i++) body(c);
+      };
+    }
     case 'incdec':
       return assignArith(cx, s.target, s.delta === 1 ? '+=' : '-=', { kind: 'int', value: 1, loc: s.loc }, s.loc);
     case 'assign': {
@@ -61,10 +83,14 @@ function stmt(cx: BlockCx, s: Stmt): Action {
       const target = s.target;
       if (s.value.kind === 'call' && AGG_FUNCS.has(s.value.name)) return aggregate(cx, target, s.value);
       const v = cx.expr(s.value);
-      const keyTypes = target.keys.map((k) => cx.expr(k).type);
-      const info = declareMap(cx, target.name, v.type === 'str' ? 'str' : 'int', keyTypes, null, s.loc);
+      const keyTypes = keyTypesOf(cx, target.keys);
+      const info = declareMap(cx, target.name, v.type, keyTypes, null, s.loc);
       const entry = entryFn(cx, target, info);
       const f = v.fn;
+      if (v.type === 'tuple')
+        return (c) => {
+          entry(c).t = f(c) as unknown as Tuple;
+        };
       if (v.type === 'str')
         return (c) => {
           entry(c).s = f(c) as string;
@@ -94,7 +120,7 @@ function assignArith(cx: BlockCx, target: Extract<Expr, { kind: 'map' | 'var' }>
       c.vars[i] = bin((c.vars[i] as number) ?? 0, v(c));
     };
   }
-  const keyTypes = target.keys.map((k) => cx.expr(k).type);
+  const keyTypes = keyTypesOf(cx, target.keys);
   const prev = cx.prog.infos.get(target.name);
   const kind: AggKind = prev && (prev.kind === 'count' || prev.kind === 'sum') ? prev.kind : 'int';
   if (prev && prev.kind !== 'int' && prev.kind !== 'count' && prev.kind !== 'sum' && !lenient)
@@ -125,7 +151,7 @@ function aggregate(cx: BlockCx, target: Extract<Expr, { kind: 'map' }>, call: Ex
     if (lh.max <= lh.min) throw err('lhist() max must be greater than min', call.args[2].loc);
     if (lhistBucketCount(lh) > 1000) throw err('lhist() too many buckets, must be <= 1000 (increase step or decrease max)', call.loc);
   }
-  const keyTypes = target.keys.map((k) => cx.expr(k).type);
+  const keyTypes = keyTypesOf(cx, target.keys);
   const info = declareMap(cx, target.name, name, keyTypes, lh, call.loc);
   const entry = entryFn(cx, target, info);
   const arg = name === 'count' ? () => 0 : intOf(cx, call.args[0], `${name}()`);
@@ -198,14 +224,18 @@ function exprStmt(cx: BlockCx, e: Expr): Action {
         const st = mapStateFn(cx, a0.name);
         return (c) => {
           const s = st();
-          if (s) rt.emit(formatMap(rt.format, s, top(c), div(c) || 1));
+          if (s) rt.emit(formatMap(rt.format, s, top(c), div(c) || 1, rt.version));
         };
       }
       if (e.args.length > 1) throw err('print() of a value takes one argument', e.loc);
       const v = cx.expr(a0);
+      const json = (x: number | string) => (typeof x === 'string' ? `"${jsonEscape(x)}"` : String(x));
       return (c) => {
-        const x = v.fn(c);
-        if (rt.format === 'json') rt.emit(`{"type": "value", "data": ${typeof x === 'string' ? `"${jsonEscape(x)}"` : x}}\n`);
+        const x = v.fn(c) as number | string | Tuple;
+        if (Array.isArray(x)) {
+          if (rt.format === 'json') rt.emit(`{"type": "value", "data": [${x.map(json).join(',')}]}\n`);
+          else rt.emit(`(${x.join(', ')})\n`);
+        } else if (rt.format === 'json') rt.emit(`{"type": "value", "data": ${json(x)}}\n`);
         else rt.emit(`${x}\n`);
       };
     }
@@ -279,6 +309,7 @@ function printf(cx: BlockCx, e: Extract<Expr, { kind: 'call' }>): Action {
     const a = args[ai];
     const t = cx.expr(a);
     ai++;
+    if (t.type === 'tuple') throw err(`printf: %${p.conv} specifier cannot print a tuple`, a.loc);
     if (p.conv === 's') {
       const f = t.fn;
       parts.push(t.type === 'str' ? (c) => formatStr(f(c) as string, p) : (c) => formatStr(String(f(c)), p));

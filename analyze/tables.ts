@@ -21,7 +21,7 @@ export function orderedEntries(state: MapState, top = 0): MapEntry[] {
   const keys = state.keyTypes.map((_, j) => `k${j}`);
   keys.forEach((k, j) => (cols[k] = entries.map((e) => e.key[j])));
   const order = keys.slice();
-  if (state.kind !== 'str') {
+  if (state.kind !== 'str' && state.kind !== 'tuple') {
     cols.v = entries.map((e) => entryScalar(state.kind, e));
     order.unshift('v');
   }

@@ -247,6 +247,8 @@ export function decodeEvent(
         const c = s.charCodeAt(g);
         groupDead = c === 116 /* t */ || (c >= 49 && c <= 57);
       }
+      const prio = intField(s, 'prio=', start, end);
+      if (prio === prio) return { kind: 'exit', name, system: system || 'sched', time, cpu, pid, tid, comm, line, exitPid, groupDead, prio };
       return { kind: 'exit', name, system: system || 'sched', time, cpu, pid, tid, comm, line, exitPid, groupDead };
     }
     case Code.NewTask: {

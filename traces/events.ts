@@ -84,6 +84,8 @@ export interface ExitEvent extends EventHeader {
   kind: 'exit';
   exitPid: number;
   groupDead: boolean | null;
+  /** prio= as printed (include/trace/events/sched.h: sched_process_template); absent when the line lacks it. */
+  prio?: number;
 }
 
 /** task:task_newtask: clone flags tell a thread (CLONE_VM|CLONE_THREAD) from a process. */

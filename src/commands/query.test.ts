@@ -25,8 +25,9 @@ describe('faultline query arguments', () => {
     expect(code).toBe(2);
     const text = err.join('');
     const col = 't:kmem:rss_stat { @[args.size] = count() ; '.length + 1;
-    expect(text).toContain(`stdin:1:${col}-${col + 6}: ERROR: system() runs commands on the live machine`);
-    expect(text.split('\n')[2]).toBe(' '.repeat(col - 1) + '~~~~~~');
+    // bpftrace marks the whole call, `system("x")`
+    expect(text).toContain(`stdin:1:${col}-${col + 11}: ERROR: needs a live system: system() runs commands on the live machine`);
+    expect(text.split('\n')[2]).toBe(' '.repeat(col - 1) + '~'.repeat(11));
   });
 
   it('-f names the file in errors', async () => {
@@ -42,7 +43,7 @@ describe('faultline query arguments', () => {
     await expect(runQuery('t.txt', undefined, {})).rejects.toThrow(/no program/);
     await expect(runQuery('t.txt', 'BEGIN {}', { expr: 'END {}' })).rejects.toThrow(/give the program once/);
     await expect(runQuery('t.txt', 'BEGIN {}', { json: true, csv: true })).rejects.toThrow(/conflicting output formats/);
-    await expect(runQuery('t.txt', 'BEGIN {}', { outputFormat: 'xml' })).rejects.toThrow(/unknown --output-format 'xml'/);
+    await expect(runQuery('t.txt', 'BEGIN {}', { outputFormat: 'xml' })).rejects.toThrow(/unknown output format 'xml'/);
     await expect(runQuery('t.txt', undefined, { file: '/nonexistent/x.bt' })).rejects.toThrow(/cannot read program file \/nonexistent\/x.bt: ENOENT/);
   });
 
@@ -113,5 +114,32 @@ describe('faultline query over a fixture', () => {
     expect(await runQuery(file, 't:exceptions:page_fault_user { @ = count(); }', {})).toBe(3);
     expect(err.join('')).toContain(`lost ${lost} events`);
     expect(await runQuery(file, 't:exceptions:page_fault_user { @ = count(); }', { allowLost: true })).toBe(0);
+  });
+
+  it('bpftrace habits: a .bt file as the argument, -f json as the output format, --bpftrace picks the layout', async () => {
+    const file = fixture('perf_script.default.txt');
+    const user = readFileSync(file, 'utf8').split('\n').filter((l) => /\sexceptions:page_fault_user: address=/.test(l)).length;
+    const dir = mkdtempSync(join(tmpdir(), 'fl-query-'));
+    const bt = join(dir, 'faults.bt');
+    writeFileSync(bt, 't:exceptions:page_fault_user { @u = count(); @h = hist(1); }\n');
+    const out = captureStdout();
+    captureStderr();
+    expect(await runQuery(file, bt, { outputFormat: 'json' })).toBe(0);
+    expect(out.join('')).toBe(`{"type": "hist", "data": {"@h": [{"min": 1, "max": 1, "count": ${user}}]}}\n{"type": "map", "data": {"@u": ${user}}}\n`);
+    out.length = 0;
+    expect(await runQuery(file, bt, { bpftrace: '0.17' })).toBe(0);
+    expect(out.join('').split('\n').slice(0, 3)).toEqual(['', '', '@h: ']);
+    await expect(runQuery(file, bt, { bpftrace: '0.21' })).rejects.toThrow(/unknown --bpftrace '0.21' \(known layouts: 0.17, 0.26\)/);
+    await expect(runQuery(file, join(dir, 'missing.bt'), {})).rejects.toThrow(/cannot read program file .*missing.bt/);
+  });
+
+  it('a field the trace does not carry: one line naming the trace file and line, exit 2, no maps printed', async () => {
+    const file = fixture('perf_script.default.txt');
+    const out = captureStdout();
+    captureStderr();
+    await expect(runQuery(file, 't:exceptions:page_fault_user { @[args.error_code] = count(); } t:syscalls:sys_enter_mm* { @x = sum(args.nosuch); }', {})).rejects.toThrow(
+      /perf_script\.default\.txt:\d+: tracepoint:syscalls:sys_enter_mmap: args\.nosuch is not in the trace \(fields it carries: addr, len, prot, flags, fd, off\)/,
+    );
+    expect(out.join('')).toBe('');
   });
 });

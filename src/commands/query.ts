@@ -1,9 +1,9 @@
 // `faultline query`: bpftrace one-liners over a recorded trace and over the model's replay of it.
 import type { Command } from 'commander';
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { action } from '../errors.js';
-import { isUserError, userError } from '../../traces/errors.js';
-import { compileProgram, type OutputFormat, type Program } from '../../analyze/run.js';
+import { inFile, isUserError, userError } from '../../traces/errors.js';
+import { BPFTRACE_VERSIONS, CURRENT_BPFTRACE, compileProgram, type BpftraceVersion, type OutputFormat, type Program } from '../../analyze/run.js';
 import type { EventSink, ReadResult } from '../../traces/events.js';
 import { readTrace } from '../../traces/read.js';
 import { createReplay } from '../../model/replay.js';
@@ -20,6 +20,8 @@ Examples:
   faultline query trace.txt -e 't:exceptions:page_fault_user /args.error_code & 2/ { @writes[comm] = count(); }'
   # mmap lengths as a power-of-two histogram
   faultline query trace.txt -e 'tracepoint:syscalls:sys_enter_mmap { @len = hist(args.len); }'
+  # a program file, as bpftrace prog.bt; -f json is bpftrace's JSON output
+  faultline query trace.txt prog.bt -f json
   # RSS counter updates by member, and forks per parent, as JSON
   faultline query trace.txt --json -e 't:kmem:rss_stat { @[args.member] = count(); } t:sched:sched_process_fork { @forks[args.parent_comm] = count(); }'
   # the model's fault paths, mainline next to a patch
@@ -27,16 +29,19 @@ Examples:
 
 Probes: BEGIN, END, tracepoint:SUBSYS:NAME (t:, wildcards *), software:page-faults, interval:s:N / interval:ms:N
 (trace time), model:fault, model:fork, model:exit, model:rss, model:cow_pte_break.
-Output is bpftrace's: maps printed at the end sorted by value, hist/lhist bars; --json is bpftrace's -f json.`;
+Output is bpftrace's: maps printed at the end sorted by value, hist/lhist bars; -f json (or --json) is bpftrace's
+-f json. Where bpftrace releases print differently, the current release's layout is used; --bpftrace 0.17 prints
+Debian 12's. A field the trace does not carry (perf's unnamed fields, pointers, symbolic values) is refused.`;
 
 interface QueryOpts extends Partial<VariantCliOptions> {
   expr?: string;
   file?: string;
   json?: boolean;
   csv?: boolean;
-  /** The output format (text, json, csv); --format is the trace format, as in every command. */
+  /** The output format (text, json, csv), -f as in bpftrace; --format is the trace format, as in every command. */
   outputFormat?: string;
   format?: string;
+  bpftrace?: string;
   allowLost?: boolean;
   profile?: string;
 }
@@ -46,19 +51,38 @@ function pickFormat(o: QueryOpts): OutputFormat {
   const uniq = [...new Set(chosen)];
   if (uniq.length > 1) throw userError(`conflicting output formats: ${uniq.join(' and ')}`);
   const f = uniq[0] ?? 'text';
-  if (f !== 'text' && f !== 'json' && f !== 'csv') throw userError(`unknown --output-format '${f}' (text, json or csv)`);
+  if (f !== 'text' && f !== 'json' && f !== 'csv') throw userError(`unknown output format '${f}' (-f text, json or csv)`);
   return f;
+}
+
+function pickVersion(o: QueryOpts): BpftraceVersion {
+  const v = o.bpftrace ?? CURRENT_BPFTRACE;
+  const known = BPFTRACE_VERSIONS.find((k) => k === v);
+  if (!known) throw userError(`unknown --bpftrace '${v}' (known layouts: ${BPFTRACE_VERSIONS.join(', ')})`);
+  return known;
+}
+
+/** The positional program is a file when it names one (as `bpftrace prog.bt`), else program text. */
+function isProgramFile(arg: string): boolean {
+  if (/[{}]/.test(arg)) return false;
+  try {
+    return statSync(arg).isFile();
+  } catch {
+    if (/\.bt$/.test(arg)) throw userError(`cannot read program file ${arg}: no such file`);
+    return false;
+  }
 }
 
 function programSource(positional: string | undefined, o: QueryOpts): { src: string; file: string } {
   const given = [positional !== undefined, o.expr !== undefined, o.file !== undefined].filter(Boolean).length;
-  if (given === 0) throw userError('no program: give one as an argument, with -e PROGRAM, or with -f FILE.bt');
-  if (given > 1) throw userError('give the program once: as an argument, with -e, or with -f');
-  if (o.file !== undefined) {
+  if (given === 0) throw userError('no program: give one as an argument (text or a .bt file), with -e PROGRAM, or with --file FILE.bt');
+  if (given > 1) throw userError('give the program once: as an argument, with -e, or with --file');
+  const path = o.file ?? (positional !== undefined && isProgramFile(positional) ? positional : undefined);
+  if (path !== undefined) {
     try {
-      return { src: readFileSync(o.file, 'utf8'), file: o.file };
+      return { src: readFileSync(path, 'utf8'), file: path };
     } catch (e) {
-      throw userError(`cannot read program file ${o.file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+      throw userError(`cannot read program file ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
     }
   }
   return { src: (positional ?? o.expr)!, file: 'stdin' };
@@ -66,6 +90,7 @@ function programSource(positional: string | undefined, o: QueryOpts): { src: str
 
 export async function runQuery(trace: string, positional: string | undefined, o: QueryOpts): Promise<number> {
   const format = pickFormat(o);
+  const bpftrace = pickVersion(o);
   const { src, file } = programSource(positional, o);
   // printf-heavy programs write millions of small strings: batch them into 64 KiB writes.
   let pending = '';
@@ -79,7 +104,7 @@ export async function runQuery(trace: string, positional: string | undefined, o:
   };
   let program: Program;
   try {
-    program = compileProgram(src, { file, format, write });
+    program = compileProgram(src, { file, format, bpftrace, write });
   } catch (e) {
     if (isUserError(e) && e.detail) {
       process.stderr.write(e.detail + '\n');
@@ -87,6 +112,7 @@ export async function runQuery(trace: string, positional: string | undefined, o:
     }
     throw e;
   }
+  for (const n of program.notes) process.stderr.write(`faultline: note: ${n}\n`);
   const variants = variantsFromCli(o);
   if (variants.length > 1 && !program.needsModel)
     process.stderr.write('faultline: warning: --patch and --thp only affect model:* probes, and this program has none\n');
@@ -113,7 +139,14 @@ export async function runQuery(trace: string, positional: string | undefined, o:
     flush();
   }
   finish?.(read);
-  program.end();
+  try {
+    program.end();
+  } catch (e) {
+    // a field the trace does not carry stopped the query (analyze/builtins.ts: fieldRefusal): name the trace file
+    flush();
+    if (isUserError(e) && !e.file) throw inFile(e, trace);
+    throw e;
+  }
   flush();
 
   for (const probe of program.unmatchedProbes())
@@ -137,11 +170,12 @@ export async function runQuery(trace: string, positional: string | undefined, o:
 export function registerQuery(program: Command): void {
   const cmd = declareCommand(program, 'query')
     .option('-e, --expr <program>', 'program text, as bpftrace -e')
-    .option('-f, --file <file.bt>', 'read the program from a file')
+    .option('--file <file.bt>', 'read the program from a file (or give the file as the program argument, as bpftrace prog.bt)')
+    .option('-f, --output-format <f>', 'output format, as bpftrace -f: text or json (or csv)')
     .option('--csv', 'maps as CSV rows')
-    .option('--output-format <f>', 'text, json or csv');
+    .option('--bpftrace <version>', `byte layout where bpftrace releases differ: ${BPFTRACE_VERSIONS.join(' or ')} (default ${CURRENT_BPFTRACE}, the current release)`);
   addOptions(cmd, ['json', 'format', 'allowLost', 'kernel', 'machineNoZeroPage', 'profile', ...VARIANT_OPTIONS], {
-    json: "bpftrace's -f json output (NDJSON)",
+    json: "same as -f json (bpftrace's NDJSON)",
   });
   cmd.addHelpText('after', EXAMPLES)
     .action(action((trace: string, prog: string | undefined, o: QueryOpts) => runQuery(trace, prog, o)));
