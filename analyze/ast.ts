@@ -37,6 +37,8 @@ export type Stmt =
   | { kind: 'expr'; expr: Expr; loc: Loc }
   | { kind: 'if'; cond: Expr; then: Stmt[]; else: Stmt[]; loc: Loc }
   | { kind: 'while'; cond: Expr; body: Stmt[]; loc: Loc }
+  /** Leaves the probe's action block (bpftrace: `return;`). */
+  | { kind: 'return'; loc: Loc }
   | { kind: 'unroll'; count: number; body: Stmt[]; loc: Loc };
 
 export interface ProbeSpec {

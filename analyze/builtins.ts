@@ -3,6 +3,7 @@ import type { Expr, Loc } from './ast.js';
 import { AGG_FUNCS, type BlockCx, type Ctx, type StrFn, type Typed, intOf, keyFn, mapInfo } from './check.js';
 import { type FieldType, MODEL_FIELDS, camel, eventFieldNames, guessFieldType, tracepointFields, traceFieldGetter } from './probes.js';
 import type { TraceEvent } from '../traces/events.js';
+import type { Tuple } from './aggregations.js';
 import { type FaultlineError, userError } from '../traces/errors.js';
 
 const LIVE_BUILTINS: Record<string, string> = {
@@ -135,6 +136,9 @@ function unnamedHint(e: TraceEvent): string {
 /** A bare identifier: comm, pid, tid, cpu, nsecs, elapsed, probe, or a model record field. */
 export function builtin(cx: BlockCx, name: string, loc: Loc): Typed {
   const { err, targets, hasEvent, hasModel } = cx;
+  // In BEGIN/END/interval bpftrace's comm, pid, tid and cpu are bpftrace's own task on the live machine
+  if (!hasEvent && !hasModel && (name === 'comm' || name === 'pid' || name === 'tid' || name === 'cpu'))
+    throw err(`needs a live system: ${name} in a BEGIN, END or interval block is bpftrace's own task; a recorded trace has no task there`, loc);
   switch (name) {
     case 'comm':
       return { type: 'str', fn: (c) => (c.ev ? c.ev.comm ?? '' : '') };
@@ -157,6 +161,7 @@ export function builtin(cx: BlockCx, name: string, loc: Loc): Typed {
   // model:* records also expose their fields as bare names: model:fault { @[variant, path] = count(); }
   if (hasModel && !hasEvent && targets.every((t) => t.type !== 'model' || t.names.some((n) => name in MODEL_FIELDS[n])))
     return fieldGetter(cx, name, loc);
+  if (/^(struct|union) /.test(name)) throw err(`needs a live system: ${name} is a kernel C type (BTF or headers); faultline reads tracepoint fields by name`, loc);
   if (name in LIVE_BUILTINS) throw err(`needs a live system: ${name}: ${LIVE_BUILTINS[name]}; faultline reads recorded traces`, loc);
   if (name.startsWith('cgroup')) throw err(`needs a live system: ${name}: the recorded traces do not carry cgroups; faultline reads recorded traces`, loc);
   if (/^s?arg[0-9]+$/.test(name)) throw err(`${name} reads registers of a live kprobe/uprobe; faultline reads recorded traces (use args.FIELD)`, loc);
@@ -171,6 +176,26 @@ export function call(cx: BlockCx, e: Extract<Expr, { kind: 'call' }>): Typed {
   if (e.name in LIVE_FUNCS) throw err(`needs a live system: ${LIVE_FUNCS[e.name]}; faultline reads recorded traces`, e.loc);
   if (e.name.startsWith('cgroup')) throw err(`needs a live system: ${e.name}() resolves live cgroups; faultline reads recorded traces`, e.loc);
   switch (e.name) {
+    case '.member':
+      throw err(`needs a live system: .${(e.args[1] as Extract<Expr, { kind: 'str' }>).value} reads a struct member from kernel or process memory; faultline reads tracepoint fields as args.FIELD`, e.loc);
+    case '.index': {
+      // $t.1: a tuple element, typed from the tuple expression
+      const t = cx.expr(e.args[0]);
+      const i = (e.args[1] as Extract<Expr, { kind: 'int' }>).value;
+      if (t.type !== 'tuple' || !t.elems) throw err('only a tuple built in this program can be indexed with .N', e.loc);
+      if (i < 0 || i >= t.elems.length) throw err(`tuple index ${i} is out of range (the tuple has ${t.elems.length} elements)`, e.args[1].loc);
+      const f = t.fn;
+      return { type: t.elems[i], fn: (c) => (f(c) as unknown as Tuple)[i] };
+    }
+    case '(uint8)': case '(uint16)': case '(uint32)': case '(uint64)': case '(u8)': case '(u16)': case '(u32)': case '(u64)':
+    case '(int8)': case '(int16)': case '(int32)': case '(int64)': case '(s8)': case '(s16)': case '(s32)': case '(s64)': {
+      // bpftrace integer casts truncate to the width, sign-extending the signed types
+      const bits = Number(/\d+/.exec(e.name)![0]);
+      const signed = /\((int|s)/.test(e.name);
+      const a = intOf(cx, e.args[0], `${e.name} cast`);
+      if (bits === 64) return { type: 'int', fn: a };
+      return { type: 'int', fn: (c) => Number(signed ? BigInt.asIntN(bits, BigInt(a(c))) : BigInt.asUintN(bits, BigInt(a(c)))) };
+    }
     case 'str': {
       if (e.args.length < 1 || e.args.length > 2) throw err('str() takes a string and an optional length', e.loc);
       const a = cx.expr(e.args[0]);

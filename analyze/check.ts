@@ -39,7 +39,7 @@ export interface Runtime {
 
 /** A compiled expression's type: an args field type, or a tuple (its value is a Tuple array). */
 export type ValType = FieldType | 'tuple';
-export type Typed = { type: ValType; fn: (c: Ctx) => Val };
+export type Typed = { type: ValType; fn: (c: Ctx) => Val; /** A tuple's element types. */ elems?: FieldType[] };
 export type IntFn = (c: Ctx) => number;
 export type StrFn = (c: Ctx) => string;
 
@@ -71,7 +71,7 @@ export interface BlockCx {
   targets: ProbeTarget[];
   hasEvent: boolean;
   hasModel: boolean;
-  scope: Map<string, { slot: number; type: ValType }>;
+  scope: Map<string, { slot: number; type: ValType; elems?: FieldType[] }>;
   expr: (e: Expr) => Typed;
   /** Compiles a statement list in this block (set by the driver; macro bodies use it). */
   stmts: (list: Stmt[]) => Action;

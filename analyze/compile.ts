@@ -4,13 +4,13 @@
 //                                   │                    │
 //                            check.ts (map kinds,   statements.ts ──► expressions.ts ──► builtins.ts
 //                            key types, scope)          (int64.ts: 64-bit operators)
-import type { Expr, ProbeBlock, ProgramAst } from './ast.js';
+import type { Expr, ProbeBlock, ProgramAst, Stmt } from './ast.js';
 import { newMapState } from './aggregations.js';
 import { type Action, type BlockCx, type CompiledBlock, type ProgramCx, type Runtime, intOf } from './check.js';
 import { expr } from './expressions.js';
 import { type ProbeTarget, parseProbe } from './probes.js';
 import { queryError } from './query_error.js';
-import { stmtList } from './statements.js';
+import { RETURN, stmtList } from './statements.js';
 
 export type { Action, CompiledBlock, Ctx, Runtime } from './check.js';
 
@@ -75,7 +75,22 @@ function compileBlock(prog: ProgramCx, b: ProbeBlock, lenient: boolean): Compile
     stmts: (list) => stmtList(cx, list),
   };
   const pred = b.predicate ? intOf(cx, b.predicate, 'the predicate') : null;
-  const body = stmtList(cx, b.body);
+  const inner = stmtList(cx, b.body);
+  const body: Action = hasReturn(b.body)
+    ? (c) => {
+        try {
+          inner(c);
+        } catch (e) {
+          if (e !== RETURN) throw e;
+        }
+      }
+    : inner;
   const run: Action = pred ? (c) => { if (pred(c) !== 0) body(c); } : body;
   return { targets, texts: b.probes.map((p) => p.text), run };
+}
+
+function hasReturn(list: Stmt[]): boolean {
+  return list.some((s) =>
+    s.kind === 'return' || (s.kind === 'if' && (hasReturn(s.then) || hasReturn(s.else))) || ((s.kind === 'while' || s.kind === 'unroll') && hasReturn(s.body)),
+  );
 }

@@ -74,8 +74,12 @@ export function expr(cx: BlockCx, e: Expr): Typed {
       const v = e.value;
       return { type: 'str', fn: () => v };
     }
-    case 'builtin':
+    case 'builtin': {
+      // a macro without parameters may be written without parentheses (bpftrace 0.23+: `if errname { ... }`)
+      const m = cx.prog.macros[e.name];
+      if (m && m.params.length === 0) return expandMacro(cx, { kind: 'call', name: e.name, args: [], loc: e.loc, nameLoc: e.loc });
       return builtin(cx, e.name, e.loc);
+    }
     case 'field':
       return fieldGetter(cx, e.name, e.loc);
     case 'var': {
@@ -85,7 +89,7 @@ export function expr(cx: BlockCx, e: Expr): Typed {
         throw err(`Undefined or undeclared variable: ${e.name}`, e.loc);
       }
       const i = slot.slot;
-      return { type: slot.type, fn: (c) => c.vars[i] };
+      return { type: slot.type, fn: (c) => c.vars[i], elems: slot.elems };
     }
     case 'map': {
       const info = mapInfo(cx, e.name, e.loc);
@@ -142,12 +146,13 @@ export function expr(cx: BlockCx, e: Expr): Typed {
     case 'call':
       return e.name in cx.prog.macros ? expandMacro(cx, e) : call(cx, e);
     case 'tuple': {
-      const parts = e.elems.map((x) => {
+      const typed = e.elems.map((x) => {
         const t = cx.expr(x);
         if (t.type === 'tuple') throw err('a tuple inside a tuple is not supported', x.loc);
-        return t.fn;
+        return { type: t.type, fn: t.fn };
       });
-      return { type: 'tuple', fn: (c) => parts.map((f) => f(c)) as Tuple as unknown as Val };
+      const parts = typed.map((t) => t.fn);
+      return { type: 'tuple', fn: (c) => parts.map((f) => f(c)) as Tuple as unknown as Val, elems: typed.map((t) => t.type) };
     }
     case 'incdec':
       return incdec(cx, e);
@@ -212,6 +217,7 @@ function substStmt(s: Stmt, sub: Map<string, Expr>): Stmt {
     case 'if': return { ...s, cond: x(s.cond), then: s.then.map((t) => substStmt(t, sub)), else: s.else.map((t) => substStmt(t, sub)) };
     case 'while': return { ...s, cond: x(s.cond), body: s.body.map((t) => substStmt(t, sub)) };
     case 'unroll': return { ...s, body: s.body.map((t) => substStmt(t, sub)) };
+    case 'return': return s;
   }
 }
 

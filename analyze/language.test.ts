@@ -64,4 +64,16 @@ describe('language', () => {
   it('a syntax error inside a call is marked from the call, as bpftrace 0.17 does for `count(;`', () => {
     expect(error('BEGIN { @ = count(; }').split('\n')[0]).toBe('stdin:1:13-20: ERROR: syntax error, unexpected ;');
   });
+
+  it('casts, tuple elements, return, let, `if cond {`, and the preprocessor lines of bpftrace tools', () => {
+    expect(runBegin('BEGIN { $x = 1 << 16 | 5; printf("%d %d %d\\n", (uint16)$x, (int8)255, $x); }')).toBe('5 -1 65541\n\n\n');
+    expect(runBegin('BEGIN { $t = (1, 2, "s"); printf("%d %s\\n", $t.1, $t.2); }')).toBe('2 s\n\n\n');
+    expect(runBegin('BEGIN { let $a; $a = 3; if $a > 2 { @ = 1; return; } @ = 2; }')).toBe('\n\n@: 1\n');
+    const p = compileProgram('#ifndef BPFTRACE_HAVE_BTF\n#include <linux/sched.h>\n#else\n#define TASK_RUNNING 7\n#endif\nBEGIN { @ = TASK_RUNNING; }');
+    p.begin();
+    p.end();
+    expect(p.output()).toBe('\n\n@: 7\n');
+    expect(error('BEGIN { @ = ((struct task_struct *)0)->pid; }')).toMatch(/needs a live system: \(struct task_struct\*\) casts to a kernel type/);
+    expect(error('BEGIN { @ = curtask.mm; }')).toMatch(/needs a live system/);
+  });
 });

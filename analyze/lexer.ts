@@ -31,6 +31,8 @@ export interface Lexer {
   probe(): { text: string; loc: Loc };
   /** The identifier at the cursor and the next non-space character after it, consuming nothing (top-level keywords). */
   peekWord(): { word: string; after: string };
+  /** Consumes `c` if it is the next non-space character (nothing peeked). */
+  skipRaw(c: string): void;
   /** True while input remains (skips spaces and comments, consumes no token). */
   more(): boolean;
   /** True when the next non-space character after the current token is `c` (predicate end detection). */
@@ -115,7 +117,7 @@ export function createLexer(source: string, file = 'stdin'): Lexer {
       return mk('ident', m[0], 0, l, c);
     }
     if (ch === '@' || ch === '$') {
-      const m = /^[A-Za-z0-9_]*/.exec(source.slice(pos + 1, pos + 200))!;
+      const m = (ch === '$' && source[pos + 1] === '#' ? /^#/ : /^[A-Za-z0-9_]*/).exec(source.slice(pos + 1, pos + 200))!;
       advance(1 + m[0].length);
       if (ch === '$' && m[0] === '') throw error('expected a variable name after $', { line: l, col: c, endLine: line, endCol: col });
       return mk(ch === '@' ? 'map' : 'var', ch + m[0], 0, l, c);
@@ -190,6 +192,11 @@ export function createLexer(source: string, file = 'stdin'): Lexer {
       let p = pos + m[0].length;
       while (p < source.length && /\s/.test(source[p])) p++;
       return { word: m[0], after: source[p] ?? '' };
+    },
+    skipRaw(ch: string) {
+      if (peeked) return;
+      skipSpace();
+      if (source[pos] === ch) advance(1);
     },
     more() {
       if (peeked) return peeked.kind !== 'eof';

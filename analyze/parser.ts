@@ -1,6 +1,7 @@
 // Recursive-descent parser for the bpftrace subset: probe lists, predicates, blocks, C-precedence expressions.
 import type { AssignOp, BinaryOp, Expr, Loc, MacroDef, ProbeBlock, ProgramAst, Stmt } from './ast.js';
 import { createLexer, type Lexer, type Token } from './lexer.js';
+import { type Preprocessed, preprocess } from './preprocess.js';
 
 const span = (a: Loc, b: Loc): Loc => ({ line: a.line, col: a.col, endLine: b.endLine, endCol: b.endCol });
 
@@ -29,14 +30,24 @@ function syntaxError(lx: Lexer, t: Token, expecting = ''): never {
 }
 
 export function parse(source: string, file = 'stdin'): ProgramAst {
-  const lx = createLexer(source, file);
+  let pre: Preprocessed;
+  try {
+    pre = preprocess(source, file);
+  } catch (m) {
+    if (typeof m === 'string') throw createLexer(source, file).error(m.replace(/^[^:]+:\d+: /, ''), null);
+    throw m;
+  }
+  const lx = createLexer(pre.text, file);
   const blocks: ProbeBlock[] = [];
   const macros: Record<string, MacroDef> = {};
   const config: Record<string, number | string> = {};
+  const notes: string[] = [];
   callAnchor = null;
   while (lx.more()) {
     const { word, after } = lx.peekWord();
     if (word === 'config' && after === '=') parseConfig(lx, config);
+    else if (word === 'let' && after === '@') skipStatement(lx, notes, 'map declaration', 'faultline keeps every map in memory');
+    else if (word === 'struct' || word === 'union' || word === 'enum') skipStatement(lx, notes, `${word} definition`, 'faultline reads tracepoint fields by name, not C types');
     else if (word === 'macro' && /[A-Za-z_]/.test(after)) {
       const m = parseMacro(lx);
       if (m.name in macros) throw lx.error(`macro ${m.name} is defined twice`, m.loc);
@@ -44,7 +55,26 @@ export function parse(source: string, file = 'stdin'): ProgramAst {
     } else blocks.push(parseBlock(lx));
   }
   if (blocks.length === 0) throw lx.error('no probes in the program (write e.g. `tracepoint:exceptions:page_fault_user { @ = count(); }`)', null);
-  return { blocks, macros, config, notes: lx.notes };
+  return { blocks, macros, config, notes: [...pre.notes, ...lx.notes, ...notes] };
+}
+
+/** A top-level declaration faultline accepts and does not need (`let @m = lruhash(N);`, `struct S { ... };`). */
+function skipStatement(lx: Lexer, notes: string[], what: string, why: string): void {
+  const first = lx.next();
+  let depth = 0;
+  for (;;) {
+    const t = lx.next();
+    if (t.kind === 'eof') throw lx.error(`unterminated ${what}`, first.loc);
+    if (isPunct(t, '{')) depth++;
+    else if (isPunct(t, '}')) {
+      depth--;
+      if (depth === 0) {
+        lx.skipRaw(';');
+        break;
+      }
+    } else if (isPunct(t, ';') && depth === 0) break;
+  }
+  notes.push(`${lx.file}:${first.loc.line}: ${what} ignored: ${why}`);
 }
 
 /** `config = { key = value; ... }` (bpftrace 0.21+): integer, string or true/false values. */
@@ -159,9 +189,8 @@ function parseStmt(lx: Lexer): Stmt {
   const t = lx.peek();
   if (t.kind === 'ident' && t.text === 'if') {
     lx.next();
-    expect(lx, '(');
+    // `if (cond) {` and, since bpftrace 0.23, `if cond {`: a parenthesised condition is just an expression
     const cond = parseExpr(lx, false);
-    expect(lx, ')');
     const then = parseBraced(lx);
     let els: Stmt[] = [];
     const e = lx.peek();
@@ -172,11 +201,27 @@ function parseStmt(lx: Lexer): Stmt {
     }
     return { kind: 'if', cond, then, else: els, loc: t.loc };
   }
+  if (t.kind === 'ident' && t.text === 'return') {
+    lx.next();
+    return { kind: 'return', loc: t.loc };
+  }
+  if (t.kind === 'ident' && t.text === 'let') {
+    // `let $x;` / `let $x = v;` (bpftrace 0.23+): a declaration; the first assignment gives the type
+    lx.next();
+    const v = lx.next();
+    if (v.kind !== 'var') syntaxError(lx, v, 'a $variable');
+    if (isPunct(lx.peek(), ':')) {
+      lx.next();
+      lx.next();
+    }
+    if (!isPunct(lx.peek(), '=')) return { kind: 'expr', expr: { kind: 'int', value: 0, loc: v.loc }, loc: v.loc };
+    lx.next();
+    const value = parseExpr(lx, false);
+    return { kind: 'assign', target: { kind: 'var', name: v.text, loc: v.loc }, op: '=', value, loc: span(t.loc, value.loc) };
+  }
   if (t.kind === 'ident' && t.text === 'while') {
     lx.next();
-    expect(lx, '(');
     const cond = parseExpr(lx, false);
-    expect(lx, ')');
     return { kind: 'while', cond, body: parseBraced(lx), loc: t.loc };
   }
   if (t.kind === 'ident' && t.text === 'unroll') {
@@ -275,6 +320,41 @@ function parseArgs(lx: Lexer, nameLoc: Loc): { args: Expr[]; end: Loc } {
   }
 }
 
+/** C integer types a cast may name (bpftrace: (uint32)x truncates, (int8)x sign-extends). */
+const INT_TYPES = new Set(['uint8', 'uint16', 'uint32', 'uint64', 'int8', 'int16', 'int32', 'int64', 'u8', 'u16', 'u32', 'u64', 's8', 's16', 's32', 's64']);
+
+/** `(type)expr` after its '(': integer casts become calls of the cast; struct pointer casts need live memory. */
+function parseCast(lx: Lexer, open: Loc, inPredicate: boolean): Expr {
+  const ty = lx.next();
+  let name = ty.text;
+  if (name === 'struct' || name === 'union') {
+    name += ' ' + lx.next().text;
+    while (isPunct(lx.peek(), '*')) {
+      lx.next();
+      name += '*';
+    }
+  }
+  const close = expect(lx, ')');
+  const arg = parseUnary(lx, inPredicate);
+  if (!INT_TYPES.has(name)) throw lx.error(`needs a live system: (${name}) casts to a kernel type, whose fields live in kernel memory`, span(open, arg.loc));
+  return { kind: 'call', name: `(${name})`, args: [arg], loc: span(open, arg.loc), nameLoc: span(open, close.loc) };
+}
+
+/** `$t.0` (a tuple element; the lexer reads `.1` as '.' then an integer), and `x.field` / `x->field` (struct members). */
+function tupleIndex(lx: Lexer, e: Expr): Expr {
+  let out = e;
+  while (isPunct(lx.peek(), '.') || isPunct(lx.peek(), '->')) {
+    const dot = lx.next();
+    const i = lx.next();
+    if (i.kind === 'int' && dot.text === '.') {
+      out = { kind: 'call', name: '.index', args: [out, { kind: 'int', value: i.value, loc: i.loc }], loc: span(out.loc, i.loc), nameLoc: i.loc };
+    } else if (i.kind === 'ident') {
+      out = { kind: 'call', name: '.member', args: [out, { kind: 'str', value: i.text, loc: i.loc }], loc: span(out.loc, i.loc), nameLoc: i.loc };
+    } else syntaxError(lx, i, 'a tuple index or a field name');
+  }
+  return out;
+}
+
 /** `@x++` / `$x--` after a map or variable: a post-increment value (or statement). */
 function postfix(lx: Lexer, target: Extract<Expr, { kind: 'map' | 'var' }>): Expr {
   const op = lx.peek();
@@ -292,8 +372,12 @@ function parsePrimary(lx: Lexer, inPredicate: boolean): Expr {
       return { kind: 'int', value: t.value, loc: t.loc };
     case 'str':
       return { kind: 'str', value: t.text, loc: t.loc };
-    case 'var':
-      return postfix(lx, { kind: 'var', name: t.text, loc: t.loc });
+    case 'var': {
+      if (/^\$(\d+|#)$/.test(t.text))
+        throw lx.error(`${t.text} is a bpftrace command-line argument; faultline query takes none (write the value into the program)`, t.loc);
+      const v: Expr = postfix(lx, { kind: 'var', name: t.text, loc: t.loc });
+      return tupleIndex(lx, v);
+    }
     case 'map': {
       const n = lx.peek();
       if (isPunct(n, '[')) {
@@ -319,18 +403,24 @@ function parsePrimary(lx: Lexer, inPredicate: boolean): Expr {
         }
         throw lx.error('args must be followed by .field or ->field', t.loc);
       }
+      if ((t.text === 'struct' || t.text === 'union') && lx.peek().kind === 'ident') {
+        const n = lx.next();
+        return { kind: 'builtin', name: `${t.text} ${n.text}`, loc: span(t.loc, n.loc) };
+      }
       if (isPunct(lx.peek(), '(')) {
         const { args, end } = parseArgs(lx, t.loc);
         return { kind: 'call', name: t.text, args, loc: span(t.loc, end), nameLoc: t.loc };
       }
-      return { kind: 'builtin', name: t.text, loc: t.loc };
+      return tupleIndex(lx, { kind: 'builtin', name: t.text, loc: t.loc });
     }
     case 'punct':
       if (t.text === '(') {
+        const ty = lx.peek();
+        if (ty.kind === 'ident' && (INT_TYPES.has(ty.text) || ty.text === 'struct' || ty.text === 'union')) return parseCast(lx, t.loc, inPredicate);
         const e = parseExpr(lx, false);
         if (!isPunct(lx.peek(), ',')) {
           expect(lx, ')');
-          return e;
+          return tupleIndex(lx, e);
         }
         // a tuple: (a, b, ...)
         const elems = [e];

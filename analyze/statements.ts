@@ -7,6 +7,9 @@ import { type FormatPiece, formatInt, formatStr, parseFormat } from './format.js
 import { binaryInt } from './int64.js';
 import { formatMap, jsonEscape } from './print.js';
 
+/** Thrown by `return;` and caught by the block's closure (compile.ts): leaves the probe's actions. */
+export const RETURN = Symbol('return');
+
 /** Iterations one while loop may run per probe firing before faultline refuses (bpftrace's loops are verifier-bounded). */
 const WHILE_LIMIT = 1_000_000;
 
@@ -57,6 +60,10 @@ function stmt(cx: BlockCx, s: Stmt): Action {
         }
       };
     }
+    case 'return':
+      return () => {
+        throw RETURN;
+      };
     case 'unroll': {
       const body = stmtList(cx, s.body);
       const n = s.count;
@@ -71,7 +78,7 @@ function stmt(cx: BlockCx, s: Stmt): Action {
       if (s.target.kind === 'var') {
         const v = cx.expr(s.value);
         let slot = scope.get(s.target.name);
-        if (!slot) scope.set(s.target.name, (slot = { slot: cx.prog.nvars++, type: v.type }));
+        if (!slot) scope.set(s.target.name, (slot = { slot: cx.prog.nvars++, type: v.type, elems: v.elems }));
         else if (slot.type !== v.type && !lenient)
           throw err(`Type mismatch for ${s.target.name}: trying to assign value of type '${v.type}' when variable already contains a value of type '${slot.type}'`, s.loc);
         const i = slot.slot;
