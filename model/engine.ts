@@ -2,7 +2,7 @@
 // that mirrors the kernel code handling it (fault_entry, syscall_effects, task_lifecycle, exec, rss_stat).
 import type { TraceEvent } from '../traces/events.js';
 import type { CostProfile } from './costs.js';
-import { newEngineState } from './engine_state.js';
+import { newEngineState, type AssumptionKind } from './engine_state.js';
 import { onExec } from './exec.js';
 import { onFault, type FaultHint } from './fault_entry.js';
 import { kernelRules } from './kernel_version.js';
@@ -15,7 +15,7 @@ import { flushHeld, onRssStat, relearnBaselines, type RssStatSink } from './rss_
 import { compileSelect } from './select.js';
 import { userError } from '../traces/errors.js';
 import type { ModelCtx } from './state.js';
-import { onSysEnter, onSysExit } from './syscall_effects.js';
+import { callsReturned, onSysEnter, onSysExit, returnedBy } from './syscall_effects.js';
 import { newLifecycleRecs, onExit, onFork, onNewTask } from './task_lifecycle.js';
 import type { ReplayProbes, VariantResult, VariantSpec } from './types.js';
 
@@ -31,6 +31,8 @@ export interface Engine {
   /** The trace has no page-fault events: RSS counters follow the kernel's rss_stat from here on (model/rss_stat.ts). */
   countersFromTrace(): void;
   finish(endTime: number): VariantResult;
+  /** What the engine assumed where the trace did not say, counted (engine_state.ts: AssumptionKind). */
+  assumed: Readonly<Record<AssumptionKind, number>>;
 }
 
 /** The variant's model; rssSink (validation) gets every rss_stat event with the model mm and log it belongs to. */
@@ -78,6 +80,8 @@ export function createEngine(spec: VariantSpec, probes: ReplayProbes, profile: C
     ctx.now = e.time;
     st.lastTime = e.time;
     ctx.curComm = e.comm;
+    // a call in flight whose sys_exit the trace has not shown: this event of the same thread says it returned
+    if ((st.inMmCall.has(e.tid) || st.inClone.has(e.tid)) && returnedBy(e)) callsReturned(st, e);
     switch (e.kind) {
       case 'fault':
         return onFault(st, e, hint);
@@ -127,5 +131,5 @@ export function createEngine(spec: VariantSpec, probes: ReplayProbes, profile: C
     };
   }
 
-  return { ctx, handle, lost: () => relearnBaselines(st), countersFromTrace: () => void (st.countersFromTrace ??= 0), finish };
+  return { ctx, handle, lost: () => relearnBaselines(st), countersFromTrace: () => void (st.countersFromTrace ??= 0), finish, assumed: st.assumed };
 }

@@ -9,7 +9,16 @@ import type { BufferedRss, RssStatSink } from './rss_stat.js';
 import { logUpdate } from './rss_log.js';
 import type { FaultCtx, Mm, ModelCtx, Task } from './state.js';
 import type { VariantResult } from './types.js';
-import type { TraceEvent } from '../traces/events.js';
+import type { SyscallEnterEvent, TraceEvent } from '../traces/events.js';
+
+/**
+ * What the engine assumed where the trace did not say (issue 12), counted: a mapping call applied without its
+ * sys_exit (assumed successful), one whose effect needs the return value and was skipped, a call applied at its first
+ * zap piece whose exit then reported a failure, an mm_id that came back for a new mm, a task that turned out to be
+ * a thread of an mm it was not seen joining.
+ */
+export type AssumptionKind = 'untraced_exit' | 'untraced_exit_skipped' | 'applied_call_failed' | 'mm_id_reused' | 'thread_adopted';
+export const ASSUMPTION_KINDS: readonly AssumptionKind[] = ['untraced_exit', 'untraced_exit_skipped', 'applied_call_failed', 'mm_id_reused', 'thread_adopted'];
 
 export interface EngineState {
   ctx: ModelCtx;
@@ -27,7 +36,11 @@ export interface EngineState {
   /** rss_stat events held while the model has not applied the operation yet (fork copies, mm syscalls). */
   held: Map<number, BufferedRss[]>;
   inClone: Set<number>;
-  inMmCall: Set<number>;
+  /** The mapping call in flight per tid (its sys_enter): applied at its exit, its first zap piece, or its return. */
+  inMmCall: Map<number, SyscallEnterEvent>;
+  /** The last rss_stat size per mm_id * 4 + member: a dead mm's id whose counter rises again is a new mm. */
+  lastSize: Map<number, number>;
+  assumed: Record<AssumptionKind, number>;
   /** The mm each exited task last used, for its teardown's rss_stat events. */
   exitedMm: Map<number, Mm>;
   /** Tasks first seen mid-trace with no syscall yet: an exec we see the end of keeps their mm. */
@@ -57,7 +70,9 @@ export function newEngineState(ctx: ModelCtx, profile: CostProfile | null, serie
   return {
     ctx, profile, seriesPoints, rssSink,
     tasks: new Map(), procs: new Map(), byMmId: new Map(), execs: new Map(), held: new Map(),
-    inClone: new Set(), inMmCall: new Set(), exitedMm: new Map(), fresh: new Set(), adopted: new Map(),
+    inClone: new Set(), inMmCall: new Map(), lastSize: new Map(),
+    assumed: { untraced_exit: 0, untraced_exit_skipped: 0, applied_call_failed: 0, mm_id_reused: 0, thread_adopted: 0 },
+    exitedMm: new Map(), fresh: new Set(), adopted: new Map(),
     marks: [], totalLat: new Map(), faults: {}, out: new Float64Array(3), f: newFaultCtx(null as never),
     inferredFaults: 0, countersFromTrace: null, forkLatency: 0, faultLatency: 0, forks: 0, lastTime: 0,
   };

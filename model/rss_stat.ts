@@ -6,6 +6,7 @@ import { argPagesFaulted, nascentExecMm, oldMmArgEvent, switchExec } from './exe
 import * as F from './flags.js';
 import { createMm } from './mm.js';
 import { addMmCounter } from './rss.js';
+import { callBegan } from './syscall_effects.js';
 import { logOf, logUpdate, notePhantomAtExit, type MmLog } from './rss_log.js';
 import type { Mm } from './state.js';
 
@@ -31,6 +32,8 @@ export interface BufferedRss {
 /** One kmem:rss_stat event: held while its clone or mm syscall is in flight, else mapped to its mm now. */
 export function onRssStat(st: EngineState, e: RssStatEvent): void {
   const b: BufferedRss = { time: e.time, line: e.line, tid: e.tid, mmId: e.mmId, curr: e.curr, member: e.member, size: e.size, throttled: e.throttled };
+  // a mapping call's first piece: apply it now when its arguments decide it (other threads' events count it already)
+  if (e.curr && st.inMmCall.has(e.tid)) callBegan(st, e.tid);
   // held until the model applies the operation: child-mm copies during clone, zaps/populates inside mm syscalls
   const hold = (st.inClone.has(e.tid) && !e.curr && (!st.byMmId.has(e.mmId) || (st.countersFromTrace !== null && st.byMmId.get(e.mmId)!.dead))) || st.inMmCall.has(e.tid);
   if (hold) {

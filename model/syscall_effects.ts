@@ -22,7 +22,7 @@ export function onSysEnter(st: EngineState, e: SyscallEnterEvent): void {
   task(st, e);
   st.fresh.delete(e.tid);
   if (F.CLONE_CALLS.has(e.call)) st.inClone.add(e.tid);
-  else if (MAPPING_CALLS.has(e.call)) st.inMmCall.add(e.tid);
+  else if (MAPPING_CALLS.has(e.call)) st.inMmCall.set(e.tid, e);
   else if (isExecCall(e.call)) beginExec(st, e.tid);
 }
 
@@ -42,7 +42,11 @@ export function onSysExit(st: EngineState, e: SyscallExitEvent): void {
     return;
   }
   if (!MAPPING_CALLS.has(call)) return;
-  st.inMmCall.delete(e.tid);
+  if (!st.inMmCall.delete(e.tid) && e.enter) {
+    // applied already, at its first zap piece (callBegan): only a failure is news, and the model cannot undo it
+    if (e.ret < 0 && e.ret > -4096) st.assumed.applied_call_failed++;
+    return flushHeld(st, e.tid);
+  }
   const a = e.enter?.args;
   const ret = e.ret;
   const mm = t.mm;
@@ -110,6 +114,75 @@ function noteUserWrites(st: EngineState, e: TraceEvent, p: ProcAcc, mm: Mm): voi
   st.faultLatency += r.latencyNs;
   countPath(st, p, 'memset_fill', r.latencyNs);
   st.ctx.probes.fault?.(r);
+}
+
+/** Calls whose effect the arguments alone decide, so they can be applied at their first rss_stat piece. */
+const ARGS_DECIDE: ReadonlySet<string> = new Set(['munmap', 'mprotect', 'madvise', 'brk', 'mlock', 'mlock2', 'munlock', 'mlockall', 'munlockall']);
+const MAP_FIXED = 0x10, MAP_FIXED_NOREPLACE = 0x100000, MREMAP_FIXED = 2;
+
+/**
+ * The value a mapping call returns when it succeeds, from its arguments alone (include/uapi/asm-generic/mman-common.h
+ * flags); null when only the kernel's choice of address would tell (mmap without MAP_FIXED, a growing mremap).
+ */
+function assumedReturn(e: SyscallEnterEvent): number | null {
+  const g = (k: string, alt?: string): number => e.args[k] ?? (alt ? e.args[alt] : undefined) ?? 0;
+  switch (e.call) {
+    case 'mmap': return g('flags') & (MAP_FIXED | MAP_FIXED_NOREPLACE) ? g('addr') : null;
+    case 'brk': return g('brk') > 0 ? g('brk') : null; // mm/mmap.c: SYSCALL_DEFINE1(brk): returns the new break
+    case 'mremap': return g('flags') & MREMAP_FIXED ? g('new_addr') : g('new_len') <= g('old_len') ? g('addr') : null;
+    default: return 0;
+  }
+}
+
+/** Applies tid's mapping call in flight as if its sys_exit said it succeeded (a counted assumption). */
+function applyAssumed(st: EngineState, tid: number, why: 'began' | 'returned'): void {
+  const enter = st.inMmCall.get(tid);
+  if (!enter) return;
+  const ret = assumedReturn(enter);
+  if (ret === null) {
+    st.inMmCall.delete(tid);
+    st.assumed.untraced_exit_skipped++; // VMAs of an mmap at an address the trace never told are inferred from faults
+    // mm/mmap.c: get_unmapped_area may have picked any free range, a former hole included: holes prove nothing now
+    const t = st.tasks.get(tid);
+    if (t) t.mm.holes.length = 0;
+    return flushHeld(st, tid);
+  }
+  if (why === 'returned') st.assumed.untraced_exit++;
+  // applied (and no longer in flight): the real sys_exit, if the trace has it, only releases held events
+  onSysExit(st, { ...enter, kind: 'sys_exit', name: `sys_exit_${enter.call}`, ret, enter });
+}
+
+/**
+ * The call's first rss_stat piece (a zap's add_mm_rss_vec, mm/memory.c: zap_pte_range) shows the kernel is
+ * applying it: apply it now when its arguments decide it, so other threads' events see it as the kernel's do.
+ * Returns true when the call was applied (the event need not wait for the exit).
+ */
+export function callBegan(st: EngineState, tid: number): boolean {
+  const enter = st.inMmCall.get(tid);
+  if (!enter || !ARGS_DECIDE.has(enter.call) || assumedReturn(enter) === null) return false;
+  applyAssumed(st, tid, 'began');
+  return true;
+}
+
+/**
+ * The thread's next event that is not its own rss_stat (nor a kernel-mode fault inside the call) shows its syscall
+ * returned: a mapping call without a traced sys_exit is applied now, assumed successful; a clone without one is over.
+ */
+export function returnedBy(e: TraceEvent): boolean {
+  switch (e.kind) {
+    case 'fault': return e.user;
+    case 'sys_enter': case 'newtask': case 'fork': case 'exec': case 'exit': return true;
+    default: return false;
+  }
+}
+
+/** tid's calls in flight whose exit the trace did not show, now that it shows tid has returned (returnedBy). */
+export function callsReturned(st: EngineState, e: TraceEvent): void {
+  if (st.inMmCall.has(e.tid)) applyAssumed(st, e.tid, 'returned');
+  if (st.inClone.has(e.tid) && e.kind !== 'newtask' && e.kind !== 'fork') {
+    st.inClone.delete(e.tid);
+    flushHeld(st, e.tid);
+  }
 }
 
 /** GUP population inside a syscall: minflt per page faulted, one 'populate' record for the call. */

@@ -7,6 +7,7 @@ import type { BufferedRss, RssStatUse } from './rss_stat.js';
 import type { MmLog } from './rss_log.js';
 import { createFanout, type FanoutOptions } from './replay.js';
 import { kernelRules } from './kernel_version.js';
+import type { AssumptionKind } from './engine_state.js';
 import type { Mm } from './state.js';
 import type { ReplayProbes, VariantSpec } from './types.js';
 import type { CostProfile } from './costs.js';
@@ -40,6 +41,8 @@ export interface ValidateResult {
   matched: number;
   match_ratio: number;
   by_member: Record<string, MemberFigures>;
+  /** What the model assumed where the trace did not say (model/engine_state.ts: AssumptionKind), counted. */
+  assumptions: Record<AssumptionKind, number>;
   /** True when the replay read no hint from the trace (`validate --blind`): every figure is a prediction. */
   blind: boolean;
   /**
@@ -369,6 +372,7 @@ export function createValidator(
         matched,
         match_ratio: compared ? matched / compared : 1,
         by_member: by,
+        assumptions: { ...engine.assumed },
         blind: opts.blind === true,
         divergences,
         by_mm: [...perMm.values()].filter((s) => s.matched < s.compared)

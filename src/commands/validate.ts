@@ -48,6 +48,14 @@ export function formatValidateText(r: LatencyValidateResult): string {
       `  rss_stat_throttled: ${th.in_bucket} of ${th.compared} (${pct(th.in_bucket, th.compared)}) agree within the reported ${th.bucket_bytes / 1024} KiB bucket ` +
         `(size / 0x${th.bucket_bytes.toString(16)}: Android's atrace records rss_stat through a histogram trigger, so the kernel's value is known to that resolution)`,
     );
+  const a = r.assumptions;
+  const said: string[] = [];
+  if (a.untraced_exit) said.push(`${a.untraced_exit} mapping calls without a traced sys_exit applied when their thread's next event showed they returned (assumed successful)`);
+  if (a.untraced_exit_skipped) said.push(`${a.untraced_exit_skipped} without a traced sys_exit left out (mmap/mremap address unknown: VMAs inferred from faults)`);
+  if (a.applied_call_failed) said.push(`${a.applied_call_failed} calls applied at their first zap piece whose sys_exit then reported a failure`);
+  if (a.mm_id_reused) said.push(`${a.mm_id_reused} mm_ids that came back for a new mm`);
+  if (a.thread_adopted) said.push(`${a.thread_adopted} tasks found to be threads of an mm by its rss_stat (curr=1)`);
+  if (said.length) out.push(`assumed where the trace does not say: ${said.join('; ')}`);
   if (r.by_mm.length) out.push(`mms with mismatches (${r.divergences} divergence${r.divergences === 1 ? '' : 's'}: runs of mismatches, each resynchronised at its first event):`);
   for (const m of r.by_mm.slice(0, 5)) out.push(`  mm_id ${m.mm_id} (pid ${m.pid}) ${m.member}: ${m.matched} / ${m.compared} matched, ${m.divergences} divergence${m.divergences === 1 ? '' : 's'}`);
   if (r.first_mismatches.length) out.push('first mismatches (kernel vs model, pages):');
