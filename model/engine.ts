@@ -82,6 +82,10 @@ export function createEngine(spec: VariantSpec, probes: ReplayProbes, profile: C
     ctx.curComm = e.comm;
     // a call in flight whose sys_exit the trace has not shown: this event of the same thread says it returned
     if ((st.inMmCall.has(e.tid) || st.inClone.has(e.tid)) && returnedBy(e)) callsReturned(st, e);
+    if (e.kind === 'fault') {
+      st.faultedSince.add(e.tid);
+      if (!e.user) st.sawKernelFault = true;
+    } else if (e.kind !== 'rss_stat' && st.faultedSince.size) st.faultedSince.delete(e.tid);
     switch (e.kind) {
       case 'fault':
         return onFault(st, e, hint);

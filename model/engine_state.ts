@@ -17,8 +17,8 @@ import type { SyscallEnterEvent, TraceEvent } from '../traces/events.js';
  * zap piece whose exit then reported a failure, an mm_id that came back for a new mm, a task that turned out to be
  * a thread of an mm it was not seen joining.
  */
-export type AssumptionKind = 'untraced_exit' | 'untraced_exit_skipped' | 'applied_call_failed' | 'mm_id_reused' | 'thread_adopted';
-export const ASSUMPTION_KINDS: readonly AssumptionKind[] = ['untraced_exit', 'untraced_exit_skipped', 'applied_call_failed', 'mm_id_reused', 'thread_adopted'];
+export type AssumptionKind = 'untraced_exit' | 'untraced_exit_skipped' | 'applied_call_failed' | 'mm_id_reused' | 'thread_adopted' | 'kernel_fault_untraced';
+export const ASSUMPTION_KINDS: readonly AssumptionKind[] = ['untraced_exit', 'untraced_exit_skipped', 'applied_call_failed', 'mm_id_reused', 'thread_adopted', 'kernel_fault_untraced'];
 
 export interface EngineState {
   ctx: ModelCtx;
@@ -41,6 +41,10 @@ export interface EngineState {
   /** The last rss_stat size per mm_id * 4 + member: a dead mm's id whose counter rises again is a new mm. */
   lastSize: Map<number, number>;
   assumed: Record<AssumptionKind, number>;
+  /** The trace has shown a page_fault_kernel: kernel-mode faults are recorded, none is inferred. */
+  sawKernelFault: boolean;
+  /** Tasks that took a fault (or whose mapping call began applying) since their last event other than rss_stat. */
+  faultedSince: Set<number>;
   /** The mm each exited task last used, for its teardown's rss_stat events. */
   exitedMm: Map<number, Mm>;
   /** Tasks first seen mid-trace with no syscall yet: an exec we see the end of keeps their mm. */
@@ -71,7 +75,8 @@ export function newEngineState(ctx: ModelCtx, profile: CostProfile | null, serie
     ctx, profile, seriesPoints, rssSink,
     tasks: new Map(), procs: new Map(), byMmId: new Map(), execs: new Map(), held: new Map(),
     inClone: new Set(), inMmCall: new Map(), lastSize: new Map(),
-    assumed: { untraced_exit: 0, untraced_exit_skipped: 0, applied_call_failed: 0, mm_id_reused: 0, thread_adopted: 0 },
+    assumed: { untraced_exit: 0, untraced_exit_skipped: 0, applied_call_failed: 0, mm_id_reused: 0, thread_adopted: 0, kernel_fault_untraced: 0 },
+    sawKernelFault: false, faultedSince: new Set(),
     exitedMm: new Map(), fresh: new Set(), adopted: new Map(),
     marks: [], totalLat: new Map(), faults: {}, out: new Float64Array(3), f: newFaultCtx(null as never),
     inferredFaults: 0, countersFromTrace: null, forkLatency: 0, faultLatency: 0, forks: 0, lastTime: 0,
@@ -107,6 +112,20 @@ export function task(st: EngineState, e: TraceEvent): Task {
   st.tasks.set(e.tid, t);
   proc(st, tgid, e.comm);
   return t;
+}
+
+/**
+ * include/trace/events/kmem.h: rss_stat's curr is `mm == current->mm`: a task whose curr=1 event names a live mm it
+ * was never seen joining is a thread of that mm (created before the trace, or by a clone the trace lacks). The
+ * stand-in mm made for it on first sight (task above) is dropped.
+ */
+export function adoptThread(st: EngineState, t: Task, mm: Mm): void {
+  const old = t.mm;
+  if (--old.users <= 0 && old.ownerPid === t.tid && old.ownerPid !== mm.ownerPid) st.procs.delete(old.ownerPid);
+  t.mm = mm;
+  mm.users++;
+  t.tgid = mm.ownerPid;
+  st.assumed.thread_adopted++;
 }
 
 /** One fault record of path under p and the variant's totals. */

@@ -3,7 +3,7 @@
 import type { FaultEvent, TraceEvent } from '../traces/events.js';
 import { MM_ANONPAGES, MM_FILEPAGES, MM_SHMEMPAGES, X86_PF_INSTR, X86_PF_SHSTK, X86_PF_USER, X86_PF_WRITE } from '../traces/events.js';
 import { faultCostNs } from './costs.js';
-import { countPath, proc, task, type EngineState } from './engine_state.js';
+import { adoptThread, countPath, proc, task, type EngineState } from './engine_state.js';
 import * as F from './flags.js';
 import { handleMmFault } from './memory.js';
 import { findVma, firstAbove, inHole, insertVma, newVma, splitRange } from './mm.js';
@@ -15,6 +15,8 @@ import { PMD_TABLE, type Mm, type Vma } from './state.js';
 export interface FaultHint {
   member: number;
   delta: number;
+  /** The mm_id of that rss_stat (curr=1: the faulting task's own mm), -1 when none. */
+  mmId: number;
 }
 
 /** include/linux/mm.h: mmap_min_addr default (64 KiB): nothing is ever mapped below it. */
@@ -25,6 +27,11 @@ export function onFault(st: EngineState, e: FaultEvent, hint: FaultHint | null):
   if (e.address >= F.TASK_SIZE || e.address < 0) return; // kernel addresses: vmalloc etc., not handle_mm_fault
   const { ctx, f } = st;
   const t = task(st, e);
+  if (hint !== null && hint.mmId >= 0 && t.mm.mmId === -1 && t.mm.predates) {
+    // the fault's own rss_stat (curr=1) names the mm it runs on: a live mm known under that id makes this a thread of it
+    const k = st.byMmId.get(hint.mmId);
+    if (k && k !== t.mm && !k.dead) adoptThread(st, t, k);
+  }
   const mm = t.mm;
   const p = proc(st, t.tgid, t.comm);
   p.res.minflt++; // mm/memory.c: mm_account_fault: one trap, one minflt

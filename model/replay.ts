@@ -64,8 +64,8 @@ export interface FanoutOptions {
 export function createFanout(engines: Engine[], opts: FanoutOptions = {}): { sink: EventSink; flush(): void; first: number; last: number } {
   const pending = new Map<number, Pending>();
   const lastKernel = new Map<number, number>();
-  const hint: FaultHint = { member: -1, delta: 0 };
-  const none: FaultHint = { member: -1, delta: 0 };
+  const hint: FaultHint = { member: -1, delta: 0, mmId: -1 };
+  const none: FaultHint = { member: -1, delta: 0, mmId: -1 };
   let sawRss = false;
   const st = { first: -1, last: 0 };
 
@@ -84,6 +84,7 @@ export function createFanout(engines: Engine[], opts: FanoutOptions = {}): { sin
       const prev = lastKernel.get(key);
       const pages = next.size / 4096;
       hint.member = next.member;
+      hint.mmId = next.mmId;
       hint.delta = prev !== undefined ? pages - prev / 4096 : pages <= 16 ? pages : 0;
       h = hint;
       opts.onHint?.(next);

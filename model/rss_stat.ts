@@ -1,7 +1,7 @@
 // kmem:rss_stat (include/trace/events/kmem.h, fired by include/linux/mm.h: add_mm_counter): which model mm each event
 // is about, the baselines it teaches for mms that predate the trace, and events held until the model catches up.
-import { MM_SHMEMPAGES, type RssStatEvent } from '../traces/events.js';
-import { task, type EngineState } from './engine_state.js';
+import { MM_ANONPAGES, MM_FILEPAGES, MM_SHMEMPAGES, type RssStatEvent } from '../traces/events.js';
+import { adoptThread, task, type EngineState } from './engine_state.js';
 import { argPagesFaulted, nascentExecMm, oldMmArgEvent, switchExec } from './exec.js';
 import * as F from './flags.js';
 import { createMm } from './mm.js';
@@ -33,7 +33,7 @@ export interface BufferedRss {
 export function onRssStat(st: EngineState, e: RssStatEvent): void {
   const b: BufferedRss = { time: e.time, line: e.line, tid: e.tid, mmId: e.mmId, curr: e.curr, member: e.member, size: e.size, throttled: e.throttled };
   // a mapping call's first piece: apply it now when its arguments decide it (other threads' events count it already)
-  if (e.curr && st.inMmCall.has(e.tid)) callBegan(st, e.tid);
+  if (e.curr && st.inMmCall.has(e.tid) && callBegan(st, e.tid)) st.faultedSince.add(e.tid); // its pieces follow: not kernel faults
   // held until the model applies the operation: child-mm copies during clone, zaps/populates inside mm syscalls
   const hold = (st.inClone.has(e.tid) && !e.curr && (!st.byMmId.has(e.mmId) || (st.countersFromTrace !== null && st.byMmId.get(e.mmId)!.dead))) || st.inMmCall.has(e.tid);
   if (hold) {
@@ -107,15 +107,47 @@ function useRss(st: EngineState, b: BufferedRss, e: RssStatEvent | null): void {
     argPagesFaulted(st, b, mm);
     return;
   }
+  if (e && untracedKernelFault(st, b, mm)) {
+    // the kernel's value, taken (a counted assumption): the page it faulted in is not in the model's tables
+    const pages = b.size / F.PAGE_SIZE - mm.rss[b.member]!;
+    mm.phantom[b.member]! += pages;
+    addMmCounter(ctx, mm, b.member, pages);
+    st.assumed.kernel_fault_untraced++;
+  }
   sink?.(b, mm, 'compare', ctx.rssLogs && logOf(ctx.rssLogs, mm));
   argPagesFaulted(st, b, mm);
+}
+
+/**
+ * A kernel-mode fault the trace cannot show (no page_fault_kernel recorded: copy_to_user into a fresh read() buffer,
+ * fs/binfmt_elf.c: load_elf_binary clearing bss): the task's own counter rises by a fault's worth (one page, or
+ * mm/filemap.c: filemap_map_pages' fault-around of up to 16) with no fault of its since its last other event.
+ * Single-threaded mms only: with several threads another CPU's fault may be what the counter already shows.
+ */
+function untracedKernelFault(st: EngineState, b: BufferedRss, mm: Mm): boolean {
+  if (st.sawKernelFault || !b.curr || st.faultedSince.has(b.tid) || mm.users > 1 || mm.dead || st.execs.has(b.tid)) return false;
+  if (b.member !== MM_ANONPAGES && b.member !== MM_FILEPAGES) return false;
+  const k = b.size / F.PAGE_SIZE - mm.rss[b.member]!;
+  return k >= 1 && k <= 16;
 }
 
 /** The model mm an rss_stat event is about (an exec in flight has two), learning its mm_id on the way. */
 function resolveRss(st: EngineState, e: RssStatEvent): Mm | null {
   const t = st.tasks.get(e.tid) ?? (st.exitedMm.has(e.tid) ? null : task(st, e));
-  const known = st.byMmId.get(e.mmId);
+  let known = st.byMmId.get(e.mmId);
+  const sizeKey = e.mmId * 4 + e.member;
+  const prev = st.lastSize.get(sizeKey);
+  st.lastSize.set(sizeKey, e.size);
+  if (known && known.dead && (e.curr || (prev !== undefined && e.size > prev))) {
+    // mm_id is a hash of the mm_struct pointer (include/trace/events/kmem.h: mm_ptr_to_hash) and mm_structs come from a
+    // slab (kernel/fork.c: allocate_mm), so a dead mm's id comes back; a dead mm only tears down (curr=0, falling):
+    // a curr=1 event or a rising counter under its id is a new mm
+    st.byMmId.delete(e.mmId);
+    known = undefined;
+    st.assumed.mm_id_reused++;
+  }
   const ex = t ? st.execs.get(e.tid) : undefined;
+  if (known && e.curr && t && !ex && t.mm !== known && !known.dead && t.mm.mmId === -1 && t.mm.predates) adoptThread(st, t, known);
   if (t && ex && !ex.switched) {
     if (e.curr) {
       if (ex.newMm && ex.newMm.mmId === e.mmId) {

@@ -314,7 +314,8 @@ export function createValidator(
       if (b.throttled) inBucket++;
       return;
     }
-    if (mm.users > 1 && !deferred.has(key) && log.length > 0 && v > cur) {
+    const ongoing = mmFig(mm, m).diverged; // the previous event was a mismatch too: waiting has not helped
+    if (mm.users > 1 && !ongoing && !deferred.has(key) && log.length > 0 && v > cur) {
       // several threads: percpu_counter_sum at this event may include a fault of another CPU whose event is
       // still ahead in the merged stream; decide at this mm's next event for the member
       deferred.set(key, { v, b, cur, hinted: b.line === hintLine });
