@@ -177,6 +177,9 @@ describe('validate: no cascades (issue 12)', () => {
     const adv = { ...hdr('sys_enter_madvise', 40), kind: 'sys_enter' as const, call: 'madvise', args: { start: A + (1 << 20), len_in: 1 << 20, behavior: 4 } };
     const r2 = validate([...mmap(0, 1 << 21), fault(10, 0), rss(11, 11), { ...adv, line: ++line }, fault(42, 300), rss(43, 12)]);
     expect(r2.assumptions.untraced_exit).toBe(1);
+    // and validate names what the trace lacks: the exit of a call whose enter it has, kernel faults, exec/exit events
+    expect(r2.missing_events.map((m) => m.event)).toEqual(expect.arrayContaining(['sys_exit_madvise', 'page_fault_kernel', 'sched_process_exit']));
+    expect(r2.missing_events.map((m) => m.event)).not.toContain('sys_exit_mmap');
     expect(r2.matched).toBe(r2.compared);
   });
 });

@@ -8,6 +8,7 @@ import type { MmLog } from './rss_log.js';
 import { createFanout, type FanoutOptions } from './replay.js';
 import { kernelRules } from './kernel_version.js';
 import type { AssumptionKind } from './engine_state.js';
+import { createEventCensus, type MissingEvent } from './needed_events.js';
 import type { Mm } from './state.js';
 import type { ReplayProbes, VariantSpec } from './types.js';
 import type { CostProfile } from './costs.js';
@@ -41,6 +42,8 @@ export interface ValidateResult {
   matched: number;
   match_ratio: number;
   by_member: Record<string, MemberFigures>;
+  /** Events the model needs that the trace lacks, each with what its absence costs (model/needed_events.ts). */
+  missing_events: MissingEvent[];
   /** What the model assumed where the trace did not say (model/engine_state.ts: AssumptionKind), counted. */
   assumptions: Record<AssumptionKind, number>;
   /** True when the replay read no hint from the trace (`validate --blind`): every figure is a prediction. */
@@ -337,11 +340,13 @@ export function createValidator(
   const fanOpts: FanoutOptions = { blind: opts.blind, onHint: (e) => (hintLine = e.line) };
   const fan = createFanout([engine], fanOpts);
   let lostSeen = 0;
+  const census = createEventCensus();
   let faultEvents = 0;
   const unmodelled: Record<string, number> = {};
   const sink: EventSink = (e: TraceEvent) => {
     if (e.kind === 'fault') faultEvents++;
     else if (e.kind === 'rss_stat' && e.member > MM_SHMEMPAGES) unmodelled[`member_${e.member}`] = (unmodelled[`member_${e.member}`] ?? 0) + 1;
+    census.sink(e);
     const s = ring[ringAt]!;
     s.line = e.line;
     s.time = e.time;
@@ -374,6 +379,7 @@ export function createValidator(
         match_ratio: compared ? matched / compared : 1,
         by_member: by,
         assumptions: { ...engine.assumed },
+        missing_events: census.missing(),
         blind: opts.blind === true,
         divergences,
         by_mm: [...perMm.values()].filter((s) => s.matched < s.compared)

@@ -48,6 +48,7 @@ export function formatValidateText(r: LatencyValidateResult): string {
       `  rss_stat_throttled: ${th.in_bucket} of ${th.compared} (${pct(th.in_bucket, th.compared)}) agree within the reported ${th.bucket_bytes / 1024} KiB bucket ` +
         `(size / 0x${th.bucket_bytes.toString(16)}: Android's atrace records rss_stat through a histogram trigger, so the kernel's value is known to that resolution)`,
     );
+  for (const m of r.missing_events) out.push(`no ${m.event} in the trace: ${m.cost}`);
   const a = r.assumptions;
   const said: string[] = [];
   if (a.untraced_exit) said.push(`${a.untraced_exit} mapping calls without a traced sys_exit applied when their thread's next event showed they returned (assumed successful)`);
