@@ -138,7 +138,8 @@ function resolveRss(st: EngineState, e: RssStatEvent): Mm | null {
   const sizeKey = e.mmId * 4 + e.member;
   const prev = st.lastSize.get(sizeKey);
   st.lastSize.set(sizeKey, e.size);
-  if (known && known.dead && (e.curr || (prev !== undefined && e.size > prev))) {
+  // (without fault events useRss takes every counter from the trace and resolves dead mms' ids itself)
+  if (st.countersFromTrace === null && known && known.dead && (e.curr || (prev !== undefined && e.size > prev))) {
     // mm_id is a hash of the mm_struct pointer (include/trace/events/kmem.h: mm_ptr_to_hash) and mm_structs come from a
     // slab (kernel/fork.c: allocate_mm), so a dead mm's id comes back; a dead mm only tears down (curr=0, falling):
     // a curr=1 event or a rising counter under its id is a new mm
