@@ -31,7 +31,7 @@ export const KIND_SHMEM = 32; // shared anonymous (shmem)
 // PTE entry flag bits (per entry, Uint8Array) in a modelled PTE table.
 export const PTE_PRESENT = 1;
 export const PTE_WRITE = 2;
-export const PTE_ZERO = 4; // special: the shared zero page (mm/memory.c: is_zero_pfn)
+export const PTE_ZERO = 4; // special: the shared zero page (include/linux/pgtable.h: is_zero_pfn)
 export const PTE_REFPAGE = 8; // special: a refpage (refpage patch), no rmap, no RSS
 export const PTE_FILE = 16; // maps a page-cache page (MM_FILEPAGES)
 export const PTE_SHMEM = 32; // maps a shmem page (MM_SHMEMPAGES)

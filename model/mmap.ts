@@ -140,7 +140,7 @@ export function doMremap(ctx: ModelCtx, mm: Mm, oldAddr: number, oldLen: number,
       a = (blockOf(a) + 1) * F.PMD_SIZE - F.PAGE_SIZE;
       continue;
     }
-    if (s.kind !== PMD_TABLE) continue; // huge PMDs: moved below only when aligned; otherwise left (rare)
+    if (s.kind !== PMD_TABLE) continue; // a huge PMD is not moved (move_huge_pmd is not modelled): it stays, rare
     const t = s.table!, i = pteIndex(a);
     if (!(t.fl[i]! & F.PTE_PRESENT)) continue;
     const na = newAddr + (a - oldAddr);

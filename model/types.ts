@@ -117,7 +117,7 @@ export interface LatencySummary {
   p99_ns: number;
 }
 
-/** One process in the replay output (issue 3's JSON schema). "final" = just before exit, or at trace end. */
+/** One process in the replay output (`replay --json`). "final" = just before exit, or at trace end. */
 export interface ProcessResult {
   pid: number;
   comm: string;

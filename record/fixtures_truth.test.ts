@@ -134,7 +134,7 @@ describe('workload fixtures: files and metadata', () => {
   });
 });
 
-/** Kernel rules per fixture, hand-derived (MODEL.md §12 and the cited kernel functions). */
+/** Kernel rules per fixture, hand-derived (model/README.md: Invariants and the cited kernel functions). */
 describe.each(BACKENDS)('workload fixtures: /proc truth obeys kernel rules (%s)', (b) => {
   const has = (name: string): boolean => FIXTURES.find((f) => f.name === name)!.backends.includes(b);
   const noZeroPage = (t: Truth): boolean => t.kernel_cmdline_mm.includes('pvm_no_zero_page=1');

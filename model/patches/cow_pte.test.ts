@@ -1,4 +1,4 @@
-// cow-pte: expected states derived by hand from the COW PTE series (seed 004; MODEL.md §7): fork shares PTE tables
+// cow-pte: expected states derived by hand from the COW PTE series (seed 004; model/README.md: COW page tables): fork shares PTE tables
 // wholly inside one anonymous VMA (child VmPTE excludes them; RFC v1/v2: no per-page work, so no child RSS), the
 // first fault in a shared table breaks it by copying (refcount > 1: +4 KiB and, v1/v2, the table's pages charged to
 // the breaker) or by reusing it (refcount 1), page-level COW follows, and a whole-table zap only drops a reference.

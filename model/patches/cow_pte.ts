@@ -1,5 +1,5 @@
 // cow-pte: Chih-En Lin's copy-on-write PTE tables ("[RFC PATCH 0/6] Introduce Copy-On-Write to Page Table",
-// RFC v1 2022-05-19 and RFC v2 2022-09-27; v3-v5 to 2023-04-14; never merged; seed 004, MODEL.md §7).
+// RFC v1 2022-05-19 and RFC v2 2022-09-27; v3-v5 to 2023-04-14; never merged; seed 004, model/README.md: COW page tables).
 // At fork, a PTE table whose 2 MiB range lies wholly inside one qualifying VMA (private anonymous, not brk, not
 // shared) is shared with the child (table refcount + 1, both PMDs write-protected) instead of copied.
 // Kernel functions it changes:

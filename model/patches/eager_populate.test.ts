@@ -1,4 +1,4 @@
-// eager-populate: OSv's early eager population (seed 003, MODEL.md §10) as MAP_POPULATE on every private anonymous
+// eager-populate: OSv's early eager population (seed 003, model/README.md: Eager population) as MAP_POPULATE on every private anonymous
 // mmap and brk growth. Expected by hand from mm/gup.c populate_vma_page_range: writable VMAs get real pages for the
 // whole span (a 1 MiB thread stack costs 1 MiB even if 10 KiB is used), read-only ones zero pages (no RSS, but
 // tables), shared anonymous memory is left alone, and first touches afterwards do not fault.

@@ -1,4 +1,4 @@
-// eager-populate: the OSv design note on eager vs lazy population (seed 003, MODEL.md §10): early OSv populated every
+// eager-populate: the OSv design note on eager vs lazy population (seed 003, model/README.md: Eager population): early OSv populated every
 // anonymous mmap at once, like MAP_POPULATE everywhere (its example: a 1 MiB thread stack of which ~10 KiB is used).
 // What-if: every private anonymous mmap and every brk growth is populated as MAP_POPULATE would.
 // Kernel functions it changes:

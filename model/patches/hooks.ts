@@ -7,7 +7,7 @@ import type { BreakCause, Patch, PatchHooks } from './patch.js';
 /** The hooks the model calls, every one present; `patched` is false for mainline (no patch at all). */
 export interface Hooks {
   readonly patched: boolean;
-  /** mm/memory.c / include/linux/pgtable.h: is_zero_pfn (refpage: is_zero_or_refpage_pfn). */
+  /** include/linux/pgtable.h: is_zero_pfn (refpage: is_zero_or_refpage_pfn). */
   is_zero_pfn(ctx: ModelCtx, fl: number): boolean;
   /** mm/memory.c: do_anonymous_page: true when a patch handled the fault (mainline: false). */
   do_anonymous_page(ctx: ModelCtx, f: FaultCtx, table: PteTable, i: number): boolean;
@@ -25,7 +25,7 @@ export interface Hooks {
   break_cow_pte(ctx: ModelCtx, mm: Mm, start: number, end: number, cause: BreakCause): number;
 }
 
-/** mm/memory.c: is_zero_pfn: the entry maps the shared zero page. */
+/** include/linux/pgtable.h: is_zero_pfn: the entry maps the shared zero page. */
 const mainlineIsZeroPfn = (_ctx: ModelCtx, fl: number): boolean => (fl & F.PTE_ZERO) !== 0;
 
 /** The implementations of hook k among patches, in order. */

@@ -1,5 +1,5 @@
 // memset: userspace pattern initialisation, the "memset" row of the Pixel 4 / PDFium table in "[PATCH v3] mm:
-// introduce reference pages" (seed 002, MODEL.md §6): the allocator memsets every selected mapping with the pattern
+// introduce reference pages" (seed 002, model/README.md: Reference pages): the allocator memsets every selected mapping with the pattern
 // as soon as it is mapped, so the whole VMA is written once, from user space, at mmap (or brk growth) time.
 // Kernel functions it changes: none. The program does more: right after the mmap/brk returns it writes every page,
 //   arch/x86/mm/fault.c: do_user_addr_fault -> mm/memory.c: do_anonymous_page (write)   one trapped fault per page,

@@ -12,7 +12,7 @@ export interface PatchHooks {
   /** Called once when a variant using the patch is created (per-variant state lives in ctx or VMAs' patchData). */
   init?(ctx: ModelCtx): void;
 
-  /** mm/memory.c: is_zero_pfn (refpage v2: is_zero_or_refpage_pfn). fl = PTE_* bits of the entry; true = special shared page. */
+  /** include/linux/pgtable.h: is_zero_pfn (refpage v2: is_zero_or_refpage_pfn). fl = PTE_* bits of the entry; true = special shared page. */
   is_zero_pfn?(ctx: ModelCtx, fl: number): boolean | undefined;
   /** mm/memory.c: do_anonymous_page; handle the fault (set f.path, map the entry via page_table helpers) and return true. */
   do_anonymous_page?(ctx: ModelCtx, f: FaultCtx, table: PteTable, i: number): boolean;

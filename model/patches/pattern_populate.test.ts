@@ -1,5 +1,5 @@
-// pattern-populate: expected states derived by hand from David Hildenbrand's reply to refpage v5 (seed 000; MODEL.md
-// §6): every fault in a selected VMA, read or write, allocates a pattern-filled page (+1 anon) mapped writable, so
+// pattern-populate: expected states derived by hand from David Hildenbrand's reply to refpage v5 (seed 000; model/README.md:
+// Reference pages): every fault in a selected VMA, read or write, allocates a pattern-filled page (+1 anon) mapped writable, so
 // the write after a read does not fault (the traced 0x7 becomes a fault the variant would not take: 'not_taken').
 import { describe, expect, it } from 'vitest';
 import { buildVariants } from '../variants.js';

@@ -1,5 +1,5 @@
 // pattern-populate: David Hildenbrand's alternative to reference pages (reply to refpage_create v5, 2021-07-17;
-// seed 000, MODEL.md §6): store only the pattern, no shared reference page and no COW from it. Every not-present
+// seed 000, model/README.md: Reference pages): store only the pattern, no shared reference page and no COW from it. Every not-present
 // fault in a selected VMA, read or write, allocates a fresh page filled with the pattern.
 // Kernel functions it changes:
 //   mm/memory.c: do_anonymous_page  read and write alike -> vmf_anon_prepare, alloc + pattern fill, MM_ANONPAGES + 1,

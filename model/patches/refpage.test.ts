@@ -1,4 +1,4 @@
-// refpage: expected states derived by hand from the refpage_create v3/v5 diffs (MODEL.md §6; seeds 000, 002):
+// refpage: expected states derived by hand from the refpage_create v3/v5 diffs (model/README.md: Reference pages; seeds 000, 002):
 // reads map the reference page (special PTE: no RSS), write-first allocates and fills (+1 anon), a write to a
 // refpage PTE copies (+1 anon), transhuge_vma_suitable refuses the VMA, fork copies refpage PTEs verbatim.
 import { describe, expect, it } from 'vitest';

@@ -1,5 +1,5 @@
 // refpage: Peter Collingbourne's reference pages ("[PATCH v3] mm: introduce reference pages", refpage_create v2-v5,
-// 2020-2021, never merged; seeds 000 and 002, MODEL.md §6). In a selected VMA the clean pages are backed by the
+// 2020-2021, never merged; seeds 000 and 002, model/README.md: Reference pages). In a selected VMA the clean pages are backed by the
 // VMA's reference page instead of the zero page.
 // Kernel functions it changes (and the hooks here):
 //   mm/memory.c: do_anonymous_page   read -> map the refpage pfn as a special read-only PTE (no anon_vma, no RSS);

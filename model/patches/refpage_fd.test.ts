@@ -1,4 +1,4 @@
-// refpage-fd: expected states derived by hand from Kirill's suggestion (seed 001; MODEL.md §6): a private mapping of
+// refpage-fd: expected states derived by hand from Kirill's suggestion (seed 001; model/README.md: Reference pages): a private mapping of
 // a special fd whose ->fault returns one page: do_read_fault maps it (file +1, no ->map_pages so no fault-around),
 // do_cow_fault on write-first (anon +1), wp_page_copy after a read (file -1, anon +1), no THP, fork skips the VMA
 // until it has an anon_vma.

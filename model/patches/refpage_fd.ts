@@ -1,5 +1,5 @@
 // refpage-fd: Kirill Shutemov's alternative to MAP_REFPAGE (review of "[PATCH] mm: introduce MAP_REFPAGE", 2020-07-31;
-// seed 001, MODEL.md §6): no core-mm change; userspace maps a special fd MAP_PRIVATE whose ->fault returns the same
+// seed 001, model/README.md: Reference pages): no core-mm change; userspace maps a special fd MAP_PRIVATE whose ->fault returns the same
 // page every time. A selected VMA therefore behaves as a private file VMA backed by one page-cache page:
 //   mm/memory.c: do_read_fault   read -> map the fd's page read-only, MM_FILEPAGES + 1; no fault-around (the fd has
 //                                no ->map_pages, so do_fault_around is skipped) and no anon_vma

@@ -1,4 +1,5 @@
-// The shipped default profile against independent references: MODEL.md §8's per-fault ranges and the fork fixtures'
+// The shipped default profile against independent references: MODEL.md §8's per-fault ranges (model/README.md: Fault
+// and fork latency) and the fork fixtures'
 // own clock_gettime measurement of fork() (committed ground truth, recorded by the workloads on this kernel).
 import { describe, expect, it } from 'vitest';
 import { existsSync, readFileSync } from 'node:fs';
