@@ -88,6 +88,11 @@ describe('faultCostNs', () => {
     expect(faultCostNs(P, fault('pattern_fill', 1))).toBe(1000 + 40);
     expect(faultCostNs(P, fault('refpage_fill', 1))).toBe(1000 + 60);
     expect(faultCostNs(P, fault('refpage_read', 0))).toBe(500);
+    expect(faultCostNs(P, fault('refpage_copy', 1))).toBe(900); // wp_page_copy from the refpage: alloc + a 4 KiB copy
+  });
+  it('prices a COW from the zero pfn as its zeroed allocation, and a pfn mapping as a special-PTE fault', () => {
+    expect(faultCostNs(P, fault('wp_page_copy_zero', 1))).toBe(950);
+    expect(faultCostNs(P, fault('pfnmap', 0, 1))).toBe(500 + 50);
   });
   it('adds the table copy when a fault broke a COW PTE table on its way (tablesCopied)', () => {
     const r = fault('wp_page_copy', 1, 1);

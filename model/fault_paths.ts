@@ -22,7 +22,8 @@ export interface FaultPathDef {
 export const MAINLINE_PATHS = {
   anon_zero_page: { kernel: 'mm/memory.c: do_anonymous_page (read: zero-page PTE)', trap: true, steps: ['anon_zero_page'] },
   anon_alloc: { kernel: 'mm/memory.c: do_anonymous_page (write: a zeroed page)', trap: true, steps: ['anon_alloc'] },
-  wp_page_copy: { kernel: 'mm/memory.c: do_wp_page -> wp_page_copy (COW copy, or zeroed alloc from the zero page)', trap: true, steps: ['wp_page_copy'] },
+  wp_page_copy: { kernel: 'mm/memory.c: do_wp_page -> wp_page_copy (alloc + __wp_page_copy_user)', trap: true, steps: ['wp_page_copy'] },
+  wp_page_copy_zero: { kernel: 'mm/memory.c: do_wp_page -> wp_page_copy from the zero pfn (a zeroed alloc, no copy)', trap: true, steps: ['wp_page_copy_zero'] },
   wp_page_reuse: { kernel: 'mm/memory.c: do_wp_page -> wp_page_reuse (or wp_page_shared)', trap: true, steps: ['wp_page_reuse'] },
   thp_alloc: { kernel: 'mm/huge_memory.c: do_huge_pmd_anonymous_page (write: a new THP)', trap: true, steps: ['thp_alloc'] },
   thp_zero: { kernel: 'mm/huge_memory.c: do_huge_pmd_anonymous_page (read: huge zero page)', trap: true, steps: ['thp_zero'] },
@@ -35,9 +36,9 @@ export const MAINLINE_PATHS = {
   file_cow: { kernel: 'mm/memory.c: do_cow_fault', trap: true, steps: ['file_cow'] },
   file_shared: { kernel: 'mm/memory.c: do_shared_fault (a page-cache page mapped writable, no copy)', trap: true, steps: ['file_read'] },
   pfnmap: {
-    kernel: 'a VMA the trace never showed whose fault the kernel counted nowhere: [vvar]/[vdso] (vmf_insert_pfn, no RSS)',
+    kernel: 'mm/memory.c: vmf_insert_pfn in a VMA the trace never showed ([vvar]-style: a special PTE, no page, no RSS)',
     trap: true,
-    steps: ['anon_alloc'], // not priced on purpose yet: the price table's fallback
+    steps: ['anon_zero_page'], // a trap that installs a special PTE and allocates nothing, as the zero-page read
   },
   spurious: { kernel: 'mm/memory.c: handle_pte_fault (present PTE: only the accessed/dirty bits change)', trap: true, steps: ['spurious'] },
   segv: { kernel: 'arch/x86/mm/fault.c: bad_area / access_error (no VMA, or access not allowed)', trap: true, steps: ['segv'] },

@@ -198,6 +198,7 @@ export function doWpPage(ctx: ModelCtx, f: FaultCtx, t: PteTable, i: number): vo
 /** mm/memory.c: wp_page_copy: a new exclusive anon page (zeroed from the zero pfn, else copied); file -> anon moves counters. */
 export function wpPageCopy(ctx: ModelCtx, f: FaultCtx, t: PteTable, i: number): void {
   if (ctx.hooks.wp_page_copy(ctx, f, t, i)) return;
+  const pfnIsZero = isZeroPfn(ctx, t.fl[i]!); // folio_prealloc(..., pfn_is_zero): a zeroed page, no __wp_page_copy_user
   f.vma.anonVma = true; // vmf_anon_prepare
   const old = unmapEntry(ctx, f.mm, t, i);
   if (old === MM_FILEPAGES || old === MM_SHMEMPAGES) addMmCounter(ctx, f.mm, old, -1); // !folio_test_anon(old): dec file counter, inc anon
@@ -205,7 +206,7 @@ export function wpPageCopy(ctx: ModelCtx, f: FaultCtx, t: PteTable, i: number): 
   mapAnon(ctx, f.mm, t, i, page, true);
   if (old !== MM_ANONPAGES) addMmCounter(ctx, f.mm, MM_ANONPAGES, 1); // from the zero pfn / a special page / a file page: +1 anon
   f.pagesAllocated++;
-  if (f.path === '') f.path = 'wp_page_copy';
+  if (f.path === '') f.path = pfnIsZero ? 'wp_page_copy_zero' : 'wp_page_copy';
 }
 
 /** A fresh fault context (reused by the replay for every fault). */

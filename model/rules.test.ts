@@ -38,11 +38,13 @@ describe('fault paths (mm/memory.c)', () => {
     expect(p.faults.anon_alloc).toBe(1000);
   });
 
-  it('do_anonymous_page read maps the zero page (no RSS); a later write is wp_page_copy (+1) and a second write nothing', () => {
+  it('do_anonymous_page read maps the zero page (no RSS); a later write is wp_page_copy from the zero pfn (+1) and a second write nothing', () => {
     const r = run([...mmap(0, A, 2 * MB), ...touch(10, A, 10, 0x4), ...touch(100, A, 10, 0x7)]);
     const p = proc(r);
     expect(p.faults.anon_zero_page).toBe(10);
-    expect(p.faults.wp_page_copy).toBe(10);
+    // mm/memory.c: wp_page_copy: is_zero_pfn(pte_pfn(vmf->orig_pte)) -> a zeroed folio, no __wp_page_copy_user
+    expect(p.faults.wp_page_copy_zero).toBe(10);
+    expect(p.faults.wp_page_copy).toBeUndefined();
     expect(p.rss_anon_final_kb).toBe(40);
   });
 
@@ -145,7 +147,7 @@ describe('inference and hints (model/engine.ts)', () => {
     const p = proc(r);
     expect(r.variants[0]!.inferred_faults).toBe(2);
     expect(p.faults.anon_zero_page).toBe(1);
-    expect(p.faults.wp_page_copy).toBe(1);
+    expect(p.faults.wp_page_copy_zero).toBe(1);
   });
   it('with rss_stat in the trace, an error-code-less fault followed by MM_ANONPAGES +1 was a write', () => {
     const rs = (t: number, pages: number): TraceEvent => ({ ...hdr('rss_stat', t), kind: 'rss_stat', mmId: 5, curr: true, member: 1, size: pages * 4096, throttled: false });
@@ -215,4 +217,3 @@ describe('madvise fork flags, mlock, mprotect (mm/madvise.c, mm/mlock.c, mm/mpro
     expect(p.pgtables_final_kb).toBe(12);
   });
 });
-

@@ -23,7 +23,7 @@ export const refpage: Patch<'refpage_read' | 'refpage_fill' | 'refpage_copy'> = 
     refpage_read: { kernel: 'mm/memory.c: do_anonymous_page (refpage v5, read: the refpage pfn)', trap: true, steps: ['anon_zero_page'] },
     // refpage v3: an unzeroed alloc then copy_refpage
     refpage_fill: { kernel: 'mm/memory.c: do_anonymous_page (refpage v3, write: alloc + copy_refpage)', trap: true, steps: ['anon_alloc', 'page_copy_4k'] },
-    refpage_copy: { kernel: 'mm/memory.c: wp_page_copy from a refpage PTE (a copy of the refpage)', trap: true, steps: ['anon_alloc'] },
+    refpage_copy: { kernel: 'mm/memory.c: wp_page_copy from a refpage PTE (alloc + a copy of the refpage)', trap: true, steps: ['wp_page_copy'] },
   },
 
   // include/linux/mm.h: is_zero_or_refpage_pfn: a refpage PTE is as special as the zero page
