@@ -120,8 +120,9 @@ export const GATHER_PAGES = 7 + 19 * 509;
 export const gather = { n: 0 };
 
 /**
- * mm/memory.c: zap_pte_range / zap_huge_pmd over [start, end) of one VMA: one add_mm_rss_vec per PTE-table piece.
- * reclaim: CONFIG_PT_RECLAIM (mm/pt_reclaim.c) frees a table emptied by MADV_DONTNEED when the zap spans >= 2 MiB.
+ * mm/memory.c: zap_pmd_range -> zap_pte_range / zap_huge_pmd over [start, end) of one VMA, one add_mm_rss_vec per
+ * PTE-table piece. reclaim: CONFIG_PT_RECLAIM (MADV_DONTNEED's zap_details.reclaim_pt): zap_pte_range frees a table it
+ * emptied when reclaim_pt_is_enabled(addr, end) for that table's own span (mm/pt_reclaim.c: end - start >= PMD_SIZE).
  */
 export function zapRange(ctx: ModelCtx, mm: Mm, start: number, end: number, reclaim: boolean): void {
   const p = ctx.pages;
@@ -165,11 +166,16 @@ export function zapRange(ctx: ModelCtx, mm: Mm, start: number, end: number, recl
     if (t.ghost) (vec[MM_FILEPAGES]! += t.ghost, (t.ghost = 0));
     for (let m = 0; m < 4; m++) vec[m] = -vec[m]!;
     addMmRssVec(ctx, mm, vec, RSS_WALK_ZAP);
-    if (reclaim && end - start >= F.PMD_SIZE && t.present === 0) {
+    if (reclaim && reclaimPtIsEnabled(s, e) && t.present === 0) {
       mm.pmds.delete(b); // mm/pt_reclaim.c: try_get_and_clear_pmd + free_pte
       addPgtables(ctx, mm, -1);
     }
   }
+}
+
+/** mm/pt_reclaim.c: reclaim_pt_is_enabled(start, end, details) for one zap_pte_range call: the whole table was zapped. */
+function reclaimPtIsEnabled(start: number, end: number): boolean {
+  return end - start >= F.PMD_SIZE;
 }
 
 /**

@@ -217,3 +217,21 @@ describe('madvise fork flags, mlock, mprotect (mm/madvise.c, mm/mlock.c, mm/mpro
     expect(p.pgtables_final_kb).toBe(12);
   });
 });
+
+
+describe('rules checked against the kernel source (mm/memory.c, mm/pt_reclaim.c)', () => {
+  const newtask = (t: number, child: number): TraceEvent => ({ ...hdr('task_newtask', t), kind: 'newtask', newPid: child, newComm: 'w', cloneFlags: 0x11 });
+  const madvise = (t: number, start: number, len: number, adv: number) => sys(t, 'madvise', { start, len_in: len, behavior: adv });
+
+  it('PT_RECLAIM decides per table on the span zapped in it: MADV_DONTNEED of [A+1M, A+4M) keeps the first table', () => {
+    // mm/memory.c: zap_pmd_range calls zap_pte_range(addr, next = pmd_addr_end(addr, end)) once per table, and
+    // zap_pte_range frees the table only if reclaim_pt_is_enabled(addr, end): end - start >= PMD_SIZE (mm/pt_reclaim.c)
+    const base = [...mmap(0, A, 4 * MB), ...touch(10, A + MB, 768, 0x6)]; // both tables hold pages: 16 KiB of tables
+    const dn = madvise(5000, A + MB, 3 * MB, 4);
+    const p = proc(run([...base, ...dn]));
+    expect(p.rss_anon_final_kb).toBe(0);
+    expect(p.pgtables_final_kb).toBe(12); // PUD + PMD + the first table: emptied, but only [A+1M, A+2M) of it zapped
+    expect(proc(run([...base, ...dn], { kernel: '6.13' })).pgtables_final_kb).toBe(16); // no PT_RECLAIM before 6.14
+  });
+
+});
