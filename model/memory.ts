@@ -1,7 +1,7 @@
 // The fault paths of mm/memory.c: __handle_mm_fault -> handle_pte_fault -> do_anonymous_page / do_fault / do_wp_page.
 import { MM_ANONPAGES, MM_FILEPAGES, MM_SHMEMPAGES } from '../traces/events.js';
 import * as F from './flags.js';
-import { allocAnon, folioMappedOnlyBy } from './pages.js';
+import { allocAnon, wpCanReuseLargeAnonFolio } from './pages.js';
 import { addMmCounter } from './rss.js';
 import { allocUpper, blockOf, mapAnon, pteAlloc, pteIndex, unmapEntry } from './page_table.js';
 import { firstAbove, widenInferred } from './mm.js';
@@ -183,7 +183,7 @@ export function doWpPage(ctx: ModelCtx, f: FaultCtx, t: PteTable, i: number): vo
   let reuse = (p.flags[page]! & PAGE_ANON_EXCLUSIVE) !== 0;
   if (!reuse) {
     if (head === 0) reuse = p.refcount[page] === 1; // mm/memory.c: wp_can_reuse_anon_folio (small folio)
-    else reuse = ctx.rules.largeFolioReuse && folioMappedOnlyBy(p, head, f.mm.idx); // __wp_can_reuse_large_anon_folio
+    else reuse = ctx.rules.largeFolioReuse && wpCanReuseLargeAnonFolio(p, head, f.mm.idx);
   }
   if (reuse) {
     // mm/memory.c: wp_page_reuse (after folio_move_anon_rmap + SetPageAnonExclusive)

@@ -68,12 +68,19 @@ export function folioMmMap(p: Pages, folio: number, mmIdx: number, delta: number
   else m.set(mmIdx, c);
 }
 
-/** True when every mapping of the large folio belongs to mm mmIdx (mm/memory.c: __wp_can_reuse_large_anon_folio). */
-export function folioMappedOnlyBy(p: Pages, folio: number, mmIdx: number): boolean {
+/**
+ * mm/memory.c: __wp_can_reuse_large_anon_folio (CONFIG_MM_ID, 6.15+): `if (folio_large_mapcount(folio) <= 1) return
+ * false` (a single mapped page: free the large folio up instead), then reuse only if every mapping is mm mmIdx's.
+ */
+export function wpCanReuseLargeAnonFolio(p: Pages, folio: number, mmIdx: number): boolean {
   const m = p.folioMms.get(folio);
-  if (!m) return true;
-  for (const k of m.keys()) if (k !== mmIdx) return false;
-  return true;
+  let mapcount = 0;
+  if (m)
+    for (const [k, n] of m) {
+      if (k !== mmIdx) return false;
+      mapcount += n;
+    }
+  return mapcount > 1;
 }
 
 /** Drop one mapping of a page; a small anon page with no mappings goes back to the free list. */

@@ -234,4 +234,24 @@ describe('rules checked against the kernel source (mm/memory.c, mm/pt_reclaim.c)
     expect(proc(run([...base, ...dn], { kernel: '6.13' })).pgtables_final_kb).toBe(16); // no PT_RECLAIM before 6.14
   });
 
+  it('6.15+ large-folio COW reuse: not when the folio has a single mapping left (folio_large_mapcount <= 1)', () => {
+    // a THP shared by fork, the child gone: the parent's write-protected PMD is split by a partial DONTNEED, leaving
+    // `left` PTEs of the folio, all this mm's. mm/memory.c: __wp_can_reuse_large_anon_folio: `if
+    // (folio_large_mapcount(folio) <= 1) return false;` else reuse when mapped exclusively by this mm
+    const exit: TraceEvent = { ...hdr('sched_process_exit', 300, 200, 200), kind: 'exit', exitPid: 200, groupDead: true };
+    const evs = (left: number): TraceEvent[] => [
+      ...mmap(0, A, 2 * MB), ...madvise(2, A, 2 * MB, 14), fault(10, A, 0x6), newtask(100, 200), exit,
+      ...madvise(400, A + left * 4096, 2 * MB - left * 4096, 4), fault(500, A, 0x7),
+    ];
+    const one = proc(run(evs(1)));
+    expect(one.faults.thp_alloc).toBe(1);
+    expect(one.faults.wp_page_copy).toBe(1);
+    expect(one.faults.wp_page_reuse).toBeUndefined();
+    expect(one.rss_anon_final_kb).toBe(4);
+    const two = proc(run(evs(2)));
+    expect(two.faults.wp_page_reuse).toBe(1);
+    expect(two.faults.wp_page_copy).toBeUndefined();
+    // before 6.15 (no CONFIG_MM_ID reuse) a page of a large folio is always copied
+    expect(proc(run(evs(2), { kernel: '6.14' })).faults.wp_page_copy).toBe(1);
+  });
 });
