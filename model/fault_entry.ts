@@ -71,7 +71,7 @@ export function onFault(st: EngineState, e: FaultEvent, hint: FaultHint | null):
   if (accessError(vma, write, exec)) {
     f.path = 'segv'; // arch/x86/mm/fault.c: access_error -> bad_area_access_error
   } else {
-    if ((vma.kind & F.KIND_INFERRED) && hint !== null && hm === -1 && !(entryFlagsAt(mm, e.address) & F.PTE_PRESENT)) mapSpecial(st, mm, e.address);
+    if ((vma.kind & F.KIND_INFERRED) && hint !== null && hm === -1 && !(entryFlagsAt(mm, e.address) & F.PTE_PRESENT)) mapSpecial(st, vma, mm, e.address);
     else handleMmFault(ctx, f);
   }
   recordFault(st, e, p, vma.start, vma.end, vma.flags);
@@ -121,9 +121,10 @@ function accessError(vma: Vma, write: boolean, exec: boolean): boolean {
 
 /**
  * A fault in a VMA the trace never showed and after which the kernel changed no counter: a special mapping
- * ([vvar]/[vdso] pfn mappings: vmf_insert_pfn, no RSS), or the zero page. Map a special PTE, count nothing.
+ * ([vvar]-style pfn mappings: vmf_insert_pfn, no RSS), or the zero page. Map a special PTE, count nothing; the VMA is
+ * taken for VM_PFNMAP, which fork copies (mm/memory.c: vma_needs_copy).
  */
-function mapSpecial(st: EngineState, mm: Mm, a: number): void {
+function mapSpecial(st: EngineState, vma: Vma, mm: Mm, a: number): void {
   const { ctx, f } = st;
   f.tablesAllocated += allocUpper(ctx, mm, a);
   const b = blockOf(a);
@@ -132,6 +133,7 @@ function mapSpecial(st: EngineState, mm: Mm, a: number): void {
   const t = slot.table!, i = pteIndex(a);
   t.fl[i] = F.PTE_PRESENT | F.PTE_ZERO;
   t.present++;
+  vma.flags |= F.VM_PFNMAP;
   f.path = 'pfnmap';
 }
 

@@ -7,18 +7,21 @@ export const VM_EXEC = 0x4;
 export const VM_SHARED = 0x8;
 export const VM_MAYWRITE = 0x20;
 export const VM_GROWSDOWN = 0x100;
+export const VM_PFNMAP = 0x400; // page ranges without struct page ([vvar]-style special mappings)
+export const VM_UFFD_WP = 0x1000; // userfaultfd write-protect tracking (no trace event sets it here)
 export const VM_LOCKED = 0x2000;
 export const VM_DONTCOPY = 0x20000;
 export const VM_LOCKONFAULT = 0x80000;
 export const VM_ACCOUNT = 0x100000; // charged to overcommit: private writable maps (mm/mmap.c: accountable_mapping)
 export const VM_WIPEONFORK = 0x2000000;
+export const VM_MIXEDMAP = 0x10000000;
 export const VM_HUGEPAGE = 0x20000000;
 export const VM_NOHUGEPAGE = 0x40000000;
 
 /** The flags that decide whether two adjacent VMAs may merge (mm/vma.c: is_mergeable_vma compares vm_flags). */
 export const VM_MERGE_MASK =
   VM_READ | VM_WRITE | VM_EXEC | VM_SHARED | VM_MAYWRITE | VM_GROWSDOWN | VM_LOCKED | VM_DONTCOPY |
-  VM_LOCKONFAULT | VM_ACCOUNT | VM_WIPEONFORK | VM_HUGEPAGE | VM_NOHUGEPAGE;
+  VM_LOCKONFAULT | VM_ACCOUNT | VM_WIPEONFORK | VM_HUGEPAGE | VM_NOHUGEPAGE | VM_PFNMAP | VM_MIXEDMAP;
 
 // Model-only VMA kind bits (not kernel flags): how the VMA is backed.
 export const KIND_ANON = 1; // vm_ops == NULL: vma_is_anonymous

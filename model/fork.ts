@@ -13,9 +13,11 @@ import { PAGE_ANON_EXCLUSIVE, PMD_HUGE_ZERO, PMD_TABLE, PMD_THP, type Mm, type M
 export const forkCounts = new Float64Array(4);
 const vec = new Float64Array(4);
 
-/** mm/memory.c: vma_needs_copy: uffd-wp, PFNMAP/MIXEDMAP, or an anon_vma; otherwise the child re-faults. */
-export function vmaNeedsCopy(vma: Vma): boolean {
-  return vma.anonVma;
+/** mm/memory.c: vma_needs_copy: the child VMA is uffd-wp, the parent's is VM_PFNMAP/VM_MIXEDMAP, or it has an anon_vma; otherwise the child re-faults. */
+export function vmaNeedsCopy(dst: Vma, src: Vma): boolean {
+  if (dst.flags & F.VM_UFFD_WP) return true; // userfaultfd_wp(dst_vma): the PTEs hold protection the page cache lacks
+  if (src.flags & (F.VM_PFNMAP | F.VM_MIXEDMAP)) return true;
+  return src.anonVma;
 }
 
 /** kernel/fork.c: dup_mmap: the child's mm, VMA by VMA; fills forkCounts. */
@@ -37,7 +39,7 @@ export function dupMmap(ctx: ModelCtx, parent: Mm, childPid: number): Mm {
     child.vmas.push(c);
     if (v.flags & F.VM_WIPEONFORK) return; // the child gets an empty VMA: no anon_vma, no copy
     c.anonVma = v.anonVma; // anon_vma_fork
-    if (vmaNeedsCopy(v)) copyPageRange(ctx, child, parent, v, v === stack);
+    if (vmaNeedsCopy(c, v)) copyPageRange(ctx, child, parent, v, v === stack);
     else if (v === stack) addPhantom(ctx, child, parent);
   }
   if (!stack) addPhantom(ctx, child, parent);

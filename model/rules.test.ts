@@ -254,4 +254,19 @@ describe('rules checked against the kernel source (mm/memory.c, mm/pt_reclaim.c)
     // before 6.15 (no CONFIG_MM_ID reuse) a page of a large folio is always copied
     expect(proc(run(evs(2), { kernel: '6.14' })).faults.wp_page_copy).toBe(1);
   });
+
+  it('vma_needs_copy: a VM_PFNMAP VMA ([vvar]-style) is copied at fork, though it has no anon_vma', () => {
+    // mm/memory.c: vma_needs_copy: `if (src_vma->vm_flags & (VM_PFNMAP | VM_MIXEDMAP)) return true;` before the
+    // anon_vma test. A read the kernel counted nowhere (next event not its rss_stat) in a VMA the trace never showed
+    // is such a pfn mapping (path 'pfnmap'); the child gets a PUD, a PMD and a PTE table for it: 12 KiB
+    const V = 0x7ffd00000000;
+    const rs: TraceEvent = { ...hdr('rss_stat', 1), kind: 'rss_stat', mmId: 5, curr: true, member: 1, size: 0, throttled: false };
+    let ptes = -1;
+    const rp = createReplay([defaultVariant()], { fork: (f) => (ptes = f.ptesCopied) });
+    for (const e of [rs, fault(10, V, 0x4), newtask(100, 200)]) rp.sink(e);
+    const r = rp.finish({ file: 't', format: 'perf-script', bytes: 0, lines: 0, events: 0, lostEvents: 0, skippedLines: 0, skippedExamples: [] });
+    expect(proc(r).faults.pfnmap).toBe(1);
+    expect(ptes).toBe(1);
+    expect(proc(r, 200).pgtables_final_kb).toBe(12);
+  });
 });
