@@ -32,6 +32,15 @@ describe('faultline replay', () => {
     expect(v.series).toEqual({}); // no --series
     expect(v.marks.map((m: { kind: string }) => m.kind)).toContain('fork');
   });
+  it('perf page-faults samples without an address: says the model cannot replay them and exits 3, not 0 with empty totals', async () => {
+    const noaddr = new URL('../../traces/fixtures/formats/perf_script.pagefaults_noaddr.txt', import.meta.url).pathname;
+    const samples = readFileSync(noaddr, 'utf8').split('\n').filter((l) => / page-faults:/.test(l)).length;
+    const { err, code } = await run(['replay', noaddr, '--profile', 'none']);
+    expect(samples).toBeGreaterThan(0);
+    expect(err).toContain(`${samples} page-fault samples carry no address`);
+    expect(err).toContain('record with -d');
+    expect(code).toBe(3);
+  });
   it('text: one table per variant with a totals row', async () => {
     const { out } = await run(['replay', TRACE, '--machine-no-zero-page', '--profile', 'none']);
     expect(out).toMatch(/variant mainline/);

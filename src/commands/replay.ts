@@ -65,6 +65,13 @@ export async function runReplay(trace: string, o: ReplayCliOptions): Promise<{ r
     process.stderr.write(`faultline: ${trace}: ${read.lostEvents} events were lost while recording; figures may be low (pass --allow-lost to accept)\n`);
     code = 3;
   }
+  // perf page-faults samples without -d carry no address: nothing to replay, so empty totals must not pass as an answer
+  const noAddr = read.stats.fault_sample_no_address ?? 0;
+  if (noAddr > 0) {
+    const none = result.variants.every((v) => Object.keys(v.totals.faults).length === 0);
+    process.stderr.write(`faultline: ${trace}: ${noAddr} page-fault samples carry no address (perf record -e page-faults without -d): the model cannot replay them${none ? ', so every figure above is empty' : ''}; count them with faultline query, or record with -d\n`);
+    if (none && code === 0) code = 3;
+  }
   if (read.skippedLines > 0) process.stderr.write(`faultline: ${trace}: skipped ${read.skippedLines} unreadable lines (first: ${read.skippedExamples[0] ? `${read.skippedExamples[0].file}:${read.skippedExamples[0].line}: ${read.skippedExamples[0].reason}` : '?'})\n`);
   return { result, code };
 }
