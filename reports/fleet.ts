@@ -4,7 +4,7 @@ import type { ChartSpec } from './common.js';
 import { SCHEMA, WIDTH } from './common.js';
 import { escapeHtml, jsonForScript, scriptSource } from './escape.js';
 import { LIB_FILES, libSource } from './libs.js';
-import { BOOT, CSP, STYLE } from './html.js';
+import { BOOT, pageHead } from './html.js';
 
 /** One trace under one variant: its processes' figures summed. */
 export interface FleetVariantRow {
@@ -152,15 +152,7 @@ export function buildFleetReport(input: FleetReportInput): string {
   const title = `faultline fleet report: ${input.dir}`;
   const sections = charts.map((c) => `<section id="chart-${c.id}"><h2>${escapeHtml(c.title)}</h2><div class="chart" id="view-${c.id}" data-chart="${c.id}"></div></section>`).join('\n');
   const libs = LIB_FILES.map((f) => `<script>${scriptSource(libSource(f))}</script>`).join('\n');
-  return `<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="${escapeHtml(CSP)}">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escapeHtml(title)}</title>
-<style>${STYLE}</style></head>
-<body>
-<h1>${escapeHtml(title)}</h1>
-<p class="sub">${escapeHtml(`${traces} traces replayed (${status}); deltas are against ${input.baseVariant}; rss_stat events matched ${matched} of ${compared}`)}</p>
+  return `${pageHead(title)}<p class="sub">${escapeHtml(`${traces} traces replayed (${status}); deltas are against ${input.baseVariant}; rss_stat events matched ${matched} of ${compared}`)}</p>
 ${sections}
 <h2>Traces at the extremes</h2>
 ${extremesHtml(input, deltas)}

@@ -56,6 +56,19 @@ export const BOOT = `(function(){
   });
 })();`;
 
+/** The page's head and title line, shared by the single-trace and the fleet page (same CSP and style). */
+export function pageHead(title: string): string {
+  return `<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="${escapeHtml(CSP)}">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${escapeHtml(title)}</title>
+<style>${STYLE}</style></head>
+<body>
+<h1>${escapeHtml(title)}</h1>
+`;
+}
+
 export interface BuildOptions {
   /** Charts already built (the CLI builds them once for the page and the static files). */
   charts?: Chart[];
@@ -72,15 +85,7 @@ export function buildReport(input: ReportInput, opts: BuildOptions = {}): string
     .join('\n');
   const libs = LIB_FILES.map((f) => `<script>${scriptSource(libSource(f))}</script>`).join('\n');
   const specs = jsonForScript(charts.map((c) => ({ id: c.id, spec: c.spec })));
-  return `<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="${escapeHtml(CSP)}">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escapeHtml(title)}</title>
-<style>${STYLE}</style></head>
-<body>
-<h1>${escapeHtml(title)}</h1>
-<p class="sub">${escapeHtml(r.variants.map((v) => v.name).join(' vs '))}; deltas are against ${escapeHtml(r.variants[0]?.name ?? '(none)')}</p>
+  return `${pageHead(title)}<p class="sub">${escapeHtml(r.variants.map((v) => v.name).join(' vs '))}; deltas are against ${escapeHtml(r.variants[0]?.name ?? '(none)')}</p>
 ${patchHeadlineHtml(input, caveats)}
 ${caveatsHtml(caveats)}
 ${fidelityHtml(input)}
