@@ -69,11 +69,8 @@ export function corpusVariant(meta: CorpusMeta, overrides?: Partial<VariantSpec>
 
 const MARKER = /faultline_checkpoint: label=(\S+) pid=(\d+) t_mono_ns=(\d+)/;
 
-/** Replays and validates one recording and compares it with its ground truth. */
-export async function corpusFigures(dir: string, overrides?: Partial<VariantSpec>, blind = false): Promise<CorpusFigures> {
-  const meta = JSON.parse(readFileSync(join(dir, 'meta.json'), 'utf8')) as CorpusMeta;
-  const spec = corpusVariant(meta, overrides);
-  // per pid timeline of (trace time, anon pages, page-table bytes), from the model's rss probe
+/** Per pid timeline of (trace time, anon pages, page-table bytes), fed by the model's rss probe (MM_ANONPAGES and the -1 pgtables member). */
+export function rssTimeline(): { tl: Map<number, { t: number[]; anon: number[]; pt: number[] }>; probe: (r: RssRecord) => void } {
   const tl = new Map<number, { t: number[]; anon: number[]; pt: number[] }>();
   const cur = new Map<number, [number, number]>();
   const probe = (r: RssRecord): void => {
@@ -87,6 +84,14 @@ export async function corpusFigures(dir: string, overrides?: Partial<VariantSpec
     s.anon.push(c[0]);
     s.pt.push(c[1]);
   };
+  return { tl, probe };
+}
+
+/** Replays and validates one recording and compares it with its ground truth. */
+export async function corpusFigures(dir: string, overrides?: Partial<VariantSpec>, blind = false): Promise<CorpusFigures> {
+  const meta = JSON.parse(readFileSync(join(dir, 'meta.json'), 'utf8')) as CorpusMeta;
+  const spec = corpusVariant(meta, overrides);
+  const { tl, probe } = rssTimeline();
   // checkpoint markers (ftrace, trace-cmd): the trace time of each (pid, label), for clocks other than CLOCK_MONOTONIC
   const markers = new Map<string, number>();
   const onMarker = (e: TraceEvent): void => {

@@ -7,7 +7,8 @@ import { readTrace } from '../traces/read.js';
 import type { Truth } from '../record/fixtures.js';
 import { createReplay, defaultVariant } from './replay.js';
 import { createValidator } from './validate.js';
-import type { FaultRecord, RssRecord } from './types.js';
+import { rssTimeline } from './corpus_figures.js';
+import type { FaultRecord } from './types.js';
 
 const DIR = join(import.meta.dirname, '..', 'traces', 'fixtures', 'workloads');
 
@@ -28,21 +29,7 @@ describe.each(fixtures.map((f) => [f, BACKEND] as const))('%s (%s)', (fixture, b
   const trace = join(DIR, fixture, `${backend}.txt.gz`);
 
   it('validate matches rss_stat; RssAnon and VmPTE at every checkpoint match /proc', async () => {
-    // per pid timeline of (time, anon pages, pgtables bytes), from the model's rss probe
-    const tl = new Map<number, { t: number[]; anon: number[]; pt: number[] }>();
-    const cur = new Map<number, [number, number]>();
-    const probe = (r: RssRecord): void => {
-      if (r.member !== 1 && r.member !== -1) return;
-      const c = cur.get(r.pid) ?? [0, 0];
-      if (r.member === 1) c[0] = r.value;
-      else c[1] = r.value;
-      cur.set(r.pid, c);
-      let s = tl.get(r.pid);
-      if (!s) tl.set(r.pid, (s = { t: [], anon: [], pt: [] }));
-      s.t.push(r.time);
-      s.anon.push(c[0]);
-      s.pt.push(c[1]);
-    };
+    const { tl, probe } = rssTimeline();
     // minor faults: one per trap, plus one per page GUP faulted in (MAP_POPULATE, mlock, MADV_POPULATE_*)
     const faults: number[] = [];
     const onFault = (r: FaultRecord): void => {
