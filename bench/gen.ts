@@ -100,3 +100,36 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
     },
   );
 }
+
+/**
+ * The perf trace at `src` with every thread renamed and renumbered each MiB of output: block k's tids become
+ * tid + (k+1) * 1,000,000 (same pids) and its comms `COMM-thread-name-k` (longer than V8's 13-character sliced-string
+ * threshold), so a reader or model that keeps a string sliced from its 1 MiB chunk per thread keeps every chunk.
+ * Deterministic line by line: the trace of fewer events is a prefix of the longer one.
+ */
+export async function generateThreadNameTrace(events: number, basePath: string, out: string): Promise<{ path: string; bytes: number }> {
+  const base = await generatePerfTrace(events, basePath);
+  const sizeFile = out + '.size';
+  if (existsSync(out) && existsSync(sizeFile) && readFileSync(sizeFile, 'utf8') === `${events} ${statSync(out).size}`) return { path: out, bytes: statSync(out).size };
+  const { createReadStream } = await import('node:fs');
+  const { createInterface } = await import('node:readline');
+  const ws = createWriteStream(out, { highWaterMark: 1 << 22 });
+  const head = /^(\s*)(\S.*?) (\d+)\/(\d+) /;
+  let bytes = 0;
+  let parts: string[] = [];
+  for await (const line of createInterface({ input: createReadStream(base.path, { highWaterMark: 1 << 20 }), crlfDelay: Infinity })) {
+    const k = Math.floor(bytes / (1 << 20));
+    const m = head.exec(line);
+    const l = (m ? `${m[1]}${m[2]}-thread-name-${k} ${m[3]}/${Number(m[4]) + (k + 1) * 1_000_000} ${line.slice(m[0].length)}` : line) + '\n';
+    bytes += Buffer.byteLength(l);
+    parts.push(l);
+    if (parts.length >= 4096) {
+      if (!ws.write(parts.join(''))) await new Promise<void>((r) => ws.once('drain', () => r()));
+      parts = [];
+    }
+  }
+  ws.write(parts.join(''));
+  await new Promise<void>((resolve, reject) => ws.end((err?: Error | null) => (err ? reject(err) : resolve())));
+  writeFileSync(sizeFile, `${events} ${bytes}`);
+  return { path: out, bytes };
+}

@@ -1,16 +1,18 @@
 // `info`, `replay` and `replay` with 4 variants next to a bare line scan of the same uncompressed file, in the same run;
 // .gz input next to zlib alone; GC time and bytes promoted; peak RSS of replay on the whole trace vs its first sixth.
-import { closeSync, createReadStream, createWriteStream, existsSync, openSync, readSync, statSync } from 'node:fs';
+import { closeSync, createReadStream, createWriteStream, existsSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { createGzip, createGunzip } from 'node:zlib';
 import { pipeline } from 'node:stream/promises';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { PerformanceObserver } from 'node:perf_hooks';
 import { GCProfiler } from 'node:v8';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { join } from 'node:path';
 import os from 'node:os';
 import type { BenchArgs, BenchSection } from './run.js';
-import { generatePerfTrace } from './gen.js';
+import { generatePerfTrace, generateThreadNameTrace } from './gen.js';
+import { BENCH_PROGRAMS } from './query.js';
+import { compileProgram } from '../analyze/run.js';
 import { readTrace } from '../traces/read.js';
 import { traceInfo } from '../traces/info.js';
 import { createReplay } from '../model/replay.js';
@@ -154,6 +156,52 @@ function childPeak(path: string): Promise<{ maxRssMiB: number; events: number }>
   });
 }
 
+/** What `faultline query -e PROGRAM` does on `path` (compile, read, print): events read. */
+async function queryFile(path: string, src: string): Promise<number> {
+  const p = compileProgram(src, { write: () => {} });
+  p.begin();
+  const r = await readTrace(path, p.traceSink);
+  p.end();
+  return r.events;
+}
+
+/** Children's user+system CPU so far, in ms (/proc/self/stat cutime + cstime, clock ticks of 10 ms). */
+function childCpuMs(): number {
+  const f = readFileSync('/proc/self/stat', 'latin1');
+  const rest = f.slice(f.lastIndexOf(')') + 2).split(' ');
+  // fields after the comm start at field 3 (state): cutime is field 16, cstime 17
+  return (Number(rest[13]) + Number(rest[14])) * 10;
+}
+
+/** Start-up: `faultline --version` and `faultline info` on a tiny trace against `node -e 0`, N runs each, best wall, mean cpu. */
+function startup(rounds: number): void {
+  const root = fileURLToPath(new URL('../..', import.meta.url));
+  const cli = join(root, 'bin/faultline.js');
+  const tiny = join(root, 'traces/fixtures/formats/perf_script.default.txt');
+  const runs = Math.max(5, rounds * 3);
+  const cases: [string, string[]][] = [
+    ['node -e 0', ['-e', '0']],
+    ['faultline --version', [cli, '--version']],
+    ['faultline info (tiny trace)', [cli, 'info', tiny]],
+  ];
+  const best: number[] = cases.map(() => Infinity);
+  const cpu: number[] = cases.map(() => 0);
+  for (let r = 0; r < runs; r++) {
+    cases.forEach(([, argv], i) => {
+      const c0 = childCpuMs();
+      const t0 = performance.now();
+      const res = spawnSync(process.execPath, argv, { stdio: 'ignore' });
+      const ms = performance.now() - t0;
+      if (res.status !== 0) throw new Error(`${cases[i][0]} exited ${res.status}`);
+      cpu[i] += childCpuMs() - c0;
+      best[i] = Math.min(best[i], ms);
+    });
+  }
+  for (let i = 1; i < cases.length; i++) {
+    console.log(`start-up ${cases[i][0]}: ${best[i].toFixed(0)} ms wall (best of ${runs}) = ${f2(best[i] / best[0])}x node -e 0 (${best[0].toFixed(0)} ms; aim <= 2.5), cpu ${f2(cpu[i] / cpu[0])}x (${(cpu[i] / runs).toFixed(0)} vs ${(cpu[0] / runs).toFixed(0)} ms mean)`);
+  }
+}
+
 /** `path`.gz next to it, made once (level 6, as gzip's default). */
 async function gzipOnce(path: string): Promise<string> {
   const gz = path + '.gz';
@@ -179,6 +227,8 @@ export const section: BenchSection = {
 
     // Each measured run follows its own scan: on a shared machine the load drifts, neighbours see about the same.
     const pairs: Record<'info' | 'replay' | 'replay4', { scan: Timed & { lines: number }; run: Timed; events: number }> = {} as never;
+    // The query one-liner runs right after info in each round and is compared with it (not with the scan).
+    let queryPair: { info: Timed; query: Timed } | undefined;
     const four = fourVariants();
     const one = buildVariants();
     const runners: [keyof typeof pairs, () => Promise<number>][] = [
@@ -192,6 +242,10 @@ export const section: BenchSection = {
         const r = await timed(f);
         const prev = pairs[name];
         if (!prev || r.ms / s.ms < prev.run.ms / prev.scan.ms) pairs[name] = { scan: { ...s, lines: s.value.lines }, run: r, events: r.value };
+        if (name === 'info') {
+          const q = await timed(() => queryFile(main, BENCH_PROGRAMS[0]));
+          if (!queryPair || q.ms / r.ms < queryPair.query.ms / queryPair.info.ms) queryPair = { info: r, query: q };
+        }
       }
     }
     const scan0 = pairs.info.scan;
@@ -206,6 +260,8 @@ export const section: BenchSection = {
       );
     }
     console.log(`replay ${four.length} variants (${four.map((v) => v.name).join(', ')}) / one: ${f2(pairs.replay4.run.ms / pairs.replay.run.ms)}x wall (aim <= 1.4), ${f2(pairs.replay4.run.cpuMs / pairs.replay.run.cpuMs)}x cpu`);
+    const qp = queryPair!;
+    console.log(`query one-liner \`${BENCH_PROGRAMS[0]}\`: ${f3(qp.query.ms / 1000)} s wall, ${f3(qp.query.cpuMs / 1000)} s cpu; speed vs info ${f3(qp.info.ms / qp.query.ms)} wall (aim >= 0.9), ${f3(qp.info.cpuMs / qp.query.cpuMs)} cpu`);
 
     // .gz input: the first sixth gzip'd, info on it against zlib alone on the same file.
     const gz = await gzipOnce(sixth);
@@ -221,6 +277,17 @@ export const section: BenchSection = {
     const a = await childPeak(sixth);
     const b = await childPeak(main);
     console.log(`peak RSS of replay: first sixth (${a.events} events) ${a.maxRssMiB.toFixed(0)} MiB, whole (${b.events} events) ${b.maxRssMiB.toFixed(0)} MiB = ${f2(b.maxRssMiB / a.maxRssMiB)}x (aim <= 1.15)`);
+
+    // The same trace with a new thread (tid and comm) every MiB: strings kept per thread must not hold their chunk.
+    const tn = join(args.tmp, `faultline-bench-threadnames-${args.events}.txt`);
+    const tn6 = join(args.tmp, `faultline-bench-threadnames-${sixthEvents}.txt`);
+    await generateThreadNameTrace(args.events, main, tn);
+    await generateThreadNameTrace(sixthEvents, sixth, tn6);
+    const c = await childPeak(tn6);
+    const d = await childPeak(tn);
+    console.log(`peak RSS of replay, new thread name every MiB: first sixth (${c.events} events) ${c.maxRssMiB.toFixed(0)} MiB, whole (${d.events} events) ${d.maxRssMiB.toFixed(0)} MiB = ${f2(d.maxRssMiB / c.maxRssMiB)}x (aim <= 1.15)`);
+
+    startup(args.rounds);
     console.log(`load average ${os.loadavg().map(f2).join(' ')} after`);
   },
 };
