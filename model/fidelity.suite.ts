@@ -13,7 +13,7 @@ import type { FaultRecord } from './types.js';
 const DIR = join(import.meta.dirname, '..', 'traces', 'fixtures', 'workloads');
 
 
-const SET = ['write_touch', 'read_then_write', 'fork_child_half', 'fork_child_all', 'fork_thp', 'fork_1g', 'sparse_1g', 'thp_read_first', 'thp_write_first', 'dontneed_munmap', 'populate', 'file_private', 'pattern_init', 'threads'];
+const SET = ['write_touch', 'read_then_write', 'fork_child_half', 'fork_child_all', 'fork_thp', 'fork_1g', 'sparse_1g', 'thp_read_first', 'thp_write_first', 'dontneed_munmap', 'populate', 'file_private', 'pattern_init', 'threads', 'pt_reclaim'];
 // fork children: the model copies the tables of VMAs it had to infer (exec-loaded, never mmapped in the trace)
 // more eagerly than the kernel (see model/KERNEL_NOTES.md); their VmPTE is checked with that allowance
 const CHILD_PTE_SLACK_KB = 4;

@@ -33,6 +33,7 @@ export const FIXTURES: readonly FixtureSpec[] = [
   { name: 'pattern_init', workload: 'pattern_init', args: ['256', '1'], backends: BOTH, about: 'memset 0xAA over 256 allocations vs touching two bytes of each' },
   { name: 'threads', workload: 'threads', args: ['16384'], backends: BOTH, about: 'two threads write disjoint halves of one 64 MiB mapping' },
   { name: 'file_private', workload: 'file_private', args: ['4096', '@bindir'], backends: BOTH, about: 'MAP_PRIVATE file: read half, write it, write the unread half' },
+  { name: 'pt_reclaim', workload: 'pt_reclaim', args: ['8', '16'], backends: ['perf'], about: 'PT_RECLAIM cover letter loop over 8 GiB: per 2 MiB block write 16 pages, MADV_DONTNEED the block' },
 ];
 
 export function readOr(file: string, dflt = ''): string {

@@ -90,6 +90,7 @@ const LABELS: Record<string, string[]> = {
   pattern_init: ['start', 'mapped', 'memset_done', 'memset_used', 'sparse_used', 'end'],
   threads: ['start', 'mapped', 'written', 'end'],
   file_private: ['start', 'mapped', 'read_half', 'wrote_read_half', 'wrote_unread_half', 'end'],
+  pt_reclaim: ['start', 'mapped', 'half_done', 'looped', 'end'],
 };
 const labelsFor = (s: FixtureSpec): string[] => LABELS[s.workload === 'thp' ? `thp:${s.args[0]}` : s.workload]!;
 
@@ -251,6 +252,16 @@ describe.each(BACKENDS)('workload fixtures: /proc truth obeys kernel rules (%s)'
     expect(d(t, 'dontneed', 'retouched', 'vm_pte_kb')).toBe(64);
     expect(d(t, 'retouched', 'unmapped', 'rss_anon_kb')).toBe(-4 * N);
     expect(d(t, 'retouched', 'unmapped', 'vm_pte_kb')).toBe(-128);
+  });
+
+  it.runIf(has('pt_reclaim'))('pt_reclaim: 16 faults per 2 MiB block over 8 GiB, RssAnon back to where it was, VmPTE only the PMD tables (mm/pt_reclaim.c)', () => {
+    const t = readTruth('pt_reclaim', b);
+    within(d(t, 'mapped', 'looped', 'minflt'), 4096 * 16, 4096 * 16 + 4, 'faults: 4096 blocks x 16 pages');
+    expect(d(t, 'mapped', 'looped', 'rss_anon_kb')).toBe(0);
+    // 8 PMD tables (one per GiB) stay, plus at most one PTE table in flight; without CONFIG_PT_RECLAIM it would be
+    // 4096 PTE tables (16384 kB) more
+    within(d(t, 'mapped', 'looped', 'vm_pte_kb'), 32, 40, 'VmPTE: PMD tables only');
+    expect(d(t, 'looped', 'end', 'vm_pte_kb')).toBe(-32); // munmap frees the 8 PMD tables (free_pgtables)
   });
 
   it('pattern_init: memset faults every page of every allocation, sparse use faults two pages each', () => {

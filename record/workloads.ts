@@ -18,6 +18,7 @@ export const WORKLOAD_NAMES = [
   'threads',
   'file_private',
   'churn',
+  'pt_reclaim',
 ] as const;
 export type WorkloadName = (typeof WORKLOAD_NAMES)[number];
 
