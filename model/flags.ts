@@ -30,6 +30,7 @@ export const KIND_STACK = 4; // the process stack (VM_GROWSDOWN at the top)
 export const KIND_HEAP = 8; // brk area
 export const KIND_INFERRED = 16; // not seen mapped: inferred from faults
 export const KIND_SHMEM = 32; // shared anonymous (shmem)
+export const KIND_DROPPABLE = 64; // MAP_DROPPABLE (VM_DROPPABLE, 6.11+: a bit above 32, so kept here): anon pages not swap-backed
 
 // PTE entry flag bits (per entry, Uint8Array) in a modelled PTE table.
 export const PTE_PRESENT = 1;
@@ -39,6 +40,7 @@ export const PTE_REFPAGE = 8; // special: a refpage (refpage patch), no rmap, no
 export const PTE_FILE = 16; // maps a page-cache page (MM_FILEPAGES)
 export const PTE_SHMEM = 32; // maps a shmem page (MM_SHMEMPAGES)
 export const PTE_SPECIAL = PTE_ZERO | PTE_REFPAGE;
+export const PTE_GUARD = 64; // not present: a guard-region marker (make_pte_marker(PTE_MARKER_GUARD), 6.13+); counted in PteTable.present
 
 // mmap(2) prot / flags (include/uapi/asm-generic/mman-common.h, mman.h).
 export const PROT_READ = 0x1;
@@ -46,6 +48,9 @@ export const PROT_WRITE = 0x2;
 export const PROT_EXEC = 0x4;
 export const MAP_SHARED = 0x01;
 export const MAP_PRIVATE = 0x02;
+export const MAP_SHARED_VALIDATE = 0x03;
+export const MAP_DROPPABLE = 0x08; // 6.11+
+export const MAP_TYPE = 0x0f;
 export const MAP_FIXED = 0x10;
 export const MAP_ANONYMOUS = 0x20;
 export const MAP_GROWSDOWN = 0x100;
@@ -69,6 +74,8 @@ export const MADV_KEEPONFORK = 19;
 export const MADV_POPULATE_READ = 22;
 export const MADV_POPULATE_WRITE = 23;
 export const MADV_DONTNEED_LOCKED = 24;
+export const MADV_GUARD_INSTALL = 102; // 6.13+
+export const MADV_GUARD_REMOVE = 103;
 
 // clone flags (include/uapi/linux/sched.h).
 /** Syscalls that create a task (kernel/fork.c: kernel_clone callers). */

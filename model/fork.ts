@@ -120,7 +120,14 @@ function copyPteRange(ctx: ModelCtx, dst: Mm, src: Mm, vma: Vma, st: PteTable, b
   }
   const i0 = Math.max(vma.start, addr), i1 = Math.min(vma.end, addr + F.PMD_SIZE);
   const j0 = (i0 - addr) / F.PAGE_SIZE, j1 = (i1 - addr) / F.PAGE_SIZE;
-  if (st.present > 0) for (let i = j0; i < j1; i++) if (st.fl[i]! & F.PTE_PRESENT) copyPresentPtes(ctx, dst, t, st, i, cow);
+  if (st.present > 0)
+    for (let i = j0; i < j1; i++) {
+      if (st.fl[i]! & F.PTE_PRESENT) copyPresentPtes(ctx, dst, t, st, i, cow);
+      else if (st.fl[i]! & F.PTE_GUARD && !(t.fl[i]! & F.PTE_GUARD)) {
+        t.fl[i] = F.PTE_GUARD; // mm/memory.c: copy_nonpresent_pte -> copy_pte_marker keeps PTE_MARKER_GUARD
+        t.present++;
+      }
+    }
   if (withPhantom) for (let m = 0; m < 4; m++) (vec[m]! += src.phantom[m]!, (dst.phantom[m] = src.phantom[m]!));
   addMmRssVec(ctx, dst, vec, RSS_WALK_COPY); // one rss_stat per member per piece, into the child's mm (curr=0)
 }

@@ -9,6 +9,10 @@ export interface KernelRules {
   ptReclaim: boolean;
   /** mm/memory.c: __wp_can_reuse_large_anon_folio (CONFIG_MM_ID, ~6.15): reuse a PTE-mapped large folio mapped only by this mm. */
   largeFolioReuse: boolean;
+  /** mm/madvise.c: madvise_guard_install / madvise_guard_remove (6.13+, 662df3e5c376): guard-region PTE markers; -EINVAL before. */
+  guardRegions: boolean;
+  /** mm/madvise.c: is_valid_guard_vma drops the anonymous + VM_MAYWRITE test (6.15+: guard regions in file-backed and read-only mappings). */
+  guardRegionsAnyVma: boolean;
   /** include/trace/events/kmem.h: rss_stat fires on every update (6.2+) or only on 128-page crossings (5.5-6.1). */
   rssStatExact: boolean;
   /** mm/huge_memory.c: do_huge_pmd_wp_page split + 4K COW (5.8+, 3917c80280c9) instead of a 2 MiB copy. */
@@ -33,6 +37,8 @@ const SINCE: Record<Exclude<keyof KernelRules, 'version'>, string> = {
   thpCowSplits: '5.8',
   rssStatExact: '6.2',
   hugeZeroWpAllocsThp: '6.13',
+  guardRegions: '6.13',
+  guardRegionsAnyVma: '6.15',
   ptReclaim: '6.14',
   largeFolioReuse: '6.15',
 };
@@ -51,6 +57,8 @@ export function kernelRules(version: string): KernelRules {
     version,
     hugeZeroWpAllocsThp: since('hugeZeroWpAllocsThp'),
     ptReclaim: since('ptReclaim'),
+    guardRegions: since('guardRegions'),
+    guardRegionsAnyVma: since('guardRegionsAnyVma'),
     largeFolioReuse: since('largeFolioReuse'),
     rssStatExact: since('rssStatExact'),
     thpCowSplits: since('thpCowSplits'),

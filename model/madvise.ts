@@ -2,6 +2,7 @@
 import * as F from './flags.js';
 import { mergeAround, splitRange } from './mm.js';
 import { gather, pageUp, vmasIn, zapRange } from './page_table.js';
+import { guardInstall, guardRemove } from './guard_regions.js';
 import { populateRange } from './populate.js';
 import type { Mm, ModelCtx } from './state.js';
 
@@ -51,6 +52,13 @@ export function doMadvise(ctx: ModelCtx, mm: Mm, start: number, len: number, beh
       for (const v of vmasIn(mm, start, end)) populateRange(ctx, mm, v, start, end, behavior === F.MADV_POPULATE_WRITE, out);
       return;
     }
+    case F.MADV_GUARD_INSTALL:
+      ctx.hooks.break_cow_pte(ctx, mm, start, end, 'madvise');
+      guardInstall(ctx, mm, start, end);
+      return;
+    case F.MADV_GUARD_REMOVE:
+      guardRemove(ctx, mm, start, end);
+      return;
     default:
       return; // MADV_FREE (lazy until reclaim), MADV_COLD/PAGEOUT, WILLNEED...: no counter change modelled
   }

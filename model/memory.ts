@@ -47,6 +47,10 @@ export function handleMmFault(ctx: ModelCtx, f: FaultCtx): void {
 /** mm/memory.c: handle_pte_fault. */
 function handlePteFault(ctx: ModelCtx, f: FaultCtx, t: PteTable, i: number): void {
   const fl = t.fl[i]!;
+  if (fl & F.PTE_GUARD) {
+    f.path = 'segv'; // mm/memory.c: do_swap_page -> handle_pte_marker: PTE_MARKER_GUARD -> VM_FAULT_SIGSEGV
+    return;
+  }
   if (!(fl & F.PTE_PRESENT)) {
     // mm/memory.c: do_pte_missing
     if (vmaIsAnonymous(f.vma)) doAnonymousPage(ctx, f, t, i);

@@ -142,7 +142,7 @@ export function unmapRange(ctx: ModelCtx, mm: Mm, start: number, end: number): n
   if (vs.length === 0) return 0;
   ctx.hooks.break_cow_pte(ctx, mm, start, end, 'munmap');
   gather.n = 0; // tlb_gather_mmu
-  for (const v of vs) zapRange(ctx, mm, v.start, v.end, false);
+  for (const v of vs) zapRange(ctx, mm, v.start, v.end, false, true);
   const first = mm.vmas.indexOf(vs[0]!);
   const prev = mm.vmas[first - 1];
   const next = mm.vmas[first + vs.length];
@@ -161,10 +161,10 @@ export function exitMmap(ctx: ModelCtx, mm: Mm): void {
   // mm/memory.c: unmap_vmas -> unmap_single_vma per VMA -> zap_pte_range, whose add_mm_rss_vec flushes once per
   // (VMA x table) piece: within a run of inferred VMAs (exec-loaded, never mmapped in the trace) the model guessed the
   // boundaries ([vdso] next to ld.so's one-page r-- segment looks like one VMA), so only the run's total is known
-  eachVmaNotingInferredRuns(ctx, mm.vmas, mm, (v) => zapRange(ctx, mm, v.start, v.end, false));
+  eachVmaNotingInferredRuns(ctx, mm.vmas, mm, (v) => zapRange(ctx, mm, v.start, v.end, false, true));
   dropPhantom(ctx, mm);
   // pages the model placed outside every VMA it knows (fault-around guesses in inferred VMAs) leave last
-  for (const b of [...mm.pmds.keys()]) zapRange(ctx, mm, b * F.PMD_SIZE, (b + 1) * F.PMD_SIZE, false);
+  for (const b of [...mm.pmds.keys()]) zapRange(ctx, mm, b * F.PMD_SIZE, (b + 1) * F.PMD_SIZE, false, true);
   for (let m = 0; m < 4; m++) if (mm.rss[m] !== 0) addMmCounter(ctx, mm, m, -mm.rss[m]!);
   if (mm.vmas.length) freePgdRange(ctx, mm, 0, F.TASK_SIZE, 0, 0);
   // anything left (tables under no VMA, e.g. after inferred VMAs were widened): free_pgtables reaches them too

@@ -8,12 +8,15 @@ import { PAGE_ANON_EXCLUSIVE, PMD_TABLE, type Mm, type ModelCtx, type Vma } from
 /** include/linux/mman.h: calc_vm_prot_bits + calc_vm_flag_bits, plus VM_MAYWRITE for private or writable-shared maps. */
 export function vmFlagsFor(prot: number, flags: number, defFlags: number): number {
   let vf = (prot & 7) | defFlags;
-  if ((flags & 3) === F.MAP_SHARED) vf |= F.VM_SHARED;
+  const type = flags & F.MAP_TYPE; // mm/mmap.c: do_mmap: switch (flags & MAP_TYPE)
+  if (type === F.MAP_SHARED || type === F.MAP_SHARED_VALIDATE) vf |= F.VM_SHARED;
+  // MAP_DROPPABLE (6.11+): MAP_PRIVATE plus VM_DROPPABLE (KIND_DROPPABLE here) | VM_NORESERVE | VM_WIPEONFORK | VM_DONTDUMP
+  if (type === F.MAP_DROPPABLE) vf |= F.VM_WIPEONFORK;
   if (!(vf & F.VM_SHARED) || (prot & F.PROT_WRITE)) vf |= F.VM_MAYWRITE;
   if (flags & F.MAP_GROWSDOWN) vf |= F.VM_GROWSDOWN;
   if (flags & F.MAP_LOCKED) vf |= F.VM_LOCKED;
   // mm/mmap.c: accountable_mapping: private writable without MAP_NORESERVE is VM_ACCOUNT (it keeps VMAs apart)
-  if (!(vf & F.VM_SHARED) && (prot & F.PROT_WRITE) && !(flags & F.MAP_NORESERVE)) vf |= F.VM_ACCOUNT;
+  if (!(vf & F.VM_SHARED) && (prot & F.PROT_WRITE) && !(flags & F.MAP_NORESERVE) && type !== F.MAP_DROPPABLE) vf |= F.VM_ACCOUNT;
   return vf;
 }
 
@@ -28,6 +31,9 @@ export function doMmap(ctx: ModelCtx, mm: Mm, addr: number, len: number, prot: n
   const kind = anon ? (shared ? F.KIND_SHMEM : F.KIND_ANON) : F.KIND_FILE;
   let kindStack = 0;
   if (flags & (F.MAP_STACK | F.MAP_GROWSDOWN)) kindStack = F.KIND_STACK;
+  // VM_DROPPABLE: faults and RSS as private anon (MM_ANONPAGES); the folios are not swap-backed, so reclaim may drop
+  // them (mm/rmap.c: folio_add_new_anon_rmap, try_to_unmap_one) -- a trace has no memory pressure, so none is dropped
+  if (anon && (flags & F.MAP_TYPE) === F.MAP_DROPPABLE) kindStack |= F.KIND_DROPPABLE;
   const vma = newVma(addr, addr + len, vf, kind | kindStack, anon && !shared ? addr / F.PAGE_SIZE : Math.floor(off / F.PAGE_SIZE), anon ? -1 : fd);
   insertVma(mm, vma);
   let v = mergeAround(mm, vma);
@@ -168,6 +174,7 @@ export function doMremap(ctx: ModelCtx, mm: Mm, oldAddr: number, oldLen: number,
 export function doMlock(ctx: ModelCtx, mm: Mm, start: number, len: number, on: boolean, onFault: boolean, out: Float64Array): void {
   const s = Math.floor(start / F.PAGE_SIZE) * F.PAGE_SIZE, end = pageUp(start + len);
   for (const v of splitRange(mm, s, end)) {
+    if (on && v.kind & F.KIND_DROPPABLE) continue; // mm/mlock.c: mlock_fixup: VM_DROPPABLE is never locked
     if (on) v.flags |= F.VM_LOCKED | (onFault ? F.VM_LOCKONFAULT : 0);
     else v.flags &= ~(F.VM_LOCKED | F.VM_LOCKONFAULT);
     if (on && !onFault) populateRange(ctx, mm, v, v.start, v.end, null, out);
@@ -185,6 +192,7 @@ export function doMlockall(ctx: ModelCtx, mm: Mm, flags: number, on: boolean, ou
   if (flags & MCL_FUTURE) mm.defFlags |= F.VM_LOCKED;
   if (flags & MCL_CURRENT)
     for (const v of [...mm.vmas]) {
+      if (v.kind & F.KIND_DROPPABLE) continue; // mm/mlock.c: mlock_fixup skips VM_DROPPABLE
       v.flags |= F.VM_LOCKED | (flags & MCL_ONFAULT ? F.VM_LOCKONFAULT : 0);
       if (!(flags & MCL_ONFAULT)) populateRange(ctx, mm, v, v.start, v.end, null, out);
     }

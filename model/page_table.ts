@@ -123,8 +123,9 @@ export const gather = { n: 0 };
  * mm/memory.c: zap_pmd_range -> zap_pte_range / zap_huge_pmd over [start, end) of one VMA, one add_mm_rss_vec per
  * PTE-table piece. reclaim: CONFIG_PT_RECLAIM (MADV_DONTNEED's zap_details.reclaim_pt): zap_pte_range frees a table it
  * emptied when reclaim_pt_is_enabled(addr, end) for that table's own span (mm/pt_reclaim.c: end - start >= PMD_SIZE).
+ * dropMarkers: unmap_vmas' ZAP_FLAG_DROP_MARKER (munmap, exit): guard markers go too; other zaps keep them.
  */
-export function zapRange(ctx: ModelCtx, mm: Mm, start: number, end: number, reclaim: boolean): void {
+export function zapRange(ctx: ModelCtx, mm: Mm, start: number, end: number, reclaim: boolean, dropMarkers = false): void {
   const p = ctx.pages;
   for (let b = blockOf(start); b * F.PMD_SIZE < end; b++) {
     const slot = mm.pmds.get(b);
@@ -161,6 +162,9 @@ export function zapRange(ctx: ModelCtx, mm: Mm, start: number, end: number, recl
           for (let k = 0; k < 4; k++) vec[k] = -vec[k]!;
           addMmRssVec(ctx, mm, vec, RSS_WALK_ZAP);
         }
+      } else if (dropMarkers && t.fl[i]! & F.PTE_GUARD) {
+        t.fl[i] = 0; // mm/memory.c: zap_nonpresent_ptes: a guard marker goes only if zap_drop_markers(details)
+        t.present--;
       }
     }
     if (t.ghost) (vec[MM_FILEPAGES]! += t.ghost, (t.ghost = 0));

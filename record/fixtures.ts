@@ -34,6 +34,7 @@ export const FIXTURES: readonly FixtureSpec[] = [
   { name: 'threads', workload: 'threads', args: ['16384'], backends: BOTH, about: 'two threads write disjoint halves of one 64 MiB mapping' },
   { name: 'file_private', workload: 'file_private', args: ['4096', '@bindir'], backends: BOTH, about: 'MAP_PRIVATE file: read half, write it, write the unread half' },
   { name: 'pt_reclaim', workload: 'pt_reclaim', args: ['8', '16'], backends: ['perf'], about: 'PT_RECLAIM cover letter loop over 8 GiB: per 2 MiB block write 16 pages, MADV_DONTNEED the block' },
+  { name: 'guard_regions', workload: 'guard', args: ['4'], backends: ['perf'], about: 'MADV_GUARD_INSTALL over a written block and an untouched 8 MiB, SIGSEGV on guards, DONTNEED, GUARD_REMOVE, then MAP_DROPPABLE' },
 ];
 
 export function readOr(file: string, dflt = ''): string {

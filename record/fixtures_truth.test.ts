@@ -91,6 +91,7 @@ const LABELS: Record<string, string[]> = {
   threads: ['start', 'mapped', 'written', 'end'],
   file_private: ['start', 'mapped', 'read_half', 'wrote_read_half', 'wrote_unread_half', 'end'],
   pt_reclaim: ['start', 'mapped', 'half_done', 'looped', 'end'],
+  guard: ['start', 'mapped', 'written', 'guarded', 'touched_guards', 'dontneed', 'removed', 'rewritten', 'unmapped', 'droppable_written', 'end'],
 };
 const labelsFor = (s: FixtureSpec): string[] => LABELS[s.workload === 'thp' ? `thp:${s.args[0]}` : s.workload]!;
 
@@ -262,6 +263,20 @@ describe.each(BACKENDS)('workload fixtures: /proc truth obeys kernel rules (%s)'
     // 4096 PTE tables (16384 kB) more
     within(d(t, 'mapped', 'looped', 'vm_pte_kb'), 32, 40, 'VmPTE: PMD tables only');
     expect(d(t, 'looped', 'end', 'vm_pte_kb')).toBe(-32); // munmap frees the 8 PMD tables (free_pgtables)
+  });
+
+  it.runIf(has('guard_regions'))('guard_regions: markers cost tables, not RSS; DONTNEED keeps them; MAP_DROPPABLE counts as anon (mm/madvise.c: madvise_guard_install)', () => {
+    const t = readTruth('guard_regions', b);
+    // 4 x 2 MiB written; a guard over the first block zaps it; one over the untouched 8 MiB allocates 4 PTE tables
+    expect(d(t, 'written', 'guarded', 'rss_anon_kb')).toBe(-2048);
+    expect(d(t, 'written', 'guarded', 'vm_pte_kb')).toBe(16);
+    expect((cp(t, 'touched_guards') as Checkpoint & { segv?: number }).segv).toBe(4);
+    // DONTNEED of all 16 MiB: the three written blocks' tables empty and go (PT_RECLAIM); the five with markers stay
+    expect(d(t, 'touched_guards', 'dontneed', 'rss_anon_kb')).toBe(-6144);
+    expect(d(t, 'touched_guards', 'dontneed', 'vm_pte_kb')).toBe(-12);
+    expect(d(t, 'dontneed', 'removed', 'vm_pte_kb')).toBe(0); // GUARD_REMOVE clears entries, frees no table
+    expect(d(t, 'removed', 'rewritten', 'rss_anon_kb')).toBe(2048);
+    expect(d(t, 'unmapped', 'droppable_written', 'rss_anon_kb')).toBe(1024);
   });
 
   it('pattern_init: memset faults every page of every allocation, sparse use faults two pages each', () => {

@@ -19,6 +19,7 @@ export const WORKLOAD_NAMES = [
   'file_private',
   'churn',
   'pt_reclaim',
+  'guard',
 ] as const;
 export type WorkloadName = (typeof WORKLOAD_NAMES)[number];
 
