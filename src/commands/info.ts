@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { action } from '../errors.js';
 import { traceInfo, type TraceInfo } from '../../traces/info.js';
 import { declareCommand } from '../command_list.js';
+import { jsonLine } from '../json_line.js';
 import { addOptions, traceFormat } from '../options.js';
 import { progressBar } from '../progress.js';
 
@@ -73,25 +74,11 @@ export function registerInfo(program: Command): void {
           bar.done();
         }
         if (opts.json) {
-          const o = {
-            format: info.format,
-            events: info.events,
-            lost_events: info.lostEvents,
-            skipped_lines: info.skippedLines,
-            processes: info.processes,
-            threads: info.threads,
-            span_ns: info.spanNs,
-            first_ns: info.firstNs,
-            last_ns: info.lastNs,
-            total_events: info.totalEvents,
-            lines: info.lines,
-            bytes: info.bytes,
-            usable: info.usable,
-            skipped_examples: info.skippedExamples.map((s) => `${s.file}:${s.line}: ${s.reason}`),
-            warnings: info.warnings,
-            stats: info.stats,
-          };
-          process.stdout.write(JSON.stringify(o) + '\n');
+          const skippedExamples = info.skippedExamples.map((s) => `${s.file}:${s.line}: ${s.reason}`);
+          process.stdout.write(jsonLine({ ...info, skippedExamples }, [
+            'format', 'events', 'lostEvents', 'skippedLines', 'processes', 'threads', 'spanNs', 'firstNs', 'lastNs',
+            'totalEvents', 'lines', 'bytes', 'usable', 'skippedExamples', 'warnings', 'stats',
+          ]));
         } else {
           process.stdout.write(text(info));
         }

@@ -6,6 +6,7 @@ import { parseEventList } from '../../record/events.js';
 import type { RecordBackend } from '../../record/options.js';
 import { record } from '../../record/record.js';
 import { declareCommand } from '../command_list.js';
+import { jsonLine } from '../json_line.js';
 import { addOptions } from '../options.js';
 
 interface RecordCliOptions {
@@ -78,17 +79,7 @@ Exit status: the command's own when it fails, 3 when the ring buffer lost events
             `${res.lostEvents} lost)`,
         );
         if (opts.json) {
-          const summary = {
-            output: res.output,
-            backend: res.backend,
-            events: res.events,
-            skipped_events: res.skippedEvents,
-            lost_events: res.lostEvents,
-            bytes_written: res.bytesWritten,
-            command_status: res.commandStatus,
-            tool_command: res.toolCommand,
-          };
-          process.stdout.write(JSON.stringify(summary) + '\n');
+          process.stdout.write(jsonLine(res, ['output', 'backend', 'events', 'skippedEvents', 'lostEvents', 'bytesWritten', 'commandStatus', 'toolCommand']));
         }
         if (res.commandStatus !== 0) {
           process.stderr.write(`faultline: ${command[0]} exited with status ${res.commandStatus} (trace written anyway)\n`);

@@ -1,0 +1,200 @@
+// Validate's lockstep: each kernel rss_stat event against the model's updates of that mm and member since the last
+// one, consumed in order; with the kernel's reasons two sequences may differ (batched zap/copy pieces split on
+// need_resched, threads' per-CPU order, throttled buckets, split counters before 6.2) and resynchronisation after a gap.
+import { RSS_MEMBER_NAMES } from '../traces/events.js';
+import type { BufferedRss, RssStatUse } from './rss_stat.js';
+import type { MmLog } from './rss_log.js';
+import type { Mm } from './state.js';
+import { hit, mismatch, mmFig, newMember, type Tally } from './validate_tally.js';
+
+/** src/traced/probes/ftrace/tracefs.cc (Perfetto): hist:keys=mm_id,member:bucket=size/0x80000:onchange($bucket) */
+export const THROTTLE_BUCKET = 0x80000;
+const bucketOf = (pages: number): number => Math.floor((pages * 4096) / THROTTLE_BUCKET);
+
+export interface Lockstep {
+  /** The engine's rss_stat callback: one kernel event with the model's mm and its update log. */
+  onRss(b: BufferedRss, mm: Mm | null, use: RssStatUse, mlog: MmLog | null): void;
+  /** The line of the rss_stat event the fan-out just read as a fault's hint (compared right after that fault). */
+  hint(line: number): void;
+  /** After lost events: the next event of each mm sets a new baseline. */
+  lost(): void;
+  /** A syscall of thread `tid` exited: its pieces (munmap, madvise, clone's copy) have all been compared. */
+  sysExit(tid: number): void;
+  /** The trace ended: a piece still split open was no match. */
+  end(): void;
+}
+
+/** `exact`: the kernel's counters are exact (6.2+); before, compared within SPLIT_RSS_COUNTING's 64 pages. */
+export function createLockstep(t: Tally, exact: boolean): Lockstep {
+  // the line of the last rss_stat event the fan-out read as a fault's hint (compared right after that fault)
+  let hintLine = -1;
+  const offsets = new Map<number, number>(); // mm idx * 4 + member -> kernel - model after a resync
+  const deferred = new Map<number, { v: number; b: BufferedRss; cur: number; hinted: boolean }>();
+  // a piece the kernel reported part of (need_resched split) whose end the kernel has not reached yet
+  const splitOpen = new Map<number, { b: BufferedRss; mm: Mm; name: string; model: number; hinted: boolean }>();
+  // the kernel moved on without landing the piece: its last split was no match after all
+  const revokeSplit = (key: number): void => {
+    const o = splitOpen.get(key);
+    if (!o) return;
+    splitOpen.delete(key);
+    t.matched--;
+    t.by[o.name]!.matched--;
+    if (o.hinted) t.by[o.name]!.hinted_matched--;
+    mmFig(t, o.mm, o.b.member).matched--;
+    t.splits--;
+    mismatch(t, o.b, o.mm, o.name, o.model);
+  };
+
+  const onRss = (b: BufferedRss, mm: Mm | null, use: RssStatUse, mlog: MmLog | null): void => {
+    t.events++;
+    if (!mm || !mlog || use === 'unmapped') {
+      t.unmapped++;
+      return;
+    }
+    const m = b.member;
+    const log = mlog.log[m]!, walk = mlog.walk[m]!;
+    const cur = mm.rss[m]!;
+    const key = mm.idx * 4 + m;
+    const reset = (): void => {
+      log.length = walk.length = 0;
+      log.push(cur);
+      walk.push(0);
+    };
+    const drop = (at: number, n: number): void => {
+      log.splice(at, n);
+      walk.splice(at, n);
+    };
+    if (use === 'baseline') {
+      t.baseline++;
+      offsets.delete(key);
+      reset();
+      return;
+    }
+    const v = b.size / 4096 - (offsets.get(key) ?? 0);
+    const spans = mlog.guessedSpans[m]!;
+    if (spans.length && !(mm.dead && mlog.phantomAtExit[m] !== 0)) {
+      const span = spans.find(([from, to]) => v > Math.min(from!, to!) && v < Math.max(from!, to!));
+      if (span) {
+        // strictly inside a fork-copy or teardown run of inferred VMAs: a piece boundary the model could only guess
+        // (not compared); the model's own pieces inside the run are skipped, its value after the run is compared
+        t.guessed++;
+        const lo = Math.min(span[0]!, span[1]!), hi = Math.max(span[0]!, span[1]!);
+        while (log.length > 1 && log[1]! > lo && log[1]! < hi) drop(1, 1);
+        return;
+      }
+      // the kernel reached (or went past) a run's end: that run is over
+      for (let k = spans.length - 1; k >= 0; k--) if ((v - spans[k]![1]!) * Math.sign(spans[k]![1]! - spans[k]![0]!) >= 0) spans.splice(k, 1);
+    }
+    const name = RSS_MEMBER_NAMES[m] ?? String(m);
+    const bm = t.by[name] ?? (t.by[name] = newMember());
+    if (splitOpen.has(key) && !(log.length > 1 && walk[1] !== 0 && (v - log[0]!) * (v - log[1]!) <= 0)) revokeSplit(key);
+    t.compared++;
+    bm.compared++;
+    if (b.throttled) t.throttled++;
+    if (b.line === hintLine) bm.hinted++;
+    mmFig(t, mm, m).compared++;
+    // lockstep: the model's updates for this mm and member since the last kernel event, consumed in order
+    // (log[0] is the value the last kernel event agreed with; the next update is log[1])
+    let ok: boolean;
+    let split = false;
+    if (log.length > 1 && log[1] === v) {
+      ok = true;
+      drop(0, 1);
+      splitOpen.delete(key);
+    } else if (b.throttled) {
+      // fired when the 512 KiB bucket changed, the steps between left out: the first model value since the last event
+      // that lies in the reported bucket (else the current one) stands for this moment
+      // (or inside a batched zap/copy piece, which the kernel may flush partway on need_resched)
+      let j = 1;
+      while (j < log.length && bucketOf(log[j]!) !== bucketOf(v) && !(walk[j] !== 0 && (v - log[j - 1]!) * (v - log[j]!) < 0)) j++;
+      ok = j < log.length || bucketOf(cur) === bucketOf(v);
+      if (j < log.length && bucketOf(log[j]!) === bucketOf(v)) drop(0, j);
+      else if (j < log.length) (drop(0, j - 1), (log[0] = v));
+      else if (ok) reset();
+    } else if (log.length > 1 && walk[1] !== 0 && (v - log[0]!) * (v - log[1]!) < 0) {
+      // mm/memory.c: zap_pte_range / copy_pte_range break on need_resched() and flush the batch so far: the kernel
+      // reported part of the model's piece; the rest of it must still land on log[1]
+      ok = split = true;
+      t.splits++;
+      log[0] = v;
+      splitOpen.set(key, { b, mm, name, model: log[1]! + (offsets.get(key) ?? 0), hinted: b.line === hintLine });
+    } else if (v === cur) {
+      ok = true; // agreement with the model's current value (threads: per-CPU event order can differ by an update)
+      reset();
+    } else ok = false;
+    if (!ok && offsets.has(key)) {
+      // the resync's offset was transient (another thread's or an in-flight call's updates the model had not applied
+      // yet): the model is back on the kernel's own value, so the offset goes and the event matches
+      const raw = b.size / 4096;
+      const at = raw === cur ? log.length - 1 : log.indexOf(raw, 1);
+      if (at >= 0) {
+        ok = true;
+        offsets.delete(key);
+        drop(0, at);
+      }
+    }
+    // 5.5-6.1: events only on 128-page crossings, with per-task batching of up to 64 pages (SPLIT_RSS_COUNTING)
+    if (!ok && !exact && Math.abs(v - cur) <= 64) {
+      ok = true;
+      reset();
+    }
+    if ((mm.dead && mlog.phantomAtExit[m] !== 0) || (mm.predates && mm.vmas.length === 0 && log.length <= 1)) {
+      // the mm holds pages the trace never showed (it predates the trace): where the kernel moves them is unknowable,
+      // so such an event resynchronises instead of counting as a mismatch (also an mm the model knows no VMA of)
+      t.compared--;
+      bm.compared--;
+      if (b.throttled) t.throttled--;
+      if (b.line === hintLine) bm.hinted--;
+      mmFig(t, mm, m).compared--;
+      t.baseline++;
+      if (split) (t.splits--, splitOpen.delete(key)); // not compared: not a split either
+      offsets.set(key, b.size / 4096 - cur);
+      reset();
+      return;
+    }
+    const held = deferred.get(key);
+    if (held !== undefined) {
+      // a thread's earlier event that already counted another CPU's update: right if the model reaches it now
+      deferred.delete(key);
+      // (a throttled one: right if the model went through its value since, counters moving a page at a time)
+      if (held.v === (ok ? v : cur) || (held.b.throttled && held.cur <= held.v && held.v <= cur)) {
+        hit(t, mm, m, name, held.hinted);
+        if (held.b.throttled) t.inBucket++;
+      } else mismatch(t, held.b, mm, name, held.cur + (offsets.get(key) ?? 0));
+    }
+    if (ok) {
+      hit(t, mm, m, name, b.line === hintLine);
+      if (b.throttled) t.inBucket++;
+      return;
+    }
+    const ongoing = mmFig(t, mm, m).diverged; // the previous event was a mismatch too: waiting has not helped
+    if (mm.users > 1 && !ongoing && !deferred.has(key) && log.length > 0 && v > cur) {
+      // several threads: percpu_counter_sum at this event may include a fault of another CPU whose event is
+      // still ahead in the merged stream; decide at this mm's next event for the member
+      deferred.set(key, { v, b, cur, hinted: b.line === hintLine });
+      return;
+    }
+    mismatch(t, b, mm, name, cur + (offsets.get(key) ?? 0)); // in the kernel's terms, after any resync
+    const ahead = log.indexOf(v, 2);
+    if (ahead > 0) drop(0, ahead); // the kernel batched differently: pick up the model's sequence there
+    else if (log.length > 1 && (v - log[0]!) * (v - log[1]!) < 0) {
+      // the model has updates the kernel has not reported yet (it split a batch the model made in one): keep
+      // them queued, the kernel's next event may land on one
+    } else {
+      offsets.set(key, b.size / 4096 - cur); // resynchronise: later events compare against the kernel's new level
+      reset();
+    }
+  };
+
+  return {
+    onRss,
+    hint: (line) => void (hintLine = line),
+    lost: () => offsets.clear(),
+    sysExit(tid) {
+      if (splitOpen.size) for (const [key, o] of splitOpen) if (o.b.tid === tid) revokeSplit(key);
+    },
+    end() {
+      for (const key of [...splitOpen.keys()]) revokeSplit(key);
+    },
+  };
+}
