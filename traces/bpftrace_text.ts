@@ -39,10 +39,13 @@ export function createBpftraceParser(ctx: LineCtx): { line: LineFn } {
       return;
     }
     const comm = s.slice(cols[3] + 1, cols[4]);
-    // a multi-probe block prints the probe (`tracepoint:syscalls:sys_exit_mmap`): the event is after the last ':'
+    // a multi-probe block prints the probe (`tracepoint:syscalls:sys_exit_mmap`): the event is after the last ':',
+    // its subsystem between the two (kept, so `tracepoint:block:*` matches events the reader cannot name a system for)
     const colon = lastCharIn(s, 58, cols[4] + 1, cols[5] - 1);
     const name = s.slice(colon >= 0 ? colon + 1 : cols[4] + 1, cols[5]);
-    const e = decodeEvent(eventCode(name), '', name, s, cols[5] + 1, end, time, cpu, pid, tid, comm, lineNo);
+    const first = colon >= 0 ? charIn(s, 58, cols[4] + 1, colon) : -1;
+    const system = first >= 0 && first < colon ? s.slice(first + 1, colon) : '';
+    const e = decodeEvent(eventCode(name), system, name, s, cols[5] + 1, end, time, cpu, pid, tid, comm, lineNo);
     if (typeof e === 'string') ctx.skip(lineNo, 'event_fields_unreadable', e);
     else ctx.push(e);
   }
