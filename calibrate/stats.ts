@@ -1,15 +1,10 @@
 // The statistics a profile is built with: quantiles, per-run medians, and the fork cost fit by weighted least squares.
 import type { StepStats } from '../model/costs.js';
 import type { ForkSample } from './output.js';
+import { quantileInterpolated as quantile } from '../model/quantiles.js';
 
-/** Quantile by linear interpolation between order statistics (q in [0, 1]). */
-export function quantile(sorted: readonly number[], q: number): number {
-  if (sorted.length === 0) return NaN;
-  const pos = (sorted.length - 1) * q;
-  const lo = Math.floor(pos);
-  const hi = Math.ceil(pos);
-  return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo);
-}
+/** Quantile by linear interpolation between order statistics (q in [0, 1]): model/quantiles.ts, re-exported for calibrate. */
+export { quantile };
 
 export function summarise(values: readonly number[]): StepStats {
   const s = [...values].sort((a, b) => a - b);

@@ -1,6 +1,7 @@
 // Per-process accumulation for the replay result: peaks, finals, faults by path, latency samples, thinned series.
 import { MM_ANONPAGES, MM_FILEPAGES, MM_SHMEMPAGES } from '../traces/events.js';
 import type { LatencySummary, ProcessResult, SeriesPoint } from './types.js';
+import { summarizeSamples } from './quantiles.js';
 
 const RESERVOIR = 2048;
 
@@ -37,9 +38,7 @@ export function addLat(a: LatAcc, ns: number): void {
 }
 
 export function summarize(a: LatAcc): LatencySummary {
-  const s = Array.from(a.samples.subarray(0, a.n)).sort((x, y) => x - y);
-  const q = (p: number): number => (s.length ? s[Math.min(s.length - 1, Math.floor(p * s.length))]! : 0);
-  return { count: a.count, total_ns: a.total, p50_ns: q(0.5), p90_ns: q(0.9), p99_ns: q(0.99) };
+  return summarizeSamples(a.samples.subarray(0, a.n), a.count, a.total);
 }
 
 /** One process (thread group) being replayed. */

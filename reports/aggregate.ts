@@ -2,6 +2,7 @@
 // Memory is bounded by the bins (time bins x VMA rows x slices per tracked process), not by the trace.
 import type { FaultRecord, ForkRecord, ReplayProbes, ReplayResult, SeriesPoint, VariantResult } from '../model/types.js';
 import type { DeferredFaults, FaultBins, ForkSample, HeatCell, HeatVma } from './types.js';
+import { logBin, logBinTop } from '../model/quantiles.js';
 
 export interface CollectorOptions {
   /** Variant whose faults feed the heatmap; default: the first variant a fault arrives for. */
@@ -52,13 +53,13 @@ interface Tracked {
 /** Log latency bin b holds [2^(b/8), 2^((b+1)/8)) ns; 0 and 1 ns go in bin 0. */
 export function latencyBin(ns: number): number {
   if (!(ns > 1)) return 0;
-  const b = Math.floor(Math.log2(ns) * LATENCY_SUBBINS);
+  const b = logBin(ns, LATENCY_SUBBINS);
   return b >= LAT_BINS ? LAT_BINS - 1 : b;
 }
 
 /** Upper bound of latency bin b, ns. */
 export function latencyBinTop(b: number): number {
-  return 2 ** ((b + 1) / LATENCY_SUBBINS);
+  return logBinTop(b, LATENCY_SUBBINS);
 }
 
 export function createReportCollector(opts: CollectorOptions = {}): ReportCollector {

@@ -2,6 +2,7 @@
 import type { ReportInput } from './types.js';
 import { SCHEMA, WIDTH, placeholder, variantScale, mainlineEmphasis, type ChartSpec } from './common.js';
 import { LATENCY_SUBBINS, latencyBinTop } from './aggregate.js';
+import { binOfQuantile } from '../model/quantiles.js';
 
 interface Row {
   path: string;
@@ -45,8 +46,7 @@ export function latencyRows(input: ReportInput): Row[] {
     if (exact.has(k)) continue;
     // No exact percentiles for this path: the upper bound of the bin where the ECDF crosses 0.5 and 0.99.
     for (const [stat, q] of [['p50', 0.5], ['p99', 0.99]] as const) {
-      let c = 0;
-      const hit = bins.find((b) => (c += b.count) >= q * n) ?? bins[bins.length - 1];
+      const hit = binOfQuantile(bins, q)!;
       rows.push({ path, variant, ns: latencyBinTop(hit.bin), stat, source: 'binned' });
     }
   }

@@ -10,6 +10,7 @@ import type { FaultRecord, VariantSpec } from '../../model/types.js';
 import { createReplay } from '../../model/replay.js';
 import { createLatencyValidator } from './validate.js';
 import { FAULT_TO_RSS_STAT } from './measured.js';
+import { quantile } from '../../model/quantiles.js';
 
 /** Intervals per path kept for the dense-run quantile (bounded: a reservoir of the first ones is enough). */
 const MAX_INTERVALS = 20_000;
@@ -24,12 +25,6 @@ export interface FittedProfile {
   derivation: string[];
   /** null when the trace times nothing usable: the base profile is used unchanged. */
   fitted: boolean;
-}
-
-function quantile(xs: number[], q: number): number {
-  if (xs.length === 0) return NaN;
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor(q * s.length))]!;
 }
 
 /** The fit from what one pass measured (exported for tests: no trace needed). */

@@ -2,41 +2,18 @@
 // child pid), in memory bounded by the number of paths, not the trace: log-binned histograms per (measurement, path).
 import type { MeasuredFault, MeasuredFork } from './measured.js';
 import type { FaultRecord, ForkRecord, LatencySummary } from '../../model/types.js';
+import { logHistAdd, logHistSummary, newLogHist, type LogHist } from '../../model/quantiles.js';
 
 /** Histogram bins per doubling: bin width 2.2%, so percentiles are good to about 1%. */
 const BINS_PER_OCTAVE = 32;
 /** Forks listed one by one in the result (the summaries cover them all). */
 const MAX_FORK_PAIRS = 50;
 
-interface Hist {
-  bins: Map<number, number>;
-  count: number;
-  total: number;
-}
-
-const newHist = (): Hist => ({ bins: new Map(), count: 0, total: 0 });
-
-function histAdd(h: Hist, ns: number): void {
-  const b = ns < 1 ? -1 : Math.floor(Math.log2(ns) * BINS_PER_OCTAVE);
-  h.bins.set(b, (h.bins.get(b) ?? 0) + 1);
-  h.count++;
-  h.total += ns;
-}
-
+type Hist = LogHist;
+const newHist = (): Hist => newLogHist(BINS_PER_OCTAVE);
+const histAdd = logHistAdd;
 /** Nearest-rank percentiles, each reported as its bin's geometric midpoint (0 for the sub-ns bin); exact total. */
-export function histSummary(h: Hist): LatencySummary {
-  const keys = [...h.bins.keys()].sort((a, b) => a - b);
-  const at = (q: number): number => {
-    const rank = Math.max(1, Math.ceil(q * h.count));
-    let seen = 0;
-    for (const k of keys) {
-      seen += h.bins.get(k)!;
-      if (seen >= rank) return k < 0 ? 0 : Math.round(2 ** ((k + 0.5) / BINS_PER_OCTAVE));
-    }
-    return 0;
-  };
-  return { count: h.count, total_ns: h.total, p50_ns: at(0.5), p90_ns: at(0.9), p99_ns: at(0.99) };
-}
+export const histSummary = logHistSummary;
 
 /** Modelled and measured further apart than this factor (either way) is a warning wherever the figure is shown. */
 export const OFF_FACTOR = 2;
@@ -79,7 +56,8 @@ export interface LatencyJoin {
   finish(measuredForks: readonly MeasuredFork[]): LatencyCheck;
 }
 
-export function createLatencyJoin(): LatencyJoin {
+/** onPair: each joined fault as it is paired (the profile fit keeps the measured spread per path from it). */
+export function createLatencyJoin(onPair?: (func: string, path: string, modelNs: number, measNs: number) => void): LatencyJoin {
   // per (measurement, path): modelled and measured histograms over the joined faults
   const pairs = new Map<string, Map<string, { model: Hist; meas: Hist }>>();
   // the latest modelled fault per tid; measured faults that arrived before theirs (the replay may hold a fault for
@@ -96,6 +74,7 @@ export function createLatencyJoin(): LatencyJoin {
     if (!h) byPath.set(path, (h = { model: newHist(), meas: newHist() }));
     histAdd(h.model, modelNs);
     histAdd(h.meas, measNs);
+    onPair?.(func, path, modelNs, measNs);
   };
 
   return {

@@ -7,6 +7,7 @@ import { functionGraphLine, isFunctionGraph, type GraphLine } from '../../traces
 import { probeCall } from '../../traces/kprobes.js';
 import { CLONE_CALLS, CLONE_THREAD, CLONE_VFORK, CLONE_VM } from '../../model/flags.js';
 import type { LatencySummary } from '../../model/types.js';
+import { summarizeSamples } from '../../model/quantiles.js';
 
 /** Functions whose duration is the fault's latency (arch/x86/mm/fault.c, mm/memory.c). */
 export const FAULT_FUNCTIONS = ['handle_mm_fault', 'do_user_addr_fault', 'exc_page_fault', 'handle_page_fault', '__handle_mm_fault'];
@@ -60,13 +61,9 @@ export interface MeasuredCollector {
 }
 
 
-/** Percentile summary of durations (nearest-rank on a sorted copy). */
+/** Percentile summary of durations (model/quantiles.ts: nearest rank). */
 export function summariseDurations(ns: readonly number[]): LatencySummary {
-  const s = Float64Array.from(ns).sort();
-  const rank = (q: number) => (s.length === 0 ? 0 : s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))]);
-  let total = 0;
-  for (const v of s) total += v;
-  return { count: s.length, total_ns: total, p50_ns: rank(0.5), p90_ns: rank(0.9), p99_ns: rank(0.99) };
+  return summarizeSamples(ns);
 }
 
 /** x86 error code -> a coarse class (arch/x86/include/asm/trap_pf.h); the model's path is finer. */

@@ -17,10 +17,10 @@ export interface LatencyValidateResult extends ValidateResult {
 }
 
 /** Validate one variant (normally mainline) against the trace's rss_stat stream; with a profile, latency too. */
-export function createLatencyValidator(spec: VariantSpec, profile: CostProfile | null = null, opts: { blind?: boolean } = {}): { sink: EventSink; finish(read: ReadResult): LatencyValidateResult } {
-  const join = profile ? createLatencyJoin() : null;
+export function createLatencyValidator(spec: VariantSpec, profile: CostProfile | null = null, opts: { blind?: boolean; onPair?: Parameters<typeof createLatencyJoin>[0] } = {}): { sink: EventSink; finish(read: ReadResult): LatencyValidateResult } {
+  const join = profile ? createLatencyJoin(opts.onPair) : null;
   const measured = join ? createMeasuredCollector({ keepFaults: false, onFault: join.onMeasuredFault }) : null;
-  const v = createValidator(spec, profile, join ? { probes: { fault: join.onModelFault, fork: join.onModelFork }, sink: measured!.sink } : null, opts);
+  const v = createValidator(spec, profile, join ? { probes: { fault: join.onModelFault, fork: join.onModelFork }, sink: measured!.sink } : null, { blind: opts.blind });
   return {
     sink: v.sink,
     finish(read) {
