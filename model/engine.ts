@@ -112,13 +112,10 @@ export function createEngine(spec: VariantSpec, probes: ReplayProbes, profile: C
     for (const tid of st.held.keys()) flushHeld(st, tid);
     const processes = [...st.procs.values()].sort((a, b) => a.res.pid - b.res.pid);
     const series: VariantResult['series'] = {};
-    let rssPeak = 0, ptPeak = 0;
     for (const p of processes) {
       notePoint(p, endTime || st.lastTime, seriesPoints, true);
       for (const [k, a] of p.lat) p.res.latency_ns[k] = summarize(a);
       series[String(p.res.pid)] = p.series;
-      rssPeak = Math.max(rssPeak, p.res.rss_anon_peak_kb);
-      ptPeak = Math.max(ptPeak, p.res.pgtables_peak_kb);
     }
     const latency_ns: VariantResult['latency_ns'] = {};
     for (const [k, a] of st.totalLat) latency_ns[k] = summarize(a);
@@ -126,7 +123,7 @@ export function createEngine(spec: VariantSpec, probes: ReplayProbes, profile: C
       name: spec.name,
       spec,
       processes: processes.map((p) => p.res),
-      totals: { faults: { ...st.faults }, rss_anon_peak_kb: rssPeak, pgtables_peak_kb: ptPeak, fault_latency_ns: st.faultLatency, fork_latency_ns: st.forkLatency, forks: st.forks },
+      totals: { faults: { ...st.faults }, rss_anon_peak_kb: st.sum.anonPeak, pgtables_peak_kb: st.sum.ptPeak, fault_latency_ns: st.faultLatency, fork_latency_ns: st.forkLatency, forks: st.forks },
       latency_ns,
       series,
       marks: st.marks,

@@ -4,7 +4,7 @@ import type { CostProfile } from './costs.js';
 import type { ExecState } from './exec.js';
 import { newFaultCtx } from './memory.js';
 import { createMm } from './mm.js';
-import { addLat, latOf, newProc, type LatAcc, type ProcAcc } from './results.js';
+import { addLat, latOf, newProc, newSum, type LatAcc, type ProcAcc, type SumAcc } from './results.js';
 import type { BufferedRss, RssStatSink } from './rss_stat.js';
 import { logUpdate } from './rss_log.js';
 import type { FaultCtx, Mm, ModelCtx, Task } from './state.js';
@@ -53,6 +53,8 @@ export interface EngineState {
   adopted: Map<number, number>;
   marks: VariantResult['marks'];
   totalLat: Map<string, LatAcc>;
+  /** Σ over live processes of anon RSS and page tables, with their peaks (the totals' peak of the sum). */
+  sum: SumAcc;
   faults: Record<string, number>;
   /** A syscall's GUP population tally: [faults, pages, tables] (model/populate.ts). */
   out: Float64Array;
@@ -78,7 +80,7 @@ export function newEngineState(ctx: ModelCtx, profile: CostProfile | null, serie
     assumed: { untraced_exit: 0, untraced_exit_skipped: 0, applied_call_failed: 0, mm_id_reused: 0, thread_adopted: 0, kernel_fault_untraced: 0 },
     sawKernelFault: false, faultedSince: new Set(),
     exitedMm: new Map(), fresh: new Set(), adopted: new Map(),
-    marks: [], totalLat: new Map(), faults: {}, out: new Float64Array(3), f: newFaultCtx(null as never),
+    marks: [], totalLat: new Map(), sum: newSum(), faults: {}, out: new Float64Array(3), f: newFaultCtx(null as never),
     inferredFaults: 0, countersFromTrace: null, forkLatency: 0, faultLatency: 0, forks: 0, lastTime: 0,
   };
 }
@@ -87,7 +89,7 @@ export function newEngineState(ctx: ModelCtx, profile: CostProfile | null, serie
 export function proc(st: EngineState, pid: number, comm: string): ProcAcc {
   let p = st.procs.get(pid);
   if (!p) {
-    p = newProc(pid, comm);
+    p = newProc(pid, comm, st.sum);
     st.procs.set(pid, p);
   }
   return p;

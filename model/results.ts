@@ -41,9 +41,23 @@ export function summarize(a: LatAcc): LatencySummary {
   return summarizeSamples(a.samples.subarray(0, a.n), a.count, a.total);
 }
 
+/** Σ over the live processes of their current anon RSS and page tables (KiB), and each sum's peak: the totals. */
+export interface SumAcc {
+  anon: number;
+  pt: number;
+  anonPeak: number;
+  ptPeak: number;
+}
+
+export function newSum(): SumAcc {
+  return { anon: 0, pt: 0, anonPeak: 0, ptPeak: 0 };
+}
+
 /** One process (thread group) being replayed. */
 export interface ProcAcc {
   res: ProcessResult;
+  /** The variant's running sums this process adds to (null: none). */
+  sum: SumAcc | null;
   lat: Map<string, LatAcc>;
   series: SeriesPoint[];
   stride: number;
@@ -51,7 +65,7 @@ export interface ProcAcc {
   ended: boolean;
 }
 
-export function newProc(pid: number, comm: string): ProcAcc {
+export function newProc(pid: number, comm: string, sum: SumAcc | null = null): ProcAcc {
   return {
     res: {
       pid, comm, mm_id: null,
@@ -59,6 +73,7 @@ export function newProc(pid: number, comm: string): ProcAcc {
       rss_shmem_peak_kb: 0, rss_shmem_final_kb: 0, pgtables_peak_kb: 0, pgtables_final_kb: 0,
       faults: {}, minflt: 0, forks: 0, exits: 0, latency_ns: {}, inferred_vmas: 0,
     },
+    sum,
     lat: new Map(),
     series: [],
     stride: 1,
@@ -76,10 +91,27 @@ export function noteCounters(p: ProcAcc, rss: Float64Array, pgtablesBytes: numbe
   if (shm > r.rss_shmem_peak_kb) r.rss_shmem_peak_kb = shm;
   if (pt > r.pgtables_peak_kb) r.pgtables_peak_kb = pt;
   if (!p.ended) {
+    const t = p.sum;
+    if (t) {
+      t.anon += anon - r.rss_anon_final_kb;
+      t.pt += pt - r.pgtables_final_kb;
+      if (t.anon > t.anonPeak) t.anonPeak = t.anon;
+      if (t.pt > t.ptPeak) t.ptPeak = t.pt;
+    }
     r.rss_anon_final_kb = anon;
     r.rss_file_final_kb = file;
     r.rss_shmem_final_kb = shm;
     r.pgtables_final_kb = pt;
+  }
+}
+
+/** The process's mm is torn down: its finals stay as they were just before, and it leaves the running sums. */
+export function endProc(p: ProcAcc): void {
+  if (p.ended) return;
+  p.ended = true;
+  if (p.sum) {
+    p.sum.anon -= p.res.rss_anon_final_kb;
+    p.sum.pt -= p.res.pgtables_final_kb;
   }
 }
 

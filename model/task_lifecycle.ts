@@ -7,7 +7,7 @@ import { proc, task, type EngineState } from './engine_state.js';
 import * as F from './flags.js';
 import { dupMmap, forkCounts } from './fork.js';
 import { exitMmap } from './mm.js';
-import { addLat, latOf, noteCounters, notePoint } from './results.js';
+import { addLat, endProc, latOf, noteCounters, notePoint } from './results.js';
 import { logUpdate } from './rss_log.js';
 import { flushHeld } from './rss_stat.js';
 import type { ExitRecord, ForkRecord } from './types.js';
@@ -96,7 +96,7 @@ export function onExit(st: EngineState, recs: LifecycleRecs, e: ExitEvent): void
   if (mm.users <= 1 || leaderGone) {
     noteCounters(p, mm.rss, mm.pgtablesBytes);
     if (mm.users <= 1) {
-      p.ended = true; // "final" = just before the teardown
+      endProc(p); // "final" = just before the teardown
       p.res.exits++;
       notePoint(p, e.time, st.seriesPoints, true);
       const xr = recs.exit;

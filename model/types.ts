@@ -154,6 +154,7 @@ export interface VariantResult {
   processes: ProcessResult[];
   totals: {
     faults: Record<string, number>;
+    /** Peak over time of the sum over live processes (not the largest process): model/results.ts SumAcc. */
     rss_anon_peak_kb: number;
     pgtables_peak_kb: number;
     fault_latency_ns: number;

@@ -48,7 +48,7 @@ describe('compare table', () => {
     const lines = text.split('\n');
     expect(lines[0]).toBe('t.txt (perf-script): 3 variants, span 2.500 s');
     const cells = (l: string) => l.trim().split(/\s{2,}/);
-    expect(cells(lines[2]!)).toEqual(['variant', 'faults', 'Δ', 'not taken', 'Δ', 'GUP faults', 'Δ', 'peak anon KiB (largest process)', 'Δ', 'peak file KiB (largest process)', 'Δ', 'peak PT KiB (largest process)', 'Δ']);
+    expect(cells(lines[2]!)).toEqual(['variant', 'faults', 'Δ', 'not taken', 'Δ', 'GUP faults', 'Δ', 'peak anon KiB (peak of Σ processes)', 'Δ', 'peak file KiB (largest process)', 'Δ', 'peak PT KiB (peak of Σ processes)', 'Δ']);
     expect(cells(lines[3]!)).toEqual(['mainline', '1,024', '0', '0', '4,000', '40', '20']);
     expect(cells(lines[4]!)).toEqual(['refpage', '1,024', '=', '0', '=', '0', '=', '4,000', '=', '40', '=', '20', '=']);
     expect(cells(lines[5]!)).toEqual(['memset', '10', '-1,014', '1,014', '+1,014', '2,000', '+2,000', '8,000', '+4,000 (+100.0%)', '40', '=', '24', '+4 (+20.0%)']);

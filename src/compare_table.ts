@@ -77,9 +77,9 @@ export function formatCompareTable(r: ReplayResult): string {
     { head: 'not taken', get: (x) => x.notTaken, count: true },
     { head: 'GUP faults', get: (x) => x.gupFaults, count: true },
     // the largest single process's peak, and said so: not a total (the report's summary has the sums)
-    { head: 'peak anon KiB (largest process)', get: (x) => x.peakAnonKb },
+    { head: 'peak anon KiB (peak of Σ processes)', get: (x) => x.peakAnonKb },
     { head: 'peak file KiB (largest process)', get: (x) => x.peakFileKb },
-    { head: 'peak PT KiB (largest process)', get: (x) => x.peakPgtablesKb },
+    { head: 'peak PT KiB (peak of Σ processes)', get: (x) => x.peakPgtablesKb },
   ];
   if (timed) {
     cols.push({ head: 'fault ms', get: (x) => x.faultNs, fmt: ms });

@@ -18,7 +18,7 @@ const OPTIONS = {
   kernel: () => new Option('--kernel <version>', `kernel rules to apply, ${OLDEST_KERNEL} to ${NEWEST_KERNEL} (e.g. 6.12: a write to the huge zero page splits, no PT_RECLAIM; 5.5-6.1 rss_stat only on 128-page crossings)`).default(DEFAULT_KERNEL),
   machineNoZeroPage: () => new Option('--machine-no-zero-page', 'the traced machine had no zero page (e.g. pvm_no_zero_page=1): read faults allocate in every variant'),
   allowLost: () => new Option('--allow-lost', 'accept a trace with lost events: exit 0 (figures are then lower bounds)'),
-  profile: () => new Option('--profile <name|file>', `cost profile for modelled latency: a shipped name, a JSON file, 'trace' (replay, report: fitted to the trace's own timing) or 'none' (latency 0; default ${DEFAULT_PROFILE})`),
+  profile: () => new Option('--profile <name|file>', `cost profile for modelled latency: a shipped name, a JSON file, 'trace' (fitted to the trace's own timing: the default of replay and report, ${DEFAULT_PROFILE} where the trace times nothing) or 'none' (latency 0; default elsewhere ${DEFAULT_PROFILE})`),
   // The what-if variants (replay, query, report): mainline first, then one per --patch / --thp / --no-zero-page.
   patch: () => new Option('--patch <names>', 'also replay with these patches (repeatable or comma-separated; "a+b" combines, "refpage+thp=always" varies THP too; see faultline patches)').argParser(collect).default([]),
   thp: () => new Option('--thp <policy>', `also replay mainline with this THP policy (${THP_POLICIES.join(', ')}; repeatable): variant "thp=POLICY"`).argParser(collect).default([]),

@@ -3,17 +3,32 @@
 // `faultline info` and `--version` never need.
 import { userError } from '../traces/errors.js';
 import type { TraceFormat } from '../traces/events.js';
+import { STDIN } from '../traces/read.js';
 import { buildVariants, type VariantOptions } from '../model/variants.js';
 import { loadProfile, DEFAULT_PROFILE, type CostProfile } from '../model/costs.js';
 import { THP_POLICIES, type ThpPolicy, type VariantSpec } from '../model/types.js';
 import { fitProfileToTrace } from '../analyze/latency/fit.js';
 import { profileFor, TRACE_PROFILE, type VariantCliOptions } from './options.js';
 
-/** profileFor, and for 'trace' a first pass fitting it, its derivation printed on stderr. */
+/**
+ * The cost profile for replay and report. By default (and with --profile trace) it is fitted to the trace's own
+ * timing in a first pass (analyze/latency/fit.ts): costs priced on another machine mislead (issue 14). Where the
+ * trace times nothing usable (or comes on stdin, which cannot be read twice) the shipped profile prices the faults
+ * and stderr says so; the derivation is printed either way. A named profile or 'none' is used as given.
+ */
 export async function resolveProfile(name: string | undefined, trace: string, mainline: VariantSpec, format?: TraceFormat): Promise<CostProfile | null> {
-  if (name !== TRACE_PROFILE) return profileFor(name);
-  const fit = await fitProfileToTrace(trace, mainline, loadProfile(DEFAULT_PROFILE), format);
-  for (const d of fit.derivation) process.stderr.write(`faultline: profile: ${d}\n`);
+  if (name !== undefined && name !== TRACE_PROFILE) return profileFor(name);
+  const base = loadProfile(DEFAULT_PROFILE);
+  const note = (l: string): boolean => process.stderr.write(`faultline: profile: ${l}\n`);
+  const fallback = `the shipped profile ${base.name} (measured on another machine) prices the faults; modelled times are that machine's: calibrate on the recording machine and pass --profile FILE`;
+  if (trace === STDIN) {
+    if (name === TRACE_PROFILE) throw userError(`--profile ${TRACE_PROFILE} reads the trace twice: give a file, not stdin`);
+    note(`a trace on stdin cannot be read twice to fit its own costs: ${fallback}`);
+    return base;
+  }
+  const fit = await fitProfileToTrace(trace, mainline, base, format);
+  for (const d of fit.derivation) note(d);
+  if (!fit.fitted) note(fallback);
   return fit.profile;
 }
 

@@ -33,7 +33,7 @@ function fixtures(root) {
 
 /** The commands whose --json output must not change; workload recordings come from a machine without a zero page. */
 function jobs(fixture) {
-  const nz = fixture.includes('/workloads/') ? ['--machine-no-zero-page'] : [];
+  const nz = /\/workloads(_m2)?\//.test(fixture) ? ['--machine-no-zero-page'] : [];
   return [
     ['info', ['info', fixture, '--json']],
     ['replay', ['replay', fixture, '--json', '--series', '--allow-lost', ...nz, '--patch', PATCHES, '--thp', 'always', '--no-zero-page']],

@@ -168,7 +168,7 @@ describe('faultline report', () => {
     const out = join(dir, 'fork.html');
     // The recording machine booted with pvm_no_zero_page=1 (its truth file): replay it as such.
     expect(truth.kernel_cmdline_mm).toContain('pvm_no_zero_page=1');
-    expect(await run(fixtureFiles('fork_1g', 'perf').trace, '--patch', 'cow-pte', '--machine-no-zero-page', '--no-validate', '-o', out)).toBe(0);
+    expect(await run(fixtureFiles('fork_1g', 'perf').trace, '--patch', 'cow-pte', '--machine-no-zero-page', '--no-validate', '--profile', 'x86_64-kvm-6.18', '-o', out)).toBe(0);
     const html = readFileSync(out, 'utf8');
     const li = /<li data-variant="cow-pte"([^>]*)>([^<]*)<\/li>/.exec(html);
     expect(li).not.toBeNull();
@@ -183,7 +183,7 @@ describe('faultline report', () => {
     // by the table allocation plus the table copy (model/costs.ts: faultCostNs; mm/memory.c: break_cow_pte).
     expect(attr('deferred-count')).toBe(childWrites);
     expect(attr('deferred-pct')).toBeGreaterThan(0);
-    const P = loadProfile();
+    const P = loadProfile(); // the page above was priced with the shipped profile (--profile), not fitted to the trace
     expect(attr('deferred-delta-ns') / childWrites).toBeCloseTo(P.steps.table_alloc + P.steps.cow_pte_table_copy, 3);
     expect(li![2]).toContain(`; ${childWrites} faults that copy a shared PTE table +`);
     // The chart is on the page, first.
