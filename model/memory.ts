@@ -17,6 +17,7 @@ export function isZeroPfn(ctx: ModelCtx, fl: number): boolean {
 export function handleMmFault(ctx: ModelCtx, f: FaultCtx): void {
   const mm = f.mm;
   const vma = f.vma;
+  ctx.hooks.handle_mm_fault(ctx, f);
   if (f.write) {
     const copied = ctx.hooks.break_cow_pte(ctx, mm, f.address, f.address + 1, 'fault'); // a copy allocates the new table
     f.tablesAllocated += copied;

@@ -23,6 +23,8 @@ export interface Hooks {
   copy_pte_range(ctx: ModelCtx, dst: Mm, src: Mm, vma: Vma, block: number, counts: Float64Array): boolean;
   /** COW PTE: break_cow_pte over [start, end); the tables allocated (mainline: 0, no table is ever shared). */
   break_cow_pte(ctx: ModelCtx, mm: Mm, start: number, end: number, cause: BreakCause): number;
+  /** mm/memory.c: handle_mm_fault entry (mainline: nothing). */
+  handle_mm_fault(ctx: ModelCtx, f: FaultCtx): void;
 }
 
 /** include/linux/pgtable.h: is_zero_pfn: the entry maps the shared zero page. */
@@ -48,6 +50,7 @@ export function resolveHooks(patches: readonly Patch[]): Hooks {
   const brk = impls(patches, 'brk');
   const copy = impls(patches, 'copy_pte_range');
   const breakCow = impls(patches, 'break_cow_pte');
+  const fault = impls(patches, 'handle_mm_fault');
   return Object.freeze<Hooks>({
     patched: patches.length > 0,
     // the first patch with a verdict decides; none: mainline's
@@ -93,5 +96,6 @@ export function resolveHooks(patches: readonly Patch[]): Hooks {
             for (const h of breakCow) n += h(ctx, mm, start, end, cause);
             return n;
           },
+    handle_mm_fault: fault.length === 0 ? () => undefined : (ctx, f) => fault.forEach((h) => h(ctx, f)),
   });
 }

@@ -7,11 +7,12 @@ import { patternPopulate } from './pattern_populate.js';
 import { ptReclaim } from './pt_reclaim.js';
 import { refpage } from './refpage.js';
 import { refpageFd } from './refpage_fd.js';
+import { thpShrinker } from './thp_shrinker.js';
 
 export type { Patch } from './patch.js';
 
 /** Every patch; `as const` keeps each one's path names, so model/fault_paths.ts can make FaultPath their union. */
-export const PATCHES = [refpage, refpageFd, patternPopulate, memset, cowPte, eagerPopulate, ptReclaim] as const;
+export const PATCHES = [refpage, refpageFd, patternPopulate, memset, cowPte, eagerPopulate, ptReclaim, thpShrinker] as const;
 
 /** The patch called name, or undefined. */
 export function getPatch(name: string): Patch | undefined {

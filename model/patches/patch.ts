@@ -38,6 +38,8 @@ export interface PatchHooks {
    * 'mprotect' | 'madvise' | 'exit' | 'mremap' | 'brk'. Returns the tables allocated.
    */
   break_cow_pte?(ctx: ModelCtx, mm: Mm, start: number, end: number, cause: BreakCause): number;
+  /** mm/memory.c: handle_mm_fault entry, before the fault is resolved (THP shrinker: notes written subpages, runs its scan). */
+  handle_mm_fault?(ctx: ModelCtx, f: FaultCtx): void;
 }
 
 /** A proposed patch; P names the fault paths it adds to mainline's (model/fault_paths.ts). */
