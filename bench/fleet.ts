@@ -2,7 +2,7 @@
 // one by one (--jobs 1) and two at a time (--jobs 2) in the same run. Aim: jobs 2 in <= 0.6x the one-by-one time.
 import { spawnSync } from 'node:child_process';
 import { availableParallelism, loadavg } from 'node:os';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BenchArgs, BenchSection } from './run.js';
 import { generateFleet } from '../record/fleet_gen.js';
@@ -20,11 +20,24 @@ function batch(inputs: string[], out: string, jobs: number): { ms: number; summa
   return { ms, summary: r.stdout.trim() };
 }
 
+function autogroup(): boolean {
+  try {
+    return readFileSync('/proc/sys/kernel/sched_autogroup_enabled', 'utf8').trim() === '1';
+  } catch {
+    return false;
+  }
+}
+
 export async function benchFleet(args: BenchArgs): Promise<void> {
   const gen = join(args.tmp, `faultline-bench-fleet-${TRACES}`);
   const inputs = [join(repoRoot(), 'traces/fixtures'), gen];
   console.log(`fleet: ${generateFleet(TRACES, gen).length} generated traces in ${gen} + every trace under traces/fixtures (cow-pte, machine without a zero page)`);
   console.log(`  ${availableParallelism()} CPUs, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')} before`);
+  // kernel/sched/autogroup.c: with autogroup on, CPU time is shared per session first, so while other sessions keep the
+  // CPUs busy a batch's share does not grow with its thread count: --jobs 2 can only show its speed-up on a quiet machine
+  if (autogroup() && loadavg()[0]! > availableParallelism()) {
+    console.log(`  sched_autogroup_enabled=1 and load above the CPU count: this run's ratio is bounded by its session's share, not by the batch`);
+  }
   // ABBA order (1, 2, 2, 1): on a machine shared with other work the load drifts over minutes, and a drift that
   // favours whichever setting runs second cancels out when each setting runs once early and once late
   const runs: { jobs: number; ms: number }[] = [];
