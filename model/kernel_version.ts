@@ -42,7 +42,7 @@ const SINCE: Record<Exclude<keyof KernelRules, 'version'>, string> = {
   ptReclaim: '6.14',
   largeFolioReuse: '6.15',
 };
-const KNOWN = `known: ${OLDEST_KERNEL} to ${NEWEST_KERNEL} (rules change at ${[...new Set(Object.values(SINCE))].join(', ')})`;
+const KNOWN = `known: ${OLDEST_KERNEL} to ${NEWEST_KERNEL} (rules change at ${[...new Set(Object.values(SINCE))].sort((a, b) => (atLeast(parse(a)!, parse(b)!) ? 1 : 0) - (atLeast(parse(b)!, parse(a)!) ? 1 : 0)).join(', ')})`;
 
 /** The rule set for a kernel version like '6.18' or '6.12.117'; throws a user error for a version the model does not know. */
 export function kernelRules(version: string): KernelRules {
