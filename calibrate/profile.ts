@@ -97,6 +97,30 @@ export function modelMdDisagreements(steps: Record<string, StepStats>): string[]
 /** Published ratio used to price a shared table: COW PTE RFC v2 cover letter, fork -93% vs mainline at 512 MB (MODEL.md §7). */
 export const COW_PTE_SHARED_RATIO = 0.07;
 
+/**
+ * David Hildenbrand, "mm/memory: optimize fork() with PTE-mapped THP" (v1 cover letter, Dec 2023; merged 6.9):
+ * fork() of 1 GiB of PTE-mapped folios on a Xeon 4210R, ms by folio size (>= 512K all read 9.8).
+ */
+export const FORK_BATCH_TABLE: readonly { folioKb: number; ms: number }[] = [
+  { folioKb: 4, ms: 14.3 },
+  { folioKb: 16, ms: 12.0 },
+  { folioKb: 64, ms: 10.4 },
+  { folioKb: 512, ms: 9.8 },
+];
+
+/**
+ * The table as ratios to its 4K per-PTE cost: ns/PTE = perPte + perBatch * (batches per PTE), least squares over the
+ * large-folio rows (1 GiB = 262144 PTEs); 4K folios take the unbatched path (fork_per_pte).
+ */
+export function forkBatchRatios(): { perPte: number; perBatch: number } {
+  const ptes = 262144;
+  const c4 = (FORK_BATCH_TABLE[0]!.ms * 1e6) / ptes;
+  const rows = FORK_BATCH_TABLE.slice(1).map((r) => ({ x: 4 / r.folioKb, y: (r.ms * 1e6) / ptes }));
+  const mx = rows.reduce((a, r) => a + r.x, 0) / rows.length, my = rows.reduce((a, r) => a + r.y, 0) / rows.length;
+  const b = rows.reduce((a, r) => a + (r.x - mx) * (r.y - my), 0) / rows.reduce((a, r) => a + (r.x - mx) ** 2, 0);
+  return { perPte: (my - b * mx) / c4, perBatch: b / c4 };
+}
+
 export interface BuildOptions {
   name: string;
   command: string;
@@ -178,6 +202,10 @@ export function buildProfile(out: CalibrateOutput, opts: BuildOptions): ProfileF
   steps.fork_per_pmd = forkStat('perPmd');
   const st3: Stats = { ...st, ...steps };
   steps.fork_per_shared_table = derived(`${COW_PTE_SHARED_RATIO} * (fork_per_table + 512 * fork_per_pte): COW PTE RFC v2 fork was -93% vs mainline at 512 MB (MODEL.md §7), so a shared table costs 7% of a copied full one`, (s) => COW_PTE_SHARED_RATIO * (s('fork_per_table') + 512 * s('fork_per_pte')), st3);
+  const fb = forkBatchRatios();
+  const fbWhy = `least squares over David Hildenbrand's fork table (1 GiB of PTE-mapped folios, Xeon 4210R: 4K 14.3 ms, 16K 12.0, 64K 10.4, >=512K 9.8; 6.9 "optimize fork() with PTE-mapped THP")`;
+  steps.fork_per_pte_batched = derived(`${fb.perPte.toFixed(3)} * fork_per_pte: per PTE of a copied large-folio batch, ${fbWhy}`, (s) => fb.perPte * s('fork_per_pte'), st3);
+  steps.fork_per_folio_batch = derived(`${fb.perBatch.toFixed(3)} * fork_per_pte: per large-folio batch, ${fbWhy}`, (s) => fb.perBatch * s('fork_per_pte'), st3);
   steps.cow_pte_table_copy = derived('512 * fork_per_pte: break_cow_pte copies a full table the way copy_pte_range does at fork (allocation priced by table_alloc)', (s) => 512 * s('fork_per_pte'), st3);
 
   notes.push(...modelMdDisagreements(steps));

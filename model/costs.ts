@@ -52,6 +52,8 @@ export const STEP_NAMES = [
   'fork_per_table', // per child PTE table allocated by copy_pte_range
   'fork_per_pmd', // per THP PMD copied by copy_huge_pmd (its deposited table included)
   'fork_per_shared_table', // per PTE table shared instead of copied (COW PTE patch)
+  'fork_per_pte_batched', // per PTE of a large folio copied in a batch by copy_present_ptes (folio_pte_batch, 6.9+)
+  'fork_per_folio_batch', // per such batch (one folio_try_dup_anon_rmap_ptes + folio_ref_add + set_ptes)
   'table_alloc', // per page-table page allocated in a fault (pte_alloc / __pmd_alloc / __pud_alloc)
   'cow_pte_table_copy', // per COW PTE table copied on a break (COW PTE patch), allocation excluded
   'page_fill_4k', // a 4 KiB pattern fill (memset) of a fresh page
@@ -117,6 +119,8 @@ export function faultCostNs(profile: CostProfile | null, rec: FaultRecord): numb
   const u = profile.stats ? faultQuantile(rec.tid, rec.time) : undefined;
   if (path === 'thp_wp') {
     ns = step(profile, thpWpStep(rec), u);
+  } else if (path === 'mthp_alloc') {
+    ns = step(profile, 'anon_alloc', u) + Math.max(0, rec.pagesAllocated - 1) * step(profile, 'page_fill_4k'); // clear_huge_page of nr pages
   } else {
     for (const s of pathSteps(path)) ns += step(profile, s, FAULT_PATHS[path].perPage ? undefined : u);
   }
@@ -132,12 +136,19 @@ export function faultCostNs(profile: CostProfile | null, rec: FaultRecord): numb
   return ns + tables * step(profile, 'table_alloc');
 }
 
-/** Modelled cost of one fork: fixed + per PTE + per copied table + per shared table + per THP PMD (kernel/fork.c: dup_mmap). */
+/**
+ * Modelled cost of one fork: fixed + per PTE + per copied table + per shared table + per THP PMD (kernel/fork.c:
+ * dup_mmap); the PTEs of large folios copied in batches (rec.ptesBatched of rec.ptesCopied, in rec.folioBatches
+ * batches: mm/memory.c: copy_present_ptes, 6.9+) at fork_per_pte_batched each plus fork_per_folio_batch per batch.
+ */
 export function forkCostNs(profile: CostProfile | null, rec: ForkRecord): number {
   if (!profile) return 0;
+  const batched = rec.ptesBatched ?? 0;
   return (
     step(profile, 'fork_fixed') +
-    rec.ptesCopied * step(profile, 'fork_per_pte') +
+    (rec.ptesCopied - batched) * step(profile, 'fork_per_pte') +
+    batched * step(profile, 'fork_per_pte_batched') +
+    (rec.folioBatches ?? 0) * step(profile, 'fork_per_folio_batch') +
     rec.tablesCopied * step(profile, 'fork_per_table') +
     rec.tablesShared * step(profile, 'fork_per_shared_table') +
     rec.pmdsCopied * step(profile, 'fork_per_pmd')

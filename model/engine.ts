@@ -6,6 +6,7 @@ import { newEngineState, type AssumptionKind } from './engine_state.js';
 import { onExec } from './exec.js';
 import { onFault, type FaultHint } from './fault_entry.js';
 import { kernelRules } from './kernel_version.js';
+import { mthpMasks } from './thpsize.js';
 import { createPages } from './pages.js';
 import { resolveHooks } from './patches/hooks.js';
 import { getPatch } from './patches/index.js';
@@ -45,6 +46,7 @@ export function createEngine(spec: VariantSpec, probes: ReplayProbes, profile: C
   const ctx: ModelCtx = {
     spec,
     rules: kernelRules(spec.kernel),
+    mthp: { ...mthpMasks(spec.mthp), learn: spec.mthp === undefined },
     patches,
     hooks: resolveHooks(patches),
     selector: compileSelect(spec.select),

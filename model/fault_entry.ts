@@ -17,6 +17,8 @@ export interface FaultHint {
   delta: number;
   /** The mm_id of that rss_stat (curr=1: the faulting task's own mm), -1 when none. */
   mmId: number;
+  /** False when delta is the counter's first sighting (no earlier event of it to subtract), not a measured change. */
+  fromPrev?: boolean;
 }
 
 /** include/linux/mm.h: mmap_min_addr default (64 KiB): nothing is ever mapped below it. */
@@ -61,6 +63,7 @@ export function onFault(st: EngineState, e: FaultEvent, hint: FaultHint | null):
   f.address = e.address;
   f.path = '';
   f.fileHint = (hm === MM_FILEPAGES || hm === MM_SHMEMPAGES) && hd > 0 ? hd : -1; // page-cache (file or shmem) pages the kernel mapped
+  f.anonHint = hm === MM_ANONPAGES && hd > 1 && hint!.fromPrev !== false ? hd : -1; // an mTHP: nr pages in one add_mm_counter
   if (inferred) {
     st.inferredFaults++;
     // no error code: a present read-only PTE can only fault for a write; otherwise the kernel's own counters tell
@@ -98,7 +101,7 @@ export function applyUserWrites(st: EngineState, e: TraceEvent, p: ProcAcc, mm: 
       const fl = entryFlagsAt(mm, a);
       if ((fl & (F.PTE_PRESENT | F.PTE_WRITE)) !== (F.PTE_PRESENT | F.PTE_WRITE) && !accessError(vma, true, false)) {
         p.res.minflt++; // mm/memory.c: mm_account_fault: one trap, one minflt
-        Object.assign(f, { mm, vma, address: a, write: true, path: '', fileHint: -1, inferred: false, pagesAllocated: 0, tablesAllocated: 0, tablesCopied: 0 });
+        Object.assign(f, { mm, vma, address: a, write: true, path: '', fileHint: -1, anonHint: -1, inferred: false, pagesAllocated: 0, tablesAllocated: 0, tablesCopied: 0 });
         handleMmFault(ctx, f);
         userWrite.address = a;
         recordFault(st, userWrite, p, vma.start, vma.end, vma.flags);

@@ -22,6 +22,11 @@ export interface FaultPathDef {
 export const MAINLINE_PATHS = {
   anon_zero_page: { kernel: 'mm/memory.c: do_anonymous_page (read: zero-page PTE)', trap: true, steps: ['anon_zero_page'] },
   anon_alloc: { kernel: 'mm/memory.c: do_anonymous_page (write: a zeroed page)', trap: true, steps: ['anon_alloc'] },
+  mthp_alloc: {
+    kernel: 'mm/memory.c: do_anonymous_page -> alloc_anon_folio (an mTHP: nr zeroed pages, one add_mm_counter, set_ptes)',
+    trap: true,
+    steps: ['anon_alloc', 'page_fill_4k'], // the first page as a 4K fault, each further page cleared (faultCostNs)
+  },
   wp_page_copy: { kernel: 'mm/memory.c: do_wp_page -> wp_page_copy (alloc + __wp_page_copy_user)', trap: true, steps: ['wp_page_copy'] },
   wp_page_copy_zero: { kernel: 'mm/memory.c: do_wp_page -> wp_page_copy from the zero pfn (a zeroed alloc, no copy)', trap: true, steps: ['wp_page_copy_zero'] },
   wp_page_reuse: { kernel: 'mm/memory.c: do_wp_page -> wp_page_reuse (or wp_page_shared)', trap: true, steps: ['wp_page_reuse'] },

@@ -6,11 +6,11 @@ import { createMm, newVma } from './mm.js';
 import { eachVmaNotingInferredRuns } from './rss_log.js';
 import { folioMmMap } from './pages.js';
 import { addMmCounter, addMmRssVec, addPgtables, RSS_WALK_COPY } from './rss.js';
-import { allocUpper, newTable, pteMember } from './page_table.js';
+import { allocUpper, folioPteBatch, newTable, pteMember } from './page_table.js';
 import { PAGE_ANON_EXCLUSIVE, PMD_HUGE_ZERO, PMD_TABLE, PMD_THP, type Mm, type ModelCtx, type PmdSlot, type PteTable, type Vma } from './state.js';
 
-/** What one fork copied: [ptes copied, tables copied, tables shared, huge PMDs copied]. */
-export const forkCounts = new Float64Array(4);
+/** What one fork copied: [ptes copied, tables copied, tables shared, huge PMDs copied, of the ptes those copied in large-folio batches, batches]. */
+export const forkCounts = new Float64Array(6);
 const vec = new Float64Array(4);
 
 /** mm/memory.c: vma_needs_copy: the child VMA is uffd-wp, the parent's is VM_PFNMAP/VM_MIXEDMAP, or it has an anon_vma; otherwise the child re-faults. */
@@ -122,11 +122,21 @@ function copyPteRange(ctx: ModelCtx, dst: Mm, src: Mm, vma: Vma, st: PteTable, b
   const j0 = (i0 - addr) / F.PAGE_SIZE, j1 = (i1 - addr) / F.PAGE_SIZE;
   if (st.present > 0)
     for (let i = j0; i < j1; i++) {
-      if (st.fl[i]! & F.PTE_PRESENT) copyPresentPtes(ctx, dst, t, st, i, cow);
-      else if (st.fl[i]! & F.PTE_GUARD && !(t.fl[i]! & F.PTE_GUARD)) {
-        t.fl[i] = F.PTE_GUARD; // mm/memory.c: copy_nonpresent_pte -> copy_pte_marker keeps PTE_MARKER_GUARD
-        t.present++;
+      if (!(st.fl[i]! & F.PTE_PRESENT)) {
+        if (st.fl[i]! & F.PTE_GUARD && !(t.fl[i]! & F.PTE_GUARD)) {
+          t.fl[i] = F.PTE_GUARD; // mm/memory.c: copy_nonpresent_pte -> copy_pte_marker keeps PTE_MARKER_GUARD
+          t.present++;
+        }
+        continue;
       }
+      if (ctx.rules.largeFolioPteBatch && st.page[i] && ctx.pages.head[st.page[i]!]) {
+        // mm/memory.c: copy_present_ptes (6.9+): a large folio's PTEs in one batch (folio_pte_batch, max_nr to the piece's end)
+        const nr = folioPteBatch(ctx.pages, st, i, j1);
+        for (let k = 0; k < nr; k++) copyPresentPtes(ctx, dst, t, st, i + k, cow);
+        forkCounts[4]! += nr;
+        forkCounts[5]!++;
+        i += nr - 1;
+      } else copyPresentPtes(ctx, dst, t, st, i, cow);
     }
   if (withPhantom) for (let m = 0; m < 4; m++) (vec[m]! += src.phantom[m]!, (dst.phantom[m] = src.phantom[m]!));
   addMmRssVec(ctx, dst, vec, RSS_WALK_COPY); // one rss_stat per member per piece, into the child's mm (curr=0)

@@ -1,10 +1,12 @@
-// Transparent huge pages at fault time (mm/huge_memory.c, include/linux/huge_mm.h), PMD order only (mTHP sizes off here).
+// Transparent huge pages at fault time (mm/huge_memory.c, include/linux/huge_mm.h): which orders a VMA allows, and the PMD
+// order's fault paths (the PTE-mapped mTHP orders are allocated by memory.ts: alloc_anon_folio).
 import { MM_ANONPAGES } from '../traces/events.js';
 import * as F from './flags.js';
 import { allocAnon, folioMmMap } from './pages.js';
 import { addMmCounter, addPgtables } from './rss.js';
 import { PAGE_ANON_EXCLUSIVE, PMD_HUGE_ZERO, PMD_THP, type FaultCtx, type Mm, type ModelCtx, type PmdSlot, type Vma } from './state.js';
 import { splitHugePmd } from './page_table.js';
+import { PMD_ORDER } from './thpsize.js';
 
 /** include/linux/mm.h: vma_is_anonymous (vm_ops == NULL). */
 export function vmaIsAnonymous(vma: Vma): boolean {
@@ -12,23 +14,42 @@ export function vmaIsAnonymous(vma: Vma): boolean {
 }
 
 /** include/linux/huge_mm.h: thp_vma_suitable_order (was transhuge_vma_suitable): aligned block inside the VMA, pgoff aligned for files. */
-export function thpVmaSuitableOrder(ctx: ModelCtx, vma: Vma, addr: number): boolean {
+export function thpVmaSuitableOrder(ctx: ModelCtx, vma: Vma, addr: number, order = PMD_ORDER): boolean {
   const r = ctx.hooks.thp_vma_suitable_order(ctx, vma, addr);
   if (r !== undefined) return r;
-  if (!vmaIsAnonymous(vma) && ((vma.start / F.PAGE_SIZE - vma.pgoff) % F.PTRS + F.PTRS) % F.PTRS !== 0) return false;
-  const haddr = Math.floor(addr / F.PMD_SIZE) * F.PMD_SIZE;
-  return haddr >= vma.start && haddr + F.PMD_SIZE <= vma.end;
+  const nr = 1 << order, size = nr * F.PAGE_SIZE;
+  if (!vmaIsAnonymous(vma) && ((vma.start / F.PAGE_SIZE - vma.pgoff) % nr + nr) % nr !== 0) return false;
+  const haddr = Math.floor(addr / size) * size;
+  return haddr >= vma.start && haddr + size <= vma.end;
 }
 
-/** mm/huge_memory.c: __thp_vma_allowable_orders for PMD order at fault time (anonymous VMAs; file THP not modelled). */
+/** include/linux/huge_mm.h: thp_vma_suitable_orders: the orders whose aligned range around addr lies inside the VMA. */
+export function thpVmaSuitableOrders(ctx: ModelCtx, vma: Vma, addr: number, orders: number): number {
+  for (let o = 1; o <= PMD_ORDER; o++) if ((orders & (1 << o)) && !thpVmaSuitableOrder(ctx, vma, addr, o)) orders &= ~(1 << o);
+  return orders;
+}
+
+/**
+ * include/linux/huge_mm.h: thp_vma_allowable_orders (TVA_IN_PF | TVA_ENFORCE_SYSFS) for a fault: the per-size sysfs
+ * masks (always; madvise with VM_HUGEPAGE; inherit following the top-level enabled), then mm/huge_memory.c:
+ * __thp_vma_allowable_orders (anonymous VMAs only here: file and shmem THP not modelled; VM_NOHUGEPAGE none).
+ */
+export function thpVmaAllowableOrders(ctx: ModelCtx, vma: Vma, orders: number): number {
+  if (!vmaIsAnonymous(vma) || (vma.flags & F.VM_SHARED)) return 0; // shmem THP follows shmem_enabled=never here
+  if (vma.flags & F.VM_NOHUGEPAGE) return 0;
+  if (vma.kind & F.KIND_INFERRED) return 0; // unknown VMAs: no evidence of MADV_HUGEPAGE, extent unknown
+  const m = ctx.mthp;
+  const hinted = (vma.flags & F.VM_HUGEPAGE) !== 0;
+  let mask = m.always;
+  if (hinted) mask |= m.madvise;
+  const pol = ctx.spec.thp; // hugepage_global_always() / hugepage_global_enabled()
+  if (pol === 'always' || (hinted && pol === 'madvise')) mask |= m.inherit;
+  return orders & mask;
+}
+
+/** The PMD order's thp_vma_allowable_order at fault time (__handle_mm_fault -> create_huge_pmd). */
 export function thpVmaAllowableOrder(ctx: ModelCtx, vma: Vma): boolean {
-  if (!vmaIsAnonymous(vma) || (vma.flags & F.VM_SHARED)) return false; // shmem THP follows shmem_enabled=never here
-  if (vma.flags & F.VM_NOHUGEPAGE) return false;
-  if (vma.kind & F.KIND_INFERRED) return false; // unknown VMAs: no evidence of MADV_HUGEPAGE
-  const pol = ctx.spec.thp;
-  if (pol === 'always') return true;
-  if (pol === 'madvise') return (vma.flags & F.VM_HUGEPAGE) !== 0;
-  return false;
+  return thpVmaAllowableOrders(ctx, vma, 1 << PMD_ORDER) !== 0;
 }
 
 /** mm/huge_memory.c: do_huge_pmd_anonymous_page: huge zero folio on read (use_zero_page), else a new THP. */

@@ -7,6 +7,10 @@ export interface KernelRules {
   hugeZeroWpAllocsThp: boolean;
   /** mm/memory.c: zap_pte_range -> pte_table_reclaim_possible (CONFIG_PT_RECLAIM, ~6.14): MADV_DONTNEED frees emptied whole tables. */
   ptReclaim: boolean;
+  /** mm/memory.c: alloc_anon_folio (6.8+, 19eaf44954df "mm: thp: support allocation of anonymous multi-size THP"): per-size hugepages-<size>kB/enabled. */
+  mthp: boolean;
+  /** mm/memory.c: copy_present_ptes / zap_present_ptes batch the PTEs of a large folio (folio_pte_batch; 6.9, David Hildenbrand's fork and zap series). */
+  largeFolioPteBatch: boolean;
   /** mm/memory.c: __wp_can_reuse_large_anon_folio (CONFIG_MM_ID, ~6.15): reuse a PTE-mapped large folio mapped only by this mm. */
   largeFolioReuse: boolean;
   /** mm/madvise.c: madvise_guard_install / madvise_guard_remove (6.13+, 662df3e5c376): guard-region PTE markers; -EINVAL before. */
@@ -36,6 +40,8 @@ export const DEFAULT_KERNEL = NEWEST_KERNEL;
 const SINCE: Record<Exclude<keyof KernelRules, 'version'>, string> = {
   thpCowSplits: '5.8',
   rssStatExact: '6.2',
+  mthp: '6.8',
+  largeFolioPteBatch: '6.9',
   hugeZeroWpAllocsThp: '6.13',
   guardRegions: '6.13',
   guardRegionsAnyVma: '6.15',
@@ -59,6 +65,8 @@ export function kernelRules(version: string): KernelRules {
     ptReclaim: since('ptReclaim'),
     guardRegions: since('guardRegions'),
     guardRegionsAnyVma: since('guardRegionsAnyVma'),
+    mthp: since('mthp'),
+    largeFolioPteBatch: since('largeFolioPteBatch'),
     largeFolioReuse: since('largeFolioReuse'),
     rssStatExact: since('rssStatExact'),
     thpCowSplits: since('thpCowSplits'),

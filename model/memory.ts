@@ -1,12 +1,13 @@
 // The fault paths of mm/memory.c: __handle_mm_fault -> handle_pte_fault -> do_anonymous_page / do_fault / do_wp_page.
 import { MM_ANONPAGES, MM_FILEPAGES, MM_SHMEMPAGES } from '../traces/events.js';
 import * as F from './flags.js';
-import { allocAnon, wpCanReuseLargeAnonFolio } from './pages.js';
+import { allocAnon, subpages, wpCanReuseLargeAnonFolio } from './pages.js';
+import { PMD_ORDER } from './thpsize.js';
 import { addMmCounter } from './rss.js';
 import { allocUpper, blockOf, mapAnon, pteAlloc, pteIndex, unmapEntry } from './page_table.js';
 import { firstAbove, widenInferred } from './mm.js';
-import { doHugePmdAnonymousPage, doHugePmdWpPage, thpVmaAllowableOrder, thpVmaSuitableOrder, vmaIsAnonymous } from './huge_memory.js';
-import { PAGE_ANON_EXCLUSIVE, PMD_TABLE, type FaultCtx, type Mm, type ModelCtx, type PteTable } from './state.js';
+import { doHugePmdAnonymousPage, doHugePmdWpPage, thpVmaAllowableOrder, thpVmaAllowableOrders, thpVmaSuitableOrder, thpVmaSuitableOrders, vmaIsAnonymous } from './huge_memory.js';
+import { PAGE_ANON, PAGE_ANON_EXCLUSIVE, PMD_TABLE, type FaultCtx, type Mm, type ModelCtx, type PteTable } from './state.js';
 
 /** include/linux/pgtable.h: is_zero_pfn (refpage extends it to is_zero_or_refpage_pfn): the entry maps a shared special page. */
 export function isZeroPfn(ctx: ModelCtx, fl: number): boolean {
@@ -85,8 +86,89 @@ export function doAnonymousPage(ctx: ModelCtx, f: FaultCtx, t: PteTable, i: numb
     f.path = 'anon_zero_page';
     return;
   }
-  mapNewAnonPage(ctx, f, t, i, (f.vma.flags & F.VM_WRITE) !== 0);
-  f.path = 'anon_alloc';
+  const order = allocAnonFolio(ctx, f, t, i);
+  if (order === 0) {
+    mapNewAnonPage(ctx, f, t, i, (f.vma.flags & F.VM_WRITE) !== 0);
+    f.path = 'anon_alloc';
+    return;
+  }
+  mapNewAnonFolio(ctx, f, t, i, order, (f.vma.flags & F.VM_WRITE) !== 0);
+  f.path = 'mthp_alloc';
+}
+
+/** mm/memory.c: pte_range_none: entries [i, i + nr) of t are all none. */
+function pteRangeNone(t: PteTable, i: number, nr: number): boolean {
+  for (let k = i; k < i + nr; k++) if (t.fl[k] !== 0) return false;
+  return true;
+}
+
+/**
+ * mm/memory.c: alloc_anon_folio: the order do_anonymous_page allocates. Of the orders below PMD_ORDER that
+ * thp_vma_allowable_orders enables and thp_vma_suitable_orders fits inside the VMA, the highest whose naturally
+ * aligned range is all pte_none, falling back order by order; 0 (folio_prealloc, one page) when none is left or the
+ * VMA is userfaultfd-armed. Allocation itself never fails here (no memcg charge or fragmentation fallback modelled).
+ */
+function allocAnonFolio(ctx: ModelCtx, f: FaultCtx, t: PteTable, i: number): number {
+  if (!ctx.rules.mthp || (f.vma.flags & F.VM_UFFD_WP)) return 0; // userfaultfd_armed: per-page fault fidelity
+  const hinted = hintOrder(f.anonHint);
+  if (ctx.mthp.learn && hinted > 0) learnOrder(ctx, f, hinted);
+  if (f.vma.kind & F.KIND_INFERRED) {
+    // a VMA the trace never showed (exec-loaded, or older than the trace): its extent is unknown, so the kernel's own
+    // +nr for this fault says whether its VMA held the aligned range; taken where this variant enables that order
+    // for a VMA without VM_HUGEPAGE (or the settings are being learnt)
+    const m = ctx.mthp, bit = 1 << hinted;
+    const enabled = ctx.mthp.learn || ((m.always | (ctx.spec.thp === 'always' ? m.inherit : 0)) & bit) !== 0;
+    return hinted > 0 && enabled && pteRangeNone(t, i & ~((1 << hinted) - 1), 1 << hinted) ? hinted : 0;
+  }
+  const orders = thpVmaSuitableOrders(ctx, f.vma, f.address, thpVmaAllowableOrders(ctx, f.vma, (1 << PMD_ORDER) - 4));
+  for (let order = PMD_ORDER - 1; order >= 2; order--) {
+    if (!(orders & (1 << order))) continue;
+    const nr = 1 << order;
+    if (pteRangeNone(t, i & ~(nr - 1), nr)) return order;
+  }
+  return 0;
+}
+
+/** The mTHP order of an anon +nr the kernel counted for one fault (nr = 4 ... 256, a power of two), else 0. */
+function hintOrder(nr: number): number {
+  const k = nr > 1 ? Math.log2(nr) : 0;
+  return Number.isInteger(k) && k >= 2 && k < PMD_ORDER ? k : 0;
+}
+
+/**
+ * The machine's per-size settings are not known (no --base-mthp): the kernel's own rss_stat for this fault said +nr,
+ * so order k = log2(nr) is enabled for VMAs like this one (madvise with VM_HUGEPAGE, else always).
+ */
+function learnOrder(ctx: ModelCtx, f: FaultCtx, k: number): void {
+  const vma = f.vma, bit = 1 << k, m = ctx.mthp;
+  if (vma.kind & F.KIND_INFERRED) return; // no VMA flags to learn from
+  if (!vmaIsAnonymous(vma) || (vma.flags & (F.VM_NOHUGEPAGE | F.VM_SHARED))) return; // the kernel would not: not an mTHP
+  if (thpVmaAllowableOrders(ctx, vma, bit)) return;
+  if (vma.flags & F.VM_HUGEPAGE) m.madvise |= bit;
+  else m.always |= bit;
+}
+
+/**
+ * mm/memory.c: do_anonymous_page with an order > 0 folio: nr = 1 << order PTEs from the aligned address, one
+ * folio_add_new_anon_rmap (every subpage PageAnonExclusive), one add_mm_counter(MM_ANONPAGES, nr): one rss_stat of +nr,
+ * then set_ptes.
+ */
+function mapNewAnonFolio(ctx: ModelCtx, f: FaultCtx, t: PteTable, i: number, order: number, writable: boolean): void {
+  f.vma.anonVma = true; // vmf_anon_prepare
+  const nr = 1 << order, i0 = i & ~(nr - 1);
+  if ((f.vma.kind & F.KIND_INFERRED) && f.vma.carved !== true) {
+    const base = Math.floor(f.address / F.PMD_SIZE) * F.PMD_SIZE;
+    widenInferred(f.mm, f.vma, base + i0 * F.PAGE_SIZE, base + (i0 + nr) * F.PAGE_SIZE); // the kernel's VMA held the whole range
+  }
+  const p = ctx.pages;
+  const folio = allocAnon(p, order);
+  const first = subpages(p, folio, nr);
+  for (let k = 0; k < nr; k++) {
+    p.flags[first + k] = PAGE_ANON | PAGE_ANON_EXCLUSIVE;
+    mapAnon(ctx, f.mm, t, i0 + k, first + k, writable);
+  }
+  addMmCounter(ctx, f.mm, MM_ANONPAGES, nr);
+  f.pagesAllocated += nr;
 }
 
 /**
@@ -216,5 +298,5 @@ export function wpPageCopy(ctx: ModelCtx, f: FaultCtx, t: PteTable, i: number): 
 
 /** A fresh fault context (reused by the replay for every fault). */
 export function newFaultCtx(mm: Mm): FaultCtx {
-  return { mm, vma: null as never, address: 0, write: false, inferred: false, path: '', pagesAllocated: 0, tablesAllocated: 0, tablesCopied: 0, fileHint: -1 };
+  return { mm, vma: null as never, address: 0, write: false, inferred: false, path: '', pagesAllocated: 0, tablesAllocated: 0, tablesCopied: 0, fileHint: -1, anonHint: -1 };
 }

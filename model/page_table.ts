@@ -3,7 +3,7 @@ import { MM_ANONPAGES, MM_FILEPAGES, MM_SHMEMPAGES } from '../traces/events.js';
 import * as F from './flags.js';
 import { folioMmMap, putPage, subpages } from './pages.js';
 import { addMmCounter, addMmRssVec, addPgtables, RSS_WALK_ZAP } from './rss.js';
-import { PAGE_ANON_EXCLUSIVE, PMD_HUGE_ZERO, PMD_TABLE, PMD_THP, type Mm, type ModelCtx, type PmdSlot, type PteTable, type Vma } from './state.js';
+import { PAGE_ANON_EXCLUSIVE, PMD_HUGE_ZERO, PMD_TABLE, PMD_THP, type Mm, type ModelCtx, type Pages, type PmdSlot, type PteTable, type Vma } from './state.js';
 
 export function newTable(): PteTable {
   return { page: new Int32Array(F.PTRS), fl: new Uint8Array(F.PTRS), present: 0, refcount: 1, ghost: 0 };
@@ -83,6 +83,21 @@ export function unmapEntry(ctx: ModelCtx, mm: Mm, t: PteTable, i: number): numbe
   return pteMember(fl);
 }
 
+/**
+ * mm/internal.h: folio_pte_batch: how many PTEs from entry i (before end) map consecutive pages of the same large
+ * folio (dirty, soft-dirty and write bits ignored); 1 for a small page, a special or a none entry.
+ */
+export function folioPteBatch(p: Pages, t: PteTable, i: number, end: number): number {
+  const fl = t.fl[i]!;
+  if (!(fl & F.PTE_PRESENT) || (fl & F.PTE_SPECIAL)) return 1;
+  const page = t.page[i]!;
+  const head = page ? p.head[page]! : 0;
+  if (!head) return 1;
+  let n = 1;
+  while (i + n < end && (t.fl[i + n]! & F.PTE_PRESENT) && !(t.fl[i + n]! & F.PTE_SPECIAL) && t.page[i + n] === page + n && p.head[page + n] === head) n++;
+  return n;
+}
+
 /** mm/huge_memory.c: __split_huge_pmd_locked: the deposited table becomes the PTE table; 512 PTEs map the subpages. */
 export function splitHugePmd(ctx: ModelCtx, mm: Mm, slot: PmdSlot): PteTable {
   const t = newTable();
@@ -116,8 +131,30 @@ const vec = new Float64Array(4);
 
 /** Pages an mmu_gather holds before it must flush (include/asm-generic/tlb.h: MAX_GATHER_BATCH, MAX_GATHER_BATCH_COUNT). */
 export const GATHER_PAGES = 7 + 19 * 509;
-/** The current unmap operation's gather fill (one mmu_gather per munmap / exit_mmap / madvise call). */
+/**
+ * The current unmap operation's gather fill (one mmu_gather per munmap / exit_mmap / madvise call), as a slot
+ * position over the local batch (8 slots) and MAX_GATHER_BATCH_COUNT = 19 batches of 510.
+ */
 export const gather = { n: 0 };
+const LOCAL_SLOTS = 8, BATCH_SLOTS = 510, BATCHES = 19;
+
+/**
+ * mm/mmu_gather.c: __tlb_remove_folio_pages_size: a page takes one entry, a batch of nr > 1 pages of one folio two
+ * (page + ENCODED_PAGE_BIT_NR_PAGES_NEXT); a batch counts as full at nr >= max - 1 (room for a two-entry item kept),
+ * then tlb_next_batch; after the 19th batch it fails and the caller must flush. True when the gather must flush.
+ */
+export function gatherAdd(entries: number): boolean {
+  const n = (gather.n += entries);
+  const start = n <= LOCAL_SLOTS ? 0 : LOCAL_SLOTS + Math.floor((n - LOCAL_SLOTS - 1) / BATCH_SLOTS) * BATCH_SLOTS;
+  const max = start === 0 ? LOCAL_SLOTS : BATCH_SLOTS;
+  if (n - start < max - 1) return false;
+  if (start + max >= LOCAL_SLOTS + BATCHES * BATCH_SLOTS) {
+    gather.n = 0; // tlb_flush_mmu: the batches are emptied and reused
+    return true;
+  }
+  gather.n = start + max;
+  return false;
+}
 
 /**
  * mm/memory.c: zap_pmd_range -> zap_pte_range / zap_huge_pmd over [start, end) of one VMA, one add_mm_rss_vec per
@@ -136,7 +173,7 @@ export function zapRange(ctx: ModelCtx, mm: Mm, start: number, end: number, recl
       if (s === bs && e === bs + F.PMD_SIZE) {
         // mm/huge_memory.c: zap_huge_pmd: drop the folio, free the deposited table (zap_deposited_table)
         if (slot.kind === PMD_THP) {
-          if (++gather.n >= GATHER_PAGES) gather.n = 0;
+          gatherAdd(1);
           p.refcount[slot.folio]!--;
           folioMmMap(p, slot.folio, mm.idx, -1);
           addMmCounter(ctx, mm, MM_ANONPAGES, -F.PTRS);
@@ -150,15 +187,18 @@ export function zapRange(ctx: ModelCtx, mm: Mm, start: number, end: number, recl
     const t = slot.table!;
     if (t.refcount > 1) continue; // a shared (COW PTE) table is the patch's to break before zapping
     const i0 = pteIndex(s), i1 = (e - bs) / F.PAGE_SIZE;
-    for (let i = i0; i < i1 && t.present > 0; i++) {
-      const m = unmapEntry(ctx, mm, t, i);
+    for (let i = i0; i < i1 && t.present > 0; ) {
+      // mm/memory.c: zap_present_ptes (6.9+): the PTEs of one large folio go as one batch (folio_pte_batch)
+      const nr = ctx.rules.largeFolioPteBatch ? folioPteBatch(p, t, i, i1) : 1;
+      let m = -1;
+      for (let k = 0; k < nr; k++) m = unmapEntry(ctx, mm, t, i + k);
+      i += nr;
       if (m >= 0) {
-        vec[m]!++;
+        vec[m]! += nr;
         // mm/mmu_gather.c: __tlb_remove_folio_pages_size: the gather is full after 7 + 19 * 509 pages
         // (local batch of 8, MAX_GATHER_BATCH_COUNT batches of 510, each kept one short): zap_pte_range breaks,
         // flushes its rss batch (one more rss_stat per member) and goes on with the same table
-        if (++gather.n >= GATHER_PAGES) {
-          gather.n = 0;
+        if (gatherAdd(nr > 1 ? 2 : 1)) {
           for (let k = 0; k < 4; k++) vec[k] = -vec[k]!;
           addMmRssVec(ctx, mm, vec, RSS_WALK_ZAP);
         }

@@ -38,15 +38,18 @@ export function allocAnon(p: Pages, order: number): number {
   return id;
 }
 
-/** The 512 subpage ids of a THP folio, created on its first PTE-mapping (__split_huge_pmd); returns the first id. */
-export function subpages(p: Pages, folio: number): number {
+/**
+ * The subpage ids of a large folio (nr pages, consecutive), created on its first PTE-mapping (__split_huge_pmd for a
+ * THP, set_ptes for an mTHP); returns the first id.
+ */
+export function subpages(p: Pages, folio: number, nr = 512): number {
   const key = -folio - 1;
   const m = p.folioMms.get(key);
   if (m) return m.get(0)!;
   const first = p.next;
-  p.next += 512;
+  p.next += nr;
   grow(p, p.next);
-  for (let i = 0; i < 512; i++) {
+  for (let i = 0; i < nr; i++) {
     p.refcount[first + i] = 0;
     p.flags[first + i] = PAGE_ANON;
     p.order[first + i] = 0;

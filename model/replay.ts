@@ -64,7 +64,7 @@ export interface FanoutOptions {
 export function createFanout(engines: Engine[], opts: FanoutOptions = {}): { sink: EventSink; flush(): void; first: number; last: number } {
   const pending = new Map<number, Pending>();
   const lastKernel = new Map<number, number>();
-  const hint: FaultHint = { member: -1, delta: 0, mmId: -1 };
+  const hint: FaultHint = { member: -1, delta: 0, mmId: -1, fromPrev: true };
   const none: FaultHint = { member: -1, delta: 0, mmId: -1 };
   let sawRss = false;
   const st = { first: -1, last: 0 };
@@ -86,6 +86,7 @@ export function createFanout(engines: Engine[], opts: FanoutOptions = {}): { sin
       hint.member = next.member;
       hint.mmId = next.mmId;
       hint.delta = prev !== undefined ? pages - prev / 4096 : pages <= 16 ? pages : 0;
+      hint.fromPrev = prev !== undefined;
       h = hint;
       opts.onHint?.(next);
     }

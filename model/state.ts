@@ -1,6 +1,7 @@
 // The model's state records: VMAs, page tables, pages, mms and tasks of one variant. Plain records, typed arrays inside.
 import type { VariantSpec, ReplayProbes, FaultRecord, RssRecord } from './types.js';
 import type { KernelRules } from './kernel_version.js';
+import type { MthpMasks } from './thpsize.js';
 import type { Patch } from './patches/patch.js';
 import type { Hooks } from './patches/hooks.js';
 import type { FaultPath } from './fault_paths.js';
@@ -64,7 +65,7 @@ export interface Pages {
   refcount: Int32Array;
   /** PAGE_* bits. */
   flags: Uint8Array;
-  /** Order (0 or 9). */
+  /** Order (0, an mTHP's 1-8, or 9). */
   order: Uint8Array;
   /** Head folio id for a subpage of a split THP (0 = none: the page is its own folio). */
   head: Int32Array;
@@ -140,12 +141,16 @@ export interface FaultCtx {
   tablesCopied: number;
   /** Pages mapped from the page cache by a file read fault, when the trace told us (fault-around hint), else -1. */
   fileHint: number;
+  /** Anon pages the kernel's own rss_stat added for this fault when more than one (an mTHP), else -1. */
+  anonHint: number;
 }
 
 /** Everything one variant's model needs. */
 export interface ModelCtx {
   spec: VariantSpec;
   rules: KernelRules;
+  /** The per-size THP settings as order masks (model/thpsize.ts); learn: unknown, taken from the trace's counters. */
+  mthp: MthpMasks & { learn: boolean };
   patches: Patch[];
   /** The patches' hooks, resolved once for this variant with mainline defaults (model/patches/hooks.ts). */
   hooks: Hooks;

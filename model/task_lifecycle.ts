@@ -54,6 +54,13 @@ export function onNewTask(st: EngineState, recs: LifecycleRecs, e: NewTaskEvent)
     const fr = recs.fork;
     fr.time = e.time; fr.pid = parent.tgid; fr.comm = parent.comm; fr.childPid = e.newPid;
     fr.ptesCopied = forkCounts[0]!; fr.tablesCopied = forkCounts[1]! - forkCounts[3]!; fr.tablesShared = forkCounts[2]!; fr.pmdsCopied = forkCounts[3]!;
+    if (forkCounts[4]) {
+      fr.ptesBatched = forkCounts[4]!;
+      fr.folioBatches = forkCounts[5]!;
+    } else {
+      delete fr.ptesBatched; // absent when no large folio was copied: such records stay as they were
+      delete fr.folioBatches;
+    }
     fr.latencyNs = forkCostNs(st.profile, fr);
     st.forkLatency += fr.latencyNs;
     addLat(latOf(pp.lat, 'fork'), fr.latencyNs);

@@ -8,6 +8,7 @@ export type ThpPolicy = (typeof THP_POLICIES)[number];
 /** Fault paths: the closed catalogue in model/fault_paths.ts (mainline's and each patch's). */
 export type { FaultPath } from './fault_paths.js';
 import type { FaultPath } from './fault_paths.js';
+import type { MthpSettings } from './thpsize.js';
 
 /** One variant of a replay: mainline rules plus zero or more patches. */
 export interface VariantSpec {
@@ -15,6 +16,8 @@ export interface VariantSpec {
   name: string;
   patches: string[];
   thp: ThpPolicy;
+  /** Per-size THP settings (hugepages-<size>kB/enabled, 6.8+); absent: unknown, learnt from the trace's rss_stat (else all never but PMD inherit). */
+  mthp?: MthpSettings;
   useZeroPage: boolean;
   /** Kernel rules version, e.g. '6.18'; picks version-dependent rules by name (see model/kernel_version.ts). */
   kernel: string;
@@ -59,6 +62,9 @@ export interface ForkRecord {
   tablesCopied: number;
   tablesShared: number;
   pmdsCopied: number;
+  /** Of ptesCopied, the PTEs of large folios copied in batches (6.9+ copy_present_ptes), and how many batches; absent when none. */
+  ptesBatched?: number;
+  folioBatches?: number;
   latencyNs: number;
 }
 

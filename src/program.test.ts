@@ -59,7 +59,7 @@ describe('faultline program', () => {
     expect(await main(['replay', FIXTURE, '--kernel', '99.1'])).toBe(2);
     expect(c.err.join('')).toBe(
       'faultline: --kernel: 99.1 is newer than the newest modelled kernel (6.18): its mm rules are not known\n' +
-        '  hint: known: 5.0 to 6.18 (rules change at 5.8, 6.2, 6.13, 6.14, 6.15)\n',
+        '  hint: known: 5.0 to 6.18 (rules change at 5.8, 6.2, 6.8, 6.9, 6.13, 6.14, 6.15)\n',
     );
     expect(await main(['validate', FIXTURE, '--kernel', '4.19'])).toBe(2);
     expect(await main(['replay', FIXTURE, '--kernel', '6.18.3', '--json'])).toBe(0);

@@ -2,7 +2,7 @@
 // (mmap, faults with x86 error codes, fork via task_newtask, exit), fed to one variant's engine.
 import type { TraceEvent, SyscallEnterEvent } from '../../traces/events.js';
 import { createEngine, type Engine, type FaultHint } from '../engine.js';
-import type { CowPteBreakRecord, ForkRecord, ProcessResult, VariantResult, VariantSpec } from '../types.js';
+import type { CowPteBreakRecord, ForkRecord, ProcessResult, RssRecord, VariantResult, VariantSpec } from '../types.js';
 import * as F from '../flags.js';
 import type { CostProfile } from '../costs.js';
 
@@ -16,6 +16,8 @@ export interface Seq {
   breaks: CowPteBreakRecord[];
   forks: ForkRecord[];
   paths: string[];
+  /** Every counter update (model:rss probe records; member -1 is pgtables_bytes). */
+  rss: RssRecord[];
   mmap(pid: number, addr: number, len: number, opts?: { prot?: number; flags?: number; fd?: number }): void;
   munmap(pid: number, addr: number, len: number): void;
   madvise(pid: number, addr: number, len: number, behavior: number): void;
@@ -33,12 +35,14 @@ export function seq(spec: VariantSpec, comm = 'work', profile: CostProfile | nul
   const breaks: CowPteBreakRecord[] = [];
   const forks: ForkRecord[] = [];
   const paths: string[] = [];
+  const rss: RssRecord[] = [];
   const engine = createEngine(
     spec,
     {
       cowPteBreak: (r) => breaks.push({ ...r }),
       fork: (r) => forks.push({ ...r }),
       fault: (r) => paths.push(r.path),
+      rss: (r) => rss.push({ ...r }),
     },
     profile,
     64,
@@ -59,6 +63,7 @@ export function seq(spec: VariantSpec, comm = 'work', profile: CostProfile | nul
     breaks,
     forks,
     paths,
+    rss,
     mmap(pid, addr, len, o = {}) {
       const fd = o.fd ?? -1;
       const flags = o.flags ?? (F.MAP_PRIVATE | (fd < 0 ? F.MAP_ANONYMOUS : 0));
