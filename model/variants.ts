@@ -1,10 +1,11 @@
-// Turns the what-if options (--patch, --thp, --no-zero-page, --select, --patch-option, --kernel) into the variants
-// one replay runs side by side: mainline always first, then one variant per --patch item and per --thp policy.
+// Turns the what-if options (--patch, --thp, --mthp, --no-zero-page, --select, --patch-option, --kernel) into the variants
+// one replay runs side by side: mainline always first, then one variant per --patch item, --thp policy and --mthp setting.
 import { userError } from '../traces/errors.js';
 import { DEFAULT_KERNEL, kernelRules } from './kernel_version.js';
 import { getPatch, listPatches } from './patches/index.js';
 import { compileSelect, PATCH_SELECT_DEFAULT } from './select.js';
 import { THP_POLICIES, type ThpPolicy, type VariantSpec } from './types.js';
+import { MTHP_SIZES, parseMthp, type MthpSettings } from './thpsize.js';
 
 /** The machine's THP default (enabled=madvise here): the mainline variant's policy unless --base-thp says otherwise. */
 export const DEFAULT_THP: ThpPolicy = 'madvise';
@@ -15,6 +16,10 @@ export interface VariantOptions {
   patch?: string[];
   /** --thp policies: each adds a mainline variant named 'thp=P'. */
   thp?: string[];
+  /** --mthp settings ('64k=always,16k=inherit'): each adds a mainline variant named 'mthp:64k=always,16k=inherit'. */
+  mthp?: string[];
+  /** Per-size THP settings of mainline itself (the traced machine's; absent: learnt from the trace's counters). */
+  baseMthp?: MthpSettings;
   /** --no-zero-page (commander sets zeroPage=false): adds a mainline variant named 'no-zero-page'. */
   zeroPage?: boolean;
   /** --select EXPR for the pattern-init patches (default PATCH_SELECT_DEFAULT; '' = model/select.ts DEFAULT_SELECT). */
@@ -66,8 +71,8 @@ export function buildVariants(o: VariantOptions = {}): VariantSpec[] {
   const patchOptions = parsePatchOptions(o.patchOption ?? []);
   const baseThp = o.baseThp ?? DEFAULT_THP;
   const baseZero = o.baseZeroPage ?? true;
-  const mk = (name: string, patches: string[], thp: ThpPolicy, useZeroPage: boolean): VariantSpec => ({
-    name, patches, thp, useZeroPage, kernel, select, patchOptions: { ...patchOptions },
+  const mk = (name: string, patches: string[], thp: ThpPolicy, useZeroPage: boolean, mthp = o.baseMthp): VariantSpec => ({
+    name, patches, thp, ...(mthp ? { mthp: { ...mthp } } : {}), useZeroPage, kernel, select, patchOptions: { ...patchOptions },
   });
   const out: VariantSpec[] = [mk('mainline', [], baseThp, baseZero)];
   const seen = new Set<string>(['mainline']);
@@ -99,6 +104,11 @@ export function buildVariants(o: VariantOptions = {}): VariantSpec[] {
   for (const t of items(o.thp)) {
     const thp = thpPolicy(t, '--thp');
     if (thp !== baseThp) add(mk(`thp=${thp}`, [], thp, baseZero)); // the base policy is mainline itself
+  }
+  for (const text of o.mthp ?? []) {
+    const given = parseMthp(text);
+    const name = 'mthp:' + MTHP_SIZES.filter((z) => given[z]).map((z) => `${z.replace('B', '')}=${given[z]}`).join(',');
+    add(mk(name, [], baseThp, baseZero, { ...o.baseMthp, ...given }));
   }
   if (o.zeroPage === false && baseZero) add(mk('no-zero-page', [], baseThp, false));
   return out;

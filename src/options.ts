@@ -22,16 +22,18 @@ const OPTIONS = {
   // The what-if variants (replay, query, report): mainline first, then one per --patch / --thp / --no-zero-page.
   patch: () => new Option('--patch <names>', 'also replay with these patches (repeatable or comma-separated; "a+b" combines, "refpage+thp=always" varies THP too; see faultline patches)').argParser(collect).default([]),
   thp: () => new Option('--thp <policy>', `also replay mainline with this THP policy (${THP_POLICIES.join(', ')}; repeatable): variant "thp=POLICY"`).argParser(collect).default([]),
+  mthp: () => new Option('--mthp <sizes>', "also replay mainline with these per-size THP settings, e.g. 64k=always,16k=inherit (hugepages-<size>kB/enabled: always, inherit, madvise, never; 6.8+; repeatable): variant \"mthp:64k=always,16k=inherit\"").argParser(collect).default([]),
   zeroPage: () => new Option('--no-zero-page', 'also replay mainline without the shared zero page (read faults allocate): variant "no-zero-page"'),
   select: () => new Option('--select <expr>', `VMAs the pattern-init patches apply to (default: "${PATCH_SELECT_DEFAULT}"; see faultline patches --help)`),
   patchOption: () => new Option('--patch-option <k=v>', 'patch option, e.g. cow-pte=v3 (per-page accounting in fork, v3+); repeatable').argParser(collect).default([]),
   baseThp: () => new Option('--base-thp <policy>', "THP policy of mainline itself and of every patch variant (default madvise, this machine's setting)"),
+  baseMthp: () => new Option('--base-mthp <sizes>', "per-size THP settings of mainline itself and of every variant, as --mthp (default: learnt from the trace's rss_stat, a fault's +nr anon pages showing its mTHP size; a trace without rss_stat replays every size below 2M as never)"),
 } as const satisfies Record<string, () => Option>;
 
 export type OptionName = keyof typeof OPTIONS;
 
 /** The what-if options, in the order their help lists them. */
-export const VARIANT_OPTIONS: readonly OptionName[] = ['patch', 'thp', 'zeroPage', 'select', 'patchOption', 'baseThp'];
+export const VARIANT_OPTIONS: readonly OptionName[] = ['patch', 'thp', 'mthp', 'zeroPage', 'select', 'patchOption', 'baseThp', 'baseMthp'];
 
 /** Add shared options to a command; `help` replaces an option's help line where the command says more (--json's shape). */
 export function addOptions(cmd: Command, names: readonly OptionName[], help: Partial<Record<OptionName, string>> = {}): Command {
@@ -53,14 +55,16 @@ export interface SharedCliOptions {
   profile?: string;
   patch: string[];
   thp: string[];
+  mthp: string[];
   zeroPage: boolean;
   select?: string;
   patchOption: string[];
   baseThp?: string;
+  baseMthp?: string;
 }
 
 /** The parsed values addOptions(cmd, VARIANT_OPTIONS) gives, plus --kernel and --machine-no-zero-page. */
-export type VariantCliOptions = Pick<SharedCliOptions, 'patch' | 'thp' | 'zeroPage' | 'select' | 'patchOption' | 'baseThp' | 'kernel' | 'machineNoZeroPage'>;
+export type VariantCliOptions = Pick<SharedCliOptions, 'patch' | 'thp' | 'mthp' | 'zeroPage' | 'select' | 'patchOption' | 'baseThp' | 'baseMthp' | 'kernel' | 'machineNoZeroPage'>;
 
 /** --format as a trace format; a name not in the catalogue is a usage error. */
 export function traceFormat(f: string | undefined): TraceFormat | undefined {

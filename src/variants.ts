@@ -7,6 +7,7 @@ import { STDIN } from '../traces/read.js';
 import { buildVariants, type VariantOptions } from '../model/variants.js';
 import { loadProfile, DEFAULT_PROFILE, type CostProfile } from '../model/costs.js';
 import { THP_POLICIES, type ThpPolicy, type VariantSpec } from '../model/types.js';
+import { parseMthp } from '../model/thpsize.js';
 import { fitProfileToTrace } from '../analyze/latency/fit.js';
 import { profileFor, TRACE_PROFILE, type VariantCliOptions } from './options.js';
 
@@ -40,6 +41,7 @@ export function variantsFromCli(o: Partial<VariantCliOptions>): VariantSpec[] {
   const vo: VariantOptions = {
     patch: o.patch ?? [],
     thp: o.thp ?? [],
+    mthp: o.mthp ?? [],
     zeroPage: o.zeroPage,
     select: o.select,
     patchOption: o.patchOption ?? [],
@@ -49,6 +51,7 @@ export function variantsFromCli(o: Partial<VariantCliOptions>): VariantSpec[] {
     if (!(THP_POLICIES as readonly string[]).includes(o.baseThp)) throw userError(`--base-thp '${o.baseThp}': expected one of ${THP_POLICIES.join(', ')}`);
     vo.baseThp = o.baseThp as ThpPolicy;
   }
+  if (o.baseMthp !== undefined) vo.baseMthp = parseMthp(o.baseMthp, '--base-mthp');
   const vs = buildVariants(vo);
   if (o.machineNoZeroPage) for (const v of vs) v.useZeroPage = false;
   return vs;

@@ -130,7 +130,7 @@ export async function runBatch(inputs: string[], o: BatchCliOptions): Promise<{ 
   const jobs = o.jobs === undefined ? availableParallelism() : Number(o.jobs);
   if (!Number.isInteger(jobs) || jobs < 1) throw userError(`--jobs '${o.jobs}': expected a positive integer`);
   profileFor(o.profile); // a bad profile is a usage error now, not a failed row per trace
-  const variantOptions: Partial<VariantCliOptions> = { patch: o.patch, thp: o.thp, zeroPage: o.zeroPage, select: o.select, patchOption: o.patchOption, baseThp: o.baseThp };
+  const variantOptions: Partial<VariantCliOptions> = { patch: o.patch, thp: o.thp, mthp: o.mthp, zeroPage: o.zeroPage, select: o.select, patchOption: o.patchOption, baseThp: o.baseThp, baseMthp: o.baseMthp };
   const variants = variantsFromCli({ ...variantOptions, kernel: o.kernel, machineNoZeroPage: o.machineNoZeroPage });
   const settings: BatchSettings = {
     kernel: o.kernel,

@@ -1,4 +1,5 @@
 // `faultline replay TRACE`: replay a recorded trace through the mainline model (and any what-if variants).
+import { formatMthp } from '../../model/thpsize.js';
 import type { Command } from 'commander';
 import { readTrace } from '../../traces/read.js';
 import { createReplay } from '../../model/replay.js';
@@ -33,7 +34,7 @@ function variantTable(v: VariantResult): string {
   const all = [head, ...rows, tot];
   const w = head.map((_, i) => Math.max(...all.map((r) => (r[i] ?? '').length)));
   const line = (r: string[]): string => r.map((c, i) => (i === 1 ? c.padEnd(w[i]!) : c.padStart(w[i]!))).join('  ');
-  const out = [`variant ${v.name} (thp=${v.spec.thp}, zero page ${v.spec.useZeroPage ? 'on' : 'off'}, kernel ${v.spec.kernel}${v.spec.patches.length ? ', patches ' + v.spec.patches.join('+') : ''}); sizes in KiB`];
+  const out = [`variant ${v.name} (thp=${v.spec.thp}${v.spec.mthp && formatMthp(v.spec.mthp) ? `, mthp ${formatMthp(v.spec.mthp)}` : ''}, zero page ${v.spec.useZeroPage ? 'on' : 'off'}, kernel ${v.spec.kernel}${v.spec.patches.length ? ', patches ' + v.spec.patches.join('+') : ''}); sizes in KiB`];
   out.push(line(head), ...rows.map(line), line(tot));
   if (v.rss_from_counters !== undefined)
     out.push(`no page-fault events in this trace (arm64 has no fault tracepoint): RssAnon / RssFile are the kernel's own counters, set from ${v.rss_from_counters} rss_stat events (inferred, not modelled); no fault path is modelled, and page tables only where a syscall populates (no fault addresses)`);

@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { readTrace } from '../../traces/read.js';
 import { defaultVariant } from '../../model/replay.js';
+import { parseMthp } from '../../model/thpsize.js';
 import { kernelRules } from '../../model/kernel_version.js';
 import { action } from '../errors.js';
 import { userError } from '../../traces/errors.js';
@@ -20,6 +21,7 @@ interface ValidateCliOptions {
   kernel: string;
   machineNoZeroPage?: boolean;
   thp?: string;
+  mthp?: string;
   allowLost?: boolean;
   profile?: string;
   blind?: boolean;
@@ -106,6 +108,7 @@ export function registerValidate(program: Command): void {
     allowLost: 'do not fail on lost events',
   })
     .option('--thp <policy>', `the traced machine's THP policy (${THP_POLICIES.join(', ')})`, 'madvise')
+    .option('--mthp <sizes>', "the traced machine's per-size THP settings, e.g. 64k=always,16k=inherit (default: learnt from the trace's rss_stat)")
     .option('--blind', 'replay without reading any hint from the trace (page-cache state, kinds of inferred VMAs, read vs write): every figure a prediction')
     .addHelpText(
       'after',
@@ -129,7 +132,8 @@ Exit status: 0 when at least 99.9% of compared events match (and no events were 
         kernelRules(o.kernel);
         if (!(THP_POLICIES as readonly string[]).includes(o.thp ?? 'madvise')) throw userError(`--thp '${o.thp}': expected ${THP_POLICIES.join(', ')}`);
         const profile = profileFor(o.profile);
-        const v = createLatencyValidator(defaultVariant({ kernel: o.kernel, thp: (o.thp ?? 'madvise') as ThpPolicy, useZeroPage: !o.machineNoZeroPage }), profile, { blind: o.blind });
+        const mthp = o.mthp !== undefined ? { mthp: parseMthp(o.mthp) } : {};
+        const v = createLatencyValidator(defaultVariant({ kernel: o.kernel, thp: (o.thp ?? 'madvise') as ThpPolicy, ...mthp, useZeroPage: !o.machineNoZeroPage }), profile, { blind: o.blind });
         const read = await readTrace(trace, v.sink, { format: traceFormat(o.format) });
         const r = v.finish(read);
         process.stdout.write(o.json ? JSON.stringify(r, null, 1) + '\n' : formatValidateText(r));
