@@ -1,7 +1,7 @@
 // The committed workload fixtures: which workload each records and how, and their ground truth (the workload's
 // printed /proc checkpoints and regions, with the machine's kernel and THP settings): types, reading and writing.
 import { userError } from '../traces/errors.js';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RecordBackend } from './options.js';
 import { repoRoot } from './workloads.js';
@@ -13,6 +13,8 @@ export interface FixtureSpec {
   backends: RecordBackend[];
   /** What it shows, for the README and the truth file. */
   about: string;
+  /** /sys/kernel/mm/transparent_hugepage files to set for the recording (restored after), e.g. per-size THP. */
+  thpKnobs?: Readonly<Record<string, string>>;
 }
 
 const BOTH: RecordBackend[] = ['perf', 'ftrace'];
@@ -35,6 +37,14 @@ export const FIXTURES: readonly FixtureSpec[] = [
   { name: 'file_private', workload: 'file_private', args: ['4096', '@bindir'], backends: BOTH, about: 'MAP_PRIVATE file: read half, write it, write the unread half' },
   { name: 'pt_reclaim', workload: 'pt_reclaim', args: ['8', '16'], backends: ['perf'], about: 'PT_RECLAIM cover letter loop over 8 GiB: per 2 MiB block write 16 pages, MADV_DONTNEED the block' },
   { name: 'guard_regions', workload: 'guard', args: ['4'], backends: ['perf'], about: 'MADV_GUARD_INSTALL over a written block and an untouched 8 MiB, SIGSEGV on guards, DONTNEED, GUARD_REMOVE, then MAP_DROPPABLE' },
+  {
+    name: 'mthp_64k',
+    workload: 'mthp',
+    args: ['64', '16'],
+    backends: BOTH,
+    about: 'hugepages-64kB and -16kB enabled=always: sparse (1 byte per 256 KiB) and dense writes, a 48 KiB mapping, reads, fork with subpage COW, reuse, a punched folio',
+    thpKnobs: { 'hugepages-64kB/enabled': 'always', 'hugepages-16kB/enabled': 'always' },
+  },
 ];
 
 export function readOr(file: string, dflt = ''): string {
@@ -45,11 +55,24 @@ export function readOr(file: string, dflt = ''): string {
   }
 }
 
-/** THP sysfs settings as the kernel prints them (selected value in brackets). */
+/**
+ * THP sysfs settings as the kernel prints them (selected value in brackets), with every per-size
+ * hugepages-<size>kB/enabled the machine lists (6.8+: mm/huge_memory.c: thpsize_create), smallest first.
+ */
 export function thpSettings(root = '/sys/kernel/mm/transparent_hugepage'): Record<string, string> {
   const out: Record<string, string> = {};
   for (const k of ['enabled', 'defrag', 'use_zero_page', 'hpage_pmd_size', 'shmem_enabled', 'khugepaged/defrag', 'hugepages-2048kB/enabled']) {
     out[k] = readOr(join(root, k));
+  }
+  let sizes: string[] = [];
+  try {
+    sizes = readdirSync(root).filter((d) => /^hugepages-\d+kB$/.test(d));
+  } catch {
+    // no THP on this kernel: the keys above read as ''
+  }
+  for (const d of sizes.sort((a, b) => parseInt(a.slice(10)) - parseInt(b.slice(10)))) {
+    const v = readOr(join(root, d, 'enabled'));
+    if (v) out[`${d}/enabled`] = v; // hugepages-8kB has no anon enabled file (only shmem_enabled)
   }
   return out;
 }

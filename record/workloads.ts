@@ -20,6 +20,7 @@ export const WORKLOAD_NAMES = [
   'churn',
   'pt_reclaim',
   'guard',
+  'mthp',
 ] as const;
 export type WorkloadName = (typeof WORKLOAD_NAMES)[number];
 

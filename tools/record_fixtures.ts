@@ -65,6 +65,28 @@ async function recordOne(spec: FixtureSpec, backend: RecordBackend, bins: Record
   if (size > 15 * 1048576) throw userError(`${spec.name}/${backend}: ${size} bytes is over the 15 MB fixture budget: shrink its arguments`);
 }
 
+/** Set THP sysfs files (e.g. hugepages-64kB/enabled = always) for a fixture's recording; returns the undo. */
+function setThpKnobs(knobs: Readonly<Record<string, string>>, root = '/sys/kernel/mm/transparent_hugepage'): () => void {
+  const old: [string, string][] = [];
+  const undo = (): void => {
+    for (const [f, v] of old.reverse()) writeFileSync(f, v);
+  };
+  try {
+    for (const [k, v] of Object.entries(knobs)) {
+      const f = join(root, k);
+      const was = /\[(\w+)\]/.exec(readOr(f));
+      if (!was) throw userError(`${f}: not a THP setting this kernel has (per-size THP needs 6.8+)`);
+      old.push([f, was[1]!]);
+      writeFileSync(f, v);
+      process.stderr.write(`  ${k}: ${was[1]} -> ${v} (restored after)\n`);
+    }
+  } catch (e) {
+    undo();
+    throw e;
+  }
+  return undo;
+}
+
 export async function main(argv: string[]): Promise<number> {
   let only: string[] | null = null;
   let backends: RecordBackend[] = ['perf', 'ftrace'];
@@ -78,7 +100,12 @@ export async function main(argv: string[]): Promise<number> {
   const root = repoRoot();
   const bins = buildWorkloads([...new Set(specs.map((s) => s.workload))]);
   for (const spec of specs) {
-    for (const b of spec.backends) if (backends.includes(b)) await recordOne(spec, b, bins, root);
+    const restore = setThpKnobs(spec.thpKnobs ?? {});
+    try {
+      for (const b of spec.backends) if (backends.includes(b)) await recordOne(spec, b, bins, root);
+    } finally {
+      restore();
+    }
   }
   return 0;
 }
