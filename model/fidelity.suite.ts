@@ -9,16 +9,18 @@ import { createReplay, defaultVariant } from './replay.js';
 import { createValidator } from './validate.js';
 import { rssTimeline } from './corpus_figures.js';
 import type { FaultRecord } from './types.js';
+import { mthpFromSysfs } from './thpsize.js';
 
 const DIR = join(import.meta.dirname, '..', 'traces', 'fixtures', 'workloads');
 
 
-const SET = ['write_touch', 'read_then_write', 'fork_child_half', 'fork_child_all', 'fork_thp', 'fork_1g', 'sparse_1g', 'thp_read_first', 'thp_write_first', 'dontneed_munmap', 'populate', 'file_private', 'pattern_init', 'threads', 'pt_reclaim', 'guard_regions'];
+const SET = ['write_touch', 'read_then_write', 'fork_child_half', 'fork_child_all', 'fork_thp', 'fork_1g', 'sparse_1g', 'thp_read_first', 'thp_write_first', 'dontneed_munmap', 'populate', 'file_private', 'pattern_init', 'threads', 'pt_reclaim', 'guard_regions', 'mthp_64k', 'mthp_4k'];
 // fork children: the model copies the tables of VMAs it had to infer (exec-loaded, never mmapped in the trace)
 // more eagerly than the kernel (see model/KERNEL_NOTES.md); their VmPTE is checked with that allowance
 const CHILD_PTE_SLACK_KB = 4;
 function spec(t: Truth) {
-  return defaultVariant({ useZeroPage: !t.kernel_cmdline_mm.includes('pvm_no_zero_page=1') });
+  // the recording's own per-size THP settings (hugepages-<size>kB/enabled in its truth file)
+  return defaultVariant({ useZeroPage: !t.kernel_cmdline_mm.includes('pvm_no_zero_page=1'), mthp: mthpFromSysfs(t.thp) });
 }
 
 /** One describe per fixture recorded with this backend (one backend per test file keeps each file fast). */

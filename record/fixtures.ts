@@ -40,10 +40,18 @@ export const FIXTURES: readonly FixtureSpec[] = [
   {
     name: 'mthp_64k',
     workload: 'mthp',
-    args: ['64', '16'],
+    args: ['1024', '32'],
     backends: BOTH,
-    about: 'hugepages-64kB and -16kB enabled=always: sparse (1 byte per 256 KiB) and dense writes, a 48 KiB mapping, reads, fork with subpage COW, reuse, a punched folio',
+    about: 'recorded under chrt -f 10 (a loaded 2-vCPU machine otherwise splits the PTE walks on need_resched); hugepages-64kB and -16kB enabled=always: sparse (1 byte per 256 KiB over 1 GiB) and dense (32 MiB) writes, a 48 KiB mapping, reads, fork with subpage COW, reuse, a punched folio',
     thpKnobs: { 'hugepages-64kB/enabled': 'always', 'hugepages-16kB/enabled': 'always' },
+  },
+  {
+    name: 'mthp_4k',
+    workload: 'mthp',
+    args: ['1024', '32'],
+    backends: BOTH,
+    about: 'the mthp_64k workload with every mTHP size never (this machine\'s default): the 4 KiB trace --mthp what-ifs start from (recorded under chrt -f 10 likewise)',
+    thpKnobs: { 'hugepages-64kB/enabled': 'never', 'hugepages-16kB/enabled': 'never' },
   },
 ];
 

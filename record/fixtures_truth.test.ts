@@ -90,6 +90,7 @@ const LABELS: Record<string, string[]> = {
   pattern_init: ['start', 'mapped', 'memset_done', 'memset_used', 'sparse_used', 'end'],
   threads: ['start', 'mapped', 'written', 'end'],
   file_private: ['start', 'mapped', 'read_half', 'wrote_read_half', 'wrote_unread_half', 'end'],
+  mthp: ['start', 'mapped', 'sparse_written', 'dense_written', 'small_written', 'read', 'parent_after_fork', 'child_after_fork', 'child_written', 'child_exited', 'parent_rewritten', 'punched', 'end'],
   pt_reclaim: ['start', 'mapped', 'half_done', 'looped', 'end'],
   guard: ['start', 'mapped', 'written', 'guarded', 'touched_guards', 'dontneed', 'removed', 'rewritten', 'unmapped', 'droppable_written', 'end'],
 };

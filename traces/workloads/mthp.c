@@ -1,8 +1,8 @@
-/* mthp [sparse_mib=64] [dense_mib=16]: no madvise on its regions, so the per-size THP settings (hugepages-<size>kB/
- * enabled) decide each fault's folio (mm/memory.c: alloc_anon_folio). Writes one byte per 256 KiB over SPARSE_MIB
+/* mthp [sparse_mib=64] [dense_mib=16]: no MADV_(NO)HUGEPAGE on its regions, so the per-size THP settings
+ * (hugepages-<size>kB/enabled) decide each fault's folio (mm/memory.c: alloc_anon_folio). Writes one byte per 256 KiB over SPARSE_MIB
  * (the RSS a large folio size costs a sparse toucher), every page of DENSE_MIB, each page of a 48 KiB mapping (too
- * small for 64 KiB folios; MADV_DONTFORK keeps it a VMA of its own), reads one byte per 64 KiB of 4 MiB; forks: the child writes one byte per 64 KiB of the
- * dense region (COW of one subpage each) and exits; the parent rewrites the dense region (reuse), unmaps 32 KiB from
+ * small for 64 KiB folios), reads one byte per 64 KiB of 4 MiB; forks with only the dense region inherited
+ * (MADV_DONTFORK on the rest): the child writes one byte per 64 KiB of the dense region (COW of one subpage each) and exits; the parent rewrites the dense region (reuse), unmaps 32 KiB from
  * the middle of a 64 KiB folio, then everything. */
 #include "fl_common.h"
 #include <sys/wait.h>
@@ -23,7 +23,10 @@ int main(int argc, char **argv) {
   char *d = fl_map_aligned(dlen, FL_PMD, 0);
   char *r = fl_map_aligned(rlen, FL_PMD, 0);
   char *m = fl_map_aligned(small, FL_PMD, 0);
-  if (madvise(m, small, MADV_DONTFORK) != 0) fl_die("madvise(MADV_DONTFORK)"); /* its own VMA: never merged into a neighbour */
+  /* only the dense region goes to the child: fork copies the same 32 MiB of PTEs whatever the folio size (and the
+   * small mapping stays a VMA of its own, never merged into a neighbour) */
+  if (madvise(s, slen, MADV_DONTFORK) != 0 || madvise(r, rlen, MADV_DONTFORK) != 0 || madvise(m, small, MADV_DONTFORK) != 0)
+    fl_die("madvise(MADV_DONTFORK)");
   fl_region("sparse", s, slen);
   fl_region("dense", d, dlen);
   fl_region("read", r, rlen);
