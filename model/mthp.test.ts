@@ -112,6 +112,18 @@ describe('alloc_anon_folio: the order a write fault allocates (mm/memory.c)', ()
   });
 });
 
+describe('--patch mthp: the same settings under a patch name (model/patches/mthp.ts)', () => {
+  it('defaults to 64k:always; mthp=16k:always/64k:never picks other sizes', () => {
+    const run = (opt?: string): number[] => {
+      const s = seq(defaultVariant({ useZeroPage: false, patches: ['mthp'], patchOptions: opt ? { mthp: opt } : {} }));
+      s.mmap(1, BASE, MIB);
+      s.write(1, BASE);
+      return anon(s);
+    };
+    expect([run(), run('16k:always/64k:never')]).toEqual([[16], [4]]);
+  });
+});
+
 describe('settings unknown: learnt from the kernel\'s own rss_stat for the fault', () => {
   const hint = (delta: number, fromPrev = true) => ({ member: MM_ANONPAGES, delta, mmId: 7, fromPrev });
 

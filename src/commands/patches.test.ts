@@ -8,7 +8,7 @@ import { variantsFromCli } from '../variants.js';
 
 afterEach(() => vi.restoreAllMocks());
 
-const NAMES = ['cow-pte', 'eager-populate', 'memset', 'pattern-populate', 'pt-reclaim', 'refpage', 'refpage-fd', 'thp-shrinker'];
+const NAMES = ['cow-pte', 'eager-populate', 'memset', 'mthp', 'pattern-populate', 'pt-reclaim', 'refpage', 'refpage-fd', 'thp-shrinker'];
 
 describe('faultline patches', () => {
   it('lists the six patches, each with a description line and a source line naming its thread', () => {
