@@ -17,6 +17,7 @@ import { compileSelect } from './select.js';
 import { userError } from '../traces/errors.js';
 import type { ModelCtx } from './state.js';
 import { callsReturned, onSysEnter, onSysExit, returnedBy } from './syscall_effects.js';
+import { settleUnsure } from './untraced_clone_exec.js';
 import { newLifecycleRecs, onExit, onFork, onNewTask } from './task_lifecycle.js';
 import type { ReplayProbes, VariantResult, VariantSpec } from './types.js';
 
@@ -82,6 +83,7 @@ export function createEngine(spec: VariantSpec, probes: ReplayProbes, profile: C
     ctx.now = e.time;
     st.lastTime = e.time;
     ctx.curComm = e.comm;
+    if (st.unsure.size) settleUnsure(st, e); // a fork or exec with no syscall traced: this event may say which
     // a call in flight whose sys_exit the trace has not shown: this event of the same thread says it returned
     if ((st.inMmCall.has(e.tid) || st.inClone.has(e.tid)) && returnedBy(e)) callsReturned(st, e);
     if (e.kind === 'fault') {

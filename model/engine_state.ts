@@ -2,6 +2,7 @@
 // the files the engine's events dispatch to (fault_entry, task_lifecycle, exec, syscall_effects, rss_stat).
 import type { CostProfile } from './costs.js';
 import type { ExecState } from './exec.js';
+import type { Unsure } from './untraced_clone_exec.js';
 import { newFaultCtx } from './memory.js';
 import { createMm } from './mm.js';
 import { addLat, latOf, newProc, newSum, type LatAcc, type ProcAcc, type SumAcc } from './results.js';
@@ -15,10 +16,10 @@ import type { SyscallEnterEvent, TraceEvent } from '../traces/events.js';
  * What the engine assumed where the trace did not say (issue 12), counted: a mapping call applied without its
  * sys_exit (assumed successful), one whose effect needs the return value and was skipped, a call applied at its first
  * zap piece whose exit then reported a failure, an mm_id that came back for a new mm, a task that turned out to be
- * a thread of an mm it was not seen joining.
+ * a thread of an mm it was not seen joining, an execve or a fork (its child mm) inferred without their syscall events.
  */
-export type AssumptionKind = 'untraced_exit' | 'untraced_exit_skipped' | 'applied_call_failed' | 'mm_id_reused' | 'thread_adopted' | 'kernel_fault_untraced';
-export const ASSUMPTION_KINDS: readonly AssumptionKind[] = ['untraced_exit', 'untraced_exit_skipped', 'applied_call_failed', 'mm_id_reused', 'thread_adopted', 'kernel_fault_untraced'];
+export type AssumptionKind = 'untraced_exit' | 'untraced_exit_skipped' | 'applied_call_failed' | 'mm_id_reused' | 'thread_adopted' | 'kernel_fault_untraced' | 'exec_inferred' | 'fork_inferred';
+export const ASSUMPTION_KINDS: readonly AssumptionKind[] = ['untraced_exit', 'untraced_exit_skipped', 'applied_call_failed', 'mm_id_reused', 'thread_adopted', 'kernel_fault_untraced', 'exec_inferred', 'fork_inferred'];
 
 export interface EngineState {
   ctx: ModelCtx;
@@ -36,6 +37,10 @@ export interface EngineState {
   /** rss_stat events held while the model has not applied the operation yet (fork copies, mm syscalls). */
   held: Map<number, BufferedRss[]>;
   inClone: Set<number>;
+  /** Tasks whose curr=0 events on a new mm_id are a fork's copy or an exec's argument pages, not yet known which (untraced_clone_exec.ts). */
+  unsure: Map<number, Unsure>;
+  /** Tasks whose fork copied an mm (child-mm events were seen), for a sched_process_fork without task_newtask's flags. */
+  copied: Set<number>;
   /** The mapping call in flight per tid (its sys_enter): applied at its exit, its first zap piece, or its return. */
   inMmCall: Map<number, SyscallEnterEvent>;
   /** The last rss_stat size per mm_id * 4 + member: a dead mm's id whose counter rises again is a new mm. */
@@ -76,8 +81,8 @@ export function newEngineState(ctx: ModelCtx, profile: CostProfile | null, serie
   return {
     ctx, profile, seriesPoints, rssSink,
     tasks: new Map(), procs: new Map(), byMmId: new Map(), execs: new Map(), held: new Map(),
-    inClone: new Set(), inMmCall: new Map(), lastSize: new Map(),
-    assumed: { untraced_exit: 0, untraced_exit_skipped: 0, applied_call_failed: 0, mm_id_reused: 0, thread_adopted: 0, kernel_fault_untraced: 0 },
+    inClone: new Set(), unsure: new Map(), copied: new Set(), inMmCall: new Map(), lastSize: new Map(),
+    assumed: { untraced_exit: 0, untraced_exit_skipped: 0, applied_call_failed: 0, mm_id_reused: 0, thread_adopted: 0, kernel_fault_untraced: 0, exec_inferred: 0, fork_inferred: 0 },
     sawKernelFault: false, faultedSince: new Set(),
     exitedMm: new Map(), fresh: new Set(), adopted: new Map(),
     marks: [], totalLat: new Map(), sum: newSum(), faults: {}, out: new Float64Array(3), f: newFaultCtx(null as never),
@@ -96,7 +101,7 @@ export function proc(st: EngineState, pid: number, comm: string): ProcAcc {
 }
 
 /** The task an event is about; a task first seen here predates the trace (its mm's baselines come from rss_stat). */
-export function task(st: EngineState, e: TraceEvent): Task {
+export function task(st: EngineState, e: Pick<TraceEvent, 'tid' | 'pid' | 'comm'>): Task {
   let t = st.tasks.get(e.tid);
   if (t) return t;
   const tgid = e.pid >= 0 ? e.pid : e.tid;
@@ -116,6 +121,9 @@ export function task(st: EngineState, e: TraceEvent): Task {
   return t;
 }
 
+/** ownerPid of a child mm copied without task_newtask / sched_process_fork (untraced_clone_exec.ts): its task is not known yet. */
+export const ORPHAN_OWNER = -2;
+
 /**
  * include/trace/events/kmem.h: rss_stat's curr is `mm == current->mm`: a task whose curr=1 event names a live mm it
  * was never seen joining is a thread of that mm (created before the trace, or by a clone the trace lacks). The
@@ -123,6 +131,13 @@ export function task(st: EngineState, e: TraceEvent): Task {
  */
 export function adoptThread(st: EngineState, t: Task, mm: Mm): void {
   const old = t.mm;
+  if (mm.ownerPid === ORPHAN_OWNER) {
+    // the child of a fork inferred from its copy (kernel/fork.c: copy_mm): a process of its own, the mm's one user
+    old.users--;
+    t.mm = mm;
+    mm.ownerPid = t.tgid;
+    return;
+  }
   if (--old.users <= 0 && old.ownerPid === t.tid && old.ownerPid !== mm.ownerPid) st.procs.delete(old.ownerPid);
   t.mm = mm;
   mm.users++;

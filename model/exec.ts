@@ -18,6 +18,8 @@ export interface ExecState {
   argPages: number;
   /** acct_arg_size charged the old mm and the kernel's event for it has not been seen yet. */
   acctPending: boolean;
+  /** Begun without sys_enter_execve (model/untraced_clone_exec.ts): over at exec_mmap, as no later event may end it. */
+  inferred: boolean;
 }
 
 /** True for execve / execveat. */
@@ -26,8 +28,8 @@ export function isExecCall(call: string): boolean {
 }
 
 /** sys_enter_execve: an exec begins on tid. */
-export function beginExec(st: EngineState, tid: number): void {
-  st.execs.set(tid, { newMm: null, switched: false, argPages: 0, acctPending: false });
+export function beginExec(st: EngineState, tid: number, inferred = false): void {
+  st.execs.set(tid, { newMm: null, switched: false, argPages: 0, acctPending: false, inferred });
 }
 
 /** sys_exit_execve: bprm_execve's failure path: acct_arg_size(bprm, 0), the old mm stays. */
@@ -47,14 +49,21 @@ export function switchExec(st: EngineState, t: Task, ex: ExecState): void {
   logUpdate(st.ctx, mm);
   t.mm = mm;
   releaseMm(st, old, t.tid); // fs/exec.c: exec_mmap -> mmput(old_mm)
+  if (ex.inferred) st.execs.delete(t.tid);
 }
 
 /** sched_process_exec: the exec succeeded (switch now if no rss_stat event showed it already). */
 export function onExec(st: EngineState, e: TraceEvent & { kind: 'exec' }): void {
   const t = task(st, e);
+  if (e.execPid === e.tid && t.tgid !== e.tid) {
+    // sched_process_exec's pid is the task's after de_thread: its own, so it was no thread but a vfork child taken for
+    // one (a sched_process_fork without task_newtask's flags): the group and the exec'd mm are its own
+    if (t.mm.ownerPid === t.tgid && execSwitched(st, e.tid)) t.mm.ownerPid = e.tid;
+    t.tgid = e.tid;
+  }
   const ex = st.execs.get(e.tid);
   if (ex) switchExec(st, t, ex);
-  else if (!st.fresh.has(e.tid)) switchExec(st, t, { newMm: null, switched: false, argPages: 0, acctPending: false });
+  else if (!st.fresh.has(e.tid)) switchExec(st, t, { newMm: null, switched: false, argPages: 0, acctPending: false, inferred: false });
   st.execs.delete(e.tid);
   st.fresh.delete(e.tid);
   const p = proc(st, t.tgid, e.comm);
@@ -62,6 +71,11 @@ export function onExec(st: EngineState, e: TraceEvent & { kind: 'exec' }): void 
   t.comm = e.comm;
   noteCounters(p, t.mm.rss, t.mm.pgtablesBytes);
   st.marks.push({ t: e.time, pid: t.tgid, kind: 'exec', comm: e.comm });
+}
+
+/** The exec in flight on tid already switched mms (from rss_stat evidence before sched_process_exec). */
+function execSwitched(st: EngineState, tid: number): boolean {
+  return st.execs.get(tid)?.switched ?? false;
 }
 
 /** True for an event of the mm an execve is building (bprm->mm), before exec_mmap installs it. */

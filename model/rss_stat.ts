@@ -7,6 +7,7 @@ import * as F from './flags.js';
 import { createMm } from './mm.js';
 import { addMmCounter } from './rss.js';
 import { callBegan } from './syscall_effects.js';
+import { newMmId, startsUnsure } from './untraced_clone_exec.js';
 import { logOf, logUpdate, notePhantomAtExit, type MmLog } from './rss_log.js';
 import type { Mm } from './state.js';
 
@@ -21,6 +22,8 @@ export interface BufferedRss {
   time: number;
   line: number;
   tid: number;
+  pid: number;
+  comm: string;
   mmId: number;
   curr: boolean;
   member: number;
@@ -31,18 +34,20 @@ export interface BufferedRss {
 
 /** One kmem:rss_stat event: held while its clone or mm syscall is in flight, else mapped to its mm now. */
 export function onRssStat(st: EngineState, e: RssStatEvent): void {
-  const b: BufferedRss = { time: e.time, line: e.line, tid: e.tid, mmId: e.mmId, curr: e.curr, member: e.member, size: e.size, throttled: e.throttled };
+  const b: BufferedRss = { time: e.time, line: e.line, tid: e.tid, pid: e.pid, comm: e.comm, mmId: e.mmId, curr: e.curr, member: e.member, size: e.size, throttled: e.throttled };
   // a mapping call's first piece: apply it now when its arguments decide it (other threads' events count it already)
   if (e.curr && st.inMmCall.has(e.tid) && callBegan(st, e.tid)) st.faultedSince.add(e.tid); // its pieces follow: not kernel faults
   // held until the model applies the operation: child-mm copies during clone, zaps/populates inside mm syscalls
-  const hold = (st.inClone.has(e.tid) && !e.curr && (!st.byMmId.has(e.mmId) || (st.countersFromTrace !== null && st.byMmId.get(e.mmId)!.dead))) || st.inMmCall.has(e.tid);
+  // and a fork's copy or an exec's argument pages with no clone or execve traced (untraced_clone_exec.ts)
+  const hold = (st.inClone.has(e.tid) && !e.curr && (st.countersFromTrace !== null ? !st.byMmId.has(e.mmId) || st.byMmId.get(e.mmId)!.dead : newMmId(st, e.mmId, e.mmId * 4 + e.member, e.size))) || st.inMmCall.has(e.tid) ||
+    st.unsure.has(e.tid) || startsUnsure(st, e.tid, e.mmId, e.curr, e.mmId * 4 + e.member, e.size);
   if (hold) {
     let h = st.held.get(e.tid);
     if (!h) st.held.set(e.tid, (h = []));
     h.push(b);
     return;
   }
-  useRss(st, b, e);
+  useRss(st, b, true);
 }
 
 /** Release the events held for tid (its syscall or clone is done: the model has applied it). */
@@ -50,7 +55,15 @@ export function flushHeld(st: EngineState, tid: number): void {
   const h = st.held.get(tid);
   if (!h) return;
   st.held.delete(tid);
-  for (const b of h) useRss(st, b, null);
+  for (const b of h) useRss(st, b, false);
+}
+
+/** Release the events held for tid as if they arrived now (an exec inferred after them: resolved as its events). */
+export function replayHeld(st: EngineState, tid: number): void {
+  const h = st.held.get(tid);
+  if (!h) return;
+  st.held.delete(tid);
+  for (const b of h) useRss(st, b, true);
 }
 
 /** Lost events: forget learnt baselines so they are learnt again. */
@@ -59,9 +72,9 @@ export function relearnBaselines(st: EngineState): void {
   for (const mm of st.byMmId.values()) mm.predates = true; // relearn every baseline after a gap
 }
 
-function useRss(st: EngineState, b: BufferedRss, e: RssStatEvent | null): void {
+function useRss(st: EngineState, b: BufferedRss, now: boolean): void {
   const { ctx } = st;
-  const mm = e ? resolveRss(st, e) : (st.byMmId.get(b.mmId) ?? resolveHeld(st, b));
+  const mm = now ? resolveRss(st, b) : (st.byMmId.get(b.mmId) ?? resolveHeld(st, b));
   const sink = st.rssSink;
   if (!mm) {
     sink?.(b, null, 'unmapped', null);
@@ -107,7 +120,7 @@ function useRss(st: EngineState, b: BufferedRss, e: RssStatEvent | null): void {
     argPagesFaulted(st, b, mm);
     return;
   }
-  if (e && untracedKernelFault(st, b, mm)) {
+  if (now && untracedKernelFault(st, b, mm)) {
     // the kernel's value, taken (a counted assumption): the page it faulted in is not in the model's tables
     const pages = b.size / F.PAGE_SIZE - mm.rss[b.member]!;
     mm.phantom[b.member]! += pages;
@@ -132,7 +145,7 @@ function untracedKernelFault(st: EngineState, b: BufferedRss, mm: Mm): boolean {
 }
 
 /** The model mm an rss_stat event is about (an exec in flight has two), learning its mm_id on the way. */
-function resolveRss(st: EngineState, e: RssStatEvent): Mm | null {
+function resolveRss(st: EngineState, e: BufferedRss): Mm | null {
   const t = st.tasks.get(e.tid) ?? (st.exitedMm.has(e.tid) ? null : task(st, e));
   let known = st.byMmId.get(e.mmId);
   const sizeKey = e.mmId * 4 + e.member;
@@ -183,6 +196,10 @@ function resolveRss(st: EngineState, e: RssStatEvent): Mm | null {
 }
 
 /** The kernel's mm_id for mm is id. */
+export function learnMmId(st: EngineState, mm: Mm, id: number): Mm {
+  return learn(st, mm, id);
+}
+
 function learn(st: EngineState, mm: Mm, id: number): Mm {
   if (mm.mmId !== id) {
     if (mm.mmId >= 0 && st.byMmId.get(mm.mmId) === mm) st.byMmId.delete(mm.mmId);

@@ -38,6 +38,7 @@ export function onNewTask(st: EngineState, recs: LifecycleRecs, e: NewTaskEvent)
   const { ctx } = st;
   const parent = task(st, e);
   st.fresh.delete(e.tid);
+  if (e.cloneFlags & F.CLONE_VM) st.copied.delete(e.tid);
   if (st.tasks.has(e.newPid)) return;
   const thread = (e.cloneFlags & F.CLONE_THREAD) !== 0;
   const tgid = thread ? parent.tgid : e.newPid;
@@ -76,10 +77,15 @@ export function onNewTask(st: EngineState, recs: LifecycleRecs, e: NewTaskEvent)
   flushHeld(st, e.tid); // the child-mm rss_stat events seen during copy_page_range
 }
 
-/** sched_process_fork without task_newtask in the trace: assume a process fork (threads need newtask's flags). */
+/**
+ * sched_process_fork without task_newtask in the trace. kernel/fork.c: kernel_clone fires it for every clone, threads
+ * too, after copy_process's copy_mm: child-mm events (curr=0, a new mm_id) during the clone mean the child got an mm of
+ * its own; none means CLONE_VM (a thread, or a vfork child until its exec: model/exec.ts gives it its own group).
+ */
 export function onFork(st: EngineState, recs: LifecycleRecs, e: ForkEvent): void {
+  const copied = st.copied.delete(e.tid) || (st.held.get(e.tid)?.some((b) => !b.curr) ?? false);
   if (st.tasks.has(e.childPid)) return;
-  onNewTask(st, recs, { ...e, kind: 'newtask', newPid: e.childPid, newComm: e.childComm, cloneFlags: 0 });
+  onNewTask(st, recs, { ...e, kind: 'newtask', newPid: e.childPid, newComm: e.childComm, cloneFlags: copied ? 0 : F.CLONE_VM | F.CLONE_THREAD });
 }
 
 /** kernel/exit.c: do_exit -> exit_mm: the task drops its mm; the group's last thread takes the threads it missed. */

@@ -1,0 +1,103 @@
+// A fork or an execve the trace shows no syscall for (issue 12, items 3 and 4): a curr=0 rss_stat on a new mm_id from a
+// task with a known mm is kernel/fork.c: copy_mm's copy_page_range into the child, or fs/exec.c: get_arg_page into bprm->mm;
+// its events are held until the trace says which, then given to the child or to the exec.
+import type { TraceEvent } from '../traces/events.js';
+import { ORPHAN_OWNER, type EngineState } from './engine_state.js';
+import { beginExec } from './exec.js';
+import { dupMmap } from './fork.js';
+import { logUpdate } from './rss_log.js';
+import { flushHeld, learnMmId, replayHeld } from './rss_stat.js';
+
+/** A task whose curr=0 events on a new mm_id are not yet known to be a fork's copy or an exec's argument pages. */
+export interface Unsure {
+  /** The new mm_id (the child's, or bprm->mm's). */
+  mmId: number;
+}
+
+/**
+ * True when a curr=0 event on mmId (new to the model, or a dead mm's id whose counter rises: mm_id reuse) from tid
+ * starts an unsure copy: tid has a live mm whose id is known and no clone, exec or mapping call is in flight.
+ */
+export function startsUnsure(st: EngineState, tid: number, mmId: number, curr: boolean, key: number, size: number): boolean {
+  if (curr || st.countersFromTrace !== null || st.unsure.has(tid) || st.inClone.has(tid) || st.execs.has(tid) || st.inMmCall.has(tid)) return false;
+  const t = st.tasks.get(tid);
+  if (!t || t.exited || t.mm.dead || t.mm.mmId < 0 || t.mm.mmId === mmId) return false;
+  if (!newMmId(st, mmId, key, size)) return false;
+  st.unsure.set(tid, { mmId });
+  return true;
+}
+
+/**
+ * True when mmId names no live mm the model knows: unknown, or a dead mm's id whose counter rises (mm_id hashes the
+ * mm_struct pointer and mm_structs come from a slab, kernel/fork.c: allocate_mm; a dead mm only falls), which is then
+ * forgotten so the events held for the new mm do not resolve to the dead one.
+ */
+export function newMmId(st: EngineState, mmId: number, key: number, size: number): boolean {
+  const known = st.byMmId.get(mmId);
+  if (!known) return true;
+  if (!known.dead || size <= (st.lastSize.get(key) ?? Infinity)) return false;
+  st.byMmId.delete(mmId);
+  st.lastSize.set(key, size);
+  st.assumed.mm_id_reused++;
+  return true;
+}
+
+/**
+ * An event while some task's copy is unsure: does it say which it was? kernel/fork.c: copy_process runs copy_mm
+ * (the child's copy_page_range events) before trace_task_newtask, and kernel_clone fires sched_process_fork before the
+ * child can run (wake_up_new_task) and before the parent returns; fs/exec.c: after get_arg_page, acct_arg_size charges
+ * the caller's own mm (curr=1), exec_mmap makes the new mm current (curr=1 on the new id) and mmput tears the old one
+ * down (curr=0 on the old id), load_elf_binary's kernel faults follow, then sched_process_exec.
+ */
+export function settleUnsure(st: EngineState, e: TraceEvent): void {
+  const u = st.unsure.get(e.tid);
+  if (!u) {
+    // the child running on its own mm: a new task's curr=1 event on the copied id
+    if (e.kind === 'rss_stat' && e.curr) for (const [tid, o] of st.unsure) if (o.mmId === e.mmId) return decideFork(st, tid);
+    return;
+  }
+  switch (e.kind) {
+    case 'rss_stat': {
+      if (e.mmId === u.mmId && !e.curr) return; // more pieces of the same copy: held
+      const old = st.tasks.get(e.tid)!.mm.mmId;
+      if (e.mmId === u.mmId || e.mmId === old) return decideExec(st, e.tid); // exec_mmap happened, or acct_arg_size
+      return decideFork(st, e.tid);
+    }
+    case 'newtask':
+    case 'fork':
+      st.unsure.delete(e.tid); // task_lifecycle gives the held copy to the child (onNewTask -> flushHeld)
+      st.copied.add(e.tid);
+      return;
+    case 'exec':
+      return decideExec(st, e.tid);
+    case 'fault':
+      return e.user ? decideFork(st, e.tid) : decideExec(st, e.tid); // load_elf_binary's faults come after exec_mmap
+    case 'sys_exit':
+      return e.call === 'execve' || e.call === 'execveat' ? decideExec(st, e.tid) : decideFork(st, e.tid);
+    default:
+      return decideFork(st, e.tid); // the parent returned (another syscall, its exit) with no fork event traced
+  }
+}
+
+/** The held events were an execve's: begin it now (fs/exec.c: bprm_mm_init) and give them to it in order. */
+function decideExec(st: EngineState, tid: number): void {
+  st.unsure.delete(tid);
+  beginExec(st, tid, true);
+  st.assumed.exec_inferred++;
+  replayHeld(st, tid);
+}
+
+/**
+ * The held events were a fork's copy and no task_newtask / sched_process_fork names the child: copy the mm now
+ * (kernel/fork.c: dup_mmap) under the copied id; the task that first runs on that id (curr=1) takes it.
+ */
+function decideFork(st: EngineState, tid: number): void {
+  const u = st.unsure.get(tid)!;
+  st.unsure.delete(tid);
+  const parent = st.tasks.get(tid)!;
+  const child = dupMmap(st.ctx, parent.mm, ORPHAN_OWNER);
+  logUpdate(st.ctx, child);
+  learnMmId(st, child, u.mmId);
+  st.assumed.fork_inferred++;
+  flushHeld(st, tid);
+}
