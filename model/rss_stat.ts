@@ -39,7 +39,7 @@ export function onRssStat(st: EngineState, e: RssStatEvent): void {
   if (e.curr && st.inMmCall.has(e.tid) && callBegan(st, e.tid)) st.faultedSince.add(e.tid); // its pieces follow: not kernel faults
   // held until the model applies the operation: child-mm copies during clone, zaps/populates inside mm syscalls
   // and a fork's copy or an exec's argument pages with no clone or execve traced (untraced_clone_exec.ts)
-  const hold = (st.inClone.has(e.tid) && !e.curr && (st.countersFromTrace !== null ? !st.byMmId.has(e.mmId) || st.byMmId.get(e.mmId)!.dead : newMmId(st, e.mmId, e.mmId * 4 + e.member, e.size))) || st.inMmCall.has(e.tid) ||
+  const hold = (st.inClone.has(e.tid) && !e.curr && (st.countersFromTrace !== null ? !st.byMmId.has(e.mmId) || st.byMmId.get(e.mmId)!.dead : newMmId(st, e.tid, e.mmId, e.mmId * 4 + e.member, e.size))) || st.inMmCall.has(e.tid) ||
     st.unsure.has(e.tid) || startsUnsure(st, e.tid, e.mmId, e.curr, e.mmId * 4 + e.member, e.size);
   if (hold) {
     let h = st.held.get(e.tid);
@@ -152,10 +152,11 @@ function resolveRss(st: EngineState, e: BufferedRss): Mm | null {
   const prev = st.lastSize.get(sizeKey);
   st.lastSize.set(sizeKey, e.size);
   // (without fault events useRss takes every counter from the trace and resolves dead mms' ids itself)
-  if (st.countersFromTrace === null && known && known.dead && (e.curr || (prev !== undefined && e.size > prev))) {
+  if (st.countersFromTrace === null && known && known.dead && (e.curr || (prev !== undefined && e.size > prev) || st.exitedMm.get(e.tid) !== known)) {
     // mm_id is a hash of the mm_struct pointer (include/trace/events/kmem.h: mm_ptr_to_hash) and mm_structs come from a
-    // slab (kernel/fork.c: allocate_mm), so a dead mm's id comes back; a dead mm only tears down (curr=0, falling):
-    // a curr=1 event or a rising counter under its id is a new mm
+    // slab (kernel/fork.c: allocate_mm), so a dead mm's id comes back; a dead mm only tears down (curr=0, falling) in
+    // the task that dropped it last (kernel/fork.c: mmput -> __mmput): a curr=1 event, a rising counter or another
+    // task's event under its id is a new mm (perf traces have no teardown to see the counter fall and rise again)
     st.byMmId.delete(e.mmId);
     known = undefined;
     st.assumed.mm_id_reused++;

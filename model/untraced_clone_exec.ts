@@ -22,20 +22,21 @@ export function startsUnsure(st: EngineState, tid: number, mmId: number, curr: b
   if (curr || st.countersFromTrace !== null || st.unsure.has(tid) || st.inClone.has(tid) || st.execs.has(tid) || st.inMmCall.has(tid)) return false;
   const t = st.tasks.get(tid);
   if (!t || t.exited || t.mm.dead || t.mm.mmId < 0 || t.mm.mmId === mmId) return false;
-  if (!newMmId(st, mmId, key, size)) return false;
+  if (!newMmId(st, tid, mmId, key, size)) return false;
   st.unsure.set(tid, { mmId });
   return true;
 }
 
 /**
- * True when mmId names no live mm the model knows: unknown, or a dead mm's id whose counter rises (mm_id hashes the
- * mm_struct pointer and mm_structs come from a slab, kernel/fork.c: allocate_mm; a dead mm only falls), which is then
+ * True when mmId names no live mm the model knows: unknown, or a dead mm's id whose counter rises or that another task
+ * than the one that dropped it reports (mm_id hashes the mm_struct pointer and mm_structs come from a slab,
+ * kernel/fork.c: allocate_mm; a dead mm only falls, in its last user's mmput), which is then
  * forgotten so the events held for the new mm do not resolve to the dead one.
  */
-export function newMmId(st: EngineState, mmId: number, key: number, size: number): boolean {
+export function newMmId(st: EngineState, tid: number, mmId: number, key: number, size: number): boolean {
   const known = st.byMmId.get(mmId);
   if (!known) return true;
-  if (!known.dead || size <= (st.lastSize.get(key) ?? Infinity)) return false;
+  if (!known.dead || (size <= (st.lastSize.get(key) ?? Infinity) && st.exitedMm.get(tid) === known)) return false;
   st.byMmId.delete(mmId);
   st.lastSize.set(key, size);
   st.assumed.mm_id_reused++;
