@@ -1,5 +1,10 @@
 // cow-pte: Chih-En Lin's copy-on-write PTE tables ("[RFC PATCH 0/6] Introduce Copy-On-Write to Page Table",
 // RFC v1 2022-05-19 and RFC v2 2022-09-27; v3-v5 to 2023-04-14; never merged; seed 004, model/README.md: COW page tables).
+// Status: abandoned. No posting followed v5 (2023-04-14). Issue 16 says a February 2026 review judged it unfeasible;
+// that review is not in ../shared/seeds and was not found in the stored search corpora, so its reasons are not
+// recorded here. What the seeds hold is the 2022 review of RFC v1 (seed 004, David Hildenbrand): no workload shown to
+// benefit (large forks for snapshots have uffd-wp as the alternative), added complexity for rmap, accounting, GUP,
+// page-table walkers and OOM in walkers, swap not handled, and simple fork users possibly slower.
 // At fork, a PTE table whose 2 MiB range lies wholly inside one qualifying VMA (private anonymous, not brk, not
 // shared) is shared with the child (table refcount + 1, both PMDs write-protected) instead of copied.
 // Kernel functions it changes:
@@ -158,7 +163,13 @@ const ZAP_CAUSES = new Set(['munmap', 'exit', 'madvise']);
 export const cowPte: Patch<never> = {
   name: 'cow-pte',
   description: 'fork shares whole PTE tables of anon VMAs (write-protected PMD); first fault or modifier copies the table',
+  status: {
+    kind: 'abandoned',
+    why: 'no posting followed v5 (2023-04-14); the February 2026 review judging it unfeasible is not in the seeds, whose 2022 review (seed 004) asks which workload benefits and objects to the added complexity for rmap, accounting, GUP and page-table walkers, unhandled swap, and slower simple fork users',
+  },
   source: 'Chih-En Lin, "[RFC PATCH 0/6] Introduce Copy-On-Write to Page Table" (RFC v1/v2 2022, v3-v5 2023); seed 004',
+  reproduces:
+    'RFC v2-v5 cover letter: child VmPTE after a 1 GiB fork 2096 kB -> 44 kB; seed 004 (RFC v1): mainline PageTables 3356 -> 5432 kB across that fork (fork_1g: child VmPTE 2096 kB in /proc and on mainline, the 512 shared tables (2048 kB) less with cow-pte; model/patches/fixtures_fork.test.ts)',
   // a break keeps the fault's own path; its table copy is priced from the record's tablesCopied (model/costs.ts)
   paths: {},
 

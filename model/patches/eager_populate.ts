@@ -17,7 +17,10 @@ import { isPrivateAnon } from './common.js';
 export const eagerPopulate: Patch<never> = {
   name: 'eager-populate',
   description: 'kernel populate: every private anonymous mmap and brk growth is populated inside the syscall as MAP_POPULATE would (GUP: no traps, populate_per_page per page; OSv eager)',
+  status: { kind: 'what-if', over: 'MAP_POPULATE (private mappings since 2.6.23, mmap(2)) on every private anonymous mmap and brk, as early OSv populated' },
   source: 'OSv design note "mm", section "Lazy population" (a fork of cloudius-systems/osv): eager vs lazy anonymous mmaps; seed 003',
+  reproduces:
+    "none measured: the note's example is a 1 MiB thread stack of which ~10 KiB is used; on sparse_1g eager population charges RSS and tables for all 9 GiB reserved (model/patches/fixtures_eager.test.ts)",
   paths: {}, // mainline's populate
 
   // mm/mmap.c: do_mmap: `if (populate) mm_populate(addr, populate)` for every private anonymous mapping

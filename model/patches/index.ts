@@ -1,5 +1,5 @@
 // The proposed patches faultline models, as an explicit list: a new patch is its file plus one entry here.
-import type { Patch } from './patch.js';
+import type { Patch, PatchEntry } from './patch.js';
 import { cowPte } from './cow_pte.js';
 import { eagerPopulate } from './eager_populate.js';
 import { memset } from './memset.js';
@@ -10,7 +10,7 @@ import { refpage } from './refpage.js';
 import { refpageFd } from './refpage_fd.js';
 import { thpShrinker } from './thp_shrinker.js';
 
-export type { Patch } from './patch.js';
+export type { Patch, PatchEntry, PatchStatus } from './patch.js';
 
 /** Every patch; `as const` keeps each one's path names, so model/fault_paths.ts can make FaultPath their union. */
 export const PATCHES = [refpage, refpageFd, patternPopulate, memset, cowPte, eagerPopulate, ptReclaim, thpShrinker, mthp] as const;
@@ -23,4 +23,19 @@ export function getPatch(name: string): Patch | undefined {
 /** Every patch, sorted by name. */
 export function listPatches(): Patch[] {
   return [...PATCHES].sort((a, b) => a.name.localeCompare(b.name));
+}
+
+/** A feature picked by a variant option rather than --patch (e.g. --mthp): its `faultline patches` entry. */
+export interface OptionEntry extends PatchEntry {
+  /** How to pick it, as typed: '--mthp 64k=always'. */
+  option: string;
+}
+
+/** Features replayed through a variant option, each with its status and source like a patch (one entry per feature). */
+export const OPTION_ENTRIES: readonly OptionEntry[] = [];
+
+/** What `faultline patches` lists: every patch (picked by --patch NAME), then every option feature, each by name. */
+export function listEntries(): OptionEntry[] {
+  const ps = listPatches().map((p): OptionEntry => ({ name: p.name, option: `--patch ${p.name}`, description: p.description, status: p.status, source: p.source, reproduces: p.reproduces }));
+  return [...ps, ...[...OPTION_ENTRIES].sort((a, b) => a.name.localeCompare(b.name))];
 }

@@ -42,14 +42,52 @@ export interface PatchHooks {
   handle_mm_fault?(ctx: ModelCtx, f: FaultCtx): void;
 }
 
-/** A proposed patch; P names the fault paths it adds to mainline's (model/fault_paths.ts). */
-export interface Patch<P extends string = string> extends PatchHooks {
-  /** --patch NAME. */
+/**
+ * Where a modelled feature stands upstream, for `faultline patches`: a closed set, so a user can tell a what-if
+ * from a kernel they can boot. what-if = no kernel patch exists: a policy over mainline mechanisms.
+ */
+export type PatchStatus =
+  | { kind: 'mainline'; since: string } // since: the first kernel release with it, e.g. '6.8'
+  | { kind: 'proposed'; latest: string; year: number } // latest: the latest posting (series and version, or request)
+  | { kind: 'abandoned'; why: string } // why: the last posting and what stopped it
+  | { kind: 'what-if'; over: string }; // over: the mainline mechanisms it is built from
+
+/** The status as one short column: 'mainline 6.8', 'proposed 2025', 'abandoned', 'what-if'. */
+export function statusColumn(s: PatchStatus): string {
+  switch (s.kind) {
+    case 'mainline': return `mainline ${s.since}`;
+    case 'proposed': return `proposed ${s.year}`;
+    case 'abandoned': return 'abandoned';
+    case 'what-if': return 'what-if';
+  }
+}
+
+/** The status in full: 'mainline since 6.8', 'proposed (v3, 2025)', 'abandoned (why)', 'what-if (no patch: over)'. */
+export function statusText(s: PatchStatus): string {
+  switch (s.kind) {
+    case 'mainline': return `mainline since ${s.since}`;
+    case 'proposed': return `proposed (${s.latest}, ${s.year})`;
+    case 'abandoned': return `abandoned (${s.why})`;
+    case 'what-if': return `what-if (no kernel patch: ${s.over})`;
+  }
+}
+
+/** What `faultline patches` prints for one feature, a --patch or a variant option (model/patches/index.ts). */
+export interface PatchEntry {
+  /** --patch NAME, or the variant option's name. */
   name: string;
   /** One line for `faultline patches`. */
   description: string;
-  /** The thread it models (seed file or LKML subject). */
+  /** Where it stands upstream. */
+  status: PatchStatus;
+  /** The thread or commit it models (seed file, lore subject, commit). */
   source: string;
+  /** The published numbers it reproduces and the test that does; 'none published: ...' when the source has none. */
+  reproduces: string;
+}
+
+/** A proposed patch; P names the fault paths it adds to mainline's (model/fault_paths.ts). */
+export interface Patch<P extends string = string> extends PatchHooks, PatchEntry {
   /** Fault paths this patch adds (none may repeat a mainline path or another patch's). */
   paths: Readonly<Record<P, FaultPathDef>>;
 }

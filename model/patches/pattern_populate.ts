@@ -14,7 +14,9 @@ import { mapNewAnon, selected } from './common.js';
 export const patternPopulate: Patch<'pattern_fill'> = {
   name: 'pattern-populate',
   description: 'every fault in selected VMAs (reads too) allocates a pattern-filled page; no shared page, no later COW fault',
+  status: { kind: 'abandoned', why: 'a review suggestion on refpage_create v5 (2021-07-17), never posted as a patch' },
   source: 'David Hildenbrand, reply to "[PATCH v5] mm: introduce reference pages" (2021-07-17): store only the pattern; seed 000',
+  reproduces: 'none published (the suggestion came without numbers); compared with refpage and memset on pattern_init and read_then_write (model/patches/fixtures_pattern.test.ts)',
   paths: {
     pattern_fill: { kernel: 'mm/memory.c: do_anonymous_page (read or write: zeroed alloc + pattern fill)', trap: true, steps: ['anon_alloc', 'page_fill_4k'] },
   },

@@ -17,7 +17,13 @@ import { mapNewAnon, mapSpecial, selected } from './common.js';
 export const refpage: Patch<'refpage_read' | 'refpage_fill' | 'refpage_copy'> = {
   name: 'refpage',
   description: 'reference pages: reads in selected VMAs map a per-VMA pattern page (no RSS), writes copy it; no THP there',
+  status: {
+    kind: 'abandoned',
+    why: 'never merged; the last posting in the seeds is refpage_create v5 (2021-07-17), where review asked whether a reference page and its COW are needed at all (seed 000); the MAP_REFPAGE review (seed 001) had asked for a special fd instead of core-mm changes',
+  },
   source: 'Peter Collingbourne, "[PATCH v3] mm: introduce reference pages" (refpage_create v2-v5, 2020-21); seeds 000, 002',
+  reproduces:
+    'Pixel 4 PDFium max RSS (seed 002): anon 107088, memset 112180, refpage 107128 KiB, as a shape on pattern_init (refpage within a few pages of anon, memset above by the untouched arena; model/patches/fixtures_pattern.test.ts); the real-time column only as signs of the modelled fault time',
   paths: {
     // refpage v5: a special read-only PTE instead of the zero pfn, priced as the zero-page read
     refpage_read: { kernel: 'mm/memory.c: do_anonymous_page (refpage v5, read: the refpage pfn)', trap: true, steps: ['anon_zero_page'] },

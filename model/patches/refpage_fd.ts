@@ -44,7 +44,9 @@ function doReadFault(ctx: ModelCtx, f: FaultCtx, t: PteTable, i: number): void {
 export const refpageFd: Patch<never> = {
   name: 'refpage-fd',
   description: 'special fd mapped MAP_PRIVATE (one shared page-cache page): reads file RSS +1, writes COW to anon; no THP',
+  status: { kind: 'abandoned', why: 'a review suggestion on MAP_REFPAGE (2020-07-31), never posted as a patch; the next posting, refpage_create, kept the core-mm changes' },
   source: 'Kirill A. Shutemov, review of "[PATCH] mm: introduce MAP_REFPAGE" (2020-07-31): use a special fd; seed 001',
+  reproduces: 'none published (the review gave no numbers)',
   paths: {}, // mainline's file_read, file_cow and wp_page_copy
 
   // mm/memory.c: do_pte_missing -> do_fault (vma->vm_ops set): do_read_fault or do_cow_fault (private mapping)

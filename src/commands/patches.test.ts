@@ -3,6 +3,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Command } from 'commander';
 import { patchesText, registerPatches } from './patches.js';
+import { statusColumn, statusText } from '../../model/patches/patch.js';
 import { addOptions, VARIANT_OPTIONS, type VariantCliOptions } from '../options.js';
 import { variantsFromCli } from '../variants.js';
 
@@ -11,26 +12,54 @@ afterEach(() => vi.restoreAllMocks());
 const NAMES = ['cow-pte', 'eager-populate', 'memset', 'mthp', 'pattern-populate', 'pt-reclaim', 'refpage', 'refpage-fd', 'thp-shrinker'];
 
 describe('faultline patches', () => {
-  it('lists the six patches, each with a description line and a source line naming its thread', () => {
+  it('lists the six patches, each with a status column and status, source and reproduces lines', () => {
     const lines = patchesText().trimEnd().split('\n');
-    expect(lines).toHaveLength(2 * NAMES.length);
+    expect(lines).toHaveLength(4 * NAMES.length);
     for (let i = 0; i < NAMES.length; i++) {
-      expect(lines[2 * i]!.split(/\s+/)[0]).toBe(NAMES[i]);
-      expect(lines[2 * i + 1]!.trim()).toMatch(/^source: .*(seed|thread|PATCH|wiki)/);
+      expect(lines[4 * i]!.split(/\s+/)[0]).toBe(NAMES[i]);
+      expect(lines[4 * i]!.split(/\s+/)[1]).toMatch(/^(mainline|proposed|abandoned|what-if)$/);
+      expect(lines[4 * i + 1]!.trim()).toMatch(/^status: (mainline since \d|proposed \(.*, \d{4}\)|abandoned \(.+\)|what-if \(no kernel patch: .+\))/);
+      expect(lines[4 * i + 2]!.trim()).toMatch(/^source: .*(seed|thread|PATCH|wiki)/);
+      expect(lines[4 * i + 3]!.trim()).toMatch(/^reproduces: ./);
     }
     expect(patchesText()).toContain('Chih-En Lin');
     expect(patchesText()).toContain('Collingbourne');
   });
 
-  it('--json prints name, description and source for each', async () => {
+  it('cow-pte is abandoned: no posting after v5 (2023), and the reproduced cover-letter numbers', () => {
+    const lines = patchesText().split('\n');
+    const at = lines.findIndex((l) => l.startsWith('cow-pte '));
+    expect(lines[at]!.split(/\s+/)[1]).toBe('abandoned');
+    expect(lines[at + 1]).toMatch(/status: abandoned \(no posting followed v5 \(2023-04-14\); the February 2026 review/);
+    expect(lines[at + 3]).toMatch(/2096 kB -> 44 kB/);
+  });
+
+  it('the status text for each kind of the closed union', () => {
+    expect(statusText({ kind: 'mainline', since: '6.8' })).toBe('mainline since 6.8');
+    expect(statusColumn({ kind: 'mainline', since: '6.8' })).toBe('mainline 6.8');
+    expect(statusText({ kind: 'proposed', latest: 'v3', year: 2025 })).toBe('proposed (v3, 2025)');
+    expect(statusColumn({ kind: 'proposed', latest: 'v3', year: 2025 })).toBe('proposed 2025');
+    expect(statusText({ kind: 'abandoned', why: 'no v6' })).toBe('abandoned (no v6)');
+    expect(statusText({ kind: 'what-if', over: 'MAP_POPULATE' })).toBe('what-if (no kernel patch: MAP_POPULATE)');
+  });
+
+  it('--json prints name, option, description, status record with its text, source and reproduces for each', async () => {
     const out: string[] = [];
     vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => (out.push(String(s)), true));
     const program = new Command().exitOverride();
     registerPatches(program);
     await program.parseAsync(['node', 'faultline', 'patches', '--json']);
-    const ps = JSON.parse(out.join('')) as { name: string; description: string; source: string }[];
+    const ps = JSON.parse(out.join('')) as { name: string; option: string; description: string; status: { kind: string; text: string }; source: string; reproduces: string }[];
     expect(ps.map((p) => p.name)).toEqual(NAMES);
-    for (const p of ps) expect(p.description.length).toBeGreaterThan(20);
+    expect(ps.map((p) => p.option)).toEqual(NAMES.map((n) => `--patch ${n}`));
+    expect(ps.map((p) => p.status.kind)).toEqual(['abandoned', 'what-if', 'what-if', 'abandoned', 'abandoned', 'abandoned']);
+    const cow = ps.find((p) => p.name === 'cow-pte')!;
+    expect(cow.status).toMatchObject({ kind: 'abandoned', why: expect.stringMatching(/^no posting followed v5 \(2023-04-14\)/) });
+    expect(cow.status.text).toBe(`abandoned (${(cow.status as unknown as { why: string }).why})`);
+    for (const p of ps) {
+      expect(p.description.length).toBeGreaterThan(20);
+      expect(p.reproduces.length).toBeGreaterThan(10);
+    }
   });
 });
 
