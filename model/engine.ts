@@ -65,6 +65,7 @@ export function createEngine(spec: VariantSpec, probes: ReplayProbes, profile: C
     nextMmIdx: 1,
     gupFaults: 0,
     userWrites: [],
+    system: { pgtablesBytes: 0, pgtablesPeakBytes: 0 },
   };
   for (const p of patches) p.init?.(ctx);
   const st = newEngineState(ctx, profile, seriesPoints, rssSink);
@@ -127,7 +128,8 @@ export function createEngine(spec: VariantSpec, probes: ReplayProbes, profile: C
       name: spec.name,
       spec,
       processes: processes.map((p) => p.res),
-      totals: { faults: { ...st.faults }, rss_anon_peak_kb: st.sum.anonPeak, pgtables_peak_kb: st.sum.ptPeak, fault_latency_ns: st.faultLatency, fork_latency_ns: st.forkLatency, forks: st.forks },
+      totals: { faults: { ...st.faults }, rss_anon_peak_kb: st.sum.anonPeak, pgtables_peak_kb: st.sum.ptPeak, fault_latency_ns: st.faultLatency, fork_latency_ns: st.forkLatency, forks: st.forks,
+        system_pgtables_peak_kb: ctx.system.pgtablesPeakBytes / 1024, system_pgtables_final_kb: ctx.system.pgtablesBytes / 1024 },
       latency_ns,
       series,
       marks: st.marks,

@@ -39,11 +39,15 @@ export function handleMmFault(ctx: ModelCtx, f: FaultCtx): void {
       return;
     }
   }
+  if (!slot) slot = ctx.hooks.pmd_install(ctx, f, block); // a table shared with another mm (mshare), or none
   if (!slot) {
     slot = pteAlloc(ctx, mm, block); // mm/memory.c: do_anonymous_page / do_fault -> pte_alloc
     f.tablesAllocated++;
   }
-  handlePteFault(ctx, f, slot.table!, pteIndex(f.address));
+  const t = slot.table!;
+  ctx.hooks.handle_pte_fault(ctx, f, t, false); // shared page tables (mshare) join or sync the table here
+  handlePteFault(ctx, f, t, pteIndex(f.address));
+  ctx.hooks.handle_pte_fault(ctx, f, t, true); // ... and publish what the fault mapped
 }
 
 /** mm/memory.c: handle_pte_fault. */

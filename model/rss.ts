@@ -32,6 +32,9 @@ export function addMmRssVec(ctx: ModelCtx, mm: Mm, vec: Float64Array, walk = RSS
 export function addPgtables(ctx: ModelCtx, mm: Mm, tables: number): void {
   if (tables === 0) return;
   mm.pgtablesBytes += tables * 4096;
+  const sys = ctx.system; // the sum over processes: what a per-device figure such as Android's counts
+  sys.pgtablesBytes += tables * 4096;
+  if (sys.pgtablesBytes > sys.pgtablesPeakBytes) sys.pgtablesPeakBytes = sys.pgtablesBytes;
   noteRss(ctx, mm, -1, mm.pgtablesBytes, tables * 4096);
 }
 

@@ -177,4 +177,6 @@ export interface ModelCtx {
    * the allocator's memset): the engine takes them as trapped write faults at the syscall's exit (fault_entry.ts).
    */
   userWrites: number[];
+  /** pgtables_bytes summed over every mm of the variant (the system's page-table memory) and its peak, bytes. */
+  system: { pgtablesBytes: number; pgtablesPeakBytes: number };
 }

@@ -163,6 +163,10 @@ export interface VariantResult {
     /** Peak over time of the sum over live processes (not the largest process): model/results.ts SumAcc. */
     rss_anon_peak_kb: number;
     pgtables_peak_kb: number;
+    /** Page-table memory of the whole system: the peak over time of pgtables_bytes summed over every process, KiB. */
+    system_pgtables_peak_kb: number;
+    /** The same sum at the end of the trace (processes still alive), KiB. */
+    system_pgtables_final_kb: number;
     fault_latency_ns: number;
     fork_latency_ns: number;
     forks: number;

@@ -54,7 +54,7 @@ describe('buildVariants', () => {
   });
 
   it('rejects unknown patches, THP policies, option keys and bad selectors with one line naming them', () => {
-    expect(() => buildVariants({ patch: ['refpgae'] })).toThrow(/^--patch refpgae: unknown patch 'refpgae' \(known: cow-pte, eager-populate, memset, mthp, pattern-populate, pt-reclaim, refpage, refpage-fd, thp-shrinker; see faultline patches\)$/);
+    expect(() => buildVariants({ patch: ['refpgae'] })).toThrow(/^--patch refpgae: unknown patch 'refpgae' \(known: cow-pte, eager-populate, memset, mshare, mshare-transparent, mthp, pattern-populate, pt-reclaim, refpage, refpage-fd, thp-shrinker; see faultline patches\)$/);
     expect(() => buildVariants({ thp: ['sometimes'] })).toThrow("--thp: 'sometimes' is not a THP policy (expected always, madvise, never)");
     expect(() => buildVariants({ patch: ['refpage+thp=maybe'] })).toThrow(/--patch refpage\+thp=maybe: 'maybe' is not a THP policy/);
     expect(() => parsePatchOptions(['cow-pte'])).toThrow("--patch-option 'cow-pte': expected PATCH=VALUE, e.g. cow-pte=v3");

@@ -10,13 +10,15 @@ export interface VmaPatchData {
   sel: boolean;
   /** refpage-fd: page id of the special fd's one page (0 until the first read fault). */
   fdPage: number;
+  /** mshare: the mapped object's identity (model/patches/mshare.ts: objectOf), '' until the patch saw the mmap. */
+  obj: string;
 }
 
 /** The VMA's patch record, created (and its --select verdict taken with the current comm) on first sight. */
 export function vmaData(ctx: ModelCtx, vma: Vma): VmaPatchData {
   let d = vma.patchData as VmaPatchData | null | undefined;
   if (!d || typeof d !== 'object' || typeof d.sel !== 'boolean') {
-    d = { sel: ctx.selector(vma, ctx.curComm), fdPage: 0 };
+    d = { sel: ctx.selector(vma, ctx.curComm), fdPage: 0, obj: '' };
     vma.patchData = d;
   }
   return d;

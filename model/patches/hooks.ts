@@ -1,7 +1,7 @@
 // One variant's patches resolved once into a frozen record of hooks: each hook is mainline's default when no patch
 // implements it, the patch's own function when one does, and the patches' functions in --patch order when several do.
 import * as F from '../flags.js';
-import type { FaultCtx, ModelCtx, Mm, PteTable, Vma } from '../state.js';
+import type { FaultCtx, ModelCtx, Mm, PmdSlot, PteTable, Vma } from '../state.js';
 import type { BreakCause, Patch, PatchHooks } from './patch.js';
 
 /** The hooks the model calls, every one present; `patched` is false for mainline (no patch at all). */
@@ -21,6 +21,10 @@ export interface Hooks {
   brk(ctx: ModelCtx, mm: Mm, vma: Vma, oldEnd: number, newEnd: number, out: Float64Array): void;
   /** mm/memory.c: copy_pte_range for one block: true when a patch handled it (mainline: false). */
   copy_pte_range(ctx: ModelCtx, dst: Mm, src: Mm, vma: Vma, block: number, counts: Float64Array): boolean;
+  /** mm/memory.c: __pte_alloc -> pmd_install: a patch's shared table for the block, or undefined (mainline allocates). */
+  pmd_install(ctx: ModelCtx, f: FaultCtx, block: number): PmdSlot | undefined;
+  /** mm/memory.c: handle_pte_fault entry (done = false) and return (done = true) with the fault's PTE table (mainline: nothing). */
+  handle_pte_fault(ctx: ModelCtx, f: FaultCtx, table: PteTable, done: boolean): void;
   /** COW PTE: break_cow_pte over [start, end); the tables allocated (mainline: 0, no table is ever shared). */
   break_cow_pte(ctx: ModelCtx, mm: Mm, start: number, end: number, cause: BreakCause): number;
   /** mm/memory.c: handle_mm_fault entry (mainline: nothing). */
@@ -51,6 +55,8 @@ export function resolveHooks(patches: readonly Patch[]): Hooks {
   const copy = impls(patches, 'copy_pte_range');
   const breakCow = impls(patches, 'break_cow_pte');
   const fault = impls(patches, 'handle_mm_fault');
+  const pteFault = impls(patches, 'handle_pte_fault');
+  const install = impls(patches, 'pmd_install');
   return Object.freeze<Hooks>({
     patched: patches.length > 0,
     // the first patch with a verdict decides; none: mainline's
@@ -97,5 +103,17 @@ export function resolveHooks(patches: readonly Patch[]): Hooks {
             return n;
           },
     handle_mm_fault: fault.length === 0 ? () => undefined : (ctx, f) => fault.forEach((h) => h(ctx, f)),
+    // the first patch that installs a table wins
+    pmd_install:
+      install.length === 0
+        ? () => undefined
+        : (ctx, f, b) => {
+            for (const h of install) {
+              const s = h(ctx, f, b);
+              if (s) return s;
+            }
+            return undefined;
+          },
+    handle_pte_fault: pteFault.length === 0 ? () => undefined : (ctx, f, t, done) => pteFault.forEach((h) => h(ctx, f, t, done)),
   });
 }

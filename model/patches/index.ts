@@ -4,6 +4,7 @@ import { cowPte } from './cow_pte.js';
 import { eagerPopulate } from './eager_populate.js';
 import { memset } from './memset.js';
 import { mthp } from './mthp.js';
+import { mshare, mshareTransparent } from './mshare.js';
 import { patternPopulate } from './pattern_populate.js';
 import { ptReclaim } from './pt_reclaim.js';
 import { refpage } from './refpage.js';
@@ -13,7 +14,7 @@ import { thpShrinker } from './thp_shrinker.js';
 export type { Patch, PatchEntry, PatchStatus } from './patch.js';
 
 /** Every patch; `as const` keeps each one's path names, so model/fault_paths.ts can make FaultPath their union. */
-export const PATCHES = [refpage, refpageFd, patternPopulate, memset, cowPte, eagerPopulate, ptReclaim, thpShrinker, mthp] as const;
+export const PATCHES = [refpage, refpageFd, patternPopulate, memset, cowPte, eagerPopulate, ptReclaim, thpShrinker, mthp, mshare, mshareTransparent] as const;
 
 /** The patch called name, or undefined. */
 export function getPatch(name: string): Patch | undefined {

@@ -12,6 +12,9 @@ import { mthpMasks, parseMthp } from '../thpsize.js';
 export const mthp: Patch<never> = {
   name: 'mthp',
   description: 'multi-size THP (mainline 6.8+): anonymous faults allocate the largest enabled folio that fits, one rss_stat of +nr; fork batches them (6.9). Default 64k:always; =16k:always/64k:inherit for others (or --mthp 64k=always,16k=inherit)',
+  // status and reproduces filled from the source line by the patches-status change; the mthp owner may refine
+  status: { kind: 'mainline', since: '6.8' },
+  reproduces: "David Hildenbrand's fork table as the source line gives it (1 GiB: 4K 14.3 ms, 16K 12.0, 64K 10.4, >=512K 9.8), as a shape",
   source: 'Ryan Roberts, "[PATCH v9 00/10] Multi-size THP for anonymous memory" (2023-12, merged v6.8: 19eaf44954df); David Hildenbrand, "mm/memory: optimize fork() with PTE-mapped THP" (merged v6.9): fork of 1 GiB, 4K 14.3 ms, 16K 12.0, 64K 10.4, >=512K 9.8',
   paths: {}, // mainline's mthp_alloc
 

@@ -2,7 +2,7 @@
 // model only at these hooks, each named after the kernel function the real patch touched; a hook returns undefined
 // (or false for "not handled") to fall through to mainline. The list of patches is model/patches/index.ts.
 import type { FaultPathDef } from '../fault_paths.js';
-import type { FaultCtx, ModelCtx, Mm, PteTable, Vma } from '../state.js';
+import type { FaultCtx, ModelCtx, Mm, PmdSlot, PteTable, Vma } from '../state.js';
 
 /** What a COW PTE table break is for (break_cow_pte's caller). */
 export type BreakCause = 'fault' | 'munmap' | 'mprotect' | 'madvise' | 'exit' | 'mremap' | 'brk';
@@ -33,6 +33,18 @@ export interface PatchHooks {
    * (COW PTE: share src's table with dst instead of copying). counts: [ptes copied, tables copied, tables shared].
    */
   copy_pte_range?(ctx: ModelCtx, dst: Mm, src: Mm, vma: Vma, block: number, counts: Float64Array): boolean;
+  /**
+   * mm/memory.c: __pte_alloc -> pmd_install for the fault's none PMD: a patch may install a table shared with another
+   * mm instead of a new one (the precedent: mm/hugetlb.c huge_pte_alloc -> huge_pmd_share); undefined = allocate.
+   */
+  pmd_install?(ctx: ModelCtx, f: FaultCtx, block: number): PmdSlot | undefined;
+  /**
+   * mm/memory.c: handle_pte_fault, once the fault reached the PTE table of its block (after __pte_alloc ->
+   * pmd_install; done = false) and again when it returns (done = true): shared page tables (mshare) install or sync
+   * the table shared with other mms before, so an entry another process already mapped makes this fault spurious
+   * (not taken), and publish what this fault mapped after.
+   */
+  handle_pte_fault?(ctx: ModelCtx, f: FaultCtx, table: PteTable, done: boolean): void;
   /**
    * COW PTE: break_cow_pte before a table modifier touches [start, end) of mm: cause 'fault' | 'munmap' |
    * 'mprotect' | 'madvise' | 'exit' | 'mremap' | 'brk'. Returns the tables allocated.

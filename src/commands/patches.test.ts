@@ -9,10 +9,10 @@ import { variantsFromCli } from '../variants.js';
 
 afterEach(() => vi.restoreAllMocks());
 
-const NAMES = ['cow-pte', 'eager-populate', 'memset', 'mthp', 'pattern-populate', 'pt-reclaim', 'refpage', 'refpage-fd', 'thp-shrinker'];
+const NAMES = ['cow-pte', 'eager-populate', 'memset', 'mshare', 'mshare-transparent', 'mthp', 'pattern-populate', 'pt-reclaim', 'refpage', 'refpage-fd', 'thp-shrinker'];
 
 describe('faultline patches', () => {
-  it('lists the six patches, each with a status column and status, source and reproduces lines', () => {
+  it('lists every patch, each with a status column and status, source and reproduces lines', () => {
     const lines = patchesText().trimEnd().split('\n');
     expect(lines).toHaveLength(4 * NAMES.length);
     for (let i = 0; i < NAMES.length; i++) {
@@ -52,7 +52,8 @@ describe('faultline patches', () => {
     const ps = JSON.parse(out.join('')) as { name: string; option: string; description: string; status: { kind: string; text: string }; source: string; reproduces: string }[];
     expect(ps.map((p) => p.name)).toEqual(NAMES);
     expect(ps.map((p) => p.option)).toEqual(NAMES.map((n) => `--patch ${n}`));
-    expect(ps.map((p) => p.status.kind)).toEqual(['abandoned', 'what-if', 'what-if', 'abandoned', 'abandoned', 'abandoned']);
+    expect(ps.map((p) => p.status.kind)).toEqual(['abandoned', 'what-if', 'what-if', 'proposed', 'what-if', 'mainline', 'abandoned', 'mainline', 'abandoned', 'abandoned', 'mainline']);
+    expect(ps.find((p) => p.name === 'mshare')!.status).toMatchObject({ kind: 'proposed', year: 2025 });
     const cow = ps.find((p) => p.name === 'cow-pte')!;
     expect(cow.status).toMatchObject({ kind: 'abandoned', why: expect.stringMatching(/^no posting followed v5 \(2023-04-14\)/) });
     expect(cow.status.text).toBe(`abandoned (${(cow.status as unknown as { why: string }).why})`);
