@@ -6,6 +6,7 @@ import { dirname, join, resolve } from 'node:path';
 import type { FaultRecord, ForkRecord } from './types.js';
 import { userError } from '../traces/errors.js';
 import { FAULT_PATHS, type FaultPath } from './fault_paths.js';
+import * as F from './flags.js';
 
 /** One step's figures: median and spread of the samples, and where a figure came from when not measured directly. */
 export interface StepStats {
@@ -97,7 +98,7 @@ export function faultQuantile(tid: number, time: number): number {
 
 /** mm/huge_memory.c: do_huge_pmd_wp_page has three outcomes; the record's allocation tells them apart. */
 function thpWpStep(rec: FaultRecord): StepName {
-  if (rec.pagesAllocated >= 512) return 'thp_zero_wp'; // 6.13+ do_huge_zero_wp_pmd: a new THP
+  if (rec.pagesAllocated >= F.PTRS) return 'thp_zero_wp'; // 6.13+ do_huge_zero_wp_pmd: a new THP
   if (rec.pagesAllocated >= 1) return 'thp_wp_split'; // __split_huge_pmd + 4 KiB wp_page_copy
   return 'thp_reuse';
 }

@@ -7,6 +7,7 @@ import { onExec } from './exec.js';
 import { onFault, type FaultHint } from './fault_entry.js';
 import { kernelRules } from './kernel_version.js';
 import { mthpMasks } from './thpsize.js';
+import { DEFAULT_GEOMETRY, useGeometry } from './page_geometry.js';
 import { createPages } from './pages.js';
 import { resolveHooks } from './patches/hooks.js';
 import { getPatch } from './patches/index.js';
@@ -63,10 +64,12 @@ export function createEngine(spec: VariantSpec, probes: ReplayProbes, profile: C
     rssLogs: rssSink ? new WeakMap() : null,
     onRss: null,
     nextMmIdx: 1,
+    geo: DEFAULT_GEOMETRY,
     gupFaults: 0,
     userWrites: [],
     system: { pgtablesBytes: 0, pgtablesPeakBytes: 0 },
   };
+  useGeometry(ctx.geo);
   for (const p of patches) p.init?.(ctx);
   const st = newEngineState(ctx, profile, seriesPoints, rssSink);
   const recs = newLifecycleRecs(spec.name);
@@ -81,6 +84,7 @@ export function createEngine(spec: VariantSpec, probes: ReplayProbes, profile: C
   };
 
   function handle(e: TraceEvent, hint: FaultHint | null): void {
+    useGeometry(ctx.geo); // this variant's kernel build (engines run one after another on each event)
     ctx.now = e.time;
     st.lastTime = e.time;
     ctx.curComm = e.comm;
@@ -114,6 +118,7 @@ export function createEngine(spec: VariantSpec, probes: ReplayProbes, profile: C
   }
 
   function finish(endTime: number): VariantResult {
+    useGeometry(ctx.geo);
     for (const tid of st.held.keys()) flushHeld(st, tid);
     const processes = [...st.procs.values()].sort((a, b) => a.res.pid - b.res.pid);
     const series: VariantResult['series'] = {};
@@ -138,5 +143,5 @@ export function createEngine(spec: VariantSpec, probes: ReplayProbes, profile: C
     };
   }
 
-  return { ctx, handle, lost: () => relearnBaselines(st), countersFromTrace: () => void (st.countersFromTrace ??= 0), finish, assumed: st.assumed };
+  return { ctx, handle, lost: () => (useGeometry(ctx.geo), relearnBaselines(st)), countersFromTrace: () => void (st.countersFromTrace ??= 0), finish, assumed: st.assumed };
 }

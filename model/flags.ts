@@ -84,11 +84,7 @@ export const CLONE_VM = 0x100;
 export const CLONE_VFORK = 0x4000;
 export { CLONE_THREAD } from '../traces/events.js';
 
-export const PAGE_SHIFT = 12;
-export const PAGE_SIZE = 4096;
-export const PTRS = 512;
-export const PMD_SIZE = 2 * 1024 * 1024;
-export const PUD_SIZE = 1024 * 1024 * 1024;
-export const PGDIR_SIZE = 512 * PUD_SIZE;
+// The page geometry in force (live bindings: model/page_geometry.ts puts the running variant's in force).
+export { PAGE_SHIFT, PAGE_SIZE, PTRS, PMD_SIZE, PUD_SIZE, PGDIR_SIZE, TABLE_BYTES, FAULT_AROUND_PAGES } from './page_geometry.js';
 /** x86-64 4-level TASK_SIZE (arch/x86/include/asm/page_64_types.h: TASK_SIZE_MAX = 2^47 - 4096). */
-export const TASK_SIZE = 2 ** 47 - PAGE_SIZE;
+export const TASK_SIZE = 2 ** 47 - 4096;

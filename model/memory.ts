@@ -211,7 +211,7 @@ function doFault(ctx: ModelCtx, f: FaultCtx, t: PteTable, i: number): void {
 }
 
 /**
- * mm/memory.c: do_read_fault -> do_fault_around (fault_around_bytes 64 KiB: 16 PTEs, clipped to the VMA and the
+ * mm/memory.c: do_read_fault -> do_fault_around (fault_around_bytes 64 KiB: 16 PTEs at 4 KiB, clipped to the VMA and the
  * PTE table) -> filemap_map_pages maps the page-cache pages already there; f.fileHint (from the trace) says how many.
  */
 function doReadFault(ctx: ModelCtx, f: FaultCtx, t: PteTable, i: number, pfl: number, member: number): void {
@@ -228,8 +228,8 @@ function doReadFault(ctx: ModelCtx, f: FaultCtx, t: PteTable, i: number, pfl: nu
     if (prev) floor = prev.end / F.PAGE_SIZE;
     if (next) ceil = next.start / F.PAGE_SIZE;
   }
-  const lo = Math.max(blockFirst, inferred ? floor : vma.start / F.PAGE_SIZE, addrPage - (i % 16));
-  const hi = Math.min(blockFirst + F.PTRS, inferred ? ceil : vma.end / F.PAGE_SIZE, addrPage - (i % 16) + 16);
+  const lo = Math.max(blockFirst, inferred ? floor : vma.start / F.PAGE_SIZE, addrPage - (i % F.FAULT_AROUND_PAGES));
+  const hi = Math.min(blockFirst + F.PTRS, inferred ? ceil : vma.end / F.PAGE_SIZE, addrPage - (i % F.FAULT_AROUND_PAGES) + F.FAULT_AROUND_PAGES);
   let want = f.fileHint >= 0 ? f.fileHint : hi - lo;
   let mapped = 0;
   let minJ = i, maxJ = i;

@@ -174,7 +174,7 @@ export function exitMmap(ctx: ModelCtx, mm: Mm): void {
     mm.pmdTables.clear();
     mm.pudTables.clear();
   }
-  if (mm.pgtablesBytes) addPgtables(ctx, mm, -mm.pgtablesBytes / 4096);
+  if (mm.pgtablesBytes) addPgtables(ctx, mm, -mm.pgtablesBytes / F.TABLE_BYTES);
   mm.vmas = [];
   mm.lastVma = null;
   mm.dead = true;

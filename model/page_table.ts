@@ -1,4 +1,5 @@
-// x86-64 4-level page tables of one mm: PUD/PMD/PTE tables of 512 entries (4 KiB each), counted in pgtables_bytes.
+// The page tables of one mm: PUD/PMD/PTE tables of PTRS entries (one page each), counted in pgtables_bytes; x86-64
+// 4-level at 4 KiB, arm64's 3- and 2-level layouts at 16 and 64 KiB (model/page_geometry.ts).
 import { MM_ANONPAGES, MM_FILEPAGES, MM_SHMEMPAGES } from '../traces/events.js';
 import * as F from './flags.js';
 import { folioMmMap, putPage, subpages } from './pages.js';
@@ -25,13 +26,13 @@ export function entryFlagsAt(mm: Mm, addr: number): number {
 /** mm/memory.c: __pud_alloc, __pmd_alloc: upper tables for addr; returns the number allocated. */
 export function allocUpper(ctx: ModelCtx, mm: Mm, addr: number): number {
   let n = 0;
-  const pud = Math.floor(addr / F.PGDIR_SIZE);
-  if (!mm.pudTables.has(pud)) {
+  const pud = F.PGDIR_SIZE ? Math.floor(addr / F.PGDIR_SIZE) : -1; // -1: the PUD level is folded (no table)
+  if (pud >= 0 && !mm.pudTables.has(pud)) {
     mm.pudTables.add(pud); // mm/memory.c: __pud_alloc -> mm_inc_nr_puds
     n++;
   }
-  const pmd = Math.floor(addr / F.PUD_SIZE);
-  if (!mm.pmdTables.has(pmd)) {
+  const pmd = F.PUD_SIZE ? Math.floor(addr / F.PUD_SIZE) : -1; // -1: the PMD level is folded
+  if (pmd >= 0 && !mm.pmdTables.has(pmd)) {
     mm.pmdTables.add(pmd); // mm/memory.c: __pmd_alloc -> mm_inc_nr_pmds
     n++;
   }
@@ -98,12 +99,12 @@ export function folioPteBatch(p: Pages, t: PteTable, i: number, end: number): nu
   return n;
 }
 
-/** mm/huge_memory.c: __split_huge_pmd_locked: the deposited table becomes the PTE table; 512 PTEs map the subpages. */
+/** mm/huge_memory.c: __split_huge_pmd_locked: the deposited table becomes the PTE table; PTRS PTEs map the subpages. */
 export function splitHugePmd(ctx: ModelCtx, mm: Mm, slot: PmdSlot): PteTable {
   const t = newTable();
   const p = ctx.pages;
   if (slot.kind === PMD_HUGE_ZERO) {
-    for (let i = 0; i < F.PTRS; i++) t.fl[i] = F.PTE_PRESENT | F.PTE_ZERO; // huge zero -> 512 zero-page PTEs
+    for (let i = 0; i < F.PTRS; i++) t.fl[i] = F.PTE_PRESENT | F.PTE_ZERO; // huge zero -> PTRS zero-page PTEs
     t.present = F.PTRS;
   } else {
     const folio = slot.folio;
@@ -117,7 +118,7 @@ export function splitHugePmd(ctx: ModelCtx, mm: Mm, slot: PmdSlot): PteTable {
       else p.flags[first + i]! &= ~PAGE_ANON_EXCLUSIVE;
     }
     t.present = F.PTRS;
-    folioMmMap(p, folio, mm.idx, F.PTRS - 1); // one PMD mapping becomes 512 PTE mappings
+    folioMmMap(p, folio, mm.idx, F.PTRS - 1); // one PMD mapping becomes PTRS PTE mappings
     p.refcount[folio]!--;
   }
   slot.kind = PMD_TABLE;
@@ -265,6 +266,7 @@ export function freePgdRange(ctx: ModelCtx, mm: Mm, addr: number, end: number, f
 }
 
 function upper(addr: number, end: number, floor: number, ceiling: number, size: number, present: Set<number>): number {
+  if (!size) return 0; // a folded level has no tables
   const c = ceiling ? down(ceiling, size) : 0;
   if (ceiling && !c) return 0;
   let n = 0;

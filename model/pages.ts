@@ -1,4 +1,5 @@
 // Page frames of one variant: ids into growable typed arrays (refcount = mappings, flags, order, THP subpages).
+import { PTRS } from './page_geometry.js';
 import { PAGE_ANON, PAGE_ANON_EXCLUSIVE, type Pages } from './state.js';
 
 export function createPages(): Pages {
@@ -39,10 +40,10 @@ export function allocAnon(p: Pages, order: number): number {
 }
 
 /**
- * The subpage ids of a large folio (nr pages, consecutive), created on its first PTE-mapping (__split_huge_pmd for a
+ * The subpage ids of a large folio (nr pages, consecutive; a THP has HPAGE_PMD_NR = PTRS), created on its first PTE-mapping (__split_huge_pmd for a
  * THP, set_ptes for an mTHP); returns the first id.
  */
-export function subpages(p: Pages, folio: number, nr = 512): number {
+export function subpages(p: Pages, folio: number, nr = PTRS): number {
   const key = -folio - 1;
   const m = p.folioMms.get(key);
   if (m) return m.get(0)!;

@@ -1,5 +1,6 @@
 // Per-process accumulation for the replay result: peaks, finals, faults by path, latency samples, thinned series.
 import { MM_ANONPAGES, MM_FILEPAGES, MM_SHMEMPAGES } from '../traces/events.js';
+import { PAGE_SIZE } from './page_geometry.js';
 import type { LatencySummary, ProcessResult, SeriesPoint } from './types.js';
 import { summarizeSamples } from './quantiles.js';
 
@@ -85,7 +86,8 @@ export function newProc(pid: number, comm: string, sum: SumAcc | null = null): P
 /** Update peaks and finals from an mm's counters (pages, bytes). */
 export function noteCounters(p: ProcAcc, rss: Float64Array, pgtablesBytes: number): void {
   const r = p.res;
-  const anon = rss[MM_ANONPAGES]! * 4, file = rss[MM_FILEPAGES]! * 4, shm = rss[MM_SHMEMPAGES]! * 4, pt = pgtablesBytes / 1024;
+  const kb = PAGE_SIZE / 1024; // counters are in pages of the geometry in force
+  const anon = rss[MM_ANONPAGES]! * kb, file = rss[MM_FILEPAGES]! * kb, shm = rss[MM_SHMEMPAGES]! * kb, pt = pgtablesBytes / 1024;
   if (anon > r.rss_anon_peak_kb) r.rss_anon_peak_kb = anon;
   if (file > r.rss_file_peak_kb) r.rss_file_peak_kb = file;
   if (shm > r.rss_shmem_peak_kb) r.rss_shmem_peak_kb = shm;

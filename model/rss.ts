@@ -1,4 +1,5 @@
 // mm counters (include/linux/mm.h: add_mm_counter -> mm_trace_rss_stat) and pgtables_bytes, with probes and peaks.
+import { TABLE_BYTES } from './page_geometry.js';
 import type { Mm, ModelCtx } from './state.js';
 
 /** include/linux/mm.h: add_mm_counter: one kmem:rss_stat per call (6.2+), size = the whole counter after it. */
@@ -28,14 +29,14 @@ export function addMmRssVec(ctx: ModelCtx, mm: Mm, vec: Float64Array, walk = RSS
   ctx.rssWalk = RSS_WALK_NONE;
 }
 
-/** include/linux/mm.h: mm_inc_nr_ptes/pmds/puds and the dec side: pgtables_bytes in 4 KiB tables. */
+/** include/linux/mm.h: mm_inc_nr_ptes/pmds/puds and the dec side: pgtables_bytes in page-sized tables (TABLE_BYTES). */
 export function addPgtables(ctx: ModelCtx, mm: Mm, tables: number): void {
   if (tables === 0) return;
-  mm.pgtablesBytes += tables * 4096;
+  mm.pgtablesBytes += tables * TABLE_BYTES;
   const sys = ctx.system; // the sum over processes: what a per-device figure such as Android's counts
-  sys.pgtablesBytes += tables * 4096;
+  sys.pgtablesBytes += tables * TABLE_BYTES;
   if (sys.pgtablesBytes > sys.pgtablesPeakBytes) sys.pgtablesPeakBytes = sys.pgtablesBytes;
-  noteRss(ctx, mm, -1, mm.pgtablesBytes, tables * 4096);
+  noteRss(ctx, mm, -1, mm.pgtablesBytes, tables * TABLE_BYTES);
 }
 
 /** Tell the validator (onRss) and the model:rss probe about one counter update; member -1 is pgtables_bytes. */

@@ -7,6 +7,7 @@ import type { Hooks } from './patches/hooks.js';
 import type { FaultPath } from './fault_paths.js';
 import type { Selector } from './select.js';
 import type { RssLogs } from './rss_log.js';
+import type { PageGeometry } from './page_geometry.js';
 
 /** One vm_area_struct: [start, end) with kernel vm_flags and the model's backing kind. */
 export interface Vma {
@@ -30,7 +31,7 @@ export interface Vma {
   carved?: boolean;
 }
 
-/** One PTE table page (4 KiB, 512 entries). refcount > 1 only when a patch shares it (COW PTE). */
+/** One PTE table page (PTRS entries: 512 at 4 KiB pages). refcount > 1 only when a patch shares it (COW PTE). */
 export interface PteTable {
   /** Page id per entry (index into Pages), 0 = none or special. */
   page: Int32Array;
@@ -89,9 +90,9 @@ export interface Mm {
   vmas: Vma[];
   /** Last VMA found (find_vma cache: mm/mmap.c vmacache was removed, but locality is real). */
   lastVma: Vma | null;
-  /** PMD entries by 2 MiB block index (addr / 2 MiB). */
+  /** PMD entries by block index (addr / PMD_SIZE: 2 MiB at 4 KiB pages). */
   pmds: Map<number, PmdSlot>;
-  /** PMD tables by 1 GiB index; PUD tables by 512 GiB index. */
+  /** PMD tables by PUD_SIZE index (1 GiB at 4 KiB); PUD tables by PGDIR_SIZE index (512 GiB); empty where folded. */
   pmdTables: Set<number>;
   pudTables: Set<number>;
   /** include/linux/mm_types_task.h: MM_FILEPAGES, MM_ANONPAGES, MM_SWAPENTS, MM_SHMEMPAGES in pages. */
@@ -170,6 +171,8 @@ export interface ModelCtx {
   /** Called on every counter update (member -1 = pgtables). */
   onRss: ((mm: Mm, member: number, value: number, delta: number) => void) | null;
   nextMmIdx: number;
+  /** The page geometry of the kernel build this variant models (model/page_geometry.ts); the engine puts it in force. */
+  geo: PageGeometry;
   /** Pages mapped by GUP population (MAP_POPULATE, mlock, MADV_POPULATE_*): counted as minflt, no fault event. */
   gupFaults: number;
   /**

@@ -114,7 +114,7 @@ export function onExit(st: EngineState, recs: LifecycleRecs, e: ExitEvent): void
       notePoint(p, e.time, st.seriesPoints, true);
       const xr = recs.exit;
       xr.time = e.time; xr.pid = t.tgid; xr.comm = t.comm;
-      xr.rssAnonKb = mm.rss[MM_ANONPAGES]! * 4; xr.rssFileKb = mm.rss[MM_FILEPAGES]! * 4; xr.pgtablesKb = mm.pgtablesBytes / 1024;
+      xr.rssAnonKb = (mm.rss[MM_ANONPAGES]! * F.PAGE_SIZE) / 1024; xr.rssFileKb = (mm.rss[MM_FILEPAGES]! * F.PAGE_SIZE) / 1024; xr.pgtablesKb = mm.pgtablesBytes / 1024;
       st.ctx.probes.exit?.(xr);
       st.marks.push({ t: e.time, pid: t.tgid, kind: 'exit', comm: t.comm });
     }

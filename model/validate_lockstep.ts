@@ -2,6 +2,7 @@
 // one, consumed in order; with the kernel's reasons two sequences may differ (batched zap/copy pieces split on
 // need_resched, threads' per-CPU order, throttled buckets, split counters before 6.2) and resynchronisation after a gap.
 import { RSS_MEMBER_NAMES } from '../traces/events.js';
+import * as F from './flags.js';
 import type { BufferedRss, RssStatUse } from './rss_stat.js';
 import type { MmLog } from './rss_log.js';
 import type { Mm } from './state.js';
@@ -9,7 +10,7 @@ import { hit, mismatch, mmFig, newMember, type Tally } from './validate_tally.js
 
 /** src/traced/probes/ftrace/tracefs.cc (Perfetto): hist:keys=mm_id,member:bucket=size/0x80000:onchange($bucket) */
 export const THROTTLE_BUCKET = 0x80000;
-const bucketOf = (pages: number): number => Math.floor((pages * 4096) / THROTTLE_BUCKET);
+const bucketOf = (pages: number): number => Math.floor((pages * F.PAGE_SIZE) / THROTTLE_BUCKET);
 
 export interface Lockstep {
   /** The engine's rss_stat callback: one kernel event with the model's mm and its update log. */
@@ -70,7 +71,7 @@ export function createLockstep(t: Tally, exact: boolean): Lockstep {
       reset();
       return;
     }
-    const v = b.size / 4096 - (offsets.get(key) ?? 0);
+    const v = b.size / F.PAGE_SIZE - (offsets.get(key) ?? 0);
     const spans = mlog.guessedSpans[m]!;
     if (spans.length && !(mm.dead && mlog.phantomAtExit[m] !== 0)) {
       const span = spans.find(([from, to]) => v > Math.min(from!, to!) && v < Math.max(from!, to!));
@@ -125,7 +126,7 @@ export function createLockstep(t: Tally, exact: boolean): Lockstep {
     if (!ok && offsets.has(key)) {
       // the resync's offset was transient (another thread's or an in-flight call's updates the model had not applied
       // yet): the model is back on the kernel's own value, so the offset goes and the event matches
-      const raw = b.size / 4096;
+      const raw = b.size / F.PAGE_SIZE;
       const at = raw === cur ? log.length - 1 : log.indexOf(raw, 1);
       if (at >= 0) {
         ok = true;
@@ -148,7 +149,7 @@ export function createLockstep(t: Tally, exact: boolean): Lockstep {
       mmFig(t, mm, m).compared--;
       t.baseline++;
       if (split) (t.splits--, splitOpen.delete(key)); // not compared: not a split either
-      offsets.set(key, b.size / 4096 - cur);
+      offsets.set(key, b.size / F.PAGE_SIZE - cur);
       reset();
       return;
     }
@@ -181,7 +182,7 @@ export function createLockstep(t: Tally, exact: boolean): Lockstep {
       // the model has updates the kernel has not reported yet (it split a batch the model made in one): keep
       // them queued, the kernel's next event may land on one
     } else {
-      offsets.set(key, b.size / 4096 - cur); // resynchronise: later events compare against the kernel's new level
+      offsets.set(key, b.size / F.PAGE_SIZE - cur); // resynchronise: later events compare against the kernel's new level
       reset();
     }
   };

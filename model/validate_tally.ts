@@ -2,6 +2,7 @@
 // the first mismatches with the events just before them (a ring of recent events), and the result's by_mm rows.
 import type { TraceEvent } from '../traces/events.js';
 import { RSS_MEMBER_NAMES } from '../traces/events.js';
+import * as F from './flags.js';
 import type { BufferedRss } from './rss_stat.js';
 import type { Mm } from './state.js';
 import type { EventSummary, MemberFigures, Mismatch, MmFigures, ProcessFigures } from './validate_result.js';
@@ -83,7 +84,7 @@ export function mismatch(t: Tally, b: BufferedRss, mm: Mm, name: string, modelPa
       if (s.kind && s.line < b.line) around.push({ ...s });
     }
     around.splice(0, Math.max(0, around.length - AROUND));
-    t.mismatches.push({ line: b.line, time: b.time, tid: b.tid, mm_id: b.mmId, member: name, kernel_pages: b.size / 4096, model_pages: modelPages, around });
+    t.mismatches.push({ line: b.line, time: b.time, tid: b.tid, mm_id: b.mmId, member: name, kernel_pages: b.size / F.PAGE_SIZE, model_pages: modelPages, around });
   }
 }
 
