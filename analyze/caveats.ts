@@ -15,6 +15,8 @@ export const CAVEAT_KINDS = {
   no_profile: { lowerBound: false, about: 'no cost profile: modelled times are 0' },
   model_disagrees: { lowerBound: false, about: "the model's rss counters disagree with the kernel's rss_stat" },
   profile_exceeds_span: { lowerBound: false, about: "the cost profile models more fault time than a thread's span in the trace allows" },
+  page_size_what_if: { lowerBound: false, about: 'a page size the trace was not recorded with: its accesses replayed in larger (or smaller) pages, what the program would do differently left out' },
+  page_size_mismatch: { lowerBound: false, about: "the trace's rss_stat sizes disagree with the page size the replay assumed" },
 } as const;
 export type CaveatKind = keyof typeof CAVEAT_KINDS;
 
@@ -46,6 +48,16 @@ export function replayCaveats(r: ReplayResult): Caveat[] {
         kind: 'thp_lower_bound', variant: v.name, figures: ['faults', 'anon_rss', 'page_tables', 'fault_time'],
         text: `${v.name} takes ${int(thpFaults(base!) - thpFaults(v))} fewer THP faults than mainline; the trace holds one access per 2 MiB ` +
           'there (the recording kernel mapped a THP), so its 4K faults and RSS in those blocks are lower bounds',
+      });
+  if (r.page_size_note) out.push({ kind: 'page_size_mismatch', variant: '', figures: ALL_FIGURES, text: r.page_size_note });
+  for (const v of r.variants)
+    if (v.spec.pageSize)
+      out.push({
+        kind: 'page_size_what_if', variant: v.name, figures: ALL_FIGURES,
+        text: `${v.name} replays a ${v.spec.machinePageSize ?? '4k'}-page trace in ${v.spec.pageSize} pages (docs/page_size.md): each fault maps a whole ` +
+          `${v.spec.pageSize} page and later accesses inside it do not trap, but the trace cannot tell what the program and kernel would do ` +
+          'differently: allocators (malloc arenas, jemalloc/scudo size classes, Java heaps) and ELF segments aligned to the larger page, ' +
+          'file readahead and fault-around in larger pages, mappings the trace shows 4K-aligned (kept as traced); a larger page\'s clear is priced as 4 KiB clears (page_fill_4k), TLB reach not at all',
       });
   return out;
 }

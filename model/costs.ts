@@ -134,7 +134,27 @@ export function faultCostNs(profile: CostProfile | null, rec: FaultRecord): numb
   // a COW PTE break on the fault's way in (the patch keeps the fault's own path): copy the shared table's entries
   const copied = rec.tablesCopied ?? 0;
   if (copied > 0) ns += copied * step(profile, 'cow_pte_table_copy');
+  if (F.PAGE_SIZE > 4096) ns += largerPageNs(profile, rec);
   return ns + tables * step(profile, 'table_alloc');
+}
+
+/**
+ * A base page larger than the 4 KiB the steps were measured with (a page-size variant): clearing or copying it costs
+ * page_fill_4k / page_copy_4k per further 4 KiB (mm/memory.c: clear_user_highpage, copy_user_highpage), and a PMD THP
+ * of PTRS pages clears PTRS / 512 times the 2 MiB the thp steps were measured on (mm/huge_memory.c: folio_zero_user).
+ */
+function largerPageNs(profile: CostProfile, rec: FaultRecord): number {
+  const more = F.PAGE_SIZE / 4096 - 1;
+  switch (rec.path) {
+    case 'anon_alloc': case 'wp_page_copy_zero': case 'populate':
+      return more * Math.max(1, rec.pagesAllocated) * step(profile, 'page_fill_4k');
+    case 'wp_page_copy': case 'file_cow':
+      return more * step(profile, 'page_copy_4k');
+    case 'thp_alloc':
+      return (F.PTRS / 512 - 1) * step(profile, 'thp_alloc');
+    default:
+      return 0;
+  }
 }
 
 /**

@@ -7,7 +7,7 @@ import { onExec } from './exec.js';
 import { onFault, type FaultHint } from './fault_entry.js';
 import { kernelRules } from './kernel_version.js';
 import { mthpMasks } from './thpsize.js';
-import { DEFAULT_GEOMETRY, useGeometry } from './page_geometry.js';
+import { machineGeometry, useGeometry, variantGeometry } from './page_geometry.js';
 import { createPages } from './pages.js';
 import { resolveHooks } from './patches/hooks.js';
 import { getPatch } from './patches/index.js';
@@ -64,12 +64,13 @@ export function createEngine(spec: VariantSpec, probes: ReplayProbes, profile: C
     rssLogs: rssSink ? new WeakMap() : null,
     onRss: null,
     nextMmIdx: 1,
-    geo: DEFAULT_GEOMETRY,
+    geo: variantGeometry(spec),
+    traceGeo: machineGeometry(spec),
     gupFaults: 0,
     userWrites: [],
     system: { pgtablesBytes: 0, pgtablesPeakBytes: 0 },
   };
-  useGeometry(ctx.geo);
+  useGeometry(ctx.geo, ctx.traceGeo);
   for (const p of patches) p.init?.(ctx);
   const st = newEngineState(ctx, profile, seriesPoints, rssSink);
   const recs = newLifecycleRecs(spec.name);
@@ -84,7 +85,7 @@ export function createEngine(spec: VariantSpec, probes: ReplayProbes, profile: C
   };
 
   function handle(e: TraceEvent, hint: FaultHint | null): void {
-    useGeometry(ctx.geo); // this variant's kernel build (engines run one after another on each event)
+    useGeometry(ctx.geo, ctx.traceGeo); // this variant's kernel build (engines run one after another on each event)
     ctx.now = e.time;
     st.lastTime = e.time;
     ctx.curComm = e.comm;
@@ -118,7 +119,7 @@ export function createEngine(spec: VariantSpec, probes: ReplayProbes, profile: C
   }
 
   function finish(endTime: number): VariantResult {
-    useGeometry(ctx.geo);
+    useGeometry(ctx.geo, ctx.traceGeo);
     for (const tid of st.held.keys()) flushHeld(st, tid);
     const processes = [...st.procs.values()].sort((a, b) => a.res.pid - b.res.pid);
     const series: VariantResult['series'] = {};
@@ -143,5 +144,5 @@ export function createEngine(spec: VariantSpec, probes: ReplayProbes, profile: C
     };
   }
 
-  return { ctx, handle, lost: () => (useGeometry(ctx.geo), relearnBaselines(st)), countersFromTrace: () => void (st.countersFromTrace ??= 0), finish, assumed: st.assumed };
+  return { ctx, handle, lost: () => (useGeometry(ctx.geo, ctx.traceGeo), relearnBaselines(st)), countersFromTrace: () => void (st.countersFromTrace ??= 0), finish, assumed: st.assumed };
 }

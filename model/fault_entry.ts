@@ -41,7 +41,7 @@ export function onFault(st: EngineState, e: FaultEvent, hint: FaultHint | null):
   const inferred = ec < 0;
   let write = !inferred && (ec & (X86_PF_WRITE | X86_PF_SHSTK)) !== 0;
   const exec = !inferred && (ec & X86_PF_INSTR) !== 0;
-  const addr = Math.floor(e.address / F.PAGE_SIZE) * F.PAGE_SIZE;
+  const addr = Math.floor(e.address / F.VMA_PAGE) * F.VMA_PAGE; // the page an inferred VMA starts or grows by
   let vma = findVma(mm, e.address);
   const hm = hint ? hint.member : -1, hd = hint ? hint.delta : 0;
   // the access class (exec / write / read) tells the segments of an exec-loaded ELF apart, which the kernel keeps
@@ -64,6 +64,9 @@ export function onFault(st: EngineState, e: FaultEvent, hint: FaultHint | null):
   f.path = '';
   f.fileHint = (hm === MM_FILEPAGES || hm === MM_SHMEMPAGES) && hd > 0 ? hd : -1; // page-cache (file or shmem) pages the kernel mapped
   f.anonHint = hm === MM_ANONPAGES && hd > 1 && hint!.fromPrev !== false ? hd : -1; // an mTHP: nr pages in one add_mm_counter
+  // a page-size what-if: the hint counts the trace's pages; the same bytes in this variant's pages
+  if (f.fileHint > 0 && ctx.geo !== ctx.traceGeo) f.fileHint = Math.ceil((f.fileHint * 2 ** ctx.traceGeo.pageShift) / F.PAGE_SIZE);
+  if (f.anonHint > 0 && ctx.geo !== ctx.traceGeo) f.anonHint = -1; // the trace's folio size says nothing about this variant's
   if (inferred) {
     st.inferredFaults++;
     // no error code: a present read-only PTE can only fault for a write; otherwise the kernel's own counters tell
@@ -148,7 +151,7 @@ function inferVma(mm: Mm, addr: number, kind: number, cur: Vma | null, p: ProcAc
   if (cur) {
     // another kind, or an instruction fetch in a VMA inferred from data accesses: the kernel's VMA boundary is here
     // the kernel's counters say this page is the other kind: carve a one-page VMA of that kind
-    const [v] = splitRange(mm, addr, addr + F.PAGE_SIZE);
+    const [v] = splitRange(mm, addr, addr + F.VMA_PAGE);
     v!.kind = want;
     v!.inferCls = cls;
     v!.carved = true;
@@ -159,7 +162,7 @@ function inferVma(mm: Mm, addr: number, kind: number, cur: Vma | null, p: ProcAc
   const prev = mm.vmas[k - 1], next = mm.vmas[k];
   const same = (v: Vma): boolean => v.kind === want && v.inferCls === cls;
   if (prev && same(prev) && addr - prev.end < F.PMD_SIZE) {
-    prev.end = addr + F.PAGE_SIZE; // widen the inferred VMA up to this fault
+    prev.end = addr + F.VMA_PAGE; // widen the inferred VMA up to this fault
     mm.lastVma = null;
     return prev;
   }
@@ -169,7 +172,7 @@ function inferVma(mm: Mm, addr: number, kind: number, cur: Vma | null, p: ProcAc
     mm.lastVma = null;
     return next;
   }
-  const v = newVma(addr, addr + F.PAGE_SIZE, flags, want, addr / F.PAGE_SIZE, -2);
+  const v = newVma(addr, addr + F.VMA_PAGE, flags, want, addr / F.PAGE_SIZE, -2);
   v.inferCls = cls;
   insertVma(mm, v);
   p.res.inferred_vmas++;
@@ -188,9 +191,9 @@ function recordFault(st: EngineState, e: FaultEvent, p: ProcAcc, vs: number, ve:
   r.address = e.address;
   r.errorCode = e.errorCode;
   r.path = f.path || 'spurious';
-  // A traced fault that a patched variant finds already satisfied would not have trapped under that patch:
-  // no cost and no minflt (mainline keeps both: the trace proves the trap happened there).
-  const notTaken = r.path === 'spurious' && ctx.hooks.patched;
+  // A traced fault that a patched variant (or a larger page size: a neighbour in the same page mapped it) finds already
+  // satisfied would not have trapped there: no cost and no minflt (mainline keeps both: the trace proves the trap happened).
+  const notTaken = r.path === 'spurious' && (ctx.hooks.patched || ctx.geo !== ctx.traceGeo);
   if (notTaken) r.path = 'not_taken';
   r.vmaStart = vs;
   r.vmaEnd = ve;

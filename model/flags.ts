@@ -85,6 +85,6 @@ export const CLONE_VFORK = 0x4000;
 export { CLONE_THREAD } from '../traces/events.js';
 
 // The page geometry in force (live bindings: model/page_geometry.ts puts the running variant's in force).
-export { PAGE_SHIFT, PAGE_SIZE, PTRS, PMD_SIZE, PUD_SIZE, PGDIR_SIZE, TABLE_BYTES, FAULT_AROUND_PAGES } from './page_geometry.js';
+export { PAGE_SHIFT, PAGE_SIZE, PTRS, PMD_SIZE, PUD_SIZE, PGDIR_SIZE, TABLE_BYTES, FAULT_AROUND_PAGES, VMA_PAGE } from './page_geometry.js';
 /** x86-64 4-level TASK_SIZE (arch/x86/include/asm/page_64_types.h: TASK_SIZE_MAX = 2^47 - 4096). */
 export const TASK_SIZE = 2 ** 47 - 4096;

@@ -172,7 +172,7 @@ export function doMremap(ctx: ModelCtx, mm: Mm, oldAddr: number, oldLen: number,
 
 /** mm/mlock.c: do_mlock / apply_vma_lock_flags (+ __mm_populate unless MLOCK_ONFAULT); on=false for munlock. */
 export function doMlock(ctx: ModelCtx, mm: Mm, start: number, len: number, on: boolean, onFault: boolean, out: Float64Array): void {
-  const s = Math.floor(start / F.PAGE_SIZE) * F.PAGE_SIZE, end = pageUp(start + len);
+  const s = Math.floor(start / F.VMA_PAGE) * F.VMA_PAGE, end = pageUp(start + len);
   for (const v of splitRange(mm, s, end)) {
     if (on && v.kind & F.KIND_DROPPABLE) continue; // mm/mlock.c: mlock_fixup: VM_DROPPABLE is never locked
     if (on) v.flags |= F.VM_LOCKED | (onFault ? F.VM_LOCKONFAULT : 0);

@@ -7,6 +7,8 @@
 // build; replay runs engines one after another on one thread, so exactly one geometry is in force at a time.
 // Code outside an engine (tests calling model functions directly) sees the 4 KiB geometry unless it calls useGeometry.
 
+import { userError } from '../traces/errors.js';
+
 /** The page sizes the model knows: `--page-size` values. */
 export type PageSizeName = '4k' | '16k' | '64k';
 export const PAGE_SIZE_NAMES: readonly PageSizeName[] = ['4k', '16k', '64k'];
@@ -58,13 +60,22 @@ export let PGDIR_SIZE = 512 * 1024 * 1024 * 1024;
 export let TABLE_BYTES = 4096;
 /** mm/memory.c: fault_around_pages = fault_around_bytes (64 KiB) >> PAGE_SHIFT, at least 1. */
 export let FAULT_AROUND_PAGES = 16;
+/**
+ * The granularity VMA boundaries are rounded to (PAGE_ALIGN of mmap/munmap/mprotect/madvise lengths): PAGE_SIZE, except
+ * in a page-size what-if, where VMAs keep the trace's own layout (a 4 KiB program's mappings are 4 KiB-aligned; rounding
+ * them to 16 KiB would overlap its ELF segments) and only the pages and tables take the what-if's size.
+ */
+export let VMA_PAGE = 4096;
 
 let current: PageGeometry = DEFAULT_GEOMETRY;
+let currentVma: PageGeometry = DEFAULT_GEOMETRY;
 
-/** Put g in force for the model code that runs next (the engine calls this before each event it handles). */
-export function useGeometry(g: PageGeometry): void {
-  if (g === current) return;
+/** Put g in force for the model code that runs next (the engine calls this before each event it handles); vma: the trace's. */
+export function useGeometry(g: PageGeometry, vma: PageGeometry = g): void {
+  if (g === current && vma === currentVma) return;
   current = g;
+  currentVma = vma;
+  VMA_PAGE = 2 ** Math.min(g.pageShift, vma.pageShift);
   PAGE_SHIFT = g.pageShift;
   PAGE_SIZE = 2 ** g.pageShift;
   PTRS = 2 ** (g.pageShift - 3);
@@ -78,3 +89,27 @@ export function useGeometry(g: PageGeometry): void {
 /** The geometry in force. */
 export const geometryInForce = (): PageGeometry => current;
 
+/** The geometry the trace was recorded in (--machine-page-size; 4k when not given). */
+export const machineGeometry = (spec: { machinePageSize?: PageSizeName }): PageGeometry => GEOMETRIES[spec.machinePageSize ?? '4k'];
+
+/** The geometry a variant replays in: its what-if page size, else the machine's. */
+export const variantGeometry = (spec: { machinePageSize?: PageSizeName; pageSize?: PageSizeName }): PageGeometry => GEOMETRIES[spec.pageSize ?? spec.machinePageSize ?? '4k'];
+
+/** A --page-size / --machine-page-size value ('16k', '16K', '16384') as a PageSizeName; a one-line user error otherwise. */
+export function parsePageSize(v: string, what: string): PageSizeName {
+  const s = v.trim().toLowerCase();
+  for (const g of Object.values(GEOMETRIES)) if (s === g.name || s === `${g.name}b` || s === `${g.name}ib` || s === String(2 ** g.pageShift)) return g.name;
+  throw userError(`${what} '${v}': expected one of ${PAGE_SIZE_NAMES.join(', ')}`);
+}
+
+/**
+ * The 16 KiB-pages proposal as `faultline patches` lists it: a variant option (--page-size), not a patch (no hooks: the
+ * whole model runs in another geometry). arm64 kernels have built with 16 KiB pages for years (CONFIG_ARM64_16K_PAGES);
+ * what is proposed is Android devices running them (Android 15+ opt-in).
+ */
+export const PAGE_SIZE_WHAT_IF = {
+  name: 'page-size=16k',
+  description: '16 KiB base pages on a 4 KiB trace (--page-size 16k): each fault maps 16 KiB, tables of 2048 entries span 32 MiB, PMD THP 32 MiB',
+  source: 'Android Developers Blog, "Adding 16 KB Page Size to Android" (2024-08): ~9% more memory for 5-10% performance; developer.android.com/guide/practices/page-sizes',
+  status: 'proposed',
+} as const;

@@ -12,8 +12,8 @@ export function newTable(): PteTable {
 
 export const blockOf = (addr: number): number => Math.floor(addr / F.PMD_SIZE);
 export const pteIndex = (addr: number): number => Math.floor(addr / F.PAGE_SIZE) % F.PTRS;
-/** A length rounded up to whole pages (mm/mmap.c: PAGE_ALIGN). */
-export const pageUp = (n: number): number => Math.ceil(n / F.PAGE_SIZE) * F.PAGE_SIZE;
+/** A length rounded up to whole pages (mm/mmap.c: PAGE_ALIGN); in a page-size what-if, to the trace's pages (VMA_PAGE). */
+export const pageUp = (n: number): number => Math.ceil(n / F.VMA_PAGE) * F.VMA_PAGE;
 
 /** The PTE_* bits mapping addr (0 for none); a huge PMD reads as one present entry, writable as the PMD is. */
 export function entryFlagsAt(mm: Mm, addr: number): number {

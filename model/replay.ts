@@ -61,13 +61,16 @@ export interface FanoutOptions {
 }
 
 /** The fan-out and the fault-hint logic shared by replay and validate; engines get every event in order. */
-export function createFanout(engines: Engine[], opts: FanoutOptions = {}): { sink: EventSink; flush(): void; first: number; last: number } {
+export function createFanout(engines: Engine[], opts: FanoutOptions = {}): { sink: EventSink; flush(): void; first: number; last: number; pageSizeNote(): string | undefined } {
   const pending = new Map<number, Pending>();
   const lastKernel = new Map<number, number>();
   const hint: FaultHint = { member: -1, delta: 0, mmId: -1, fromPrev: true };
   const none: FaultHint = { member: -1, delta: 0, mmId: -1 };
   let sawRss = false;
   const st = { first: -1, last: 0 };
+  // the trace's rss_stat sizes are in its own pages (--machine-page-size), whatever geometry a variant replays in
+  const tracePage = engines.length ? 2 ** engines[0]!.ctx.traceGeo.pageShift : 4096;
+  const sizes = { n: 0, off: 0, gcd: 0 }; // rss_stat sizes: how many, how many not whole machine pages, their gcd
 
   function run(e: TraceEvent, h: FaultHint | null): void {
     for (let i = 0; i < engines.length; i++) engines[i]!.handle(e, h);
@@ -82,10 +85,10 @@ export function createFanout(engines: Engine[], opts: FanoutOptions = {}): { sin
     if (next && next.kind === 'rss_stat' && next.curr && !opts.blind) {
       const key = next.mmId * 4 + next.member;
       const prev = lastKernel.get(key);
-      const pages = next.size / 4096;
+      const pages = next.size / tracePage;
       hint.member = next.member;
       hint.mmId = next.mmId;
-      hint.delta = prev !== undefined ? pages - prev / 4096 : pages <= 16 ? pages : 0;
+      hint.delta = prev !== undefined ? pages - prev / tracePage : pages <= 16 ? pages : 0;
       hint.fromPrev = prev !== undefined;
       h = hint;
       opts.onHint?.(next);
@@ -132,6 +135,11 @@ export function createFanout(engines: Engine[], opts: FanoutOptions = {}): { sin
     if (e.kind === 'rss_stat') {
       sawRss = true;
       lastKernel.set(e.mmId * 4 + e.member, e.size);
+      if (e.size > 0) {
+        sizes.n++;
+        if (e.size % tracePage) sizes.off++;
+        sizes.gcd = gcd(sizes.gcd, e.size);
+      }
     }
   };
   return {
@@ -146,7 +154,27 @@ export function createFanout(engines: Engine[], opts: FanoutOptions = {}): { sin
     get last() {
       return st.last;
     },
+    pageSizeNote: () => pageSizeNote(sizes, tracePage),
   };
+}
+
+const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
+/** rss_stat events before the trace's own page size is read from their sizes' gcd (a 4 KiB kernel's are all 16 KiB multiples with odds 4^-64). */
+const SIZES_FOR_A_GUESS = 64;
+
+/**
+ * What the trace's rss_stat sizes (whole pages of the kernel that recorded it: include/trace/events/kmem.h, size =
+ * count << PAGE_SHIFT) say against --machine-page-size: sizes that are not whole pages of it, or, from a 4 KiB
+ * assumption, sizes that are all whole 16 KiB / 64 KiB pages. Undefined when they agree (or are too few to tell).
+ */
+function pageSizeNote(s: { n: number; off: number; gcd: number }, page: number): string | undefined {
+  const kib = (b: number): string => `${b / 1024} KiB`;
+  if (s.off > 0) return `${s.off} of ${s.n} rss_stat sizes are not whole ${kib(page)} pages: the trace was recorded with smaller pages than --machine-page-size says`;
+  if (s.n < SIZES_FOR_A_GUESS) return undefined;
+  for (const big of [65536, 16384]) {
+    if (big > page && s.gcd % big === 0) return `all ${s.n} rss_stat sizes are whole ${kib(big)} pages: recorded on a ${big / 1024}K-page kernel? replay it with --machine-page-size ${big / 1024}k (the model assumed ${kib(page)})`;
+  }
+  return undefined;
 }
 
 /** A replay of one trace through every variant. */
@@ -158,7 +186,9 @@ export function createReplay(variants: VariantSpec[], probes?: ReplayProbes, opt
     finish(read: ReadResult): ReplayResult {
       fan.flush();
       const span = fan.first >= 0 ? fan.last - fan.first : 0;
+      const note = fan.pageSizeNote();
       return {
+        ...(note !== undefined ? { page_size_note: note } : {}),
         trace: read.file,
         format: read.format,
         lost_events: read.lostEvents,

@@ -138,6 +138,8 @@ function useRss(st: EngineState, b: BufferedRss, now: boolean): void {
  * Single-threaded mms only: with several threads another CPU's fault may be what the counter already shows.
  */
 function untracedKernelFault(st: EngineState, b: BufferedRss, mm: Mm): boolean {
+  // a page-size what-if: the kernel counted the trace's pages, not this variant's; nothing to take from it mid-trace
+  if (st.ctx.geo !== st.ctx.traceGeo) return false;
   if (st.sawKernelFault || !b.curr || st.faultedSince.has(b.tid) || mm.users > 1 || mm.dead || st.execs.has(b.tid)) return false;
   if (b.member !== MM_ANONPAGES && b.member !== MM_FILEPAGES) return false;
   const k = b.size / F.PAGE_SIZE - mm.rss[b.member]!;

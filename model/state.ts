@@ -173,6 +173,8 @@ export interface ModelCtx {
   nextMmIdx: number;
   /** The page geometry of the kernel build this variant models (model/page_geometry.ts); the engine puts it in force. */
   geo: PageGeometry;
+  /** The geometry the trace was recorded in; geo differs only in a page-size what-if (its hints and rss_stat are in these pages). */
+  traceGeo: PageGeometry;
   /** Pages mapped by GUP population (MAP_POPULATE, mlock, MADV_POPULATE_*): counted as minflt, no fault event. */
   gupFaults: number;
   /**

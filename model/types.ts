@@ -7,6 +7,7 @@ export type ThpPolicy = (typeof THP_POLICIES)[number];
 
 /** Fault paths: the closed catalogue in model/fault_paths.ts (mainline's and each patch's). */
 export type { FaultPath } from './fault_paths.js';
+import type { PageSizeName } from './page_geometry.js';
 import type { FaultPath } from './fault_paths.js';
 import type { MthpSettings } from './thpsize.js';
 
@@ -25,6 +26,13 @@ export interface VariantSpec {
   select: string;
   /** Patch options, e.g. { 'cow-pte': 'v3' }. */
   patchOptions: Record<string, string>;
+  /**
+   * The traced machine's base page size (--machine-page-size; absent: 4k): the geometry the trace's addresses and
+   * rss_stat sizes are in. Every variant of a replay has the same one; validation compares in it.
+   */
+  machinePageSize?: PageSizeName;
+  /** A what-if page size (--page-size; absent: the machine's): this variant replays the trace in that geometry. */
+  pageSize?: PageSizeName;
 }
 
 /** Passed to model:fault probes. The object is reused between calls: copy what you keep. */
@@ -192,4 +200,6 @@ export interface ReplayResult {
   skipped_lines: number;
   span_ns: number;
   variants: VariantResult[];
+  /** The trace's rss_stat sizes disagree with the machine page size the replay assumed (model/replay.ts: pageSizeNote). */
+  page_size_note?: string;
 }

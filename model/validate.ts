@@ -81,6 +81,9 @@ export function createValidator(
       // include/linux/mm.h (before 6.2): SPLIT_RSS_COUNTING keeps per-task deltas, folded in by sync_mm_rss every 64 events (TASK_RSS_EVENTS_THRESH) and at exit
       if (!exact && t.events > 0) assumed.push(`kernel ${spec.kernel} (before 6.2): split per-task RSS counters (SPLIT_RSS_COUNTING, sync_mm_rss every 64 events and at exit), so rss_stat may lag or dip below zero; compared within 64 pages`);
       if ((read.stats?.syscall_args_bare_hex ?? 0) > 0) assumed.push(`tracefs syscall arguments printed in hex without 0x (print_syscall_enter '%s: %lx', kernels up to 6.12): read as hex (${read.stats.syscall_args_bare_hex} lines)`);
+      if (spec.machinePageSize && spec.machinePageSize !== '4k') assumed.push(`${spec.machinePageSize} pages (--machine-page-size): rss_stat sizes and the model's counters compared in those pages`);
+      const psNote = fan.pageSizeNote();
+      if (psNote !== undefined) assumed.push(psNote);
       if (assumed.length > 0) r.assumed = assumed;
       return r;
     },

@@ -1,8 +1,10 @@
-// Turns the what-if options (--patch, --thp, --mthp, --no-zero-page, --select, --patch-option, --kernel) into the variants
-// one replay runs side by side: mainline always first, then one variant per --patch item, --thp policy and --mthp setting.
+// Turns the what-if options (--patch, --thp, --mthp, --no-zero-page, --page-size, --select, --patch-option, --kernel)
+// into the variants one replay runs side by side: mainline always first, then one per --patch item, --thp policy,
+// --mthp setting and page size.
 import { userError } from '../traces/errors.js';
 import { DEFAULT_KERNEL, kernelRules } from './kernel_version.js';
 import { getPatch, listPatches } from './patches/index.js';
+import { parsePageSize, type PageSizeName } from './page_geometry.js';
 import { compileSelect, PATCH_SELECT_DEFAULT } from './select.js';
 import { THP_POLICIES, type ThpPolicy, type VariantSpec } from './types.js';
 import { MTHP_SIZES, parseMthp, type MthpSettings } from './thpsize.js';
@@ -28,6 +30,10 @@ export interface VariantOptions {
   patchOption?: string[];
   /** --kernel VERSION for every variant. */
   kernel?: string;
+  /** --page-size what-ifs: each adds a mainline variant 'page-size=SIZE' replayed in that geometry (model/page_geometry.ts). */
+  pageSize?: string[];
+  /** --machine-page-size: the geometry the trace was recorded in, for every variant (default 4k). */
+  machinePageSize?: string;
   /** THP policy and zero-page use of mainline itself (and the base of every patch variant). */
   baseThp?: ThpPolicy;
   baseZeroPage?: boolean;
@@ -71,8 +77,11 @@ export function buildVariants(o: VariantOptions = {}): VariantSpec[] {
   const patchOptions = parsePatchOptions(o.patchOption ?? []);
   const baseThp = o.baseThp ?? DEFAULT_THP;
   const baseZero = o.baseZeroPage ?? true;
-  const mk = (name: string, patches: string[], thp: ThpPolicy, useZeroPage: boolean, mthp = o.baseMthp): VariantSpec => ({
+  const machine = o.machinePageSize !== undefined ? parsePageSize(o.machinePageSize, '--machine-page-size') : undefined;
+  const mk = (name: string, patches: string[], thp: ThpPolicy, useZeroPage: boolean, mthp = o.baseMthp, pageSize?: PageSizeName): VariantSpec => ({
     name, patches, thp, ...(mthp ? { mthp: { ...mthp } } : {}), useZeroPage, kernel, select, patchOptions: { ...patchOptions },
+    ...(machine !== undefined ? { machinePageSize: machine } : {}),
+    ...(pageSize !== undefined && pageSize !== (machine ?? '4k') ? { pageSize } : {}),
   });
   const out: VariantSpec[] = [mk('mainline', [], baseThp, baseZero)];
   const seen = new Set<string>(['mainline']);
@@ -86,10 +95,12 @@ export function buildVariants(o: VariantOptions = {}): VariantSpec[] {
     const own: Record<string, string> = {}; // per-variant patch options: 'cow-pte=v3' inside the item
     let thp = baseThp;
     let zero = baseZero;
+    let pageSize: PageSizeName | undefined;
     for (const comp of item.split('+').map((c) => c.trim()).filter(Boolean)) {
       const eq = comp.indexOf('=');
       const key = eq > 0 ? comp.slice(0, eq) : comp;
       if (key === 'thp' && eq > 0) thp = thpPolicy(comp.slice(4), `--patch ${item}`);
+      else if (key === 'page-size' && eq > 0) pageSize = parsePageSize(comp.slice(eq + 1), `--patch ${item}`);
       else if (comp === 'no-zero-page') zero = false;
       else if (comp === 'mainline') continue;
       else if (getPatch(key)) {
@@ -97,7 +108,8 @@ export function buildVariants(o: VariantOptions = {}): VariantSpec[] {
         if (eq > 0) own[key] = comp.slice(eq + 1);
       } else throw userError(`--patch ${item}: unknown patch '${key}' (known: ${knownNames()}; see faultline patches)`);
     }
-    const v = mk(variantName(patches, thp, zero, baseThp, baseZero, own), patches, thp, zero);
+    const v = mk(variantName(patches, thp, zero, baseThp, baseZero, own), patches, thp, zero, undefined, pageSize);
+    if (v.pageSize) v.name = v.name === 'mainline' ? `page-size=${v.pageSize}` : `${v.name}+page-size=${v.pageSize}`;
     Object.assign(v.patchOptions, own);
     add(v);
   }
@@ -111,6 +123,10 @@ export function buildVariants(o: VariantOptions = {}): VariantSpec[] {
     add(mk(name, [], baseThp, baseZero, { ...o.baseMthp, ...given }));
   }
   if (o.zeroPage === false && baseZero) add(mk('no-zero-page', [], baseThp, false));
+  for (const s of items(o.pageSize)) {
+    const ps = parsePageSize(s, '--page-size');
+    if (ps !== (machine ?? '4k')) add(mk(`page-size=${ps}`, [], baseThp, baseZero, undefined, ps)); // the machine's own size is mainline
+  }
   return out;
 }
 

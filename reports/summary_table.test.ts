@@ -4,6 +4,7 @@ import { describe, expect, test } from 'vitest';
 import type { ProcessResult, ReplayResult, SeriesPoint, VariantResult } from '../model/types.js';
 import { peakOfSum, summaryTableHtml } from './summary_table.js';
 import { replayCaveats } from '../analyze/caveats.js';
+import { provenanceHtml } from './provenance.js';
 
 const pt = (t: number, anon: number, pgt: number): SeriesPoint => ({ t, rss_anon_kb: anon, rss_file_kb: 0, pgtables_kb: pgt });
 
@@ -92,4 +93,29 @@ describe('deltas and colours', () => {
     // without the caveat the same drop is good news
     expect(cell(summaryTableHtml(r), 'refpage', 'rss_anon_peak_total_kb')).toContain('class="delta better"');
   });
+});
+
+describe('page size on the page', () => {
+  test('each variant row names its page size; a --page-size variant says what-if, and its caveat names what the trace cannot tell', () => {
+    const m = forkVariant('mainline', 472);
+    const w = forkVariant('page-size=16k', 472);
+    w.spec = { ...w.spec, pageSize: '16k' };
+    const r: ReplayResult = { trace: 't', format: 'perf-script', lost_events: 0, skipped_lines: 0, span_ns: 30, variants: [m, w] };
+    const html = summaryTableHtml(r);
+    expect(/<tr data-variant="mainline">.*?<div class="spec">([^<]*)<\/div>/.exec(html)?.[1]).toBe('thp=madvise 4k pages');
+    expect(/<tr data-variant="page-size=16k">.*?<div class="spec">([^<]*)<\/div>/.exec(html)?.[1]).toBe('thp=madvise 16k pages (what-if)');
+    const c = replayCaveats(r).find((x) => x.kind === 'page_size_what_if');
+    expect(c?.variant).toBe('page-size=16k');
+    expect(c?.text).toContain('allocators');
+  });
+});
+
+test('provenance states the machine page size and each what-if', () => {
+  const m = forkVariant('mainline', 472);
+  m.spec = { ...m.spec, machinePageSize: '16k' };
+  const w = forkVariant('page-size=4k', 472);
+  w.spec = { ...w.spec, machinePageSize: '16k', pageSize: '4k' };
+  const replay: ReplayResult = { trace: 't', format: 'perf-script', lost_events: 0, skipped_lines: 0, span_ns: 30, variants: [m, w] };
+  const html = provenanceHtml({ replay, provenance: { command: 'c', version: 'v', trace: 't', kernelRules: '6.18', costProfile: 'p' }, faults: null as never, forks: null as never, validate: null });
+  expect(/<dd id="prov-page-size"><code>([^<]*)<\/code>/.exec(html)?.[1]).toBe('16k (--machine-page-size); page-size=4k: 4k (what-if on the trace)');
 });

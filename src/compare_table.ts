@@ -102,7 +102,7 @@ export function formatCompareTable(r: ReplayResult): string {
   parts.push(grid(head, body, 1));
   if (!timed) parts.push('(no modelled times: no cost profile loaded; see faultline calibrate)');
   // the page shows the same notes next to the figures they qualify (analyze/caveats.ts)
-  for (const c of replayCaveats(r)) if (c.kind === 'thp_lower_bound') parts.push(`note: ${c.text}`);
+  for (const c of replayCaveats(r)) if (c.kind === 'thp_lower_bound' || c.kind === 'page_size_what_if' || c.kind === 'page_size_mismatch') parts.push(`note: ${c.text}`);
   // faults by path: columns ordered by the largest count in any variant
   const paths = new Map<string, number>();
   for (const x of rows) for (const [k, n] of Object.entries(x.byPath)) paths.set(k, Math.max(paths.get(k) ?? 0, n));

@@ -8,6 +8,7 @@ import { DEFAULT_KERNEL, NEWEST_KERNEL, OLDEST_KERNEL } from '../model/kernel_ve
 import { DEFAULT_PROFILE, loadProfile, type CostProfile } from '../model/costs.js';
 import { PATCH_SELECT_DEFAULT } from '../model/select.js';
 import { THP_POLICIES } from '../model/types.js';
+import { PAGE_SIZE_NAMES } from '../model/page_geometry.js';
 
 const collect = (v: string, prev: string[]): string[] => [...prev, v];
 
@@ -17,6 +18,7 @@ const OPTIONS = {
   format: () => new Option('--format <format>', `force the trace format instead of detecting it (${TRACE_FORMATS.join(', ')})`),
   kernel: () => new Option('--kernel <version>', `kernel rules to apply, ${OLDEST_KERNEL} to ${NEWEST_KERNEL} (e.g. 6.12: a write to the huge zero page splits, no PT_RECLAIM; 5.5-6.1 rss_stat only on 128-page crossings)`).default(DEFAULT_KERNEL),
   machineNoZeroPage: () => new Option('--machine-no-zero-page', 'the traced machine had no zero page (e.g. pvm_no_zero_page=1): read faults allocate in every variant'),
+  machinePageSize: () => new Option('--machine-page-size <size>', `the traced machine's base page size (${PAGE_SIZE_NAMES.join(', ')}; default 4k): its addresses and rss_stat sizes are in these pages, every variant and validate use it (arm64 16K/64K kernels)`),
   allowLost: () => new Option('--allow-lost', 'accept a trace with lost events: exit 0 (figures are then lower bounds)'),
   profile: () => new Option('--profile <name|file>', `cost profile for modelled latency: a shipped name, a JSON file, 'trace' (fitted to the trace's own timing: the default of replay and report, ${DEFAULT_PROFILE} where the trace times nothing) or 'none' (latency 0; default elsewhere ${DEFAULT_PROFILE})`),
   // The what-if variants (replay, query, report): mainline first, then one per --patch / --thp / --no-zero-page.
@@ -26,6 +28,7 @@ const OPTIONS = {
   zeroPage: () => new Option('--no-zero-page', 'also replay mainline without the shared zero page (read faults allocate): variant "no-zero-page"'),
   select: () => new Option('--select <expr>', `VMAs the pattern-init patches apply to (default: "${PATCH_SELECT_DEFAULT}"; see faultline patches --help)`),
   patchOption: () => new Option('--patch-option <k=v>', 'patch option, e.g. cow-pte=v3 (per-page accounting in fork, v3+); repeatable').argParser(collect).default([]),
+  pageSize: () => new Option('--page-size <size>', `also replay mainline with this base page size as a what-if (${PAGE_SIZE_NAMES.join(', ')}; repeatable): variant "page-size=SIZE" (docs/page_size.md says what a 4 KiB trace cannot tell)`).argParser(collect).default([]),
   baseThp: () => new Option('--base-thp <policy>', "THP policy of mainline itself and of every patch variant (default madvise, this machine's setting)"),
   baseMthp: () => new Option('--base-mthp <sizes>', "per-size THP settings of mainline itself and of every variant, as --mthp (default: learnt from the trace's rss_stat, a fault's +nr anon pages showing its mTHP size; a trace without rss_stat replays every size below 2M as never)"),
 } as const satisfies Record<string, () => Option>;
@@ -33,7 +36,7 @@ const OPTIONS = {
 export type OptionName = keyof typeof OPTIONS;
 
 /** The what-if options, in the order their help lists them. */
-export const VARIANT_OPTIONS: readonly OptionName[] = ['patch', 'thp', 'mthp', 'zeroPage', 'select', 'patchOption', 'baseThp', 'baseMthp'];
+export const VARIANT_OPTIONS: readonly OptionName[] = ['patch', 'thp', 'mthp', 'zeroPage', 'pageSize', 'select', 'patchOption', 'baseThp', 'baseMthp'];
 
 /** Add shared options to a command; `help` replaces an option's help line where the command says more (--json's shape). */
 export function addOptions(cmd: Command, names: readonly OptionName[], help: Partial<Record<OptionName, string>> = {}): Command {
@@ -51,12 +54,14 @@ export interface SharedCliOptions {
   format?: string;
   kernel?: string;
   machineNoZeroPage?: boolean;
+  machinePageSize?: string;
   allowLost?: boolean;
   profile?: string;
   patch: string[];
   thp: string[];
   mthp: string[];
   zeroPage: boolean;
+  pageSize: string[];
   select?: string;
   patchOption: string[];
   baseThp?: string;
@@ -64,7 +69,7 @@ export interface SharedCliOptions {
 }
 
 /** The parsed values addOptions(cmd, VARIANT_OPTIONS) gives, plus --kernel and --machine-no-zero-page. */
-export type VariantCliOptions = Pick<SharedCliOptions, 'patch' | 'thp' | 'mthp' | 'zeroPage' | 'select' | 'patchOption' | 'baseThp' | 'baseMthp' | 'kernel' | 'machineNoZeroPage'>;
+export type VariantCliOptions = Pick<SharedCliOptions, 'patch' | 'thp' | 'mthp' | 'zeroPage' | 'pageSize' | 'select' | 'patchOption' | 'baseThp' | 'baseMthp' | 'kernel' | 'machineNoZeroPage' | 'machinePageSize'>;
 
 /** --format as a trace format; a name not in the catalogue is a usage error. */
 export function traceFormat(f: string | undefined): TraceFormat | undefined {

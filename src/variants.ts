@@ -46,6 +46,8 @@ export function variantsFromCli(o: Partial<VariantCliOptions>): VariantSpec[] {
     select: o.select,
     patchOption: o.patchOption ?? [],
     kernel: o.kernel,
+    pageSize: o.pageSize ?? [],
+    machinePageSize: o.machinePageSize,
   };
   if (o.baseThp !== undefined) {
     if (!(THP_POLICIES as readonly string[]).includes(o.baseThp)) throw userError(`--base-thp '${o.baseThp}': expected one of ${THP_POLICIES.join(', ')}`);

@@ -34,7 +34,8 @@ function variantTable(v: VariantResult): string {
   const all = [head, ...rows, tot];
   const w = head.map((_, i) => Math.max(...all.map((r) => (r[i] ?? '').length)));
   const line = (r: string[]): string => r.map((c, i) => (i === 1 ? c.padEnd(w[i]!) : c.padStart(w[i]!))).join('  ');
-  const out = [`variant ${v.name} (thp=${v.spec.thp}${v.spec.mthp && formatMthp(v.spec.mthp) ? `, mthp ${formatMthp(v.spec.mthp)}` : ''}, zero page ${v.spec.useZeroPage ? 'on' : 'off'}, kernel ${v.spec.kernel}${v.spec.patches.length ? ', patches ' + v.spec.patches.join('+') : ''}); sizes in KiB`];
+  const pages = v.spec.pageSize ? `, ${v.spec.pageSize} pages (what-if)` : v.spec.machinePageSize ? `, ${v.spec.machinePageSize} pages` : '';
+  const out = [`variant ${v.name} (thp=${v.spec.thp}${v.spec.mthp && formatMthp(v.spec.mthp) ? `, mthp ${formatMthp(v.spec.mthp)}` : ''}, zero page ${v.spec.useZeroPage ? 'on' : 'off'}, kernel ${v.spec.kernel}${v.spec.patches.length ? ', patches ' + v.spec.patches.join('+') : ''}${pages}); sizes in KiB`];
   out.push(line(head), ...rows.map(line), line(tot));
   if (v.rss_from_counters !== undefined)
     out.push(`no page-fault events in this trace (arm64 has no fault tracepoint): RssAnon / RssFile are the kernel's own counters, set from ${v.rss_from_counters} rss_stat events (inferred, not modelled); no fault path is modelled, and page tables only where a syscall populates (no fault addresses)`);
@@ -59,6 +60,7 @@ export async function runReplay(trace: string, o: ReplayCliOptions): Promise<{ r
   const rp = createReplay(variants, sanity ? { fault: sanity.onFault } : {}, { profile });
   const read = await readTrace(trace, rp.sink, { format: traceFormat(o.format) });
   const result = rp.finish(read);
+  if (result.page_size_note) process.stderr.write(`faultline: ${trace}: ${result.page_size_note}\n`);
   const insane = sanityText(sanity?.finish());
   if (insane) process.stderr.write(`faultline: warning: ${insane}\n`);
   if (!o.series) for (const v of result.variants) v.series = {};
@@ -80,7 +82,7 @@ export async function runReplay(trace: string, o: ReplayCliOptions): Promise<{ r
 
 export function registerReplay(program: Command): void {
   const cmd = declareCommand(program, 'replay').option('--series', 'include per-process time series in --json output');
-  addOptions(cmd, ['json', 'format', 'kernel', 'machineNoZeroPage', 'allowLost', 'profile', ...VARIANT_OPTIONS], {
+  addOptions(cmd, ['json', 'format', 'kernel', 'machineNoZeroPage', 'machinePageSize', 'allowLost', 'profile', ...VARIANT_OPTIONS], {
     json: 'print the replay result as JSON (model/types.ts ReplayResult)',
   });
   cmd.addHelpText(

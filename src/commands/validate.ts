@@ -1,4 +1,5 @@
 // `faultline validate TRACE`: compare the model's rss counters with every kmem:rss_stat event of the trace.
+import { parsePageSize } from '../../model/page_geometry.js';
 import type { Command } from 'commander';
 import { readTrace } from '../../traces/read.js';
 import { defaultVariant } from '../../model/replay.js';
@@ -20,6 +21,7 @@ interface ValidateCliOptions {
   format?: string;
   kernel: string;
   machineNoZeroPage?: boolean;
+  machinePageSize?: string;
   thp?: string;
   mthp?: string;
   allowLost?: boolean;
@@ -102,8 +104,9 @@ function formatLatencyCheck(l: LatencyCheck & { profile: string }): string[] {
 }
 
 export function registerValidate(program: Command): void {
-  // validate replays mainline only, as the traced machine ran: its --thp is that machine's policy (replay's --base-thp).
-  addOptions(declareCommand(program, 'validate'), ['json', 'format', 'kernel', 'machineNoZeroPage', 'allowLost', 'profile'], {
+  // validate replays mainline only, as the traced machine ran: its --thp is that machine's policy (replay's --base-thp),
+  // its page size the machine's (--machine-page-size); a --page-size what-if has no kernel counters to compare with.
+  addOptions(declareCommand(program, 'validate'), ['json', 'format', 'kernel', 'machineNoZeroPage', 'machinePageSize', 'allowLost', 'profile'], {
     json: 'print the result as JSON (model/validate.ts ValidateResult)',
     allowLost: 'do not fail on lost events',
   })
@@ -133,7 +136,7 @@ Exit status: 0 when at least 99.9% of compared events match (and no events were 
         if (!(THP_POLICIES as readonly string[]).includes(o.thp ?? 'madvise')) throw userError(`--thp '${o.thp}': expected ${THP_POLICIES.join(', ')}`);
         const profile = profileFor(o.profile);
         const mthp = o.mthp !== undefined ? { mthp: parseMthp(o.mthp) } : {};
-        const v = createLatencyValidator(defaultVariant({ kernel: o.kernel, thp: (o.thp ?? 'madvise') as ThpPolicy, ...mthp, useZeroPage: !o.machineNoZeroPage }), profile, { blind: o.blind });
+        const v = createLatencyValidator(defaultVariant({ kernel: o.kernel, thp: (o.thp ?? 'madvise') as ThpPolicy, ...mthp, useZeroPage: !o.machineNoZeroPage, ...(o.machinePageSize !== undefined ? { machinePageSize: parsePageSize(o.machinePageSize, '--machine-page-size') } : {}) }), profile, { blind: o.blind });
         const read = await readTrace(trace, v.sink, { format: traceFormat(o.format) });
         const r = v.finish(read);
         process.stdout.write(o.json ? JSON.stringify(r, null, 1) + '\n' : formatValidateText(r));
