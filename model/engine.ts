@@ -18,6 +18,7 @@ import { compileSelect } from './select.js';
 import { userError } from '../traces/errors.js';
 import type { ModelCtx } from './state.js';
 import { callsReturned, onSysEnter, onSysExit, returnedBy } from './syscall_effects.js';
+import { newMachineFacts, type MachineFacts } from './machine.js';
 import { settleUnsure } from './untraced_clone_exec.js';
 import { newLifecycleRecs, onExit, onFork, onNewTask } from './task_lifecycle.js';
 import type { ReplayProbes, VariantResult, VariantSpec } from './types.js';
@@ -39,7 +40,7 @@ export interface Engine {
 }
 
 /** The variant's model; rssSink (validation) gets every rss_stat event with the model mm and log it belongs to. */
-export function createEngine(spec: VariantSpec, probes: ReplayProbes, profile: CostProfile | null, seriesPoints: number, rssSink: RssStatSink | null): Engine {
+export function createEngine(spec: VariantSpec, probes: ReplayProbes, profile: CostProfile | null, seriesPoints: number, rssSink: RssStatSink | null, machine: MachineFacts = newMachineFacts(!spec.useZeroPage), detect = true): Engine {
   const patches = spec.patches.map((n) => {
     const p = getPatch(n);
     if (!p) throw userError(`unknown patch '${n}' (see faultline patches)`);
@@ -47,6 +48,8 @@ export function createEngine(spec: VariantSpec, probes: ReplayProbes, profile: C
   });
   const ctx: ModelCtx = {
     spec,
+    machine,
+    detect,
     rules: kernelRules(spec.kernel),
     mthp: { ...mthpMasks(spec.mthp), learn: spec.mthp === undefined },
     patches,

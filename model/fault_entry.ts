@@ -67,6 +67,8 @@ export function onFault(st: EngineState, e: FaultEvent, hint: FaultHint | null):
   // a page-size what-if: the hint counts the trace's pages; the same bytes in this variant's pages
   if (f.fileHint > 0 && ctx.geo !== ctx.traceGeo) f.fileHint = Math.ceil((f.fileHint * 2 ** ctx.traceGeo.pageShift) / F.PAGE_SIZE);
   if (f.anonHint > 0 && ctx.geo !== ctx.traceGeo) f.anonHint = -1; // the trace's folio size says nothing about this variant's
+  f.anonDelta = hint === null ? -1 : hm === -1 ? 0 : hm === MM_ANONPAGES ? hd : -1; // zero-page evidence (model/machine.ts)
+  if (ctx.detect && hm === MM_ANONPAGES && hd === F.PTRS) ctx.machine.thpFaults++; // mm/huge_memory.c: a PMD-order folio, one add_mm_counter
   if (inferred) {
     st.inferredFaults++;
     // no error code: a present read-only PTE can only fault for a write; otherwise the kernel's own counters tell
@@ -104,7 +106,7 @@ export function applyUserWrites(st: EngineState, e: TraceEvent, p: ProcAcc, mm: 
       const fl = entryFlagsAt(mm, a);
       if ((fl & (F.PTE_PRESENT | F.PTE_WRITE)) !== (F.PTE_PRESENT | F.PTE_WRITE) && !accessError(vma, true, false)) {
         p.res.minflt++; // mm/memory.c: mm_account_fault: one trap, one minflt
-        Object.assign(f, { mm, vma, address: a, write: true, path: '', fileHint: -1, anonHint: -1, inferred: false, pagesAllocated: 0, tablesAllocated: 0, tablesCopied: 0 });
+        Object.assign(f, { mm, vma, address: a, write: true, path: '', fileHint: -1, anonHint: -1, anonDelta: -1, inferred: false, pagesAllocated: 0, tablesAllocated: 0, tablesCopied: 0 });
         handleMmFault(ctx, f);
         userWrite.address = a;
         recordFault(st, userWrite, p, vma.start, vma.end, vma.flags);

@@ -1,6 +1,7 @@
 // Transparent huge pages at fault time (mm/huge_memory.c, include/linux/huge_mm.h): which orders a VMA allows, and the PMD
 // order's fault paths (the PTE-mapped mTHP orders are allocated by memory.ts: alloc_anon_folio).
 import { MM_ANONPAGES } from '../traces/events.js';
+import { noteAnonRead, zeroPageOn } from './machine.js';
 import * as F from './flags.js';
 import { allocAnon, folioMmMap } from './pages.js';
 import { addMmCounter, addPgtables } from './rss.js';
@@ -56,7 +57,8 @@ export function thpVmaAllowableOrder(ctx: ModelCtx, vma: Vma): boolean {
 export function doHugePmdAnonymousPage(ctx: ModelCtx, f: FaultCtx, block: number): void {
   const mm = f.mm;
   f.vma.anonVma = true; // vmf_anon_prepare even for a read fault
-  if (!f.write && ctx.spec.useZeroPage) {
+  if (!f.write && ctx.detect) noteAnonRead(ctx.machine, f.anonDelta === F.PTRS ? 1 : f.anonDelta); // (hugepage_vma_check: known VMAs only)
+  if (!f.write && zeroPageOn(ctx.machine, ctx.spec.useZeroPage)) {
     // mm/huge_memory.c: set_huge_zero_folio + pgtable_trans_huge_deposit
     const slot: PmdSlot = { kind: PMD_HUGE_ZERO, table: null, folio: 0, write: false, shared: false };
     mm.pmds.set(block, slot);

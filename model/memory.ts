@@ -1,5 +1,6 @@
 // The fault paths of mm/memory.c: __handle_mm_fault -> handle_pte_fault -> do_anonymous_page / do_fault / do_wp_page.
 import { MM_ANONPAGES, MM_FILEPAGES, MM_SHMEMPAGES } from '../traces/events.js';
+import { noteAnonRead, zeroPageOn } from './machine.js';
 import * as F from './flags.js';
 import { allocAnon, subpages, wpCanReuseLargeAnonFolio } from './pages.js';
 import { PMD_ORDER } from './thpsize.js';
@@ -82,7 +83,8 @@ export function doAnonymousPage(ctx: ModelCtx, f: FaultCtx, t: PteTable, i: numb
     f.path = 'segv'; // VM_SHARED anonymous is shmem and never gets here: SIGBUS
     return;
   }
-  if (!f.write && ctx.spec.useZeroPage) {
+  if (!f.write && ctx.detect && !(f.vma.kind & F.KIND_INFERRED)) noteAnonRead(ctx.machine, f.anonDelta);
+  if (!f.write && zeroPageOn(ctx.machine, ctx.spec.useZeroPage)) {
     // pte_mkspecial(zero pfn): no anon_vma, no RSS, read-only
     t.fl[i] = F.PTE_PRESENT | F.PTE_ZERO;
     t.page[i] = 0;
@@ -302,5 +304,5 @@ export function wpPageCopy(ctx: ModelCtx, f: FaultCtx, t: PteTable, i: number): 
 
 /** A fresh fault context (reused by the replay for every fault). */
 export function newFaultCtx(mm: Mm): FaultCtx {
-  return { mm, vma: null as never, address: 0, write: false, inferred: false, path: '', pagesAllocated: 0, tablesAllocated: 0, tablesCopied: 0, fileHint: -1, anonHint: -1 };
+  return { mm, vma: null as never, address: 0, write: false, inferred: false, path: '', pagesAllocated: 0, tablesAllocated: 0, tablesCopied: 0, fileHint: -1, anonHint: -1, anonDelta: -1 };
 }

@@ -24,6 +24,7 @@ import type { EventSink, FaultEvent, ReadResult, TraceEvent } from '../traces/ev
 import type { CostProfile } from './costs.js';
 import { createEngine, type Engine, type FaultHint, type RssStatSink } from './engine.js';
 import { DEFAULT_KERNEL } from './kernel_version.js';
+import { newMachineFacts } from './machine.js';
 import type { ReplayProbes, ReplayResult, VariantSpec } from './types.js';
 
 export interface Replay {
@@ -179,7 +180,9 @@ function pageSizeNote(s: { n: number; off: number; gcd: number }, page: number):
 
 /** A replay of one trace through every variant. */
 export function createReplay(variants: VariantSpec[], probes?: ReplayProbes, opts?: ReplayOptions, rssSink?: RssStatSink): Replay {
-  const engines = variants.map((v) => createEngine(v, probes ?? {}, opts?.profile ?? null, opts?.seriesPoints ?? 400, rssSink ?? null));
+  // one machine for every variant (mainline's setting says whether the user gave it); the first engine gathers the evidence
+  const machine = newMachineFacts(variants.length > 0 && !variants[0]!.useZeroPage);
+  const engines = variants.map((v, i) => createEngine(v, probes ?? {}, opts?.profile ?? null, opts?.seriesPoints ?? 400, rssSink ?? null, machine, i === 0));
   const fan = createFanout(engines, { blind: opts?.blind });
   return {
     sink: fan.sink,
@@ -195,6 +198,7 @@ export function createReplay(variants: VariantSpec[], probes?: ReplayProbes, opt
         skipped_lines: read.skippedLines,
         span_ns: span,
         variants: engines.map((en) => en.finish(fan.last)),
+        machine: { ...machine },
       };
     },
   };

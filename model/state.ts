@@ -1,5 +1,6 @@
 // The model's state records: VMAs, page tables, pages, mms and tasks of one variant. Plain records, typed arrays inside.
 import type { VariantSpec, ReplayProbes, FaultRecord, RssRecord } from './types.js';
+import type { MachineFacts } from './machine.js';
 import type { KernelRules } from './kernel_version.js';
 import type { MthpMasks } from './thpsize.js';
 import type { Patch } from './patches/patch.js';
@@ -144,11 +145,17 @@ export interface FaultCtx {
   fileHint: number;
   /** Anon pages the kernel's own rss_stat added for this fault when more than one (an mTHP), else -1. */
   anonHint: number;
+  /** The kernel's MM_ANONPAGES change right after this fault (0: none changed), -1 when the trace does not say (model/machine.ts). */
+  anonDelta: number;
 }
 
 /** Everything one variant's model needs. */
 export interface ModelCtx {
   spec: VariantSpec;
+  /** The traced machine's zero page and THP, shared by the replay's variants (model/machine.ts). */
+  machine: MachineFacts;
+  /** This variant's engine gathers the machine evidence (the first engine only: every engine sees the same faults). */
+  detect: boolean;
   rules: KernelRules;
   /** The per-size THP settings as order masks (model/thpsize.ts); learn: unknown, taken from the trace's counters. */
   mthp: MthpMasks & { learn: boolean };

@@ -1,4 +1,5 @@
 // The model's boundary types: what a replay is asked to do, what it reports per event (probes) and at the end.
+import type { MachineFacts } from './machine.js';
 // analyze/ and reports/ read only these; nothing outside model/ touches model state.
 
 /** mm/huge_memory.c: the values of /sys/kernel/mm/transparent_hugepage/enabled. */
@@ -202,4 +203,6 @@ export interface ReplayResult {
   variants: VariantResult[];
   /** The trace's rss_stat sizes disagree with the machine page size the replay assumed (model/replay.ts: pageSizeNote). */
   page_size_note?: string;
+  /** The traced machine's zero page and THP as the trace showed them (or as --machine-no-zero-page gave them). */
+  machine: MachineFacts;
 }

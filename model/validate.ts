@@ -61,6 +61,7 @@ export function createValidator(
         match_ratio: t.compared ? t.matched / t.compared : 1,
         by_member: t.by,
         assumptions: { ...engine.assumed },
+        machine: { ...engine.ctx.machine },
         missing_events: census.missing(),
         blind: opts.blind === true,
         divergences: t.divergences,

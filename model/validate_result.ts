@@ -1,5 +1,6 @@
 // The shape of `faultline validate`'s result: overall, per member, per mm and per process figures, and the first
 // mismatches with the events around them (model/validate.ts fills it).
+import type { MachineFacts } from './machine.js';
 import type { EventSink } from '../traces/events.js';
 import type { AssumptionKind } from './engine_state.js';
 import type { MissingEvent } from './needed_events.js';
@@ -40,6 +41,8 @@ export interface ValidateResult {
   assumptions: Record<AssumptionKind, number>;
   /** True when the replay read no hint from the trace (`validate --blind`): every figure is a prediction. */
   blind: boolean;
+  /** The traced machine's zero page and THP as the trace showed them (model/machine.ts). */
+  machine: MachineFacts;
   /**
    * Runs of mismatches: each starts where an event of an mm and member stops matching and ends at its next match
    * (the validator resynchronises after the first, so one wrong page is one divergence, not every later event).

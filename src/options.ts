@@ -17,7 +17,7 @@ const OPTIONS = {
   json: () => new Option('--json', 'print JSON instead of text'),
   format: () => new Option('--format <format>', `force the trace format instead of detecting it (${TRACE_FORMATS.join(', ')})`),
   kernel: () => new Option('--kernel <version>', `kernel rules to apply, ${OLDEST_KERNEL} to ${NEWEST_KERNEL} (e.g. 6.12: a write to the huge zero page splits, no PT_RECLAIM; 5.5-6.1 rss_stat only on 128-page crossings)`).default(DEFAULT_KERNEL),
-  machineNoZeroPage: () => new Option('--machine-no-zero-page', 'the traced machine had no zero page (e.g. pvm_no_zero_page=1): read faults allocate in every variant'),
+  machineNoZeroPage: () => new Option('--machine-no-zero-page', 'override: the traced machine had no zero page (e.g. pvm_no_zero_page=1), read faults allocate in every variant (without it, detected from the trace\'s rss_stat and printed)'),
   machinePageSize: () => new Option('--machine-page-size <size>', `the traced machine's base page size (${PAGE_SIZE_NAMES.join(', ')}; default 4k): its addresses and rss_stat sizes are in these pages, every variant and validate use it (arm64 16K/64K kernels)`),
   allowLost: () => new Option('--allow-lost', 'accept a trace with lost events: exit 0 (figures are then lower bounds)'),
   profile: () => new Option('--profile <name|file>', `cost profile for modelled latency: a shipped name, a JSON file, 'trace' (fitted to the trace's own timing: the default of replay and report, ${DEFAULT_PROFILE} where the trace times nothing) or 'none' (latency 0; default elsewhere ${DEFAULT_PROFILE})`),

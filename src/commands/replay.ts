@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { readTrace } from '../../traces/read.js';
 import { createReplay } from '../../model/replay.js';
 import type { ReplayResult, VariantResult } from '../../model/types.js';
+import { describeMachine, zeroPageOn, type MachineFacts } from '../../model/machine.js';
 import { createFaultTimeSanity, sanityText } from '../../analyze/latency/sanity.js';
 import { action } from '../errors.js';
 import { declareCommand } from '../command_list.js';
@@ -21,7 +22,7 @@ export interface ReplayCliOptions extends Partial<VariantCliOptions> {
 
 const kb = (n: number): string => String(Math.round(n));
 
-function variantTable(v: VariantResult): string {
+function variantTable(v: VariantResult, m: MachineFacts): string {
   const paths = Object.keys(v.totals.faults).sort();
   const head = ['pid', 'comm', 'anon_peak', 'anon_final', 'file_peak', 'file_final', 'pte_peak', 'pte_final', 'minflt', ...paths, 'forks', 'exits'];
   const rows = v.processes.map((p) => [
@@ -35,7 +36,7 @@ function variantTable(v: VariantResult): string {
   const w = head.map((_, i) => Math.max(...all.map((r) => (r[i] ?? '').length)));
   const line = (r: string[]): string => r.map((c, i) => (i === 1 ? c.padEnd(w[i]!) : c.padStart(w[i]!))).join('  ');
   const pages = v.spec.pageSize ? `, ${v.spec.pageSize} pages (what-if)` : v.spec.machinePageSize ? `, ${v.spec.machinePageSize} pages` : '';
-  const out = [`variant ${v.name} (thp=${v.spec.thp}${v.spec.mthp && formatMthp(v.spec.mthp) ? `, mthp ${formatMthp(v.spec.mthp)}` : ''}, zero page ${v.spec.useZeroPage ? 'on' : 'off'}, kernel ${v.spec.kernel}${v.spec.patches.length ? ', patches ' + v.spec.patches.join('+') : ''}${pages}); sizes in KiB`];
+  const out = [`variant ${v.name} (thp=${v.spec.thp}${v.spec.mthp && formatMthp(v.spec.mthp) ? `, mthp ${formatMthp(v.spec.mthp)}` : ''}, zero page ${zeroPageOn(m, v.spec.useZeroPage) ? 'on' : 'off'}, kernel ${v.spec.kernel}${v.spec.patches.length ? ', patches ' + v.spec.patches.join('+') : ''}${pages}); sizes in KiB`];
   out.push(line(head), ...rows.map(line), line(tot));
   if (v.rss_from_counters !== undefined)
     out.push(`no page-fault events in this trace (arm64 has no fault tracepoint): RssAnon / RssFile are the kernel's own counters, set from ${v.rss_from_counters} rss_stat events (inferred, not modelled); no fault path is modelled, and page tables only where a syscall populates (no fault addresses)`);
@@ -46,8 +47,8 @@ function variantTable(v: VariantResult): string {
 
 /** The text output of a replay: a per-process table per variant, then the side-by-side comparison when several. */
 export function formatReplayText(r: ReplayResult): string {
-  const parts = [`${r.trace} (${r.format}): span ${(r.span_ns / 1e9).toFixed(3)} s, lost events ${r.lost_events}, skipped lines ${r.skipped_lines}`];
-  for (const v of r.variants) parts.push(variantTable(v));
+  const parts = [`${r.trace} (${r.format}): span ${(r.span_ns / 1e9).toFixed(3)} s, lost events ${r.lost_events}, skipped lines ${r.skipped_lines}\n${describeMachine(r.machine)}`];
+  for (const v of r.variants) parts.push(variantTable(v, r.machine));
   if (r.variants.length > 1) parts.push(formatCompareTable(r));
   return parts.join('\n\n') + '\n';
 }

@@ -5,6 +5,7 @@ import { readTrace } from '../../traces/read.js';
 import { defaultVariant } from '../../model/replay.js';
 import { parseMthp } from '../../model/thpsize.js';
 import { kernelRules } from '../../model/kernel_version.js';
+import { describeMachine } from '../../model/machine.js';
 import { action } from '../errors.js';
 import { userError } from '../../traces/errors.js';
 import { THP_POLICIES, type ThpPolicy } from '../../model/types.js';
@@ -53,6 +54,7 @@ export function formatValidateText(r: LatencyValidateResult): string {
         `(size / 0x${th.bucket_bytes.toString(16)}: Android's atrace records rss_stat through a histogram trigger, so the kernel's value is known to that resolution)`,
     );
   for (const m of r.missing_events) out.push(`no ${m.event} in the trace: ${m.cost}`);
+  out.push(describeMachine(r.machine));
   const a = r.assumptions;
   const said: string[] = [];
   if (a.untraced_exit) said.push(`${a.untraced_exit} mapping calls without a traced sys_exit applied when their thread's next event showed they returned (assumed successful)`);
