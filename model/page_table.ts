@@ -193,6 +193,7 @@ export function zapRange(ctx: ModelCtx, mm: Mm, start: number, end: number, recl
       const nr = ctx.rules.largeFolioPteBatch ? folioPteBatch(p, t, i, i1) : 1;
       let m = -1;
       for (let k = 0; k < nr; k++) m = unmapEntry(ctx, mm, t, i + k);
+      const at = i; // the entry just unmapped (a marker is a batch of one)
       i += nr;
       if (m >= 0) {
         vec[m]! += nr;
@@ -203,8 +204,8 @@ export function zapRange(ctx: ModelCtx, mm: Mm, start: number, end: number, recl
           for (let k = 0; k < 4; k++) vec[k] = -vec[k]!;
           addMmRssVec(ctx, mm, vec, RSS_WALK_ZAP);
         }
-      } else if (dropMarkers && t.fl[i]! & F.PTE_GUARD) {
-        t.fl[i] = 0; // mm/memory.c: zap_nonpresent_ptes: a guard marker goes only if zap_drop_markers(details)
+      } else if (dropMarkers && t.fl[at]! & F.PTE_GUARD) {
+        t.fl[at] = 0; // mm/memory.c: zap_nonpresent_ptes: a guard marker goes only if zap_drop_markers(details)
         t.present--;
       }
     }
