@@ -10,6 +10,7 @@ import { ptReclaim } from './pt_reclaim.js';
 import { refpage } from './refpage.js';
 import { refpageFd } from './refpage_fd.js';
 import { thpShrinker } from './thp_shrinker.js';
+import { PAGE_SIZE_WHAT_IF } from '../page_geometry.js';
 
 export type { Patch, PatchEntry, PatchStatus } from './patch.js';
 
@@ -33,7 +34,16 @@ export interface OptionEntry extends PatchEntry {
 }
 
 /** Features replayed through a variant option, each with its status and source like a patch (one entry per feature). */
-export const OPTION_ENTRIES: readonly OptionEntry[] = [];
+export const OPTION_ENTRIES: readonly OptionEntry[] = [
+  {
+    name: PAGE_SIZE_WHAT_IF.name,
+    option: '--page-size 16k',
+    description: PAGE_SIZE_WHAT_IF.description,
+    status: { kind: 'proposed', latest: 'Android 16 KB page size (arm64 CONFIG_ARM64_16K_PAGES; Android 15 devices)', year: 2024 },
+    source: PAGE_SIZE_WHAT_IF.source,
+    reproduces: 'direction of Android\'s shape (more memory, fewer faults): model/page_size_fixtures.test.ts (python3 +2.2% peak anon, 10049 -> 2709 faults); the ~9% memory figure is not reproduced by a 4 KiB trace',
+  },
+];
 
 /** What `faultline patches` lists: every patch (picked by --patch NAME), then every option feature, each by name. */
 export function listEntries(): OptionEntry[] {
