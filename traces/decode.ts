@@ -1,7 +1,7 @@
 // Event bodies shared by every text format: turns `name` + the field text into one typed TraceEvent.
 // Returns a string (the reason) when a known event's body cannot be read, so the line is reported, not guessed.
 import { RSS_MEMBER_NAMES, type TraceEvent } from './events.js';
-import { charIn, findKey, hexAt, indexIn, isDigit, numAt, longAt, parseFields, scanEnd, signedAt } from './fields.js';
+import { charIn, findKey, hexAt, indexIn, isDigit, numAt, longAt, own, parseFields, scanEnd, signedAt } from './fields.js';
 import { MM_SYSCALLS } from './syscalls.js';
 import type { StatName } from './stats.js';
 
@@ -59,7 +59,7 @@ export function eventCode(name: string): Code {
   return Code.Other;
 }
 
-/** Text of `key=` up to ` nextKey=` (values such as comm may hold spaces), or null. */
+/** Text of `key=` up to ` nextKey=` (values such as comm may hold spaces), or null; a copy (the model keeps comms and file names). */
 function between(s: string, key: string, nextKey: string, start: number, end: number): string | null {
   const v = findKey(s, key, start, end);
   if (v < 0) return null;
@@ -68,7 +68,7 @@ function between(s: string, key: string, nextKey: string, start: number, end: nu
     stop = charIn(s, 32, v, end);
     if (stop < 0) stop = end;
   }
-  return s.slice(v, stop);
+  return own(s.slice(v, stop));
 }
 
 function intField(s: string, key: string, start: number, end: number): number {

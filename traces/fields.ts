@@ -6,6 +6,16 @@ export let scanEnd = 0;
 
 const TWO53 = 9007199254740992;
 
+/**
+ * A copy of `s` that does not keep the chunk it was cut from alive: V8 keeps a substring of 13+ characters as a slice
+ * of its parent (a 1 MiB chunk), so a comm held per thread would hold every chunk it came from. For strings kept
+ * beyond their line (comms, event names, field text cached per thread or per event name), not for the hot path.
+ */
+export function own(s: string): string {
+  // the concatenation is flattened into a new string before the slice, which then points into that copy
+  return (' ' + s).slice(1);
+}
+
 /** True for an ASCII decimal digit (char code). */
 export function isDigit(c: number): boolean {
   return c >= 48 && c <= 57;
@@ -177,7 +187,9 @@ export function parseFields(s: string, start: number, end: number): Record<strin
     }
     for (let j = 0; j < keys.length; j++) {
       const vEnd = j + 1 < keys.length ? keys[j + 1] : end;
-      out[s.slice(keys[j], eqs[j])] = parseValue(s.slice(eqs[j] + 1, vEnd).trim());
+      const v = parseValue(s.slice(eqs[j] + 1, vEnd).trim());
+      // query may keep a string value as a map key: a copy, so it does not keep the chunk alive
+      out[s.slice(keys[j], eqs[j])] = typeof v === 'string' ? own(v) : v;
     }
     return out;
   }

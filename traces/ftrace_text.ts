@@ -5,7 +5,7 @@ import type { LineFn } from './lines.js';
 import { bareHexArgs, Code, decodeEvent, eventCode, syscallArgs, type LineCtx } from './decode.js';
 import type { OtherEvent } from './events.js';
 import { MM_SYSCALLS } from './syscalls.js';
-import { charIn, indexIn, isDigit, lastCharIn, longAt, parseFields, timeAt, scanEnd } from './fields.js';
+import { charIn, indexIn, isDigit, lastCharIn, longAt, own, parseFields, timeAt, scanEnd } from './fields.js';
 import type { Reader } from './reader.js';
 
 export interface FtraceOptions {
@@ -80,7 +80,7 @@ export function createFtraceParser(ctx: LineCtx, opts: FtraceOptions = {}): Ftra
         return n;
       }
     }
-    const n = s.slice(p, e);
+    const n = own(s.slice(p, e));
     lastCode = eventCode(n);
     if (names.length < 64) {
       names.push(n);
@@ -222,7 +222,7 @@ export function createFtraceParser(ctx: LineCtx, opts: FtraceOptions = {}): Ftra
     const cached = commByTid.get(tid);
     if (cached !== undefined && cached.length === dash - cs && s.startsWith(cached, cs)) comm = cached;
     else {
-      comm = s.slice(cs, dash);
+      comm = own(s.slice(cs, dash));
       commByTid.set(tid, comm);
     }
     // Right part: [FLAGS] TIMESTAMP: EVENT...

@@ -2,7 +2,7 @@
 // (no cpu, no tid), comm names holding spaces, and software page-fault samples (`perf record -d`).
 import type { LineFn } from './lines.js';
 import { Code, decodeEvent, eventCode, SOFTWARE_FAULT_EVENTS, type LineCtx } from './decode.js';
-import { charIn, hexAt, indexIn, isDigit, lastCharIn, longAt, scanEnd, timeAt } from './fields.js';
+import { charIn, hexAt, indexIn, isDigit, lastCharIn, longAt, own, scanEnd, timeAt } from './fields.js';
 import type { Reader } from './reader.js';
 import type { OtherEvent } from './events.js';
 
@@ -111,7 +111,7 @@ export function createPerfScriptParser(ctx: LineCtx): PerfParser {
       }
     }
     if (found === null) {
-      found = decodeToken(s.slice(p, te));
+      found = decodeToken(own(s.slice(p, te)));
       if (tokens.length < 64) tokens.push(found);
     }
     prevTok = lastTok;
@@ -226,7 +226,7 @@ export function createPerfScriptParser(ctx: LineCtx): PerfParser {
       const cached = tid === hdrTid && hdrComm.length > 0 ? hdrComm : commByTid.get(tid);
       if (cached !== undefined && cached.length === l - p && s.startsWith(cached, p)) comm = cached;
       else {
-        comm = s.slice(p, l);
+        comm = own(s.slice(p, l));
         if (tid >= 0) commByTid.set(tid, comm);
       }
     }
@@ -258,7 +258,7 @@ export function createPerfScriptParser(ctx: LineCtx): PerfParser {
       if (tok === null) return;
       f = tokenEnd;
       // Only a tail that ends in a space is reusable: `kmem:` alone would also prefix `kmem:rss_stat:`.
-      if (f > tc && s.charCodeAt(f - 1) === 32) tok.tail = s.slice(tc, f);
+      if (f > tc && s.charCodeAt(f - 1) === 32) tok.tail = own(s.slice(tc, f));
     }
     while (f < end && s.charCodeAt(f) === 32) f++;
     inSample = true;
