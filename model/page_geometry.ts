@@ -101,15 +101,3 @@ export function parsePageSize(v: string, what: string): PageSizeName {
   for (const g of Object.values(GEOMETRIES)) if (s === g.name || s === `${g.name}b` || s === `${g.name}ib` || s === String(2 ** g.pageShift)) return g.name;
   throw userError(`${what} '${v}': expected one of ${PAGE_SIZE_NAMES.join(', ')}`);
 }
-
-/**
- * The 16 KiB-pages proposal as `faultline patches` lists it: a variant option (--page-size), not a patch (no hooks: the
- * whole model runs in another geometry). arm64 kernels have built with 16 KiB pages for years (CONFIG_ARM64_16K_PAGES);
- * what is proposed is Android devices running them (Android 15+ opt-in).
- */
-export const PAGE_SIZE_WHAT_IF = {
-  name: 'page-size=16k',
-  description: '16 KiB base pages on a 4 KiB trace (--page-size 16k): each fault maps 16 KiB, tables of 2048 entries span 32 MiB, PMD THP 32 MiB',
-  source: 'Android Developers Blog, "Adding 16 KB Page Size to Android" (2024-08): ~9% more memory for 5-10% performance; developer.android.com/guide/practices/page-sizes',
-  status: 'proposed',
-} as const;
