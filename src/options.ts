@@ -1,9 +1,8 @@
 // Every option more than one command takes, declared once (flag, help, default) with its parsing; a command adds
 // its own by name. Options only one command takes (report's --svg, record's --backend...) stay in that command.
 import { Option, type Command } from 'commander';
-import type { TraceFormat } from '../traces/events.js';
 import { userError } from '../traces/errors.js';
-import { TRACE_FORMATS } from '../traces/read.js';
+import { TRACE_OPTIONS } from './trace_options.js';
 import { DEFAULT_KERNEL, NEWEST_KERNEL, OLDEST_KERNEL } from '../model/kernel_version.js';
 import { DEFAULT_PROFILE, loadProfile, type CostProfile } from '../model/costs.js';
 import { PATCH_SELECT_DEFAULT } from '../model/select.js';
@@ -14,12 +13,10 @@ const collect = (v: string, prev: string[]): string[] => [...prev, v];
 
 /** The shared options: the catalogue a command picks from. */
 const OPTIONS = {
-  json: () => new Option('--json', 'print JSON instead of text'),
-  format: () => new Option('--format <format>', `force the trace format instead of detecting it (${TRACE_FORMATS.join(', ')})`),
+  ...TRACE_OPTIONS,
   kernel: () => new Option('--kernel <version>', `kernel rules to apply, ${OLDEST_KERNEL} to ${NEWEST_KERNEL} (e.g. 6.12: a write to the huge zero page splits, no PT_RECLAIM; 5.5-6.1 rss_stat only on 128-page crossings)`).default(DEFAULT_KERNEL),
   machineNoZeroPage: () => new Option('--machine-no-zero-page', 'override: the traced machine had no zero page (e.g. pvm_no_zero_page=1), read faults allocate in every variant (without it, detected from the trace\'s rss_stat and printed)'),
   machinePageSize: () => new Option('--machine-page-size <size>', `the traced machine's base page size (${PAGE_SIZE_NAMES.join(', ')}; default 4k): its addresses and rss_stat sizes are in these pages, every variant and validate use it (arm64 16K/64K kernels)`),
-  allowLost: () => new Option('--allow-lost', 'accept a trace with lost events: exit 0 (figures are then lower bounds)'),
   profile: () => new Option('--profile <name|file>', `cost profile for modelled latency: a shipped name, a JSON file, 'trace' (fitted to the trace's own timing: the default of replay and report, ${DEFAULT_PROFILE} where the trace times nothing) or 'none' (latency 0; default elsewhere ${DEFAULT_PROFILE})`),
   // The what-if variants (replay, query, report): mainline first, then one per --patch / --thp / --no-zero-page.
   patch: () => new Option('--patch <names>', 'also replay with these patches (repeatable or comma-separated; "a+b" combines, "refpage+thp=always" varies THP too; see faultline patches)').argParser(collect).default([]),
@@ -71,12 +68,7 @@ export interface SharedCliOptions {
 /** The parsed values addOptions(cmd, VARIANT_OPTIONS) gives, plus --kernel and --machine-no-zero-page. */
 export type VariantCliOptions = Pick<SharedCliOptions, 'patch' | 'thp' | 'mthp' | 'zeroPage' | 'pageSize' | 'select' | 'patchOption' | 'baseThp' | 'baseMthp' | 'kernel' | 'machineNoZeroPage' | 'machinePageSize'>;
 
-/** --format as a trace format; a name not in the catalogue is a usage error. */
-export function traceFormat(f: string | undefined): TraceFormat | undefined {
-  if (f === undefined) return undefined;
-  if (!(TRACE_FORMATS as readonly string[]).includes(f)) throw userError(`unknown --format '${f}' (${TRACE_FORMATS.join(', ')})`);
-  return f as TraceFormat;
-}
+export { traceFormat } from './trace_options.js';
 
 /** The cost profile a --profile value names: 'none' for no modelled latency, default the shipped DEFAULT_PROFILE. */
 export function profileFor(name: string | undefined): CostProfile | null {

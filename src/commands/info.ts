@@ -4,7 +4,7 @@ import { action } from '../errors.js';
 import { traceInfo, type TraceInfo } from '../../traces/info.js';
 import { declareCommand } from '../command_list.js';
 import { jsonLine } from '../json_line.js';
-import { addOptions, traceFormat } from '../options.js';
+import { addTraceOptions, traceFormat } from '../trace_options.js';
 import { progressBar } from '../progress.js';
 
 interface InfoCliOptions {
@@ -47,7 +47,7 @@ function text(i: TraceInfo): string {
 }
 
 export function registerInfo(program: Command): void {
-  addOptions(declareCommand(program, 'info'), ['json', 'format', 'allowLost'], { json: 'print one JSON object instead of text' })
+  addTraceOptions(declareCommand(program, 'info'), ['json', 'format', 'allowLost'], { json: 'print one JSON object instead of text' })
     .addHelpText(
       'after',
       [
