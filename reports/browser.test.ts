@@ -217,7 +217,7 @@ describe.skipIf(skip)('report page in headless Chromium', () => {
 
   test('every chart is drawn with data marks by the SVG renderer', async () => {
     const counts = await chartMarks(loaded.page);
-    expect(counts.map((c) => c.id)).toEqual(['patch_deltas', 'pgtables_over_time', 'rss_over_time', 'faults_by_path', 'latency_distribution', 'fork_costs', 'fault_heatmap', 'fidelity']);
+    expect(counts.map((c) => c.id)).toEqual(['patch_deltas', 'pgtables_over_time', 'pgtables_per_system', 'rss_over_time', 'faults_by_path', 'latency_distribution', 'fork_costs', 'fault_heatmap', 'fidelity']);
     for (const c of counts) {
       expect(c.svg, c.id).toBe(1);
       expect(c.marks, c.id).toBeGreaterThan(0);
@@ -225,6 +225,30 @@ describe.skipIf(skip)('report page in headless Chromium', () => {
     const bars = input.replay.variants.reduce((s, v) => s + Object.values(v.totals.faults).filter((n) => n > 0).length, 0);
     expect(counts.find((c) => c.id === 'faults_by_path')!.bars).toBe(bars);
     expect(counts.find((c) => c.id === 'fault_heatmap')!.bars).toBe(input.faults.cells.length);
+  });
+
+  /** The whole-system page-table section's bars and their labels, as drawn. */
+  async function perSystemFigures(page: Page): Promise<{ bars: number; labels: string[]; lines: number }> {
+    return page.evaluate(() => ({
+      bars: document.querySelectorAll('#view-pgtables_per_system g.mark-rect.role-mark > path').length,
+      labels: [...document.querySelectorAll('#view-pgtables_per_system g.mark-text.role-mark > text')].map((t) => t.textContent ?? ''),
+      lines: document.querySelectorAll('#view-pgtables_per_system g.mark-line.role-mark > path').length,
+    }));
+  }
+
+  /** The labels the whole-system section must draw: each variant's peak and final whole-system KiB, from the replay JSON. */
+  function perSystemExpected(replay: ReplayResult): string[] {
+    return replay.variants.flatMap((v) => [v.totals.system_pgtables_peak_kb, v.totals.system_pgtables_final_kb].map((kb) => `${kb.toLocaleString('en-US')} KiB`));
+  }
+
+  test('the whole-system page-table section draws a bar and a label per variant and figure, with the replay totals', async () => {
+    const { bars, labels, lines } = await perSystemFigures(loaded.page);
+    const n = input.replay.variants.length;
+    expect(bars).toBe(3 * n);
+    expect(labels.length).toBe(3 * n);
+    expect(lines).toBe(n);
+    for (const want of perSystemExpected(input.replay)) expect(labels.some((l) => l.startsWith(want)), want).toBe(true);
+    expect(labels).toContain('84 KiB (−36 KiB, −30.0%)'); // the sample's cow-pte peak: 48 + 3 x 12 against 48 + 3 x 24
   });
 
   /** The patch chart's bars and labels, and the headline lines, as drawn. */
@@ -279,6 +303,25 @@ describe.skipIf(skip)('report page in headless Chromium', () => {
     expect(headline.length).toBe(1);
     expect(headline[0]).toContain(`fork time ${pct === 0 ? '±0' : `${pct > 0 ? '+' : '−'}${Math.abs(pct).toFixed(1)}`}%`);
     expect(bars).toBeGreaterThanOrEqual(2); // fork and fault time
+  });
+
+  test('a real trace under mshare-transparent: the whole-system section is drawn, its labels the replay totals', async () => {
+    const collector = createReportCollector();
+    const rep = createReplay(buildVariants({ patch: ['mshare-transparent'] }), collector.probes, { profile: loadProfile() });
+    const read = await readTrace(FIXTURE, rep.sink);
+    const replay = JSON.parse(JSON.stringify(rep.finish(read))) as ReplayResult;
+    const { faults, forks } = collector.result();
+    const real: ReportInput = { replay, faults, forks, validate: null, provenance: { command: 'test', version: 'test', trace: FIXTURE, kernelRules: '6.18', costProfile: 'default' } };
+    const page = await open(buildReport(real), 'mshare.html');
+    expect(page.consoleErrors).toEqual([]);
+    expect(page.atSignal.state).toBe('ok');
+    const section = page.atSignal.charts.find((c) => c.id === 'pgtables_per_system');
+    expect(section, 'the section is on the page').toBeDefined();
+    expect(section!.marks).toBeGreaterThan(0);
+    const { bars, labels } = await perSystemFigures(page.page);
+    expect(bars).toBe(3 * replay.variants.length);
+    expect(replay.variants[0].totals.system_pgtables_peak_kb).toBeGreaterThan(0);
+    for (const want of perSystemExpected(replay)) expect(labels.some((l) => l.startsWith(want)), want).toBe(true);
   });
 
   test('a comm of <script>alert(1)</script> is drawn as text', async () => {

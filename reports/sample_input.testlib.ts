@@ -56,6 +56,9 @@ function variant(name: string, patches: string[], pgtChild: number, cowCopy: num
       faults,
       rss_anon_peak_kb: 400 + 3 * 64,
       pgtables_peak_kb: 48 + 3 * pgtChild,
+      // the server and its three workers at once; the workers have exited at the end
+      system_pgtables_peak_kb: 48 + 3 * pgtChild,
+      system_pgtables_final_kb: 48,
       // cow-pte: plus the table copies its workers' first writes pay (see the probe loop below)
       fault_latency_ns: Object.values(latency_ns).reduce((a, l) => a + l.total_ns, 0) + (patches.includes('cow-pte') ? workers.length * TABLE_BREAKS * TABLE_COPY_NS : 0),
       fork_latency_ns: 3 * forkNs,

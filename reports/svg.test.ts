@@ -3,6 +3,7 @@ import { XMLParser } from 'fast-xml-parser';
 import { buildCharts } from './charts.js';
 import { renderPng, renderSvg } from './svg.js';
 import { sampleInput } from './sample_input.testlib.js';
+import { systemByProcesses } from './pgtables_per_system.js';
 
 type XmlNode = { [k: string]: unknown };
 
@@ -47,6 +48,11 @@ describe('static SVG', () => {
     expect(marks.faults_by_path.rect).toBe(bars);
     // Total line per variant, plus one per (busiest process, variant): the sample has 4 processes, all shown.
     expect(marks.pgtables_over_time.line).toBe(nVariants + 4 * nVariants);
+    // Whole-system page tables: a bar and a label per (variant, measure); a line per variant, a point per process count.
+    expect(marks.pgtables_per_system.rect).toBe(3 * nVariants);
+    expect(marks.pgtables_per_system.text).toBe(3 * nVariants);
+    expect(marks.pgtables_per_system.line).toBe(nVariants);
+    expect(marks.pgtables_per_system.symbol).toBe(replay.variants.reduce((s, v) => s + systemByProcesses(v).length, 0));
     // anon and file per variant; one rule per fork/exec/exit mark.
     expect(marks.rss_over_time.line).toBe(2 * nVariants);
     expect(marks.rss_over_time.rule).toBe(replay.variants.reduce((s, v) => s + v.marks.length, 0));

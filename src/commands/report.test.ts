@@ -73,10 +73,10 @@ describe('faultline report', () => {
     // Σ of per-process peaks, by hand from the sample: the server's 48 KiB and three workers' 12 KiB each
     expect(html.includes(`data-variant="cow-pte" data-metric="pgtables_peak_sum_kb" data-value="${48 + 3 * 12}"`)).toBe(true);
     const svgs = readdirSync(join(dir, 'svg')).sort();
-    expect(svgs).toEqual(['fault_heatmap.svg', 'faults_by_path.svg', 'fidelity.svg', 'fork_costs.svg', 'latency_distribution.svg', 'patch_deltas.svg', 'pgtables_over_time.svg', 'rss_over_time.svg']);
+    expect(svgs).toEqual(['fault_heatmap.svg', 'faults_by_path.svg', 'fidelity.svg', 'fork_costs.svg', 'latency_distribution.svg', 'patch_deltas.svg', 'pgtables_over_time.svg', 'pgtables_per_system.svg', 'rss_over_time.svg']);
     for (const f of svgs) expect(() => new XMLParser().parse(readFileSync(join(dir, 'svg', f), 'utf8'), true), f).not.toThrow();
-    expect(readdirSync(join(dir, 'png')).length).toBe(8);
-    expect(stderr.join('')).toMatch(/^faultline: wrote .*r\.html and 16 more files/);
+    expect(readdirSync(join(dir, 'png')).length).toBe(9);
+    expect(stderr.join('')).toMatch(/^faultline: wrote .*r\.html and 18 more files/);
   });
 
   test('a file that is not a replay result is a one-line error naming the file', async () => {
