@@ -14,7 +14,7 @@ import { mthpFromSysfs } from './thpsize.js';
 const DIR = join(import.meta.dirname, '..', 'traces', 'fixtures', 'workloads');
 
 
-const SET = ['write_touch', 'read_then_write', 'fork_child_half', 'fork_child_all', 'fork_thp', 'fork_1g', 'sparse_1g', 'thp_read_first', 'thp_write_first', 'dontneed_munmap', 'populate', 'file_private', 'pattern_init', 'threads', 'pt_reclaim', 'guard_regions', 'mthp_64k', 'mthp_4k'];
+const SET = ['write_touch', 'read_then_write', 'fork_child_half', 'fork_child_all', 'fork_thp', 'fork_1g', 'sparse_1g', 'thp_read_first', 'thp_write_first', 'dontneed_munmap', 'populate', 'file_private', 'pattern_init', 'threads', 'pt_reclaim', 'guard_regions', 'mthp_64k', 'mthp_4k', 'zygote'];
 // fork children: the model copies the tables of VMAs it had to infer (exec-loaded, never mmapped in the trace)
 // more eagerly than the kernel (see model/KERNEL_NOTES.md); their VmPTE is checked with that allowance
 const CHILD_PTE_SLACK_KB = 4;
@@ -45,12 +45,13 @@ describe.each(fixtures.map((f) => [f, BACKEND] as const))('%s (%s)', (fixture, b
       rp.sink(e);
       v.sink(e);
     });
-    rp.finish(read);
+    const forks = rp.finish(read).variants[0]!.totals.forks;
     const r = v.finish(read);
     // validate: every rss_stat event is compared, a baseline, unmapped, or a teardown piece boundary inside a run of
     // inferred VMAs (not compared: a handful per fork and exit)
     expect(r.compared + r.baseline + r.unmapped + r.guessed_vma_pieces).toBe(r.rss_stat_events);
-    expect(r.guessed_vma_pieces).toBeLessThanOrEqual(16);
+    // up to 16, or about 5 per forked child (zygote's 8 children give 40: their fork's and exit's inferred runs)
+    expect(r.guessed_vma_pieces).toBeLessThanOrEqual(Math.max(16, 6 * forks));
     expect(r.compared).toBeGreaterThan(100);
     // the bar: every MM_ANONPAGES event matches, and at least 99.9% of all compared events (all do today)
     // need_resched splits of a zap/copy piece count as matches (the rest of the piece must still land): few per trace

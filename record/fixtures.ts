@@ -36,6 +36,13 @@ export const FIXTURES: readonly FixtureSpec[] = [
   { name: 'threads', workload: 'threads', args: ['16384'], backends: BOTH, about: 'two threads write disjoint halves of one 64 MiB mapping' },
   { name: 'file_private', workload: 'file_private', args: ['4096', '@bindir'], backends: BOTH, about: 'MAP_PRIVATE file: read half, write it, write the unread half' },
   { name: 'pt_reclaim', workload: 'pt_reclaim', args: ['8', '16'], backends: ['perf'], about: 'PT_RECLAIM cover letter loop over 8 GiB: per 2 MiB block write 16 pages, MADV_DONTNEED the block' },
+  {
+    name: 'zygote',
+    workload: 'zygote',
+    args: ['8', '64', '@bindir', '/usr/lib/x86_64-linux-gnu/libicudata.so.72.1', '/usr/lib/x86_64-linux-gnu/libLLVM-15.so.1'],
+    backends: ['perf'],
+    about: "Android's Zygote shape: a 64 MiB read-only file and two real libraries (libicudata 30 MiB, libLLVM-15 112 MiB), their page cache refilled with 4 KiB folios, mapped PROT_READ MAP_PRIVATE and read by the parent, then 8 children forked without exec, one at a time, each reading every page again into page tables of its own and COW-writing every 8th page of a 4 MiB heap; all alive until the last is forked",
+  },
   { name: 'guard_regions', workload: 'guard', args: ['4'], backends: ['perf'], about: 'MADV_GUARD_INSTALL over a written block and an untouched 8 MiB, SIGSEGV on guards, DONTNEED, GUARD_REMOVE, then MAP_DROPPABLE' },
   {
     name: 'mthp_64k',

@@ -21,6 +21,7 @@ export const WORKLOAD_NAMES = [
   'pt_reclaim',
   'guard',
   'mthp',
+  'zygote',
 ] as const;
 export type WorkloadName = (typeof WORKLOAD_NAMES)[number];
 

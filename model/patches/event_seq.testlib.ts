@@ -23,7 +23,7 @@ export interface Seq {
   madvise(pid: number, addr: number, len: number, behavior: number): void;
   brk(pid: number, ret: number): void;
   /** error code 0x4 (user read of a none PTE) or 0x6 (user write); 0x7 when the PTE is present (the test says). */
-  read(pid: number, addr: number): void;
+  read(pid: number, addr: number, hint?: FaultHint | null): void;
   /** hint: what the kernel's next rss_stat said (the replay reads it from the trace), e.g. { member: 1, delta: 1 }. */
   write(pid: number, addr: number, present?: boolean, hint?: FaultHint | null): void;
   fork(pid: number, child: number): void;
@@ -78,8 +78,8 @@ export function seq(spec: VariantSpec, comm = 'work', profile: CostProfile | nul
     brk(pid, ret) {
       call(pid, 'brk', { brk: ret }, ret);
     },
-    read(pid, addr) {
-      fault(pid, addr, 0x4);
+    read(pid, addr, hint = null) {
+      fault(pid, addr, 0x4, hint);
     },
     write(pid, addr, present = false, hint = null) {
       fault(pid, addr, present ? 0x7 : 0x6, hint);

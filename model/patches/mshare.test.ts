@@ -4,6 +4,7 @@
 // a PUD and a PMD table (8 KiB) plus 4 KiB per PTE table; file read faults map the 64 KiB fault-around window.
 import { describe, expect, it } from 'vitest';
 import * as F from '../flags.js';
+import { MM_FILEPAGES } from '../../traces/events.js';
 import { buildVariants } from '../variants.js';
 import { BASE, MIB, PAGE, faultsOf, proc, seq } from './event_seq.testlib.js';
 
@@ -51,6 +52,23 @@ describe('mshare-transparent: a fork-inherited read-only file mapping', () => {
     expect(proc(r, 10).rss_file_final_kb).toBe(3 * 64);
     // the child: the parent's first window (synced at its first fault) and its own window
     expect(proc(r, 11).rss_file_final_kb).toBe(2 * 64);
+  });
+
+  it("with the kernel's own-table counts from the trace (+16 per fault): a shared entry takes no fault and adds no RSS", () => {
+    // the trace's rss_stat after each fault, as a real recording has it: the kernel mapped 16 file pages each time
+    const h16 = { member: MM_FILEPAGES, delta: 16, mmId: -1 };
+    const s = seq(spec('mshare-transparent'));
+    s.mmap(10, BASE, 4 * MIB, RO);
+    s.read(10, BASE, h16);
+    s.read(10, BASE + 16 * PAGE, { ...h16, delta: 4 }); // a window the kernel mapped 4 pages of (the rest not cached)
+    s.fork(10, 11);
+    s.read(11, BASE + PAGE, h16); // the parent mapped it: no fault with a shared table
+    s.read(11, BASE + 24 * PAGE, h16); // none, in a window with the parent's 4: 12 more, not 16
+    const r = s.finish();
+    expect(faultsOf(proc(r, 11))).toEqual({ file_read: 1, not_taken: 1 });
+    // the parent's 16 + 4 synced at its first fault, then 12 of its own: 32 pages
+    expect(proc(r, 11).rss_file_final_kb).toBe(32 * 4);
+    expect(proc(r, 10).rss_file_final_kb).toBe(20 * 4); // its own 16 + 4: it does not fault there again to sync the child's 12
   });
 
   it('a private writable file mapping (relocated .data) or private anon is never shared', () => {
