@@ -43,6 +43,22 @@ export const FIXTURES: readonly FixtureSpec[] = [
     backends: ['perf'],
     about: "Android's Zygote shape: a 64 MiB read-only file and two real libraries (libicudata 30 MiB, libLLVM-15 112 MiB), their page cache refilled with 4 KiB folios, mapped PROT_READ MAP_PRIVATE and read by the parent, then 8 children forked without exec, one at a time, each reading every page again into page tables of its own and COW-writing every 8th page of a 4 MiB heap; all alive until the last is forked",
   },
+  {
+    name: 'thp_shrinker',
+    workload: 'thp_shrink',
+    args: ['32', '8'],
+    backends: ['perf'],
+    about: 'THP shrinker (6.12) under reclaim: enabled=always and khugepaged/max_ptes_none=409 (set by the recorder, restored after); 32 THPs faulted by writing 8 pages of each, then reclaim of the workload\'s own memory cgroup (v1 memory.force_empty here: this machine\'s memory controller is on cgroup v1) splits every one as underused and maps its 504 zero-filled subpages to the zero page',
+    thpKnobs: { enabled: 'always', 'khugepaged/max_ptes_none': '409' },
+  },
+  {
+    name: 'thp_shrinker_4k',
+    workload: 'thp_shrink',
+    args: ['32', '8'],
+    backends: ['perf'],
+    about: 'the thp_shrinker workload with enabled=madvise (this machine\'s default; max_ptes_none=409 as there): 4 KiB pages, every write traced, nothing for the shrinker: the 4 KiB trace that --patch thp-shrinker+thp=always replays',
+    thpKnobs: { 'khugepaged/max_ptes_none': '409' },
+  },
   { name: 'guard_regions', workload: 'guard', args: ['4'], backends: ['perf'], about: 'MADV_GUARD_INSTALL over a written block and an untouched 8 MiB, SIGSEGV on guards, DONTNEED, GUARD_REMOVE, then MAP_DROPPABLE' },
   {
     name: 'mthp_64k',
@@ -76,7 +92,7 @@ export function readOr(file: string, dflt = ''): string {
  */
 export function thpSettings(root = '/sys/kernel/mm/transparent_hugepage'): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const k of ['enabled', 'defrag', 'use_zero_page', 'hpage_pmd_size', 'shmem_enabled', 'khugepaged/defrag', 'hugepages-2048kB/enabled']) {
+  for (const k of ['enabled', 'defrag', 'use_zero_page', 'hpage_pmd_size', 'shmem_enabled', 'khugepaged/defrag', 'hugepages-2048kB/enabled', 'khugepaged/max_ptes_none', 'shrink_underused']) {
     out[k] = readOr(join(root, k));
   }
   let sizes: string[] = [];

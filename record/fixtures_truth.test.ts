@@ -92,6 +92,7 @@ const LABELS: Record<string, string[]> = {
   file_private: ['start', 'mapped', 'read_half', 'wrote_read_half', 'wrote_unread_half', 'end'],
   mthp: ['start', 'mapped', 'sparse_written', 'dense_written', 'small_written', 'read', 'parent_after_fork', 'child_after_fork', 'child_written', 'child_exited', 'parent_rewritten', 'punched', 'end'],
   pt_reclaim: ['start', 'mapped', 'half_done', 'looped', 'end'],
+  thp_shrink: ['start', 'mapped', 'touched', 'reclaimed', 'rewritten', 'end'],
   guard: ['start', 'mapped', 'written', 'guarded', 'touched_guards', 'dontneed', 'removed', 'rewritten', 'unmapped', 'droppable_written', 'end'],
 };
 /** zygote: the parent's phases around one child_start/child_read/child_wrote + forked per child (args[0] children). */
@@ -305,6 +306,17 @@ describe.each(BACKENDS)('workload fixtures: /proc truth obeys kernel rules (%s)'
     // the parent built the same tables once before forking (plus, in some runs, one more of its own: 416 here, 412
     // untraced)
     within(d(t, 'mapped', 'preloaded', 'vm_pte_kb'), 4 * tables, 4 * tables + 4, 'parent file tables');
+  });
+
+  it.runIf(has('thp_shrinker'))('thp_shrinker: reclaim of its cgroup split all 32 THPs as underused, 504 subpages each to the zero page (mm/huge_memory.c: deferred_split_scan)', () => {
+    const t = readTruth('thp_shrinker', b);
+    expect(t.thp.enabled).toContain('[always]');
+    expect(t.thp['khugepaged/max_ptes_none']).toBe('409');
+    const x = (label: string, k: string): number => (cp(t, label) as Checkpoint & Record<string, number>)[k]!;
+    expect(x('reclaimed', 'thp_underused_split_page') - x('touched', 'thp_underused_split_page')).toBe(32);
+    expect(d(t, 'mapped', 'touched', 'rss_anon_kb')).toBe(32 * 2048); // 32 THPs
+    expect(d(t, 'touched', 'reclaimed', 'rss_anon_kb')).toBe(-32 * 504 * 4);
+    expect(d(t, 'reclaimed', 'rewritten', 'minflt')).toBe(0); // the written subpages stayed mapped: no fault
   });
 
   it.runIf(has('guard_regions'))('guard_regions: markers cost tables, not RSS; DONTNEED keeps them; MAP_DROPPABLE counts as anon (mm/madvise.c: madvise_guard_install)', () => {

@@ -22,6 +22,7 @@ export const WORKLOAD_NAMES = [
   'guard',
   'mthp',
   'zygote',
+  'thp_shrink',
 ] as const;
 export type WorkloadName = (typeof WORKLOAD_NAMES)[number];
 

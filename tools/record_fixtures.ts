@@ -74,11 +74,13 @@ function setThpKnobs(knobs: Readonly<Record<string, string>>, root = '/sys/kerne
   try {
     for (const [k, v] of Object.entries(knobs)) {
       const f = join(root, k);
-      const was = /\[(\w+)\]/.exec(readOr(f));
-      if (!was) throw userError(`${f}: not a THP setting this kernel has (per-size THP needs 6.8+)`);
-      old.push([f, was[1]!]);
+      // a choice ("always [madvise] never") or a number (khugepaged/max_ptes_none)
+      const text = readOr(f).trim();
+      const was = /\[(\w+)\]/.exec(text)?.[1] ?? (/^\d+$/.test(text) ? text : undefined);
+      if (was === undefined) throw userError(`${f}: not a THP setting this kernel has (per-size THP needs 6.8+)`);
+      old.push([f, was]);
       writeFileSync(f, v);
-      process.stderr.write(`  ${k}: ${was[1]} -> ${v} (restored after)\n`);
+      process.stderr.write(`  ${k}: ${was} -> ${v} (restored after)\n`);
     }
   } catch (e) {
     undo();

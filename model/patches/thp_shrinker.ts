@@ -6,10 +6,10 @@
 // Kernel functions:
 //   mm/huge_memory.c: deferred_split_scan   walks the deferred queue (every THP faulted in) under memory reclaim
 //   mm/huge_memory.c: thp_underused         zero-filled subpages > khugepaged/max_ptes_none (511, the default, never)
-//   mm/huge_memory.c: split_huge_page + remap_page -> try_to_map_unused_to_zeropage: a zero-filled subpage becomes a
-//                     zero-page PTE and is freed (RssAnon -4 KiB); with no zero page (mm_forbids_zeropage, or a machine
-//                     booted without one) it stays mapped, so the split saves nothing: this patch follows the variant's
-//                     zero-page setting the same way
+//   mm/huge_memory.c: split_huge_page + remap_page -> mm/migrate.c: try_to_map_unused_to_zeropage: a zero-filled
+//                     subpage becomes a zero-page PTE and is freed (RssAnon -4 KiB, one rss_stat each); only mlock and
+//                     mm_forbids_zeropage (s390 KVM, not modelled) prevent it, not the read-fault zero page: recorded
+//                     on this machine booted with pvm_no_zero_page=1 (traces/fixtures/workloads/thp_shrinker)
 // ASSUMPTIONS, since a trace holds no memory pressure and no page contents:
 //   - reclaim trigger: the shrinker scans every live THP of the mms this variant has seen once per PERIOD of trace
 //     time (default 1s), at the first fault after the period ends, as steady kswapd pressure would;
@@ -55,7 +55,8 @@ function splitIfUnderused(ctx: ModelCtx, st: ShrinkerState, mm: Mm, b: number): 
   // thp_underused: "if (khugepaged_max_ptes_none == HPAGE_PMD_NR - 1) return false;" then num_zero_pages > max_ptes_none
   if (st.maxPtesNone === F.PTRS - 1 || F.PTRS - used <= st.maxPtesNone) return 0;
   const t = splitHugePmd(ctx, mm, slot);
-  if (!ctx.spec.useZeroPage) return 0; // try_to_map_unused_to_zeropage: no zero page, the subpage stays
+  // try_to_map_unused_to_zeropage asks only mlock and mm_forbids_zeropage (s390 KVM), not the read-fault zero-page
+  // setting: this machine (pvm_no_zero_page=1, reads allocate) remapped 504 subpages per THP (fixture thp_shrinker)
   let freed = 0;
   for (let i = 0; i < F.PTRS; i++) {
     if (written && written.has(first + i)) continue;

@@ -1,0 +1,93 @@
+// The THP shrinker (mainline 6.12) on two recordings of this machine (traces/fixtures/workloads/thp_shrinker and
+// thp_shrinker_4k: 32 x 2 MiB, 8 pages written per 2 MiB, then reclaim of the workload's own memory cgroup), and
+// `--patch thp-shrinker` against them. With enabled=always and khugepaged/max_ptes_none=409 the kernel's reclaim
+// (mm/vmscan.c: shrink_slab -> mm/huge_memory.c: deferred_split_scan) split every THP as underused (thp_underused:
+// 504 zero-filled subpages > 409) and mapped the zero-filled subpages to the zero page
+// (try_to_map_unused_to_zeropage: one rss_stat of -1 each). The what-if replays the 4 KiB recording (every write
+// traced) under THP=always, with and without the shrinker, and is compared with the THP recording's /proc figures.
+import { describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { readTrace } from '../../traces/read.js';
+import type { Checkpoint, Truth } from '../../record/fixtures.js';
+import { createReplay } from '../replay.js';
+import { createValidator } from '../validate.js';
+import { buildVariants } from '../variants.js';
+import type { RssRecord, VariantSpec } from '../types.js';
+
+const DIR = new URL('../../traces/fixtures/workloads/', import.meta.url).pathname;
+const truth = (name: string): Truth => JSON.parse(readFileSync(`${DIR}${name}/truth.perf.json`, 'utf8')) as Truth;
+const cp = (t: Truth, label: string): Checkpoint & Record<string, number> => t.checkpoints.find((c) => c.label === label)! as Checkpoint & Record<string, number>;
+
+/** Per variant, the modelled RssAnon (KiB) of `pid` at time `at` (the last update at or before it). */
+function anonAt(recs: RssRecord[], variant: string, pid: number, at: number): number {
+  let kb = 0;
+  for (const r of recs) if (r.variant === variant && r.pid === pid && r.member === 1 && r.time <= at) kb = r.value * 4;
+  return kb;
+}
+
+describe('thp shrinker: the kernel split underused THPs under cgroup reclaim; the what-if against it', async () => {
+  const thp = truth('thp_shrinker');
+  const t4k = truth('thp_shrinker_4k');
+  for (const t of [thp, t4k]) expect(t.kernel_cmdline_mm).toContain('pvm_no_zero_page=1'); // read faults allocate here
+
+  // the THP recording under mainline rules with the recording's settings (THP always): validate
+  const spec: VariantSpec = buildVariants({ baseThp: 'always', baseZeroPage: false })[0]!;
+  const v = createValidator(spec);
+  const read = await readTrace(`${DIR}thp_shrinker/perf.txt.gz`, v.sink);
+  const val = v.finish(read);
+  // the remap run: the rss_stat -1 events of the workload's mm between 'touched' and 'reclaimed'
+  let remaps = 0;
+  let lastBeforeReclaim = 0; // trace line of the last event before the 'touched' checkpoint
+  await readTrace(`${DIR}thp_shrinker/perf.txt.gz`, (e) => {
+    if (e.time <= cp(thp, 'touched').t_mono_ns) lastBeforeReclaim = e.line;
+    if (e.kind === 'rss_stat' && e.pid === thp.checkpoints[0]!.pid && e.time > cp(thp, 'touched').t_mono_ns && e.time < cp(thp, 'reclaimed').t_mono_ns) remaps++;
+  });
+
+  // the 4 KiB recording replayed: mainline (madvise, as recorded), THP always, THP always with the shrinker
+  const recs: RssRecord[] = [];
+  // @0ms: a scan at every fault (constant pressure); @100ms: the patch's periodic trigger, which leaves THPs faulted
+  // after its last scan whole
+  const patches = ['thp=always', 'thp-shrinker=409@0ms+thp=always', 'thp-shrinker=409@100ms+thp=always'];
+  const rep = createReplay(buildVariants({ patch: patches, baseZeroPage: false }), { rss: (r) => recs.push({ ...r }) });
+  rep.finish(await readTrace(`${DIR}thp_shrinker_4k/perf.txt.gz`, rep.sink));
+  const pid4k = t4k.checkpoints[0]!.pid;
+  const at = cp(t4k, 'reclaimed').t_mono_ns;
+  const modelled = ['mainline', ...patches].map((n) => ({ n, kb: anonAt(recs, n, pid4k, at) }));
+  console.log(
+    `thp_shrinker (THP always, max_ptes_none 409): /proc RssAnon touched ${cp(thp, 'touched').rss_anon_kb} kB -> reclaimed ${cp(thp, 'reclaimed').rss_anon_kb} kB; ` +
+      `thp_underused_split_page +${cp(thp, 'reclaimed').thp_underused_split_page - cp(thp, 'touched').thp_underused_split_page}; ${remaps} rss_stat events in the reclaim\n` +
+      `  validate (mainline, THP always): ${val.matched}/${val.compared} (${(val.match_ratio * 100).toFixed(3)}%), MM_ANONPAGES ${val.by_member.MM_ANONPAGES!.matched}/${val.by_member.MM_ANONPAGES!.compared}\n` +
+      `thp_shrinker_4k (madvise): /proc RssAnon at 'reclaimed' ${cp(t4k, 'reclaimed').rss_anon_kb} kB; modelled at that time: ` +
+      modelled.map((m) => `${m.n} ${m.kb} kB`).join(', '),
+  );
+
+  it('the kernel: every THP split as underused, 504 subpages each to the zero page (RssAnon -64512 kB), no table freed', () => {
+    const d = (k: string) => cp(thp, 'reclaimed')[k]! - cp(thp, 'touched')[k]!;
+    expect(d('thp_underused_split_page')).toBe(32);
+    expect(d('rss_anon_kb')).toBe(-32 * 504 * 4);
+    expect(d('vm_pte_kb')).toBe(0); // the deposited tables become the split PMDs' PTE tables
+    expect(remaps).toBe(32 * 504); // one rss_stat per remapped subpage (dec_mm_counter)
+    // the 4 KiB run: nothing to split, nothing reclaimed (no swap), the same RssAnon as the THP run after its shrink
+    expect(cp(t4k, 'reclaimed').thp_underused_split_page - cp(t4k, 'touched').thp_underused_split_page).toBe(0);
+    expect(cp(t4k, 'reclaimed').rss_anon_kb).toBe(cp(t4k, 'touched').rss_anon_kb);
+    expect(Math.abs(cp(t4k, 'reclaimed').rss_anon_kb - cp(thp, 'reclaimed').rss_anon_kb)).toBeLessThanOrEqual(8);
+  });
+
+  it('validate: the mainline replay matches every event up to the reclaim, and misses the shrinker remaps (no reclaim in a trace)', () => {
+    const anon = val.by_member.MM_ANONPAGES!;
+    // every event of the faults matches: the first mismatch is in the reclaim
+    expect(val.first_mismatches[0]!.line).toBeGreaterThan(lastBeforeReclaim);
+    // each remap is missed; after them the model is 16128 pages high, so the munmap's 32 per-table events miss too
+    expect(anon.compared - anon.matched).toBeGreaterThanOrEqual(remaps);
+    expect(anon.compared - anon.matched).toBeLessThanOrEqual(remaps + 32);
+  });
+
+  it('what-if on the 4 KiB trace: THP always costs what the THP run measured before reclaim; the shrinker gives back what the kernel did', () => {
+    const [main, always, shrinker, periodic] = modelled.map((m) => m.kb);
+    expect(periodic).toBeLessThanOrEqual(always!);
+    expect(periodic).toBeGreaterThanOrEqual(shrinker!);
+    expect(Math.abs(main! - cp(t4k, 'reclaimed').rss_anon_kb)).toBeLessThanOrEqual(cp(t4k, 'reclaimed').rss_anon_kb * 0.005);
+    expect(Math.abs(always! - cp(thp, 'touched').rss_anon_kb)).toBeLessThanOrEqual(cp(thp, 'touched').rss_anon_kb * 0.005);
+    expect(Math.abs(shrinker! - cp(thp, 'reclaimed').rss_anon_kb)).toBeLessThanOrEqual(cp(thp, 'reclaimed').rss_anon_kb * 0.005);
+  });
+});
