@@ -1,9 +1,9 @@
 // A fleet of traces made from the real recordings: each committed workload trace whole, then cut in 2, 3, ... contiguous
 // slices of its event lines (ftrace keeps its # header), every trace re-timed by whole seconds so no two are equal.
 // Usage: node dist/record/fleet_gen.js COUNT OUTDIR
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { repoRoot } from './workloads.js';
 
@@ -38,7 +38,9 @@ export function sliceOfRound(r: number): [pieces: number, piece: number] {
   return [pieces, r];
 }
 
-/** Write `count` traces to `out` (trace-NNNN-<source>-<i>of<n>.txt.gz); existing files are kept. Returns their paths. */
+/** Write `count` traces to `out` (trace-NNNN-<source>-<i>of<n>.txt.gz); existing files are kept, and trace files of
+ *  an earlier set (another count, or sources since added) are deleted: a batch over `out` must see exactly this set.
+ *  Returns their paths. */
 export function generateFleet(count: number, out: string, sources = fleetSources()): string[] {
   mkdirSync(out, { recursive: true });
   const texts = new Map<string, string>();
@@ -54,6 +56,8 @@ export function generateFleet(count: number, out: string, sources = fleetSources
     if (text === undefined) texts.set(src, (text = gunzipSync(readFileSync(src)).toString('utf8')));
     writeFileSync(p, gzipSync(sliceTrace(text, piece, pieces, 1000 * (k + 1)), { level: 1 }));
   }
+  const keep = new Set(paths.map((p) => basename(p)));
+  for (const f of readdirSync(out)) if (/^trace-\d{4}-.*\.txt\.gz$/.test(f) && !keep.has(f)) rmSync(join(out, f));
   return paths;
 }
 

@@ -36,6 +36,24 @@ export interface JobResult {
   status: JobStatus;
   error?: string;
   ms: number;
+  /** Input size in bytes (0 when unreadable). */
+  bytes: number;
+  /** CPU time of the thread that ran the job, and its time runnable but waiting for a CPU, ms (threadSched). */
+  cpuMs: number;
+  waitMs: number;
+  /** Wall ms of the job's phases: content hash, read + info + replay + validate, Parquet encode + write. */
+  phases: { hash: number; analyse: number; write: number };
+}
+
+/** Run time and run-queue wait of the calling thread so far, ns: fs/proc/base.c proc_pid_schedstat prints
+ *  se.sum_exec_runtime and sched_info.run_delay (kernel/sched/stats.h); zeros where schedstat is not built in. */
+export function threadSched(): { runNs: number; waitNs: number } {
+  try {
+    const [run, wait] = readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ');
+    return { runNs: Number(run), waitNs: Number(wait) };
+  } catch {
+    return { runNs: 0, waitNs: 0 };
+  }
 }
 
 /** First 16 hex digits of the SHA-256 of the file as stored. */
@@ -82,7 +100,25 @@ async function analyse(file: string, hash: string, bytes: number, o: BatchJobOpt
 /** Run one input: skip when done with this content, else analyse and write its parts (a failure writes a failed row). */
 export async function runBatchJob(file: string, o: BatchJobOptions): Promise<JobResult> {
   const t0 = performance.now();
-  const ms = (): number => Math.round(performance.now() - t0);
+  const s0 = threadSched();
+  const phases = { hash: 0, analyse: 0, write: 0 };
+  let mark = t0;
+  const phase = (k: keyof typeof phases): void => {
+    const now = performance.now();
+    phases[k] += now - mark;
+    mark = now;
+  };
+  const result = (status: JobStatus, error?: string): JobResult => {
+    const s1 = threadSched();
+    const round = (x: number): number => Math.round(x * 10) / 10;
+    return {
+      file, hash, status, error, bytes,
+      ms: Math.round(performance.now() - t0),
+      cpuMs: round((s1.runNs - s0.runNs) / 1e6),
+      waitMs: round((s1.waitNs - s0.waitNs) / 1e6),
+      phases: { hash: round(phases.hash), analyse: round(phases.analyse), write: round(phases.write) },
+    };
+  };
   let hash = '';
   let bytes = 0;
   let outcome: TraceOutcome;
@@ -94,12 +130,13 @@ export async function runBatchJob(file: string, o: BatchJobOptions): Promise<Job
     hash = 'path-' + createHash('sha256').update(resolve(file)).digest('hex').slice(0, 11);
     outcome = { status: 'failed', file, hash, bytes, error: `${file}: cannot read: ${(e as NodeJS.ErrnoException).code ?? oneLine(e)}` };
   }
+  phase('hash');
   const marker = inputMarker(o.out, file);
   const before = existsSync(marker) ? readFileSync(marker, 'utf8').trim() : '';
   if (before && before !== hash) removeTraceParts(o.out, before); // the input changed since it was written
   if (!outcome! && isDone(o.out, hash)) {
     writeMarker(marker, hash);
-    return { file, hash, status: 'skipped', ms: ms() };
+    return result('skipped');
   }
   if (!outcome!) {
     try {
@@ -107,11 +144,13 @@ export async function runBatchJob(file: string, o: BatchJobOptions): Promise<Job
     } catch (e) {
       outcome = { status: 'failed', file, hash, bytes, error: oneLine(e) };
     }
+    phase('analyse');
   }
   removeTraceParts(o.out, hash); // a part of an earlier, interrupted run of this trace must not survive beside the new ones
   writeTraceParts(o.out, hash, buildRows(outcome, o.settings), `faultline ${o.settings.faultlineVersion}`);
   writeMarker(marker, hash);
-  return { file, hash, status: outcome.status, error: outcome.status === 'failed' ? outcome.error : undefined, ms: ms() };
+  phase('write');
+  return result(outcome.status, outcome.status === 'failed' ? outcome.error : undefined);
 }
 
 function writeMarker(path: string, hash: string): void {

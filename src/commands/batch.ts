@@ -11,14 +11,14 @@ import { userError } from '../../traces/errors.js';
 import { packageVersion } from '../version.js';
 import { declareCommand } from '../command_list.js';
 import { addOptions, profileFor, traceFormat, VARIANT_OPTIONS, type VariantCliOptions } from '../options.js';
+import { DEFAULT_PROFILE } from '../../model/costs.js';
 import { variantsFromCli } from '../variants.js';
 import { kernelRules } from '../../model/kernel_version.js';
-import { DEFAULT_PROFILE } from '../../model/costs.js';
 import { THP_POLICIES } from '../../model/types.js';
 import type { ThpPolicy } from '../../model/types.js';
 import { SCHEMA_VERSION } from '../../analyze/fleet/schema.js';
 import type { BatchSettings } from '../../analyze/fleet/rows.js';
-import { runBatchJob, type BatchJobOptions, type JobResult } from '../batch/job.js';
+import { runBatchJob, threadSched, type BatchJobOptions, type JobResult } from '../batch/job.js';
 import { expandInputs, parseShard, shardOf } from '../batch/inputs.js';
 
 interface BatchCliOptions extends Partial<VariantCliOptions> {
@@ -27,6 +27,7 @@ interface BatchCliOptions extends Partial<VariantCliOptions> {
   shard?: string;
   strict?: boolean;
   dryRun?: boolean;
+  stats?: string;
   kernel: string;
   machineThp: string;
   machineNoZeroPage?: boolean;
@@ -75,11 +76,11 @@ function largestFirst(files: string[]): string[] {
   return files.map((f) => ({ f, n: size(f) })).sort((a, b) => b.n - a.n || (a.f < b.f ? -1 : 1)).map((x) => x.f);
 }
 
-/** Run jobs on `jobs` worker threads (in this thread when 1, or when running from TypeScript sources). */
-async function runPool(files: string[], o: BatchJobOptions, jobs: number, onDone: (r: JobResult) => void): Promise<void> {
+/** Run jobs on `jobs` worker threads (in this thread when 1, or when running from TypeScript sources); true when on workers. */
+async function runPool(files: string[], o: BatchJobOptions, jobs: number, onDone: (r: JobResult) => void): Promise<boolean> {
   if (jobs <= 1 || !existsSync(fileURLToPath(WORKER))) {
     for (const f of files) onDone(await runBatchJob(f, o));
-    return;
+    return false;
   }
   files = largestFirst(files);
   let next = 0;
@@ -104,7 +105,7 @@ async function runPool(files: string[], o: BatchJobOptions, jobs: number, onDone
       });
       w.on('error', (e) => {
         // the worker died (out of memory, a crash): that trace fails, a fresh worker takes the rest
-        if (current !== null) onDone({ file: current, hash: '', status: 'failed', error: `${current}: worker died: ${e.message.split('\n')[0]}`, ms: 0 });
+        if (current !== null) onDone({ file: current, hash: '', status: 'failed', error: `${current}: worker died: ${e.message.split('\n')[0]}`, ms: 0, bytes: 0, cpuMs: 0, waitMs: 0, phases: { hash: 0, analyse: 0, write: 0 } });
         current = null;
         if (next < files.length) start();
       });
@@ -116,6 +117,41 @@ async function runPool(files: string[], o: BatchJobOptions, jobs: number, onDone
     for (let i = 0; i < Math.min(jobs, files.length); i++) start();
     if (files.length === 0) resolve();
   });
+  return true;
+}
+
+/** --stats FILE: where the batch's time went (per trace: wall, its thread's CPU and run-queue wait, phases; whole
+ *  process: CPU of every thread incl. V8's GC/compiler helpers and libuv's pool), so a speed-up can be judged on a
+ *  loaded machine from CPU figures rather than wall ratios. */
+function writeStats(path: string, jobs: number, onWorkers: boolean, s: BatchSummary, results: JobResult[], cpu: NodeJS.CpuUsage, main0: { runNs: number; waitNs: number }): void {
+  const main1 = threadSched();
+  const sum = (f: (r: JobResult) => number): number => Math.round(results.reduce((a, r) => a + f(r), 0));
+  const processCpu = Math.round((cpu.user + cpu.system) / 1000);
+  const mainCpu = Math.round((main1.runNs - main0.runNs) / 1e6);
+  // jobs run on the main thread (--jobs 1) are in its figure already
+  const jsCpu = onWorkers ? mainCpu + sum((r) => r.cpuMs) : mainCpu;
+  const doc = {
+    jobs,
+    traces: s.total,
+    wall_ms: s.ms,
+    cpus: availableParallelism(),
+    process_cpu_ms: processCpu,
+    main_thread_cpu_ms: mainCpu,
+    // V8's platform threads (concurrent TurboFan compiles, concurrent/parallel GC), libuv's pool (gunzip, fs),
+    // worker start-up: CPU no job's thread accounts for
+    other_threads_cpu_ms: processCpu - jsCpu,
+    jobs_cpu_ms: sum((r) => r.cpuMs),
+    jobs_wait_ms: sum((r) => r.waitMs),
+    jobs_wall_ms: sum((r) => r.ms),
+    longest_job_ms: results.reduce((a, r) => Math.max(a, r.ms), 0),
+    phases_ms: { hash: sum((r) => r.phases.hash), analyse: sum((r) => r.phases.analyse), write: sum((r) => r.phases.write) },
+    per_trace: results.map((r) => ({ file: r.file, status: r.status, bytes: r.bytes, ms: r.ms, cpu_ms: r.cpuMs, wait_ms: r.waitMs, ...r.phases })),
+  };
+  try {
+    writeFileSync(path, JSON.stringify(doc, null, 1) + '\n');
+  } catch (e) {
+    throw userError(`${path}: cannot write: ${(e as Error).message}`);
+  }
 }
 
 function progressBar(done: number, total: number, s: BatchSummary): string {
@@ -162,15 +198,20 @@ export async function runBatch(inputs: string[], o: BatchCliOptions): Promise<{ 
   const failures: JobResult[] = [];
   const tty = process.stderr.isTTY === true;
   const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
+  const main0 = threadSched();
+  const results: JobResult[] = [];
   let done = 0;
-  await runPool(files, jobOpts, Math.min(jobs, Math.max(1, files.length)), (r) => {
+  const onWorkers = await runPool(files, jobOpts, Math.min(jobs, Math.max(1, files.length)), (r) => {
     done++;
+    results.push(r);
     summary[r.status]++;
     if (r.status === 'failed') failures.push(r);
     if (tty) process.stderr.write(progressBar(done, files.length, summary));
   });
   if (tty && files.length) process.stderr.write('\r\x1b[K');
   summary.ms = Math.round(performance.now() - t0);
+  if (o.stats) writeStats(o.stats, jobs, onWorkers, summary, results, process.cpuUsage(cpu0), main0);
   return { summary, failures, files };
 }
 
@@ -181,6 +222,7 @@ export function registerBatch(program: Command): void {
     .option('--shard <i/n>', 'take only the I-th of N slices of the sorted input list (0 <= I < N): for fanning out over machines')
     .option('--strict', 'exit 1 when any trace failed')
     .option('--dry-run', 'print the inputs this run (shard) would take, one per line, and write nothing')
+    .option('--stats <file>', 'write where the time went as JSON: per trace wall, CPU, run-queue wait and phases; process CPU')
     .option('--machine-thp <policy>', "the traced machines' THP policy, for validation (always, madvise, never)", 'madvise');
   addOptions(cmd, ['kernel', 'machineNoZeroPage', 'allowLost', 'profile', 'format', ...VARIANT_OPTIONS], {
     allowLost: 'accept traces with lost events (else each is a failed row)',

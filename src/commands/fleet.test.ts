@@ -3,9 +3,9 @@
 // (DuckDB) answers the README's question with the numbers hyparquet reads from the same files.
 import { describe, expect, it, beforeAll } from 'vitest';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { fleetSources, generateFleet } from '../../record/fleet_gen.js';
 import { partFiles, readTable } from '../../analyze/fleet/read_parquet.suite.js';
@@ -38,6 +38,16 @@ function rawProcesses(file: string): number {
 
 const cli = (args: string[]) => spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8' });
 
+describe('generateFleet', () => {
+  it('deletes trace files of an earlier set in its folder and keeps anything else', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'faultline-fleet-gen-'));
+    writeFileSync(join(dir, 'trace-0999-gone_perf-1of1.txt.gz'), '');
+    writeFileSync(join(dir, 'notes.txt'), 'kept');
+    const made = generateFleet(2, dir, SOURCES);
+    expect(readdirSync(dir).sort()).toEqual([...made.map((p) => basename(p)), 'notes.txt'].sort());
+  });
+});
+
 describe.skipIf(!built)('faultline batch on a generated fleet (built CLI: run npm run build first)', () => {
   let inputs: string[];
   let genDir: string;
@@ -65,6 +75,19 @@ describe.skipIf(!built)('faultline batch on a generated fleet (built CLI: run np
     expect(r.stdout).toContain(`batch: ${COUNT} traces, ${COUNT - finished.length} ok, 0 failed, ${finished.length} skipped`);
     expect(finished.map((f) => statSync(f).mtimeMs)).toEqual(mtimes);
     expect(done()).toHaveLength(COUNT);
+  }, 300_000);
+
+  it('--stats: each trace CPU is its worker thread figure, not the main thread one; the process CPU covers them all', () => {
+    const some = inputs.slice(0, 3);
+    const dir = mkdtempSync(join(tmpdir(), 'faultline-fleet-stats-'));
+    const r = cli(['batch', ...some, '-o', join(dir, 'out'), '--jobs', '2', '--stats', join(dir, 's.json'), ...ARGS]);
+    expect(r.status).toBe(0);
+    const s = JSON.parse(readFileSync(join(dir, 's.json'), 'utf8'));
+    expect(s.per_trace.map((t: { file: string }) => t.file).sort()).toEqual([...some].sort());
+    for (const t of s.per_trace) expect(t.cpu_ms).toBeGreaterThan(0);
+    // the jobs ran on two workers: the main thread only dispatched them
+    expect(s.main_thread_cpu_ms).toBeLessThan(s.jobs_cpu_ms);
+    expect(s.process_cpu_ms).toBeGreaterThanOrEqual(s.jobs_cpu_ms + s.main_thread_cpu_ms - 20);
   }, 300_000);
 
   it('processes per trace equal an independent count of thread groups in the raw lines, for every variant', async () => {
