@@ -139,6 +139,18 @@ describe('streaming', () => {
     expect(r.skippedLines).toBe(1);
     expect(r.skippedExamples[0].line).toBe(2);
   });
+  it('a field longer than three chunks keeps every byte (the chunk buffers are reused in turn)', async () => {
+    // Each 1 KiB block says where it is: a piece of the line taken from a reused buffer would show another block.
+    const msg = Array.from({ length: 3500 }, (_, i) => `<${String(i).padStart(6, '0')}>`.padEnd(1024, 'abcdefgh'[i % 8])).join('');
+    const other = '            bash   100/100   [000]  10.000002:  sched:sched_foo: msg=' + msg;
+    const p = file('longfield.txt', [PERF_LINE, other, PERF_LINE.replace('1276.270839', '1276.270840')].join('\n') + '\n');
+    const events: TraceEvent[] = [];
+    const r = await readTrace(p, (e) => events.push(e));
+    expect(r.bytes).toBeGreaterThan(3 * 1024 * 1024);
+    expect(events.map((e) => e.line).sort()).toEqual([1, 2, 3]);
+    const e = events.find((x) => x.line === 2)!;
+    expect(e.kind === 'other' && e.fields.msg).toBe(msg);
+  });
   it('reports progress', async () => {
     const p = join(FORMATS, 'perf_script.default.txt');
     const seen: number[] = [];

@@ -24,6 +24,17 @@ export interface ReadTuning {
   merge?: MergeOptions;
 }
 
+/** How the parse worker calls the one-thread reader: text formats only, syscalls paired by the consumer. */
+export interface ReadHere {
+  /** Leave sys_exit.enter null: the consumer's thread pairs them (an object reference cannot cross threads). */
+  unpaired?: boolean;
+  /** Refuse a binary format (throw NOT_TEXT) instead of reading it: the consumer's thread reads it itself. */
+  textOnly?: boolean;
+}
+
+/** Thrown by readHere with textOnly on a binary trace. */
+export const NOT_TEXT = 'faultline: not a text trace';
+
 async function statOrThrow(path: string): Promise<number> {
   try {
     const st = await fsp.stat(path);
@@ -67,12 +78,37 @@ export function containerOf(head: Uint8Array): Container {
 
 /** The decompressed byte stream of `path`, plus a counter of raw bytes read for progress. */
 function openChunks(path: string, c: Container): { chunks: AsyncIterable<Buffer>; rawBytes: () => number } {
+  if (c.kind === 'plain') return plainChunks(path);
   const raw = createReadStream(path, { highWaterMark: CHUNK, start: c.kind === 'zlib' ? c.offset : 0 });
-  if (c.kind === 'plain') return { chunks: raw, rawBytes: () => raw.bytesRead };
   const inflate = c.kind === 'gzip' ? createGunzip({ chunkSize: CHUNK }) : createInflate({ chunkSize: CHUNK });
   raw.on('error', (e) => inflate.destroy(e));
   raw.pipe(inflate);
   return { chunks: inflate, rawBytes: () => raw.bytesRead };
+}
+
+/** Chunks read into a ring of a few buffers reused in turn (a new 1 MiB buffer per chunk costs its page faults and
+ * zeroing again: ~6x the CPU of the read itself). A chunk stays valid until RING - 1 more are read: forEachLine keeps
+ * only the previous chunk's cut line (and copies the pieces of a line longer than a chunk). */
+const RING = 3;
+
+function plainChunks(path: string): { chunks: AsyncIterable<Buffer>; rawBytes: () => number } {
+  let read = 0;
+  async function* chunks(): AsyncGenerator<Buffer> {
+    const fh = await fsp.open(path, 'r');
+    try {
+      const ring: Buffer[] = [];
+      for (let i = 0; ; i = (i + 1) % RING) {
+        const buf = (ring[i] ??= Buffer.allocUnsafe(CHUNK));
+        const { bytesRead } = await fh.read(buf, 0, CHUNK, null);
+        if (bytesRead === 0) return;
+        read += bytesRead;
+        yield buf.subarray(0, bytesRead);
+      }
+    } finally {
+      await fh.close();
+    }
+  }
+  return { chunks: chunks(), rawBytes: () => read };
 }
 
 function refuseBinary(path: string, head: Uint8Array): void {
@@ -142,8 +178,42 @@ async function openStdin(input: NodeJS.ReadableStream): Promise<Source> {
   return { size: 0, container, chunks: inflate, rawBytes: () => raw };
 }
 
-/** Read a whole trace, pushing each event to `sink` in timestamp order. */
+/**
+ * Read a whole trace, pushing each event to `sink` in timestamp order. A large text file is parsed in a worker thread
+ * (traces/read_parallel.ts says when) while `sink` runs here; stdin and small files are read on this thread.
+ */
 export async function readTrace(path: string, sink: EventSink, opts: ReadOptions & ReadTuning = {}): Promise<ReadResult> {
+  if (path !== STDIN && (await workerWanted(path))) {
+    const r = await (await import('./read_parallel.js')).readInWorker(path, sink, opts);
+    if (r !== null) return r;
+  }
+  return readHere(path, sink, opts);
+}
+
+/** FAULTLINE_PARSE_WORKER: 0 never, 1 always (when the worker's module is built), unset: a file of AUTO_BYTES or more. */
+const AUTO_BYTES = 8 << 20;
+/** A gzip file inflates ~10x: the worker pays for itself from a smaller size on disk. */
+const AUTO_GZ_BYTES = 1 << 20;
+
+async function workerWanted(path: string): Promise<boolean> {
+  const env = process.env.FAULTLINE_PARSE_WORKER;
+  if (env === '0') return false;
+  let size: number;
+  try {
+    const st = await fsp.stat(path);
+    if (!st.isFile()) return false;
+    size = st.size;
+  } catch {
+    return false; // readHere reports it
+  }
+  if (env === '1') return size > 0;
+  if (size < AUTO_GZ_BYTES) return false;
+  if (size >= AUTO_BYTES) return true;
+  return containerOf(await firstBytes(path, 4096)).kind !== 'plain';
+}
+
+/** readTrace on this thread; the parse worker calls it with `here` to feed its batches. */
+export async function readHere(path: string, sink: EventSink, opts: ReadOptions & ReadTuning = {}, here: ReadHere = {}): Promise<ReadResult> {
   const stdin = path === STDIN;
   if (stdin) path = STDIN_NAME;
   const { size, container, chunks, rawBytes } = stdin ? await openStdin(opts.stdin ?? process.stdin) : await openFile(path);
@@ -173,6 +243,7 @@ export async function readTrace(path: string, sink: EventSink, opts: ReadOptions
   if (binary !== undefined && 'read' in binary) {
     // A binary format streams the file itself (packets, not lines).
     await it.return?.();
+    if (here.textOnly) throw new Error(NOT_TEXT);
     if (stdin) throw userError(`a ${binary.title} file cannot be read from stdin: save it to a file and pass its path`, { file: path });
     return binary.read(path, sink, opts);
   }
@@ -203,10 +274,11 @@ export async function readTrace(path: string, sink: EventSink, opts: ReadOptions
   let events = 0;
   let lostEvents = 0;
 
-  const paired = pairSyscalls((e: TraceEvent) => {
+  const counted = (e: TraceEvent): void => {
     if (e.kind !== 'lost') events++;
     sink(e);
-  });
+  };
+  const paired = here.unpaired ? counted : pairSyscalls(counted);
   const merger = createMerger(paired, opts.merge ?? reader.merge);
   let maxTime = -1;
   // A loss is announced before the events that follow it: it takes the time of the next event on its CPU
