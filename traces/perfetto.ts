@@ -6,6 +6,7 @@
 //   perfetto_compact_sched.ts  CompactSched columns → sched_switch / sched_waking
 //   perfetto_tasks.ts      thread → process and comm (ProcessTree, descriptors, task events)
 //   perfetto_wire.ts       varints and 64-bit values; perfetto_proto.ts: field numbers, each cited to its .proto
+//   perfetto_system_info.ts  SystemInfo (page size, utsname), read from the first packets before a replay
 // What a Perfetto trace does not say, and what the reader does instead:
 // - FtraceEvent.pid is the thread id; the process (tgid) and comm come from ProcessTree / descriptors, from
 //   task_newtask (CLONE_THREAD joins the creator's group: kernel/fork.c copy_process), sched_process_fork and

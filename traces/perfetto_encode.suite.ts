@@ -295,6 +295,22 @@ export interface EncodeOptions {
   drainNs?: number;
   /** At most this many events per bundle (a read of a few ring-buffer pages). */
   maxPerBundle?: number;
+  /** A SystemInfo packet first, as traced writes it among a session's initial packets (tracing_service_impl.cc: EmitSystemInfo). */
+  systemInfo?: { pageSize?: number; machine?: string; release?: string };
+}
+
+/** TracePacket { system_info = 45: SystemInfo { utsname = 1: Utsname { release = 3, machine = 4 }, page_size = 6 } }. */
+export function systemInfoPacket(si: NonNullable<EncodeOptions['systemInfo']>): Uint8Array {
+  const w = pb.Writer.create();
+  sub(w, P.Packet.system_info, (s) => {
+    if (si.machine !== undefined || si.release !== undefined)
+      sub(s, P.SystemInfo.utsname, (u) => {
+        if (si.release !== undefined) tagged(u, P.Utsname.release, P.LEN).string(si.release);
+        if (si.machine !== undefined) tagged(u, P.Utsname.machine, P.LEN).string(si.machine);
+      });
+    if (si.pageSize !== undefined) tagged(s, P.SystemInfo.page_size, P.VARINT).uint32(si.pageSize);
+  });
+  return w.finish();
 }
 
 /** Tasks that existed before the trace (not created by a fork/newtask in it): what the start-of-trace /proc scan lists. */
@@ -401,7 +417,7 @@ function bundle(cpu: number, evs: SrcEvent[], compact: boolean): Uint8Array {
 export function encodePerfetto(src: Source, opts: EncodeOptions = {}): Buffer {
   const drain = opts.drainNs ?? 100_000_000;
   const max = opts.maxPerBundle ?? 400;
-  const parts: Uint8Array[] = [processTree(src)];
+  const parts: Uint8Array[] = opts.systemInfo ? [systemInfoPacket(opts.systemInfo), processTree(src)] : [processTree(src)];
   const overrun: number[] = Array.from({ length: src.cpus }, () => 0);
   for (const e of src.events) overrun[e.cpu] += e.lostBefore;
   overrun[0] += src.headerLost;

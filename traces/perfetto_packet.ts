@@ -1,5 +1,5 @@
 // TracePacket decode: a packet's fields dispatched (ftrace bundles, process tree and descriptors, ftrace stats, cpu
-// info, deflate-compressed packets), bundles' events pushed to the merge, and what was not read counted per trace.
+// info, deflate-compressed packets; system info is read before a replay by perfetto_system_info.ts), bundles' events pushed to the merge, and what was not read counted per trace.
 // Unknown packets, packet fields and ftrace event kinds are counted (one warning each at the end), never fatal.
 import { inflateSync } from 'node:zlib';
 import pb from 'protobufjs/minimal.js';
@@ -191,6 +191,8 @@ export function packet(st: PacketState, bytes: Uint8Array, pkt: number): void {
         packet(st, inner.subarray(l.next, l.next + l.value), pkt);
         q = l.next + l.value;
       }
+    } else if (wt === P.LEN && f === P.Packet.system_info) {
+      r.skipType(wt); // read before the replay, for the machine's page size (traces/perfetto_system_info.ts)
     } else {
       if (f === P.Packet.zstd_compressed_packets) st.unreadCompressed++;
       else count(st.unknownPacketFields, f);

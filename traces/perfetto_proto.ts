@@ -13,6 +13,7 @@ export const Packet = {
   ftrace_stats: 34, // FtraceStats
   process_descriptor: 43, // ProcessDescriptor (deprecated, still written by old SDKs)
   thread_descriptor: 44, // ThreadDescriptor
+  system_info: 45, // SystemInfo (protos/perfetto/common/system_info.proto): page size, utsname
   compressed_packets: 50, // bytes: a Trace (repeated packet = 1), deflate-compressed
   cpu_info: 67, // CpuInfo
   zstd_compressed_packets: 133, // bytes: the zstd form (not read: counted)
@@ -110,6 +111,14 @@ export const FtraceStats = { phase: 1, cpu_stats: 2 } as const;
 export const FtraceCpuStats = { cpu: 1, entries: 2, overrun: 3 } as const;
 export const PHASE_START = 1;
 export const PHASE_END = 2;
+
+/**
+ * protos/perfetto/common/system_info.proto: message SystemInfo { optional Utsname utsname = 1; ...
+ * optional uint32 page_size = 6; optional uint32 num_cpus = 8; } and message Utsname { optional string sysname = 1;
+ * optional string version = 2; optional string release = 3; optional string machine = 4; }
+ */
+export const SystemInfo = { utsname: 1, page_size: 6, num_cpus: 8 } as const;
+export const Utsname = { sysname: 1, version: 2, release: 3, machine: 4 } as const;
 
 /** protos/perfetto/trace/system_info/cpu_info.proto: CpuInfo { repeated Cpu cpus = 1; } */
 export const CpuInfo = { cpus: 1 } as const;

@@ -11,6 +11,7 @@ import type { ReplayResult } from '../../model/types.js';
 import { declareCommand } from '../command_list.js';
 import { addOptions, profileFor, traceFormat, VARIANT_OPTIONS, type VariantCliOptions } from '../options.js';
 import { variantsFromCli } from '../variants.js';
+import { machinePageSizeFromTrace } from '../machine_page_size.js';
 
 const EXAMPLES = `
 Examples:
@@ -113,6 +114,7 @@ export async function runQuery(trace: string, positional: string | undefined, o:
     throw e;
   }
   for (const n of program.notes) process.stderr.write(`faultline: note: ${n}\n`);
+  if (program.needsModel) await machinePageSizeFromTrace(trace, o);
   const variants = variantsFromCli(o);
   if (variants.length > 1 && !program.needsModel)
     process.stderr.write('faultline: warning: --patch and --thp only affect model:* probes, and this program has none\n');

@@ -10,6 +10,7 @@ import { action } from '../errors.js';
 import { declareCommand } from '../command_list.js';
 import { addOptions, traceFormat, VARIANT_OPTIONS, type VariantCliOptions } from '../options.js';
 import { resolveProfile, variantsFromCli } from '../variants.js';
+import { machinePageSizeFromTrace } from '../machine_page_size.js';
 import { formatCompareTable } from '../compare_table.js';
 
 export interface ReplayCliOptions extends Partial<VariantCliOptions> {
@@ -54,6 +55,7 @@ export function formatReplayText(r: ReplayResult): string {
 }
 
 export async function runReplay(trace: string, o: ReplayCliOptions): Promise<{ result: ReplayResult; code: number }> {
+  await machinePageSizeFromTrace(trace, o);
   const variants = variantsFromCli(o);
   const profile = await resolveProfile(o.profile, trace, variants[0]!, traceFormat(o.format));
   // always on with a profile: mainline's modelled fault time must fit each thread's span (analyze/latency/sanity.ts)

@@ -15,6 +15,7 @@ import type { CostProfile } from '../../model/costs.js';
 import { declareCommand } from '../command_list.js';
 import { addOptions, traceFormat, VARIANT_OPTIONS, type VariantCliOptions } from '../options.js';
 import { resolveProfile, variantsFromCli } from '../variants.js';
+import { machinePageSizeFromTrace } from '../machine_page_size.js';
 import { progressBar } from '../progress.js';
 import { buildReport } from '../../reports/html.js';
 import { buildCharts } from '../../reports/charts.js';
@@ -119,6 +120,7 @@ export async function runReport(trace: string | undefined, o: ReportOptions, arg
     data = { replay, faults: emptyFaultBins(), forks: { records: [], total: {} }, validate: null };
   } else {
     if (!trace) throw userError('report needs a TRACE (or --from-json FILE)');
+    await machinePageSizeFromTrace(trace, o);
     const variants = variantsFromCli(o);
     const profile = await resolveProfile(o.profile, trace, variants[0]!, traceFormat(o.format));
     costProfile = profile ? `${profile.name} (${profile.source})` : 'none: modelled latencies are 0';

@@ -10,6 +10,7 @@ import { action } from '../errors.js';
 import { userError } from '../../traces/errors.js';
 import { THP_POLICIES, type ThpPolicy } from '../../model/types.js';
 import { declareCommand } from '../command_list.js';
+import { machinePageSizeFromTrace } from '../machine_page_size.js';
 import { addOptions, profileFor, traceFormat } from '../options.js';
 import { FAULT_TO_RSS_STAT } from '../../analyze/latency/measured.js';
 import { latencyOff, OFF_FACTOR, type LatencyCheck } from '../../analyze/latency/join.js';
@@ -138,6 +139,7 @@ Exit status: 0 when at least 99.9% of compared events match (and no events were 
         if (!(THP_POLICIES as readonly string[]).includes(o.thp ?? 'madvise')) throw userError(`--thp '${o.thp}': expected ${THP_POLICIES.join(', ')}`);
         const profile = profileFor(o.profile);
         const mthp = o.mthp !== undefined ? { mthp: parseMthp(o.mthp) } : {};
+        await machinePageSizeFromTrace(trace, o);
         const v = createLatencyValidator(defaultVariant({ kernel: o.kernel, thp: (o.thp ?? 'madvise') as ThpPolicy, ...mthp, useZeroPage: !o.machineNoZeroPage, ...(o.machinePageSize !== undefined ? { machinePageSize: parsePageSize(o.machinePageSize, '--machine-page-size') } : {}) }), profile, { blind: o.blind });
         const read = await readTrace(trace, v.sink, { format: traceFormat(o.format) });
         const r = v.finish(read);
