@@ -104,7 +104,11 @@ function useRss(st: EngineState, b: BufferedRss, now: boolean): void {
   // src/traced/probes/ftrace/tracefs.cc: bucket=size/0x80000), so an mm's first one comes late: when validation's
   // log shows the model already went through that bucket, the trace showed those pages and it is no baseline
   const bucket = Math.floor(b.size / 0x80000);
-  const late = b.throttled && ctx.rssLogs !== null && logOf(ctx.rssLogs, mm).log[b.member]!.some((p) => Math.floor((p * F.PAGE_SIZE) / 0x80000) === bucket);
+  // (or stepped over it in one update: a batched zap piece of 462 pages crosses three buckets, and the kernel, splitting
+  // that piece on need_resched, can report a value inside it: populate's munmap of 64 MiB)
+  const log = ctx.rssLogs === null ? null : logOf(ctx.rssLogs, mm).log[b.member]!;
+  const at = b.size / F.PAGE_SIZE;
+  const late = b.throttled && log !== null && log.some((p, k) => Math.floor((p * F.PAGE_SIZE) / 0x80000) === bucket || (k > 0 && (at - log[k - 1]!) * (at - p) < 0));
   if ((mm.predates && !(done & bit) && !late) || nascentExecMm(st, b, mm)) {
     // the kernel counted pages before the trace showed them: take its figure as this mm's baseline
     // (also each arg page that execve's get_arg_page writes into the nascent mm: argv/envp sizes are not in the trace)
