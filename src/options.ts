@@ -17,7 +17,7 @@ const OPTIONS = {
   kernel: () => new Option('--kernel <version>', `kernel rules to apply, ${OLDEST_KERNEL} to ${NEWEST_KERNEL} (e.g. 6.12: a write to the huge zero page splits, no PT_RECLAIM; 5.5-6.1 rss_stat only on 128-page crossings)`).default(DEFAULT_KERNEL),
   machineNoZeroPage: () => new Option('--machine-no-zero-page', 'override: the traced machine had no zero page (e.g. pvm_no_zero_page=1), read faults allocate in every variant (without it, detected from the trace\'s rss_stat and printed)'),
   machinePageSize: () => new Option('--machine-page-size <size>', `the traced machine's base page size (${PAGE_SIZE_NAMES.join(', ')}; default 4k): its addresses and rss_stat sizes are in these pages, every variant and validate use it (arm64 16K/64K kernels)`),
-  profile: () => new Option('--profile <name|file>', `cost profile for modelled latency: a shipped name, a JSON file, 'trace' (fitted to the trace's own timing: the default of replay and report, ${DEFAULT_PROFILE} where the trace times nothing) or 'none' (latency 0; default elsewhere ${DEFAULT_PROFILE})`),
+  profile: () => new Option('--profile <name|file>', `cost profile for modelled latency: a shipped name, a JSON file, 'trace' (the default: fitted to the trace's own timing, ${DEFAULT_PROFILE} where the trace times nothing or comes on stdin) or 'none' (latency 0)`),
   // The what-if variants (replay, query, report): mainline first, then one per --patch / --thp / --no-zero-page.
   patch: () => new Option('--patch <names>', 'also replay with these patches (repeatable or comma-separated; "a+b" combines, "refpage+thp=always" varies THP too; see faultline patches)').argParser(collect).default([]),
   thp: () => new Option('--thp <policy>', `also replay mainline with this THP policy (${THP_POLICIES.join(', ')}; repeatable): variant "thp=POLICY"`).argParser(collect).default([]),
@@ -73,7 +73,7 @@ export { traceFormat } from './trace_options.js';
 /** The cost profile a --profile value names: 'none' for no modelled latency, default the shipped DEFAULT_PROFILE. */
 export function profileFor(name: string | undefined): CostProfile | null {
   if (name === 'none') return null;
-  if (name === TRACE_PROFILE) throw userError(`--profile ${TRACE_PROFILE} is for replay and report (it fits the profile in a first pass over the trace)`);
+  if (name === TRACE_PROFILE) throw userError(`--profile ${TRACE_PROFILE} needs the trace: it fits the profile in a first pass over it (src/variants.ts resolveProfile)`);
   return loadProfile(name ?? DEFAULT_PROFILE);
 }
 

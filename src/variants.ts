@@ -12,15 +12,21 @@ import { fitProfileToTrace } from '../analyze/latency/fit.js';
 import { profileFor, TRACE_PROFILE, type VariantCliOptions } from './options.js';
 
 /**
- * The cost profile for replay and report. By default (and with --profile trace) it is fitted to the trace's own
+ * The cost profile for every command that prices faults (replay, report, query, validate, batch). By default (and with --profile trace) it is fitted to the trace's own
  * timing in a first pass (analyze/latency/fit.ts): costs priced on another machine mislead (issue 14). Where the
  * trace times nothing usable (or comes on stdin, which cannot be read twice) the shipped profile prices the faults
- * and stderr says so; the derivation is printed either way. A named profile or 'none' is used as given.
+ * and stderr says so; the derivation is printed either way (to `note`: batch keeps it out of stderr, one per trace
+ * would drown the summary). A named profile or 'none' is used as given.
  */
-export async function resolveProfile(name: string | undefined, trace: string, mainline: VariantSpec, format?: TraceFormat): Promise<CostProfile | null> {
+export async function resolveProfile(
+  name: string | undefined,
+  trace: string,
+  mainline: VariantSpec,
+  format?: TraceFormat,
+  note: (line: string) => void = (l) => process.stderr.write(`faultline: profile: ${l}\n`),
+): Promise<CostProfile | null> {
   if (name !== undefined && name !== TRACE_PROFILE) return profileFor(name);
   const base = loadProfile(DEFAULT_PROFILE);
-  const note = (l: string): boolean => process.stderr.write(`faultline: profile: ${l}\n`);
   const fallback = `the shipped profile ${base.name} (measured on another machine) prices the faults; modelled times are that machine's: calibrate on the recording machine and pass --profile FILE`;
   if (trace === STDIN) {
     if (name === TRACE_PROFILE) throw userError(`--profile ${TRACE_PROFILE} reads the trace twice: give a file, not stdin`);

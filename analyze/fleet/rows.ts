@@ -12,6 +12,7 @@ export interface BatchSettings {
   machineZeroPage: boolean;
   /** Variant names, mainline first. */
   variants: string[];
+  /** The --profile asked for ('trace': fitted per trace, the default). */
   profile: string;
   faultlineVersion: string;
 }
@@ -27,6 +28,8 @@ export interface TraceDone extends TraceId {
   status: 'ok';
   info: TraceInfo;
   cpus: number;
+  /** The profile that priced this trace: fitted to it, or the base one where it times nothing ('none': no profile). */
+  profile: string;
   replay: ReplayResult;
   validate: ValidateResult;
   /** Validation tallies per process (createValidator's byProcess). */
@@ -78,6 +81,7 @@ export function traceRow(t: TraceOutcome, s: BatchSettings): Row {
     cpus: t.cpus,
     rss_stat_events: BigInt(t.validate.rss_stat_events),
     ...settings,
+    profile: t.profile,
   };
 }
 

@@ -57,7 +57,7 @@ export const TABLES: Record<FleetTable, TableDef> = {
       c('machine_thp', 'STRING', "the traced machine's THP policy assumed by validation (--thp)"),
       c('machine_zero_page', 'BOOLEAN', 'whether the traced machine had a zero page (false with --machine-no-zero-page)'),
       c('variants', 'STRING', 'comma-separated variants replayed, mainline first'),
-      c('profile', 'STRING', "cost profile of the modelled times ('none' when none)"),
+      c('profile', 'STRING', "cost profile that priced the trace: 'trace-fitted (base NAME)' (the default, fitted to its own timing), NAME where it times nothing or one was named, 'none'; a failed trace: the --profile asked for ('trace')"),
       c('faultline_version', 'STRING', 'faultline package version that wrote the row'),
       c('schema_version', 'INT32', 'this schema version (analyze/fleet/schema.ts SCHEMA_VERSION)'),
     ],

@@ -12,8 +12,8 @@ import { createValidator } from '../../model/validate.js';
 import type { ThpPolicy } from '../../model/types.js';
 import { buildRows, type BatchSettings, type TraceOutcome } from '../../analyze/fleet/rows.js';
 import { isDone, removeTraceParts, writeTraceParts } from '../../analyze/fleet/parquet.js';
-import { profileFor, type VariantCliOptions } from '../options.js';
-import { variantsFromCli } from '../variants.js';
+import type { VariantCliOptions } from '../options.js';
+import { resolveProfile, variantsFromCli } from '../variants.js';
 
 /** Everything a job needs, structured-clone safe (it crosses into worker threads). */
 export interface BatchJobOptions {
@@ -76,7 +76,9 @@ const oneLine = (e: unknown): string => {
 
 async function analyse(file: string, hash: string, bytes: number, o: BatchJobOptions): Promise<TraceOutcome> {
   const variants = variantsFromCli({ ...o.variantOptions, kernel: o.kernel, machineNoZeroPage: o.machineNoZeroPage });
-  const profile = profileFor(o.profile);
+  // the profile replay would price this trace with (fitted to it by default): a fleet mixes machines, and a profile
+  // measured on one of them misprices the rest (issue 14); the derivation stays out of stderr (one per trace)
+  const profile = await resolveProfile(o.profile, file, variants[0]!, o.format, () => {});
   const info = createInfoCollector();
   const replay = createReplay(variants, {}, { profile, seriesPoints: 2 });
   const validator = createValidator(defaultVariant({ kernel: o.kernel, thp: o.machineThp, useZeroPage: !o.machineNoZeroPage }), profile);
@@ -94,7 +96,7 @@ async function analyse(file: string, hash: string, bytes: number, o: BatchJobOpt
   if (read.lostEvents > 0 && !o.allowLost) return { status: 'failed', file, hash, bytes, error: `${file}: ${read.lostEvents} events were lost while recording (pass --allow-lost to accept)` };
   const r = replay.finish(read);
   for (const v of r.variants) v.series = {};
-  return { status: 'ok', file, hash, bytes, info: i, cpus: cpus.size, replay: r, validate: validator.finish(read), validateByProcess: validator.byProcess() };
+  return { status: 'ok', file, hash, bytes, info: i, cpus: cpus.size, profile: profile?.name ?? 'none', replay: r, validate: validator.finish(read), validateByProcess: validator.byProcess() };
 }
 
 /** Run one input: skip when done with this content, else analyse and write its parts (a failure writes a failed row). */

@@ -10,7 +10,6 @@ import { registerReplay } from './replay.js';
 import { registerValidate } from './validate.js';
 import { readTable, partFiles, columnTypes } from '../../analyze/fleet/read_parquet.suite.js';
 import { TABLES } from '../../analyze/fleet/schema.js';
-import { DEFAULT_PROFILE } from '../../model/costs.js';
 import { expandInputs, shardOf } from '../batch/inputs.js';
 
 const FIX = new URL('../../traces/fixtures/workloads/', import.meta.url).pathname;
@@ -54,9 +53,11 @@ describe('faultline batch', () => {
 
   it('processes rows equal replay --json run on its own (both variants), in bytes and int64', async () => {
     const rows = (await readTable(dir, 'processes')).filter((r) => String(r._file).includes('variant=')); // every part is partitioned
-    // batch prices with the shipped profile (replay's default fits the trace's own timing): same profile on both sides
-    const rep = JSON.parse((await run(['replay', A, '--json', '--patch', 'cow-pte', '--machine-no-zero-page', '--profile', DEFAULT_PROFILE])).out);
-    const hashA = (await readTable(dir, 'traces')).find((t) => t.file === A)!.trace_hash;
+    // both default to the profile fitted to the trace itself: the same profile on both sides
+    const rep = JSON.parse((await run(['replay', A, '--json', '--patch', 'cow-pte', '--machine-no-zero-page'])).out);
+    const rowA = (await readTable(dir, 'traces')).find((t) => t.file === A)!;
+    expect(rowA.profile).toMatch(/^trace-fitted \(base /); // A times its faults: priced by its own fit, as replay does
+    const hashA = rowA.trace_hash;
     for (const v of rep.variants) {
       const mine = rows.filter((r) => r.trace_hash === hashA && r.variant === v.name);
       expect(mine.map((r) => r.pid).sort()).toEqual(v.processes.map((p: { pid: number }) => p.pid).sort());

@@ -10,8 +10,7 @@ import { action } from '../errors.js';
 import { userError } from '../../traces/errors.js';
 import { packageVersion } from '../version.js';
 import { declareCommand } from '../command_list.js';
-import { addOptions, profileFor, traceFormat, VARIANT_OPTIONS, type VariantCliOptions } from '../options.js';
-import { DEFAULT_PROFILE } from '../../model/costs.js';
+import { addOptions, profileFor, TRACE_PROFILE, traceFormat, VARIANT_OPTIONS, type VariantCliOptions } from '../options.js';
 import { variantsFromCli } from '../variants.js';
 import { kernelRules } from '../../model/kernel_version.js';
 import { THP_POLICIES } from '../../model/types.js';
@@ -165,7 +164,7 @@ export async function runBatch(inputs: string[], o: BatchCliOptions): Promise<{ 
   if (!(THP_POLICIES as readonly string[]).includes(o.machineThp)) throw userError(`--machine-thp '${o.machineThp}': expected one of ${THP_POLICIES.join(', ')}`);
   const jobs = o.jobs === undefined ? availableParallelism() : Number(o.jobs);
   if (!Number.isInteger(jobs) || jobs < 1) throw userError(`--jobs '${o.jobs}': expected a positive integer`);
-  profileFor(o.profile); // a bad profile is a usage error now, not a failed row per trace
+  if (o.profile !== TRACE_PROFILE) profileFor(o.profile); // a bad profile is a usage error now, not a failed row per trace
   const variantOptions: Partial<VariantCliOptions> = { patch: o.patch, thp: o.thp, mthp: o.mthp, zeroPage: o.zeroPage, select: o.select, patchOption: o.patchOption, baseThp: o.baseThp, baseMthp: o.baseMthp };
   const variants = variantsFromCli({ ...variantOptions, kernel: o.kernel, machineNoZeroPage: o.machineNoZeroPage });
   const settings: BatchSettings = {
@@ -173,7 +172,7 @@ export async function runBatch(inputs: string[], o: BatchCliOptions): Promise<{ 
     machineThp: o.machineThp,
     machineZeroPage: !o.machineNoZeroPage,
     variants: variants.map((v) => v.name),
-    profile: o.profile ?? DEFAULT_PROFILE,
+    profile: o.profile ?? TRACE_PROFILE,
     faultlineVersion: packageVersion(),
   };
   let files = expandInputs(inputs, o.out);

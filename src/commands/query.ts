@@ -9,8 +9,8 @@ import { readTrace } from '../../traces/read.js';
 import { createReplay } from '../../model/replay.js';
 import type { ReplayResult } from '../../model/types.js';
 import { declareCommand } from '../command_list.js';
-import { addOptions, profileFor, traceFormat, VARIANT_OPTIONS, type VariantCliOptions } from '../options.js';
-import { variantsFromCli } from '../variants.js';
+import { addOptions, traceFormat, VARIANT_OPTIONS, type VariantCliOptions } from '../options.js';
+import { resolveProfile, variantsFromCli } from '../variants.js';
 import { machinePageSizeFromTrace } from '../machine_page_size.js';
 
 const EXAMPLES = `
@@ -122,8 +122,8 @@ export async function runQuery(trace: string, positional: string | undefined, o:
   let sink: EventSink = program.traceSink;
   let finish: ((r: ReadResult) => ReplayResult) | null = null;
   if (program.needsModel) {
-    // latency_ns in model:fault / model:fork comes from the cost profile (the shipped default unless --profile)
-    const profile = profileFor(o.profile);
+    // latency_ns in model:fault / model:fork: the profile fitted to the trace (as replay and report), unless --profile
+    const profile = await resolveProfile(o.profile, trace, variants[0]!, traceFormat(o.format));
     const replay = createReplay(variants, program.probes, { profile });
     const traceSink = program.traceSink;
     const replaySink = replay.sink;

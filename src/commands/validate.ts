@@ -11,7 +11,8 @@ import { userError } from '../../traces/errors.js';
 import { THP_POLICIES, type ThpPolicy } from '../../model/types.js';
 import { declareCommand } from '../command_list.js';
 import { machinePageSizeFromTrace } from '../machine_page_size.js';
-import { addOptions, profileFor, traceFormat } from '../options.js';
+import { addOptions, traceFormat } from '../options.js';
+import { resolveProfile } from '../variants.js';
 import { FAULT_TO_RSS_STAT } from '../../analyze/latency/measured.js';
 import { latencyOff, OFF_FACTOR, type LatencyCheck } from '../../analyze/latency/join.js';
 import { createLatencyValidator, type LatencyValidateResult } from '../../analyze/latency/validate.js';
@@ -137,10 +138,13 @@ Exit status: 0 when at least 99.9% of compared events match (and no events were 
       action(async (trace: string, o: ValidateCliOptions) => {
         kernelRules(o.kernel);
         if (!(THP_POLICIES as readonly string[]).includes(o.thp ?? 'madvise')) throw userError(`--thp '${o.thp}': expected ${THP_POLICIES.join(', ')}`);
-        const profile = profileFor(o.profile);
         const mthp = o.mthp !== undefined ? { mthp: parseMthp(o.mthp) } : {};
         await machinePageSizeFromTrace(trace, o);
-        const v = createLatencyValidator(defaultVariant({ kernel: o.kernel, thp: (o.thp ?? 'madvise') as ThpPolicy, ...mthp, useZeroPage: !o.machineNoZeroPage, ...(o.machinePageSize !== undefined ? { machinePageSize: parsePageSize(o.machinePageSize, '--machine-page-size') } : {}) }), profile, { blind: o.blind });
+        const machine = defaultVariant({ kernel: o.kernel, thp: (o.thp ?? 'madvise') as ThpPolicy, ...mthp, useZeroPage: !o.machineNoZeroPage, ...(o.machinePageSize !== undefined ? { machinePageSize: parsePageSize(o.machinePageSize, '--machine-page-size') } : {}) });
+        // the profile replay and report price with (fitted to this trace unless --profile): validate checks the figures
+        // they print; the fitted steps match their own measurement by construction, the rest (trap-scaled, fork) do not
+        const profile = await resolveProfile(o.profile, trace, machine, traceFormat(o.format));
+        const v = createLatencyValidator(machine, profile, { blind: o.blind });
         const read = await readTrace(trace, v.sink, { format: traceFormat(o.format) });
         const r = v.finish(read);
         process.stdout.write(o.json ? JSON.stringify(r, null, 1) + '\n' : formatValidateText(r));
