@@ -81,3 +81,35 @@ describe('createMerger', () => {
     expect(m.late()).toBe(1);
   });
 });
+
+describe('createMerger inOrder (perf script: sorted by the writer)', () => {
+  it('a sorted file: each event passes on at its push, in file order, the same order the classic merge gives', () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.integer({ min: 0, max: 50 }), fc.nat(3)), { maxLength: 80 }), (steps) => {
+        let t = 0;
+        const input = steps.map(([dt, cpu], i) => ev((t += dt), cpu, i + 1));
+        const out: TraceEvent[] = [];
+        const m = createMerger((e) => out.push(e), { inOrder: true });
+        input.forEach((e, i) => {
+          m.push(e);
+          expect(out.length).toBe(i + 1); // nothing held
+        });
+        m.flush();
+        const classic: TraceEvent[] = [];
+        const c = createMerger((e) => classic.push(e));
+        for (const e of input) c.push(e);
+        c.flush();
+        expect(out.map((e) => e.line)).toEqual(classic.map((e) => e.line));
+        expect(m.late()).toBe(0);
+      }),
+    );
+  });
+  it('from the first event out of order the window takes over: that one is counted late, later ones are merged', () => {
+    const out: TraceEvent[] = [];
+    const m = createMerger((e) => out.push(e), { inOrder: true, windowNs: 1000 });
+    for (const e of [ev(100, 0, 1), ev(200, 1, 2), ev(150, 0, 3), ev(400, 1, 4), ev(300, 0, 5), ev(500, 0, 6)]) m.push(e);
+    m.flush();
+    expect(out.map((e) => e.line)).toEqual([1, 2, 3, 5, 4, 6]);
+    expect(m.late()).toBe(1);
+  });
+});

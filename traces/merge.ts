@@ -12,6 +12,12 @@ export interface MergeOptions {
    * writes one CPU's batch after another and cannot say how many CPUs there are (bpftrace's output).
    */
   windowOnly?: boolean;
+  /**
+   * The writer sorts the whole file by time (perf script: tools/perf/util/ordered-events.c): pass events on as they
+   * come while they are in order, holding none; from the first one earlier than an event already passed on (counted
+   * late) the window and queues above take over for the rest of the file.
+   */
+  inOrder?: boolean;
 }
 
 export interface Merger {
@@ -36,6 +42,7 @@ export function createMerger(sink: EventSink, opts: MergeOptions = {}): Merger {
   const windowNs = opts.windowNs ?? DEFAULT_WINDOW_NS;
   const maxQueued = opts.maxQueued ?? DEFAULT_MAX_QUEUED;
   const classic = opts.windowOnly !== true;
+  let inOrder = opts.inOrder === true;
   // Index cpu+1 so that cpu -1 (format does not say) has a slot; grown on demand.
   const queues: Queue[] = [];
   const active: Queue[] = [];
@@ -100,6 +107,16 @@ export function createMerger(sink: EventSink, opts: MergeOptions = {}): Merger {
 
   return {
     push(e: TraceEvent): void {
+      if (inOrder) {
+        // In a sorted file the merge would release every event in file order (ties: the earlier line): skip it.
+        if (e.time >= lastOut) {
+          if (e.time > maxSeen) maxSeen = e.time;
+          lastOut = e.time;
+          sink(e);
+          return;
+        }
+        inOrder = false;
+      }
       const q = queueFor(e.cpu);
       if (classic && queued === 0 && active.length === 1) {
         // One CPU and nothing held: the event would be queued and released at once.

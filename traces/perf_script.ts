@@ -399,6 +399,8 @@ export const perfScriptReader: Reader<'perf-script'> = {
   name: 'perf-script',
   title: 'perf script',
   lastLineNeedsNewline: true,
+  // perf script prints samples sorted by time across CPUs (tools/perf/util/ordered-events.c): no per-CPU merge needed
+  merge: { inOrder: true },
   sniff: {
     event: (line) => PERF_LINE.test(line) || PERF_LINE_NOPID.test(line),
   },
