@@ -42,7 +42,7 @@ function cpuLine(s: BatchStats): string {
   const longest = s.per_trace.reduce((a, t) => Math.max(a, t.cpu_ms), 0);
   return (
     `CPU ${sec(s.process_cpu_ms)} = job threads ${sec(s.jobs_cpu_ms)} + other threads ${sec(s.other_threads_cpu_ms)} (V8 compiler/GC helpers, libuv pool, worker start-up)` +
-    ` + main ${sec(s.process_cpu_ms - s.jobs_cpu_ms - s.other_threads_cpu_ms)}; ${(s.process_cpu_ms / s.wall_ms).toFixed(2)} CPUs busy on average; jobs waited ${sec(s.jobs_wait_ms)} for a CPU; longest trace ${sec(longest)} CPU`
+    ` + main thread outside jobs ${sec(s.process_cpu_ms - s.jobs_cpu_ms - s.other_threads_cpu_ms)}; ${(s.process_cpu_ms / s.wall_ms).toFixed(2)} CPUs busy on average; jobs waited ${sec(s.jobs_wait_ms)} for a CPU; longest trace ${sec(longest)} CPU`
   );
 }
 

@@ -89,6 +89,30 @@ describe.each(MACHINES)('%s, trace-fitted', (m) => {
   });
 });
 
+// A third boot with traps ~10x cheaper: traces/fixtures/corpus/ (a KVM guest with a zero page, no pvm_no_zero_page):
+// its touch loops fault one page every ~2 µs (p50) where workloads/ and _m2 take 15.8 and 12.9 µs, so the fit's trap
+// is ~1 µs there. Not asserted here, not met: modelled p50 within 2x of the touch loops' interval (perf script's
+// microsecond stamps put perf_full_churn's p10 interval at 1.00 µs and its fitted anon_alloc at 0.99 µs against a
+// 2.00 µs p50: 2.02x), and forks (one ratio for every fork prices launcher_shim_fork's small forks like its 16 MiB one).
+describe.each(['perf_full_churn', 'perf_full_threads'])('corpus (cheap traps) %s, trace-fitted', async (name) => {
+  const file = join(repoRoot(), 'traces', 'fixtures', 'corpus', name, 'trace.txt.gz');
+  const withZeroPage = buildVariants({})[0]!;
+  const fit = await fitProfileToTrace(file, withZeroPage, loadProfile());
+  const sanity = createFaultTimeSanity('mainline');
+  const rep = createReplay([withZeroPage], { fault: (r: FaultRecord): void => sanity.onFault(r) }, { profile: fit.profile });
+  const lat = rep.finish(await readTrace(file, rep.sink)).variants[0]!.latency_ns;
+
+  it('fitted with a trap far below the ~12 µs of the other two boots', () => {
+    expect(fit.fitted).toBe(true);
+    expect(lat.anon_alloc!.p50_ns).toBeLessThan(5000);
+  });
+  it('no thread\'s modelled fault time exceeds its span', () => {
+    const s = sanity.finish();
+    expect(s.threads).toBeGreaterThan(0);
+    expect(s.threads_over).toEqual([]);
+  });
+});
+
 // The what-if conclusion must not hang on whose machine priced it: on pattern_init from both machines, the sign of
 // refpage's, pattern-populate's and memset's fault-time delta against mainline is the same under the trace-fitted
 // profile and under a profile calibrated on that machine (the shipped one for workloads/, calibrated.json for _m2).
