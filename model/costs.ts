@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { dirname, join, resolve } from 'node:path';
 import type { FaultRecord, ForkRecord } from './types.js';
 import { userError } from '../traces/errors.js';
-import { FAULT_PATHS, type FaultPath } from './fault_paths.js';
+import { FAULT_PATHS, PATH_NAMES, pathId, type FaultPath } from './fault_paths.js';
 import * as F from './flags.js';
 
 /** One step's figures: median and spread of the samples, and where a figure came from when not measured directly. */
@@ -69,19 +69,53 @@ export function pathSteps(path: FaultPath): readonly StepName[] {
   return FAULT_PATHS[path].steps;
 }
 
+/** One step's figure and its measured shape around the median (p10 / median, p90 / median), read once per profile. */
+interface StepPrice {
+  m: number;
+  lo: number;
+  hi: number;
+  /** The profile has stats with a positive median for this step: a fault's quantile moves its figure. */
+  spread: boolean;
+}
+
+function stepPrice(profile: CostProfile, name: StepName): StepPrice {
+  const m = profile.steps[name] ?? 0;
+  const st = profile.stats?.[name];
+  if (!st || !(st.median_ns > 0)) return { m, lo: 1, hi: 1, spread: false };
+  return { m, lo: st.p10_ns / st.median_ns, hi: st.p90_ns / st.median_ns, spread: true };
+}
+
 /**
  * A step's figure for a fault at quantile u of its spread: the step's figure (profile.steps) times the profile's
  * measured shape around its median (stats p10/median/p90), linear in u between (0.1, p10), (0.5, median) and
  * (0.9, p90) and held at p10 / p90 beyond. No stats, or u undefined: the figure itself (the median).
  */
-function step(profile: CostProfile, name: StepName, u?: number): number {
-  const m = profile.steps[name] ?? 0;
-  const st = u === undefined ? undefined : profile.stats?.[name];
-  if (!st || !(st.median_ns > 0) || u === undefined) return m;
-  const lo = st.p10_ns / st.median_ns, hi = st.p90_ns / st.median_ns;
+function at(s: StepPrice, u?: number): number {
+  if (!s.spread || u === undefined) return s.m;
+  const { m, lo, hi } = s;
   if (u <= 0.1) return m * lo;
   if (u >= 0.9) return m * hi;
   return u < 0.5 ? m * (lo + ((1 - lo) * (u - 0.1)) / 0.4) : m * (1 + ((hi - 1) * (u - 0.5)) / 0.4);
+}
+
+/** A profile's prices read once (a replay prices every fault): each step, and each path's steps by path id (fault_paths.ts: pathId). */
+export interface FaultPrices {
+  /** The profile has stats: each fault's own quantile (faultQuantile) moves the figures of its path's steps. */
+  spread: boolean;
+  step: Readonly<Record<StepName, StepPrice>>;
+  /** By path id: the steps one fault of the path sums, and whether they count per page. */
+  pathSteps: readonly (readonly StepPrice[])[];
+  perPage: readonly boolean[];
+}
+
+export function compilePrices(profile: CostProfile): FaultPrices {
+  const step = Object.fromEntries(STEP_NAMES.map((n) => [n, stepPrice(profile, n)])) as Record<StepName, StepPrice>;
+  return {
+    spread: profile.stats !== undefined && profile.stats !== null,
+    step,
+    pathSteps: PATH_NAMES.map((p) => FAULT_PATHS[p].steps.map((n) => step[n])),
+    perPage: PATH_NAMES.map((p) => FAULT_PATHS[p].perPage === true),
+  };
 }
 
 /**
@@ -95,6 +129,8 @@ export function faultQuantile(tid: number, time: number): number {
   h ^= h >>> 16;
   return ((h >>> 0) + 0.5) / 4294967296;
 }
+
+const THP_WP = pathId('thp_wp'), MTHP_ALLOC = pathId('mthp_alloc'), THP_ALLOC = pathId('thp_alloc'), THP_ZERO = pathId('thp_zero'), FILE_READ = pathId('file_read');
 
 /** mm/huge_memory.c: do_huge_pmd_wp_page has three outcomes; the record's allocation tells them apart. */
 function thpWpStep(rec: FaultRecord): StepName {
@@ -111,31 +147,38 @@ function thpWpStep(rec: FaultRecord): StepName {
  * cow_pte_table_copy each (their new tables are already in rec.tablesAllocated).
  */
 export function faultCostNs(profile: CostProfile | null, rec: FaultRecord): number {
-  if (!profile) return 0;
-  const path = rec.path;
+  return profile ? faultCost(compilePrices(profile), pathId(rec.path), rec) : 0;
+}
+
+/** faultCostNs with the profile's prices read once and the record's path as its id (the replay's per-fault call). */
+export function faultCost(prices: FaultPrices | null, id: number, rec: FaultRecord): number {
+  if (!prices) return 0;
+  const { step } = prices;
   let ns = 0;
   let tables = rec.tablesAllocated;
   // the path's own step(s) follow their measured spread (p50 != p90), as the kernel's did; per-page and table
   // steps stay at their medians (summed over many, their spread averages out)
-  const u = profile.stats ? faultQuantile(rec.tid, rec.time) : undefined;
-  if (path === 'thp_wp') {
-    ns = step(profile, thpWpStep(rec), u);
-  } else if (path === 'mthp_alloc') {
-    ns = step(profile, 'anon_alloc', u) + Math.max(0, rec.pagesAllocated - 1) * step(profile, 'page_fill_4k'); // clear_huge_page of nr pages
+  const u = prices.spread ? faultQuantile(rec.tid, rec.time) : undefined;
+  const perPage = prices.perPage[id]!;
+  if (id === THP_WP) {
+    ns = at(step[thpWpStep(rec)], u);
+  } else if (id === MTHP_ALLOC) {
+    ns = at(step.anon_alloc, u) + Math.max(0, rec.pagesAllocated - 1) * at(step.page_fill_4k); // clear_huge_page of nr pages
   } else {
-    for (const s of pathSteps(path)) ns += step(profile, s, FAULT_PATHS[path].perPage ? undefined : u);
+    const steps = prices.pathSteps[id]!;
+    for (let i = 0; i < steps.length; i++) ns += at(steps[i]!, perPage ? undefined : u);
   }
-  if (path === 'thp_alloc' || path === 'thp_zero') tables = Math.max(0, tables - 1);
-  else if (path === 'file_read') {
-    ns += Math.max(0, rec.pagesAllocated - 1) * step(profile, 'file_read_per_page');
-  } else if (FAULT_PATHS[path].perPage) {
+  if (id === THP_ALLOC || id === THP_ZERO) tables = Math.max(0, tables - 1);
+  else if (id === FILE_READ) {
+    ns += Math.max(0, rec.pagesAllocated - 1) * at(step.file_read_per_page);
+  } else if (perPage) {
     ns *= Math.max(1, rec.pagesAllocated);
   }
   // a COW PTE break on the fault's way in (the patch keeps the fault's own path): copy the shared table's entries
   const copied = rec.tablesCopied ?? 0;
-  if (copied > 0) ns += copied * step(profile, 'cow_pte_table_copy');
-  if (F.PAGE_SIZE > 4096) ns += largerPageNs(profile, rec);
-  return ns + tables * step(profile, 'table_alloc');
+  if (copied > 0) ns += copied * at(step.cow_pte_table_copy);
+  if (F.PAGE_SIZE > 4096) ns += largerPageNs(prices, rec);
+  return ns + tables * at(step.table_alloc);
 }
 
 /**
@@ -143,15 +186,16 @@ export function faultCostNs(profile: CostProfile | null, rec: FaultRecord): numb
  * page_fill_4k / page_copy_4k per further 4 KiB (mm/memory.c: clear_user_highpage, copy_user_highpage), and a PMD THP
  * of PTRS pages clears PTRS / 512 times the 2 MiB the thp steps were measured on (mm/huge_memory.c: folio_zero_user).
  */
-function largerPageNs(profile: CostProfile, rec: FaultRecord): number {
+function largerPageNs(prices: FaultPrices, rec: FaultRecord): number {
+  const { step } = prices;
   const more = F.PAGE_SIZE / 4096 - 1;
   switch (rec.path) {
     case 'anon_alloc': case 'wp_page_copy_zero': case 'populate':
-      return more * Math.max(1, rec.pagesAllocated) * step(profile, 'page_fill_4k');
+      return more * Math.max(1, rec.pagesAllocated) * at(step.page_fill_4k);
     case 'wp_page_copy': case 'file_cow':
-      return more * step(profile, 'page_copy_4k');
+      return more * at(step.page_copy_4k);
     case 'thp_alloc':
-      return (F.PTRS / 512 - 1) * step(profile, 'thp_alloc');
+      return (F.PTRS / 512 - 1) * at(step.thp_alloc);
     default:
       return 0;
   }
@@ -162,17 +206,19 @@ function largerPageNs(profile: CostProfile, rec: FaultRecord): number {
  * dup_mmap); the PTEs of large folios copied in batches (rec.ptesBatched of rec.ptesCopied, in rec.folioBatches
  * batches: mm/memory.c: copy_present_ptes, 6.9+) at fork_per_pte_batched each plus fork_per_folio_batch per batch.
  */
+const median = (profile: CostProfile, name: StepName): number => profile.steps[name] ?? 0;
+
 export function forkCostNs(profile: CostProfile | null, rec: ForkRecord): number {
   if (!profile) return 0;
   const batched = rec.ptesBatched ?? 0;
   return (
-    step(profile, 'fork_fixed') +
-    (rec.ptesCopied - batched) * step(profile, 'fork_per_pte') +
-    batched * step(profile, 'fork_per_pte_batched') +
-    (rec.folioBatches ?? 0) * step(profile, 'fork_per_folio_batch') +
-    rec.tablesCopied * step(profile, 'fork_per_table') +
-    rec.tablesShared * step(profile, 'fork_per_shared_table') +
-    rec.pmdsCopied * step(profile, 'fork_per_pmd')
+    median(profile, 'fork_fixed') +
+    (rec.ptesCopied - batched) * median(profile, 'fork_per_pte') +
+    batched * median(profile, 'fork_per_pte_batched') +
+    (rec.folioBatches ?? 0) * median(profile, 'fork_per_folio_batch') +
+    rec.tablesCopied * median(profile, 'fork_per_table') +
+    rec.tablesShared * median(profile, 'fork_per_shared_table') +
+    rec.pmdsCopied * median(profile, 'fork_per_pmd')
   );
 }
 

@@ -11,7 +11,7 @@ import { machineGeometry, useGeometry, variantGeometry } from './page_geometry.j
 import { createPages } from './pages.js';
 import { resolveHooks } from './patches/hooks.js';
 import { getPatch } from './patches/index.js';
-import { noteCounters, notePoint, summarize } from './results.js';
+import { faultsByPath, latencyByPath, noteCounters, notePoint } from './results.js';
 import { logUpdate } from './rss_log.js';
 import { flushHeld, onRssStat, relearnBaselines, type RssStatSink } from './rss_stat.js';
 import { compileSelect } from './select.js';
@@ -128,16 +128,16 @@ export function createEngine(spec: VariantSpec, probes: ReplayProbes, profile: C
     const series: VariantResult['series'] = {};
     for (const p of processes) {
       notePoint(p, endTime || st.lastTime, seriesPoints, true);
-      for (const [k, a] of p.lat) p.res.latency_ns[k] = summarize(a);
+      p.res.faults = faultsByPath(p.paths);
+      p.res.latency_ns = latencyByPath(p.paths);
       series[String(p.res.pid)] = p.series;
     }
-    const latency_ns: VariantResult['latency_ns'] = {};
-    for (const [k, a] of st.totalLat) latency_ns[k] = summarize(a);
+    const latency_ns: VariantResult['latency_ns'] = latencyByPath(st.totals);
     return {
       name: spec.name,
       spec,
       processes: processes.map((p) => p.res),
-      totals: { faults: { ...st.faults }, rss_anon_peak_kb: st.sum.anonPeak, pgtables_peak_kb: st.sum.ptPeak, fault_latency_ns: st.faultLatency, fork_latency_ns: st.forkLatency, forks: st.forks,
+      totals: { faults: faultsByPath(st.totals), rss_anon_peak_kb: st.sum.anonPeak, pgtables_peak_kb: st.sum.ptPeak, fault_latency_ns: st.faultLatency, fork_latency_ns: st.forkLatency, forks: st.forks,
         system_pgtables_peak_kb: ctx.system.pgtablesPeakBytes / 1024, system_pgtables_final_kb: ctx.system.pgtablesBytes / 1024 },
       latency_ns,
       series,

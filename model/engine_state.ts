@@ -1,11 +1,11 @@
 // One variant engine's tables (tasks, processes, execs in flight, rss_stat events held) and result tallies, shared by
 // the files the engine's events dispatch to (fault_entry, task_lifecycle, exec, syscall_effects, rss_stat).
-import type { CostProfile } from './costs.js';
 import type { ExecState } from './exec.js';
 import type { Unsure } from './untraced_clone_exec.js';
 import { newFaultCtx } from './memory.js';
 import { createMm } from './mm.js';
-import { addLat, latOf, newProc, newSum, type LatAcc, type ProcAcc, type SumAcc } from './results.js';
+import { countPath as countIn, newPathAcc, newProc, newSum, type PathAcc, type ProcAcc, type SumAcc } from './results.js';
+import { compilePrices, type CostProfile, type FaultPrices } from './costs.js';
 import type { BufferedRss, RssStatSink } from './rss_stat.js';
 import { logUpdate } from './rss_log.js';
 import type { FaultCtx, Mm, ModelCtx, Task } from './state.js';
@@ -24,6 +24,8 @@ export const ASSUMPTION_KINDS: readonly AssumptionKind[] = ['untraced_exit', 'un
 export interface EngineState {
   ctx: ModelCtx;
   profile: CostProfile | null;
+  /** The profile's prices, read once (null: no profile, every cost 0). */
+  prices: FaultPrices | null;
   /** Bound on series points per process. */
   seriesPoints: number;
   /** Validation callback for every rss_stat event (null when only replaying). */
@@ -57,10 +59,10 @@ export interface EngineState {
   /** mm idx -> bit per member whose baseline was learnt from rss_stat. */
   adopted: Map<number, number>;
   marks: VariantResult['marks'];
-  totalLat: Map<string, LatAcc>;
+  /** The variant's faults and latency by path id (totals). */
+  totals: PathAcc;
   /** Σ over live processes of anon RSS and page tables, with their peaks (the totals' peak of the sum). */
   sum: SumAcc;
-  faults: Record<string, number>;
   /** A syscall's GUP population tally: [faults, pages, tables] (model/populate.ts). */
   out: Float64Array;
   /** The fault being handled (struct vm_fault), reused. */
@@ -79,13 +81,13 @@ export interface EngineState {
 
 export function newEngineState(ctx: ModelCtx, profile: CostProfile | null, seriesPoints: number, rssSink: RssStatSink | null): EngineState {
   return {
-    ctx, profile, seriesPoints, rssSink,
+    ctx, profile, prices: profile ? compilePrices(profile) : null, seriesPoints, rssSink,
     tasks: new Map(), procs: new Map(), byMmId: new Map(), execs: new Map(), held: new Map(),
     inClone: new Set(), unsure: new Map(), copied: new Set(), inMmCall: new Map(), lastSize: new Map(),
     assumed: { untraced_exit: 0, untraced_exit_skipped: 0, applied_call_failed: 0, mm_id_reused: 0, thread_adopted: 0, kernel_fault_untraced: 0, exec_inferred: 0, fork_inferred: 0 },
     sawKernelFault: false, faultedSince: new Set(),
     exitedMm: new Map(), fresh: new Set(), adopted: new Map(),
-    marks: [], totalLat: new Map(), sum: newSum(), faults: {}, out: new Float64Array(3), f: newFaultCtx(null as never),
+    marks: [], totals: newPathAcc(), sum: newSum(), out: new Float64Array(3), f: newFaultCtx(null as never),
     inferredFaults: 0, countersFromTrace: null, forkLatency: 0, faultLatency: 0, forks: 0, lastTime: 0,
   };
 }
@@ -145,10 +147,8 @@ export function adoptThread(st: EngineState, t: Task, mm: Mm): void {
   st.assumed.thread_adopted++;
 }
 
-/** One fault record of path under p and the variant's totals. */
-export function countPath(st: EngineState, p: ProcAcc, path: string, ns: number): void {
-  p.res.faults[path] = (p.res.faults[path] ?? 0) + 1;
-  st.faults[path] = (st.faults[path] ?? 0) + 1;
-  addLat(latOf(p.lat, path), ns);
-  addLat(latOf(st.totalLat, path), ns);
+/** One fault record of path id (fault_paths.ts: pathId) under p and the variant's totals. */
+export function countPath(st: EngineState, p: ProcAcc, id: number, ns: number): void {
+  countIn(p.paths, id, ns);
+  countIn(st.totals, id, ns);
 }

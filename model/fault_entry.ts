@@ -2,7 +2,8 @@
 // handle_mm_fault; and the fault's record (path, cost, minflt) for probes and results.
 import type { FaultEvent, TraceEvent } from '../traces/events.js';
 import { MM_ANONPAGES, MM_FILEPAGES, MM_SHMEMPAGES, X86_PF_INSTR, X86_PF_SHSTK, X86_PF_USER, X86_PF_WRITE } from '../traces/events.js';
-import { faultCostNs } from './costs.js';
+import { faultCost } from './costs.js';
+import { pathId } from './fault_paths.js';
 import { adoptThread, countPath, proc, task, type EngineState } from './engine_state.js';
 import * as F from './flags.js';
 import { handleMmFault } from './memory.js';
@@ -205,8 +206,9 @@ function recordFault(st: EngineState, e: FaultEvent, p: ProcAcc, vs: number, ve:
   r.tablesCopied = f.tablesCopied;
   r.inferred = f.inferred;
   if (notTaken) p.res.minflt--;
-  r.latencyNs = notTaken ? 0 : faultCostNs(st.profile, r);
+  const id = pathId(r.path);
+  r.latencyNs = notTaken ? 0 : faultCost(st.prices, id, r);
   st.faultLatency += r.latencyNs;
-  countPath(st, p, r.path, r.latencyNs);
+  countPath(st, p, id, r.latencyNs);
   ctx.probes.fault?.(r);
 }

@@ -80,3 +80,12 @@ export function faultsTaken(faults: Readonly<Record<string, number>>): number {
   for (const [k, c] of Object.entries(faults)) if (paths[k]?.trap !== false) n += c;
   return n;
 }
+
+/** Every path in catalogue order: a path's integer id is its index here (result counters and cost tables are arrays by it). */
+export const PATH_NAMES: readonly FaultPath[] = Object.keys(FAULT_PATHS) as FaultPath[];
+const PATH_IDS = new Map<string, number>(PATH_NAMES.map((p, i) => [p, i]));
+
+/** The integer id of a path (its index in PATH_NAMES). */
+export function pathId(path: FaultPath): number {
+  return PATH_IDS.get(path)!;
+}

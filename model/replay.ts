@@ -50,11 +50,6 @@ const NO_FAULTS_AFTER = 512;
 /** Events held while deciding (a trace with neither faults nor rss_stat is replayed as before once this many are held). */
 const MAX_EARLY = 65536;
 
-interface Pending {
-  e: FaultEvent;
-  used: boolean;
-}
-
 /** How the fan-out reads hints: `blind` gives every fault no hint (pure prediction); `onHint` sees each event read as one. */
 export interface FanoutOptions {
   blind?: boolean;
@@ -63,7 +58,11 @@ export interface FanoutOptions {
 
 /** The fan-out and the fault-hint logic shared by replay and validate; engines get every event in order. */
 export function createFanout(engines: Engine[], opts: FanoutOptions = {}): { sink: EventSink; flush(): void; first: number; last: number; pageSizeNote(): string | undefined } {
-  const pending = new Map<number, Pending>();
+  // Faults waiting right now (a handful: at most one per task, released by the task's next event or any other
+  // task's state-changing event), and each faulting task's release order; entries leave `live` when resolved
+  // (the reader's own event objects: readers make one per event and never change it once emitted, so no copy)
+  const live: FaultEvent[] = [];
+  const firstFault = new Map<number, number>(); // tid -> order of its first fault: faults released together run in it
   const lastKernel = new Map<number, number>();
   const hint: FaultHint = { member: -1, delta: 0, mmId: -1, fromPrev: true };
   const none: FaultHint = { member: -1, delta: 0, mmId: -1 };
@@ -77,10 +76,8 @@ export function createFanout(engines: Engine[], opts: FanoutOptions = {}): { sin
     for (let i = 0; i < engines.length; i++) engines[i]!.handle(e, h);
   }
 
-  function resolve(tid: number, next: TraceEvent | null): void {
-    const p = pending.get(tid);
-    if (!p || !p.used) return;
-    p.used = false;
+  /** Run waiting fault w (already out of `live`) with the hint its task's next event gives (null: none). */
+  function release(w: FaultEvent, next: TraceEvent | null): void {
     // null: the trace says nothing (no rss_stat recorded); member -1: the kernel changed no counter for this fault
     let h: FaultHint | null = sawRss && !opts.blind ? none : null;
     if (next && next.kind === 'rss_stat' && next.curr && !opts.blind) {
@@ -94,7 +91,30 @@ export function createFanout(engines: Engine[], opts: FanoutOptions = {}): { sin
       h = hint;
       opts.onHint?.(next);
     }
-    run(p.e, h);
+    run(w, h);
+  }
+
+  /** The fault of task tid waiting, if any, released with its next event as the hint. */
+  function resolve(tid: number, next: TraceEvent): void {
+    for (let i = 0; i < live.length; i++) {
+      const w = live[i]!;
+      if (w.tid !== tid) continue;
+      live.splice(i, 1);
+      return release(w, next);
+    }
+  }
+
+  /** Every fault waiting, in their tasks' first-fault order, with no hint from the trace. */
+  function releaseAll(): void {
+    // insertion sort: live holds a few entries, mostly in order already
+    for (let i = 1; i < live.length; i++) {
+      const w = live[i]!, seq = firstFault.get(w.tid)!;
+      let j = i - 1;
+      for (; j >= 0 && firstFault.get(live[j]!.tid)! > seq; j--) live[j + 1] = live[j]!;
+      live[j + 1] = w;
+    }
+    for (let i = 0; i < live.length; i++) release(live[i]!, null);
+    live.length = 0;
   }
 
   // Whether the trace has page-fault events is decided before any event reaches the engines: up to the first fault,
@@ -118,17 +138,15 @@ export function createFanout(engines: Engine[], opts: FanoutOptions = {}): { sin
   const inner: EventSink = (e) => {
     if (st.first < 0) st.first = e.time;
     st.last = e.time;
-    if (pending.size) {
+    if (live.length) {
       resolve(e.tid, e);
       // another task's event that changes model state must see this fault applied first (kernel order); only
       // rss_stat and untyped events of other tasks may pass a pending fault, so its own rss_stat can still follow
-      if (e.kind !== 'rss_stat' && e.kind !== 'other') for (const [tid, p] of pending) if (p.used && tid !== e.tid) resolve(tid, null);
+      if (e.kind !== 'rss_stat' && e.kind !== 'other' && live.length) releaseAll();
     }
     if (e.kind === 'fault') {
-      let p = pending.get(e.tid);
-      if (!p) pending.set(e.tid, (p = { e: { ...e }, used: false }));
-      else Object.assign(p.e, e);
-      p.used = true;
+      if (!firstFault.has(e.tid)) firstFault.set(e.tid, firstFault.size);
+      live.push(e);
       return;
     }
     if (e.kind === 'lost') for (const en of engines) en.lost();
@@ -147,7 +165,7 @@ export function createFanout(engines: Engine[], opts: FanoutOptions = {}): { sin
     sink,
     flush() {
       if (!decided) decide(earlyRss > 0);
-      for (const tid of [...pending.keys()]) resolve(tid, null);
+      releaseAll();
     },
     get first() {
       return st.first;

@@ -1,6 +1,7 @@
 // Per-process accumulation for the replay result: peaks, finals, faults by path, latency samples, thinned series.
 import { MM_ANONPAGES, MM_FILEPAGES, MM_SHMEMPAGES } from '../traces/events.js';
 import { PAGE_SIZE } from './page_geometry.js';
+import { PATH_NAMES } from './fault_paths.js';
 import type { LatencySummary, ProcessResult, SeriesPoint } from './types.js';
 import { summarizeSamples } from './quantiles.js';
 
@@ -19,11 +20,49 @@ export function newLat(): LatAcc {
   return { count: 0, total: 0, samples: new Float64Array(RESERVOIR), n: 0, seed: 12345 };
 }
 
-/** The accumulator for key in m, created on first use. */
-export function latOf(m: Map<string, LatAcc>, key: string): LatAcc {
-  let a = m.get(key);
-  if (!a) m.set(key, (a = newLat()));
-  return a;
+/** The latency key of forks beside the fault paths' ids (fault_paths.ts: pathId): a process's 'fork' latency. */
+export const FORK_LAT = PATH_NAMES.length;
+
+/** Counts and latency by path id (and FORK_LAT), with the keys in first-use order: the order the result lists them in. */
+export interface PathAcc {
+  counts: Float64Array;
+  lat: (LatAcc | undefined)[];
+  /** Ids in the order first used (JSON keys of faults and latency_ns keep the order they always had). */
+  order: number[];
+}
+
+export function newPathAcc(): PathAcc {
+  return { counts: new Float64Array(PATH_NAMES.length), lat: new Array<LatAcc | undefined>(FORK_LAT + 1).fill(undefined), order: [] };
+}
+
+/** The latency accumulator for id (a path id or FORK_LAT), created on first use. */
+export function latOf(a: PathAcc, id: number): LatAcc {
+  let l = a.lat[id];
+  if (!l) {
+    a.lat[id] = l = newLat();
+    a.order.push(id);
+  }
+  return l;
+}
+
+/** One record of path id costing ns: counted and its latency sampled. */
+export function countPath(a: PathAcc, id: number, ns: number): void {
+  a.counts[id]!++;
+  addLat(latOf(a, id), ns);
+}
+
+/** Faults by path name, in first-use order. */
+export function faultsByPath(a: PathAcc): Record<string, number> {
+  const o: Record<string, number> = {};
+  for (const id of a.order) if (id < FORK_LAT) o[PATH_NAMES[id]!] = a.counts[id]!;
+  return o;
+}
+
+/** Latency summaries by path name (and 'fork'), in first-use order. */
+export function latencyByPath(a: PathAcc): Record<string, LatencySummary> {
+  const o: Record<string, LatencySummary> = {};
+  for (const id of a.order) o[id === FORK_LAT ? 'fork' : PATH_NAMES[id]!] = summarize(a.lat[id]!);
+  return o;
 }
 
 export function addLat(a: LatAcc, ns: number): void {
@@ -59,7 +98,8 @@ export interface ProcAcc {
   res: ProcessResult;
   /** The variant's running sums this process adds to (null: none). */
   sum: SumAcc | null;
-  lat: Map<string, LatAcc>;
+  /** Faults and latency by path id (res.faults and res.latency_ns are written from it at the end). */
+  paths: PathAcc;
   series: SeriesPoint[];
   stride: number;
   tick: number;
@@ -75,7 +115,7 @@ export function newProc(pid: number, comm: string, sum: SumAcc | null = null): P
       faults: {}, minflt: 0, forks: 0, exits: 0, latency_ns: {}, inferred_vmas: 0,
     },
     sum,
-    lat: new Map(),
+    paths: newPathAcc(),
     series: [],
     stride: 1,
     tick: 0,

@@ -17,7 +17,7 @@ export type RssStatUse = 'compare' | 'baseline' | 'unmapped';
 /** Validation callback: one kmem:rss_stat event, the model mm it belongs to and that mm's log (null when unmapped). */
 export type RssStatSink = (e: BufferedRss, mm: Mm | null, use: RssStatUse, log: MmLog | null) => void;
 
-/** A copy of the fields of an rss_stat event (events may be buffered until the model catches up). */
+/** The fields of an rss_stat event the model reads (an RssStatEvent itself: events may be held until the model catches up). */
 export interface BufferedRss {
   time: number;
   line: number;
@@ -34,7 +34,7 @@ export interface BufferedRss {
 
 /** One kmem:rss_stat event: held while its clone or mm syscall is in flight, else mapped to its mm now. */
 export function onRssStat(st: EngineState, e: RssStatEvent): void {
-  const b: BufferedRss = { time: e.time, line: e.line, tid: e.tid, pid: e.pid, comm: e.comm, mmId: e.mmId, curr: e.curr, member: e.member, size: e.size, throttled: e.throttled };
+  const b: BufferedRss = e; // no copy: readers make one object per event and never change it once emitted
   // a mapping call's first piece: apply it now when its arguments decide it (other threads' events count it already)
   if (e.curr && st.inMmCall.has(e.tid) && callBegan(st, e.tid)) st.faultedSince.add(e.tid); // its pieces follow: not kernel faults
   // held until the model applies the operation: child-mm copies during clone, zaps/populates inside mm syscalls

@@ -1,7 +1,8 @@
 // The mm syscalls' effects, applied at sys_exit with the returned address (mm/mmap.c, mm/vma.c, mm/mprotect.c,
 // mm/madvise.c, mm/mremap.c, mm/mlock.c: their SYSCALL_DEFINEs), and the GUP population each one records.
 import type { SyscallEnterEvent, SyscallExitEvent, TraceEvent } from '../traces/events.js';
-import { faultCostNs } from './costs.js';
+import { faultCost } from './costs.js';
+import { pathId } from './fault_paths.js';
 import { countPath, proc, task, type EngineState } from './engine_state.js';
 import { beginExec, endExec, isExecCall } from './exec.js';
 import * as F from './flags.js';
@@ -110,9 +111,9 @@ function noteUserWrites(st: EngineState, e: TraceEvent, p: ProcAcc, mm: Mm): voi
   r.time = e.time; r.cpu = e.cpu; r.pid = p.res.pid; r.tid = e.tid; r.comm = e.comm; r.address = 0;
   r.errorCode = -1; r.path = 'memset_fill'; r.vmaStart = 0; r.vmaEnd = 0; r.vmaFlags = 0;
   r.pagesAllocated = Math.ceil(bytes / F.PAGE_SIZE); r.tablesAllocated = 0; r.tablesCopied = 0; r.inferred = false;
-  r.latencyNs = faultCostNs(st.profile, r);
+  r.latencyNs = faultCost(st.prices, MEMSET_FILL, r);
   st.faultLatency += r.latencyNs;
-  countPath(st, p, 'memset_fill', r.latencyNs);
+  countPath(st, p, MEMSET_FILL, r.latencyNs);
   st.ctx.probes.fault?.(r);
 }
 
@@ -185,6 +186,8 @@ export function callsReturned(st: EngineState, e: TraceEvent): void {
   }
 }
 
+const MEMSET_FILL = pathId('memset_fill'), POPULATE = pathId('populate');
+
 /** GUP population inside a syscall: minflt per page faulted, one 'populate' record for the call. */
 function notePopulate(st: EngineState, e: TraceEvent, p: ProcAcc, start: number, end: number): void {
   const { ctx, out } = st;
@@ -194,8 +197,8 @@ function notePopulate(st: EngineState, e: TraceEvent, p: ProcAcc, start: number,
   r.time = e.time; r.cpu = e.cpu; r.pid = p.res.pid; r.tid = e.tid; r.comm = e.comm; r.address = start;
   r.errorCode = -1; r.path = 'populate'; r.vmaStart = start; r.vmaEnd = end; r.vmaFlags = 0;
   r.pagesAllocated = out[1]!; r.tablesAllocated = out[2]!; r.inferred = false;
-  r.latencyNs = faultCostNs(st.profile, r);
+  r.latencyNs = faultCost(st.prices, POPULATE, r);
   st.faultLatency += r.latencyNs;
-  countPath(st, p, 'populate', r.latencyNs);
+  countPath(st, p, POPULATE, r.latencyNs);
   ctx.probes.fault?.(r);
 }

@@ -7,7 +7,7 @@ import { proc, task, type EngineState } from './engine_state.js';
 import * as F from './flags.js';
 import { dupMmap, forkCounts } from './fork.js';
 import { exitMmap } from './mm.js';
-import { addLat, endProc, latOf, noteCounters, notePoint } from './results.js';
+import { addLat, endProc, FORK_LAT, latOf, noteCounters, notePoint } from './results.js';
 import { logUpdate } from './rss_log.js';
 import { flushHeld } from './rss_stat.js';
 import type { ExitRecord, ForkRecord } from './types.js';
@@ -64,7 +64,7 @@ export function onNewTask(st: EngineState, recs: LifecycleRecs, e: NewTaskEvent)
     }
     fr.latencyNs = forkCostNs(st.profile, fr);
     st.forkLatency += fr.latencyNs;
-    addLat(latOf(pp.lat, 'fork'), fr.latencyNs);
+    addLat(latOf(pp.paths, FORK_LAT), fr.latencyNs);
     ctx.probes.fork?.(fr);
   }
   st.tasks.set(e.newPid, { tid: e.newPid, tgid, comm: e.newComm || parent.comm, mm, exited: false });
