@@ -20,12 +20,13 @@
 //        ▼
 //  probes while running (model:fault/fork/exit/rss/cow_pte_break: analyze/, reports/)
 //  finish(): VariantResult per engine (results.ts: peaks, finals, latency, series) ─► ReplayResult
+//  (replay_threads.ts: several variants on several cores, a group of them per thread, each thread reading the trace)
 import type { EventSink, FaultEvent, ReadResult, TraceEvent } from '../traces/events.js';
 import type { CostProfile } from './costs.js';
 import { createEngine, type Engine, type FaultHint, type RssStatSink } from './engine.js';
 import { DEFAULT_KERNEL } from './kernel_version.js';
-import { newMachineFacts } from './machine.js';
-import type { ReplayProbes, ReplayResult, VariantSpec } from './types.js';
+import { newMachineFacts, type MachineFacts } from './machine.js';
+import type { ReplayProbes, ReplayResult, VariantResult, VariantSpec } from './types.js';
 
 export interface Replay {
   sink: EventSink;
@@ -38,6 +39,17 @@ export interface ReplayOptions {
   seriesPoints?: number;
   /** Read no hint from the trace (validate --blind's twin): faults are replayed on the model's own knowledge. */
   blind?: boolean;
+  /** The machine facts the engines share (default: new ones from the first variant's zero-page setting). */
+  machine?: MachineFacts;
+  /**
+   * Whether the first engine gathers the machine's evidence (default true); false on a worker of replay_threads.ts,
+   * whose beforeRun puts the first thread's decision in force at the event it was made there.
+   */
+  detect?: boolean;
+  /** Called before the engines get their n-th event (replay_threads.ts). */
+  beforeRun?: (n: number) => void;
+  /** Called once every engine has finished, with the number of events the engines got (replay_threads.ts). */
+  afterFinish?: (runs: number) => void;
 }
 
 /** Mainline rules, THP 'madvise', the zero page on, kernel 6.18, default selector, no patches. */
@@ -54,10 +66,12 @@ const MAX_EARLY = 65536;
 export interface FanoutOptions {
   blind?: boolean;
   onHint?: (hintEvent: TraceEvent) => void;
+  /** Called before the engines get their n-th event (0-based; the same sequence for the same trace in every thread). */
+  beforeRun?: (n: number) => void;
 }
 
 /** The fan-out and the fault-hint logic shared by replay and validate; engines get every event in order. */
-export function createFanout(engines: Engine[], opts: FanoutOptions = {}): { sink: EventSink; flush(): void; first: number; last: number; pageSizeNote(): string | undefined } {
+export function createFanout(engines: Engine[], opts: FanoutOptions = {}): { sink: EventSink; flush(): void; first: number; last: number; runs: number; pageSizeNote(): string | undefined } {
   // Faults waiting right now (a handful: at most one per task, released by the task's next event or any other
   // task's state-changing event), and each faulting task's release order; entries leave `live` when resolved
   // (the reader's own event objects: readers make one per event and never change it once emitted, so no copy)
@@ -72,7 +86,11 @@ export function createFanout(engines: Engine[], opts: FanoutOptions = {}): { sin
   const tracePage = engines.length ? 2 ** engines[0]!.ctx.traceGeo.pageShift : 4096;
   const sizes = { n: 0, off: 0, gcd: 0 }; // rss_stat sizes: how many, how many not whole machine pages, their gcd
 
+  let runs = 0;
+  const beforeRun = opts.beforeRun;
   function run(e: TraceEvent, h: FaultHint | null): void {
+    if (beforeRun) beforeRun(runs);
+    runs++;
     for (let i = 0; i < engines.length; i++) engines[i]!.handle(e, h);
   }
 
@@ -173,6 +191,9 @@ export function createFanout(engines: Engine[], opts: FanoutOptions = {}): { sin
     get last() {
       return st.last;
     },
+    get runs() {
+      return runs;
+    },
     pageSizeNote: () => pageSizeNote(sizes, tracePage),
   };
 }
@@ -199,13 +220,19 @@ function pageSizeNote(s: { n: number; off: number; gcd: number }, page: number):
 /** A replay of one trace through every variant. */
 export function createReplay(variants: VariantSpec[], probes?: ReplayProbes, opts?: ReplayOptions, rssSink?: RssStatSink): Replay {
   // one machine for every variant (mainline's setting says whether the user gave it); the first engine gathers the evidence
-  const machine = newMachineFacts(variants.length > 0 && !variants[0]!.useZeroPage);
-  const engines = variants.map((v, i) => createEngine(v, probes ?? {}, opts?.profile ?? null, opts?.seriesPoints ?? 400, rssSink ?? null, machine, i === 0));
-  const fan = createFanout(engines, { blind: opts?.blind });
+  const machine = opts?.machine ?? newMachineFacts(variants.length > 0 && !variants[0]!.useZeroPage);
+  const engines = variants.map((v, i) => createEngine(v, probes ?? {}, opts?.profile ?? null, opts?.seriesPoints ?? 400, rssSink ?? null, machine, i === 0 && opts?.detect !== false));
+  const fan = createFanout(engines, { blind: opts?.blind, beforeRun: opts?.beforeRun });
   return {
     sink: fan.sink,
     finish(read: ReadResult): ReplayResult {
       fan.flush();
+      const finishAll = (): VariantResult[] => {
+        opts?.beforeRun?.(fan.runs); // finishing may still apply held events: the decision in force by then
+        const v = engines.map((en) => en.finish(fan.last));
+        opts?.afterFinish?.(fan.runs);
+        return v;
+      };
       const span = fan.first >= 0 ? fan.last - fan.first : 0;
       const note = fan.pageSizeNote();
       return {
@@ -215,7 +242,7 @@ export function createReplay(variants: VariantSpec[], probes?: ReplayProbes, opt
         lost_events: read.lostEvents,
         skipped_lines: read.skippedLines,
         span_ns: span,
-        variants: engines.map((en) => en.finish(fan.last)),
+        variants: finishAll(),
         machine: { ...machine },
       };
     },

@@ -1,8 +1,7 @@
 // `faultline replay TRACE`: replay a recorded trace through the mainline model (and any what-if variants).
 import { formatMthp } from '../../model/thpsize.js';
 import type { Command } from 'commander';
-import { readTrace } from '../../traces/read.js';
-import { createReplay } from '../../model/replay.js';
+import { replayVariants } from '../../model/replay_threads.js';
 import type { ReplayResult, VariantResult } from '../../model/types.js';
 import { describeMachine, zeroPageOn, type MachineFacts } from '../../model/machine.js';
 import { createFaultTimeSanity, sanityText } from '../../analyze/latency/sanity.js';
@@ -60,9 +59,8 @@ export async function runReplay(trace: string, o: ReplayCliOptions): Promise<{ r
   const profile = await resolveProfile(o.profile, trace, variants[0]!, traceFormat(o.format));
   // always on with a profile: mainline's modelled fault time must fit each thread's span (analyze/latency/sanity.ts)
   const sanity = profile ? createFaultTimeSanity(variants[0]!.name) : null;
-  const rp = createReplay(variants, sanity ? { fault: sanity.onFault } : {}, { profile });
-  const read = await readTrace(trace, rp.sink, { format: traceFormat(o.format) });
-  const result = rp.finish(read);
+  // several variants: one thread per group of variants on a multi-core machine (model/replay_threads.ts), same result
+  const { result, read } = await replayVariants(trace, variants, sanity ? { fault: sanity.onFault } : {}, { profile, format: traceFormat(o.format) });
   if (result.page_size_note) process.stderr.write(`faultline: ${trace}: ${result.page_size_note}\n`);
   const insane = sanityText(sanity?.finish());
   if (insane) process.stderr.write(`faultline: warning: ${insane}\n`);

@@ -1,0 +1,139 @@
+// Several variants on several cores: the variants split into groups in order, the first group (mainline first) on this
+// thread and each other group on a worker_thread that reads the trace itself; results joined in variant order.
+import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import type { ReadOptions, ReadResult, TraceFormat } from '../traces/events.js';
+import { readTrace, STDIN } from '../traces/read.js';
+import type { CostProfile } from './costs.js';
+import { newMachineFacts, type MachineFacts } from './machine.js';
+import { createReplay, type ReplayOptions } from './replay.js';
+import type { ReplayProbes, ReplayResult, VariantResult, VariantSpec } from './types.js';
+
+/** What a worker is given: its variants and how to read and price them (all structured-clonable). */
+export interface GroupJob {
+  trace: string;
+  format?: TraceFormat;
+  variants: VariantSpec[];
+  profile: CostProfile | null;
+  seriesPoints?: number;
+  blind?: boolean;
+  /** The machine facts mainline's thread starts from (newMachineFacts of its --machine-no-zero-page). */
+  machine: MachineFacts;
+  /** Shared with the first thread while its mainline may still decide the zero page (Int32Array over it: GATE_*); null: nothing to wait for. */
+  gate: SharedArrayBuffer | null;
+}
+
+/** What a worker answers: its variants' results, or the error that stopped it. */
+export type GroupAnswer = { variants: VariantResult[] } | { error: string };
+
+// The first thread's progress, as Int32 slots of the shared gate: events its engines have had, the event during
+// which mainline decided the zero page (-1: not yet), and what it decided (1 present, 0 absent).
+export const GATE_DONE = 0, GATE_AT = 1, GATE_VALUE = 2, GATE_SLOTS = 3;
+/** Events between two progress notes of the first thread (a worker behind it never waits; one ahead waits this long at most). */
+const NOTE_EVERY = 256;
+
+/**
+ * The first thread's side of the gate: after each event, whether mainline has decided the zero page (model/machine.ts:
+ * the first detecting engine decides, every variant reads it), so a worker's variants see the decision at the same event.
+ */
+export function publisher(g: Int32Array, machine: MachineFacts): { beforeRun(n: number): void; afterFinish(runs: number): void } {
+  let told = false;
+  const tell = (at: number): void => {
+    told = true;
+    Atomics.store(g, GATE_VALUE, machine.zeroPage ? 1 : 0);
+    Atomics.store(g, GATE_AT, at);
+    Atomics.notify(g, GATE_AT);
+  };
+  return {
+    beforeRun(n) {
+      if (told) return;
+      if (machine.zeroPage !== null) return tell(n - 1); // decided during the previous event
+      if (n % NOTE_EVERY === 0) {
+        Atomics.store(g, GATE_DONE, n);
+        Atomics.notify(g, GATE_AT);
+      }
+    },
+    afterFinish(runs) {
+      if (!told && machine.zeroPage !== null) tell(runs); // decided while finishing (held events applied)
+      Atomics.store(g, GATE_DONE, runs + 1);
+      Atomics.notify(g, GATE_AT);
+    },
+  };
+}
+
+/** A worker's side: before its n-th event, the first thread's decision if it was made by then (waits until that is known). */
+export function follower(g: Int32Array, machine: MachineFacts): (n: number) => void {
+  let settled = false;
+  return (n) => {
+    if (settled) return;
+    for (;;) {
+      const at = Atomics.load(g, GATE_AT);
+      if (at >= 0) {
+        if (n < at) return;
+        machine.zeroPage = Atomics.load(g, GATE_VALUE) === 1;
+        settled = true;
+        return;
+      }
+      if (Atomics.load(g, GATE_DONE) > n) return;
+      Atomics.wait(g, GATE_AT, -1, 50);
+    }
+  };
+}
+
+/** Threads to use for `variants` variants: FAULTLINE_THREADS if set, else one per core, never more than the variants. */
+export function replayThreads(variants: number): number {
+  const env = Number(process.env.FAULTLINE_THREADS);
+  const want = Number.isInteger(env) && env >= 1 ? env : availableParallelism();
+  return Math.max(1, Math.min(want, variants));
+}
+
+const WORKER = new URL('./replay_worker.js', import.meta.url);
+
+/**
+ * Replay `trace` through `variants` on up to replayThreads() threads: the same ReplayResult as createReplay on one
+ * thread. Probes see the first group's variants only (mainline's thread: the fault-time sanity check). One thread
+ * when there is one core, one variant, stdin (it cannot be read twice) or no built worker (running from sources).
+ */
+export async function replayVariants(trace: string, variants: VariantSpec[], probes: ReplayProbes, opts: ReplayOptions & { format?: TraceFormat }, readOpts: ReadOptions = {}): Promise<{ result: ReplayResult; read: ReadResult }> {
+  const threads = trace === STDIN || !existsSync(fileURLToPath(WORKER)) ? 1 : replayThreads(variants.length);
+  const read1 = async (vs: VariantSpec[], o: ReplayOptions): Promise<{ result: ReplayResult; read: ReadResult }> => {
+    const rp = createReplay(vs, probes, o);
+    const read = await readTrace(trace, rp.sink, { ...readOpts, format: opts.format });
+    return { result: rp.finish(read), read };
+  };
+  if (threads <= 1) return read1(variants, opts);
+
+  // contiguous groups, the first one larger (it also reads for the probes): 4 variants on 2 threads: 2 + 2
+  const per = Math.ceil(variants.length / threads);
+  const groups: VariantSpec[][] = [];
+  for (let i = 0; i < variants.length; i += per) groups.push(variants.slice(i, i + per));
+  const machine0 = newMachineFacts(!variants[0]!.useZeroPage); // createReplay's, made here to be watched
+  // a worker waits on mainline's decision only when it can matter: undecided at the start and some variant of its wants the zero page
+  const needGate = machine0.zeroPage === null && groups.slice(1).some((g) => g.some((v) => v.useZeroPage));
+  const gate = needGate ? new SharedArrayBuffer(GATE_SLOTS * 4) : null;
+  const g = gate ? new Int32Array(gate) : null;
+  if (g) Atomics.store(g, GATE_AT, -1);
+
+  const workers = groups.slice(1).map((vs) => {
+    const job: GroupJob = { trace, format: opts.format, variants: vs, profile: opts.profile ?? null, seriesPoints: opts.seriesPoints, blind: opts.blind, machine: { ...machine0 }, gate };
+    const w = new Worker(WORKER, { workerData: job });
+    const answer = new Promise<VariantResult[]>((resolve, reject) => {
+      w.once('message', (a: GroupAnswer) => ('error' in a ? reject(new Error(`replay worker: ${a.error}`)) : resolve(a.variants)));
+      w.once('error', reject);
+      w.once('exit', (code) => reject(new Error(`replay worker exited (${code}) without an answer`)));
+    });
+    answer.catch(() => undefined); // awaited below, after this thread's own replay
+    return { w, answer };
+  });
+  try {
+    const pub = g ? publisher(g, machine0) : null;
+    const first = await read1(groups[0]!, { ...opts, machine: machine0, ...(pub ? { beforeRun: pub.beforeRun, afterFinish: pub.afterFinish } : {}) });
+    const rest = await Promise.all(workers.map((x) => x.answer));
+    first.result.variants.push(...rest.flat());
+    return first;
+  } finally {
+    for (const x of workers) void x.w.terminate();
+  }
+}
