@@ -70,20 +70,41 @@ export let VMA_PAGE = 4096;
 let current: PageGeometry = DEFAULT_GEOMETRY;
 let currentVma: PageGeometry = DEFAULT_GEOMETRY;
 
+/** A geometry's sizes, worked out once: a page-size what-if switches geometry twice per event (once per variant). */
+interface Sizes {
+  pageSize: number;
+  ptrs: number;
+  pmdSize: number;
+  pudSize: number;
+  pgdirSize: number;
+  faultAround: number;
+}
+const SIZES = new Map<PageGeometry, Sizes>();
+function sizesOf(g: PageGeometry): Sizes {
+  let z = SIZES.get(g);
+  if (!z) {
+    const pageSize = 2 ** g.pageShift;
+    z = { pageSize, ptrs: 2 ** (g.pageShift - 3), pmdSize: 2 ** g.pmdShift, pudSize: g.pudShift ? 2 ** g.pudShift : 0, pgdirSize: g.pgdirShift ? 2 ** g.pgdirShift : 0, faultAround: Math.max(1, 65536 / pageSize) };
+    SIZES.set(g, z);
+  }
+  return z;
+}
+
 /** Put g in force for the model code that runs next (the engine calls this before each event it handles); vma: the trace's. */
 export function useGeometry(g: PageGeometry, vma: PageGeometry = g): void {
   if (g === current && vma === currentVma) return;
   current = g;
   currentVma = vma;
-  VMA_PAGE = 2 ** Math.min(g.pageShift, vma.pageShift);
+  const z = sizesOf(g);
+  VMA_PAGE = Math.min(z.pageSize, sizesOf(vma).pageSize);
   PAGE_SHIFT = g.pageShift;
-  PAGE_SIZE = 2 ** g.pageShift;
-  PTRS = 2 ** (g.pageShift - 3);
-  PMD_SIZE = 2 ** g.pmdShift;
-  PUD_SIZE = g.pudShift ? 2 ** g.pudShift : 0;
-  PGDIR_SIZE = g.pgdirShift ? 2 ** g.pgdirShift : 0;
-  TABLE_BYTES = PAGE_SIZE;
-  FAULT_AROUND_PAGES = Math.max(1, 65536 / PAGE_SIZE);
+  PAGE_SIZE = z.pageSize;
+  PTRS = z.ptrs;
+  PMD_SIZE = z.pmdSize;
+  PUD_SIZE = z.pudSize;
+  PGDIR_SIZE = z.pgdirSize;
+  TABLE_BYTES = z.pageSize;
+  FAULT_AROUND_PAGES = z.faultAround;
 }
 
 /** The geometry in force. */
