@@ -15,7 +15,7 @@ import { BENCH_PROGRAMS } from './query.js';
 import { compileProgram } from '../analyze/run.js';
 import { readTrace } from '../traces/read.js';
 import { traceInfo } from '../traces/info.js';
-import { createReplay } from '../model/replay.js';
+import { replayVariants } from '../model/replay_threads.js';
 import { buildVariants } from '../model/variants.js';
 import { listPatches } from '../model/patches/index.js';
 import type { VariantSpec } from '../model/types.js';
@@ -120,11 +120,9 @@ async function zlibAlone(path: string): Promise<number> {
   return bytes;
 }
 
-/** Parse + model for `variants`, the way `faultline replay` does it; returns events read. */
+/** Parse + model for `variants`, the way `faultline replay` does it (a thread per group of variants on 2+ cores); returns events read. */
 async function replayFile(path: string, variants: VariantSpec[]): Promise<number> {
-  const rp = createReplay(variants);
-  const read = await readTrace(path, rp.sink);
-  rp.finish(read);
+  const { read } = await replayVariants(path, variants, {}, {});
   return read.events;
 }
 
