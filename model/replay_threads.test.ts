@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { newMachineFacts } from './machine.js';
-import { follower, GATE_AT, GATE_SLOTS, publisher, replayThreads } from './replay_threads.js';
+import { follower, GATE_AT, GATE_SLOTS, publisher, replayThreads, THREADS_FROM_BYTES } from './replay_threads.js';
 
 function gate(): Int32Array {
   const g = new Int32Array(new SharedArrayBuffer(GATE_SLOTS * 4));
@@ -52,14 +52,17 @@ describe('the zero-page gate between the first thread and a worker', () => {
 });
 
 describe('replayThreads', () => {
-  it('uses no more threads than variants, and FAULTLINE_THREADS when set', () => {
+  it('uses no more threads than variants, one for a small file, and FAULTLINE_THREADS when set', () => {
     const keep = process.env.FAULTLINE_THREADS;
     try {
+      delete process.env.FAULTLINE_THREADS;
+      expect(replayThreads(8, THREADS_FROM_BYTES - 1)).toBe(1);
+      expect(replayThreads(1, THREADS_FROM_BYTES)).toBe(1);
       process.env.FAULTLINE_THREADS = '3';
-      expect(replayThreads(8)).toBe(3);
-      expect(replayThreads(2)).toBe(2);
+      expect(replayThreads(8, 0)).toBe(3);
+      expect(replayThreads(2, 0)).toBe(2);
       process.env.FAULTLINE_THREADS = '1';
-      expect(replayThreads(8)).toBe(1);
+      expect(replayThreads(8, THREADS_FROM_BYTES)).toBe(1);
     } finally {
       if (keep === undefined) delete process.env.FAULTLINE_THREADS;
       else process.env.FAULTLINE_THREADS = keep;

@@ -1,6 +1,6 @@
 // Several variants on several cores: the variants split into groups in order, the first group (mainline first) on this
 // thread and each other group on a worker_thread that reads the trace itself; results joined in variant order.
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
@@ -82,22 +82,37 @@ export function follower(g: Int32Array, machine: MachineFacts): (n: number) => v
   };
 }
 
-/** Threads to use for `variants` variants: FAULTLINE_THREADS if set, else one per core, never more than the variants. */
-export function replayThreads(variants: number): number {
+/**
+ * A trace file smaller than this replays on one thread unless FAULTLINE_THREADS says otherwise: a worker costs about
+ * 0.9 s of CPU to start (its modules; measured on a 0.3 MiB fixture with 4 variants: 1.9 -> 2.9 s), more than it saves there.
+ */
+export const THREADS_FROM_BYTES = 16 * 1024 * 1024;
+
+/** Threads for `variants` variants of a `bytes`-byte trace file: FAULTLINE_THREADS if set, else one per core for a large file; never more than the variants. */
+export function replayThreads(variants: number, bytes: number): number {
   const env = Number(process.env.FAULTLINE_THREADS);
-  const want = Number.isInteger(env) && env >= 1 ? env : availableParallelism();
+  const want = Number.isInteger(env) && env >= 1 ? env : bytes >= THREADS_FROM_BYTES ? availableParallelism() : 1;
   return Math.max(1, Math.min(want, variants));
 }
 
 const WORKER = new URL('./replay_worker.js', import.meta.url);
 
+/** The file's size, 0 when it cannot be read (readTrace then says why). */
+function fileBytes(path: string): number {
+  try {
+    return statSync(path).size;
+  } catch {
+    return 0;
+  }
+}
+
 /**
  * Replay `trace` through `variants` on up to replayThreads() threads: the same ReplayResult as createReplay on one
  * thread. Probes see the first group's variants only (mainline's thread: the fault-time sanity check). One thread
- * when there is one core, one variant, stdin (it cannot be read twice) or no built worker (running from sources).
+ * when there is one core, one variant, a small file, stdin (it cannot be read twice) or no built worker (running from sources).
  */
 export async function replayVariants(trace: string, variants: VariantSpec[], probes: ReplayProbes, opts: ReplayOptions & { format?: TraceFormat }, readOpts: ReadOptions = {}): Promise<{ result: ReplayResult; read: ReadResult }> {
-  const threads = trace === STDIN || !existsSync(fileURLToPath(WORKER)) ? 1 : replayThreads(variants.length);
+  const threads = trace === STDIN || !existsSync(fileURLToPath(WORKER)) ? 1 : replayThreads(variants.length, fileBytes(trace));
   const read1 = async (vs: VariantSpec[], o: ReplayOptions): Promise<{ result: ReplayResult; read: ReadResult }> => {
     const rp = createReplay(vs, probes, o);
     const read = await readTrace(trace, rp.sink, { ...readOpts, format: opts.format });
