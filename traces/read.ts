@@ -2,6 +2,7 @@
 // merge per CPU into time order, pair syscalls, and push every event to the sink.
 import { createReadStream, promises as fsp } from 'node:fs';
 import { Readable } from 'node:stream';
+import { isMainThread } from 'node:worker_threads';
 import { createGunzip, createInflate } from 'node:zlib';
 import { MM_SHMEMPAGES, type EventSink, type LostEvent, type ReadOptions, type ReadResult, type SkippedLine, type TraceEvent, type TraceFormat } from './events.js';
 import { inFile, isUserError, userError } from './errors.js';
@@ -190,7 +191,8 @@ export async function readTrace(path: string, sink: EventSink, opts: ReadOptions
   return readHere(path, sink, opts);
 }
 
-/** FAULTLINE_PARSE_WORKER: 0 never, 1 always (when the worker's module is built), unset: a file of AUTO_BYTES or more. */
+/** FAULTLINE_PARSE_WORKER: 0 never, 1 always (when the worker's module is built), unset: a file of AUTO_BYTES or more;
+ * never from a worker thread. */
 const AUTO_BYTES = 8 << 20;
 /** A gzip file inflates ~10x: the worker pays for itself from a smaller size on disk. */
 const AUTO_GZ_BYTES = 1 << 20;
@@ -198,6 +200,8 @@ const AUTO_GZ_BYTES = 1 << 20;
 async function workerWanted(path: string): Promise<boolean> {
   const env = process.env.FAULTLINE_PARSE_WORKER;
   if (env === '0') return false;
+  // Already a worker (replay's per-variant threads, model/replay_threads.ts): the cores are taken, no second level.
+  if (!isMainThread) return false;
   let size: number;
   try {
     const st = await fsp.stat(path);
