@@ -1,6 +1,6 @@
 // Several variants on several cores: the variants split into groups in order, the first group (mainline first) on this
 // thread and each other group on a worker_thread that reads the trace itself; results joined in variant order.
-// A group per two cores (its model thread and its parse worker), so on a 2-core machine one group unless FAULTLINE_THREADS.
+// One core goes to the first group's parse worker, so on a 2-core machine one group unless FAULTLINE_THREADS says more.
 import { existsSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -90,17 +90,17 @@ export function follower(g: Int32Array, machine: MachineFacts): (n: number) => v
 export const THREADS_FROM_BYTES = 16 * 1024 * 1024;
 
 /**
- * Cores one group of variants keeps busy: its model thread, and the parse worker readTrace gives a large file
- * (traces/read_parallel.ts) unless FAULTLINE_PARSE_WORKER=0. On 2 cores, two groups (each parsing the trace in its
- * own parse worker) cost more CPU than they save: 600k-event bench trace, mainline + 3 patches, thread CPU seconds:
- * one group 2.97 (model) + 0.90 (parse) + GC helpers = 5.52 in all; two groups 1.86 + 1.80 + 0.93 + 0.92 + helpers = 8.13.
+ * Groups for `cores` cores: the first group's readTrace parses a large file in a worker of its own (traces/read_parallel.ts,
+ * unless FAULTLINE_PARSE_WORKER=0), which takes a core; a worker group parses on its own thread (no parse worker from a
+ * worker). Two groups on 2 cores cost more CPU than they save: 600k-event bench trace, mainline + 3 patches, thread
+ * CPU seconds: one group 2.97 (model) + 0.90 (parse) + GC helpers = 5.52 in all; two groups 8.13 in all.
  */
-const coresPerGroup = (): number => (process.env.FAULTLINE_PARSE_WORKER === '0' ? 1 : 2);
+const groupsFor = (cores: number): number => (process.env.FAULTLINE_PARSE_WORKER === '0' ? cores : cores - 1);
 
-/** Threads for `variants` variants of a `bytes`-byte trace file: FAULTLINE_THREADS if set, else a group per coresPerGroup() cores for a large file; never more than the variants. */
+/** Threads for `variants` variants of a `bytes`-byte trace file: FAULTLINE_THREADS if set, else groupsFor(cores) for a large file; never more than the variants. */
 export function replayThreads(variants: number, bytes: number): number {
   const env = Number(process.env.FAULTLINE_THREADS);
-  const want = Number.isInteger(env) && env >= 1 ? env : bytes >= THREADS_FROM_BYTES ? Math.floor(availableParallelism() / coresPerGroup()) : 1;
+  const want = Number.isInteger(env) && env >= 1 ? env : bytes >= THREADS_FROM_BYTES ? groupsFor(availableParallelism()) : 1;
   return Math.max(1, Math.min(want, variants));
 }
 
