@@ -193,9 +193,11 @@ export async function readTrace(path: string, sink: EventSink, opts: ReadOptions
 
 /** FAULTLINE_PARSE_WORKER: 0 never, 1 always (when the worker's module is built), unset: a file of AUTO_BYTES or more;
  * never from a worker thread. */
-const AUTO_BYTES = 8 << 20;
+// A worker costs ~0.4 s of CPU to start cold (modules, a second isolate's JIT; bench at 300k events / 40 MB: info
+// 0.57 s cpu on one thread, 0.91 s with the worker), so only a file whose parse takes well over that gets one.
+const AUTO_BYTES = 64 << 20;
 /** A gzip file inflates ~10x: the worker pays for itself from a smaller size on disk. */
-const AUTO_GZ_BYTES = 1 << 20;
+const AUTO_GZ_BYTES = 8 << 20;
 
 async function workerWanted(path: string): Promise<boolean> {
   const env = process.env.FAULTLINE_PARSE_WORKER;
