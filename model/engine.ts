@@ -16,7 +16,7 @@ import { logUpdate } from './rss_log.js';
 import { flushHeld, onRssStat, relearnBaselines, type RssStatSink } from './rss_stat.js';
 import { compileSelect } from './select.js';
 import { userError } from '../traces/errors.js';
-import type { ModelCtx } from './state.js';
+import type { Mm, ModelCtx } from './state.js';
 import { callsReturned, onSysEnter, onSysExit, returnedBy } from './syscall_effects.js';
 import { newMachineFacts, type MachineFacts } from './machine.js';
 import { settleUnsure } from './untraced_clone_exec.js';
@@ -34,6 +34,8 @@ export interface Engine {
   lost(): void;
   /** The trace has no page-fault events: RSS counters follow the kernel's rss_stat from here on (model/rss_stat.ts). */
   countersFromTrace(): void;
+  /** Nothing traced in flight for mm at the rss_stat event on `line` of task `tid` (validation's untraced-reclaim test). */
+  quiet(line: number, tid: number, mm: Mm): boolean;
   finish(endTime: number): VariantResult;
   /** What the engine assumed where the trace did not say, counted (engine_state.ts: AssumptionKind). */
   assumed: Readonly<Record<AssumptionKind, number>>;
@@ -87,8 +89,30 @@ export function createEngine(spec: VariantSpec, probes: ReplayProbes, profile: C
     logUpdate(ctx, mm);
   };
 
+  let liveLine = -1; // the line of the rss_stat event being handled now (held events are released later, on other lines)
+  // tids inside a syscall (sys_enter seen; its exit or the thread's next event other than rss_stat not yet): a call is
+  // applied at its first zap piece (syscall_effects.ts callBegan), so inMmCall alone does not say it is still running;
+  // exit/exit_group too (kernel/exit.c: do_exit -> exit_mm zaps before sched_process_exit)
+  const inCall = new Set<number>();
+  /**
+   * Nothing traced is in flight that moves mm's counters at this rss_stat event: it arrives live (not released after
+   * a call), the mm is alive, and neither the event's task nor any task of the mm is in an mm call, clone, exec, exit
+   * or an undecided fork/exec. Validation takes an unexplained decrease then as untraced reclaim.
+   */
+  function quiet(line: number, tid: number, mm: Mm): boolean {
+    if (line !== liveLine || mm.dead) return false;
+    const busy = (t: number): boolean => st.inMmCall.has(t) || st.inClone.has(t) || st.execs.has(t) || st.unsure.has(t) || st.held.has(t) || inCall.has(t);
+    if (busy(tid)) return false;
+    for (const t of st.tasks.values()) if (t.mm === mm && busy(t.tid)) return false;
+    return true;
+  }
+
   function handle(e: TraceEvent, hint: FaultHint | null): void {
     useGeometry(ctx.geo, ctx.traceGeo); // this variant's kernel build (engines run one after another on each event)
+    if (e.kind === 'rss_stat') liveLine = e.line;
+    else if (e.kind === 'sys_enter') inCall.add(e.tid);
+    else if (e.kind === 'exit') inCall.delete(e.exitPid);
+    else if (inCall.size && e.kind !== 'fault') inCall.delete(e.tid); // its exit, or its next event: the call returned
     ctx.now = e.time;
     st.lastTime = e.time;
     ctx.curComm = e.comm;
@@ -147,5 +171,5 @@ export function createEngine(spec: VariantSpec, probes: ReplayProbes, profile: C
     };
   }
 
-  return { ctx, handle, lost: () => (useGeometry(ctx.geo, ctx.traceGeo), relearnBaselines(st)), countersFromTrace: () => void (st.countersFromTrace ??= 0), finish, assumed: st.assumed };
+  return { ctx, handle, quiet, lost: () => (useGeometry(ctx.geo, ctx.traceGeo), relearnBaselines(st)), countersFromTrace: () => void (st.countersFromTrace ??= 0), finish, assumed: st.assumed };
 }

@@ -16,6 +16,8 @@ import { createLockstep, THROTTLE_BUCKET } from './validate_lockstep.js';
 
 export type { EventSummary, MemberFigures, Mismatch, MmFigures, ProcessFigures, ValidateResult, ValidatorObserver } from './validate_result.js';
 
+const UNTRACED_RECLAIM = 'the kernel\'s counter fell with no fault, zap, munmap/madvise, clone, exec or exit in flight for the mm: reclaim the trace cannot show (swap-out and page-cache reclaim: mm/vmscan.c shrink_folio_list -> mm/rmap.c try_to_unmap_one; the THP shrinker: mm/huge_memory.c deferred_split_scan -> mm/migrate.c try_to_map_unused_to_zeropage), or a call whose events the trace lacks (a madvise with no sys_enter_madvise recorded); not compared, the model resynchronised to the kernel\'s value';
+
 /** Validate one variant (normally mainline) against the trace's rss_stat stream; an observer (latency) rides along. */
 export function createValidator(
   spec: VariantSpec, profile: CostProfile | null = null, observer: ValidatorObserver | null = null,
@@ -23,7 +25,7 @@ export function createValidator(
 ): { sink: EventSink; finish(read: ReadResult): ValidateResult; byProcess(): Map<number, ProcessFigures> } {
   const exact = kernelRules(spec.kernel).rssStatExact;
   const t = createTally();
-  const lock = createLockstep(t, exact);
+  const lock = createLockstep(t, exact, (line, tid, mm) => engine.quiet(line, tid, mm));
   const engine = createEngine(spec, observer ? observer.probes : {}, profile, 16, lock.onRss);
   const fanOpts: FanoutOptions = { blind: opts.blind, onHint: (e) => lock.hint(e.line) };
   const fan = createFanout([engine], fanOpts);
@@ -74,6 +76,11 @@ export function createValidator(
         first_mismatches: t.mismatches,
       };
       if (t.throttled > 0) r.rss_stat_throttled = { compared: t.throttled, in_bucket: t.inBucket, bucket_bytes: THROTTLE_BUCKET };
+      if (t.reclaim > 0) {
+        const byMember: Record<string, number> = {};
+        for (const [n, f] of Object.entries(t.by)) if (f.untraced_reclaim) byMember[n] = f.untraced_reclaim;
+        r.untraced_reclaim = { events: t.reclaim, by_member: byMember, reason: UNTRACED_RECLAIM };
+      }
       if (t.events > 0 && faultEvents === 0) {
         r.nothing_to_model = 'the trace has rss_stat events but no page-fault events (exceptions:page_fault_user, or perf page-faults recorded with -d): the model builds RSS from faults, so its counters cannot be compared with the kernel\'s';
       }

@@ -25,8 +25,14 @@ export interface Lockstep {
   end(): void;
 }
 
-/** `exact`: the kernel's counters are exact (6.2+); before, compared within SPLIT_RSS_COUNTING's 64 pages. */
-export function createLockstep(t: Tally, exact: boolean): Lockstep {
+/** Whether nothing traced is in flight for mm at this event (the engine's quiet: no call, clone, exec or exit). */
+export type QuietAt = (line: number, tid: number, mm: Mm) => boolean;
+
+/**
+ * `exact`: the kernel's counters are exact (6.2+); before, compared within SPLIT_RSS_COUNTING's 64 pages.
+ * `quiet`: when set, a decrease nothing traced explains is untraced reclaim (not compared, counted, resynchronised).
+ */
+export function createLockstep(t: Tally, exact: boolean, quiet: QuietAt | null = null): Lockstep {
   // the line of the last rss_stat event the fan-out read as a fault's hint (compared right after that fault)
   let hintLine = -1;
   const offsets = new Map<number, number>(); // mm idx * 4 + member -> kernel - model after a resync
@@ -89,6 +95,21 @@ export function createLockstep(t: Tally, exact: boolean): Lockstep {
     const name = RSS_MEMBER_NAMES[m] ?? String(m);
     const bm = t.by[name] ?? (t.by[name] = newMember());
     if (splitOpen.has(key) && !(log.length > 1 && walk[1] !== 0 && (v - log[0]!) * (v - log[1]!) <= 0)) revokeSplit(key);
+    if (quiet && exact && v < cur && !b.throttled && !deferred.has(key) && !splitOpen.has(key) && b.size / F.PAGE_SIZE !== cur &&
+      (mm.users <= 1 || !b.curr) && mlog.log.every((l) => l.length <= 1) && !(mm.predates && mm.vmas.length === 0) && quiet(b.line, b.tid, mm)) {
+      // the kernel's counter fell with no model update pending in any member (no fault's, zap's or copy's piece) and no
+      // call, clone, exec or exit in flight: pages left by a path the trace cannot show. mm/vmscan.c shrink_folio_list
+      // -> mm/rmap.c try_to_unmap_one (swap-out, page-cache reclaim: dec_mm_counter) and the THP shrinker
+      // (mm/huge_memory.c deferred_split_scan -> split_folio -> mm/migrate.c try_to_map_unused_to_zeropage, -1 per
+      // zero-filled subpage); or a call the trace does not record (madvise without its events). Not compared, counted
+      // loudly, and the model resynchronised to the kernel's value.
+      // Not for an mm's own thread when it has several: a perf value can lag other CPUs' updates (issue 12 item 7).
+      t.reclaim++;
+      bm.untraced_reclaim = (bm.untraced_reclaim ?? 0) + 1;
+      offsets.set(key, b.size / F.PAGE_SIZE - cur);
+      reset();
+      return;
+    }
     t.compared++;
     bm.compared++;
     if (b.throttled) t.throttled++;

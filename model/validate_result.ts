@@ -70,6 +70,14 @@ export interface ValidateResult {
    * resolution, so one agrees when a model value since the mm's last event lies in the reported bucket.
    */
   rss_stat_throttled?: { compared: number; in_bucket: number; bucket_bytes: number };
+  /**
+   * Decreases nothing traced explains (present only when there are any): the kernel's counter fell with no model update
+   * pending and no call, clone, exec or exit in flight for the mm. Reclaim the trace cannot show (mm/vmscan.c:
+   * shrink_folio_list -> try_to_unmap_one for swap-out and page-cache reclaim; the THP shrinker's deferred_split_scan
+   * -> try_to_map_unused_to_zeropage), or a call whose events the trace lacks (an unrecorded madvise). Not compared;
+   * the model is resynchronised to the kernel's value at each.
+   */
+  untraced_reclaim?: { events: number; by_member: Record<string, number>; reason: string };
   /** Set when the trace has rss_stat but no page-fault event: the model builds RSS from faults, so nothing was compared fairly. */
   nothing_to_model?: string;
   /** rss_stat events of counters the model does not have (member 4 and up: Android kernels), per member: not compared. */
@@ -93,6 +101,8 @@ export interface MemberFigures {
   divergences: number;
   hinted: number;
   hinted_matched: number;
+  /** Events of this member in the untraced-reclaim bucket (ValidateResult.untraced_reclaim), when any. */
+  untraced_reclaim?: number;
 }
 
 /** One mm and member's figures in validate's output. */

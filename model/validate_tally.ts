@@ -39,6 +39,8 @@ export interface Tally {
   divergences: number;
   throttled: number;
   inBucket: number;
+  /** Decreases nothing traced explains (validate_lockstep.ts): untraced reclaim, not compared. */
+  reclaim: number;
 }
 
 export const newMember = (): MemberFigures => ({ compared: 0, matched: 0, divergences: 0, hinted: 0, hinted_matched: 0 });
@@ -48,7 +50,7 @@ export function createTally(): Tally {
   for (const n of RSS_MEMBER_NAMES) by[n] = newMember();
   return {
     by, perMm: new Map(), mismatches: [], ring: Array.from({ length: RING }, () => ({ line: 0, time: 0, tid: 0, kind: '', name: '' })), ringAt: 0,
-    events: 0, compared: 0, matched: 0, baseline: 0, unmapped: 0, guessed: 0, splits: 0, divergences: 0, throttled: 0, inBucket: 0,
+    events: 0, compared: 0, matched: 0, baseline: 0, unmapped: 0, guessed: 0, splits: 0, divergences: 0, throttled: 0, inBucket: 0, reclaim: 0,
   };
 }
 

@@ -73,13 +73,14 @@ describe('thp shrinker: the kernel split underused THPs under cgroup reclaim; th
     expect(Math.abs(cp(t4k, 'reclaimed').rss_anon_kb - cp(thp, 'reclaimed').rss_anon_kb)).toBeLessThanOrEqual(8);
   });
 
-  it('validate: the mainline replay matches every event up to the reclaim, and misses the shrinker remaps (no reclaim in a trace)', () => {
+  it('validate: the mainline replay matches every event up to the reclaim; the shrinker remaps (no reclaim in a trace) are untraced reclaim', () => {
     const anon = val.by_member.MM_ANONPAGES!;
-    // every event of the faults matches: the first mismatch is in the reclaim
+    // every event of the faults matches: the first mismatch is after the reclaim
     expect(val.first_mismatches[0]!.line).toBeGreaterThan(lastBeforeReclaim);
-    // each remap is missed; after them the model is 16128 pages high, so the munmap's 32 per-table events miss too
-    expect(anon.compared - anon.matched).toBeGreaterThanOrEqual(remaps);
-    expect(anon.compared - anon.matched).toBeLessThanOrEqual(remaps + 32);
+    // each remap is a decrease nothing traced explains: not compared, in validate's untraced-reclaim bucket
+    expect(val.untraced_reclaim?.events).toBe(remaps);
+    // the model still holds whole THPs, so the munmap's 32 per-table events miss (one divergence)
+    expect(anon.compared - anon.matched).toBeLessThanOrEqual(32);
   });
 
   it('what-if on the 4 KiB trace: THP always costs what the THP run measured before reclaim; the shrinker gives back what the kernel did', () => {

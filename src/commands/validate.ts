@@ -55,6 +55,12 @@ export function formatValidateText(r: LatencyValidateResult): string {
       `  rss_stat_throttled: ${th.in_bucket} of ${th.compared} (${pct(th.in_bucket, th.compared)}) agree within the reported ${th.bucket_bytes / 1024} KiB bucket ` +
         `(size / 0x${th.bucket_bytes.toString(16)}: Android's atrace records rss_stat through a histogram trigger, so the kernel's value is known to that resolution)`,
     );
+  const rc = r.untraced_reclaim;
+  // said loudly: these events were not compared (a model bug that only lowers counters with nothing in flight hides here)
+  if (rc)
+    out.push(
+      `untraced reclaim: ${rc.events} rss_stat events not compared (${Object.entries(rc.by_member).map(([k, n]) => `${k} ${n}`).join(', ')}): ${rc.reason}`,
+    );
   for (const m of r.missing_events) out.push(`no ${m.event} in the trace: ${m.cost}`);
   out.push(describeMachine(r.machine));
   const a = r.assumptions;
