@@ -52,7 +52,7 @@ export function createEventCensus(): { sink: (e: TraceEvent) => void; missing():
       };
       add('page_fault_user');
       add('page_fault_kernel');
-      add('rss_stat');
+      if (!seen.has('rss_stat_throttled')) add('rss_stat'); // Android's throttled variant carries the same counters
       for (const c of CALLS) {
         if (c === 'mmap') add('sys_enter_mmap');
         if (seen.has(`sys_enter_${c}`)) add(`sys_exit_${c}`);

@@ -53,6 +53,12 @@ describe('untraced reclaim (model/validate_lockstep.ts)', () => {
     const r = validate([...mmap(0, 1 << 21), clone, ...written(3), rss(100, 2)]);
     expect(r.untraced_reclaim).toBeUndefined();
   });
+  it('a trace of rss_stat_throttled events is not reported as having no rss_stat (model/needed_events.ts)', () => {
+    const th = (t: number, pages: number): RssStatEvent => ({ ...rss(t, pages), name: 'rss_stat_throttled', throttled: true });
+    const r = validate([...mmap(0, 1 << 21), fault(10, 0), th(11, 128)]);
+    expect(r.missing_events.map((m) => m.event)).not.toContain('rss_stat');
+    expect(validate([...mmap(0, 1 << 21), fault(10, 0)]).missing_events.map((m) => m.event)).toContain('rss_stat');
+  });
   it('a decrease after exit_group entered is the exit\'s teardown, never reclaim', () => {
     const r = validate([...mmap(0, 1 << 21), ...written(3), { ...hdr('sys_enter_exit_group', 100), kind: 'sys_enter' as const, call: 'exit_group', args: { error_code: 0 } }, rss(101, 0)]);
     expect(r.untraced_reclaim).toBeUndefined();
