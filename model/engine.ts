@@ -2,7 +2,7 @@
 // that mirrors the kernel code handling it (fault_entry, syscall_effects, task_lifecycle, exec, rss_stat).
 import type { TraceEvent } from '../traces/events.js';
 import type { CostProfile } from './costs.js';
-import { newEngineState, type AssumptionKind } from './engine_state.js';
+import { newEngineState, onApartMms, type AssumptionKind } from './engine_state.js';
 import { onExec } from './exec.js';
 import { onFault, type FaultHint } from './fault_entry.js';
 import { kernelRules } from './kernel_version.js';
@@ -39,6 +39,8 @@ export interface Engine {
   finish(endTime: number): VariantResult;
   /** What the engine assumed where the trace did not say, counted (engine_state.ts: AssumptionKind). */
   assumed: Readonly<Record<AssumptionKind, number>>;
+  /** Tasks a and b run on different known mms (engine_state.ts: onApartMms): their events need no mutual order. */
+  apart(a: number, b: number): boolean;
 }
 
 /** The variant's model; rssSink (validation) gets every rss_stat event with the model mm and log it belongs to. */
@@ -171,5 +173,5 @@ export function createEngine(spec: VariantSpec, probes: ReplayProbes, profile: C
     };
   }
 
-  return { ctx, handle, quiet, lost: () => (useGeometry(ctx.geo, ctx.traceGeo), relearnBaselines(st)), countersFromTrace: () => void (st.countersFromTrace ??= 0), finish, assumed: st.assumed };
+  return { ctx, handle, quiet, lost: () => (useGeometry(ctx.geo, ctx.traceGeo), relearnBaselines(st)), countersFromTrace: () => void (st.countersFromTrace ??= 0), finish, assumed: st.assumed, apart: (a, b) => onApartMms(st, a, b) };
 }

@@ -147,6 +147,19 @@ export function adoptThread(st: EngineState, t: Task, mm: Mm): void {
   st.assumed.thread_adopted++;
 }
 
+/**
+ * Two tasks the model runs on different mms: an event of one changes nothing the other's fault reads (each event is
+ * applied to its own task's model mm; mm/memory.c: handle_mm_fault works on vma->vm_mm only), so a fault of one need
+ * not be applied before the other's next event. Stand-in mms (tasks that predate the trace, no mm_id yet) count too:
+ * until adopted they are model mms of their own, and adoption rides on the task's own fault or rss_stat.
+ */
+export function onApartMms(st: EngineState, a: number, b: number): boolean {
+  const ta = st.tasks.get(a), tb = st.tasks.get(b);
+  // an mm a traced fork made shares its parent's anon pages (mm/memory.c: copy_present_pte): whose write fault comes
+  // first decides who copies and who reuses (wp_can_reuse_anon_folio), so such pairs keep the trace's fault order
+  return ta !== undefined && tb !== undefined && ta.mm !== tb.mm && ta.mm.predates && tb.mm.predates;
+}
+
 /** One fault record of path id (fault_paths.ts: pathId) under p and the variant's totals. */
 export function countPath(st: EngineState, p: ProcAcc, id: number, ns: number): void {
   countIn(p.paths, id, ns);

@@ -122,8 +122,9 @@ export function createFanout(engines: Engine[], opts: FanoutOptions = {}): { sin
     }
   }
 
-  /** Every fault waiting, in their tasks' first-fault order, with no hint from the trace. */
-  function releaseAll(): void {
+  /** Every fault waiting, in their tasks' first-fault order, with no hint from the trace; but those `by` (another
+   * task's event) need not wait for: on another CPU, on another model mm (engine.ts: apart). */
+  function releaseAll(by: TraceEvent | null): void {
     // insertion sort: live holds a few entries, mostly in order already
     for (let i = 1; i < live.length; i++) {
       const w = live[i]!, seq = firstFault.get(w.tid)!;
@@ -131,8 +132,13 @@ export function createFanout(engines: Engine[], opts: FanoutOptions = {}): { sin
       for (; j >= 0 && firstFault.get(live[j]!.tid)! > seq; j--) live[j + 1] = live[j]!;
       live[j + 1] = w;
     }
-    for (let i = 0; i < live.length; i++) release(live[i]!, null);
-    live.length = 0;
+    let kept = 0;
+    for (let i = 0; i < live.length; i++) {
+      const w = live[i]!;
+      if (by && by.cpu >= 0 && w.cpu >= 0 && by.cpu !== w.cpu && engines.length && engines[0]!.apart(w.tid, by.tid)) live[kept++] = w;
+      else release(w, null);
+    }
+    live.length = kept;
   }
 
   // Whether the trace has page-fault events is decided before any event reaches the engines: up to the first fault,
@@ -159,8 +165,10 @@ export function createFanout(engines: Engine[], opts: FanoutOptions = {}): { sin
     if (live.length) {
       resolve(e.tid, e);
       // another task's event that changes model state must see this fault applied first (kernel order); only
-      // rss_stat and untyped events of other tasks may pass a pending fault, so its own rss_stat can still follow
-      if (e.kind !== 'rss_stat' && e.kind !== 'other' && live.length) releaseAll();
+      // rss_stat and untyped events of other tasks may pass a pending fault, so its own rss_stat can still follow;
+      // so may an event on another CPU of a task on another mm (perf -a, system-wide ftrace): it ran concurrently.
+      // On the same CPU the fault ran first (a COW fault leaves no rss_stat: its page's refcount decides the other's)
+      if (e.kind !== 'rss_stat' && e.kind !== 'other' && live.length) releaseAll(e);
     }
     if (e.kind === 'fault') {
       if (!firstFault.has(e.tid)) firstFault.set(e.tid, firstFault.size);
@@ -183,7 +191,7 @@ export function createFanout(engines: Engine[], opts: FanoutOptions = {}): { sin
     sink,
     flush() {
       if (!decided) decide(earlyRss > 0);
-      releaseAll();
+      releaseAll(null);
     },
     get first() {
       return st.first;

@@ -182,4 +182,18 @@ describe('validate: no cascades (issue 12)', () => {
     expect(r2.missing_events.map((m) => m.event)).not.toContain('sys_exit_mmap');
     expect(r2.matched).toBe(r2.compared);
   });
+  it('a fault whose own rss_stat follows another process\'s fault (perf -a, system-wide ftrace) still counts its page', () => {
+    // two processes predating the trace (no mmap seen: their VMAs are inferred from the faults), mm 7 on CPU 0 and mm 8
+    // on CPU 1; each fault's rss_stat comes after the other CPU's fault. Before: the other task's fault forced this one with "no counter
+    // changed", so an inferred VMA became a special mapping and the page was never counted
+    const B = 0x55000000000;
+    const f = (t: number, tid: number, addr: number): TraceEvent => ({ ...hdr('page_fault_user', t, tid), cpu: tid === 200 ? 1 : 0, kind: 'fault', user: true, address: addr, ip: 0, errorCode: 0x6 });
+    const r8 = (t: number, pages: number): RssStatEvent => ({ ...rss(t, pages, 1, true, 200), cpu: 1, mmId: 8 });
+    const evs = [rss(1, 10), r8(2, 20), f(3, 100, A), f(4, 200, B), rss(5, 11), f(6, 100, A + 4096), r8(7, 21), f(8, 200, B + 4096), rss(9, 12), r8(10, 22)];
+    const r = validate(evs);
+    expect(r.baseline).toBe(2);
+    expect(r.compared).toBe(4);
+    expect(r.first_mismatches).toEqual([]);
+    expect(r.matched).toBe(4);
+  });
 });
