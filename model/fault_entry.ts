@@ -163,7 +163,9 @@ function inferVma(mm: Mm, addr: number, kind: number, cur: Vma | null, p: ProcAc
   }
   const k = firstAbove(mm, addr);
   const prev = mm.vmas[k - 1], next = mm.vmas[k];
-  const same = (v: Vma): boolean => v.kind === want && v.inferCls === cls;
+  // a neighbour whose protection a traced mprotect set has the bounds mprotect_fixup split it at (mm/mprotect.c): an
+  // access it forbids (a write next to a RELRO page made read-only) is another VMA, not a reason to widen that one
+  const same = (v: Vma): boolean => v.kind === want && v.inferCls === cls && !accessError(v, cls === F.VM_WRITE, cls === F.VM_EXEC);
   if (prev && same(prev) && addr - prev.end < F.PMD_SIZE) {
     prev.end = addr + F.VMA_PAGE; // widen the inferred VMA up to this fault
     mm.lastVma = null;

@@ -32,7 +32,7 @@ const COST: Record<NeededEvent, string> = {
   sys_enter_brk: 'brk calls unseen: the heap is inferred from its faults',
   sys_exit_brk: 'brk applied with its argument as the new break when the thread\'s next event shows the call returned',
   sys_enter_mremap: 'mremaps unseen: moved pages appear as new faults elsewhere; the kernel\'s counters resync the model',
-  sys_exit_mremap: 'mremap applied in place (or at MREMAP_FIXED\'s address) when the thread\'s next event shows the call returned',
+  sys_exit_mremap: 'mremap applied when the thread\'s next event shows the call returned: a shrink in place, MREMAP_FIXED at its address, a growth where the thread\'s next fault shows it went (in place, or a PMD-aligned move); otherwise not applied',
   task_newtask: 'clone flags unseen: a new task is a thread of its parent only when the trace shows its pid; forks come from sched_process_fork',
   sched_process_exec: 'execs seen only through the new mm\'s rss_stat events',
   sched_process_exit: 'exits unseen: mms live to the trace\'s end; their teardown events are matched to them by mm_id',

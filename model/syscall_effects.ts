@@ -7,7 +7,7 @@ import { countPath, proc, task, type EngineState } from './engine_state.js';
 import { beginExec, endExec, isExecCall } from './exec.js';
 import * as F from './flags.js';
 import { doMadvise } from './madvise.js';
-import { unmapRange } from './mm.js';
+import { findVma, firstAbove, unmapRange } from './mm.js';
 import { doBrk, doMlock, doMlockall, doMmap, doMprotect, doMremap } from './mmap.js';
 import { pageUp } from './page_table.js';
 import type { ProcAcc } from './results.js';
@@ -119,7 +119,7 @@ function noteUserWrites(st: EngineState, e: TraceEvent, p: ProcAcc, mm: Mm): voi
 
 /** Calls whose effect the arguments alone decide, so they can be applied at their first rss_stat piece. */
 const ARGS_DECIDE: ReadonlySet<string> = new Set(['munmap', 'mprotect', 'madvise', 'brk', 'mlock', 'mlock2', 'munlock', 'mlockall', 'munlockall']);
-const MAP_FIXED = 0x10, MAP_FIXED_NOREPLACE = 0x100000, MREMAP_FIXED = 2;
+const MAP_FIXED = 0x10, MAP_FIXED_NOREPLACE = 0x100000, MREMAP_MAYMOVE = 1, MREMAP_FIXED = 2;
 
 /**
  * The value a mapping call returns when it succeeds, from its arguments alone (include/uapi/asm-generic/mman-common.h
@@ -135,11 +135,36 @@ function assumedReturn(e: SyscallEnterEvent): number | null {
   }
 }
 
+/**
+ * Where a growing MREMAP_MAYMOVE mremap went, from the thread's first user fault after it (by): mm/mremap.c:
+ * SYSCALL_DEFINE5(mremap) expands in place when it can, and a move never overlaps the old range (still mapped during
+ * get_unmapped_area), so a fault in [addr, addr + new_len) proves in place. A fault in no VMA the model has proves a
+ * move; an anonymous new_len that is a PMD multiple is placed PMD-aligned (mm/mmap.c: __get_unmapped_area ->
+ * thp_get_unmapped_area_vmflags, pgoff 0 for anonymous memory), at the highest such start that holds the fault and
+ * is free (top-down). Null when the fault does not tell.
+ */
+function mremapTarget(st: EngineState, enter: SyscallEnterEvent, by: TraceEvent | undefined): number | null {
+  if (!by || by.kind !== 'fault' || !by.user) return null;
+  const g = (k: string): number => enter.args[k] ?? 0;
+  const addr = g('addr'), newLen = pageUp(g('new_len'));
+  if (!(g('flags') & MREMAP_MAYMOVE) || g('flags') & MREMAP_FIXED) return null;
+  const f = by.address;
+  if (f >= addr && f < addr + newLen) return addr;
+  const mm = st.tasks.get(by.tid)?.mm;
+  const v = mm ? findVma(mm, addr) : null;
+  if (!mm || !v || !(v.kind & F.KIND_ANON) || v.flags & F.VM_SHARED || newLen % F.PMD_SIZE || findVma(mm, f)) return null;
+  for (let q = Math.floor(f / F.PMD_SIZE) * F.PMD_SIZE; q > f - newLen; q -= F.PMD_SIZE) {
+    const k = firstAbove(mm, q), prev = mm.vmas[k - 1], next = mm.vmas[k];
+    if ((!prev || prev.end <= q) && (!next || next.start >= q + newLen)) return q;
+  }
+  return null;
+}
+
 /** Applies tid's mapping call in flight as if its sys_exit said it succeeded (a counted assumption). */
-function applyAssumed(st: EngineState, tid: number, why: 'began' | 'returned'): void {
+function applyAssumed(st: EngineState, tid: number, why: 'began' | 'returned', by?: TraceEvent): void {
   const enter = st.inMmCall.get(tid);
   if (!enter) return;
-  const ret = assumedReturn(enter);
+  const ret = assumedReturn(enter) ?? (enter.call === 'mremap' ? mremapTarget(st, enter, by) : null);
   if (ret === null) {
     st.inMmCall.delete(tid);
     st.assumed.untraced_exit_skipped++; // VMAs of an mmap at an address the trace never told are inferred from faults
@@ -179,7 +204,7 @@ export function returnedBy(e: TraceEvent): boolean {
 
 /** tid's calls in flight whose exit the trace did not show, now that it shows tid has returned (returnedBy). */
 export function callsReturned(st: EngineState, e: TraceEvent): void {
-  if (st.inMmCall.has(e.tid)) applyAssumed(st, e.tid, 'returned');
+  if (st.inMmCall.has(e.tid)) applyAssumed(st, e.tid, 'returned', e);
   if (st.inClone.has(e.tid) && e.kind !== 'newtask' && e.kind !== 'fork') {
     st.inClone.delete(e.tid);
     flushHeld(st, e.tid);
