@@ -7,7 +7,7 @@ import { MM_SHMEMPAGES } from '../traces/events.js';
 import { createEngine } from './engine.js';
 import { createFanout, type FanoutOptions } from './replay.js';
 import { kernelRules } from './kernel_version.js';
-import { createEventCensus } from './needed_events.js';
+import { createEventCensus } from '../traces/needed_events.js';
 import type { VariantSpec } from './types.js';
 import type { CostProfile } from './costs.js';
 import type { ProcessFigures, ValidateResult, ValidatorObserver } from './validate_result.js';

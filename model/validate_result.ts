@@ -3,7 +3,7 @@
 import type { MachineFacts } from './machine.js';
 import type { EventSink } from '../traces/events.js';
 import type { AssumptionKind } from './engine_state.js';
-import type { MissingEvent } from './needed_events.js';
+import type { MissingEvent } from '../traces/needed_events.js';
 import type { ReplayProbes } from './types.js';
 
 export interface EventSummary {
@@ -35,7 +35,7 @@ export interface ValidateResult {
   matched: number;
   match_ratio: number;
   by_member: Record<string, MemberFigures>;
-  /** Events the model needs that the trace lacks, each with what its absence costs (model/needed_events.ts). */
+  /** Events the model needs that the trace lacks, each with what its absence costs (traces/needed_events.ts). */
   missing_events: MissingEvent[];
   /** What the model assumed where the trace did not say (model/engine_state.ts: AssumptionKind), counted. */
   assumptions: Record<AssumptionKind, number>;

@@ -68,6 +68,22 @@ describe('faultline info', () => {
     expect(r.err).toContain('none of the events faultline needs');
   });
 
+  it('names the needed events a trace lacks and what replay assumes without each (issue 12)', async () => {
+    // the MIN list (perf record -e page_fault_user,rss_stat,sys_enter_{mmap,...}): no exits, kernel faults, fork/exec/exit
+    const min = new URL('../../traces/fixtures/corpus/perf_min_churn/trace.txt.gz', import.meta.url).pathname;
+    const j = JSON.parse((await run([min, '--json'])).out) as { missing_events: { event: string; cost: string }[] };
+    const names = j.missing_events.map((m) => m.event);
+    for (const ev of ['page_fault_kernel', 'sys_exit_munmap', 'sys_exit_mremap', 'task_newtask', 'sched_process_fork', 'sched_process_exit']) expect(names).toContain(ev);
+    expect(names).not.toContain('rss_stat');
+    expect(j.missing_events.find((m) => m.event === 'sys_exit_munmap')!.cost).toMatch(/next event shows the call returned/);
+    const t = await run([min]);
+    expect(t.out).toContain(`missing:   ${names.length} of the events faultline needs are absent`);
+    expect(t.out).toMatch(/\n  no page_fault_kernel: kernel-mode faults/);
+    // faultline's own recorder's list: a forking workload's trace lacks none
+    const full = new URL('../../traces/fixtures/workloads/fork_child_half/perf.txt.gz', import.meta.url).pathname;
+    expect(JSON.parse((await run([full, '--json'])).out).missing_events).toEqual([]);
+  });
+
   it('bad input is one line on stderr and exit 2, never a stack', async () => {
     const r = await run(['/nonexistent/trace.txt']);
     expect(r.code).toBe(2);

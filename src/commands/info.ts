@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { action } from '../errors.js';
 import { traceInfo, type TraceInfo } from '../../traces/info.js';
+import { missingEvents, type MissingEvent } from '../../traces/needed_events.js';
 import { declareCommand } from '../command_list.js';
 import { jsonLine } from '../json_line.js';
 import { addTraceOptions, traceFormat } from '../trace_options.js';
@@ -27,7 +28,7 @@ function seconds(v: number): string {
   return `${Math.floor(v / 1e9)}.${String(v % 1e9).padStart(9, '0')}`;
 }
 
-function text(i: TraceInfo): string {
+function text(i: TraceInfo, missing: MissingEvent[]): string {
   const out: string[] = [];
   out.push(`file:      ${i.file} (${i.bytes} bytes, ${i.lines} lines)`);
   out.push(`format:    ${i.format}`);
@@ -43,6 +44,9 @@ function text(i: TraceInfo): string {
   if (i.skippedLines > i.skippedExamples.length) out.push(`  ... and ${i.skippedLines - i.skippedExamples.length} more`);
   // The counted warnings (traces/stats.ts), each with what it means: older-kernel behaviour assumed, data the trace lacks.
   for (const st of i.stats) out.push(`stat:      ${st.name} = ${st.value} (${st.severity}): ${st.description}`);
+  // what replay and validate will assume for each event faultline needs that the trace lacks (traces/needed_events.ts)
+  out.push(`missing:   ${missing.length} of the events faultline needs are absent (not recorded, or they never fired)`);
+  for (const m of missing) out.push(`  no ${m.event}: ${m.cost}`);
   return out.join('\n') + '\n';
 }
 
@@ -73,14 +77,15 @@ export function registerInfo(program: Command): void {
         } finally {
           bar.done();
         }
+        const missing = missingEvents(new Set(Object.keys(info.events)));
         if (opts.json) {
           const skippedExamples = info.skippedExamples.map((s) => `${s.file}:${s.line}: ${s.reason}`);
-          process.stdout.write(jsonLine({ ...info, skippedExamples }, [
+          process.stdout.write(jsonLine({ ...info, skippedExamples, missingEvents: missing }, [
             'format', 'events', 'lostEvents', 'skippedLines', 'processes', 'threads', 'spanNs', 'firstNs', 'lastNs',
-            'totalEvents', 'lines', 'bytes', 'usable', 'skippedExamples', 'warnings', 'stats',
+            'totalEvents', 'lines', 'bytes', 'usable', 'skippedExamples', 'warnings', 'stats', 'missingEvents',
           ]));
         } else {
-          process.stdout.write(text(info));
+          process.stdout.write(text(info, missing));
         }
         for (const w of info.warnings) process.stderr.write(`faultline: warning: ${w}\n`);
         if (info.skippedLines > 0) {

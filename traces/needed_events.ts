@@ -1,6 +1,6 @@
 // The events the model needs from a trace, and what the replay assumes where a trace lacks one (issue 12: name what
 // is missing). A closed catalogue: validate and info list the absent ones with their cost.
-import type { TraceEvent } from '../traces/events.js';
+import type { TraceEvent } from './events.js';
 
 /** Mapping calls whose effect the model applies from their arguments (traces/syscalls.ts records them). */
 const CALLS = ['mmap', 'munmap', 'mprotect', 'madvise', 'brk', 'mremap'] as const;
@@ -9,7 +9,7 @@ type Call = (typeof CALLS)[number];
 export type NeededEvent =
   | 'page_fault_user' | 'page_fault_kernel' | 'rss_stat'
   | `sys_enter_${Call}` | `sys_exit_${Call}`
-  | 'task_newtask' | 'sched_process_exec' | 'sched_process_exit';
+  | 'task_newtask' | 'sched_process_fork' | 'sys_enter_execve' | 'sched_process_exec' | 'sched_process_exit';
 
 export interface MissingEvent {
   event: NeededEvent;
@@ -34,6 +34,8 @@ const COST: Record<NeededEvent, string> = {
   sys_enter_mremap: 'mremaps unseen: moved pages appear as new faults elsewhere; the kernel\'s counters resync the model',
   sys_exit_mremap: 'mremap applied when the thread\'s next event shows the call returned: a shrink in place, MREMAP_FIXED at its address, a growth where the thread\'s next fault shows it went (in place, or a PMD-aligned move); otherwise not applied',
   task_newtask: 'clone flags unseen: a new task is a thread of its parent only when the trace shows its pid; forks come from sched_process_fork',
+  sched_process_fork: 'a fork with no clone event is inferred from the child mm\'s copy (curr=0 rss_stat under a new mm_id, kernel/fork.c: copy_mm) and given to the first task that runs on it (counted: fork_inferred)',
+  sys_enter_execve: 'an exec\'s start is unseen: its new mm is told apart by acct_arg_size\'s charge on the old mm and the old mm\'s teardown (counted: exec_inferred when sched_process_exec is absent too)',
   sched_process_exec: 'execs seen only through the new mm\'s rss_stat events',
   sched_process_exit: 'exits unseen: mms live to the trace\'s end; their teardown events are matched to them by mm_id',
 };
@@ -45,24 +47,29 @@ export function createEventCensus(): { sink: (e: TraceEvent) => void; missing():
     sink(e) {
       seen.add(e.name);
     },
-    missing() {
-      const out: MissingEvent[] = [];
-      const add = (ev: NeededEvent): void => {
-        if (!seen.has(ev)) out.push({ event: ev, cost: COST[ev] });
-      };
-      add('page_fault_user');
-      add('page_fault_kernel');
-      if (!seen.has('rss_stat_throttled')) add('rss_stat'); // Android's throttled variant carries the same counters
-      for (const c of CALLS) {
-        if (c === 'mmap') add('sys_enter_mmap');
-        if (seen.has(`sys_enter_${c}`)) add(`sys_exit_${c}`);
-      }
-      if (!seen.has('sys_enter_munmap') && !seen.has('sys_exit_munmap')) add('sys_enter_munmap');
-      if (!seen.has('sys_enter_madvise') && !seen.has('sys_exit_madvise')) add('sys_enter_madvise');
-      add('task_newtask');
-      add('sched_process_exec');
-      add('sched_process_exit');
-      return out;
-    },
+    missing: () => missingEvents(seen),
   };
+}
+
+/** The needed events absent from a trace whose event names (tracepoint names without subsystem) are `seen`. */
+export function missingEvents(seen: ReadonlySet<string>): MissingEvent[] {
+  const out: MissingEvent[] = [];
+  const add = (ev: NeededEvent): void => {
+    if (!seen.has(ev)) out.push({ event: ev, cost: COST[ev] });
+  };
+  add('page_fault_user');
+  add('page_fault_kernel');
+  if (!seen.has('rss_stat_throttled')) add('rss_stat'); // Android's throttled variant carries the same counters
+  for (const c of CALLS) {
+    if (c === 'mmap') add('sys_enter_mmap');
+    if (seen.has(`sys_enter_${c}`)) add(`sys_exit_${c}`);
+  }
+  if (!seen.has('sys_enter_munmap') && !seen.has('sys_exit_munmap')) add('sys_enter_munmap');
+  if (!seen.has('sys_enter_madvise') && !seen.has('sys_exit_madvise')) add('sys_enter_madvise');
+  add('task_newtask');
+  if (!seen.has('task_newtask')) add('sched_process_fork'); // task_newtask alone names forks and threads
+  if (!seen.has('sched_process_exec')) add('sys_enter_execve'); // sched_process_exec alone tells when exec_mmap ran
+  add('sched_process_exec');
+  add('sched_process_exit');
+  return out;
 }
