@@ -67,7 +67,10 @@ describe('faultline validate', () => {
     expect(code).toBe(0);
   });
   it('prints modelled vs measured latency: fault -> rss_stat per path and the fork (clone enter -> exit)', async () => {
-    const { out } = await run(['validate', FIX + 'fork_1g/perf.txt.gz', '--machine-no-zero-page']);
+    // validate prices with the profile fitted to the trace by default (8357bab), the shipped one when named
+    const fitted = await run(['validate', FIX + 'fork_1g/perf.txt.gz', '--machine-no-zero-page']);
+    expect(fitted.out).toMatch(/modelled \(profile trace-fitted \(base x86_64-kvm-6\.18\)\) vs measured latency/);
+    const { out } = await run(['validate', FIX + 'fork_1g/perf.txt.gz', '--machine-no-zero-page', '--profile', 'x86_64-kvm-6.18']);
     expect(out).toMatch(/modelled \(profile x86_64-kvm-6\.18\) vs measured latency/);
     expect(out).toMatch(/^\s+anon_alloc\s+\d{6}\s/m); // 262k anon faults measured
     expect(out).toMatch(/fork \(clone enter -> exit, 1 fork\): modelled [\d.]+ ms, measured [\d.]+ ms/);
