@@ -3,23 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { RssStatEvent, TraceEvent } from '../traces/events.js';
 import { createValidator } from './validate.js';
 import { defaultVariant } from './replay.js';
-
-let line = 0;
-const hdr = (name: string, time: number, tid = 100) => ({ name, system: '', time, cpu: 0, pid: tid, tid, comm: 'w', line: ++line });
-const A = 0x7f0000000000;
-function mmap(t: number, len: number): TraceEvent[] {
-  const enter = { ...hdr('sys_enter_mmap', t), kind: 'sys_enter' as const, call: 'mmap', args: { addr: 0, len, prot: 3, flags: 0x22, fd: -1, off: 0 } };
-  return [enter, { ...hdr('sys_exit_mmap', t + 1), kind: 'sys_exit' as const, call: 'mmap', ret: A, enter }];
-}
-const fault = (t: number, i: number, ec = 0x6): TraceEvent => ({ ...hdr('page_fault_user', t), kind: 'fault', user: true, address: A + i * 4096, ip: 0, errorCode: ec });
-const rss = (t: number, pages: number, member = 1, curr = true, tid = 100): RssStatEvent => ({ ...hdr('rss_stat', t, tid), kind: 'rss_stat', mmId: 7, curr, member, size: pages * 4096, throttled: false });
-const READ = { file: 't', format: 'ftrace' as const, bytes: 0, lines: 0, events: 0, lostEvents: 0, skippedLines: 0, skippedExamples: [] };
-
-function validate(evs: TraceEvent[]) {
-  const v = createValidator(defaultVariant());
-  for (const e of evs) v.sink(e);
-  return v.finish(READ);
-}
+import { A, fault, hdr, line, mmap, nextLine, READ, rss, validate } from './validate_stream.suite.js';
 
 describe('validate (model/validate.ts)', () => {
   it('the first event of an mm seen mid-life sets its baseline; later writes match page by page', () => {
@@ -66,7 +50,7 @@ describe('validate (model/validate.ts)', () => {
 
 describe('validate: batches the kernel flushes at points the trace decides', () => {
   const unmapEnter = { ...hdr('sys_enter_munmap', 40), kind: 'sys_enter' as const, call: 'munmap', args: { addr: A, len: 1 << 20 } }; // half: the mm keeps a VMA
-  const munmap = (_t: number, _len: number): TraceEvent[] => [{ ...unmapEnter, line: ++line }];
+  const munmap = (_t: number, _len: number): TraceEvent[] => [{ ...unmapEnter, line: nextLine() }];
   const munmapExit = (t: number): TraceEvent => ({ ...hdr('sys_exit_munmap', t), kind: 'sys_exit' as const, call: 'munmap', ret: 0, enter: unmapEnter });
   const tenPages = (): TraceEvent[] => [...mmap(0, 1 << 21), ...Array.from({ length: 10 }, (_, i) => [fault(10 + 2 * i, i), rss(11 + 2 * i, 11 + i)]).flat()];
 
@@ -115,7 +99,7 @@ describe('validate: a split piece must land', () => {
     const pages = [...mmap(0, 1 << 21), ...Array.from({ length: 10 }, (_, i) => [fault(10 + 2 * i, i), rss(11 + 2 * i, 11 + i)]).flat()];
     // the model zaps 10 pages (20 -> 10); the kernel reports 17 then 11 and the munmap returns: it freed 9, so the
     // last split was wrong (found at sys_exit_munmap, since the syscall's pieces are all in by then)
-    const r = validate([...pages, { ...enter, line: ++line }, rss(41, 17), rss(42, 11), exit]);
+    const r = validate([...pages, { ...enter, line: nextLine() }, rss(41, 17), rss(42, 11), exit]);
     expect(r.resched_splits).toBe(1);
     expect(r.first_mismatches.map((m) => [m.kernel_pages, m.model_pages])).toEqual([[11, 10]]);
     expect(r.matched).toBe(r.compared - 1);
@@ -156,7 +140,7 @@ describe('validate: no cascades (issue 12)', () => {
     // tid 100 faults 10 pages in the first MiB, then unmaps it (kernel: 20 -> 10 during the call); tid 101 faults in
     // the second MiB meanwhile and its events already count the zap (11), before tid 100's sys_exit_munmap
     const evs = [...mmap(0, 1 << 21), ...Array.from({ length: 10 }, (_, i) => [fault(10 + 2 * i, i), rss(11 + 2 * i, 11 + i)]).flat(),
-      { ...enter, line: ++line }, rss(41, 10), ...other(42, 300, 11), exit, ...other(46, 301, 12), ...other(48, 302, 13), ...other(50, 303, 14)];
+      { ...enter, line: nextLine() }, rss(41, 10), ...other(42, 300, 11), exit, ...other(46, 301, 12), ...other(48, 302, 13), ...other(50, 303, 14)];
     const r = validate(evs);
     // before issue 12 the resync offset stayed: every later event of tid 101 was a mismatch (4 of them)
     // the munmap is applied at its first zap piece (its arguments decide it), so tid 101's events see it as the kernel's did
@@ -167,7 +151,7 @@ describe('validate: no cascades (issue 12)', () => {
     const enter = { ...hdr('sys_enter_munmap', 40), kind: 'sys_enter' as const, call: 'munmap', args: { addr: A, len: 1 << 20 } };
     // 10 pages, munmap of the first MiB (no sys_exit_munmap recorded: -e 'syscalls:sys_enter_*'), then 3 faults in the second MiB
     const evs = [...mmap(0, 1 << 21), ...Array.from({ length: 10 }, (_, i) => [fault(10 + 2 * i, i), rss(11 + 2 * i, 11 + i)]).flat(),
-      { ...enter, line: ++line }, rss(41, 10), fault(42, 300), rss(43, 11), fault(44, 301), rss(45, 12), fault(46, 302), rss(47, 13)];
+      { ...enter, line: nextLine() }, rss(41, 10), fault(42, 300), rss(43, 11), fault(44, 301), rss(45, 12), fault(46, 302), rss(47, 13)];
     const r = validate(evs);
     expect(r.first_mismatches).toEqual([]);
     expect(r.compared).toBe(9 + 4);
@@ -175,7 +159,7 @@ describe('validate: no cascades (issue 12)', () => {
     expect(r.assumptions.untraced_exit + r.assumptions.applied_call_failed).toBe(0); // applied at its zap piece, not at return
     // a madvise whose zap the trace does not show (no rss_stat inside the call) is applied at the next fault instead
     const adv = { ...hdr('sys_enter_madvise', 40), kind: 'sys_enter' as const, call: 'madvise', args: { start: A + (1 << 20), len_in: 1 << 20, behavior: 4 } };
-    const r2 = validate([...mmap(0, 1 << 21), fault(10, 0), rss(11, 11), { ...adv, line: ++line }, fault(42, 300), rss(43, 12)]);
+    const r2 = validate([...mmap(0, 1 << 21), fault(10, 0), rss(11, 11), { ...adv, line: nextLine() }, fault(42, 300), rss(43, 12)]);
     expect(r2.assumptions.untraced_exit).toBe(1);
     // and validate names what the trace lacks: the exit of a call whose enter it has, kernel faults, exec/exit events
     expect(r2.missing_events.map((m) => m.event)).toEqual(expect.arrayContaining(['sys_exit_madvise', 'page_fault_kernel', 'sched_process_exit']));
@@ -206,7 +190,7 @@ describe('validate: no cascades (issue 12)', () => {
     const unmap = { ...hdr('sys_enter_munmap', 30), kind: 'sys_enter' as const, call: 'munmap', args: { addr: Q, len: 2 << 20 } };
     // (10 pages elsewhere predate the trace: the first event is the baseline)
     const evs = [...mmap(0, 1 << 20), ...[0, 1, 2, 3].flatMap((i) => [fault(10 + 2 * i, i), rss(11 + 2 * i, 11 + i)]),
-      { ...remap, line: ++line }, at(21, Q + (1 << 20)), rss(22, 15), { ...unmap, line: ++line }, rss(31, 10), at(40, A + (4 << 20))];
+      { ...remap, line: nextLine() }, at(21, Q + (1 << 20)), rss(22, 15), { ...unmap, line: nextLine() }, rss(31, 10), at(40, A + (4 << 20))];
     const r = validate(evs);
     expect(r.first_mismatches).toEqual([]);
     expect(r.matched).toBe(r.compared);
@@ -219,7 +203,7 @@ describe('validate: no cascades (issue 12)', () => {
     const at = (t: number, addr: number): TraceEvent => ({ ...hdr('page_fault_user', t), kind: 'fault', user: true, address: addr, ip: 0, errorCode: 0x6 });
     const enter = { ...hdr('sys_enter_mprotect', 13), kind: 'sys_enter' as const, call: 'mprotect', args: { start: X, len: 4096, prot: 1 } };
     const exit = { ...hdr('sys_exit_mprotect', 14), kind: 'sys_exit' as const, call: 'mprotect', ret: 0, enter };
-    const r = validate([at(10, X + 8), rss(11, 30), { ...enter, line: ++line }, { ...exit, line: ++line }, at(15, X + 0x7000), rss(16, 31)]);
+    const r = validate([at(10, X + 8), rss(11, 30), { ...enter, line: nextLine() }, { ...exit, line: nextLine() }, at(15, X + 0x7000), rss(16, 31)]);
     expect(r.baseline).toBe(1);
     expect(r.first_mismatches).toEqual([]);
     expect(r.matched).toBe(1);

@@ -5,27 +5,11 @@ import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import type { RssStatEvent, TraceEvent } from '../traces/events.js';
 import { readTrace } from '../traces/read.js';
-import { createValidator, type ValidateResult } from './validate.js';
-import { defaultVariant } from './replay.js';
+import { createValidator } from './validate.js';
 import { buildVariants } from './variants.js';
+import { A, fault, hdr, mmap, rss, validate } from './validate_stream.suite.js';
 
-let line = 0;
-const hdr = (name: string, time: number, tid = 100) => ({ name, system: '', time, cpu: 0, pid: tid, tid, comm: 'w', line: ++line });
-const A = 0x7f0000000000;
-function mmap(t: number, len: number): TraceEvent[] {
-  const enter = { ...hdr('sys_enter_mmap', t), kind: 'sys_enter' as const, call: 'mmap', args: { addr: 0, len, prot: 3, flags: 0x22, fd: -1, off: 0 } };
-  return [enter, { ...hdr('sys_exit_mmap', t + 1), kind: 'sys_exit' as const, call: 'mmap', ret: A, enter }];
-}
-const fault = (t: number, i: number): TraceEvent => ({ ...hdr('page_fault_user', t), kind: 'fault', user: true, address: A + i * 4096, ip: 0, errorCode: 0x6 });
-const rss = (t: number, pages: number): RssStatEvent => ({ ...hdr('rss_stat', t), kind: 'rss_stat', mmId: 7, curr: true, member: 1, size: pages * 4096, throttled: false });
-const READ = { file: 't', format: 'ftrace' as const, bytes: 0, lines: 0, events: 0, lostEvents: 0, skippedLines: 0, skippedExamples: [] };
 const written = (n: number): TraceEvent[] => Array.from({ length: n }, (_, i) => [fault(10 + 2 * i, i), rss(11 + 2 * i, i + 1)]).flat();
-
-function validate(evs: TraceEvent[]): ValidateResult {
-  const v = createValidator(defaultVariant());
-  for (const e of evs) v.sink(e);
-  return v.finish(READ);
-}
 
 describe('untraced reclaim (model/validate_lockstep.ts)', () => {
   it('a decrease with nothing in flight goes to the bucket, and the events after it compare against the kernel\'s level', () => {
