@@ -81,9 +81,7 @@ async function runPool(files: string[], o: BatchJobOptions, jobs: number, onDone
     for (const f of files) onDone(await runBatchJob(f, o));
     return false;
   }
-  // the traces already keep every CPU busy: a parse worker per large trace (traces/read_parallel.ts) would only add
-  // an isolate that compiles the readers afresh for each trace (measured: more CPU for the same batch, bench/fleet.ts)
-  if (jobs >= availableParallelism() && process.env.FAULTLINE_PARSE_WORKER === undefined) process.env.FAULTLINE_PARSE_WORKER = '0';
+  // each job reads its trace on its own worker thread, which never starts a parse worker (traces/read.ts workerWanted)
   files = largestFirst(files);
   let next = 0;
   await new Promise<void>((resolve) => {
