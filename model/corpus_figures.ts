@@ -11,7 +11,7 @@ import type { RssRecord, VariantSpec } from './types.js';
 /** What record.sh writes as meta.json (only the fields read here). */
 export interface CorpusMeta {
   name: string;
-  method: 'perf' | 'perf_mono' | 'perf_a' | 'ftrace_sw' | 'tracecmd';
+  method: 'perf' | 'perf_mono' | 'perf_a' | 'ftrace_sw' | 'tracecmd' | 'tracecmd_sw';
   command: string[];
   events: string[];
   zero_page: boolean;
@@ -97,8 +97,9 @@ export async function corpusFigures(dir: string, overrides?: Partial<VariantSpec
   const onMarker = (e: TraceEvent): void => {
     if (e.kind !== 'other') return;
     const f = e.fields;
-    // tracefs splits the marker's key=value words into fields; other readers may keep the message whole
-    if (f.msg === 'faultline_checkpoint:' && typeof f.label === 'string') markers.set(`${String(f.pid)}/${f.label}`, e.time);
+    // tracefs splits the marker's key=value words into fields (trace-cmd keeps print's "%ps: " caller, tracing_mark_write,
+    // in msg: kernel/trace/trace_entries.h FTRACE_ENTRY(print)); other readers may keep the message whole
+    if (typeof f.msg === 'string' && /(?:^|\s)faultline_checkpoint:$/.test(f.msg) && typeof f.label === 'string') markers.set(`${String(f.pid)}/${f.label}`, e.time);
     else for (const v of Object.values(f)) {
       const m = typeof v === 'string' ? MARKER.exec(v) : null;
       if (m) markers.set(`${m[2]}/${m[1]}`, e.time);
