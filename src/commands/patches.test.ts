@@ -14,10 +14,17 @@ const NAMES = ['cow-pte', 'eager-populate', 'memset', 'mshare', 'mshare-transpar
 describe('faultline patches', () => {
   it('lists every patch, each with a status column and status, source and reproduces lines', () => {
     const lines = patchesText().trimEnd().split('\n');
-    // the patches, then each variant-option feature with its 'pick with' line (16 KiB pages: --page-size 16k)
-    expect(lines).toHaveLength(4 * NAMES.length + 5);
-    expect(lines[4 * NAMES.length]!.split(/\s+/).slice(0, 2)).toEqual(['page-size=16k', 'proposed']);
-    expect(lines[4 * NAMES.length + 1]!.trim()).toBe('pick with: --page-size 16k');
+    // the patches, then each variant-option feature with its 'pick with' line: guard regions (6.13) and MAP_DROPPABLE
+    // (6.11) by the kernel version replayed, 16 KiB pages by --page-size 16k
+    expect(lines).toHaveLength(4 * NAMES.length + 3 * 5);
+    expect(lines[4 * NAMES.length]!.split(/\s+/).slice(0, 3)).toEqual(['guard-regions', 'mainline', '6.13']);
+    expect(lines[4 * NAMES.length + 1]!.trim()).toMatch(/^pick with: --kernel 6.13 or later/);
+    expect(lines[4 * NAMES.length + 2]!.trim()).toBe('status: mainline since 6.13');
+    expect(lines[4 * NAMES.length + 3]!.trim()).toMatch(/^source: Lorenzo Stoakes, .*guard pages/);
+    expect(lines[4 * NAMES.length + 5]!.split(/\s+/).slice(0, 3)).toEqual(['map-droppable', 'mainline', '6.11']);
+    expect(lines[4 * NAMES.length + 7]!.trim()).toBe('status: mainline since 6.11');
+    expect(lines[4 * NAMES.length + 10]!.split(/\s+/).slice(0, 2)).toEqual(['page-size=16k', 'proposed']);
+    expect(lines[4 * NAMES.length + 11]!.trim()).toBe('pick with: --page-size 16k');
     for (let i = 0; i < NAMES.length; i++) {
       expect(lines[4 * i]!.split(/\s+/)[0]).toBe(NAMES[i]);
       expect(lines[4 * i]!.split(/\s+/)[1]).toMatch(/^(mainline|proposed|abandoned|what-if)$/);
@@ -53,9 +60,10 @@ describe('faultline patches', () => {
     registerPatches(program);
     await program.parseAsync(['node', 'faultline', 'patches', '--json']);
     const ps = JSON.parse(out.join('')) as { name: string; option: string; description: string; status: { kind: string; text: string }; source: string; reproduces: string }[];
-    expect(ps.map((p) => p.name)).toEqual([...NAMES, 'page-size=16k']);
-    expect(ps.map((p) => p.option)).toEqual([...NAMES.map((n) => `--patch ${n}`), '--page-size 16k']);
-    expect(ps.map((p) => p.status.kind)).toEqual(['abandoned', 'what-if', 'what-if', 'proposed', 'what-if', 'mainline', 'abandoned', 'mainline', 'abandoned', 'abandoned', 'mainline', 'proposed']);
+    expect(ps.map((p) => p.name)).toEqual([...NAMES, 'guard-regions', 'map-droppable', 'page-size=16k']);
+    expect(ps.map((p) => p.option).slice(0, NAMES.length)).toEqual(NAMES.map((n) => `--patch ${n}`));
+    expect(ps.at(-1)!.option).toBe('--page-size 16k');
+    expect(ps.map((p) => p.status.kind)).toEqual(['abandoned', 'what-if', 'what-if', 'proposed', 'what-if', 'mainline', 'abandoned', 'mainline', 'abandoned', 'abandoned', 'mainline', 'mainline', 'mainline', 'proposed']);
     expect(ps.find((p) => p.name === 'mshare')!.status).toMatchObject({ kind: 'proposed', year: 2025 });
     const cow = ps.find((p) => p.name === 'cow-pte')!;
     expect(cow.status).toMatchObject({ kind: 'abandoned', why: expect.stringMatching(/^no posting followed v5 \(2023-04-14\)/) });
