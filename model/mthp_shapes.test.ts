@@ -40,6 +40,14 @@ describe('mTHP shapes from mthp_4k (perf) replayed under --mthp', async () => {
     return v * 4;
   };
   const grown = (variant: string): number => kbAt(variant, 'sparse_written') - kbAt(variant, 'mapped');
+  // the figures for the note (issue 16: the shapes with their figures printed)
+  const sizes = ['16k', '64k', '512k'] as const;
+  const cpKb = (t: Truth, l: string): number => t.checkpoints.find((c) => c.label === l)!.rss_anon_kb;
+  console.log(
+    `mthp_4k sparse touch, RssAnon growth: mainline ${grown('mainline')} kB (/proc ${cpKb(t4, 'sparse_written') - cpKb(t4, 'mapped')}), ` +
+      sizes.map((k) => `${k}=always ${grown(`mthp:${k}=always`)} kB`).join(', ') + ` (mthp_64k /proc ${cpKb(t64, 'sparse_written') - cpKb(t64, 'mapped')})\n` +
+      `fork modelled: 4k ${(fork['mainline']! / 1e6).toFixed(2)} ms, ` + sizes.map((k) => `${k} ${(fork[`mthp:${k}=always`]! / 1e6).toFixed(2)} ms (x${(fork[`mthp:${k}=always`]! / fork['mainline']!).toFixed(2)}, published x${(PUBLISHED_FORK_MS[k] / PUBLISHED_FORK_MS['4k']).toFixed(2)})`).join(', '),
+  );
 
   it('a 64K policy multiplies the sparse toucher\'s RSS by 16 (1 byte per 256 KiB: 4 KiB -> 64 KiB per touch), as the 64K recording shows', () => {
     const cp = (t: Truth, l: string): number => t.checkpoints.find((c) => c.label === l)!.rss_anon_kb;
