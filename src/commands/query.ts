@@ -6,12 +6,10 @@ import { inFile, isUserError, userError } from '../../traces/errors.js';
 import { BPFTRACE_VERSIONS, CURRENT_BPFTRACE, compileProgram, type BpftraceVersion, type OutputFormat, type Program } from '../../analyze/run.js';
 import type { EventSink, ReadResult } from '../../traces/events.js';
 import { readTrace } from '../../traces/read.js';
-import { createReplay } from '../../model/replay.js';
-import type { ReplayResult } from '../../model/types.js';
+import type { ReplayResult, VariantSpec } from '../../model/types.js';
 import { declareCommand } from '../command_list.js';
 import { addOptions, traceFormat, VARIANT_OPTIONS, type VariantCliOptions } from '../options.js';
-import { resolveProfile, variantsFromCli } from '../variants.js';
-import { machinePageSizeFromTrace } from '../machine_page_size.js';
+import { DEFAULT_KERNEL } from '../../model/kernel_version.js';
 
 const EXAMPLES = `
 Examples:
@@ -89,6 +87,14 @@ function programSource(positional: string | undefined, o: QueryOpts): { src: str
   return { src: (positional ?? o.expr)!, file: 'stdin' };
 }
 
+/** No what-if option given beyond the defaults: mainline alone, nothing for variantsFromCli to build or refuse. */
+function plainVariantOptions(o: QueryOpts): boolean {
+  const none = (a: string[] | undefined): boolean => a === undefined || a.length === 0;
+  return none(o.patch) && none(o.thp) && none(o.mthp) && none(o.pageSize) && none(o.patchOption) && o.zeroPage !== false &&
+    o.select === undefined && o.baseThp === undefined && o.baseMthp === undefined && o.machinePageSize === undefined &&
+    (o.kernel === undefined || o.kernel === DEFAULT_KERNEL);
+}
+
 export async function runQuery(trace: string, positional: string | undefined, o: QueryOpts): Promise<number> {
   const format = pickFormat(o);
   const bpftrace = pickVersion(o);
@@ -114,8 +120,12 @@ export async function runQuery(trace: string, positional: string | undefined, o:
     throw e;
   }
   for (const n of program.notes) process.stderr.write(`faultline: note: ${n}\n`);
-  if (program.needsModel) await machinePageSizeFromTrace(trace, o);
-  const variants = variantsFromCli(o);
+  // The model's modules (engine, patches, profile fit) load only when a model:* probe or a what-if option needs them:
+  // a tracepoint one-liner then costs what `faultline info` does.
+  const modelWanted = program.needsModel || !plainVariantOptions(o);
+  const vmod = modelWanted ? await import('../variants.js') : null;
+  if (program.needsModel) await (await import('../machine_page_size.js')).machinePageSizeFromTrace(trace, o);
+  const variants: VariantSpec[] = vmod?.variantsFromCli(o) ?? [];
   if (variants.length > 1 && !program.needsModel)
     process.stderr.write('faultline: warning: --patch and --thp only affect model:* probes, and this program has none\n');
 
@@ -123,7 +133,8 @@ export async function runQuery(trace: string, positional: string | undefined, o:
   let finish: ((r: ReadResult) => ReplayResult) | null = null;
   if (program.needsModel) {
     // latency_ns in model:fault / model:fork: the profile fitted to the trace (as replay and report), unless --profile
-    const profile = await resolveProfile(o.profile, trace, variants[0]!, traceFormat(o.format));
+    const profile = await vmod!.resolveProfile(o.profile, trace, variants[0]!, traceFormat(o.format));
+    const { createReplay } = await import('../../model/replay.js');
     const replay = createReplay(variants, program.probes, { profile });
     const traceSink = program.traceSink;
     const replaySink = replay.sink;
