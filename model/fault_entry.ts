@@ -6,9 +6,9 @@ import { faultCost } from './costs.js';
 import { pathId } from './fault_paths.js';
 import { adoptThread, countPath, proc, task, type EngineState } from './engine_state.js';
 import * as F from './flags.js';
-import { handleMmFault } from './memory.js';
+import { handleMmFault, mapNewAnonPage, plainAnonWrites } from './memory.js';
 import { findVma, firstAbove, inHole, insertVma, newVma, splitRange } from './mm.js';
-import { allocUpper, blockOf, entryFlagsAt, pteAlloc, pteIndex } from './page_table.js';
+import { allocUpper, blockOf, entryFlagsAt, pteAlloc, pteIndex, upperPresent } from './page_table.js';
 import type { ProcAcc } from './results.js';
 import { PMD_TABLE, type Mm, type Vma } from './state.js';
 
@@ -107,18 +107,57 @@ export function applyUserWrites(st: EngineState, e: TraceEvent, p: ProcAcc, mm: 
       const fl = entryFlagsAt(mm, a);
       if ((fl & (F.PTE_PRESENT | F.PTE_WRITE)) !== (F.PTE_PRESENT | F.PTE_WRITE) && !accessError(vma, true, false)) {
         p.res.minflt++; // mm/memory.c: mm_account_fault: one trap, one minflt
-        Object.assign(f, { mm, vma, address: a, write: true, path: '', fileHint: -1, anonHint: -1, anonDelta: -1, inferred: false, pagesAllocated: 0, tablesAllocated: 0, tablesCopied: 0 });
+        userWriteCtx(st, mm, vma, a);
         handleMmFault(ctx, f);
         userWrite.address = a;
         recordFault(st, userWrite, p, vma.start, vma.end, vma.flags);
       }
-      const slot = mm.pmds.get(blockOf(a));
+      const b = blockOf(a);
+      const slot = mm.pmds.get(b);
       // a PMD mapping covers the whole block: the rest of the memset writes to it without faulting
-      a = slot && slot.kind !== PMD_TABLE ? (blockOf(a) + 1) * F.PMD_SIZE : a + F.PAGE_SIZE;
+      if (slot && slot.kind !== PMD_TABLE) {
+        a = (b + 1) * F.PMD_SIZE;
+        continue;
+      }
+      a += F.PAGE_SIZE;
+      if (!slot || !upperPresent(mm, a) || !plainAnonWrites(ctx, vma)) continue;
+      // the rest of this PTE table inside the VMA: a none entry faults as a plain anon write (memory.ts:
+      // plainAnonWrites: what handleMmFault would do, without its dispatch), a present writable one is stored to;
+      // anything else goes the way above
+      const t = slot.table!;
+      const limit = Math.min(w[k + 1]!, vma.end, (b + 1) * F.PMD_SIZE);
+      for (let i = pteIndex(a); a < limit; a += F.PAGE_SIZE, i++) {
+        const e = t.fl[i]!;
+        if ((e & (F.PTE_PRESENT | F.PTE_WRITE)) === (F.PTE_PRESENT | F.PTE_WRITE)) continue;
+        if (e !== 0) break;
+        p.res.minflt++;
+        userWriteCtx(st, mm, vma, a);
+        mapNewAnonPage(ctx, f, t, i, true);
+        f.path = 'anon_alloc';
+        userWrite.address = a;
+        recordFault(st, userWrite, p, vma.start, vma.end, vma.flags);
+      }
     }
   }
   w.length = 0;
   return bytes;
+}
+
+/** The fault context of one user write at a (every field set, as for a new fault). */
+function userWriteCtx(st: EngineState, mm: Mm, vma: Vma, a: number): void {
+  const f = st.f;
+  f.mm = mm;
+  f.vma = vma;
+  f.address = a;
+  f.write = true;
+  f.path = '';
+  f.fileHint = -1;
+  f.anonHint = -1;
+  f.anonDelta = -1;
+  f.inferred = false;
+  f.pagesAllocated = 0;
+  f.tablesAllocated = 0;
+  f.tablesCopied = 0;
 }
 
 /** arch/x86/mm/fault.c: access_error: a write to a VMA without VM_WRITE, an exec without VM_EXEC, a read of PROT_NONE. */

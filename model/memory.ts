@@ -8,11 +8,22 @@ import { addMmCounter } from './rss.js';
 import { allocUpper, blockOf, mapAnon, pteAlloc, pteIndex, unmapEntry } from './page_table.js';
 import { firstAbove, widenInferred } from './mm.js';
 import { doHugePmdAnonymousPage, doHugePmdWpPage, thpVmaAllowableOrder, thpVmaAllowableOrders, thpVmaSuitableOrder, thpVmaSuitableOrders, vmaIsAnonymous } from './huge_memory.js';
-import { PAGE_ANON, PAGE_ANON_EXCLUSIVE, PMD_TABLE, type FaultCtx, type Mm, type ModelCtx, type PteTable } from './state.js';
+import { PAGE_ANON, PAGE_ANON_EXCLUSIVE, PMD_TABLE, type FaultCtx, type Mm, type ModelCtx, type PteTable, type Vma } from './state.js';
 
 /** include/linux/pgtable.h: is_zero_pfn (refpage extends it to is_zero_or_refpage_pfn): the entry maps a shared special page. */
 export function isZeroPfn(ctx: ModelCtx, fl: number): boolean {
   return ctx.hooks.is_zero_pfn(ctx, fl);
+}
+
+/**
+ * Whether a write fault on a none PTE of vma, in a PTE table already there with its upper tables, is exactly
+ * __handle_mm_fault -> do_anonymous_page's order-0 write half (mapNewAnonPage, path anon_alloc): no patch hooks the way
+ * there, an anonymous private writable VMA, no mTHP order allowed (alloc_anon_folio then allocates one page). Bulk
+ * writers (memset's user writes, GUP populate) map such runs without the per-fault dispatch: same effects, same order.
+ */
+export function plainAnonWrites(ctx: ModelCtx, vma: Vma): boolean {
+  return !ctx.hooks.faultHooked && vmaIsAnonymous(vma) && (vma.flags & (F.VM_WRITE | F.VM_SHARED)) === F.VM_WRITE &&
+    (!ctx.rules.mthp || (vma.flags & F.VM_UFFD_WP) !== 0 || thpVmaAllowableOrders(ctx, vma, (1 << PMD_ORDER) - 4) === 0);
 }
 
 /** mm/memory.c: __handle_mm_fault. f.vma is the VMA containing f.address and access is already allowed. */

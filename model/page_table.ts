@@ -40,6 +40,11 @@ export function allocUpper(ctx: ModelCtx, mm: Mm, addr: number): number {
   return n;
 }
 
+/** The upper tables allocUpper would allocate for addr are all there already (it would return 0). */
+export function upperPresent(mm: Mm, addr: number): boolean {
+  return (!F.PGDIR_SIZE || mm.pudTables.has(Math.floor(addr / F.PGDIR_SIZE))) && (!F.PUD_SIZE || mm.pmdTables.has(Math.floor(addr / F.PUD_SIZE)));
+}
+
 /** mm/memory.c: __pte_alloc -> pmd_install: a PTE table for a none PMD. */
 export function pteAlloc(ctx: ModelCtx, mm: Mm, block: number): PmdSlot {
   const slot: PmdSlot = { kind: PMD_TABLE, table: newTable(), folio: 0, write: false, shared: false };

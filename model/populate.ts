@@ -1,8 +1,8 @@
 // Eager population by GUP (mm/gup.c: populate_vma_page_range, faultin_page): MAP_POPULATE, mlock, MADV_POPULATE_*.
 // Each page needing a fault is a handle_mm_fault with no trap: counted in minflt, no page_fault_user event.
 import * as F from './flags.js';
-import { handleMmFault, newFaultCtx } from './memory.js';
-import { blockOf, entryFlagsAt } from './page_table.js';
+import { handleMmFault, mapNewAnonPage, newFaultCtx, plainAnonWrites } from './memory.js';
+import { blockOf, entryFlagsAt, pteIndex, upperPresent } from './page_table.js';
 import { PMD_TABLE, type FaultCtx, type Mm, type ModelCtx, type Vma } from './state.js';
 
 const gf: FaultCtx = newFaultCtx(null as never);
@@ -23,6 +23,7 @@ export function populateRange(ctx: ModelCtx, mm: Mm, vma: Vma, start: number, en
   gf.mm = mm;
   gf.vma = vma;
   gf.write = w;
+  const plain = w && plainAnonWrites(ctx, vma);
   for (let a = Math.max(start, vma.start); a < Math.min(end, vma.end); ) {
     if (needsFault(mm, a, w)) {
       gf.address = a;
@@ -36,8 +37,34 @@ export function populateRange(ctx: ModelCtx, mm: Mm, vma: Vma, start: number, en
       out[2]! += gf.tablesAllocated;
       ctx.gupFaults++;
     }
-    const slot = mm.pmds.get(blockOf(a));
+    const b = blockOf(a);
+    const slot = mm.pmds.get(b);
     // a PMD mapping covers the whole block: GUP steps over it (follow_pmd_mask)
-    a = slot && slot.kind !== PMD_TABLE ? (blockOf(a) + 1) * F.PMD_SIZE : a + F.PAGE_SIZE;
+    if (slot && slot.kind !== PMD_TABLE) {
+      a = (b + 1) * F.PMD_SIZE;
+      continue;
+    }
+    a += F.PAGE_SIZE;
+    if (!plain || !slot || !upperPresent(mm, a)) continue;
+    // the rest of this PTE table: a none entry is a plain anon write fault (memory.ts: plainAnonWrites), mapped without
+    // handleMmFault's dispatch; a present writable one needs none; anything else goes the way above
+    const t = slot.table!;
+    const limit = Math.min(end, vma.end, (b + 1) * F.PMD_SIZE);
+    for (let i = pteIndex(a); a < limit; a += F.PAGE_SIZE, i++) {
+      const e = t.fl[i]!;
+      if ((e & (F.PTE_PRESENT | F.PTE_WRITE)) === (F.PTE_PRESENT | F.PTE_WRITE)) continue;
+      if (e !== 0) break;
+      gf.address = a;
+      gf.path = '';
+      gf.pagesAllocated = 0;
+      gf.tablesAllocated = 0;
+      gf.fileHint = -1;
+      mapNewAnonPage(ctx, gf, t, i, true);
+      gf.path = 'anon_alloc';
+      out[0]!++;
+      out[1]! += gf.pagesAllocated;
+      out[2]! += gf.tablesAllocated;
+      ctx.gupFaults++;
+    }
   }
 }

@@ -7,6 +7,9 @@ import type { BreakCause, Patch, PatchHooks } from './patch.js';
 /** The hooks the model calls, every one present; `patched` is false for mainline (no patch at all). */
 export interface Hooks {
   readonly patched: boolean;
+  /** Some patch hooks a fault's way to do_anonymous_page (handle_mm_fault, break_cow_pte, pmd_install, handle_pte_fault,
+   * do_anonymous_page): false lets bulk writers map plain anon pages without the per-fault dispatch (memory.ts: plainAnonWrites). */
+  readonly faultHooked: boolean;
   /** include/linux/pgtable.h: is_zero_pfn (refpage: is_zero_or_refpage_pfn). */
   is_zero_pfn(ctx: ModelCtx, fl: number): boolean;
   /** mm/memory.c: do_anonymous_page: true when a patch handled the fault (mainline: false). */
@@ -59,6 +62,7 @@ export function resolveHooks(patches: readonly Patch[]): Hooks {
   const install = impls(patches, 'pmd_install');
   return Object.freeze<Hooks>({
     patched: patches.length > 0,
+    faultHooked: fault.length + breakCow.length + install.length + pteFault.length + anon.length > 0,
     // the first patch with a verdict decides; none: mainline's
     is_zero_pfn:
       zero.length === 0
