@@ -9,7 +9,8 @@ export function createPages(): Pages {
     flags: new Uint8Array(n),
     order: new Uint8Array(n),
     head: new Int32Array(n),
-    free: [],
+    free: new Int32Array(n),
+    nfree: 0,
     next: 1, // id 0 means "no page"
     folioMms: new Map(),
   };
@@ -27,8 +28,9 @@ function grow(p: Pages, need: number): void {
 
 /** mm/memory.c: alloc_anon_folio / folio_prealloc: a new exclusive anon folio of the given order, refcount 0 until mapped. */
 export function allocAnon(p: Pages, order: number): number {
-  let id = order === 0 ? p.free.pop() : undefined;
-  if (id === undefined) {
+  let id: number;
+  if (order === 0 && p.nfree > 0) id = p.free[--p.nfree]!;
+  else {
     id = p.next++;
     grow(p, id);
   }
@@ -90,5 +92,13 @@ export function wpCanReuseLargeAnonFolio(p: Pages, folio: number, mmIdx: number)
 /** Drop one mapping of a page; a small anon page with no mappings goes back to the free list. */
 export function putPage(p: Pages, id: number): void {
   const r = --p.refcount[id]!;
-  if (r <= 0 && p.order[id] === 0 && p.head[id] === 0) p.free.push(id);
+  if (r <= 0 && p.order[id] === 0 && p.head[id] === 0) {
+    // a typed stack: a JS array of millions of ids was copied as pops shrank and pushes regrew it
+    if (p.nfree === p.free.length) {
+      const f = new Int32Array(p.free.length * 2);
+      f.set(p.free);
+      p.free = f;
+    }
+    p.free[p.nfree++] = id;
+  }
 }

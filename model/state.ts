@@ -71,7 +71,9 @@ export interface Pages {
   order: Uint8Array;
   /** Head folio id for a subpage of a split THP (0 = none: the page is its own folio). */
   head: Int32Array;
-  free: number[];
+  /** Freed small page ids, a stack (LIFO, as a JS array's push/pop was): free[0..nfree). */
+  free: Int32Array;
+  nfree: number;
   next: number;
   /** Large folios: mm index -> mappings, for __wp_can_reuse_large_anon_folio (CONFIG_MM_ID). */
   folioMms: Map<number, Map<number, number>>;
