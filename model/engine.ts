@@ -20,6 +20,7 @@ import type { Mm, ModelCtx } from './state.js';
 import { callsReturned, onSysEnter, onSysExit, returnedBy } from './syscall_effects.js';
 import { newMachineFacts, type MachineFacts } from './machine.js';
 import { settleUnsure } from './untraced_clone_exec.js';
+import { deferredSplits, endDeferredSplitRuns, followDeferredSplit } from './thp_deferred_split.js';
 import { newLifecycleRecs, onExit, onFork, onNewTask } from './task_lifecycle.js';
 import type { ReplayProbes, VariantResult, VariantSpec } from './types.js';
 
@@ -37,6 +38,8 @@ export interface Engine {
   /** Nothing traced in flight for mm at the rss_stat event on `line` of task `tid` (validation's untraced-reclaim test). */
   quiet(line: number, tid: number, mm: Mm): boolean;
   finish(endTime: number): VariantResult;
+  /** THPs split to follow the kernel's deferred split that untraced rss_stat decreases showed (thp_deferred_split.ts). */
+  thpSplitsFollowed(): number;
   /** What the engine assumed where the trace did not say, counted (engine_state.ts: AssumptionKind). */
   assumed: Readonly<Record<AssumptionKind, number>>;
   /** Tasks a and b run on different known mms (engine_state.ts: onApartMms): their events need no mutual order. */
@@ -109,8 +112,11 @@ export function createEngine(spec: VariantSpec, probes: ReplayProbes, profile: C
     return true;
   }
 
+  followDeferredSplit(st, quiet);
+
   function handle(e: TraceEvent, hint: FaultHint | null): void {
     useGeometry(ctx.geo, ctx.traceGeo); // this variant's kernel build (engines run one after another on each event)
+    if (e.kind !== 'rss_stat') endDeferredSplitRuns(st, e.tid); // the mm's task moves on: split what its run showed
     if (e.kind === 'rss_stat') liveLine = e.line;
     else if (e.kind === 'sys_enter') inCall.add(e.tid);
     else if (e.kind === 'exit') inCall.delete(e.exitPid);
@@ -149,6 +155,7 @@ export function createEngine(spec: VariantSpec, probes: ReplayProbes, profile: C
 
   function finish(endTime: number): VariantResult {
     useGeometry(ctx.geo, ctx.traceGeo);
+    endDeferredSplitRuns(st, null);
     for (const tid of st.held.keys()) flushHeld(st, tid);
     const processes = [...st.procs.values()].sort((a, b) => a.res.pid - b.res.pid);
     const series: VariantResult['series'] = {};
@@ -170,8 +177,9 @@ export function createEngine(spec: VariantSpec, probes: ReplayProbes, profile: C
       marks: st.marks,
       inferred_faults: st.inferredFaults,
       ...(st.countersFromTrace !== null ? { rss_from_counters: st.countersFromTrace } : {}),
+      ...(deferredSplits(st) > 0 ? { thp_splits_followed: deferredSplits(st) } : {}),
     };
   }
 
-  return { ctx, handle, quiet, lost: () => (useGeometry(ctx.geo, ctx.traceGeo), relearnBaselines(st)), countersFromTrace: () => void (st.countersFromTrace ??= 0), finish, assumed: st.assumed, apart: (a, b) => onApartMms(st, a, b) };
+  return { ctx, handle, quiet, lost: () => (useGeometry(ctx.geo, ctx.traceGeo), relearnBaselines(st)), countersFromTrace: () => void (st.countersFromTrace ??= 0), finish, thpSplitsFollowed: () => deferredSplits(st), assumed: st.assumed, apart: (a, b) => onApartMms(st, a, b) };
 }

@@ -3,10 +3,10 @@
 import { MM_ANONPAGES } from '../traces/events.js';
 import { noteAnonRead, zeroPageOn } from './machine.js';
 import * as F from './flags.js';
-import { allocAnon, folioMmMap } from './pages.js';
+import { allocAnon, folioMmMap, subpages } from './pages.js';
 import { addMmCounter, addPgtables } from './rss.js';
 import { PAGE_ANON_EXCLUSIVE, PMD_HUGE_ZERO, PMD_THP, type FaultCtx, type Mm, type ModelCtx, type PmdSlot, type Vma } from './state.js';
-import { splitHugePmd } from './page_table.js';
+import { splitHugePmd, unmapEntry } from './page_table.js';
 import { PMD_ORDER } from './thpsize.js';
 
 /** include/linux/mm.h: vma_is_anonymous (vm_ops == NULL). */
@@ -128,4 +128,33 @@ export function doHugePmdWpPage(ctx: ModelCtx, f: FaultCtx, block: number, slot:
   }
   splitHugePmd(ctx, f.mm, slot);
   return false;
+}
+
+/**
+ * The deferred split of an underused THP mapped by one mm only (mm/huge_memory.c: deferred_split_scan -> split_folio
+ * -> __split_huge_page -> remap_page(RMP_USE_SHARED_ZEROPAGE)): the PMD becomes a PTE table (the deposited one:
+ * __split_huge_pmd_locked, VmPTE unchanged), the folio becomes order-0 pages, and each subpage zero(i) calls
+ * zero-filled maps the shared zero page (mm/migrate.c: remove_migration_pte -> try_to_map_unused_to_zeropage:
+ * pte_mkspecial(my_zero_pfn), read-only, no RSS) and is freed. Returns the subpages remapped; the caller counts them
+ * (dec_mm_counter, one rss_stat each). Checked on this machine (pvm_no_zero_page=1): after the split a read of such a
+ * subpage took no fault and a write took one each, so the zero page is mapped there even though read faults get none.
+ */
+export function splitUnderusedThp(ctx: ModelCtx, mm: Mm, slot: PmdSlot, zero: (i: number) => boolean): number {
+  const p = ctx.pages;
+  const folio = slot.folio;
+  const t = splitHugePmd(ctx, mm, slot);
+  // __split_huge_page: each subpage its own order-0 folio (zap and fork then batch nothing across them)
+  const first = subpages(p, folio);
+  for (let i = 0; i < F.PTRS; i++) p.head[first + i] = 0;
+  p.folioMms.delete(folio);
+  p.folioMms.delete(-folio - 1);
+  let freed = 0;
+  for (let i = 0; i < F.PTRS; i++) {
+    if (!zero(i)) continue;
+    if (unmapEntry(ctx, mm, t, i) >= 0) freed++;
+    t.fl[i] = F.PTE_PRESENT | F.PTE_ZERO;
+    t.page[i] = 0;
+    t.present++;
+  }
+  return freed;
 }

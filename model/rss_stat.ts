@@ -8,11 +8,15 @@ import { createMm } from './mm.js';
 import { addMmCounter } from './rss.js';
 import { callBegan } from './syscall_effects.js';
 import { newMmId, startsUnsure } from './untraced_clone_exec.js';
+import { remapSeen } from './thp_deferred_split.js';
 import { logOf, logUpdate, notePhantomAtExit, type MmLog } from './rss_log.js';
 import type { Mm } from './state.js';
 
-/** How an rss_stat event relates to the model: compared, used as the baseline of an mm that predates the trace, or not mapped. */
-export type RssStatUse = 'compare' | 'baseline' | 'unmapped';
+/**
+ * How an rss_stat event relates to the model: compared, used as the baseline of an mm that predates the trace, not
+ * mapped, or a subpage the kernel's deferred THP split remapped (model/thp_deferred_split.ts: followed, not compared).
+ */
+export type RssStatUse = 'compare' | 'baseline' | 'unmapped' | 'thp_remap';
 
 /** Validation callback: one kmem:rss_stat event, the model mm it belongs to and that mm's log (null when unmapped). */
 export type RssStatSink = (e: BufferedRss, mm: Mm | null, use: RssStatUse, log: MmLog | null) => void;
@@ -74,6 +78,7 @@ export function relearnBaselines(st: EngineState): void {
 
 function useRss(st: EngineState, b: BufferedRss, now: boolean): void {
   const { ctx } = st;
+  const prev = st.lastSize.get(b.mmId * 4 + b.member); // the kernel's last value of this counter (resolveRss moves it on)
   const mm = now ? resolveRss(st, b) : (st.byMmId.get(b.mmId) ?? resolveHeld(st, b));
   const sink = st.rssSink;
   if (!mm) {
@@ -122,6 +127,11 @@ function useRss(st: EngineState, b: BufferedRss, now: boolean): void {
     } else if (pages !== 0) notePhantomAtExit(ctx, mm, b.member, pages); // first seen in its teardown: all unknown
     sink?.(b, mm, 'baseline', ctx.rssLogs && logOf(ctx.rssLogs, mm));
     argPagesFaulted(st, b, mm);
+    return;
+  }
+  if (now && remapSeen(st, b, mm, prev)) {
+    // one zero-filled subpage of a THP the kernel's shrinker split (no traced cause): the model follows it
+    sink?.(b, mm, 'thp_remap', ctx.rssLogs && logOf(ctx.rssLogs, mm));
     return;
   }
   if (now && untracedKernelFault(st, b, mm)) {

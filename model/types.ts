@@ -192,6 +192,11 @@ export interface VariantResult {
    * modelled, and page tables only where a syscall populates (no fault addresses).
    */
   rss_from_counters?: number;
+  /**
+   * Present when the variant followed the kernel's deferred split of underused THPs (model/thp_deferred_split.ts):
+   * THPs split where untraced rss_stat decreases were the shrinker's zero-page remaps (RssAnon follows the kernel).
+   */
+  thp_splits_followed?: number;
 }
 
 export interface ReplayResult {

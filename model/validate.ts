@@ -80,6 +80,8 @@ export function createValidator(
         const byMember: Record<string, number> = {};
         for (const [n, f] of Object.entries(t.by)) if (f.untraced_reclaim) byMember[n] = f.untraced_reclaim;
         r.untraced_reclaim = { events: t.reclaim, by_member: byMember, reason: UNTRACED_RECLAIM };
+        const splits = engine.thpSplitsFollowed();
+        if (splits > 0) r.untraced_reclaim.thp_splits = splits;
       }
       if (t.events > 0 && faultEvents === 0) {
         r.nothing_to_model = 'the trace has rss_stat events but no page-fault events (exceptions:page_fault_user, or perf page-faults recorded with -d): the model builds RSS from faults, so its counters cannot be compared with the kernel\'s';

@@ -94,6 +94,14 @@ export function createLockstep(t: Tally, exact: boolean, quiet: QuietAt | null =
     }
     const name = RSS_MEMBER_NAMES[m] ?? String(m);
     const bm = t.by[name] ?? (t.by[name] = newMember());
+    if (use === 'thp_remap') {
+      // a subpage the kernel's deferred THP split remapped, which the model followed (thp_deferred_split.ts): no traced
+      // cause, so not compared; in the untraced-reclaim bucket, the model already on the kernel's value
+      t.reclaim++;
+      bm.untraced_reclaim = (bm.untraced_reclaim ?? 0) + 1;
+      reset();
+      return;
+    }
     if (splitOpen.has(key) && !(log.length > 1 && walk[1] !== 0 && (v - log[0]!) * (v - log[1]!) <= 0)) revokeSplit(key);
     if (quiet && exact && v < cur && !b.throttled && !deferred.has(key) && !splitOpen.has(key) && b.size / F.PAGE_SIZE !== cur &&
       (mm.users <= 1 || !b.curr) && mlog.log.every((l) => l.length <= 1) && !(mm.predates && mm.vmas.length === 0) && quiet(b.line, b.tid, mm)) {

@@ -77,7 +77,13 @@ export interface ValidateResult {
    * -> try_to_map_unused_to_zeropage), or a call whose events the trace lacks (an unrecorded madvise). Not compared;
    * the model is resynchronised to the kernel's value at each.
    */
-  untraced_reclaim?: { events: number; by_member: Record<string, number>; reason: string };
+  untraced_reclaim?: {
+    events: number;
+    by_member: Record<string, number>;
+    reason: string;
+    /** THPs the model split because the decreases were the deferred split's remaps (model/thp_deferred_split.ts), when any. */
+    thp_splits?: number;
+  };
   /** Set when the trace has rss_stat but no page-fault event: the model builds RSS from faults, so nothing was compared fairly. */
   nothing_to_model?: string;
   /** rss_stat events of counters the model does not have (member 4 and up: Android kernels), per member: not compared. */

@@ -21,7 +21,7 @@
 import { MM_ANONPAGES } from '../../traces/events.js';
 import { userError } from '../../traces/errors.js';
 import * as F from '../flags.js';
-import { splitHugePmd, unmapEntry } from '../page_table.js';
+import { splitUnderusedThp } from '../huge_memory.js';
 import { addMmCounter } from '../rss.js';
 import { PMD_THP, type Mm, type ModelCtx } from '../state.js';
 import type { Patch } from './patch.js';
@@ -54,17 +54,9 @@ function splitIfUnderused(ctx: ModelCtx, st: ShrinkerState, mm: Mm, b: number): 
   if (written) for (let i = 0; i < F.PTRS; i++) if (written.has(first + i)) used++;
   // thp_underused: "if (khugepaged_max_ptes_none == HPAGE_PMD_NR - 1) return false;" then num_zero_pages > max_ptes_none
   if (st.maxPtesNone === F.PTRS - 1 || F.PTRS - used <= st.maxPtesNone) return 0;
-  const t = splitHugePmd(ctx, mm, slot);
   // try_to_map_unused_to_zeropage asks only mlock and mm_forbids_zeropage (s390 KVM), not the read-fault zero-page
   // setting: this machine (pvm_no_zero_page=1, reads allocate) remapped 504 subpages per THP (fixture thp_shrinker)
-  let freed = 0;
-  for (let i = 0; i < F.PTRS; i++) {
-    if (written && written.has(first + i)) continue;
-    if (unmapEntry(ctx, mm, t, i) >= 0) freed++;
-    t.fl[i] = F.PTE_PRESENT | F.PTE_ZERO; // pte_mkspecial(pfn_pte(my_zero_pfn(addr))): read-only, no RSS
-    t.page[i] = 0;
-    t.present++;
-  }
+  const freed = splitUnderusedThp(ctx, mm, slot, (i) => !(written && written.has(first + i)));
   if (freed) addMmCounter(ctx, mm, MM_ANONPAGES, -freed);
   return freed;
 }

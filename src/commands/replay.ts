@@ -40,6 +40,8 @@ function variantTable(v: VariantResult, m: MachineFacts): string {
   out.push(line(head), ...rows.map(line), line(tot));
   if (v.rss_from_counters !== undefined)
     out.push(`no page-fault events in this trace (arm64 has no fault tracepoint): RssAnon / RssFile are the kernel's own counters, set from ${v.rss_from_counters} rss_stat events (inferred, not modelled); no fault path is modelled, and page tables only where a syscall populates (no fault addresses)`);
+  if (v.thp_splits_followed)
+    out.push(`THP shrinker: ${v.thp_splits_followed} THPs split where the kernel's counters fell with nothing traced (mm/huge_memory.c deferred_split_scan -> try_to_map_unused_to_zeropage: one -1 per zero-filled subpage); the model followed them`);
   out.push(`page tables of the whole system (all processes at once): peak ${kb(v.totals.system_pgtables_peak_kb)} KiB, at the end ${kb(v.totals.system_pgtables_final_kb)} KiB`);
   out.push(`modelled fault time ${(v.totals.fault_latency_ns / 1e6).toFixed(3)} ms, fork time ${(v.totals.fork_latency_ns / 1e6).toFixed(3)} ms, inferred faults ${v.inferred_faults}`);
   return out.join('\n');

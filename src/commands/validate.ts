@@ -59,7 +59,8 @@ export function formatValidateText(r: LatencyValidateResult): string {
   // said loudly: these events were not compared (a model bug that only lowers counters with nothing in flight hides here)
   if (rc)
     out.push(
-      `untraced reclaim: ${rc.events} rss_stat events not compared (${Object.entries(rc.by_member).map(([k, n]) => `${k} ${n}`).join(', ')}): ${rc.reason}`,
+      `untraced reclaim: ${rc.events} rss_stat events not compared (${Object.entries(rc.by_member).map(([k, n]) => `${k} ${n}`).join(', ')}): ${rc.reason}` +
+        (rc.thp_splits ? `; ${rc.thp_splits} THPs split in the model where the decreases were the THP shrinker's remaps (one burst of -1 per folio)` : ''),
     );
   for (const m of r.missing_events) out.push(`no ${m.event} in the trace: ${m.cost}`);
   out.push(describeMachine(r.machine));
