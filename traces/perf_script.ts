@@ -88,289 +88,293 @@ export interface PerfParser {
   flush(): void;
 }
 
-export function createPerfScriptParser(ctx: LineCtx): PerfParser {
-  const tokens: EventToken[] = [];
-  const commByTid = new Map<number, string>();
-  let inSample = false;
-
-  let lastTok: EventToken | null = null;
-  let prevTok: EventToken | null = null;
-
-  function eventToken(s: string, p: number, te: number): EventToken {
-    // Traces alternate between a few events (fault, rss_stat): try the last two first.
-    if (lastTok !== null && lastTok.token.length === te - p && s.startsWith(lastTok.token, p)) return lastTok;
-    let found: EventToken | null = null;
-    if (prevTok !== null && prevTok.token.length === te - p && s.startsWith(prevTok.token, p)) found = prevTok;
-    else {
-      for (let i = 0; i < tokens.length; i++) {
-        const t = tokens[i];
-        if (t.token.length === te - p && s.startsWith(t.token, p)) {
-          found = t;
-          break;
-        }
-      }
-    }
-    if (found === null) {
-      found = decodeToken(own(s.slice(p, te)));
-      if (tokens.length < 64) tokens.push(found);
-    }
-    prevTok = lastTok;
-    lastTok = found;
-    return found;
-  }
-
+/** One perf script parser's state over one file; the functions below are module-level and take it, so V8 compiles them
+ *  once per thread rather than once per trace (closures made per file lost their optimized code between traces). */
+interface PerfState {
+  readonly ctx: LineCtx;
+  readonly tokens: EventToken[];
+  readonly commByTid: Map<number, string>;
+  inSample: boolean;
+  lastTok: EventToken | null;
+  prevTok: EventToken | null;
   // The previous header line's text from the line start up to its timestamp, and what it parsed to:
   // consecutive samples of one thread repeat it byte for byte, so the next line only needs a compare.
-  let hdr = '';
-  let hdrCpu = -1;
-  let hdrPid = -1;
-  let hdrTid = -1;
-  let hdrComm = '';
-
+  hdr: string;
+  hdrCpu: number;
+  hdrPid: number;
+  hdrTid: number;
+  hdrComm: string;
   // A page-fault sample without its address waits here for its call chain (`perf record -g`), kept as `stack`.
-  let held: OtherEvent | null = null;
-  let frames: string[] = [];
+  held: OtherEvent | null;
+  frames: string[];
+}
 
-  function flush(): void {
-    if (held === null) return;
-    if (frames.length > 0) {
-      held.fields.stack = frames.join(';');
-      held.fields.depth = frames.length;
+function eventToken(st: PerfState, s: string, p: number, te: number): EventToken {
+  // Traces alternate between a few events (fault, rss_stat): try the last two first.
+  if (st.lastTok !== null && st.lastTok.token.length === te - p && s.startsWith(st.lastTok.token, p)) return st.lastTok;
+  let found: EventToken | null = null;
+  if (st.prevTok !== null && st.prevTok.token.length === te - p && s.startsWith(st.prevTok.token, p)) found = st.prevTok;
+  else {
+    for (let i = 0; i < st.tokens.length; i++) {
+      const t = st.tokens[i];
+      if (t.token.length === te - p && s.startsWith(t.token, p)) {
+        found = t;
+        break;
+      }
     }
-    ctx.push(held);
-    held = null;
-    frames = [];
   }
+  if (found === null) {
+    found = decodeToken(own(s.slice(p, te)));
+    if (st.tokens.length < 64) st.tokens.push(found);
+  }
+  st.prevTok = st.lastTok;
+  st.lastTok = found;
+  return found;
+}
 
-  function line(s: string, start: number, end: number, lineNo: number): void {
-    if (held !== null) {
-      let q = start;
-      while (q < end && (s.charCodeAt(q) === 32 || s.charCodeAt(q) === 9)) q++;
-      if (q > start && q < end && isHex(s.charCodeAt(q)) && timestampColon(s, q, end) < 0) {
-        frames.push(frameSymbol(s, q, end));
-        return;
-      }
-      flush();
-    }
-    const hl = hdr.length;
-    if (hl > 0 && start + hl < end && s.startsWith(hdr, start)) {
-      // Same bytes before the timestamp: the left part parses the same (no ':' in it qualified before).
-      const tc = timestampEnd(s, start + hl, end);
-      if (tc >= 0) {
-        body(s, start + hl, tc, end, lineNo, hdrCpu, hdrPid, hdrTid, hdrComm);
-        return;
-      }
-    }
-    let p = start;
-    while (p < end && (s.charCodeAt(p) === 32 || s.charCodeAt(p) === 9)) p++;
-    if (p === end) {
-      inSample = false;
+function perfFlush(st: PerfState): void {
+  if (st.held === null) return;
+  if (st.frames.length > 0) {
+    st.held.fields.stack = st.frames.join(';');
+    st.held.fields.depth = st.frames.length;
+  }
+  st.ctx.push(st.held);
+  st.held = null;
+  st.frames = [];
+}
+
+function perfLine(st: PerfState, s: string, start: number, end: number, lineNo: number): void {
+  if (st.held !== null) {
+    let q = start;
+    while (q < end && (s.charCodeAt(q) === 32 || s.charCodeAt(q) === 9)) q++;
+    if (q > start && q < end && isHex(s.charCodeAt(q)) && timestampColon(s, q, end) < 0) {
+      st.frames.push(frameSymbol(s, q, end));
       return;
     }
-    if (s.charCodeAt(p) === 35) return; // '#' header from perf script --header
-    const tc = timestampColon(s, p, end);
-    if (tc < 0) {
-      // Call-chain lines (`perf script -g`) follow their sample: an address, then a symbol.
-      if (inSample && p > start && isHex(s.charCodeAt(p))) return;
-      ctx.skip(lineNo, 'line_not_event', 'not a perf script event line (no "SECONDS:" timestamp)');
+    perfFlush(st);
+  }
+  const hl = st.hdr.length;
+  if (hl > 0 && start + hl < end && s.startsWith(st.hdr, start)) {
+    // Same bytes before the timestamp: the left part parses the same (no ':' in it qualified before).
+    const tc = timestampEnd(s, start + hl, end);
+    if (tc >= 0) {
+      body(st, s, start + hl, tc, end, lineNo, st.hdrCpu, st.hdrPid, st.hdrTid, st.hdrComm);
       return;
     }
-    let ts = tc - 1;
-    while (ts > p && s.charCodeAt(ts - 1) !== 32) ts--;
-    // Left part: COMM [PID[/TID]] [[CPU]]
-    let l = ts;
+  }
+  let p = start;
+  while (p < end && (s.charCodeAt(p) === 32 || s.charCodeAt(p) === 9)) p++;
+  if (p === end) {
+    st.inSample = false;
+    return;
+  }
+  if (s.charCodeAt(p) === 35) return; // '#' header from perf script --header
+  const tc = timestampColon(s, p, end);
+  if (tc < 0) {
+    // Call-chain lines (`perf script -g`) follow their sample: an address, then a symbol.
+    if (st.inSample && p > start && isHex(s.charCodeAt(p))) return;
+    st.ctx.skip(lineNo, 'line_not_event', 'not a perf script event line (no "SECONDS:" timestamp)');
+    return;
+  }
+  let ts = tc - 1;
+  while (ts > p && s.charCodeAt(ts - 1) !== 32) ts--;
+  // Left part: COMM [PID[/TID]] [[CPU]]
+  let l = ts;
+  while (l > p && s.charCodeAt(l - 1) === 32) l--;
+  let cpu = -1;
+  if (l > p && s.charCodeAt(l - 1) === 93) {
+    const ob = lastCharIn(s, 91, p, l - 1);
+    if (ob >= p) {
+      let v = 0;
+      let k = ob + 1;
+      while (k < l - 1 && isDigit(s.charCodeAt(k))) v = v * 10 + (s.charCodeAt(k++) - 48);
+      if (k === l - 1 && k > ob + 1) {
+        cpu = v;
+        l = ob;
+        while (l > p && s.charCodeAt(l - 1) === 32) l--;
+      }
+    }
+  }
+  let pid = -1;
+  let tid = -1;
+  let k = l;
+  while (k > p && s.charCodeAt(k - 1) !== 32) k--;
+  // PID/TID or a lone TID (perf's default for per-task records prints the tid only).
+  let a = 0;
+  let b = -1;
+  let i = k;
+  let ok = i < l;
+  while (i < l && isDigit(s.charCodeAt(i))) a = a * 10 + (s.charCodeAt(i++) - 48);
+  if (i === k) ok = false;
+  if (ok && i < l && s.charCodeAt(i) === 47) {
+    i++;
+    const bs = i;
+    b = 0;
+    while (i < l && isDigit(s.charCodeAt(i))) b = b * 10 + (s.charCodeAt(i++) - 48);
+    if (i === bs) ok = false;
+  }
+  if (ok && i === l) {
+    if (b >= 0) {
+      pid = a;
+      tid = b;
+    } else tid = a;
+    l = k;
     while (l > p && s.charCodeAt(l - 1) === 32) l--;
-    let cpu = -1;
-    if (l > p && s.charCodeAt(l - 1) === 93) {
-      const ob = lastCharIn(s, 91, p, l - 1);
-      if (ob >= p) {
-        let v = 0;
-        let k = ob + 1;
-        while (k < l - 1 && isDigit(s.charCodeAt(k))) v = v * 10 + (s.charCodeAt(k++) - 48);
-        if (k === l - 1 && k > ob + 1) {
-          cpu = v;
-          l = ob;
-          while (l > p && s.charCodeAt(l - 1) === 32) l--;
-        }
-      }
-    }
-    let pid = -1;
-    let tid = -1;
-    let k = l;
-    while (k > p && s.charCodeAt(k - 1) !== 32) k--;
-    // PID/TID or a lone TID (perf's default for per-task records prints the tid only).
-    let a = 0;
-    let b = -1;
-    let i = k;
-    let ok = i < l;
-    while (i < l && isDigit(s.charCodeAt(i))) a = a * 10 + (s.charCodeAt(i++) - 48);
-    if (i === k) ok = false;
-    if (ok && i < l && s.charCodeAt(i) === 47) {
-      i++;
-      const bs = i;
-      b = 0;
-      while (i < l && isDigit(s.charCodeAt(i))) b = b * 10 + (s.charCodeAt(i++) - 48);
-      if (i === bs) ok = false;
-    }
-    if (ok && i === l) {
-      if (b >= 0) {
-        pid = a;
-        tid = b;
-      } else tid = a;
-      l = k;
-      while (l > p && s.charCodeAt(l - 1) === 32) l--;
-    }
-    let comm = '';
-    if (l > p) {
-      // The previous header's comm first: consecutive lines are mostly the same thread.
-      const cached = tid === hdrTid && hdrComm.length > 0 ? hdrComm : commByTid.get(tid);
-      if (cached !== undefined && cached.length === l - p && s.startsWith(cached, p)) comm = cached;
-      else {
-        comm = own(s.slice(p, l));
-        if (tid >= 0) commByTid.set(tid, comm);
-      }
-    }
-    hdr = s.slice(start, ts);
-    hdrCpu = cpu;
-    hdrPid = pid;
-    hdrTid = tid;
-    hdrComm = comm;
-    body(s, ts, tc, end, lineNo, cpu, pid, tid, comm);
   }
-
-  /** The rest of an event line from its timestamp [ts, tc) on. */
-  function body(s: string, ts: number, tc: number, end: number, lineNo: number, cpu: number, pid: number, tid: number, comm: string): void {
-    const time = timeAt(s, ts, tc);
-    // Fast path: the same text from the ':' to the fields as the last line of one of the two recent events.
-    let tok = lastTok;
-    let f = -1;
-    if (tok !== null && tok.tail.length > 0 && tc + tok.tail.length <= end && s.startsWith(tok.tail, tc)) f = tc + tok.tail.length;
+  let comm = '';
+  if (l > p) {
+    // The previous header's comm first: consecutive lines are mostly the same thread.
+    const cached = tid === st.hdrTid && st.hdrComm.length > 0 ? st.hdrComm : st.commByTid.get(tid);
+    if (cached !== undefined && cached.length === l - p && s.startsWith(cached, p)) comm = cached;
     else {
-      tok = prevTok;
-      if (tok !== null && tok.tail.length > 0 && tc + tok.tail.length <= end && s.startsWith(tok.tail, tc)) {
-        f = tc + tok.tail.length;
-        prevTok = lastTok;
-        lastTok = tok;
-      }
+      comm = own(s.slice(p, l));
+      if (tid >= 0) st.commByTid.set(tid, comm);
     }
-    if (f < 0) {
-      tok = slowToken(s, tc, end, lineNo, time, cpu, pid, tid, comm);
-      if (tok === null) return;
-      f = tokenEnd;
-      // Only a tail that ends in a space is reusable: `kmem:` alone would also prefix `kmem:rss_stat:`.
-      if (f > tc && s.charCodeAt(f - 1) === 32) tok.tail = own(s.slice(tc, f));
-    }
-    while (f < end && s.charCodeAt(f) === 32) f++;
-    inSample = true;
-    if (tok!.software) {
-      softwareFault(s, f, end, tok!, time, cpu, pid, tid, comm, lineNo);
-      return;
-    }
-    const e = decodeEvent(tok!.code, tok!.system, tok!.name, s, f, end, time, cpu, pid, tid, comm, lineNo);
-    if (typeof e === 'string') ctx.skip(lineNo, 'event_fields_unreadable', e);
-    else ctx.push(e);
   }
+  st.hdr = s.slice(start, ts);
+  st.hdrCpu = cpu;
+  st.hdrPid = pid;
+  st.hdrTid = tid;
+  st.hdrComm = comm;
+  body(st, s, ts, tc, end, lineNo, cpu, pid, tid, comm);
+}
 
-  /** Reads `[PERIOD] EVENT:` after the timestamp; null when the line was handled (side-band record) or skipped. */
-  function slowToken(s: string, tc: number, end: number, lineNo: number, time: number, cpu: number, pid: number, tid: number, comm: string): EventToken | null {
-    // Right part: [PERIOD] EVENT: FIELDS
-    let r = tc + 1;
+/** The rest of an event line from its timestamp [ts, tc) on. */
+function body(st: PerfState, s: string, ts: number, tc: number, end: number, lineNo: number, cpu: number, pid: number, tid: number, comm: string): void {
+  const time = timeAt(s, ts, tc);
+  // Fast path: the same text from the ':' to the fields as the last line of one of the two recent events.
+  let tok = st.lastTok;
+  let f = -1;
+  if (tok !== null && tok.tail.length > 0 && tc + tok.tail.length <= end && s.startsWith(tok.tail, tc)) f = tc + tok.tail.length;
+  else {
+    tok = st.prevTok;
+    if (tok !== null && tok.tail.length > 0 && tc + tok.tail.length <= end && s.startsWith(tok.tail, tc)) {
+      f = tc + tok.tail.length;
+      st.prevTok = st.lastTok;
+      st.lastTok = tok;
+    }
+  }
+  if (f < 0) {
+    tok = slowToken(st, s, tc, end, lineNo, time, cpu, pid, tid, comm);
+    if (tok === null) return;
+    f = tokenEnd;
+    // Only a tail that ends in a space is reusable: `kmem:` alone would also prefix `kmem:rss_stat:`.
+    if (f > tc && s.charCodeAt(f - 1) === 32) tok.tail = own(s.slice(tc, f));
+  }
+  while (f < end && s.charCodeAt(f) === 32) f++;
+  st.inSample = true;
+  if (tok!.software) {
+    softwareFault(st, s, f, end, tok!, time, cpu, pid, tid, comm, lineNo);
+    return;
+  }
+  const e = decodeEvent(tok!.code, tok!.system, tok!.name, s, f, end, time, cpu, pid, tid, comm, lineNo);
+  if (typeof e === 'string') st.ctx.skip(lineNo, 'event_fields_unreadable', e);
+  else st.ctx.push(e);
+}
+
+/** Reads `[PERIOD] EVENT:` after the timestamp; null when the line was handled (side-band record) or skipped. */
+function slowToken(st: PerfState, s: string, tc: number, end: number, lineNo: number, time: number, cpu: number, pid: number, tid: number, comm: string): EventToken | null {
+  // Right part: [PERIOD] EVENT: FIELDS
+  let r = tc + 1;
+  while (r < end && s.charCodeAt(r) === 32) r++;
+  let q = r;
+  while (q < end && isDigit(s.charCodeAt(q))) q++;
+  if (q > r && q < end && s.charCodeAt(q) === 32) {
+    r = q;
     while (r < end && s.charCodeAt(r) === 32) r++;
-    let q = r;
-    while (q < end && isDigit(s.charCodeAt(q))) q++;
-    if (q > r && q < end && s.charCodeAt(q) === 32) {
-      r = q;
-      while (r < end && s.charCodeAt(r) === 32) r++;
+  }
+  if (s.charCodeAt(r) === 80 && s.startsWith('PERF_RECORD_', r)) {
+    // --show-task-events / --show-mmap-events side-band records: kept as generic events.
+    let ne = r + 12;
+    while (ne < end) {
+      const c = s.charCodeAt(ne);
+      if (c === 32 || c === 40 || c === 58) break;
+      ne++;
     }
-    if (s.charCodeAt(r) === 80 && s.startsWith('PERF_RECORD_', r)) {
-      // --show-task-events / --show-mmap-events side-band records: kept as generic events.
-      let ne = r + 12;
-      while (ne < end) {
-        const c = s.charCodeAt(ne);
-        if (c === 32 || c === 40 || c === 58) break;
-        ne++;
-      }
-      inSample = true;
-      if (ne - r === 16 && s.startsWith('PERF_RECORD_LOST', r)) {
-        // --show-lost-events: tools/perf/util/event.c: perf_event__fprintf_lost prints ` lost %lu`
-        let k = ne;
-        while (k < end && s.charCodeAt(k) === 32) k++;
-        const n = s.startsWith('lost ', k) ? longAt(s, k + 5, end) : NaN;
-        ctx.lost(n === n && n > 0 ? n : -1, cpu, lineNo);
-        return null;
-      }
-      ctx.push({ kind: 'other', name: s.slice(r, ne), system: 'perf', time, cpu, pid, tid, comm, line: lineNo, fields: { msg: s.slice(ne, end).trim() } });
+    st.inSample = true;
+    if (ne - r === 16 && s.startsWith('PERF_RECORD_LOST', r)) {
+      // --show-lost-events: tools/perf/util/event.c: perf_event__fprintf_lost prints ` lost %lu`
+      let k = ne;
+      while (k < end && s.charCodeAt(k) === 32) k++;
+      const n = s.startsWith('lost ', k) ? longAt(s, k + 5, end) : NaN;
+      st.ctx.lost(n === n && n > 0 ? n : -1, cpu, lineNo);
       return null;
     }
-    let te = charIn(s, 32, r, end);
-    if (te < 0) te = end;
-    if (te - r < 2 || s.charCodeAt(te - 1) !== 58) {
-      ctx.skip(lineNo, 'line_not_event', 'no "EVENT:" after the timestamp');
-      return null;
-    }
-    const tok = eventToken(s, r, te - 1);
-    let f = te;
-    while (f < end && s.charCodeAt(f) === 32) f++;
-    tokenEnd = f;
-    return tok;
+    st.ctx.push({ kind: 'other', name: s.slice(r, ne), system: 'perf', time, cpu, pid, tid, comm, line: lineNo, fields: { msg: s.slice(ne, end).trim() } });
+    return null;
   }
+  let te = charIn(s, 32, r, end);
+  if (te < 0) te = end;
+  if (te - r < 2 || s.charCodeAt(te - 1) !== 58) {
+    st.ctx.skip(lineNo, 'line_not_event', 'no "EVENT:" after the timestamp');
+    return null;
+  }
+  const tok = eventToken(st, s, r, te - 1);
+  let f = te;
+  while (f < end && s.charCodeAt(f) === 32) f++;
+  tokenEnd = f;
+  return tok;
+}
 
-  /**
-   * Software page-fault sample: `[ADDR [sym (dso)]] [IP [sym (dso)]]`. With `-d`/`-F +addr` the first hex is
-   * the data address; a lone hex followed by a symbol is the ip of a sample printed without its address.
-   */
-  function softwareFault(
-    s: string, f: number, end: number, tok: EventToken,
-    time: number, cpu: number, pid: number, tid: number, comm: string, lineNo: number,
-  ): void {
-    const groups: number[] = [];
-    let firstHasSym = false;
-    let big = false;
-    let i = f;
-    while (i < end && groups.length < 2) {
-      while (i < end && s.charCodeAt(i) === 32) i++;
-      if (i >= end) break;
-      if (!isHex(s.charCodeAt(i))) return bad();
-      const v = hexAt(s, i, end);
-      const ve = scanEnd;
-      if (ve < end && s.charCodeAt(ve) !== 32) return bad();
-      if (v !== v) big = big || groups.length === 0;
-      groups.push(v);
-      i = ve;
-      // Skip an optional `sym+off (dso)` after the address.
-      while (i < end && s.charCodeAt(i) === 32) i++;
-      if (i < end && !isHexWord(s, i, end)) {
-        if (groups.length === 1) firstHasSym = true;
-        const open = indexIn(s, ' (', i, end);
-        const close = open >= 0 ? charIn(s, 41, open, end) : -1;
-        if (close >= 0) i = close + 1;
-        else {
-          const sp = charIn(s, 32, i, end);
-          i = sp < 0 ? end : sp;
-        }
+/**
+ * Software page-fault sample: `[ADDR [sym (dso)]] [IP [sym (dso)]]`. With `-d`/`-F +addr` the first hex is
+ * the data address; a lone hex followed by a symbol is the ip of a sample printed without its address.
+ */
+function softwareFault(
+  st: PerfState,
+  s: string, f: number, end: number, tok: EventToken,
+  time: number, cpu: number, pid: number, tid: number, comm: string, lineNo: number,
+): void {
+  const groups: number[] = [];
+  let firstHasSym = false;
+  let big = false;
+  let i = f;
+  while (i < end && groups.length < 2) {
+    while (i < end && s.charCodeAt(i) === 32) i++;
+    if (i >= end) break;
+    if (!isHex(s.charCodeAt(i))) return bad();
+    const v = hexAt(s, i, end);
+    const ve = scanEnd;
+    if (ve < end && s.charCodeAt(ve) !== 32) return bad();
+    if (v !== v) big = big || groups.length === 0;
+    groups.push(v);
+    i = ve;
+    // Skip an optional `sym+off (dso)` after the address.
+    while (i < end && s.charCodeAt(i) === 32) i++;
+    if (i < end && !isHexWord(s, i, end)) {
+      if (groups.length === 1) firstHasSym = true;
+      const open = indexIn(s, ' (', i, end);
+      const close = open >= 0 ? charIn(s, 41, open, end) : -1;
+      if (close >= 0) i = close + 1;
+      else {
+        const sp = charIn(s, 32, i, end);
+        i = sp < 0 ? end : sp;
       }
     }
-    if (groups.length === 0 && i < end) return bad();
-    if (groups.length === 0 || (groups.length === 1 && firstHasSym)) {
-      // No address in the sample (recorded without -d, or printed without -F +addr): kept untyped, with its call
-      // chain when one follows, so query can count it per process and stack; the model cannot replay it.
-      ctx.count('fault_sample_no_address', 1);
-      held = { kind: 'other', name: tok.name, system: tok.system, time, cpu, pid, tid, comm, line: lineNo, fields: groups.length === 0 ? {} : { ip: groups[0] === groups[0] ? groups[0] : -1 } };
-      return;
-    }
-    if (big) {
-      ctx.push({ kind: 'other', name: tok.name, system: tok.system, time, cpu, pid, tid, comm, line: lineNo, fields: { addr: s.slice(f, end).trim() } });
-      return;
-    }
-    const ip = groups.length > 1 && groups[1] === groups[1] ? groups[1] : -1;
-    ctx.push({ kind: 'fault', name: tok.name, system: tok.system, time, cpu, pid, tid, comm, line: lineNo, user: true, address: groups[0], ip, errorCode: -1 });
-
-    function bad(): void {
-      ctx.skip(lineNo, 'event_fields_unreadable', `${tok.name} sample without a hex address`);
-    }
   }
+  if (groups.length === 0 && i < end) return bad();
+  if (groups.length === 0 || (groups.length === 1 && firstHasSym)) {
+    // No address in the sample (recorded without -d, or printed without -F +addr): kept untyped, with its call
+    // chain when one follows, so query can count it per process and stack; the model cannot replay it.
+    st.ctx.count('fault_sample_no_address', 1);
+    st.held = { kind: 'other', name: tok.name, system: tok.system, time, cpu, pid, tid, comm, line: lineNo, fields: groups.length === 0 ? {} : { ip: groups[0] === groups[0] ? groups[0] : -1 } };
+    return;
+  }
+  if (big) {
+    st.ctx.push({ kind: 'other', name: tok.name, system: tok.system, time, cpu, pid, tid, comm, line: lineNo, fields: { addr: s.slice(f, end).trim() } });
+    return;
+  }
+  const ip = groups.length > 1 && groups[1] === groups[1] ? groups[1] : -1;
+  st.ctx.push({ kind: 'fault', name: tok.name, system: tok.system, time, cpu, pid, tid, comm, line: lineNo, user: true, address: groups[0], ip, errorCode: -1 });
 
-  return { line, flush };
+  function bad(): void {
+    st.ctx.skip(lineNo, 'event_fields_unreadable', `${tok.name} sample without a hex address`);
+  }
+}
+
+export function createPerfScriptParser(ctx: LineCtx): PerfParser {
+  const st: PerfState = { ctx, tokens: [], commByTid: new Map(), inSample: false, lastTok: null, prevTok: null, hdr: '', hdrCpu: -1, hdrPid: -1, hdrTid: -1, hdrComm: '', held: null, frames: [] };
+  return { line: (s, start, end, lineNo) => perfLine(st, s, start, end, lineNo), flush: () => perfFlush(st) };
 }
 
 /** `ffff0db42ac0 _start+0x14 (/usr/lib/ld.so)` -> `_start` (the address when perf printed no symbol). */
