@@ -9,6 +9,7 @@ import {
   forkCostNs,
   loadProfile,
   profilesDir,
+  trapShareNs,
   validateProfile,
   type CostProfile,
 } from './costs.js';
@@ -113,6 +114,21 @@ describe('forkCostNs', () => {
     // COW PTE: tables shared, not copied
     expect(forkCostNs(P, fork(0, 0, 512, 0))).toBe(100_000 + 512 * 30);
     expect(forkCostNs(null, fork(1, 1, 1, 1))).toBe(0);
+  });
+});
+
+describe('trapShareNs', () => {
+  const p: CostProfile = { name: 't', source: 't', steps: { anon_alloc: 12_000, anon_alloc_trap: 11_000, wp_page_copy: 50_000, wp_page_copy_trap: 45_000, file_cow: 13_000 } };
+  it("a one-step path's own <step>_trap; else anon_alloc's; 0 for a path that is no trap; null without any", () => {
+    expect(trapShareNs(p, 'wp_page_copy')).toEqual({ ns: 45_000, own: true });
+    expect(trapShareNs(p, 'file_cow')).toEqual({ ns: 11_000, own: false });
+    expect(trapShareNs(p, 'thp_wp')).toEqual({ ns: 11_000, own: false }); // three outcomes: no one step's share
+    expect(trapShareNs(p, 'populate')).toEqual({ ns: 0, own: true }); // GUP faults from a syscall
+    expect(trapShareNs({ ...p, steps: { anon_alloc: 12_000 } }, 'anon_alloc')).toBeNull();
+  });
+  it('the shipped profile names the shares calibrate measured (trapped - GUP twin)', () => {
+    const shipped = loadProfile();
+    expect(trapShareNs(shipped, 'anon_alloc')!.ns).toBe(shipped.steps.anon_alloc! - shipped.steps.anon_alloc_kernel!);
   });
 });
 

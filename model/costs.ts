@@ -69,6 +69,21 @@ export function pathSteps(path: FaultPath): readonly StepName[] {
   return FAULT_PATHS[path].steps;
 }
 
+/**
+ * What a user-visible fault of this path adds to its kernel work under the profile (the trap's entry and exit, and in
+ * a shadow-paging guest the host's mapping for the retried access): the profile's `<step>_trap` (calibrate's GUP twin
+ * difference, or the trace fit's) for a path priced by one step, else anon_alloc's, the plainest trapped fault. 0 for
+ * a path that is no trap (populate: mm/gup.c faults from a syscall); null when the profile names no trap share.
+ */
+export function trapShareNs(profile: CostProfile, path: string): { ns: number; own: boolean } | null {
+  const def = (FAULT_PATHS as Readonly<Record<string, (typeof FAULT_PATHS)[FaultPath] | undefined>>)[path];
+  if (def && !def.trap) return { ns: 0, own: true };
+  const own = def && def.steps.length === 1 ? profile.steps[`${def.steps[0]}_trap`] : undefined;
+  if (own !== undefined) return { ns: own, own: true };
+  const plain = profile.steps.anon_alloc_trap;
+  return plain === undefined ? null : { ns: plain, own: false };
+}
+
 /** One step's figure and its measured shape around the median (p10 / median, p90 / median), read once per profile. */
 interface StepPrice {
   m: number;

@@ -11,21 +11,33 @@ describe('latencyCheckHtml', () => {
     const input = sampleInput();
     input.validate!.latency = {
       profile: 'x86_64-kvm-6.18',
-      faults: { fault_to_rss_stat: { anon_alloc: { count: 3, modelled: sum(3, 13_150), measured: sum(3, 1_430), ratio_p50: 1_430 / 13_150 }, '<evil>': { count: 1, modelled: sum(1, 5), measured: sum(1, 7), ratio_p50: 1.4 } } },
+      faults: {
+        fault_to_rss_stat: {
+          // the modelled kernel part (13 150 less a 11 830 trap share) against the measured: 1.08, not off
+          anon_alloc: { count: 3, modelled: sum(3, 13_150), modelled_kernel: sum(3, 1_320), trap_share: 'own', measured: sum(3, 1_430), ratio_p50: 1_430 / 1_320 },
+          // no trap share in the profile: the ratio is against the full cost, and 0.11 is off
+          file_read: { count: 40, modelled: sum(40, 13_150), modelled_kernel: null, trap_share: 'none', measured: sum(40, 1_430), ratio_p50: 1_430 / 13_150 },
+          '<evil>': { count: 1, modelled: sum(1, 5), modelled_kernel: sum(1, 4), trap_share: 'anon_alloc', measured: sum(1, 7), ratio_p50: 1.4 },
+        },
+      },
       forks: { count: 1, modelled: sum(1, 59_450_000), measured: sum(1, 55_910_000), ratio_total: 55.91 / 59.45, pairs: [] },
       unjoined: 0,
     };
     const html = latencyCheckHtml(input);
     expect(html).toContain('profile x86_64-kvm-6.18');
-    expect(html).toMatch(/data-path="anon_alloc" data-modelled-p50="13150" data-measured-p50="1430"/);
-    expect(html).toMatch(/<td>13\.2<\/td><td>1\.43<\/td><td>2\.86<\/td><td>4\.29<\/td>/); // µs: 13150 ns -> 13.2, 1430 -> 1.43
+    expect(html).toMatch(/data-path="anon_alloc" data-modelled-p50="13150" data-modelled-kernel-p50="1320" data-measured-p50="1430"/);
+    expect(html).toMatch(/<td>13\.2<\/td><td>1\.32<\/td><td>1\.43<\/td><td>2\.86<\/td><td>4\.29<\/td>/); // µs: 13150 ns -> 13.2, 1430 -> 1.43
+    expect(html).toMatch(/data-path="file_read"[^\n]*<td>13\.2<\/td><td>-<\/td><td>1\.43<\/td>/);
+    expect(html).toMatch(/data-path="&lt;evil&gt;"[^\n]*<td>0\.00\*<\/td>/);
     expect(html).toMatch(/Σ modelled 59\.45 ms, Σ measured 55\.91 ms/);
     expect(html).toContain('&lt;evil&gt;');
     expect(html).not.toContain('<evil>');
     // measured/modelled next to every figure; 0.11 is more than 2x off and says so, 1.4 and the fork's 0.94 do not
-    expect(html).toMatch(/data-path="anon_alloc"[^\n]*<td class="ratio off" data-ratio="0\.108[0-9]*">0\.11 ⚠<\/td><\/tr>/);
+    expect(html).toMatch(/data-path="anon_alloc"[^\n]*<td class="ratio" data-ratio="1\.083[0-9]*">1\.08<\/td><\/tr>/);
+    expect(html).toMatch(/data-path="file_read"[^\n]*<td class="ratio off" data-ratio="0\.108[0-9]*">0\.11 ⚠<\/td><\/tr>/);
     expect(html).toMatch(/data-path="&lt;evil&gt;"[^\n]*<td class="ratio" data-ratio="1\.4">1\.40<\/td><\/tr>/);
-    expect(html).toMatch(/id="latency-off">⚠ modelled and measured differ by more than 2x for anon_alloc \(fault → its rss_stat\):/);
+    expect(html).toMatch(/id="latency-off">⚠ modelled and measured differ by more than 2x for file_read \(fault → its rss_stat\):/);
+    expect(html).toContain('the profile names no trap share');
     expect(html).not.toMatch(/latency-off[^\n]*fork/);
   });
   it('nothing when validate did not run, or it timed nothing', () => {

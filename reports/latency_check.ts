@@ -31,10 +31,14 @@ export function latencyCheckHtml(input: ReportInput): string {
     const [what, note] = MEASUREMENTS[func] ?? [`${func} duration`, ''];
     if (note) notes.add(note);
     for (const [path, c] of Object.entries(byPath)) {
+      // the measured spans leave the trap out: the ratio is against the modelled kernel part where the profile has one
+      const k = c.modelled_kernel;
+      if (c.trap_share === 'anon_alloc') notes.add("* the path has no trap share of its own in the profile: anon_alloc's is taken off");
+      if (!k) notes.add('- the profile names no trap share: the ratio is against the full modelled cost');
       rows.push(
-        `<tr data-measure="${escapeHtml(func)}" data-path="${escapeHtml(path)}" data-modelled-p50="${c.modelled.p50_ns}" data-measured-p50="${c.measured.p50_ns}">` +
+        `<tr data-measure="${escapeHtml(func)}" data-path="${escapeHtml(path)}" data-modelled-p50="${c.modelled.p50_ns}" data-modelled-kernel-p50="${k ? k.p50_ns : ''}" data-measured-p50="${c.measured.p50_ns}">` +
           `<th>${escapeHtml(path)}</th><td class="what">${escapeHtml(what)}</td><td>${c.count}</td><td>${us(c.modelled.p50_ns)}</td>` +
-          `<td>${us(c.measured.p50_ns)}</td><td>${us(c.measured.p90_ns)}</td><td>${us(c.measured.p99_ns)}</td>${ratioCell(c.ratio_p50, `${path} (${what})`)}</tr>`,
+          `<td>${k ? `${us(k.p50_ns)}${c.trap_share === 'anon_alloc' ? '*' : ''}` : '-'}</td><td>${us(c.measured.p50_ns)}</td><td>${us(c.measured.p90_ns)}</td><td>${us(c.measured.p99_ns)}</td>${ratioCell(c.ratio_p50, `${path} (${what})`)}</tr>`,
       );
     }
   }
@@ -43,13 +47,13 @@ export function latencyCheckHtml(input: ReportInput): string {
     rows.push(
       `<tr data-measure="fork" data-path="fork" data-modelled-total="${f.modelled.total_ns}" data-measured-total="${f.measured.total_ns}">` +
         `<th>fork</th><td class="what">clone enter → exit (${f.count} fork${f.count === 1 ? '' : 's'}; Σ modelled ${ms(f.modelled.total_ns)} ms, Σ measured ${ms(f.measured.total_ns)} ms)</td>` +
-        `<td>${f.count}</td><td>${us(f.modelled.p50_ns)}</td><td>${us(f.measured.p50_ns)}</td><td>${us(f.measured.p90_ns)}</td><td>${us(f.measured.p99_ns)}</td>${ratioCell(f.ratio_total, 'fork (Σ)')}</tr>`,
+        `<td>${f.count}</td><td>${us(f.modelled.p50_ns)}</td><td>${us(f.modelled.p50_ns)}</td><td>${us(f.measured.p50_ns)}</td><td>${us(f.measured.p90_ns)}</td><td>${us(f.measured.p99_ns)}</td>${ratioCell(f.ratio_total, 'fork (Σ)')}</tr>`,
     );
   if (rows.length === 0) return '';
   return `<h3>Modelled vs measured latency (profile ${escapeHtml(l.profile)}, mainline)</h3>
-<table class="summary latency-check"><thead><tr><th>path</th><th>measured as</th><th>count</th><th>modelled p50 µs</th><th>measured p50 µs</th><th>measured p90 µs</th><th>measured p99 µs</th><th>measured / modelled</th></tr></thead>
+<table class="summary latency-check"><thead><tr><th>path</th><th>measured as</th><th>count</th><th>modelled p50 µs</th><th>modelled kernel part p50 µs</th><th>measured p50 µs</th><th>measured p90 µs</th><th>measured p99 µs</th><th>measured / modelled kernel part</th></tr></thead>
 <tbody>
 ${rows.join('\n')}
 </tbody></table>
-${off.length ? `<p class="latency-off caveats" id="latency-off">⚠ modelled and measured differ by more than ${OFF_FACTOR}x for ${escapeHtml(off.join(', '))}: the profile does not fit this machine or this path (or the measurement is not the fault's own), so the modelled times above are in question.</p>\n` : ''}<p class="sub">Modelled costs are user-visible (trap included). ${escapeHtml([...notes].join('; '))}${notes.size ? '.' : ''}</p>`;
+${off.length ? `<p class="latency-off caveats" id="latency-off">⚠ modelled and measured differ by more than ${OFF_FACTOR}x for ${escapeHtml(off.join(', '))}: the profile does not fit this machine or this path (or the measurement is not the fault's own), so the modelled times above are in question.</p>\n` : ''}<p class="sub">Modelled costs are user-visible (trap included); the kernel part is the same less the profile's trap share for the path, which the measured spans leave out (a fork has no trap: both columns are its whole cost). ${escapeHtml([...notes].join('; '))}${notes.size ? '.' : ''}</p>`;
 }

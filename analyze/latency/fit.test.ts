@@ -1,7 +1,7 @@
 // The trace-fitted profile: the fit from hand-made measurements, and on pattern_init the signs of the what-ifs'
 // fault-time deltas under it, as under the shipped and the published profiles (model/patches/fixtures_pattern.test.ts).
 import { describe, expect, it } from 'vitest';
-import { fitProfileToTrace, fitSteps } from './fit.js';
+import { fitFaultAround, fitProfileToTrace, fitSteps } from './fit.js';
 import { loadProfile, type CostProfile } from '../../model/costs.js';
 import { createReplay } from '../../model/replay.js';
 import { buildVariants } from '../../model/variants.js';
@@ -30,6 +30,38 @@ describe('fitSteps', () => {
     const f = fitSteps(base, new Map([['anon_alloc', { count: 100, ns: 1_000 }]]), new Map(), null);
     expect(f.fitted).toBe(false);
     expect(f.profile).toBe(base);
+  });
+});
+
+describe('fitSteps: what validate compares and what fault-around costs', () => {
+  const withTrap: CostProfile = { ...base, steps: { ...base.steps, wp_page_copy: 50_000, wp_page_copy_trap: 45_000, file_cow: 14_000, anon_alloc_trap: 9_000, tlb_flush: 20_000, file_read_per_page: 700 } };
+  const kernel = new Map([['anon_alloc', { count: 100, ns: 1_000 }]]);
+  const intervals = new Map([['anon_alloc', many(100, 1_500)]]);
+  it("trap shares: the measured trap on a fitted step, the base's proportion on a scaled one; the base's other extras dropped", () => {
+    const f = fitSteps(withTrap, kernel, intervals, null);
+    expect(f.profile.steps.anon_alloc_trap).toBe(500); // 1 500 - 1 000
+    expect(f.profile.steps.wp_page_copy).toBeCloseTo(50_000 * 0.15, 6);
+    expect(f.profile.steps.wp_page_copy_trap).toBeCloseTo(50_000 * 0.15 * 0.9, 6); // 45 000 / 50 000 of the scaled figure
+    expect(f.profile.steps.file_cow_trap).toBe(500); // no share in the base: the measured trap
+    expect(f.profile.steps.tlb_flush).toBeUndefined();
+  });
+  it('file_read: the one-page kernel part + trap and a per-page slope, not the whole fault-around span + trap', () => {
+    // kernel part = 800 + 100 x (pages - 1): 40 faults mapping 16 pages, 30 mapping 1, 10 mapping 8; plus one 1 ms I/O
+    const byPages = new Map([[16, [...many(39, 2_300), 1_000_000]], [1, many(30, 800)], [8, many(10, 1_500)]]);
+    const k = new Map([...kernel, ['file_read', { count: 80, ns: 2_300 }]]);
+    const f = fitSteps(withTrap, k, new Map([...intervals, ['file_read', many(80, 2_800)]]), null, { faultAround: byPages });
+    expect(f.profile.steps.file_read).toBeCloseTo(800 + 500, 0);
+    expect(f.profile.steps.file_read_per_page).toBeCloseTo(100, 0);
+    expect(f.derivation.join('\n')).toMatch(/file_read = 1\.30 µs \+ file_read_per_page 0\.10 µs per further page mapped/);
+  });
+  it('fitFaultAround: no slope below zero, no intercept below zero, nothing from one page count', () => {
+    expect(fitFaultAround(new Map([[1, many(5, 2_000)], [16, many(5, 1_500)]]))).toMatchObject({ a: 1_750, b: 0 });
+    expect(fitFaultAround(new Map([[2, many(5, 100)], [16, many(5, 3_000)]]))!.a).toBe(0);
+    expect(fitFaultAround(new Map([[16, many(50, 3_000)]]))).toBeNull();
+  });
+  it('a coarsely stamped trace says its figures are means over windows', () => {
+    const f = fitSteps(base, kernel, intervals, null, { window: 16 });
+    expect(f.derivation[0]).toMatch(/^stamps are whole microseconds: .* mean over 16 consecutive faults/);
   });
 });
 

@@ -18,6 +18,8 @@ const MAX_INTERVALS = 20_000;
 const INTERVAL_Q = 0.1;
 /** Joined faults a path needs before its measured kernel part replaces the base profile's figure. */
 const MIN_FAULTS = 20;
+/** Window means a path needs on a coarsely stamped trace before its kernel part is taken as measured. */
+const MIN_WINDOWS = 2;
 
 export interface FittedProfile {
   profile: CostProfile;
@@ -41,7 +43,14 @@ export function fitSteps(
   kernelP50: ReadonlyMap<string, KernelPart>,
   intervals: ReadonlyMap<string, number[]>,
   forkRatio: number | null,
+  opts: {
+    /** Faults per interval and kernel-part figure: WINDOW when they are means over windows of a coarsely stamped trace. */
+    window?: number;
+    /** file_read's measured kernel parts by the pages its fault-around mapped (fitFaultAround). */
+    faultAround?: ReadonlyMap<number, readonly number[]>;
+  } = {},
 ): FittedProfile {
+  const window = opts.window ?? 1;
   const derivation: string[] = [];
   const us = (ns: number): string => `${(ns / 1000).toFixed(2)} µs`;
   // the trap: the densest fault-to-fault interval of the commonest path, less its measured kernel part
@@ -54,17 +63,23 @@ export function fitSteps(
   }
   if (traps.length === 0 || !kernelP50.has('anon_alloc')) return { profile: base, derivation: ['no dense fault runs with rss_stat timing: the base profile is used unchanged'], fitted: false };
   const trap = quantile(traps, 0.5);
+  if (window > 1) derivation.push(`stamps are whole microseconds: every kernel part and interval below is a mean over ${window} consecutive faults (one span is off by up to 1 µs)`);
   derivation.push(`trap (entry + exit, user-visible beyond the kernel part) = ${us(trap)}: median over paths of (p${INTERVAL_Q * 100} fault-to-next-fault interval - measured kernel part)`);
   const steps: Record<string, number> = { ...base.steps };
   // the spread: a fitted step's is its measured kernel part's (+ trap); every other step keeps the base's shape
   const stats: Record<string, StepStats> = { ...base.stats };
   const fitted = new Set<StepName>();
+  let fileRead: KernelPart | null = null;
   const paths: Readonly<Record<string, FaultPathDef | undefined>> = FAULT_PATHS;
   for (const [path, k] of kernelP50) {
     const def = paths[path];
     if (!def || !def.trap || k.count < MIN_FAULTS) continue;
     const own = pathSteps(path as FaultPath);
     if (own.length !== 1) continue; // a path priced by several steps (or several outcomes) is not one measurement
+    if (path === 'file_read') {
+      fileRead = k; // fitted below, once the scale for its per-page fallback is known
+      continue;
+    }
     steps[own[0]!] = k.ns + trap;
     fitted.add(own[0]!);
     const p10 = Math.min(k.ns, k.p10 ?? k.ns) + trap, p90 = Math.max(k.ns, k.p90 ?? k.ns) + trap;
@@ -74,6 +89,7 @@ export function fitSteps(
     );
   }
   const scale = steps.anon_alloc! / (base.steps.anon_alloc || steps.anon_alloc!);
+  if (fileRead) fitFileRead(fileRead, trap, opts.faultAround, (base.steps.file_read_per_page ?? 0) * scale, steps, stats, fitted, derivation);
   const fork = forkRatio && Number.isFinite(forkRatio) && forkRatio > 0 ? forkRatio : scale;
   for (const s of STEP_NAMES) {
     if (fitted.has(s)) continue;
@@ -93,6 +109,7 @@ export function fitSteps(
     derivation.push(`${own[0]} = ${us(bound)}: capped at the p${INTERVAL_Q * 100} of its ${iv.length} fault-to-next-fault intervals (scaled ${us(steps[own[0]!]!)} does not fit; no rss_stat times its kernel part)`);
     steps[own[0]!] = bound;
   }
+  setTrapShares(steps, base, fitted, trap);
   derivation.push(
     forkRatio ? `fork steps: ${base.name}'s x ${fork.toFixed(3)} (the trace's clone enter -> exit over the modelled fork time)` : `fork steps: ${base.name}'s x ${fork.toFixed(3)} (no timed fork: as the fault steps)`,
   );
@@ -101,40 +118,175 @@ export function fitSteps(
   return { profile, derivation, fitted: true };
 }
 
+/** Faults per page count a group needs to count in the fault-around fit. */
+const MIN_GROUP = 3;
+
+/** Mean of the middle 80%: robust to a page-cache miss's I/O, and not stuck on one value as a median of whole-µs spans is. */
+function trimmedMean(values: readonly number[]): number {
+  const v = [...values].sort((a, b) => a - b);
+  const cut = Math.floor(v.length * 0.1);
+  const mid = v.slice(cut, v.length - cut);
+  return mid.reduce((a, b) => a + b, 0) / mid.length;
+}
+
+/**
+ * A file_read fault's kernel part as a + b x (pages - 1), by least squares over each page count's trimmed mean,
+ * weighted by its faults: mm/memory.c do_read_fault -> do_fault_around -> filemap_map_pages (mm/filemap.c) maps
+ * every page before its one add_mm_counter, so the span to the rss_stat holds them all. b >= 0 and a >= 0; null with
+ * fewer than two page counts of MIN_GROUP faults.
+ */
+export function fitFaultAround(byPages: ReadonlyMap<number, readonly number[]>): { a: number; b: number; faults: number; counts: number } | null {
+  const g = [...byPages].filter(([, v]) => v.length >= MIN_GROUP).map(([p, v]) => ({ x: p - 1, y: trimmedMean(v), w: v.length }));
+  if (g.length < 2) return null;
+  const W = g.reduce((s, e) => s + e.w, 0);
+  const mx = g.reduce((s, e) => s + e.w * e.x, 0) / W, my = g.reduce((s, e) => s + e.w * e.y, 0) / W;
+  const sxx = g.reduce((s, e) => s + e.w * (e.x - mx) ** 2, 0), sxy = g.reduce((s, e) => s + e.w * (e.x - mx) * (e.y - my), 0);
+  if (!(sxx > 0)) return null;
+  let b = Math.max(0, sxy / sxx), a = my - b * mx;
+  if (a < 0) (a = 0), (b = g.reduce((s, e) => s + e.w * e.x * e.y, 0) / g.reduce((s, e) => s + e.w * e.x * e.x, 0)); // through the origin
+  return { a, b, faults: W, counts: g.length };
+}
+
+/**
+ * file_read and file_read_per_page from the measured kernel parts: the span holds the fault-around pages too, so
+ * the step is the one-page part (fitFaultAround) + trap and each further page its slope. Without two page counts to
+ * fit, the scaled per-page figure, at most half the measured kernel part over the commonest page count.
+ */
+function fitFileRead(
+  k: KernelPart,
+  trap: number,
+  byPages: ReadonlyMap<number, readonly number[]> | undefined,
+  scaledPerPage: number,
+  steps: Record<string, number>,
+  stats: Record<string, StepStats>,
+  fitted: Set<StepName>,
+  derivation: string[],
+): void {
+  const us = (ns: number): string => `${(ns / 1000).toFixed(2)} µs`;
+  const f = byPages ? fitFaultAround(byPages) : null;
+  let a: number, b: number, how: string;
+  if (f) {
+    (a = f.a), (b = f.b);
+    how = `least squares of the measured kernel part (fault -> its rss_stat) over pages mapped, ${f.faults} faults in ${f.counts} page counts`;
+  } else {
+    const common = byPages && byPages.size ? [...byPages].sort((x, y) => y[1].length - x[1].length)[0]![0] : 1;
+    b = common > 1 ? Math.min(scaledPerPage, k.ns / (2 * (common - 1))) : scaledPerPage;
+    a = Math.max(0, k.ns - (common - 1) * b);
+    how = `measured kernel part p50 ${us(k.ns)} (${k.count} faults) less ${common - 1} fault-around pages at the scaled per-page figure (at most half of it): too few page counts to fit`;
+  }
+  steps.file_read = a + trap;
+  steps.file_read_per_page = b;
+  fitted.add('file_read');
+  fitted.add('file_read_per_page');
+  const rel = (q: number | undefined): number => (k.ns > 0 && q !== undefined ? q / k.ns : 1);
+  const p10 = a * Math.min(1, rel(k.p10)) + trap, p90 = a * Math.max(1, rel(k.p90)) + trap;
+  stats.file_read = { median_ns: a + trap, p10_ns: p10, p90_ns: p90, samples: k.count, derived: 'measured one-page kernel part (fault -> its rss_stat, fault-around fitted apart) + trap' };
+  stats.file_read_per_page = { median_ns: b, p10_ns: b, p90_ns: b, samples: k.count, derived: 'slope of the measured kernel part over pages mapped by fault-around' };
+  derivation.push(`file_read = ${us(a + trap)} + file_read_per_page ${us(b)} per further page mapped: one-page kernel part ${us(a)} + trap; ${how}`);
+}
+
+/**
+ * Each trapped step's trap share (`<step>_trap`, model/costs.ts trapShareNs: validate compares the rest, the modelled
+ * kernel part, with the measured one): the measured trap on a fitted step; on a scaled or capped one the base's share
+ * of that step's figure (its own `<step>_trap` / step), else the measured trap. The base's other extra figures
+ * (`_kernel`, `_gup`, tlb_flush: calibrate's) describe another machine and are dropped.
+ */
+function setTrapShares(steps: Record<string, number>, base: CostProfile, fitted: ReadonlySet<StepName>, trap: number): void {
+  const names: ReadonlySet<string> = new Set(STEP_NAMES);
+  for (const k of Object.keys(steps)) if (!names.has(k)) delete steps[k];
+  for (const def of Object.values(FAULT_PATHS as Readonly<Record<string, FaultPathDef>>)) {
+    if (!def.trap || def.steps.length !== 1) continue;
+    const s = def.steps[0]!;
+    const full = steps[s] ?? 0;
+    const own = base.steps[`${s}_trap`], was = base.steps[s];
+    steps[`${s}_trap`] = fitted.has(s) || own === undefined || !was ? Math.min(trap, full) : full * Math.min(1, own / was);
+  }
+}
+
+/** Spans averaged per window on a trace stamped in whole microseconds: one span is off by up to 1 µs, a 16-span mean by 1/16. */
+const WINDOW = 16;
+/** Stamps at this granularity or coarser (perf script without --ns, most ftrace text) are averaged per WINDOW. */
+const COARSE_NS = 1000;
+
+/** Means of WINDOW consecutive values: the mean when a window fills, else null. */
+interface Win {
+  sum: number;
+  n: number;
+}
+function addToWindow(w: Win, v: number): number | null {
+  w.sum += v;
+  if (++w.n < WINDOW) return null;
+  const m = w.sum / WINDOW;
+  w.sum = 0;
+  w.n = 0;
+  return m;
+}
+
 /** One pass over the trace under mainline with the base profile: measured kernel parts, dense-run intervals, forks. */
 export async function fitProfileToTrace(trace: string, mainline: VariantSpec, base: CostProfile, format?: TraceFormat): Promise<FittedProfile> {
-  // per path, the measured kernel parts (fault -> its rss_stat) as a histogram: their p10 / p50 / p90 are the spread
+  // per path, the measured kernel parts (fault -> its rss_stat) as a histogram: their p10 / p50 / p90 are the spread;
+  // and the same as means of WINDOW consecutive spans, for a trace whose stamps turn out to be whole microseconds
   const spread = new Map<string, LogHist>();
-  const onPair = (func: string, path: string, _model: number, meas: number): void => {
+  const spreadWin = new Map<string, { h: LogHist; w: Win }>();
+  const faultAround = new Map<number, number[]>();
+  const onPair = (func: string, path: string, _model: number, meas: number, pages: number): void => {
     if (func !== FAULT_TO_RSS_STAT) return;
+    if (path === 'file_read') {
+      let a = faultAround.get(pages);
+      if (!a) faultAround.set(pages, (a = []));
+      if (a.length < MAX_INTERVALS) a.push(meas);
+    }
     let h = spread.get(path);
     if (!h) spread.set(path, (h = newLogHist(32)));
     logHistAdd(h, meas);
+    let hw = spreadWin.get(path);
+    if (!hw) spreadWin.set(path, (hw = { h: newLogHist(32), w: { sum: 0, n: 0 } }));
+    const m = addToWindow(hw.w, meas);
+    if (m !== null) logHistAdd(hw.h, m);
   };
   const v = createLatencyValidator(mainline, base, { onPair });
+  // per path of the earlier fault: each fault-to-next-fault interval, and the means of WINDOW consecutive ones of
+  // the same thread and path
   const intervals = new Map<string, number[]>();
-  const last = new Map<number, { time: number; path: string }>();
+  const windowed = new Map<string, number[]>();
+  const last = new Map<number, { time: number; path: string; w: Win }>();
+  let fine = false;
+  const keep = (into: Map<string, number[]>, path: string, v: number): void => {
+    let iv = into.get(path);
+    if (!iv) into.set(path, (iv = []));
+    if (iv.length < MAX_INTERVALS) iv.push(v);
+  };
   const onFault = (r: FaultRecord): void => {
     if (r.errorCode < 0) return;
+    if (r.time % COARSE_NS !== 0) fine = true;
     const l = last.get(r.tid);
     if (l) {
-      let iv = intervals.get(l.path);
-      if (!iv) intervals.set(l.path, (iv = []));
-      if (iv.length < MAX_INTERVALS) iv.push(r.time - l.time);
+      keep(intervals, l.path, r.time - l.time);
+      if (l.path !== r.path) (l.w.sum = 0), (l.w.n = 0); // a window holds one path's run
+      const m = addToWindow(l.w, r.time - l.time);
+      if (m !== null) keep(windowed, l.path, m);
       l.time = r.time;
       l.path = r.path;
-    } else last.set(r.tid, { time: r.time, path: r.path });
+    } else last.set(r.tid, { time: r.time, path: r.path, w: { sum: 0, n: 0 } });
   };
   const sink: EventSink = v.sink;
   const rep = createReplay([mainline], { fault: onFault }, { profile: base });
   const read: ReadResult = await readTrace(trace, (e) => (sink(e), rep.sink(e)), { format });
   rep.finish(read);
   const r = v.finish(read);
+  const coarse = !fine && last.size > 0;
   const kernel = new Map<string, KernelPart>();
   for (const [path, c] of Object.entries(r.latency?.faults[FAULT_TO_RSS_STAT] ?? {})) {
+    if (coarse) {
+      // the median and spread of WINDOW-span means: single spans are whole microseconds, so their median is one
+      const hw = spreadWin.get(path);
+      if (hw && hw.h.count >= MIN_WINDOWS)
+        kernel.set(path, { count: c.count, ns: logHistQuantile(hw.h, 0.5), p10: logHistQuantile(hw.h, 0.1), p90: logHistQuantile(hw.h, 0.9) });
+      continue;
+    }
     const h = spread.get(path);
     kernel.set(path, { count: c.count, ns: c.measured.p50_ns, p10: h ? logHistQuantile(h, 0.1) : undefined, p90: h ? logHistQuantile(h, 0.9) : undefined });
   }
   const forkRatio = r.latency?.forks ? r.latency.forks.ratio_total : null;
-  return fitSteps(base, kernel, intervals, forkRatio);
+  return fitSteps(base, kernel, coarse ? windowed : intervals, forkRatio, { window: coarse ? WINDOW : 1, faultAround });
 }

@@ -57,6 +57,30 @@ describe('createLatencyJoin', () => {
     expect(r.unjoined).toBe(2);
     expect(r.forks).toMatchObject({ count: 1, ratio_total: 1.5, pairs: [{ child_pid: 9, modelled_ns: 1e6, measured_ns: 1.5e6 }] });
   });
+  it('compares the modelled kernel part (the cost less the path\'s trap share) with the measured span, which leaves the trap out', () => {
+    // anon_alloc: own trap share 10 000 ns; file_cow: none of its own, anon_alloc's taken; weird: no share at all
+    const trapOf = (path: string) => (path === 'anon_alloc' ? { ns: 10_000, own: true } : path === 'file_cow' ? { ns: 10_000, own: false } : null);
+    const j = createLatencyJoin(undefined, trapOf);
+    j.onModelFault(rec(1, 100, 'anon_alloc', 11_500));
+    j.onMeasuredFault(meas(1, 100, 1_400));
+    j.onModelFault(rec(1, 200, 'file_cow', 8_000)); // a cost below the trap share: the kernel part is 0, not negative
+    j.onMeasuredFault(meas(1, 200, 2_000));
+    j.onModelFault(rec(1, 300, 'weird', 4_000));
+    j.onMeasuredFault(meas(1, 300, 2_000));
+    const f = j.finish([]).faults[FAULT_TO_RSS_STAT]!;
+    expect(f.anon_alloc!.modelled.total_ns).toBe(11_500);
+    expect(f.anon_alloc!.modelled_kernel!.total_ns).toBe(1_500);
+    expect(f.anon_alloc!.trap_share).toBe('own');
+    expect(f.anon_alloc!.ratio_p50).toBeGreaterThan(0.9); // 1 400 / ~1 500, not 1 400 / 11 500
+    expect(f.anon_alloc!.ratio_p50).toBeLessThan(1);
+    expect(f.file_cow!.trap_share).toBe('anon_alloc');
+    expect(f.file_cow!.modelled_kernel!.total_ns).toBe(0);
+    expect(f.file_cow!.ratio_p50).toBe(0); // nothing left to compare with: flagged as off (latencyOff(0))
+    expect(f.weird!.modelled_kernel).toBeNull();
+    expect(f.weird!.trap_share).toBe('none');
+    expect(f.weird!.ratio_p50).toBeGreaterThan(0.45); // against the full 4 000
+    expect(f.weird!.ratio_p50).toBeLessThan(0.55);
+  });
   it('histogram percentiles land within a bin (2.2%) of the exact nearest-rank value', () => {
     const j = createLatencyJoin();
     const xs = Array.from({ length: 1000 }, (_, i) => 500 + ((i * 7919) % 1000) * 37); // 500 .. 37463 ns, shuffled

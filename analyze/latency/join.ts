@@ -25,11 +25,22 @@ export function latencyOff(ratio: number): boolean {
 
 export interface PathComparison {
   count: number;
+  /** The modelled, user-visible cost of the joined faults (trap included). */
   modelled: LatencySummary;
+  /**
+   * The modelled kernel part: each joined fault's cost less the profile's trap share for its path (model/costs.ts
+   * trapShareNs), what a kernel-side measurement covers; null when the profile names no trap share.
+   */
+  modelled_kernel: LatencySummary | null;
+  /** Whose trap share was taken off: the path's own, anon_alloc's (the path has none), or none (modelled_kernel null). */
+  trap_share: 'own' | 'anon_alloc' | 'none';
   measured: LatencySummary;
-  /** measured p50 / modelled p50 (0 when nothing was modelled). */
+  /** measured p50 / modelled kernel-part p50 (the full modelled p50 when modelled_kernel is null; 0 when nothing was modelled). */
   ratio_p50: number;
 }
+
+/** A path's trap share under the profile in force (model/costs.ts trapShareNs); null when the profile has none. */
+export type TrapShareOf = (path: string) => { ns: number; own: boolean } | null;
 
 export interface ForkComparison {
   count: number;
@@ -56,42 +67,47 @@ export interface LatencyJoin {
   finish(measuredForks: readonly MeasuredFork[]): LatencyCheck;
 }
 
-/** onPair: each joined fault as it is paired (the profile fit keeps the measured spread per path from it). */
-export function createLatencyJoin(onPair?: (func: string, path: string, modelNs: number, measNs: number) => void): LatencyJoin {
-  // per (measurement, path): modelled and measured histograms over the joined faults
-  const pairs = new Map<string, Map<string, { model: Hist; meas: Hist }>>();
+/** onPair: each joined fault as it is paired, with the pages it mapped (the profile fit keeps the measured spread per path from it). */
+/** trapOf: each path's trap share, so the modelled kernel part is compared with the measured one (both exclude the trap). */
+export function createLatencyJoin(onPair?: (func: string, path: string, modelNs: number, measNs: number, pages: number) => void, trapOf?: TrapShareOf): LatencyJoin {
+  // per (measurement, path): modelled (full and kernel part) and measured histograms over the joined faults
+  const pairs = new Map<string, Map<string, { model: Hist; kernel: Hist | null; trapNs: number; own: boolean; meas: Hist }>>();
   // the latest modelled fault per tid; measured faults that arrived before theirs (the replay may hold a fault for
   // its hint until the task's next event)
-  const lastModel = new Map<number, { time: number; path: string; ns: number }>();
+  const lastModel = new Map<number, { time: number; path: string; ns: number; pages: number }>();
   const early = new Map<number, { faultTime: number; func: string; ns: number }[]>();
   const modelForks = new Map<number, number>();
   let unjoined = 0;
 
-  const pair = (func: string, path: string, modelNs: number, measNs: number): void => {
+  const pair = (func: string, path: string, modelNs: number, measNs: number, pages: number): void => {
     let byPath = pairs.get(func);
     if (!byPath) pairs.set(func, (byPath = new Map()));
     let h = byPath.get(path);
-    if (!h) byPath.set(path, (h = { model: newHist(), meas: newHist() }));
+    if (!h) {
+      const t = trapOf?.(path) ?? null;
+      byPath.set(path, (h = { model: newHist(), kernel: t ? newHist() : null, trapNs: t?.ns ?? 0, own: t?.own ?? false, meas: newHist() }));
+    }
     histAdd(h.model, modelNs);
+    if (h.kernel) histAdd(h.kernel, Math.max(0, modelNs - h.trapNs));
     histAdd(h.meas, measNs);
-    onPair?.(func, path, modelNs, measNs);
+    onPair?.(func, path, modelNs, measNs, pages);
   };
 
   return {
     onModelFault(r) {
       const w = early.get(r.tid);
       if (w) {
-        for (const m of w) m.faultTime === r.time ? pair(m.func, r.path, r.latencyNs, m.ns) : unjoined++;
+        for (const m of w) m.faultTime === r.time ? pair(m.func, r.path, r.latencyNs, m.ns, r.pagesAllocated) : unjoined++;
         early.delete(r.tid);
       }
       const s = lastModel.get(r.tid);
-      if (s) (s.time = r.time, (s.path = r.path), (s.ns = r.latencyNs));
-      else lastModel.set(r.tid, { time: r.time, path: r.path, ns: r.latencyNs });
+      if (s) (s.time = r.time, (s.path = r.path), (s.ns = r.latencyNs), (s.pages = r.pagesAllocated));
+      else lastModel.set(r.tid, { time: r.time, path: r.path, ns: r.latencyNs, pages: r.pagesAllocated });
     },
     onMeasuredFault(m) {
       if (m.faultTime < 0) return void unjoined++; // a GUP fault: no fault event, no modelled fault of its own
       const s = lastModel.get(m.tid);
-      if (s && s.time === m.faultTime) return pair(m.func, s.path, s.ns, m.durationNs);
+      if (s && s.time === m.faultTime) return pair(m.func, s.path, s.ns, m.durationNs, s.pages);
       let w = early.get(m.tid);
       if (!w) early.set(m.tid, (w = []));
       if (w.length > 8) return void unjoined++;
@@ -108,7 +124,16 @@ export function createLatencyJoin(onPair?: (func: string, path: string, modelNs:
         const o: Record<string, PathComparison> = (faults[func] = {});
         for (const [path, h] of [...byPath].sort((a, b) => b[1].model.count - a[1].model.count)) {
           const modelled = histSummary(h.model), measured = histSummary(h.meas);
-          o[path] = { count: h.model.count, modelled, measured, ratio_p50: modelled.p50_ns ? measured.p50_ns / modelled.p50_ns : 0 };
+          const kernel = h.kernel ? histSummary(h.kernel) : null;
+          const against = (kernel ?? modelled).p50_ns;
+          o[path] = {
+            count: h.model.count,
+            modelled,
+            modelled_kernel: kernel,
+            trap_share: kernel ? (h.own ? 'own' : 'anon_alloc') : 'none',
+            measured,
+            ratio_p50: against ? measured.p50_ns / against : 0,
+          };
         }
       }
       const fm = newHist(), fr = newHist();

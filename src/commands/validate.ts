@@ -93,16 +93,25 @@ const us = (ns: number): string => (ns / 1000).toFixed(ns < 10_000 ? 2 : 1);
 function formatLatencyCheck(l: LatencyCheck & { profile: string }): string[] {
   const out: string[] = [];
   const off: string[] = [];
+  const marks = new Set<string>();
   const measures = Object.entries(l.faults);
   if (measures.length || l.forks) out.push(`modelled (profile ${l.profile}) vs measured latency, µs:`);
   for (const [func, byPath] of measures) {
     out.push(`  ${MEASUREMENT[func] ?? `${func} durations`}`);
-    out.push(`    ${'path'.padEnd(16)} ${'faults'.padStart(8)} ${'model p50'.padStart(10)} ${'measured p50'.padStart(13)} ${'p90'.padStart(8)} ${'p99'.padStart(8)} ${'meas/model'.padStart(10)}`);
+    out.push(`    ${'path'.padEnd(16)} ${'faults'.padStart(8)} ${'model p50'.padStart(10)} ${'model kernel p50'.padStart(17)} ${'measured p50'.padStart(13)} ${'p90'.padStart(8)} ${'p99'.padStart(8)} ${'meas/kernel'.padStart(11)}`);
     for (const [path, c] of Object.entries(byPath)) {
       if (latencyOff(c.ratio_p50)) off.push(path);
-      out.push(`    ${path.padEnd(16)} ${String(c.count).padStart(8)} ${us(c.modelled.p50_ns).padStart(10)} ${us(c.measured.p50_ns).padStart(13)} ${us(c.measured.p90_ns).padStart(8)} ${us(c.measured.p99_ns).padStart(8)} ${c.ratio_p50.toFixed(2).padStart(10)}`);
+      const kernel = c.modelled_kernel ? `${us(c.modelled_kernel.p50_ns)}${c.trap_share === 'anon_alloc' ? '*' : ' '}` : '- ';
+      if (c.trap_share !== 'own') marks.add(c.trap_share);
+      out.push(
+        `    ${path.padEnd(16)} ${String(c.count).padStart(8)} ${us(c.modelled.p50_ns).padStart(10)} ${kernel.padStart(17)} ${us(c.measured.p50_ns).padStart(13)} ${us(c.measured.p90_ns).padStart(8)} ${us(c.measured.p99_ns).padStart(8)} ${c.ratio_p50.toFixed(2).padStart(11)}`,
+      );
     }
   }
+  // measured spans leave the trap out, so the modelled cost is compared less its trap share (model/costs.ts trapShareNs)
+  if (measures.length) out.push(`  model p50: the modelled, user-visible cost; model kernel: the same less the profile's trap share for the path, which the measured spans leave out; meas/kernel compares those two`);
+  if (marks.has('anon_alloc')) out.push(`  * the path has no trap share of its own in the profile: anon_alloc's taken off`);
+  if (marks.has('none')) out.push(`  - the profile names no trap share: meas/kernel compares with the full modelled cost`);
   const f = l.forks;
   if (f)
     out.push(
