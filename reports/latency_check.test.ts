@@ -20,7 +20,7 @@ describe('latencyCheckHtml', () => {
           '<evil>': { count: 1, modelled: sum(1, 5), modelled_kernel: sum(1, 4), trap_share: 'anon_alloc', measured: sum(1, 7), ratio_p50: 1.4 },
         },
       },
-      forks: { count: 1, modelled: sum(1, 59_450_000), measured: sum(1, 55_910_000), ratio_total: 55.91 / 59.45, pairs: [] },
+      forks: { count: 1, modelled: sum(1, 59_450_000), measured: sum(1, 55_910_000), ratio_total: 55.91 / 59.45, wait_total_ns: 0, ratio_less_wait: 55.91 / 59.45, pairs: [] },
       unjoined: 0,
     };
     const html = latencyCheckHtml(input);
@@ -39,6 +39,20 @@ describe('latencyCheckHtml', () => {
     expect(html).toMatch(/id="latency-off">⚠ modelled and measured differ by more than 2x for file_read \(fault → its rss_stat\):/);
     expect(html).toContain('the profile names no trap share');
     expect(html).not.toMatch(/latency-off[^\n]*fork/);
+  });
+  it("a fork's wait inside the copy is named, and the ratio leaves it out", () => {
+    const input = sampleInput();
+    input.validate!.latency = {
+      profile: 'p',
+      faults: {},
+      // 16.8 ms measured, 12.2 of them one wait: 4.6 / 4.7 is not off, 16.8 / 4.7 would be
+      forks: { count: 1, modelled: sum(1, 4_700_000), measured: sum(1, 16_800_000), ratio_total: 16.8 / 4.7, wait_total_ns: 12_200_000, ratio_less_wait: 4.6 / 4.7, pairs: [] },
+      unjoined: 0,
+    };
+    const html = latencyCheckHtml(input);
+    expect(html).toContain('of which 12.20 ms waited inside the copy');
+    expect(html).toMatch(/data-path="fork"[^\n]*<td class="ratio" data-ratio="0\.97[0-9]*">0\.98<\/td><\/tr>/);
+    expect(html).not.toContain('id="latency-off"');
   });
   it('nothing when validate did not run, or it timed nothing', () => {
     const input = sampleInput();

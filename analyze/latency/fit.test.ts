@@ -1,7 +1,7 @@
 // The trace-fitted profile: the fit from hand-made measurements, and on pattern_init the signs of the what-ifs'
 // fault-time deltas under it, as under the shipped and the published profiles (model/patches/fixtures_pattern.test.ts).
 import { describe, expect, it } from 'vitest';
-import { fitFaultAround, fitProfileToTrace, fitSteps } from './fit.js';
+import { fitFaultAround, fitForks, fitProfileToTrace, fitSteps } from './fit.js';
 import { loadProfile, type CostProfile } from '../../model/costs.js';
 import { createReplay } from '../../model/replay.js';
 import { buildVariants } from '../../model/variants.js';
@@ -62,6 +62,26 @@ describe('fitSteps: what validate compares and what fault-around costs', () => {
   it('a coarsely stamped trace says its figures are means over windows', () => {
     const f = fitSteps(base, kernel, intervals, null, { window: 16 });
     expect(f.derivation[0]).toMatch(/^stamps are whole microseconds: .* mean over 16 consecutive faults/);
+  });
+});
+
+describe('fitForks: clone enter -> exit = fixed + k x the base copy work', () => {
+  // base: fixed 400 µs; small forks copy 50 µs of base work, big ones 1 000 µs. The machine: fixed 900 µs, k 0.6.
+  const small = { modelledNs: 450_000, measuredNs: 900_000 + 0.6 * 50_000 };
+  const big = { modelledNs: 1_400_000, measuredNs: 900_000 + 0.6 * 1_000_000 };
+  it('recovers fixed and k from forks of two sizes; a preempted fork moves it little; its named wait not at all', () => {
+    const forks = [...Array.from({ length: 8 }, () => small), { ...small, measuredNs: 30e6 }, big, big];
+    const f = fitForks(forks, 400_000)!;
+    expect(f.fixed).toBeCloseTo(930_000 - 0.6 * 50_000, -2);
+    expect(f.k).toBeCloseTo(0.6, 3);
+    // one big fork, with a 22 ms wait inside its copy: without the wait the line is the machine's, with it k is not
+    const waited = [...Array.from({ length: 8 }, () => small), { ...big, measuredNs: big.measuredNs + 22e6, waitNs: 22e6 }];
+    expect(fitForks(waited, 400_000)!.k).toBeCloseTo(0.6, 3);
+    expect(fitForks(waited.map((x) => ({ ...x, waitNs: 0 })), 400_000)!.k).toBeGreaterThan(10);
+  });
+  it('nothing to fit from one fork, or forks of one size: the caller keeps one ratio', () => {
+    expect(fitForks([big], 400_000)).toBeNull();
+    expect(fitForks([small, small, { ...small, measuredNs: 2e6 }], 400_000)).toBeNull();
   });
 });
 

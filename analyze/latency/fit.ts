@@ -8,7 +8,7 @@ import { STEP_NAMES, pathSteps, type CostProfile, type StepName, type StepStats 
 import { FAULT_PATHS, type FaultPath, type FaultPathDef } from '../../model/fault_paths.js';
 import type { FaultRecord, VariantSpec } from '../../model/types.js';
 import { createReplay } from '../../model/replay.js';
-import { createLatencyValidator } from './validate.js';
+import { createLatencyValidator, type LatencyValidateResult } from './validate.js';
 import { FAULT_TO_RSS_STAT } from './measured.js';
 import { logHistAdd, logHistQuantile, newLogHist, quantile, type LogHist } from '../../model/quantiles.js';
 
@@ -42,7 +42,8 @@ export function fitSteps(
   base: CostProfile,
   kernelP50: ReadonlyMap<string, KernelPart>,
   intervals: ReadonlyMap<string, number[]>,
-  forkRatio: number | null,
+  /** The trace's timed forks (clone enter -> exit) with the base profile's figure for each, or their ratio alone. */
+  forks: number | null | readonly TimedFork[],
   opts: {
     /** Faults per interval and kernel-part figure: WINDOW when they are means over windows of a coarsely stamped trace. */
     window?: number;
@@ -90,12 +91,17 @@ export function fitSteps(
   }
   const scale = steps.anon_alloc! / (base.steps.anon_alloc || steps.anon_alloc!);
   if (fileRead) fitFileRead(fileRead, trap, opts.faultAround, (base.steps.file_read_per_page ?? 0) * scale, steps, stats, fitted, derivation);
-  const fork = forkRatio && Number.isFinite(forkRatio) && forkRatio > 0 ? forkRatio : scale;
+  const timed = typeof forks === 'number' || forks === null ? null : forks;
+  // one ratio when the forks cannot tell fixed from per-PTE: Σ (clone - its wait inside the copy) / Σ modelled
+  const forkRatio = timed ? (timed.length ? timed.reduce((a, f) => a + f.measuredNs - (f.waitNs ?? 0), 0) / timed.reduce((a, f) => a + f.modelledNs, 0) : null) : (forks as number | null);
+  const lad = timed ? fitForks(timed, base.steps.fork_fixed ?? 0) : null;
+  const fork = lad ? lad.k : forkRatio && Number.isFinite(forkRatio) && forkRatio > 0 ? forkRatio : scale;
   for (const s of STEP_NAMES) {
     if (fitted.has(s)) continue;
     const f = s.startsWith('fork_') ? fork : scale;
     steps[s] = (base.steps[s] ?? 0) * f;
   }
+  if (lad) steps.fork_fixed = lad.fixed;
   derivation.push(`steps the trace does not exercise: ${base.name}'s x ${scale.toFixed(3)} (fitted anon_alloc / ${base.name}'s)`);
   // a trapped path with no rss_stat of its own (wp_page_copy anon -> anon, wp_page_reuse) still has its dense runs:
   // the fault-to-next-fault interval bounds its full cost, so the scaled figure is capped there
@@ -110,12 +116,60 @@ export function fitSteps(
     steps[own[0]!] = bound;
   }
   setTrapShares(steps, base, fitted, trap);
-  derivation.push(
-    forkRatio ? `fork steps: ${base.name}'s x ${fork.toFixed(3)} (the trace's clone enter -> exit over the modelled fork time)` : `fork steps: ${base.name}'s x ${fork.toFixed(3)} (no timed fork: as the fault steps)`,
+  if (lad)
+    derivation.push(
+      `fork steps: fork_fixed = ${(lad.fixed / 1e6).toFixed(3)} ms, the per-PTE/table/PMD steps ${base.name}'s x ${lad.k.toFixed(3)}: least absolute deviations of the trace's ${lad.forks} timed forks (clone enter -> exit = fixed + x the base's copy work; a fork that waited moves it little)`,
+    );
+  else derivation.push(
+    forkRatio ? `fork steps: ${base.name}'s x ${fork.toFixed(3)} (the trace's clone enter -> exit${timed && timed.some((f) => f.waitNs) ? ', less its waits inside the copy,' : ''} over the modelled fork time)` : `fork steps: ${base.name}'s x ${fork.toFixed(3)} (no timed fork: as the fault steps)`,
   );
   const profile: CostProfile = { name: `trace-fitted (base ${base.name})`, source: `fitted to the trace: ${derivation.join('; ')}`, steps };
   if (Object.keys(stats).length > 0) profile.stats = stats;
   return { profile, derivation, fitted: true };
+}
+
+/** One timed fork: the trace's clone enter -> exit, and the base profile's figure for the same copy. */
+export interface TimedFork {
+  measuredNs: number;
+  modelledNs: number;
+  /** Of measuredNs, one wait inside the copy (MeasuredFork.waitNs): left out of the regression. */
+  waitNs?: number;
+}
+
+/** Forks the fork regression looks at (all pairs of them are tried). */
+const MAX_FORKS = 200;
+
+/**
+ * clone enter -> exit = fixed + k x (the base's copy work: per PTE, table, PMD, kernel/fork.c dup_mmap ->
+ * mm/memory.c copy_page_range), fixed >= 0 and k >= 0, by least absolute deviations (the line through two forks
+ * that leaves the least total error: a fork preempted inside the copy moves it little). null when the forks do not
+ * differ enough in size to tell fixed from per-PTE (the largest copy under twice the smallest, or one fork). Each
+ * fork's one wait inside the copy (TimedFork.waitNs) is left out: the model prices the copy, not the scheduler.
+ */
+export function fitForks(forks: readonly TimedFork[], baseFixed: number): { fixed: number; k: number; forks: number } | null {
+  const pts = forks.slice(0, MAX_FORKS).map((f) => ({ x: Math.max(0, f.modelledNs - baseFixed), y: f.measuredNs - (f.waitNs ?? 0) }));
+  if (pts.length < 2) return null;
+  const xs = pts.map((p) => p.x);
+  const lo = Math.min(...xs), hi = Math.max(...xs);
+  if (!(hi > 0) || hi < 2 * lo) return null;
+  const err = (f: number, k: number): number => pts.reduce((a, p) => a + Math.abs(p.y - f - k * p.x), 0);
+  let best: { fixed: number; k: number; e: number } | null = null;
+  const tryLine = (f: number, k: number): void => {
+    if (!(f >= 0 && k >= 0) || !Number.isFinite(k)) return;
+    const e = err(f, k);
+    if (!best || e < best.e) best = { fixed: f, k, e };
+  };
+  for (let i = 0; i < pts.length; i++) {
+    tryLine(0, pts[i]!.x > 0 ? pts[i]!.y / pts[i]!.x : NaN); // through the origin
+    for (let j = i + 1; j < pts.length; j++) {
+      const a = pts[i]!, b = pts[j]!;
+      if (a.x === b.x) continue;
+      const k = (b.y - a.y) / (b.x - a.x);
+      tryLine(a.y - k * a.x, k);
+    }
+  }
+  const found = best as { fixed: number; k: number; e: number } | null;
+  return found ? { fixed: found.fixed, k: found.k, forks: pts.length } : null;
 }
 
 /** Faults per page count a group needs to count in the fault-around fit. */
@@ -244,7 +298,9 @@ export async function fitProfileToTrace(trace: string, mainline: VariantSpec, ba
     const m = addToWindow(hw.w, meas);
     if (m !== null) logHistAdd(hw.h, m);
   };
-  const v = createLatencyValidator(mainline, base, { onPair });
+  const timedForks: TimedFork[] = [];
+  const onForkPair = (modelledNs: number, measuredNs: number, waitNs: number): void => void timedForks.push({ modelledNs, measuredNs, waitNs });
+  const v = createLatencyValidator(mainline, base, { onPair, onForkPair });
   // per path of the earlier fault: each fault-to-next-fault interval, and the means of WINDOW consecutive ones of
   // the same thread and path
   const intervals = new Map<string, number[]>();
@@ -275,6 +331,15 @@ export async function fitProfileToTrace(trace: string, mainline: VariantSpec, ba
   rep.finish(read);
   const r = v.finish(read);
   const coarse = !fine && last.size > 0;
+  const single = fitSteps(base, kernelParts(r, spread, spreadWin, false), intervals, timedForks, { faultAround });
+  if (!coarse) return single;
+  // whole-µs stamps: means over windows where there are enough faults for them, else the single spans as they are
+  const windowedFit = fitSteps(base, kernelParts(r, spread, spreadWin, true), windowed, timedForks, { window: WINDOW, faultAround });
+  return windowedFit.fitted ? windowedFit : single;
+}
+
+/** Each timed path's kernel part: its measured p50 and spread, or on a coarsely stamped trace those of WINDOW-span means. */
+function kernelParts(r: LatencyValidateResult, spread: ReadonlyMap<string, LogHist>, spreadWin: ReadonlyMap<string, { h: LogHist }>, coarse: boolean): Map<string, KernelPart> {
   const kernel = new Map<string, KernelPart>();
   for (const [path, c] of Object.entries(r.latency?.faults[FAULT_TO_RSS_STAT] ?? {})) {
     if (coarse) {
@@ -287,6 +352,5 @@ export async function fitProfileToTrace(trace: string, mainline: VariantSpec, ba
     const h = spread.get(path);
     kernel.set(path, { count: c.count, ns: c.measured.p50_ns, p10: h ? logHistQuantile(h, 0.1) : undefined, p90: h ? logHistQuantile(h, 0.9) : undefined });
   }
-  const forkRatio = r.latency?.forks ? r.latency.forks.ratio_total : null;
-  return fitSteps(base, kernel, coarse ? windowed : intervals, forkRatio, { window: coarse ? WINDOW : 1, faultAround });
+  return kernel;
 }

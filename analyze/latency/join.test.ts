@@ -49,13 +49,13 @@ describe('createLatencyJoin', () => {
     j.onMeasuredFault(meas(1, 150, 900)); // no modelled fault at 150 on tid 1
     j.onMeasuredFault({ ...meas(3, -1, 700), faultTime: -1 }); // a GUP fault
     j.onModelFork({ childPid: 9, latencyNs: 1e6 } as never);
-    const r = j.finish([{ pid: 1, tid: 1, time: 0, childPid: 9, durationNs: 1.5e6, source: 'syscall' }]);
+    const r = j.finish([{ pid: 1, tid: 1, time: 0, childPid: 9, durationNs: 1.5e6, source: 'syscall', waitNs: 0 }]);
     const a = r.faults[FAULT_TO_RSS_STAT]!.anon_alloc!;
     expect(a.count).toBe(2);
     expect(a.measured.total_ns).toBe(3_500);
     expect(a.modelled.total_ns).toBe(26_000);
     expect(r.unjoined).toBe(2);
-    expect(r.forks).toMatchObject({ count: 1, ratio_total: 1.5, pairs: [{ child_pid: 9, modelled_ns: 1e6, measured_ns: 1.5e6 }] });
+    expect(r.forks).toMatchObject({ count: 1, ratio_total: 1.5, pairs: [{ child_pid: 9, modelled_ns: 1e6, measured_ns: 1.5e6, wait_ns: 0 }] });
   });
   it('compares the modelled kernel part (the cost less the path\'s trap share) with the measured span, which leaves the trap out', () => {
     // anon_alloc: own trap share 10 000 ns; file_cow: none of its own, anon_alloc's taken; weird: no share at all

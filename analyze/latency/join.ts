@@ -48,8 +48,12 @@ export interface ForkComparison {
   measured: LatencySummary;
   /** Σ measured / Σ modelled. */
   ratio_total: number;
+  /** Σ of the forks' waits inside the copy (MeasuredFork.waitNs: the model prices the copy, not the scheduler). */
+  wait_total_ns: number;
+  /** Σ (measured - its wait) / Σ modelled: what the "> 2x" warning judges. */
+  ratio_less_wait: number;
   /** The first forks, one by one. */
-  pairs: { child_pid: number; modelled_ns: number; measured_ns: number }[];
+  pairs: { child_pid: number; modelled_ns: number; measured_ns: number; wait_ns: number }[];
 }
 
 export interface LatencyCheck {
@@ -69,7 +73,12 @@ export interface LatencyJoin {
 
 /** onPair: each joined fault as it is paired, with the pages it mapped (the profile fit keeps the measured spread per path from it). */
 /** trapOf: each path's trap share, so the modelled kernel part is compared with the measured one (both exclude the trap). */
-export function createLatencyJoin(onPair?: (func: string, path: string, modelNs: number, measNs: number, pages: number) => void, trapOf?: TrapShareOf): LatencyJoin {
+export function createLatencyJoin(
+  onPair?: (func: string, path: string, modelNs: number, measNs: number, pages: number) => void,
+  trapOf?: TrapShareOf,
+  /** Each fork with both sides, at finish (the profile fit's fork regression): waitNs is the measured fork's MeasuredFork.waitNs. */
+  onForkPair?: (modelNs: number, measNs: number, waitNs: number) => void,
+): LatencyJoin {
   // per (measurement, path): modelled (full and kernel part) and measured histograms over the joined faults
   const pairs = new Map<string, Map<string, { model: Hist; kernel: Hist | null; trapNs: number; own: boolean; meas: Hist }>>();
   // the latest modelled fault per tid; measured faults that arrived before theirs (the replay may hold a fault for
@@ -138,15 +147,26 @@ export function createLatencyJoin(onPair?: (func: string, path: string, modelNs:
       }
       const fm = newHist(), fr = newHist();
       const forkPairs: ForkComparison['pairs'] = [];
+      let waits = 0;
       for (const f of measuredForks) {
         const ns = modelForks.get(f.childPid);
         if (ns === undefined) continue;
         histAdd(fm, ns);
         histAdd(fr, f.durationNs);
-        if (forkPairs.length < MAX_FORK_PAIRS) forkPairs.push({ child_pid: f.childPid, modelled_ns: ns, measured_ns: f.durationNs });
+        onForkPair?.(ns, f.durationNs, f.waitNs);
+        waits += f.waitNs;
+        if (forkPairs.length < MAX_FORK_PAIRS) forkPairs.push({ child_pid: f.childPid, modelled_ns: ns, measured_ns: f.durationNs, wait_ns: f.waitNs });
       }
       const forks = fm.count
-        ? { count: fm.count, modelled: histSummary(fm), measured: histSummary(fr), ratio_total: fm.total ? fr.total / fm.total : 0, pairs: forkPairs }
+        ? {
+            count: fm.count,
+            modelled: histSummary(fm),
+            measured: histSummary(fr),
+            ratio_total: fm.total ? fr.total / fm.total : 0,
+            wait_total_ns: waits,
+            ratio_less_wait: fm.total ? (fr.total - waits) / fm.total : 0,
+            pairs: forkPairs,
+          }
         : null;
       return { faults, forks, unjoined };
     },

@@ -97,6 +97,23 @@ describe('createMeasuredCollector: fork', () => {
     expect(r.fork).toEqual([2_000_000]);
     expect(r.forks[0]).toMatchObject({ childPid: 200, source: 'syscall' });
   });
+  it("names one span inside the copy longer than all the rest of the clone as a wait; not the set-up before the copy", () => {
+    const childRss = (time: number, size: number): TraceEvent => ({ ...hdr('rss_stat', 'kmem', time), kind: 'rss_stat', mmId: 9, curr: false, member: 1, size, throttled: false });
+    const fork = (copyGapNs: number): number => {
+      const c = createMeasuredCollector();
+      const e = enter(0, 'clone', { clone_flags: 0x01200011 });
+      c.sink(e);
+      // 900 µs of dup_mmap set-up before the first copied table, then tables every 50 µs, one gap after the first
+      c.sink(childRss(900_000, 4096));
+      c.sink(childRss(900_000 + copyGapNs, 2 * 4096));
+      c.sink(childRss(950_000 + copyGapNs, 3 * 4096));
+      c.sink(exit(1_000_000 + copyGapNs, 'clone', 200, e));
+      return c.result().forks[0]!.waitNs;
+    };
+    expect(fork(20_000_000)).toBe(20_000_000); // 20 ms against 1 ms of the rest: a wait
+    expect(fork(50_000)).toBe(0); // the copy's own pace; the 900 µs set-up is not a span inside the copy
+    expect(fork(900_000)).toBe(0); // 900 µs against 1 ms for the rest (set-up, copy, exit): not longer
+  });
   it('falls back to sched_process_fork when the exit is missing', () => {
     const c = createMeasuredCollector();
     c.sink(enter(1_000, 'clone', { clone_flags: 0x11 }));

@@ -42,6 +42,13 @@ export interface MeasuredFork {
   durationNs: number;
   /** 'syscall': sys_enter..sys_exit; 'sched_process_fork': sys_enter..sched_process_fork (no exit seen). */
   source: 'syscall' | 'sched_process_fork';
+  /**
+   * The longest span between two consecutive events of the forking task once the copy had begun (its first update
+   * of the child's counters, mm/memory.c copy_pte_range -> add_mm_rss_vec) when that one span is longer than all the
+   * rest of the clone: a wait (preempted, or stalled outside the kernel), not copy work, as the copy's own pace in
+   * the same fork shows; else 0.
+   */
+  waitNs: number;
 }
 
 export interface MeasuredResult {
@@ -106,7 +113,7 @@ export function createMeasuredCollector(opts: MeasuredOptions = {}): MeasuredCol
   const graph = new Map<number, { func: string; depth: number; time: number }[]>();
   // kprobe entries per tid and base name
   const probes = new Map<string, number[]>();
-  const cloneEnter = new Map<number, { time: number; flags: number }>();
+  const cloneEnter = new Map<number, { time: number; flags: number; last: number; gap: number }>();
   const childFlags = new Map<number, number>();
   const forkSeen = new Map<number, { time: number; childPid: number }>();
 
@@ -162,6 +169,12 @@ export function createMeasuredCollector(opts: MeasuredOptions = {}): MeasuredCol
   };
 
   const sink: EventSink = (e) => {
+    if (cloneEnter.size) {
+      // inside a clone: the spans between the forking task's events once the child's counters started moving
+      const c = cloneEnter.get(e.tid);
+      if (c && c.last >= 0) (c.gap = Math.max(c.gap, e.time - c.last)), (c.last = e.time);
+      else if (c && e.kind === 'rss_stat' && !e.curr) c.last = e.time;
+    }
     const open = e.kind === 'rss_stat' ? openFault.get(e.tid) : undefined;
     if (e.kind !== 'fault' && openFault.size) openFault.delete(e.tid); // anything else on the task ends the span
     switch (e.kind) {
@@ -180,7 +193,7 @@ export function createMeasuredCollector(opts: MeasuredOptions = {}): MeasuredCol
       case 'sys_enter':
         if (CLONE_CALLS.has(e.call)) {
           const flags = e.call === 'clone' ? (e.args.clone_flags ?? e.args.flags ?? 0) : e.call === 'vfork' ? CLONE_VM | CLONE_VFORK : 0;
-          cloneEnter.set(e.tid, { time: e.time, flags });
+          cloneEnter.set(e.tid, { time: e.time, flags, last: -1, gap: 0 });
         }
         break;
       case 'newtask':
@@ -207,7 +220,8 @@ export function createMeasuredCollector(opts: MeasuredOptions = {}): MeasuredCol
         childFlags.delete(e.ret);
         // threads share the mm (no dup_mmap); vfork's parent waits for the child's exec or exit
         if (flags & (CLONE_VM | CLONE_THREAD | CLONE_VFORK)) break;
-        forks.push({ pid: e.pid, tid: e.tid, time: start, childPid: e.ret, durationNs: e.time - start, source: 'syscall' });
+        const gap = en && en.last >= 0 ? en.gap : 0;
+        forks.push({ pid: e.pid, tid: e.tid, time: start, childPid: e.ret, durationNs: e.time - start, source: 'syscall', waitNs: gap > e.time - start - gap ? gap : 0 });
         break;
       }
       default:
@@ -223,7 +237,7 @@ export function createMeasuredCollector(opts: MeasuredOptions = {}): MeasuredCol
         const en = cloneEnter.get(tid);
         const flags = childFlags.get(s.childPid) ?? en?.flags ?? 0;
         if (en && !(flags & (CLONE_VM | CLONE_THREAD | CLONE_VFORK)))
-          forks.push({ pid: -1, tid, time: en.time, childPid: s.childPid, durationNs: s.time - en.time, source: 'sched_process_fork' });
+          forks.push({ pid: -1, tid, time: en.time, childPid: s.childPid, durationNs: s.time - en.time, source: 'sched_process_fork', waitNs: 0 });
       }
       forkSeen.clear();
       // classes come from handle_mm_fault when traced (nested handlers would count each fault twice)

@@ -17,8 +17,8 @@ export interface LatencyValidateResult extends ValidateResult {
 }
 
 /** Validate one variant (normally mainline) against the trace's rss_stat stream; with a profile, latency too. */
-export function createLatencyValidator(spec: VariantSpec, profile: CostProfile | null = null, opts: { blind?: boolean; onPair?: Parameters<typeof createLatencyJoin>[0] } = {}): { sink: EventSink; finish(read: ReadResult): LatencyValidateResult } {
-  const join = profile ? createLatencyJoin(opts.onPair, (path) => trapShareNs(profile, path)) : null;
+export function createLatencyValidator(spec: VariantSpec, profile: CostProfile | null = null, opts: { blind?: boolean; onPair?: Parameters<typeof createLatencyJoin>[0]; onForkPair?: Parameters<typeof createLatencyJoin>[2] } = {}): { sink: EventSink; finish(read: ReadResult): LatencyValidateResult } {
+  const join = profile ? createLatencyJoin(opts.onPair, (path) => trapShareNs(profile, path), opts.onForkPair) : null;
   const measured = join ? createMeasuredCollector({ keepFaults: false, onFault: join.onMeasuredFault }) : null;
   const v = createValidator(spec, profile, join ? { probes: { fault: join.onModelFault, fork: join.onModelFork }, sink: measured!.sink } : null, { blind: opts.blind });
   return {
