@@ -147,8 +147,10 @@ Examples:
 
 Latency: where the trace times a fault or a fork, validate also prints modelled vs measured, per fault path:
 function_graph durations of handle_mm_fault (or kprobe/kretprobe pairs), the span from each fault's
-page_fault_user event to its own rss_stat (every trace with kmem:rss_stat has it; it leaves out the trap's entry
-and exit, so it sits below the modelled, user-visible cost), and each fork's sys_enter_clone -> sys_exit_clone.
+page_fault_user event to its own rss_stat (every trace with kmem:rss_stat has it), and each fork's
+sys_enter_clone -> sys_exit_clone. The fault spans leave out the trap's entry and exit, so they are compared with
+the modelled kernel part (the modelled cost less the profile's trap share for the path); a fork's one span with no
+traced event inside its copy, longer than the rest of the fork, is named as a wait and left out of its ratio.
 
 Exit status: 0 when at least 99.9% of compared events match (and no events were lost, unless --allow-lost),
 1 otherwise, 2 on bad usage or input, or when the trace has rss_stat but no page faults (nothing to model).`,
