@@ -44,6 +44,8 @@ export interface Engine {
   assumed: Readonly<Record<AssumptionKind, number>>;
   /** Tasks a and b run on different known mms (engine_state.ts: onApartMms): their events need no mutual order. */
   apart(a: number, b: number): boolean;
+  /** Whether tasks a and b are threads of one model mm (CLONE_VM). */
+  sameMm(a: number, b: number): boolean;
 }
 
 /** The variant's model; rssSink (validation) gets every rss_stat event with the model mm and log it belongs to. */
@@ -120,7 +122,9 @@ export function createEngine(spec: VariantSpec, probes: ReplayProbes, profile: C
     if (e.kind === 'rss_stat') liveLine = e.line;
     else if (e.kind === 'sys_enter') inCall.add(e.tid);
     else if (e.kind === 'exit') inCall.delete(e.exitPid);
-    else if (inCall.size && e.kind !== 'fault') inCall.delete(e.tid); // its exit, or its next event: the call returned
+    // its exit, or its next event: the call returned (a user-mode fault too: arch/x86/mm/fault.c traces page_fault_user
+    // only when user_mode(regs), so the thread was back in user space; a kernel-mode fault may be the call's own)
+    else if (inCall.size && (e.kind !== 'fault' || e.user)) inCall.delete(e.tid);
     ctx.now = e.time;
     st.lastTime = e.time;
     ctx.curComm = e.comm;
@@ -181,5 +185,5 @@ export function createEngine(spec: VariantSpec, probes: ReplayProbes, profile: C
     };
   }
 
-  return { ctx, handle, quiet, lost: () => (useGeometry(ctx.geo, ctx.traceGeo), relearnBaselines(st)), countersFromTrace: () => void (st.countersFromTrace ??= 0), finish, thpSplitsFollowed: () => deferredSplits(st), assumed: st.assumed, apart: (a, b) => onApartMms(st, a, b) };
+  return { ctx, handle, quiet, lost: () => (useGeometry(ctx.geo, ctx.traceGeo), relearnBaselines(st)), countersFromTrace: () => void (st.countersFromTrace ??= 0), finish, thpSplitsFollowed: () => deferredSplits(st), assumed: st.assumed, apart: (a, b) => onApartMms(st, a, b), sameMm: (a, b) => { const ta = st.tasks.get(a), tb = st.tasks.get(b); return ta !== undefined && tb !== undefined && ta.mm === tb.mm; } };
 }

@@ -136,6 +136,10 @@ export function createFanout(engines: Engine[], opts: FanoutOptions = {}): { sin
     for (let i = 0; i < live.length; i++) {
       const w = live[i]!;
       if (by && by.cpu >= 0 && w.cpu >= 0 && by.cpu !== w.cpu && engines.length && engines[0]!.apart(w.tid, by.tid)) live[kept++] = w;
+      // a thread of the same mm on another CPU ran concurrently: its event may come between this fault and the fault's
+      // own rss_stat (mm/memory.c: the counter is updated and traced at the end of the fault), so it is no evidence
+      // that the kernel changed no counter: the fault runs now (this event may depend on it) with no hint
+      else if (by && by.cpu >= 0 && w.cpu >= 0 && by.cpu !== w.cpu && engines.length && engines[0]!.sameMm(w.tid, by.tid)) run(w, null);
       else release(w, null);
     }
     live.length = kept;

@@ -4,7 +4,7 @@ import { MM_ANONPAGES, MM_FILEPAGES, MM_SHMEMPAGES, type RssStatEvent } from '..
 import { adoptThread, task, type EngineState } from './engine_state.js';
 import { argPagesFaulted, nascentExecMm, oldMmArgEvent, switchExec } from './exec.js';
 import * as F from './flags.js';
-import { createMm } from './mm.js';
+import { createMm, exitMmap } from './mm.js';
 import { addMmCounter } from './rss.js';
 import { callBegan } from './syscall_effects.js';
 import { newMmId, startsUnsure } from './untraced_clone_exec.js';
@@ -177,6 +177,8 @@ function resolveRss(st: EngineState, e: BufferedRss): Mm | null {
     known = undefined;
     st.assumed.mm_id_reused++;
   }
+  const gone = st.exitedMm.get(e.tid);
+  if (known && !known.dead && !e.curr && !t && gone !== undefined && gone !== known && gone.mmId === -1 && (prev === undefined || e.size <= prev)) lastUserGone(st, known, e.tid);
   const ex = t ? st.execs.get(e.tid) : undefined;
   if (known && e.curr && t && !ex && t.mm !== known && !known.dead && t.mm.mmId === -1 && t.mm.predates) adoptThread(st, t, known);
   if (t && ex && !ex.switched) {
@@ -207,9 +209,29 @@ function resolveRss(st: EngineState, e: BufferedRss): Mm | null {
   if (known) return known; // a dead mm's own teardown events included
   if (e.curr) return t ? learn(st, t.mm, e.mmId) : null;
   if (t && t.mm.mmId === -1 && !st.inClone.has(e.tid)) return learn(st, t.mm, e.mmId);
-  const gone = st.exitedMm.get(e.tid);
   if (gone && gone.mmId === -1) return learn(st, gone, e.mmId);
   return null;
+}
+
+/**
+ * A task the trace saw exit (sched_process_exit) with a stand-in mm, never having named its own, now reports a live
+ * mm's counters falling with curr=0: that is the mm's exit_mmap, which runs in the task that drops its last user
+ * (kernel/exit.c: exit_mm clears current->mm, hence curr=0, then mmput -> kernel/fork.c: __mmput -> mm/mmap.c:
+ * exit_mmap; on 6.16+ trace_sched_process_exit fires before exit_mm). So the task was a thread of mm, and the mm's
+ * other users in the model are threads whose exits the trace missed (they exited before sched_process_exit was
+ * traced): they are gone, and the mm is torn down now (its pages counted before the trace leave unplaceable,
+ * model/rss_log.ts: phantomAtExit).
+ */
+function lastUserGone(st: EngineState, mm: Mm, tid: number): void {
+  for (const [k, o] of st.tasks) {
+    if (o.mm !== mm) continue;
+    st.tasks.delete(k);
+    o.exited = true;
+    st.exitedMm.set(k, mm);
+  }
+  mm.users = 0;
+  exitMmap(st.ctx, mm);
+  st.exitedMm.set(tid, mm);
 }
 
 /** The kernel's mm_id for mm is id. */

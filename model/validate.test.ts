@@ -180,6 +180,20 @@ describe('validate: no cascades (issue 12)', () => {
     expect(r.first_mismatches).toEqual([]);
     expect(r.matched).toBe(4);
   });
+  it('a fault whose own rss_stat follows another thread\'s fault on another CPU (same mm) still counts its page', () => {
+    // one process predating the trace, threads 100 (CPU 0) and 200 (CPU 1) of mm 7, VMAs inferred from the faults; 100's
+    // rss_stat comes after 200's fault. Before: 200's fault forced 100's with "no counter changed" (an inferred VMA
+    // became a special mapping: its page never counted), and 100's own rss_stat then mismatched
+    const B = A + (1 << 21);
+    const f = (t: number, tid: number, addr: number): TraceEvent => ({ ...hdr('page_fault_user', t, tid), cpu: tid === 200 ? 1 : 0, kind: 'fault', user: true, address: addr, ip: 0, errorCode: 0x6 });
+    const r2 = (t: number, pages: number): RssStatEvent => ({ ...rss(t, pages, 1, true, 200), cpu: 1 });
+    const evs = [rss(1, 10), f(2, 200, B), r2(3, 11), f(4, 100, A), f(5, 200, B + 4096), rss(6, 12), r2(7, 13), f(8, 100, A + 4096), rss(9, 14)];
+    const r = validate(evs);
+    expect(r.assumptions.thread_adopted).toBe(1);
+    expect(r.first_mismatches).toEqual([]);
+    expect(r.matched).toBe(r.compared);
+    expect(r.compared).toBe(4);
+  });
   it('a growing MREMAP_MAYMOVE without its sys_exit goes where the thread\'s next fault shows (-e sys_enter_* lists)', () => {
     // 4 pages in a 1 MiB mapping at A; mremap to 2 MiB moved it (the next fault is 1 MiB below A, in no VMA: the move's
     // PMD-aligned destination A - 2 MiB); then munmap of the new 2 MiB frees all 5 pages. Before: the growth was never

@@ -52,6 +52,8 @@ export function createLockstep(t: Tally, exact: boolean, quiet: QuietAt | null =
     mismatch(t, o.b, o.mm, o.name, o.model);
   };
 
+  // per task: its mm and the model's counters in the kernel's terms (after any resync) at its last rss_stat event
+  const lastOfTask = new Map<number, { mm: Mm; k: [number, number, number, number] }>();
   const onRss = (b: BufferedRss, mm: Mm | null, use: RssStatUse, mlog: MmLog | null): void => {
     t.events++;
     if (!mm || !mlog || use === 'unmapped') {
@@ -59,6 +61,11 @@ export function createLockstep(t: Tally, exact: boolean, quiet: QuietAt | null =
       return;
     }
     const m = b.member;
+    const before = lastOfTask.get(b.tid);
+    const floor = before !== undefined && before.mm === mm ? before.k[m]! : -Infinity;
+    const now: [number, number, number, number] = [0, 0, 0, 0];
+    for (let j = 0; j < 4; j++) now[j] = mm.rss[j]! + (offsets.get(mm.idx * 4 + j) ?? 0);
+    lastOfTask.set(b.tid, { mm, k: now });
     const log = mlog.log[m]!, walk = mlog.walk[m]!;
     const cur = mm.rss[m]!;
     const key = mm.idx * 4 + m;
@@ -104,14 +111,17 @@ export function createLockstep(t: Tally, exact: boolean, quiet: QuietAt | null =
     }
     if (splitOpen.has(key) && !(log.length > 1 && walk[1] !== 0 && (v - log[0]!) * (v - log[1]!) <= 0)) revokeSplit(key);
     if (quiet && exact && v < cur && !b.throttled && !deferred.has(key) && !splitOpen.has(key) && b.size / F.PAGE_SIZE !== cur &&
-      (mm.users <= 1 || !b.curr) && mlog.log.every((l) => l.length <= 1) && !(mm.predates && mm.vmas.length === 0) && quiet(b.line, b.tid, mm)) {
+      (mm.users <= 1 || !b.curr || b.size / F.PAGE_SIZE < Math.min(floor, cur + (offsets.get(key) ?? 0))) && mlog.log.every((l) => l.length <= 1) && !(mm.predates && mm.vmas.length === 0) && quiet(b.line, b.tid, mm)) {
       // the kernel's counter fell with no model update pending in any member (no fault's, zap's or copy's piece) and no
       // call, clone, exec or exit in flight: pages left by a path the trace cannot show. mm/vmscan.c shrink_folio_list
       // -> mm/rmap.c try_to_unmap_one (swap-out, page-cache reclaim: dec_mm_counter) and the THP shrinker
       // (mm/huge_memory.c deferred_split_scan -> split_folio -> mm/migrate.c try_to_map_unused_to_zeropage, -1 per
       // zero-filled subpage); or a call the trace does not record (madvise without its events). Not compared, counted
       // loudly, and the model resynchronised to the kernel's value.
-      // Not for an mm's own thread when it has several: a perf value can lag other CPUs' updates (issue 12 item 7).
+      // Not for an mm's own thread when it has several: a perf value can lag other CPUs' updates (issue 12 item 7),
+      // unless it is below the model's value at the thread's own previous event: the thread runs in order, so its
+      // percpu_counter_sum (include/trace/events/kmem.h: rss_stat) came after that event and includes every update
+      // whose event the trace showed before it; a lag can only miss updates shown since.
       t.reclaim++;
       bm.untraced_reclaim = (bm.untraced_reclaim ?? 0) + 1;
       offsets.set(key, b.size / F.PAGE_SIZE - cur);
