@@ -128,6 +128,7 @@ export function createEngine(spec: VariantSpec, probes: ReplayProbes, profile: C
     ctx.now = e.time;
     st.lastTime = e.time;
     ctx.curComm = e.comm;
+    if (e.kind !== 'rss_stat' && st.fileRead.size) st.fileRead.delete(e.tid);
     if (st.unsure.size) settleUnsure(st, e); // a fork or exec with no syscall traced: this event may say which
     // a call in flight whose sys_exit the trace has not shown: this event of the same thread says it returned
     if ((st.inMmCall.has(e.tid) || st.inClone.has(e.tid)) && returnedBy(e)) callsReturned(st, e);

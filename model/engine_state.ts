@@ -52,6 +52,8 @@ export interface EngineState {
   sawKernelFault: boolean;
   /** Tasks that took a fault (or whose mapping call began applying) since their last event other than rss_stat. */
   faultedSince: Set<number>;
+  /** Tasks whose last event was a file read fault the trace's count decided (its mm, and whether its own update came). */
+  fileRead: Map<number, { mm: Mm; own: boolean }>;
   /** The mm each exited task last used, for its teardown's rss_stat events. */
   exitedMm: Map<number, Mm>;
   /** Tasks first seen mid-trace with no syscall yet: an exec we see the end of keeps their mm. */
@@ -85,7 +87,7 @@ export function newEngineState(ctx: ModelCtx, profile: CostProfile | null, serie
     tasks: new Map(), procs: new Map(), byMmId: new Map(), execs: new Map(), held: new Map(),
     inClone: new Set(), unsure: new Map(), copied: new Set(), inMmCall: new Map(), lastSize: new Map(),
     assumed: { untraced_exit: 0, untraced_exit_skipped: 0, applied_call_failed: 0, mm_id_reused: 0, thread_adopted: 0, kernel_fault_untraced: 0, exec_inferred: 0, fork_inferred: 0 },
-    sawKernelFault: false, faultedSince: new Set(),
+    sawKernelFault: false, faultedSince: new Set(), fileRead: new Map(),
     exitedMm: new Map(), fresh: new Set(), adopted: new Map(),
     marks: [], totals: newPathAcc(), sum: newSum(), out: new Float64Array(3), f: newFaultCtx(null as never),
     inferredFaults: 0, countersFromTrace: null, forkLatency: 0, faultLatency: 0, forks: 0, lastTime: 0,

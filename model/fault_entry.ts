@@ -83,6 +83,8 @@ export function onFault(st: EngineState, e: FaultEvent, hint: FaultHint | null):
     if ((vma.kind & F.KIND_INFERRED) && hint !== null && hm === -1 && !(entryFlagsAt(mm, e.address) & F.PTE_PRESENT)) mapSpecial(st, vma, mm, e.address);
     else handleMmFault(ctx, f);
   }
+  // (handleMmFault set f.path: the narrowing above does not see it)
+  if ((f.path as string) === 'file_read' && f.fileHint > 0 && hm === MM_FILEPAGES) st.fileRead.set(e.tid, { mm, own: false });
   recordFault(st, e, p, vma.start, vma.end, vma.flags);
 }
 

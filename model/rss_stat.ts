@@ -13,10 +13,11 @@ import { logOf, logUpdate, notePhantomAtExit, type MmLog } from './rss_log.js';
 import type { Mm } from './state.js';
 
 /**
- * How an rss_stat event relates to the model: compared, used as the baseline of an mm that predates the trace, not
- * mapped, or a subpage the kernel's deferred THP split remapped (model/thp_deferred_split.ts: followed, not compared).
+ * How an rss_stat event relates to the model: compared (hinted: its value was read into the model first, like a
+ * fault's hint), used as the baseline of an mm that predates the trace, not mapped, or a subpage the kernel's deferred
+ * THP split remapped (model/thp_deferred_split.ts: followed, not compared).
  */
-export type RssStatUse = 'compare' | 'baseline' | 'unmapped' | 'thp_remap';
+export type RssStatUse = 'compare' | 'hinted' | 'baseline' | 'unmapped' | 'thp_remap';
 
 /** Validation callback: one kmem:rss_stat event, the model mm it belongs to and that mm's log (null when unmapped). */
 export type RssStatSink = (e: BufferedRss, mm: Mm | null, use: RssStatUse, log: MmLog | null) => void;
@@ -141,7 +142,23 @@ function useRss(st: EngineState, b: BufferedRss, now: boolean): void {
     addMmCounter(ctx, mm, b.member, pages);
     st.assumed.kernel_fault_untraced++;
   }
-  sink?.(b, mm, 'compare', ctx.rssLogs && logOf(ctx.rssLogs, mm));
+  const read = st.fileRead.get(b.tid);
+  let use: RssStatUse = 'compare';
+  if (now && read && read.mm === mm && b.curr && b.member === MM_FILEPAGES) {
+    const pages = b.size / F.PAGE_SIZE - mm.rss[MM_FILEPAGES]!;
+    if (!read.own) read.own = true;
+    else if (pages > 0) {
+      // mm/memory.c: do_read_fault: do_fault_around (mm/filemap.c: filemap_map_pages, one add_mm_counter for the
+      // page-cache pages around) did not map the faulting page, so __do_fault + finish_fault map its folio and count
+      // it again: one read fault, two MM_FILEPAGES updates. The second count is the trace's, as the first was the fault's
+      // hint; which PTEs it filled is not traced (counted where the model keeps pages it cannot place)
+      mm.phantom[MM_FILEPAGES]! += pages;
+      addMmCounter(ctx, mm, MM_FILEPAGES, pages);
+      st.fileRead.delete(b.tid);
+      use = 'hinted';
+    }
+  }
+  sink?.(b, mm, use, ctx.rssLogs && logOf(ctx.rssLogs, mm));
   argPagesFaulted(st, b, mm);
 }
 

@@ -194,6 +194,15 @@ describe('validate: no cascades (issue 12)', () => {
     expect(r.matched).toBe(r.compared);
     expect(r.compared).toBe(4);
   });
+  it('one read fault, two MM_FILEPAGES updates: fault-around, then finish_fault\'s own folio (mm/memory.c do_read_fault)', () => {
+    // a private file mapping (fd 5); the task's file counter stood at 100; its read fault maps 14 page-cache pages
+    // around (filemap_map_pages), then the faulting page's 2-page folio after the read (__do_fault + finish_fault)
+    const enter: TraceEvent = { ...hdr('sys_enter_mmap', 1), kind: 'sys_enter', call: 'mmap', args: { addr: 0, len: 1 << 20, prot: 1, flags: 2, fd: 5, off: 0 } };
+    const evs: TraceEvent[] = [enter, { ...hdr('sys_exit_mmap', 2), kind: 'sys_exit', call: 'mmap', ret: A, enter }, rss(3, 100, 0), fault(10, 40, 0x4), rss(11, 114, 0), rss(12, 116, 0)];
+    const r = validate(evs);
+    expect(r.first_mismatches).toEqual([]);
+    expect(r.by_member.MM_FILEPAGES).toMatchObject({ compared: 2, matched: 2, hinted: 2 });
+  });
   it('a growing MREMAP_MAYMOVE without its sys_exit goes where the thread\'s next fault shows (-e sys_enter_* lists)', () => {
     // 4 pages in a 1 MiB mapping at A; mremap to 2 MiB moved it (the next fault is 1 MiB below A, in no VMA: the move's
     // PMD-aligned destination A - 2 MiB); then munmap of the new 2 MiB frees all 5 pages. Before: the growth was never

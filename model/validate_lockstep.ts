@@ -60,6 +60,7 @@ export function createLockstep(t: Tally, exact: boolean, quiet: QuietAt | null =
       t.unmapped++;
       return;
     }
+    if (use === 'hinted') hintLine = b.line; // read into the model before the comparison: a hinted event
     const m = b.member;
     const before = lastOfTask.get(b.tid);
     const floor = before !== undefined && before.mm === mm ? before.k[m]! : -Infinity;
