@@ -28,214 +28,226 @@ export interface Lockstep {
 /** Whether nothing traced is in flight for mm at this event (the engine's quiet: no call, clone, exec or exit). */
 export type QuietAt = (line: number, tid: number, mm: Mm) => boolean;
 
+/** One validation's lockstep state; the functions below are module-level and take it, so V8 compiles them once per
+ *  thread rather than once per trace (batch replays hundreds of traces in one thread). */
+interface LockState {
+  readonly t: Tally;
+  readonly exact: boolean;
+  readonly quiet: QuietAt | null;
+  // the line of the last rss_stat event the fan-out read as a fault's hint (compared right after that fault)
+  hintLine: number;
+  readonly offsets: Map<number, number>; // mm idx * 4 + member -> kernel - model after a resync
+  readonly deferred: Map<number, { v: number; b: BufferedRss; cur: number; hinted: boolean }>;
+  // a piece the kernel reported part of (need_resched split) whose end the kernel has not reached yet
+  readonly splitOpen: Map<number, { b: BufferedRss; mm: Mm; name: string; model: number; hinted: boolean }>;
+  // per task: its mm and the model's counters in the kernel's terms (after any resync) at its last rss_stat event
+  readonly lastOfTask: Map<number, { mm: Mm; k: [number, number, number, number] }>;
+}
+
+/** The member's log back to the one value the kernel agrees with. */
+function resetLog(log: number[], walk: number[], cur: number): void {
+  log.length = walk.length = 0;
+  log.push(cur);
+  walk.push(0);
+}
+
+function dropLog(log: number[], walk: number[], at: number, n: number): void {
+  log.splice(at, n);
+  walk.splice(at, n);
+}
+
+// the kernel moved on without landing the piece: its last split was no match after all
+function revokeSplit(st: LockState, key: number): void {
+  const o = st.splitOpen.get(key);
+  if (!o) return;
+  st.splitOpen.delete(key);
+  st.t.matched--;
+  st.t.by[o.name]!.matched--;
+  if (o.hinted) st.t.by[o.name]!.hinted_matched--;
+  mmFig(st.t, o.mm, o.b.member).matched--;
+  st.t.splits--;
+  mismatch(st.t, o.b, o.mm, o.name, o.model);
+}
+
+function lockOnRss(st: LockState, b: BufferedRss, mm: Mm | null, use: RssStatUse, mlog: MmLog | null): void {
+  st.t.events++;
+  if (!mm || !mlog || use === 'unmapped') {
+    st.t.unmapped++;
+    return;
+  }
+  if (use === 'hinted') st.hintLine = b.line; // read into the model before the comparison: a hinted event
+  const m = b.member;
+  const before = st.lastOfTask.get(b.tid);
+  const floor = before !== undefined && before.mm === mm ? before.k[m]! : -Infinity;
+  const now: [number, number, number, number] = [0, 0, 0, 0];
+  for (let j = 0; j < 4; j++) now[j] = mm.rss[j]! + (st.offsets.get(mm.idx * 4 + j) ?? 0);
+  st.lastOfTask.set(b.tid, { mm, k: now });
+  const log = mlog.log[m]!, walk = mlog.walk[m]!;
+  const cur = mm.rss[m]!;
+  const key = mm.idx * 4 + m;
+  if (use === 'baseline') {
+    st.t.baseline++;
+    st.offsets.delete(key);
+    resetLog(log, walk, cur);
+    return;
+  }
+  const v = b.size / F.PAGE_SIZE - (st.offsets.get(key) ?? 0);
+  const spans = mlog.guessedSpans[m]!;
+  if (spans.length && !(mm.dead && mlog.phantomAtExit[m] !== 0)) {
+    const span = spans.find(([from, to]) => v > Math.min(from!, to!) && v < Math.max(from!, to!));
+    if (span) {
+      // strictly inside a fork-copy or teardown run of inferred VMAs: a piece boundary the model could only guess
+      // (not compared); the model's own pieces inside the run are skipped, its value after the run is compared
+      st.t.guessed++;
+      const lo = Math.min(span[0]!, span[1]!), hi = Math.max(span[0]!, span[1]!);
+      while (log.length > 1 && log[1]! > lo && log[1]! < hi) dropLog(log, walk, 1, 1);
+      return;
+    }
+    // the kernel reached (or went past) a run's end: that run is over
+    for (let k = spans.length - 1; k >= 0; k--) if ((v - spans[k]![1]!) * Math.sign(spans[k]![1]! - spans[k]![0]!) >= 0) spans.splice(k, 1);
+  }
+  const name = RSS_MEMBER_NAMES[m] ?? String(m);
+  const bm = st.t.by[name] ?? (st.t.by[name] = newMember());
+  if (use === 'thp_remap') {
+    // a subpage the kernel's st.deferred THP split remapped, which the model followed (thp_deferred_split.ts): no traced
+    // cause, so not compared; in the untraced-reclaim bucket, the model already on the kernel's value
+    st.t.reclaim++;
+    bm.untraced_reclaim = (bm.untraced_reclaim ?? 0) + 1;
+    resetLog(log, walk, cur);
+    return;
+  }
+  if (st.splitOpen.has(key) && !(log.length > 1 && walk[1] !== 0 && (v - log[0]!) * (v - log[1]!) <= 0)) revokeSplit(st, key);
+  if (st.quiet && st.exact && v < cur && !b.throttled && !st.deferred.has(key) && !st.splitOpen.has(key) && b.size / F.PAGE_SIZE !== cur &&
+    (mm.users <= 1 || !b.curr || b.size / F.PAGE_SIZE < Math.min(floor, cur + (st.offsets.get(key) ?? 0))) && mlog.log.every((l) => l.length <= 1) && !(mm.predates && mm.vmas.length === 0) && st.quiet(b.line, b.tid, mm)) {
+    // the kernel's counter fell with no model update pending in any member (no fault's, zap's or copy's piece) and no
+    // call, clone, exec or exit in flight: pages left by a path the trace cannot show. mm/vmscan.c shrink_folio_list
+    // -> mm/rmap.c try_to_unmap_one (swap-out, page-cache reclaim: dec_mm_counter) and the THP shrinker
+    // (mm/huge_memory.c deferred_split_scan -> split_folio -> mm/migrate.c try_to_map_unused_to_zeropage, -1 per
+    // zero-filled subpage); or a call the trace does not record (madvise without its events). Not compared, counted
+    // loudly, and the model resynchronised to the kernel's value.
+    // Not for an mm's own thread when it has several: a perf value can lag other CPUs' updates (issue 12 item 7),
+    // unless it is below the model's value at the thread's own previous event: the thread runs in order, so its
+    // percpu_counter_sum (include/trace/events/kmem.h: rss_stat) came after that event and includes every update
+    // whose event the trace showed before it; a lag can only miss updates shown since.
+    st.t.reclaim++;
+    bm.untraced_reclaim = (bm.untraced_reclaim ?? 0) + 1;
+    st.offsets.set(key, b.size / F.PAGE_SIZE - cur);
+    resetLog(log, walk, cur);
+    return;
+  }
+  st.t.compared++;
+  bm.compared++;
+  if (b.throttled) st.t.throttled++;
+  if (b.line === st.hintLine) bm.hinted++;
+  mmFig(st.t, mm, m).compared++;
+  // lockstep: the model's updates for this mm and member since the last kernel event, consumed in order
+  // (log[0] is the value the last kernel event agreed with; the next update is log[1])
+  let ok: boolean;
+  let split = false;
+  if (log.length > 1 && log[1] === v) {
+    ok = true;
+    dropLog(log, walk, 0, 1);
+    st.splitOpen.delete(key);
+  } else if (b.throttled) {
+    // fired when the 512 KiB bucket changed, the steps between left out: the first model value since the last event
+    // that lies in the reported bucket (else the current one) stands for this moment
+    // (or inside a batched zap/copy piece, which the kernel may flush partway on need_resched)
+    let j = 1;
+    while (j < log.length && bucketOf(log[j]!) !== bucketOf(v) && !(walk[j] !== 0 && (v - log[j - 1]!) * (v - log[j]!) < 0)) j++;
+    ok = j < log.length || bucketOf(cur) === bucketOf(v);
+    if (j < log.length && bucketOf(log[j]!) === bucketOf(v)) dropLog(log, walk, 0, j);
+    else if (j < log.length) (dropLog(log, walk, 0, j - 1), (log[0] = v));
+    else if (ok) resetLog(log, walk, cur);
+  } else if (log.length > 1 && walk[1] !== 0 && (v - log[0]!) * (v - log[1]!) < 0) {
+    // mm/memory.c: zap_pte_range / copy_pte_range break on need_resched() and flush the batch so far: the kernel
+    // reported part of the model's piece; the rest of it must still land on log[1]
+    ok = split = true;
+    st.t.splits++;
+    log[0] = v;
+    st.splitOpen.set(key, { b, mm, name, model: log[1]! + (st.offsets.get(key) ?? 0), hinted: b.line === st.hintLine });
+  } else if (v === cur) {
+    ok = true; // agreement with the model's current value (threads: per-CPU event order can differ by an update)
+    resetLog(log, walk, cur);
+  } else ok = false;
+  if (!ok && st.offsets.has(key)) {
+    // the resync's offset was transient (another thread's or an in-flight call's updates the model had not applied
+    // yet): the model is back on the kernel's own value, so the offset goes and the event matches
+    const raw = b.size / F.PAGE_SIZE;
+    const at = raw === cur ? log.length - 1 : log.indexOf(raw, 1);
+    if (at >= 0) {
+      ok = true;
+      st.offsets.delete(key);
+      dropLog(log, walk, 0, at);
+    }
+  }
+  // 5.5-6.1: events only on 128-page crossings, with per-task batching of up to 64 pages (SPLIT_RSS_COUNTING)
+  if (!ok && !st.exact && Math.abs(v - cur) <= 64) {
+    ok = true;
+    resetLog(log, walk, cur);
+  }
+  if ((mm.dead && mlog.phantomAtExit[m] !== 0) || (mm.predates && mm.vmas.length === 0 && log.length <= 1)) {
+    // the mm holds pages the trace never showed (it predates the trace): where the kernel moves them is unknowable,
+    // so such an event resynchronises instead of counting as a mismatch (also an mm the model knows no VMA of)
+    st.t.compared--;
+    bm.compared--;
+    if (b.throttled) st.t.throttled--;
+    if (b.line === st.hintLine) bm.hinted--;
+    mmFig(st.t, mm, m).compared--;
+    st.t.baseline++;
+    if (split) (st.t.splits--, st.splitOpen.delete(key)); // not compared: not a split either
+    st.offsets.set(key, b.size / F.PAGE_SIZE - cur);
+    resetLog(log, walk, cur);
+    return;
+  }
+  const held = st.deferred.get(key);
+  if (held !== undefined) {
+    // a thread's earlier event that already counted another CPU's update: right if the model reaches it now
+    st.deferred.delete(key);
+    // (a throttled one: right if the model went through its value since, counters moving a page at a time)
+    if (held.v === (ok ? v : cur) || (held.b.throttled && held.cur <= held.v && held.v <= cur)) {
+      hit(st.t, mm, m, name, held.hinted);
+      if (held.b.throttled) st.t.inBucket++;
+    } else mismatch(st.t, held.b, mm, name, held.cur + (st.offsets.get(key) ?? 0));
+  }
+  if (ok) {
+    hit(st.t, mm, m, name, b.line === st.hintLine);
+    if (b.throttled) st.t.inBucket++;
+    return;
+  }
+  const ongoing = mmFig(st.t, mm, m).diverged; // the previous event was a mismatch too: waiting has not helped
+  if (mm.users > 1 && !ongoing && !st.deferred.has(key) && log.length > 0 && v > cur) {
+    // several threads: percpu_counter_sum at this event may include a fault of another CPU whose event is
+    // still ahead in the merged stream; decide at this mm's next event for the member
+    st.deferred.set(key, { v, b, cur, hinted: b.line === st.hintLine });
+    return;
+  }
+  mismatch(st.t, b, mm, name, cur + (st.offsets.get(key) ?? 0)); // in the kernel's terms, after any resync
+  const ahead = log.indexOf(v, 2);
+  if (ahead > 0) dropLog(log, walk, 0, ahead); // the kernel batched differently: pick up the model's sequence there
+  else if (log.length > 1 && (v - log[0]!) * (v - log[1]!) < 0) {
+    // the model has updates the kernel has not reported yet (it split a batch the model made in one): keep
+    // them queued, the kernel's next event may land on one
+  } else {
+    st.offsets.set(key, b.size / F.PAGE_SIZE - cur); // resynchronise: later events compare against the kernel's new level
+    resetLog(log, walk, cur);
+  }
+}
+
 /**
  * `exact`: the kernel's counters are exact (6.2+); before, compared within SPLIT_RSS_COUNTING's 64 pages.
  * `quiet`: when set, a decrease nothing traced explains is untraced reclaim (not compared, counted, resynchronised).
  */
 export function createLockstep(t: Tally, exact: boolean, quiet: QuietAt | null = null): Lockstep {
-  // the line of the last rss_stat event the fan-out read as a fault's hint (compared right after that fault)
-  let hintLine = -1;
-  const offsets = new Map<number, number>(); // mm idx * 4 + member -> kernel - model after a resync
-  const deferred = new Map<number, { v: number; b: BufferedRss; cur: number; hinted: boolean }>();
-  // a piece the kernel reported part of (need_resched split) whose end the kernel has not reached yet
-  const splitOpen = new Map<number, { b: BufferedRss; mm: Mm; name: string; model: number; hinted: boolean }>();
-  // the kernel moved on without landing the piece: its last split was no match after all
-  const revokeSplit = (key: number): void => {
-    const o = splitOpen.get(key);
-    if (!o) return;
-    splitOpen.delete(key);
-    t.matched--;
-    t.by[o.name]!.matched--;
-    if (o.hinted) t.by[o.name]!.hinted_matched--;
-    mmFig(t, o.mm, o.b.member).matched--;
-    t.splits--;
-    mismatch(t, o.b, o.mm, o.name, o.model);
-  };
-
-  // per task: its mm and the model's counters in the kernel's terms (after any resync) at its last rss_stat event
-  const lastOfTask = new Map<number, { mm: Mm; k: [number, number, number, number] }>();
-  const onRss = (b: BufferedRss, mm: Mm | null, use: RssStatUse, mlog: MmLog | null): void => {
-    t.events++;
-    if (!mm || !mlog || use === 'unmapped') {
-      t.unmapped++;
-      return;
-    }
-    if (use === 'hinted') hintLine = b.line; // read into the model before the comparison: a hinted event
-    const m = b.member;
-    const before = lastOfTask.get(b.tid);
-    const floor = before !== undefined && before.mm === mm ? before.k[m]! : -Infinity;
-    const now: [number, number, number, number] = [0, 0, 0, 0];
-    for (let j = 0; j < 4; j++) now[j] = mm.rss[j]! + (offsets.get(mm.idx * 4 + j) ?? 0);
-    lastOfTask.set(b.tid, { mm, k: now });
-    const log = mlog.log[m]!, walk = mlog.walk[m]!;
-    const cur = mm.rss[m]!;
-    const key = mm.idx * 4 + m;
-    const reset = (): void => {
-      log.length = walk.length = 0;
-      log.push(cur);
-      walk.push(0);
-    };
-    const drop = (at: number, n: number): void => {
-      log.splice(at, n);
-      walk.splice(at, n);
-    };
-    if (use === 'baseline') {
-      t.baseline++;
-      offsets.delete(key);
-      reset();
-      return;
-    }
-    const v = b.size / F.PAGE_SIZE - (offsets.get(key) ?? 0);
-    const spans = mlog.guessedSpans[m]!;
-    if (spans.length && !(mm.dead && mlog.phantomAtExit[m] !== 0)) {
-      const span = spans.find(([from, to]) => v > Math.min(from!, to!) && v < Math.max(from!, to!));
-      if (span) {
-        // strictly inside a fork-copy or teardown run of inferred VMAs: a piece boundary the model could only guess
-        // (not compared); the model's own pieces inside the run are skipped, its value after the run is compared
-        t.guessed++;
-        const lo = Math.min(span[0]!, span[1]!), hi = Math.max(span[0]!, span[1]!);
-        while (log.length > 1 && log[1]! > lo && log[1]! < hi) drop(1, 1);
-        return;
-      }
-      // the kernel reached (or went past) a run's end: that run is over
-      for (let k = spans.length - 1; k >= 0; k--) if ((v - spans[k]![1]!) * Math.sign(spans[k]![1]! - spans[k]![0]!) >= 0) spans.splice(k, 1);
-    }
-    const name = RSS_MEMBER_NAMES[m] ?? String(m);
-    const bm = t.by[name] ?? (t.by[name] = newMember());
-    if (use === 'thp_remap') {
-      // a subpage the kernel's deferred THP split remapped, which the model followed (thp_deferred_split.ts): no traced
-      // cause, so not compared; in the untraced-reclaim bucket, the model already on the kernel's value
-      t.reclaim++;
-      bm.untraced_reclaim = (bm.untraced_reclaim ?? 0) + 1;
-      reset();
-      return;
-    }
-    if (splitOpen.has(key) && !(log.length > 1 && walk[1] !== 0 && (v - log[0]!) * (v - log[1]!) <= 0)) revokeSplit(key);
-    if (quiet && exact && v < cur && !b.throttled && !deferred.has(key) && !splitOpen.has(key) && b.size / F.PAGE_SIZE !== cur &&
-      (mm.users <= 1 || !b.curr || b.size / F.PAGE_SIZE < Math.min(floor, cur + (offsets.get(key) ?? 0))) && mlog.log.every((l) => l.length <= 1) && !(mm.predates && mm.vmas.length === 0) && quiet(b.line, b.tid, mm)) {
-      // the kernel's counter fell with no model update pending in any member (no fault's, zap's or copy's piece) and no
-      // call, clone, exec or exit in flight: pages left by a path the trace cannot show. mm/vmscan.c shrink_folio_list
-      // -> mm/rmap.c try_to_unmap_one (swap-out, page-cache reclaim: dec_mm_counter) and the THP shrinker
-      // (mm/huge_memory.c deferred_split_scan -> split_folio -> mm/migrate.c try_to_map_unused_to_zeropage, -1 per
-      // zero-filled subpage); or a call the trace does not record (madvise without its events). Not compared, counted
-      // loudly, and the model resynchronised to the kernel's value.
-      // Not for an mm's own thread when it has several: a perf value can lag other CPUs' updates (issue 12 item 7),
-      // unless it is below the model's value at the thread's own previous event: the thread runs in order, so its
-      // percpu_counter_sum (include/trace/events/kmem.h: rss_stat) came after that event and includes every update
-      // whose event the trace showed before it; a lag can only miss updates shown since.
-      t.reclaim++;
-      bm.untraced_reclaim = (bm.untraced_reclaim ?? 0) + 1;
-      offsets.set(key, b.size / F.PAGE_SIZE - cur);
-      reset();
-      return;
-    }
-    t.compared++;
-    bm.compared++;
-    if (b.throttled) t.throttled++;
-    if (b.line === hintLine) bm.hinted++;
-    mmFig(t, mm, m).compared++;
-    // lockstep: the model's updates for this mm and member since the last kernel event, consumed in order
-    // (log[0] is the value the last kernel event agreed with; the next update is log[1])
-    let ok: boolean;
-    let split = false;
-    if (log.length > 1 && log[1] === v) {
-      ok = true;
-      drop(0, 1);
-      splitOpen.delete(key);
-    } else if (b.throttled) {
-      // fired when the 512 KiB bucket changed, the steps between left out: the first model value since the last event
-      // that lies in the reported bucket (else the current one) stands for this moment
-      // (or inside a batched zap/copy piece, which the kernel may flush partway on need_resched)
-      let j = 1;
-      while (j < log.length && bucketOf(log[j]!) !== bucketOf(v) && !(walk[j] !== 0 && (v - log[j - 1]!) * (v - log[j]!) < 0)) j++;
-      ok = j < log.length || bucketOf(cur) === bucketOf(v);
-      if (j < log.length && bucketOf(log[j]!) === bucketOf(v)) drop(0, j);
-      else if (j < log.length) (drop(0, j - 1), (log[0] = v));
-      else if (ok) reset();
-    } else if (log.length > 1 && walk[1] !== 0 && (v - log[0]!) * (v - log[1]!) < 0) {
-      // mm/memory.c: zap_pte_range / copy_pte_range break on need_resched() and flush the batch so far: the kernel
-      // reported part of the model's piece; the rest of it must still land on log[1]
-      ok = split = true;
-      t.splits++;
-      log[0] = v;
-      splitOpen.set(key, { b, mm, name, model: log[1]! + (offsets.get(key) ?? 0), hinted: b.line === hintLine });
-    } else if (v === cur) {
-      ok = true; // agreement with the model's current value (threads: per-CPU event order can differ by an update)
-      reset();
-    } else ok = false;
-    if (!ok && offsets.has(key)) {
-      // the resync's offset was transient (another thread's or an in-flight call's updates the model had not applied
-      // yet): the model is back on the kernel's own value, so the offset goes and the event matches
-      const raw = b.size / F.PAGE_SIZE;
-      const at = raw === cur ? log.length - 1 : log.indexOf(raw, 1);
-      if (at >= 0) {
-        ok = true;
-        offsets.delete(key);
-        drop(0, at);
-      }
-    }
-    // 5.5-6.1: events only on 128-page crossings, with per-task batching of up to 64 pages (SPLIT_RSS_COUNTING)
-    if (!ok && !exact && Math.abs(v - cur) <= 64) {
-      ok = true;
-      reset();
-    }
-    if ((mm.dead && mlog.phantomAtExit[m] !== 0) || (mm.predates && mm.vmas.length === 0 && log.length <= 1)) {
-      // the mm holds pages the trace never showed (it predates the trace): where the kernel moves them is unknowable,
-      // so such an event resynchronises instead of counting as a mismatch (also an mm the model knows no VMA of)
-      t.compared--;
-      bm.compared--;
-      if (b.throttled) t.throttled--;
-      if (b.line === hintLine) bm.hinted--;
-      mmFig(t, mm, m).compared--;
-      t.baseline++;
-      if (split) (t.splits--, splitOpen.delete(key)); // not compared: not a split either
-      offsets.set(key, b.size / F.PAGE_SIZE - cur);
-      reset();
-      return;
-    }
-    const held = deferred.get(key);
-    if (held !== undefined) {
-      // a thread's earlier event that already counted another CPU's update: right if the model reaches it now
-      deferred.delete(key);
-      // (a throttled one: right if the model went through its value since, counters moving a page at a time)
-      if (held.v === (ok ? v : cur) || (held.b.throttled && held.cur <= held.v && held.v <= cur)) {
-        hit(t, mm, m, name, held.hinted);
-        if (held.b.throttled) t.inBucket++;
-      } else mismatch(t, held.b, mm, name, held.cur + (offsets.get(key) ?? 0));
-    }
-    if (ok) {
-      hit(t, mm, m, name, b.line === hintLine);
-      if (b.throttled) t.inBucket++;
-      return;
-    }
-    const ongoing = mmFig(t, mm, m).diverged; // the previous event was a mismatch too: waiting has not helped
-    if (mm.users > 1 && !ongoing && !deferred.has(key) && log.length > 0 && v > cur) {
-      // several threads: percpu_counter_sum at this event may include a fault of another CPU whose event is
-      // still ahead in the merged stream; decide at this mm's next event for the member
-      deferred.set(key, { v, b, cur, hinted: b.line === hintLine });
-      return;
-    }
-    mismatch(t, b, mm, name, cur + (offsets.get(key) ?? 0)); // in the kernel's terms, after any resync
-    const ahead = log.indexOf(v, 2);
-    if (ahead > 0) drop(0, ahead); // the kernel batched differently: pick up the model's sequence there
-    else if (log.length > 1 && (v - log[0]!) * (v - log[1]!) < 0) {
-      // the model has updates the kernel has not reported yet (it split a batch the model made in one): keep
-      // them queued, the kernel's next event may land on one
-    } else {
-      offsets.set(key, b.size / F.PAGE_SIZE - cur); // resynchronise: later events compare against the kernel's new level
-      reset();
-    }
-  };
-
+  const st: LockState = { t, exact, quiet, hintLine: -1, offsets: new Map(), deferred: new Map(), splitOpen: new Map(), lastOfTask: new Map() };
   return {
-    onRss,
-    hint: (line) => void (hintLine = line),
-    lost: () => offsets.clear(),
+    onRss: (b, mm, use, mlog) => lockOnRss(st, b, mm, use, mlog),
+    hint: (line) => void (st.hintLine = line),
+    lost: () => st.offsets.clear(),
     sysExit(tid) {
-      if (splitOpen.size) for (const [key, o] of splitOpen) if (o.b.tid === tid) revokeSplit(key);
+      if (st.splitOpen.size) for (const [key, o] of st.splitOpen) if (o.b.tid === tid) revokeSplit(st, key);
     },
     end() {
-      for (const key of [...splitOpen.keys()]) revokeSplit(key);
+      for (const key of [...st.splitOpen.keys()]) revokeSplit(st, key);
     },
   };
 }
