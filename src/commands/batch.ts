@@ -6,7 +6,6 @@ import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'no
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { setFlagsFromString } from 'node:v8';
 import { action } from '../errors.js';
 import { userError } from '../../traces/errors.js';
 import { packageVersion } from '../version.js';
@@ -84,10 +83,6 @@ async function runPool(files: string[], o: BatchJobOptions, jobs: number, onDone
   }
   // each job reads its trace on its own worker thread, which never starts a parse worker (traces/read.ts workerWanted)
   files = largestFirst(files);
-  // With a job on every CPU no core is left for V8's GC helper threads: parallel scavenges and concurrent marking then
-  // only add hand-off and wake-up work (fleet bench, 77 traces, --jobs 2 run side by side: 64.9 s -> 59.5 s of CPU,
-  // job threads 41.9 -> 42.8 s). Workers started after this get heaps that collect on their own thread.
-  if (jobs >= availableParallelism()) setFlagsFromString('--single-threaded-gc');
   let next = 0;
   await new Promise<void>((resolve) => {
     let live = 0;
