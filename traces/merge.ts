@@ -38,126 +38,151 @@ interface Queue {
 export const DEFAULT_WINDOW_NS = 50_000_000;
 export const DEFAULT_MAX_QUEUED = 65_536;
 
-export function createMerger(sink: EventSink, opts: MergeOptions = {}): Merger {
-  const windowNs = opts.windowNs ?? DEFAULT_WINDOW_NS;
-  const maxQueued = opts.maxQueued ?? DEFAULT_MAX_QUEUED;
-  const classic = opts.windowOnly !== true;
-  let inOrder = opts.inOrder === true;
+/** One merge's state; the functions below are module-level and take it, so V8 compiles them once per thread rather
+ *  than once per trace (batch reads hundreds of traces in one thread). */
+interface MergeState {
+  readonly sink: EventSink;
+  readonly windowNs: number;
+  readonly maxQueued: number;
+  readonly classic: boolean;
+  inOrder: boolean;
   // Index cpu+1 so that cpu -1 (format does not say) has a slot; grown on demand.
-  const queues: Queue[] = [];
-  const active: Queue[] = [];
-  let queued = 0;
-  let nonEmpty = 0;
-  let maxSeen = -Infinity;
-  let lastOut = -Infinity;
-  let late = 0;
+  readonly queues: Queue[];
+  readonly active: Queue[];
+  queued: number;
+  nonEmpty: number;
+  maxSeen: number;
+  lastOut: number;
+  late: number;
+}
 
-  function queueFor(cpu: number): Queue {
-    const idx = cpu + 1 >= 0 ? cpu + 1 : 0;
-    let q = queues[idx];
-    if (q === undefined) {
-      q = { items: [], head: 0 };
-      queues[idx] = q;
-      active.push(q);
-    }
-    return q;
+function queueFor(st: MergeState, cpu: number): Queue {
+  const idx = cpu + 1 >= 0 ? cpu + 1 : 0;
+  let q = st.queues[idx];
+  if (q === undefined) {
+    q = { items: [], head: 0 };
+    st.queues[idx] = q;
+    st.active.push(q);
   }
+  return q;
+}
 
-  function popMin(): void {
-    let best: Queue | null = null;
-    let bestTime = Infinity;
-    let bestLine = Infinity;
-    for (let i = 0; i < active.length; i++) {
-      const q = active[i];
-      if (q.head >= q.items.length) continue;
-      const e = q.items[q.head];
-      // Ties keep file order: the earlier line wins.
-      if (e.time < bestTime || (e.time === bestTime && e.line < bestLine)) {
-        best = q;
-        bestTime = e.time;
-        bestLine = e.line;
-      }
+function popMin(st: MergeState): void {
+  const active = st.active;
+  let best: Queue | null = null;
+  let bestTime = Infinity;
+  let bestLine = Infinity;
+  for (let i = 0; i < active.length; i++) {
+    const q = active[i];
+    if (q.head >= q.items.length) continue;
+    const e = q.items[q.head];
+    // Ties keep file order: the earlier line wins.
+    if (e.time < bestTime || (e.time === bestTime && e.line < bestLine)) {
+      best = q;
+      bestTime = e.time;
+      bestLine = e.line;
     }
-    if (best === null) return;
-    const e = best.items[best.head];
-    best.items[best.head] = undefined as unknown as TraceEvent;
-    best.head++;
-    if (best.head === best.items.length) {
-      best.items.length = 0;
-      best.head = 0;
-      nonEmpty--;
-    } else if (best.head >= 4096 && best.head * 2 >= best.items.length) {
-      best.items.splice(0, best.head);
-      best.head = 0;
+  }
+  if (best === null) return;
+  const e = best.items[best.head];
+  best.items[best.head] = undefined as unknown as TraceEvent;
+  best.head++;
+  if (best.head === best.items.length) {
+    best.items.length = 0;
+    best.head = 0;
+    st.nonEmpty--;
+  } else if (best.head >= 4096 && best.head * 2 >= best.items.length) {
+    best.items.splice(0, best.head);
+    best.head = 0;
+  }
+  st.queued--;
+  if (e.time < st.lastOut) st.late++;
+  else st.lastOut = e.time;
+  const sink = st.sink;
+  sink(e);
+}
+
+function minHeadTime(st: MergeState): number {
+  const active = st.active;
+  let t = Infinity;
+  for (let i = 0; i < active.length; i++) {
+    const q = active[i];
+    if (q.head < q.items.length && q.items[q.head].time < t) t = q.items[q.head].time;
+  }
+  return t;
+}
+
+function mergePush(st: MergeState, e: TraceEvent): void {
+  const sink = st.sink;
+  if (st.inOrder) {
+    // In a sorted file the merge would release every event in file order (ties: the earlier line): skip it.
+    if (e.time >= st.lastOut) {
+      if (e.time > st.maxSeen) st.maxSeen = e.time;
+      st.lastOut = e.time;
+      sink(e);
+      return;
     }
-    queued--;
-    if (e.time < lastOut) late++;
-    else lastOut = e.time;
+    st.inOrder = false;
+  }
+  const q = queueFor(st, e.cpu);
+  if (st.classic && st.queued === 0 && st.active.length === 1) {
+    // One CPU and nothing held: the event would be queued and released at once.
+    if (e.time > st.maxSeen) st.maxSeen = e.time;
+    if (e.time < st.lastOut) st.late++;
+    else st.lastOut = e.time;
     sink(e);
+    return;
   }
-
-  function minHeadTime(): number {
-    let t = Infinity;
-    for (let i = 0; i < active.length; i++) {
-      const q = active[i];
-      if (q.head < q.items.length && q.items[q.head].time < t) t = q.items[q.head].time;
+  const items = q.items;
+  if (q.head === items.length) st.nonEmpty++;
+  const n = items.length;
+  if (n === q.head || items[n - 1].time <= e.time) items.push(e);
+  else {
+    // A CPU's own events are normally in order; if not, insert after the last one not later (stable).
+    let k = n - 1;
+    while (k >= q.head && items[k].time > e.time) k--;
+    items.splice(k + 1, 0, e);
+  }
+  st.queued++;
+  if (e.time > st.maxSeen) st.maxSeen = e.time;
+  // Release while every CPU seen has something queued, or the oldest is outside the window, or too much is held.
+  for (;;) {
+    if (st.queued === 0) break;
+    if ((st.classic && st.nonEmpty === st.active.length) || st.queued > st.maxQueued) {
+      popMin(st);
+      continue;
     }
-    return t;
+    if (minHeadTime(st) + st.windowNs < st.maxSeen) {
+      popMin(st);
+      continue;
+    }
+    break;
   }
+}
 
+export function createMerger(sink: EventSink, opts: MergeOptions = {}): Merger {
+  const st: MergeState = {
+    sink,
+    windowNs: opts.windowNs ?? DEFAULT_WINDOW_NS,
+    maxQueued: opts.maxQueued ?? DEFAULT_MAX_QUEUED,
+    classic: opts.windowOnly !== true,
+    inOrder: opts.inOrder === true,
+    queues: [],
+    active: [],
+    queued: 0,
+    nonEmpty: 0,
+    maxSeen: -Infinity,
+    lastOut: -Infinity,
+    late: 0,
+  };
   return {
-    push(e: TraceEvent): void {
-      if (inOrder) {
-        // In a sorted file the merge would release every event in file order (ties: the earlier line): skip it.
-        if (e.time >= lastOut) {
-          if (e.time > maxSeen) maxSeen = e.time;
-          lastOut = e.time;
-          sink(e);
-          return;
-        }
-        inOrder = false;
-      }
-      const q = queueFor(e.cpu);
-      if (classic && queued === 0 && active.length === 1) {
-        // One CPU and nothing held: the event would be queued and released at once.
-        if (e.time > maxSeen) maxSeen = e.time;
-        if (e.time < lastOut) late++;
-        else lastOut = e.time;
-        sink(e);
-        return;
-      }
-      const items = q.items;
-      if (q.head === items.length) nonEmpty++;
-      const n = items.length;
-      if (n === q.head || items[n - 1].time <= e.time) items.push(e);
-      else {
-        // A CPU's own events are normally in order; if not, insert after the last one not later (stable).
-        let k = n - 1;
-        while (k >= q.head && items[k].time > e.time) k--;
-        items.splice(k + 1, 0, e);
-      }
-      queued++;
-      if (e.time > maxSeen) maxSeen = e.time;
-      // Release while every CPU seen has something queued, or the oldest is outside the window, or too much is held.
-      for (;;) {
-        if (queued === 0) break;
-        if ((classic && nonEmpty === active.length) || queued > maxQueued) {
-          popMin();
-          continue;
-        }
-        if (minHeadTime() + windowNs < maxSeen) {
-          popMin();
-          continue;
-        }
-        break;
-      }
-    },
+    push: (e) => mergePush(st, e),
     flush(): void {
-      while (queued > 0) popMin();
+      while (st.queued > 0) popMin(st);
     },
     expectCpus(n: number): void {
-      for (let c = 0; c < n; c++) queueFor(c);
+      for (let c = 0; c < n; c++) queueFor(st, c);
     },
-    late: () => late,
+    late: () => st.late,
   };
 }
