@@ -55,6 +55,19 @@ function denseIntervals(): { onFault(r: FaultRecord): void; check(lat: Record<st
   };
 }
 
+/** The two checks every machine's replay gets: no thread's modelled fault time above its span, and per-path p50 within
+ * 2x of the touch loops' fault-to-fault interval. */
+function spanAndDenseChecks(sanity: ReturnType<typeof createFaultTimeSanity>, dense: ReturnType<typeof denseIntervals>, lat: Record<string, { p50_ns: number }>): void {
+  it('no thread\'s modelled fault time exceeds its span', () => {
+    const s = sanity.finish();
+    expect(s.threads).toBeGreaterThan(0);
+    expect(s.threads_over).toEqual([]);
+  });
+  it('per-path modelled p50 within 2x of the fault-to-fault interval in touch loops', () => {
+    expect(dense.check(lat)).toBeGreaterThan(0);
+  });
+}
+
 describe.each(MACHINES)('%s, trace-fitted', (m) => {
   describe.each(['fork_1g', 'fork_child_all', 'pattern_init'])('%s', async (name) => {
     const file = trace(m, name);
@@ -75,15 +88,7 @@ describe.each(MACHINES)('%s, trace-fitted', (m) => {
       expect(aa.p90_ns).toBeGreaterThan(aa.p50_ns);
     });
 
-    it('no thread\'s modelled fault time exceeds its span', () => {
-      const s = sanity.finish();
-      expect(s.threads).toBeGreaterThan(0);
-      expect(s.threads_over).toEqual([]);
-    });
-
-    it('per-path modelled p50 within 2x of the fault-to-fault interval in touch loops', () => {
-      expect(dense.check(lat)).toBeGreaterThan(0);
-    });
+    spanAndDenseChecks(sanity, dense, lat);
 
     it.runIf(name.startsWith('fork'))('modelled fork within 1.5x of clone enter -> exit less its wait inside the copy, and not above the workload\'s own clock around fork()', async () => {
       const v = createLatencyValidator(mainline, profile);
@@ -122,14 +127,7 @@ describe.each(['perf_full_churn', 'perf_full_threads'])('corpus (cheap traps) %s
     expect(fit.derivation[0]).toMatch(/^stamps are whole microseconds/);
     expect(lat.anon_alloc!.p50_ns).toBeLessThan(5000);
   });
-  it('no thread\'s modelled fault time exceeds its span', () => {
-    const s = sanity.finish();
-    expect(s.threads).toBeGreaterThan(0);
-    expect(s.threads_over).toEqual([]);
-  });
-  it('per-path modelled p50 within 2x of the fault-to-fault interval in touch loops', () => {
-    expect(dense.check(lat)).toBeGreaterThan(0);
-  });
+  spanAndDenseChecks(sanity, dense, lat);
 });
 
 // Forks on the cheap-trap boot: launcher_shim_fork forks 11 times with ~70 PTEs and once with 16 MiB of them. The
