@@ -1,3 +1,7 @@
+import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { newMachineFacts } from './machine.js';
 import { follower, GATE_AT, GATE_SLOTS, publisher, replayThreads, THREADS_FROM_BYTES } from './replay_threads.js';
@@ -67,5 +71,44 @@ describe('replayThreads', () => {
       if (keep === undefined) delete process.env.FAULTLINE_THREADS;
       else process.env.FAULTLINE_THREADS = keep;
     }
+  });
+});
+
+// The built CLI, several variants on several threads: the same bytes as one thread, whether the groups share the
+// first thread's parse (FAULTLINE_PARSE_WORKER=1) or each reads the trace itself (=0); and with the parse shared, the
+// trace is parsed on one thread only (the one whose CPU profile holds the perf script reader's line parser).
+describe('replay on several threads (built CLI)', () => {
+  const ROOT = new URL('..', import.meta.url).pathname;
+  const CLI = join(ROOT, 'dist/src/cli.js');
+  const TRACE = join(ROOT, 'traces/fixtures/workloads/pattern_init/perf.txt.gz');
+  // a named profile: no fit pass reading the trace before the replay
+  const ARGS = ['replay', '--json', '--series', '--machine-no-zero-page', '--profile', 'x86_64-kvm-6.18', '--patch', 'cow-pte,eager-populate,memset', TRACE];
+  const run = (threads: string, worker: string, node: string[] = []): SpawnSyncReturns<string> =>
+    spawnSync(process.execPath, [...node, CLI, ...ARGS], { env: { ...process.env, FAULTLINE_THREADS: threads, FAULTLINE_PARSE_WORKER: worker }, encoding: 'utf8', maxBuffer: 1 << 28 });
+
+  it('prints the same JSON on 1, 2 and 3 threads, with the parse shared or not', () => {
+    const one = run('1', '0');
+    expect(one.status).toBe(0);
+    expect(one.stdout.length).toBeGreaterThan(1000);
+    for (const [threads, worker] of [['2', '1'], ['3', '1'], ['2', '0']]) expect(run(threads, worker).stdout).toBe(one.stdout);
+  });
+
+  it('parses the trace once when the groups share the parse', () => {
+    const parsers = (threads: string, worker: string): number[] => {
+      const dir = mkdtempSync(join(tmpdir(), 'faultline-threads-'));
+      try {
+        expect(run(threads, worker, ['--cpu-prof', '--cpu-prof-dir', dir]).status).toBe(0);
+        // per thread's profile: 1 when a function of the perf script reader ran on it
+        return readdirSync(dir).filter((f) => f.endsWith('.cpuprofile')).map((f) => (readFileSync(join(dir, f), 'utf8').includes('traces/perf_script.js') ? 1 : 0));
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    };
+    const shared = parsers('2', '1'); // this thread, the parse worker, one variant group
+    expect(shared.length).toBe(3);
+    expect(shared.reduce((a, b) => a + b, 0)).toBe(1);
+    const apart = parsers('2', '0'); // this thread and one variant group, each reading the trace
+    expect(apart.length).toBe(2);
+    expect(apart.reduce((a, b) => a + b, 0)).toBe(2);
   });
 });

@@ -1,12 +1,14 @@
 // Several variants on several cores: the variants split into groups in order, the first group (mainline first) on this
-// thread and each other group on a worker_thread that reads the trace itself; results joined in variant order.
-// One core goes to the first group's parse worker, so on a 2-core machine one group unless FAULTLINE_THREADS says more.
+// thread and each other group on a worker_thread; results joined in variant order. When this thread's trace is parsed
+// in the parse worker, that one parse feeds every group (traces/read_parallel.ts: shareParse); otherwise each worker
+// reads the trace itself, and then one core goes to the first group's parse worker.
 import { existsSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import { Worker, type MessagePort } from 'node:worker_threads';
 import type { ReadOptions, ReadResult, TraceFormat } from '../traces/events.js';
-import { readTrace, STDIN } from '../traces/read.js';
+import { parsedInWorker, readTrace, STDIN } from '../traces/read.js';
+import { shareParse, type ParseShare } from '../traces/read_parallel.js';
 import type { CostProfile } from './costs.js';
 import { newMachineFacts, type MachineFacts } from './machine.js';
 import { createReplay, type ReplayOptions } from './replay.js';
@@ -24,6 +26,8 @@ export interface GroupJob {
   machine: MachineFacts;
   /** Shared with the first thread while its mainline may still decide the zero page (Int32Array over it: GATE_*); null: nothing to wait for. */
   gate: SharedArrayBuffer | null;
+  /** This group's tap on the first thread's parse (traces/read_parallel.ts readTap), null: read the trace itself. */
+  tap: { port: MessagePort; refs: Int32Array } | null;
 }
 
 /** What a worker answers: its variants' results, or the error that stopped it. */
@@ -90,17 +94,18 @@ export function follower(g: Int32Array, machine: MachineFacts): (n: number) => v
 export const THREADS_FROM_BYTES = 16 * 1024 * 1024;
 
 /**
- * Groups for `cores` cores: the first group's readTrace parses a large file in a worker of its own (traces/read_parallel.ts,
- * unless FAULTLINE_PARSE_WORKER=0), which takes a core; a worker group parses on its own thread (no parse worker from a
- * worker). Two groups on 2 cores cost more CPU than they save: 600k-event bench trace, mainline + 3 patches, thread
- * CPU seconds: one group 2.97 (model) + 0.90 (parse) + GC helpers = 5.52 in all; two groups 8.13 in all.
+ * Groups for `cores` cores. With a shared parse (`shared`: the first group's trace goes through the parse worker, which
+ * feeds every group) a group per core. Without one, the first group's readTrace still parses in a worker of its own
+ * (traces/read_parallel.ts, unless FAULTLINE_PARSE_WORKER=0), which takes a core, and a worker group parses again on
+ * its own thread: two groups on 2 cores then cost more CPU than they save (600k-event bench trace, mainline + 3 patches,
+ * thread CPU seconds: one group 2.97 (model) + 0.90 (parse) + GC helpers = 5.52 in all; two groups 8.13 in all).
  */
-const groupsFor = (cores: number): number => (process.env.FAULTLINE_PARSE_WORKER === '0' ? cores : cores - 1);
+const groupsFor = (cores: number, shared: boolean): number => (shared || process.env.FAULTLINE_PARSE_WORKER === '0' ? cores : cores - 1);
 
 /** Threads for `variants` variants of a `bytes`-byte trace file: FAULTLINE_THREADS if set, else groupsFor(cores) for a large file; never more than the variants. */
-export function replayThreads(variants: number, bytes: number): number {
+export function replayThreads(variants: number, bytes: number, shared = false): number {
   const env = Number(process.env.FAULTLINE_THREADS);
-  const want = Number.isInteger(env) && env >= 1 ? env : bytes >= THREADS_FROM_BYTES ? groupsFor(availableParallelism()) : 1;
+  const want = Number.isInteger(env) && env >= 1 ? env : bytes >= THREADS_FROM_BYTES ? groupsFor(availableParallelism(), shared) : 1;
   return Math.max(1, Math.min(want, variants));
 }
 
@@ -121,18 +126,21 @@ function fileBytes(path: string): number {
  * when there is one core, one variant, a small file, stdin (it cannot be read twice) or no built worker (running from sources).
  */
 export async function replayVariants(trace: string, variants: VariantSpec[], probes: ReplayProbes, opts: ReplayOptions & { format?: TraceFormat }, readOpts: ReadOptions = {}): Promise<{ result: ReplayResult; read: ReadResult }> {
-  const threads = trace === STDIN || !existsSync(fileURLToPath(WORKER)) ? 1 : replayThreads(variants.length, fileBytes(trace));
-  const read1 = async (vs: VariantSpec[], o: ReplayOptions): Promise<{ result: ReplayResult; read: ReadResult }> => {
+  const alone = trace === STDIN || variants.length < 2 || !existsSync(fileURLToPath(WORKER));
+  const shared = !alone && (await parsedInWorker(trace));
+  const threads = alone ? 1 : replayThreads(variants.length, fileBytes(trace), shared);
+  const read1 = async (vs: VariantSpec[], o: ReplayOptions, share?: ParseShare): Promise<{ result: ReplayResult; read: ReadResult }> => {
     const rp = createReplay(vs, probes, o);
-    const read = await readTrace(trace, rp.sink, { ...readOpts, format: opts.format });
+    const read = await readTrace(trace, rp.sink, { ...readOpts, format: opts.format }, share);
     return { result: rp.finish(read), read };
   };
   if (threads <= 1) return read1(variants, opts);
 
-  // contiguous groups, the first one larger (it also reads for the probes): 4 variants on 2 threads: 2 + 2
-  const per = Math.ceil(variants.length / threads);
-  const groups: VariantSpec[][] = [];
-  for (let i = 0; i < variants.length; i += per) groups.push(variants.slice(i, i + per));
+  // variants dealt in turn, mainline first in the first group (the probes' group; never the smaller one): 4 variants
+  // on 2 threads: 0 2 | 1 3. The patched variants cost more than mainline, the populating ones (eager-populate, memset)
+  // the most, and the patch list puts them last: dealt in turn, no group gets all of them.
+  const groups: VariantSpec[][] = Array.from({ length: threads }, () => []);
+  variants.forEach((v, i) => groups[i % threads]!.push(v));
   const machine0 = newMachineFacts(!variants[0]!.useZeroPage); // createReplay's, made here to be watched
   // a worker waits on mainline's decision only when it can matter: undecided at the start and some variant of its wants the zero page
   const needGate = machine0.zeroPage === null && groups.slice(1).some((g) => g.some((v) => v.useZeroPage));
@@ -140,9 +148,11 @@ export async function replayVariants(trace: string, variants: VariantSpec[], pro
   const g = gate ? new Int32Array(gate) : null;
   if (g) Atomics.store(g, GATE_AT, -1);
 
-  const workers = groups.slice(1).map((vs) => {
-    const job: GroupJob = { trace, format: opts.format, variants: vs, profile: opts.profile ?? null, seriesPoints: opts.seriesPoints, blind: opts.blind, machine: { ...machine0 }, gate };
-    const w = new Worker(WORKER, { workerData: job });
+  const share = shared ? shareParse(groups.length - 1) : undefined;
+  const workers = groups.slice(1).map((vs, i) => {
+    const tap = share ? { port: share.taps[i]!, refs: share.refs } : null;
+    const job: GroupJob = { trace, format: opts.format, variants: vs, profile: opts.profile ?? null, seriesPoints: opts.seriesPoints, blind: opts.blind, machine: { ...machine0 }, gate, tap };
+    const w = new Worker(WORKER, { workerData: job, transferList: tap ? [tap.port] : [] });
     const answer = new Promise<VariantResult[]>((resolve, reject) => {
       w.once('message', (a: GroupAnswer) => ('error' in a ? reject(new Error(`replay worker: ${a.error}`)) : resolve(a.variants)));
       w.once('error', reject);
@@ -153,9 +163,11 @@ export async function replayVariants(trace: string, variants: VariantSpec[], pro
   });
   try {
     const pub = g ? publisher(g, machine0) : null;
-    const first = await read1(groups[0]!, { ...opts, machine: machine0, ...(pub ? { beforeRun: pub.beforeRun, afterFinish: pub.afterFinish } : {}) });
+    const first = await read1(groups[0]!, { ...opts, machine: machine0, ...(pub ? { beforeRun: pub.beforeRun, afterFinish: pub.afterFinish } : {}) }, share);
     const rest = await Promise.all(workers.map((x) => x.answer));
-    first.result.variants.push(...rest.flat());
+    // back in variant order: group g holds variants g, g + threads, ...
+    const answers = [first.result.variants, ...rest];
+    first.result.variants = variants.map((_, i) => answers[i % threads]![Math.floor(i / threads)]!);
     return first;
   } finally {
     for (const x of workers) void x.w.terminate();

@@ -1,6 +1,8 @@
-// A worker_thread of replay_threads.ts: replays its group of variants over the trace it reads itself, answers their results.
+// A worker_thread of replay_threads.ts: replays its group of variants over the first thread's parse (its tap) or the
+// trace it reads itself, answers their results.
 import { parentPort, workerData } from 'node:worker_threads';
 import { readTrace } from '../traces/read.js';
+import { readTap } from '../traces/read_parallel.js';
 import { createReplay } from './replay.js';
 import { follower, type GroupAnswer, type GroupJob } from './replay_threads.js';
 
@@ -12,7 +14,7 @@ const rp = createReplay(job.variants, {}, {
 });
 let answer: GroupAnswer;
 try {
-  const read = await readTrace(job.trace, rp.sink, { format: job.format });
+  const read = (job.tap ? await readTap(job.tap.port, job.tap.refs, rp.sink) : null) ?? (await readTrace(job.trace, rp.sink, { format: job.format }));
   answer = { variants: rp.finish(read).variants };
 } catch (err) {
   answer = { error: (err as Error).message };

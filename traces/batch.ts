@@ -4,6 +4,21 @@
 // structured-clone object in its place in the row order. Names and comms go once into a string table both sides grow in step.
 import type { EventSink, TraceEvent } from './events.js';
 
+/** Batch slots at most: the worker waits for the slowest consumer beyond this (bounded memory, BATCH_BYTES each). */
+export const MAX_BUFFERS = 6;
+/** refs[s] for slot s < MAX_BUFFERS: consumers yet to read the batch in it; refs[RELEASED]: slots freed so far (notified). */
+export const RELEASED = MAX_BUFFERS;
+
+/** The slot counts of one parse (a SharedArrayBuffer: the worker and every consumer see the same). */
+export const slotRefs = (): Int32Array => new Int32Array(new SharedArrayBuffer((MAX_BUFFERS + 1) * 4));
+
+/** A consumer is done with `slot`: the last of them frees it and wakes the worker. */
+export function releaseSlot(refs: Int32Array, slot: number): void {
+  if (Atomics.sub(refs, slot, 1) !== 1) return;
+  Atomics.add(refs, RELEASED, 1);
+  Atomics.notify(refs, RELEASED);
+}
+
 /** Rows per batch: ~1 MiB of perf script text holds ~8k events, so a batch is about one read chunk. */
 export const BATCH_ROWS = 8192;
 

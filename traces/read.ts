@@ -13,6 +13,7 @@ import { pairSyscalls } from './syscalls.js';
 import type { LineCtx } from './decode.js';
 import { formatTitles, READERS, readerFor, TRACE_FORMATS } from './readers.js';
 import type { StatCounts, StatName } from './stats.js';
+import type { ParseShare } from './read_parallel.js';
 
 export { detectFormat } from './detect.js';
 export { TRACE_FORMATS } from './readers.js';
@@ -182,13 +183,19 @@ async function openStdin(input: NodeJS.ReadableStream): Promise<Source> {
 /**
  * Read a whole trace, pushing each event to `sink` in timestamp order. A large text file is parsed in a worker thread
  * (traces/read_parallel.ts says when) while `sink` runs here; stdin and small files are read on this thread.
+ * With `share`, the same parse also feeds the share's taps on other threads (or tells them to read the trace themselves).
  */
-export async function readTrace(path: string, sink: EventSink, opts: ReadOptions & ReadTuning = {}): Promise<ReadResult> {
+export async function readTrace(path: string, sink: EventSink, opts: ReadOptions & ReadTuning = {}, share?: ParseShare): Promise<ReadResult> {
   if (path !== STDIN && (await workerWanted(path))) {
-    const r = await (await import('./read_parallel.js')).readInWorker(path, sink, opts);
+    const r = await (await import('./read_parallel.js')).readInWorker(path, sink, opts, share);
     if (r !== null) return r;
-  }
+  } else if (share) (await import('./read_parallel.js')).unshare(share);
   return readHere(path, sink, opts);
+}
+
+/** Whether readTrace would parse `path` in the parse worker (model/replay_threads.ts then shares that parse). */
+export async function parsedInWorker(path: string): Promise<boolean> {
+  return path !== STDIN && (await workerWanted(path)) && (await import('./read_parallel.js')).parseWorkerAvailable();
 }
 
 /** FAULTLINE_PARSE_WORKER: 0 never, 1 always (when the worker's module is built), unset: a file of AUTO_BYTES or more;

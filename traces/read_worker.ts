@@ -1,7 +1,8 @@
 // The parse worker's entry (traces/read_parallel.ts starts it): reads one text trace with the one-thread reader and
-// posts its events in batches (traces/batch.ts), then the ReadResult; a binary trace is handed back unread.
-import { parentPort, receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
-import { createEncoder, type Batch } from './batch.js';
+// posts its events in batches (traces/batch.ts), then the ReadResult, to its parent and to any further consumer thread
+// (model/replay_threads.ts: one parse for every variant group); a binary trace is handed back unread.
+import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
+import { createEncoder, MAX_BUFFERS, RELEASED, type Batch } from './batch.js';
 import { NOT_TEXT, readHere, type ReadTuning } from './read.js';
 import { FaultlineError } from './errors.js';
 import type { ReadOptions } from './events.js';
@@ -11,14 +12,11 @@ export interface WorkerInput {
   path: string;
   opts: Pick<ReadOptions, 'format'> & ReadTuning;
   progress: boolean;
-  /** Slot numbers come back on this port once their batch is read. */
-  recycle: MessagePort;
-  /** [0]: batches read by the consumer so far (it notifies after each). */
-  returned: Int32Array;
+  /** Further consumers: each gets every batch, the result and any error on its port, as the parent does. */
+  also: MessagePort[];
+  /** Slot counts shared with the consumers (slotRefs()): a slot is free again once every consumer has read its batch. */
+  refs: Int32Array;
 }
-
-/** Batch slots at most: the worker waits for the consumer beyond this (bounded memory, 480 KiB each). */
-export const MAX_BUFFERS = 6;
 
 /** Messages from the worker, in order. */
 export type WorkerMessage =
@@ -42,28 +40,37 @@ function serialize(err: unknown): SerializedError {
 
 async function main(input: WorkerInput): Promise<void> {
   const port = parentPort!;
+  const { refs, also } = input;
+  const consumers = 1 + also.length;
+  // the parent last: once it has the result it terminates this worker
+  const toAll = (m: WorkerMessage): void => {
+    for (const p of also) p.postMessage(m);
+    port.postMessage(m);
+  };
   let made = 0;
-  // A free slot: one the consumer gave back, a new one while fewer than MAX_BUFFERS exist, else wait for the consumer.
+  // A free slot: one every consumer has read, a new one while fewer than MAX_BUFFERS exist, else wait for the slowest.
+  // (The slot being filled is never free: its count is set when it is posted, and the next one is taken after that.)
   const slot = (): number => {
     for (;;) {
-      const seen = Atomics.load(input.returned, 0);
-      const m = receiveMessageOnPort(input.recycle);
-      if (m !== undefined) return m.message as number;
+      const seen = Atomics.load(refs, RELEASED);
+      for (let s = 0; s < made; s++) if (Atomics.load(refs, s) === 0) return s;
       if (made < MAX_BUFFERS) return made++;
-      Atomics.wait(input.returned, 0, seen, 100);
+      Atomics.wait(refs, RELEASED, seen, 100);
     }
   };
-  const enc = createEncoder((batch) => port.postMessage({ type: 'batch', batch } satisfies WorkerMessage), slot);
+  const post = (batch: Batch): void => {
+    Atomics.store(refs, batch.slot, consumers);
+    toAll({ type: 'batch', batch });
+  };
+  const enc = createEncoder(post, slot);
   const onProgress = input.progress ? (bytes: number, total: number) => port.postMessage({ type: 'progress', bytes, total } satisfies WorkerMessage) : undefined;
   try {
     const result = await readHere(input.path, enc.sink, { ...input.opts, onProgress }, { unpaired: true, textOnly: true });
     enc.flush();
-    port.postMessage({ type: 'done', result } satisfies WorkerMessage);
+    toAll({ type: 'done', result });
   } catch (err) {
-    if (err instanceof Error && err.message === NOT_TEXT) port.postMessage({ type: 'binary' } satisfies WorkerMessage);
-    else port.postMessage({ type: 'error', error: serialize(err) } satisfies WorkerMessage);
-  } finally {
-    input.recycle.close();
+    if (err instanceof Error && err.message === NOT_TEXT) toAll({ type: 'binary' });
+    else toAll({ type: 'error', error: serialize(err) });
   }
 }
 
