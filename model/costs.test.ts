@@ -7,6 +7,7 @@ import {
   STEP_NAMES,
   faultCostNs,
   forkCostNs,
+  forkReturnNs,
   loadProfile,
   profilesDir,
   trapShareNs,
@@ -114,6 +115,19 @@ describe('forkCostNs', () => {
     // COW PTE: tables shared, not copied
     expect(forkCostNs(P, fork(0, 0, 512, 0))).toBe(100_000 + 512 * 30);
     expect(forkCostNs(null, fork(1, 1, 1, 1))).toBe(0);
+  });
+});
+
+describe('forkReturnNs', () => {
+  it('prices the return after fork per table and per PTE copied, only where the profile names those figures', () => {
+    expect(forkReturnNs(P, fork(262_144, 512, 0, 0))).toBeNull(); // a machine that walks the guest's tables itself
+    const shadow: CostProfile = { ...P, steps: { ...P.steps, fork_return_per_table: 6000, fork_return_per_pte: 50 } };
+    expect(forkReturnNs(shadow, fork(262_144, 512, 0, 0))).toBe(512 * 6000 + 262_144 * 50);
+    expect(forkReturnNs(shadow, fork(0, 0, 512, 0))).toBe(0); // shared tables are not copied: nothing write-protected here
+    // the shipped x86_64 profile carries this machine type's figures (recordings of 2026-12-02): 1 GiB is 15-20 ms
+    const ns = forkReturnNs(loadProfile(DEFAULT_PROFILE), fork(262_144, 512, 0, 0))!;
+    expect(ns).toBeGreaterThan(15e6);
+    expect(ns).toBeLessThan(20e6);
   });
 });
 

@@ -237,6 +237,27 @@ export function forkCostNs(profile: CostProfile | null, rec: ForkRecord): number
   );
 }
 
+/**
+ * A machine's optional fork figures for the parent's return to user space after the copy (not in STEP_NAMES: a
+ * profile without them prices no return, as on a machine whose MMU walks the guest's tables itself). In a
+ * shadow-paging guest the host rebuilds its copy of every table fork write-protected (mm/memory.c __copy_present_ptes
+ * -> wrprotect_ptes, then kernel/fork.c dup_mmap -> flush_tlb_mm): per table and per present entry, as KVM's shadow
+ * MMU does (arch/x86/kvm/mmu/mmu.c mmu_sync_children -> kvm_sync_page, one kvm_sync_spte per entry). The guest does
+ * not run meanwhile: the time is on no guest CPU's samples, but on the workload's clock around fork().
+ */
+export const FORK_RETURN_STEPS = [
+  'fork_return_per_table', // per PTE table copied by the fork
+  'fork_return_per_pte', // per PTE copied by the fork
+] as const;
+export type ForkReturnStep = (typeof FORK_RETURN_STEPS)[number];
+
+/** Modelled return of one fork (FORK_RETURN_STEPS): null when the profile prices none. */
+export function forkReturnNs(profile: CostProfile | null, rec: Pick<ForkRecord, 'ptesCopied' | 'tablesCopied'>): number | null {
+  const t = profile?.steps.fork_return_per_table, p = profile?.steps.fork_return_per_pte;
+  if (t === undefined && p === undefined) return null;
+  return rec.tablesCopied * (t ?? 0) + rec.ptesCopied * (p ?? 0);
+}
+
 export const PROFILE_SCHEMA = 'faultline-cost-profile/1';
 
 /** The JSON file shape of a profile (model/profiles/*.json). */

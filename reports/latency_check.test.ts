@@ -54,6 +54,19 @@ describe('latencyCheckHtml', () => {
     expect(html).toMatch(/data-path="fork"[^\n]*<td class="ratio" data-ratio="0\.97[0-9]*">0\.98<\/td><\/tr>/);
     expect(html).not.toContain('id="latency-off"');
   });
+  it("the return after the clone is its own row: off-CPU known or said to be unknown, its ratio shown but never flagged", () => {
+    const input = sampleInput();
+    const forks = (ret: object) => ({ count: 1, modelled: sum(1, 55_910_000), measured: sum(1, 55_910_000), ratio_total: 1, wait_total_ns: 0, ratio_less_wait: 1, wait_from: 'longest_gap' as const, return: ret as never, pairs: [] });
+    // fork_1g's figures: 94.01 ms after the clone against 17.57 ms modelled, 5.35x, with no sched_switch to split it
+    input.validate!.latency = { profile: 'p', faults: {}, forks: forks({ count: 1, measured_ns: 94_010_000, off_cpu_ns: null, modelled_ns: 17_570_000, ratio: 5.35 }), unjoined: 0 };
+    let html = latencyCheckHtml(input);
+    expect(html).toMatch(/data-path="fork return"[^\n]*off-CPU part unknown: no sched_switch recorded[^\n]*17\.57 ms: host resync/);
+    expect(html).toMatch(/data-path="fork return"[^\n]*<td class="ratio" data-ratio="5\.35">5\.35<\/td><\/tr>/);
+    expect(html).not.toContain('id="latency-off"');
+    input.validate!.latency = { profile: 'p', faults: {}, forks: forks({ count: 1, measured_ns: 34_750_000, off_cpu_ns: 16_210_000, modelled_ns: null, ratio: 0 }), unjoined: 0 };
+    html = latencyCheckHtml(input);
+    expect(html).toMatch(/data-path="fork return"[^\n]*of which 16\.21 ms switched out[^\n]*the profile prices no return/);
+  });
   it('nothing when validate did not run, or it timed nothing', () => {
     const input = sampleInput();
     expect(latencyCheckHtml(input)).toBe('');

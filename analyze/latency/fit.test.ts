@@ -26,6 +26,15 @@ describe('fitSteps', () => {
     expect(f.profile.steps.fork_fixed).toBe(50_000);
     expect(f.derivation[0]).toMatch(/^trap .* = 0\.50 µs/);
   });
+  it("the return after fork (host time no clone span holds) keeps the base's figures, unscaled, and the derivation says they were not fitted", () => {
+    const shadow: CostProfile = { ...base, steps: { ...base.steps, fork_return_per_table: 6_000, fork_return_per_pte: 55 } };
+    const kernel = new Map([['anon_alloc', { count: 100, ns: 1_000 }]]);
+    const timed = [{ measuredNs: 1e6, modelledNs: 2e6 }];
+    const f = fitSteps(shadow, kernel, new Map([['anon_alloc', many(100, 1_500)]]), timed);
+    expect([f.profile.steps.fork_return_per_table, f.profile.steps.fork_return_per_pte]).toEqual([6_000, 55]);
+    expect(f.derivation.find((d) => d.startsWith('fork return'))).toMatch(/6\.00 µs per table copied \+ 55\.0 ns per PTE copied, not fitted to this trace/);
+    for (const [p, t] of [[base, timed], [shadow, []]] as const) expect(fitSteps(p, kernel, new Map([['anon_alloc', many(100, 1_500)]]), t).derivation.some((d) => d.startsWith('fork return'))).toBe(false);
+  });
   it('without dense runs the base profile stays, and says so', () => {
     const f = fitSteps(base, new Map([['anon_alloc', { count: 100, ns: 1_000 }]]), new Map(), null);
     expect(f.fitted).toBe(false);

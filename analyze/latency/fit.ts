@@ -4,7 +4,7 @@
 // exercise are the base profile's, scaled by how this machine's anon_alloc compares; every step says how it came.
 import type { EventSink, ReadResult, TraceFormat } from '../../traces/events.js';
 import { readTrace } from '../../traces/read.js';
-import { STEP_NAMES, pathSteps, type CostProfile, type StepName, type StepStats } from '../../model/costs.js';
+import { FORK_RETURN_STEPS, STEP_NAMES, pathSteps, type CostProfile, type StepName, type StepStats } from '../../model/costs.js';
 import { FAULT_PATHS, type FaultPath, type FaultPathDef } from '../../model/fault_paths.js';
 import type { FaultRecord, VariantSpec } from '../../model/types.js';
 import { createReplay } from '../../model/replay.js';
@@ -123,6 +123,12 @@ export function fitSteps(
   else derivation.push(
     forkRatio ? `fork steps: ${base.name}'s x ${fork.toFixed(3)} (the trace's clone enter -> exit${timed && timed.some((f) => f.waitNs) ? ', less its waits inside the copy,' : ''} over the modelled fork time)` : `fork steps: ${base.name}'s x ${fork.toFixed(3)} (no timed fork: as the fault steps)`,
   );
+  // the return after fork is host time no clone span holds: the base's figures, never fitted to this trace (named
+  // where the trace timed a fork)
+  if (timed?.length && FORK_RETURN_STEPS.some((k) => base.steps[k] !== undefined))
+    derivation.push(
+      `fork return (after sys_exit_clone, host resync of the write-protected tables): ${base.name}'s ${us(base.steps.fork_return_per_table ?? 0)} per table copied + ${((base.steps.fork_return_per_pte ?? 0)).toFixed(1)} ns per PTE copied, not fitted to this trace`,
+    );
   const profile: CostProfile = { name: `trace-fitted (base ${base.name})`, source: `fitted to the trace: ${derivation.join('; ')}`, steps };
   if (Object.keys(stats).length > 0) profile.stats = stats;
   return { profile, derivation, fitted: true };
@@ -246,7 +252,7 @@ function fitFileRead(
  * (`_kernel`, `_gup`, tlb_flush: calibrate's) describe another machine and are dropped.
  */
 function setTrapShares(steps: Record<string, number>, base: CostProfile, fitted: ReadonlySet<StepName>, trap: number): void {
-  const names: ReadonlySet<string> = new Set(STEP_NAMES);
+  const names: ReadonlySet<string> = new Set([...STEP_NAMES, ...FORK_RETURN_STEPS]);
   for (const k of Object.keys(steps)) if (!names.has(k)) delete steps[k];
   for (const def of Object.values(FAULT_PATHS as Readonly<Record<string, FaultPathDef>>)) {
     if (!def.trap || def.steps.length !== 1) continue;

@@ -52,8 +52,27 @@ export interface ForkComparison {
   wait_total_ns: number;
   /** Σ (measured - its wait) / Σ modelled: what the "> 2x" warning judges. */
   ratio_less_wait: number;
+  /** How the waits were known: every fork's from sched_switch ('off_cpu'), or some guessed from the longest gap. */
+  wait_from: 'off_cpu' | 'longest_gap';
+  /**
+   * After the clone: sys_exit_clone to the parent's next user fault or syscall (MeasuredFork.returnNs), over the forks
+   * that showed one, against the profile's modelled return (model/costs.ts forkReturnNs); null when no fork showed one.
+   */
+  return: ForkReturnComparison | null;
   /** The first forks, one by one. */
-  pairs: { child_pid: number; modelled_ns: number; measured_ns: number; wait_ns: number }[];
+  pairs: { child_pid: number; modelled_ns: number; measured_ns: number; wait_ns: number; return_ns: number; return_off_cpu_ns: number | null; return_modelled_ns: number | null }[];
+}
+
+export interface ForkReturnComparison {
+  count: number;
+  /** Σ sys_exit_clone -> the parent's next user-mode event. */
+  measured_ns: number;
+  /** Of measured_ns, Σ switched out (sched_switch recorded); null when the trace cannot say. */
+  off_cpu_ns: number | null;
+  /** Σ modelled return (forkReturnNs); null when the profile prices none. */
+  modelled_ns: number | null;
+  /** Σ (measured - off-CPU where known) / Σ modelled; 0 when nothing is modelled. */
+  ratio: number;
 }
 
 export interface LatencyCheck {
@@ -78,6 +97,8 @@ export function createLatencyJoin(
   trapOf?: TrapShareOf,
   /** Each fork with both sides, at finish (the profile fit's fork regression): waitNs is the measured fork's MeasuredFork.waitNs. */
   onForkPair?: (modelNs: number, measNs: number, waitNs: number) => void,
+  /** Each modelled fork's return after the clone (model/costs.ts forkReturnNs); null when the profile prices none. */
+  returnOf?: (r: ForkRecord) => number | null,
 ): LatencyJoin {
   // per (measurement, path): modelled (full and kernel part) and measured histograms over the joined faults
   const pairs = new Map<string, Map<string, { model: Hist; kernel: Hist | null; trapNs: number; own: boolean; meas: Hist }>>();
@@ -85,7 +106,7 @@ export function createLatencyJoin(
   // its hint until the task's next event)
   const lastModel = new Map<number, { time: number; path: string; ns: number; pages: number }>();
   const early = new Map<number, { faultTime: number; func: string; ns: number }[]>();
-  const modelForks = new Map<number, number>();
+  const modelForks = new Map<number, { ns: number; ret: number | null }>();
   let unjoined = 0;
 
   const pair = (func: string, path: string, modelNs: number, measNs: number, pages: number): void => {
@@ -123,7 +144,7 @@ export function createLatencyJoin(
       w.push({ faultTime: m.faultTime, func: m.func, ns: m.durationNs });
     },
     onModelFork(r) {
-      modelForks.set(r.childPid, r.latencyNs);
+      modelForks.set(r.childPid, { ns: r.latencyNs, ret: returnOf?.(r) ?? null });
     },
     finish(measuredForks) {
       for (const w of early.values()) unjoined += w.length;
@@ -147,15 +168,26 @@ export function createLatencyJoin(
       }
       const fm = newHist(), fr = newHist();
       const forkPairs: ForkComparison['pairs'] = [];
-      let waits = 0;
+      let waits = 0, guessed = false;
+      const ret = { count: 0, measured: 0, off: 0 as number | null, modelled: 0 as number | null, onCpu: 0 };
       for (const f of measuredForks) {
-        const ns = modelForks.get(f.childPid);
-        if (ns === undefined) continue;
+        const m = modelForks.get(f.childPid);
+        if (m === undefined) continue;
+        const ns = m.ns;
         histAdd(fm, ns);
         histAdd(fr, f.durationNs);
         onForkPair?.(ns, f.durationNs, f.waitNs);
         waits += f.waitNs;
-        if (forkPairs.length < MAX_FORK_PAIRS) forkPairs.push({ child_pid: f.childPid, modelled_ns: ns, measured_ns: f.durationNs, wait_ns: f.waitNs });
+        if (f.waitFrom !== 'off_cpu') guessed = true;
+        if (f.returnNs >= 0) {
+          ret.count++;
+          ret.measured += f.returnNs;
+          ret.off = ret.off === null || f.returnOffCpuNs === null ? null : ret.off + f.returnOffCpuNs;
+          ret.onCpu += f.returnNs - (f.returnOffCpuNs ?? 0);
+          ret.modelled = ret.modelled === null || m.ret === null ? null : ret.modelled + m.ret;
+        }
+        if (forkPairs.length < MAX_FORK_PAIRS)
+          forkPairs.push({ child_pid: f.childPid, modelled_ns: ns, measured_ns: f.durationNs, wait_ns: f.waitNs, return_ns: f.returnNs, return_off_cpu_ns: f.returnOffCpuNs, return_modelled_ns: m.ret });
       }
       const forks = fm.count
         ? {
@@ -165,6 +197,8 @@ export function createLatencyJoin(
             ratio_total: fm.total ? fr.total / fm.total : 0,
             wait_total_ns: waits,
             ratio_less_wait: fm.total ? (fr.total - waits) / fm.total : 0,
+            wait_from: guessed ? ('longest_gap' as const) : ('off_cpu' as const),
+            return: ret.count ? { count: ret.count, measured_ns: ret.measured, off_cpu_ns: ret.off, modelled_ns: ret.modelled, ratio: ret.modelled ? ret.onCpu / ret.modelled : 0 } : null,
             pairs: forkPairs,
           }
         : null;

@@ -49,6 +49,20 @@ export interface MeasuredFork {
    * the same fork shows; else 0.
    */
   waitNs: number;
+  /**
+   * What waitNs is: 'off_cpu', the time the task was switched out inside the clone (the trace records
+   * sched:sched_switch: each switch-out to the task's next event or switch-in); 'longest_gap', the heuristic above
+   * (no sched_switch in the trace: what the span was cannot be known).
+   */
+  waitFrom: 'off_cpu' | 'longest_gap';
+  /**
+   * sys_exit_clone to the forking task's next sign of user mode (a user fault or a syscall): the return to user
+   * space, which in a shadow-paging guest holds the host's resync of the tables fork write-protected (mm/memory.c
+   * __copy_present_ptes -> wrprotect_ptes, kernel/fork.c dup_mmap -> flush_tlb_mm); -1 when the task showed none.
+   */
+  returnNs: number;
+  /** Of returnNs, the time switched out (sched_switch recorded); null when the trace records no sched_switch. */
+  returnOffCpuNs: number | null;
 }
 
 export interface MeasuredResult {
@@ -113,7 +127,20 @@ export function createMeasuredCollector(opts: MeasuredOptions = {}): MeasuredCol
   const graph = new Map<number, { func: string; depth: number; time: number }[]>();
   // kprobe entries per tid and base name
   const probes = new Map<string, number[]>();
-  const cloneEnter = new Map<number, { time: number; flags: number; last: number; gap: number }>();
+  const cloneEnter = new Map<number, { time: number; flags: number; last: number; gap: number; off: number }>();
+  // sched:sched_switch: since when each switched-out task has been off the CPU; forks whose return is still open
+  const switchedOut = new Map<number, number>();
+  let sawSwitch = false;
+  const returning = new Map<number, { fork: MeasuredFork; since: number; off: number }>();
+  // time a task was off the CPU, counted into its open clone or return
+  const offCpu = (tid: number, until: number): void => {
+    const since = switchedOut.get(tid);
+    if (since === undefined) return;
+    switchedOut.delete(tid);
+    const c = cloneEnter.get(tid), r = returning.get(tid);
+    if (c) c.off += until - since;
+    if (r) r.off += until - since;
+  };
   const childFlags = new Map<number, number>();
   const forkSeen = new Map<number, { time: number; childPid: number }>();
 
@@ -169,6 +196,19 @@ export function createMeasuredCollector(opts: MeasuredOptions = {}): MeasuredCol
   };
 
   const sink: EventSink = (e) => {
+    if (e.kind === 'other' && e.name === 'sched_switch') {
+      // kernel/sched/core.c __schedule -> trace_sched_switch: prev leaves the CPU, next comes on (a per-task
+      // recording sees only its own switch-outs; its next event says it ran again)
+      sawSwitch = true;
+      const prev = typeof e.fields.prev_pid === 'number' ? e.fields.prev_pid : e.tid, next = e.fields.next_pid;
+      if (typeof next === 'number') offCpu(next, e.time);
+      offCpu(prev, e.time);
+      if (prev > 0) switchedOut.set(prev, e.time);
+    } else if (switchedOut.size) offCpu(e.tid, e.time);
+    if (returning.size && (e.kind === 'sys_enter' || e.kind === 'sys_exit' || e.kind === 'exec' || e.kind === 'exit' || (e.kind === 'fault' && e.user))) {
+      const r = returning.get(e.tid);
+      if (r) (r.fork.returnNs = e.time - r.since), (r.fork.returnOffCpuNs = r.off), returning.delete(e.tid);
+    }
     if (cloneEnter.size) {
       // inside a clone: the spans between the forking task's events once the child's counters started moving
       const c = cloneEnter.get(e.tid);
@@ -193,7 +233,7 @@ export function createMeasuredCollector(opts: MeasuredOptions = {}): MeasuredCol
       case 'sys_enter':
         if (CLONE_CALLS.has(e.call)) {
           const flags = e.call === 'clone' ? (e.args.clone_flags ?? e.args.flags ?? 0) : e.call === 'vfork' ? CLONE_VM | CLONE_VFORK : 0;
-          cloneEnter.set(e.tid, { time: e.time, flags, last: -1, gap: 0 });
+          cloneEnter.set(e.tid, { time: e.time, flags, last: -1, gap: 0, off: 0 });
         }
         break;
       case 'newtask':
@@ -221,7 +261,11 @@ export function createMeasuredCollector(opts: MeasuredOptions = {}): MeasuredCol
         // threads share the mm (no dup_mmap); vfork's parent waits for the child's exec or exit
         if (flags & (CLONE_VM | CLONE_THREAD | CLONE_VFORK)) break;
         const gap = en && en.last >= 0 ? en.gap : 0;
-        forks.push({ pid: e.pid, tid: e.tid, time: start, childPid: e.ret, durationNs: e.time - start, source: 'syscall', waitNs: gap > e.time - start - gap ? gap : 0 });
+        const f: MeasuredFork = { pid: e.pid, tid: e.tid, time: start, childPid: e.ret, durationNs: e.time - start, source: 'syscall', waitNs: gap > e.time - start - gap ? gap : 0, waitFrom: 'longest_gap', returnNs: -1, returnOffCpuNs: null };
+        // sched_switch recorded: the clone's measured off-CPU time is its wait (known, not guessed from a gap)
+        if (sawSwitch) (f.waitNs = en ? en.off : 0), (f.waitFrom = 'off_cpu');
+        forks.push(f);
+        returning.set(e.tid, { fork: f, since: e.time, off: 0 });
         break;
       }
       default:
@@ -237,9 +281,11 @@ export function createMeasuredCollector(opts: MeasuredOptions = {}): MeasuredCol
         const en = cloneEnter.get(tid);
         const flags = childFlags.get(s.childPid) ?? en?.flags ?? 0;
         if (en && !(flags & (CLONE_VM | CLONE_THREAD | CLONE_VFORK)))
-          forks.push({ pid: -1, tid, time: en.time, childPid: s.childPid, durationNs: s.time - en.time, source: 'sched_process_fork', waitNs: 0 });
+          forks.push({ pid: -1, tid, time: en.time, childPid: s.childPid, durationNs: s.time - en.time, source: 'sched_process_fork', waitNs: 0, waitFrom: 'longest_gap', returnNs: -1, returnOffCpuNs: null });
       }
       forkSeen.clear();
+      // a trace that recorded sched_switch only after a fork's return began still says nothing of earlier ones
+      if (!sawSwitch) for (const f of forks) f.returnOffCpuNs = null;
       // classes come from handle_mm_fault when traced (nested handlers would count each fault twice)
       const classFunc = faults.some((x) => x.func === 'handle_mm_fault') ? 'handle_mm_fault' : faults.find((x) => x.source !== 'rss_stat')?.func;
       for (const m of faults) {

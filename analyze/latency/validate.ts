@@ -1,7 +1,7 @@
 // Validation with latency: the model's rss_stat check (model/validate.ts) plus, with a cost profile, modelled vs
 // measured latency per fault path (function_graph / kprobe durations, fault entry -> its rss_stat) and per fork.
 import type { EventSink, ReadResult } from '../../traces/events.js';
-import { trapShareNs, type CostProfile } from '../../model/costs.js';
+import { forkReturnNs, trapShareNs, type CostProfile } from '../../model/costs.js';
 import type { VariantSpec } from '../../model/types.js';
 import { createValidator, type ValidateResult } from '../../model/validate.js';
 import { createLatencyJoin, type LatencyCheck } from './join.js';
@@ -18,7 +18,7 @@ export interface LatencyValidateResult extends ValidateResult {
 
 /** Validate one variant (normally mainline) against the trace's rss_stat stream; with a profile, latency too. */
 export function createLatencyValidator(spec: VariantSpec, profile: CostProfile | null = null, opts: { blind?: boolean; onPair?: Parameters<typeof createLatencyJoin>[0]; onForkPair?: Parameters<typeof createLatencyJoin>[2] } = {}): { sink: EventSink; finish(read: ReadResult): LatencyValidateResult } {
-  const join = profile ? createLatencyJoin(opts.onPair, (path) => trapShareNs(profile, path), opts.onForkPair) : null;
+  const join = profile ? createLatencyJoin(opts.onPair, (path) => trapShareNs(profile, path), opts.onForkPair, (r) => forkReturnNs(profile, r)) : null;
   const measured = join ? createMeasuredCollector({ keepFaults: false, onFault: join.onMeasuredFault }) : null;
   const v = createValidator(spec, profile, join ? { probes: { fault: join.onModelFault, fork: join.onModelFork }, sink: measured!.sink } : null, { blind: opts.blind });
   return {

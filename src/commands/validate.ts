@@ -117,8 +117,20 @@ function formatLatencyCheck(l: LatencyCheck & { profile: string }): string[] {
     out.push(
       `  fork (clone enter -> exit, ${f.count} fork${f.count === 1 ? '' : 's'}): modelled ${(f.modelled.total_ns / 1e6).toFixed(2)} ms, measured ${(f.measured.total_ns / 1e6).toFixed(2)} ms (measured/modelled ${f.ratio_total.toFixed(2)})` +
         (f.wait_total_ns
-          ? `; of the measured, ${(f.wait_total_ns / 1e6).toFixed(2)} ms waited inside the copy (one span with no traced event, longer than the rest of its fork: not modelled): measured less waits/modelled ${f.ratio_less_wait.toFixed(2)}`
+          ? f.wait_from === 'off_cpu'
+            ? `; of the measured, ${(f.wait_total_ns / 1e6).toFixed(2)} ms switched out inside the clone (sched_switch: not modelled): measured less off-CPU/modelled ${f.ratio_less_wait.toFixed(2)}`
+            : `; of the measured, ${(f.wait_total_ns / 1e6).toFixed(2)} ms waited inside the copy (one span with no traced event, longer than the rest of its fork: not modelled; no sched_switch in the trace, so whether it was off-CPU cannot be known): measured less waits/modelled ${f.ratio_less_wait.toFixed(2)}`
           : ''),
+    );
+  const r = f?.return;
+  // after the clone: the parent's return to user space (host resync in a shadow-paging guest: model/costs.ts FORK_RETURN_STEPS)
+  if (r)
+    out.push(
+      `  after the clone (sys_exit_clone -> the parent's next user fault or syscall, which also holds any untraced user work, ${r.count} fork${r.count === 1 ? '' : 's'}): measured ${(r.measured_ns / 1e6).toFixed(2)} ms` +
+        (r.off_cpu_ns === null ? ' (off-CPU part unknown: no sched_switch in the trace)' : ` of which ${(r.off_cpu_ns / 1e6).toFixed(2)} ms switched out`) +
+        (r.modelled_ns === null
+          ? '; the profile prices no return'
+          : `; modelled return ${(r.modelled_ns / 1e6).toFixed(2)} ms (fork_return_per_table/per_pte: host resync of the write-protected tables), measured${r.off_cpu_ns === null ? '' : ' on-CPU'}/modelled ${r.ratio.toFixed(2)}`),
     );
   if (f && latencyOff(f.ratio_less_wait)) off.push('fork');
   // the page shows the same warning next to the same table (reports/latency_check.ts)
@@ -150,7 +162,10 @@ function_graph durations of handle_mm_fault (or kprobe/kretprobe pairs), the spa
 page_fault_user event to its own rss_stat (every trace with kmem:rss_stat has it), and each fork's
 sys_enter_clone -> sys_exit_clone. The fault spans leave out the trap's entry and exit, so they are compared with
 the modelled kernel part (the modelled cost less the profile's trap share for the path); a fork's one span with no
-traced event inside its copy, longer than the rest of the fork, is named as a wait and left out of its ratio.
+traced event inside its copy, longer than the rest of the fork, is named as a wait and left out of its ratio
+(with sched:sched_switch recorded, the measured off-CPU time instead). After the clone, the parent's return to
+its next user fault or syscall is shown against the profile's fork_return_* figures (a shadow-paging guest's host
+resyncs the tables fork write-protected; off-CPU time in it is subtracted when sched_switch is recorded).
 
 Exit status: 0 when at least 99.9% of compared events match (and no events were lost, unless --allow-lost),
 1 otherwise, 2 on bad usage or input, or when the trace has rss_stat but no page faults (nothing to model).`,
