@@ -11,7 +11,7 @@ import { machineGeometry, useGeometry, variantGeometry } from './page_geometry.j
 import { createPages } from './pages.js';
 import { resolveHooks } from './patches/hooks.js';
 import { getPatch } from './patches/index.js';
-import { faultsByPath, latencyByPath, noteCounters, notePoint } from './results.js';
+import { faultsByPath, latencyByPath, noteCounterRun, noteCounters, notePoint } from './results.js';
 import { logUpdate } from './rss_log.js';
 import { flushHeld, onRssStat, relearnBaselines, type RssStatSink } from './rss_stat.js';
 import { compileSelect } from './select.js';
@@ -75,6 +75,7 @@ export function createEngine(spec: VariantSpec, probes: ReplayProbes, profile: C
     rssWalk: 0,
     rssLogs: rssSink ? new WeakMap() : null,
     onRss: null,
+    onRssRun: null,
     nextMmIdx: 1,
     geo: variantGeometry(spec),
     traceGeo: machineGeometry(spec),
@@ -94,6 +95,11 @@ export function createEngine(spec: VariantSpec, probes: ReplayProbes, profile: C
       notePoint(p, ctx.now, seriesPoints, false);
     }
     logUpdate(ctx, mm);
+  };
+  // (rss.ts addMmCounterPages calls it only when no validation log is kept: nothing for logUpdate)
+  ctx.onRssRun = (mm, member, k) => {
+    const p = st.procs.get(mm.ownerPid);
+    if (p && !mm.dead) noteCounterRun(p, mm.rss, member, k, mm.pgtablesBytes, ctx.now, seriesPoints);
   };
 
   let liveLine = -1; // the line of the rss_stat event being handled now (held events are released later, on other lines)

@@ -4,7 +4,7 @@ import type { ExecState } from './exec.js';
 import type { Unsure } from './untraced_clone_exec.js';
 import { newFaultCtx } from './memory.js';
 import { createMm } from './mm.js';
-import { countPath as countIn, newPathAcc, newProc, newSum, type PathAcc, type ProcAcc, type SumAcc } from './results.js';
+import { countPath as countIn, countPathRun as countInRun, newPathAcc, newProc, newSum, type PathAcc, type ProcAcc, type SumAcc } from './results.js';
 import { compilePrices, type CostProfile, type FaultPrices } from './costs.js';
 import type { BufferedRss, RssStatSink } from './rss_stat.js';
 import { logUpdate } from './rss_log.js';
@@ -166,4 +166,10 @@ export function onApartMms(st: EngineState, a: number, b: number): boolean {
 export function countPath(st: EngineState, p: ProcAcc, id: number, ns: number): void {
   countIn(p.paths, id, ns);
   countIn(st.totals, id, ns);
+}
+
+/** k fault records of path id costing ns each: as k countPath calls. */
+export function countPathRun(st: EngineState, p: ProcAcc, id: number, ns: number, k: number): void {
+  countInRun(p.paths, id, ns, k);
+  countInRun(st.totals, id, ns, k);
 }

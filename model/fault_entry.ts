@@ -4,9 +4,9 @@ import type { FaultEvent, TraceEvent } from '../traces/events.js';
 import { MM_ANONPAGES, MM_FILEPAGES, MM_SHMEMPAGES, X86_PF_INSTR, X86_PF_SHSTK, X86_PF_USER, X86_PF_WRITE } from '../traces/events.js';
 import { faultCost } from './costs.js';
 import { pathId } from './fault_paths.js';
-import { adoptThread, countPath, proc, task, type EngineState } from './engine_state.js';
+import { adoptThread, countPath, countPathRun, proc, task, type EngineState } from './engine_state.js';
 import * as F from './flags.js';
-import { handleMmFault, mapNewAnonPage, plainAnonWrites } from './memory.js';
+import { handleMmFault, mapNewAnonPages, plainAnonWrites } from './memory.js';
 import { findVma, firstAbove, inHole, insertVma, newVma, splitRange } from './mm.js';
 import { allocUpper, blockOf, entryFlagsAt, pteAlloc, pteIndex, upperPresent } from './page_table.js';
 import type { ProcAcc } from './results.js';
@@ -128,16 +128,29 @@ export function applyUserWrites(st: EngineState, e: TraceEvent, p: ProcAcc, mm: 
       // anything else goes the way above
       const t = slot.table!;
       const limit = Math.min(w[k + 1]!, vma.end, (b + 1) * F.PMD_SIZE);
-      for (let i = pteIndex(a); a < limit; a += F.PAGE_SIZE, i++) {
+      // with no model:fault probe to see each record, a run of none entries is mapped and recorded in one step
+      // (memory.ts mapNewAnonPages, recordFault's n): the same pages, counts and costs as one fault at a time
+      const most = ctx.probes.fault ? 1 : F.PTRS;
+      for (let i = pteIndex(a); a < limit; ) {
         const e = t.fl[i]!;
-        if ((e & (F.PTE_PRESENT | F.PTE_WRITE)) === (F.PTE_PRESENT | F.PTE_WRITE)) continue;
+        if ((e & (F.PTE_PRESENT | F.PTE_WRITE)) === (F.PTE_PRESENT | F.PTE_WRITE)) {
+          a += F.PAGE_SIZE;
+          i++;
+          continue;
+        }
         if (e !== 0) break;
-        p.res.minflt++;
-        userWriteCtx(st, mm, vma, a);
-        mapNewAnonPage(ctx, f, t, i, true);
+        let n = 1;
+        while (n < most && a + n * F.PAGE_SIZE < limit && t.fl[i + n] === 0) n++;
+        const last = a + (n - 1) * F.PAGE_SIZE;
+        p.res.minflt += n;
+        userWriteCtx(st, mm, vma, last);
+        mapNewAnonPages(ctx, f, t, i, n, true);
+        f.pagesAllocated = 1; // each fault's own
         f.path = 'anon_alloc';
-        userWrite.address = a;
-        recordFault(st, userWrite, p, vma.start, vma.end, vma.flags);
+        userWrite.address = last;
+        recordFault(st, userWrite, p, vma.start, vma.end, vma.flags, n);
+        a += n * F.PAGE_SIZE;
+        i += n;
       }
     }
   }
@@ -225,8 +238,11 @@ function inferVma(mm: Mm, addr: number, kind: number, cur: Vma | null, p: ProcAc
   return v;
 }
 
-/** The fault's record: path, allocation, modelled cost; counted under its path and sent to the model:fault probe. */
-function recordFault(st: EngineState, e: FaultEvent, p: ProcAcc, vs: number, ve: number, vf: number): void {
+/**
+ * The fault's record: path, allocation, modelled cost; counted under its path and sent to the model:fault probe.
+ * n > 1 (no probe): n faults whose records differ only in their address, this one the last (their costs are the same).
+ */
+function recordFault(st: EngineState, e: FaultEvent, p: ProcAcc, vs: number, ve: number, vf: number, n = 1): void {
   const { ctx, f } = st;
   const r = ctx.faultRec;
   r.time = e.time;
@@ -251,6 +267,11 @@ function recordFault(st: EngineState, e: FaultEvent, p: ProcAcc, vs: number, ve:
   if (notTaken) p.res.minflt--;
   const id = pathId(r.path);
   r.latencyNs = notTaken ? 0 : faultCost(st.prices, id, r);
+  if (n > 1) {
+    for (let j = 0; j < n; j++) st.faultLatency += r.latencyNs; // one addition per fault: the same float sum
+    countPathRun(st, p, id, r.latencyNs, n);
+    return;
+  }
   st.faultLatency += r.latencyNs;
   countPath(st, p, id, r.latencyNs);
   ctx.probes.fault?.(r);

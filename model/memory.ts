@@ -4,7 +4,7 @@ import { noteAnonRead, zeroPageOn } from './machine.js';
 import * as F from './flags.js';
 import { allocAnon, subpages, wpCanReuseLargeAnonFolio } from './pages.js';
 import { PMD_ORDER } from './thpsize.js';
-import { addMmCounter } from './rss.js';
+import { addMmCounter, addMmCounterPages } from './rss.js';
 import { allocUpper, blockOf, mapAnon, pteAlloc, pteIndex, unmapEntry } from './page_table.js';
 import { firstAbove, widenInferred } from './mm.js';
 import { doHugePmdAnonymousPage, doHugePmdWpPage, thpVmaAllowableOrder, thpVmaAllowableOrders, thpVmaSuitableOrder, thpVmaSuitableOrders, vmaIsAnonymous } from './huge_memory.js';
@@ -198,6 +198,17 @@ export function mapNewAnonPage(ctx: ModelCtx, f: FaultCtx, t: PteTable, i: numbe
   mapAnon(ctx, f.mm, t, i, page, writable);
   addMmCounter(ctx, f.mm, MM_ANONPAGES, 1);
   f.pagesAllocated++;
+}
+
+/**
+ * k calls of mapNewAnonPage at the none entries i .. i + k - 1 of t (a populate's or memset's run of write faults, one
+ * table): the same pages in the same order, and the k MM_ANONPAGES + 1 updates as rss.ts addMmCounterPages makes them.
+ */
+export function mapNewAnonPages(ctx: ModelCtx, f: FaultCtx, t: PteTable, i: number, k: number, writable: boolean): void {
+  f.vma.anonVma = true; // vmf_anon_prepare
+  for (let j = 0; j < k; j++) mapAnon(ctx, f.mm, t, i + j, allocAnon(ctx.pages, 0), writable);
+  addMmCounterPages(ctx, f.mm, MM_ANONPAGES, k);
+  f.pagesAllocated += k;
 }
 
 /** mm/memory.c: do_fault: do_read_fault / do_cow_fault / do_shared_fault. */

@@ -1,7 +1,7 @@
 // Eager population by GUP (mm/gup.c: populate_vma_page_range, faultin_page): MAP_POPULATE, mlock, MADV_POPULATE_*.
 // Each page needing a fault is a handle_mm_fault with no trap: counted in minflt, no page_fault_user event.
 import * as F from './flags.js';
-import { handleMmFault, mapNewAnonPage, newFaultCtx, plainAnonWrites } from './memory.js';
+import { handleMmFault, mapNewAnonPages, newFaultCtx, plainAnonWrites } from './memory.js';
 import { blockOf, entryFlagsAt, pteIndex, upperPresent } from './page_table.js';
 import { PMD_TABLE, type FaultCtx, type Mm, type ModelCtx, type Vma } from './state.js';
 
@@ -50,21 +50,29 @@ export function populateRange(ctx: ModelCtx, mm: Mm, vma: Vma, start: number, en
     // handleMmFault's dispatch; a present writable one needs none; anything else goes the way above
     const t = slot.table!;
     const limit = Math.min(end, vma.end, (b + 1) * F.PMD_SIZE);
-    for (let i = pteIndex(a); a < limit; a += F.PAGE_SIZE, i++) {
+    for (let i = pteIndex(a); a < limit; ) {
       const e = t.fl[i]!;
-      if ((e & (F.PTE_PRESENT | F.PTE_WRITE)) === (F.PTE_PRESENT | F.PTE_WRITE)) continue;
+      if ((e & (F.PTE_PRESENT | F.PTE_WRITE)) === (F.PTE_PRESENT | F.PTE_WRITE)) {
+        a += F.PAGE_SIZE;
+        i++;
+        continue;
+      }
       if (e !== 0) break;
-      gf.address = a;
-      gf.path = '';
-      gf.pagesAllocated = 0;
+      // a run of none entries: k faults of one page each (memory.ts mapNewAnonPages: as k mapNewAnonPage calls)
+      let k = 1;
+      while (a + k * F.PAGE_SIZE < limit && t.fl[i + k] === 0) k++;
+      gf.address = a + (k - 1) * F.PAGE_SIZE;
       gf.tablesAllocated = 0;
       gf.fileHint = -1;
-      mapNewAnonPage(ctx, gf, t, i, true);
+      gf.pagesAllocated = 0;
+      mapNewAnonPages(ctx, gf, t, i, k, true);
+      gf.pagesAllocated = 1; // each fault's own, as the last one left it
       gf.path = 'anon_alloc';
-      out[0]!++;
-      out[1]! += gf.pagesAllocated;
-      out[2]! += gf.tablesAllocated;
-      ctx.gupFaults++;
+      out[0]! += k;
+      out[1]! += k;
+      ctx.gupFaults += k;
+      a += k * F.PAGE_SIZE;
+      i += k;
     }
   }
 }

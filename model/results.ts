@@ -157,6 +157,34 @@ export function endProc(p: ProcAcc): void {
   }
 }
 
+/**
+ * k updates of rss[member] by +1 page each, rss already holding the last: what k noteCounters + notePoint calls at time t
+ * leave. Counters and peaks only rise along the run and the running sums are whole KiB, so one noteCounters at the end
+ * gives the same figures; a series point due at step j is taken with the counter as it stood at j.
+ */
+export function noteCounterRun(p: ProcAcc, rss: Float64Array, member: number, k: number, pgtablesBytes: number, t: number, maxPoints: number): void {
+  const v = rss[member]!;
+  for (let j = 1; j < k; j++) {
+    if ((p.tick + 1) % p.stride !== 0) {
+      p.tick++;
+      continue;
+    }
+    rss[member] = v - k + j;
+    noteCounters(p, rss, pgtablesBytes);
+    notePoint(p, t, maxPoints, false);
+  }
+  rss[member] = v;
+  noteCounters(p, rss, pgtablesBytes);
+  notePoint(p, t, maxPoints, false);
+}
+
+/** k records of path id costing ns each: as k countPath calls. */
+export function countPathRun(a: PathAcc, id: number, ns: number, k: number): void {
+  a.counts[id]! += k;
+  const l = latOf(a, id);
+  for (let j = 0; j < k; j++) addLat(l, ns);
+}
+
 /** Add a series point every `stride` changes; at 2N points halve them and double the stride (bounded memory). */
 export function notePoint(p: ProcAcc, t: number, maxPoints: number, force: boolean): void {
   p.tick++;

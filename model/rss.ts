@@ -9,6 +9,20 @@ export function addMmCounter(ctx: ModelCtx, mm: Mm, member: number, delta: numbe
   noteRss(ctx, mm, member, v, delta);
 }
 
+/**
+ * k calls of addMmCounter(ctx, mm, member, 1) in a row (a run of pages a populate or a memset maps one by one: one
+ * rss_stat each): the same counters, peaks and series points, in one step when nothing watches each update (no
+ * validation log, no model:rss probe).
+ */
+export function addMmCounterPages(ctx: ModelCtx, mm: Mm, member: number, k: number): void {
+  if (ctx.rssLogs !== null || ctx.probes.rss || ctx.onRssRun === null) {
+    for (let j = 0; j < k; j++) addMmCounter(ctx, mm, member, 1);
+    return;
+  }
+  mm.rss[member] = mm.rss[member]! + k;
+  ctx.onRssRun(mm, member, k);
+}
+
 /** Counter updates made outside a PTE walk's batch. */
 export const RSS_WALK_NONE = 0;
 /** mm/memory.c: zap_pte_range: breaks before any present PTE when need_resched(), flushing its batch early. */

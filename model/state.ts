@@ -179,6 +179,8 @@ export interface ModelCtx {
   rssLogs: RssLogs | null;
   /** Called on every counter update (member -1 = pgtables). */
   onRss: ((mm: Mm, member: number, value: number, delta: number) => void) | null;
+  /** What k onRss calls for k updates of +1 page each to one member leave (rss.ts addMmCounterPages), null: call onRss k times. */
+  onRssRun: ((mm: Mm, member: number, k: number) => void) | null;
   nextMmIdx: number;
   /** The page geometry of the kernel build this variant models (model/page_geometry.ts); the engine puts it in force. */
   geo: PageGeometry;
