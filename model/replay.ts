@@ -20,7 +20,7 @@
 //        ▼
 //  probes while running (model:fault/fork/exit/rss/cow_pte_break: analyze/, reports/)
 //  finish(): VariantResult per engine (results.ts: peaks, finals, latency, series) ─► ReplayResult
-//  (replay_threads.ts: several variants on several cores, a group of them per thread, each thread reading the trace)
+//  (replay_threads.ts: several variants on several cores, a group of them per thread, all fed by one parse when it runs in the parse worker)
 import type { EventSink, FaultEvent, ReadResult, TraceEvent } from '../traces/events.js';
 import type { CostProfile } from './costs.js';
 import { createEngine, type Engine, type FaultHint, type RssStatSink } from './engine.js';
