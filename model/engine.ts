@@ -18,7 +18,7 @@ import { compileSelect } from './select.js';
 import { userError } from '../traces/errors.js';
 import type { Mm, ModelCtx } from './state.js';
 import { callsReturned, onSysEnter, onSysExit, returnedBy } from './syscall_effects.js';
-import { newMachineFacts, type MachineFacts } from './machine.js';
+import { machineFactsFor, type MachineFacts } from './machine.js';
 import { settleUnsure } from './untraced_clone_exec.js';
 import { deferredSplits, endDeferredSplitRuns, followDeferredSplit } from './thp_deferred_split.js';
 import { newLifecycleRecs, onExit, onFork, onNewTask } from './task_lifecycle.js';
@@ -49,7 +49,7 @@ export interface Engine {
 }
 
 /** The variant's model; rssSink (validation) gets every rss_stat event with the model mm and log it belongs to. */
-export function createEngine(spec: VariantSpec, probes: ReplayProbes, profile: CostProfile | null, seriesPoints: number, rssSink: RssStatSink | null, machine: MachineFacts = newMachineFacts(!spec.useZeroPage), detect = true): Engine {
+export function createEngine(spec: VariantSpec, probes: ReplayProbes, profile: CostProfile | null, seriesPoints: number, rssSink: RssStatSink | null, machine: MachineFacts = machineFactsFor(spec), detect = true): Engine {
   const patches = spec.patches.map((n) => {
     const p = getPatch(n);
     if (!p) throw userError(`unknown patch '${n}' (see faultline patches)`);

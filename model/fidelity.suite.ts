@@ -10,6 +10,7 @@ import { createValidator } from './validate.js';
 import { rssTimeline } from './corpus_figures.js';
 import type { FaultRecord, VariantSpec } from './types.js';
 import { mthpFromSysfs } from './thpsize.js';
+import { describeThp, thpOverrideContradictions } from './machine.js';
 
 const DIR = join(import.meta.dirname, '..', 'traces', 'fixtures', 'workloads');
 
@@ -58,6 +59,8 @@ describe.each(fixtures.map((f) => [f, BACKEND] as const))('%s (%s)', (fixture, b
     // up to 16, or about 5 per forked child (zygote's 8 children give 40: their fork's and exit's inferred runs)
     expect(r.guessed_vma_pieces).toBeLessThanOrEqual(Math.max(16, 6 * forks));
     expect(r.compared).toBeGreaterThan(100);
+    // the recording's own THP setting (given from its truth file) agrees with what the trace's faults show (machine.ts)
+    expect(thpOverrideContradictions(r.machine), describeThp(r.machine)).toBe(0);
     // the bar: every MM_ANONPAGES event matches, and at least 99.9% of all compared events (all do today)
     // need_resched splits of a zap/copy piece count as matches (the rest of the piece must still land): few per trace
     const anon = r.by_member.MM_ANONPAGES!;

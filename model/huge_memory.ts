@@ -1,7 +1,7 @@
 // Transparent huge pages at fault time (mm/huge_memory.c, include/linux/huge_mm.h): which orders a VMA allows, and the PMD
 // order's fault paths (the PTE-mapped mTHP orders are allocated by memory.ts: alloc_anon_folio).
 import { MM_ANONPAGES } from '../traces/events.js';
-import { noteAnonRead, zeroPageOn } from './machine.js';
+import { noteAnonRead, thpPolicyOf, zeroPageOn } from './machine.js';
 import * as F from './flags.js';
 import { allocAnon, folioMmMap, subpages } from './pages.js';
 import { addMmCounter, addPgtables } from './rss.js';
@@ -43,7 +43,7 @@ export function thpVmaAllowableOrders(ctx: ModelCtx, vma: Vma, orders: number): 
   const hinted = (vma.flags & F.VM_HUGEPAGE) !== 0;
   let mask = m.always;
   if (hinted) mask |= m.madvise;
-  const pol = ctx.spec.thp; // hugepage_global_always() / hugepage_global_enabled()
+  const pol = thpPolicyOf(ctx.machine, ctx.spec.thp, ctx.spec.thpFromTrace); // hugepage_global_always() / hugepage_global_enabled()
   if (pol === 'always' || (hinted && pol === 'madvise')) mask |= m.inherit;
   return orders & mask;
 }

@@ -1,6 +1,6 @@
 // The fault paths of mm/memory.c: __handle_mm_fault -> handle_pte_fault -> do_anonymous_page / do_fault / do_wp_page.
 import { MM_ANONPAGES, MM_FILEPAGES, MM_SHMEMPAGES } from '../traces/events.js';
-import { noteAnonRead, zeroPageOn } from './machine.js';
+import { noteAnonRead, noteMthpOrder, noteThpFault, thpPolicyOf, zeroPageOn } from './machine.js';
 import * as F from './flags.js';
 import { allocAnon, subpages, wpCanReuseLargeAnonFolio } from './pages.js';
 import { PMD_ORDER } from './thpsize.js';
@@ -39,6 +39,7 @@ export function handleMmFault(ctx: ModelCtx, f: FaultCtx): void {
   f.tablesAllocated += allocUpper(ctx, mm, f.address); // p4d_alloc (folded), pud_alloc, pmd_alloc
   const block = blockOf(f.address);
   let slot = mm.pmds.get(block);
+  if (!slot && ctx.detect && f.anonDelta > 0) noteThpEvidence(ctx, f);
   if (!slot && thpVmaAllowableOrder(ctx, vma) && thpVmaSuitableOrder(ctx, vma, f.address)) {
     doHugePmdAnonymousPage(ctx, f, block); // mm/memory.c: create_huge_pmd
     return;
@@ -60,6 +61,17 @@ export function handleMmFault(ctx: ModelCtx, f: FaultCtx): void {
   ctx.hooks.handle_pte_fault(ctx, f, t, false); // shared page tables (mshare) join or sync the table here
   handlePteFault(ctx, f, t, pteIndex(f.address));
   ctx.hooks.handle_pte_fault(ctx, f, t, true); // ... and publish what the fault mapped
+}
+
+/**
+ * The THP policy evidence of a fault on an empty 2 MiB block (machine.ts: noteThpFault): a known private anonymous
+ * VMA the PMD order fits (thp_vma_suitable_order), not VM_NOHUGEPAGE, not userfaultfd-armed, whose own rss_stat rose.
+ */
+function noteThpEvidence(ctx: ModelCtx, f: FaultCtx): void {
+  const vma = f.vma;
+  if (!vmaIsAnonymous(vma) || (vma.kind & F.KIND_INFERRED) || (vma.flags & (F.VM_SHARED | F.VM_NOHUGEPAGE | F.VM_UFFD_WP))) return;
+  if (!thpVmaSuitableOrder(ctx, vma, f.address)) return;
+  noteThpFault(ctx.machine, (vma.flags & F.VM_HUGEPAGE) !== 0, f.anonDelta);
 }
 
 /** mm/memory.c: handle_pte_fault. */
@@ -128,13 +140,14 @@ function pteRangeNone(t: PteTable, i: number, nr: number): boolean {
 function allocAnonFolio(ctx: ModelCtx, f: FaultCtx, t: PteTable, i: number): number {
   if (!ctx.rules.mthp || (f.vma.flags & F.VM_UFFD_WP)) return 0; // userfaultfd_armed: per-page fault fidelity
   const hinted = hintOrder(f.anonHint);
+  if (hinted > 0 && ctx.detect && !(f.vma.kind & F.KIND_INFERRED)) noteMthpOrder(ctx.machine, (f.vma.flags & F.VM_HUGEPAGE) !== 0, hinted);
   if (ctx.mthp.learn && hinted > 0) learnOrder(ctx, f, hinted);
   if (f.vma.kind & F.KIND_INFERRED) {
     // a VMA the trace never showed (exec-loaded, or older than the trace): its extent is unknown, so the kernel's own
     // +nr for this fault says whether its VMA held the aligned range; taken where this variant enables that order
     // for a VMA without VM_HUGEPAGE (or the settings are being learnt)
     const m = ctx.mthp, bit = 1 << hinted;
-    const enabled = ctx.mthp.learn || ((m.always | (ctx.spec.thp === 'always' ? m.inherit : 0)) & bit) !== 0;
+    const enabled = ctx.mthp.learn || ((m.always | (thpPolicyOf(ctx.machine, ctx.spec.thp, ctx.spec.thpFromTrace) === 'always' ? m.inherit : 0)) & bit) !== 0;
     return hinted > 0 && enabled && pteRangeNone(t, i & ~((1 << hinted) - 1), 1 << hinted) ? hinted : 0;
   }
   const orders = thpVmaSuitableOrders(ctx, f.vma, f.address, thpVmaAllowableOrders(ctx, f.vma, (1 << PMD_ORDER) - 4));

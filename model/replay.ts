@@ -25,7 +25,7 @@ import type { EventSink, FaultEvent, ReadResult, TraceEvent } from '../traces/ev
 import type { CostProfile } from './costs.js';
 import { createEngine, type Engine, type FaultHint, type RssStatSink } from './engine.js';
 import { DEFAULT_KERNEL } from './kernel_version.js';
-import { newMachineFacts, type MachineFacts } from './machine.js';
+import { machineFactsFor, type MachineFacts } from './machine.js';
 import type { ReplayProbes, ReplayResult, VariantResult, VariantSpec } from './types.js';
 
 export interface Replay {
@@ -52,9 +52,10 @@ export interface ReplayOptions {
   afterFinish?: (runs: number) => void;
 }
 
-/** Mainline rules, THP 'madvise', the zero page on, kernel 6.18, default selector, no patches. */
+/** Mainline rules, THP as the trace shows it ('madvise' until it does) unless overrides give one, the zero page on, kernel 6.18, default selector, no patches. */
 export function defaultVariant(overrides?: Partial<VariantSpec>): VariantSpec {
-  return { name: 'mainline', patches: [], thp: 'madvise', useZeroPage: true, kernel: DEFAULT_KERNEL, select: '', patchOptions: {}, ...overrides };
+  const learn = overrides?.thp === undefined ? { thpFromTrace: true } : {};
+  return { name: 'mainline', patches: [], thp: 'madvise', ...learn, useZeroPage: true, kernel: DEFAULT_KERNEL, select: '', patchOptions: {}, ...overrides };
 }
 
 /** rss_stat events seen with no page-fault event before the replay takes the trace as fault-less (arm64, or faults not recorded). */
@@ -232,7 +233,7 @@ function pageSizeNote(s: { n: number; off: number; gcd: number }, page: number):
 /** A replay of one trace through every variant. */
 export function createReplay(variants: VariantSpec[], probes?: ReplayProbes, opts?: ReplayOptions, rssSink?: RssStatSink): Replay {
   // one machine for every variant (mainline's setting says whether the user gave it); the first engine gathers the evidence
-  const machine = opts?.machine ?? newMachineFacts(variants.length > 0 && !variants[0]!.useZeroPage);
+  const machine = opts?.machine ?? machineFactsFor(variants[0]);
   const engines = variants.map((v, i) => createEngine(v, probes ?? {}, opts?.profile ?? null, opts?.seriesPoints ?? 400, rssSink ?? null, machine, i === 0 && opts?.detect !== false));
   const fan = createFanout(engines, { blind: opts?.blind, beforeRun: opts?.beforeRun });
   return {

@@ -4,18 +4,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { newMachineFacts } from './machine.js';
-import { follower, GATE_AT, GATE_SLOTS, publisher, replayThreads, THREADS_FROM_BYTES } from './replay_threads.js';
+import { follower, newGate, publisher, replayThreads, THREADS_FROM_BYTES } from './replay_threads.js';
 
 function gate(): Int32Array {
-  const g = new Int32Array(new SharedArrayBuffer(GATE_SLOTS * 4));
-  Atomics.store(g, GATE_AT, -1);
-  return g;
+  return new Int32Array(newGate());
 }
 
 describe('the zero-page gate between the first thread and a worker', () => {
   it('puts mainline\'s decision in force at the event it was made, not before', () => {
     const g = gate();
-    const main = newMachineFacts(), other = newMachineFacts();
+    const main = newMachineFacts(false, 'madvise'), other = newMachineFacts(false, 'madvise'); // THP given: the zero page alone is gated
     const pub = publisher(g, main), before = follower(g, other);
     for (let n = 0; n < 8; n++) {
       pub.beforeRun(n);
@@ -32,7 +30,7 @@ describe('the zero-page gate between the first thread and a worker', () => {
 
   it('lets a worker run to the end undecided when mainline never decides', () => {
     const g = gate();
-    const main = newMachineFacts(), other = newMachineFacts();
+    const main = newMachineFacts(false, 'madvise'), other = newMachineFacts(false, 'madvise'); // THP given: the zero page alone is gated
     const pub = publisher(g, main), before = follower(g, other);
     for (let n = 0; n < 1000; n++) pub.beforeRun(n);
     pub.beforeRun(1000);
@@ -43,7 +41,7 @@ describe('the zero-page gate between the first thread and a worker', () => {
 
   it('takes a decision made while finishing at the finish', () => {
     const g = gate();
-    const main = newMachineFacts(), other = newMachineFacts();
+    const main = newMachineFacts(false, 'madvise'), other = newMachineFacts(false, 'madvise'); // THP given: the zero page alone is gated
     const pub = publisher(g, main), before = follower(g, other);
     for (let n = 0; n <= 3; n++) pub.beforeRun(n);
     main.zeroPage = true;
@@ -52,6 +50,25 @@ describe('the zero-page gate between the first thread and a worker', () => {
     expect(other.zeroPage).toBeNull();
     before(3);
     expect(other.zeroPage).toBe(true);
+  });
+});
+
+describe('the THP gate: each half of the policy in force from its own event', () => {
+  it('publishes THP=always decided at event 7 while the zero page stays given', () => {
+    const g = gate();
+    const main = newMachineFacts(true), other = newMachineFacts(true);
+    const pub = publisher(g, main), before = follower(g, other);
+    for (let n = 0; n < 10; n++) {
+      pub.beforeRun(n);
+      if (n === 7) main.thpUnhinted = main.thpHinted = true; // a +512 fault on a VMA without MADV_HUGEPAGE
+    }
+    pub.afterFinish(10);
+    for (let n = 0; n < 7; n++) {
+      before(n);
+      expect(other.thpUnhinted).toBeNull();
+    }
+    before(7);
+    expect([other.thpUnhinted, other.thpHinted, other.zeroPage]).toEqual([true, true, false]);
   });
 });
 

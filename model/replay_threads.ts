@@ -10,7 +10,7 @@ import type { ReadOptions, ReadResult, TraceFormat } from '../traces/events.js';
 import { parsedInWorker, readTrace, STDIN } from '../traces/read.js';
 import { shareParse, type ParseShare } from '../traces/read_parallel.js';
 import type { CostProfile } from './costs.js';
-import { newMachineFacts, type MachineFacts } from './machine.js';
+import { machineFactsFor, type MachineFacts } from './machine.js';
 import { createReplay, type ReplayOptions } from './replay.js';
 import type { ReplayProbes, ReplayResult, VariantResult, VariantSpec } from './types.js';
 
@@ -22,9 +22,9 @@ export interface GroupJob {
   profile: CostProfile | null;
   seriesPoints?: number;
   blind?: boolean;
-  /** The machine facts mainline's thread starts from (newMachineFacts of its --machine-no-zero-page). */
+  /** The machine facts mainline's thread starts from (machineFactsFor: its --machine-no-zero-page, its given THP policy). */
   machine: MachineFacts;
-  /** Shared with the first thread while its mainline may still decide the zero page (Int32Array over it: GATE_*); null: nothing to wait for. */
+  /** Shared with the first thread while its mainline may still decide a machine fact (Int32Array over it: GATE_*); null: nothing to wait for. */
   gate: SharedArrayBuffer | null;
   /** This group's tap on the first thread's parse (traces/read_parallel.ts readTap), null: read the trace itself. */
   tap: { port: MessagePort; refs: Int32Array } | null;
@@ -33,56 +33,83 @@ export interface GroupJob {
 /** What a worker answers: its variants' results, or the error that stopped it. */
 export type GroupAnswer = { variants: VariantResult[] } | { error: string };
 
-// The first thread's progress, as Int32 slots of the shared gate: events its engines have had, the event during
-// which mainline decided the zero page (-1: not yet), and what it decided (1 present, 0 absent).
-export const GATE_DONE = 0, GATE_AT = 1, GATE_VALUE = 2, GATE_SLOTS = 3;
+// The first thread's progress, as Int32 slots of the shared gate: events its engines have had, then per machine fact
+// (zero page, THP without / with VM_HUGEPAGE) the event during which mainline decided it (-1: not yet) and what (1/0).
+const FACTS = ['zeroPage', 'thpUnhinted', 'thpHinted'] as const;
+export const GATE_DONE = 0, GATE_SLOTS = 1 + 2 * FACTS.length;
+const atSlot = (k: number): number => 1 + 2 * k, valueSlot = (k: number): number => 2 + 2 * k;
+/** The zero page's decision slot (the first fact's): -1 until decided. */
+export const GATE_AT = atSlot(0);
 /** Events between two progress notes of the first thread (a worker behind it never waits; one ahead waits this long at most). */
 const NOTE_EVERY = 256;
 
+/** A fresh gate: every fact undecided. */
+export function newGate(): SharedArrayBuffer {
+  const buf = new SharedArrayBuffer(GATE_SLOTS * 4);
+  const g = new Int32Array(buf);
+  for (let k = 0; k < FACTS.length; k++) Atomics.store(g, atSlot(k), -1);
+  return buf;
+}
+
 /**
- * The first thread's side of the gate: after each event, whether mainline has decided the zero page (model/machine.ts:
- * the first detecting engine decides, every variant reads it), so a worker's variants see the decision at the same event.
+ * The first thread's side of the gate: after each event, which machine facts mainline has decided (model/machine.ts:
+ * the first detecting engine decides, every variant reads them), so a worker's variants see each decision at the same event.
  */
 export function publisher(g: Int32Array, machine: MachineFacts): { beforeRun(n: number): void; afterFinish(runs: number): void } {
-  let told = false;
-  const tell = (at: number): void => {
-    told = true;
-    Atomics.store(g, GATE_VALUE, machine.zeroPage ? 1 : 0);
-    Atomics.store(g, GATE_AT, at);
-    Atomics.notify(g, GATE_AT);
+  const told = FACTS.map((f) => machine[f] !== null); // given (an override): the worker starts with it too
+  let left = told.filter((t) => !t).length;
+  const tellNew = (at: number): void => {
+    for (let k = 0; k < FACTS.length; k++) {
+      const v = machine[FACTS[k]!];
+      if (told[k] || v === null) continue;
+      told[k] = true;
+      left--;
+      Atomics.store(g, valueSlot(k), v ? 1 : 0);
+      Atomics.store(g, atSlot(k), at);
+      Atomics.notify(g, GATE_DONE);
+    }
   };
   return {
     beforeRun(n) {
-      if (told) return;
-      if (machine.zeroPage !== null) return tell(n - 1); // decided during the previous event
+      if (left === 0) return;
+      tellNew(n - 1); // decided during the previous event
       if (n % NOTE_EVERY === 0) {
         Atomics.store(g, GATE_DONE, n);
-        Atomics.notify(g, GATE_AT);
+        Atomics.notify(g, GATE_DONE);
       }
     },
     afterFinish(runs) {
-      if (!told && machine.zeroPage !== null) tell(runs); // decided while finishing (held events applied)
+      if (left > 0) tellNew(runs); // decided while finishing (held events applied)
       Atomics.store(g, GATE_DONE, runs + 1);
-      Atomics.notify(g, GATE_AT);
+      Atomics.notify(g, GATE_DONE);
     },
   };
 }
 
-/** A worker's side: before its n-th event, the first thread's decision if it was made by then (waits until that is known). */
+/** A worker's side: before its n-th event, each of the first thread's decisions made by then (waits until that is known). */
 export function follower(g: Int32Array, machine: MachineFacts): (n: number) => void {
-  let settled = false;
+  const settled = FACTS.map((f) => machine[f] !== null); // given: nothing to wait for
+  let left = settled.filter((t) => !t).length;
   return (n) => {
-    if (settled) return;
+    if (left === 0) return;
     for (;;) {
-      const at = Atomics.load(g, GATE_AT);
-      if (at >= 0) {
-        if (n < at) return;
-        machine.zeroPage = Atomics.load(g, GATE_VALUE) === 1;
-        settled = true;
-        return;
+      let unknown = false;
+      for (let k = 0; k < FACTS.length; k++) {
+        if (settled[k]) continue;
+        const at = Atomics.load(g, atSlot(k));
+        if (at < 0) {
+          unknown = true;
+          continue;
+        }
+        if (n < at) continue;
+        machine[FACTS[k]!] = Atomics.load(g, valueSlot(k)) === 1;
+        settled[k] = true;
+        left--;
       }
-      if (Atomics.load(g, GATE_DONE) > n) return;
-      Atomics.wait(g, GATE_AT, -1, 50);
+      if (!unknown) return;
+      const done = Atomics.load(g, GATE_DONE);
+      if (done > n) return;
+      Atomics.wait(g, GATE_DONE, done, 50);
     }
   };
 }
@@ -141,12 +168,13 @@ export async function replayVariants(trace: string, variants: VariantSpec[], pro
   // the most, and the patch list puts them last: dealt in turn, no group gets all of them.
   const groups: VariantSpec[][] = Array.from({ length: threads }, () => []);
   variants.forEach((v, i) => groups[i % threads]!.push(v));
-  const machine0 = newMachineFacts(!variants[0]!.useZeroPage); // createReplay's, made here to be watched
-  // a worker waits on mainline's decision only when it can matter: undecided at the start and some variant of its wants the zero page
-  const needGate = machine0.zeroPage === null && groups.slice(1).some((g) => g.some((v) => v.useZeroPage));
-  const gate = needGate ? new SharedArrayBuffer(GATE_SLOTS * 4) : null;
+  const machine0 = machineFactsFor(variants[0]); // createReplay's, made here to be watched
+  // a worker waits on mainline's decisions only when they can matter: undecided at the start and some variant of its
+  // wants the zero page or follows the trace's THP policy
+  const later = groups.slice(1).flat();
+  const needGate = (machine0.zeroPage === null && later.some((v) => v.useZeroPage)) || ((machine0.thpUnhinted === null || machine0.thpHinted === null) && later.some((v) => v.thpFromTrace));
+  const gate = needGate ? newGate() : null;
   const g = gate ? new Int32Array(gate) : null;
-  if (g) Atomics.store(g, GATE_AT, -1);
 
   const share = shared ? shareParse(groups.length - 1) : undefined;
   const workers = groups.slice(1).map((vs, i) => {

@@ -18,6 +18,11 @@ export interface VariantSpec {
   name: string;
   patches: string[];
   thp: ThpPolicy;
+  /**
+   * thp is only the default: the variant replays with the machine's THP policy as the trace's own counters show it
+   * (model/machine.ts: thpPolicyOf; mainline and its patch variants unless --base-thp / --thp gave one).
+   */
+  thpFromTrace?: boolean;
   /** Per-size THP settings (hugepages-<size>kB/enabled, 6.8+); absent: unknown, learnt from the trace's rss_stat (else all never but PMD inherit). */
   mthp?: MthpSettings;
   useZeroPage: boolean;

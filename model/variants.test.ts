@@ -4,9 +4,9 @@ import { describe, expect, it } from 'vitest';
 import { buildVariants, parsePatchOptions } from './variants.js';
 
 describe('buildVariants', () => {
-  it('is mainline alone by default, with the machine THP policy and the zero page', () => {
+  it('is mainline alone by default, with the THP policy the trace shows (madvise until it does) and the zero page', () => {
     expect(buildVariants()).toEqual([
-      { name: 'mainline', patches: [], thp: 'madvise', useZeroPage: true, kernel: '6.18', select: 'anon && private && write && !stack && !inferred', patchOptions: {} },
+      { name: 'mainline', patches: [], thp: 'madvise', thpFromTrace: true, useZeroPage: true, kernel: '6.18', select: 'anon && private && write && !stack && !inferred', patchOptions: {} },
     ]);
   });
 
@@ -40,6 +40,22 @@ describe('buildVariants', () => {
       ['thp=never', 'never', true],
       ['thp=always', 'always', true],
       ['no-zero-page', 'madvise', false],
+    ]);
+  });
+
+  it('a learnt base names every explicit THP policy (madvise too); a given --base-thp is mainline itself', () => {
+    const learnt = buildVariants({ thp: ['madvise'], patch: ['refpage', 'refpage+thp=madvise'] });
+    expect(learnt.map((v) => [v.name, v.thp, v.thpFromTrace ?? false])).toEqual([
+      ['mainline', 'madvise', true],
+      ['refpage', 'madvise', true],
+      ['refpage+thp=madvise', 'madvise', false],
+      ['thp=madvise', 'madvise', false],
+    ]);
+    const given = buildVariants({ baseThp: 'madvise', thp: ['madvise', 'always'], patch: ['refpage+thp=madvise'] });
+    expect(given.map((v) => [v.name, v.thp, v.thpFromTrace ?? false])).toEqual([
+      ['mainline', 'madvise', false],
+      ['refpage', 'madvise', false],
+      ['thp=always', 'always', false],
     ]);
   });
 

@@ -9,7 +9,7 @@ import { compileSelect, PATCH_SELECT_DEFAULT } from './select.js';
 import { THP_POLICIES, type ThpPolicy, type VariantSpec } from './types.js';
 import { MTHP_SIZES, parseMthp, type MthpSettings } from './thpsize.js';
 
-/** The machine's THP default (enabled=madvise here): the mainline variant's policy unless --base-thp says otherwise. */
+/** The THP policy mainline replays with until the trace shows the machine's (model/machine.ts), unless --base-thp gives one. */
 export const DEFAULT_THP: ThpPolicy = 'madvise';
 
 export interface VariantOptions {
@@ -34,7 +34,7 @@ export interface VariantOptions {
   pageSize?: string[];
   /** --machine-page-size: the geometry the trace was recorded in, for every variant (default 4k). */
   machinePageSize?: string;
-  /** THP policy and zero-page use of mainline itself (and the base of every patch variant). */
+  /** THP policy and zero-page use of mainline itself (and the base of every patch variant); absent THP: learnt from the trace. */
   baseThp?: ThpPolicy;
   baseZeroPage?: boolean;
 }
@@ -76,14 +76,15 @@ export function buildVariants(o: VariantOptions = {}): VariantSpec[] {
   compileSelect(select); // likewise for a bad --select
   const patchOptions = parsePatchOptions(o.patchOption ?? []);
   const baseThp = o.baseThp ?? DEFAULT_THP;
+  const learn = o.baseThp === undefined; // the base policy follows the trace: every explicit thp=P is a variant of its own
   const baseZero = o.baseZeroPage ?? true;
   const machine = o.machinePageSize !== undefined ? parsePageSize(o.machinePageSize, '--machine-page-size') : undefined;
-  const mk = (name: string, patches: string[], thp: ThpPolicy, useZeroPage: boolean, mthp = o.baseMthp, pageSize?: PageSizeName): VariantSpec => ({
-    name, patches, thp, ...(mthp ? { mthp: { ...mthp } } : {}), useZeroPage, kernel, select, patchOptions: { ...patchOptions },
+  const mk = (name: string, patches: string[], thp: ThpPolicy | null, useZeroPage: boolean, mthp = o.baseMthp, pageSize?: PageSizeName): VariantSpec => ({
+    name, patches, thp: thp ?? baseThp, ...(thp === null && learn ? { thpFromTrace: true } : {}), ...(mthp ? { mthp: { ...mthp } } : {}), useZeroPage, kernel, select, patchOptions: { ...patchOptions },
     ...(machine !== undefined ? { machinePageSize: machine } : {}),
     ...(pageSize !== undefined && pageSize !== (machine ?? '4k') ? { pageSize } : {}),
   });
-  const out: VariantSpec[] = [mk('mainline', [], baseThp, baseZero)];
+  const out: VariantSpec[] = [mk('mainline', [], null, baseZero)];
   const seen = new Set<string>(['mainline']);
   const add = (v: VariantSpec): void => {
     if (seen.has(v.name)) return;
@@ -93,7 +94,7 @@ export function buildVariants(o: VariantOptions = {}): VariantSpec[] {
   for (const item of items(o.patch)) {
     const patches: string[] = [];
     const own: Record<string, string> = {}; // per-variant patch options: 'cow-pte=v3' inside the item
-    let thp = baseThp;
+    let thp: ThpPolicy | null = null; // null: the base (given, or the trace's)
     let zero = baseZero;
     let pageSize: PageSizeName | undefined;
     for (const comp of item.split('+').map((c) => c.trim()).filter(Boolean)) {
@@ -108,32 +109,32 @@ export function buildVariants(o: VariantOptions = {}): VariantSpec[] {
         if (eq > 0) own[key] = comp.slice(eq + 1);
       } else throw userError(`--patch ${item}: unknown patch '${key}' (known: ${knownNames()}; see faultline patches)`);
     }
-    const v = mk(variantName(patches, thp, zero, baseThp, baseZero, own), patches, thp, zero, undefined, pageSize);
+    const v = mk(variantName(patches, thp ?? baseThp, zero, learn && thp !== null ? null : baseThp, baseZero, own), patches, thp === baseThp && !learn ? null : thp, zero, undefined, pageSize);
     if (v.pageSize) v.name = v.name === 'mainline' ? `page-size=${v.pageSize}` : `${v.name}+page-size=${v.pageSize}`;
     Object.assign(v.patchOptions, own);
     add(v);
   }
   for (const t of items(o.thp)) {
     const thp = thpPolicy(t, '--thp');
-    if (thp !== baseThp) add(mk(`thp=${thp}`, [], thp, baseZero)); // the base policy is mainline itself
+    if (learn || thp !== baseThp) add(mk(`thp=${thp}`, [], thp, baseZero)); // a given base policy is mainline itself
   }
   for (const text of o.mthp ?? []) {
     const given = parseMthp(text);
     const name = 'mthp:' + MTHP_SIZES.filter((z) => given[z]).map((z) => `${z.replace('B', '')}=${given[z]}`).join(',');
-    add(mk(name, [], baseThp, baseZero, { ...o.baseMthp, ...given }));
+    add(mk(name, [], null, baseZero, { ...o.baseMthp, ...given }));
   }
-  if (o.zeroPage === false && baseZero) add(mk('no-zero-page', [], baseThp, false));
+  if (o.zeroPage === false && baseZero) add(mk('no-zero-page', [], null, false));
   for (const s of items(o.pageSize)) {
     const ps = parsePageSize(s, '--page-size');
-    if (ps !== (machine ?? '4k')) add(mk(`page-size=${ps}`, [], baseThp, baseZero, undefined, ps)); // the machine's own size is mainline
+    if (ps !== (machine ?? '4k')) add(mk(`page-size=${ps}`, [], null, baseZero, undefined, ps)); // the machine's own size is mainline
   }
   return out;
 }
 
 /** 'refpage+cow-pte', 'cow-pte=v3', 'refpage+thp=always', 'thp=never', 'no-zero-page': what differs from mainline, in order. */
-export function variantName(patches: string[], thp: ThpPolicy, zero: boolean, baseThp: ThpPolicy, baseZero: boolean, opts: Record<string, string> = {}): string {
+export function variantName(patches: string[], thp: ThpPolicy, zero: boolean, baseThp: ThpPolicy | null, baseZero: boolean, opts: Record<string, string> = {}): string {
   const parts = patches.map((p) => (opts[p] !== undefined ? `${p}=${opts[p]}` : p));
-  if (thp !== baseThp) parts.push(`thp=${thp}`);
+  if (thp !== baseThp) parts.push(`thp=${thp}`); // baseThp null: the base follows the trace, so any given policy is named
   if (zero !== baseZero) parts.push(zero ? 'zero-page' : 'no-zero-page');
   return parts.length ? parts.join('+') : 'mainline';
 }

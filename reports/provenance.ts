@@ -1,6 +1,7 @@
 // Provenance: the exact command, faultline version, trace, kernel rules and cost profile behind the page.
 import type { ReportInput } from './types.js';
 import { escapeHtml } from './escape.js';
+import { describeMachine, thpPolicyOf } from '../model/machine.js';
 
 /** The traced machine's page size (and where it came from), and each page-size what-if. */
 function pageSizeLine(r: ReportInput['replay']): string {
@@ -21,7 +22,9 @@ export function provenanceHtml(input: ReportInput): string {
     ['cost profile', 'prov-costs', p.costProfile],
     // the trace's own page size (--machine-page-size), and each variant's where a what-if changes it
     ['page size', 'prov-page-size', pageSizeLine(r)],
-    ['variants', 'prov-variants', r.variants.map((v) => `${v.name} [${[...v.spec.patches, 'thp=' + v.spec.thp, v.spec.useZeroPage ? 'zero page' : 'no zero page', ...(v.spec.pageSize ? [`${v.spec.pageSize} pages (what-if)`] : [])].join(', ')}]`).join('; ')],
+    // what the trace showed of the machine's zero page and THP policy (or the overrides given), with the evidence
+    ...(r.machine ? [['traced machine', 'prov-machine', describeMachine(r.machine)] as [string, string, string]] : []),
+    ['variants', 'prov-variants', r.variants.map((v) => `${v.name} [${[...v.spec.patches, 'thp=' + (r.machine ? thpPolicyOf(r.machine, v.spec.thp, v.spec.thpFromTrace) : v.spec.thp) + (v.spec.thpFromTrace ? ' (as the trace shows)' : ''), v.spec.useZeroPage ? 'zero page' : 'no zero page', ...(v.spec.pageSize ? [`${v.spec.pageSize} pages (what-if)`] : [])].join(', ')}]`).join('; ')],
   ];
   if (p.generated) rows.push(['generated', 'prov-generated', p.generated]);
   return `<dl class="provenance">${rows.map(([k, id, v]) => `<dt>${escapeHtml(k)}</dt><dd id="${id}"><code>${escapeHtml(v)}</code></dd>`).join('')}</dl>`;

@@ -1,5 +1,6 @@
 // The summary table, in the shape of the refpage v3 Pixel 4 table: one row per variant, deltas against the first.
 import type { ReplayResult, VariantResult } from '../model/types.js';
+import { thpPolicyOf } from '../model/machine.js';
 import { escapeHtml } from './escape.js';
 import { faultsTaken } from '../model/fault_paths.js';
 import { totalSeries } from './aggregate.js';
@@ -109,7 +110,7 @@ export function summaryTableHtml(replay: ReplayResult, caveats: readonly Caveat[
   const head = cols.map((c) => `<th data-metric="${escapeHtml(c.key)}" scope="col">${escapeHtml(c.title)}</th>`).join('');
   const body = replay.variants
     .map((v, i) => {
-      const spec = v.spec ? [...v.spec.patches, `thp=${v.spec.thp}`, ...(v.spec.useZeroPage ? [] : ['no zero page']), `${v.spec.pageSize ?? v.spec.machinePageSize ?? '4k'} pages${v.spec.pageSize ? ' (what-if)' : ''}`].join(' ') : '';
+      const spec = v.spec ? [...v.spec.patches, `thp=${replay.machine ? thpPolicyOf(replay.machine, v.spec.thp, v.spec.thpFromTrace) : v.spec.thp}`, ...(v.spec.useZeroPage ? [] : ['no zero page']), `${v.spec.pageSize ?? v.spec.machinePageSize ?? '4k'} pages${v.spec.pageSize ? ' (what-if)' : ''}`].join(' ') : '';
       return `<tr data-variant="${escapeHtml(v.name)}"><th scope="row">${escapeHtml(v.name)}<div class="spec">${escapeHtml(spec)}</div></th>${cols.map((c) => cell(v, c, base, i === 0, caveats)).join('')}</tr>`;
     })
     .join('\n');

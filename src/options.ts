@@ -26,7 +26,7 @@ const OPTIONS = {
   select: () => new Option('--select <expr>', `VMAs the pattern-init patches apply to (default: "${PATCH_SELECT_DEFAULT}"; see faultline patches --help)`),
   patchOption: () => new Option('--patch-option <k=v>', 'patch option, e.g. cow-pte=v3 (per-page accounting in fork, v3+); repeatable').argParser(collect).default([]),
   pageSize: () => new Option('--page-size <size>', `also replay mainline with this base page size as a what-if (${PAGE_SIZE_NAMES.join(', ')}; repeatable): variant "page-size=SIZE" (docs/page_size.md says what a 4 KiB trace cannot tell)`).argParser(collect).default([]),
-  baseThp: () => new Option('--base-thp <policy>', "THP policy of mainline itself and of every patch variant (default madvise, this machine's setting)"),
+  baseThp: () => new Option('--base-thp <policy>', "override: THP policy of mainline itself and of every patch variant (default: detected from the trace's rss_stat, madvise until a fault shows it, and printed)"),
   baseMthp: () => new Option('--base-mthp <sizes>', "per-size THP settings of mainline itself and of every variant, as --mthp (default: learnt from the trace's rss_stat, a fault's +nr anon pages showing its mTHP size; a trace without rss_stat replays every size below 2M as never)"),
 } as const satisfies Record<string, () => Option>;
 

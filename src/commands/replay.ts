@@ -3,7 +3,7 @@ import { formatMthp } from '../../model/thpsize.js';
 import type { Command } from 'commander';
 import { replayVariants } from '../../model/replay_threads.js';
 import type { ReplayResult, VariantResult } from '../../model/types.js';
-import { describeMachine, zeroPageOn, type MachineFacts } from '../../model/machine.js';
+import { describeMachine, thpPolicyOf, zeroPageOn, type MachineFacts } from '../../model/machine.js';
 import { createFaultTimeSanity, sanityText } from '../../analyze/latency/sanity.js';
 import { action } from '../errors.js';
 import { declareCommand } from '../command_list.js';
@@ -36,7 +36,7 @@ function variantTable(v: VariantResult, m: MachineFacts): string {
   const w = head.map((_, i) => Math.max(...all.map((r) => (r[i] ?? '').length)));
   const line = (r: string[]): string => r.map((c, i) => (i === 1 ? c.padEnd(w[i]!) : c.padStart(w[i]!))).join('  ');
   const pages = v.spec.pageSize ? `, ${v.spec.pageSize} pages (what-if)` : v.spec.machinePageSize ? `, ${v.spec.machinePageSize} pages` : '';
-  const out = [`variant ${v.name} (thp=${v.spec.thp}${v.spec.mthp && formatMthp(v.spec.mthp) ? `, mthp ${formatMthp(v.spec.mthp)}` : ''}, zero page ${zeroPageOn(m, v.spec.useZeroPage) ? 'on' : 'off'}, kernel ${v.spec.kernel}${v.spec.patches.length ? ', patches ' + v.spec.patches.join('+') : ''}${pages}); sizes in KiB`];
+  const out = [`variant ${v.name} (thp=${thpPolicyOf(m, v.spec.thp, v.spec.thpFromTrace)}${v.spec.thpFromTrace && (m.thpUnhinted !== null || m.thpHinted !== null) ? ' (detected)' : ''}${v.spec.mthp && formatMthp(v.spec.mthp) ? `, mthp ${formatMthp(v.spec.mthp)}` : ''}, zero page ${zeroPageOn(m, v.spec.useZeroPage) ? 'on' : 'off'}, kernel ${v.spec.kernel}${v.spec.patches.length ? ', patches ' + v.spec.patches.join('+') : ''}${pages}); sizes in KiB`];
   out.push(line(head), ...rows.map(line), line(tot));
   if (v.rss_from_counters !== undefined)
     out.push(`no page-fault events in this trace (arm64 has no fault tracepoint): RssAnon / RssFile are the kernel's own counters, set from ${v.rss_from_counters} rss_stat events (inferred, not modelled); no fault path is modelled, and page tables only where a syscall populates (no fault addresses)`);

@@ -5,7 +5,7 @@ import { readTrace } from '../../traces/read.js';
 import { defaultVariant } from '../../model/replay.js';
 import { parseMthp } from '../../model/thpsize.js';
 import { kernelRules } from '../../model/kernel_version.js';
-import { describeMachine } from '../../model/machine.js';
+import { describeMachine, thpOverrideContradictions } from '../../model/machine.js';
 import { action } from '../errors.js';
 import { userError } from '../../traces/errors.js';
 import { THP_POLICIES, type ThpPolicy } from '../../model/types.js';
@@ -64,6 +64,9 @@ export function formatValidateText(r: LatencyValidateResult): string {
     );
   for (const m of r.missing_events) out.push(`no ${m.event} in the trace: ${m.cost}`);
   out.push(describeMachine(r.machine));
+  const thpBad = thpOverrideContradictions(r.machine);
+  // a wrong override is a reason for mismatches, said as such rather than left as a lower figure
+  if (thpBad) out.push(`warning: --thp ${r.machine.thpGiven} contradicts ${thpBad} fault${thpBad === 1 ? '' : 's'} of the trace (see the THP line): mismatches on MM_ANONPAGES may be the override's; drop --thp to replay the policy the trace shows`);
   const a = r.assumptions;
   const said: string[] = [];
   if (a.untraced_exit) said.push(`${a.untraced_exit} mapping calls without a traced sys_exit applied when their thread's next event showed they returned (assumed successful)`);
@@ -145,7 +148,7 @@ export function registerValidate(program: Command): void {
     json: 'print the result as JSON (model/validate.ts ValidateResult)',
     allowLost: 'do not fail on lost events',
   })
-    .option('--thp <policy>', `the traced machine's THP policy (${THP_POLICIES.join(', ')})`, 'madvise')
+    .option('--thp <policy>', `override: the traced machine's THP policy (${THP_POLICIES.join(', ')}; default: detected from the faults' own rss_stat, +512 on a VMA without MADV_HUGEPAGE meaning always, and printed; a wrong override is counted)`)
     .option('--mthp <sizes>', "the traced machine's per-size THP settings, e.g. 64k=always,16k=inherit (default: learnt from the trace's rss_stat)")
     .option('--blind', 'replay without reading any hint from the trace (page-cache state, kinds of inferred VMAs, read vs write): every figure a prediction')
     .addHelpText(
@@ -176,7 +179,7 @@ Exit status: 0 when at least 99.9% of compared events match (and no events were 
         if (!(THP_POLICIES as readonly string[]).includes(o.thp ?? 'madvise')) throw userError(`--thp '${o.thp}': expected ${THP_POLICIES.join(', ')}`);
         const mthp = o.mthp !== undefined ? { mthp: parseMthp(o.mthp) } : {};
         await machinePageSizeFromTrace(trace, o);
-        const machine = defaultVariant({ kernel: o.kernel, thp: (o.thp ?? 'madvise') as ThpPolicy, ...mthp, useZeroPage: !o.machineNoZeroPage, ...(o.machinePageSize !== undefined ? { machinePageSize: parsePageSize(o.machinePageSize, '--machine-page-size') } : {}) });
+        const machine = defaultVariant({ kernel: o.kernel, ...(o.thp !== undefined ? { thp: o.thp as ThpPolicy } : {}), ...mthp, useZeroPage: !o.machineNoZeroPage, ...(o.machinePageSize !== undefined ? { machinePageSize: parsePageSize(o.machinePageSize, '--machine-page-size') } : {}) });
         // the profile replay and report price with (fitted to this trace unless --profile): validate checks the figures
         // they print; the fitted steps match their own measurement by construction, the rest (trap-scaled, fork) do not
         const profile = await resolveProfile(o.profile, trace, machine, traceFormat(o.format));
