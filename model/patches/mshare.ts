@@ -65,6 +65,8 @@ interface State {
   /** Per mm: the last object started per fd ([start, end) of its first mapping), for objectOf. */
   spans: WeakMap<Mm, Map<number, { obj: string; start: number; end: number }>>;
   nextShm: number;
+  /** Per view: the entries sync() brought in from other sharers (1), which the process's own table would not hold. */
+  synced: WeakMap<PteTable, Uint8Array>;
 }
 
 const states = new WeakMap<ModelCtx, State>();
@@ -75,7 +77,7 @@ function state(ctx: ModelCtx, transparent: boolean): State {
   if (!s) {
     // the variant's --select, unless it is the pattern-init patches' anonymous default (no --select given)
     const expr = ctx.spec.select === PATCH_SELECT_DEFAULT ? (transparent ? TRANSPARENT_SELECT : MSHARE_SELECT) : ctx.spec.select;
-    s = { groups: new Map(), byMm: new WeakMap(), select: compileSelect(expr), transparent, spans: new WeakMap(), nextShm: 0 };
+    s = { groups: new Map(), byMm: new WeakMap(), select: compileSelect(expr), transparent, spans: new WeakMap(), nextShm: 0, synced: new WeakMap() };
     states.set(ctx, s);
   }
   return s;
@@ -139,8 +141,9 @@ function publish(ctx: ModelCtx, g: Group, view: PteTable): void {
 }
 
 /** The shared table's entries mm's view lacks are mapped there (charged to mm: its view maps them). */
-function sync(ctx: ModelCtx, g: Group, mm: Mm, view: PteTable): void {
+function sync(ctx: ModelCtx, s: State, g: Group, mm: Mm, view: PteTable): void {
   const t = g.table, p = ctx.pages;
+  let marks = s.synced.get(view);
   vec.fill(0);
   for (let i = 0; i < F.PTRS; i++) {
     const vf = view.fl[i]!, tf = t.fl[i]!;
@@ -149,6 +152,8 @@ function sync(ctx: ModelCtx, g: Group, mm: Mm, view: PteTable): void {
       view.fl[i] = tf; // mapped by another sharer: present for this one too
       view.page[i] = t.page[i]!;
       view.present++;
+      if (!marks) s.synced.set(view, (marks = new Uint8Array(F.PTRS)));
+      marks[i] = 1;
       if (tf & F.PTE_SPECIAL) continue; // no rmap, no RSS
       if (t.page[i]) p.refcount[t.page[i]!]!++; // page-cache pages carry no page id in the model (memory.ts: doReadFault)
       vec[pteMember(tf)]!++; // MM_FILEPAGES or MM_SHMEMPAGES: shared tables hold no anon pages
@@ -162,14 +167,17 @@ function sync(ctx: ModelCtx, g: Group, mm: Mm, view: PteTable): void {
  * count (the kernel's +nr for this fault, with a table of the process's own) would otherwise be re-applied over the
  * shared entries (memory.ts: handlePteFault's "the trace wins" rule): an entry another sharer mapped takes no fault
  * (0: spurious, not_taken under the patch); a none one maps only the none entries of its fault-around window
- * (mm/filemap.c: filemap_map_pages -> filemap_map_folio_range skips present PTEs), so the others' are taken off.
+ * (mm/filemap.c: filemap_map_pages -> filemap_map_folio_range skips present PTEs), so the entries other sharers
+ * mapped there (synced: their marks) are taken off. The process's own earlier entries are not: the kernel's count
+ * already left them out (its own table held them), which matters for the owner faulting a block it shares.
+ * [lo, hi): the window's entries inside the fault's VMA (memory.ts: doFaultAround's clip).
  */
-export function sharedFileHint(view: PteTable, i: number, hint: number): number {
+export function sharedFileHint(view: PteTable, i: number, hint: number, synced: Uint8Array | undefined, lo = i - (i % F.FAULT_AROUND_PAGES), hi = lo + F.FAULT_AROUND_PAGES): number {
   if (view.fl[i]! & F.PTE_PRESENT) return 0;
-  const lo = i - (i % F.FAULT_AROUND_PAGES);
-  let present = 0;
-  for (let j = lo; j < lo + F.FAULT_AROUND_PAGES && j < F.PTRS; j++) if (view.fl[j]! & F.PTE_PRESENT) present++;
-  return Math.max(1, hint - present);
+  if (!synced) return hint;
+  let theirs = 0;
+  for (let j = Math.max(0, lo); j < hi && j < F.PTRS; j++) if (synced[j] && view.fl[j]! & F.PTE_PRESENT) theirs++;
+  return Math.max(1, hint - theirs);
 }
 
 /** mm leaves g's block b (huge_pmd_unshare): keep its view as a private table, or (zap) drop it with its pages. */
@@ -277,8 +285,12 @@ function sharePatch(name: 'mshare' | 'mshare-transparent'): Patch<never> {
         g.members.set(mm, { view, charged });
         mine.set(b, g);
       }
-      sync(ctx, g, mm, view);
-      if (!f.write && f.fileHint > 0) f.fileHint = sharedFileHint(view, pteIndex(f.address), f.fileHint);
+      sync(ctx, s, g, mm, view);
+      if (!f.write && f.fileHint > 0) {
+        const i = pteIndex(f.address), bs = b * F.PMD_SIZE, aligned = i - (i % F.FAULT_AROUND_PAGES);
+        const lo = Math.max(aligned, (f.vma.start - bs) / F.PAGE_SIZE), hi = Math.min(aligned + F.FAULT_AROUND_PAGES, (f.vma.end - bs) / F.PAGE_SIZE);
+        f.fileHint = sharedFileHint(view, i, f.fileHint, s.synced.get(view), lo, hi);
+      }
     },
 
     // huge_pmd_unshare before a modifier: munmap, mprotect, madvise, mremap, brk, exit. A write fault (cause
