@@ -15,7 +15,7 @@ import { describeThp, thpOverrideContradictions } from './machine.js';
 const DIR = join(import.meta.dirname, '..', 'traces', 'fixtures', 'workloads');
 
 
-const SET = ['write_touch', 'read_then_write', 'fork_child_half', 'fork_child_all', 'fork_thp', 'fork_1g', 'sparse_1g', 'thp_read_first', 'thp_write_first', 'dontneed_munmap', 'populate', 'file_private', 'pattern_init', 'threads', 'pt_reclaim', 'guard_regions', 'mthp_64k', 'mthp_4k', 'zygote', 'thp_shrinker_4k', 'thp_shrinker'];
+const SET = ['write_touch', 'read_then_write', 'fork_child_half', 'fork_child_all', 'fork_thp', 'fork_1g', 'sparse_1g', 'thp_read_first', 'thp_write_first', 'dontneed_munmap', 'populate', 'file_private', 'pattern_init', 'threads', 'pt_reclaim', 'guard_regions', 'mthp_64k', 'mthp_4k', 'zygote', 'zygote_libs', 'thp_shrinker_4k', 'thp_shrinker'];
 // thp_shrinker: its reclaim's 16128 remaps have no traced cause (untraced reclaim, not compared); the model splits the
 // THPs they show (model/thp_deferred_split.ts), so the munmap's per-table pieces and the checkpoints after it compare
 // fork children: the model copies the tables of VMAs it had to infer (exec-loaded, never mmapped in the trace)

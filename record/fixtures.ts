@@ -44,6 +44,13 @@ export const FIXTURES: readonly FixtureSpec[] = [
     about: "Android's Zygote shape: a 64 MiB read-only file and two real libraries (libicudata 30 MiB, libLLVM-15 112 MiB), their page cache refilled with 4 KiB folios, mapped PROT_READ MAP_PRIVATE and read by the parent, then 8 children forked without exec, one at a time, each reading every page again into page tables of its own and COW-writing every 8th page of a 4 MiB heap; all alive until the last is forked",
   },
   {
+    name: 'zygote_libs',
+    workload: 'zygote',
+    args: ['8', '1', '@bindir', '@so-dir:/usr/lib/x86_64-linux-gnu:16'],
+    backends: ['perf'],
+    about: "Zygote with a distribution's shared libraries (issue 16's Zygote-inherited ELF mappings, scaled): the parent maps every regular *.so* file of /usr/lib/x86_64-linux-gnu up to 16 MiB whose page cache it can drop (hundreds of them; the mapped checkpoint counts mapped and skipped), each whole PROT_READ MAP_PRIVATE with 4 KiB folios, plus a 1 MiB file, reads every page, then forks 8 children without exec, one at a time, each reading every page again into page tables of its own and COW-writing every 8th page of a 4 MiB heap; all alive until the last is forked",
+  },
+  {
     name: 'thp_shrinker',
     workload: 'thp_shrink',
     args: ['32', '8'],
