@@ -11,6 +11,8 @@ interface Figures {
   traps: number;
   anonPeakKb: number;
   ptPeakKb: number;
+  /** Peak RssFile summed over processes (page-cache pages mapped; the trace's per-fault counts in 16 KiB pages). */
+  filePeakKb: number;
 }
 
 /** Sums over processes: traps taken (every path but not_taken), peak RssAnon, peak page-table bytes. */
@@ -20,6 +22,7 @@ function figures(v: VariantResult): Figures {
     traps,
     anonPeakKb: v.processes.reduce((a, p) => a + p.rss_anon_peak_kb, 0),
     ptPeakKb: v.processes.reduce((a, p) => a + p.pgtables_peak_kb, 0),
+    filePeakKb: v.processes.reduce((a, p) => a + p.rss_file_peak_kb, 0),
   };
 }
 
@@ -50,5 +53,23 @@ describe('--page-size 16k on 4 KiB recordings', () => {
     expect(Math.abs(w.anonPeakKb - m.anonPeakKb)).toBeLessThan(m.anonPeakKb / 100); // dense: nothing left untouched
     // 64 MiB: 32 PTE tables of 4 KiB (128 KiB) become 2 or 3 of 16 KiB (<= 48 KiB); the rest is the program's own
     expect(w.ptPeakKb).toBeLessThan(m.ptPeakKb);
+  });
+
+  // Android's published shape for 16 KiB pages is ~9% more memory (issue 16). What a 4 KiB trace can show is the
+  // rounding of what was touched: anon and file pages to 16 KiB, page tables to 16 KiB tables of 32 MiB. It cannot show
+  // ELF segments padded to 16 KiB, allocators tuned to the page size, page cache read but not mapped, or kernel memory.
+  it('real programs: anon + file + page tables grow by a few percent (1-10%: only xz -T2 near Android\'s ~9%), traps fall by over half', async () => {
+    const rows: string[] = [];
+    for (const name of ['python3', 'sort', 'cc', 'xz_T2']) {
+      const [m, w] = await whatIf(`traces/fixtures/corpus/${name}/trace.txt.gz`, false);
+      const total = (f: Figures): number => f.anonPeakKb + f.filePeakKb + f.ptPeakKb;
+      const growth = (total(w) - total(m)) / total(m);
+      rows.push(`  ${name}: anon+file+PT ${total(m)} -> ${total(w)} KiB (+${(100 * growth).toFixed(1)}%), file ${m.filePeakKb} -> ${w.filePeakKb} KiB, traps ${m.traps} -> ${w.traps}`);
+      expect(w.filePeakKb).toBeGreaterThanOrEqual(m.filePeakKb); // a 16 KiB page maps at least the 4 KiB ones inside it
+      expect(growth).toBeGreaterThan(0);
+      expect(growth).toBeLessThan(0.15); // a few percent: rounding of touched memory, not a doubling
+      expect(w.traps).toBeLessThan(m.traps / 2);
+    }
+    console.log(`16 KiB pages on real programs (4 KiB corpus recordings; Android: ~9% more memory):\n${rows.join('\n')}`);
   });
 });
