@@ -3,6 +3,7 @@ import type { EventSink, ReadOptions, ReadResult, SkippedLine, TraceEvent, Trace
 import { CLONE_THREAD } from './events.js';
 import { readTrace } from './read.js';
 import { statRows, type StatRow } from './stats.js';
+import { createAnonFolioCollector, type AnonFolios } from './anon_folios.js';
 
 export interface TraceInfo {
   file: string;
@@ -25,6 +26,8 @@ export interface TraceInfo {
   warnings: string[];
   /** The non-zero counted warnings (traces/stats.ts), in catalogue order. */
   stats: StatRow[];
+  /** Large anonymous folios the faults' own rss_stat show (traces/anon_folios.ts); absent when none. */
+  anonFolios?: AnonFolios;
 }
 
 export interface InfoCollector {
@@ -50,9 +53,11 @@ export function createInfoCollector(): InfoCollector {
   let last = -1;
   let usable = false;
   let clockSyncAtZero = 0;
+  const folios = createAnonFolioCollector();
 
   const sink = (e: TraceEvent): void => {
     if (e.kind === 'lost') return;
+    folios.sink(e);
     events.set(e.name, (events.get(e.name) ?? 0) + 1);
     if (e.time === 0 && isClockSync(e)) clockSyncAtZero++;
     else {
@@ -91,7 +96,9 @@ export function createInfoCollector(): InfoCollector {
       const sorted = [...events.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
       let total = 0;
       for (const [, n] of sorted) total += n;
+      const anonFolios = folios.finish();
       return {
+        ...(Object.keys(anonFolios.faultsByKib).length ? { anonFolios } : {}),
         file: r.file,
         format: r.format,
         bytes: r.bytes,

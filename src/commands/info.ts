@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { action } from '../errors.js';
 import { traceInfo, type TraceInfo } from '../../traces/info.js';
+import { describeAnonFolios } from '../../traces/anon_folios.js';
 import { missingEvents, type MissingEvent } from '../../traces/needed_events.js';
 import { declareCommand } from '../command_list.js';
 import { jsonLine } from '../json_line.js';
@@ -40,6 +41,7 @@ function text(i: TraceInfo, missing: MissingEvent[]): string {
   out.push(`time:      ${seconds(i.firstNs)} .. ${seconds(i.lastNs)} (span ${ns(i.spanNs)})`);
   out.push(`lost:      ${i.lostEvents}`);
   out.push(`skipped:   ${i.skippedLines} lines`);
+  if (i.anonFolios) out.push(`folios:    ${describeAnonFolios(i.anonFolios)}`);
   for (const s of i.skippedExamples) out.push(`  ${s.file}:${s.line}: ${s.reason}`);
   if (i.skippedLines > i.skippedExamples.length) out.push(`  ... and ${i.skippedLines - i.skippedExamples.length} more`);
   // The counted warnings (traces/stats.ts), each with what it means: older-kernel behaviour assumed, data the trace lacks.
@@ -82,7 +84,7 @@ export function registerInfo(program: Command): void {
           const skippedExamples = info.skippedExamples.map((s) => `${s.file}:${s.line}: ${s.reason}`);
           process.stdout.write(jsonLine({ ...info, skippedExamples, missingEvents: missing }, [
             'format', 'events', 'lostEvents', 'skippedLines', 'processes', 'threads', 'spanNs', 'firstNs', 'lastNs',
-            'totalEvents', 'lines', 'bytes', 'usable', 'skippedExamples', 'warnings', 'stats', 'missingEvents',
+            'totalEvents', 'lines', 'bytes', 'usable', 'skippedExamples', 'warnings', 'stats', 'missingEvents', 'anonFolios',
           ]));
         } else {
           process.stdout.write(text(info, missing));
