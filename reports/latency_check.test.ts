@@ -67,6 +67,18 @@ describe('latencyCheckHtml', () => {
     html = latencyCheckHtml(input);
     expect(html).toMatch(/data-path="fork return"[^\n]*of which 16\.21 ms switched out[^\n]*the profile prices no return/);
   });
+  it('a ratio over fewer than 20 faults is shown but not flagged, and the note says why', () => {
+    const input = sampleInput();
+    const c = (count: number, ratio: number) => ({ count, modelled: sum(count, 13_900), modelled_kernel: sum(count, 1_290), trap_share: 'own' as const, measured: sum(count, 3_960), ratio_p50: ratio });
+    input.validate!.latency = { profile: 'p', faults: { fault_to_rss_stat: { file_cow: c(1, 3.08), anon_alloc: c(550, 1.0) } }, forks: null, unjoined: 0 };
+    let html = latencyCheckHtml(input);
+    expect(html).toMatch(/data-path="file_cow"[^\n]*<td class="ratio" data-ratio="3\.08">3\.08<\/td><\/tr>/);
+    expect(html).not.toContain('id="latency-off"');
+    expect(html).toContain('a ratio over fewer than 20 faults is shown but not judged');
+    input.validate!.latency.faults.fault_to_rss_stat!.file_cow = c(20, 3.08);
+    html = latencyCheckHtml(input);
+    expect(html).toMatch(/id="latency-off"[^\n]*file_cow/);
+  });
   it('nothing when validate did not run, or it timed nothing', () => {
     const input = sampleInput();
     expect(latencyCheckHtml(input)).toBe('');

@@ -3,7 +3,7 @@
 // a handful of paths, and the numbers are the point.
 import type { ReportInput } from './types.js';
 import { escapeHtml } from './escape.js';
-import { latencyOff, OFF_FACTOR } from '../analyze/latency/join.js';
+import { latencyOff, MIN_WARN_FAULTS, OFF_FACTOR } from '../analyze/latency/join.js';
 
 /** Each measurement's short label in the table and what it covers, for the note under it. */
 const MEASUREMENTS: Record<string, [string, string]> = {
@@ -22,8 +22,10 @@ export function latencyCheckHtml(input: ReportInput): string {
   const notes = new Set<string>();
   const off: string[] = [];
   // measured / modelled, flagged past OFF_FACTOR either way: the figure is shown, never without its question
-  const ratioCell = (ratio: number, what: string): string => {
-    const bad = latencyOff(ratio);
+  const ratioCell = (ratio: number, what: string, count = Infinity): string => {
+    // a ratio over a few faults is shown, not judged (MIN_WARN_FAULTS)
+    if (latencyOff(ratio) && count < MIN_WARN_FAULTS) notes.add(`a ratio over fewer than ${MIN_WARN_FAULTS} faults is shown but not judged`);
+    const bad = latencyOff(ratio) && count >= MIN_WARN_FAULTS;
     if (bad) off.push(what);
     return `<td class="ratio${bad ? ' off' : ''}" data-ratio="${ratio}">${ratio ? ratio.toFixed(2) : '-'}${bad ? ' ⚠' : ''}</td>`;
   };
@@ -38,7 +40,7 @@ export function latencyCheckHtml(input: ReportInput): string {
       rows.push(
         `<tr data-measure="${escapeHtml(func)}" data-path="${escapeHtml(path)}" data-modelled-p50="${c.modelled.p50_ns}" data-modelled-kernel-p50="${k ? k.p50_ns : ''}" data-measured-p50="${c.measured.p50_ns}">` +
           `<th>${escapeHtml(path)}</th><td class="what">${escapeHtml(what)}</td><td>${c.count}</td><td>${us(c.modelled.p50_ns)}</td>` +
-          `<td>${k ? `${us(k.p50_ns)}${c.trap_share === 'anon_alloc' ? '*' : ''}` : '-'}</td><td>${us(c.measured.p50_ns)}</td><td>${us(c.measured.p90_ns)}</td><td>${us(c.measured.p99_ns)}</td>${ratioCell(c.ratio_p50, `${path} (${what})`)}</tr>`,
+          `<td>${k ? `${us(k.p50_ns)}${c.trap_share === 'anon_alloc' ? '*' : ''}` : '-'}</td><td>${us(c.measured.p50_ns)}</td><td>${us(c.measured.p90_ns)}</td><td>${us(c.measured.p99_ns)}</td>${ratioCell(c.ratio_p50, `${path} (${what})`, c.count)}</tr>`,
       );
     }
   }

@@ -35,6 +35,25 @@ describe('fitSteps', () => {
     expect(f.derivation.find((d) => d.startsWith('fork return'))).toMatch(/6\.00 µs per table copied \+ 55\.0 ns per PTE copied, not fitted to this trace/);
     for (const [p, t] of [[base, timed], [shadow, []]] as const) expect(fitSteps(p, kernel, new Map([['anon_alloc', many(100, 1_500)]]), t).derivation.some((d) => d.startsWith('fork return'))).toBe(false);
   });
+  it('table_alloc from the faults that allocated a table: their kernel part less the table-free p50, per table; not from too few', () => {
+    const kernel = new Map([['anon_alloc', { count: 100, ns: 1_000 }]]);
+    const iv = new Map([['anon_alloc', many(100, 1_500)]]);
+    // 1 µs table-free, 16 µs with one table, 31 µs with two (a PMD and a PTE table): 15 µs per table
+    const tf = [...Array.from({ length: 9 }, () => ({ path: 'anon_alloc', tables: 1, ns: 16_000 })), ...Array.from({ length: 3 }, () => ({ path: 'anon_alloc', tables: 2, ns: 31_000 }))];
+    const f = fitSteps(base, kernel, iv, 0.5, { tableFaults: tf });
+    expect(f.profile.steps.table_alloc).toBe(15_000);
+    expect(f.profile.steps.anon_alloc).toBe(1_500); // the table-free faults' figure, untouched by the others
+    expect(f.derivation.find((d) => d.startsWith('table_alloc'))).toMatch(/^table_alloc = 15\.00 µs .* median over 12 anon_alloc faults that allocated a page table/);
+    // 9 faults are too few: the base's 4 µs scaled by anon_alloc's 1 500 / 10 000, as every unexercised step
+    expect(fitSteps(base, kernel, iv, 0.5, { tableFaults: tf.slice(0, 9) }).profile.steps.table_alloc).toBeCloseTo(600, 9);
+    // sparse touches: 12 table-free faults of 30 are enough for the path and the tables; 9 of 30 are not
+    // (the trap from file_read's dense runs: 3.5 - 3 µs)
+    const sparse = (n: number) => fitSteps(base, new Map([['anon_alloc', { count: n, all: 30, ns: 1_000 }], ['file_read', { count: 50, ns: 3_000 }]]), new Map([['file_read', many(50, 3_500)]]), 0.5, { tableFaults: tf });
+    expect([sparse(12).profile.steps.anon_alloc, sparse(12).profile.steps.table_alloc]).toEqual([1_500, 15_000]);
+    expect(sparse(9).profile.steps.anon_alloc).toBe(10_000); // the base's: not fitted, so nothing to scale by
+    // only anon_alloc's table faults price a table (a file fault's first touch reads ahead too)
+    expect(fitSteps(base, kernel, iv, 0.5, { tableFaults: tf.map((x) => ({ ...x, path: 'file_read' })) }).profile.steps.table_alloc).toBeCloseTo(600, 9);
+  });
   it('without dense runs the base profile stays, and says so', () => {
     const f = fitSteps(base, new Map([['anon_alloc', { count: 100, ns: 1_000 }]]), new Map(), null);
     expect(f.fitted).toBe(false);

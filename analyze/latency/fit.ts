@@ -18,6 +18,10 @@ const MAX_INTERVALS = 20_000;
 const INTERVAL_Q = 0.1;
 /** Joined faults a path needs before its measured kernel part replaces the base profile's figure. */
 const MIN_FAULTS = 20;
+/** Table-free faults enough for a path's kernel part when its table-allocating ones bring it to MIN_FAULTS (sparse touches). */
+const MIN_TABLE_FREE = 10;
+/** A path's kernel part is taken as measured: MIN_FAULTS table-free faults, or MIN_TABLE_FREE of MIN_FAULTS in all. */
+const enoughFaults = (k: KernelPart): boolean => k.count >= MIN_FAULTS || (k.count >= MIN_TABLE_FREE && (k.all ?? k.count) >= MIN_FAULTS);
 /** Window means a path needs on a coarsely stamped trace before its kernel part is taken as measured. */
 const MIN_WINDOWS = 2;
 
@@ -32,7 +36,10 @@ export interface FittedProfile {
 /** The fit from what one pass measured (exported for tests: no trace needed). */
 /** A path's measured kernel part (fault -> its rss_stat): joined faults, p50, and where known p10 / p90. */
 export interface KernelPart {
+  /** Joined faults the figures come from (those that allocated no page table). */
   count: number;
+  /** All joined faults of the path, those that allocated a table too (count when not given). */
+  all?: number;
   ns: number;
   p10?: number;
   p90?: number;
@@ -49,6 +56,8 @@ export function fitSteps(
     window?: number;
     /** file_read's measured kernel parts by the pages its fault-around mapped (fitFaultAround). */
     faultAround?: ReadonlyMap<number, readonly number[]>;
+    /** Measured kernel parts of the faults that allocated page tables (left out of kernelP50), for table_alloc. */
+    tableFaults?: readonly TableFault[];
   } = {},
 ): FittedProfile {
   const window = opts.window ?? 1;
@@ -74,7 +83,7 @@ export function fitSteps(
   const paths: Readonly<Record<string, FaultPathDef | undefined>> = FAULT_PATHS;
   for (const [path, k] of kernelP50) {
     const def = paths[path];
-    if (!def || !def.trap || k.count < MIN_FAULTS) continue;
+    if (!def || !def.trap || !enoughFaults(k)) continue;
     const own = pathSteps(path as FaultPath);
     if (own.length !== 1) continue; // a path priced by several steps (or several outcomes) is not one measurement
     if (path === 'file_read') {
@@ -89,6 +98,7 @@ export function fitSteps(
       `${own[0]} = ${us(k.ns + trap)} (p10 ${us(p10)}, p90 ${us(p90)}): measured kernel part p50 ${us(k.ns)} (${k.count} faults, fault -> its rss_stat) + trap`,
     );
   }
+  fitTableAlloc(opts.tableFaults ?? [], kernelP50, steps, stats, fitted, derivation);
   const scale = steps.anon_alloc! / (base.steps.anon_alloc || steps.anon_alloc!);
   if (fileRead) fitFileRead(fileRead, trap, opts.faultAround, (base.steps.file_read_per_page ?? 0) * scale, steps, stats, fitted, derivation);
   const timed = typeof forks === 'number' || forks === null ? null : forks;
@@ -132,6 +142,44 @@ export function fitSteps(
   const profile: CostProfile = { name: `trace-fitted (base ${base.name})`, source: `fitted to the trace: ${derivation.join('; ')}`, steps };
   if (Object.keys(stats).length > 0) profile.stats = stats;
   return { profile, derivation, fitted: true };
+}
+
+/** A fault that allocated page tables on its way (beyond a THP's deposited one): its path, tables and kernel part. */
+export interface TableFault {
+  path: string;
+  tables: number;
+  ns: number;
+}
+
+/** Table-allocating faults table_alloc needs before it is taken as measured. */
+const MIN_TABLE_FAULTS = 10;
+
+/**
+ * table_alloc from the anon_alloc faults that allocated a table (mm/memory.c __pte_alloc -> pte_alloc_one, and __pmd_alloc /
+ * __pud_alloc, before the fault's add_mm_counter): the median over them of (kernel part - their path's table-free
+ * p50) / tables. Their path's figure is fitted from the table-free faults only (fitProfileToTrace leaves these out).
+ */
+function fitTableAlloc(
+  tf: readonly TableFault[],
+  kernelP50: ReadonlyMap<string, KernelPart>,
+  steps: Record<string, number>,
+  stats: Record<string, StepStats>,
+  fitted: Set<StepName>,
+  derivation: string[],
+): void {
+  const us = (ns: number): string => `${(ns / 1000).toFixed(2)} µs`;
+  const per: number[] = [];
+  for (const f of tf) {
+    const k = kernelP50.get(f.path);
+    // anon_alloc only: a file fault's first touch of a region also reads ahead, which is no table's cost
+    if (f.path === 'anon_alloc' && k && enoughFaults(k) && f.tables > 0) per.push((f.ns - k.ns) / f.tables);
+  }
+  if (per.length < MIN_TABLE_FAULTS) return;
+  const m = Math.max(0, quantile(per, 0.5)), p10 = Math.max(0, quantile(per, 0.1)), p90 = Math.max(m, quantile(per, 0.9));
+  steps.table_alloc = m;
+  fitted.add('table_alloc');
+  stats.table_alloc = { median_ns: m, p10_ns: Math.min(p10, m), p90_ns: p90, samples: per.length, derived: "measured kernel part of the faults that allocated a table less their path's table-free p50, per table" };
+  derivation.push(`table_alloc = ${us(m)} (p10 ${us(Math.min(p10, m))}, p90 ${us(p90)}): median over ${per.length} anon_alloc faults that allocated a page table of (their kernel part - the table-free p50) per table`);
 }
 
 /** One timed fork: the trace's clone enter -> exit, and the base profile's figure for the same copy. */
@@ -289,8 +337,15 @@ export async function fitProfileToTrace(trace: string, mainline: VariantSpec, ba
   const spread = new Map<string, LogHist>();
   const spreadWin = new Map<string, { h: LogHist; w: Win }>();
   const faultAround = new Map<number, number[]>();
-  const onPair = (func: string, path: string, _model: number, meas: number, pages: number): void => {
+  const tableFaults: TableFault[] = [];
+  const onPair = (func: string, path: string, _model: number, meas: number, pages: number, tables: number): void => {
     if (func !== FAULT_TO_RSS_STAT) return;
+    // a fault that also allocated a page table (a THP's deposited one is its path's own) prices table_alloc, not its path
+    const extra = path === 'thp_alloc' || path === 'thp_zero' ? tables - 1 : tables;
+    if (extra > 0) {
+      if (tableFaults.length < MAX_INTERVALS) tableFaults.push({ path, tables: extra, ns: meas });
+      return;
+    }
     if (path === 'file_read') {
       let a = faultAround.get(pages);
       if (!a) faultAround.set(pages, (a = []));
@@ -337,10 +392,10 @@ export async function fitProfileToTrace(trace: string, mainline: VariantSpec, ba
   rep.finish(read);
   const r = v.finish(read);
   const coarse = !fine && last.size > 0;
-  const single = fitSteps(base, kernelParts(r, spread, spreadWin, false), intervals, timedForks, { faultAround });
+  const single = fitSteps(base, kernelParts(r, spread, spreadWin, false), intervals, timedForks, { faultAround, tableFaults });
   if (!coarse) return single;
   // whole-µs stamps: means over windows where there are enough faults for them, else the single spans as they are
-  const windowedFit = fitSteps(base, kernelParts(r, spread, spreadWin, true), windowed, timedForks, { window: WINDOW, faultAround });
+  const windowedFit = fitSteps(base, kernelParts(r, spread, spreadWin, true), windowed, timedForks, { window: WINDOW, faultAround, tableFaults });
   return windowedFit.fitted ? windowedFit : single;
 }
 
@@ -352,11 +407,12 @@ function kernelParts(r: LatencyValidateResult, spread: ReadonlyMap<string, LogHi
       // the median and spread of WINDOW-span means: single spans are whole microseconds, so their median is one
       const hw = spreadWin.get(path);
       if (hw && hw.h.count >= MIN_WINDOWS)
-        kernel.set(path, { count: c.count, ns: logHistQuantile(hw.h, 0.5), p10: logHistQuantile(hw.h, 0.1), p90: logHistQuantile(hw.h, 0.9) });
+        kernel.set(path, { count: spread.get(path)?.count ?? c.count, all: c.count, ns: logHistQuantile(hw.h, 0.5), p10: logHistQuantile(hw.h, 0.1), p90: logHistQuantile(hw.h, 0.9) });
       continue;
     }
+    // the table-free faults only (a table's allocation is table_alloc's): their count and p50 from the same histogram
     const h = spread.get(path);
-    kernel.set(path, { count: c.count, ns: c.measured.p50_ns, p10: h ? logHistQuantile(h, 0.1) : undefined, p90: h ? logHistQuantile(h, 0.9) : undefined });
+    if (h && h.count) kernel.set(path, { count: h.count, all: c.count, ns: logHistQuantile(h, 0.5), p10: logHistQuantile(h, 0.1), p90: logHistQuantile(h, 0.9) });
   }
   return kernel;
 }

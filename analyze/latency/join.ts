@@ -23,6 +23,14 @@ export function latencyOff(ratio: number): boolean {
   return !(ratio >= 1 / OFF_FACTOR && ratio <= OFF_FACTOR);
 }
 
+/** Joined faults a path needs before its ratio can warn: one or a few faults say more of the fault than of the profile. */
+export const MIN_WARN_FAULTS = 20;
+
+/** Whether a path's comparison warns: more than OFF_FACTOR off over at least MIN_WARN_FAULTS faults. */
+export function pathOff(c: { count: number; ratio_p50: number }): boolean {
+  return c.count >= MIN_WARN_FAULTS && latencyOff(c.ratio_p50);
+}
+
 export interface PathComparison {
   count: number;
   /** The modelled, user-visible cost of the joined faults (trap included). */
@@ -90,10 +98,10 @@ export interface LatencyJoin {
   finish(measuredForks: readonly MeasuredFork[]): LatencyCheck;
 }
 
-/** onPair: each joined fault as it is paired, with the pages it mapped (the profile fit keeps the measured spread per path from it). */
+/** onPair: each joined fault as it is paired, with the pages it mapped and the page tables it allocated (the profile fit keeps the measured spread per path, and fits table_alloc, from it). */
 /** trapOf: each path's trap share, so the modelled kernel part is compared with the measured one (both exclude the trap). */
 export function createLatencyJoin(
-  onPair?: (func: string, path: string, modelNs: number, measNs: number, pages: number) => void,
+  onPair?: (func: string, path: string, modelNs: number, measNs: number, pages: number, tables: number) => void,
   trapOf?: TrapShareOf,
   /** Each fork with both sides, at finish (the profile fit's fork regression): waitNs is the measured fork's MeasuredFork.waitNs. */
   onForkPair?: (modelNs: number, measNs: number, waitNs: number) => void,
@@ -104,12 +112,12 @@ export function createLatencyJoin(
   const pairs = new Map<string, Map<string, { model: Hist; kernel: Hist | null; trapNs: number; own: boolean; meas: Hist }>>();
   // the latest modelled fault per tid; measured faults that arrived before theirs (the replay may hold a fault for
   // its hint until the task's next event)
-  const lastModel = new Map<number, { time: number; path: string; ns: number; pages: number }>();
+  const lastModel = new Map<number, { time: number; path: string; ns: number; pages: number; tables: number }>();
   const early = new Map<number, { faultTime: number; func: string; ns: number }[]>();
   const modelForks = new Map<number, { ns: number; ret: number | null }>();
   let unjoined = 0;
 
-  const pair = (func: string, path: string, modelNs: number, measNs: number, pages: number): void => {
+  const pair = (func: string, path: string, modelNs: number, measNs: number, pages: number, tables: number): void => {
     let byPath = pairs.get(func);
     if (!byPath) pairs.set(func, (byPath = new Map()));
     let h = byPath.get(path);
@@ -120,24 +128,24 @@ export function createLatencyJoin(
     histAdd(h.model, modelNs);
     if (h.kernel) histAdd(h.kernel, Math.max(0, modelNs - h.trapNs));
     histAdd(h.meas, measNs);
-    onPair?.(func, path, modelNs, measNs, pages);
+    onPair?.(func, path, modelNs, measNs, pages, tables);
   };
 
   return {
     onModelFault(r) {
       const w = early.get(r.tid);
       if (w) {
-        for (const m of w) m.faultTime === r.time ? pair(m.func, r.path, r.latencyNs, m.ns, r.pagesAllocated) : unjoined++;
+        for (const m of w) m.faultTime === r.time ? pair(m.func, r.path, r.latencyNs, m.ns, r.pagesAllocated, r.tablesAllocated) : unjoined++;
         early.delete(r.tid);
       }
       const s = lastModel.get(r.tid);
-      if (s) (s.time = r.time, (s.path = r.path), (s.ns = r.latencyNs), (s.pages = r.pagesAllocated));
-      else lastModel.set(r.tid, { time: r.time, path: r.path, ns: r.latencyNs, pages: r.pagesAllocated });
+      if (s) (s.time = r.time, (s.path = r.path), (s.ns = r.latencyNs), (s.pages = r.pagesAllocated), (s.tables = r.tablesAllocated));
+      else lastModel.set(r.tid, { time: r.time, path: r.path, ns: r.latencyNs, pages: r.pagesAllocated, tables: r.tablesAllocated });
     },
     onMeasuredFault(m) {
       if (m.faultTime < 0) return void unjoined++; // a GUP fault: no fault event, no modelled fault of its own
       const s = lastModel.get(m.tid);
-      if (s && s.time === m.faultTime) return pair(m.func, s.path, s.ns, m.durationNs, s.pages);
+      if (s && s.time === m.faultTime) return pair(m.func, s.path, s.ns, m.durationNs, s.pages, s.tables);
       let w = early.get(m.tid);
       if (!w) early.set(m.tid, (w = []));
       if (w.length > 8) return void unjoined++;

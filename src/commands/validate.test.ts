@@ -32,6 +32,19 @@ describe('validate latency: kernel part against kernel part', () => {
     expect(Number(kernel)).toBeCloseTo(Number(measured), 1);
     expect(Number(ratio)).toBeCloseTo(1, 1);
   }, 120_000);
+  it('sparse_1g: table_alloc is fitted from the faults that allocated a table, so anon_alloc is not flagged; paths under 20 faults are named, not judged', async () => {
+    const sparse = new URL('../../traces/fixtures/workloads/sparse_1g/perf.txt.gz', import.meta.url).pathname;
+    const r = await runCli(registerValidate, ['validate', sparse, '--machine-no-zero-page']);
+    // 537 of its 550 anon_alloc faults allocate a table (one fault per 2 MiB): calibrate's 46.6 µs table made it 0.31
+    expect(r.err).toMatch(/table_alloc = 1[0-9]\.[0-9]+ µs .* median over 5[0-9]{2} anon_alloc faults that allocated a page table/);
+    const ratio = Number(row(r.out, 'anon_alloc')[6]);
+    expect(ratio).toBeGreaterThan(0.8);
+    expect(ratio).toBeLessThan(1.25);
+    expect(r.out).not.toMatch(WARNING);
+    // wp_page_copy's 6 faults are more than 2x off, and said to be too few to judge
+    expect(Number(row(r.out, 'wp_page_copy')[6])).toBeLessThan(0.5);
+    expect(r.out).toMatch(/^  more than 2x off but not judged, under 20 faults: wp_page_copy \(6 faults\)/m);
+  }, 120_000);
   it('under a profile that prices anon_alloc 4x, the warning names anon_alloc', async () => {
     const shipped = JSON.parse(readFileSync(join(profilesDir(), `${DEFAULT_PROFILE}.json`), 'utf8'));
     for (const k of ['median_ns', 'p10_ns', 'p90_ns'] as const) shipped.steps.anon_alloc[k] *= 4;

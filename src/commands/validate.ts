@@ -14,7 +14,7 @@ import { machinePageSizeFromTrace } from '../machine_page_size.js';
 import { addOptions, traceFormat } from '../options.js';
 import { resolveProfile } from '../variants.js';
 import { FAULT_TO_RSS_STAT } from '../../analyze/latency/measured.js';
-import { latencyOff, OFF_FACTOR, type LatencyCheck } from '../../analyze/latency/join.js';
+import { latencyOff, MIN_WARN_FAULTS, OFF_FACTOR, pathOff, type LatencyCheck } from '../../analyze/latency/join.js';
 import { createLatencyValidator, type LatencyValidateResult } from '../../analyze/latency/validate.js';
 
 export const MIN_MATCH = 0.999;
@@ -97,13 +97,15 @@ function formatLatencyCheck(l: LatencyCheck & { profile: string }): string[] {
   const out: string[] = [];
   const off: string[] = [];
   const marks = new Set<string>();
+  const few: string[] = [];
   const measures = Object.entries(l.faults);
   if (measures.length || l.forks) out.push(`modelled (profile ${l.profile}) vs measured latency, µs:`);
   for (const [func, byPath] of measures) {
     out.push(`  ${MEASUREMENT[func] ?? `${func} durations`}`);
     out.push(`    ${'path'.padEnd(16)} ${'faults'.padStart(8)} ${'model p50'.padStart(10)} ${'model kernel p50'.padStart(17)} ${'measured p50'.padStart(13)} ${'p90'.padStart(8)} ${'p99'.padStart(8)} ${'meas/kernel'.padStart(11)}`);
     for (const [path, c] of Object.entries(byPath)) {
-      if (latencyOff(c.ratio_p50)) off.push(path);
+      if (pathOff(c)) off.push(path);
+      else if (latencyOff(c.ratio_p50)) few.push(`${path} (${c.count} fault${c.count === 1 ? '' : 's'})`);
       const kernel = c.modelled_kernel ? `${us(c.modelled_kernel.p50_ns)}${c.trap_share === 'anon_alloc' ? '*' : ' '}` : '- ';
       if (c.trap_share !== 'own') marks.add(c.trap_share);
       out.push(
@@ -115,6 +117,7 @@ function formatLatencyCheck(l: LatencyCheck & { profile: string }): string[] {
   if (measures.length) out.push(`  model p50: the modelled, user-visible cost; model kernel: the same less the profile's trap share for the path, which the measured spans leave out; meas/kernel compares those two`);
   if (marks.has('anon_alloc')) out.push(`  * the path has no trap share of its own in the profile: anon_alloc's taken off`);
   if (marks.has('none')) out.push(`  - the profile names no trap share: meas/kernel compares with the full modelled cost`);
+  if (few.length) out.push(`  more than ${OFF_FACTOR}x off but not judged, under ${MIN_WARN_FAULTS} faults: ${[...new Set(few)].join(', ')}`);
   const f = l.forks;
   if (f)
     out.push(
