@@ -54,7 +54,7 @@ export const TABLES: Record<FleetTable, TableDef> = {
       c('cpus', 'INT32', 'distinct CPUs the events came from (detected from the trace)', true),
       c('rss_stat_events', 'INT64', 'kmem:rss_stat events (what validation compares against)', true),
       c('kernel', 'STRING', 'kernel rules applied (--kernel)'),
-      c('machine_thp', 'STRING', "the traced machine's THP policy assumed by validation (--thp)"),
+      c('machine_thp', 'STRING', "the traced machines' THP policy given to validation (--machine-thp), or 'detected': each trace's own, from its faults' rss_stat"),
       c('machine_zero_page', 'BOOLEAN', 'whether the traced machine had a zero page (false with --machine-no-zero-page)'),
       c('variants', 'STRING', 'comma-separated variants replayed, mainline first'),
       c('profile', 'STRING', "cost profile that priced the trace: 'trace-fitted (base NAME)' (the default, fitted to its own timing), NAME where it times nothing or one was named, 'none'; a failed trace: the --profile asked for ('trace')"),

@@ -20,7 +20,8 @@ export interface BatchJobOptions {
   out: string;
   variantOptions: Partial<VariantCliOptions>;
   kernel: string;
-  machineThp: ThpPolicy;
+  /** --machine-thp: absent, each trace's own policy is detected (model/machine.ts). */
+  machineThp?: ThpPolicy;
   machineNoZeroPage: boolean;
   allowLost: boolean;
   profile?: string;
@@ -81,7 +82,7 @@ async function analyse(file: string, hash: string, bytes: number, o: BatchJobOpt
   const profile = await resolveProfile(o.profile, file, variants[0]!, o.format, () => {});
   const info = createInfoCollector();
   const replay = createReplay(variants, {}, { profile, seriesPoints: 2 });
-  const validator = createValidator(defaultVariant({ kernel: o.kernel, thp: o.machineThp, useZeroPage: !o.machineNoZeroPage }), profile);
+  const validator = createValidator(defaultVariant({ kernel: o.kernel, ...(o.machineThp ? { thp: o.machineThp } : {}), useZeroPage: !o.machineNoZeroPage }), profile);
   const cpus = new Set<number>();
   // one read feeds all three: none of the sinks mutates the event it is given
   const sink = (e: TraceEvent): void => {

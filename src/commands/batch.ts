@@ -28,7 +28,7 @@ interface BatchCliOptions extends Partial<VariantCliOptions> {
   dryRun?: boolean;
   stats?: string;
   kernel: string;
-  machineThp: string;
+  machineThp?: string;
   machineNoZeroPage?: boolean;
   allowLost?: boolean;
   profile?: string;
@@ -162,7 +162,7 @@ function progressBar(done: number, total: number, s: BatchSummary): string {
 
 export async function runBatch(inputs: string[], o: BatchCliOptions): Promise<{ summary: BatchSummary; failures: JobResult[]; files: string[] }> {
   kernelRules(o.kernel);
-  if (!(THP_POLICIES as readonly string[]).includes(o.machineThp)) throw userError(`--machine-thp '${o.machineThp}': expected one of ${THP_POLICIES.join(', ')}`);
+  if (o.machineThp !== undefined && !(THP_POLICIES as readonly string[]).includes(o.machineThp)) throw userError(`--machine-thp '${o.machineThp}': expected one of ${THP_POLICIES.join(', ')}`);
   const jobs = o.jobs === undefined ? availableParallelism() : Number(o.jobs);
   if (!Number.isInteger(jobs) || jobs < 1) throw userError(`--jobs '${o.jobs}': expected a positive integer`);
   if (o.profile !== TRACE_PROFILE) profileFor(o.profile); // a bad profile is a usage error now, not a failed row per trace
@@ -170,7 +170,7 @@ export async function runBatch(inputs: string[], o: BatchCliOptions): Promise<{ 
   const variants = variantsFromCli({ ...variantOptions, kernel: o.kernel, machineNoZeroPage: o.machineNoZeroPage });
   const settings: BatchSettings = {
     kernel: o.kernel,
-    machineThp: o.machineThp,
+    machineThp: o.machineThp ?? 'detected', // per trace from its rss_stat (model/machine.ts), as validate and replay do
     machineZeroPage: !o.machineNoZeroPage,
     variants: variants.map((v) => v.name),
     profile: o.profile ?? TRACE_PROFILE,
@@ -187,7 +187,7 @@ export async function runBatch(inputs: string[], o: BatchCliOptions): Promise<{ 
     out: o.out,
     variantOptions,
     kernel: o.kernel,
-    machineThp: o.machineThp as ThpPolicy,
+    ...(o.machineThp !== undefined ? { machineThp: o.machineThp as ThpPolicy } : {}),
     machineNoZeroPage: !!o.machineNoZeroPage,
     allowLost: !!o.allowLost,
     profile: o.profile,
@@ -223,7 +223,7 @@ export function registerBatch(program: Command): void {
     .option('--strict', 'exit 1 when any trace failed')
     .option('--dry-run', 'print the inputs this run (shard) would take, one per line, and write nothing')
     .option('--stats <file>', 'write where the time went as JSON: per trace wall, CPU, run-queue wait and phases; process CPU')
-    .option('--machine-thp <policy>', "the traced machines' THP policy, for validation (always, madvise, never)", 'madvise');
+    .option('--machine-thp <policy>', "override: the traced machines' THP policy, for validation (always, madvise, never; default: detected per trace from its faults' rss_stat, as replay's mainline does)");
   addOptions(cmd, ['kernel', 'machineNoZeroPage', 'allowLost', 'profile', 'format', ...VARIANT_OPTIONS], {
     allowLost: 'accept traces with lost events (else each is a failed row)',
     format: 'force the trace format of every input',
