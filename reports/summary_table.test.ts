@@ -5,6 +5,7 @@ import type { ProcessResult, ReplayResult, SeriesPoint, VariantResult } from '..
 import { peakOfSum, summaryTableHtml } from './summary_table.js';
 import { replayCaveats } from '../analyze/caveats.js';
 import { provenanceHtml } from './provenance.js';
+import { newMachineFacts, noteThpFault } from '../model/machine.js';
 
 const pt = (t: number, anon: number, pgt: number): SeriesPoint => ({ t, rss_anon_kb: anon, rss_file_kb: 0, pgtables_kb: pgt });
 
@@ -118,4 +119,17 @@ test('provenance states the machine page size and each what-if', () => {
   const replay: ReplayResult = { trace: 't', format: 'perf-script', lost_events: 0, skipped_lines: 0, span_ns: 30, variants: [m, w] };
   const html = provenanceHtml({ replay, provenance: { command: 'c', version: 'v', trace: 't', kernelRules: '6.18', costProfile: 'p' }, faults: null as never, forks: null as never, validate: null });
   expect(/<dd id="prov-page-size"><code>([^<]*)<\/code>/.exec(html)?.[1]).toBe('16k (--machine-page-size); page-size=4k: 4k (what-if on the trace)');
+});
+
+test('provenance says what the trace showed of the machine, and a variant following it replays that THP policy', () => {
+  const machine = newMachineFacts();
+  noteThpFault(machine, false, 512); // a +512 on a VMA without MADV_HUGEPAGE: enabled=always
+  const m = forkVariant('mainline', 472);
+  m.spec = { ...m.spec, thp: 'madvise', thpFromTrace: true };
+  const w = forkVariant('thp=never', 472);
+  w.spec = { ...w.spec, thp: 'never' };
+  const replay: ReplayResult = { trace: 't', format: 'perf-script', lost_events: 0, skipped_lines: 0, span_ns: 30, variants: [m, w], machine };
+  const html = provenanceHtml({ replay, provenance: { command: 'c', version: 'v', trace: 't', kernelRules: '6.18', costProfile: 'p' }, faults: null as never, forks: null as never, validate: null });
+  expect(/<dd id="prov-machine"><code>([^<]*)<\/code>/.exec(html)?.[1]).toContain('THP: always (detected: 1 fault without MADV_HUGEPAGE got a 2 MiB THP');
+  expect(/<dd id="prov-variants"><code>([^<]*)<\/code>/.exec(html)?.[1]).toMatch(/^mainline \[thp=always \(as the trace shows\), .*; thp=never \[thp=never, /);
 });
