@@ -19,7 +19,10 @@ export function createPages(): Pages {
 function grow(p: Pages, need: number): void {
   let n = p.refcount.length;
   if (need < n) return;
-  while (n <= need) n *= 2;
+  // four times at a step: every step copies the old arrays into fresh memory, whose first touch (a page fault) costs
+  // ~17 us a page in this guest; the unused tail stays untouched (3M-event bench trace with 4 variants, memset's pages
+  // grow to 4M ids: 1.2M-event prefix, minor faults 110k -> 97k, peak RSS 339 -> 303 MiB)
+  while (n <= need) n *= 4;
   const rc = new Int32Array(n); rc.set(p.refcount); p.refcount = rc;
   const fl = new Uint8Array(n); fl.set(p.flags); p.flags = fl;
   const or = new Uint8Array(n); or.set(p.order); p.order = or;
