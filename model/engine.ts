@@ -2,7 +2,7 @@
 // that mirrors the kernel code handling it (fault_entry, syscall_effects, task_lifecycle, exec, rss_stat).
 import type { TraceEvent } from '../traces/events.js';
 import type { CostProfile } from './costs.js';
-import { newEngineState, onApartMms, type AssumptionKind } from './engine_state.js';
+import { FAULTED_ANY, newEngineState, onApartMms, type AssumptionKind } from './engine_state.js';
 import { onExec } from './exec.js';
 import { onFault, type FaultHint } from './fault_entry.js';
 import { kernelRules } from './kernel_version.js';
@@ -139,7 +139,7 @@ export function createEngine(spec: VariantSpec, probes: ReplayProbes, profile: C
     // a call in flight whose sys_exit the trace has not shown: this event of the same thread says it returned
     if ((st.inMmCall.has(e.tid) || st.inClone.has(e.tid)) && returnedBy(e)) callsReturned(st, e);
     if (e.kind === 'fault') {
-      st.faultedSince.add(e.tid);
+      st.faultedSince.set(e.tid, FAULTED_ANY); // fault_entry.ts narrows it to the members the fault changed
       if (!e.user) st.sawKernelFault = true;
     } else if (e.kind !== 'rss_stat' && st.faultedSince.size) st.faultedSince.delete(e.tid);
     switch (e.kind) {

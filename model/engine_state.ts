@@ -21,6 +21,12 @@ import type { SyscallEnterEvent, TraceEvent } from '../traces/events.js';
 export type AssumptionKind = 'untraced_exit' | 'untraced_exit_skipped' | 'applied_call_failed' | 'mm_id_reused' | 'thread_adopted' | 'kernel_fault_untraced' | 'exec_inferred' | 'fork_inferred';
 export const ASSUMPTION_KINDS: readonly AssumptionKind[] = ['untraced_exit', 'untraced_exit_skipped', 'applied_call_failed', 'mm_id_reused', 'thread_adopted', 'kernel_fault_untraced', 'exec_inferred', 'fork_inferred'];
 
+/** faultedSince's value when any member may still move (a mapping call's pieces follow, or the fault is not applied yet). */
+export const FAULTED_ANY = 0xff;
+
+/** faultedSince's value for a fault that changed the members in mask (a bit per member): changed << 4 | still to come. */
+export const faultBits = (mask: number): number => (mask << 4) | mask;
+
 export interface EngineState {
   ctx: ModelCtx;
   profile: CostProfile | null;
@@ -50,8 +56,11 @@ export interface EngineState {
   assumed: Record<AssumptionKind, number>;
   /** The trace has shown a page_fault_kernel: kernel-mode faults are recorded, none is inferred. */
   sawKernelFault: boolean;
-  /** Tasks that took a fault (or whose mapping call began applying) since their last event other than rss_stat. */
-  faultedSince: Set<number>;
+  /**
+   * Tasks that took a fault (or whose mapping call began applying) since their last event other than rss_stat, each
+   * with faultBits: the counter members the model's fault changed, and those whose rss_stat has not come yet.
+   */
+  faultedSince: Map<number, number>;
   /** Tasks whose last event was a file read fault the trace's count decided (its mm, and whether its own update came). */
   fileRead: Map<number, { mm: Mm; own: boolean }>;
   /** The mm each exited task last used, for its teardown's rss_stat events. */
@@ -87,7 +96,7 @@ export function newEngineState(ctx: ModelCtx, profile: CostProfile | null, serie
     tasks: new Map(), procs: new Map(), byMmId: new Map(), execs: new Map(), held: new Map(),
     inClone: new Set(), unsure: new Map(), copied: new Set(), inMmCall: new Map(), lastSize: new Map(),
     assumed: { untraced_exit: 0, untraced_exit_skipped: 0, applied_call_failed: 0, mm_id_reused: 0, thread_adopted: 0, kernel_fault_untraced: 0, exec_inferred: 0, fork_inferred: 0 },
-    sawKernelFault: false, faultedSince: new Set(), fileRead: new Map(),
+    sawKernelFault: false, faultedSince: new Map(), fileRead: new Map(),
     exitedMm: new Map(), fresh: new Set(), adopted: new Map(),
     marks: [], totals: newPathAcc(), sum: newSum(), out: new Float64Array(3), f: newFaultCtx(null as never),
     inferredFaults: 0, countersFromTrace: null, forkLatency: 0, faultLatency: 0, forks: 0, lastTime: 0,

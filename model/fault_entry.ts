@@ -4,7 +4,7 @@ import type { FaultEvent, TraceEvent } from '../traces/events.js';
 import { MM_ANONPAGES, MM_FILEPAGES, MM_SHMEMPAGES, X86_PF_INSTR, X86_PF_SHSTK, X86_PF_USER, X86_PF_WRITE } from '../traces/events.js';
 import { faultCost } from './costs.js';
 import { pathId } from './fault_paths.js';
-import { adoptThread, countPath, countPathRun, proc, task, type EngineState } from './engine_state.js';
+import { adoptThread, countPath, countPathRun, faultBits, proc, task, type EngineState } from './engine_state.js';
 import * as F from './flags.js';
 import { handleMmFault, mapNewAnonPages, plainAnonWrites } from './memory.js';
 import { findVma, firstAbove, inHole, insertVma, newVma, splitRange } from './mm.js';
@@ -38,6 +38,7 @@ export function onFault(st: EngineState, e: FaultEvent, hint: FaultHint | null):
   const mm = t.mm;
   const p = proc(st, t.tgid, t.comm);
   p.res.minflt++; // mm/memory.c: mm_account_fault: one trap, one minflt
+  const r0 = mm.rss[0]!, r1 = mm.rss[1]!, r2 = mm.rss[2]!, r3 = mm.rss[3]!;
   const ec = e.errorCode;
   const inferred = ec < 0;
   let write = !inferred && (ec & (X86_PF_WRITE | X86_PF_SHSTK)) !== 0;
@@ -55,6 +56,7 @@ export function onFault(st: EngineState, e: FaultEvent, hint: FaultHint | null):
   if (!vma && (e.address < MMAP_MIN_ADDR || inHole(mm, e.address))) {
     // arch/x86/mm/fault.c: bad_area_nosemaphore: no VMA where the trace showed none (unmapped, or below mmap_min_addr)
     f.path = 'segv';
+    st.faultedSince.set(e.tid, 0);
     recordFault(st, e, p, 0, 0, 0);
     return;
   }
@@ -85,6 +87,8 @@ export function onFault(st: EngineState, e: FaultEvent, hint: FaultHint | null):
   }
   // (handleMmFault set f.path: the narrowing above does not see it)
   if ((f.path as string) === 'file_read' && f.fileHint > 0 && hm === MM_FILEPAGES) st.fileRead.set(e.tid, { mm, own: false });
+  // the counters this fault moved (mm/memory.c: each path's add_mm_counter): its rss_stat events are of these members
+  st.faultedSince.set(e.tid, faultBits((mm.rss[0] !== r0 ? 1 : 0) | (mm.rss[1] !== r1 ? 2 : 0) | (mm.rss[2] !== r2 ? 4 : 0) | (mm.rss[3] !== r3 ? 8 : 0)));
   recordFault(st, e, p, vma.start, vma.end, vma.flags);
 }
 

@@ -1,7 +1,7 @@
 // kmem:rss_stat (include/trace/events/kmem.h, fired by include/linux/mm.h: add_mm_counter): which model mm each event
 // is about, the baselines it teaches for mms that predate the trace, and events held until the model catches up.
 import { MM_ANONPAGES, MM_FILEPAGES, MM_SHMEMPAGES, type RssStatEvent } from '../traces/events.js';
-import { adoptThread, task, type EngineState } from './engine_state.js';
+import { adoptThread, FAULTED_ANY, task, type EngineState } from './engine_state.js';
 import { argPagesFaulted, nascentExecMm, oldMmArgEvent, switchExec } from './exec.js';
 import * as F from './flags.js';
 import { createMm, exitMmap } from './mm.js';
@@ -41,7 +41,9 @@ export interface BufferedRss {
 export function onRssStat(st: EngineState, e: RssStatEvent): void {
   const b: BufferedRss = e; // no copy: readers make one object per event and never change it once emitted
   // a mapping call's first piece: apply it now when its arguments decide it (other threads' events count it already)
-  if (e.curr && st.inMmCall.has(e.tid) && callBegan(st, e.tid)) st.faultedSince.add(e.tid); // its pieces follow: not kernel faults
+  if (e.curr && st.inMmCall.has(e.tid) && callBegan(st, e.tid)) st.faultedSince.set(e.tid, FAULTED_ANY); // its pieces follow: not kernel faults
+  const fb = e.curr ? st.faultedSince.get(e.tid) : undefined;
+  if (fb !== undefined && fb !== FAULTED_ANY && fb & (1 << e.member)) st.faultedSince.set(e.tid, fb & ~(1 << e.member)); // the fault's own update came
   // held until the model applies the operation: child-mm copies during clone, zaps/populates inside mm syscalls
   // and a fork's copy or an exec's argument pages with no clone or execve traced (untraced_clone_exec.ts)
   const hold = (st.inClone.has(e.tid) && !e.curr && (st.countersFromTrace !== null ? !st.byMmId.has(e.mmId) || st.byMmId.get(e.mmId)!.dead : newMmId(st, e.tid, e.mmId, e.mmId * 4 + e.member, e.size))) || st.inMmCall.has(e.tid) ||
@@ -165,16 +167,31 @@ function useRss(st: EngineState, b: BufferedRss, now: boolean): void {
 /**
  * A kernel-mode fault the trace cannot show (no page_fault_kernel recorded: copy_to_user into a fresh read() buffer,
  * fs/binfmt_elf.c: load_elf_binary clearing bss): the task's own counter rises by a fault's worth (one page, or
- * mm/filemap.c: filemap_map_pages' fault-around of up to 16) with no fault of its since its last other event.
+ * mm/filemap.c: filemap_map_pages' fault-around of up to 16) with no fault of its since its last other event, or
+ * after a user fault whose own updates the kernel already reported (faultReported).
  * Single-threaded mms only: with several threads another CPU's fault may be what the counter already shows.
  */
 function untracedKernelFault(st: EngineState, b: BufferedRss, mm: Mm): boolean {
   // a page-size what-if: the kernel counted the trace's pages, not this variant's; nothing to take from it mid-trace
   if (st.ctx.geo !== st.ctx.traceGeo) return false;
-  if (st.sawKernelFault || !b.curr || st.faultedSince.has(b.tid) || mm.users > 1 || mm.dead || st.execs.has(b.tid)) return false;
+  const faulted = st.faultedSince.get(b.tid);
+  if (st.sawKernelFault || !b.curr || (faulted !== undefined && !faultReported(b, faulted)) || mm.users > 1 || mm.dead || st.execs.has(b.tid)) return false;
   if (b.member !== MM_ANONPAGES && b.member !== MM_FILEPAGES) return false;
   const k = b.size / F.PAGE_SIZE - mm.rss[b.member]!;
   return k >= 1 && k <= 16;
+}
+
+/**
+ * The task's last user fault moved only the counters in bits (faultBits, fault_entry.ts) and the trace has shown an
+ * rss_stat of each since: the fault's own events have come (each path's add_mm_counter fires once per member it
+ * changes, mm/memory.c: do_anonymous_page, wp_page_copy, finish_fault; mm/filemap.c: filemap_map_pages), so a rise of
+ * another member is not that fault's (a read fault's file page, then read()'s copy_to_user into fresh bss: one
+ * FILEPAGES update, then ANONPAGES with no fault traced). A fault that moved nothing, or a member it moved, is left to
+ * the fault: the model may have its path wrong.
+ */
+function faultReported(b: BufferedRss, bits: number): boolean {
+  const changed = bits >> 4;
+  return bits !== FAULTED_ANY && changed !== 0 && (bits & 0xf) === 0 && !(changed & (1 << b.member));
 }
 
 /** The model mm an rss_stat event is about (an exec in flight has two), learning its mm_id on the way. */

@@ -165,6 +165,17 @@ describe('inference and hints (model/engine.ts)', () => {
     expect(p.faults.file_read).toBe(2);
     expect(p.rss_file_final_kb).toBe(21 * 4);
   });
+  it("no page_fault_kernel: an anon rise after a read fault's own file update is a kernel-mode fault (read() into fresh bss); a rise of the member the fault moved is the fault's", () => {
+    const enter = { ...hdr('sys_enter_mmap', 0), kind: 'sys_enter' as const, call: 'mmap', args: { addr: 0, len: 2 * MB, prot: 1, flags: 2, fd: 3, off: 0 } };
+    const B = A + 4 * MB;
+    const rs = (t: number, member: number, pages: number): TraceEvent => ({ ...hdr('rss_stat', t), kind: 'rss_stat', mmId: 7, curr: true, member, size: pages * 4096, throttled: false });
+    const r = run([enter, { ...hdr('sys_exit_mmap', 1), kind: 'sys_exit', call: 'mmap', ret: A, enter }, ...mmap(2, B, 2 * MB),
+      fault(10, B, 0x6), rs(11, 1, 1), // anon write: +1 (the mm's first anon event, its baseline)
+      fault(12, A, 0x4), rs(13, 0, 1), // file read: its own MM_FILEPAGES update (mm/memory.c: do_read_fault)
+      rs(14, 1, 2), rs(15, 1, 3), // copy_to_user faults the trace did not record: two anon pages, taken from the kernel
+      fault(16, B + 4096, 0x6), rs(17, 1, 5)]); // an anon write the kernel counts +2: its own member, left to the fault (+1)
+    expect(proc(r).rss_anon_final_kb).toBe(4 * 4);
+  });
   it('exec replaces the mm; exit reports final figures from just before the teardown', () => {
     const exec: TraceEvent = { ...hdr('sched_process_exec', 100), kind: 'exec', filename: '/bin/x', execPid: PID, oldPid: PID };
     const exit: TraceEvent = { ...hdr('sched_process_exit', 300), kind: 'exit', exitPid: PID, groupDead: true };
