@@ -167,8 +167,9 @@ export function adoptThread(st: EngineState, t: Task, mm: Mm): void {
 export function onApartMms(st: EngineState, a: number, b: number): boolean {
   const ta = st.tasks.get(a), tb = st.tasks.get(b);
   // an mm a traced fork made shares its parent's anon pages (mm/memory.c: copy_present_pte): whose write fault comes
-  // first decides who copies and who reuses (wp_can_reuse_anon_folio), so such pairs keep the trace's fault order
-  return ta !== undefined && tb !== undefined && ta.mm !== tb.mm && ta.mm.predates && tb.mm.predates;
+  // first decides who copies and who reuses (wp_can_reuse_anon_folio), so such pairs (one anon_vma root: mm/rmap.c
+  // anon_vma_fork) keep the trace's fault order; mms of different roots share no anon page
+  return ta !== undefined && tb !== undefined && ta.mm !== tb.mm && ta.mm.anonRoot !== tb.mm.anonRoot;
 }
 
 /** One fault record of path id (fault_paths.ts: pathId) under p and the variant's totals. */

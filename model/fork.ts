@@ -23,6 +23,7 @@ export function vmaNeedsCopy(dst: Vma, src: Vma): boolean {
 /** kernel/fork.c: dup_mmap: the child's mm, VMA by VMA; fills forkCounts. */
 export function dupMmap(ctx: ModelCtx, parent: Mm, childPid: number): Mm {
   const child = createMm(ctx, childPid, false);
+  child.anonRoot = parent.anonRoot; // mm/rmap.c: anon_vma_fork: the child's anon pages are its parent's until a write copies
   child.brkStart = parent.brkStart;
   child.brk = parent.brk;
   child.defFlags = 0;

@@ -7,8 +7,9 @@ import { eachVmaNotingInferredRuns, noteTeardown } from './rss_log.js';
 
 /** kernel/fork.c: mm_alloc: an empty mm (no tables but the PGD, which pgtables_bytes does not count). */
 export function createMm(ctx: ModelCtx, ownerPid: number, predates: boolean): Mm {
+  const idx = ctx.nextMmIdx++;
   return {
-    idx: ctx.nextMmIdx++,
+    idx,
     mmId: -1,
     vmas: [],
     lastVma: null,
@@ -23,6 +24,7 @@ export function createMm(ctx: ModelCtx, ownerPid: number, predates: boolean): Mm
     brk: -1,
     defFlags: 0,
     predates,
+    anonRoot: idx,
     dead: false,
     phantom: new Float64Array(4),
     holes: [],

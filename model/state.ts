@@ -112,6 +112,12 @@ export interface Mm {
   defFlags: number;
   /** True when the mm existed before the trace (or came from an exec we saw only part of): baselines are learnt. */
   predates: boolean;
+  /**
+   * The idx of the mm whose anon_vmas this mm's descend from (mm/rmap.c: anon_vma_fork links a child's VMAs into its
+   * parent's anon_vma tree): its own for a new mm (kernel/fork.c: mm_alloc; fs/exec.c: bprm_mm_init), the parent's root
+   * for a fork's child. Mms with different roots share no anon page the trace could show.
+   */
+  anonRoot: number;
   dead: boolean;
   /** Pages the kernel counted before the trace showed them (baseline learnt from rss_stat), per member. */
   phantom: Float64Array;

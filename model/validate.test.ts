@@ -180,6 +180,20 @@ describe('validate: no cascades (issue 12)', () => {
     expect(r.first_mismatches).toEqual([]);
     expect(r.matched).toBe(4);
   });
+  it('... also when the other process is the child of a fork the trace shows (another anon_vma root: no anon page shared)', () => {
+    // process 100 (mm 7, CPU 0) and 200 (mm 8, CPU 1) predate the trace; 200 forks 201 (task_newtask, no CLONE_VM), whose
+    // faults come between 100's faults and their rss_stat. Before: only two predating mms passed each other, so 201's
+    // fault forced 100's with "no counter changed" (a special mapping, its page never counted: ftrace_sw_fork's node mm)
+    const B = 0x55000000000;
+    const f = (t: number, tid: number, addr: number): TraceEvent => ({ ...hdr('page_fault_user', t, tid), cpu: tid === 100 ? 0 : 1, kind: 'fault', user: true, address: addr, ip: 0, errorCode: 0x6 });
+    const newtask: TraceEvent = { ...hdr('task_newtask', 4, 200), cpu: 1, kind: 'newtask', newPid: 201, newComm: 'w', cloneFlags: 0x11 };
+    const evs = [rss(1, 10), f(2, 200, B), { ...rss(3, 21, 1, true, 200), cpu: 1, mmId: 8 }, newtask, f(5, 100, A), f(6, 201, B + 4096), rss(7, 11), f(8, 100, A + 4096), f(9, 201, B + 8192), rss(10, 12)];
+    const r = validate(evs);
+    expect(r.baseline).toBe(2);
+    expect(r.first_mismatches).toEqual([]);
+    expect(r.compared).toBe(2);
+    expect(r.matched).toBe(2);
+  });
   it('a fault whose own rss_stat follows another thread\'s fault on another CPU (same mm) still counts its page', () => {
     // one process predating the trace, threads 100 (CPU 0) and 200 (CPU 1) of mm 7, VMAs inferred from the faults; 100's
     // rss_stat comes after 200's fault. Before: 200's fault forced 100's with "no counter changed" (an inferred VMA
