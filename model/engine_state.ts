@@ -69,6 +69,11 @@ export interface EngineState {
   fresh: Set<number>;
   /** mm idx -> bit per member whose baseline was learnt from rss_stat. */
   adopted: Map<number, number>;
+  /**
+   * The child of the fork being given its copy's rss_stat events, and the members its parent (older than the trace)
+   * never reported: the copy counts pages the trace never showed (null when none).
+   */
+  unknownCopy: { child: Mm; members: number } | null;
   marks: VariantResult['marks'];
   /** The variant's faults and latency by path id (totals). */
   totals: PathAcc;
@@ -97,7 +102,7 @@ export function newEngineState(ctx: ModelCtx, profile: CostProfile | null, serie
     inClone: new Set(), unsure: new Map(), copied: new Set(), inMmCall: new Map(), lastSize: new Map(),
     assumed: { untraced_exit: 0, untraced_exit_skipped: 0, applied_call_failed: 0, mm_id_reused: 0, thread_adopted: 0, kernel_fault_untraced: 0, exec_inferred: 0, fork_inferred: 0 },
     sawKernelFault: false, faultedSince: new Map(), fileRead: new Map(),
-    exitedMm: new Map(), fresh: new Set(), adopted: new Map(),
+    exitedMm: new Map(), fresh: new Set(), adopted: new Map(), unknownCopy: null,
     marks: [], totals: newPathAcc(), sum: newSum(), out: new Float64Array(3), f: newFaultCtx(null as never),
     inferredFaults: 0, countersFromTrace: null, forkLatency: 0, faultLatency: 0, forks: 0, lastTime: 0,
   };

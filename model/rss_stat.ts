@@ -117,9 +117,11 @@ function useRss(st: EngineState, b: BufferedRss, now: boolean): void {
   const log = ctx.rssLogs === null ? null : logOf(ctx.rssLogs, mm).log[b.member]!;
   const at = b.size / F.PAGE_SIZE;
   const late = b.throttled && log !== null && log.some((p, k) => Math.floor((p * F.PAGE_SIZE) / 0x80000) === bucket || (k > 0 && (at - log[k - 1]!) * (at - p) < 0));
-  if ((mm.predates && !(done & bit) && !late) || nascentExecMm(st, b, mm)) {
+  const copied = st.unknownCopy !== null && st.unknownCopy.child === mm && !b.curr && (st.unknownCopy.members & bit) !== 0;
+  if ((mm.predates && !(done & bit) && !late) || nascentExecMm(st, b, mm) || copied) {
     // the kernel counted pages before the trace showed them: take its figure as this mm's baseline
-    // (also each arg page that execve's get_arg_page writes into the nascent mm: argv/envp sizes are not in the trace)
+    // (also each arg page that execve's get_arg_page writes into the nascent mm: argv/envp sizes are not in the trace;
+    // and each piece of a fork's copy of a member its parent, older than the trace, never reported: st.unknownCopy)
     st.adopted.set(mm.idx, done | bit);
     // include/linux/mm.h before 6.2 (SPLIT_RSS_COUNTING): the shared counter can dip below zero while per-task deltas
     // wait for sync_mm_rss; the mm's true count is not negative, so a negative size teaches a baseline of 0

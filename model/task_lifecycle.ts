@@ -67,6 +67,10 @@ export function onNewTask(st: EngineState, recs: LifecycleRecs, e: NewTaskEvent)
     addLat(latOf(pp.paths, FORK_LAT), fr.latencyNs);
     ctx.probes.fork?.(fr);
   }
+  // a parent older than the trace that never reported a member: the copy's pieces of it count pages the trace never
+  // showed (kernel/fork.c: dup_mmap -> mm/memory.c: copy_pte_range, add_mm_rss_vec per piece): baselines of the child
+  const unseen = mm !== parent.mm && parent.mm.predates ? unreported(st, parent.mm) : 0;
+  st.unknownCopy = unseen ? { child: mm, members: unseen } : null;
   st.tasks.set(e.newPid, { tid: e.newPid, tgid, comm: e.newComm || parent.comm, mm, exited: false });
   if (!thread) {
     const cp = proc(st, tgid, e.newComm || parent.comm);
@@ -75,6 +79,14 @@ export function onNewTask(st: EngineState, recs: LifecycleRecs, e: NewTaskEvent)
     st.marks.push({ t: e.time, pid: tgid, kind: 'fork', comm: cp.res.comm });
   }
   flushHeld(st, e.tid); // the child-mm rss_stat events seen during copy_page_range
+  st.unknownCopy = null;
+}
+
+/** A bit per counter member of mm that no rss_stat event of the trace has shown (st.lastSize: the kernel's last values). */
+function unreported(st: EngineState, mm: Mm): number {
+  let bits = 0;
+  for (let m = 0; m < 4; m++) if (mm.mmId < 0 || !st.lastSize.has(mm.mmId * 4 + m)) bits |= 1 << m;
+  return bits;
 }
 
 /**
