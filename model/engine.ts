@@ -135,6 +135,7 @@ export function createEngine(spec: VariantSpec, probes: ReplayProbes, profile: C
     st.lastTime = e.time;
     ctx.curComm = e.comm;
     if (e.kind !== 'rss_stat' && st.fileRead.size) st.fileRead.delete(e.tid);
+    if (e.kind !== 'rss_stat' && st.zapping.size) st.zapping.delete(e.tid); // the zap's call is over (syscall_effects.ts sets it again at its own exit)
     if (st.unsure.size) settleUnsure(st, e); // a fork or exec with no syscall traced: this event may say which
     // a call in flight whose sys_exit the trace has not shown: this event of the same thread says it returned
     if ((st.inMmCall.has(e.tid) || st.inClone.has(e.tid)) && returnedBy(e)) callsReturned(st, e);

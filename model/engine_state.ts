@@ -74,6 +74,12 @@ export interface EngineState {
    * never reported: the copy counts pages the trace never showed (null when none).
    */
   unknownCopy: { child: Mm; members: number } | null;
+  /**
+   * Tasks whose munmap/madvise(MADV_DONTNEED) zaps, in an mm older than the trace, a range the trace did not map
+   * whole (syscall_effects.ts: noteZap): the mm, its counters before the zap, the kernel's before its first piece, and
+   * a bit per member whose pieces have shown pages from before the trace (rss_stat.ts: zapUnseenPiece).
+   */
+  zapping: Map<number, { mm: Mm; model: Float64Array; kernel: Float64Array; unseen: number }>;
   marks: VariantResult['marks'];
   /** The variant's faults and latency by path id (totals). */
   totals: PathAcc;
@@ -102,7 +108,7 @@ export function newEngineState(ctx: ModelCtx, profile: CostProfile | null, serie
     inClone: new Set(), unsure: new Map(), copied: new Set(), inMmCall: new Map(), lastSize: new Map(),
     assumed: { untraced_exit: 0, untraced_exit_skipped: 0, applied_call_failed: 0, mm_id_reused: 0, thread_adopted: 0, kernel_fault_untraced: 0, exec_inferred: 0, fork_inferred: 0 },
     sawKernelFault: false, faultedSince: new Map(), fileRead: new Map(),
-    exitedMm: new Map(), fresh: new Set(), adopted: new Map(), unknownCopy: null,
+    exitedMm: new Map(), fresh: new Set(), adopted: new Map(), unknownCopy: null, zapping: new Map(),
     marks: [], totals: newPathAcc(), sum: newSum(), out: new Float64Array(3), f: newFaultCtx(null as never),
     inferredFaults: 0, countersFromTrace: null, forkLatency: 0, faultLatency: 0, forks: 0, lastTime: 0,
   };

@@ -14,10 +14,11 @@ import type { Mm } from './state.js';
 
 /**
  * How an rss_stat event relates to the model: compared (hinted: its value was read into the model first, like a
- * fault's hint), used as the baseline of an mm that predates the trace, not mapped, or a subpage the kernel's deferred
- * THP split remapped (model/thp_deferred_split.ts: followed, not compared).
+ * fault's hint), used as the baseline of an mm that predates the trace, not mapped, a subpage the kernel's deferred
+ * THP split remapped (model/thp_deferred_split.ts: followed, not compared), or a zap piece over a range that may hold
+ * pages mapped before the trace (zapUnseenPiece: followed, not compared).
  */
-export type RssStatUse = 'compare' | 'hinted' | 'baseline' | 'unmapped' | 'thp_remap';
+export type RssStatUse = 'compare' | 'hinted' | 'baseline' | 'unmapped' | 'thp_remap' | 'unseen_zap';
 
 /** Validation callback: one kmem:rss_stat event, the model mm it belongs to and that mm's log (null when unmapped). */
 export type RssStatSink = (e: BufferedRss, mm: Mm | null, use: RssStatUse, log: MmLog | null) => void;
@@ -40,8 +41,9 @@ export interface BufferedRss {
 /** One kmem:rss_stat event: held while its clone or mm syscall is in flight, else mapped to its mm now. */
 export function onRssStat(st: EngineState, e: RssStatEvent): void {
   const b: BufferedRss = e; // no copy: readers make one object per event and never change it once emitted
-  // a mapping call's first piece: apply it now when its arguments decide it (other threads' events count it already)
-  if (e.curr && st.inMmCall.has(e.tid) && callBegan(st, e.tid)) st.faultedSince.set(e.tid, FAULTED_ANY); // its pieces follow: not kernel faults
+  // a mapping call's first piece: apply it now when its arguments decide it (other threads' events count it already),
+  // to the mm the piece names (curr=1: current->mm, the mm the call runs on) when the task is a thread not adopted yet
+  if (e.curr && st.inMmCall.has(e.tid) && adoptForCall(st, e) && callBegan(st, e.tid)) st.faultedSince.set(e.tid, FAULTED_ANY); // its pieces follow: not kernel faults
   const fb = e.curr ? st.faultedSince.get(e.tid) : undefined;
   if (fb !== undefined && fb !== FAULTED_ANY && fb & (1 << e.member)) st.faultedSince.set(e.tid, fb & ~(1 << e.member)); // the fault's own update came
   // held until the model applies the operation: child-mm copies during clone, zaps/populates inside mm syscalls
@@ -55,6 +57,18 @@ export function onRssStat(st: EngineState, e: RssStatEvent): void {
     return;
   }
   useRss(st, b, true);
+}
+
+/**
+ * A task first seen in this mapping call (its stand-in mm, task() in engine_state.ts) whose call's first piece names a
+ * live mm with curr=1 is a thread of that mm (include/trace/events/kmem.h: curr = mm == current->mm), adopted before
+ * the call is applied so the call changes the mm it ran on. Always true (a guard for callBegan's chain).
+ */
+function adoptForCall(st: EngineState, e: RssStatEvent): boolean {
+  const t = st.tasks.get(e.tid);
+  const known = st.byMmId.get(e.mmId);
+  if (t && known && !known.dead && t.mm !== known && t.mm.mmId === -1 && t.mm.predates && !st.execs.has(e.tid)) adoptThread(st, t, known);
+  return true;
 }
 
 /** Release the events held for tid (its syscall or clone is done: the model has applied it). */
@@ -134,6 +148,10 @@ function useRss(st: EngineState, b: BufferedRss, now: boolean): void {
     argPagesFaulted(st, b, mm);
     return;
   }
+  if (now && zapUnseenPiece(st, b, mm, prev)) {
+    sink?.(b, mm, 'unseen_zap', ctx.rssLogs && logOf(ctx.rssLogs, mm));
+    return;
+  }
   if (now && remapSeen(st, b, mm, prev)) {
     // one zero-filled subpage of a THP the kernel's shrinker split (no traced cause): the model follows it
     sink?.(b, mm, 'thp_remap', ctx.rssLogs && logOf(ctx.rssLogs, mm));
@@ -164,6 +182,31 @@ function useRss(st: EngineState, b: BufferedRss, now: boolean): void {
   }
   sink?.(b, mm, use, ctx.rssLogs && logOf(ctx.rssLogs, mm));
   argPagesFaulted(st, b, mm);
+}
+
+/**
+ * A piece of a zap in an mm older than the trace over a range its mmaps did not show whole (st.zapping): the kernel
+ * frees every present page there (mm/memory.c: zap_pte_range, add_mm_rss_vec per piece). Once it has freed more since
+ * the call began than the model (whose pages in the range all went at the call's start), it has freed pages mapped
+ * before the trace, whose places are unknowable: that piece and the call's later ones are not compared, and the
+ * excess comes out of the mm's pages from before the trace (phantom, at most all of them; an excess larger than those
+ * is no evidence of them). Until then, compared.
+ */
+function zapUnseenPiece(st: EngineState, b: BufferedRss, mm: Mm, prev: number | undefined): boolean {
+  const z = st.zapping.get(b.tid);
+  if (!z || z.mm !== mm || prev === undefined || !b.curr || b.member > MM_SHMEMPAGES) return false;
+  const m = b.member;
+  if (Number.isNaN(z.kernel[m])) z.kernel[m] = prev / F.PAGE_SIZE;
+  const extra = (b.size / F.PAGE_SIZE - z.kernel[m]!) - (mm.rss[m]! - z.model[m]!);
+  // (an excess beyond the mm's pages from before the trace is the model's own error: compared)
+  if (!(z.unseen & (1 << m)) && (extra >= 0 || -extra > mm.phantom[m]!)) return false;
+  z.unseen |= 1 << m;
+  if (extra < 0) {
+    const pages = Math.max(extra, -mm.phantom[m]!);
+    mm.phantom[m]! += pages;
+    if (pages !== 0) addMmCounter(st.ctx, mm, m, pages);
+  }
+  return true;
 }
 
 /**

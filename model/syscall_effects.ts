@@ -64,12 +64,14 @@ export function onSysExit(st: EngineState, e: SyscallExitEvent): void {
       break;
     }
     case 'munmap':
+      noteZap(st, e.tid, mm, g('addr'), g('addr') + pageUp(g('len')));
       unmapRange(ctx, mm, g('addr'), g('addr') + pageUp(g('len')));
       break;
     case 'mprotect':
       doMprotect(ctx, mm, g('start'), g('len'), g('prot'));
       break;
     case 'madvise':
+      if (g('behavior') === F.MADV_DONTNEED || g('behavior') === F.MADV_DONTNEED_LOCKED) noteZap(st, e.tid, mm, g('start'), g('start') + pageUp(g('len_in', 'len')));
       doMadvise(ctx, mm, g('start'), g('len_in', 'len'), g('behavior'), out);
       notePopulate(st, e, p, g('start'), g('start') + g('len_in', 'len'));
       break;
@@ -98,6 +100,27 @@ export function onSysExit(st: EngineState, e: SyscallExitEvent): void {
   }
   if (ctx.userWrites.length > 0) noteUserWrites(st, e, p, mm);
   flushHeld(st, e.tid);
+}
+
+/**
+ * A zap (munmap, MADV_DONTNEED) of [start, end) about to be applied to mm: in an mm older than the trace that holds
+ * pages from before it, a range the trace's own mmaps do not cover whole may hold some of them (VMAs there are
+ * inferred or unknown); noted for its rss_stat pieces (rss_stat.ts: zapUnseenPiece).
+ */
+function noteZap(st: EngineState, tid: number, mm: Mm, start: number, end: number): void {
+  if (!mm.predates || !mm.phantom.some((n) => n > 0) || mappedInTrace(mm, start, end)) return;
+  st.zapping.set(tid, { mm, model: Float64Array.from(mm.rss), kernel: new Float64Array(4).fill(NaN), unseen: 0 });
+}
+
+/** [start, end) lies whole in VMAs the trace showed being mapped (none inferred from faults). */
+function mappedInTrace(mm: Mm, start: number, end: number): boolean {
+  let at = start;
+  for (let k = firstAbove(mm, start); at < end; k++) {
+    const v = mm.vmas[k];
+    if (!v || v.start > at || v.kind & F.KIND_INFERRED) return false;
+    at = v.end;
+  }
+  return true;
 }
 
 /**

@@ -214,6 +214,38 @@ describe('validate: no cascades (issue 12)', () => {
     expect(shown.baseline).toBe(1);
     expect(shown.compared).toBe(2);
   });
+  it('a munmap where the model knows no VMA, in an mm older than the trace, frees pages from before the trace (not compared)', () => {
+    // mm 7 had 100 anon pages when the trace began (1 of them seen faulting at A); a thread stack mapped before the trace
+    // is munmapped: the kernel frees its 6 present pages. Before: the model freed nothing there and the piece mismatched
+    const B = A + (64 << 20);
+    const enter: TraceEvent = { ...hdr('sys_enter_munmap', 20), kind: 'sys_enter', call: 'munmap', args: { addr: B, len: 8 * 4096 } };
+    const exit: TraceEvent = { ...hdr('sys_exit_munmap', 22), kind: 'sys_exit', call: 'munmap', ret: 0, enter };
+    const r = validate([...mmap(0, 1 << 21), fault(10, 0), rss(11, 100), enter, rss(21, 94), exit, fault(30, 1), rss(31, 95)]);
+    expect(r.baseline).toBe(2);
+    expect(r.first_mismatches).toEqual([]);
+    expect(r.compared).toBe(1);
+    expect(r.matched).toBe(1);
+    // a range the model knows only by inference (one page seen faulting there): the kernel frees that page and 5 from
+    // before the trace; the model follows (its page, then 5 of the mm's earlier pages) and the next fault matches
+    const at = (t: number, addr: number): TraceEvent => ({ ...hdr('page_fault_user', t), kind: 'fault', user: true, address: addr, ip: 0, errorCode: 0x6 });
+    const enter2: TraceEvent = { ...hdr('sys_enter_munmap', 20), kind: 'sys_enter', call: 'munmap', args: { addr: B - 4 * 4096, len: 16 * 4096 } };
+    const exit2: TraceEvent = { ...hdr('sys_exit_munmap', 22), kind: 'sys_exit', call: 'munmap', ret: 0, enter: enter2 };
+    const r2 = validate([at(10, B), rss(11, 50), enter2, rss(21, 44), exit2, at(30, A), rss(31, 45)]);
+    expect(r2.baseline).toBe(2);
+    expect(r2.first_mismatches).toEqual([]);
+    expect(r2.matched).toBe(1);
+  });
+  it("a thread first seen in its madvise is adopted by the call's first piece before the call is applied (it zaps that mm)", () => {
+    // thread 101 of mm 7 predates the trace; its first event is MADV_DONTNEED of the 3 pages thread 100 wrote. Before:
+    // the call went to 101's stand-in mm (nothing there), the piece then adopted 101 and mismatched (model 3, kernel 0)
+    const enter: TraceEvent = { ...hdr('sys_enter_madvise', 20, 101), kind: 'sys_enter', call: 'madvise', args: { start: A, len_in: 3 * 4096, behavior: 4 } };
+    const exit: TraceEvent = { ...hdr('sys_exit_madvise', 22, 101), kind: 'sys_exit', call: 'madvise', ret: 0, enter };
+    const r = validate([...mmap(0, 1 << 21), fault(10, 0), rss(11, 1), fault(12, 1), rss(13, 2), fault(14, 2), rss(15, 3), enter, rss(21, 0, 1, true, 101), exit, fault(30, 0), rss(31, 1)]);
+    expect(r.assumptions.thread_adopted).toBe(1);
+    expect(r.first_mismatches).toEqual([]);
+    expect(r.compared).toBe(4);
+    expect(r.matched).toBe(4);
+  });
   it('a fault whose own rss_stat follows another thread\'s fault on another CPU (same mm) still counts its page', () => {
     // one process predating the trace, threads 100 (CPU 0) and 200 (CPU 1) of mm 7, VMAs inferred from the faults; 100's
     // rss_stat comes after 200's fault. Before: 200's fault forced 100's with "no counter changed" (an inferred VMA

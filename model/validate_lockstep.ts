@@ -85,9 +85,10 @@ function lockOnRss(st: LockState, b: BufferedRss, mm: Mm | null, use: RssStatUse
   const log = mlog.log[m]!, walk = mlog.walk[m]!;
   const cur = mm.rss[m]!;
   const key = mm.idx * 4 + m;
-  if (use === 'baseline') {
+  if (use === 'baseline' || use === 'unseen_zap') {
     st.t.baseline++;
-    st.offsets.delete(key);
+    // (a zap piece of pages from before the trace moved the model by the kernel's own change: any resync offset stays)
+    if (use === 'baseline') st.offsets.delete(key);
     resetLog(log, walk, cur);
     return;
   }

@@ -50,7 +50,10 @@ export interface ValidateResult {
   divergences: number;
   /** Per mm and member with at least one mismatch, most mismatches first (at most 20). */
   by_mm: MmFigures[];
-  /** Events that set the baseline of an mm the trace did not show from its start (not compared). */
+  /**
+   * Events that set the baseline of an mm the trace did not show from its start, or move pages it held from before the
+   * trace (a fork's copy or teardown of them, a munmap/madvise where the model knows no VMA): not compared.
+   */
   baseline: number;
   /** Events whose mm the model could not identify (not compared). */
   unmapped: number;
