@@ -12,6 +12,11 @@ export const DEFAULT_EVENTS: readonly string[] = [
   'sched:sched_process_exec',
   'sched:sched_process_exit',
   'task:task_newtask',
+  // off-CPU time inside a fork and in the parent's return (analyze/latency/measured.ts): the tracepoint fires in
+  // __schedule (kernel/sched/core.c), so perf's per-task events see only the command's own switches, and ftrace's
+  // set_event_pid keeps a switch only when prev or next is a filtered pid (kernel/trace/trace_events.c:
+  // event_filter_pid_sched_switch_probe_pre): a few events per time slice, not the whole machine's
+  'sched:sched_switch',
 ];
 
 /** Events without which a trace is useless to faultline: recording refuses to start if none of them exists. */

@@ -91,7 +91,8 @@ describe('parseEventList', () => {
       expect(DEFAULT_EVENTS).toContain(`syscalls:sys_enter_${c}`);
       expect(DEFAULT_EVENTS).toContain(`syscalls:sys_exit_${c}`);
     }
-    for (const e of ['exceptions:page_fault_user', 'exceptions:page_fault_kernel', 'kmem:rss_stat', 'sched:sched_process_fork', 'sched:sched_process_exec', 'sched:sched_process_exit', 'task:task_newtask']) {
+    // sched_switch: the off-CPU part of a fork and of its return (analyze/latency/measured.ts)
+    for (const e of ['exceptions:page_fault_user', 'exceptions:page_fault_kernel', 'kmem:rss_stat', 'sched:sched_process_fork', 'sched:sched_process_exec', 'sched:sched_process_exit', 'task:task_newtask', 'sched:sched_switch']) {
       expect(DEFAULT_EVENTS).toContain(e);
     }
   });
