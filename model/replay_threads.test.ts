@@ -51,6 +51,25 @@ describe('the zero-page gate between the first thread and a worker', () => {
     before(3);
     expect(other.zeroPage).toBe(true);
   });
+
+  it('sees a decision made after it ran ahead of the progress notes, at its own event', () => {
+    const g = gate();
+    const main = newMachineFacts(false, 'madvise'), other = newMachineFacts(false, 'madvise');
+    const pub = publisher(g, main), before = follower(g, other);
+    for (let n = 0; n <= 600; n++) pub.beforeRun(n); // progress notes at 0, 256, 512
+    for (let n = 0; n < 512; n++) before(n); // no decision before 512: the worker runs on without waiting
+    expect(other.zeroPage).toBeNull();
+    for (let n = 601; n < 1000; n++) {
+      pub.beforeRun(n);
+      if (n === 700) main.zeroPage = true; // decided while handling event 700
+    }
+    pub.afterFinish(1000);
+    for (let n = 512; n <= 700; n++) {
+      expect(other.zeroPage).toBeNull();
+      before(n);
+    }
+    expect(other.zeroPage).toBe(true);
+  });
 });
 
 describe('the THP gate: each half of the policy in force from its own event', () => {
