@@ -85,7 +85,7 @@ export function createFanout(engines: Engine[], opts: FanoutOptions = {}): { sin
   const st = { first: -1, last: 0 };
   // the trace's rss_stat sizes are in its own pages (--machine-page-size), whatever geometry a variant replays in
   const tracePage = engines.length ? 2 ** engines[0]!.ctx.traceGeo.pageShift : 4096;
-  const sizes = { n: 0, off: 0, gcd: 0 }; // rss_stat sizes: how many, how many not whole machine pages, their gcd
+  const sizes = { n: 0, off: 0, gcd: 0 }; // rss_stat sizes: how many, how many not whole machine pages, their gcd (while 16 KiB divides it)
 
   let runs = 0;
   const beforeRun = opts.beforeRun;
@@ -188,7 +188,9 @@ export function createFanout(engines: Engine[], opts: FanoutOptions = {}): { sin
       if (e.size > 0) {
         sizes.n++;
         if (e.size % tracePage) sizes.off++;
-        sizes.gcd = gcd(sizes.gcd, e.size);
+        // the note asks only whether 16 KiB (or 64 KiB) divides the gcd: once it does not, no later size can change that
+        // (a divisor of a non-multiple is no multiple), so the gcd is left there (0.08 s a thread on the 3M bench trace)
+        if (sizes.gcd % 16384 === 0) sizes.gcd = gcd(sizes.gcd, e.size);
       }
     }
   };
