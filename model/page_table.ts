@@ -7,7 +7,9 @@ import { addMmCounter, addMmRssVec, addPgtables, RSS_WALK_ZAP } from './rss.js';
 import { PAGE_ANON_EXCLUSIVE, PMD_HUGE_ZERO, PMD_TABLE, PMD_THP, type Mm, type ModelCtx, type Pages, type PmdSlot, type PteTable, type Vma } from './state.js';
 
 export function newTable(): PteTable {
-  return { page: new Int32Array(F.PTRS), fl: new Uint8Array(F.PTRS), present: 0, refcount: 1, ghost: 0 };
+  // both arrays over one buffer: one backing store to allocate, track and free per table, not two
+  const buf = new ArrayBuffer(F.PTRS * 5);
+  return { page: new Int32Array(buf, 0, F.PTRS), fl: new Uint8Array(buf, F.PTRS * 4, F.PTRS), present: 0, refcount: 1, ghost: 0 };
 }
 
 export const blockOf = (addr: number): number => Math.floor(addr / F.PMD_SIZE);
