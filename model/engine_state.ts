@@ -74,6 +74,8 @@ export interface EngineState {
    * never reported: the copy counts pages the trace never showed (null when none).
    */
   unknownCopy: { child: Mm; members: number } | null;
+  /** The child of the fork being given its copy's rss_stat events (validation keeps their values: rss_log.ts noteCopyPiece). */
+  copying: Mm | null;
   /**
    * Tasks whose munmap/madvise(MADV_DONTNEED) zaps, in an mm older than the trace, a range the trace did not map
    * whole (syscall_effects.ts: noteZap): the mm, its counters before the zap, the kernel's before its first piece, and
@@ -108,7 +110,7 @@ export function newEngineState(ctx: ModelCtx, profile: CostProfile | null, serie
     inClone: new Set(), unsure: new Map(), copied: new Set(), inMmCall: new Map(), lastSize: new Map(),
     assumed: { untraced_exit: 0, untraced_exit_skipped: 0, applied_call_failed: 0, mm_id_reused: 0, thread_adopted: 0, kernel_fault_untraced: 0, exec_inferred: 0, fork_inferred: 0 },
     sawKernelFault: false, faultedSince: new Map(), fileRead: new Map(),
-    exitedMm: new Map(), fresh: new Set(), adopted: new Map(), unknownCopy: null, zapping: new Map(),
+    exitedMm: new Map(), fresh: new Set(), adopted: new Map(), unknownCopy: null, copying: null, zapping: new Map(),
     marks: [], totals: newPathAcc(), sum: newSum(), out: new Float64Array(3), f: newFaultCtx(null as never),
     inferredFaults: 0, countersFromTrace: null, forkLatency: 0, faultLatency: 0, forks: 0, lastTime: 0,
   };

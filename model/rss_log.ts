@@ -16,6 +16,18 @@ export interface MmLog {
    * flushes rss once per (VMA x table) piece, and how an inferred run splits into VMAs is not in the trace.
    */
   guessedSpans: number[][][];
+  /**
+   * A fork child's: per member, the kernel's values after each piece of its copy (kernel/fork.c: dup_mmap ->
+   * mm/memory.c: copy_pte_range, add_mm_rss_vec per VMA x table), in order; the teardown mirrors them (validate_lockstep.ts).
+   */
+  copied: number[][];
+  /** The model's counters when the copy's events had all come, and when exit_mmap began (NaN: not yet). */
+  rssAtCopy: Float64Array;
+  rssAtTeardown: Float64Array;
+  /** The kernel's last value per member (validation's, NaN before the first event). */
+  kernelLast: Float64Array;
+  /** Per member, the next copy piece the teardown must undo (-1: not decided yet, -2: no mirror). */
+  mirrorAt: number[];
 }
 
 /** Logs of one validated variant, by mm (absent from a replay-only variant: ModelCtx.rssLogs is null). */
@@ -25,7 +37,11 @@ export type RssLogs = WeakMap<Mm, MmLog>;
 export function logOf(logs: RssLogs, mm: Mm): MmLog {
   let l = logs.get(mm);
   if (!l) {
-    l = { log: [[0], [0], [0], [0]], walk: [[0], [0], [0], [0]], phantomAtExit: new Float64Array(4), guessedSpans: [[], [], [], []] };
+    l = {
+      log: [[0], [0], [0], [0]], walk: [[0], [0], [0], [0]], phantomAtExit: new Float64Array(4), guessedSpans: [[], [], [], []],
+      copied: [[], [], [], []], rssAtCopy: new Float64Array(4).fill(NaN), rssAtTeardown: new Float64Array(4).fill(NaN),
+      kernelLast: new Float64Array(4).fill(NaN), mirrorAt: [-1, -1, -1, -1],
+    };
     logs.set(mm, l);
   }
   return l;
@@ -47,7 +63,20 @@ export function logUpdate(ctx: ModelCtx, mm: Mm): void {
 
 /** mm/mmap.c: exit_mmap begins: pages counted before the trace showed them leave in teardown events nobody can place. */
 export function noteTeardown(ctx: ModelCtx, mm: Mm): void {
-  if (ctx.rssLogs) logOf(ctx.rssLogs, mm).phantomAtExit.set(mm.phantom);
+  if (!ctx.rssLogs) return;
+  const l = logOf(ctx.rssLogs, mm);
+  l.phantomAtExit.set(mm.phantom);
+  l.rssAtTeardown.set(mm.rss);
+}
+
+/** One kernel piece of a fork's copy into the child mm (a curr=0 event given to the child at task_newtask). */
+export function noteCopyPiece(ctx: ModelCtx, mm: Mm, member: number, pages: number): void {
+  if (ctx.rssLogs && member < 4) logOf(ctx.rssLogs, mm).copied[member]!.push(pages);
+}
+
+/** The fork's copy events have all come: the child's counters as the model has them now. */
+export function noteCopyEnd(ctx: ModelCtx, mm: Mm): void {
+  if (ctx.rssLogs) logOf(ctx.rssLogs, mm).rssAtCopy.set(mm.rss);
 }
 
 /** A baseline first learnt from the mm's own teardown events: all of it unknowable. */

@@ -9,7 +9,7 @@ import { addMmCounter } from './rss.js';
 import { callBegan } from './syscall_effects.js';
 import { newMmId, startsUnsure } from './untraced_clone_exec.js';
 import { remapSeen } from './thp_deferred_split.js';
-import { logOf, logUpdate, notePhantomAtExit, type MmLog } from './rss_log.js';
+import { logOf, logUpdate, noteCopyPiece, notePhantomAtExit, type MmLog } from './rss_log.js';
 import type { Mm } from './state.js';
 
 /**
@@ -107,6 +107,7 @@ function useRss(st: EngineState, b: BufferedRss, now: boolean): void {
     sink?.(b, null, 'unmapped', null);
     return;
   }
+  if (st.copying === mm && !b.curr) noteCopyPiece(ctx, mm, b.member, b.size / F.PAGE_SIZE); // the child's teardown mirrors it
   if (st.countersFromTrace !== null) {
     // no page-fault events to model the counters by: the kernel's figure is the model's (and nothing to compare);
     // curr=1 is the task's own mm (include/trace/events/kmem.h: curr = mm == current->mm): mm_ids of freed mms recur

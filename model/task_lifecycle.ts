@@ -8,7 +8,7 @@ import * as F from './flags.js';
 import { dupMmap, forkCounts } from './fork.js';
 import { exitMmap } from './mm.js';
 import { addLat, endProc, FORK_LAT, latOf, noteCounters, notePoint } from './results.js';
-import { logUpdate } from './rss_log.js';
+import { logUpdate, noteCopyEnd } from './rss_log.js';
 import { flushHeld } from './rss_stat.js';
 import type { ExitRecord, ForkRecord } from './types.js';
 import type { Mm } from './state.js';
@@ -78,8 +78,10 @@ export function onNewTask(st: EngineState, recs: LifecycleRecs, e: NewTaskEvent)
     notePoint(cp, e.time, st.seriesPoints, true);
     st.marks.push({ t: e.time, pid: tgid, kind: 'fork', comm: cp.res.comm });
   }
+  st.copying = mm !== parent.mm ? mm : null;
   flushHeld(st, e.tid); // the child-mm rss_stat events seen during copy_page_range
-  st.unknownCopy = null;
+  st.unknownCopy = st.copying = null;
+  if (mm !== parent.mm) noteCopyEnd(ctx, mm);
 }
 
 /** A bit per counter member of mm that no rss_stat event of the trace has shown (st.lastSize: the kernel's last values). */

@@ -214,6 +214,47 @@ describe('validate: no cascades (issue 12)', () => {
     expect(shown.baseline).toBe(1);
     expect(shown.compared).toBe(2);
   });
+  it("a fork child's teardown undoes its copy's pieces in order when nothing changed the member (pages from before the trace)", () => {
+    // shell 200 (mm 8) predates the trace with 12 anon pages, 11 of them in places the trace never showed; its fork 201 (mm 9)
+    // got them in two copy pieces (5, then 12) and exits: exit_mmap zaps the same VMAs in the same order, so the kernel
+    // reports 7, then 0. Before: the whole teardown went to the before-baseline bucket (pages the model cannot place)
+    const enter: TraceEvent = { ...hdr('sys_enter_clone', 1, 200), kind: 'sys_enter', call: 'clone', args: { clone_flags: 0x11 } };
+    const piece = (t: number, pages: number, tid = 200): RssStatEvent => ({ ...rss(t, pages, 1, false, tid), mmId: 9 });
+    const run = (teardown: number[], between: TraceEvent[] = [], copy = [5, 12]): ReturnType<typeof validate> => validate([
+      { ...hdr('page_fault_user', 0, 200), kind: 'fault', user: true, address: A, ip: 0, errorCode: 0x6 },
+      { ...rss(0, 12, 1, true, 200), mmId: 8 }, { ...enter, line: nextLine() }, ...copy.map((p, i) => piece(2 + i / 10, p)),
+      { ...hdr('task_newtask', 4, 200), kind: 'newtask', newPid: 201, newComm: 'w', cloneFlags: 0x11 },
+      { ...hdr('sys_exit_clone', 5, 200), kind: 'sys_exit', call: 'clone', ret: 201, enter }, ...between,
+      { ...hdr('sched_process_exit', 8, 201), kind: 'exit', exitPid: 201, groupDead: true }, ...teardown.map((p, i) => piece(9 + i, p, 201)),
+    ]);
+    const base = run([]);
+    // (the final 0 is every model's value after exit_mmap: not compared)
+    const r = run([7, 0]);
+    expect(r.compared - base.compared).toBe(1);
+    expect(r.matched - base.matched).toBe(1);
+    expect(r.baseline - base.baseline).toBe(1);
+    // a kernel that zapped in other pieces (the child split a VMA): the prediction fails where it differs
+    const other = run([9, 8, 0]);
+    expect(other.compared - base.compared).toBe(2);
+    expect(other.matched - base.matched).toBe(0);
+    expect(other.first_mismatches.slice(-2)).toMatchObject([{ kernel_pages: 9, model_pages: 7 }, { kernel_pages: 8, model_pages: 7 }]);
+    // a zap piece split by zap_pte_range's need_resched break (12 -> 9 -> 7): matched once it lands on the piece's end
+    const split = run([9, 7, 0]);
+    expect(split.matched - base.matched).toBe(2);
+    expect(split.resched_splits - base.resched_splits).toBe(1);
+    // a copy piece split by copy_pte_range's need_resched break (copied 5, 9, 12 where the zap flushes 12 -> 3 -> 0):
+    // the teardown goes past that point whole and lands on the next
+    const skipped = run([3, 0], [], [5, 9, 12]);
+    expect(skipped.first_mismatches).toEqual(base.first_mismatches);
+    expect(skipped.matched - base.matched).toBe(1);
+    // the child faulted a page in between (its place among the copy's pieces unknown): no mirror, not compared
+    const B = 0x55000000000;
+    const wrote: TraceEvent[] = [{ ...hdr('page_fault_user', 6, 201), kind: 'fault', user: true, address: B, ip: 0, errorCode: 0x6 }, { ...rss(7, 13, 1, true, 201), mmId: 9 }];
+    const changed = run([8, 0], wrote);
+    const changedBase = run([], wrote);
+    expect(changed.compared).toBe(changedBase.compared);
+    expect(changed.baseline - changedBase.baseline).toBe(2);
+  });
   it('a munmap where the model knows no VMA, in an mm older than the trace, frees pages from before the trace (not compared)', () => {
     // mm 7 had 100 anon pages when the trace began (1 of them seen faulting at A); a thread stack mapped before the trace
     // is munmapped: the kernel frees its 6 present pages. Before: the model freed nothing there and the piece mismatched

@@ -42,6 +42,8 @@ interface LockState {
   readonly splitOpen: Map<number, { b: BufferedRss; mm: Mm; name: string; model: number; hinted: boolean }>;
   // per task: its mm and the model's counters in the kernel's terms (after any resync) at its last rss_stat event
   readonly lastOfTask: Map<number, { mm: Mm; k: [number, number, number, number] }>;
+  // a fork child's teardown piece the kernel reported part of (mirrorTeardown): its events wait for the piece's end
+  readonly mirrorSplits: Map<number, { mm: Mm; name: string; expected: number; pending: BufferedRss[] }>;
 }
 
 /** The member's log back to the one value the kernel agrees with. */
@@ -77,6 +79,8 @@ function lockOnRss(st: LockState, b: BufferedRss, mm: Mm | null, use: RssStatUse
   }
   if (use === 'hinted') st.hintLine = b.line; // read into the model before the comparison: a hinted event
   const m = b.member;
+  const kPrev = mlog.kernelLast[m]!; // the kernel's value of this counter before this event
+  mlog.kernelLast[m] = b.size / F.PAGE_SIZE;
   const before = st.lastOfTask.get(b.tid);
   const floor = before !== undefined && before.mm === mm ? before.k[m]! : -Infinity;
   const now: [number, number, number, number] = [0, 0, 0, 0];
@@ -92,6 +96,7 @@ function lockOnRss(st: LockState, b: BufferedRss, mm: Mm | null, use: RssStatUse
     resetLog(log, walk, cur);
     return;
   }
+  if (mm.dead && mlog.phantomAtExit[m] !== 0 && mirrorTeardown(st, b, mm, mlog, kPrev)) return;
   const v = b.size / F.PAGE_SIZE - (st.offsets.get(key) ?? 0);
   const spans = mlog.guessedSpans[m]!;
   if (spans.length && !(mm.dead && mlog.phantomAtExit[m] !== 0)) {
@@ -235,11 +240,84 @@ function lockOnRss(st: LockState, b: BufferedRss, mm: Mm | null, use: RssStatUse
 }
 
 /**
+ * A fork child's teardown when it holds pages whose places the trace never showed (its parent's from before the trace):
+ * kernel/fork.c: dup_mmap copied the parent's VMAs in address order and mm/mmap.c: exit_mmap -> unmap_vmas zaps the
+ * child's in the same order, both flushing rss once per VMA x PTE table (mm/memory.c: copy_pte_range, zap_pte_range:
+ * add_mm_rss_vec). When nothing changed the member between (the model's counter as at the copy's end, the kernel's last
+ * value its copy's last, T), the teardown undoes the copy's pieces in order: T - c1, T - c2, ..., 0. Each event but the
+ * final 0 must land on the next of those points (a child that mapped, unmapped or split a VMA makes it fail), with the
+ * two flushes the scheduler decides: copy_pte_range's need_resched break (`progress >= 32`) split a copy piece, so the
+ * zap goes past that point whole and lands on a later one; zap_pte_range's need_resched break splits a zap piece, so a
+ * value inside a piece is matched once the kernel lands on that piece's end (as the lockstep's own splits, counted in
+ * resched_splits); a value past the end of a piece it had begun is a mismatch.
+ * False: not compared here (no mirror, or the final 0).
+ */
+function mirrorTeardown(st: LockState, b: BufferedRss, mm: Mm, mlog: MmLog, kPrev: number): boolean {
+  const m = b.member;
+  const c = mlog.copied[m]!;
+  let at = mlog.mirrorAt[m]!;
+  if (at === -1) {
+    // decided at the member's first teardown event
+    at = mlog.mirrorAt[m] = c.length > 0 && kPrev === c[c.length - 1] && mlog.rssAtCopy[m] === mlog.rssAtTeardown[m] ? 0 : -2;
+  }
+  if (at < 0) return false;
+  const total = c[c.length - 1]!, raw = b.size / F.PAGE_SIZE;
+  const key = mm.idx * 4 + m;
+  const name = RSS_MEMBER_NAMES[m] ?? String(m);
+  const point = (j: number): number => (j < c.length ? total - c[j]! : 0);
+  if (raw === 0) {
+    // the teardown's end is every model's value after exit_mmap (comparing it would test nothing); a split piece must end here
+    settleMirrorSplit(st, key, at === c.length - 1);
+    return false;
+  }
+  let k = at;
+  while (k < c.length && point(k) > raw) k++; // points the kernel is past
+  const onPoint = k < c.length && point(k) === raw;
+  const open = st.mirrorSplits.get(key);
+  if (!onPoint && k < c.length && raw < kPrev && !(open && k > at)) {
+    // inside a piece (past copy points whole, or the piece a split already began): a zap split, matched when the
+    // kernel lands on the piece's end
+    if (open) open.pending.push(b);
+    else st.mirrorSplits.set(key, { mm, name, expected: point(k), pending: [b] });
+    mlog.mirrorAt[m] = k;
+    return true;
+  }
+  // (a piece the kernel reported part of must end on its point, not past it)
+  settleMirrorSplit(st, key, onPoint && k === at);
+  countMirror(st, mm, m, name);
+  if (onPoint && !(open && k > at)) hit(st.t, mm, m, name, false);
+  else mismatch(st.t, b, mm, name, point(at));
+  mlog.mirrorAt[m] = onPoint ? k + 1 : k; // on with the piece the kernel is in
+  resetLog(mlog.log[m]!, mlog.walk[m]!, mm.rss[m]!);
+  return true;
+}
+
+function countMirror(st: LockState, mm: Mm, m: number, name: string): void {
+  st.t.compared++;
+  (st.t.by[name] ?? (st.t.by[name] = newMember())).compared++;
+  mmFig(st.t, mm, m).compared++;
+}
+
+/** The kernel landed (or not) on the end of a zap piece it had reported part of: its split events are decided. */
+function settleMirrorSplit(st: LockState, key: number, landed: boolean): void {
+  const o = st.mirrorSplits.get(key);
+  if (!o) return;
+  st.mirrorSplits.delete(key);
+  for (const e of o.pending) {
+    countMirror(st, o.mm, e.member, o.name);
+    if (landed) {
+      hit(st.t, o.mm, e.member, o.name, false);
+      st.t.splits++;
+    } else mismatch(st.t, e, o.mm, o.name, o.expected);
+  }
+}
+
+/**
  * `exact`: the kernel's counters are exact (6.2+); before, compared within SPLIT_RSS_COUNTING's 64 pages.
  * `quiet`: when set, a decrease nothing traced explains is untraced reclaim (not compared, counted, resynchronised).
  */
 export function createLockstep(t: Tally, exact: boolean, quiet: QuietAt | null = null): Lockstep {
-  const st: LockState = { t, exact, quiet, hintLine: -1, offsets: new Map(), deferred: new Map(), splitOpen: new Map(), lastOfTask: new Map() };
+  const st: LockState = { t, exact, quiet, hintLine: -1, offsets: new Map(), deferred: new Map(), splitOpen: new Map(), lastOfTask: new Map(), mirrorSplits: new Map() };
   return {
     onRss: (b, mm, use, mlog) => lockOnRss(st, b, mm, use, mlog),
     hint: (line) => void (st.hintLine = line),
@@ -249,6 +327,7 @@ export function createLockstep(t: Tally, exact: boolean, quiet: QuietAt | null =
     },
     end() {
       for (const key of [...st.splitOpen.keys()]) revokeSplit(st, key);
+      for (const key of [...st.mirrorSplits.keys()]) settleMirrorSplit(st, key, false);
     },
   };
 }

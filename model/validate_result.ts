@@ -52,7 +52,8 @@ export interface ValidateResult {
   by_mm: MmFigures[];
   /**
    * Events that set the baseline of an mm the trace did not show from its start, or move pages it held from before the
-   * trace (a fork's copy or teardown of them, a munmap/madvise where the model knows no VMA): not compared.
+   * trace (a fork's copy or teardown of them, a munmap/madvise where the model knows no VMA): not compared. (A fork
+   * child's teardown of them is compared when nothing changed it since its copy: it undoes the copy's pieces in order.)
    */
   baseline: number;
   /** Events whose mm the model could not identify (not compared). */
