@@ -246,6 +246,7 @@ export function forkCostNs(profile: CostProfile | null, rec: ForkRecord): number
  * not run meanwhile: the time is on no guest CPU's samples, but on the workload's clock around fork().
  */
 export const FORK_RETURN_STEPS = [
+  'fork_return_fixed', // per fork: the return to user space itself and the user code before the next traced event
   'fork_return_per_table', // per PTE table copied by the fork
   'fork_return_per_pte', // per PTE copied by the fork
 ] as const;
@@ -253,9 +254,9 @@ export type ForkReturnStep = (typeof FORK_RETURN_STEPS)[number];
 
 /** Modelled return of one fork (FORK_RETURN_STEPS): null when the profile prices none. */
 export function forkReturnNs(profile: CostProfile | null, rec: Pick<ForkRecord, 'ptesCopied' | 'tablesCopied'>): number | null {
-  const t = profile?.steps.fork_return_per_table, p = profile?.steps.fork_return_per_pte;
-  if (t === undefined && p === undefined) return null;
-  return rec.tablesCopied * (t ?? 0) + rec.ptesCopied * (p ?? 0);
+  const f = profile?.steps.fork_return_fixed, t = profile?.steps.fork_return_per_table, p = profile?.steps.fork_return_per_pte;
+  if (f === undefined && t === undefined && p === undefined) return null;
+  return (f ?? 0) + rec.tablesCopied * (t ?? 0) + rec.ptesCopied * (p ?? 0);
 }
 
 export const PROFILE_SCHEMA = 'faultline-cost-profile/1';

@@ -48,7 +48,7 @@ export function latencyCheckHtml(input: ReportInput): string {
   if (f)
     rows.push(
       `<tr data-measure="fork" data-path="fork" data-modelled-total="${f.modelled.total_ns}" data-measured-total="${f.measured.total_ns}">` +
-        `<th>fork</th><td class="what">clone enter → exit (${f.count} fork${f.count === 1 ? '' : 's'}; Σ modelled ${ms(f.modelled.total_ns)} ms, Σ measured ${ms(f.measured.total_ns)} ms${f.wait_total_ns ? `, of which ${ms(f.wait_total_ns)} ms ${f.wait_from === 'off_cpu' ? 'switched out (sched_switch)' : 'waited inside the copy (one span with no traced event, longer than the rest of its fork; no sched_switch recorded, so its cause is unknown)'}: not modelled; the ratio leaves it out` : ''})</td>` +
+        `<th>fork</th><td class="what">clone enter → exit (${f.count} fork${f.count === 1 ? '' : 's'}; Σ modelled ${ms(f.modelled.total_ns)} ms, Σ measured ${ms(f.measured.total_ns)} ms${f.wait_total_ns ? `, of which ${ms(f.wait_total_ns)} ms ${f.wait_from === 'off_cpu' ? 'switched out (sched_switch)' : f.wait_from === 'same_cpu' ? `at least switched out (at most ${ms(f.wait_max_total_ns)} ms; no sched_switch: other tasks' events on its CPU)` : 'waited inside the copy (one span with no traced event, longer than the rest of its fork; no sched_switch recorded, so its cause is unknown)'}: not modelled; the ratio leaves it out` : ''})</td>` +
         `<td>${f.count}</td><td>${us(f.modelled.p50_ns)}</td><td>${us(f.modelled.p50_ns)}</td><td>${us(f.measured.p50_ns)}</td><td>${us(f.measured.p90_ns)}</td><td>${us(f.measured.p99_ns)}</td>${ratioCell(f.ratio_less_wait, 'fork (Σ)')}</tr>`,
     );
   // after the clone: a bound that also holds untraced user work, so shown with its ratio but never flagged
@@ -56,7 +56,7 @@ export function latencyCheckHtml(input: ReportInput): string {
   if (r)
     rows.push(
       `<tr data-measure="fork_return" data-path="fork return" data-modelled-total="${r.modelled_ns ?? ''}" data-measured-total="${r.measured_ns}" data-off-cpu="${r.off_cpu_ns ?? ''}">` +
-        `<th>fork return</th><td class="what">sys_exit_clone → the parent's next user fault or syscall (${r.count} fork${r.count === 1 ? '' : 's'}; Σ measured ${ms(r.measured_ns)} ms, ${r.off_cpu_ns === null ? 'off-CPU part unknown: no sched_switch recorded' : `of which ${ms(r.off_cpu_ns)} ms switched out`}; Σ modelled ${r.modelled_ns === null ? '- (the profile prices no return)' : `${ms(r.modelled_ns)} ms: host resync of the tables fork write-protected`}; also holds any untraced user work)</td>` +
+        `<th>fork return</th><td class="what">sys_exit_clone → the parent's next user fault or syscall (${r.count} fork${r.count === 1 ? '' : 's'}; Σ measured ${ms(r.measured_ns)} ms, ${r.off_cpu_ns === null ? 'off-CPU part unknown: no sched_switch recorded' : r.off_cpu_from === 'same_cpu' ? `of which at least ${ms(r.off_cpu_ns)} ms switched out (other tasks' events on its CPU)` : `of which ${ms(r.off_cpu_ns)} ms switched out`}; Σ modelled ${r.modelled_ns === null ? '- (the profile prices no return)' : `${ms(r.modelled_ns)} ms: host resync of the tables fork write-protected`}; also holds any untraced user work)</td>` +
         `<td>${r.count}</td><td>-</td><td>-</td><td>-</td><td>-</td><td>-</td><td class="ratio" data-ratio="${r.ratio}">${r.ratio ? r.ratio.toFixed(2) : '-'}</td></tr>`,
     );
   if (rows.length === 0) return '';

@@ -26,14 +26,23 @@ describe('fitSteps', () => {
     expect(f.profile.steps.fork_fixed).toBe(50_000);
     expect(f.derivation[0]).toMatch(/^trap .* = 0\.50 µs/);
   });
-  it("the return after fork (host time no clone span holds) keeps the base's figures, unscaled, and the derivation says they were not fitted", () => {
-    const shadow: CostProfile = { ...base, steps: { ...base.steps, fork_return_per_table: 6_000, fork_return_per_pte: 55 } };
+  it("the return after fork: fitted to the trace's own return where a parent showed one (a scale of the base's shape for one fork size), else the base's kept and said so", () => {
+    const shadow: CostProfile = { ...base, steps: { ...base.steps, fork_return_per_table: 6_000, fork_return_per_pte: 50 } };
     const kernel = new Map([['anon_alloc', { count: 100, ns: 1_000 }]]);
-    const timed = [{ measuredNs: 1e6, modelledNs: 2e6 }];
-    const f = fitSteps(shadow, kernel, new Map([['anon_alloc', many(100, 1_500)]]), timed);
-    expect([f.profile.steps.fork_return_per_table, f.profile.steps.fork_return_per_pte]).toEqual([6_000, 55]);
-    expect(f.derivation.find((d) => d.startsWith('fork return'))).toMatch(/6\.00 µs per table copied \+ 55\.0 ns per PTE copied, not fitted to this trace/);
-    for (const [p, t] of [[base, timed], [shadow, []]] as const) expect(fitSteps(p, kernel, new Map([['anon_alloc', many(100, 1_500)]]), t).derivation.some((d) => d.startsWith('fork return'))).toBe(false);
+    const iv = new Map([['anon_alloc', many(100, 1_500)]]);
+    const unseen = fitSteps(shadow, kernel, iv, [{ measuredNs: 1e6, modelledNs: 2e6 }]);
+    expect([unseen.profile.steps.fork_return_per_table, unseen.profile.steps.fork_return_per_pte]).toEqual([6_000, 50]);
+    expect(unseen.derivation.find((d) => d.startsWith('fork return'))).toMatch(/^fork return: not fitted \(no fork's parent showed a user fault or syscall after sys_exit_clone\): base's 6\.00 µs per table copied \+ 50\.0 ns per PTE copied/);
+    // 2 tables and 1000 PTEs: the base's shape is 2 x 6 000 + 1000 x 50 = 62 000 ns; the return 200 µs, of which 76 µs
+    // proven off-CPU (other tasks' events on its CPU), leaves 124 000 ns: twice the shape
+    const timed = [{ measuredNs: 1e6, modelledNs: 2e6, returnNs: 200_000, returnOffCpuNs: 76_000, returnOffCpuFrom: 'same_cpu' as const, tables: 2, ptes: 1000 }];
+    const f = fitSteps(shadow, kernel, iv, timed);
+    expect([f.profile.steps.fork_return_fixed, f.profile.steps.fork_return_per_table, f.profile.steps.fork_return_per_pte]).toEqual([0, 12_000, 100]);
+    const d = f.derivation.find((x) => x.startsWith('fork return'))!;
+    expect(d).toMatch(/x 2\.000 \(the median over 1 fork of on-CPU return/);
+    expect(d).toMatch(/1 with other tasks' events on the parent's CPU/);
+    expect(d).toMatch(/no leave-one-out \(one fork: the figure is in-sample only\)/);
+    for (const [p, t] of [[base, [{ measuredNs: 1e6, modelledNs: 2e6 }]], [shadow, []]] as const) expect(fitSteps(p, kernel, iv, t).derivation.some((x) => x.startsWith('fork return'))).toBe(false);
   });
   it('table_alloc from the faults that allocated a table: their kernel part less the table-free p50, per table; not from too few', () => {
     const kernel = new Map([['anon_alloc', { count: 100, ns: 1_000 }]]);

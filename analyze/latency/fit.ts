@@ -10,6 +10,8 @@ import type { FaultRecord, VariantSpec } from '../../model/types.js';
 import { createReplay } from '../../model/replay.js';
 import { createLatencyValidator, type LatencyValidateResult } from './validate.js';
 import { FAULT_TO_RSS_STAT } from './measured.js';
+import type { ForkPair } from './join.js';
+import { describeReturnFit, fitReturn, type ReturnSample } from './fork_return_fit.js';
 import { logHistAdd, logHistQuantile, newLogHist, quantile, type LogHist } from '../../model/quantiles.js';
 
 /** Intervals per path kept for the dense-run quantile (bounded: a reservoir of the first ones is enough). */
@@ -133,12 +135,13 @@ export function fitSteps(
   else derivation.push(
     forkRatio ? `fork steps: ${base.name}'s x ${fork.toFixed(3)} (the trace's clone enter -> exit${timed && timed.some((f) => f.waitNs) ? ', less its waits inside the copy,' : ''} over the modelled fork time)` : `fork steps: ${base.name}'s x ${fork.toFixed(3)} (no timed fork: as the fault steps)`,
   );
-  // the return after fork is host time no clone span holds: the base's figures, never fitted to this trace (named
-  // where the trace timed a fork)
-  if (timed?.length && FORK_RETURN_STEPS.some((k) => base.steps[k] !== undefined))
-    derivation.push(
-      `fork return (after sys_exit_clone, host resync of the write-protected tables): ${base.name}'s ${us(base.steps.fork_return_per_table ?? 0)} per table copied + ${((base.steps.fork_return_per_pte ?? 0)).toFixed(1)} ns per PTE copied, not fitted to this trace`,
-    );
+  // the return after fork (no clone span holds it): fitted to the forks whose parent showed its next user-mode event
+  if (timed?.length) {
+    const rs: ReturnSample[] = timed.filter((f) => (f.returnNs ?? -1) >= 0).map((f) => ({ returnNs: f.returnNs!, offCpuNs: f.returnOffCpuNs ?? null, offCpuFrom: f.returnOffCpuFrom ?? null, tables: f.tables ?? 0, ptes: f.ptes ?? 0 }));
+    const rf = fitReturn(rs, base);
+    if (rf) (steps.fork_return_fixed = rf.fixed), (steps.fork_return_per_table = rf.perTable), (steps.fork_return_per_pte = rf.perPte);
+    if (rf || FORK_RETURN_STEPS.some((k) => base.steps[k] !== undefined)) derivation.push(describeReturnFit(rs, base, rf));
+  }
   const profile: CostProfile = { name: `trace-fitted (base ${base.name})`, source: `fitted to the trace: ${derivation.join('; ')}`, steps };
   if (Object.keys(stats).length > 0) profile.stats = stats;
   return { profile, derivation, fitted: true };
@@ -188,6 +191,12 @@ export interface TimedFork {
   modelledNs: number;
   /** Of measuredNs, one wait inside the copy (MeasuredFork.waitNs): left out of the regression. */
   waitNs?: number;
+  /** The parent's return after the clone (join.ts ForkPair), for the return's fit (fork_return_fit.ts). */
+  returnNs?: number;
+  returnOffCpuNs?: number | null;
+  returnOffCpuFrom?: ReturnSample['offCpuFrom'];
+  tables?: number;
+  ptes?: number;
 }
 
 /** Forks the fork regression looks at (all pairs of them are tried). */
@@ -360,7 +369,7 @@ export async function fitProfileToTrace(trace: string, mainline: VariantSpec, ba
     if (m !== null) logHistAdd(hw.h, m);
   };
   const timedForks: TimedFork[] = [];
-  const onForkPair = (modelledNs: number, measuredNs: number, waitNs: number): void => void timedForks.push({ modelledNs, measuredNs, waitNs });
+  const onForkPair = (p: ForkPair): void => void timedForks.push(p);
   const v = createLatencyValidator(mainline, base, { onPair, onForkPair });
   // per path of the earlier fault: each fault-to-next-fault interval, and the means of WINDOW consecutive ones of
   // the same thread and path

@@ -49,7 +49,7 @@ describe('createLatencyJoin', () => {
     j.onMeasuredFault(meas(1, 150, 900)); // no modelled fault at 150 on tid 1
     j.onMeasuredFault({ ...meas(3, -1, 700), faultTime: -1 }); // a GUP fault
     j.onModelFork({ childPid: 9, latencyNs: 1e6 } as never);
-    const r = j.finish([{ pid: 1, tid: 1, time: 0, childPid: 9, durationNs: 1.5e6, source: 'syscall', waitNs: 0, waitFrom: 'longest_gap', returnNs: -1, returnOffCpuNs: null }]);
+    const r = j.finish([{ pid: 1, tid: 1, time: 0, childPid: 9, durationNs: 1.5e6, source: 'syscall', waitNs: 0, waitFrom: 'longest_gap', waitMaxNs: 0, returnNs: -1, returnOffCpuNs: null, returnOffCpuFrom: null, returnOffCpuMaxNs: null }]);
     const a = r.faults[FAULT_TO_RSS_STAT]!.anon_alloc!;
     expect(a.count).toBe(2);
     expect(a.measured.total_ns).toBe(3_500);
@@ -57,19 +57,24 @@ describe('createLatencyJoin', () => {
     expect(r.unjoined).toBe(2);
     expect(r.forks).toMatchObject({ count: 1, ratio_total: 1.5, pairs: [{ child_pid: 9, modelled_ns: 1e6, measured_ns: 1.5e6, wait_ns: 0 }] });
   });
-  it("compares each fork's return after the clone with the modelled return, less the measured off-CPU part; unknown off-CPU makes the sum unknown", () => {
-    const fork = (childPid: number, returnNs: number, returnOffCpuNs: number | null) =>
-      ({ pid: 1, tid: 1, time: 0, childPid, durationNs: 1e6, source: 'syscall', waitNs: 0, waitFrom: 'off_cpu', returnNs, returnOffCpuNs }) as const;
+  it("compares each fork's return after the clone with the modelled return, less the measured off-CPU part; no fork showing any makes it unknown", () => {
+    const fork = (childPid: number, returnNs: number, returnOffCpuNs: number | null, from: 'off_cpu' | 'same_cpu' | null = returnOffCpuNs === null ? null : 'off_cpu') =>
+      ({ pid: 1, tid: 1, time: 0, childPid, durationNs: 1e6, source: 'syscall', waitNs: 0, waitFrom: 'off_cpu', waitMaxNs: 0, returnNs, returnOffCpuNs, returnOffCpuFrom: from, returnOffCpuMaxNs: returnOffCpuNs }) as const;
     const j = createLatencyJoin(undefined, undefined, undefined, (r) => r.ptesCopied * 10);
     j.onModelFork({ childPid: 9, latencyNs: 1e6, ptesCopied: 100_000, tablesCopied: 0 } as never);
     j.onModelFork({ childPid: 10, latencyNs: 1e6, ptesCopied: 300_000, tablesCopied: 0 } as never);
     const r = j.finish([fork(9, 2e6, 1e6), fork(10, 5e6, 0)]);
     // modelled 1 + 3 ms; measured 7 ms of which 1 ms switched out: (7 - 1) / 4
-    expect(r.forks!.return).toEqual({ count: 2, measured_ns: 7e6, off_cpu_ns: 1e6, modelled_ns: 4e6, ratio: 1.5 });
+    expect(r.forks!.return).toEqual({ count: 2, measured_ns: 7e6, off_cpu_ns: 1e6, off_cpu_from: 'off_cpu', modelled_ns: 4e6, ratio: 1.5 });
     expect(r.forks!.wait_from).toBe('off_cpu');
     const j2 = createLatencyJoin();
     j2.onModelFork({ childPid: 9, latencyNs: 1e6, ptesCopied: 1, tablesCopied: 1 } as never);
-    expect(j2.finish([fork(9, 2e6, null)]).forks!.return).toEqual({ count: 1, measured_ns: 2e6, off_cpu_ns: null, modelled_ns: null, ratio: 0 });
+    expect(j2.finish([fork(9, 2e6, null)]).forks!.return).toEqual({ count: 1, measured_ns: 2e6, off_cpu_ns: null, off_cpu_from: null, modelled_ns: null, ratio: 0 });
+    // a lower bound from other tasks' events on one fork's CPU, nothing shown on the other: at least that, labelled so
+    const j3 = createLatencyJoin(undefined, undefined, undefined, (r) => r.ptesCopied * 10);
+    j3.onModelFork({ childPid: 9, latencyNs: 1e6, ptesCopied: 100_000, tablesCopied: 0 } as never);
+    j3.onModelFork({ childPid: 10, latencyNs: 1e6, ptesCopied: 300_000, tablesCopied: 0 } as never);
+    expect(j3.finish([fork(9, 2e6, 1e6, 'same_cpu'), fork(10, 5e6, null)]).forks!.return).toEqual({ count: 2, measured_ns: 7e6, off_cpu_ns: 1e6, off_cpu_from: 'same_cpu', modelled_ns: 4e6, ratio: 1.5 });
   });
   it('compares the modelled kernel part (the cost less the path\'s trap share) with the measured span, which leaves the trap out', () => {
     // anon_alloc: own trap share 10 000 ns; file_cow: none of its own, anon_alloc's taken; weird: no share at all

@@ -60,27 +60,64 @@ export interface ForkComparison {
   wait_total_ns: number;
   /** Σ (measured - its wait) / Σ modelled: what the "> 2x" warning judges. */
   ratio_less_wait: number;
-  /** How the waits were known: every fork's from sched_switch ('off_cpu'), or some guessed from the longest gap. */
-  wait_from: 'off_cpu' | 'longest_gap';
+  /**
+   * How the waits were known, the weakest over the forks: every fork's from sched_switch ('off_cpu'); at least the
+   * runs of other tasks' events on the cloning task's CPU ('same_cpu', MeasuredFork.waitFrom); or some guessed from
+   * the longest gap ('longest_gap').
+   */
+  wait_from: 'off_cpu' | 'same_cpu' | 'longest_gap';
+  /** Σ of the most each fork's wait can be (MeasuredFork.waitMaxNs: wait_total_ns unless some are 'same_cpu'). */
+  wait_max_total_ns: number;
   /**
    * After the clone: sys_exit_clone to the parent's next user fault or syscall (MeasuredFork.returnNs), over the forks
    * that showed one, against the profile's modelled return (model/costs.ts forkReturnNs); null when no fork showed one.
    */
   return: ForkReturnComparison | null;
   /** The first forks, one by one. */
-  pairs: { child_pid: number; modelled_ns: number; measured_ns: number; wait_ns: number; return_ns: number; return_off_cpu_ns: number | null; return_modelled_ns: number | null }[];
+  pairs: {
+    child_pid: number;
+    modelled_ns: number;
+    measured_ns: number;
+    wait_ns: number;
+    wait_from: MeasuredFork['waitFrom'];
+    wait_max_ns: number;
+    return_ns: number;
+    return_off_cpu_ns: number | null;
+    return_off_cpu_from: MeasuredFork['returnOffCpuFrom'];
+    return_off_cpu_max_ns: number | null;
+    return_modelled_ns: number | null;
+  }[];
 }
 
 export interface ForkReturnComparison {
   count: number;
   /** Σ sys_exit_clone -> the parent's next user-mode event. */
   measured_ns: number;
-  /** Of measured_ns, Σ switched out (sched_switch recorded); null when the trace cannot say. */
+  /**
+   * Of measured_ns, Σ switched out: measured (sched_switch), or at least the runs of other tasks' events on the
+   * parent's CPU (off_cpu_from 'same_cpu': a lower bound, 0 for a fork that showed none); null when no fork shows any.
+   */
   off_cpu_ns: number | null;
+  off_cpu_from: 'off_cpu' | 'same_cpu' | null;
   /** Σ modelled return (forkReturnNs); null when the profile prices none. */
   modelled_ns: number | null;
   /** Σ (measured - off-CPU where known) / Σ modelled; 0 when nothing is modelled. */
   ratio: number;
+}
+
+/** One fork with its modelled and measured sides, for the profile fit (analyze/latency/fit.ts). */
+export interface ForkPair {
+  modelledNs: number;
+  measuredNs: number;
+  /** MeasuredFork.waitNs: the wait inside the clone (off-CPU, or at least so, or a guessed gap). */
+  waitNs: number;
+  /** MeasuredFork.returnNs (-1: none seen) and its off-CPU part (null: unknown). */
+  returnNs: number;
+  returnOffCpuNs: number | null;
+  returnOffCpuFrom: MeasuredFork['returnOffCpuFrom'];
+  /** The modelled fork's PTE tables and PTEs copied (ForkRecord.tablesCopied, ptesCopied). */
+  tables: number;
+  ptes: number;
 }
 
 export interface LatencyCheck {
@@ -103,8 +140,8 @@ export interface LatencyJoin {
 export function createLatencyJoin(
   onPair?: (func: string, path: string, modelNs: number, measNs: number, pages: number, tables: number) => void,
   trapOf?: TrapShareOf,
-  /** Each fork with both sides, at finish (the profile fit's fork regression): waitNs is the measured fork's MeasuredFork.waitNs. */
-  onForkPair?: (modelNs: number, measNs: number, waitNs: number) => void,
+  /** Each fork with both sides, at finish (the profile fit's fork regressions, clone and return). */
+  onForkPair?: (p: ForkPair) => void,
   /** Each modelled fork's return after the clone (model/costs.ts forkReturnNs); null when the profile prices none. */
   returnOf?: (r: ForkRecord) => number | null,
 ): LatencyJoin {
@@ -114,7 +151,7 @@ export function createLatencyJoin(
   // its hint until the task's next event)
   const lastModel = new Map<number, { time: number; path: string; ns: number; pages: number; tables: number }>();
   const early = new Map<number, { faultTime: number; func: string; ns: number }[]>();
-  const modelForks = new Map<number, { ns: number; ret: number | null }>();
+  const modelForks = new Map<number, { ns: number; ret: number | null; tables: number; ptes: number }>();
   let unjoined = 0;
 
   const pair = (func: string, path: string, modelNs: number, measNs: number, pages: number, tables: number): void => {
@@ -152,7 +189,7 @@ export function createLatencyJoin(
       w.push({ faultTime: m.faultTime, func: m.func, ns: m.durationNs });
     },
     onModelFork(r) {
-      modelForks.set(r.childPid, { ns: r.latencyNs, ret: returnOf?.(r) ?? null });
+      modelForks.set(r.childPid, { ns: r.latencyNs, ret: returnOf?.(r) ?? null, tables: r.tablesCopied, ptes: r.ptesCopied });
     },
     finish(measuredForks) {
       for (const w of early.values()) unjoined += w.length;
@@ -176,26 +213,41 @@ export function createLatencyJoin(
       }
       const fm = newHist(), fr = newHist();
       const forkPairs: ForkComparison['pairs'] = [];
-      let waits = 0, guessed = false;
-      const ret = { count: 0, measured: 0, off: 0 as number | null, modelled: 0 as number | null, onCpu: 0 };
+      let waits = 0, waitsMax = 0;
+      const from = new Set<MeasuredFork['waitFrom']>();
+      const ret = { count: 0, measured: 0, off: 0, offFrom: new Set<'off_cpu' | 'same_cpu'>(), modelled: 0 as number | null, onCpu: 0 };
       for (const f of measuredForks) {
         const m = modelForks.get(f.childPid);
         if (m === undefined) continue;
         const ns = m.ns;
         histAdd(fm, ns);
         histAdd(fr, f.durationNs);
-        onForkPair?.(ns, f.durationNs, f.waitNs);
+        onForkPair?.({ modelledNs: ns, measuredNs: f.durationNs, waitNs: f.waitNs, returnNs: f.returnNs, returnOffCpuNs: f.returnOffCpuNs, returnOffCpuFrom: f.returnOffCpuFrom, tables: m.tables, ptes: m.ptes });
         waits += f.waitNs;
-        if (f.waitFrom !== 'off_cpu') guessed = true;
+        waitsMax += f.waitMaxNs;
+        from.add(f.waitFrom);
         if (f.returnNs >= 0) {
           ret.count++;
           ret.measured += f.returnNs;
-          ret.off = ret.off === null || f.returnOffCpuNs === null ? null : ret.off + f.returnOffCpuNs;
+          ret.off += f.returnOffCpuNs ?? 0;
+          if (f.returnOffCpuFrom) ret.offFrom.add(f.returnOffCpuFrom);
           ret.onCpu += f.returnNs - (f.returnOffCpuNs ?? 0);
           ret.modelled = ret.modelled === null || m.ret === null ? null : ret.modelled + m.ret;
         }
         if (forkPairs.length < MAX_FORK_PAIRS)
-          forkPairs.push({ child_pid: f.childPid, modelled_ns: ns, measured_ns: f.durationNs, wait_ns: f.waitNs, return_ns: f.returnNs, return_off_cpu_ns: f.returnOffCpuNs, return_modelled_ns: m.ret });
+          forkPairs.push({
+            child_pid: f.childPid,
+            modelled_ns: ns,
+            measured_ns: f.durationNs,
+            wait_ns: f.waitNs,
+            wait_from: f.waitFrom,
+            wait_max_ns: f.waitMaxNs,
+            return_ns: f.returnNs,
+            return_off_cpu_ns: f.returnOffCpuNs,
+            return_off_cpu_from: f.returnOffCpuFrom,
+            return_off_cpu_max_ns: f.returnOffCpuMaxNs,
+            return_modelled_ns: m.ret,
+          });
       }
       const forks = fm.count
         ? {
@@ -205,8 +257,18 @@ export function createLatencyJoin(
             ratio_total: fm.total ? fr.total / fm.total : 0,
             wait_total_ns: waits,
             ratio_less_wait: fm.total ? (fr.total - waits) / fm.total : 0,
-            wait_from: guessed ? ('longest_gap' as const) : ('off_cpu' as const),
-            return: ret.count ? { count: ret.count, measured_ns: ret.measured, off_cpu_ns: ret.off, modelled_ns: ret.modelled, ratio: ret.modelled ? ret.onCpu / ret.modelled : 0 } : null,
+            wait_from: from.has('longest_gap') ? ('longest_gap' as const) : from.has('same_cpu') ? ('same_cpu' as const) : ('off_cpu' as const),
+            wait_max_total_ns: waitsMax,
+            return: ret.count
+              ? {
+                  count: ret.count,
+                  measured_ns: ret.measured,
+                  off_cpu_ns: ret.offFrom.size ? ret.off : null,
+                  off_cpu_from: ret.offFrom.has('same_cpu') ? ('same_cpu' as const) : ret.offFrom.size ? ('off_cpu' as const) : null,
+                  modelled_ns: ret.modelled,
+                  ratio: ret.modelled ? ret.onCpu / ret.modelled : 0,
+                }
+              : null,
             pairs: forkPairs,
           }
         : null;

@@ -144,6 +144,34 @@ describe('createMeasuredCollector: fork', () => {
     expect(a).toMatchObject({ waitFrom: 'longest_gap', returnNs: 3_000_000, returnOffCpuNs: null });
     expect(b).toMatchObject({ returnNs: -1, returnOffCpuNs: null });
   });
+  it('without sched_switch, another task\'s events on the forking task\'s CPU prove it was switched out: at least their first to last, at most the own gap that held them', () => {
+    const on = (ev: TraceEvent, cpu: number): TraceEvent => ({ ...ev, cpu });
+    const rss = (time: number, tid = 100): TraceEvent => ({ ...hdr('rss_stat', 'kmem', time, tid), kind: 'rss_stat', mmId: 9, curr: false, member: 1, size: 4096, throttled: false });
+    const c = createMeasuredCollector();
+    const e = enter(0, 'clone', { clone_flags: 0x01200011 });
+    c.sink(e);
+    c.sink(rss(1_000_000)); // the copy under way: the task's own event, CPU 0
+    c.sink(on(pf(2_000_000, 0x1000, 6, 300), 0)); // task 300 on CPU 0: task 100 is not running
+    c.sink(on(pf(5_000_000, 0x2000, 6, 300), 0));
+    c.sink(on(pf(5_500_000, 0x3000, 6, 400), 1)); // another CPU: says nothing of task 100
+    c.sink(rss(6_000_000)); // back on CPU 0
+    c.sink(exit(8_000_000, 'clone', 200, e));
+    c.sink(on(pf(9_000_000, 0x4000, 6, 200), 0)); // the child on the parent's CPU during the return
+    c.sink(on(pf(11_000_000, 0x5000, 6, 200), 0));
+    c.sink(pf(12_000_000, 0x7ffc0000, 7)); // the parent's first user fault after fork
+    const f = c.result().forks[0]!;
+    // clone: 2..5 ms certainly off (3 ms), the own gap 1..6 ms at most (5 ms); return: 9..11 ms off, 8..12 ms at most
+    expect(f).toMatchObject({ durationNs: 8_000_000, waitNs: 3_000_000, waitMaxNs: 5_000_000, waitFrom: 'same_cpu' });
+    expect(f).toMatchObject({ returnNs: 4_000_000, returnOffCpuNs: 2_000_000, returnOffCpuMaxNs: 4_000_000, returnOffCpuFrom: 'same_cpu' });
+  });
+  it('a task whose next event comes on another CPU was switched out for at most that gap, at least nothing known', () => {
+    const c = createMeasuredCollector();
+    const e = enter(0, 'clone', { clone_flags: 0x01200011 });
+    c.sink(e);
+    c.sink(exit(1_000_000, 'clone', 200, e));
+    c.sink({ ...pf(3_000_000, 0x7ffc0000, 7), cpu: 1 });
+    expect(c.result().forks[0]).toMatchObject({ returnNs: 2_000_000, returnOffCpuNs: 0, returnOffCpuMaxNs: 2_000_000, returnOffCpuFrom: 'same_cpu' });
+  });
   it('falls back to sched_process_fork when the exit is missing', () => {
     const c = createMeasuredCollector();
     c.sink(enter(1_000, 'clone', { clone_flags: 0x11 }));
@@ -204,7 +232,12 @@ describe('fork fixture (real trace)', () => {
       const c = createMeasuredCollector();
       await readTrace(`${d}perf.txt.gz`, c.sink);
       const f = c.result().forks.find((x) => x.childPid === parent.child_pid)!;
-      expect(f.returnOffCpuNs).toBeNull(); // no sched_switch recorded: how much was off-CPU cannot be known
+      // no sched_switch recorded, but the child's events on the parent's CPU [000] inside the return prove the parent
+      // was off it from the first to the last of them; read off the raw text with awk (tid != parent, CPU [000],
+      // between the parent's sys_exit_clone and its next user fault): 1506.758125263..1506.810020075 and
+      // 961.101972337..961.411990048
+      expect(f.returnOffCpuFrom).toBe('same_cpu');
+      expect(f.returnOffCpuNs).toBe(m === 'workloads' ? 810_020_075 - 758_125_263 : 411_990_048 - 101_972_337);
       expect(f.returnNs).toBeGreaterThan(f.durationNs / 2); // the return is no rounding error: ~94 and ~406 ms
       const sum = f.durationNs + f.returnNs;
       expect(sum).toBeLessThanOrEqual(parent.fork_ns!);

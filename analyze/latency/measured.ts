@@ -51,18 +51,43 @@ export interface MeasuredFork {
   waitNs: number;
   /**
    * What waitNs is: 'off_cpu', the time the task was switched out inside the clone (the trace records
-   * sched:sched_switch: each switch-out to the task's next event or switch-in); 'longest_gap', the heuristic above
-   * (no sched_switch in the trace: what the span was cannot be known).
+   * sched:sched_switch: each switch-out to the task's next event or switch-in); 'same_cpu', no sched_switch but other
+   * tasks' events on the cloning task's CPU inside the clone, which prove it was switched out (offCpuOf: at least
+   * the first to the last of each such run, at most waitMaxNs); 'longest_gap', the heuristic above (neither: what the
+   * span was cannot be known).
    */
-  waitFrom: 'off_cpu' | 'longest_gap';
+  waitFrom: 'off_cpu' | 'same_cpu' | 'longest_gap';
+  /** The most waitNs can be: for 'same_cpu' the task's own event gaps that held other tasks' events; else waitNs. */
+  waitMaxNs: number;
   /**
    * sys_exit_clone to the forking task's next sign of user mode (a user fault or a syscall): the return to user
    * space, which in a shadow-paging guest holds the host's resync of the tables fork write-protected (mm/memory.c
    * __copy_present_ptes -> wrprotect_ptes, kernel/fork.c dup_mmap -> flush_tlb_mm); -1 when the task showed none.
    */
   returnNs: number;
-  /** Of returnNs, the time switched out (sched_switch recorded); null when the trace records no sched_switch. */
+  /**
+   * Of returnNs, the time switched out: measured (sched_switch recorded), or at least the runs of other tasks' events
+   * on the parent's CPU (returnOffCpuFrom 'same_cpu'; returnOffCpuMaxNs the most it can be); null when neither shows any.
+   */
   returnOffCpuNs: number | null;
+  returnOffCpuFrom: 'off_cpu' | 'same_cpu' | null;
+  returnOffCpuMaxNs: number | null;
+}
+
+/**
+ * Off-CPU evidence without sched_switch: a task's events carry the CPU it ran on, so another task's event on that CPU
+ * between two of its own says it was switched out (kernel/sched/core.c __schedule: one task per CPU at a time). Of
+ * that gap, the first to the last foreign event is certainly off-CPU (minNs); the whole gap is the most (maxNs). A
+ * gap that ends on another CPU (migrated) counts in maxNs only.
+ */
+interface SameCpu {
+  cpu: number;
+  last: number;
+  first: number;
+  lastForeign: number;
+  minNs: number;
+  maxNs: number;
+  runs: number;
 }
 
 export interface MeasuredResult {
@@ -132,6 +157,37 @@ export function createMeasuredCollector(opts: MeasuredOptions = {}): MeasuredCol
   const switchedOut = new Map<number, number>();
   let sawSwitch = false;
   const returning = new Map<number, { fork: MeasuredFork; since: number; off: number }>();
+  // same-CPU evidence per task in an open clone or return (SameCpu); by tid, with the kind of interval it is
+  const watched = new Map<number, { clone?: SameCpu; ret?: SameCpu }>();
+  const returnSame = new Map<MeasuredFork, SameCpu>();
+  const watch = (tid: number, kind: 'clone' | 'ret', e: TraceEvent): void => {
+    let w = watched.get(tid);
+    if (!w) watched.set(tid, (w = {}));
+    w[kind] = { cpu: e.cpu, last: e.time, first: -1, lastForeign: -1, minNs: 0, maxNs: 0, runs: 0 };
+  };
+  const unwatch = (tid: number, kind: 'clone' | 'ret'): SameCpu | undefined => {
+    const w = watched.get(tid);
+    const s = w?.[kind];
+    if (w) (delete w[kind]), !w.clone && !w.ret && watched.delete(tid);
+    return s;
+  };
+  const ownEvent = (s: SameCpu, e: TraceEvent): void => {
+    if (s.first >= 0) (s.minNs += s.lastForeign - s.first), (s.maxNs += e.time - s.last), s.runs++;
+    else if (e.cpu >= 0 && s.cpu >= 0 && e.cpu !== s.cpu) (s.maxNs += e.time - s.last), s.runs++;
+    (s.cpu = e.cpu), (s.last = e.time), (s.first = -1), (s.lastForeign = -1);
+  };
+  const onWatched = (e: TraceEvent): void => {
+    if (e.cpu < 0) return;
+    for (const [tid, w] of watched) {
+      if (tid === e.tid) {
+        if (w.clone) ownEvent(w.clone, e);
+        if (w.ret) ownEvent(w.ret, e);
+        continue;
+      }
+      if (e.tid <= 0) continue; // the idle task's lines (ftrace <idle>-0) say nothing of who left
+      for (const s of [w.clone, w.ret]) if (s && s.cpu === e.cpu) s.first < 0 ? (s.first = s.lastForeign = e.time) : (s.lastForeign = e.time);
+    }
+  };
   // time a task was off the CPU, counted into its open clone or return
   const offCpu = (tid: number, until: number): void => {
     const since = switchedOut.get(tid);
@@ -205,9 +261,14 @@ export function createMeasuredCollector(opts: MeasuredOptions = {}): MeasuredCol
       offCpu(prev, e.time);
       if (prev > 0) switchedOut.set(prev, e.time);
     } else if (switchedOut.size) offCpu(e.tid, e.time);
+    if (watched.size) onWatched(e);
     if (returning.size && (e.kind === 'sys_enter' || e.kind === 'sys_exit' || e.kind === 'exec' || e.kind === 'exit' || (e.kind === 'fault' && e.user))) {
       const r = returning.get(e.tid);
-      if (r) (r.fork.returnNs = e.time - r.since), (r.fork.returnOffCpuNs = r.off), returning.delete(e.tid);
+      if (r) {
+        (r.fork.returnNs = e.time - r.since), (r.fork.returnOffCpuNs = r.off), returning.delete(e.tid);
+        const s = unwatch(e.tid, 'ret');
+        if (s && s.runs) returnSame.set(r.fork, s);
+      }
     }
     if (cloneEnter.size) {
       // inside a clone: the spans between the forking task's events once the child's counters started moving
@@ -234,6 +295,7 @@ export function createMeasuredCollector(opts: MeasuredOptions = {}): MeasuredCol
         if (CLONE_CALLS.has(e.call)) {
           const flags = e.call === 'clone' ? (e.args.clone_flags ?? e.args.flags ?? 0) : e.call === 'vfork' ? CLONE_VM | CLONE_VFORK : 0;
           cloneEnter.set(e.tid, { time: e.time, flags, last: -1, gap: 0, off: 0 });
+          watch(e.tid, 'clone', e);
         }
         break;
       case 'newtask':
@@ -248,6 +310,7 @@ export function createMeasuredCollector(opts: MeasuredOptions = {}): MeasuredCol
         if (!CLONE_CALLS.has(e.call)) break;
         const en = cloneEnter.get(e.tid);
         cloneEnter.delete(e.tid);
+        const same = unwatch(e.tid, 'clone');
         const seen = forkSeen.get(e.tid);
         forkSeen.delete(e.tid);
         if (e.ret <= 0) break; // the child's return (0) or a failed clone
@@ -261,11 +324,15 @@ export function createMeasuredCollector(opts: MeasuredOptions = {}): MeasuredCol
         // threads share the mm (no dup_mmap); vfork's parent waits for the child's exec or exit
         if (flags & (CLONE_VM | CLONE_THREAD | CLONE_VFORK)) break;
         const gap = en && en.last >= 0 ? en.gap : 0;
-        const f: MeasuredFork = { pid: e.pid, tid: e.tid, time: start, childPid: e.ret, durationNs: e.time - start, source: 'syscall', waitNs: gap > e.time - start - gap ? gap : 0, waitFrom: 'longest_gap', returnNs: -1, returnOffCpuNs: null };
-        // sched_switch recorded: the clone's measured off-CPU time is its wait (known, not guessed from a gap)
-        if (sawSwitch) (f.waitNs = en ? en.off : 0), (f.waitFrom = 'off_cpu');
+        const waitNs = gap > e.time - start - gap ? gap : 0;
+        const f: MeasuredFork = { pid: e.pid, tid: e.tid, time: start, childPid: e.ret, durationNs: e.time - start, source: 'syscall', waitNs, waitFrom: 'longest_gap', waitMaxNs: waitNs, returnNs: -1, returnOffCpuNs: null, returnOffCpuFrom: null, returnOffCpuMaxNs: null };
+        // sched_switch recorded: the clone's measured off-CPU time is its wait (known, not guessed from a gap); else
+        // other tasks' events on its CPU inside the clone: at least their runs, at most the gaps that held them
+        if (sawSwitch) (f.waitNs = f.waitMaxNs = en ? en.off : 0), (f.waitFrom = 'off_cpu');
+        else if (same && same.runs) (f.waitNs = same.minNs), (f.waitMaxNs = same.maxNs), (f.waitFrom = 'same_cpu');
         forks.push(f);
         returning.set(e.tid, { fork: f, since: e.time, off: 0 });
+        watch(e.tid, 'ret', e);
         break;
       }
       default:
@@ -281,11 +348,17 @@ export function createMeasuredCollector(opts: MeasuredOptions = {}): MeasuredCol
         const en = cloneEnter.get(tid);
         const flags = childFlags.get(s.childPid) ?? en?.flags ?? 0;
         if (en && !(flags & (CLONE_VM | CLONE_THREAD | CLONE_VFORK)))
-          forks.push({ pid: -1, tid, time: en.time, childPid: s.childPid, durationNs: s.time - en.time, source: 'sched_process_fork', waitNs: 0, waitFrom: 'longest_gap', returnNs: -1, returnOffCpuNs: null });
+          forks.push({ pid: -1, tid, time: en.time, childPid: s.childPid, durationNs: s.time - en.time, source: 'sched_process_fork', waitNs: 0, waitFrom: 'longest_gap', waitMaxNs: 0, returnNs: -1, returnOffCpuNs: null, returnOffCpuFrom: null, returnOffCpuMaxNs: null });
       }
       forkSeen.clear();
-      // a trace that recorded sched_switch only after a fork's return began still says nothing of earlier ones
-      if (!sawSwitch) for (const f of forks) f.returnOffCpuNs = null;
+      // a trace that recorded sched_switch only after a fork's return began still says nothing of earlier ones; without
+      // it, other tasks' events on the parent's CPU in the return are the evidence (SameCpu)
+      for (const f of forks) {
+        const s = returnSame.get(f);
+        if (sawSwitch) (f.returnOffCpuFrom = f.returnNs >= 0 ? 'off_cpu' : null), (f.returnOffCpuMaxNs = f.returnOffCpuNs);
+        else if (s) (f.returnOffCpuNs = s.minNs), (f.returnOffCpuMaxNs = s.maxNs), (f.returnOffCpuFrom = 'same_cpu');
+        else f.returnOffCpuNs = null;
+      }
       // classes come from handle_mm_fault when traced (nested handlers would count each fault twice)
       const classFunc = faults.some((x) => x.func === 'handle_mm_fault') ? 'handle_mm_fault' : faults.find((x) => x.source !== 'rss_stat')?.func;
       for (const m of faults) {

@@ -125,6 +125,8 @@ function formatLatencyCheck(l: LatencyCheck & { profile: string }): string[] {
         (f.wait_total_ns
           ? f.wait_from === 'off_cpu'
             ? `; of the measured, ${(f.wait_total_ns / 1e6).toFixed(2)} ms switched out inside the clone (sched_switch: not modelled): measured less off-CPU/modelled ${f.ratio_less_wait.toFixed(2)}`
+            : f.wait_from === 'same_cpu'
+            ? `; of the measured, at least ${(f.wait_total_ns / 1e6).toFixed(2)} ms (at most ${(f.wait_max_total_ns / 1e6).toFixed(2)}) switched out inside the clone (no sched_switch: other tasks' events on its CPU; not modelled): measured less off-CPU/modelled ${f.ratio_less_wait.toFixed(2)}`
             : `; of the measured, ${(f.wait_total_ns / 1e6).toFixed(2)} ms waited inside the copy (one span with no traced event, longer than the rest of its fork: not modelled; no sched_switch in the trace, so whether it was off-CPU cannot be known): measured less waits/modelled ${f.ratio_less_wait.toFixed(2)}`
           : ''),
     );
@@ -133,10 +135,14 @@ function formatLatencyCheck(l: LatencyCheck & { profile: string }): string[] {
   if (r)
     out.push(
       `  after the clone (sys_exit_clone -> the parent's next user fault or syscall, which also holds any untraced user work, ${r.count} fork${r.count === 1 ? '' : 's'}): measured ${(r.measured_ns / 1e6).toFixed(2)} ms` +
-        (r.off_cpu_ns === null ? ' (off-CPU part unknown: no sched_switch in the trace)' : ` of which ${(r.off_cpu_ns / 1e6).toFixed(2)} ms switched out`) +
+        (r.off_cpu_ns === null
+          ? ' (off-CPU part unknown: no sched_switch in the trace, no other task on its CPU)'
+          : r.off_cpu_from === 'same_cpu'
+          ? ` of which at least ${(r.off_cpu_ns / 1e6).toFixed(2)} ms switched out (no sched_switch: other tasks' events on its CPU)`
+          : ` of which ${(r.off_cpu_ns / 1e6).toFixed(2)} ms switched out`) +
         (r.modelled_ns === null
           ? '; the profile prices no return'
-          : `; modelled return ${(r.modelled_ns / 1e6).toFixed(2)} ms (fork_return_per_table/per_pte: host resync of the write-protected tables), measured${r.off_cpu_ns === null ? '' : ' on-CPU'}/modelled ${r.ratio.toFixed(2)}`),
+          : `; modelled return ${(r.modelled_ns / 1e6).toFixed(2)} ms (fork_return_*: the return to user space, a shadow-paging host's resync of the write-protected tables), measured${r.off_cpu_ns === null ? '' : ' on-CPU'}/modelled ${r.ratio.toFixed(2)}`),
     );
   if (f && latencyOff(f.ratio_less_wait)) off.push('fork');
   // the page shows the same warning next to the same table (reports/latency_check.ts)
@@ -171,7 +177,9 @@ the modelled kernel part (the modelled cost less the profile's trap share for th
 traced event inside its copy, longer than the rest of the fork, is named as a wait and left out of its ratio
 (with sched:sched_switch recorded, the measured off-CPU time instead). After the clone, the parent's return to
 its next user fault or syscall is shown against the profile's fork_return_* figures (a shadow-paging guest's host
-resyncs the tables fork write-protected; off-CPU time in it is subtracted when sched_switch is recorded).
+resyncs the tables fork write-protected; off-CPU time in it is subtracted when sched_switch is recorded). Without
+sched_switch, another task's events on the forking task's CPU inside the clone or the return prove it was switched
+out: at least the span of those events is taken out, and the most it can be is printed.
 
 Exit status: 0 when at least 99.9% of compared events match (and no events were lost, unless --allow-lost),
 1 otherwise, 2 on bad usage or input, or when the trace has rss_stat but no page faults (nothing to model).`,
