@@ -160,9 +160,32 @@ describe('createMeasuredCollector: fork', () => {
     c.sink(on(pf(11_000_000, 0x5000, 6, 200), 0));
     c.sink(pf(12_000_000, 0x7ffc0000, 7)); // the parent's first user fault after fork
     const f = c.result().forks[0]!;
-    // clone: 2..5 ms certainly off (3 ms), the own gap 1..6 ms at most (5 ms); return: 9..11 ms off, 8..12 ms at most
-    expect(f).toMatchObject({ durationNs: 8_000_000, waitNs: 3_000_000, waitMaxNs: 5_000_000, waitFrom: 'same_cpu' });
+    // clone: 2..5 ms certainly off (3 ms), the own gap 1..6 ms at most (5 ms); that gap is longer than the rest of the
+    // 8 ms clone, so the longest-gap rule takes it whole (5 ms); return: 9..11 ms off, 8..12 ms at most
+    expect(f).toMatchObject({ durationNs: 8_000_000, waitNs: 5_000_000, waitMaxNs: 5_000_000, waitFrom: 'same_cpu' });
     expect(f).toMatchObject({ returnNs: 4_000_000, returnOffCpuNs: 2_000_000, returnOffCpuMaxNs: 4_000_000, returnOffCpuFrom: 'same_cpu' });
+  });
+  it('a short switch-out inside a long copy: only its proven part is taken out (no gap is longer than the rest)', () => {
+    const rss = (time: number): TraceEvent => ({ ...hdr('rss_stat', 'kmem', time), kind: 'rss_stat', mmId: 9, curr: false, member: 1, size: 4096, throttled: false });
+    const c = createMeasuredCollector();
+    const e = enter(0, 'clone', { clone_flags: 0x01200011 });
+    c.sink(e);
+    for (let t = 1_000_000; t <= 10_000_000; t += 1_000_000) c.sink(rss(t)); // the copy's pace: 1 ms per batch
+    c.sink(pf(10_200_000, 0x1000, 6, 300)); // another task on CPU 0 inside the next 1 ms span
+    c.sink(pf(10_500_000, 0x2000, 6, 300));
+    c.sink(rss(11_000_000));
+    c.sink(exit(12_000_000, 'clone', 200, e));
+    expect(c.result().forks[0]).toMatchObject({ waitNs: 300_000, waitMaxNs: 1_000_000, waitFrom: 'same_cpu' });
+  });
+  it('a silent span inside the copy that held another task\'s events and is longer than the rest of the clone is taken out whole', () => {
+    const c = createMeasuredCollector();
+    const e = enter(0, 'clone', { clone_flags: 0x01200011 });
+    c.sink(e);
+    c.sink({ ...hdr('rss_stat', 'kmem', 1_000_000), kind: 'rss_stat', mmId: 9, curr: false, member: 1, size: 4096, throttled: false });
+    c.sink(pf(4_000_000, 0x1000, 6, 300)); // another task on CPU 0 for a moment (1 event) in a 9 ms silence
+    c.sink({ ...hdr('rss_stat', 'kmem', 10_000_000), kind: 'rss_stat', mmId: 9, curr: false, member: 1, size: 8192, throttled: false });
+    c.sink(exit(11_000_000, 'clone', 200, e));
+    expect(c.result().forks[0]).toMatchObject({ waitNs: 9_000_000, waitMaxNs: 9_000_000, waitFrom: 'same_cpu' });
   });
   it('a task whose next event comes on another CPU was switched out for at most that gap, at least nothing known', () => {
     const c = createMeasuredCollector();

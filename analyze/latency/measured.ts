@@ -52,9 +52,9 @@ export interface MeasuredFork {
   /**
    * What waitNs is: 'off_cpu', the time the task was switched out inside the clone (the trace records
    * sched:sched_switch: each switch-out to the task's next event or switch-in); 'same_cpu', no sched_switch but other
-   * tasks' events on the cloning task's CPU inside the clone, which prove it was switched out (offCpuOf: at least
-   * the first to the last of each such run, at most waitMaxNs); 'longest_gap', the heuristic above (neither: what the
-   * span was cannot be known).
+   * tasks' events on the cloning task's CPU inside the clone, which prove it was switched out (SameCpu: the first to
+   * the last of each such run, or the longest-gap wait above when longer; at most waitMaxNs); 'longest_gap', the
+   * heuristic above (neither: what the span was cannot be known).
    */
   waitFrom: 'off_cpu' | 'same_cpu' | 'longest_gap';
   /** The most waitNs can be: for 'same_cpu' the task's own event gaps that held other tasks' events; else waitNs. */
@@ -329,7 +329,9 @@ export function createMeasuredCollector(opts: MeasuredOptions = {}): MeasuredCol
         // sched_switch recorded: the clone's measured off-CPU time is its wait (known, not guessed from a gap); else
         // other tasks' events on its CPU inside the clone: at least their runs, at most the gaps that held them
         if (sawSwitch) (f.waitNs = f.waitMaxNs = en ? en.off : 0), (f.waitFrom = 'off_cpu');
-        else if (same && same.runs) (f.waitNs = same.minNs), (f.waitMaxNs = same.maxNs), (f.waitFrom = 'same_cpu');
+        // (the longest-gap wait when that is longer: a silent span of the copy that held another task's events was
+        // a switch-out, and the copy itself updates the child's counters batch by batch)
+        else if (same && same.runs) (f.waitNs = Math.max(same.minNs, waitNs)), (f.waitMaxNs = Math.max(same.maxNs, f.waitNs)), (f.waitFrom = 'same_cpu');
         forks.push(f);
         returning.set(e.tid, { fork: f, since: e.time, off: 0 });
         watch(e.tid, 'ret', e);

@@ -126,7 +126,7 @@ function formatLatencyCheck(l: LatencyCheck & { profile: string }): string[] {
           ? f.wait_from === 'off_cpu'
             ? `; of the measured, ${(f.wait_total_ns / 1e6).toFixed(2)} ms switched out inside the clone (sched_switch: not modelled): measured less off-CPU/modelled ${f.ratio_less_wait.toFixed(2)}`
             : f.wait_from === 'same_cpu'
-            ? `; of the measured, at least ${(f.wait_total_ns / 1e6).toFixed(2)} ms (at most ${(f.wait_max_total_ns / 1e6).toFixed(2)}) switched out inside the clone (no sched_switch: other tasks' events on its CPU; not modelled): measured less off-CPU/modelled ${f.ratio_less_wait.toFixed(2)}`
+            ? `; of the measured, ${(f.wait_total_ns / 1e6).toFixed(2)} ms (at most ${(f.wait_max_total_ns / 1e6).toFixed(2)}) switched out inside the clone (no sched_switch: other tasks' events on its CPU in a silent span; not modelled): measured less off-CPU/modelled ${f.ratio_less_wait.toFixed(2)}`
             : `; of the measured, ${(f.wait_total_ns / 1e6).toFixed(2)} ms waited inside the copy (one span with no traced event, longer than the rest of its fork: not modelled; no sched_switch in the trace, so whether it was off-CPU cannot be known): measured less waits/modelled ${f.ratio_less_wait.toFixed(2)}`
           : ''),
     );
