@@ -2,7 +2,7 @@
 import { MM_ANONPAGES, MM_FILEPAGES, MM_SHMEMPAGES } from '../traces/events.js';
 import { noteAnonRead, noteMthpOrder, noteThpFault, thpPolicyOf, zeroPageOn } from './machine.js';
 import * as F from './flags.js';
-import { allocAnon, subpages, wpCanReuseLargeAnonFolio } from './pages.js';
+import { allocAnon, allocMapAnonRun, subpages, wpCanReuseLargeAnonFolio } from './pages.js';
 import { PMD_ORDER } from './thpsize.js';
 import { addMmCounter, addMmCounterPages } from './rss.js';
 import { allocUpper, blockOf, mapAnon, pteAlloc, pteIndex, unmapEntry } from './page_table.js';
@@ -219,7 +219,8 @@ export function mapNewAnonPage(ctx: ModelCtx, f: FaultCtx, t: PteTable, i: numbe
  */
 export function mapNewAnonPages(ctx: ModelCtx, f: FaultCtx, t: PteTable, i: number, k: number, writable: boolean): void {
   f.vma.anonVma = true; // vmf_anon_prepare
-  for (let j = 0; j < k; j++) mapAnon(ctx, f.mm, t, i + j, allocAnon(ctx.pages, 0), writable);
+  allocMapAnonRun(ctx.pages, t.page, t.fl, i, k, F.PTE_PRESENT | (writable ? F.PTE_WRITE : 0)); // k x mapAnon(allocAnon(0))
+  t.present += k;
   addMmCounterPages(ctx, f.mm, MM_ANONPAGES, k);
   f.pagesAllocated += k;
 }
