@@ -212,15 +212,26 @@ export const cowPte: Patch<never> = {
 
   // mm/memory.c: break_cow_pte / break_cow_pte_range before a fault or a modifier touches [start, end)
   break_cow_pte(ctx, mm, start, end, cause) {
+    const b0 = Math.floor(start / F.PMD_SIZE), b1 = Math.ceil(end / F.PMD_SIZE);
+    if (b1 - b0 === 1) {
+      // one PMD (every write fault asks for its own page): that entry, with no walk and no closure made per fault
+      const slot = mm.pmds.get(b0);
+      return slot ? breakSlot(ctx, mm, slot, b0, start, end, cause) : 0;
+    }
     let allocated = 0;
-    forEachPmd(mm, Math.floor(start / F.PMD_SIZE), Math.ceil(end / F.PMD_SIZE), (b, slot) => {
-      if (!slot.shared || slot.kind !== PMD_TABLE || !slot.table) return;
-      const whole = start <= b * F.PMD_SIZE && (b + 1) * F.PMD_SIZE <= end;
-      if (whole && ZAP_CAUSES.has(cause)) {
-        if (slot.table.refcount > 1) dropOne(ctx, mm, slot, b);
-        else takeOver(ctx, mm, slot); // the last user zaps it like any table: no break to report
-      } else allocated += breakOne(ctx, mm, slot, b, cause);
-    });
+    forEachPmd(mm, b0, b1, (b, slot) => void (allocated += breakSlot(ctx, mm, slot, b, start, end, cause)));
     return allocated;
   },
 };
+
+/** break_cow_pte's work on PMD entry b of [start, end): the tables it allocated (0 when it dropped or took one over). */
+function breakSlot(ctx: ModelCtx, mm: Mm, slot: PmdSlot, b: number, start: number, end: number, cause: string): number {
+  if (!slot.shared || slot.kind !== PMD_TABLE || !slot.table) return 0;
+  const whole = start <= b * F.PMD_SIZE && (b + 1) * F.PMD_SIZE <= end;
+  if (whole && ZAP_CAUSES.has(cause)) {
+    if (slot.table.refcount > 1) dropOne(ctx, mm, slot, b);
+    else takeOver(ctx, mm, slot); // the last user zaps it like any table: no break to report
+    return 0;
+  }
+  return breakOne(ctx, mm, slot, b, cause);
+}
