@@ -196,6 +196,10 @@ export function zapRange(ctx: ModelCtx, mm: Mm, start: number, end: number, recl
     if (t.refcount > 1) continue; // a shared (COW PTE) table is the patch's to break before zapping
     const i0 = pteIndex(s), i1 = (e - bs) / F.PAGE_SIZE;
     for (let i = i0; i < i1 && t.present > 0; ) {
+      if (t.fl[i] === 0) {
+        i++; // a none entry: nothing to unmap and no marker (what the batch, unmapEntry and the marker test do with it)
+        continue;
+      }
       // mm/memory.c: zap_present_ptes (6.9+): the PTEs of one large folio go as one batch (folio_pte_batch)
       const nr = ctx.rules.largeFolioPteBatch ? folioPteBatch(p, t, i, i1) : 1;
       let m = -1;
