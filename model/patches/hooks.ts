@@ -10,6 +10,8 @@ export interface Hooks {
   /** Some patch hooks a fault's way to do_anonymous_page (handle_mm_fault, break_cow_pte, pmd_install, handle_pte_fault,
    * do_anonymous_page): false lets bulk writers map plain anon pages without the per-fault dispatch (memory.ts: plainAnonWrites). */
   readonly faultHooked: boolean;
+  /** A patch shares, installs or copies PTE tables itself (cow-pte, mshare): a table may be held beyond its mm's PMD. */
+  readonly tablesShared: boolean;
   /** include/linux/pgtable.h: is_zero_pfn (refpage: is_zero_or_refpage_pfn). */
   is_zero_pfn(ctx: ModelCtx, fl: number): boolean;
   /** mm/memory.c: do_anonymous_page: true when a patch handled the fault (mainline: false). */
@@ -63,6 +65,7 @@ export function resolveHooks(patches: readonly Patch[]): Hooks {
   return Object.freeze<Hooks>({
     patched: patches.length > 0,
     faultHooked: fault.length + breakCow.length + install.length + pteFault.length + anon.length > 0,
+    tablesShared: breakCow.length + copy.length + install.length + pteFault.length > 0,
     // the first patch with a verdict decides; none: mainline's
     is_zero_pfn:
       zero.length === 0
