@@ -118,7 +118,9 @@ export function createFanout(engines: Engine[], opts: FanoutOptions = {}): { sin
     for (let i = 0; i < live.length; i++) {
       const w = live[i]!;
       if (w.tid !== tid) continue;
-      live.splice(i, 1);
+      // out of live by hand: splice would make an array of the removed entry for every resolved fault
+      for (let j = i + 1; j < live.length; j++) live[j - 1] = live[j]!;
+      live.length--;
       return release(w, next);
     }
   }
