@@ -12,6 +12,7 @@ import { createLatencyValidator, type LatencyValidateResult } from './validate.j
 import { FAULT_TO_RSS_STAT } from './measured.js';
 import type { ForkPair } from './join.js';
 import { describeReturnFit, fitReturn, type ReturnSample } from './fork_return_fit.js';
+import { us } from './derivation.js';
 import { logHistAdd, logHistQuantile, newLogHist, quantile, type LogHist } from '../../model/quantiles.js';
 
 /** Intervals per path kept for the dense-run quantile (bounded: a reservoir of the first ones is enough). */
@@ -64,7 +65,6 @@ export function fitSteps(
 ): FittedProfile {
   const window = opts.window ?? 1;
   const derivation: string[] = [];
-  const us = (ns: number): string => `${(ns / 1000).toFixed(2)} µs`;
   // the trap: the densest fault-to-fault interval of the commonest path, less its measured kernel part
   const traps: number[] = [];
   for (const [path, k] of kernelP50) {
@@ -100,9 +100,9 @@ export function fitSteps(
       `${own[0]} = ${us(k.ns + trap)} (p10 ${us(p10)}, p90 ${us(p90)}): measured kernel part p50 ${us(k.ns)} (${k.count} faults, fault -> its rss_stat) + trap`,
     );
   }
-  fitTableAlloc(opts.tableFaults ?? [], kernelP50, steps, stats, fitted, derivation);
+  fitTableAlloc(opts.tableFaults ?? [], kernelP50, { steps, stats, fitted, derivation });
   const scale = steps.anon_alloc! / (base.steps.anon_alloc || steps.anon_alloc!);
-  if (fileRead) fitFileRead(fileRead, trap, opts.faultAround, (base.steps.file_read_per_page ?? 0) * scale, steps, stats, fitted, derivation);
+  if (fileRead) fitFileRead(fileRead, trap, opts.faultAround, (base.steps.file_read_per_page ?? 0) * scale, { steps, stats, fitted, derivation });
   const timed = typeof forks === 'number' || forks === null ? null : forks;
   // one ratio when the forks cannot tell fixed from per-PTE: Σ (clone - its wait inside the copy) / Σ modelled
   const forkRatio = timed ? (timed.length ? timed.reduce((a, f) => a + f.measuredNs - (f.waitNs ?? 0), 0) / timed.reduce((a, f) => a + f.modelledNs, 0) : null) : (forks as number | null);
@@ -154,6 +154,14 @@ export interface TableFault {
   ns: number;
 }
 
+/** What the step fits write into: the profile's steps and spreads, the steps the trace measured, the derivation lines. */
+interface FitDraft {
+  steps: Record<string, number>;
+  stats: Record<string, StepStats>;
+  fitted: Set<StepName>;
+  derivation: string[];
+}
+
 /** Table-allocating faults table_alloc needs before it is taken as measured. */
 const MIN_TABLE_FAULTS = 10;
 
@@ -165,12 +173,9 @@ const MIN_TABLE_FAULTS = 10;
 function fitTableAlloc(
   tf: readonly TableFault[],
   kernelP50: ReadonlyMap<string, KernelPart>,
-  steps: Record<string, number>,
-  stats: Record<string, StepStats>,
-  fitted: Set<StepName>,
-  derivation: string[],
+  draft: FitDraft,
 ): void {
-  const us = (ns: number): string => `${(ns / 1000).toFixed(2)} µs`;
+  const { steps, stats, fitted, derivation } = draft;
   const per: number[] = [];
   for (const f of tf) {
     const k = kernelP50.get(f.path);
@@ -274,12 +279,9 @@ function fitFileRead(
   trap: number,
   byPages: ReadonlyMap<number, readonly number[]> | undefined,
   scaledPerPage: number,
-  steps: Record<string, number>,
-  stats: Record<string, StepStats>,
-  fitted: Set<StepName>,
-  derivation: string[],
+  draft: FitDraft,
 ): void {
-  const us = (ns: number): string => `${(ns / 1000).toFixed(2)} µs`;
+  const { steps, stats, fitted, derivation } = draft;
   const f = byPages ? fitFaultAround(byPages) : null;
   let a: number, b: number, how: string;
   if (f) {

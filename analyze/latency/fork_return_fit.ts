@@ -3,6 +3,7 @@
 // base profile's shape (one size), with in-sample and leave-one-out figures so the fit says how far it can be trusted.
 import type { CostProfile } from '../../model/costs.js';
 import { quantile } from '../../model/quantiles.js';
+import { us } from './derivation.js';
 
 /** One fork's return as the trace measured it, and the copy the model made. */
 export interface ReturnSample {
@@ -151,7 +152,6 @@ export function checkReturnFit(given: readonly ReturnSample[], base: CostProfile
 /** The derivation line of the return's figures: how they came, what the interval holds, how well they fit. */
 export function describeReturnFit(given: readonly ReturnSample[], base: CostProfile, fit: ReturnFit | null): string {
   const pts = usedForFit(given), left = given.length - pts.length;
-  const us = (ns: number): string => `${(ns / 1000).toFixed(2)} µs`;
   const baseShape = `${base.name}'s ${us(base.steps.fork_return_per_table ?? 0)} per table copied + ${(base.steps.fork_return_per_pte ?? 0).toFixed(1)} ns per PTE copied`;
   if (!fit)
     return pts.length
@@ -171,7 +171,7 @@ export function describeReturnFit(given: readonly ReturnSample[], base: CostProf
   const { inSample, leaveOneOut } = checkReturnFit(given, base, fit);
   const fmt = (c: FitCheck | null): string => (c ? `p50 ${c.p50.toFixed(2)} (${c.min.toFixed(2)}..${c.max.toFixed(2)}), ${c.within} of ${c.forks} within ${WITHIN}x` : '-');
   return (
-    `fork return = ${(fit.fixed / 1000).toFixed(2)} µs + ${us(fit.perTable)} per table + ${fit.perPte.toFixed(1)} ns per PTE copied: ${how}; ` +
+    `fork return = ${us(fit.fixed)} + ${us(fit.perTable)} per table + ${fit.perPte.toFixed(1)} ns per PTE copied: ${how}; ` +
     `each the parent's sys_exit_clone -> its next user fault or syscall (the return to user space, a shadow-paging host's resync of the tables fork write-protected, and the user code before that event), ${offWhy}; ` +
     `measured/fitted in-sample ${fmt(inSample)}` +
     (leaveOneOut ? `, leave-one-out ${fmt(leaveOneOut)}` : `, no leave-one-out (one fork: the figure is in-sample only)`)
