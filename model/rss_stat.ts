@@ -43,7 +43,10 @@ export function onRssStat(st: EngineState, e: RssStatEvent): void {
   const b: BufferedRss = e; // no copy: readers make one object per event and never change it once emitted
   // a mapping call's first piece: apply it now when its arguments decide it (other threads' events count it already),
   // to the mm the piece names (curr=1: current->mm, the mm the call runs on) when the task is a thread not adopted yet
-  if (e.curr && st.inMmCall.has(e.tid) && adoptForCall(st, e) && callBegan(st, e.tid)) st.faultedSince.set(e.tid, FAULTED_ANY); // its pieces follow: not kernel faults
+  if (e.curr && st.inMmCall.has(e.tid)) {
+    adoptForCall(st, e);
+    if (callBegan(st, e.tid)) st.faultedSince.set(e.tid, FAULTED_ANY); // its pieces follow: not kernel faults
+  }
   const fb = e.curr ? st.faultedSince.get(e.tid) : undefined;
   if (fb !== undefined && fb !== FAULTED_ANY && fb & (1 << e.member)) st.faultedSince.set(e.tid, fb & ~(1 << e.member)); // the fault's own update came
   // held until the model applies the operation: child-mm copies during clone, zaps/populates inside mm syscalls
@@ -62,13 +65,12 @@ export function onRssStat(st: EngineState, e: RssStatEvent): void {
 /**
  * A task first seen in this mapping call (its stand-in mm, task() in engine_state.ts) whose call's first piece names a
  * live mm with curr=1 is a thread of that mm (include/trace/events/kmem.h: curr = mm == current->mm), adopted before
- * the call is applied so the call changes the mm it ran on. Always true (a guard for callBegan's chain).
+ * the call is applied so the call changes the mm it ran on.
  */
-function adoptForCall(st: EngineState, e: RssStatEvent): boolean {
+function adoptForCall(st: EngineState, e: RssStatEvent): void {
   const t = st.tasks.get(e.tid);
   const known = st.byMmId.get(e.mmId);
   if (t && known && !known.dead && t.mm !== known && t.mm.mmId === -1 && t.mm.predates && !st.execs.has(e.tid)) adoptThread(st, t, known);
-  return true;
 }
 
 /** Release the events held for tid (its syscall or clone is done: the model has applied it). */

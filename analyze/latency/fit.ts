@@ -190,19 +190,11 @@ function fitTableAlloc(
   derivation.push(`table_alloc = ${us(m)} (p10 ${us(Math.min(p10, m))}, p90 ${us(p90)}): median over ${per.length} anon_alloc faults that allocated a page table of (their kernel part - the table-free p50) per table`);
 }
 
-/** One timed fork: the trace's clone enter -> exit, and the base profile's figure for the same copy. */
-export interface TimedFork {
-  measuredNs: number;
-  modelledNs: number;
-  /** Of measuredNs, one wait inside the copy (MeasuredFork.waitNs): left out of the regression. */
-  waitNs?: number;
-  /** The parent's return after the clone (join.ts ForkPair), for the return's fit (fork_return_fit.ts). */
-  returnNs?: number;
-  returnOffCpuNs?: number | null;
-  returnOffCpuFrom?: ReturnSample['offCpuFrom'];
-  tables?: number;
-  ptes?: number;
-}
+/**
+ * One timed fork: the trace's clone enter -> exit and the base profile's figure for the same copy (join.ts ForkPair);
+ * the wait, the return after the clone and the copy's size may be left out (a fork the return's fit cannot use).
+ */
+export type TimedFork = Pick<ForkPair, 'measuredNs' | 'modelledNs'> & Partial<Omit<ForkPair, 'measuredNs' | 'modelledNs'>>;
 
 /** Forks the fork regression looks at (all pairs of them are tried). */
 const MAX_FORKS = 200;
