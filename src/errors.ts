@@ -40,3 +40,10 @@ export function action<A extends unknown[]>(fn: (...args: A) => Promise<number |
     }
   };
 }
+
+/** The one stderr line every command prints when a reader skipped lines it could not read (counted, not fatal). */
+export function warnSkippedLines(trace: string, skipped: number, first: { file: string; line: number; reason: string } | undefined): void {
+  if (skipped === 0) return;
+  const where = first ? ` (first: ${first.file}:${first.line}: ${first.reason})` : '';
+  process.stderr.write(`faultline: warning: ${trace}: skipped ${skipped} unreadable line${skipped === 1 ? '' : 's'}${where}; \`faultline info\` lists them\n`);
+}

@@ -1,6 +1,6 @@
 // `faultline info TRACE [--json] [--format F] [--allow-lost]`: what a trace holds, before anyone replays it.
 import type { Command } from 'commander';
-import { action } from '../errors.js';
+import { action, warnSkippedLines } from '../errors.js';
 import { traceInfo, type TraceInfo } from '../../traces/info.js';
 import { describeAnonFolios } from '../../traces/anon_folios.js';
 import { missingEvents, type MissingEvent } from '../../traces/needed_events.js';
@@ -90,9 +90,7 @@ export function registerInfo(program: Command): void {
           process.stdout.write(text(info, missing));
         }
         for (const w of info.warnings) process.stderr.write(`faultline: warning: ${w}\n`);
-        if (info.skippedLines > 0) {
-          process.stderr.write(`faultline: warning: ${trace}: skipped ${info.skippedLines} unreadable lines (first: line ${info.skippedExamples[0]?.line}: ${info.skippedExamples[0]?.reason})\n`);
-        }
+        warnSkippedLines(trace, info.skippedLines, info.skippedExamples[0]);
         if (!info.usable) {
           process.stderr.write(
             `faultline: warning: ${trace}: none of the events faultline needs (page faults, rss_stat, mm syscalls, fork/exec/exit); replay will refuse it\n`,

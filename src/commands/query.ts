@@ -1,7 +1,7 @@
 // `faultline query`: bpftrace one-liners over a recorded trace and over the model's replay of it.
 import type { Command } from 'commander';
 import { readFileSync, statSync } from 'node:fs';
-import { action } from '../errors.js';
+import { action, warnSkippedLines } from '../errors.js';
 import { inFile, isUserError, userError } from '../../traces/errors.js';
 import { BPFTRACE_VERSIONS, CURRENT_BPFTRACE, compileProgram, type BpftraceVersion, type OutputFormat, type Program } from '../../analyze/run.js';
 import type { EventSink, ReadResult } from '../../traces/events.js';
@@ -164,13 +164,7 @@ export async function runQuery(trace: string, positional: string | undefined, o:
 
   for (const probe of program.unmatchedProbes())
     process.stderr.write(`faultline: warning: ${probe} matched no event in ${read.file} (${read.events} events read)\n`);
-  if (read.skippedLines > 0) {
-    const ex = read.skippedExamples[0];
-    process.stderr.write(
-      `faultline: warning: ${read.skippedLines} line${read.skippedLines === 1 ? '' : 's'} skipped` +
-        (ex ? ` (first: ${ex.file}:${ex.line}: ${ex.reason})` : '') + '\n',
-    );
-  }
+  warnSkippedLines(read.file, read.skippedLines, read.skippedExamples[0]);
   if (read.lostEvents > 0 && !o.allowLost) {
     process.stderr.write(
       `faultline: ${read.file}: the trace lost ${read.lostEvents} events, so counts above are lower bounds; pass --allow-lost to accept them\n`,

@@ -5,7 +5,7 @@ import { replayVariants } from '../../model/replay_threads.js';
 import type { ReplayResult, VariantResult } from '../../model/types.js';
 import { describeMachine, thpPolicyOf, zeroPageOn, type MachineFacts } from '../../model/machine.js';
 import { createFaultTimeSanity, sanityText } from '../../analyze/latency/sanity.js';
-import { action } from '../errors.js';
+import { action, warnSkippedLines } from '../errors.js';
 import { declareCommand } from '../command_list.js';
 import { addOptions, traceFormat, VARIANT_OPTIONS, type VariantCliOptions } from '../options.js';
 import { resolveProfile, variantsFromCli } from '../variants.js';
@@ -79,7 +79,7 @@ export async function runReplay(trace: string, o: ReplayCliOptions): Promise<{ r
     process.stderr.write(`faultline: ${trace}: ${noAddr} page-fault samples carry no address (perf record -e page-faults without -d): the model cannot replay them${none ? ', so every figure above is empty' : ''}; count them with faultline query, or record with -d\n`);
     if (none && code === 0) code = 3;
   }
-  if (read.skippedLines > 0) process.stderr.write(`faultline: ${trace}: skipped ${read.skippedLines} unreadable lines (first: ${read.skippedExamples[0] ? `${read.skippedExamples[0].file}:${read.skippedExamples[0].line}: ${read.skippedExamples[0].reason}` : '?'})\n`);
+  warnSkippedLines(trace, read.skippedLines, read.skippedExamples[0]);
   return { result, code };
 }
 

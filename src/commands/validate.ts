@@ -6,7 +6,7 @@ import { defaultVariant } from '../../model/replay.js';
 import { parseMthp } from '../../model/thpsize.js';
 import { kernelRules } from '../../model/kernel_version.js';
 import { describeMachine, thpOverrideContradictions } from '../../model/machine.js';
-import { action } from '../errors.js';
+import { action, warnSkippedLines } from '../errors.js';
 import { userError } from '../../traces/errors.js';
 import { THP_POLICIES, type ThpPolicy } from '../../model/types.js';
 import { declareCommand } from '../command_list.js';
@@ -198,6 +198,7 @@ Exit status: 0 when at least 99.9% of compared events match (and no events were 
         const read = await readTrace(trace, v.sink, { format: traceFormat(o.format) });
         const r = v.finish(read);
         process.stdout.write(o.json ? JSON.stringify(r, null, 1) + '\n' : formatValidateText(r));
+        warnSkippedLines(trace, read.skippedLines, read.skippedExamples[0]);
         if (r.nothing_to_model !== undefined) {
           process.stderr.write(`faultline: ${trace}: nothing to model: ${r.nothing_to_model}\n`);
           return 2;
