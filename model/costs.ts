@@ -14,6 +14,12 @@ export interface StepStats {
   p10_ns: number;
   p90_ns: number;
   samples: number;
+  /**
+   * Additive: the measured distribution as equal-probability strata, ascending: entry i is the mean of the samples
+   * between quantiles i/K and (i+1)/K, so the entries' mean is the samples' mean (a fault at quantile u costs entry
+   * floor(u K)). Without it the spread is the p10/median/p90 curve, whose mean is not the samples'.
+   */
+  strata_ns?: number[];
   /** Formula when the step is computed from other steps or published ratios instead of measured. */
   derived?: string;
   /** Published source for this step (arm64 profile). */
@@ -84,11 +90,13 @@ export function trapShareNs(profile: CostProfile, path: string): { ns: number; o
   return plain === undefined ? null : { ns: plain, own: false };
 }
 
-/** One step's figure and its measured shape around the median (p10 / median, p90 / median), read once per profile. */
+/** One step's figure and its measured shape around the median (p10 / median, p90 / median, strata / median), read once per profile. */
 interface StepPrice {
   m: number;
   lo: number;
   hi: number;
+  /** The strata (StepStats.strata_ns) over the median, or null: the p10/median/p90 curve. */
+  strata: Float64Array | null;
   /** The profile has stats with a positive median for this step: a fault's quantile moves its figure. */
   spread: boolean;
 }
@@ -96,18 +104,21 @@ interface StepPrice {
 function stepPrice(profile: CostProfile, name: StepName): StepPrice {
   const m = profile.steps[name] ?? 0;
   const st = profile.stats?.[name];
-  if (!st || !(st.median_ns > 0)) return { m, lo: 1, hi: 1, spread: false };
-  return { m, lo: st.p10_ns / st.median_ns, hi: st.p90_ns / st.median_ns, spread: true };
+  if (!st || !(st.median_ns > 0)) return { m, lo: 1, hi: 1, strata: null, spread: false };
+  const strata = st.strata_ns?.length ? Float64Array.from(st.strata_ns, (v) => v / st.median_ns) : null;
+  return { m, lo: st.p10_ns / st.median_ns, hi: st.p90_ns / st.median_ns, strata, spread: true };
 }
 
 /**
  * A step's figure for a fault at quantile u of its spread: the step's figure (profile.steps) times the profile's
- * measured shape around its median (stats p10/median/p90), linear in u between (0.1, p10), (0.5, median) and
- * (0.9, p90) and held at p10 / p90 beyond. No stats, or u undefined: the figure itself (the median).
+ * measured shape around its median. With strata, the stratum u falls in (its mean: the draws keep the measured
+ * mean); else linear in u between (0.1, p10), (0.5, median) and (0.9, p90) and held at p10 / p90 beyond.
+ * No stats, or u undefined: the figure itself (the median).
  */
 function at(s: StepPrice, u?: number): number {
   if (!s.spread || u === undefined) return s.m;
-  const { m, lo, hi } = s;
+  const { m, lo, hi, strata } = s;
+  if (strata) return m * strata[Math.min(strata.length - 1, Math.floor(u * strata.length))]!;
   if (u <= 0.1) return m * lo;
   if (u >= 0.9) return m * hi;
   return u < 0.5 ? m * (lo + ((1 - lo) * (u - 0.1)) / 0.4) : m * (1 + ((hi - 1) * (u - 0.5)) / 0.4);
@@ -115,12 +126,14 @@ function at(s: StepPrice, u?: number): number {
 
 /** A profile's prices read once (a replay prices every fault): each step, and each path's steps by path id (fault_paths.ts: pathId). */
 export interface FaultPrices {
-  /** The profile has stats: each fault's own quantile (faultQuantile) moves the figures of its path's steps. */
+  /** The profile has stats: each fault's quantile (nextQuantile) moves the figures of its path's steps. */
   spread: boolean;
   step: Readonly<Record<StepName, StepPrice>>;
   /** By path id: the steps one fault of the path sums, and whether they count per page. */
   pathSteps: readonly (readonly StepPrice[])[];
   perPage: readonly boolean[];
+  /** Faults drawn so far per thread and path (key tid x paths + path id): the next one's place in the stratified sequence. */
+  drawn: Map<number, number>;
 }
 
 export function compilePrices(profile: CostProfile): FaultPrices {
@@ -130,19 +143,43 @@ export function compilePrices(profile: CostProfile): FaultPrices {
     step,
     pathSteps: PATH_NAMES.map((p) => FAULT_PATHS[p].steps.map((n) => step[n])),
     perPage: PATH_NAMES.map((p) => FAULT_PATHS[p].perPage === true),
+    drawn: new Map(),
   };
 }
 
-/**
- * The quantile a fault sits at in every step's spread, from its thread and time alone: deterministic, and the same
- * for one fault in every variant, so a what-if's delta is not noise (a 32-bit integer hash, murmur3's finaliser).
- */
-export function faultQuantile(tid: number, time: number): number {
-  let h = Math.imul(tid ^ 0x9e3779b9, 0x85ebca6b) ^ (time % 4294967296) ^ Math.floor(time / 4294967296);
+/** A 32-bit integer hash of two integers in (0, 1) (murmur3's finaliser): a thread's and path's offset in the sequence. */
+export function hashQuantile(a: number, b: number): number {
+  let h = Math.imul(a ^ 0x9e3779b9, 0x85ebca6b) ^ (b % 4294967296) ^ Math.floor(b / 4294967296);
   h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
   h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
   h ^= h >>> 16;
   return ((h >>> 0) + 0.5) / 4294967296;
+}
+
+/** k's bits mirrored behind the binary point (van der Corput): 0, 1/2, 1/4, 3/4, 1/8, ...; any 2^j in a row from a multiple of 2^j fill the 2^j cells of [0, 1) once each. */
+export function radicalInverse(k: number): number {
+  let b = k >>> 0;
+  b = ((b & 0x55555555) << 1) | ((b >>> 1) & 0x55555555);
+  b = ((b & 0x33333333) << 2) | ((b >>> 2) & 0x33333333);
+  b = ((b & 0x0f0f0f0f) << 4) | ((b >>> 4) & 0x0f0f0f0f);
+  b = ((b & 0x00ff00ff) << 8) | ((b >>> 8) & 0x00ff00ff);
+  b = (b << 16) | (b >>> 16);
+  return (b >>> 0) / 4294967296;
+}
+
+const PATHS = PATH_NAMES.length;
+
+/**
+ * The quantile of a thread's k-th fault of a path: the van der Corput sequence shifted by a hash of thread and path
+ * (Cranley-Patterson rotation). Deterministic; a thread's faults of one path cover the spread evenly (32 faults, one in
+ * each 1/32), so their sum is the path's mean times their count, not that plus the sampling noise of independent draws.
+ */
+export function nextQuantile(prices: FaultPrices, tid: number, id: number): number {
+  const key = tid * PATHS + id;
+  const k = prices.drawn.get(key) ?? 0;
+  prices.drawn.set(key, k + 1);
+  const u = hashQuantile(tid, id) + radicalInverse(k);
+  return u >= 1 ? u - 1 : u;
 }
 
 const THP_WP = pathId('thp_wp'), MTHP_ALLOC = pathId('mthp_alloc'), THP_ALLOC = pathId('thp_alloc'), THP_ZERO = pathId('thp_zero'), FILE_READ = pathId('file_read');
@@ -173,8 +210,8 @@ export function faultCost(prices: FaultPrices | null, id: number, rec: FaultReco
   let tables = rec.tablesAllocated;
   // the path's own step(s) follow their measured spread (p50 != p90), as the kernel's did; per-page and table
   // steps stay at their medians (summed over many, their spread averages out)
-  const u = prices.spread ? faultQuantile(rec.tid, rec.time) : undefined;
   const perPage = prices.perPage[id]!;
+  const u = prices.spread && !perPage ? nextQuantile(prices, rec.tid, id) : undefined;
   if (id === THP_WP) {
     ns = at(step[thpWpStep(rec)], u);
   } else if (id === MTHP_ALLOC) {
@@ -296,6 +333,9 @@ export function validateProfile(json: unknown, file: string): ProfileFile {
       if (!isNum(st[k]) || (st[k] as number) < 0) bad(`step "${name}": "${k}" must be a number >= 0`);
     if ((st.p10_ns as number) > (st.median_ns as number) || (st.median_ns as number) > (st.p90_ns as number))
       bad(`step "${name}": expected p10 <= median <= p90`);
+    const strata = st.strata_ns;
+    if (strata !== undefined && (!Array.isArray(strata) || strata.length === 0 || strata.some((v, i) => !isNum(v) || v < 0 || (i > 0 && v < (strata[i - 1] as number)))))
+      bad(`step "${name}": "strata_ns" must be a non-empty ascending list of numbers >= 0`);
     if (st.samples === 0 && typeof st.derived !== 'string' && typeof st.citation !== 'string')
       bad(`step "${name}": no samples, so it needs "derived" or "citation"`);
   }

@@ -252,7 +252,8 @@ function inferVma(mm: Mm, addr: number, kind: number, cur: Vma | null, p: ProcAc
 
 /**
  * The fault's record: path, allocation, modelled cost; counted under its path and sent to the model:fault probe.
- * n > 1 (no probe): n faults whose records differ only in their address, this one the last (their costs are the same).
+ * n > 1 (no probe): n faults whose records differ only in their address, this one the last (their costs are the same,
+ * or with a spread each its own draw).
  */
 function recordFault(st: EngineState, e: FaultEvent, p: ProcAcc, vs: number, ve: number, vf: number, n = 1): void {
   const { ctx, f } = st;
@@ -279,6 +280,17 @@ function recordFault(st: EngineState, e: FaultEvent, p: ProcAcc, vs: number, ve:
   if (notTaken) p.res.minflt--;
   const id = pathId(r.path);
   r.latencyNs = notTaken ? 0 : faultCost(st.prices, id, r);
+  if (n > 1 && st.prices?.spread) {
+    // each fault draws its own place in its path's spread (costs.ts nextQuantile): priced one by one, in order
+    st.faultLatency += r.latencyNs;
+    countPath(st, p, id, r.latencyNs);
+    for (let j = 1; j < n; j++) {
+      const ns = faultCost(st.prices, id, r);
+      st.faultLatency += ns;
+      countPath(st, p, id, ns);
+    }
+    return;
+  }
   if (n > 1) {
     for (let j = 0; j < n; j++) st.faultLatency += r.latencyNs; // one addition per fault: the same float sum
     countPathRun(st, p, id, r.latencyNs, n);

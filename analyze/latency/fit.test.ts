@@ -89,7 +89,21 @@ describe('fitSteps: what validate compares and what fault-around costs', () => {
     const f = fitSteps(withTrap, k, new Map([...intervals, ['file_read', many(80, 2_800)]]), null, { faultAround: byPages });
     expect(f.profile.steps.file_read).toBeCloseTo(800 + 500, 0);
     expect(f.profile.steps.file_read_per_page).toBeCloseTo(100, 0);
-    expect(f.derivation.join('\n')).toMatch(/file_read = 1\.30 µs \+ file_read_per_page 0\.10 µs per further page mapped/);
+    // the one-page part's mean keeps the 1 ms read: (79 x 800 + 998 500) / 80 + 500
+    expect(f.derivation.join('\n')).toMatch(/file_read = 1\.30 µs \(mean 13\.77 µs over 64 strata\) \+ file_read_per_page 0\.10 µs per further page mapped/);
+  });
+  it("a fitted step's spread is its measured strata + trap, so the faults' draws keep the measured mean; file_read's the one-page part's", () => {
+    // kernel parts skewed: p50 1 000, mean 1 750 (strata.ts makes these from the trace's histogram)
+    const k = new Map([['anon_alloc', { count: 100, ns: 1_000, p10: 900, p90: 4_000, strata: [900, 1_000, 1_100, 4_000] }]]);
+    const f = fitSteps(base, k, intervals, null);
+    expect(f.profile.stats!.anon_alloc!.strata_ns).toEqual([1_400, 1_500, 1_600, 4_500]);
+    expect(f.derivation.join('\n')).toMatch(/anon_alloc = 1\.50 µs \(p10 1\.40 µs, p90 4\.50 µs, mean 2\.25 µs over 4 strata\)/);
+    // file_read: 800 + 100 x (pages - 1) for every fault but one of 8 pages at 2 500 (one-page part 1 800): 20 faults
+    // in 16 strata of 1.25 each, the last 0.25 x 800 + 1 800 over 1.25 = 1 600; mean 850, + trap 500
+    const byPages = new Map([[1, many(10, 800)], [8, [...many(9, 1_500), 2_500]]]);
+    const fr = fitSteps(base, new Map([...k, ['file_read', { count: 20, ns: 1_000 }]]), intervals, null, { faultAround: byPages });
+    expect(fr.profile.stats!.file_read!.strata_ns).toEqual([...many(15, 1_300), 2_100]);
+    expect(fr.derivation.join('\n')).toMatch(/file_read = 1\.30 µs \(mean 1\.35 µs over 16 strata\) \+ file_read_per_page 0\.10 µs/);
   });
   it('fitFaultAround: no slope below zero, no intercept below zero, nothing from one page count', () => {
     expect(fitFaultAround(new Map([[1, many(5, 2_000)], [16, many(5, 1_500)]]))).toMatchObject({ a: 1_750, b: 0 });
@@ -132,6 +146,17 @@ describe('pattern_init under the trace-fitted profile', async () => {
   it('fits from the trace, and no thread is modelled longer than its span', () => {
     expect(fit.fitted).toBe(true);
     expect(sanityText(sanity.finish())).toBe('');
+  });
+  it("memset's runs of new pages recorded in one step (no model:fault probe) cost what they cost one by one, each its own draw", async () => {
+    const memset = buildVariants({ patch: ['memset'], baseZeroPage: false });
+    const run = async (probes: { fault?: () => void }) => {
+      const r = createReplay(memset, probes, { profile: fit.profile });
+      return r.finish(await readTrace(fixtureFiles('pattern_init', 'perf').trace, r.sink)).variants[1]!;
+    };
+    const [batched, single] = [await run({}), await run({ fault: () => {} })];
+    expect(batched.totals.fault_latency_ns).toBe(single.totals.fault_latency_ns);
+    expect(batched.latency_ns.anon_alloc).toEqual(single.latency_ns.anon_alloc);
+    expect(batched.latency_ns.anon_alloc!.p90_ns).toBeGreaterThan(batched.latency_ns.anon_alloc!.p50_ns);
   });
   it('refpage, pattern-populate and memset all above mainline, memset above pattern-populate: the signs of the other profiles', () => {
     for (const v of ['refpage', 'pattern-populate', 'memset']) expect(ns(v), v).toBeGreaterThan(ns('mainline'));

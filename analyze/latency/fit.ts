@@ -13,6 +13,7 @@ import { FAULT_TO_RSS_STAT } from './measured.js';
 import type { ForkPair } from './join.js';
 import { describeReturnFit, fitReturn, type ReturnSample } from './fork_return_fit.js';
 import { us } from './derivation.js';
+import { strataOfHist, strataOfSamples } from './strata.js';
 import { logHistAdd, logHistQuantile, newLogHist, quantile, type LogHist } from '../../model/quantiles.js';
 
 /** Intervals per path kept for the dense-run quantile (bounded: a reservoir of the first ones is enough). */
@@ -46,6 +47,8 @@ export interface KernelPart {
   ns: number;
   p10?: number;
   p90?: number;
+  /** The measured kernel parts as equal-probability strata (strata.ts), whose mean is theirs. */
+  strata?: number[];
 }
 
 export function fitSteps(
@@ -95,9 +98,9 @@ export function fitSteps(
     steps[own[0]!] = k.ns + trap;
     fitted.add(own[0]!);
     const p10 = Math.min(k.ns, k.p10 ?? k.ns) + trap, p90 = Math.max(k.ns, k.p90 ?? k.ns) + trap;
-    stats[own[0]!] = { median_ns: k.ns + trap, p10_ns: p10, p90_ns: p90, samples: k.count, derived: 'measured kernel part (fault -> its rss_stat) + trap' };
+    stats[own[0]!] = { median_ns: k.ns + trap, p10_ns: p10, p90_ns: p90, samples: k.count, ...withStrata(k.strata, trap), derived: 'measured kernel part (fault -> its rss_stat) + trap' };
     derivation.push(
-      `${own[0]} = ${us(k.ns + trap)} (p10 ${us(p10)}, p90 ${us(p90)}): measured kernel part p50 ${us(k.ns)} (${k.count} faults, fault -> its rss_stat) + trap`,
+      `${own[0]} = ${us(k.ns + trap)} (p10 ${us(p10)}, p90 ${us(p90)}${meanText(k.strata, trap) ? `, ${meanText(k.strata, trap)}` : ''}): measured kernel part p50 ${us(k.ns)} (${k.count} faults, fault -> its rss_stat) + trap`,
     );
   }
   fitTableAlloc(opts.tableFaults ?? [], kernelP50, { steps, stats, fitted, derivation });
@@ -145,6 +148,16 @@ export function fitSteps(
   const profile: CostProfile = { name: `trace-fitted (base ${base.name})`, source: `fitted to the trace: ${derivation.join('; ')}`, steps };
   if (Object.keys(stats).length > 0) profile.stats = stats;
   return { profile, derivation, fitted: true };
+}
+
+/** strata_ns for a step: the kernel part's strata plus the trap (nothing when there are none). */
+function withStrata(strata: readonly number[] | undefined, trap: number): { strata_ns?: number[] } {
+  return strata?.length ? { strata_ns: strata.map((v) => Math.round(v + trap)) } : {};
+}
+
+/** "mean X over K strata" for a derivation line: the figure the faults' draws keep (null without strata). */
+function meanText(strata: readonly number[] | undefined, trap: number): string | null {
+  return strata?.length ? `mean ${us(strata.reduce((a, v) => a + v, 0) / strata.length + trap)} over ${strata.length} strata` : null;
 }
 
 /** A fault that allocated page tables on its way (beyond a THP's deposited one): its path, tables and kernel part. */
@@ -291,9 +304,12 @@ function fitFileRead(
   fitted.add('file_read_per_page');
   const rel = (q: number | undefined): number => (k.ns > 0 && q !== undefined ? q / k.ns : 1);
   const p10 = a * Math.min(1, rel(k.p10)) + trap, p90 = a * Math.max(1, rel(k.p90)) + trap;
-  stats.file_read = { median_ns: a + trap, p10_ns: p10, p90_ns: p90, samples: k.count, derived: 'measured one-page kernel part (fault -> its rss_stat, fault-around fitted apart) + trap' };
+  // the one-page part's own distribution: each fault's kernel part less its further pages at the fitted slope
+  const onePage = [...(byPages ?? [])].flatMap(([pages, v]) => v.map((ns) => Math.max(0, ns - (pages - 1) * b)));
+  const strata = strataOfSamples(onePage);
+  stats.file_read = { median_ns: a + trap, p10_ns: p10, p90_ns: p90, samples: k.count, ...withStrata(strata, trap), derived: 'measured one-page kernel part (fault -> its rss_stat, fault-around fitted apart) + trap' };
   stats.file_read_per_page = { median_ns: b, p10_ns: b, p90_ns: b, samples: k.count, derived: 'slope of the measured kernel part over pages mapped by fault-around' };
-  derivation.push(`file_read = ${us(a + trap)} + file_read_per_page ${us(b)} per further page mapped: one-page kernel part ${us(a)} + trap; ${how}`);
+  derivation.push(`file_read = ${us(a + trap)}${meanText(strata, trap) ? ` (${meanText(strata, trap)})` : ''} + file_read_per_page ${us(b)} per further page mapped: one-page kernel part ${us(a)} + trap; ${how}`);
 }
 
 /**
@@ -410,12 +426,12 @@ function kernelParts(r: LatencyValidateResult, spread: ReadonlyMap<string, LogHi
       // the median and spread of WINDOW-span means: single spans are whole microseconds, so their median is one
       const hw = spreadWin.get(path);
       if (hw && hw.h.count >= MIN_WINDOWS)
-        kernel.set(path, { count: spread.get(path)?.count ?? c.count, all: c.count, ns: logHistQuantile(hw.h, 0.5), p10: logHistQuantile(hw.h, 0.1), p90: logHistQuantile(hw.h, 0.9) });
+        kernel.set(path, { count: spread.get(path)?.count ?? c.count, all: c.count, ns: logHistQuantile(hw.h, 0.5), p10: logHistQuantile(hw.h, 0.1), p90: logHistQuantile(hw.h, 0.9), strata: strataOfHist(hw.h) });
       continue;
     }
     // the table-free faults only (a table's allocation is table_alloc's): their count and p50 from the same histogram
     const h = spread.get(path);
-    if (h && h.count) kernel.set(path, { count: h.count, all: c.count, ns: logHistQuantile(h, 0.5), p10: logHistQuantile(h, 0.1), p90: logHistQuantile(h, 0.9) });
+    if (h && h.count) kernel.set(path, { count: h.count, all: c.count, ns: logHistQuantile(h, 0.5), p10: logHistQuantile(h, 0.1), p90: logHistQuantile(h, 0.9), strata: strataOfHist(h) });
   }
   return kernel;
 }
