@@ -14,6 +14,7 @@ import type { ForkPair } from './join.js';
 import { describeReturnFit, fitReturn, type ReturnSample } from './fork_return_fit.js';
 import { us } from './derivation.js';
 import { strataOfHist, strataOfSamples } from './strata.js';
+import { ladNonNegative } from './lad.js';
 import { logHistAdd, logHistQuantile, newLogHist, quantile, type LogHist } from '../../model/quantiles.js';
 
 /** Intervals per path kept for the dense-run quantile (bounded: a reservoir of the first ones is enough). */
@@ -214,8 +215,9 @@ const MAX_FORKS = 200;
 
 /**
  * clone enter -> exit = fixed + k x (the base's copy work: per PTE, table, PMD, kernel/fork.c dup_mmap ->
- * mm/memory.c copy_page_range), fixed >= 0 and k >= 0, by least absolute deviations (the line through two forks
- * that leaves the least total error: a fork preempted inside the copy moves it little). null when the forks do not
+ * mm/memory.c copy_page_range), fixed >= 0 and k >= 0, by least absolute deviations (lad.ts: the line through two
+ * forks, or one and the origin, or one and flat, that leaves the least total error: a fork preempted inside the copy
+ * moves it little). null when the forks do not
  * differ enough in size to tell fixed from per-PTE (the largest copy under twice the smallest, or one fork). Each
  * fork's one wait inside the copy (TimedFork.waitNs) is left out: the model prices the copy, not the scheduler.
  */
@@ -225,24 +227,9 @@ export function fitForks(forks: readonly TimedFork[], baseFixed: number): { fixe
   const xs = pts.map((p) => p.x);
   const lo = Math.min(...xs), hi = Math.max(...xs);
   if (!(hi > 0) || hi < 2 * lo) return null;
-  const err = (f: number, k: number): number => pts.reduce((a, p) => a + Math.abs(p.y - f - k * p.x), 0);
-  let best: { fixed: number; k: number; e: number } | null = null;
-  const tryLine = (f: number, k: number): void => {
-    if (!(f >= 0 && k >= 0) || !Number.isFinite(k)) return;
-    const e = err(f, k);
-    if (!best || e < best.e) best = { fixed: f, k, e };
-  };
-  for (let i = 0; i < pts.length; i++) {
-    tryLine(0, pts[i]!.x > 0 ? pts[i]!.y / pts[i]!.x : NaN); // through the origin
-    for (let j = i + 1; j < pts.length; j++) {
-      const a = pts[i]!, b = pts[j]!;
-      if (a.x === b.x) continue;
-      const k = (b.y - a.y) / (b.x - a.x);
-      tryLine(a.y - k * a.x, k);
-    }
-  }
-  const found = best as { fixed: number; k: number; e: number } | null;
-  return found ? { fixed: found.fixed, k: found.k, forks: pts.length } : null;
+  // fixed and k free, through the origin (fixed 0), or flat (k 0): the vertices of the constrained fit
+  const lad = ladNonNegative(pts.map((p) => [1, p.x]), pts.map((p) => p.y), [[0, 1], [1], [0]]);
+  return lad ? { fixed: lad.coef[0]!, k: lad.coef[1]!, forks: pts.length } : null;
 }
 
 /** Faults per page count a group needs to count in the fault-around fit. */

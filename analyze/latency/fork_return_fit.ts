@@ -4,6 +4,7 @@
 import type { CostProfile } from '../../model/costs.js';
 import { quantile } from '../../model/quantiles.js';
 import { us } from './derivation.js';
+import { ladNonNegative } from './lad.js';
 
 /** One fork's return as the trace measured it, and the copy the model made. */
 export interface ReturnSample {
@@ -35,33 +36,6 @@ const WITHIN = 1.5;
 /** The on-CPU part of a fork's return as far as the trace can tell (the off-CPU part taken out where shown). */
 export const onCpuReturn = (s: ReturnSample): number => Math.max(0, s.returnNs - (s.offCpuNs ?? 0));
 
-/** Least squares over the columns `cols` of [1, tables, PTEs] (normal equations, Gauss-Jordan; exact through as many forks as columns); null when singular. */
-function lsq(pts: readonly ReturnSample[], cols: readonly number[]): number[] | null {
-  const row = (s: ReturnSample): number[] => cols.map((c) => (c === 0 ? 1 : c === 1 ? s.tables : s.ptes));
-  const n = cols.length;
-  const a: number[][] = Array.from({ length: n }, () => new Array<number>(n + 1).fill(0));
-  for (const s of pts) {
-    const r = row(s), y = onCpuReturn(s);
-    for (let i = 0; i < n; i++) {
-      for (let j = 0; j < n; j++) a[i]![j]! += r[i]! * r[j]!;
-      a[i]![n]! += r[i]! * y;
-    }
-  }
-  for (let i = 0; i < n; i++) {
-    let p = i;
-    for (let k = i + 1; k < n; k++) if (Math.abs(a[k]![i]!) > Math.abs(a[p]![i]!)) p = k;
-    [a[i], a[p]] = [a[p]!, a[i]!];
-    const d = a[i]![i]!;
-    if (!(Math.abs(d) > 1e-9 * Math.max(1, ...a[i]!.map(Math.abs)))) return null;
-    for (let k = 0; k < n; k++) {
-      if (k === i) continue;
-      const f = a[k]![i]! / d;
-      for (let j = i; j <= n; j++) a[k]![j]! -= f * a[i]![j]!;
-    }
-  }
-  return a.map((r, i) => r[n]! / r[i]!);
-}
-
 /**
  * The forks the fit uses: those whose off-CPU time is measured (sched_switch) or not shown; a return that held other
  * tasks' events on the parent's CPU is left out while any other fork is left, since only part of its gap is known to
@@ -74,16 +48,6 @@ export function usedForFit(pts: readonly ReturnSample[]): readonly ReturnSample[
 
 /** Forks the three-figure fit looks at (every triple of them is tried): evenly spaced over the trace past this. */
 const MAX_FORKS = 40;
-
-const combos = (n: number, k: number): number[][] => {
-  const out: number[][] = [];
-  const rec = (from: number, acc: number[]): void => {
-    if (acc.length === k) return void out.push(acc);
-    for (let i = from; i < n; i++) rec(i + 1, [...acc, i]);
-  };
-  rec(0, []);
-  return out;
-};
 
 /**
  * The return's fit over `pts`: with MIN_SIZES distinct (tables, PTEs) sizes, fixed + per table + per PTE, each >= 0,
@@ -98,17 +62,8 @@ export function fitReturn(given: readonly ReturnSample[], base: CostProfile): Re
   const pts = all.length <= MAX_FORKS ? all : Array.from({ length: MAX_FORKS }, (_, i) => all[Math.floor((i * all.length) / MAX_FORKS)]!);
   const sizes = new Set(pts.map((s) => `${s.tables}/${s.ptes}`));
   if (sizes.size >= MIN_SIZES) {
-    let best: { fit: ReturnFit; e: number } | null = null;
-    for (const cols of [[0, 1, 2], [0, 1], [0, 2], [1, 2], [0], [1], [2]])
-      for (const idx of combos(pts.length, cols.length)) {
-        const sol = lsq(idx.map((i) => pts[i]!), cols);
-        if (!sol || sol.some((v) => !(v >= 0))) continue;
-        const fit: ReturnFit = { fixed: 0, perTable: 0, perPte: 0, how: 'lad' };
-        cols.forEach((c, i) => (c === 0 ? (fit.fixed = sol[i]!) : c === 1 ? (fit.perTable = sol[i]!) : (fit.perPte = sol[i]!)));
-        const e = pts.reduce((a, s) => a + Math.abs(onCpuReturn(s) - predict(fit, s)), 0);
-        if (!best || e < best.e) best = { fit, e };
-      }
-    if (best) return best.fit;
+    const lad = ladNonNegative(pts.map((s) => [1, s.tables, s.ptes]), pts.map(onCpuReturn), [[0, 1, 2], [0, 1], [0, 2], [1, 2], [0], [1], [2]]);
+    if (lad) return { fixed: lad.coef[0]!, perTable: lad.coef[1]!, perPte: lad.coef[2]!, how: 'lad' };
   }
   const t = base.steps.fork_return_per_table ?? 0, p = base.steps.fork_return_per_pte ?? 0;
   const ks = pts.filter((s) => s.tables * t + s.ptes * p > 0).map((s) => onCpuReturn(s) / (s.tables * t + s.ptes * p));
