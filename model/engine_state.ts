@@ -128,10 +128,13 @@ export function proc(st: EngineState, pid: number, comm: string): ProcAcc {
 
 /** The task an event is about; a task first seen here predates the trace (its mm's baselines come from rss_stat). */
 export function task(st: EngineState, e: Pick<TraceEvent, 'tid' | 'pid' | 'comm'>): Task {
-  let t = st.tasks.get(e.tid);
-  if (t) return t;
-  const tgid = e.pid >= 0 ? e.pid : e.tid;
-  const leader = tgid !== e.tid ? st.tasks.get(tgid) : undefined;
+  return st.tasks.get(e.tid) ?? newTask(st, e.tid, e.pid, e.comm);
+}
+
+/** task() for a task not seen yet (the event's fields passed as values: task's callers' events are of every kind, so its loads are megamorphic). */
+export function newTask(st: EngineState, tid: number, pid: number, comm: string): Task {
+  const tgid = pid >= 0 ? pid : tid;
+  const leader = tgid !== tid ? st.tasks.get(tgid) : undefined;
   let mm: Mm;
   if (leader) {
     mm = leader.mm;
@@ -139,11 +142,11 @@ export function task(st: EngineState, e: Pick<TraceEvent, 'tid' | 'pid' | 'comm'
   } else {
     mm = createMm(st.ctx, tgid, true); // predates the trace: no mmap history, baselines learnt from rss_stat
     logUpdate(st.ctx, mm);
-    st.fresh.add(e.tid);
+    st.fresh.add(tid);
   }
-  t = { tid: e.tid, tgid, comm: e.comm, mm, exited: false };
-  st.tasks.set(e.tid, t);
-  proc(st, tgid, e.comm);
+  const t: Task = { tid, tgid, comm, mm, exited: false };
+  st.tasks.set(tid, t);
+  proc(st, tgid, comm);
   return t;
 }
 

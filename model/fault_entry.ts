@@ -4,7 +4,7 @@ import type { FaultEvent, TraceEvent } from '../traces/events.js';
 import { MM_ANONPAGES, MM_FILEPAGES, MM_SHMEMPAGES, X86_PF_INSTR, X86_PF_SHSTK, X86_PF_USER, X86_PF_WRITE } from '../traces/events.js';
 import { faultCost } from './costs.js';
 import { pathId } from './fault_paths.js';
-import { adoptThread, countPath, countPathRun, faultBits, proc, task, type EngineState } from './engine_state.js';
+import { adoptThread, countPath, countPathRun, faultBits, newTask, proc, type EngineState } from './engine_state.js';
 import * as F from './flags.js';
 import { handleMmFault, mapNewAnonPages, plainAnonWrites } from './memory.js';
 import { findVma, firstAbove, inHole, insertVma, newVma, splitRange } from './mm.js';
@@ -29,7 +29,7 @@ const MMAP_MIN_ADDR = 65536;
 export function onFault(st: EngineState, e: FaultEvent, hint: FaultHint | null): void {
   if (e.address >= F.TASK_SIZE || e.address < 0) return; // kernel addresses: vmalloc etc., not handle_mm_fault
   const { ctx, f } = st;
-  const t = task(st, e);
+  const t = st.tasks.get(e.tid) ?? newTask(st, e.tid, e.pid, e.comm);
   if (hint !== null && hint.mmId >= 0 && t.mm.mmId === -1 && t.mm.predates) {
     // the fault's own rss_stat (curr=1) names the mm it runs on: a live mm known under that id makes this a thread of it
     const k = st.byMmId.get(hint.mmId);

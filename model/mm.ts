@@ -32,7 +32,16 @@ export function createMm(ctx: ModelCtx, ownerPid: number, predates: boolean): Mm
 }
 
 export function newVma(start: number, end: number, flags: number, kind: number, pgoff: number, file: number): Vma {
-  return { start, end, flags, kind, pgoff, file, anonVma: false, patchData: null };
+  return { start, end, flags, kind, pgoff, file, anonVma: false, patchData: null, inferCls: 0, carved: false };
+}
+
+/**
+ * A part [start, end) of v at pgoff, every other field v's (mm/vma.c: __split_vma's vm_area_dup). Every Vma is made
+ * with newVma's fields in newVma's order, so every VMA load in the model sees one shape (spreads and fields added
+ * later made them megamorphic: V8's stub cache on every findVma).
+ */
+function vmaPart(v: Vma, start: number, end: number, pgoff: number): Vma {
+  return { start, end, flags: v.flags, kind: v.kind, pgoff, file: v.file, anonVma: v.anonVma, patchData: v.patchData, inferCls: v.inferCls, carved: v.carved };
 }
 
 /** mm/mmap.c: find_vma-style lookup of the VMA containing addr, or null. */
@@ -80,14 +89,14 @@ export function splitRange(mm: Mm, start: number, end: number): Vma[] {
     const v = mm.vmas[k]!;
     if (v.start >= end) break;
     if (v.start < start) {
-      const left = { ...v, end: start };
+      const left = vmaPart(v, v.start, start, v.pgoff);
       v.pgoff += (start - v.start) / F.PAGE_SIZE;
       v.start = start;
       mm.vmas.splice(k, 0, left);
       k++;
     }
     if (v.end > end) {
-      const right = { ...v, start: end, pgoff: v.pgoff + (end - v.start) / F.PAGE_SIZE };
+      const right = vmaPart(v, end, v.end, v.pgoff + (end - v.start) / F.PAGE_SIZE);
       v.end = end;
       mm.vmas.splice(k + 1, 0, right);
     }

@@ -80,7 +80,7 @@ export function createFanout(engines: Engine[], opts: FanoutOptions = {}): { sin
   const firstFault = new Map<number, number>(); // tid -> order of its first fault: faults released together run in it
   const lastKernel = new Map<number, number>();
   const hint: FaultHint = { member: -1, delta: 0, mmId: -1, fromPrev: true };
-  const none: FaultHint = { member: -1, delta: 0, mmId: -1 };
+  const none: FaultHint = { member: -1, delta: 0, mmId: -1, fromPrev: true }; // (hint's shape: onFault's loads stay monomorphic)
   let sawRss = false;
   const st = { first: -1, last: 0 };
   // the trace's rss_stat sizes are in its own pages (--machine-page-size), whatever geometry a variant replays in
@@ -128,6 +128,7 @@ export function createFanout(engines: Engine[], opts: FanoutOptions = {}): { sin
   /** Every fault waiting, in their tasks' first-fault order, with no hint from the trace; but those `by` (another
    * task's event) need not wait for: on another CPU, on another model mm (engine.ts: apart). */
   function releaseAll(by: TraceEvent | null): void {
+    const byCpu = by ? by.cpu : -1, byTid = by ? by.tid : -1; // (read once: by is of any kind, its loads megamorphic)
     // insertion sort: live holds a few entries, mostly in order already
     for (let i = 1; i < live.length; i++) {
       const w = live[i]!, seq = firstFault.get(w.tid)!;
@@ -138,11 +139,11 @@ export function createFanout(engines: Engine[], opts: FanoutOptions = {}): { sin
     let kept = 0;
     for (let i = 0; i < live.length; i++) {
       const w = live[i]!;
-      if (by && by.cpu >= 0 && w.cpu >= 0 && by.cpu !== w.cpu && engines.length && engines[0]!.apart(w.tid, by.tid)) live[kept++] = w;
+      if (byCpu >= 0 && w.cpu >= 0 && byCpu !== w.cpu && engines.length && engines[0]!.apart(w.tid, byTid)) live[kept++] = w;
       // a thread of the same mm on another CPU ran concurrently: its event may come between this fault and the fault's
       // own rss_stat (mm/memory.c: the counter is updated and traced at the end of the fault), so it is no evidence
       // that the kernel changed no counter: the fault runs now (this event may depend on it) with no hint
-      else if (by && by.cpu >= 0 && w.cpu >= 0 && by.cpu !== w.cpu && engines.length && engines[0]!.sameMm(w.tid, by.tid)) run(w, null);
+      else if (byCpu >= 0 && w.cpu >= 0 && byCpu !== w.cpu && engines.length && engines[0]!.sameMm(w.tid, byTid)) run(w, null);
       else release(w, null);
     }
     live.length = kept;
@@ -167,32 +168,36 @@ export function createFanout(engines: Engine[], opts: FanoutOptions = {}): { sin
   };
 
   const inner: EventSink = (e) => {
-    if (st.first < 0) st.first = e.time;
-    st.last = e.time;
+    // the header read once: e is of any kind, so each load here is megamorphic
+    const kind = e.kind, time = e.time;
+    if (st.first < 0) st.first = time;
+    st.last = time;
     if (live.length) {
       resolve(e.tid, e);
       // another task's event that changes model state must see this fault applied first (kernel order); only
       // rss_stat and untyped events of other tasks may pass a pending fault, so its own rss_stat can still follow;
       // so may an event on another CPU of a task on another mm (perf -a, system-wide ftrace): it ran concurrently.
       // On the same CPU the fault ran first (a COW fault leaves no rss_stat: its page's refcount decides the other's)
-      if (e.kind !== 'rss_stat' && e.kind !== 'other' && live.length) releaseAll(e);
+      if (kind !== 'rss_stat' && kind !== 'other' && live.length) releaseAll(e);
     }
-    if (e.kind === 'fault') {
-      if (!firstFault.has(e.tid)) firstFault.set(e.tid, firstFault.size);
+    if (kind === 'fault') {
+      const tid = e.tid;
+      if (!firstFault.has(tid)) firstFault.set(tid, firstFault.size);
       live.push(e);
       return;
     }
-    if (e.kind === 'lost') for (const en of engines) en.lost();
+    if (kind === 'lost') for (const en of engines) en.lost();
     run(e, null);
-    if (e.kind === 'rss_stat') {
+    if (kind === 'rss_stat') {
       sawRss = true;
-      lastKernel.set(e.mmId * 4 + e.member, e.size);
-      if (e.size > 0) {
+      const size = e.size;
+      lastKernel.set(e.mmId * 4 + e.member, size);
+      if (size > 0) {
         sizes.n++;
-        if (e.size % tracePage) sizes.off++;
+        if (size % tracePage) sizes.off++;
         // the note asks only whether 16 KiB (or 64 KiB) divides the gcd: once it does not, no later size can change that
         // (a divisor of a non-multiple is no multiple), so the gcd is left there (0.08 s a thread on the 3M bench trace)
-        if (sizes.gcd % 16384 === 0) sizes.gcd = gcd(sizes.gcd, e.size);
+        if (sizes.gcd % 16384 === 0) sizes.gcd = gcd(sizes.gcd, size);
       }
     }
   };

@@ -27,9 +27,9 @@ export interface Vma {
   /** Set by patches (e.g. refpage) to remember per-VMA state. */
   patchData: unknown;
   /** Inferred VMAs only: the access class that created it (VM_EXEC / VM_WRITE / VM_READ), 0 otherwise. */
-  inferCls?: number;
+  inferCls: number;
   /** Inferred VMAs only: carved as one page out of another inferred VMA (its neighbours are that guess's remnants). */
-  carved?: boolean;
+  carved: boolean;
 }
 
 /** One PTE table page (PTRS entries: 512 at 4 KiB pages). refcount > 1 only when a patch shares it (COW PTE). */
