@@ -38,12 +38,14 @@ interface LockState {
   hintLine: number;
   readonly offsets: Map<number, number>; // mm idx * 4 + member -> kernel - model after a resync
   readonly deferred: Map<number, { v: number; b: BufferedRss; cur: number; hinted: boolean }>;
-  // a piece the kernel reported part of (need_resched split) whose end the kernel has not reached yet
-  readonly splitOpen: Map<number, { b: BufferedRss; mm: Mm; name: string; model: number; hinted: boolean }>;
+  // a piece the kernel reported part of (need_resched split; each split of it so far) whose end it has not reached yet
+  readonly splitOpen: Map<number, { mm: Mm; name: string; model: number; events: { b: BufferedRss; hinted: boolean }[] }>;
   // per task: its mm and the model's counters in the kernel's terms (after any resync) at its last rss_stat event
   readonly lastOfTask: Map<number, { mm: Mm; k: [number, number, number, number] }>;
   // a fork child's teardown piece the kernel reported part of (mirrorTeardown): its events wait for the piece's end
   readonly mirrorSplits: Map<number, { mm: Mm; name: string; expected: number; pending: BufferedRss[] }>;
+  // a walk resynchronised at a piece (pieceResync) whose later pieces wait in the log: the thread whose call makes it
+  readonly pieceRuns: Map<number, { tid: number; mlog: MmLog; m: number }>;
 }
 
 /** The member's log back to the one value the kernel agrees with. */
@@ -58,17 +60,19 @@ function dropLog(log: number[], walk: number[], at: number, n: number): void {
   walk.splice(at, n);
 }
 
-// the kernel moved on without landing the piece: its last split was no match after all
+// the kernel moved on without landing the piece: its splits were no match after all
 function revokeSplit(st: LockState, key: number): void {
   const o = st.splitOpen.get(key);
   if (!o) return;
   st.splitOpen.delete(key);
-  st.t.matched--;
-  st.t.by[o.name]!.matched--;
-  if (o.hinted) st.t.by[o.name]!.hinted_matched--;
-  mmFig(st.t, o.mm, o.b.member).matched--;
-  st.t.splits--;
-  mismatch(st.t, o.b, o.mm, o.name, o.model);
+  for (const e of o.events) {
+    st.t.matched--;
+    st.t.by[o.name]!.matched--;
+    if (e.hinted) st.t.by[o.name]!.hinted_matched--;
+    mmFig(st.t, o.mm, e.b.member).matched--;
+    st.t.splits--;
+    mismatch(st.t, e.b, o.mm, o.name, o.model);
+  }
 }
 
 function lockOnRss(st: LockState, b: BufferedRss, mm: Mm | null, use: RssStatUse, mlog: MmLog | null): void {
@@ -99,7 +103,8 @@ function lockOnRss(st: LockState, b: BufferedRss, mm: Mm | null, use: RssStatUse
   if (mm.dead && mlog.phantomAtExit[m] !== 0 && mirrorTeardown(st, b, mm, mlog, kPrev)) return;
   const v = b.size / F.PAGE_SIZE - (st.offsets.get(key) ?? 0);
   const spans = mlog.guessedSpans[m]!;
-  if (spans.length && !(mm.dead && mlog.phantomAtExit[m] !== 0)) {
+  // (not when a resync's offset ends with the kernel on the model's own value: matched below, as the transient offset)
+  if (spans.length && !(mm.dead && mlog.phantomAtExit[m] !== 0) && !(st.offsets.has(key) && b.size / F.PAGE_SIZE === cur)) {
     const span = spans.find(([from, to]) => v > Math.min(from!, to!) && v < Math.max(from!, to!));
     if (span) {
       // strictly inside a fork-copy or teardown run of inferred VMAs: a piece boundary the model could only guess
@@ -164,13 +169,18 @@ function lockOnRss(st: LockState, b: BufferedRss, mm: Mm | null, use: RssStatUse
     if (j < log.length && bucketOf(log[j]!) === bucketOf(v)) dropLog(log, walk, 0, j);
     else if (j < log.length) (dropLog(log, walk, 0, j - 1), (log[0] = v));
     else if (ok) resetLog(log, walk, cur);
+  } else if (st.offsets.has(key) && (b.size / F.PAGE_SIZE === cur || log.indexOf(b.size / F.PAGE_SIZE, 1) > 0)) {
+    ok = false; // the kernel is back on one of the model's own values: the resync's offset goes (below), not a split
   } else if (log.length > 1 && walk[1] !== 0 && (v - log[0]!) * (v - log[1]!) < 0) {
     // mm/memory.c: zap_pte_range / copy_pte_range break on need_resched() and flush the batch so far: the kernel
     // reported part of the model's piece; the rest of it must still land on log[1]
     ok = split = true;
     st.t.splits++;
     log[0] = v;
-    st.splitOpen.set(key, { b, mm, name, model: log[1]! + (st.offsets.get(key) ?? 0), hinted: b.line === st.hintLine });
+    // (zap_pte_range retries until the piece's end: a piece may be split more than once, every split decided by its end)
+    const open = st.splitOpen.get(key);
+    if (open) open.events.push({ b, hinted: b.line === st.hintLine });
+    else st.splitOpen.set(key, { mm, name, model: log[1]! + (st.offsets.get(key) ?? 0), events: [{ b, hinted: b.line === st.hintLine }] });
   } else if (v === cur) {
     ok = true; // agreement with the model's current value (threads: per-CPU event order can differ by an update)
     resetLog(log, walk, cur);
@@ -200,7 +210,12 @@ function lockOnRss(st: LockState, b: BufferedRss, mm: Mm | null, use: RssStatUse
     if (b.line === st.hintLine) bm.hinted--;
     mmFig(st.t, mm, m).compared--;
     st.t.baseline++;
-    if (split) (st.t.splits--, st.splitOpen.delete(key)); // not compared: not a split either
+    if (split) {
+      st.t.splits--; // not compared: not a split either
+      const open = st.splitOpen.get(key)!;
+      open.events.pop();
+      if (open.events.length === 0) st.splitOpen.delete(key);
+    }
     st.offsets.set(key, b.size / F.PAGE_SIZE - cur);
     resetLog(log, walk, cur);
     return;
@@ -227,15 +242,52 @@ function lockOnRss(st: LockState, b: BufferedRss, mm: Mm | null, use: RssStatUse
     st.deferred.set(key, { v, b, cur, hinted: b.line === st.hintLine });
     return;
   }
-  mismatch(st.t, b, mm, name, cur + (st.offsets.get(key) ?? 0)); // in the kernel's terms, after any resync
   const ahead = log.indexOf(v, 2);
+  const between = ahead < 0 && log.length > 1 && (v - log[0]!) * (v - log[1]!) < 0;
+  const piece = ahead < 0 && !between ? walkPieceAt(log, walk, v) : 0;
+  // the model's value this event was compared with, in the kernel's terms after any resync
+  mismatch(st.t, b, mm, name, (piece > 0 ? log[piece]! : cur) + (st.offsets.get(key) ?? 0));
   if (ahead > 0) dropLog(log, walk, 0, ahead); // the kernel batched differently: pick up the model's sequence there
-  else if (log.length > 1 && (v - log[0]!) * (v - log[1]!) < 0) {
+  else if (between) {
     // the model has updates the kernel has not reported yet (it split a batch the model made in one): keep
     // them queued, the kernel's next event may land on one
+  } else if (piece > 0) {
+    // resynchronise to the kernel's value at that piece and keep the model's later pieces, compared by their own
+    // deltas (or again absolutely), so one wrong piece is one divergence, not the rest of the walk's
+    st.offsets.set(key, b.size / F.PAGE_SIZE - log[piece]!);
+    dropLog(log, walk, 0, piece);
+    st.pieceRuns.set(key, { tid: b.tid, mlog, m });
   } else {
     st.offsets.set(key, b.size / F.PAGE_SIZE - cur); // resynchronise: later events compare against the kernel's new level
     resetLog(log, walk, cur);
+  }
+}
+
+/**
+ * When every update still queued is a piece of a batched walk (mm/memory.c zap_pte_range / copy_pte_range:
+ * add_mm_rss_vec once per VMA x PTE table; exit_mmap's, munmap's, a fork's copy) and the kernel's value moved their
+ * way, by another count: the piece the kernel is at, the one whose end is nearest its value (log index; 0: none).
+ */
+function walkPieceAt(log: number[], walk: number[], v: number): number {
+  if (log.length <= 2 || (v - log[0]!) * (log[1]! - log[0]!) <= 0) return 0;
+  for (let k = 1; k < walk.length; k++) if (walk[k] === 0) return 0;
+  let at = 1;
+  for (let k = 2; k < log.length; k++) if (Math.abs(v - log[k]!) < Math.abs(v - log[at]!)) at = k;
+  return at;
+}
+
+/** The call walking the pieces returned (its pieces are all in): the model's pieces the kernel never reported are its
+ *  last value's, so the walk's end is where the kernel's last event is (the resync the walk's first mismatch deferred). */
+function endPieceRuns(st: LockState, tid: number): void {
+  for (const [key, o] of st.pieceRuns) {
+    if (o.tid !== tid) continue;
+    st.pieceRuns.delete(key);
+    const log = o.mlog.log[o.m]!, walk = o.mlog.walk[o.m]!;
+    let j = 0;
+    while (j + 1 < log.length && walk[j + 1] !== 0) j++;
+    if (j === 0) continue;
+    st.offsets.set(key, o.mlog.kernelLast[o.m]! - log[j]!);
+    dropLog(log, walk, 0, j);
   }
 }
 
@@ -317,13 +369,14 @@ function settleMirrorSplit(st: LockState, key: number, landed: boolean): void {
  * `quiet`: when set, a decrease nothing traced explains is untraced reclaim (not compared, counted, resynchronised).
  */
 export function createLockstep(t: Tally, exact: boolean, quiet: QuietAt | null = null): Lockstep {
-  const st: LockState = { t, exact, quiet, hintLine: -1, offsets: new Map(), deferred: new Map(), splitOpen: new Map(), lastOfTask: new Map(), mirrorSplits: new Map() };
+  const st: LockState = { t, exact, quiet, hintLine: -1, offsets: new Map(), deferred: new Map(), splitOpen: new Map(), lastOfTask: new Map(), mirrorSplits: new Map(), pieceRuns: new Map() };
   return {
     onRss: (b, mm, use, mlog) => lockOnRss(st, b, mm, use, mlog),
     hint: (line) => void (st.hintLine = line),
     lost: () => st.offsets.clear(),
     sysExit(tid) {
-      if (st.splitOpen.size) for (const [key, o] of st.splitOpen) if (o.b.tid === tid) revokeSplit(st, key);
+      if (st.splitOpen.size) for (const [key, o] of st.splitOpen) if (o.events[0]!.b.tid === tid) revokeSplit(st, key);
+      if (st.pieceRuns.size) endPieceRuns(st, tid);
     },
     end() {
       for (const key of [...st.splitOpen.keys()]) revokeSplit(st, key);
