@@ -38,12 +38,11 @@ interface LockState {
   hintLine: number;
   readonly offsets: Map<number, number>; // mm idx * 4 + member -> kernel - model after a resync
   readonly deferred: Map<number, { v: number; b: BufferedRss; cur: number; hinted: boolean }>;
-  // a piece the kernel reported part of (need_resched split; each split of it so far) whose end it has not reached yet
+  // a piece the kernel reported part of (need_resched split; each split of it so far, counted as matches on credit)
+  // whose end it has not reached yet: the lockstep's own pieces and a fork child's mirrored teardown (mirrorTeardown)
   readonly splitOpen: Map<number, { mm: Mm; name: string; model: number; events: { b: BufferedRss; hinted: boolean }[] }>;
   // per task: its mm and the model's counters in the kernel's terms (after any resync) at its last rss_stat event
   readonly lastOfTask: Map<number, { mm: Mm; k: [number, number, number, number] }>;
-  // a fork child's teardown piece the kernel reported part of (mirrorTeardown): its events wait for the piece's end
-  readonly mirrorSplits: Map<number, { mm: Mm; name: string; expected: number; pending: BufferedRss[] }>;
   // a walk resynchronised at a piece (pieceResync) whose later pieces wait in the log: the thread whose call makes it
   readonly pieceRuns: Map<number, { tid: number; mlog: MmLog; m: number }>;
 }
@@ -58,6 +57,21 @@ function resetLog(log: number[], walk: number[], cur: number): void {
 function dropLog(log: number[], walk: number[], at: number, n: number): void {
   log.splice(at, n);
   walk.splice(at, n);
+}
+
+/** The kernel reported part of a piece ending at `model` (kernel terms): a split, matched on credit of the piece's end. */
+function openSplit(st: LockState, key: number, mm: Mm, name: string, model: number, b: BufferedRss, hinted: boolean): void {
+  st.t.splits++;
+  const open = st.splitOpen.get(key);
+  // (zap_pte_range retries until the piece's end: a piece may be split more than once, every split decided by its end)
+  if (open) open.events.push({ b, hinted });
+  else st.splitOpen.set(key, { mm, name, model, events: [{ b, hinted }] });
+}
+
+/** The kernel landed on the split piece's end (its splits were matches), or moved on without (they were not). */
+function settleSplit(st: LockState, key: number, landed: boolean): void {
+  if (landed) st.splitOpen.delete(key);
+  else revokeSplit(st, key);
 }
 
 // the kernel moved on without landing the piece: its splits were no match after all
@@ -158,7 +172,7 @@ function lockOnRss(st: LockState, b: BufferedRss, mm: Mm | null, use: RssStatUse
   if (log.length > 1 && log[1] === v) {
     ok = true;
     dropLog(log, walk, 0, 1);
-    st.splitOpen.delete(key);
+    settleSplit(st, key, true);
   } else if (b.throttled) {
     // fired when the 512 KiB bucket changed, the steps between left out: the first model value since the last event
     // that lies in the reported bucket (else the current one) stands for this moment
@@ -175,12 +189,8 @@ function lockOnRss(st: LockState, b: BufferedRss, mm: Mm | null, use: RssStatUse
     // mm/memory.c: zap_pte_range / copy_pte_range break on need_resched() and flush the batch so far: the kernel
     // reported part of the model's piece; the rest of it must still land on log[1]
     ok = split = true;
-    st.t.splits++;
     log[0] = v;
-    // (zap_pte_range retries until the piece's end: a piece may be split more than once, every split decided by its end)
-    const open = st.splitOpen.get(key);
-    if (open) open.events.push({ b, hinted: b.line === st.hintLine });
-    else st.splitOpen.set(key, { mm, name, model: log[1]! + (st.offsets.get(key) ?? 0), events: [{ b, hinted: b.line === st.hintLine }] });
+    openSplit(st, key, mm, name, log[1]! + (st.offsets.get(key) ?? 0), b, b.line === st.hintLine);
   } else if (v === cur) {
     ok = true; // agreement with the model's current value (threads: per-CPU event order can differ by an update)
     resetLog(log, walk, cur);
@@ -319,23 +329,24 @@ function mirrorTeardown(st: LockState, b: BufferedRss, mm: Mm, mlog: MmLog, kPre
   const point = (j: number): number => (j < c.length ? total - c[j]! : 0);
   if (raw === 0) {
     // the teardown's end is every model's value after exit_mmap (comparing it would test nothing); a split piece must end here
-    settleMirrorSplit(st, key, at === c.length - 1);
+    settleSplit(st, key, at === c.length - 1);
     return false;
   }
   let k = at;
   while (k < c.length && point(k) > raw) k++; // points the kernel is past
   const onPoint = k < c.length && point(k) === raw;
-  const open = st.mirrorSplits.get(key);
+  const open = st.splitOpen.has(key);
   if (!onPoint && k < c.length && raw < kPrev && !(open && k > at)) {
     // inside a piece (past copy points whole, or the piece a split already began): a zap split, matched when the
     // kernel lands on the piece's end
-    if (open) open.pending.push(b);
-    else st.mirrorSplits.set(key, { mm, name, expected: point(k), pending: [b] });
+    countMirror(st, mm, m, name);
+    hit(st.t, mm, m, name, false);
+    openSplit(st, key, mm, name, point(k), b, false);
     mlog.mirrorAt[m] = k;
     return true;
   }
   // (a piece the kernel reported part of must end on its point, not past it)
-  settleMirrorSplit(st, key, onPoint && k === at);
+  settleSplit(st, key, onPoint && k === at);
   countMirror(st, mm, m, name);
   if (onPoint && !(open && k > at)) hit(st.t, mm, m, name, false);
   else mismatch(st.t, b, mm, name, point(at));
@@ -350,26 +361,12 @@ function countMirror(st: LockState, mm: Mm, m: number, name: string): void {
   mmFig(st.t, mm, m).compared++;
 }
 
-/** The kernel landed (or not) on the end of a zap piece it had reported part of: its split events are decided. */
-function settleMirrorSplit(st: LockState, key: number, landed: boolean): void {
-  const o = st.mirrorSplits.get(key);
-  if (!o) return;
-  st.mirrorSplits.delete(key);
-  for (const e of o.pending) {
-    countMirror(st, o.mm, e.member, o.name);
-    if (landed) {
-      hit(st.t, o.mm, e.member, o.name, false);
-      st.t.splits++;
-    } else mismatch(st.t, e, o.mm, o.name, o.expected);
-  }
-}
-
 /**
  * `exact`: the kernel's counters are exact (6.2+); before, compared within SPLIT_RSS_COUNTING's 64 pages.
  * `quiet`: when set, a decrease nothing traced explains is untraced reclaim (not compared, counted, resynchronised).
  */
 export function createLockstep(t: Tally, exact: boolean, quiet: QuietAt | null = null): Lockstep {
-  const st: LockState = { t, exact, quiet, hintLine: -1, offsets: new Map(), deferred: new Map(), splitOpen: new Map(), lastOfTask: new Map(), mirrorSplits: new Map(), pieceRuns: new Map() };
+  const st: LockState = { t, exact, quiet, hintLine: -1, offsets: new Map(), deferred: new Map(), splitOpen: new Map(), lastOfTask: new Map(), pieceRuns: new Map() };
   return {
     onRss: (b, mm, use, mlog) => lockOnRss(st, b, mm, use, mlog),
     hint: (line) => void (st.hintLine = line),
@@ -380,7 +377,6 @@ export function createLockstep(t: Tally, exact: boolean, quiet: QuietAt | null =
     },
     end() {
       for (const key of [...st.splitOpen.keys()]) revokeSplit(st, key);
-      for (const key of [...st.mirrorSplits.keys()]) settleMirrorSplit(st, key, false);
     },
   };
 }
