@@ -41,9 +41,10 @@ export interface BufferedRss {
 /** One kmem:rss_stat event: held while its clone or mm syscall is in flight, else mapped to its mm now. */
 export function onRssStat(st: EngineState, e: RssStatEvent): void {
   const b: BufferedRss = e; // no copy: readers make one object per event and never change it once emitted
+  // (the tables below are empty for most events: a size test first skips the hash lookup, ~5 ns each per engine)
   // a mapping call's first piece: apply it now when its arguments decide it (other threads' events count it already),
   // to the mm the piece names (curr=1: current->mm, the mm the call runs on) when the task is a thread not adopted yet
-  if (e.curr && st.inMmCall.has(e.tid)) {
+  if (e.curr && st.inMmCall.size !== 0 && st.inMmCall.has(e.tid)) {
     adoptForCall(st, e);
     if (callBegan(st, e.tid)) st.faultedSince.set(e.tid, FAULTED_ANY); // its pieces follow: not kernel faults
   }
@@ -51,8 +52,8 @@ export function onRssStat(st: EngineState, e: RssStatEvent): void {
   if (fb !== undefined && fb !== FAULTED_ANY && fb & (1 << e.member)) st.faultedSince.set(e.tid, fb & ~(1 << e.member)); // the fault's own update came
   // held until the model applies the operation: child-mm copies during clone, zaps/populates inside mm syscalls
   // and a fork's copy or an exec's argument pages with no clone or execve traced (untraced_clone_exec.ts)
-  const hold = (st.inClone.has(e.tid) && !e.curr && (st.countersFromTrace !== null ? !st.byMmId.has(e.mmId) || st.byMmId.get(e.mmId)!.dead : newMmId(st, e.tid, e.mmId, e.mmId * 4 + e.member, e.size))) || st.inMmCall.has(e.tid) ||
-    st.unsure.has(e.tid) || startsUnsure(st, e.tid, e.mmId, e.curr, e.mmId * 4 + e.member, e.size);
+  const hold = (st.inClone.size !== 0 && st.inClone.has(e.tid) && !e.curr && (st.countersFromTrace !== null ? !st.byMmId.has(e.mmId) || st.byMmId.get(e.mmId)!.dead : newMmId(st, e.tid, e.mmId, e.mmId * 4 + e.member, e.size))) ||
+    (st.inMmCall.size !== 0 && st.inMmCall.has(e.tid)) || (st.unsure.size !== 0 && st.unsure.has(e.tid)) || (!e.curr && startsUnsure(st, e.tid, e.mmId, e.curr, e.mmId * 4 + e.member, e.size));
   if (hold) {
     let h = st.held.get(e.tid);
     if (!h) st.held.set(e.tid, (h = []));
@@ -97,8 +98,9 @@ export function relearnBaselines(st: EngineState): void {
 
 function useRss(st: EngineState, b: BufferedRss, now: boolean): void {
   const { ctx } = st;
-  const prev = st.lastSize.get(b.mmId * 4 + b.member); // the kernel's last value of this counter (resolveRss moves it on)
-  const mm = now ? resolveRss(st, b) : (st.byMmId.get(b.mmId) ?? resolveHeld(st, b));
+  const sizeKey = b.mmId * 4 + b.member; // (with member >= 4, Android's, the next mm_id's keys: kept as it always was)
+  const prev = st.lastSize.get(sizeKey); // the kernel's last value of this counter (resolveRss moves it on)
+  const mm = now ? resolveRss(st, b, sizeKey, prev) : (st.byMmId.get(b.mmId) ?? resolveHeld(st, b));
   const sink = st.rssSink;
   if (!mm) {
     sink?.(b, null, 'unmapped', null);
@@ -167,7 +169,7 @@ function useRss(st: EngineState, b: BufferedRss, now: boolean): void {
     addMmCounter(ctx, mm, b.member, pages);
     st.assumed.kernel_fault_untraced++;
   }
-  const read = st.fileRead.get(b.tid);
+  const read = st.fileRead.size !== 0 ? st.fileRead.get(b.tid) : undefined;
   let use: RssStatUse = 'compare';
   if (now && read && read.mm === mm && b.curr && b.member === MM_FILEPAGES) {
     const pages = b.size / F.PAGE_SIZE - mm.rss[MM_FILEPAGES]!;
@@ -196,7 +198,7 @@ function useRss(st: EngineState, b: BufferedRss, now: boolean): void {
  * is no evidence of them). Until then, compared.
  */
 function zapUnseenPiece(st: EngineState, b: BufferedRss, mm: Mm, prev: number | undefined): boolean {
-  const z = st.zapping.get(b.tid);
+  const z = st.zapping.size !== 0 ? st.zapping.get(b.tid) : undefined;
   if (!z || z.mm !== mm || prev === undefined || !b.curr || b.member > MM_SHMEMPAGES) return false;
   const m = b.member;
   if (Number.isNaN(z.kernel[m])) z.kernel[m] = prev / F.PAGE_SIZE;
@@ -223,7 +225,7 @@ function untracedKernelFault(st: EngineState, b: BufferedRss, mm: Mm): boolean {
   // a page-size what-if: the kernel counted the trace's pages, not this variant's; nothing to take from it mid-trace
   if (st.ctx.geo !== st.ctx.traceGeo) return false;
   const faulted = st.faultedSince.get(b.tid);
-  if (st.sawKernelFault || !b.curr || (faulted !== undefined && !faultReported(b, faulted)) || mm.users > 1 || mm.dead || st.execs.has(b.tid)) return false;
+  if (st.sawKernelFault || !b.curr || (faulted !== undefined && !faultReported(b, faulted)) || mm.users > 1 || mm.dead || (st.execs.size !== 0 && st.execs.has(b.tid))) return false;
   if (b.member !== MM_ANONPAGES && b.member !== MM_FILEPAGES) return false;
   const k = b.size / F.PAGE_SIZE - mm.rss[b.member]!;
   return k >= 1 && k <= 16;
@@ -243,12 +245,10 @@ function faultReported(b: BufferedRss, bits: number): boolean {
 }
 
 /** The model mm an rss_stat event is about (an exec in flight has two), learning its mm_id on the way. */
-function resolveRss(st: EngineState, e: BufferedRss): Mm | null {
+function resolveRss(st: EngineState, e: BufferedRss, sizeKey: number, prev: number | undefined): Mm | null {
   const t = st.tasks.get(e.tid) ?? (st.exitedMm.has(e.tid) ? null : task(st, e));
   let known = st.byMmId.get(e.mmId);
-  const sizeKey = e.mmId * 4 + e.member;
-  const prev = st.lastSize.get(sizeKey);
-  st.lastSize.set(sizeKey, e.size);
+  st.lastSize.set(sizeKey, e.size); // (prev: its value before, read by useRss)
   // (without fault events useRss takes every counter from the trace and resolves dead mms' ids itself)
   if (st.countersFromTrace === null && known && known.dead && (e.curr || (prev !== undefined && e.size > prev) || st.exitedMm.get(e.tid) !== known)) {
     // mm_id is a hash of the mm_struct pointer (include/trace/events/kmem.h: mm_ptr_to_hash) and mm_structs come from a
@@ -259,9 +259,9 @@ function resolveRss(st: EngineState, e: BufferedRss): Mm | null {
     known = undefined;
     st.assumed.mm_id_reused++;
   }
-  const gone = st.exitedMm.get(e.tid);
+  const gone = st.exitedMm.size !== 0 ? st.exitedMm.get(e.tid) : undefined;
   if (known && !known.dead && !e.curr && !t && gone !== undefined && gone !== known && gone.mmId === -1 && (prev === undefined || e.size <= prev)) lastUserGone(st, known, e.tid);
-  const ex = t ? st.execs.get(e.tid) : undefined;
+  const ex = t && st.execs.size !== 0 ? st.execs.get(e.tid) : undefined;
   if (known && e.curr && t && !ex && t.mm !== known && !known.dead && t.mm.mmId === -1 && t.mm.predates) adoptThread(st, t, known);
   if (t && ex && !ex.switched) {
     if (e.curr) {
