@@ -185,8 +185,13 @@ export function createMeasuredCollector(opts: MeasuredOptions = {}): MeasuredCol
         continue;
       }
       if (e.tid <= 0) continue; // the idle task's lines (ftrace <idle>-0) say nothing of who left
-      for (const s of [w.clone, w.ret]) if (s && s.cpu === e.cpu) s.first < 0 ? (s.first = s.lastForeign = e.time) : (s.lastForeign = e.time);
+      // (two calls, not a loop over [w.clone, w.ret]: that array was made for every watched task at every event)
+      if (w.clone) foreignEvent(w.clone, e);
+      if (w.ret) foreignEvent(w.ret, e);
     }
+  };
+  const foreignEvent = (s: SameCpu, e: TraceEvent): void => {
+    if (s.cpu === e.cpu) s.first < 0 ? (s.first = s.lastForeign = e.time) : (s.lastForeign = e.time);
   };
   // time a task was off the CPU, counted into its open clone or return
   const offCpu = (tid: number, until: number): void => {
