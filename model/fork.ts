@@ -2,7 +2,7 @@
 // copy_pmd_range, copy_huge_pmd, copy_pte_range, copy_present_ptes).
 import { MM_ANONPAGES } from '../traces/events.js';
 import * as F from './flags.js';
-import { createMm, newVma } from './mm.js';
+import { createMm, newVma, stackVma } from './mm.js';
 import { eachVmaNotingInferredRuns } from './rss_log.js';
 import { folioMmMap } from './pages.js';
 import { addMmCounter, addMmRssVec, addPgtables, RSS_WALK_COPY } from './rss.js';
@@ -42,6 +42,7 @@ export function dupMmap(ctx: ModelCtx, parent: Mm, childPid: number): Mm {
     c.anonVma = v.anonVma; // anon_vma_fork
     if (vmaNeedsCopy(c, v)) copyPageRange(ctx, child, parent, v, v === stack);
     else if (v === stack) addPhantom(ctx, child, parent);
+    if (v === stack) child.argPages = parent.argPages; // the argument pages stay at the stack's top
   }
   if (!stack) addPhantom(ctx, child, parent);
   return child;
@@ -49,12 +50,7 @@ export function dupMmap(ctx: ModelCtx, parent: Mm, childPid: number): Mm {
 
 /** The VMA that holds pages counted before the trace (the stack: the highest anonymous VMA), or null. */
 function phantomOwner(mm: Mm): Vma | null {
-  if (!mm.phantom.some((x) => x !== 0)) return null;
-  for (let k = mm.vmas.length - 1; k >= 0; k--) {
-    const v = mm.vmas[k]!;
-    if ((v.kind & F.KIND_ANON) && !(v.flags & F.VM_SHARED)) return v;
-  }
-  return null;
+  return mm.phantom.some((x) => x !== 0) ? stackVma(mm) : null;
 }
 
 function addPhantom(ctx: ModelCtx, child: Mm, parent: Mm): void {

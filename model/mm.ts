@@ -1,4 +1,5 @@
 // mm_struct and its VMA list: creation, lookup, insert/split/merge, teardown (kernel/fork.c: mm_alloc, mm/mmap.c: exit_mmap).
+import { MM_ANONPAGES } from '../traces/events.js';
 import * as F from './flags.js';
 import { freePgdRange, gather, zapRange } from './page_table.js';
 import { addMmCounter, addPgtables } from './rss.js';
@@ -27,6 +28,7 @@ export function createMm(ctx: ModelCtx, ownerPid: number, predates: boolean): Mm
     anonRoot: idx,
     dead: false,
     phantom: new Float64Array(4),
+    argPages: 0,
     holes: [],
   };
 }
@@ -163,16 +165,31 @@ export function unmapRange(ctx: ModelCtx, mm: Mm, start: number, end: number): n
   return vs.length;
 }
 
+/** The stack: the highest private anonymous VMA, or null. */
+export function stackVma(mm: Mm): Vma | null {
+  for (let k = mm.vmas.length - 1; k >= 0; k--) {
+    const v = mm.vmas[k]!;
+    if ((v.kind & F.KIND_ANON) && !(v.flags & F.VM_SHARED)) return v;
+  }
+  return null;
+}
+
 /** mm/mmap.c: exit_mmap: unmap_vmas over every VMA (one rss batch per piece), phantom pages last, free_pgtables. */
 export function exitMmap(ctx: ModelCtx, mm: Mm): void {
   if (mm.dead) return;
-  noteTeardown(ctx, mm);
+  // fs/exec.c: copy_strings -> get_arg_page wrote argv/envp at the top of the stack VMA (setup_arg_pages moved them
+  // with it): those pages leave with the stack's last piece, so they are no longer pages the model cannot place
+  const stack = mm.argPages > 0 ? stackVma(mm) : null;
+  const args = stack ? Math.min(mm.argPages, mm.phantom[MM_ANONPAGES]!) : 0;
+  mm.phantom[MM_ANONPAGES]! -= args;
+  mm.argPages = 0;
+  noteTeardown(ctx, mm, args);
   ctx.hooks.break_cow_pte(ctx, mm, 0, F.TASK_SIZE, 'exit');
   gather.n = 0; // tlb_gather_mmu
   // mm/memory.c: unmap_vmas -> unmap_single_vma per VMA -> zap_pte_range, whose add_mm_rss_vec flushes once per
   // (VMA x table) piece: within a run of inferred VMAs (exec-loaded, never mmapped in the trace) the model guessed the
   // boundaries ([vdso] next to ld.so's one-page r-- segment looks like one VMA), so only the run's total is known
-  eachVmaNotingInferredRuns(ctx, mm.vmas, mm, (v) => zapRange(ctx, mm, v.start, v.end, false, true));
+  eachVmaNotingInferredRuns(ctx, mm.vmas, mm, (v) => zapRange(ctx, mm, v.start, v.end, false, true, v === stack ? args : 0));
   dropPhantom(ctx, mm);
   // pages the model placed outside every VMA it knows (fault-around guesses in inferred VMAs) leave last
   for (const b of [...mm.pmds.keys()]) zapRange(ctx, mm, b * F.PMD_SIZE, (b + 1) * F.PMD_SIZE, false, true);

@@ -183,8 +183,10 @@ export function gatherAdd(entries: number): boolean {
  * PTE-table piece. reclaim: CONFIG_PT_RECLAIM (MADV_DONTNEED's zap_details.reclaim_pt): zap_pte_range frees a table it
  * emptied when reclaim_pt_is_enabled(addr, end) for that table's own span (mm/pt_reclaim.c: end - start >= PMD_SIZE).
  * dropMarkers: unmap_vmas' ZAP_FLAG_DROP_MARKER (munmap, exit): guard markers go too; other zaps keep them.
+ * tailAnon: anon pages the kernel counted in the range's last table beyond the model's PTEs (exit: the exec's argument
+ * pages at the stack's top), flushed with that table's piece (alone when the model has no table there).
  */
-export function zapRange(ctx: ModelCtx, mm: Mm, start: number, end: number, reclaim: boolean, dropMarkers = false): void {
+export function zapRange(ctx: ModelCtx, mm: Mm, start: number, end: number, reclaim: boolean, dropMarkers = false, tailAnon = 0): void {
   const p = ctx.pages;
   for (let b = blockOf(start); b * F.PMD_SIZE < end; b++) {
     const slot = mm.pmds.get(b);
@@ -235,6 +237,7 @@ export function zapRange(ctx: ModelCtx, mm: Mm, start: number, end: number, recl
       }
     }
     if (t.ghost) (vec[MM_FILEPAGES]! += t.ghost, (t.ghost = 0));
+    if (tailAnon && (b + 1) * F.PMD_SIZE >= end) (vec[MM_ANONPAGES]! += tailAnon, (tailAnon = 0));
     for (let m = 0; m < 4; m++) vec[m] = -vec[m]!;
     addMmRssVec(ctx, mm, vec, RSS_WALK_ZAP);
     if (reclaim && reclaimPtIsEnabled(s, e) && t.present === 0) {
@@ -242,6 +245,7 @@ export function zapRange(ctx: ModelCtx, mm: Mm, start: number, end: number, recl
       addPgtables(ctx, mm, -1);
     }
   }
+  if (tailAnon) addMmCounter(ctx, mm, MM_ANONPAGES, -tailAnon); // the top table's piece holds only those pages
 }
 
 /** mm/pt_reclaim.c: reclaim_pt_is_enabled(start, end, details) for one zap_pte_range call: the whole table was zapped. */

@@ -11,6 +11,8 @@ export interface MmLog {
   walk: number[][];
   /** Pages the kernel counted before the trace showed them, as they were when the mm was torn down (unknowable). */
   phantomAtExit: Float64Array;
+  /** Of MM_ANONPAGES at exit, the exec's argument pages the model placed at the stack's top (mm.ts: exitMmap). */
+  argPagesAtExit: number;
   /**
    * Per member, [before, after] counter values around each run of inferred VMAs in a fork copy or teardown: the kernel
    * flushes rss once per (VMA x table) piece, and how an inferred run splits into VMAs is not in the trace.
@@ -38,7 +40,7 @@ export function logOf(logs: RssLogs, mm: Mm): MmLog {
   let l = logs.get(mm);
   if (!l) {
     l = {
-      log: [[0], [0], [0], [0]], walk: [[0], [0], [0], [0]], phantomAtExit: new Float64Array(4), guessedSpans: [[], [], [], []],
+      log: [[0], [0], [0], [0]], walk: [[0], [0], [0], [0]], phantomAtExit: new Float64Array(4), argPagesAtExit: 0, guessedSpans: [[], [], [], []],
       copied: [[], [], [], []], rssAtCopy: new Float64Array(4).fill(NaN), rssAtTeardown: new Float64Array(4).fill(NaN),
       kernelLast: new Float64Array(4).fill(NaN), mirrorAt: [-1, -1, -1, -1],
     };
@@ -62,10 +64,11 @@ export function logUpdate(ctx: ModelCtx, mm: Mm): void {
 }
 
 /** mm/mmap.c: exit_mmap begins: pages counted before the trace showed them leave in teardown events nobody can place. */
-export function noteTeardown(ctx: ModelCtx, mm: Mm): void {
+export function noteTeardown(ctx: ModelCtx, mm: Mm, argPages: number): void {
   if (!ctx.rssLogs) return;
   const l = logOf(ctx.rssLogs, mm);
   l.phantomAtExit.set(mm.phantom);
+  l.argPagesAtExit = argPages;
   l.rssAtTeardown.set(mm.rss);
 }
 

@@ -137,7 +137,8 @@ function useRss(st: EngineState, b: BufferedRss, now: boolean): void {
   const at = b.size / F.PAGE_SIZE;
   const late = b.throttled && log !== null && log.some((p, k) => Math.floor((p * F.PAGE_SIZE) / 0x80000) === bucket || (k > 0 && (at - log[k - 1]!) * (at - p) < 0));
   const copied = st.unknownCopy !== null && st.unknownCopy.child === mm && !b.curr && (st.unknownCopy.members & bit) !== 0;
-  if ((mm.predates && !(done & bit) && !late) || nascentExecMm(st, b, mm) || copied) {
+  const nascent = nascentExecMm(st, b, mm);
+  if ((mm.predates && !(done & bit) && !late) || nascent || copied) {
     // the kernel counted pages before the trace showed them: take its figure as this mm's baseline
     // (also each arg page that execve's get_arg_page writes into the nascent mm: argv/envp sizes are not in the trace;
     // and each piece of a fork's copy of a member its parent, older than the trace, never reported: st.unknownCopy)
@@ -147,6 +148,7 @@ function useRss(st: EngineState, b: BufferedRss, now: boolean): void {
     const pages = Math.max(0, b.size) / F.PAGE_SIZE - mm.rss[b.member]!;
     if (pages !== 0 && !mm.dead) {
       mm.phantom[b.member]! += pages;
+      if (nascent && b.member === MM_ANONPAGES && pages > 0) mm.argPages += pages; // fs/exec.c: get_arg_page, the stack's top
       addMmCounter(ctx, mm, b.member, pages);
     } else if (pages !== 0) notePhantomAtExit(ctx, mm, b.member, pages); // first seen in its teardown: all unknown
     sink?.(b, mm, 'baseline', ctx.rssLogs && logOf(ctx.rssLogs, mm));

@@ -121,6 +121,11 @@ export interface Mm {
   dead: boolean;
   /** Pages the kernel counted before the trace showed them (baseline learnt from rss_stat), per member. */
   phantom: Float64Array;
+  /**
+   * Of phantom's MM_ANONPAGES, the pages execve's get_arg_page wrote argv/envp into (fs/exec.c: copy_strings), which the
+   * trace counted but did not place: they sit at the top of the stack VMA (setup_arg_pages moves them with it).
+   */
+  argPages: number;
   /** Ranges munmapped in the trace (start, end pairs, the last 64): a fault there is a segv, not an unknown VMA. */
   holes: number[];
 }

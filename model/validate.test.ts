@@ -109,6 +109,31 @@ describe('validate: a split piece must land', () => {
   });
 });
 
+describe('validate: the exec\'s argument pages leave with the stack (fs/exec.c get_arg_page, setup_arg_pages)', () => {
+  // pid 100 execs: get_arg_page writes argv/envp into 2 pages of the nascent mm 8 (curr=0, counted, not placed by any
+  // fault), then the new image writes 3 pages at A and 1 on its stack S, and exits: exit_mmap zaps A's piece (6 -> 3),
+  // then the stack's, whose top holds the argument pages (3 -> 0). Before: those 2 pages were pages the trace never
+  // placed, so the whole teardown went to the before-baseline bucket
+  const S = 0x7ffd00000000;
+  const fresh = (t: number, pages: number, curr = false): RssStatEvent => ({ ...rss(t, pages, 1, curr), mmId: 8 });
+  const run = (teardown: number[]): ValidateResult => validate([...mmap(0, 1 << 21), fault(10, 0), rss(11, 11),
+    { ...hdr('sys_enter_execve', 40), kind: 'sys_enter', call: 'execve', args: {} }, fresh(41, 1), rss(42, 12), fresh(43, 2), rss(44, 13), rss(45, 11),
+    { ...hdr('sched_process_exec', 46), kind: 'exec', filename: '/bin/x', execPid: 100, oldPid: 100 },
+    ...mmap(50, 1 << 21), fault(52, 0), fresh(53, 3, true), fault(54, 1), fresh(55, 4, true), fault(56, 2), fresh(57, 5, true),
+    { ...hdr('page_fault_user', 58), kind: 'fault', user: true, address: S + 0x1000, ip: 0, errorCode: 0x6 }, fresh(59, 6, true),
+    { ...hdr('sched_process_exit', 60), kind: 'exit', exitPid: 100, groupDead: true }, ...teardown.map((p, i) => fresh(61 + i, p))]);
+  it('so the stack\'s piece is compared: the kernel\'s 3 after A\'s piece matches, and a kernel that zapped 2 there does not', () => {
+    const base = run([]);
+    const r = run([3, 0]);
+    expect(r.first_mismatches).toEqual([]);
+    expect(r.compared - base.compared).toBe(1);
+    expect(r.matched - base.matched).toBe(1);
+    const other = run([4, 0]);
+    expect(other.compared - base.compared).toBe(1);
+    expect(other.first_mismatches.map((m) => [m.kernel_pages, m.model_pages])).toEqual([[4, 3]]);
+  });
+});
+
 describe('validate: teardown of an mm that predates the trace', () => {
   it('is not compared, so a value inside a zap piece there is neither a split nor a mismatch', () => {
     // 10 pages the trace never showed (baseline 11 at the first fault), then 9 more; exit tears down 20 pages

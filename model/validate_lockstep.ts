@@ -1,7 +1,7 @@
 // Validate's lockstep: each kernel rss_stat event against the model's updates of that mm and member since the last
 // one, consumed in order; with the kernel's reasons two sequences may differ (batched zap/copy pieces split on
 // need_resched, threads' per-CPU order, throttled buckets, split counters before 6.2) and resynchronisation after a gap.
-import { RSS_MEMBER_NAMES } from '../traces/events.js';
+import { MM_ANONPAGES, RSS_MEMBER_NAMES } from '../traces/events.js';
 import * as F from './flags.js';
 import type { BufferedRss, RssStatUse } from './rss_stat.js';
 import type { MmLog } from './rss_log.js';
@@ -114,7 +114,8 @@ function lockOnRss(st: LockState, b: BufferedRss, mm: Mm | null, use: RssStatUse
     resetLog(log, walk, cur);
     return;
   }
-  if (mm.dead && mlog.phantomAtExit[m] !== 0 && mirrorTeardown(st, b, mm, mlog, kPrev)) return;
+  // (a fork child whose only such pages were the exec's argument pages, now placed: the mirror still predicts better)
+  if (mm.dead && (mlog.phantomAtExit[m] !== 0 || (m === MM_ANONPAGES && mlog.argPagesAtExit > 0)) && mirrorTeardown(st, b, mm, mlog, kPrev)) return;
   const v = b.size / F.PAGE_SIZE - (st.offsets.get(key) ?? 0);
   const spans = mlog.guessedSpans[m]!;
   // (not when a resync's offset ends with the kernel on the model's own value: matched below, as the transient offset)
