@@ -12,9 +12,9 @@ const FLOORS: Record<string, [number, number, number]> = {
   cc: [99.4, 99.7, 99.8],
   ftrace_sw_fork: [96.5, 99.8, 99.8],
   git_log: [99.7, 99.5, 99.9],
-  launcher_setarch_threads: [99.3, 99.8, 99.9],
+  launcher_setarch_threads: [99.5, 99.8, 99.9],
   launcher_shim_fork: [97.3, 99.7, 99.9],
-  launcher_shim_python: [98.6, 99.8, 99.9],
+  launcher_shim_python: [99.0, 99.8, 99.9],
   make_j2: [99.4, 99.7, 99.8],
   node_workers_1: [99.8, 99.8, 99.8],
   node_workers_2: [99.8, 99.8, 99.8],
@@ -32,8 +32,8 @@ const FLOORS: Record<string, [number, number, number]> = {
   python3: [99.8, 99.9, 99.9],
   sort: [99.7, 99.9, 99.9],
   tracecmd_churn: [99.7, 99.8, 99.8],
-  tracecmd_python: [98.7, 99.8, 99.9],
-  tracecmd_sw_fork: [99.3, 99.8, 99.8],
+  tracecmd_python: [99.3, 99.8, 99.9],
+  tracecmd_sw_fork: [99.4, 99.8, 99.8],
   xz_T2: [99.7, 99.8, 99.9],
 };
 
