@@ -183,11 +183,30 @@ function mremapTarget(st: EngineState, enter: SyscallEnterEvent, by: TraceEvent 
   return null;
 }
 
+/**
+ * Where a non-fixed mmap without its sys_exit went, from the thread's first user fault after it (by): mm/mmap.c:
+ * get_unmapped_area -> vm_unmapped_area (VM_UNMAPPED_AREA_TOPDOWN) takes the highest free gap that fits and places the
+ * area at its top. A fault in no VMA the model has, within len bytes below the lowest VMA above it, with that much free
+ * below that VMA, shows that gap was the one: the area ends where that VMA begins (ld.so's mmap of ld.so.cache right
+ * below the previous mapping). Only a hint-less mmap shorter than a PMD (longer ones may be PMD-aligned:
+ * thp_get_unmapped_area). Null when the fault does not tell.
+ */
+function mmapTarget(st: EngineState, enter: SyscallEnterEvent, by: TraceEvent | undefined): number | null {
+  if (!by || by.kind !== 'fault' || !by.user) return null;
+  const len = pageUp(enter.args.len ?? 0);
+  if ((enter.args.addr ?? 0) !== 0 || len === 0 || len >= F.PMD_SIZE) return null;
+  const mm = st.tasks.get(by.tid)?.mm;
+  if (!mm || findVma(mm, by.address)) return null;
+  const k = firstAbove(mm, by.address), prev = mm.vmas[k - 1], next = mm.vmas[k];
+  if (!next || by.address < next.start - len || (prev && prev.end > next.start - len)) return null;
+  return next.start - len;
+}
+
 /** Applies tid's mapping call in flight as if its sys_exit said it succeeded (a counted assumption). */
 function applyAssumed(st: EngineState, tid: number, why: 'began' | 'returned', by?: TraceEvent): void {
   const enter = st.inMmCall.get(tid);
   if (!enter) return;
-  const ret = assumedReturn(enter) ?? (enter.call === 'mremap' ? mremapTarget(st, enter, by) : null);
+  const ret = assumedReturn(enter) ?? (enter.call === 'mremap' ? mremapTarget(st, enter, by) : enter.call === 'mmap' ? mmapTarget(st, enter, by) : null);
   if (ret === null) {
     st.inMmCall.delete(tid);
     st.assumed.untraced_exit_skipped++; // VMAs of an mmap at an address the trace never told are inferred from faults
