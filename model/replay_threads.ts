@@ -133,18 +133,18 @@ export function follower(g: Int32Array, machine: MachineFacts): (n: number) => v
 export const THREADS_FROM_BYTES = 16 * 1024 * 1024;
 
 /**
- * Groups for `cores` cores. With a shared parse (`shared`: the first group's trace goes through the parse worker, which
- * feeds every group) a group per core. Without one, the first group's readTrace still parses in a worker of its own
- * (traces/read_parallel.ts, unless FAULTLINE_PARSE_WORKER=0), which takes a core, and a worker group parses again on
- * its own thread: two groups on 2 cores then cost more CPU than they save (600k-event bench trace, mainline + 3 patches,
- * thread CPU seconds: one group 2.97 (model) + 0.90 (parse) + GC helpers = 5.52 in all; two groups 8.13 in all).
+ * Groups for `cores` cores: one core is the parse worker's (traces/read_parallel.ts, unless FAULTLINE_PARSE_WORKER=0),
+ * shared or not. A second group beside a shared parse costs CPU it does not win back in wall on 2 cores (3M-event
+ * bench trace, mainline + 3 patches at 5bd171f, quiet machine: two groups 5.643 s wall / 10.067 s CPU, one group 5.326 s
+ * / 8.157 s). Without a shared parse a worker group parses again on its own thread, which costs more still (600k-event
+ * trace: one group 5.52 s of thread CPU in all, two groups 8.13).
  */
-const groupsFor = (cores: number, shared: boolean): number => (shared || process.env.FAULTLINE_PARSE_WORKER === '0' ? cores : cores - 1);
+const groupsFor = (cores: number): number => (process.env.FAULTLINE_PARSE_WORKER === '0' ? cores : cores - 1);
 
 /** Threads for `variants` variants of a `bytes`-byte trace file: FAULTLINE_THREADS if set, else groupsFor(cores) for a large file; never more than the variants. */
-export function replayThreads(variants: number, bytes: number, shared = false): number {
+export function replayThreads(variants: number, bytes: number): number {
   const env = Number(process.env.FAULTLINE_THREADS);
-  const want = Number.isInteger(env) && env >= 1 ? env : bytes >= THREADS_FROM_BYTES ? groupsFor(availableParallelism(), shared) : 1;
+  const want = Number.isInteger(env) && env >= 1 ? env : bytes >= THREADS_FROM_BYTES ? groupsFor(availableParallelism()) : 1;
   return Math.max(1, Math.min(want, variants));
 }
 
@@ -167,7 +167,7 @@ function fileBytes(path: string): number {
 export async function replayVariants(trace: string, variants: VariantSpec[], probes: ReplayProbes, opts: ReplayOptions & { format?: TraceFormat }, readOpts: ReadOptions = {}): Promise<{ result: ReplayResult; read: ReadResult }> {
   const alone = trace === STDIN || variants.length < 2 || !existsSync(fileURLToPath(WORKER));
   const shared = !alone && (await parsedInWorker(trace));
-  const threads = alone ? 1 : replayThreads(variants.length, fileBytes(trace), shared);
+  const threads = alone ? 1 : replayThreads(variants.length, fileBytes(trace));
   const read1 = async (vs: VariantSpec[], o: ReplayOptions, share?: ParseShare): Promise<{ result: ReplayResult; read: ReadResult }> => {
     const rp = createReplay(vs, probes, o);
     const read = await readTrace(trace, rp.sink, { ...readOpts, format: opts.format }, share);
