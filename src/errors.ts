@@ -45,5 +45,6 @@ export function action<A extends unknown[]>(fn: (...args: A) => Promise<number |
 export function warnSkippedLines(trace: string, skipped: number, first: { file: string; line: number; reason: string } | undefined): void {
   if (skipped === 0) return;
   const where = first ? ` (first: ${first.file}:${first.line}: ${first.reason})` : '';
-  process.stderr.write(`faultline: warning: ${trace}: skipped ${skipped} unreadable line${skipped === 1 ? '' : 's'}${where}; \`faultline info\` lists them\n`);
+  // the reader's own name for the input (<stdin> for -)
+  process.stderr.write(`faultline: warning: ${first?.file ?? trace}: skipped ${skipped} unreadable line${skipped === 1 ? '' : 's'}${where}; \`faultline info\` lists them\n`);
 }
