@@ -16,6 +16,10 @@ function other(name: string, system: string, time: number, fields: OtherEvent['f
 function pf(time: number, address: number, errorCode: number, tid = 100): TraceEvent {
   return { ...hdr('page_fault_user', 'exceptions', time, tid), kind: 'fault', user: true, address, ip: 0x401000, errorCode };
 }
+/** The fork child's mm (id 9) copying a table: copy_pte_range's curr=0 rss_stat of member 1 (MM_ANONPAGES) at `size` bytes. */
+function childRss(time: number, size = 4096): TraceEvent {
+  return { ...hdr('rss_stat', 'kmem', time), kind: 'rss_stat', mmId: 9, curr: false, member: 1, size, throttled: false };
+}
 
 describe('createMeasuredCollector: faults', () => {
   it('times handle_mm_fault from function_graph text and joins it to the fault event before it', () => {
@@ -98,7 +102,6 @@ describe('createMeasuredCollector: fork', () => {
     expect(r.forks[0]).toMatchObject({ childPid: 200, source: 'syscall' });
   });
   it("names one span inside the copy longer than all the rest of the clone as a wait; not the set-up before the copy", () => {
-    const childRss = (time: number, size: number): TraceEvent => ({ ...hdr('rss_stat', 'kmem', time), kind: 'rss_stat', mmId: 9, curr: false, member: 1, size, throttled: false });
     const fork = (copyGapNs: number): number => {
       const c = createMeasuredCollector();
       const e = enter(0, 'clone', { clone_flags: 0x01200011 });
@@ -146,15 +149,14 @@ describe('createMeasuredCollector: fork', () => {
   });
   it('without sched_switch, another task\'s events on the forking task\'s CPU prove it was switched out: at least their first to last, at most the own gap that held them', () => {
     const on = (ev: TraceEvent, cpu: number): TraceEvent => ({ ...ev, cpu });
-    const rss = (time: number, tid = 100): TraceEvent => ({ ...hdr('rss_stat', 'kmem', time, tid), kind: 'rss_stat', mmId: 9, curr: false, member: 1, size: 4096, throttled: false });
     const c = createMeasuredCollector();
     const e = enter(0, 'clone', { clone_flags: 0x01200011 });
     c.sink(e);
-    c.sink(rss(1_000_000)); // the copy under way: the task's own event, CPU 0
+    c.sink(childRss(1_000_000)); // the copy under way: the task's own event, CPU 0
     c.sink(on(pf(2_000_000, 0x1000, 6, 300), 0)); // task 300 on CPU 0: task 100 is not running
     c.sink(on(pf(5_000_000, 0x2000, 6, 300), 0));
     c.sink(on(pf(5_500_000, 0x3000, 6, 400), 1)); // another CPU: says nothing of task 100
-    c.sink(rss(6_000_000)); // back on CPU 0
+    c.sink(childRss(6_000_000)); // back on CPU 0
     c.sink(exit(8_000_000, 'clone', 200, e));
     c.sink(on(pf(9_000_000, 0x4000, 6, 200), 0)); // the child on the parent's CPU during the return
     c.sink(on(pf(11_000_000, 0x5000, 6, 200), 0));
@@ -166,14 +168,13 @@ describe('createMeasuredCollector: fork', () => {
     expect(f).toMatchObject({ returnNs: 4_000_000, returnOffCpuNs: 2_000_000, returnOffCpuMaxNs: 4_000_000, returnOffCpuFrom: 'same_cpu' });
   });
   it('a short switch-out inside a long copy: only its proven part is taken out (no gap is longer than the rest)', () => {
-    const rss = (time: number): TraceEvent => ({ ...hdr('rss_stat', 'kmem', time), kind: 'rss_stat', mmId: 9, curr: false, member: 1, size: 4096, throttled: false });
     const c = createMeasuredCollector();
     const e = enter(0, 'clone', { clone_flags: 0x01200011 });
     c.sink(e);
-    for (let t = 1_000_000; t <= 10_000_000; t += 1_000_000) c.sink(rss(t)); // the copy's pace: 1 ms per batch
+    for (let t = 1_000_000; t <= 10_000_000; t += 1_000_000) c.sink(childRss(t)); // the copy's pace: 1 ms per batch
     c.sink(pf(10_200_000, 0x1000, 6, 300)); // another task on CPU 0 inside the next 1 ms span
     c.sink(pf(10_500_000, 0x2000, 6, 300));
-    c.sink(rss(11_000_000));
+    c.sink(childRss(11_000_000));
     c.sink(exit(12_000_000, 'clone', 200, e));
     expect(c.result().forks[0]).toMatchObject({ waitNs: 300_000, waitMaxNs: 1_000_000, waitFrom: 'same_cpu' });
   });
@@ -181,9 +182,9 @@ describe('createMeasuredCollector: fork', () => {
     const c = createMeasuredCollector();
     const e = enter(0, 'clone', { clone_flags: 0x01200011 });
     c.sink(e);
-    c.sink({ ...hdr('rss_stat', 'kmem', 1_000_000), kind: 'rss_stat', mmId: 9, curr: false, member: 1, size: 4096, throttled: false });
+    c.sink(childRss(1_000_000));
     c.sink(pf(4_000_000, 0x1000, 6, 300)); // another task on CPU 0 for a moment (1 event) in a 9 ms silence
-    c.sink({ ...hdr('rss_stat', 'kmem', 10_000_000), kind: 'rss_stat', mmId: 9, curr: false, member: 1, size: 8192, throttled: false });
+    c.sink(childRss(10_000_000, 8192));
     c.sink(exit(11_000_000, 'clone', 200, e));
     expect(c.result().forks[0]).toMatchObject({ waitNs: 9_000_000, waitMaxNs: 9_000_000, waitFrom: 'same_cpu' });
   });
