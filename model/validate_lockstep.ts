@@ -6,7 +6,7 @@ import * as F from './flags.js';
 import type { BufferedRss, RssStatUse } from './rss_stat.js';
 import type { MmLog } from './rss_log.js';
 import type { Mm } from './state.js';
-import { hit, mismatch, mmFig, newMember, type Tally } from './validate_tally.js';
+import { countCompared, hit, mismatch, mmFig, newMember, type Tally } from './validate_tally.js';
 
 /** src/traced/probes/ftrace/tracefs.cc (Perfetto): hist:keys=mm_id,member:bucket=size/0x80000:onchange($bucket) */
 export const THROTTLE_BUCKET = 0x80000;
@@ -161,11 +161,9 @@ function lockOnRss(st: LockState, b: BufferedRss, mm: Mm | null, use: RssStatUse
     resetLog(log, walk, cur);
     return;
   }
-  st.t.compared++;
-  bm.compared++;
+  countCompared(st.t, mm, m, name);
   if (b.throttled) st.t.throttled++;
   if (b.line === st.hintLine) bm.hinted++;
-  mmFig(st.t, mm, m).compared++;
   // lockstep: the model's updates for this mm and member since the last kernel event, consumed in order
   // (log[0] is the value the last kernel event agreed with; the next update is log[1])
   let ok: boolean;
@@ -340,7 +338,7 @@ function mirrorTeardown(st: LockState, b: BufferedRss, mm: Mm, mlog: MmLog, kPre
   if (!onPoint && k < c.length && raw < kPrev && !(open && k > at)) {
     // inside a piece (past copy points whole, or the piece a split already began): a zap split, matched when the
     // kernel lands on the piece's end
-    countMirror(st, mm, m, name);
+    countCompared(st.t, mm, m, name);
     hit(st.t, mm, m, name, false);
     openSplit(st, key, mm, name, point(k), b, false);
     mlog.mirrorAt[m] = k;
@@ -348,18 +346,12 @@ function mirrorTeardown(st: LockState, b: BufferedRss, mm: Mm, mlog: MmLog, kPre
   }
   // (a piece the kernel reported part of must end on its point, not past it)
   settleSplit(st, key, onPoint && k === at);
-  countMirror(st, mm, m, name);
+  countCompared(st.t, mm, m, name);
   if (onPoint && !(open && k > at)) hit(st.t, mm, m, name, false);
   else mismatch(st.t, b, mm, name, point(at));
   mlog.mirrorAt[m] = onPoint ? k + 1 : k; // on with the piece the kernel is in
   resetLog(mlog.log[m]!, mlog.walk[m]!, mm.rss[m]!);
   return true;
-}
-
-function countMirror(st: LockState, mm: Mm, m: number, name: string): void {
-  st.t.compared++;
-  (st.t.by[name] ?? (st.t.by[name] = newMember())).compared++;
-  mmFig(st.t, mm, m).compared++;
 }
 
 /**

@@ -61,6 +61,13 @@ export function mmFig(t: Tally, mm: Mm, member: number): MmTally {
   return st;
 }
 
+/** One kernel event compared: counted in the total, its member's and its mm's figures. */
+export function countCompared(t: Tally, mm: Mm, member: number, name: string): void {
+  t.compared++;
+  (t.by[name] ?? (t.by[name] = newMember())).compared++;
+  mmFig(t, mm, member).compared++;
+}
+
 export function hit(t: Tally, mm: Mm, member: number, name: string, hinted: boolean): void {
   t.matched++;
   t.by[name]!.matched++;
