@@ -21,6 +21,14 @@ function childRss(time: number, size = 4096): TraceEvent {
   return { ...hdr('rss_stat', 'kmem', time), kind: 'rss_stat', mmId: 9, curr: false, member: 1, size, throttled: false };
 }
 
+/** A collector that has seen a fork's sys_enter_clone at time 0 (task 100, CPU 0), and that event (its exit needs it). */
+function cloneBegun(): { c: ReturnType<typeof createMeasuredCollector>; e: ReturnType<typeof enter> } {
+  const c = createMeasuredCollector();
+  const e = enter(0, 'clone', { clone_flags: 0x01200011 });
+  c.sink(e);
+  return { c, e };
+}
+
 describe('createMeasuredCollector: faults', () => {
   it('times handle_mm_fault from function_graph text and joins it to the fault event before it', () => {
     const c = createMeasuredCollector();
@@ -103,9 +111,7 @@ describe('createMeasuredCollector: fork', () => {
   });
   it("names one span inside the copy longer than all the rest of the clone as a wait; not the set-up before the copy", () => {
     const fork = (copyGapNs: number): number => {
-      const c = createMeasuredCollector();
-      const e = enter(0, 'clone', { clone_flags: 0x01200011 });
-      c.sink(e);
+      const { c, e } = cloneBegun();
       // 900 µs of dup_mmap set-up before the first copied table, then tables every 50 µs, one gap after the first
       c.sink(childRss(900_000, 4096));
       c.sink(childRss(900_000 + copyGapNs, 2 * 4096));
@@ -119,9 +125,7 @@ describe('createMeasuredCollector: fork', () => {
   });
   it('with sched_switch recorded, the wait is the measured off-CPU time and the return after the clone is timed, its off-CPU part too', () => {
     const sw = (time: number, prev: number, next: number, tid = prev): TraceEvent => other('sched_switch', 'sched', time, { prev_comm: 'w', prev_pid: prev, prev_state: 'R+', next_comm: 'x', next_pid: next }, tid);
-    const c = createMeasuredCollector();
-    const e = enter(0, 'clone', { clone_flags: 0x01200011 });
-    c.sink(e);
+    const { c, e } = cloneBegun();
     c.sink(sw(1_000_000, 100, 7)); // preempted inside the copy ...
     c.sink(other('local_timer_entry', 'irq_vectors', 4_000_000, {})); // ... and running again: its next event (a per-task recording)
     c.sink(sw(5_000_000, 100, 7));
@@ -149,9 +153,7 @@ describe('createMeasuredCollector: fork', () => {
   });
   it('without sched_switch, another task\'s events on the forking task\'s CPU prove it was switched out: at least their first to last, at most the own gap that held them', () => {
     const on = (ev: TraceEvent, cpu: number): TraceEvent => ({ ...ev, cpu });
-    const c = createMeasuredCollector();
-    const e = enter(0, 'clone', { clone_flags: 0x01200011 });
-    c.sink(e);
+    const { c, e } = cloneBegun();
     c.sink(childRss(1_000_000)); // the copy under way: the task's own event, CPU 0
     c.sink(on(pf(2_000_000, 0x1000, 6, 300), 0)); // task 300 on CPU 0: task 100 is not running
     c.sink(on(pf(5_000_000, 0x2000, 6, 300), 0));
@@ -168,9 +170,7 @@ describe('createMeasuredCollector: fork', () => {
     expect(f).toMatchObject({ returnNs: 4_000_000, returnOffCpuNs: 2_000_000, returnOffCpuMaxNs: 4_000_000, returnOffCpuFrom: 'same_cpu' });
   });
   it('a short switch-out inside a long copy: only its proven part is taken out (no gap is longer than the rest)', () => {
-    const c = createMeasuredCollector();
-    const e = enter(0, 'clone', { clone_flags: 0x01200011 });
-    c.sink(e);
+    const { c, e } = cloneBegun();
     for (let t = 1_000_000; t <= 10_000_000; t += 1_000_000) c.sink(childRss(t)); // the copy's pace: 1 ms per batch
     c.sink(pf(10_200_000, 0x1000, 6, 300)); // another task on CPU 0 inside the next 1 ms span
     c.sink(pf(10_500_000, 0x2000, 6, 300));
@@ -179,9 +179,7 @@ describe('createMeasuredCollector: fork', () => {
     expect(c.result().forks[0]).toMatchObject({ waitNs: 300_000, waitMaxNs: 1_000_000, waitFrom: 'same_cpu' });
   });
   it('a silent span inside the copy that held another task\'s events and is longer than the rest of the clone is taken out whole', () => {
-    const c = createMeasuredCollector();
-    const e = enter(0, 'clone', { clone_flags: 0x01200011 });
-    c.sink(e);
+    const { c, e } = cloneBegun();
     c.sink(childRss(1_000_000));
     c.sink(pf(4_000_000, 0x1000, 6, 300)); // another task on CPU 0 for a moment (1 event) in a 9 ms silence
     c.sink(childRss(10_000_000, 8192));
@@ -189,9 +187,7 @@ describe('createMeasuredCollector: fork', () => {
     expect(c.result().forks[0]).toMatchObject({ waitNs: 9_000_000, waitMaxNs: 9_000_000, waitFrom: 'same_cpu' });
   });
   it('a task whose next event comes on another CPU was switched out for at most that gap, at least nothing known', () => {
-    const c = createMeasuredCollector();
-    const e = enter(0, 'clone', { clone_flags: 0x01200011 });
-    c.sink(e);
+    const { c, e } = cloneBegun();
     c.sink(exit(1_000_000, 'clone', 200, e));
     c.sink({ ...pf(3_000_000, 0x7ffc0000, 7), cpu: 1 });
     expect(c.result().forks[0]).toMatchObject({ returnNs: 2_000_000, returnOffCpuNs: 0, returnOffCpuMaxNs: 2_000_000, returnOffCpuFrom: 'same_cpu' });
