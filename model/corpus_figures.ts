@@ -11,7 +11,7 @@ import type { RssRecord, VariantSpec } from './types.js';
 /** What record.sh writes as meta.json (only the fields read here). */
 export interface CorpusMeta {
   name: string;
-  method: 'perf' | 'perf_mono' | 'perf_a' | 'ftrace_sw' | 'tracecmd' | 'tracecmd_sw';
+  method: 'perf' | 'perf_mono' | 'perf_a' | 'ftrace_sw' | 'tracecmd' | 'tracecmd_sw' | 'bpftrace';
   command: string[];
   events: string[];
   zero_page: boolean;
@@ -57,6 +57,9 @@ export interface CorpusFigures {
   time_v_maxrss_kb: number | null;
   model_peak_rss_kb: number | null;
 }
+
+/** Methods that record every process on the machine, not only the command's tree. */
+const SYSTEM_WIDE: ReadonlySet<CorpusMeta['method']> = new Set(['perf_a', 'ftrace_sw', 'tracecmd_sw', 'bpftrace']);
 
 export function corpusDir(root: string): string {
   return join(root, 'traces', 'fixtures', 'corpus');
@@ -105,10 +108,18 @@ export async function corpusFigures(dir: string, overrides?: Partial<VariantSpec
       if (m) markers.set(`${m[2]}/${m[1]}`, e.time);
     }
   };
+  // time -v's maximum is over the processes time waited for: in a system-wide recording, only /usr/bin/time's tree
+  // (its exec, then every fork from a member) is compared with it, not other users' processes
+  const tree = new Set<number>();
+  const onTree = (e: TraceEvent): void => {
+    if (e.kind === 'exec' && e.filename === '/usr/bin/time') tree.add(e.execPid);
+    else if (e.kind === 'fork' && tree.has(e.parentPid)) tree.add(e.childPid);
+  };
   const rp = createReplay([spec], { rss: probe }, { blind });
   const v = createValidator(spec, null, null, { blind });
   const read = await readTrace(join(dir, 'trace.txt.gz'), (e) => {
     onMarker(e);
+    onTree(e);
     rp.sink(e);
     v.sink(e);
   });
@@ -118,7 +129,8 @@ export async function corpusFigures(dir: string, overrides?: Partial<VariantSpec
   const checkpoints: CheckpointFigure[] = [];
   const cpFile = join(dir, 'checkpoints.jsonl');
   if (existsSync(cpFile)) {
-    const mono = meta.method === 'perf_mono' || meta.method === 'perf_a';
+    // perf -k mono and bpftrace's nsecs (bpf_ktime_get_ns) are CLOCK_MONOTONIC, the checkpoints' clock
+    const mono = meta.method === 'perf_mono' || meta.method === 'perf_a' || meta.method === 'bpftrace';
     for (const line of readFileSync(cpFile, 'utf8').split('\n')) {
       if (!line.includes('"label"')) continue;
       const c = JSON.parse(line) as Checkpoint;
@@ -148,7 +160,9 @@ export async function corpusFigures(dir: string, overrides?: Partial<VariantSpec
   if (existsSync(tv)) {
     const m = /Maximum resident set size \(kbytes\): (\d+)/.exec(readFileSync(tv, 'utf8'));
     maxrss = m ? Number(m[1]) : null;
-    modelPeak = Math.max(0, ...replay.variants[0]!.processes.map((p) => p.rss_anon_peak_kb + p.rss_file_peak_kb + p.rss_shmem_peak_kb));
+    const wide = SYSTEM_WIDE.has(meta.method);
+    const procs = replay.variants[0]!.processes.filter((p) => !wide || tree.has(p.pid));
+    modelPeak = procs.length ? Math.max(0, ...procs.map((p) => p.rss_anon_peak_kb + p.rss_file_peak_kb + p.rss_shmem_peak_kb)) : null;
   }
   const anon = val.by_member.MM_ANONPAGES!;
   return {

@@ -1,7 +1,7 @@
 // The bpftrace recorder's text (record/bpftrace/faultline.bt), from lines it wrote on this machine (bpftrace 0.17,
 // Linux 6.18): every event typed as the ftrace/perf readers type it, bpftrace's own lines not events.
 import { describe, expect, it } from 'vitest';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readTrace } from './read.js';
@@ -21,6 +21,10 @@ const LINES = [
   ['5417731968517', '1', '23222', '23222', 'node', 'tracepoint:syscalls:sys_exit_clone3', '__syscall_nr=435 ret=0x5aba'].join(T),
   'Lost 12 events',
   ['5418627805390', '1', '23220', '23220', 'bash', 'sys_enter_clone', '__syscall_nr=56 clone_flags=0x1200011 newsp=0x0'].join(T),
+  // the script's last lines: its detach marker, then END's cleared maps (blank lines)
+  '# faultline bpftrace detaching at 5418627900000',
+  '',
+  '',
   '',
 ].join('\n');
 
@@ -54,5 +58,17 @@ describe('faultline bpftrace text', () => {
     const r = await readTrace(p, (e) => times.push(e.time));
     expect(times).toEqual([10, 15, 20, 25, 30, 35, 40]);
     expect(r.stats.merge_out_of_order).toBeUndefined();
+  });
+  it('the recorder stops every probe at its detach: each tracepoint block but the last waits on @faultline_stop, the last sets it', () => {
+    // bpftrace detaches in script order, one probe per RCU wait: without the stop, faults end ~40 ms before rss_stat
+    const bt = readFileSync(join(import.meta.dirname, '..', 'record', 'bpftrace', 'faultline.bt'), 'utf8');
+    const blocks = bt.split(/\n\s*\n/).filter((b) => /^tracepoint:/m.test(b));
+    expect(blocks.length).toBeGreaterThan(10);
+    const last = blocks.pop()!;
+    for (const b of blocks) expect(b, b.split('\n').find((l) => l.startsWith('tracepoint:'))).toMatch(/^\/@faultline_stop == 0\/$/m);
+    expect(last).toMatch(/^tracepoint:syscalls:sys_enter_ioctl$/m);
+    expect(last).toMatch(/args->cmd == 0x2401/); // PERF_EVENT_IOC_DISABLE
+    expect(last).toMatch(/@faultline_stop = 1;/);
+    expect(bt).toMatch(/BEGIN \{[^}]*@faultline_self = pid;/);
   });
 });
