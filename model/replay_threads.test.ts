@@ -1,8 +1,10 @@
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { rawText } from '../traces/independent_count.suite.js';
+import { encodePerfetto, parseFtraceText } from '../traces/perfetto_encode.suite.js';
 import { newMachineFacts } from './machine.js';
 import { follower, newGate, publisher, replayThreads, riderVariants, THREADS_FROM_BYTES } from './replay_threads.js';
 
@@ -159,6 +161,24 @@ describe('replay on several threads (built CLI)', () => {
     const apart = threadsDoing('2', '0'); // this thread and one variant group, each reading the trace
     expect(apart.length).toBe(2);
     expect(apart.filter((t) => t.parse).length).toBe(2);
+  });
+
+  it('replays the rider\'s variants on this thread when the parse worker hands a binary trace back', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'faultline-threads-'));
+    try {
+      const pf = join(dir, 'threads.pftrace');
+      writeFileSync(pf, encodePerfetto(parseFtraceText(rawText(join(ROOT, 'traces/fixtures/workloads/threads/ftrace.txt.gz')))));
+      const cli = (threads: string, worker: string): SpawnSyncReturns<string> =>
+        spawnSync(process.execPath, [CLI, 'replay', '--json', '--machine-no-zero-page', '--patch', 'cow-pte,eager-populate,memset', pf], { env: { ...process.env, FAULTLINE_THREADS: threads, FAULTLINE_PARSE_WORKER: worker, FAULTLINE_PARSE_RIDER: '1' }, encoding: 'utf8', maxBuffer: 1 << 28 });
+      const one = cli('1', '0');
+      expect(one.status).toBe(0);
+      expect(JSON.parse(one.stdout).variants.map((v: { name: string }) => v.name)).toEqual(['mainline', 'cow-pte', 'eager-populate', 'memset']);
+      const ride = cli('1', '1');
+      expect(ride.stderr).toBe(one.stderr);
+      expect(ride.stdout).toBe(one.stdout);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('runs a variant on the parse thread beside one model group, and engines on both threads', () => {
