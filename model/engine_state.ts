@@ -16,10 +16,11 @@ import type { SyscallEnterEvent, TraceEvent } from '../traces/events.js';
  * What the engine assumed where the trace did not say (issue 12), counted: a mapping call applied without its
  * sys_exit (assumed successful), one whose effect needs the return value and was skipped, a call applied at its first
  * zap piece whose exit then reported a failure, an mm_id that came back for a new mm, a task that turned out to be
- * a thread of an mm it was not seen joining, an execve or a fork (its child mm) inferred without their syscall events.
+ * a thread of an mm it was not seen joining, an execve or a fork (its child mm) inferred without their syscall events,
+ * a page a traced fault mapped that a later traced fault proved gone (memory.ts handlePteFault: page_left_unseen).
  */
-export type AssumptionKind = 'untraced_exit' | 'untraced_exit_skipped' | 'applied_call_failed' | 'mm_id_reused' | 'thread_adopted' | 'kernel_fault_untraced' | 'exec_inferred' | 'fork_inferred';
-export const ASSUMPTION_KINDS: readonly AssumptionKind[] = ['untraced_exit', 'untraced_exit_skipped', 'applied_call_failed', 'mm_id_reused', 'thread_adopted', 'kernel_fault_untraced', 'exec_inferred', 'fork_inferred'];
+export type AssumptionKind = 'untraced_exit' | 'untraced_exit_skipped' | 'applied_call_failed' | 'mm_id_reused' | 'thread_adopted' | 'kernel_fault_untraced' | 'exec_inferred' | 'fork_inferred' | 'page_left_unseen';
+export const ASSUMPTION_KINDS: readonly AssumptionKind[] = ['untraced_exit', 'untraced_exit_skipped', 'applied_call_failed', 'mm_id_reused', 'thread_adopted', 'kernel_fault_untraced', 'exec_inferred', 'fork_inferred', 'page_left_unseen'];
 
 /** faultedSince's value when any member may still move (a mapping call's pieces follow, or the fault is not applied yet). */
 export const FAULTED_ANY = 0xff;
@@ -108,7 +109,7 @@ export function newEngineState(ctx: ModelCtx, profile: CostProfile | null, serie
     ctx, profile, prices: profile ? compilePrices(profile) : null, seriesPoints, rssSink,
     tasks: new Map(), procs: new Map(), byMmId: new Map(), execs: new Map(), held: new Map(),
     inClone: new Set(), unsure: new Map(), copied: new Set(), inMmCall: new Map(), lastSize: new Map(),
-    assumed: { untraced_exit: 0, untraced_exit_skipped: 0, applied_call_failed: 0, mm_id_reused: 0, thread_adopted: 0, kernel_fault_untraced: 0, exec_inferred: 0, fork_inferred: 0 },
+    assumed: { untraced_exit: 0, untraced_exit_skipped: 0, applied_call_failed: 0, mm_id_reused: 0, thread_adopted: 0, kernel_fault_untraced: 0, exec_inferred: 0, fork_inferred: 0, page_left_unseen: 0 },
     sawKernelFault: false, faultedSince: new Map(), fileRead: new Map(),
     exitedMm: new Map(), fresh: new Set(), adopted: new Map(), unknownCopy: null, copying: null, zapping: new Map(),
     marks: [], totals: newPathAcc(), sum: newSum(), out: new Float64Array(3), f: newFaultCtx(null as never),

@@ -1,7 +1,7 @@
 // arch/x86/mm/fault.c: do_user_addr_fault for one traced fault: find (or infer) the VMA, access_error, then
 // handle_mm_fault; and the fault's record (path, cost, minflt) for probes and results.
 import type { FaultEvent, TraceEvent } from '../traces/events.js';
-import { MM_ANONPAGES, MM_FILEPAGES, MM_SHMEMPAGES, X86_PF_INSTR, X86_PF_SHSTK, X86_PF_USER, X86_PF_WRITE } from '../traces/events.js';
+import { MM_ANONPAGES, MM_FILEPAGES, MM_SHMEMPAGES, X86_PF_INSTR, X86_PF_PROT, X86_PF_SHSTK, X86_PF_USER, X86_PF_WRITE } from '../traces/events.js';
 import { faultCost } from './costs.js';
 import { pathId } from './fault_paths.js';
 import { adoptThread, countPath, countPathRun, faultBits, newTask, proc, type EngineState } from './engine_state.js';
@@ -71,6 +71,10 @@ export function onFault(st: EngineState, e: FaultEvent, hint: FaultHint | null):
   if (f.fileHint > 0 && ctx.geo !== ctx.traceGeo) f.fileHint = Math.ceil((f.fileHint * 2 ** ctx.traceGeo.pageShift) / F.PAGE_SIZE);
   if (f.anonHint > 0 && ctx.geo !== ctx.traceGeo) f.anonHint = -1; // the trace's folio size says nothing about this variant's
   f.anonDelta = hint === null ? -1 : hm === -1 ? 0 : hm === MM_ANONPAGES ? hd : -1; // zero-page evidence (model/machine.ts)
+  f.traced = true;
+  // (one user only: another thread's fault on the same page, or a vfork child's exec faults, can be ordered before this one)
+  f.kernelNone = !inferred && (ec & X86_PF_PROT) === 0 && hm === MM_ANONPAGES && hd > 0 && mm.users <= 1;
+  f.leftUnseen = false;
   if (ctx.detect && hm === MM_ANONPAGES && hd === F.PTRS) ctx.machine.thpFaults++; // mm/huge_memory.c: a PMD-order folio, one add_mm_counter
   if (inferred) {
     st.inferredFaults++;
@@ -85,6 +89,7 @@ export function onFault(st: EngineState, e: FaultEvent, hint: FaultHint | null):
     if ((vma.kind & F.KIND_INFERRED) && hint !== null && hm === -1 && !(entryFlagsAt(mm, e.address) & F.PTE_PRESENT)) mapSpecial(st, vma, mm, e.address);
     else handleMmFault(ctx, f);
   }
+  if (f.leftUnseen) st.assumed.page_left_unseen++;
   // (handleMmFault set f.path: the narrowing above does not see it)
   if ((f.path as string) === 'file_read' && f.fileHint > 0 && hm === MM_FILEPAGES) st.fileRead.set(e.tid, { mm, own: false });
   // the counters this fault moved (mm/memory.c: each path's add_mm_counter): its rss_stat events are of these members
@@ -173,6 +178,9 @@ function userWriteCtx(st: EngineState, mm: Mm, vma: Vma, a: number): void {
   f.fileHint = -1;
   f.anonHint = -1;
   f.anonDelta = -1;
+  f.traced = false;
+  f.kernelNone = false;
+  f.leftUnseen = false;
   f.inferred = false;
   f.pagesAllocated = 0;
   f.tablesAllocated = 0;

@@ -41,6 +41,8 @@ export const PTE_FILE = 16; // maps a page-cache page (MM_FILEPAGES)
 export const PTE_SHMEM = 32; // maps a shmem page (MM_SHMEMPAGES)
 export const PTE_SPECIAL = PTE_ZERO | PTE_REFPAGE;
 export const PTE_GUARD = 64; // not present: a guard-region marker (make_pte_marker(PTE_MARKER_GUARD), 6.13+); counted in PteTable.present
+// a traced fault met this entry present: the recorded kernel had it mapped (a later not-present fault on it proves it left unseen)
+export const PTE_TRACED = 128;
 
 // mmap(2) prot / flags (include/uapi/asm-generic/mman-common.h, mman.h).
 export const PROT_READ = 0x1;

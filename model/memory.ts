@@ -59,7 +59,9 @@ export function handleMmFault(ctx: ModelCtx, f: FaultCtx): void {
   }
   const t = slot.table!;
   ctx.hooks.handle_pte_fault(ctx, f, t, false); // shared page tables (mshare) join or sync the table here
-  handlePteFault(ctx, f, t, pteIndex(f.address));
+  const i = pteIndex(f.address);
+  handlePteFault(ctx, f, t, i);
+  if (f.traced && t.fl[i]! & F.PTE_PRESENT) t.fl[i]! |= F.PTE_TRACED;
   ctx.hooks.handle_pte_fault(ctx, f, t, true); // ... and publish what the fault mapped
 }
 
@@ -76,7 +78,16 @@ function noteThpEvidence(ctx: ModelCtx, f: FaultCtx): void {
 
 /** mm/memory.c: handle_pte_fault. */
 function handlePteFault(ctx: ModelCtx, f: FaultCtx, t: PteTable, i: number): void {
-  const fl = t.fl[i]!;
+  let fl = t.fl[i]!;
+  if (f.kernelNone && (fl & (F.PTE_PRESENT | F.PTE_TRACED)) === (F.PTE_PRESENT | F.PTE_TRACED) && vmaIsAnonymous(f.vma)) {
+    // arch/x86/mm/fault.c: no X86_PF_PROT, and the fault's own rss_stat rose: the kernel's PTE was none, so the page
+    // a traced fault saw here left by a call the trace does not show (munmap, MADV_DONTNEED, mremap's move_ptes):
+    // still counted (the kernel's counters showed any fall), its place unknown (phantom, leaves at exit_mmap)
+    const m = unmapEntry(ctx, f.mm, t, i);
+    if (m >= 0) f.mm.phantom[m]! += 1;
+    f.leftUnseen = true;
+    fl = 0;
+  }
   if (fl & F.PTE_GUARD) {
     f.path = 'segv'; // mm/memory.c: do_swap_page -> handle_pte_marker: PTE_MARKER_GUARD -> VM_FAULT_SIGSEGV
     return;
@@ -106,7 +117,8 @@ export function doAnonymousPage(ctx: ModelCtx, f: FaultCtx, t: PteTable, i: numb
     f.path = 'segv'; // VM_SHARED anonymous is shmem and never gets here: SIGBUS
     return;
   }
-  if (!f.write && ctx.detect && !(f.vma.kind & F.KIND_INFERRED)) noteAnonRead(ctx.machine, f.anonDelta);
+  // (in a VMA the model inferred, only a rise is evidence: no counter change there may be a page the model misplaced)
+  if (!f.write && ctx.detect && (!(f.vma.kind & F.KIND_INFERRED) || f.anonDelta > 0)) noteAnonRead(ctx.machine, f.anonDelta);
   if (!f.write && zeroPageOn(ctx.machine, ctx.spec.useZeroPage)) {
     // pte_mkspecial(zero pfn): no anon_vma, no RSS, read-only
     t.fl[i] = F.PTE_PRESENT | F.PTE_ZERO;
@@ -340,5 +352,5 @@ export function wpPageCopy(ctx: ModelCtx, f: FaultCtx, t: PteTable, i: number): 
 
 /** A fresh fault context (reused by the replay for every fault). */
 export function newFaultCtx(mm: Mm): FaultCtx {
-  return { mm, vma: null as never, address: 0, write: false, inferred: false, path: '', pagesAllocated: 0, tablesAllocated: 0, tablesCopied: 0, fileHint: -1, anonHint: -1, anonDelta: -1 };
+  return { mm, vma: null as never, address: 0, write: false, inferred: false, path: '', pagesAllocated: 0, tablesAllocated: 0, tablesCopied: 0, fileHint: -1, anonHint: -1, anonDelta: -1, traced: false, kernelNone: false, leftUnseen: false };
 }

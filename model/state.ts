@@ -160,6 +160,12 @@ export interface FaultCtx {
   anonHint: number;
   /** The kernel's MM_ANONPAGES change right after this fault (0: none changed), -1 when the trace does not say (model/machine.ts). */
   anonDelta: number;
+  /** A fault the trace recorded (not a what-if's own write or a populate): the entries it meets present are marked PTE_TRACED. */
+  traced: boolean;
+  /** The trace proves the kernel's PTE was none (error_code without X86_PF_PROT) and its fault added anon pages. */
+  kernelNone: boolean;
+  /** Set by the fault: it found a PTE_TRACED entry the kernel no longer had and left its page unplaced (memory.ts handlePteFault). */
+  leftUnseen: boolean;
 }
 
 /** Everything one variant's model needs. */

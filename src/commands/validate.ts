@@ -74,6 +74,7 @@ export function formatValidateText(r: LatencyValidateResult): string {
   if (a.applied_call_failed) said.push(`${a.applied_call_failed} calls applied at their first zap piece whose sys_exit then reported a failure`);
   if (a.mm_id_reused) said.push(`${a.mm_id_reused} mm_ids that came back for a new mm`);
   if (a.kernel_fault_untraced) said.push(`${a.kernel_fault_untraced} kernel-mode faults the trace does not record (no page_fault_kernel): the kernel's value taken`);
+  if (a.page_left_unseen) said.push(`${a.page_left_unseen} pages a traced fault had mapped that the kernel faulted in again as new (no X86_PF_PROT, its rss_stat rose): left by a munmap, madvise or mremap the trace does not show; still counted, place unknown`);
   if (a.thread_adopted) said.push(`${a.thread_adopted} tasks found to be threads of an mm by its rss_stat (curr=1)`);
   if (said.length) out.push(`assumed where the trace does not say: ${said.join('; ')}`);
   if (r.by_mm.length) out.push(`mms with mismatches (${r.divergences} divergence${r.divergences === 1 ? '' : 's'}: runs of mismatches, each resynchronised at its first event):`);
