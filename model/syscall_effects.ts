@@ -164,7 +164,9 @@ function assumedReturn(e: SyscallEnterEvent): number | null {
  * get_unmapped_area), so a fault in [addr, addr + new_len) proves in place. A fault in no VMA the model has proves a
  * move; an anonymous new_len that is a PMD multiple is placed PMD-aligned (mm/mmap.c: __get_unmapped_area ->
  * thp_get_unmapped_area_vmflags, pgoff 0 for anonymous memory), at the highest such start that holds the fault and
- * is free (top-down). Null when the fault does not tell.
+ * is free (top-down); any other length goes where vm_unmapped_area (VM_UNMAPPED_AREA_TOPDOWN) puts it, at the top of
+ * the highest free gap: right below the lowest VMA above the fault, when that range holds the fault and is free (a
+ * realloc's copy: perl's hash buckets, 33 -> 65 pages, moved below the next chunk). Null when the fault does not tell.
  */
 function mremapTarget(st: EngineState, enter: SyscallEnterEvent, by: TraceEvent | undefined): number | null {
   if (!by || by.kind !== 'fault' || !by.user) return null;
@@ -175,7 +177,12 @@ function mremapTarget(st: EngineState, enter: SyscallEnterEvent, by: TraceEvent 
   if (f >= addr && f < addr + newLen) return addr;
   const mm = st.tasks.get(by.tid)?.mm;
   const v = mm ? findVma(mm, addr) : null;
-  if (!mm || !v || !(v.kind & F.KIND_ANON) || v.flags & F.VM_SHARED || newLen % F.PMD_SIZE || findVma(mm, f)) return null;
+  if (!mm || !v || !(v.kind & F.KIND_ANON) || v.flags & F.VM_SHARED || findVma(mm, f)) return null;
+  if (newLen % F.PMD_SIZE) {
+    const k = firstAbove(mm, f), prev = mm.vmas[k - 1], next = mm.vmas[k];
+    if (!next || f < next.start - newLen || (prev && prev.end > next.start - newLen)) return null;
+    return next.start - newLen;
+  }
   for (let q = Math.floor(f / F.PMD_SIZE) * F.PMD_SIZE; q > f - newLen; q -= F.PMD_SIZE) {
     const k = firstAbove(mm, q), prev = mm.vmas[k - 1], next = mm.vmas[k];
     if ((!prev || prev.end <= q) && (!next || next.start >= q + newLen)) return q;
@@ -192,6 +199,8 @@ function mremapTarget(st: EngineState, enter: SyscallEnterEvent, by: TraceEvent 
  * thp_get_unmapped_area). Null when the fault does not tell.
  */
 function mmapTarget(st: EngineState, enter: SyscallEnterEvent, by: TraceEvent | undefined): number | null {
+  const lib = libraryBase(enter, by);
+  if (lib !== null) return lib;
   if (!by || by.kind !== 'fault' || !by.user) return null;
   const len = pageUp(enter.args.len ?? 0);
   if ((enter.args.addr ?? 0) !== 0 || len === 0 || len >= F.PMD_SIZE) return null;
@@ -200,6 +209,22 @@ function mmapTarget(st: EngineState, enter: SyscallEnterEvent, by: TraceEvent | 
   const k = firstAbove(mm, by.address), prev = mm.vmas[k - 1], next = mm.vmas[k];
   if (!next || by.address < next.start - len || (prev && prev.end > next.start - len)) return null;
   return next.start - len;
+}
+
+/**
+ * ld.so loading a library (glibc elf/dl-map-segments.h: _dl_map_segments): one mmap of the whole extent at an address
+ * the kernel picks, then, as the thread's next call, a MAP_FIXED mmap of the next segment from the same fd at
+ * l_addr + p_vaddr, file offset p_offset. With p_vaddr - p_offset equal for both segments (ld's layout: each segment's
+ * vaddr is its file offset), the extent began at that address - (its offset - the first call's): a fixed mapping that
+ * lies inside it confirms. Null otherwise.
+ */
+function libraryBase(enter: SyscallEnterEvent, by: TraceEvent | undefined): number | null {
+  if (!by || by.kind !== 'sys_enter' || by.call !== 'mmap' || !((by.args.flags ?? 0) & MAP_FIXED)) return null;
+  const fd = enter.args.fd ?? -1, off = enter.args.off ?? 0, len = pageUp(enter.args.len ?? 0);
+  if ((enter.args.addr ?? 0) !== 0 || fd < 0 || fd >= 0x80000000 || by.args.fd !== fd || len === 0) return null;
+  const base = (by.args.addr ?? 0) - ((by.args.off ?? 0) - off);
+  if (base <= 0 || base % F.PAGE_SIZE || (by.args.addr ?? 0) + pageUp(by.args.len ?? 0) > base + len || (by.args.off ?? 0) < off) return null;
+  return base;
 }
 
 /** Applies tid's mapping call in flight as if its sys_exit said it succeeded (a counted assumption). */

@@ -151,6 +151,25 @@ describe('validate: a non-fixed mmap without its sys_exit is placed where the to
     expect(r.by_member.MM_FILEPAGES).toMatchObject({ compared: 1, matched: 1 });
     expect(r.assumptions).toMatchObject({ untraced_exit: 2, untraced_exit_skipped: 0 });
   });
+  it('a library\'s extent mmap is placed from the MAP_FIXED segment ld.so maps next (glibc _dl_map_segments), so its pages leave with its munmap', () => {
+    // ENTER list, libc as /usr/bin/time loaded it here: mmap(NULL, 0x40000, fd 3, off 0) then mmap(base + 0x26000, text,
+    // MAP_FIXED, fd 3, off 0x26000): base is that address - 0x26000, 8 pages into a 16-page block. A read fault at
+    // base + 0x318 maps [base, base + 16 pages) (mm/memory.c do_fault_around: from_pte clamped to the VMA's start), one
+    // at base + 18 pages 8 more; munmap of the extent frees all 24. Before: the extent was left out, the first window was
+    // the aligned block (8 of its pages below base) and the munmap freed 16 (kernel 1, model 9)
+    const base = A + 8 * 4096;
+    const ext = { ...hdr('sys_enter_mmap', 1), kind: 'sys_enter' as const, call: 'mmap', args: { addr: 0, len: 0x40000, prot: 1, flags: 0x802, fd: 3, off: 0 } };
+    const text = { ...hdr('sys_enter_mmap', 2), kind: 'sys_enter' as const, call: 'mmap', args: { addr: base + 0x26000, len: 0x10000, prot: 5, flags: 0x812, fd: 3, off: 0x26000 } };
+    const unmap = { ...hdr('sys_enter_munmap', 7), kind: 'sys_enter' as const, call: 'munmap', args: { addr: base, len: 0x40000 } };
+    const at = (t: number, addr: number): TraceEvent => ({ ...fault(t, 0, 0x4), address: addr });
+    const exec: TraceEvent = { ...hdr('sched_process_exec', 0), kind: 'exec', filename: '/usr/bin/time', execPid: 100, oldPid: 100 };
+    // (the exec'd mm's first file page, the binary's, is its baseline)
+    const r = validate([exec, at(0.5, 0x555500001000), rss(0.6, 1, 0), ext, text, at(3, base + 0x318), rss(4, 17, 0), at(5, base + 18 * 4096 + 0x1a4), rss(6, 25, 0),
+      { ...unmap, line: nextLine() }, rss(8, 1, 0), { ...hdr('sys_enter_brk', 9), kind: 'sys_enter', call: 'brk', args: { brk: 0 } }]);
+    expect(r.first_mismatches).toEqual([]);
+    expect(r.by_member.MM_FILEPAGES).toMatchObject({ compared: 3, matched: 3 });
+    expect(r.assumptions).toMatchObject({ untraced_exit: 2, untraced_exit_skipped: 0 });
+  });
 });
 
 describe('validate: teardown of an mm that predates the trace', () => {
@@ -399,6 +418,25 @@ describe('validate: no cascades (issue 12)', () => {
     expect(r.first_mismatches).toEqual([]);
     expect(r.matched).toBe(r.compared);
     expect(r.compared).toBeGreaterThanOrEqual(4);
+  });
+  it('a growing mremap that moved, to a length no PMD multiple, is placed right below the lowest mapping above its next fault (vm_unmapped_area top-down)', () => {
+    // perl's hash growth (ENTER list, no sys_exit_*): chunk X (33 pages at A, 5 written) and chunk Y right below it;
+    // realloc(X) to 65 pages moved X right below Y (its next write is the first new page, at new + 33 pages); then
+    // realloc(Y) grew in place into X's old range and free(X) unmapped the moved 65 pages: -6. Before: the move was
+    // left out, X's pages stayed at A and Y's growth over them dropped 5 (kernel 17, model 12)
+    const P = 4096, Y = A - 33 * P, X2 = Y - 65 * P;
+    const at = (t: number, addr: number): TraceEvent => ({ ...hdr('page_fault_user', t), kind: 'fault', user: true, address: addr, ip: 0, errorCode: 0x6 });
+    const call = (t: number, c: string, args: Record<string, number>): TraceEvent => ({ ...hdr(`sys_enter_${c}`, t), kind: 'sys_enter', call: c, args });
+    const mmapY = call(2, 'mmap', { addr: 0, len: 33 * P, prot: 3, flags: 0x22, fd: -1, off: 0 });
+    const evs: TraceEvent[] = [...mmap(0, 33 * P), { ...mmapY, line: nextLine() }, { ...hdr('sys_exit_mmap', 3), kind: 'sys_exit', call: 'mmap', ret: Y, enter: mmapY as never },
+      ...[0, 1, 2, 3, 4].flatMap((i) => [fault(10 + 2 * i, i), rss(11 + 2 * i, 11 + i)]),
+      { ...call(20, 'mremap', { addr: A, old_len: 33 * P, new_len: 65 * P, flags: 1, new_addr: 0 }), line: nextLine() }, at(21, X2 + 33 * P), rss(22, 16),
+      { ...call(30, 'mremap', { addr: Y, old_len: 33 * P, new_len: 65 * P, flags: 1, new_addr: 0 }), line: nextLine() }, at(31, Y + 33 * P), rss(32, 17),
+      { ...call(40, 'munmap', { addr: X2, len: 65 * P }), line: nextLine() }, rss(41, 11), at(50, Y), rss(51, 12)];
+    const r = validate(evs);
+    expect(r.first_mismatches).toEqual([]);
+    expect(r.compared).toBe(8);
+    expect(r.matched).toBe(8);
   });
   it('a write next to an inferred page that a traced mprotect made read-only is another VMA, not a fault on that one', () => {
     // ld.so's RELRO mprotect on the first page of a data segment the trace never saw mapped; the program then writes .bss
