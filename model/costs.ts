@@ -132,9 +132,10 @@ export interface FaultPrices {
   /** By path id: the steps one fault of the path sums, and whether they count per page. */
   pathSteps: readonly (readonly StepPrice[])[];
   perPage: readonly boolean[];
-  /** Faults drawn so far per thread and path (key tid x paths + path id): the next one's place in the stratified sequence. */
-  drawn: Map<number, number>;
 }
+
+/** Faults drawn so far per thread and path (key tid x paths + path id): the next one's place in the stratified sequence (one per engine: engine_state.ts). */
+export type FaultDraws = Map<number, number>;
 
 export function compilePrices(profile: CostProfile): FaultPrices {
   const step = Object.fromEntries(STEP_NAMES.map((n) => [n, stepPrice(profile, n)])) as Record<StepName, StepPrice>;
@@ -143,7 +144,6 @@ export function compilePrices(profile: CostProfile): FaultPrices {
     step,
     pathSteps: PATH_NAMES.map((p) => FAULT_PATHS[p].steps.map((n) => step[n])),
     perPage: PATH_NAMES.map((p) => FAULT_PATHS[p].perPage === true),
-    drawn: new Map(),
   };
 }
 
@@ -174,10 +174,10 @@ const PATHS = PATH_NAMES.length;
  * (Cranley-Patterson rotation). Deterministic; a thread's faults of one path cover the spread evenly (32 faults, one in
  * each 1/32), so their sum is the path's mean times their count, not that plus the sampling noise of independent draws.
  */
-export function nextQuantile(prices: FaultPrices, tid: number, id: number): number {
+export function nextQuantile(draws: FaultDraws, tid: number, id: number): number {
   const key = tid * PATHS + id;
-  const k = prices.drawn.get(key) ?? 0;
-  prices.drawn.set(key, k + 1);
+  const k = draws.get(key) ?? 0;
+  draws.set(key, k + 1);
   const u = hashQuantile(tid, id) + radicalInverse(k);
   return u >= 1 ? u - 1 : u;
 }
@@ -199,11 +199,11 @@ function thpWpStep(rec: FaultRecord): StepName {
  * cow_pte_table_copy each (their new tables are already in rec.tablesAllocated).
  */
 export function faultCostNs(profile: CostProfile | null, rec: FaultRecord): number {
-  return profile ? faultCost(compilePrices(profile), pathId(rec.path), rec) : 0;
+  return profile ? faultCost(compilePrices(profile), new Map(), pathId(rec.path), rec) : 0;
 }
 
-/** faultCostNs with the profile's prices read once and the record's path as its id (the replay's per-fault call). */
-export function faultCost(prices: FaultPrices | null, id: number, rec: FaultRecord): number {
+/** faultCostNs with the profile's prices read once, the engine's draws so far and the record's path as its id (the replay's per-fault call). */
+export function faultCost(prices: FaultPrices | null, draws: FaultDraws, id: number, rec: FaultRecord): number {
   if (!prices) return 0;
   const { step } = prices;
   let ns = 0;
@@ -211,7 +211,7 @@ export function faultCost(prices: FaultPrices | null, id: number, rec: FaultReco
   // the path's own step(s) follow their measured spread (p50 != p90), as the kernel's did; per-page and table
   // steps stay at their medians (summed over many, their spread averages out)
   const perPage = prices.perPage[id]!;
-  const u = prices.spread && !perPage ? nextQuantile(prices, rec.tid, id) : undefined;
+  const u = prices.spread && !perPage ? nextQuantile(draws, rec.tid, id) : undefined;
   if (id === THP_WP) {
     ns = at(step[thpWpStep(rec)], u);
   } else if (id === MTHP_ALLOC) {

@@ -18,8 +18,8 @@ const rec = (tid: number, time: number, tables = 0): FaultRecord => ({
 const ANON = pathId('anon_alloc');
 /** n faults of one thread, priced in order by one replay's prices. */
 const run = (p: CostProfile, tid: number, n: number): number[] => {
-  const prices = compilePrices(p);
-  return Array.from({ length: n }, (_, i) => faultCost(prices, ANON, rec(tid, 1_000_000 + i * 4321)));
+  const prices = compilePrices(p), draws = new Map<number, number>();
+  return Array.from({ length: n }, (_, i) => faultCost(prices, draws, ANON, rec(tid, 1_000_000 + i * 4321)));
 };
 const sum = (v: readonly number[]): number => v.reduce((a, b) => a + b, 0);
 

@@ -5,7 +5,7 @@ import type { Unsure } from './untraced_clone_exec.js';
 import { newFaultCtx } from './memory.js';
 import { createMm } from './mm.js';
 import { countPath as countIn, countPathRun as countInRun, newPathAcc, newProc, newSum, type PathAcc, type ProcAcc, type SumAcc } from './results.js';
-import { compilePrices, type CostProfile, type FaultPrices } from './costs.js';
+import { compilePrices, type CostProfile, type FaultDraws, type FaultPrices } from './costs.js';
 import type { BufferedRss, RssStatSink } from './rss_stat.js';
 import { logUpdate } from './rss_log.js';
 import type { FaultCtx, Mm, ModelCtx, Task } from './state.js';
@@ -33,6 +33,8 @@ export interface EngineState {
   profile: CostProfile | null;
   /** The profile's prices, read once (null: no profile, every cost 0). */
   prices: FaultPrices | null;
+  /** This engine's place in each thread's and path's stratified sequence (costs.ts nextQuantile): state, not prices. */
+  draws: FaultDraws;
   /** Bound on series points per process. */
   seriesPoints: number;
   /** Validation callback for every rss_stat event (null when only replaying). */
@@ -100,20 +102,23 @@ export interface EngineState {
   countersFromTrace: number | null;
   forkLatency: number;
   faultLatency: number;
+  /** The last recorded fault's path and its id (fault_entry.ts recordFault: most faults take the path the one before took, and pathId is a lookup by string). */
+  lastPath: string;
+  lastPathId: number;
   forks: number;
   lastTime: number;
 }
 
 export function newEngineState(ctx: ModelCtx, profile: CostProfile | null, seriesPoints: number, rssSink: RssStatSink | null): EngineState {
   return {
-    ctx, profile, prices: profile ? compilePrices(profile) : null, seriesPoints, rssSink,
+    ctx, profile, prices: profile ? compilePrices(profile) : null, draws: new Map(), seriesPoints, rssSink,
     tasks: new Map(), procs: new Map(), byMmId: new Map(), execs: new Map(), held: new Map(),
     inClone: new Set(), unsure: new Map(), copied: new Set(), inMmCall: new Map(), lastSize: new Map(),
     assumed: { untraced_exit: 0, untraced_exit_skipped: 0, applied_call_failed: 0, mm_id_reused: 0, thread_adopted: 0, kernel_fault_untraced: 0, exec_inferred: 0, fork_inferred: 0, page_left_unseen: 0 },
     sawKernelFault: false, faultedSince: new Map(), fileRead: new Map(),
     exitedMm: new Map(), fresh: new Set(), adopted: new Map(), unknownCopy: null, copying: null, zapping: new Map(),
     marks: [], totals: newPathAcc(), sum: newSum(), out: new Float64Array(3), f: newFaultCtx(null as never),
-    inferredFaults: 0, countersFromTrace: null, forkLatency: 0, faultLatency: 0, forks: 0, lastTime: 0,
+    inferredFaults: 0, countersFromTrace: null, forkLatency: 0, faultLatency: 0, lastPath: '', lastPathId: -1, forks: 0, lastTime: 0,
   };
 }
 

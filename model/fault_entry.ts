@@ -258,8 +258,6 @@ function inferVma(mm: Mm, addr: number, kind: number, cur: Vma | null, p: ProcAc
   return v;
 }
 
-let lastPath = '', lastPathId = -1;
-
 /**
  * The fault's record: path, allocation, modelled cost; counted under its path and sent to the model:fault probe.
  * n > 1 (no probe): n faults whose records differ only in their address, this one the last (their costs are the same,
@@ -289,18 +287,18 @@ function recordFault(st: EngineState, e: FaultEvent, p: ProcAcc, vs: number, ve:
   r.inferred = f.inferred;
   if (notTaken) p.res.minflt--;
   // the last path's id kept: most faults take the path the one before took (pathId is a lookup by string)
-  if (r.path !== lastPath) {
-    lastPath = r.path;
-    lastPathId = pathId(r.path);
+  if (r.path !== st.lastPath) {
+    st.lastPath = r.path;
+    st.lastPathId = pathId(r.path);
   }
-  const id = lastPathId;
-  r.latencyNs = notTaken ? 0 : faultCost(st.prices, id, r);
+  const id = st.lastPathId;
+  r.latencyNs = notTaken ? 0 : faultCost(st.prices, st.draws, id, r);
   if (n > 1 && st.prices?.spread) {
     // each fault draws its own place in its path's spread (costs.ts nextQuantile): priced one by one, in order
     st.faultLatency += r.latencyNs;
     countPath(st, p, id, r.latencyNs);
     for (let j = 1; j < n; j++) {
-      const ns = faultCost(st.prices, id, r);
+      const ns = faultCost(st.prices, st.draws, id, r);
       st.faultLatency += ns;
       countPath(st, p, id, ns);
     }

@@ -134,7 +134,7 @@ function noteUserWrites(st: EngineState, e: TraceEvent, p: ProcAcc, mm: Mm): voi
   r.time = e.time; r.cpu = e.cpu; r.pid = p.res.pid; r.tid = e.tid; r.comm = e.comm; r.address = 0;
   r.errorCode = -1; r.path = 'memset_fill'; r.vmaStart = 0; r.vmaEnd = 0; r.vmaFlags = 0;
   r.pagesAllocated = Math.ceil(bytes / F.PAGE_SIZE); r.tablesAllocated = 0; r.tablesCopied = 0; r.inferred = false;
-  r.latencyNs = faultCost(st.prices, MEMSET_FILL, r);
+  r.latencyNs = faultCost(st.prices, st.draws, MEMSET_FILL, r);
   st.faultLatency += r.latencyNs;
   countPath(st, p, MEMSET_FILL, r.latencyNs);
   st.ctx.probes.fault?.(r);
@@ -289,7 +289,7 @@ function notePopulate(st: EngineState, e: TraceEvent, p: ProcAcc, start: number,
   r.time = e.time; r.cpu = e.cpu; r.pid = p.res.pid; r.tid = e.tid; r.comm = e.comm; r.address = start;
   r.errorCode = -1; r.path = 'populate'; r.vmaStart = start; r.vmaEnd = end; r.vmaFlags = 0;
   r.pagesAllocated = out[1]!; r.tablesAllocated = out[2]!; r.inferred = false;
-  r.latencyNs = faultCost(st.prices, POPULATE, r);
+  r.latencyNs = faultCost(st.prices, st.draws, POPULATE, r);
   st.faultLatency += r.latencyNs;
   countPath(st, p, POPULATE, r.latencyNs);
   ctx.probes.fault?.(r);
