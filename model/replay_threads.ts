@@ -185,8 +185,10 @@ const RIDER = new URL('./replay_rider.js', import.meta.url);
  * Replay `trace` through `variants` on up to replayThreads() threads: the same ReplayResult as createReplay on one
  * thread. Probes see the first group's variants only (mainline's thread: the fault-time sanity check). One thread
  * when there is one core, one variant, a small file, stdin (it cannot be read twice) or no built worker (running from sources).
- * With one model group beside a shared parse, some variants ride on the parse worker's thread (riderVariants), unless
- * FAULTLINE_PARSE_RIDER=0.
+ * With one model group beside a shared parse and FAULTLINE_PARSE_RIDER=1, some variants ride on the parse worker's
+ * thread (riderVariants). Opt-in: on this 2-core machine, quiet, the rider lost (3M-event bench trace, mainline + 3
+ * patches: 6.320 and 7.100 s wall / 10.402 and 11.510 s CPU with it, 5.821 s / 8.815 s without; the second isolate
+ * compiles the model again and decodes every batch twice).
  */
 export async function replayVariants(trace: string, variants: VariantSpec[], probes: ReplayProbes, opts: ReplayOptions & { format?: TraceFormat }, readOpts: ReadOptions = {}): Promise<{ result: ReplayResult; read: ReadResult }> {
   const alone = trace === STDIN || variants.length < 2 || !existsSync(fileURLToPath(WORKER));
@@ -197,7 +199,7 @@ export async function replayVariants(trace: string, variants: VariantSpec[], pro
     const read = await readTrace(trace, rp.sink, { ...readOpts, format: opts.format }, share);
     return { result: rp.finish(read), read };
   };
-  const riding = threads === 1 && shared && process.env.FAULTLINE_PARSE_RIDER !== '0' && existsSync(fileURLToPath(RIDER)) ? riderVariants(variants.length) : [];
+  const riding = threads === 1 && shared && process.env.FAULTLINE_PARSE_RIDER === '1' && existsSync(fileURLToPath(RIDER)) ? riderVariants(variants.length) : [];
   if (threads <= 1 && riding.length === 0) return read1(variants, opts);
 
   // variant indices per group: this thread's first (mainline first: the probes' group), then each worker's, then the
