@@ -72,8 +72,9 @@ export function onFault(st: EngineState, e: FaultEvent, hint: FaultHint | null):
   if (f.anonHint > 0 && ctx.geo !== ctx.traceGeo) f.anonHint = -1; // the trace's folio size says nothing about this variant's
   f.anonDelta = hint === null ? -1 : hm === -1 ? 0 : hm === MM_ANONPAGES ? hd : -1; // zero-page evidence (model/machine.ts)
   f.traced = true;
-  // (one user only: another thread's fault on the same page, or a vfork child's exec faults, can be ordered before this one)
-  f.kernelNone = !inferred && (ec & X86_PF_PROT) === 0 && hm === MM_ANONPAGES && hd > 0 && mm.users <= 1;
+  // (one user only: another thread's fault on the same page, or a vfork child's exec faults, can be ordered before this
+  // one; the trace's page size only: a larger page holds the trace's neighbours, which the kernel faulted in one by one)
+  f.kernelNone = !inferred && (ec & X86_PF_PROT) === 0 && hm === MM_ANONPAGES && hd > 0 && mm.users <= 1 && ctx.geo === ctx.traceGeo;
   f.leftUnseen = false;
   if (ctx.detect && hm === MM_ANONPAGES && hd === F.PTRS) ctx.machine.thpFaults++; // mm/huge_memory.c: a PMD-order folio, one add_mm_counter
   if (inferred) {
