@@ -1,8 +1,7 @@
 // Several variants on several cores: the variants split into groups in order, the first group (mainline first) on this
 // thread and each other group on a worker_thread; results joined in variant order. When this thread's trace is parsed
 // in the parse worker, that one parse feeds every group (traces/read_parallel.ts: shareParse); otherwise each worker
-// reads the trace itself, and then one core goes to the first group's parse worker. With one group beside a shared
-// parse (2 cores), some variants ride on the parse worker's own thread (model/replay_rider.ts), a batch behind this one.
+// reads the trace itself, and then one core goes to the first group's parse worker.
 import { existsSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -12,7 +11,7 @@ import { parsedInWorker, readTrace, STDIN } from '../traces/read.js';
 import { shareParse, type ParseShare } from '../traces/read_parallel.js';
 import type { CostProfile } from './costs.js';
 import { machineFactsFor, type MachineFacts } from './machine.js';
-import { createReplay, type Replay, type ReplayOptions } from './replay.js';
+import { createReplay, type ReplayOptions } from './replay.js';
 import type { ReplayProbes, ReplayResult, VariantResult, VariantSpec } from './types.js';
 
 /** What a worker is given: its variants and how to read and price them (all structured-clonable). */
@@ -160,70 +159,40 @@ function fileBytes(path: string): number {
   }
 }
 
-/** A group's replay off the first thread (a worker group, or the parse thread's rider): no probes, no detection of
- * its own, the first thread's machine decisions put in force through the gate. */
-export function groupReplay(job: GroupJob): Replay {
-  return createReplay(job.variants, {}, groupOptions(job));
-}
-
-/**
- * Which variants (by index) the parse worker replays itself when one model group shares its parse (2 cores): every
- * other one from the third, so about (n - 1) / 2 of them. On the 3M-event bench trace the parse is about two engines'
- * worth of CPU (2.2-2.4 s), one engine on this thread costs mainline 1.73 s with the decode and fan-out, then +0.95
- * cow-pte, +1.39 eager-populate, +1.56 memset, and the rider's decode and fan-out about 0.6 s more: 4 variants split
- * 0 1 3 | parse + 2 (thread CPU under load: this thread 5.8-6.4 -> 4.7-4.9 s, the parse thread 2.2-2.4 -> 5.2-5.3 s).
- */
-export function riderVariants(n: number): number[] {
-  const out: number[] = [];
-  for (let i = 2; i < n; i += 2) out.push(i);
-  return out;
-}
-
-const RIDER = new URL('./replay_rider.js', import.meta.url);
-
 /**
  * Replay `trace` through `variants` on up to replayThreads() threads: the same ReplayResult as createReplay on one
  * thread. Probes see the first group's variants only (mainline's thread: the fault-time sanity check). One thread
  * when there is one core, one variant, a small file, stdin (it cannot be read twice) or no built worker (running from sources).
- * With one model group beside a shared parse and FAULTLINE_PARSE_RIDER=1, some variants ride on the parse worker's
- * thread (riderVariants). Opt-in: on this 2-core machine, quiet, the rider lost (3M-event bench trace, mainline + 3
- * patches: 6.320 and 7.100 s wall / 10.402 and 11.510 s CPU with it, 5.821 s / 8.815 s without; the second isolate
- * compiles the model again and decodes every batch twice).
  */
 export async function replayVariants(trace: string, variants: VariantSpec[], probes: ReplayProbes, opts: ReplayOptions & { format?: TraceFormat }, readOpts: ReadOptions = {}): Promise<{ result: ReplayResult; read: ReadResult }> {
   const alone = trace === STDIN || variants.length < 2 || !existsSync(fileURLToPath(WORKER));
   const shared = !alone && (await parsedInWorker(trace));
   const threads = alone ? 1 : replayThreads(variants.length, fileBytes(trace));
-  const read1 = async (vs: VariantSpec[], o: ReplayOptions, share?: ParseShare, pr: ReplayProbes = probes): Promise<{ result: ReplayResult; read: ReadResult }> => {
-    const rp = createReplay(vs, pr, o);
+  const read1 = async (vs: VariantSpec[], o: ReplayOptions, share?: ParseShare): Promise<{ result: ReplayResult; read: ReadResult }> => {
+    const rp = createReplay(vs, probes, o);
     const read = await readTrace(trace, rp.sink, { ...readOpts, format: opts.format }, share);
     return { result: rp.finish(read), read };
   };
-  const riding = threads === 1 && shared && process.env.FAULTLINE_PARSE_RIDER === '1' && existsSync(fileURLToPath(RIDER)) ? riderVariants(variants.length) : [];
-  if (threads <= 1 && riding.length === 0) return read1(variants, opts);
+  if (threads <= 1) return read1(variants, opts);
 
-  // variant indices per group: this thread's first (mainline first: the probes' group), then each worker's, then the
-  // rider's. Without a rider, dealt in turn (4 variants on 2 threads: 0 2 | 1 3): the patched variants cost more than
-  // mainline, the populating ones (eager-populate, memset) the most, and the patch list puts them last: dealt in turn,
-  // no group gets all of them.
-  const rest = variants.map((_, i) => i).filter((i) => !riding.includes(i));
-  const groups: number[][] = Array.from({ length: threads }, () => []);
-  rest.forEach((v, k) => groups[k % threads]!.push(v));
-  const specs = (ix: number[]): VariantSpec[] => ix.map((i) => variants[i]!);
+  // variants dealt in turn, mainline first in the first group (the probes' group; never the smaller one): 4 variants
+  // on 2 threads: 0 2 | 1 3. The patched variants cost more than mainline, the populating ones (eager-populate, memset)
+  // the most, and the patch list puts them last: dealt in turn, no group gets all of them.
+  const groups: VariantSpec[][] = Array.from({ length: threads }, () => []);
+  variants.forEach((v, i) => groups[i % threads]!.push(v));
   const machine0 = machineFactsFor(variants[0]); // createReplay's, made here to be watched
-  const machineAtStart: MachineFacts = { ...machine0 };
-  // a group off this thread waits on mainline's decisions only when they can matter: undecided at the start and some
-  // variant of its wants the zero page or follows the trace's THP policy
-  const later = specs([...groups.slice(1).flat(), ...riding]);
+  // a worker waits on mainline's decisions only when they can matter: undecided at the start and some variant of its
+  // wants the zero page or follows the trace's THP policy
+  const later = groups.slice(1).flat();
   const needGate = (machine0.zeroPage === null && later.some((v) => v.useZeroPage)) || ((machine0.thpUnhinted === null || machine0.thpHinted === null) && later.some((v) => v.thpFromTrace));
   const gate = needGate ? newGate() : null;
   const g = gate ? new Int32Array(gate) : null;
-  const job = (vs: VariantSpec[], tap: GroupJob['tap']): GroupJob => ({ trace, format: opts.format, variants: vs, profile: opts.profile ?? null, seriesPoints: opts.seriesPoints, blind: opts.blind, machine: { ...machineAtStart }, gate, tap });
 
-  const share = shared ? shareParse(groups.length - 1, riding.length ? { module: RIDER.href, data: job(specs(riding), null) } : null) : undefined;
-  const workers = groups.slice(1).map((ix, i) => {
+  const share = shared ? shareParse(groups.length - 1) : undefined;
+  const workers = groups.slice(1).map((vs, i) => {
     const tap = share ? { port: share.taps[i]!, refs: share.refs } : null;
-    const w = new Worker(WORKER, { workerData: job(specs(ix), tap), transferList: tap ? [tap.port] : [] });
+    const job: GroupJob = { trace, format: opts.format, variants: vs, profile: opts.profile ?? null, seriesPoints: opts.seriesPoints, blind: opts.blind, machine: { ...machine0 }, gate, tap };
+    const w = new Worker(WORKER, { workerData: job, transferList: tap ? [tap.port] : [] });
     const answer = new Promise<VariantResult[]>((resolve, reject) => {
       w.once('message', (a: GroupAnswer) => ('error' in a ? reject(new Error(`replay worker: ${a.error}`)) : resolve(a.variants)));
       w.once('error', reject);
@@ -234,30 +203,13 @@ export async function replayVariants(trace: string, variants: VariantSpec[], pro
   });
   try {
     const pub = g ? publisher(g, machine0) : null;
-    const first = await read1(specs(groups[0]!), { ...opts, machine: machine0, ...(pub ? { beforeRun: pub.beforeRun, afterFinish: pub.afterFinish } : {}) }, share);
-    const answers = [first.result.variants, ...(await Promise.all(workers.map((x) => x.answer)))];
-    if (riding.length) answers.push(await riderAnswer(share, () => read1(specs(riding), groupOptions(job(specs(riding), null)), undefined, {})));
-    // back in variant order
-    const out: VariantResult[] = new Array(variants.length);
-    [...groups, riding].forEach((ix, k) => ix.forEach((i, j) => (out[i] = answers[k]![j]!)));
-    first.result.variants = out;
+    const first = await read1(groups[0]!, { ...opts, machine: machine0, ...(pub ? { beforeRun: pub.beforeRun, afterFinish: pub.afterFinish } : {}) }, share);
+    const rest = await Promise.all(workers.map((x) => x.answer));
+    // back in variant order: group g holds variants g, g + threads, ...
+    const answers = [first.result.variants, ...rest];
+    first.result.variants = variants.map((_, i) => answers[i % threads]![Math.floor(i / threads)]!);
     return first;
   } finally {
-    share?.settle(null); // (no-op once answered) lets the parse worker go if this thread stopped before its rider answered
     for (const x of workers) void x.w.terminate();
   }
-}
-
-/** The options of a group's replay off the first thread (groupReplay; the rider's variants replayed here after all). */
-function groupOptions(job: GroupJob): ReplayOptions {
-  return { profile: job.profile, seriesPoints: job.seriesPoints, blind: job.blind, machine: job.machine, detect: false, ...(job.gate ? { beforeRun: follower(new Int32Array(job.gate), job.machine) } : {}) };
-}
-
-/** The rider's variants' results: from the parse worker, or (when it did not run them: no worker, a binary trace)
- * replayed on this thread after the first pass, following that pass's complete gate. */
-async function riderAnswer(share: ParseShare | undefined, again: () => Promise<{ result: ReplayResult }>): Promise<VariantResult[]> {
-  const a = share ? ((await share.ridden) as GroupAnswer | null) : null;
-  if (a === null) return (await again()).result.variants;
-  if ('error' in a) throw new Error(`replay on the parse thread: ${a.error}`);
-  return a.variants;
 }

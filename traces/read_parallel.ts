@@ -3,7 +3,6 @@
 // readTrace uses it for a file of 64 MiB or more (8 MiB gzip'd) unless FAULTLINE_PARSE_WORKER=0; never for stdin (the
 // worker cannot share this thread's stream), nor on one core, nor for a binary (Perfetto) trace, which the worker hands back.
 // Nor from a worker thread: replay's variant threads (model/replay_threads.ts) read the same parse through a tap instead.
-// A share may also put a rider on the parse thread itself (traces/read_worker.ts), whose answer comes after the read.
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -13,7 +12,7 @@ import { createBatchDecoder, releaseSlot, slotRefs } from './batch.js';
 import { FaultlineError } from './errors.js';
 import { pairSyscalls } from './syscalls.js';
 import type { ReadTuning } from './read.js';
-import type { RiderSpec, SerializedError, WorkerInput, WorkerMessage } from './read_worker.js';
+import type { SerializedError, WorkerInput, WorkerMessage } from './read_worker.js';
 
 const WORKER = new URL('./read_worker.js', import.meta.url);
 
@@ -40,17 +39,10 @@ export interface ParseShare {
   refs: Int32Array;
   feeds: MessagePort[];
   taps: MessagePort[];
-  /** A consumer on the parse worker's own thread (traces/read_worker.ts rideAlong), or null. */
-  rider: RiderSpec | null;
-  /** The rider's answer, once the parse worker has it; null when the rider did not run (no worker, a binary trace,
-   * the read failed), and then its consumer must read the trace itself. */
-  ridden: Promise<unknown>;
-  /** Settles `ridden` (readInWorker's). */
-  settle(answer: unknown, err?: Error): void;
 }
 
-/** A ParseShare for `others` consumer threads besides the one that calls readInWorker, and a rider on the parse thread. */
-export function shareParse(others: number, rider: RiderSpec | null = null): ParseShare {
+/** A ParseShare for `others` consumer threads besides the one that calls readInWorker. */
+export function shareParse(others: number): ParseShare {
   const feeds: MessagePort[] = [];
   const taps: MessagePort[] = [];
   for (let i = 0; i < others; i++) {
@@ -58,27 +50,15 @@ export function shareParse(others: number, rider: RiderSpec | null = null): Pars
     feeds.push(port1);
     taps.push(port2);
   }
-  let settle: ParseShare['settle'] = () => undefined;
-  const ridden = new Promise<unknown>((resolve, reject) => {
-    let done = false;
-    settle = (answer, err) => {
-      if (done) return;
-      done = true;
-      if (err) reject(err);
-      else resolve(rider ? answer : null);
-    };
-  });
-  ridden.catch(() => undefined); // awaited (or not, after a failed read) by the share's owner
-  return { refs: slotRefs(), feeds, taps, rider, ridden, settle };
+  return { refs: slotRefs(), feeds, taps };
 }
 
-/** A ParseShare whose parse will not happen (no worker, a binary trace): each tap is told to read the trace itself, and so is the rider's owner. */
+/** A ParseShare whose parse will not happen (no worker, a binary trace): each tap is told to read the trace itself. */
 export function unshare(share: ParseShare): void {
   for (const f of share.feeds) {
     f.postMessage({ type: 'binary' } satisfies WorkerMessage);
     f.close();
   }
-  share.settle(null);
 }
 
 /** Something the parse worker's messages arrive on: the Worker itself (its parent) or a tap. */
@@ -142,30 +122,15 @@ export async function readInWorker(path: string, sink: EventSink, opts: ReadOpti
   }
   const refs = share?.refs ?? slotRefs();
   const also = share?.feeds ?? [];
-  const rider = share?.rider ?? null;
-  const input: WorkerInput = { path, opts: { format: opts.format, merge: opts.merge }, progress: opts.onProgress !== undefined, also, refs, rider };
+  const input: WorkerInput = { path, opts: { format: opts.format, merge: opts.merge }, progress: opts.onProgress !== undefined, also, refs };
   const worker = new Worker(WORKER, { workerData: input, transferList: also });
-  let riding = false; // the read is done and the rider's answer still to come: the worker lives on until it does
-  if (share && rider) {
-    worker.on('message', (m: WorkerMessage) => {
-      if (m.type === 'ridden') share.settle(m.answer);
-    });
-    worker.on('error', (err) => share.settle(null, err));
-    worker.on('exit', (code) => share.settle(null, new Error(`parse worker exited (${code}) before its rider answered`)));
-  }
   try {
-    const r = await consume(worker, refs, sink, opts.onProgress, (fail) => {
+    return await consume(worker, refs, sink, opts.onProgress, (fail) => {
       worker.on('error', fail);
       worker.on('exit', (code) => fail(new Error(`parse worker exited (${code}) before the end of ${path}`)));
     });
-    riding = r !== null && rider !== null;
-    return r;
   } finally {
-    if (riding) void share!.ridden.finally(() => worker.terminate()).catch(() => undefined);
-    else {
-      share?.settle(null); // the rider did not run to its end (a binary trace, a failed read)
-      await worker.terminate();
-    }
+    await worker.terminate();
   }
 }
 

@@ -1,27 +1,11 @@
 // The parse worker's entry (traces/read_parallel.ts starts it): reads one text trace with the one-thread reader and
 // posts its events in batches (traces/batch.ts), then the ReadResult, to its parent and to any further consumer thread
-// (model/replay_threads.ts: one parse for every variant group); a binary trace is handed back unread. A rider (a
-// consumer on this same thread, loaded from the module its spec names: traces/ knows no model) gets each batch's events
-// one batch behind their post, then answers once the parse is done.
+// (model/replay_threads.ts: one parse for every variant group); a binary trace is handed back unread.
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
-import { createBatchDecoder, createEncoder, MAX_BUFFERS, RELEASED, releaseSlot, type Batch } from './batch.js';
-import { pairSyscalls } from './syscalls.js';
+import { createEncoder, MAX_BUFFERS, RELEASED, type Batch } from './batch.js';
 import { NOT_TEXT, readHere, type ReadTuning } from './read.js';
 import { FaultlineError } from './errors.js';
-import type { EventSink, ReadOptions, ReadResult } from './events.js';
-
-/** A consumer run on the parse worker's thread: `module` exports startRider(data) -> RiderRun. */
-export interface RiderSpec {
-  module: string;
-  data: unknown;
-}
-
-/** What a rider module's startRider gives: a sink for the events (as a consumer's: rebuilt from the batches, syscalls
- * paired) and its answer once every event has been given (structured-clonable; `{ error }` if its sink threw). */
-export interface RiderRun {
-  sink: EventSink;
-  finish(result: ReadResult): unknown;
-}
+import type { ReadOptions } from './events.js';
 
 /** What the consumer's thread sends the worker. */
 export interface WorkerInput {
@@ -32,8 +16,6 @@ export interface WorkerInput {
   also: MessagePort[];
   /** Slot counts shared with the consumers (slotRefs()): a slot is free again once every consumer has read its batch. */
   refs: Int32Array;
-  /** A consumer on this thread (its answer comes as a `ridden` message after `done`), or null. */
-  rider: RiderSpec | null;
 }
 
 /** Messages from the worker, in order. */
@@ -42,7 +24,6 @@ export type WorkerMessage =
   | { type: 'progress'; bytes: number; total: number }
   | { type: 'done'; result: import('./events.js').ReadResult }
   | { type: 'binary' }
-  | { type: 'ridden'; answer: unknown }
   | { type: 'error'; error: SerializedError };
 
 export type SerializedError =
@@ -60,8 +41,7 @@ function serialize(err: unknown): SerializedError {
 async function main(input: WorkerInput): Promise<void> {
   const port = parentPort!;
   const { refs, also } = input;
-  const ride = input.rider ? await rideAlong(input.rider, refs) : null;
-  const consumers = 1 + also.length + (ride ? 1 : 0);
+  const consumers = 1 + also.length;
   // the parent last: once it has the result it terminates this worker
   const toAll = (m: WorkerMessage): void => {
     for (const p of also) p.postMessage(m);
@@ -81,7 +61,6 @@ async function main(input: WorkerInput): Promise<void> {
   const post = (batch: Batch): void => {
     Atomics.store(refs, batch.slot, consumers);
     toAll({ type: 'batch', batch });
-    ride?.posted(batch);
   };
   const enc = createEncoder(post, slot);
   const onProgress = input.progress ? (bytes: number, total: number) => port.postMessage({ type: 'progress', bytes, total } satisfies WorkerMessage) : undefined;
@@ -89,52 +68,10 @@ async function main(input: WorkerInput): Promise<void> {
     const result = await readHere(input.path, enc.sink, { ...input.opts, onProgress }, { unpaired: true, textOnly: true });
     enc.flush();
     toAll({ type: 'done', result });
-    if (ride) port.postMessage({ type: 'ridden', answer: ride.finish(result) } satisfies WorkerMessage);
   } catch (err) {
     if (err instanceof Error && err.message === NOT_TEXT) toAll({ type: 'binary' });
     else toAll({ type: 'error', error: serialize(err) });
   }
-}
-
-/**
- * The rider's feed: each posted batch is decoded again from its slot (the reader's own event objects are let go at
- * once: held for a batch they survived scavenges, and V8 then pretenured the reader's event allocations: 3M-event
- * bench trace, the parse thread's CPU 2.4 -> 5.6 s with a rider of one variant), and goes to the rider only when the
- * next one is posted (or at the end, after `done`). A rider may wait on the consumers' progress (model/replay_threads.ts
- * follower: until the first thread is past the event); one batch behind, they always have a whole posted batch to make
- * that progress with, and at the end they get `done` first. The rider counts as a consumer of each slot.
- */
-async function rideAlong(spec: RiderSpec, refs: Int32Array): Promise<{ posted(b: Batch): void; finish(result: ReadResult): unknown }> {
-  const run = ((await import(spec.module)) as { startRider(data: unknown): RiderRun }).startRider(spec.data);
-  const decode = createBatchDecoder(pairSyscalls(run.sink));
-  let ready: Batch | null = null;
-  let failed: string | null = null;
-  const feed = (b: Batch | null): void => {
-    if (b === null) return;
-    try {
-      if (failed === null) decode(b);
-    } catch (err) {
-      failed = err instanceof Error ? err.message : String(err); // answered at the end; the parse goes on for the others
-    }
-    releaseSlot(refs, b.slot);
-  };
-  return {
-    posted(b) {
-      const prev = ready;
-      ready = b;
-      feed(prev);
-    },
-    finish(result) {
-      feed(ready);
-      ready = null;
-      if (failed !== null) return { error: failed };
-      try {
-        return run.finish(result);
-      } catch (err) {
-        return { error: err instanceof Error ? err.message : String(err) };
-      }
-    },
-  };
 }
 
 if (parentPort !== null) void main(workerData as WorkerInput);
