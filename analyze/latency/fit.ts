@@ -100,8 +100,9 @@ export function fitSteps(
     fitted.add(own[0]!);
     const p10 = Math.min(k.ns, k.p10 ?? k.ns) + trap, p90 = Math.max(k.ns, k.p90 ?? k.ns) + trap;
     stats[own[0]!] = { median_ns: k.ns + trap, p10_ns: p10, p90_ns: p90, samples: k.count, ...withStrata(k.strata, trap), derived: 'measured kernel part (fault -> its rss_stat) + trap' };
+    const mean = meanText(k.strata, trap);
     derivation.push(
-      `${own[0]} = ${us(k.ns + trap)} (p10 ${us(p10)}, p90 ${us(p90)}${meanText(k.strata, trap) ? `, ${meanText(k.strata, trap)}` : ''}): measured kernel part p50 ${us(k.ns)} (${k.count} faults, fault -> its rss_stat) + trap`,
+      `${own[0]} = ${us(k.ns + trap)} (p10 ${us(p10)}, p90 ${us(p90)}${mean ? `, ${mean}` : ''}): measured kernel part p50 ${us(k.ns)} (${k.count} faults, fault -> its rss_stat) + trap`,
     );
   }
   fitTableAlloc(opts.tableFaults ?? [], kernelP50, { steps, stats, fitted, derivation });
@@ -296,7 +297,8 @@ function fitFileRead(
   const strata = strataOfSamples(onePage);
   stats.file_read = { median_ns: a + trap, p10_ns: p10, p90_ns: p90, samples: k.count, ...withStrata(strata, trap), derived: 'measured one-page kernel part (fault -> its rss_stat, fault-around fitted apart) + trap' };
   stats.file_read_per_page = { median_ns: b, p10_ns: b, p90_ns: b, samples: k.count, derived: 'slope of the measured kernel part over pages mapped by fault-around' };
-  derivation.push(`file_read = ${us(a + trap)}${meanText(strata, trap) ? ` (${meanText(strata, trap)})` : ''} + file_read_per_page ${us(b)} per further page mapped: one-page kernel part ${us(a)} + trap; ${how}`);
+  const mean = meanText(strata, trap);
+  derivation.push(`file_read = ${us(a + trap)}${mean ? ` (${mean})` : ''} + file_read_per_page ${us(b)} per further page mapped: one-page kernel part ${us(a)} + trap; ${how}`);
 }
 
 /**
