@@ -2,12 +2,11 @@
 // event to its own rss_stat, the trap from the dense runs (a fault's interval to the thread's next one bounds its
 // full user-visible cost), fork costs scaled to the clone enter -> exit the trace timed. Steps the trace does not
 // exercise are the base profile's, scaled by how this machine's anon_alloc compares; every step says how it came.
-import type { EventSink, ReadResult, TraceFormat } from '../../traces/events.js';
+import type { ReadResult, TraceFormat } from '../../traces/events.js';
 import { readTrace } from '../../traces/read.js';
 import { FORK_RETURN_STEPS, STEP_NAMES, pathSteps, type CostProfile, type StepName, type StepStats } from '../../model/costs.js';
 import { FAULT_PATHS, type FaultPath, type FaultPathDef } from '../../model/fault_paths.js';
 import type { FaultRecord, VariantSpec } from '../../model/types.js';
-import { createReplay } from '../../model/replay.js';
 import { createLatencyValidator, type LatencyValidateResult } from './validate.js';
 import { FAULT_TO_RSS_STAT } from './measured.js';
 import type { ForkPair } from './join.js';
@@ -369,7 +368,6 @@ export async function fitProfileToTrace(trace: string, mainline: VariantSpec, ba
   };
   const timedForks: TimedFork[] = [];
   const onForkPair = (p: ForkPair): void => void timedForks.push(p);
-  const v = createLatencyValidator(mainline, base, { onPair, onForkPair });
   // per path of the earlier fault: each fault-to-next-fault interval, and the means of WINDOW consecutive ones of
   // the same thread and path
   const intervals = new Map<string, number[]>();
@@ -394,10 +392,9 @@ export async function fitProfileToTrace(trace: string, mainline: VariantSpec, ba
       l.path = r.path;
     } else last.set(r.tid, { time: r.time, path: r.path, w: { sum: 0, n: 0 } });
   };
-  const sink: EventSink = v.sink;
-  const rep = createReplay([mainline], { fault: onFault }, { profile: base });
-  const read: ReadResult = await readTrace(trace, (e) => (sink(e), rep.sink(e)), { format });
-  rep.finish(read);
+  // each fault's path from the validator's own mainline engine (the one the kernel parts are joined on)
+  const v = createLatencyValidator(mainline, base, { onPair, onForkPair, onModelFault: onFault });
+  const read: ReadResult = await readTrace(trace, v.sink, { format });
   const r = v.finish(read);
   const coarse = !fine && last.size > 0;
   const single = fitSteps(base, kernelParts(r, spread, spreadWin, false), intervals, timedForks, { faultAround, tableFaults });

@@ -2,7 +2,7 @@
 // measured latency per fault path (function_graph / kprobe durations, fault entry -> its rss_stat) and per fork.
 import type { EventSink, ReadResult } from '../../traces/events.js';
 import { forkReturnNs, trapShareNs, type CostProfile } from '../../model/costs.js';
-import type { VariantSpec } from '../../model/types.js';
+import type { FaultRecord, VariantSpec } from '../../model/types.js';
 import { createValidator, type ValidateResult } from '../../model/validate.js';
 import { createLatencyJoin, type LatencyCheck } from './join.js';
 import { createMeasuredCollector } from './measured.js';
@@ -17,10 +17,17 @@ export interface LatencyValidateResult extends ValidateResult {
 }
 
 /** Validate one variant (normally mainline) against the trace's rss_stat stream; with a profile, latency too. */
-export function createLatencyValidator(spec: VariantSpec, profile: CostProfile | null = null, opts: { blind?: boolean; onPair?: Parameters<typeof createLatencyJoin>[0]; onForkPair?: Parameters<typeof createLatencyJoin>[2] } = {}): { sink: EventSink; finish(read: ReadResult): LatencyValidateResult } {
+export function createLatencyValidator(
+  spec: VariantSpec, profile: CostProfile | null = null,
+  opts: { blind?: boolean; onPair?: Parameters<typeof createLatencyJoin>[0]; onForkPair?: Parameters<typeof createLatencyJoin>[2]; onModelFault?: (r: FaultRecord) => void } = {},
+): { sink: EventSink; finish(read: ReadResult): LatencyValidateResult } {
   const join = profile ? createLatencyJoin(opts.onPair, (path) => trapShareNs(profile, path), opts.onForkPair, (r) => forkReturnNs(profile, r)) : null;
   const measured = join ? createMeasuredCollector({ keepFaults: false, onFault: join.onMeasuredFault }) : null;
-  const v = createValidator(spec, profile, join ? { probes: { fault: join.onModelFault, fork: join.onModelFork }, sink: measured!.sink } : null, { blind: opts.blind });
+  // a caller's own look at each modelled fault rides on this engine (the profile fit: one mainline engine, not two)
+  const also = opts.onModelFault;
+  const fault = join && also ? (r: FaultRecord): void => (join.onModelFault(r), also(r)) : join ? join.onModelFault : also;
+  const probes = { ...(fault ? { fault } : {}), ...(join ? { fork: join.onModelFork } : {}) };
+  const v = createValidator(spec, profile, fault || join ? { probes, sink: measured ? measured.sink : () => undefined } : null, { blind: opts.blind });
   return {
     sink: v.sink,
     finish(read) {
