@@ -42,7 +42,7 @@ interface LockState {
   // whose end it has not reached yet: the lockstep's own pieces and a fork child's mirrored teardown (mirrorTeardown)
   readonly splitOpen: Map<number, { mm: Mm; name: string; model: number; events: { b: BufferedRss; hinted: boolean }[] }>;
   // per task: its mm and the model's counters in the kernel's terms (after any resync) at its last rss_stat event
-  readonly lastOfTask: Map<number, { mm: Mm; k: [number, number, number, number] }>;
+  readonly lastOfTask: Map<number, { mm: Mm; readonly k: [number, number, number, number] }>;
   // a walk resynchronised at a piece (pieceResync) whose later pieces wait in the log: the thread whose call makes it
   readonly pieceRuns: Map<number, { tid: number; mlog: MmLog; m: number }>;
 }
@@ -99,11 +99,13 @@ function lockOnRss(st: LockState, b: BufferedRss, mm: Mm | null, use: RssStatUse
   const m = b.member;
   const kPrev = mlog.kernelLast[m]!; // the kernel's value of this counter before this event
   mlog.kernelLast[m] = b.size / F.PAGE_SIZE;
-  const before = st.lastOfTask.get(b.tid);
-  const floor = before !== undefined && before.mm === mm ? before.k[m]! : -Infinity;
-  const now: [number, number, number, number] = [0, 0, 0, 0];
-  for (let j = 0; j < 4; j++) now[j] = mm.rss[j]! + (st.offsets.get(mm.idx * 4 + j) ?? 0);
-  st.lastOfTask.set(b.tid, { mm, k: now });
+  let task = st.lastOfTask.get(b.tid);
+  const floor = task !== undefined && task.mm === mm ? task.k[m]! : -Infinity;
+  // (the task's record is rewritten in place: two objects per rss_stat event were most of this function's cost)
+  if (task === undefined) st.lastOfTask.set(b.tid, (task = { mm, k: [0, 0, 0, 0] }));
+  task.mm = mm;
+  const resynced = st.offsets.size > 0;
+  for (let j = 0; j < 4; j++) task.k[j] = mm.rss[j]! + (resynced ? (st.offsets.get(mm.idx * 4 + j) ?? 0) : 0);
   const log = mlog.log[m]!, walk = mlog.walk[m]!;
   const cur = mm.rss[m]!;
   const key = mm.idx * 4 + m;
