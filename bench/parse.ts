@@ -1,6 +1,7 @@
 // `info`, `replay` and `replay` with 4 variants next to a bare line scan of the same uncompressed file, in the same run;
 // .gz input (the same whole file, gzip'd once into the same temp dir) next to zlib alone; GC time and bytes promoted;
-// peak RSS of replay on the whole trace vs its first sixth.
+// peak RSS of replay on the whole trace vs its first sixth; and `faultline replay` as a user runs it (the default
+// profile fitted in a first pass, --profile none, 4 variants).
 import { closeSync, createReadStream, createWriteStream, existsSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { createGzip, createGunzip } from 'node:zlib';
 import { pipeline } from 'node:stream/promises';
@@ -313,6 +314,22 @@ export const section: BenchSection = {
       if (q.ms < cq.ms) cq = q;
     }
     console.log(`commands \`faultline query TRACE '${BENCH_PROGRAMS[0]}'\` vs \`faultline info TRACE\`: ${f3(cq.ms / 1000)} / ${f3(ci.ms / 1000)} s wall, ${f3(cq.cpuMs / 1000)} / ${f3(ci.cpuMs / 1000)} s cpu (10 ms ticks); query speed vs info ${f3(ci.ms / cq.ms)} wall (aim >= 0.9), ${f3(ci.cpuMs / cq.cpuMs)} cpu`);
+    // `faultline replay` as a user runs it: by default it first fits the cost profile to the trace (analyze/latency/fit.ts:
+    // a pass that replays mainline against the trace's own timing), then replays; the rows above are the model's pass alone
+    const patches = four.slice(1).map((v) => v.name).join(',');
+    const cliReplay: Record<'fitted' | 'none' | 'fitted4', { ms: number; cpuMs: number }> = { fitted: { ms: Infinity, cpuMs: Infinity }, none: { ms: Infinity, cpuMs: Infinity }, fitted4: { ms: Infinity, cpuMs: Infinity } };
+    for (let round = 0; round < args.rounds; round++) {
+      const runs: [keyof typeof cliReplay, string[]][] = [['fitted', ['replay', main]], ['none', ['replay', main, '--profile', 'none']], ['fitted4', ['replay', main, '--patch', patches]]];
+      for (const [k, argv] of runs) {
+        const r = cliRun(argv);
+        if (r.ms < cliReplay[k].ms) cliReplay[k] = r;
+      }
+    }
+    const scanMs = pairs.replay.scan.ms;
+    const cr = (k: keyof typeof cliReplay): string => `${f3(cliReplay[k].ms / 1000)} s wall, ${f3(cliReplay[k].cpuMs / 1000)} s cpu, speed vs scan ${f3(scanMs / cliReplay[k].ms)}`;
+    console.log(`command \`faultline replay TRACE\` (default: the profile fitted to the trace in a first pass, then the replay): ${cr('fitted')} (aim >= 0.33)`);
+    console.log(`command \`faultline replay TRACE --profile none\` (no costs: the replay pass alone): ${cr('none')}`);
+    console.log(`command \`faultline replay TRACE --patch ${patches}\` (default profile): ${cr('fitted4')}; / one ${f2(cliReplay.fitted4.ms / cliReplay.fitted.ms)}x wall (the fit pass is the same in both), ${f2(cliReplay.fitted4.cpuMs / cliReplay.fitted.cpuMs)}x cpu`);
 
     // .gz input: the whole trace gzip'd, info on it against zlib alone on the same file, and against info on the plain
     // file (zlib alone inflates faster than any reader parses: the second ratio is what the reader adds for .gz). The
