@@ -145,7 +145,7 @@ export function createEngine(spec: VariantSpec, probes: ReplayProbes, profile: C
     ctx.curComm = e.comm;
     if (st.fileRead.size) st.fileRead.delete(tid);
     if (st.zapping.size) st.zapping.delete(tid); // the zap's call is over (syscall_effects.ts sets it again at its own exit)
-    if (st.unsure.size) settleUnsure(st, e); // a fork or exec with no syscall traced: this event may say which
+    if (st.unsure.size) settleUnsure(st, e, hint); // a fork or exec with no syscall traced: this event may say which
     if (user && ((st.inMmCall.size !== 0 && st.inMmCall.has(tid)) || (st.inClone.size !== 0 && st.inClone.has(tid)))) callsReturned(st, e); // (returnedBy: a user fault)
     st.faultedSince.set(tid, FAULTED_ANY); // fault_entry.ts narrows it to the members the fault changed
     if (!user) st.sawKernelFault = true;

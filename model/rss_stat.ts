@@ -101,6 +101,8 @@ function useRss(st: EngineState, b: BufferedRss, now: boolean): void {
   const sizeKey = b.mmId * 4 + b.member; // (with member >= 4, Android's, the next mm_id's keys: kept as it always was)
   const prev = st.lastSize.get(sizeKey); // the kernel's last value of this counter (resolveRss moves it on)
   const mm = now ? resolveRss(st, b, sizeKey, prev) : (st.byMmId.get(b.mmId) ?? resolveHeld(st, b));
+  // (a curr=0 piece held during a copy into a child or a nascent exec mm: no other task reports that mm meanwhile)
+  if (!now && !b.curr) st.lastSize.set(sizeKey, b.size);
   const sink = st.rssSink;
   if (!mm) {
     sink?.(b, null, 'unmapped', null);

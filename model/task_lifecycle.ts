@@ -20,6 +20,23 @@ export function releaseMm(st: EngineState, mm: Mm, tid: number): void {
   st.exitedMm.set(tid, mm);
 }
 
+/**
+ * mm's users exited with no event in the trace: kernel/exit.c: do_exit runs perf_event_exit_task before exit_mm, so a
+ * `perf record -- CMD` recording stops following each task before it drops its mm (no teardown pieces either, unlike
+ * an exec's mmput in fs/exec.c: exec_mmap). They are gone and the mm is torn down and freed (kernel/fork.c: mmput ->
+ * __mmput -> exit_mmap, mmdrop), its mm_id free for the next mm_struct taking that slab slot.
+ */
+export function exitedUnseen(st: EngineState, mm: Mm): void {
+  for (const [tid, o] of st.tasks) {
+    if (o.mm !== mm) continue;
+    st.tasks.delete(tid);
+    o.exited = true;
+    st.exitedMm.set(tid, mm);
+  }
+  mm.users = 0;
+  exitMmap(st.ctx, mm);
+}
+
 /** Reused model:fork and model:exit probe records of one engine. */
 export interface LifecycleRecs {
   fork: ForkRecord;
