@@ -7,9 +7,9 @@ import { readTrace } from '../../traces/read.js';
 import { FORK_RETURN_STEPS, STEP_NAMES, pathSteps, type CostProfile, type StepName, type StepStats } from '../../model/costs.js';
 import { FAULT_PATHS, type FaultPath, type FaultPathDef } from '../../model/fault_paths.js';
 import type { FaultRecord, VariantSpec } from '../../model/types.js';
-import { createLatencyValidator, type LatencyValidateResult } from './validate.js';
+import { createLatencyCheck } from './validate.js';
 import { FAULT_TO_RSS_STAT } from './measured.js';
-import type { ForkPair } from './join.js';
+import type { ForkPair, LatencyCheck } from './join.js';
 import { describeReturnFit, fitReturn, type ReturnSample } from './fork_return_fit.js';
 import { us } from './derivation.js';
 import { strataOfHist, strataOfSamples } from './strata.js';
@@ -392,8 +392,8 @@ export async function fitProfileToTrace(trace: string, mainline: VariantSpec, ba
       l.path = r.path;
     } else last.set(r.tid, { time: r.time, path: r.path, w: { sum: 0, n: 0 } });
   };
-  // each fault's path from the validator's own mainline engine (the one the kernel parts are joined on)
-  const v = createLatencyValidator(mainline, base, { onPair, onForkPair, onModelFault: onFault });
+  // each fault's path from the mainline engine the kernel parts are joined on
+  const v = createLatencyCheck(mainline, base, { onPair, onForkPair, onModelFault: onFault });
   const read: ReadResult = await readTrace(trace, v.sink, { format });
   const r = v.finish(read);
   const coarse = !fine && last.size > 0;
@@ -405,9 +405,9 @@ export async function fitProfileToTrace(trace: string, mainline: VariantSpec, ba
 }
 
 /** Each timed path's kernel part: its measured p50 and spread, or on a coarsely stamped trace those of WINDOW-span means. */
-function kernelParts(r: LatencyValidateResult, spread: ReadonlyMap<string, LogHist>, spreadWin: ReadonlyMap<string, { h: LogHist }>, coarse: boolean): Map<string, KernelPart> {
+function kernelParts(r: LatencyCheck, spread: ReadonlyMap<string, LogHist>, spreadWin: ReadonlyMap<string, { h: LogHist }>, coarse: boolean): Map<string, KernelPart> {
   const kernel = new Map<string, KernelPart>();
-  for (const [path, c] of Object.entries(r.latency?.faults[FAULT_TO_RSS_STAT] ?? {})) {
+  for (const [path, c] of Object.entries(r.faults[FAULT_TO_RSS_STAT] ?? {})) {
     if (coarse) {
       // the median and spread of WINDOW-span means: single spans are whole microseconds, so their median is one
       const hw = spreadWin.get(path);
