@@ -143,3 +143,35 @@ describe('faultline query over a fixture', () => {
     expect(out.join('')).toBe('');
   });
 });
+
+describe('faultline query on probes that match nothing', () => {
+  const FORK = fileURLToPath(new URL('../../traces/fixtures/formats/ftrace.tgid.txt', import.meta.url));
+
+  it('a probe naming no kernel tracepoint is refused (exit 2) with the one meant; nothing is printed', async () => {
+    const err = captureStderr();
+    const out = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    await expect(runQuery(FORK, 't:kmem:rss_stats { @ = count(); }', {})).rejects.toThrow(/ftrace\.tgid\.txt: t:kmem:rss_stats: Linux 6\.12 defines no such tracepoint .*did you mean tracepoint:kmem:rss_stat\?/);
+    expect(out).not.toHaveBeenCalled();
+    expect(err.join('')).toBe('');
+  });
+
+  it('a real tracepoint the trace lacks: exit 0 and a warning that says how to record it', async () => {
+    const err = captureStderr();
+    vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    expect(await runQuery(FORK, 't:kmem:mm_page_alloc { @ = count(); }', {})).toBe(0);
+    expect(err.join('')).toMatch(/warning: t:kmem:mm_page_alloc matched no event in .*: none happened, or the recording did not enable kmem:mm_page_alloc \(perf record -e kmem:mm_page_alloc\)/);
+  });
+
+  it('a bare ftrace event name outside the built-in rules matches its system\'s probe (from the kernel\'s list)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fl-query-'));
+    const f = join(dir, 'vmscan.txt');
+    const line = (t: string, ev: string): string => `            kswapd0-90      [001] d....  ${t}: ${ev}`;
+    writeFileSync(f, ['# tracer: nop', '#', line('10.000100', 'mm_vmscan_direct_reclaim_begin: order=0 gfp_flags=GFP_KERNEL'), line('10.000200', 'mm_vmscan_direct_reclaim_end: nr_reclaimed=32'), line('10.000300', 'mm_vmscan_direct_reclaim_begin: order=0 gfp_flags=GFP_KERNEL')].join('\n') + '\n');
+    const err = captureStderr();
+    const out: string[] = [];
+    vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => (out.push(String(s)), true));
+    expect(await runQuery(f, 't:vmscan:mm_vmscan_direct_reclaim_begin { @[probe] = count(); }', {})).toBe(0);
+    expect(out.join('')).toContain('@[tracepoint:vmscan:mm_vmscan_direct_reclaim_begin]: 2');
+    expect(err.join('')).not.toMatch(/matched no event/);
+  });
+});

@@ -4,6 +4,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { action, warnSkippedLines } from '../errors.js';
 import { inFile, isUserError, userError } from '../../traces/errors.js';
 import { BPFTRACE_VERSIONS, CURRENT_BPFTRACE, compileProgram, type BpftraceVersion, type OutputFormat, type Program } from '../../analyze/run.js';
+import { useSystemCatalogue } from '../../analyze/probes.js';
 import type { EventSink, ReadResult } from '../../traces/events.js';
 import { readTrace } from '../../traces/read.js';
 import type { ReplayResult, VariantSpec } from '../../model/types.js';
@@ -144,6 +145,9 @@ export async function runQuery(trace: string, positional: string | undefined, o:
     };
     finish = replay.finish;
   }
+  // the kernel's tracepoint list: the system of bare ftrace event names, and which probes name no tracepoint at all
+  const tp = await import('../../analyze/tracepoint_check.js');
+  useSystemCatalogue(tp.systemOfEvent);
   program.begin();
   let read: ReadResult;
   try {
@@ -152,6 +156,10 @@ export async function runQuery(trace: string, positional: string | undefined, o:
     flush();
   }
   finish?.(read);
+  // a probe that matched nothing and names no tracepoint the kernel defines: a typo, refused before END prints
+  const unmatched = program.unmatchedProbes();
+  const unknown = unmatched.map(tp.unknownTracepoint).find((r) => r !== null);
+  if (unknown) throw userError(unknown, { file: trace });
   try {
     program.end();
   } catch (e) {
@@ -162,8 +170,8 @@ export async function runQuery(trace: string, positional: string | undefined, o:
   }
   flush();
 
-  for (const probe of program.unmatchedProbes())
-    process.stderr.write(`faultline: warning: ${probe} matched no event in ${read.file} (${read.events} events read)\n`);
+  for (const probe of unmatched)
+    process.stderr.write(`faultline: warning: ${probe} matched no event in ${read.file} (${read.events} events read)${tp.absentTracepointHint(probe)}\n`);
   warnSkippedLines(read.file, read.skippedLines, read.skippedExamples[0]);
   if (read.lostEvents > 0 && !o.allowLost) {
     process.stderr.write(
