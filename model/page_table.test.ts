@@ -2,7 +2,8 @@
 // start as empty as a new one, in the same mm or another.
 import { describe, expect, it } from 'vitest';
 import { buildVariants } from './variants.js';
-import { BASE, MIB, PAGE, faultsOf, proc, seq } from './patches/event_seq.testlib.js';
+import { BASE, MIB, PAGE, faultsOf, proc, seq, type Seq } from './patches/event_seq.testlib.js';
+import { MM_ANONPAGES } from '../traces/events.js';
 import * as F from './flags.js';
 import { createEngine } from './engine.js';
 import { createMm } from './mm.js';
@@ -56,5 +57,35 @@ describe('the arrays of a table free_pgtables dropped', () => {
     const { ctx, mm, old } = dropFull(['cow-pte']);
     const t = pteAlloc(ctx, mm, 6).table!;
     expect(t.page.buffer).not.toBe(old.page.buffer);
+  });
+});
+
+describe('zap_pte_range over small pages (page_table.ts zapSmallPages)', () => {
+  const anonDeltas = (s: Seq): number[] => s.rss.filter((r) => r.member === MM_ANONPAGES).map((r) => r.delta);
+
+  it('a munmap of 10000 pages (19 full tables and 272 pages) flushes at the 9678th page: 18 x -512, -462, -50, -272', () => {
+    const s = seq(buildVariants()[0]!);
+    s.mmap(10, BASE, 10000 * PAGE, anon);
+    for (let k = 0; k < 10000; k++) s.write(10, BASE + k * PAGE);
+    const pages = s.engine.ctx.pages;
+    const free0 = pages.nfree;
+    s.rss.length = 0;
+    s.munmap(10, BASE, 10000 * PAGE);
+    // mm/mmu_gather.c: 7 + 19 x 509 = 9678 pages fill the gather; 9678 = 18 x 512 + 462
+    expect(anonDeltas(s)).toEqual([...Array(18).fill(-512), -462, -50, -272]);
+    expect(pages.nfree - free0).toBe(10000); // every page back on the free stack
+  });
+
+  it('a page a forked child still maps keeps its mapping: the child then reuses it on write', () => {
+    const s = seq(buildVariants()[0]!);
+    s.mmap(10, BASE, 4 * PAGE, anon);
+    for (let k = 0; k < 4; k++) s.write(10, BASE + k * PAGE);
+    s.fork(10, 11);
+    const free0 = s.engine.ctx.pages.nfree;
+    s.munmap(10, BASE, 4 * PAGE);
+    expect(s.engine.ctx.pages.nfree).toBe(free0); // no page freed: the child maps all four
+    s.paths.length = 0;
+    s.write(11, BASE + PAGE, true);
+    expect(s.paths).toEqual(['wp_page_reuse']); // mm/memory.c: wp_can_reuse_anon_folio: the only mapping left
   });
 });

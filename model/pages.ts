@@ -116,16 +116,22 @@ export function wpCanReuseLargeAnonFolio(p: Pages, folio: number, mmIdx: number)
   return mapcount > 1;
 }
 
+/** Room on the free stack for k more ids (putPage's, and zapRange's own puts). */
+export function reserveFree(p: Pages, k: number): void {
+  let n = p.free.length;
+  if (p.nfree + k <= n) return;
+  while (n < p.nfree + k) n *= 4; // four times, as grow(): fewer copies into fresh memory
+  const f = new Int32Array(n);
+  f.set(p.free);
+  p.free = f;
+}
+
 /** Drop one mapping of a page; a small anon page with no mappings goes back to the free list. */
 export function putPage(p: Pages, id: number): void {
   const r = --p.refcount[id]!;
   if (r <= 0 && p.order[id] === 0 && p.head[id] === 0) {
     // a typed stack: a JS array of millions of ids was copied as pops shrank and pushes regrew it
-    if (p.nfree === p.free.length) {
-      const f = new Int32Array(p.free.length * 4); // four times, as grow(): fewer copies into fresh memory
-      f.set(p.free);
-      p.free = f;
-    }
+    reserveFree(p, 1);
     p.free[p.nfree++] = id;
   }
 }
