@@ -9,10 +9,10 @@ import { PAGE_ANON_EXCLUSIVE, PMD_HUGE_ZERO, PMD_TABLE, PMD_THP, type Mm, type M
 /**
  * The arrays of PTE tables free_pgtables dropped, for newTable to reuse (zero-filled): a fresh table is new memory,
  * and its first touch a page fault that costs ~18 us per 4 KiB in this guest (60k tables, 6k live at a time: 0.4 s
- * of CPU allocated, 10 ms reused). At most SPARE_TABLES kept (~10 MiB at 4 KiB pages).
+ * of CPU allocated, 10 ms reused). Not capped: a table is made only when none is spare, so spare and live tables
+ * together never outnumber the peak of live tables (one pool for every variant of the thread: their summed peak).
  */
 const spare: { page: Int32Array; fl: Uint8Array }[] = [];
-const SPARE_TABLES = 4096;
 
 export function newTable(): PteTable {
   const s = spare.pop();
@@ -349,7 +349,7 @@ export function freePgdRange(ctx: ModelCtx, mm: Mm, addr: number, end: number, f
   forEachPmd(mm, blockOf(addr), Math.ceil(end / F.PMD_SIZE), (b, slot) => {
     if (slot.table && slot.table.refcount > 1) slot.table.refcount--; // a shared table loses one owner
     // its last owner's: no one else holds it unless a patch keeps tables of its own (cow-pte, mshare)
-    else if (slot.table && !ctx.hooks.tablesShared && spare.length < SPARE_TABLES) spare.push(slot.table);
+    else if (slot.table && !ctx.hooks.tablesShared) spare.push(slot.table);
     mm.pmds.delete(b);
     freed++;
   });
