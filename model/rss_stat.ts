@@ -49,7 +49,10 @@ export function onRssStat(st: EngineState, e: RssStatEvent): void {
     if (callBegan(st, e.tid)) st.faultedSince.set(e.tid, FAULTED_ANY); // its pieces follow: not kernel faults
   }
   const fb = e.curr ? st.faultedSince.get(e.tid) : undefined;
-  if (fb !== undefined && fb !== FAULTED_ANY && fb & (1 << e.member)) st.faultedSince.set(e.tid, fb & ~(1 << e.member)); // the fault's own update came
+  if (fb !== undefined && fb !== FAULTED_ANY && e.member < 4) {
+    if (fb & (1 << e.member)) st.faultedSince.set(e.tid, fb & ~(1 << e.member)); // the fault's own update came
+    else if (fb & (0x10 << e.member)) st.faultedSince.set(e.tid, fb | (REPEAT << e.member)); // another, after it
+  }
   // held until the model applies the operation: child-mm copies during clone, zaps/populates inside mm syscalls
   // and a fork's copy or an exec's argument pages with no clone or execve traced (untraced_clone_exec.ts)
   const hold = (st.inClone.size !== 0 && st.inClone.has(e.tid) && !e.curr && (st.countersFromTrace !== null ? !st.byMmId.has(e.mmId) || st.byMmId.get(e.mmId)!.dead : newMmId(st, e.tid, e.mmId, e.mmId * 4 + e.member, e.size))) ||
@@ -166,9 +169,11 @@ function useRss(st: EngineState, b: BufferedRss, now: boolean): void {
     sink?.(b, mm, 'thp_remap', ctx.rssLogs && logOf(ctx.rssLogs, mm));
     return;
   }
-  if (now && untracedKernelFault(st, b, mm)) {
+  const kf = now ? untracedKernelFault(st, b, mm, prev) : 0;
+  if (kf !== 0) {
     // the kernel's value, taken (a counted assumption): the page it faulted in is not in the model's tables
-    const pages = b.size / F.PAGE_SIZE - mm.rss[b.member]!;
+    // (after a user fault that changed the member: the kernel's own rise, in this variant too, see untracedKernelFault)
+    const pages = kf === KF_AFTER_FAULT ? (b.size - prev!) / F.PAGE_SIZE : b.size / F.PAGE_SIZE - mm.rss[b.member]!;
     mm.phantom[b.member]! += pages;
     addMmCounter(ctx, mm, b.member, pages);
     st.assumed.kernel_fault_untraced++;
@@ -222,18 +227,36 @@ function zapUnseenPiece(st: EngineState, b: BufferedRss, mm: Mm, prev: number | 
  * A kernel-mode fault the trace cannot show (no page_fault_kernel recorded: copy_to_user into a fresh read() buffer,
  * fs/binfmt_elf.c: load_elf_binary clearing bss): the task's own counter rises by a fault's worth (one page, or
  * mm/filemap.c: filemap_map_pages' fault-around of up to 16) with no fault of its since its last other event, or
- * after a user fault whose own updates the kernel already reported (faultReported).
+ * after a user fault whose own updates the kernel already reported (faultReported), or an MM_ANONPAGES rise of one
+ * folio after the user fault's own MM_ANONPAGES update (REPEAT: KF_AFTER_FAULT, the kernel's rise added).
  * Single-threaded mms only: with several threads another CPU's fault may be what the counter already shows.
  */
-function untracedKernelFault(st: EngineState, b: BufferedRss, mm: Mm): boolean {
+function untracedKernelFault(st: EngineState, b: BufferedRss, mm: Mm, prev: number | undefined): number {
   // a page-size what-if: the kernel counted the trace's pages, not this variant's; nothing to take from it mid-trace
-  if (st.ctx.geo !== st.ctx.traceGeo) return false;
+  if (st.ctx.geo !== st.ctx.traceGeo) return 0;
   const faulted = st.faultedSince.get(b.tid);
-  if (st.sawKernelFault || !b.curr || (faulted !== undefined && !faultReported(b, faulted)) || mm.users > 1 || mm.dead || (st.execs.size !== 0 && st.execs.has(b.tid))) return false;
-  if (b.member !== MM_ANONPAGES && b.member !== MM_FILEPAGES) return false;
+  if (st.sawKernelFault || !b.curr || mm.users > 1 || mm.dead || (st.execs.size !== 0 && st.execs.has(b.tid))) return 0;
+  if (b.member !== MM_ANONPAGES && b.member !== MM_FILEPAGES) return 0;
+  if (faulted !== undefined && b.member === MM_ANONPAGES && faulted & (REPEAT << MM_ANONPAGES) && (faulted & 0xf) === 0 && prev !== undefined) {
+    // a second MM_ANONPAGES rise after the user fault's own: each anon fault path counts once (mm/memory.c:
+    // do_anonymous_page's one add_mm_counter of its folio, wp_page_copy's, do_cow_fault's), so this is a kernel-mode
+    // fault, copy_to_user (read()) into the next fresh page of the buffer the user fault began. It happens in a variant
+    // only where that variant's own path for the user fault counted the member too (its bits say so: a page eager
+    // population had already counted is no fault there), and it adds the kernel's own rise, never the distance from the
+    // kernel's total (a patched variant's counter differs from the kernel's by the patch). One folio: a page, or an
+    // anon mTHP of order 2-4 (mm/memory.c: alloc_anon_folio; x86-64 has no anon order 1)
+    const k = (b.size - prev) / F.PAGE_SIZE;
+    return k === 1 || k === 4 || k === 8 || k === 16 ? KF_AFTER_FAULT : 0;
+  }
+  if (faulted !== undefined && !faultReported(b, faulted)) return 0;
   const k = b.size / F.PAGE_SIZE - mm.rss[b.member]!;
-  return k >= 1 && k <= 16;
+  return k >= 1 && k <= 16 ? KF_RESYNC : 0;
 }
+
+/** untracedKernelFault's verdicts: the kernel's value taken (no user fault before it), or its own rise (after one). */
+const KF_RESYNC = 1, KF_AFTER_FAULT = 2;
+/** faultedSince bit (shifted by the member): an update of a member the fault changed came after the fault's own. */
+const REPEAT = 0x100;
 
 /**
  * The task's last user fault moved only the counters in bits (faultBits, fault_entry.ts) and the trace has shown an
@@ -244,7 +267,7 @@ function untracedKernelFault(st: EngineState, b: BufferedRss, mm: Mm): boolean {
  * the fault: the model may have its path wrong.
  */
 function faultReported(b: BufferedRss, bits: number): boolean {
-  const changed = bits >> 4;
+  const changed = (bits >> 4) & 0xf;
   return bits !== FAULTED_ANY && changed !== 0 && (bits & 0xf) === 0 && !(changed & (1 << b.member));
 }
 
