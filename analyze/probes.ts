@@ -78,14 +78,6 @@ export function parseProbe(text: string): ProbeTarget {
   }
 }
 
-// the kernel's tracepoint list, name -> its one system, once a query has loaded it (analyze/tracepoint_check.ts)
-let catalogue: ((name: string) => string) | null = null;
-
-/** Bare event names the rules below do not place take their system from the kernel's list (query loads it). */
-export function useSystemCatalogue(systemOf: (name: string) => string): void {
-  catalogue = systemOf;
-}
-
 /** The subsystem of events whose format does not name one (ftrace text prints bare event names). */
 export function inferSystem(name: string): string {
   if (name.startsWith('page_fault_')) return 'exceptions';
@@ -94,7 +86,7 @@ export function inferSystem(name: string): string {
   if (name.startsWith('task_')) return 'task';
   if (name === 'rss_stat' || name === 'rss_stat_throttled' || name.startsWith('mm_page_') || name.startsWith('kmalloc') || name.startsWith('kfree')) return 'kmem';
   if (name in SOFTWARE_ALIASES) return 'software';
-  return catalogue ? catalogue(name) : '';
+  return ''; // (compileProgram's systemOf then asks the kernel's list)
 }
 
 /** Does a probe target fire for an event with this subsystem and name? */

@@ -19,6 +19,8 @@ export interface CompileOptions {
   bpftrace?: BpftraceVersion;
   /** Receives output as it is produced (printf, print, and the maps at end); default: kept for output(). */
   write?: (s: string) => void;
+  /** The system of a bare event name (ftrace text) the built-in rules do not place: the kernel's list (tracepoint_check.ts systemOfEvent). */
+  systemOf?: (name: string) => string;
 }
 
 export interface Program {
@@ -88,7 +90,7 @@ export function compileProgram(src: string, opts: CompileOptions = {}): Program 
   // Handlers per (name, system), resolved on first sight of each pair: one Map lookup per event afterwards.
   const resolved = new Map<string, Map<string, { runs: ((c: Ctx) => void)[]; probe: string }>>();
   function resolve(name: string, system: string): { runs: ((c: Ctx) => void)[]; probe: string } {
-    const sys = system || inferSystem(name);
+    const sys = system || inferSystem(name) || (opts.systemOf ? opts.systemOf(name) : '');
     const runs: ((c: Ctx) => void)[] = [];
     for (const eb of eventBlocks) {
       if (!matchesEvent(eb.block.targets[eb.idx], sys, name)) continue;

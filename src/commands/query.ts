@@ -4,7 +4,6 @@ import { readFileSync, statSync } from 'node:fs';
 import { action, warnSkippedLines } from '../errors.js';
 import { inFile, isUserError, userError } from '../../traces/errors.js';
 import { BPFTRACE_VERSIONS, CURRENT_BPFTRACE, compileProgram, type BpftraceVersion, type OutputFormat, type Program } from '../../analyze/run.js';
-import { useSystemCatalogue } from '../../analyze/probes.js';
 import type { EventSink, ReadResult } from '../../traces/events.js';
 import { readTrace } from '../../traces/read.js';
 import type { ReplayResult, VariantSpec } from '../../model/types.js';
@@ -110,9 +109,11 @@ export async function runQuery(trace: string, positional: string | undefined, o:
     if (pending) process.stdout.write(pending);
     pending = '';
   };
+  // the kernel's tracepoint list: the system of bare ftrace event names, and which probes name no tracepoint at all
+  const tp = await import('../../analyze/tracepoint_check.js');
   let program: Program;
   try {
-    program = compileProgram(src, { file, format, bpftrace, write });
+    program = compileProgram(src, { file, format, bpftrace, write, systemOf: tp.systemOfEvent });
   } catch (e) {
     if (isUserError(e) && e.detail) {
       process.stderr.write(e.detail + '\n');
@@ -145,9 +146,6 @@ export async function runQuery(trace: string, positional: string | undefined, o:
     };
     finish = replay.finish;
   }
-  // the kernel's tracepoint list: the system of bare ftrace event names, and which probes name no tracepoint at all
-  const tp = await import('../../analyze/tracepoint_check.js');
-  useSystemCatalogue(tp.systemOfEvent);
   program.begin();
   let read: ReadResult;
   try {
