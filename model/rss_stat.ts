@@ -4,11 +4,12 @@ import { MM_ANONPAGES, MM_FILEPAGES, MM_SHMEMPAGES, type RssStatEvent } from '..
 import { adoptThread, FAULTED_ANY, task, type EngineState } from './engine_state.js';
 import { argPagesFaulted, nascentExecMm, oldMmArgEvent, switchExec } from './exec.js';
 import * as F from './flags.js';
-import { createMm, exitMmap } from './mm.js';
+import { createMm } from './mm.js';
 import { addMmCounter } from './rss.js';
 import { callBegan } from './syscall_effects.js';
 import { newMmId, startsUnsure } from './untraced_clone_exec.js';
 import { remapSeen } from './thp_deferred_split.js';
+import { exitedUnseen } from './task_lifecycle.js';
 import { logOf, logUpdate, noteCopyPiece, notePhantomAtExit, type MmLog } from './rss_log.js';
 import type { Mm } from './state.js';
 
@@ -332,14 +333,7 @@ function resolveRss(st: EngineState, e: BufferedRss, sizeKey: number, prev: numb
  * model/rss_log.ts: phantomAtExit).
  */
 function lastUserGone(st: EngineState, mm: Mm, tid: number): void {
-  for (const [k, o] of st.tasks) {
-    if (o.mm !== mm) continue;
-    st.tasks.delete(k);
-    o.exited = true;
-    st.exitedMm.set(k, mm);
-  }
-  mm.users = 0;
-  exitMmap(st.ctx, mm);
+  exitedUnseen(st, mm);
   st.exitedMm.set(tid, mm);
 }
 
