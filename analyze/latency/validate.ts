@@ -18,16 +18,31 @@ export interface LatencyValidateResult extends ValidateResult {
   latency: (LatencyCheck & { profile: string }) | null;
 }
 
+type JoinOptions = { onPair?: Parameters<typeof createLatencyJoin>[0]; onForkPair?: Parameters<typeof createLatencyJoin>[2] };
+
+/**
+ * The modelled-vs-measured join with `profile`: probes for the model's engine, a sink for the trace's measurements
+ * (after the model at each event: a fault's modelled record is out by the time its measurement ends), the result.
+ */
+function profileJoin(profile: CostProfile, opts: JoinOptions): { probes: { fault: (r: FaultRecord) => void; fork: ReturnType<typeof createLatencyJoin>['onModelFork'] }; sink: EventSink; finish(): LatencyCheck & { profile: string } } {
+  const join = createLatencyJoin(opts.onPair, (path) => trapShareNs(profile, path), opts.onForkPair, (r) => forkReturnNs(profile, r));
+  const measured = createMeasuredCollector({ keepFaults: false, onFault: join.onMeasuredFault });
+  return {
+    probes: { fault: join.onModelFault, fork: join.onModelFork },
+    sink: measured.sink,
+    finish: () => ({ profile: profile.name, ...join.finish(measured.result().forks) }),
+  };
+}
+
 /** Validate one variant (normally mainline) against the trace's rss_stat stream; with a profile, latency too. */
-export function createLatencyValidator(spec: VariantSpec, profile: CostProfile | null = null, opts: { blind?: boolean; onPair?: Parameters<typeof createLatencyJoin>[0]; onForkPair?: Parameters<typeof createLatencyJoin>[2] } = {}): { sink: EventSink; finish(read: ReadResult): LatencyValidateResult } {
-  const join = profile ? createLatencyJoin(opts.onPair, (path) => trapShareNs(profile, path), opts.onForkPair, (r) => forkReturnNs(profile, r)) : null;
-  const measured = join ? createMeasuredCollector({ keepFaults: false, onFault: join.onMeasuredFault }) : null;
-  const v = createValidator(spec, profile, join ? { probes: { fault: join.onModelFault, fork: join.onModelFork }, sink: measured!.sink } : null, { blind: opts.blind });
+export function createLatencyValidator(spec: VariantSpec, profile: CostProfile | null = null, opts: JoinOptions & { blind?: boolean } = {}): { sink: EventSink; finish(read: ReadResult): LatencyValidateResult } {
+  const pj = profile ? profileJoin(profile, opts) : null;
+  const v = createValidator(spec, profile, pj, { blind: opts.blind });
   return {
     sink: v.sink,
     finish(read) {
       const r = v.finish(read);
-      return { ...r, latency: join && profile ? { profile: profile.name, ...join.finish(measured!.result().forks) } : null };
+      return { ...r, latency: pj ? pj.finish() : null };
     },
   };
 }
@@ -37,20 +52,15 @@ export function createLatencyValidator(spec: VariantSpec, profile: CostProfile |
  * with the trace's own measurement, and no rss_stat lockstep (the profile fit needs the joins, not the counters' check).
  * onModelFault: a caller's own look at each modelled fault, on the same engine.
  */
-export function createLatencyCheck(
-  spec: VariantSpec, profile: CostProfile,
-  opts: { onPair?: Parameters<typeof createLatencyJoin>[0]; onForkPair?: Parameters<typeof createLatencyJoin>[2]; onModelFault?: (r: FaultRecord) => void } = {},
-): { sink: EventSink; finish(read: ReadResult): LatencyCheck & { profile: string } } {
-  const join = createLatencyJoin(opts.onPair, (path) => trapShareNs(profile, path), opts.onForkPair, (r) => forkReturnNs(profile, r));
-  const measured = createMeasuredCollector({ keepFaults: false, onFault: join.onMeasuredFault });
-  const also = opts.onModelFault;
-  const rep = createReplay([spec], { fault: also ? (r: FaultRecord): void => (join.onModelFault(r), also(r)) : join.onModelFault, fork: join.onModelFork }, { profile });
+export function createLatencyCheck(spec: VariantSpec, profile: CostProfile, opts: JoinOptions & { onModelFault?: (r: FaultRecord) => void } = {}): { sink: EventSink; finish(read: ReadResult): LatencyCheck & { profile: string } } {
+  const pj = profileJoin(profile, opts);
+  const also = opts.onModelFault, joinFault = pj.probes.fault;
+  const rep = createReplay([spec], { fault: also ? (r: FaultRecord): void => (joinFault(r), also(r)) : joinFault, fork: pj.probes.fork }, { profile });
   return {
-    // the model first: a fault's modelled record is out by the time its measurement ends (as in createValidator)
-    sink: (e) => (rep.sink(e), measured.sink(e)),
+    sink: (e) => (rep.sink(e), pj.sink(e)), // the model first, as createValidator runs its observer
     finish(read) {
       rep.finish(read);
-      return { profile: profile.name, ...join.finish(measured.result().forks) };
+      return pj.finish();
     },
   };
 }
