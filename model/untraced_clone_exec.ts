@@ -77,7 +77,7 @@ export function settleUnsure(st: EngineState, e: TraceEvent, hint: FaultHint | n
     // the child running on its own mm: a new task's curr=1 event on the copied id, or its fault whose own rss_stat
     // (the replay's hint, curr=1) names it
     const id = e.kind === 'rss_stat' ? (e.curr ? e.mmId : -1) : hint !== null ? hint.mmId : -1;
-    if (id >= 0) for (const [tid, o] of st.unsure) if (o.mmId === id) return o.replaces && !o.rose ? release(st, tid) : decideFork(st, tid);
+    if (id >= 0) for (const [tid, o] of st.unsure) if (o.mmId === id) return remoteChange(o) ? release(st, tid) : decideFork(st, tid);
     return;
   }
   switch (e.kind) {
@@ -87,8 +87,8 @@ export function settleUnsure(st: EngineState, e: TraceEvent, hint: FaultHint | n
         return; // more pieces of the same copy: held
       }
       const old = st.tasks.get(e.tid)!.mm.mmId;
-      if (e.mmId === u.mmId || e.mmId === old) return u.replaces && !u.rose && !acctArgCharge(st, u, e, old) ? release(st, e.tid) : decideExec(st, e.tid); // exec_mmap happened, or acct_arg_size
-      return u.replaces && !u.rose ? release(st, e.tid) : decideFork(st, e.tid);
+      if (e.mmId === u.mmId || e.mmId === old) return remoteChange(u) && !acctArgCharge(st, u, e, old) ? release(st, e.tid) : decideExec(st, e.tid); // exec_mmap happened, or acct_arg_size
+      return remoteChange(u) ? release(st, e.tid) : decideFork(st, e.tid);
     }
     case 'newtask':
     case 'fork':
@@ -99,16 +99,19 @@ export function settleUnsure(st: EngineState, e: TraceEvent, hint: FaultHint | n
     case 'exec':
       return decideExec(st, e.tid);
     case 'fault':
-      if (u.replaces && !u.rose) return release(st, e.tid);
+      if (remoteChange(u)) return release(st, e.tid);
       return e.user ? decideFork(st, e.tid) : decideExec(st, e.tid); // load_elf_binary's faults come after exec_mmap
     case 'sys_exit':
-      if (u.replaces && !u.rose) return release(st, e.tid);
+      if (remoteChange(u)) return release(st, e.tid);
       return e.call === 'execve' || e.call === 'execveat' ? decideExec(st, e.tid) : decideFork(st, e.tid);
     default:
-      if (u.replaces && !u.rose) return release(st, e.tid);
+      if (remoteChange(u)) return release(st, e.tid);
       return decideFork(st, e.tid); // the parent returned (another syscall, its exit) with no fork event traced
   }
 }
+
+/** Held events under a live mm's id that no piece has shown rising as a new mm's: (so far) a change to that mm. */
+const remoteChange = (u: Unsure): boolean => u.replaces !== null && !u.rose;
 
 /**
  * fs/exec.c: get_arg_page -> acct_arg_size charges the caller's own mm (curr=1) MM_ANONPAGES by the arg VMA's pages,
