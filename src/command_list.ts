@@ -14,24 +14,24 @@ interface CommandEntry {
 export const COMMANDS = {
   info: {
     args: [['<trace>', TRACE]],
-    summary: 'Show what a trace holds: format, events per name, processes and threads, time span, lost events, skipped lines.',
+    summary: 'Show what a trace holds: format, events per name, processes and threads, time span, lost events, skipped lines',
     load: async () => (await import('./commands/info.js')).registerInfo,
   },
   record: {
     args: [['[command...]', 'the command to record, after --']],
     summary:
       'Run a command under perf or a private ftrace instance with the events faultline needs (faults, rss_stat, ' +
-      'mm syscalls, fork/exec/exit), following its children, and write the text trace (.gz to compress).',
+      'mm syscalls, fork/exec/exit), following its children, and write the text trace (.gz to compress)',
     load: async () => (await import('./commands/record.js')).registerRecord,
   },
   replay: {
     args: [['<trace>', TRACE]],
-    summary: 'replay a trace through the Linux mm model: RSS, page-table memory (VmPTE) and faults by kernel path, per process',
+    summary: 'Replay a trace through the Linux mm model: RSS, page-table memory (VmPTE) and faults by kernel path, per process',
     load: async () => (await import('./commands/replay.js')).registerReplay,
   },
   validate: {
     args: [['<trace>', `${TRACE}; with kmem:rss_stat events`]],
-    summary: "check the model against the kernel's own counters: every kmem:rss_stat event vs the model's counter for that mm",
+    summary: "Check the model against the kernel's own counters: every kmem:rss_stat event vs the model's counter for that mm",
     load: async () => (await import('./commands/validate.js')).registerValidate,
   },
   query: {
@@ -44,12 +44,12 @@ export const COMMANDS = {
   },
   report: {
     args: [['[trace]', TRACE]],
-    summary: 'write a self-contained HTML report (Vega-Lite charts) of mainline and the given patches on a trace',
+    summary: 'Write a self-contained HTML report (Vega-Lite charts) of mainline and the given patches on a trace',
     load: async () => (await import('./commands/report.js')).registerReport,
   },
   calibrate: {
     args: [],
-    summary: 'measure fault and fork costs on this machine (compiles traces/workloads/calibrate.c with cc) and write a cost profile',
+    summary: 'Measure fault and fork costs on this machine (compiles traces/workloads/calibrate.c with cc) and write a cost profile',
     load: async () => (await import('./commands/calibrate.js')).registerCalibrate,
   },
   patches: {
@@ -59,7 +59,7 @@ export const COMMANDS = {
   },
   batch: {
     args: [['<inputs...>', 'trace files, directories (walked for *.txt, *.html, *.log, *.trace, *.pftrace, .gz of any) or quoted globs']],
-    summary: 'run many traces through info + replay + validate, N at a time, into Parquet tables (traces, processes, fault_paths, validation)',
+    summary: 'Run many traces through info + replay + validate, N at a time, into Parquet tables (traces, processes, fault_paths, validation)',
     load: async () => (await import('./commands/batch.js')).registerBatch,
   },
   sql: {
@@ -67,7 +67,7 @@ export const COMMANDS = {
       ['<dir>', 'output directory of faultline batch'],
       ['<query>', 'SQL (DuckDB) over the tables traces, processes, fault_paths, validation'],
     ],
-    summary: 'query a batch output directory with DuckDB: tables traces, processes, fault_paths, validation (docs/fleet.md)',
+    summary: 'Query a batch output directory with DuckDB: tables traces, processes, fault_paths, validation (docs/fleet.md)',
     load: async () => (await import('./commands/sql.js')).registerSql,
   },
 } as const satisfies Record<string, CommandEntry>;
