@@ -37,7 +37,6 @@ export interface FittedProfile {
   fitted: boolean;
 }
 
-/** The fit from what one pass measured (exported for tests: no trace needed). */
 /** A path's measured kernel part (fault -> its rss_stat): joined faults, p50, and where known p10 / p90. */
 export interface KernelPart {
   /** Joined faults the figures come from (those that allocated no page table). */
@@ -51,6 +50,7 @@ export interface KernelPart {
   strata?: number[];
 }
 
+/** The fit from what one pass measured (exported for tests: no trace needed). */
 export function fitSteps(
   base: CostProfile,
   kernelP50: ReadonlyMap<string, KernelPart>,
