@@ -135,10 +135,11 @@ export interface LatencyJoin {
   finish(measuredForks: readonly MeasuredFork[]): LatencyCheck;
 }
 
-/** onPair: each joined fault as it is paired, with the pages it mapped and the page tables it allocated (the profile fit keeps the measured spread per path, and fits table_alloc, from it). */
-/** trapOf: each path's trap share, so the modelled kernel part is compared with the measured one (both exclude the trap). */
+/** Modelled and measured faults and forks joined, per measurement and path, into the latency check. */
 export function createLatencyJoin(
+  /** Each joined fault as it is paired, with the pages it mapped and the page tables it allocated (the profile fit keeps the measured spread per path, and fits table_alloc, from it). */
   onPair?: (func: string, path: string, modelNs: number, measNs: number, pages: number, tables: number) => void,
+  /** Each path's trap share, so the modelled kernel part is compared with the measured one (both exclude the trap). */
   trapOf?: TrapShareOf,
   /** Each fork with both sides, at finish (the profile fit's fork regressions, clone and return). */
   onForkPair?: (p: ForkPair) => void,
