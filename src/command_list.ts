@@ -2,7 +2,7 @@
 // that adds the options and the action, imported only when that command runs (so --version loads no command).
 import type { Command } from 'commander';
 
-const TRACE = 'trace file: perf script, ftrace (trace/trace_pipe), trace-cmd report or systrace HTML text; .gz of any; - reads stdin (perf script | faultline info -)';
+const TRACE = 'trace file: perf script, ftrace (trace/trace_pipe), trace-cmd report, bpftrace (record/bpftrace/faultline.bt) or systrace HTML text, or a Perfetto protobuf trace; .gz of any; - reads stdin (perf script | faultline info -)';
 
 interface CommandEntry {
   /** Commander argument syntax and help, e.g. ['<trace>', 'the trace file']. */
