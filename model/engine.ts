@@ -2,7 +2,7 @@
 // that mirrors the kernel code handling it (fault_entry, syscall_effects, task_lifecycle, exec, rss_stat).
 import type { FaultEvent, RssStatEvent, TraceEvent } from '../traces/events.js';
 import type { CostProfile } from './costs.js';
-import { FAULTED_ANY, newEngineState, onApartMms, type AssumptionKind } from './engine_state.js';
+import { newEngineState, onApartMms, type AssumptionKind } from './engine_state.js';
 import { onExec } from './exec.js';
 import { onFault, type FaultHint } from './fault_entry.js';
 import { kernelRules } from './kernel_version.js';
@@ -147,7 +147,6 @@ export function createEngine(spec: VariantSpec, probes: ReplayProbes, profile: C
     if (st.zapping.size) st.zapping.delete(tid); // the zap's call is over (syscall_effects.ts sets it again at its own exit)
     if (st.unsure.size) settleUnsure(st, e, hint); // a fork or exec with no syscall traced: this event may say which
     if (user && ((st.inMmCall.size !== 0 && st.inMmCall.has(tid)) || (st.inClone.size !== 0 && st.inClone.has(tid)))) callsReturned(st, e); // (returnedBy: a user fault)
-    st.faultedSince.set(tid, FAULTED_ANY); // fault_entry.ts narrows it to the members the fault changed
     if (!user) st.sawKernelFault = true;
     return onFault(st, e, hint);
   }

@@ -4,7 +4,7 @@ import type { FaultEvent, TraceEvent } from '../traces/events.js';
 import { MM_ANONPAGES, MM_FILEPAGES, MM_SHMEMPAGES, X86_PF_INSTR, X86_PF_PROT, X86_PF_SHSTK, X86_PF_USER, X86_PF_WRITE } from '../traces/events.js';
 import { faultCost } from './costs.js';
 import { pathId } from './fault_paths.js';
-import { adoptThread, countPath, countPathRun, faultBits, newTask, proc, type EngineState } from './engine_state.js';
+import { adoptThread, countPath, countPathRun, FAULTED_ANY, faultBits, newTask, proc, type EngineState } from './engine_state.js';
 import * as F from './flags.js';
 import { handleMmFault, mapNewAnonPages, plainAnonWrites } from './memory.js';
 import { findVma, firstAbove, inHole, insertVma, newVma, splitRange } from './mm.js';
@@ -27,7 +27,8 @@ const MMAP_MIN_ADDR = 65536;
 
 /** arch/x86/mm/fault.c: do_user_addr_fault: the trap, its VMA (inferred where the trace showed none), access_error. */
 export function onFault(st: EngineState, e: FaultEvent, hint: FaultHint | null): void {
-  if (e.address >= F.TASK_SIZE || e.address < 0) return; // kernel addresses: vmalloc etc., not handle_mm_fault
+  // faultedSince is set once per fault, at its end (the members it changed) or here (any: not handled)
+  if (e.address >= F.TASK_SIZE || e.address < 0) return void st.faultedSince.set(e.tid, FAULTED_ANY); // kernel addresses: vmalloc etc., not handle_mm_fault
   const { ctx, f } = st;
   const t = st.tasks.get(e.tid) ?? newTask(st, e.tid, e.pid, e.comm);
   if (hint !== null && hint.mmId >= 0 && t.mm.mmId === -1 && t.mm.predates) {

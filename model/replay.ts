@@ -77,6 +77,9 @@ export function createFanout(engines: Engine[], opts: FanoutOptions = {}): { sin
   // task's state-changing event), and each faulting task's release order; entries leave `live` when resolved
   // (the reader's own event objects: readers make one per event and never change it once emitted, so no copy)
   const live: FaultEvent[] = [];
+  // entries in use (live[0 .. n)): the array keeps its length, as setting it went to the runtime and a shrunk array
+  // regrew on the next push (per fault; the 3M-event bench trace)
+  let n = 0;
   const firstFault = new Map<number, number>(); // tid -> order of its first fault: faults released together run in it
   const lastKernel = new Map<number, number>();
   const hint: FaultHint = { member: -1, delta: 0, mmId: -1, fromPrev: true };
@@ -115,12 +118,12 @@ export function createFanout(engines: Engine[], opts: FanoutOptions = {}): { sin
 
   /** The fault of task tid waiting, if any, released with its next event as the hint. */
   function resolve(tid: number, next: TraceEvent): void {
-    for (let i = 0; i < live.length; i++) {
+    for (let i = 0; i < n; i++) {
       const w = live[i]!;
       if (w.tid !== tid) continue;
       // out of live by hand: splice would make an array of the removed entry for every resolved fault
-      for (let j = i + 1; j < live.length; j++) live[j - 1] = live[j]!;
-      live.length--;
+      for (let j = i + 1; j < n; j++) live[j - 1] = live[j]!;
+      n--;
       return release(w, next);
     }
   }
@@ -130,14 +133,14 @@ export function createFanout(engines: Engine[], opts: FanoutOptions = {}): { sin
   function releaseAll(by: TraceEvent | null): void {
     const byCpu = by ? by.cpu : -1, byTid = by ? by.tid : -1; // (read once: by is of any kind, its loads megamorphic)
     // insertion sort: live holds a few entries, mostly in order already
-    for (let i = 1; i < live.length; i++) {
+    for (let i = 1; i < n; i++) {
       const w = live[i]!, seq = firstFault.get(w.tid)!;
       let j = i - 1;
       for (; j >= 0 && firstFault.get(live[j]!.tid)! > seq; j--) live[j + 1] = live[j]!;
       live[j + 1] = w;
     }
     let kept = 0;
-    for (let i = 0; i < live.length; i++) {
+    for (let i = 0; i < n; i++) {
       const w = live[i]!;
       if (byCpu >= 0 && w.cpu >= 0 && byCpu !== w.cpu && engines.length && engines[0]!.apart(w.tid, byTid)) live[kept++] = w;
       // a thread of the same mm on another CPU ran concurrently: its event may come between this fault and the fault's
@@ -146,7 +149,7 @@ export function createFanout(engines: Engine[], opts: FanoutOptions = {}): { sin
       else if (byCpu >= 0 && w.cpu >= 0 && byCpu !== w.cpu && engines.length && engines[0]!.sameMm(w.tid, byTid)) run(w, null);
       else release(w, null);
     }
-    live.length = kept;
+    n = kept;
   }
 
   // Whether the trace has page-fault events is decided before any event reaches the engines: up to the first fault,
@@ -172,18 +175,18 @@ export function createFanout(engines: Engine[], opts: FanoutOptions = {}): { sin
     const kind = e.kind, time = e.time;
     if (st.first < 0) st.first = time;
     st.last = time;
-    if (live.length) {
+    if (n) {
       resolve(e.tid, e);
       // another task's event that changes model state must see this fault applied first (kernel order); only
       // rss_stat and untyped events of other tasks may pass a pending fault, so its own rss_stat can still follow;
       // so may an event on another CPU of a task on another mm (perf -a, system-wide ftrace): it ran concurrently.
       // On the same CPU the fault ran first (a COW fault leaves no rss_stat: its page's refcount decides the other's)
-      if (kind !== 'rss_stat' && kind !== 'other' && live.length) releaseAll(e);
+      if (kind !== 'rss_stat' && kind !== 'other' && n) releaseAll(e);
     }
     if (kind === 'fault') {
       const tid = e.tid;
       if (!firstFault.has(tid)) firstFault.set(tid, firstFault.size);
-      live.push(e);
+      live[n++] = e;
       return;
     }
     if (kind === 'lost') for (const en of engines) en.lost();
