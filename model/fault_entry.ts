@@ -268,6 +268,25 @@ function inferVma(mm: Mm, addr: number, kind: number, cur: Vma | null, p: ProcAc
 function recordFault(st: EngineState, e: FaultEvent, p: ProcAcc, vs: number, ve: number, vf: number, n = 1): void {
   const { ctx, f } = st;
   const r = ctx.faultRec;
+  let path = f.path || 'spurious';
+  // A traced fault that a patched variant (or a larger page size: a neighbour in the same page mapped it) finds already
+  // satisfied would not have trapped there: no cost and no minflt (mainline keeps both: the trace proves the trap happened).
+  const notTaken = path === 'spurious' && (ctx.hooks.patched || ctx.geo !== ctx.traceGeo);
+  if (notTaken) path = 'not_taken';
+  if (notTaken) p.res.minflt--;
+  // the last path's id kept: most faults take the path the one before took (pathId is a lookup by string)
+  if (path !== st.lastPath) {
+    st.lastPath = path;
+    st.lastPathId = pathId(path);
+  }
+  const id = st.lastPathId;
+  // the record is read only by the prices and the model:fault probe: with neither (replay without a profile) it is not
+  // filled (13 stores per fault and variant); the costs are then 0
+  if (st.prices === null && !ctx.probes.fault) {
+    if (n > 1) countPathRun(st, p, id, 0, n);
+    else countPath(st, p, id, 0);
+    return; // (faultLatency: adding 0 leaves it as it is)
+  }
   r.time = e.time;
   r.cpu = e.cpu;
   r.pid = p.res.pid;
@@ -275,11 +294,7 @@ function recordFault(st: EngineState, e: FaultEvent, p: ProcAcc, vs: number, ve:
   r.comm = e.comm;
   r.address = e.address;
   r.errorCode = e.errorCode;
-  r.path = f.path || 'spurious';
-  // A traced fault that a patched variant (or a larger page size: a neighbour in the same page mapped it) finds already
-  // satisfied would not have trapped there: no cost and no minflt (mainline keeps both: the trace proves the trap happened).
-  const notTaken = r.path === 'spurious' && (ctx.hooks.patched || ctx.geo !== ctx.traceGeo);
-  if (notTaken) r.path = 'not_taken';
+  r.path = path;
   r.vmaStart = vs;
   r.vmaEnd = ve;
   r.vmaFlags = vf;
@@ -287,13 +302,6 @@ function recordFault(st: EngineState, e: FaultEvent, p: ProcAcc, vs: number, ve:
   r.tablesAllocated = f.tablesAllocated;
   r.tablesCopied = f.tablesCopied;
   r.inferred = f.inferred;
-  if (notTaken) p.res.minflt--;
-  // the last path's id kept: most faults take the path the one before took (pathId is a lookup by string)
-  if (r.path !== st.lastPath) {
-    st.lastPath = r.path;
-    st.lastPathId = pathId(r.path);
-  }
-  const id = st.lastPathId;
   r.latencyNs = notTaken ? 0 : faultCost(st.prices, st.draws, id, r);
   if (n > 1 && st.prices?.spread) {
     // each fault draws its own place in its path's spread (costs.ts nextQuantile): priced one by one, in order

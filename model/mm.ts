@@ -17,6 +17,7 @@ export function createMm(ctx: ModelCtx, ownerPid: number, predates: boolean): Mm
     pmds: new Map(),
     pmdTables: new Set(),
     pudTables: new Set(),
+    upperAt: -1,
     rss: new Float64Array(4),
     pgtablesBytes: 0,
     users: 1,
@@ -201,6 +202,7 @@ export function exitMmap(ctx: ModelCtx, mm: Mm): void {
     mm.pmds.clear();
     mm.pmdTables.clear();
     mm.pudTables.clear();
+    mm.upperAt = -1;
   }
   if (mm.pgtablesBytes) addPgtables(ctx, mm, -mm.pgtablesBytes / F.TABLE_BYTES);
   mm.vmas = [];

@@ -41,6 +41,9 @@ export function entryFlagsAt(mm: Mm, addr: number): number {
 
 /** mm/memory.c: __pud_alloc, __pmd_alloc: upper tables for addr; returns the number allocated. */
 export function allocUpper(ctx: ModelCtx, mm: Mm, addr: number): number {
+  const span = F.PUD_SIZE || F.PGDIR_SIZE; // a block of one PMD table (one PUD table where the PMD level folds)
+  const at = span ? Math.floor(addr / span) : -1;
+  if (at === mm.upperAt) return 0;
   let n = 0;
   const pud = F.PGDIR_SIZE ? Math.floor(addr / F.PGDIR_SIZE) : -1; // -1: the PUD level is folded (no table)
   if (pud >= 0 && !mm.pudTables.has(pud)) {
@@ -53,11 +56,14 @@ export function allocUpper(ctx: ModelCtx, mm: Mm, addr: number): number {
     n++;
   }
   if (n) addPgtables(ctx, mm, n);
+  mm.upperAt = at; // (-1 when both levels fold: nothing to look up anyway)
   return n;
 }
 
 /** The upper tables allocUpper would allocate for addr are all there already (it would return 0). */
 export function upperPresent(mm: Mm, addr: number): boolean {
+  const span = F.PUD_SIZE || F.PGDIR_SIZE;
+  if (span && Math.floor(addr / span) === mm.upperAt) return true;
   return (!F.PGDIR_SIZE || mm.pudTables.has(Math.floor(addr / F.PGDIR_SIZE))) && (!F.PUD_SIZE || mm.pmdTables.has(Math.floor(addr / F.PUD_SIZE)));
 }
 
@@ -357,6 +363,7 @@ export function freePgdRange(ctx: ModelCtx, mm: Mm, addr: number, end: number, f
   freed += upper(addr, end, floor, ceiling, F.PUD_SIZE, mm.pmdTables);
   // mm/memory.c: free_pud_range, the same at PGDIR granularity
   freed += upper(addr, end, floor, ceiling, F.PGDIR_SIZE, mm.pudTables);
+  mm.upperAt = -1; // upper tables may have gone
   if (freed) addPgtables(ctx, mm, -freed);
 }
 

@@ -98,6 +98,8 @@ export interface Mm {
   /** PMD tables by PUD_SIZE index (1 GiB at 4 KiB); PUD tables by PGDIR_SIZE index (512 GiB); empty where folded. */
   pmdTables: Set<number>;
   pudTables: Set<number>;
+  /** A PUD_SIZE block (PGDIR_SIZE where the PMD level folds) whose upper tables are all there, -1 for none known: allocUpper's two Set lookups once per block, not per fault. */
+  upperAt: number;
   /** include/linux/mm_types_task.h: MM_FILEPAGES, MM_ANONPAGES, MM_SWAPENTS, MM_SHMEMPAGES in pages. */
   rss: Float64Array;
   /** mm->pgtables_bytes (include/linux/mm.h: mm_inc_nr_ptes/pmds/puds). */
