@@ -1,6 +1,6 @@
 // kernel/fork.c: dup_mmap -> mm/memory.c: copy_page_range, one function per kernel function (vma_needs_copy,
 // copy_pmd_range, copy_huge_pmd, copy_pte_range, copy_present_ptes).
-import { MM_ANONPAGES } from '../traces/events.js';
+import { MM_ANONPAGES, MM_FILEPAGES, MM_SHMEMPAGES } from '../traces/events.js';
 import * as F from './flags.js';
 import { createMm, newVma, stackVma } from './mm.js';
 import { eachVmaNotingInferredRuns } from './rss_log.js';
@@ -55,6 +55,7 @@ function phantomOwner(mm: Mm): Vma | null {
 
 function addPhantom(ctx: ModelCtx, child: Mm, parent: Mm): void {
   for (let m = 0; m < 4; m++) {
+    if (!phantomCopied(m)) continue;
     const n = parent.phantom[m]!;
     if (n) {
       child.phantom[m] = n;
@@ -62,6 +63,12 @@ function addPhantom(ctx: ModelCtx, child: Mm, parent: Mm): void {
     }
   }
 }
+
+/**
+ * mm/memory.c: vma_needs_copy: a file VMA without an anon_vma is not copied (the child re-faults). Page-cache pages the
+ * trace never placed came from read faults (kernel-mode, or finish_fault's second count), so they are taken to lie there.
+ */
+const phantomCopied = (m: number): boolean => m !== MM_FILEPAGES && m !== MM_SHMEMPAGES;
 
 /** mm/memory.c: copy_page_range for one VMA that vma_needs_copy chose (copy_p4d_range and copy_pud_range fold into copy_pmd_range). */
 function copyPageRange(ctx: ModelCtx, dst: Mm, src: Mm, vma: Vma, withPhantom: boolean): void {
@@ -135,7 +142,7 @@ function copyPteRange(ctx: ModelCtx, dst: Mm, src: Mm, vma: Vma, st: PteTable, b
         i += nr - 1;
       } else copyPresentPtes(ctx, dst, t, st, i, cow);
     }
-  if (withPhantom) for (let m = 0; m < 4; m++) (vec[m]! += src.phantom[m]!, (dst.phantom[m] = src.phantom[m]!));
+  if (withPhantom) for (let m = 0; m < 4; m++) if (phantomCopied(m)) (vec[m]! += src.phantom[m]!, (dst.phantom[m] = src.phantom[m]!));
   addMmRssVec(ctx, dst, vec, RSS_WALK_COPY); // one rss_stat per member per piece, into the child's mm (curr=0)
 }
 
