@@ -76,6 +76,8 @@ export function onFault(st: EngineState, e: FaultEvent, hint: FaultHint | null):
   // (one user only: another thread's fault on the same page, or a vfork child's exec faults, can be ordered before this
   // one; the trace's page size only: a larger page holds the trace's neighbours, which the kernel faulted in one by one)
   f.kernelNone = !inferred && (ec & X86_PF_PROT) === 0 && hm === MM_ANONPAGES && hd > 0 && mm.users <= 1 && ctx.geo === ctx.traceGeo;
+  // arch/x86/mm/fault.c: X86_PF_PROT on a write whose rss_stat is wp_page_copy's dec of the file counter (mm/memory.c)
+  f.kernelFile = !inferred && (ec & (X86_PF_PROT | X86_PF_WRITE)) === (X86_PF_PROT | X86_PF_WRITE) && hm === MM_FILEPAGES && hd === -1 && mm.users <= 1 && ctx.geo === ctx.traceGeo;
   f.leftUnseen = false;
   if (ctx.detect && hm === MM_ANONPAGES && hd === F.PTRS) ctx.machine.thpFaults++; // mm/huge_memory.c: a PMD-order folio, one add_mm_counter
   if (inferred) {
@@ -182,6 +184,7 @@ function userWriteCtx(st: EngineState, mm: Mm, vma: Vma, a: number): void {
   f.anonDelta = -1;
   f.traced = false;
   f.kernelNone = false;
+  f.kernelFile = false;
   f.leftUnseen = false;
   f.inferred = false;
   f.pagesAllocated = 0;

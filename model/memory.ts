@@ -6,7 +6,7 @@ import { allocAnon, allocMapAnonRun, subpages, wpCanReuseLargeAnonFolio } from '
 import { PMD_ORDER } from './thpsize.js';
 import { addMmCounter, addMmCounterPages } from './rss.js';
 import { allocUpper, blockOf, mapAnon, pteAlloc, pteIndex, unmapEntry } from './page_table.js';
-import { firstAbove, widenInferred } from './mm.js';
+import { findVma, firstAbove, widenInferred } from './mm.js';
 import { doHugePmdAnonymousPage, doHugePmdWpPage, thpVmaAllowableOrder, thpVmaAllowableOrders, thpVmaSuitableOrder, thpVmaSuitableOrders, vmaIsAnonymous } from './huge_memory.js';
 import { PAGE_ANON, PAGE_ANON_EXCLUSIVE, PMD_TABLE, type FaultCtx, type Mm, type ModelCtx, type PteTable, type Vma } from './state.js';
 
@@ -88,6 +88,8 @@ function handlePteFault(ctx: ModelCtx, f: FaultCtx, t: PteTable, i: number): voi
     f.leftUnseen = true;
     fl = 0;
   }
+  // arch/x86/mm/fault.c: X86_PF_PROT, the kernel's PTE was present: a page-cache page the model's fault-around put elsewhere
+  if (f.kernelFile && fl === 0 && ((f.vma.kind & F.KIND_INFERRED) || !vmaIsAnonymous(f.vma)) && moveFaultAroundPage(f, t, i)) fl = t.fl[i]!;
   if (fl & F.PTE_GUARD) {
     f.path = 'segv'; // mm/memory.c: do_swap_page -> handle_pte_marker: PTE_MARKER_GUARD -> VM_FAULT_SIGSEGV
     return;
@@ -306,6 +308,39 @@ function doReadFault(ctx: ModelCtx, f: FaultCtx, t: PteTable, i: number, pfl: nu
   f.path = 'file_read';
 }
 
+/**
+ * The kernel's PTE at i was a present page-cache page (kernelFile) where the model has none: an earlier fault-around
+ * run was placed at the wrong offset (mm/memory.c do_fault_around starts its window at the VMA's start when that lies
+ * inside the aligned 16 pages, and an extent the trace never showed is the model's guess). One page of that run moves
+ * here: the farthest untouched page-cache entry of this VMA within the window's reach (else one counted but unplaced),
+ * so the counters stay and wp_page_copy moves it to anon. False when the model holds no such page.
+ */
+function moveFaultAroundPage(f: FaultCtx, t: PteTable, i: number): boolean {
+  const vma = f.vma;
+  const blockFirst = Math.floor(f.address / F.PAGE_SIZE) - i;
+  // the run's VMA: this one, or where this one is inferred (its extent and kind are guesses), an inferred neighbour
+  const sameVma = (a: number): boolean => (a >= vma.start && a < vma.end) || ((vma.kind & F.KIND_INFERRED) !== 0 && ((findVma(f.mm, a)?.kind ?? 0) & F.KIND_INFERRED) !== 0);
+  let from = -1;
+  for (let d = F.FAULT_AROUND_PAGES - 1; d > 0 && from < 0; d--) {
+    for (const j of [i - d, i + d]) {
+      if (j < 0 || j >= F.PTRS || !sameVma((blockFirst + j) * F.PAGE_SIZE)) continue;
+      // (a page a traced fault met, or one written, is the kernel's too: only fault-around's untouched guesses move)
+      if ((t.fl[j]! & (F.PTE_PRESENT | F.PTE_TRACED | F.PTE_WRITE | F.PTE_SHMEM | F.PTE_FILE)) === (F.PTE_PRESENT | F.PTE_FILE)) {
+        from = j;
+        break;
+      }
+    }
+  }
+  if (from >= 0) {
+    t.fl[from] = 0;
+    t.page[from] = 0;
+  } else if (t.ghost > 0) (t.ghost--, t.present++);
+  else return false;
+  t.fl[i] = F.PTE_PRESENT | F.PTE_FILE;
+  t.page[i] = 0;
+  return true;
+}
+
 /** mm/memory.c: do_wp_page: shared -> wp_page_shared; exclusive / sole anon page -> wp_page_reuse; else wp_page_copy. */
 export function doWpPage(ctx: ModelCtx, f: FaultCtx, t: PteTable, i: number): void {
   const fl = t.fl[i]!;
@@ -352,5 +387,5 @@ export function wpPageCopy(ctx: ModelCtx, f: FaultCtx, t: PteTable, i: number): 
 
 /** A fresh fault context (reused by the replay for every fault). */
 export function newFaultCtx(mm: Mm): FaultCtx {
-  return { mm, vma: null as never, address: 0, write: false, inferred: false, path: '', pagesAllocated: 0, tablesAllocated: 0, tablesCopied: 0, fileHint: -1, anonHint: -1, anonDelta: -1, traced: false, kernelNone: false, leftUnseen: false };
+  return { mm, vma: null as never, address: 0, write: false, inferred: false, path: '', pagesAllocated: 0, tablesAllocated: 0, tablesCopied: 0, fileHint: -1, anonHint: -1, anonDelta: -1, traced: false, kernelNone: false, kernelFile: false, leftUnseen: false };
 }

@@ -166,6 +166,8 @@ export interface FaultCtx {
   traced: boolean;
   /** The trace proves the kernel's PTE was none (error_code without X86_PF_PROT) and its fault added anon pages. */
   kernelNone: boolean;
+  /** The trace proves the kernel's PTE was a present page-cache page: a write with X86_PF_PROT whose rss_stat fell MM_FILEPAGES. */
+  kernelFile: boolean;
   /** Set by the fault: it found a PTE_TRACED entry the kernel no longer had and left its page unplaced (memory.ts handlePteFault). */
   leftUnseen: boolean;
 }
