@@ -88,6 +88,15 @@ function handlePteFault(ctx: ModelCtx, f: FaultCtx, t: PteTable, i: number): voi
     f.leftUnseen = true;
     fl = 0;
   }
+  if (f.kernelNone && (fl & (F.PTE_PRESENT | F.PTE_TRACED | F.PTE_WRITE | F.PTE_FILE | F.PTE_SHMEM)) === (F.PTE_PRESENT | F.PTE_FILE)) {
+    // no X86_PF_PROT and an anon rise: the kernel's PTE was none, so the untouched page-cache page the model's
+    // fault-around put here is the kernel's somewhere else in that run (mm/memory.c do_fault_around): counted, unplaced
+    t.fl[i] = 0;
+    t.page[i] = 0;
+    t.present--;
+    t.ghost++;
+    fl = 0;
+  }
   // arch/x86/mm/fault.c: X86_PF_PROT, the kernel's PTE was present: a page-cache page the model's fault-around put elsewhere
   if (f.kernelFile && fl === 0 && ((f.vma.kind & F.KIND_INFERRED) || !vmaIsAnonymous(f.vma)) && moveFaultAroundPage(f, t, i)) fl = t.fl[i]!;
   if (fl & F.PTE_GUARD) {
