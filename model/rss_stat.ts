@@ -182,7 +182,8 @@ function useRss(st: EngineState, b: BufferedRss, now: boolean): void {
   const read = st.fileRead.size !== 0 ? st.fileRead.get(b.tid) : undefined;
   let use: RssStatUse = 'compare';
   if (now && read && read.mm === mm && b.curr && b.member === MM_FILEPAGES) {
-    const pages = b.size / F.PAGE_SIZE - mm.rss[MM_FILEPAGES]!;
+    // (the kernel's own rise: after a resync the model's counter is offset from the kernel's, so not the distance to it)
+    const pages = prev === undefined ? b.size / F.PAGE_SIZE - mm.rss[MM_FILEPAGES]! : (b.size - prev) / F.PAGE_SIZE;
     if (!read.own) read.own = true;
     else if (pages > 0) {
       // mm/memory.c: do_read_fault: do_fault_around (mm/filemap.c: filemap_map_pages, one add_mm_counter for the
