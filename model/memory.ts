@@ -76,17 +76,20 @@ function noteThpEvidence(ctx: ModelCtx, f: FaultCtx): void {
   noteThpFault(ctx.machine, (vma.flags & F.VM_HUGEPAGE) !== 0, f.anonDelta);
 }
 
-/** mm/memory.c: handle_pte_fault. */
-function handlePteFault(ctx: ModelCtx, f: FaultCtx, t: PteTable, i: number): void {
-  let fl = t.fl[i]!;
+/**
+ * The kernel's PTE at i as the fault's error code and its own rss_stat prove it (arch/x86/mm/fault.c: X86_PF_PROT set
+ * iff the PTE was present), where the model's guess of the state before the trace differs; returns the entry's flags.
+ */
+function kernelPte(ctx: ModelCtx, f: FaultCtx, t: PteTable, i: number): number {
+  const fl = t.fl[i]!;
   if (f.kernelNone && (fl & (F.PTE_PRESENT | F.PTE_TRACED)) === (F.PTE_PRESENT | F.PTE_TRACED) && vmaIsAnonymous(f.vma)) {
-    // arch/x86/mm/fault.c: no X86_PF_PROT, and the fault's own rss_stat rose: the kernel's PTE was none, so the page
-    // a traced fault saw here left by a call the trace does not show (munmap, MADV_DONTNEED, mremap's move_ptes):
-    // still counted (the kernel's counters showed any fall), its place unknown (phantom, leaves at exit_mmap)
+    // no X86_PF_PROT, and the fault's own rss_stat rose: the kernel's PTE was none, so the page a traced fault saw
+    // here left by a call the trace does not show (munmap, MADV_DONTNEED, mremap's move_ptes): still counted (the
+    // kernel's counters showed any fall), its place unknown (phantom, leaves at exit_mmap)
     const m = unmapEntry(ctx, f.mm, t, i);
     if (m >= 0) f.mm.phantom[m]! += 1;
     f.leftUnseen = true;
-    fl = 0;
+    return 0;
   }
   if (f.kernelNone && (fl & (F.PTE_PRESENT | F.PTE_TRACED | F.PTE_WRITE | F.PTE_FILE | F.PTE_SHMEM)) === (F.PTE_PRESENT | F.PTE_FILE)) {
     // no X86_PF_PROT and an anon rise: the kernel's PTE was none, so the untouched page-cache page the model's
@@ -95,10 +98,16 @@ function handlePteFault(ctx: ModelCtx, f: FaultCtx, t: PteTable, i: number): voi
     t.page[i] = 0;
     t.present--;
     t.ghost++;
-    fl = 0;
+    return 0;
   }
-  // arch/x86/mm/fault.c: X86_PF_PROT, the kernel's PTE was present: a page-cache page the model's fault-around put elsewhere
-  if (f.kernelFile && fl === 0 && ((f.vma.kind & F.KIND_INFERRED) || !vmaIsAnonymous(f.vma)) && moveFaultAroundPage(f, t, i)) fl = t.fl[i]!;
+  // X86_PF_PROT, the kernel's PTE was present: a page-cache page the model's fault-around put elsewhere
+  if (f.kernelFile && fl === 0 && ((f.vma.kind & F.KIND_INFERRED) || !vmaIsAnonymous(f.vma)) && moveFaultAroundPage(f, t, i)) return t.fl[i]!;
+  return fl;
+}
+
+/** mm/memory.c: handle_pte_fault. */
+function handlePteFault(ctx: ModelCtx, f: FaultCtx, t: PteTable, i: number): void {
+  const fl = f.kernelNone || f.kernelFile ? kernelPte(ctx, f, t, i) : t.fl[i]!;
   if (fl & F.PTE_GUARD) {
     f.path = 'segv'; // mm/memory.c: do_swap_page -> handle_pte_marker: PTE_MARKER_GUARD -> VM_FAULT_SIGSEGV
     return;
