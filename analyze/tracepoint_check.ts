@@ -31,6 +31,22 @@ function nearest(name: string, names: readonly string[]): string | null {
 
 const eventsOf = (system: string): string[] => (TRACEPOINTS[system] ?? '').split(' ').filter(Boolean);
 
+let index: Map<string, string[]> | null = null;
+
+/** The systems that define event `name`, in the list's order (one index of the list, built on first use). */
+function systemsOf(name: string): readonly string[] {
+  if (!index) {
+    index = new Map();
+    for (const s of Object.keys(TRACEPOINTS))
+      for (const n of eventsOf(s)) {
+        const l = index.get(n);
+        if (!l) index.set(n, [s]);
+        else if (!l.includes(s)) l.push(s);
+      }
+  }
+  return index.get(name) ?? [];
+}
+
 /**
  * Why the probe `text` (as written, matched no event of the trace) names no tracepoint at all, with the likeliest
  * meant one; null when it names a real one, a dynamic or out-of-tree one, or a glob.
@@ -48,27 +64,23 @@ export function unknownTracepoint(text: string): string | null {
   const where = `Linux ${TRACEPOINTS_KERNEL} defines no such tracepoint (faultline's list from its sources) and this trace has no such events`;
   if (system in TRACEPOINTS) {
     if (PARTIAL_SYSTEMS.includes(system) || eventsOf(system).includes(name)) return null;
-    const home = Object.keys(TRACEPOINTS).find((s) => eventsOf(s).includes(name));
-    const meant = home ? `${home}:${name}` : (() => { const n = nearest(name, eventsOf(system)); return n ? `${system}:${n}` : null; })();
+    const home = systemsOf(name)[0]; // (not `system`: it lacks the name)
+    const near = home ? null : nearest(name, eventsOf(system));
+    const meant = home ? `${home}:${name}` : near ? `${system}:${near}` : null;
     return `${text}: ${where}${meant ? `; did you mean tracepoint:${meant}?` : ''}`;
   }
   if (DYNAMIC_SYSTEM.test(system)) return null;
   // an unknown system: a typo when the name is some known system's event (else an out-of-tree module's: not refused)
-  const homes = Object.keys(TRACEPOINTS).filter((s) => eventsOf(s).includes(name));
+  const homes = systemsOf(name);
   if (homes.length === 0) return null;
   const home = homes.length === 1 ? homes[0]! : nearest(system, homes) ?? homes[0]!;
   return `${text}: ${where}; did you mean tracepoint:${home}:${name}?`;
 }
 
-let homes: Map<string, string> | null = null;
-
 /** The one system that defines event `name` ('' when none or several): ftrace text prints bare event names. */
 export function systemOfEvent(name: string): string {
-  if (!homes) {
-    homes = new Map();
-    for (const s of Object.keys(TRACEPOINTS)) for (const n of eventsOf(s)) homes.set(n, homes.has(n) ? '' : s);
-  }
-  return homes.get(name) ?? '';
+  const homes = systemsOf(name);
+  return homes.length === 1 ? homes[0]! : '';
 }
 
 /** The warning for a probe that names a real tracepoint the trace has no events of. */
