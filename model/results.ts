@@ -72,12 +72,19 @@ export function addLat(a: LatAcc, ns: number): void {
     a.samples[a.n++] = ns;
     return;
   }
-  a.seed = (a.seed * 1103515245 + 12345) >>> 0; // deterministic reservoir sampling
-  // seed % count without V8's fmod call (every fault, twice per engine): both are integers and seed < 2^32, so the
-  // quotient is never within rounding of an integer it is not (>= 1/count off, 2^-32 of itself) and its floor is exact
-  const j = a.seed - Math.floor(a.seed / a.count) * a.count;
+  a.seed = nextSeed(a.seed);
+  const j = slotOf(a.seed, a.count);
   if (j < RESERVOIR) a.samples[j] = ns;
 }
+
+/** The reservoir's deterministic generator (a linear congruential step, 32 bits). */
+const nextSeed = (seed: number): number => (seed * 1103515245 + 12345) >>> 0;
+
+/**
+ * seed % count without V8's fmod call (every fault, twice per engine): both are integers and seed < 2^32, so the
+ * quotient is never within rounding of an integer it is not (>= 1/count off, 2^-32 of itself) and its floor is exact.
+ */
+const slotOf = (seed: number, count: number): number => seed - Math.floor(seed / count) * count;
 
 export function summarize(a: LatAcc): LatencySummary {
   return summarizeSamples(a.samples.subarray(0, a.n), a.count, a.total);
@@ -201,8 +208,8 @@ function addLatRun(a: LatAcc, ns: number, k: number): void {
       s[n++] = ns;
       continue;
     }
-    seed = (seed * 1103515245 + 12345) >>> 0;
-    const j = seed - Math.floor(seed / count) * count; // addLat's seed % count
+    seed = nextSeed(seed);
+    const j = slotOf(seed, count);
     if (j < RESERVOIR) s[j] = ns;
   }
   a.count = count;
