@@ -205,14 +205,14 @@ const smallPage = (p: Pages, fl: number, page: number): boolean => (fl & (F.PTE_
 function zapSmallPages(p: Pages, t: PteTable, i: number, i1: number): number {
   let room = gatherRoom();
   if (room === 0) return i;
-  const tfl = t.fl, tpage = t.page, rc = p.refcount, head = p.head, order = p.order;
+  const tfl = t.fl, tpage = t.page, rc = p.refcount, order = p.order;
   let free = p.free;
   let nf = p.nfree, left = t.present, anon = 0, file = 0, shmem = 0;
   for (; i < i1 && left > 0 && room > 0; i++) {
     const fl = tfl[i]!;
     if (fl === 0) continue;
     const page = tpage[i]!;
-    if ((fl & (F.PTE_PRESENT | F.PTE_SPECIAL)) !== F.PTE_PRESENT || page === 0 || head[page] !== 0) break;
+    if (!smallPage(p, fl, page)) break;
     tfl[i] = 0;
     tpage[i] = 0;
     left--;
