@@ -75,9 +75,10 @@ export function onFault(st: EngineState, e: FaultEvent, hint: FaultHint | null):
   f.traced = true;
   // (one user only: another thread's fault on the same page, or a vfork child's exec faults, can be ordered before this
   // one; the trace's page size only: a larger page holds the trace's neighbours, which the kernel faulted in one by one)
-  f.kernelNone = !inferred && (ec & X86_PF_PROT) === 0 && hm === MM_ANONPAGES && hd > 0 && mm.users <= 1 && ctx.geo === ctx.traceGeo;
+  const proves = !inferred && mm.users <= 1 && ctx.geo === ctx.traceGeo;
+  f.kernelNone = proves && (ec & X86_PF_PROT) === 0 && hm === MM_ANONPAGES && hd > 0;
   // arch/x86/mm/fault.c: X86_PF_PROT on a write whose rss_stat is wp_page_copy's dec of the file counter (mm/memory.c)
-  f.kernelFile = !inferred && (ec & (X86_PF_PROT | X86_PF_WRITE)) === (X86_PF_PROT | X86_PF_WRITE) && hm === MM_FILEPAGES && hd === -1 && mm.users <= 1 && ctx.geo === ctx.traceGeo;
+  f.kernelFile = proves && (ec & (X86_PF_PROT | X86_PF_WRITE)) === (X86_PF_PROT | X86_PF_WRITE) && hm === MM_FILEPAGES && hd === -1;
   f.leftUnseen = false;
   if (ctx.detect && hm === MM_ANONPAGES && hd === F.PTRS) ctx.machine.thpFaults++; // mm/huge_memory.c: a PMD-order folio, one add_mm_counter
   if (inferred) {
@@ -275,8 +276,10 @@ function recordFault(st: EngineState, e: FaultEvent, p: ProcAcc, vs: number, ve:
   // A traced fault that a patched variant (or a larger page size: a neighbour in the same page mapped it) finds already
   // satisfied would not have trapped there: no cost and no minflt (mainline keeps both: the trace proves the trap happened).
   const notTaken = path === 'spurious' && (ctx.hooks.patched || ctx.geo !== ctx.traceGeo);
-  if (notTaken) path = 'not_taken';
-  if (notTaken) p.res.minflt--;
+  if (notTaken) {
+    path = 'not_taken';
+    p.res.minflt--;
+  }
   // the last path's id kept: most faults take the path the one before took (pathId is a lookup by string)
   if (path !== st.lastPath) {
     st.lastPath = path;
