@@ -4,8 +4,11 @@
 import { isAscii } from 'node:buffer';
 import { userError } from './errors.js';
 
-/** Called once per line; `end` excludes the newline (and a trailing '\r'). */
-export type LineFn = (buf: string, start: number, end: number, lineNo: number) => void;
+/**
+ * Called once per line; `end` excludes the newline (and a trailing '\r'). Where the line's piece is ASCII, `bytes` holds
+ * it too: character i of buf is byte base + i (a reader's byte fast path: traces/bytes.ts); null or absent otherwise.
+ */
+export type LineFn = (buf: string, start: number, end: number, lineNo: number, bytes?: Uint8Array | null, base?: number) => void;
 
 /** Called when onLine throws: the line is reported and the scan goes on with the next one. */
 export type LineErrorFn = (err: unknown, lineNo: number) => void;
@@ -95,6 +98,8 @@ export async function forEachLine(
       let p1 = p0 + PIECE >= buf.length ? buf.length : buf.indexOf(10, p0 + PIECE - 1) + 1;
       if (p1 <= 0) p1 = buf.length;
       const s = buf.toString(ascii ? 'latin1' : 'utf8', p0, p1);
+      const bytes = ascii ? buf : null;
+      const base = p0;
       p0 = p1;
       let pos = 0;
       let nl = 0;
@@ -107,7 +112,7 @@ export async function forEachLine(
             let end = nl;
             if (end > pos && s.charCodeAt(end - 1) === 13) end--;
             ++lineNo;
-            onLine(s, pos, end, lineNo);
+            onLine(s, pos, end, lineNo, bytes, base);
             pos = nl + 1;
           }
           break;

@@ -4,7 +4,8 @@ import type { LineFn } from './lines.js';
 import { Code, decodeEvent, eventCode, SOFTWARE_FAULT_EVENTS, type LineCtx } from './decode.js';
 import { charIn, hexAt, indexIn, isDigit, lastCharIn, longAt, own, scanEnd, timeAt } from './fields.js';
 import type { Reader } from './reader.js';
-import type { OtherEvent } from './events.js';
+import { RSS_MEMBER_NAMES, type FaultEvent, type OtherEvent, type RssStatEvent } from './events.js';
+import * as B from './bytes.js';
 
 interface EventToken {
   token: string;
@@ -14,6 +15,11 @@ interface EventToken {
   code: Code;
   /** Text of the last line from the timestamp's ':' up to the fields (`:  exceptions:page_fault_user: `). */
   tail: string;
+  /** tail's bytes (empty until tail is set, or when it is not ASCII: the byte path then passes the line on). */
+  tailB: B.Lit;
+  /** name is page_fault_user / rss_stat_throttled (decode.ts's tests, made once per name for the byte path). */
+  user: boolean;
+  throttled: boolean;
 }
 
 const MODIFIER = /^[ukhHGpPSDIWeb]+$/;
@@ -21,17 +27,17 @@ const MODIFIER = /^[ukhHGpPSDIWeb]+$/;
 function decodeToken(token: string): EventToken {
   // token without its final ':' : 'exceptions:page_fault_user', 'page-faults', 'page-faults:u', 'sched:sched_switch'
   const c = token.indexOf(':');
-  if (c < 0) return { token, system: SOFTWARE_FAULT_EVENTS.has(token) ? 'software' : '', name: token, software: SOFTWARE_FAULT_EVENTS.has(token), code: Code.Other, tail: '' };
+  if (c < 0) return { token, system: SOFTWARE_FAULT_EVENTS.has(token) ? 'software' : '', name: token, software: SOFTWARE_FAULT_EVENTS.has(token), code: Code.Other, tail: '', tailB: B.NO_LIT, user: false, throttled: false };
   const a = token.slice(0, c);
   const b = token.slice(c + 1);
   if (MODIFIER.test(b) && !b.includes(':')) {
     // A modifier after a hardware/software event (`page-faults:u`), not a subsystem.
     const sw = SOFTWARE_FAULT_EVENTS.has(a);
-    return { token, system: sw ? 'software' : '', name: a, software: sw, code: Code.Other, tail: '' };
+    return { token, system: sw ? 'software' : '', name: a, software: sw, code: Code.Other, tail: '', tailB: B.NO_LIT, user: false, throttled: false };
   }
   const c2 = b.indexOf(':');
   const name = c2 < 0 ? b : b.slice(0, c2);
-  return { token, system: a, name, software: false, code: eventCode(name), tail: '' };
+  return { token, system: a, name, software: false, code: eventCode(name), tail: '', tailB: B.NO_LIT, user: name === 'page_fault_user', throttled: name === 'rss_stat_throttled' };
 }
 
 function isHex(c: number): boolean {
@@ -100,6 +106,11 @@ interface PerfState {
   // The previous header line's text from the line start up to its timestamp, and what it parsed to:
   // consecutive samples of one thread repeat it byte for byte, so the next line only needs a compare.
   hdr: string;
+  /** hdr's bytes (empty when it is not ASCII). */
+  hdrB: B.Lit;
+  /** The line bytes' last chunk and a view of it (bytes.ts litAt). */
+  bytes: Uint8Array | null;
+  view: DataView;
   hdrCpu: number;
   hdrPid: number;
   hdrTid: number;
@@ -143,7 +154,7 @@ function perfFlush(st: PerfState): void {
   st.frames = [];
 }
 
-function perfLine(st: PerfState, s: string, start: number, end: number, lineNo: number): void {
+function perfLine(st: PerfState, s: string, start: number, end: number, lineNo: number, u: Uint8Array | null, base: number): void {
   if (st.held !== null) {
     let q = start;
     while (q < end && (s.charCodeAt(q) === 32 || s.charCodeAt(q) === 9)) q++;
@@ -152,6 +163,13 @@ function perfLine(st: PerfState, s: string, start: number, end: number, lineNo: 
       return;
     }
     perfFlush(st);
+  }
+  if (u !== null) {
+    if (u !== st.bytes) {
+      st.bytes = u;
+      st.view = B.viewOf(u);
+    }
+    if (byteLine(st, u, base + start, base + end, lineNo)) return;
   }
   const hl = st.hdr.length;
   if (hl > 0 && start + hl < end && s.startsWith(st.hdr, start)) {
@@ -232,6 +250,7 @@ function perfLine(st: PerfState, s: string, start: number, end: number, lineNo: 
     }
   }
   st.hdr = s.slice(start, ts);
+  st.hdrB = B.asciiLit(st.hdr);
   st.hdrCpu = cpu;
   st.hdrPid = pid;
   st.hdrTid = tid;
@@ -259,7 +278,10 @@ function body(st: PerfState, s: string, ts: number, tc: number, end: number, lin
     if (tok === null) return;
     f = tokenEnd;
     // Only a tail that ends in a space is reusable: `kmem:` alone would also prefix `kmem:rss_stat:`.
-    if (f > tc && s.charCodeAt(f - 1) === 32) tok.tail = own(s.slice(tc, f));
+    if (f > tc && s.charCodeAt(f - 1) === 32) {
+      tok.tail = own(s.slice(tc, f));
+      tok.tailB = B.asciiLit(tok.tail);
+    }
   }
   while (f < end && s.charCodeAt(f) === 32) f++;
   st.inSample = true;
@@ -270,6 +292,87 @@ function body(st: PerfState, s: string, ts: number, tc: number, end: number, lin
   const e = decodeEvent(tok!.code, tok!.system, tok!.name, s, f, end, time, cpu, pid, tid, comm, lineNo);
   if (typeof e === 'string') st.ctx.skip(lineNo, 'event_fields_unreadable', e);
   else st.ctx.push(e);
+}
+
+/**
+ * The common line on its bytes [a, z): the previous header's bytes, a stamp, one of the two recent events' tails, and a
+ * fault or rss_stat body in the kernel's own field order. False (nothing changed) for anything else: the string path
+ * below reads it, to the same event where both can.
+ */
+function byteLine(st: PerfState, u: Uint8Array, a: number, z: number, lineNo: number): boolean {
+  const v = st.view;
+  const h = st.hdrB;
+  const hl = h.b.length;
+  if (hl === 0 || a + hl >= z || !B.litAt(v, u, a, z, h)) return false;
+  const tc = B.stampAt(u, a + hl, z);
+  if (tc < 0) return false;
+  const time = B.stampNs;
+  let tok = st.lastTok;
+  let swap = false;
+  if (tok === null || tok.tailB.b.length === 0 || !B.litAt(v, u, tc, z, tok.tailB)) {
+    tok = st.prevTok;
+    if (tok === null || tok.tailB.b.length === 0 || !B.litAt(v, u, tc, z, tok.tailB)) return false;
+    swap = true;
+  }
+  if (tok.software) return false;
+  let f = tc + tok.tailB.b.length;
+  while (f < z && u[f] === 32) f++;
+  const e = tok.code === Code.Fault ? faultBytes(tok, v, u, f, z, time, st, lineNo) : tok.code === Code.Rss ? rssBytes(tok, v, u, f, z, time, st, lineNo) : null;
+  if (e === null) return false;
+  if (swap) {
+    st.prevTok = st.lastTok;
+    st.lastTok = tok;
+  }
+  st.inSample = true;
+  st.ctx.push(e);
+  return true;
+}
+
+const ADDRESS = B.asciiLit('address=');
+const IP = B.asciiLit(' ip=');
+const ERROR_CODE = B.asciiLit(' error_code=');
+const MM_ID = B.asciiLit('mm_id=');
+const CURR = B.asciiLit(' curr=');
+const TYPE = B.asciiLit(' type=');
+const SIZE = B.asciiLit(' size=');
+const MEMBERS = RSS_MEMBER_NAMES.map((m) => B.asciiLit(m));
+
+/** decode.ts's fault for `address=0x.. ip=0x.. error_code=0x..` (arch/x86/include/asm/trace/exceptions.h), else null. */
+function faultBytes(tok: EventToken, v: DataView, u: Uint8Array, f: number, z: number, time: number, st: PerfState, line: number): FaultEvent | null {
+  if (!B.litAt(v, u, f, z, ADDRESS)) return null;
+  const address = B.numAt(u, f + 8, z);
+  if (address !== address || !B.litAt(v, u, B.byteEnd, z, IP)) return null;
+  const ip = B.numAt(u, B.byteEnd + 4, z);
+  if (ip !== ip || !B.litAt(v, u, B.byteEnd, z, ERROR_CODE)) return null;
+  const errorCode = B.numAt(u, B.byteEnd + 12, z);
+  if (errorCode !== errorCode) return null;
+  const name = tok.name;
+  return { kind: 'fault', name, system: tok.system || 'exceptions', time, cpu: st.hdrCpu, pid: st.hdrPid, tid: st.hdrTid, comm: st.hdrComm, line, user: tok.user, address, ip, errorCode };
+}
+
+/** decode.ts's rss_stat for `mm_id=N curr=N type=NAME size=NB` (include/trace/events/kmem.h since 6.2), else null. */
+function rssBytes(tok: EventToken, v: DataView, u: Uint8Array, f: number, z: number, time: number, st: PerfState, line: number): RssStatEvent | null {
+  if (!B.litAt(v, u, f, z, MM_ID)) return null;
+  const mmId = B.numAt(u, f + 6, z);
+  if (mmId !== mmId || !B.litAt(v, u, B.byteEnd, z, CURR)) return null;
+  const curr = B.numAt(u, B.byteEnd + 6, z);
+  if (curr !== curr || !B.litAt(v, u, B.byteEnd, z, TYPE)) return null;
+  const t = B.byteEnd + 6;
+  let member = -1;
+  let p = 0;
+  for (let m = 0; m < MEMBERS.length; m++) {
+    const nm = MEMBERS[m]!;
+    if (B.litAt(v, u, t, z, nm) && (t + nm.b.length === z || u[t + nm.b.length] === 32)) {
+      member = m;
+      p = t + nm.b.length;
+      break;
+    }
+  }
+  if (member < 0 || !B.litAt(v, u, p, z, SIZE)) return null;
+  const size = B.signedAt(u, p + 6, z);
+  if (size !== size) return null;
+  const name = tok.name;
+  return { kind: 'rss_stat', name, system: tok.system || 'kmem', time, cpu: st.hdrCpu, pid: st.hdrPid, tid: st.hdrTid, comm: st.hdrComm, line, mmId, curr: curr !== 0, member, size, throttled: tok.throttled };
 }
 
 /** Reads `[PERIOD] EVENT:` after the timestamp; null when the line was handled (side-band record) or skipped. */
@@ -373,8 +476,8 @@ function softwareFault(
 }
 
 export function createPerfScriptParser(ctx: LineCtx): PerfParser {
-  const st: PerfState = { ctx, tokens: [], commByTid: new Map(), inSample: false, lastTok: null, prevTok: null, hdr: '', hdrCpu: -1, hdrPid: -1, hdrTid: -1, hdrComm: '', held: null, frames: [] };
-  return { line: (s, start, end, lineNo) => perfLine(st, s, start, end, lineNo), flush: () => perfFlush(st) };
+  const st: PerfState = { ctx, tokens: [], commByTid: new Map(), inSample: false, lastTok: null, prevTok: null, hdr: '', hdrB: B.NO_LIT, bytes: null, view: new DataView(new ArrayBuffer(0)), hdrCpu: -1, hdrPid: -1, hdrTid: -1, hdrComm: '', held: null, frames: [] };
+  return { line: (s, start, end, lineNo, u, base) => perfLine(st, s, start, end, lineNo, u ?? null, base ?? 0), flush: () => perfFlush(st) };
 }
 
 /** `ffff0db42ac0 _start+0x14 (/usr/lib/ld.so)` -> `_start` (the address when perf printed no symbol). */

@@ -1,0 +1,137 @@
+// perf script's byte path (perf_script.ts byteLine over traces/bytes.ts): it is taken for the common line, reads the
+// kernel's field order to exact values, and gives what the string path gives on every line of every perf recording here.
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import type { LineCtx } from './decode.js';
+import type { TraceEvent } from './events.js';
+import { createPerfScriptParser } from './perf_script.js';
+
+const FIXTURES = new URL('./fixtures/', import.meta.url).pathname;
+
+interface Outcome {
+  events: TraceEvent[];
+  skipped: [number, string][];
+}
+
+/** Lines through one parser, as lines.ts hands them: one chunk string, and its bytes when `bytes` (ASCII only). */
+function parse(lines: string[], bytes: boolean): Outcome {
+  const o: Outcome = { events: [], skipped: [] };
+  const ctx: LineCtx = {
+    push: (e) => o.events.push(e),
+    skip: (line, _stat, reason) => o.skipped.push([line, reason]),
+    count: () => {},
+    thread: () => {},
+    lost: () => {},
+    cpus: () => {},
+  };
+  const p = createPerfScriptParser(ctx);
+  const text = lines.join('\n');
+  const u = bytes && /^[\x00-\x7f]*$/.test(text) ? Buffer.from(text, 'latin1') : null;
+  let pos = 0;
+  lines.forEach((l, i) => {
+    p.line(text, pos, pos + l.length, i + 1, u, 0);
+    pos += l.length + 1;
+  });
+  p.flush();
+  return o;
+}
+
+const FAULT = '  python3 4242/4243 [001]  1544.809262983:  exceptions:page_fault_user: address=0x7f8094b46110 ip=0x55e97f22c0d4 error_code=0x6';
+const RSS = '  python3 4242/4243 [001]  1544.809295324:                 kmem:rss_stat: mm_id=3656693795 curr=1 type=MM_ANONPAGES size=-8192B';
+
+describe('perf script byte path', () => {
+  it('reads the kernel field order to exact values', () => {
+    const o = parse([FAULT, RSS, FAULT.replace('1544.809262983', '1544.8093'), RSS.replace('MM_ANONPAGES', 'MM_SHMEMPAGES')], true);
+    expect(o.skipped).toEqual([]);
+    expect(o.events.map((e) => e.time)).toEqual([1544809262983, 1544809295324, 1544809300000, 1544809295324]);
+    const f = o.events[0]!;
+    expect(f).toMatchObject({ kind: 'fault', name: 'page_fault_user', system: 'exceptions', cpu: 1, pid: 4242, tid: 4243, comm: 'python3', line: 1, user: true });
+    if (f.kind !== 'fault') throw new Error('not a fault');
+    expect([f.address, f.ip, f.errorCode]).toEqual([0x7f8094b46110, 0x55e97f22c0d4, 6]);
+    expect(o.events[1]).toMatchObject({ kind: 'rss_stat', mmId: 3656693795, curr: true, member: 1, size: -8192, throttled: false, line: 2 });
+    expect(o.events[3]).toMatchObject({ kind: 'rss_stat', member: 3, line: 4 });
+  });
+
+  it('is the path the common line takes (its bytes decide where they and the text disagree)', () => {
+    // the first line of a thread goes the string way (it learns the header and the event's tail); the next ones the byte way
+    const lines = [FAULT, FAULT, RSS, RSS];
+    const text = lines.join('\n');
+    const u = Buffer.from(text.replaceAll('0x7f8094b46110', '0x7f8094b47220').replaceAll('3656693795', '3656693796'), 'latin1');
+    const events: TraceEvent[] = [];
+    const p = createPerfScriptParser({ push: (e) => events.push(e), skip: () => {}, count: () => {}, thread: () => {}, lost: () => {}, cpus: () => {} });
+    let pos = 0;
+    lines.forEach((l, i) => {
+      p.line(text, pos, pos + l.length, i + 1, u, 0);
+      pos += l.length + 1;
+    });
+    expect(events.map((e) => (e.kind === 'fault' ? e.address : e.kind === 'rss_stat' ? e.mmId : -1))).toEqual([0x7f8094b46110, 0x7f8094b47220, 3656693795, 3656693796]);
+  });
+
+  it('passes on what it does not read: a kernel-symbol ip, a field out of order, a huge value, an unknown member', () => {
+    const odd = [
+      FAULT.replace('ip=0x55e97f22c0d4', 'ip=elf_load'),
+      FAULT.replace('address=0x7f8094b46110 ip=0x55e97f22c0d4', 'ip=0x55e97f22c0d4 address=0x7f8094b46110'),
+      FAULT.replace('0x7f8094b46110', '0xffffffffffff0000'),
+      RSS.replace('MM_ANONPAGES', 'MM_NOPAGES'),
+      RSS.replace(' curr=1', ''),
+      RSS.replace('size=-8192B', 'size=8192'),
+      FAULT.replace('error_code=0x6', 'error_code=0X6'),
+    ];
+    const lines = odd.flatMap((l) => [FAULT, RSS, l]);
+    const bytes = parse(lines, true);
+    expect(bytes).toEqual(parse(lines, false));
+    // (values written out: the string path's own reading of these lines)
+    const third = (k: number): TraceEvent | undefined => bytes.events.find((e) => e.line === 3 * k + 3);
+    expect(third(0)).toMatchObject({ kind: 'fault', ip: -1, errorCode: 6 });
+    expect(third(1)).toMatchObject({ kind: 'fault', address: 0x7f8094b46110, ip: -1 }); // ip= looked for after address= only
+    expect(third(2)).toBeUndefined(); // not a user address: a counted skip
+    expect(bytes.skipped.map(([l]) => l)).toEqual([9, 12, 15]);
+    expect(third(6)).toMatchObject({ kind: 'fault', errorCode: 6 });
+  });
+
+  it('gives the string path\'s events on every line of every perf recording here', () => {
+    const files: string[] = [];
+    const walk = (d: string): void => {
+      for (const e of readdirSync(d)) {
+        const p = join(d, e);
+        if (statSync(p).isDirectory()) walk(p);
+        else if (/perf.*\.txt(\.gz)?$/.test(e)) files.push(p);
+      }
+    };
+    walk(FIXTURES);
+    expect(files.length).toBeGreaterThan(30);
+    let events = 0;
+    for (const f of files) {
+      const raw = readFileSync(f);
+      // the first 20k lines of each (all of 1.8M took vitest 26 s; the shapes repeat)
+      const lines = (f.endsWith('.gz') ? gunzipSync(raw) : raw).toString('latin1').split('\n', 20000);
+      const a = parse(lines, true);
+      const b = parse(lines, false);
+      // (as JSON: the first differing event is what a failure needs)
+      const ja = a.events.map((e) => JSON.stringify(e)), jb = b.events.map((e) => JSON.stringify(e));
+      const k = ja.findIndex((x, i) => x !== jb[i]);
+      expect(k < 0 ? null : [f, ja[k], jb[k]]).toBeNull();
+      expect([ja.length, a.skipped], f).toEqual([jb.length, b.skipped]);
+      events += a.events.length;
+    }
+    expect(events).toBeGreaterThan(200000);
+  });
+
+  it('agrees with the string path on mutated lines', () => {
+    const mutate = fc.tuple(fc.integer({ min: 0, max: RSS.length - 1 }), fc.constantFrom(' ', '=', 'x', '0', '-', ':', 'A', '9'), fc.boolean());
+    fc.assert(
+      fc.property(mutate, mutate, ([i, c, rss], [j, d, rss2]) => {
+        const base = rss ? RSS : FAULT;
+        const m1 = base.slice(0, Math.min(i, base.length - 1)) + c + base.slice(Math.min(i, base.length - 1) + 1);
+        const base2 = rss2 ? RSS : FAULT;
+        const m2 = base2.slice(0, Math.min(j, base2.length - 1)) + d + base2.slice(Math.min(j, base2.length - 1) + 1);
+        const lines = [FAULT, RSS, m1, FAULT, m2, RSS];
+        expect(parse(lines, true)).toEqual(parse(lines, false));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+});
