@@ -98,6 +98,11 @@ describe('replayThreads', () => {
       delete process.env.FAULTLINE_THREADS;
       expect(replayThreads(8, THREADS_FROM_BYTES - 1)).toBe(1);
       expect(replayThreads(1, THREADS_FROM_BYTES)).toBe(1);
+      // beside a shared parse, two groups on 2 cores; without one, one group and the parse worker's core
+      expect(replayThreads(4, THREADS_FROM_BYTES, true, 2)).toBe(2);
+      expect(replayThreads(4, THREADS_FROM_BYTES, false, 2)).toBe(1);
+      expect(replayThreads(8, THREADS_FROM_BYTES, true, 4)).toBe(3);
+      expect(replayThreads(1, THREADS_FROM_BYTES, true, 2)).toBe(1);
       process.env.FAULTLINE_THREADS = '3';
       expect(replayThreads(8, 0)).toBe(3);
       expect(replayThreads(2, 0)).toBe(2);

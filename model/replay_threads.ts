@@ -133,18 +133,25 @@ export function follower(g: Int32Array, machine: MachineFacts): (n: number) => v
 export const THREADS_FROM_BYTES = 16 * 1024 * 1024;
 
 /**
- * Groups for `cores` cores: one core is the parse worker's (traces/read_parallel.ts, unless FAULTLINE_PARSE_WORKER=0),
- * shared or not. A second group beside a shared parse costs CPU it does not win back in wall on 2 cores (3M-event
- * bench trace, mainline + 3 patches at 5bd171f, quiet machine: two groups 5.643 s wall / 10.067 s CPU, one group 5.326 s
- * / 8.157 s). Without a shared parse a worker group parses again on its own thread, which costs more still (600k-event
- * trace: one group 5.52 s of thread CPU in all, two groups 8.13).
+ * Groups for `cores` cores. Beside a shared parse (traces/read_parallel.ts: one parse worker feeds every group), at least
+ * two: since the perf script reader reads bytes (traces/bytes.ts) the parse worker leaves most of its core idle while one
+ * group's engines run, so a second group wins on 2 cores (3M-event bench trace, mainline + 3 patches, this EPYC guest:
+ * replayVariants 15.0 / 16.5 / 16.0 / 15.7 s wall with one group, 14.4 / 12.9 / 13.7 / 10.7 s with two; `faultline
+ * replay --patch cow-pte,eager-populate,memset` 27.5 / 28.6 s against 23.3 / 22.6 s), though it costs CPU (20 -> 24 s).
+ * (With the string reader, at 5bd171f, it did not: two groups 5.643 s wall / 10.067 s CPU, one 5.326 s / 8.157 s.)
+ * Without a shared parse, one core goes to the first group's parse worker (unless FAULTLINE_PARSE_WORKER=0), and each
+ * other group parses again on its own thread, which costs more still (600k-event trace: one group 5.52 s of thread CPU
+ * in all, two groups 8.13).
  */
-const groupsFor = (cores: number): number => (process.env.FAULTLINE_PARSE_WORKER === '0' ? cores : cores - 1);
+const groupsFor = (cores: number, shared: boolean): number => (shared ? Math.max(2, cores - 1) : process.env.FAULTLINE_PARSE_WORKER === '0' ? cores : cores - 1);
 
-/** Threads for `variants` variants of a `bytes`-byte trace file: FAULTLINE_THREADS if set, else groupsFor(cores) for a large file; never more than the variants. */
-export function replayThreads(variants: number, bytes: number): number {
+/**
+ * Threads for `variants` variants of a `bytes`-byte trace file, its parse shared by the groups or not: FAULTLINE_THREADS
+ * if set, else groupsFor(cores) for a large file; never more than the variants.
+ */
+export function replayThreads(variants: number, bytes: number, shared = false, cores = availableParallelism()): number {
   const env = Number(process.env.FAULTLINE_THREADS);
-  const want = Number.isInteger(env) && env >= 1 ? env : bytes >= THREADS_FROM_BYTES ? groupsFor(availableParallelism()) : 1;
+  const want = Number.isInteger(env) && env >= 1 ? env : bytes >= THREADS_FROM_BYTES ? groupsFor(cores, shared) : 1;
   return Math.max(1, Math.min(want, variants));
 }
 
@@ -167,7 +174,7 @@ function fileBytes(path: string): number {
 export async function replayVariants(trace: string, variants: VariantSpec[], probes: ReplayProbes, opts: ReplayOptions & { format?: TraceFormat }, readOpts: ReadOptions = {}): Promise<{ result: ReplayResult; read: ReadResult }> {
   const alone = trace === STDIN || variants.length < 2 || !existsSync(fileURLToPath(WORKER));
   const shared = !alone && (await parsedInWorker(trace));
-  const threads = alone ? 1 : replayThreads(variants.length, fileBytes(trace));
+  const threads = alone ? 1 : replayThreads(variants.length, fileBytes(trace), shared);
   const read1 = async (vs: VariantSpec[], o: ReplayOptions, share?: ParseShare): Promise<{ result: ReplayResult; read: ReadResult }> => {
     const rp = createReplay(vs, probes, o);
     const read = await readTrace(trace, rp.sink, { ...readOpts, format: opts.format }, share);
