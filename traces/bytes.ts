@@ -46,6 +46,13 @@ export function litAt(v: DataView, u: Uint8Array, p: number, end: number, l: Lit
   return true;
 }
 
+/** Whether two Lits hold the same bytes. */
+export function sameLit(a: Lit, b: Lit): boolean {
+  if (a.b.length !== b.b.length) return false;
+  for (let i = 0; i < a.b.length; i++) if (a.b[i] !== b.b[i]) return false;
+  return true;
+}
+
 /** A DataView over all of u (litAt's `v`). */
 export const viewOf = (u: Uint8Array): DataView => new DataView(u.buffer, u.byteOffset, u.byteLength);
 

@@ -7,6 +7,8 @@ import type { OtherEvent } from './events.js';
 import { MM_SYSCALLS } from './syscalls.js';
 import { charIn, indexIn, isDigit, lastCharIn, longAt, own, parseFields, timeAt, scanEnd } from './fields.js';
 import type { Reader } from './reader.js';
+import * as B from './bytes.js';
+import { faultAt, rssStatAt } from './decode_bytes.js';
 
 export interface FtraceOptions {
   /** trace-cmd report: lines may start with `INSTANCE:` and it prints `cpus=N`, `CPU N is empty`, `[N EVENTS DROPPED]`. */
@@ -65,6 +67,89 @@ interface FtraceState {
   frames: string[];
   /** The last line was (or continued) a message event, so a line without the [CPU] column continues its text. */
   inMessage: boolean;
+  /** Line starts and event tails the byte path knows (byteLine), most recently matched first. */
+  readonly heads: Head[];
+  readonly tails: Tail[];
+  /** The line bytes' last chunk and a view of it (bytes.ts litAt). */
+  bytes: Uint8Array | null;
+  view: DataView;
+}
+
+/** A line start the string path read: its bytes up to the timestamp, and the task and CPU it read from them. */
+interface Head {
+  lit: B.Lit;
+  cpu: number;
+  pid: number;
+  tid: number;
+  comm: string;
+}
+
+/** What followed a timestamp up to a fault's or rss_stat's fields (`: rss_stat:             `), and that event. */
+interface Tail {
+  lit: B.Lit;
+  name: string;
+  code: Code;
+  user: boolean;
+  throttled: boolean;
+}
+
+/** Line starts kept (the tasks of a system-wide trace interleave; each line start is compared in turn). */
+const HEADS = 4;
+const TAILS = 2;
+
+/** First characters of lines the string path tests before their [CPU] column (`#`, `CPU`, `cpus=`, `version`, `TRACE:`, `=>`): never learnt. */
+const SPECIAL_FIRST = new Set([35, 67, 99, 118, 84, 61]);
+
+/**
+ * A fault or rss_stat line whose start and tail are ones the string path read before, with the kernel's field order:
+ * read from its bytes [a, z). False (nothing changed) otherwise: the string path reads it, to the same event.
+ */
+function byteLine(st: FtraceState, u: Uint8Array, a: number, z: number, lineNo: number): boolean {
+  if (st.stack !== null) return false;
+  const v = st.view;
+  const hs = st.heads;
+  let k = 0;
+  for (; k < hs.length; k++) {
+    const l = hs[k]!.lit;
+    if (a + l.b.length < z && B.litAt(v, u, a, z, l)) break;
+  }
+  if (k === hs.length) return false;
+  const h = hs[k]!;
+  const tc = B.stampAt(u, a + h.lit.b.length, z);
+  if (tc < 0 || tc + 1 >= z || u[tc + 1] !== 32) return false; // the stamp is a token of its own (ftraceLine's te)
+  const time = B.stampNs;
+  const ts = st.tails;
+  let j = 0;
+  for (; j < ts.length; j++) if (B.litAt(v, u, tc, z, ts[j]!.lit)) break;
+  if (j === ts.length) return false;
+  const t = ts[j]!;
+  let f = tc + t.lit.b.length;
+  while (f < z && u[f] === 32) f++;
+  // decodeEvent's system for a format that prints none
+  const e = t.code === Code.Fault ? faultAt(v, u, f, z, t.name, 'exceptions', t.user, time, h.cpu, h.pid, h.tid, h.comm, lineNo)
+    : rssStatAt(v, u, f, z, t.name, 'kmem', t.throttled, time, h.cpu, h.pid, h.tid, h.comm, lineNo);
+  if (e === null) return false;
+  if (k > 0) (hs[k] = hs[0]!), (hs[0] = h);
+  st.inMessage = false;
+  st.lastCode = t.code;
+  st.ctx.push(e);
+  return true;
+}
+
+/** After the string path read a fault or rss_stat: its line start [start, r) and tail [tc, f), for byteLine. */
+function learn(st: FtraceState, s: string, start: number, r: number, tc: number, f: number, cpu: number, pid: number, tid: number, comm: string, name: string): void {
+  const lit = B.asciiLit(s.slice(start, r));
+  if (lit.b.length === 0) return;
+  const hs = st.heads;
+  // (a line start known already: this line went the string way for its tail or its fields)
+  if (!hs.some((h) => B.sameLit(h.lit, lit))) {
+    if (hs.length === HEADS) hs.pop();
+    hs.unshift({ lit, cpu, pid, tid, comm });
+  }
+  const tail = B.asciiLit(s.slice(tc, f));
+  if (tail.b.length === 0 || st.tails.some((t) => B.sameLit(t.lit, tail))) return;
+  if (st.tails.length === TAILS) st.tails.pop();
+  st.tails.unshift({ lit: tail, name, code: st.lastCode, user: name === 'page_fault_user', throttled: name === 'rss_stat_throttled' });
 }
 
 function ftraceFlush(st: FtraceState): void {
@@ -142,7 +227,14 @@ function cpuLine(st: FtraceState, s: string, p: number, end: number, lineNo: num
   return false;
 }
 
-function ftraceLine(st: FtraceState, s: string, start: number, end: number, lineNo: number): void {
+function ftraceLine(st: FtraceState, s: string, start: number, end: number, lineNo: number, u: Uint8Array | null, base: number): void {
+  if (u !== null) {
+    if (u !== st.bytes) {
+      st.bytes = u;
+      st.view = B.viewOf(u);
+    }
+    if (byteLine(st, u, base + start, base + end, lineNo)) return;
+  }
   let p = start;
   while (p < end && (s.charCodeAt(p) === 32 || s.charCodeAt(p) === 9)) p++;
   if (p === end) return;
@@ -271,6 +363,7 @@ function ftraceLine(st: FtraceState, s: string, start: number, end: number, line
     else {
       st.inMessage = st.lastCode === Code.Other && MESSAGE_EVENTS.has(name);
       if (st.inMessage && e.pid < 0) e.pid = atraceTgid(s, f, end);
+      if ((st.lastCode === Code.Fault || st.lastCode === Code.Rss) && u !== null && !SPECIAL_FIRST.has(c0)) learn(st, s, start, r, te - 1, f, cpu, pid, tid, comm, name);
       st.ctx.push(e);
     }
     return;
@@ -327,8 +420,9 @@ function ftraceLine(st: FtraceState, s: string, start: number, end: number, line
 }
 
 export function createFtraceParser(ctx: LineCtx, opts: FtraceOptions = {}): FtraceParser {
-  const st: FtraceState = { ctx, traceCmd: opts.traceCmd === true, commByTid: new Map(), names: [], codes: [], lastCode: Code.Other, stack: null, frames: [], inMessage: false };
-  return { line: (s, start, end, lineNo) => ftraceLine(st, s, start, end, lineNo), flush: () => ftraceFlush(st) };
+  const st: FtraceState = { ctx, traceCmd: opts.traceCmd === true, commByTid: new Map(), names: [], codes: [], lastCode: Code.Other, stack: null, frames: [], inMessage: false,
+    heads: [], tails: [], bytes: null, view: new DataView(new ArrayBuffer(0)) };
+  return { line: (s, start, end, lineNo, u, base) => ftraceLine(st, s, start, end, lineNo, u ?? null, base ?? 0), flush: () => ftraceFlush(st) };
 }
 
 const FTRACE_LINE = /^\s*(?:\S+:\s+)?.+-\d+\s+(?:\(\s*[-\d]+\)\s+)?\[\d+\]\s+(?:\S{1,8}\s+)?\d+(?:\.\d+)?:\s/;

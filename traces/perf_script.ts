@@ -4,8 +4,9 @@ import type { LineFn } from './lines.js';
 import { Code, decodeEvent, eventCode, SOFTWARE_FAULT_EVENTS, type LineCtx } from './decode.js';
 import { charIn, hexAt, indexIn, isDigit, lastCharIn, longAt, own, scanEnd, timeAt } from './fields.js';
 import type { Reader } from './reader.js';
-import { RSS_MEMBER_NAMES, type FaultEvent, type OtherEvent, type RssStatEvent } from './events.js';
+import type { OtherEvent } from './events.js';
 import * as B from './bytes.js';
+import { faultAt, rssStatAt } from './decode_bytes.js';
 
 interface EventToken {
   token: string;
@@ -317,7 +318,10 @@ function byteLine(st: PerfState, u: Uint8Array, a: number, z: number, lineNo: nu
   if (tok.software) return false;
   let f = tc + tok.tailB.b.length;
   while (f < z && u[f] === 32) f++;
-  const e = tok.code === Code.Fault ? faultBytes(tok, v, u, f, z, time, st, lineNo) : tok.code === Code.Rss ? rssBytes(tok, v, u, f, z, time, st, lineNo) : null;
+  const e =
+    tok.code === Code.Fault ? faultAt(v, u, f, z, tok.name, tok.system || 'exceptions', tok.user, time, st.hdrCpu, st.hdrPid, st.hdrTid, st.hdrComm, lineNo)
+    : tok.code === Code.Rss ? rssStatAt(v, u, f, z, tok.name, tok.system || 'kmem', tok.throttled, time, st.hdrCpu, st.hdrPid, st.hdrTid, st.hdrComm, lineNo)
+    : null;
   if (e === null) return false;
   if (swap) {
     st.prevTok = st.lastTok;
@@ -326,53 +330,6 @@ function byteLine(st: PerfState, u: Uint8Array, a: number, z: number, lineNo: nu
   st.inSample = true;
   st.ctx.push(e);
   return true;
-}
-
-const ADDRESS = B.asciiLit('address=');
-const IP = B.asciiLit(' ip=');
-const ERROR_CODE = B.asciiLit(' error_code=');
-const MM_ID = B.asciiLit('mm_id=');
-const CURR = B.asciiLit(' curr=');
-const TYPE = B.asciiLit(' type=');
-const SIZE = B.asciiLit(' size=');
-const MEMBERS = RSS_MEMBER_NAMES.map((m) => B.asciiLit(m));
-
-/** decode.ts's fault for `address=0x.. ip=0x.. error_code=0x..` (arch/x86/include/asm/trace/exceptions.h), else null. */
-function faultBytes(tok: EventToken, v: DataView, u: Uint8Array, f: number, z: number, time: number, st: PerfState, line: number): FaultEvent | null {
-  if (!B.litAt(v, u, f, z, ADDRESS)) return null;
-  const address = B.numAt(u, f + 8, z);
-  if (address !== address || !B.litAt(v, u, B.byteEnd, z, IP)) return null;
-  const ip = B.numAt(u, B.byteEnd + 4, z);
-  if (ip !== ip || !B.litAt(v, u, B.byteEnd, z, ERROR_CODE)) return null;
-  const errorCode = B.numAt(u, B.byteEnd + 12, z);
-  if (errorCode !== errorCode) return null;
-  const name = tok.name;
-  return { kind: 'fault', name, system: tok.system || 'exceptions', time, cpu: st.hdrCpu, pid: st.hdrPid, tid: st.hdrTid, comm: st.hdrComm, line, user: tok.user, address, ip, errorCode };
-}
-
-/** decode.ts's rss_stat for `mm_id=N curr=N type=NAME size=NB` (include/trace/events/kmem.h since 6.2), else null. */
-function rssBytes(tok: EventToken, v: DataView, u: Uint8Array, f: number, z: number, time: number, st: PerfState, line: number): RssStatEvent | null {
-  if (!B.litAt(v, u, f, z, MM_ID)) return null;
-  const mmId = B.numAt(u, f + 6, z);
-  if (mmId !== mmId || !B.litAt(v, u, B.byteEnd, z, CURR)) return null;
-  const curr = B.numAt(u, B.byteEnd + 6, z);
-  if (curr !== curr || !B.litAt(v, u, B.byteEnd, z, TYPE)) return null;
-  const t = B.byteEnd + 6;
-  let member = -1;
-  let p = 0;
-  for (let m = 0; m < MEMBERS.length; m++) {
-    const nm = MEMBERS[m]!;
-    if (B.litAt(v, u, t, z, nm) && (t + nm.b.length === z || u[t + nm.b.length] === 32)) {
-      member = m;
-      p = t + nm.b.length;
-      break;
-    }
-  }
-  if (member < 0 || !B.litAt(v, u, p, z, SIZE)) return null;
-  const size = B.signedAt(u, p + 6, z);
-  if (size !== size) return null;
-  const name = tok.name;
-  return { kind: 'rss_stat', name, system: tok.system || 'kmem', time, cpu: st.hdrCpu, pid: st.hdrPid, tid: st.hdrTid, comm: st.hdrComm, line, mmId, curr: curr !== 0, member, size, throttled: tok.throttled };
 }
 
 /** Reads `[PERIOD] EVENT:` after the timestamp; null when the line was handled (side-band record) or skipped. */

@@ -1,5 +1,6 @@
-// perf script's byte path (perf_script.ts byteLine over traces/bytes.ts): it is taken for the common line, reads the
-// kernel's field order to exact values, and gives what the string path gives on every line of every perf recording here.
+// The text readers' byte paths (perf_script.ts and ftrace_text.ts byteLine, over traces/bytes.ts): taken for the common
+// line, reading the kernel's field order to exact values, and giving what the string path gives on every perf, ftrace
+// and trace-cmd recording here.
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
@@ -8,6 +9,9 @@ import { gunzipSync } from 'node:zlib';
 import type { LineCtx } from './decode.js';
 import type { TraceEvent } from './events.js';
 import { createPerfScriptParser } from './perf_script.js';
+import { createFtraceParser } from './ftrace_text.js';
+import { detectFormat } from './detect.js';
+import type { LineFn } from './lines.js';
 
 const FIXTURES = new URL('./fixtures/', import.meta.url).pathname;
 
@@ -16,8 +20,11 @@ interface Outcome {
   skipped: [number, string][];
 }
 
+type Make = (ctx: LineCtx) => { line: LineFn; flush(): void };
+const perf: Make = (c) => createPerfScriptParser(c);
+
 /** Lines through one parser, as lines.ts hands them: one chunk string, and its bytes when `bytes` (ASCII only). */
-function parse(lines: string[], bytes: boolean): Outcome {
+function parse(lines: string[], bytes: boolean, make: Make = perf): Outcome {
   const o: Outcome = { events: [], skipped: [] };
   const ctx: LineCtx = {
     push: (e) => o.events.push(e),
@@ -27,7 +34,7 @@ function parse(lines: string[], bytes: boolean): Outcome {
     lost: () => {},
     cpus: () => {},
   };
-  const p = createPerfScriptParser(ctx);
+  const p = make(ctx);
   const text = lines.join('\n');
   const u = bytes && /^[\x00-\x7f]*$/.test(text) ? Buffer.from(text, 'latin1') : null;
   let pos = 0;
@@ -92,32 +99,57 @@ describe('perf script byte path', () => {
     expect(third(6)).toMatchObject({ kind: 'fault', errorCode: 6 });
   });
 
-  it('gives the string path\'s events on every line of every perf recording here', () => {
+  it('gives the string path\'s events on the first 10k lines of every perf, ftrace and trace-cmd recording here', () => {
     const files: string[] = [];
     const walk = (d: string): void => {
       for (const e of readdirSync(d)) {
         const p = join(d, e);
         if (statSync(p).isDirectory()) walk(p);
-        else if (/perf.*\.txt(\.gz)?$/.test(e)) files.push(p);
+        else if (/\.txt(\.gz)?$/.test(e)) files.push(p);
       }
     };
     walk(FIXTURES);
-    expect(files.length).toBeGreaterThan(30);
-    let events = 0;
+    const makes: Record<string, Make> = { 'perf-script': perf, ftrace: (c) => createFtraceParser(c), 'trace-cmd': (c) => createFtraceParser(c, { traceCmd: true }) };
+    const events: Record<string, number> = { 'perf-script': 0, ftrace: 0, 'trace-cmd': 0 };
     for (const f of files) {
       const raw = readFileSync(f);
-      // the first 20k lines of each (all of 1.8M took vitest 26 s; the shapes repeat)
-      const lines = (f.endsWith('.gz') ? gunzipSync(raw) : raw).toString('latin1').split('\n', 20000);
-      const a = parse(lines, true);
-      const b = parse(lines, false);
+      // the first 10k lines of each (all 1.8M perf lines took vitest 26 s; the shapes repeat)
+      const lines = (f.endsWith('.gz') ? gunzipSync(raw) : raw).toString('latin1').split('\n', 10000);
+      const format = detectFormat(lines.slice(0, 200).join('\n'));
+      const make = format === null ? undefined : makes[format];
+      if (make === undefined) continue;
+      const a = parse(lines, true, make);
+      const b = parse(lines, false, make);
       // (as JSON: the first differing event is what a failure needs)
       const ja = a.events.map((e) => JSON.stringify(e)), jb = b.events.map((e) => JSON.stringify(e));
       const k = ja.findIndex((x, i) => x !== jb[i]);
       expect(k < 0 ? null : [f, ja[k], jb[k]]).toBeNull();
       expect([ja.length, a.skipped], f).toEqual([jb.length, b.skipped]);
-      events += a.events.length;
+      events[format!]! += a.events.length;
     }
-    expect(events).toBeGreaterThan(200000);
+    expect(events['perf-script']).toBeGreaterThan(200000);
+    expect(events.ftrace).toBeGreaterThan(20000);
+    expect(events['trace-cmd']).toBeGreaterThan(20000);
+  });
+
+  it('reads ftrace and trace-cmd lines to exact values on their bytes', () => {
+    const ft = '            bash-21557   (  21550) [001] d....   807.353496: page_fault_user: address=0x559650684850 ip=0x7f4f3752309b error_code=0x7';
+    const rs = '            bash-21557   (  21550) [001] ...1.   807.353499: rss_stat: mm_id=4 curr=1 type=MM_FILEPAGES size=4096B';
+    const tc = 'faultline-tc-2688:             tiny-15271 [000]  1322.204380227: rss_stat:             mm_id=3109365208 curr=0 type=MM_ANONPAGES size=12288B';
+    const o = parse([ft, rs, ft, rs], true, (c) => createFtraceParser(c));
+    expect(o.events).toEqual(parse([ft, rs, ft, rs], false, (c) => createFtraceParser(c)).events);
+    expect(o.events[2]).toMatchObject({ kind: 'fault', system: 'exceptions', time: 807353496000, cpu: 1, pid: 21550, tid: 21557, comm: 'bash', address: 0x559650684850, errorCode: 7, line: 3 });
+    expect(o.events[3]).toMatchObject({ kind: 'rss_stat', system: 'kmem', mmId: 4, member: 0, size: 4096, line: 4 });
+    const t = parse([tc, tc], true, (c) => createFtraceParser(c, { traceCmd: true }));
+    expect(t.events[1]).toMatchObject({ kind: 'rss_stat', time: 1322204380227, cpu: 0, pid: -1, tid: 15271, comm: 'tiny', mmId: 3109365208, curr: false, size: 12288 });
+    // the second line of a known start goes the byte way: its bytes decide where they and the text disagree
+    const text = [ft, ft].join('\n');
+    const u = Buffer.from(ft + '\n' + ft.replace('0x559650684850', '0x559650684999'), 'latin1');
+    const got: TraceEvent[] = [];
+    const p = createFtraceParser({ push: (e) => got.push(e), skip: () => {}, count: () => {}, thread: () => {}, lost: () => {}, cpus: () => {} });
+    p.line(text, 0, ft.length, 1, u, 0);
+    p.line(text, ft.length + 1, text.length, 2, u, 0);
+    expect(got.map((e) => (e.kind === 'fault' ? e.address : -1))).toEqual([0x559650684850, 0x559650684999]);
   });
 
   it('agrees with the string path on mutated lines', () => {
