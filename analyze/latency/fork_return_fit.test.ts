@@ -2,7 +2,7 @@
 // scale of the base's shape over one size, forks with only a lower bound of their off-CPU time left out while others
 // remain, and the leave-one-out check.
 import { describe, expect, it } from 'vitest';
-import { checkReturnFit, fitReturn, type ReturnSample } from './fork_return_fit.js';
+import { checkReturnFit, describeReturnFit, fitReturn, type ReturnSample } from './fork_return_fit.js';
 import type { CostProfile } from '../../model/costs.js';
 
 const base: CostProfile = { name: 'base', source: 'test', steps: { fork_return_per_table: 6_000, fork_return_per_pte: 50 } };
@@ -54,5 +54,17 @@ describe('fitReturn', () => {
     const o = checkReturnFit(odd, base, fitReturn(odd, base)!);
     expect(o.leaveOneOut!.max).toBeGreaterThan(10); // the 2 ms extra: ~2.2 ms measured against ~0.2 ms predicted
     expect(o.leaveOneOut!.within).toBe(4);
+  });
+  it('past 40 forks, leave-one-out prices 40 of them evenly spaced, and the line says so', () => {
+    // 400 forks of 8 sizes on the clean line, one in ten 3 ms slow, none of them among the sampled (every 10th from 0)
+    const many = Array.from({ length: 400 }, (_, i) => fork(1 + (i % 8) * 9, 10 + (i % 8) * 3000, i % 10 === 5 ? 3e6 : 0));
+    const f = fitReturn(many, base)!;
+    const c = checkReturnFit(many, base, f);
+    expect(c.inSample!.forks).toBe(400);
+    expect(c.leaveOneOut!.forks).toBe(40);
+    expect(c.leaveOneOut!.within).toBe(40); // over all 400 it would be 360: the 40 slow ones are not within 1.5x
+    expect(describeReturnFit(many, base, f)).toContain('40 of 40 within 1.5x (40 forks evenly spaced over the 400)');
+    const few = many.slice(0, 40);
+    expect(describeReturnFit(few, base, fitReturn(few, base))).not.toContain('evenly spaced over');
   });
 });
