@@ -3,8 +3,10 @@
 // and trace-cmd recording here.
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { readTrace } from './read.js';
 import { gunzipSync } from 'node:zlib';
 import type { LineCtx } from './decode.js';
 import type { TraceEvent } from './events.js';
@@ -165,5 +167,22 @@ describe('perf script byte path', () => {
       }),
       { numRuns: 2000 },
     );
+  });
+
+  it('reads a file whose chunk holds a UTF-8 comm: that chunk the string way, the rest on bytes, every value the same', async () => {
+    // lines.ts hands bytes only with an ASCII chunk: 20k ASCII lines (several 32 KiB pieces), one line with a UTF-8 comm
+    // in the middle (its chunk decoded as UTF-8), 20k more; perf script's own time order
+    const line = (i: number, comm = 'python3'): string =>
+      `  ${comm} 4242/4243 [001]  ${1000 + i}.000000500:  exceptions:page_fault_user: address=0x${(0x7f0000000000 + i * 4096).toString(16)} ip=0x55e97f22c0d4 error_code=0x6`;
+    const lines = Array.from({ length: 40001 }, (_, i) => (i === 20000 ? line(i, 'Wëb Content') : line(i)));
+    const dir = mkdtempSync(join(tmpdir(), 'faultline-bytes-'));
+    const file = join(dir, 'perf.txt');
+    writeFileSync(file, lines.join('\n') + '\n', 'utf8');
+    const got: TraceEvent[] = [];
+    const r = await readTrace(file, (e) => got.push(e), { format: 'perf-script' });
+    expect(r.skippedLines).toBe(0);
+    expect(got.length).toBe(40001);
+    const bad = got.findIndex((e, i) => e.kind !== 'fault' || e.address !== 0x7f0000000000 + i * 4096 || e.time !== (1000 + i) * 1e9 + 500 || e.line !== i + 1 || e.comm !== (i === 20000 ? 'Wëb Content' : 'python3'));
+    expect(bad).toBe(-1);
   });
 });
