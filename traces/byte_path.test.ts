@@ -79,6 +79,25 @@ describe('perf script byte path', () => {
     expect(events.map((e) => (e.kind === 'fault' ? e.address : e.kind === 'rss_stat' ? e.mmId : -1))).toEqual([0x7f8094b46110, 0x7f8094b47220, 3656693795, 3656693796]);
   });
 
+  it('keeps the last four headers: threads that interleave (perf record -a) stay on the byte path', () => {
+    const a = FAULT, b = FAULT.replace('4242/4243', '4242/4244').replace('[001]', '[000]');
+    const lines = [a, b, a, b, a, b];
+    const text = lines.join('\n');
+    // in the bytes, every line from the third on faults one page higher: the text's address where the string path read it
+    const u = Buffer.from(lines.map((l, i) => (i >= 2 ? l.replace('0x7f8094b46110', '0x7f8094b47110') : l)).join('\n'), 'latin1');
+    const events: TraceEvent[] = [];
+    const p = createPerfScriptParser({ push: (e) => events.push(e), skip: () => {}, count: () => {}, thread: () => {}, lost: () => {}, cpus: () => {} });
+    let pos = 0;
+    lines.forEach((l, i) => {
+      p.line(text, pos, pos + l.length, i + 1, u, 0);
+      pos += l.length + 1;
+    });
+    expect(events.map((e) => (e.kind === 'fault' ? [e.tid, e.cpu, e.address] : []))).toEqual([
+      [4243, 1, 0x7f8094b46110], [4244, 0, 0x7f8094b46110],
+      [4243, 1, 0x7f8094b47110], [4244, 0, 0x7f8094b47110], [4243, 1, 0x7f8094b47110], [4244, 0, 0x7f8094b47110],
+    ]);
+  });
+
   it('passes on what it does not read: a kernel-symbol ip, a field out of order, a huge value, an unknown member', () => {
     const odd = [
       FAULT.replace('ip=0x55e97f22c0d4', 'ip=elf_load'),
