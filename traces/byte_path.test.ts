@@ -48,6 +48,20 @@ function parse(lines: string[], bytes: boolean, make: Make = perf): Outcome {
   return o;
 }
 
+/** The events of `lines` fed with their text and `bytes` as their bytes (a test makes the two disagree to see which is read). */
+function feed(make: Make, lines: string[], bytes: string): TraceEvent[] {
+  const events: TraceEvent[] = [];
+  const p = make({ push: (e) => events.push(e), skip: () => {}, count: () => {}, thread: () => {}, lost: () => {}, cpus: () => {} });
+  const text = lines.join('\n');
+  const u = Buffer.from(bytes, 'latin1');
+  let pos = 0;
+  lines.forEach((l, i) => {
+    p.line(text, pos, pos + l.length, i + 1, u, 0);
+    pos += l.length + 1;
+  });
+  return events;
+}
+
 const FAULT = '  python3 4242/4243 [001]  1544.809262983:  exceptions:page_fault_user: address=0x7f8094b46110 ip=0x55e97f22c0d4 error_code=0x6';
 const RSS = '  python3 4242/4243 [001]  1544.809295324:                 kmem:rss_stat: mm_id=3656693795 curr=1 type=MM_ANONPAGES size=-8192B';
 
@@ -67,31 +81,15 @@ describe('perf script byte path', () => {
   it('is the path the common line takes (its bytes decide where they and the text disagree)', () => {
     // the first line of a thread goes the string way (it learns the header and the event's tail); the next ones the byte way
     const lines = [FAULT, FAULT, RSS, RSS];
-    const text = lines.join('\n');
-    const u = Buffer.from(text.replaceAll('0x7f8094b46110', '0x7f8094b47220').replaceAll('3656693795', '3656693796'), 'latin1');
-    const events: TraceEvent[] = [];
-    const p = createPerfScriptParser({ push: (e) => events.push(e), skip: () => {}, count: () => {}, thread: () => {}, lost: () => {}, cpus: () => {} });
-    let pos = 0;
-    lines.forEach((l, i) => {
-      p.line(text, pos, pos + l.length, i + 1, u, 0);
-      pos += l.length + 1;
-    });
+    const events = feed(perf, lines, lines.join('\n').replaceAll('0x7f8094b46110', '0x7f8094b47220').replaceAll('3656693795', '3656693796'));
     expect(events.map((e) => (e.kind === 'fault' ? e.address : e.kind === 'rss_stat' ? e.mmId : -1))).toEqual([0x7f8094b46110, 0x7f8094b47220, 3656693795, 3656693796]);
   });
 
   it('keeps the last four headers: threads that interleave (perf record -a) stay on the byte path', () => {
     const a = FAULT, b = FAULT.replace('4242/4243', '4242/4244').replace('[001]', '[000]');
     const lines = [a, b, a, b, a, b];
-    const text = lines.join('\n');
     // in the bytes, every line from the third on faults one page higher: the text's address where the string path read it
-    const u = Buffer.from(lines.map((l, i) => (i >= 2 ? l.replace('0x7f8094b46110', '0x7f8094b47110') : l)).join('\n'), 'latin1');
-    const events: TraceEvent[] = [];
-    const p = createPerfScriptParser({ push: (e) => events.push(e), skip: () => {}, count: () => {}, thread: () => {}, lost: () => {}, cpus: () => {} });
-    let pos = 0;
-    lines.forEach((l, i) => {
-      p.line(text, pos, pos + l.length, i + 1, u, 0);
-      pos += l.length + 1;
-    });
+    const events = feed(perf, lines, lines.map((l, i) => (i >= 2 ? l.replace('0x7f8094b46110', '0x7f8094b47110') : l)).join('\n'));
     expect(events.map((e) => (e.kind === 'fault' ? [e.tid, e.cpu, e.address] : []))).toEqual([
       [4243, 1, 0x7f8094b46110], [4244, 0, 0x7f8094b46110],
       [4243, 1, 0x7f8094b47110], [4244, 0, 0x7f8094b47110], [4243, 1, 0x7f8094b47110], [4244, 0, 0x7f8094b47110],
@@ -164,12 +162,7 @@ describe('perf script byte path', () => {
     const t = parse([tc, tc], true, (c) => createFtraceParser(c, { traceCmd: true }));
     expect(t.events[1]).toMatchObject({ kind: 'rss_stat', time: 1322204380227, cpu: 0, pid: -1, tid: 15271, comm: 'tiny', mmId: 3109365208, curr: false, size: 12288 });
     // the second line of a known start goes the byte way: its bytes decide where they and the text disagree
-    const text = [ft, ft].join('\n');
-    const u = Buffer.from(ft + '\n' + ft.replace('0x559650684850', '0x559650684999'), 'latin1');
-    const got: TraceEvent[] = [];
-    const p = createFtraceParser({ push: (e) => got.push(e), skip: () => {}, count: () => {}, thread: () => {}, lost: () => {}, cpus: () => {} });
-    p.line(text, 0, ft.length, 1, u, 0);
-    p.line(text, ft.length + 1, text.length, 2, u, 0);
+    const got = feed((c) => createFtraceParser(c), [ft, ft], ft + '\n' + ft.replace('0x559650684850', '0x559650684999'));
     expect(got.map((e) => (e.kind === 'fault' ? e.address : -1))).toEqual([0x559650684850, 0x559650684999]);
   });
 

@@ -1,7 +1,9 @@
 // decode.ts's fault and rss_stat bodies read from bytes (traces/bytes.ts), for the text readers' byte paths: the kernel's
 // own field order only, to the values decode.ts gives; null for anything else (the reader then takes its string path).
+// The task and CPU come from the line start the reader matched (line_heads.ts).
 import { RSS_MEMBER_NAMES, type FaultEvent, type RssStatEvent } from './events.js';
 import * as B from './bytes.js';
+import type { Head } from './line_heads.js';
 
 const ADDRESS = B.asciiLit('address=');
 const IP = B.asciiLit(' ip=');
@@ -13,10 +15,7 @@ const SIZE = B.asciiLit(' size=');
 const MEMBERS = RSS_MEMBER_NAMES.map((m) => B.asciiLit(m));
 
 /** A fault from `address=0x.. ip=0x.. error_code=0x..` at f (arch/x86/include/asm/trace/exceptions.h), else null. */
-export function faultAt(
-  v: DataView, u: Uint8Array, f: number, z: number, name: string, system: string, user: boolean,
-  time: number, cpu: number, pid: number, tid: number, comm: string, line: number,
-): FaultEvent | null {
+export function faultAt(v: DataView, u: Uint8Array, f: number, z: number, name: string, system: string, user: boolean, time: number, h: Head, line: number): FaultEvent | null {
   if (!B.litAt(v, u, f, z, ADDRESS)) return null;
   const address = B.numAt(u, f + 8, z);
   if (address !== address || !B.litAt(v, u, B.byteEnd, z, IP)) return null;
@@ -24,14 +23,11 @@ export function faultAt(
   if (ip !== ip || !B.litAt(v, u, B.byteEnd, z, ERROR_CODE)) return null;
   const errorCode = B.numAt(u, B.byteEnd + 12, z);
   if (errorCode !== errorCode) return null;
-  return { kind: 'fault', name, system, time, cpu, pid, tid, comm, line, user, address, ip, errorCode };
+  return { kind: 'fault', name, system, time, cpu: h.cpu, pid: h.pid, tid: h.tid, comm: h.comm, line, user, address, ip, errorCode };
 }
 
 /** An rss_stat from `mm_id=N curr=N type=NAME size=NB` at f (include/trace/events/kmem.h since 6.2), else null. */
-export function rssStatAt(
-  v: DataView, u: Uint8Array, f: number, z: number, name: string, system: string, throttled: boolean,
-  time: number, cpu: number, pid: number, tid: number, comm: string, line: number,
-): RssStatEvent | null {
+export function rssStatAt(v: DataView, u: Uint8Array, f: number, z: number, name: string, system: string, throttled: boolean, time: number, h: Head, line: number): RssStatEvent | null {
   if (!B.litAt(v, u, f, z, MM_ID)) return null;
   const mmId = B.numAt(u, f + 6, z);
   if (mmId !== mmId || !B.litAt(v, u, B.byteEnd, z, CURR)) return null;
@@ -52,5 +48,5 @@ export function rssStatAt(
   if (member < 0 || !B.litAt(v, u, p, z, SIZE)) return null;
   const size = B.signedAt(u, p + 6, z);
   if (size !== size) return null;
-  return { kind: 'rss_stat', name, system, time, cpu, pid, tid, comm, line, mmId, curr: curr !== 0, member, size, throttled };
+  return { kind: 'rss_stat', name, system, time, cpu: h.cpu, pid: h.pid, tid: h.tid, comm: h.comm, line, mmId, curr: curr !== 0, member, size, throttled };
 }

@@ -9,6 +9,7 @@ import { charIn, indexIn, isDigit, lastCharIn, longAt, own, parseFields, timeAt,
 import type { Reader } from './reader.js';
 import * as B from './bytes.js';
 import { faultAt, rssStatAt } from './decode_bytes.js';
+import { headAt, learnHead, type Head } from './line_heads.js';
 
 export interface FtraceOptions {
   /** trace-cmd report: lines may start with `INSTANCE:` and it prints `cpus=N`, `CPU N is empty`, `[N EVENTS DROPPED]`. */
@@ -75,15 +76,6 @@ interface FtraceState {
   view: DataView;
 }
 
-/** A line start the string path read: its bytes up to the timestamp, and the task and CPU it read from them. */
-interface Head {
-  lit: B.Lit;
-  cpu: number;
-  pid: number;
-  tid: number;
-  comm: string;
-}
-
 /** What followed a timestamp up to a fault's or rss_stat's fields (`: rss_stat:             `), and that event. */
 interface Tail {
   lit: B.Lit;
@@ -107,14 +99,8 @@ const SPECIAL_FIRST = new Set([35, 67, 99, 118, 84, 61]);
 function byteLine(st: FtraceState, u: Uint8Array, a: number, z: number, lineNo: number): boolean {
   if (st.stack !== null) return false;
   const v = st.view;
-  const hs = st.heads;
-  let k = 0;
-  for (; k < hs.length; k++) {
-    const l = hs[k]!.lit;
-    if (a + l.b.length < z && B.litAt(v, u, a, z, l)) break;
-  }
-  if (k === hs.length) return false;
-  const h = hs[k]!;
+  const h = headAt(st.heads, v, u, a, z);
+  if (h === null) return false;
   const tc = B.stampAt(u, a + h.lit.b.length, z);
   if (tc < 0 || tc + 1 >= z || u[tc + 1] !== 32) return false; // the stamp is a token of its own (ftraceLine's te)
   const time = B.stampNs;
@@ -126,10 +112,9 @@ function byteLine(st: FtraceState, u: Uint8Array, a: number, z: number, lineNo: 
   let f = tc + t.lit.b.length;
   while (f < z && u[f] === 32) f++;
   // decodeEvent's system for a format that prints none
-  const e = t.code === Code.Fault ? faultAt(v, u, f, z, t.name, 'exceptions', t.user, time, h.cpu, h.pid, h.tid, h.comm, lineNo)
-    : rssStatAt(v, u, f, z, t.name, 'kmem', t.throttled, time, h.cpu, h.pid, h.tid, h.comm, lineNo);
+  const e = t.code === Code.Fault ? faultAt(v, u, f, z, t.name, 'exceptions', t.user, time, h, lineNo)
+    : rssStatAt(v, u, f, z, t.name, 'kmem', t.throttled, time, h, lineNo);
   if (e === null) return false;
-  if (k > 0) (hs[k] = hs[0]!), (hs[0] = h);
   st.inMessage = false;
   st.lastCode = t.code;
   st.ctx.push(e);
@@ -138,14 +123,7 @@ function byteLine(st: FtraceState, u: Uint8Array, a: number, z: number, lineNo: 
 
 /** After the string path read a fault or rss_stat: its line start [start, r) and tail [tc, f), for byteLine. */
 function learn(st: FtraceState, s: string, start: number, r: number, tc: number, f: number, cpu: number, pid: number, tid: number, comm: string, name: string): void {
-  const lit = B.asciiLit(s.slice(start, r));
-  if (lit.b.length === 0) return;
-  const hs = st.heads;
-  // (a line start known already: this line went the string way for its tail or its fields)
-  if (!hs.some((h) => B.sameLit(h.lit, lit))) {
-    if (hs.length === HEADS) hs.pop();
-    hs.unshift({ lit, cpu, pid, tid, comm });
-  }
+  learnHead(st.heads, HEADS, s.slice(start, r), cpu, pid, tid, comm);
   const tail = B.asciiLit(s.slice(tc, f));
   if (tail.b.length === 0 || st.tails.some((t) => B.sameLit(t.lit, tail))) return;
   if (st.tails.length === TAILS) st.tails.pop();

@@ -7,6 +7,7 @@ import type { Reader } from './reader.js';
 import type { OtherEvent } from './events.js';
 import * as B from './bytes.js';
 import { faultAt, rssStatAt } from './decode_bytes.js';
+import { headAt, learnHead, type Head } from './line_heads.js';
 
 interface EventToken {
   token: string;
@@ -119,15 +120,6 @@ interface PerfState {
   // A page-fault sample without its address waits here for its call chain (`perf record -g`), kept as `stack`.
   held: OtherEvent | null;
   frames: string[];
-}
-
-/** A header the string path read: its bytes up to the timestamp, and the CPU, pid, tid and comm it read from them. */
-interface Head {
-  lit: B.Lit;
-  cpu: number;
-  pid: number;
-  tid: number;
-  comm: string;
 }
 
 /**
@@ -266,7 +258,7 @@ function perfLine(st: PerfState, s: string, start: number, end: number, lineNo: 
     }
   }
   st.hdr = s.slice(start, ts);
-  learnHead(st, st.hdr, cpu, pid, tid, comm);
+  learnHead(st.heads, HEADS, st.hdr, cpu, pid, tid, comm);
   st.hdrCpu = cpu;
   st.hdrPid = pid;
   st.hdrTid = tid;
@@ -317,14 +309,8 @@ function body(st: PerfState, s: string, ts: number, tc: number, end: number, lin
  */
 function byteLine(st: PerfState, u: Uint8Array, a: number, z: number, lineNo: number): boolean {
   const v = st.view;
-  const hs = st.heads;
-  let k = 0;
-  for (; k < hs.length; k++) {
-    const l = hs[k]!.lit;
-    if (a + l.b.length < z && B.litAt(v, u, a, z, l)) break;
-  }
-  if (k === hs.length) return false;
-  const h = hs[k]!;
+  const h = headAt(st.heads, v, u, a, z);
+  if (h === null) return false;
   const tc = B.stampAt(u, a + h.lit.b.length, z);
   if (tc < 0) return false;
   const time = B.stampNs;
@@ -339,11 +325,10 @@ function byteLine(st: PerfState, u: Uint8Array, a: number, z: number, lineNo: nu
   let f = tc + tok.tailB.b.length;
   while (f < z && u[f] === 32) f++;
   const e =
-    tok.code === Code.Fault ? faultAt(v, u, f, z, tok.name, tok.system || 'exceptions', tok.user, time, h.cpu, h.pid, h.tid, h.comm, lineNo)
-    : tok.code === Code.Rss ? rssStatAt(v, u, f, z, tok.name, tok.system || 'kmem', tok.throttled, time, h.cpu, h.pid, h.tid, h.comm, lineNo)
+    tok.code === Code.Fault ? faultAt(v, u, f, z, tok.name, tok.system || 'exceptions', tok.user, time, h, lineNo)
+    : tok.code === Code.Rss ? rssStatAt(v, u, f, z, tok.name, tok.system || 'kmem', tok.throttled, time, h, lineNo)
     : null;
   if (e === null) return false;
-  if (k > 0) (hs[k] = hs[0]!), (hs[0] = h);
   if (swap) {
     st.prevTok = st.lastTok;
     st.lastTok = tok;
@@ -351,14 +336,6 @@ function byteLine(st: PerfState, u: Uint8Array, a: number, z: number, lineNo: nu
   st.inSample = true;
   st.ctx.push(e);
   return true;
-}
-
-/** A header the string path read, for byteLine (not when its bytes are known already, or it is not ASCII). */
-function learnHead(st: PerfState, hdr: string, cpu: number, pid: number, tid: number, comm: string): void {
-  const lit = B.asciiLit(hdr);
-  if (lit.b.length === 0 || st.heads.some((h) => B.sameLit(h.lit, lit))) return;
-  if (st.heads.length === HEADS) st.heads.pop();
-  st.heads.unshift({ lit, cpu, pid, tid, comm });
 }
 
 /** Reads `[PERIOD] EVENT:` after the timestamp; null when the line was handled (side-band record) or skipped. */
