@@ -81,6 +81,11 @@ export function numAt(u: Uint8Array, pos: number, end: number): number {
   return i === pos || v >= TWO53 ? NaN : v;
 }
 
+/** numAt just after the literal l at p (v views u); NaN when l is not there. */
+export function numAfter(v: DataView, u: Uint8Array, p: number, end: number, l: Lit): number {
+  return litAt(v, u, p, end, l) ? numAt(u, p + l.b.length, end) : NaN;
+}
+
 /** fields.ts signedAt over bytes: numAt with an optional leading '-'. */
 export function signedAt(u: Uint8Array, pos: number, end: number): number {
   if (pos < end && u[pos] === 45) {

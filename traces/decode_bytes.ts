@@ -16,22 +16,20 @@ const MEMBERS = RSS_MEMBER_NAMES.map((m) => B.asciiLit(m));
 
 /** A fault from `address=0x.. ip=0x.. error_code=0x..` at f (arch/x86/include/asm/trace/exceptions.h), else null. */
 export function faultAt(v: DataView, u: Uint8Array, f: number, z: number, name: string, system: string, user: boolean, time: number, h: Head, line: number): FaultEvent | null {
-  if (!B.litAt(v, u, f, z, ADDRESS)) return null;
-  const address = B.numAt(u, f + 8, z);
-  if (address !== address || !B.litAt(v, u, B.byteEnd, z, IP)) return null;
-  const ip = B.numAt(u, B.byteEnd + 4, z);
-  if (ip !== ip || !B.litAt(v, u, B.byteEnd, z, ERROR_CODE)) return null;
-  const errorCode = B.numAt(u, B.byteEnd + 12, z);
+  const address = B.numAfter(v, u, f, z, ADDRESS);
+  if (address !== address) return null;
+  const ip = B.numAfter(v, u, B.byteEnd, z, IP);
+  if (ip !== ip) return null;
+  const errorCode = B.numAfter(v, u, B.byteEnd, z, ERROR_CODE);
   if (errorCode !== errorCode) return null;
   return { kind: 'fault', name, system, time, cpu: h.cpu, pid: h.pid, tid: h.tid, comm: h.comm, line, user, address, ip, errorCode };
 }
 
 /** An rss_stat from `mm_id=N curr=N type=NAME size=NB` at f (include/trace/events/kmem.h since 6.2), else null. */
 export function rssStatAt(v: DataView, u: Uint8Array, f: number, z: number, name: string, system: string, throttled: boolean, time: number, h: Head, line: number): RssStatEvent | null {
-  if (!B.litAt(v, u, f, z, MM_ID)) return null;
-  const mmId = B.numAt(u, f + 6, z);
-  if (mmId !== mmId || !B.litAt(v, u, B.byteEnd, z, CURR)) return null;
-  const curr = B.numAt(u, B.byteEnd + 6, z);
+  const mmId = B.numAfter(v, u, f, z, MM_ID);
+  if (mmId !== mmId) return null;
+  const curr = B.numAfter(v, u, B.byteEnd, z, CURR);
   if (curr !== curr || !B.litAt(v, u, B.byteEnd, z, TYPE)) return null;
   const t = B.byteEnd + 6;
   let member = -1;
