@@ -74,6 +74,8 @@ interface FtraceState {
   /** The line bytes' last chunk and a view of it (bytes.ts litAt). */
   bytes: Uint8Array | null;
   view: DataView;
+  /** byteLine knew this line's start and tail (it failed on the fields): nothing for learn to add. */
+  known: boolean;
 }
 
 /** What followed a timestamp up to a fault's or rss_stat's fields (`: rss_stat:             `), and that event. */
@@ -97,6 +99,7 @@ const SPECIAL_FIRST = new Set([35, 67, 99, 118, 84, 61]);
  * read from its bytes [a, z). False (nothing changed) otherwise: the string path reads it, to the same event.
  */
 function byteLine(st: FtraceState, u: Uint8Array, a: number, z: number, lineNo: number): boolean {
+  st.known = false;
   if (st.stack !== null) return false;
   const v = st.view;
   const h = headAt(st.heads, v, u, a, z);
@@ -109,6 +112,7 @@ function byteLine(st: FtraceState, u: Uint8Array, a: number, z: number, lineNo: 
   for (; j < ts.length; j++) if (B.litAt(v, u, tc, z, ts[j]!.lit)) break;
   if (j === ts.length) return false;
   const t = ts[j]!;
+  st.known = true;
   let f = tc + t.lit.b.length;
   while (f < z && u[f] === 32) f++;
   // decodeEvent's system for a format that prints none
@@ -341,7 +345,7 @@ function ftraceLine(st: FtraceState, s: string, start: number, end: number, line
     else {
       st.inMessage = st.lastCode === Code.Other && MESSAGE_EVENTS.has(name);
       if (st.inMessage && e.pid < 0) e.pid = atraceTgid(s, f, end);
-      if ((st.lastCode === Code.Fault || st.lastCode === Code.Rss) && u !== null && !SPECIAL_FIRST.has(c0)) learn(st, s, start, r, te - 1, f, cpu, pid, tid, comm, name);
+      if ((st.lastCode === Code.Fault || st.lastCode === Code.Rss) && u !== null && !st.known && !SPECIAL_FIRST.has(c0)) learn(st, s, start, r, te - 1, f, cpu, pid, tid, comm, name);
       st.ctx.push(e);
     }
     return;
@@ -399,7 +403,7 @@ function ftraceLine(st: FtraceState, s: string, start: number, end: number, line
 
 export function createFtraceParser(ctx: LineCtx, opts: FtraceOptions = {}): FtraceParser {
   const st: FtraceState = { ctx, traceCmd: opts.traceCmd === true, commByTid: new Map(), names: [], codes: [], lastCode: Code.Other, stack: null, frames: [], inMessage: false,
-    heads: [], tails: [], bytes: null, view: new DataView(new ArrayBuffer(0)) };
+    heads: [], tails: [], bytes: null, view: new DataView(new ArrayBuffer(0)), known: false };
   return { line: (s, start, end, lineNo, u, base) => ftraceLine(st, s, start, end, lineNo, u ?? null, base ?? 0), flush: () => ftraceFlush(st) };
 }
 

@@ -113,6 +113,8 @@ interface PerfState {
   /** The line bytes' last chunk and a view of it (bytes.ts litAt). */
   bytes: Uint8Array | null;
   view: DataView;
+  /** byteLine knew this line's header (it failed after it): nothing for learnHead to add. */
+  headKnown: boolean;
   hdrCpu: number;
   hdrPid: number;
   hdrTid: number;
@@ -172,6 +174,7 @@ function perfLine(st: PerfState, s: string, start: number, end: number, lineNo: 
     }
     perfFlush(st);
   }
+  st.headKnown = false;
   if (u !== null) {
     if (u !== st.bytes) {
       st.bytes = u;
@@ -258,7 +261,7 @@ function perfLine(st: PerfState, s: string, start: number, end: number, lineNo: 
     }
   }
   st.hdr = s.slice(start, ts);
-  learnHead(st.heads, HEADS, st.hdr, cpu, pid, tid, comm);
+  if (!st.headKnown) learnHead(st.heads, HEADS, st.hdr, cpu, pid, tid, comm);
   st.hdrCpu = cpu;
   st.hdrPid = pid;
   st.hdrTid = tid;
@@ -311,6 +314,7 @@ function byteLine(st: PerfState, u: Uint8Array, a: number, z: number, lineNo: nu
   const v = st.view;
   const h = headAt(st.heads, v, u, a, z);
   if (h === null) return false;
+  st.headKnown = true;
   const tc = B.stampAt(u, a + h.lit.b.length, z);
   if (tc < 0) return false;
   const time = B.stampNs;
@@ -439,7 +443,7 @@ function softwareFault(
 }
 
 export function createPerfScriptParser(ctx: LineCtx): PerfParser {
-  const st: PerfState = { ctx, tokens: [], commByTid: new Map(), inSample: false, lastTok: null, prevTok: null, hdr: '', heads: [], bytes: null, view: new DataView(new ArrayBuffer(0)), hdrCpu: -1, hdrPid: -1, hdrTid: -1, hdrComm: '', held: null, frames: [] };
+  const st: PerfState = { ctx, tokens: [], commByTid: new Map(), inSample: false, lastTok: null, prevTok: null, hdr: '', heads: [], bytes: null, view: new DataView(new ArrayBuffer(0)), headKnown: false, hdrCpu: -1, hdrPid: -1, hdrTid: -1, hdrComm: '', held: null, frames: [] };
   return { line: (s, start, end, lineNo, u, base) => perfLine(st, s, start, end, lineNo, u ?? null, base ?? 0), flush: () => perfFlush(st) };
 }
 
