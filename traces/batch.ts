@@ -3,6 +3,7 @@
 // transferring a fresh ArrayBuffer per batch cost the consumer's GC ~0.4 s per 300k events); any other event as a
 // structured-clone object in its place in the row order. Names and comms go once into a string table both sides grow in step.
 import type { EventSink, TraceEvent } from './events.js';
+import type { RowSink } from './decode.js';
 
 /** Batch slots at most: the worker waits for the slowest consumer beyond this (bounded memory, BATCH_BYTES each). */
 export const MAX_BUFFERS = 6;
@@ -63,10 +64,12 @@ export interface Batch {
 }
 
 /** An int32 that reads back as the same number (pid, tid, cpu are; a malformed huge one takes the object path). */
-const i32ok = (v: number): boolean => (v | 0) === v && (v !== 0 || 1 / v > 0);
+export const i32ok = (v: number): boolean => (v | 0) === v && (v !== 0 || 1 / v > 0);
 
 export interface Encoder {
   sink: EventSink;
+  /** The hot kinds by their parts (traces/read.ts: the byte paths' events where nothing is held), as sink would write them. */
+  rows: RowSink;
   /** Post what is held (end of input). */
   flush(): void;
 }
@@ -122,65 +125,70 @@ export function createEncoder(post: (b: Batch) => void, slot: () => number): Enc
     take();
   }
 
-  function header(e: TraceEvent, r: number, tag: number): void {
+  function header(r: number, tag: number, name: string, system: string, time: number, cpu: number, pid: number, tid: number, comm: string, line: number): void {
     i32[TAG + r] = tag;
-    f64[TIME + r] = e.time;
-    f64[LINE + r] = e.line;
-    i32[CPU + r] = e.cpu;
-    i32[PID + r] = e.pid;
-    i32[TID + r] = e.tid;
-    const n = e.name;
-    if (n === name0 && name0Id >= 0) i32[NAME + r] = name0Id;
-    else if (n === name1 && name1Id >= 0) i32[NAME + r] = name1Id;
+    f64[TIME + r] = time;
+    f64[LINE + r] = line;
+    i32[CPU + r] = cpu;
+    i32[PID + r] = pid;
+    i32[TID + r] = tid;
+    if (name === name0 && name0Id >= 0) i32[NAME + r] = name0Id;
+    else if (name === name1 && name1Id >= 0) i32[NAME + r] = name1Id;
     else {
       name1 = name0;
       name1Id = name0Id;
-      name0 = n;
-      name0Id = id(n);
+      name0 = name;
+      name0Id = id(name);
       i32[NAME + r] = name0Id;
     }
-    const y = e.system;
-    if (y === sys0 && sys0Id >= 0) i32[SYSTEM + r] = sys0Id;
-    else if (y === sys1 && sys1Id >= 0) i32[SYSTEM + r] = sys1Id;
+    if (system === sys0 && sys0Id >= 0) i32[SYSTEM + r] = sys0Id;
+    else if (system === sys1 && sys1Id >= 0) i32[SYSTEM + r] = sys1Id;
     else {
       sys1 = sys0;
       sys1Id = sys0Id;
-      sys0 = y;
-      sys0Id = id(y);
+      sys0 = system;
+      sys0Id = id(system);
       i32[SYSTEM + r] = sys0Id;
     }
-    const c = e.comm;
-    if (c !== comm0 || comm0Id < 0) {
-      comm0 = c;
-      comm0Id = id(c);
+    if (comm !== comm0 || comm0Id < 0) {
+      comm0 = comm;
+      comm0Id = id(comm);
     }
     i32[COMM + r] = comm0Id;
   }
 
-  function sink(e: TraceEvent): void {
+  function fault(name: string, system: string, time: number, cpu: number, pid: number, tid: number, comm: string, line: number, user: boolean, address: number, ip: number, errorCode: number): void {
     const r = rows;
-    if ((e.kind === 'fault' || e.kind === 'rss_stat') && i32ok(e.cpu) && i32ok(e.pid) && i32ok(e.tid)) {
-      if (e.kind === 'fault') {
-        header(e, r, TAG_FAULT);
-        f64[A + r] = e.address;
-        f64[B + r] = e.ip;
-        f64[C + r] = e.errorCode;
-        i32[BITS + r] = e.user ? 1 : 0;
-      } else {
-        header(e, r, TAG_RSS);
-        f64[A + r] = e.mmId;
-        f64[B + r] = e.size;
-        f64[C + r] = e.member;
-        i32[BITS + r] = (e.curr ? 1 : 0) | (e.throttled ? 2 : 0);
-      }
-    } else {
-      i32[TAG + r] = TAG_RARE;
-      rare.push(e);
-    }
+    header(r, TAG_FAULT, name, system, time, cpu, pid, tid, comm, line);
+    f64[A + r] = address;
+    f64[B + r] = ip;
+    f64[C + r] = errorCode;
+    i32[BITS + r] = user ? 1 : 0;
     if (++rows === BATCH_ROWS) flush();
   }
 
-  return { sink, flush };
+  function rss(name: string, system: string, time: number, cpu: number, pid: number, tid: number, comm: string, line: number, mmId: number, curr: boolean, member: number, size: number, throttled: boolean): void {
+    const r = rows;
+    header(r, TAG_RSS, name, system, time, cpu, pid, tid, comm, line);
+    f64[A + r] = mmId;
+    f64[B + r] = size;
+    f64[C + r] = member;
+    i32[BITS + r] = (curr ? 1 : 0) | (throttled ? 2 : 0);
+    if (++rows === BATCH_ROWS) flush();
+  }
+
+  function sink(e: TraceEvent): void {
+    if (e.kind === 'fault' && i32ok(e.cpu) && i32ok(e.pid) && i32ok(e.tid)) fault(e.name, e.system, e.time, e.cpu, e.pid, e.tid, e.comm, e.line, e.user, e.address, e.ip, e.errorCode);
+    else if (e.kind === 'rss_stat' && i32ok(e.cpu) && i32ok(e.pid) && i32ok(e.tid)) rss(e.name, e.system, e.time, e.cpu, e.pid, e.tid, e.comm, e.line, e.mmId, e.curr, e.member, e.size, e.throttled);
+    else {
+      i32[TAG + rows] = TAG_RARE;
+      rare.push(e);
+      if (++rows === BATCH_ROWS) flush();
+    }
+  }
+
+  // (rows: the caller has checked i32ok on cpu, pid and tid, as sink does)
+  return { sink, flush, rows: { fault, rss } };
 }
 
 /** Consumer side: each batch's events, rebuilt with the readers' own field order, go to `sink` in row order. */

@@ -301,6 +301,19 @@ export interface LineCtx {
   thread(tid: number, tgid: number): void;
   /** The header says how many CPUs the trace has (`#P:2`, `cpus=2`): the merge waits for each. */
   cpus(n: number): void;
+  /** A fault by its parts, as push would take it (a byte path: the reader may skip building the object). */
+  fault?: RowSink['fault'];
+  /** An rss_stat by its parts, as push would take it. */
+  rss?: RowSink['rss'];
+}
+
+/**
+ * The two hot kinds by their parts, in decode.ts's key order: where nothing holds the event (the parse worker's
+ * encoder, traces/batch.ts), the reader's byte path writes them without an object per event.
+ */
+export interface RowSink {
+  fault(name: string, system: string, time: number, cpu: number, pid: number, tid: number, comm: string, line: number, user: boolean, address: number, ip: number, errorCode: number): void;
+  rss(name: string, system: string, time: number, cpu: number, pid: number, tid: number, comm: string, line: number, mmId: number, curr: boolean, member: number, size: number, throttled: boolean): void;
 }
 
 /** Names of the software events perf records page faults with. */

@@ -8,7 +8,7 @@ import { MM_SYSCALLS } from './syscalls.js';
 import { charIn, indexIn, isDigit, lastCharIn, longAt, own, parseFields, timeAt, scanEnd } from './fields.js';
 import type { Reader } from './reader.js';
 import * as B from './bytes.js';
-import { faultAt, rssStatAt } from './decode_bytes.js';
+import { faultAt, pushFault, pushRss, rssStatAt } from './decode_bytes.js';
 import { headAt, learnHead, type Head } from './line_heads.js';
 
 export interface FtraceOptions {
@@ -116,12 +116,12 @@ function byteLine(st: FtraceState, u: Uint8Array, a: number, z: number, lineNo: 
   let f = tc + t.lit.b.length;
   while (f < z && u[f] === 32) f++;
   // decodeEvent's system for a format that prints none
-  const e = t.code === Code.Fault ? faultAt(v, u, f, z, t.name, 'exceptions', t.user, time, h, lineNo)
-    : rssStatAt(v, u, f, z, t.name, 'kmem', t.throttled, time, h, lineNo);
-  if (e === null) return false;
+  const fault = t.code === Code.Fault;
+  if (fault ? !faultAt(v, u, f, z) : !rssStatAt(v, u, f, z)) return false;
   st.inMessage = false;
   st.lastCode = t.code;
-  st.ctx.push(e);
+  if (fault) pushFault(st.ctx, t.name, 'exceptions', t.user, time, h, lineNo);
+  else pushRss(st.ctx, t.name, 'kmem', t.throttled, time, h, lineNo);
   return true;
 }
 

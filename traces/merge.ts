@@ -22,6 +22,11 @@ export interface MergeOptions {
 
 export interface Merger {
   push(e: TraceEvent): void;
+  /**
+   * Whether an event at `time` would be passed on at once, nothing held (an in-order file still in order): true takes
+   * it as passed on (the caller sends it to the sink itself); false changes nothing and the caller pushes it.
+   */
+  direct(time: number): boolean;
   /** Release everything still queued (end of input). */
   flush(): void;
   /** Declare CPUs 0..n-1 up front so the merge waits for each from the start. */
@@ -177,6 +182,13 @@ export function createMerger(sink: EventSink, opts: MergeOptions = {}): Merger {
   };
   return {
     push: (e) => mergePush(st, e),
+    direct(time: number): boolean {
+      // mergePush's in-order branch, for an event not built yet
+      if (!st.inOrder || time < st.lastOut) return false;
+      if (time > st.maxSeen) st.maxSeen = time;
+      st.lastOut = time;
+      return true;
+    },
     flush(): void {
       while (st.queued > 0) popMin(st);
     },

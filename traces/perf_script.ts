@@ -6,7 +6,7 @@ import { charIn, hexAt, indexIn, isDigit, lastCharIn, longAt, own, scanEnd, time
 import type { Reader } from './reader.js';
 import type { OtherEvent } from './events.js';
 import * as B from './bytes.js';
-import { faultAt, rssStatAt } from './decode_bytes.js';
+import { faultAt, pushFault, pushRss, rssStatAt } from './decode_bytes.js';
 import { headAt, learnHead, type Head } from './line_heads.js';
 
 interface EventToken {
@@ -328,17 +328,15 @@ function byteLine(st: PerfState, u: Uint8Array, a: number, z: number, lineNo: nu
   if (tok.software) return false;
   let f = tc + tok.tailB.b.length;
   while (f < z && u[f] === 32) f++;
-  const e =
-    tok.code === Code.Fault ? faultAt(v, u, f, z, tok.name, tok.system || 'exceptions', tok.user, time, h, lineNo)
-    : tok.code === Code.Rss ? rssStatAt(v, u, f, z, tok.name, tok.system || 'kmem', tok.throttled, time, h, lineNo)
-    : null;
-  if (e === null) return false;
+  const fault = tok.code === Code.Fault;
+  if (fault ? !faultAt(v, u, f, z) : tok.code !== Code.Rss || !rssStatAt(v, u, f, z)) return false;
   if (swap) {
     st.prevTok = st.lastTok;
     st.lastTok = tok;
   }
   st.inSample = true;
-  st.ctx.push(e);
+  if (fault) pushFault(st.ctx, tok.name, tok.system || 'exceptions', tok.user, time, h, lineNo);
+  else pushRss(st.ctx, tok.name, tok.system || 'kmem', tok.throttled, time, h, lineNo);
   return true;
 }
 

@@ -10,7 +10,8 @@ import { binaryKind, detectFormat } from './detect.js';
 import { forEachLine, type LineFn } from './lines.js';
 import { createMerger, type MergeOptions } from './merge.js';
 import { pairSyscalls } from './syscalls.js';
-import type { LineCtx } from './decode.js';
+import type { LineCtx, RowSink } from './decode.js';
+import { i32ok } from './batch.js';
 import { formatTitles, READERS, readerFor, TRACE_FORMATS } from './readers.js';
 import type { StatCounts, StatName } from './stats.js';
 import type { ParseShare } from './read_parallel.js';
@@ -32,6 +33,8 @@ export interface ReadHere {
   unpaired?: boolean;
   /** Refuse a binary format (throw NOT_TEXT) instead of reading it: the consumer's thread reads it itself. */
   textOnly?: boolean;
+  /** `sink`'s hot kinds by their parts (the parse worker's encoder, which keeps no event): the byte paths skip the object. */
+  rows?: RowSink;
 }
 
 /** Thrown by readHere with textOnly on a binary trace. */
@@ -348,6 +351,27 @@ export async function readHere(path: string, sink: EventSink, opts: ReadOptions 
       threadGroups.set(tid, tgid);
     },
   };
+  const rows = here.rows;
+  if (rows !== undefined) {
+    // push's path for an event nothing waits on (no loss to place, the merge passing it on): `rows` takes its parts;
+    // otherwise the object is built and pushed. Only for a sink that keeps nothing: sys_exit pairing is not here.
+    ctx.fault = (name, system, time, cpu, pid, tid, comm, line, user, address, ip, errorCode) => {
+      if (pendingCount === 0 && i32ok(cpu) && i32ok(pid) && i32ok(tid) && merger.direct(time)) {
+        if (time > maxTime) maxTime = time;
+        events++;
+        rows.fault(name, system, time, cpu, pid, tid, comm, line, user, address, ip, errorCode);
+      } else ctx.push({ kind: 'fault', name, system, time, cpu, pid, tid, comm, line, user, address, ip, errorCode });
+    };
+    ctx.rss = (name, system, time, cpu, pid, tid, comm, line, mmId, curr, member, size, throttled) => {
+      if (pendingCount === 0 && i32ok(cpu) && i32ok(pid) && i32ok(tid) && merger.direct(time)) {
+        if (time > maxTime) maxTime = time;
+        if (size < 0) count('rss_stat_negative', 1);
+        if (member > MM_SHMEMPAGES) count('rss_stat_member_beyond_shmem', 1);
+        events++;
+        rows.rss(name, system, time, cpu, pid, tid, comm, line, mmId, curr, member, size, throttled);
+      } else ctx.push({ kind: 'rss_stat', name, system, time, cpu, pid, tid, comm, line, mmId, curr, member, size, throttled });
+    };
+  }
 
   const parser = reader.create(ctx);
   const onLine: LineFn = parser.line;

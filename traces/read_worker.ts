@@ -65,7 +65,7 @@ async function main(input: WorkerInput): Promise<void> {
   const enc = createEncoder(post, slot);
   const onProgress = input.progress ? (bytes: number, total: number) => port.postMessage({ type: 'progress', bytes, total } satisfies WorkerMessage) : undefined;
   try {
-    const result = await readHere(input.path, enc.sink, { ...input.opts, onProgress }, { unpaired: true, textOnly: true });
+    const result = await readHere(input.path, enc.sink, { ...input.opts, onProgress }, { unpaired: true, textOnly: true, rows: enc.rows });
     enc.flush();
     toAll({ type: 'done', result });
   } catch (err) {
