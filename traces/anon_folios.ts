@@ -14,6 +14,10 @@ export interface AnonFolios {
 
 export interface AnonFolioCollector {
   sink(e: TraceEvent): void;
+  /** sink's work for a fault, by its parts (info's RowSink). */
+  fault(tid: number): void;
+  /** sink's work for an rss_stat, by its parts. */
+  rss(tid: number, mmId: number, curr: boolean, member: number, size: number): void;
   finish(): AnonFolios;
 }
 
@@ -22,20 +26,29 @@ export function createAnonFolioCollector(): AnonFolioCollector {
   const prev = new Map<number, number>(); // mm_id -> MM_ANONPAGES bytes
   const byKib = new Map<number, number>();
   let madvise = -1;
+  const fault = (tid: number): void => {
+    lastFault.add(tid);
+  };
+  const rss = (tid: number, mmId: number, curr: boolean, member: number, size: number): void => {
+    if (member === MM_ANONPAGES) {
+      const before = prev.get(mmId);
+      prev.set(mmId, size);
+      const kib = before === undefined ? 0 : (size - before) / 1024;
+      // one folio's count right after the task's own fault: an anon THP order, 16 KiB .. 2 MiB (THP_ORDERS_ALL_ANON has
+      // no order 1: a +2 pages is two updates the trace shows as one, e.g. another thread's in between)
+      if (curr && lastFault.has(tid) && kib >= 16 && kib <= 2048 && Number.isInteger(Math.log2(kib))) byKib.set(kib, (byKib.get(kib) ?? 0) + 1);
+    }
+    if (lastFault.size !== 0) lastFault.delete(tid);
+  };
   return {
+    fault,
+    rss,
     sink(e) {
       if (e.kind === 'lost') return;
+      if (e.kind === 'fault') return fault(e.tid);
+      if (e.kind === 'rss_stat') return rss(e.tid, e.mmId, e.curr, e.member, e.size);
       if (e.kind === 'sys_enter' && e.call === 'madvise') madvise = Math.max(madvise, 0) + (e.args.behavior === MADV_HUGEPAGE ? 1 : 0);
-      if (e.kind === 'rss_stat' && e.member === MM_ANONPAGES) {
-        const before = prev.get(e.mmId);
-        prev.set(e.mmId, e.size);
-        const kib = before === undefined ? 0 : (e.size - before) / 1024;
-        // one folio's count right after the task's own fault: an anon THP order, 16 KiB .. 2 MiB (THP_ORDERS_ALL_ANON has
-        // no order 1: a +2 pages is two updates the trace shows as one, e.g. another thread's in between)
-        if (e.curr && lastFault.has(e.tid) && kib >= 16 && kib <= 2048 && Number.isInteger(Math.log2(kib))) byKib.set(kib, (byKib.get(kib) ?? 0) + 1);
-      }
-      if (e.kind === 'fault') lastFault.add(e.tid);
-      else if (lastFault.size !== 0) lastFault.delete(e.tid);
+      if (lastFault.size !== 0) lastFault.delete(e.tid);
     },
     finish() {
       const sizes = [...byKib.keys()].sort((a, b) => b - a);

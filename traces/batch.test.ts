@@ -1,12 +1,18 @@
 // The worker's batches: every event comes back equal, with its keys in the same order, in the same place.
 import { describe, expect, it } from 'vitest';
 import { BATCH_ROWS, createBatchDecoder, createEncoder, type Batch } from './batch.js';
-import type { TraceEvent } from './events.js';
+import type { RowSink, TraceEvent } from './events.js';
 
-function roundTrip(events: TraceEvent[]): { out: TraceEvent[]; batches: Batch[] } {
+/** A consumer that takes faults and rss_stat by their parts: rebuilt here as decode.ts would build them. */
+const rowsInto = (out: TraceEvent[]): RowSink => ({
+  fault: (name, system, time, cpu, pid, tid, comm, line, user, address, ip, errorCode) => out.push({ kind: 'fault', name, system, time, cpu, pid, tid, comm, line, user, address, ip, errorCode }),
+  rss: (name, system, time, cpu, pid, tid, comm, line, mmId, curr, member, size, throttled) => out.push({ kind: 'rss_stat', name, system, time, cpu, pid, tid, comm, line, mmId, curr, member, size, throttled }),
+});
+
+function roundTrip(events: TraceEvent[], byParts = false): { out: TraceEvent[]; batches: Batch[] } {
   const out: TraceEvent[] = [];
   const batches: Batch[] = [];
-  const decode = createBatchDecoder((e) => out.push(e));
+  const decode = createBatchDecoder((e) => out.push(e), byParts ? rowsInto(out) : undefined);
   let slots = 0;
   const enc = createEncoder(
     (b) => {
@@ -39,6 +45,8 @@ describe('parse worker batches', () => {
     ];
     const { out } = roundTrip(events);
     expect(out).toEqual(events);
+    // the same, in the same place, to a consumer that takes the hot kinds by their parts
+    expect(roundTrip(events, true).out).toEqual(events);
     expect(out.map((e) => JSON.stringify(e, (_k, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v)))).toEqual(
       events.map((e) => JSON.stringify(e, (_k, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v))),
     );

@@ -3,7 +3,7 @@
 // transferring a fresh ArrayBuffer per batch cost the consumer's GC ~0.4 s per 300k events); any other event as a
 // structured-clone object in its place in the row order. Names and comms go once into a string table both sides grow in step.
 import type { EventSink, TraceEvent } from './events.js';
-import type { RowSink } from './decode.js';
+import type { RowSink } from './events.js';
 
 /** Batch slots at most: the worker waits for the slowest consumer beyond this (bounded memory, BATCH_BYTES each). */
 export const MAX_BUFFERS = 6;
@@ -191,8 +191,11 @@ export function createEncoder(post: (b: Batch) => void, slot: () => number): Enc
   return { sink, flush, rows: { fault, rss } };
 }
 
-/** Consumer side: each batch's events, rebuilt with the readers' own field order, go to `sink` in row order. */
-export function createBatchDecoder(sink: EventSink): (b: Batch) => void {
+/**
+ * Consumer side: each batch's events, rebuilt with the readers' own field order, go to `sink` in row order; with
+ * `rows`, faults and rss_stat go there by their parts instead (no object).
+ */
+export function createBatchDecoder(sink: EventSink, rows?: RowSink): (b: Batch) => void {
   const table: string[] = [];
   const views: { f64: Float64Array<ArrayBufferLike>; i32: Int32Array<ArrayBufferLike> }[] = [];
   return (b: Batch): void => {
@@ -204,6 +207,15 @@ export function createBatchDecoder(sink: EventSink): (b: Batch) => void {
       const tag = i32[TAG + r];
       if (tag === TAG_RARE) {
         sink(b.rare[k++]);
+        continue;
+      }
+      if (rows !== undefined) {
+        if (tag === TAG_FAULT) {
+          rows.fault(table[i32[NAME + r]], table[i32[SYSTEM + r]], f64[TIME + r], i32[CPU + r], i32[PID + r], i32[TID + r], table[i32[COMM + r]], f64[LINE + r], i32[BITS + r] === 1, f64[A + r], f64[B + r], f64[C + r]);
+        } else {
+          const bits = i32[BITS + r];
+          rows.rss(table[i32[NAME + r]], table[i32[SYSTEM + r]], f64[TIME + r], i32[CPU + r], i32[PID + r], i32[TID + r], table[i32[COMM + r]], f64[LINE + r], f64[A + r], (bits & 1) !== 0, f64[C + r], f64[B + r], (bits & 2) !== 0);
+        }
         continue;
       }
       // The key order is decode.ts's (perf_script.ts's software faults use the same): output that lists keys stays the same.

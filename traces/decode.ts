@@ -1,6 +1,6 @@
 // Event bodies shared by every text format: turns `name` + the field text into one typed TraceEvent.
 // Returns a string (the reason) when a known event's body cannot be read, so the line is reported, not guessed.
-import { RSS_MEMBER_NAMES, type TraceEvent } from './events.js';
+import { RSS_MEMBER_NAMES, type RowSink, type TraceEvent } from './events.js';
 import { charIn, findKey, hexAt, indexIn, isDigit, numAt, longAt, own, parseFields, scanEnd, signedAt } from './fields.js';
 import { MM_SYSCALLS } from './syscalls.js';
 import type { StatName } from './stats.js';
@@ -307,14 +307,6 @@ export interface LineCtx {
   rss?: RowSink['rss'];
 }
 
-/**
- * The two hot kinds by their parts, in decode.ts's key order: where nothing holds the event (the parse worker's
- * encoder, traces/batch.ts), the reader's byte path writes them without an object per event.
- */
-export interface RowSink {
-  fault(name: string, system: string, time: number, cpu: number, pid: number, tid: number, comm: string, line: number, user: boolean, address: number, ip: number, errorCode: number): void;
-  rss(name: string, system: string, time: number, cpu: number, pid: number, tid: number, comm: string, line: number, mmId: number, curr: boolean, member: number, size: number, throttled: boolean): void;
-}
 
 /** Names of the software events perf records page faults with. */
 export const SOFTWARE_FAULT_EVENTS: ReadonlySet<string> = new Set(['page-faults', 'faults', 'minor-faults', 'major-faults']);

@@ -145,6 +145,15 @@ export type TraceEvent =
 /** Push-based consumer: readers call it once per event, in timestamp order. */
 export type EventSink = (e: TraceEvent) => void;
 
+/**
+ * The two hot kinds by their parts, in decode.ts's key order, for a consumer that takes them so (info's counts) and
+ * for the parse worker's encoder: the byte paths and the batch decoder then build no object per event.
+ */
+export interface RowSink {
+  fault(name: string, system: string, time: number, cpu: number, pid: number, tid: number, comm: string, line: number, user: boolean, address: number, ip: number, errorCode: number): void;
+  rss(name: string, system: string, time: number, cpu: number, pid: number, tid: number, comm: string, line: number, mmId: number, curr: boolean, member: number, size: number, throttled: boolean): void;
+}
+
 /** A line the reader could not use: reported as `file:line: why`. */
 export interface SkippedLine {
   file: string;
@@ -181,4 +190,6 @@ export interface ReadOptions {
   format?: TraceFormat;
   /** Called now and then with bytes read so far (of the compressed file for .gz) and the file size. */
   onProgress?: (bytesRead: number, totalBytes: number) => void;
+  /** Where faults and rss_stat may go by their parts instead of to the sink as objects (the same events, in order). */
+  rows?: RowSink;
 }

@@ -1,5 +1,5 @@
 // `faultline info`: one pass over a trace counting events per name, processes, threads, time span and losses.
-import type { EventSink, ReadOptions, ReadResult, SkippedLine, TraceEvent, TraceFormat } from './events.js';
+import type { EventSink, ReadOptions, ReadResult, RowSink, SkippedLine, TraceEvent, TraceFormat } from './events.js';
 import { CLONE_THREAD } from './events.js';
 import { readTrace } from './read.js';
 import { statRows, type StatRow } from './stats.js';
@@ -32,6 +32,8 @@ export interface TraceInfo {
 
 export interface InfoCollector {
   sink: EventSink;
+  /** sink for faults and rss_stat, by their parts (ReadOptions.rows). */
+  rows: RowSink;
   finish(r: ReadResult): TraceInfo;
 }
 
@@ -55,24 +57,40 @@ export function createInfoCollector(): InfoCollector {
   let clockSyncAtZero = 0;
   const folios = createAnonFolioCollector();
 
+  /** What every event adds: its name's count, the time span, its thread (`clockSync`: a marker left out of the span). */
+  const counted = (name: string, time: number, pid: number, tid: number, clockSync: boolean, typed: boolean): void => {
+    events.set(name, (events.get(name) ?? 0) + 1);
+    if (clockSync) clockSyncAtZero++;
+    else {
+      if (first < 0 || time < first) first = time;
+      if (time > last) last = time;
+    }
+    if (typed) usable = true;
+    // tid 0 is the idle task, not a thread of any process.
+    if (tid > 0) {
+      tids.add(tid);
+      if (pid > 0) {
+        tgidOf.set(tid, pid);
+        named.add(tid);
+      } else if (!tgidOf.has(tid)) tgidOf.set(tid, tid);
+    }
+  };
+  // faults and rss_stat by their parts (the reader builds no object for them): sink's work for the two
+  const rows: RowSink = {
+    fault(name, _system, time, _cpu, pid, tid) {
+      folios.fault(tid);
+      counted(name, time, pid, tid, false, true);
+    },
+    rss(name, _system, time, _cpu, pid, tid, _comm, _line, mmId, curr, member, size) {
+      folios.rss(tid, mmId, curr, member, size);
+      counted(name, time, pid, tid, false, true);
+    },
+  };
+
   const sink = (e: TraceEvent): void => {
     if (e.kind === 'lost') return;
     folios.sink(e);
-    events.set(e.name, (events.get(e.name) ?? 0) + 1);
-    if (e.time === 0 && isClockSync(e)) clockSyncAtZero++;
-    else {
-      if (first < 0 || e.time < first) first = e.time;
-      if (e.time > last) last = e.time;
-    }
-    if (e.kind !== 'other') usable = true;
-    // tid 0 is the idle task, not a thread of any process.
-    if (e.tid > 0) {
-      tids.add(e.tid);
-      if (e.pid > 0) {
-        tgidOf.set(e.tid, e.pid);
-        named.add(e.tid);
-      } else if (!tgidOf.has(e.tid)) tgidOf.set(e.tid, e.tid);
-    }
+    counted(e.name, e.time, e.pid, e.tid, e.time === 0 && isClockSync(e), e.kind !== 'other');
     if (e.kind === 'newtask' && e.newPid > 0) {
       // kernel/fork.c: copy_process: a CLONE_THREAD child joins the creator's thread group
       const creator = e.pid > 0 ? e.pid : (tgidOf.get(e.tid) ?? e.tid);
@@ -84,6 +102,7 @@ export function createInfoCollector(): InfoCollector {
 
   return {
     sink,
+    rows,
     finish(r: ReadResult): TraceInfo {
       const processes = new Set<number>();
       let unnamed = 0;
@@ -124,6 +143,6 @@ export function createInfoCollector(): InfoCollector {
 /** Read `path` once and aggregate it. */
 export async function traceInfo(path: string, opts: ReadOptions = {}): Promise<TraceInfo> {
   const c = createInfoCollector();
-  const r = await readTrace(path, c.sink, opts);
+  const r = await readTrace(path, c.sink, { ...opts, rows: c.rows });
   return c.finish(r);
 }

@@ -4,13 +4,13 @@ import { createReadStream, promises as fsp } from 'node:fs';
 import { Readable } from 'node:stream';
 import { isMainThread } from 'node:worker_threads';
 import { createGunzip, createInflate } from 'node:zlib';
-import { MM_SHMEMPAGES, type EventSink, type LostEvent, type ReadOptions, type ReadResult, type SkippedLine, type TraceEvent, type TraceFormat } from './events.js';
+import { MM_SHMEMPAGES, type EventSink, type RowSink, type LostEvent, type ReadOptions, type ReadResult, type SkippedLine, type TraceEvent, type TraceFormat } from './events.js';
 import { inFile, isUserError, userError } from './errors.js';
 import { binaryKind, detectFormat } from './detect.js';
 import { forEachLine, type LineFn } from './lines.js';
 import { createMerger, type MergeOptions } from './merge.js';
 import { pairSyscalls } from './syscalls.js';
-import type { LineCtx, RowSink } from './decode.js';
+import type { LineCtx } from './decode.js';
 import { i32ok } from './batch.js';
 import { formatTitles, READERS, readerFor, TRACE_FORMATS } from './readers.js';
 import type { StatCounts, StatName } from './stats.js';
@@ -351,10 +351,10 @@ export async function readHere(path: string, sink: EventSink, opts: ReadOptions 
       threadGroups.set(tid, tgid);
     },
   };
-  const rows = here.rows;
+  const rows = here.rows ?? opts.rows;
   if (rows !== undefined) {
     // push's path for an event nothing waits on (no loss to place, the merge passing it on): `rows` takes its parts;
-    // otherwise the object is built and pushed. Only for a sink that keeps nothing: sys_exit pairing is not here.
+    // otherwise the object is built and pushed (sys_exit pairing, which this skips, never looks at these two kinds).
     ctx.fault = (name, system, time, cpu, pid, tid, comm, line, user, address, ip, errorCode) => {
       if (pendingCount === 0 && i32ok(cpu) && i32ok(pid) && i32ok(tid) && merger.direct(time)) {
         if (time > maxTime) maxTime = time;

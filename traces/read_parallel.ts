@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
-import type { EventSink, ReadOptions, ReadResult } from './events.js';
+import type { EventSink, ReadOptions, ReadResult, RowSink } from './events.js';
 import { createBatchDecoder, releaseSlot, slotRefs } from './batch.js';
 import { FaultlineError } from './errors.js';
 import { pairSyscalls } from './syscalls.js';
@@ -70,9 +70,9 @@ interface Source {
  * Feed `sink` from the parse worker's messages on `src` until its result: null when the worker hands the trace back
  * (binary) and this thread must read it itself. `stop` ends the wait from outside (the worker failed or exited).
  */
-function consume(src: Source, refs: Int32Array, sink: EventSink, onProgress: ReadOptions['onProgress'], stop: (fail: (err: Error) => void) => void): Promise<ReadResult | null> {
+function consume(src: Source, refs: Int32Array, sink: EventSink, rows: RowSink | undefined, onProgress: ReadOptions['onProgress'], stop: (fail: (err: Error) => void) => void): Promise<ReadResult | null> {
   // Syscall pairing links an exit to its enter object: done here, after the batches are rebuilt.
-  const decode = createBatchDecoder(pairSyscalls(sink));
+  const decode = createBatchDecoder(pairSyscalls(sink), rows);
   return new Promise<ReadResult | null>((resolve, reject) => {
     let settled = false;
     const finish = (f: () => void): void => {
@@ -125,7 +125,7 @@ export async function readInWorker(path: string, sink: EventSink, opts: ReadOpti
   const input: WorkerInput = { path, opts: { format: opts.format, merge: opts.merge }, progress: opts.onProgress !== undefined, also, refs };
   const worker = new Worker(WORKER, { workerData: input, transferList: also });
   try {
-    return await consume(worker, refs, sink, opts.onProgress, (fail) => {
+    return await consume(worker, refs, sink, opts.rows, opts.onProgress, (fail) => {
       worker.on('error', fail);
       worker.on('exit', (code) => fail(new Error(`parse worker exited (${code}) before the end of ${path}`)));
     });
@@ -136,7 +136,7 @@ export async function readInWorker(path: string, sink: EventSink, opts: ReadOpti
 
 /** The other side of a ParseShare tap, on its own thread: the same events as readInWorker's sink gets; null: read it yourself. */
 export async function readTap(tap: MessagePort, refs: Int32Array, sink: EventSink): Promise<ReadResult | null> {
-  const r = await consume(tap, refs, sink, undefined, (fail) => tap.on('close', () => fail(new Error('the parse worker closed its feed before the end'))));
+  const r = await consume(tap, refs, sink, undefined, undefined, (fail) => tap.on('close', () => fail(new Error('the parse worker closed its feed before the end'))));
   // (after an error the tap stays open and lets its batches go until the first thread ends the parse)
   tap.close();
   return r;

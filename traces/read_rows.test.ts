@@ -5,9 +5,10 @@ import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createBatchDecoder, createEncoder } from './batch.js';
-import type { RowSink } from './decode.js';
+import type { RowSink } from './events.js';
 import type { ReadResult, TraceEvent } from './events.js';
-import { readHere } from './read.js';
+import { readHere, readTrace } from './read.js';
+import { createInfoCollector, traceInfo } from './info.js';
 import { pairSyscalls } from './syscalls.js';
 
 const FIXTURES = new URL('./fixtures/', import.meta.url).pathname;
@@ -112,5 +113,25 @@ describe('the object-free byte path (ReadHere.rows)', () => {
     const r = await same(p);
     expect(r.byParts).toBe(2); // the first line teaches the byte path its start and tail
     expect(r.result.stats.rss_stat_negative).toBe(2);
+  });
+});
+
+describe('a consumer that takes faults and rss_stat by their parts (ReadOptions.rows)', () => {
+  it('info: the same TraceInfo as from the objects, on format fixtures and recordings', async () => {
+    const files = [
+      ...readdirSync(join(FIXTURES, 'formats')).filter((n) => /^(perf_script|ftrace|trace_cmd)\..*\.txt(\.gz)?$/.test(n)).map((n) => join(FIXTURES, 'formats', n)),
+      ...['dontneed_munmap', 'thp_shrinker', 'mthp_64k'].map((w) => join(FIXTURES, 'workloads', w, 'perf.txt.gz')),
+      ...['perf_a_threads', 'tracecmd_python', 'python3', 'bpftrace_churn'].map((d) => join(FIXTURES, 'corpus', d, 'trace.txt.gz')),
+    ];
+    let anonSizes = 0;
+    for (const f of files) {
+      const c = createInfoCollector();
+      const byObjects = c.finish(await readTrace(f, c.sink));
+      const byParts = await traceInfo(f);
+      expect(byParts, f).toEqual(byObjects);
+      anonSizes += Object.keys(byParts.anonFolios?.faultsByKib ?? {}).length;
+    }
+    // (the anon folio sizes come from rss_stat right after a fault: the part the row path must keep in order)
+    expect(anonSizes).toBeGreaterThan(0);
   });
 });
