@@ -22,12 +22,20 @@ export interface AnonFolioCollector {
 }
 
 export function createAnonFolioCollector(): AnonFolioCollector {
-  const lastFault = new Set<number>(); // tids whose latest event was a page fault
+  // tids whose latest event was a page fault: `one`, and the Set for any more (a task's fault is mostly followed by its
+  // own rss_stat, so the Set is rarely asked); a tid may sit in both, and leaving removes it from both
+  let one = NaN; // (NaN: none; a tid may be -1 where the trace has none)
+  const lastFault = new Set<number>();
   const prev = new Map<number, number>(); // mm_id -> MM_ANONPAGES bytes
   const byKib = new Map<number, number>();
   let madvise = -1;
   const fault = (tid: number): void => {
-    lastFault.add(tid);
+    if (one !== one || one === tid) one = tid;
+    else lastFault.add(tid);
+  };
+  const left = (tid: number): void => {
+    if (one === tid) one = NaN;
+    if (lastFault.size !== 0) lastFault.delete(tid);
   };
   const rss = (tid: number, mmId: number, curr: boolean, member: number, size: number): void => {
     if (member === MM_ANONPAGES) {
@@ -36,9 +44,9 @@ export function createAnonFolioCollector(): AnonFolioCollector {
       const kib = before === undefined ? 0 : (size - before) / 1024;
       // one folio's count right after the task's own fault: an anon THP order, 16 KiB .. 2 MiB (THP_ORDERS_ALL_ANON has
       // no order 1: a +2 pages is two updates the trace shows as one, e.g. another thread's in between)
-      if (curr && lastFault.has(tid) && kib >= 16 && kib <= 2048 && Number.isInteger(Math.log2(kib))) byKib.set(kib, (byKib.get(kib) ?? 0) + 1);
+      if (curr && (one === tid || lastFault.has(tid)) && kib >= 16 && kib <= 2048 && Number.isInteger(Math.log2(kib))) byKib.set(kib, (byKib.get(kib) ?? 0) + 1);
     }
-    if (lastFault.size !== 0) lastFault.delete(tid);
+    left(tid);
   };
   return {
     fault,
@@ -48,7 +56,7 @@ export function createAnonFolioCollector(): AnonFolioCollector {
       if (e.kind === 'fault') return fault(e.tid);
       if (e.kind === 'rss_stat') return rss(e.tid, e.mmId, e.curr, e.member, e.size);
       if (e.kind === 'sys_enter' && e.call === 'madvise') madvise = Math.max(madvise, 0) + (e.args.behavior === MADV_HUGEPAGE ? 1 : 0);
-      if (lastFault.size !== 0) lastFault.delete(e.tid);
+      left(e.tid);
     },
     finish() {
       const sizes = [...byKib.keys()].sort((a, b) => b - a);

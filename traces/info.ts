@@ -46,7 +46,6 @@ function isClockSync(e: TraceEvent): boolean {
 
 /** A sink that aggregates what `info` prints; finish() combines it with the reader's result. */
 export function createInfoCollector(): InfoCollector {
-  const events = new Map<string, number>();
   const tgidOf = new Map<number, number>();
   const tids = new Set<number>();
   /** Threads whose process the trace names (TGID column, pid/tid, atrace marker, CLONE_THREAD newtask). */
@@ -57,9 +56,34 @@ export function createInfoCollector(): InfoCollector {
   let clockSyncAtZero = 0;
   const folios = createAnonFolioCollector();
 
+  // The last two names' counts at hand (faults and rss_stat alternate): the Map is asked when a new name comes.
+  // (finish sorts by count, then name: the Map's order never shows)
+  let name0 = '';
+  let box0: { n: number } = { n: 0 };
+  let name1 = '';
+  let box1: { n: number } = { n: 0 };
+  const byName = new Map<string, { n: number }>();
+  const countName = (name: string): void => {
+    if (name === name0) box0.n++;
+    else if (name === name1) box1.n++;
+    else {
+      let b = byName.get(name);
+      if (b === undefined) byName.set(name, (b = { n: 0 }));
+      b.n++;
+      name1 = name0;
+      box1 = box0;
+      name0 = name;
+      box0 = b;
+    }
+  };
+  // The thread the last row event noted: the same tid and pid again change nothing (only sink's newtask writes
+  // another thread's entry, and sink forgets this).
+  let rowTid = -1;
+  let rowPid = -1;
+
   /** What every event adds: its name's count, the time span, its thread (`clockSync`: a marker left out of the span). */
   const counted = (name: string, time: number, pid: number, tid: number, clockSync: boolean, typed: boolean): void => {
-    events.set(name, (events.get(name) ?? 0) + 1);
+    countName(name);
     if (clockSync) clockSyncAtZero++;
     else {
       if (first < 0 || time < first) first = time;
@@ -67,7 +91,7 @@ export function createInfoCollector(): InfoCollector {
     }
     if (typed) usable = true;
     // tid 0 is the idle task, not a thread of any process.
-    if (tid > 0) {
+    if (tid > 0 && (tid !== rowTid || pid !== rowPid)) {
       tids.add(tid);
       if (pid > 0) {
         tgidOf.set(tid, pid);
@@ -80,15 +104,20 @@ export function createInfoCollector(): InfoCollector {
     fault(name, _system, time, _cpu, pid, tid) {
       folios.fault(tid);
       counted(name, time, pid, tid, false, true);
+      rowTid = tid;
+      rowPid = pid;
     },
     rss(name, _system, time, _cpu, pid, tid, _comm, _line, mmId, curr, member, size) {
       folios.rss(tid, mmId, curr, member, size);
       counted(name, time, pid, tid, false, true);
+      rowTid = tid;
+      rowPid = pid;
     },
   };
 
   const sink = (e: TraceEvent): void => {
     if (e.kind === 'lost') return;
+    rowTid = -1;
     folios.sink(e);
     counted(e.name, e.time, e.pid, e.tid, e.time === 0 && isClockSync(e), e.kind !== 'other');
     if (e.kind === 'newtask' && e.newPid > 0) {
@@ -112,7 +141,7 @@ export function createInfoCollector(): InfoCollector {
         processes.add(fromDump ?? tgidOf.get(t) ?? t);
         if (!named.has(t) && fromDump === undefined) unnamed++;
       }
-      const sorted = [...events.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
+      const sorted = [...byName].map(([k, b]): [string, number] => [k, b.n]).sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
       let total = 0;
       for (const [, n] of sorted) total += n;
       const anonFolios = folios.finish();
