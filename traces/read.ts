@@ -198,7 +198,7 @@ async function openStdin(input: NodeJS.ReadableStream): Promise<Source> {
  * With `share`, the same parse also feeds the share's taps on other threads (or tells them to read the trace themselves).
  */
 export async function readTrace(path: string, sink: EventSink, opts: ReadOptions & ReadTuning = {}, share?: ParseShare): Promise<ReadResult> {
-  if (path !== STDIN && (await workerWanted(path))) {
+  if (path !== STDIN && (await workerWanted(path, opts.rows !== undefined))) {
     const r = await (await import('./read_parallel.js')).readInWorker(path, sink, opts, share);
     if (r !== null) return r;
   } else if (share) (await import('./read_parallel.js')).unshare(share);
@@ -207,18 +207,18 @@ export async function readTrace(path: string, sink: EventSink, opts: ReadOptions
 
 /** Whether readTrace would parse `path` in the parse worker (model/replay_threads.ts then shares that parse). */
 export async function parsedInWorker(path: string): Promise<boolean> {
-  return path !== STDIN && (await workerWanted(path)) && (await import('./read_parallel.js')).parseWorkerAvailable();
+  return path !== STDIN && (await workerWanted(path, false)) && (await import('./read_parallel.js')).parseWorkerAvailable();
 }
 
-/** FAULTLINE_PARSE_WORKER: 0 never, 1 always (when the worker's module is built), unset: a file of AUTO_BYTES or more;
- * never from a worker thread. */
+/** FAULTLINE_PARSE_WORKER: 0 never, 1 always (when the worker's module is built), unset: a file of AUTO_BYTES or more
+ * unless the consumer takes rows; never from a worker thread. */
 // A worker costs ~0.4 s of CPU to start cold (modules, a second isolate's JIT; bench at 300k events / 40 MB: info
 // 0.57 s cpu on one thread, 0.91 s with the worker), so only a file whose parse takes well over that gets one.
 const AUTO_BYTES = 64 << 20;
 /** A gzip file inflates ~10x: the worker pays for itself from a smaller size on disk. */
 const AUTO_GZ_BYTES = 8 << 20;
 
-async function workerWanted(path: string): Promise<boolean> {
+async function workerWanted(path: string, rows: boolean): Promise<boolean> {
   const env = process.env.FAULTLINE_PARSE_WORKER;
   if (env === '0') return false;
   // Already a worker (replay's per-variant threads, model/replay_threads.ts): the cores are taken, no second level.
@@ -232,6 +232,9 @@ async function workerWanted(path: string): Promise<boolean> {
     return false; // readHere reports it
   }
   if (env === '1') return size > 0;
+  // A consumer that takes faults and rss_stat by their parts (info) costs less per event than the hand-off (encode,
+  // post, decode): its whole read ran faster here than through the worker on perf, perf -a and ftrace text (stop 31).
+  if (rows) return false;
   if (size < AUTO_GZ_BYTES) return false;
   if (size >= AUTO_BYTES) return true;
   return containerOf(await firstBytes(path, 4096)).kind !== 'plain';

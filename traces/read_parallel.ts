@@ -1,6 +1,7 @@
 // Two cores for one trace: the text is parsed (and the per-CPU merge done) in a worker thread while the consumer's
 // sink (info's counts, the model) runs on this one, fed through transferable batches (traces/batch.ts).
-// readTrace uses it for a file of 64 MiB or more (8 MiB gzip'd) unless FAULTLINE_PARSE_WORKER=0; never for stdin (the
+// readTrace uses it for a file of 64 MiB or more (8 MiB gzip'd) unless FAULTLINE_PARSE_WORKER=0 or the consumer takes rows
+// (ReadOptions.rows: cheaper than the hand-off); never for stdin (the
 // worker cannot share this thread's stream), nor on one core, nor for a binary (Perfetto) trace, which the worker hands back.
 // Nor from a worker thread: replay's variant threads (model/replay_threads.ts) read the same parse through a tap instead.
 import { existsSync } from 'node:fs';
