@@ -1,5 +1,5 @@
 // The analyzer's entry point: compile a program once, then feed it trace events and model probe records.
-import type { EventSink, TraceEvent } from '../traces/events.js';
+import type { EventSink, FaultEvent, RowSink, RssStatEvent, TraceEvent } from '../traces/events.js';
 import { CLONE_THREAD } from '../traces/events.js';
 import type { ReplayProbes } from '../model/types.js';
 import { type CompiledBlock, type Ctx, type Runtime, compileAst } from './compile.js';
@@ -32,6 +32,8 @@ export interface Program {
   modelProbes: ModelProbeName[];
   /** Feed every trace event here, in time order (drives tracepoint, software and interval probes). */
   traceSink: EventSink;
+  /** traceSink for faults and rss_stat by their parts (ReadOptions.rows), when the trace feeds nothing else. */
+  traceRows: RowSink;
   /** Pass to createReplay: model:* probes. */
   probes: ReplayProbes;
   /** Run BEGIN blocks (call once, before the first event). */
@@ -88,8 +90,15 @@ export function compileProgram(src: string, opts: CompileOptions = {}): Program 
   }
 
   // Handlers per (name, system), resolved on first sight of each pair: one Map lookup per event afterwards.
-  const resolved = new Map<string, Map<string, { runs: ((c: Ctx) => void)[]; probe: string }>>();
-  function resolve(name: string, system: string): { runs: ((c: Ctx) => void)[]; probe: string } {
+  type Handlers = { runs: ((c: Ctx) => void)[]; probe: string };
+  const resolved = new Map<string, Map<string, Handlers>>();
+  let name0 = '';
+  let sys0 = '';
+  let h0: Handlers | null = null;
+  let name1 = '';
+  let sys1 = '';
+  let h1: Handlers | null = null;
+  function resolve(name: string, system: string): Handlers {
     const sys = system || inferSystem(name) || (opts.systemOf ? opts.systemOf(name) : '');
     const runs: ((c: Ctx) => void)[] = [];
     for (const eb of eventBlocks) {
@@ -128,10 +137,25 @@ export function compileProgram(src: string, opts: CompileOptions = {}): Program 
       ctx.tgidOf.set(e.newPid, e.cloneFlags & CLONE_THREAD ? creator : e.newPid);
     }
     if (hasIntervals || ctx.t0 < 0) tick(e.time);
-    let bySys = resolved.get(e.name);
-    if (!bySys) resolved.set(e.name, (bySys = new Map()));
-    let h = bySys.get(e.system);
-    if (!h) bySys.set(e.system, (h = resolve(e.name, e.system)));
+    const name = e.name;
+    const system = e.system;
+    let h: Handlers;
+    // the last two (name, system) pairs first: faults and rss_stat alternate
+    if (h0 !== null && name === name0 && system === sys0) h = h0;
+    else if (h1 !== null && name === name1 && system === sys1) h = h1;
+    else {
+      let bySys = resolved.get(name);
+      if (!bySys) resolved.set(name, (bySys = new Map()));
+      let got = bySys.get(system);
+      if (!got) bySys.set(system, (got = resolve(name, system)));
+      h = got;
+      name1 = name0;
+      sys1 = sys0;
+      h1 = h0;
+      name0 = name;
+      sys0 = system;
+      h0 = h;
+    }
     const runs = h.runs;
     if (runs.length === 0 || rt.stopped) return;
     ctx.model = false;
@@ -146,6 +170,46 @@ export function compileProgram(src: string, opts: CompileOptions = {}): Program 
       rt.refusal = err;
       rt.stopped = true;
     }
+  };
+
+  // One fault and one rss_stat filled in for every row (ReadOptions.rows), in decode.ts's key order: a block reads the
+  // event while it runs and keeps values, never the event (builtins.ts), so no object per event is needed.
+  const rowFault: FaultEvent = { kind: 'fault', name: '', system: '', time: 0, cpu: 0, pid: 0, tid: 0, comm: '', line: 0, user: false, address: 0, ip: 0, errorCode: 0 };
+  const rowRss: RssStatEvent = { kind: 'rss_stat', name: '', system: '', time: 0, cpu: 0, pid: 0, tid: 0, comm: '', line: 0, mmId: 0, curr: false, member: 0, size: 0, throttled: false };
+  const traceRows: RowSink = {
+    fault(name, system, time, cpu, pid, tid, comm, line, user, address, ip, errorCode) {
+      const e = rowFault;
+      e.name = name;
+      e.system = system;
+      e.time = time;
+      e.cpu = cpu;
+      e.pid = pid;
+      e.tid = tid;
+      e.comm = comm;
+      e.line = line;
+      e.user = user;
+      e.address = address;
+      e.ip = ip;
+      e.errorCode = errorCode;
+      traceSink(e);
+    },
+    rss(name, system, time, cpu, pid, tid, comm, line, mmId, curr, member, size, throttled) {
+      const e = rowRss;
+      e.name = name;
+      e.system = system;
+      e.time = time;
+      e.cpu = cpu;
+      e.pid = pid;
+      e.tid = tid;
+      e.comm = comm;
+      e.line = line;
+      e.mmId = mmId;
+      e.curr = curr;
+      e.member = member;
+      e.size = size;
+      e.throttled = throttled;
+      traceSink(e);
+    },
   };
 
   function modelProbe(n: ModelProbeName): ((r: { time: number }) => void) | undefined {
@@ -187,6 +251,7 @@ export function compileProgram(src: string, opts: CompileOptions = {}): Program 
     needsModel: modelProbes.length > 0,
     modelProbes,
     traceSink,
+    traceRows,
     probes,
     begin() {
       runSpecial(begins, 'BEGIN', Math.max(ctx.t0, 0));

@@ -149,7 +149,8 @@ export async function runQuery(trace: string, positional: string | undefined, o:
   program.begin();
   let read: ReadResult;
   try {
-    read = await readTrace(trace, sink, { format: traceFormat(o.format) });
+    // (a trace the model does not read: faults and rss_stat reach the program by their parts, no object each)
+    read = await readTrace(trace, sink, { format: traceFormat(o.format), ...(program.needsModel ? {} : { rows: program.traceRows }) });
   } finally {
     flush();
   }
