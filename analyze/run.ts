@@ -176,17 +176,21 @@ export function compileProgram(src: string, opts: CompileOptions = {}): Program 
   // event while it runs and keeps values, never the event (builtins.ts), so no object per event is needed.
   const rowFault: FaultEvent = { kind: 'fault', name: '', system: '', time: 0, cpu: 0, pid: 0, tid: 0, comm: '', line: 0, user: false, address: 0, ip: 0, errorCode: 0 };
   const rowRss: RssStatEvent = { kind: 'rss_stat', name: '', system: '', time: 0, cpu: 0, pid: 0, tid: 0, comm: '', line: 0, mmId: 0, curr: false, member: 0, size: 0, throttled: false };
+  /** The fields every event has, into the row record `e`. */
+  const head = (e: FaultEvent | RssStatEvent, name: string, system: string, time: number, cpu: number, pid: number, tid: number, comm: string, line: number): void => {
+    e.name = name;
+    e.system = system;
+    e.time = time;
+    e.cpu = cpu;
+    e.pid = pid;
+    e.tid = tid;
+    e.comm = comm;
+    e.line = line;
+  };
   const traceRows: RowSink = {
     fault(name, system, time, cpu, pid, tid, comm, line, user, address, ip, errorCode) {
       const e = rowFault;
-      e.name = name;
-      e.system = system;
-      e.time = time;
-      e.cpu = cpu;
-      e.pid = pid;
-      e.tid = tid;
-      e.comm = comm;
-      e.line = line;
+      head(e, name, system, time, cpu, pid, tid, comm, line);
       e.user = user;
       e.address = address;
       e.ip = ip;
@@ -195,14 +199,7 @@ export function compileProgram(src: string, opts: CompileOptions = {}): Program 
     },
     rss(name, system, time, cpu, pid, tid, comm, line, mmId, curr, member, size, throttled) {
       const e = rowRss;
-      e.name = name;
-      e.system = system;
-      e.time = time;
-      e.cpu = cpu;
-      e.pid = pid;
-      e.tid = tid;
-      e.comm = comm;
-      e.line = line;
+      head(e, name, system, time, cpu, pid, tid, comm, line);
       e.mmId = mmId;
       e.curr = curr;
       e.member = member;
