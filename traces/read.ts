@@ -114,6 +114,8 @@ function plainChunks(path: string): { chunks: AsyncIterable<Buffer>; rawBytes: (
         const buf = ring[i]!;
         i = (i + 1) % RING;
         ahead = fh.read((ring[i] ??= Buffer.allocUnsafe(CHUNK)), 0, CHUNK, null);
+        // (handled now, thrown where it is awaited: a read failing while its chunk waits is not an unhandled rejection)
+        ahead.catch(() => undefined);
         yield buf.subarray(0, bytesRead);
       }
     } finally {
