@@ -288,8 +288,9 @@ function body(st: PerfState, s: string, ts: number, tc: number, end: number, lin
     tok = slowToken(st, s, tc, end, lineNo, time, cpu, pid, tid, comm);
     if (tok === null) return;
     f = tokenEnd;
-    // Only a tail that ends in a space is reusable: `kmem:` alone would also prefix `kmem:rss_stat:`.
-    if (f > tc && s.charCodeAt(f - 1) === 32) {
+    // Only a tail that ends in a space is reusable: `kmem:` alone would also prefix `kmem:rss_stat:`. (Kept when the
+    // token already holds this text: an event that is not one of the two recent comes here every line, an mmap say.)
+    if (f > tc && s.charCodeAt(f - 1) === 32 && !(tok.tail.length === f - tc && s.startsWith(tok.tail, tc))) {
       tok.tail = own(s.slice(tc, f));
       tok.tailB = B.asciiLit(tok.tail);
     }
