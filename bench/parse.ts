@@ -181,6 +181,17 @@ function gcLine(t: Timed): string {
 }
 
 /** Peak RSS (MiB) of a child replaying `path` with mainline (so the parent's heap does not count). */
+/**
+ * This process's own peak RSS in KiB: /proc/self/status VmHWM (the mm's high-water mark). Not getrusage's maxrss,
+ * which Linux carries across execve from the forked parent (fs/exec.c: exec_mmap -> setmax_mm_hiwater_rss into
+ * signal->maxrss): a child spawned by this bench reported the bench's own RSS at the spawn, for any trace.
+ */
+function ownPeakKiB(): number {
+  const m = /^VmHWM:\s+(\d+) kB$/m.exec(readFileSync('/proc/self/status', 'latin1'));
+  if (m === null) throw new Error('no VmHWM in /proc/self/status: cannot measure peak RSS here');
+  return Number(m[1]);
+}
+
 function childPeak(path: string): Promise<{ maxRssMiB: number; events: number }> {
   const self = fileURLToPath(import.meta.url);
   return new Promise((resolve, reject) => {
@@ -372,8 +383,7 @@ export const section: BenchSection = {
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href && process.argv[2] === '--child') {
   replayFile(process.argv[3], buildVariants()).then(
     (events) => {
-      // resourceUsage().maxRSS is in KiB
-      process.stdout.write(JSON.stringify({ maxRssMiB: process.resourceUsage().maxRSS / 1024, events }));
+      process.stdout.write(JSON.stringify({ maxRssMiB: ownPeakKiB() / 1024, events }));
     },
     (e: Error) => {
       console.error(e.message);
