@@ -117,13 +117,19 @@ function minHeadTime(st: MergeState): number {
   return t;
 }
 
+/** An in-order file still in order at `time`: the event is taken as passed on (true), nothing held. */
+function passesInOrder(st: MergeState, time: number): boolean {
+  // In a sorted file the merge would release every event in file order (ties: the earlier line): skip it.
+  if (!st.inOrder || time < st.lastOut) return false;
+  if (time > st.maxSeen) st.maxSeen = time;
+  st.lastOut = time;
+  return true;
+}
+
 function mergePush(st: MergeState, e: TraceEvent): void {
   const sink = st.sink;
   if (st.inOrder) {
-    // In a sorted file the merge would release every event in file order (ties: the earlier line): skip it.
-    if (e.time >= st.lastOut) {
-      if (e.time > st.maxSeen) st.maxSeen = e.time;
-      st.lastOut = e.time;
+    if (passesInOrder(st, e.time)) {
       sink(e);
       return;
     }
@@ -182,13 +188,7 @@ export function createMerger(sink: EventSink, opts: MergeOptions = {}): Merger {
   };
   return {
     push: (e) => mergePush(st, e),
-    direct(time: number): boolean {
-      // mergePush's in-order branch, for an event not built yet
-      if (!st.inOrder || time < st.lastOut) return false;
-      if (time > st.maxSeen) st.maxSeen = time;
-      st.lastOut = time;
-      return true;
-    },
+    direct: (time) => passesInOrder(st, time),
     flush(): void {
       while (st.queued > 0) popMin(st);
     },
