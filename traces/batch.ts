@@ -2,8 +2,7 @@
 // struct-of-arrays columns in one of a few SharedArrayBuffers, reused in turn (a slot number crosses, not the bytes:
 // transferring a fresh ArrayBuffer per batch cost the consumer's GC ~0.4 s per 300k events); any other event as a
 // structured-clone object in its place in the row order. Names and comms go once into a string table both sides grow in step.
-import type { EventSink, TraceEvent } from './events.js';
-import type { RowSink } from './events.js';
+import type { EventSink, RowSink, TraceEvent } from './events.js';
 
 /** Batch slots at most: the worker waits for the slowest consumer beyond this (bounded memory, BATCH_BYTES each). */
 export const MAX_BUFFERS = 6;

@@ -36,6 +36,11 @@ export enum Code {
   SysExit = 8,
 }
 
+/** A user-mode fault's tracepoint (arch/x86/include/asm/trace/exceptions.h: page_fault_user, page_fault_kernel). */
+export const isUserFault = (name: string): boolean => name === 'page_fault_user';
+/** Android's throttled twin of kmem:rss_stat. */
+export const isThrottledRss = (name: string): boolean => name === 'rss_stat_throttled';
+
 /** The decoder for an event name (computed once per distinct name by the readers' caches). */
 export function eventCode(name: string): Code {
   switch (name) {
@@ -181,7 +186,7 @@ export function decodeEvent(
       if (errorCode !== errorCode) return `${name}: bad error_code`;
       return {
         kind: 'fault', name, system: system || 'exceptions', time, cpu, pid, tid, comm, line,
-        user: name === 'page_fault_user', address, ip, errorCode,
+        user: isUserFault(name), address, ip, errorCode,
       };
     }
     case Code.Rss: {
@@ -216,7 +221,7 @@ export function decodeEvent(
       }
       return {
         kind: 'rss_stat', name, system: system || 'kmem', time, cpu, pid, tid, comm, line,
-        mmId, curr: curr !== 0, member, size, throttled: name === 'rss_stat_throttled',
+        mmId, curr: curr !== 0, member, size, throttled: isThrottledRss(name),
       };
     }
     case Code.Fork: {

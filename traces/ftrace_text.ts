@@ -2,7 +2,7 @@
 // `TASK-PID [(TGID)] [CPU] [FLAGS] SECONDS: EVENT: FIELDS`, tracefs syscall lines `sys_mmap(addr: 0, ...)` and
 // `sys_mmap -> 0x7f...`, `CPU:N [LOST M EVENTS]`, and the `entries-in-buffer/entries-written` header.
 import type { LineFn } from './lines.js';
-import { bareHexArgs, Code, decodeEvent, eventCode, syscallArgs, type LineCtx } from './decode.js';
+import { bareHexArgs, Code, decodeEvent, eventCode, isThrottledRss, isUserFault, syscallArgs, type LineCtx } from './decode.js';
 import type { OtherEvent } from './events.js';
 import { MM_SYSCALLS } from './syscalls.js';
 import { charIn, indexIn, isDigit, lastCharIn, longAt, own, parseFields, timeAt, scanEnd } from './fields.js';
@@ -131,7 +131,7 @@ function learn(st: FtraceState, s: string, start: number, r: number, tc: number,
   const tail = B.asciiLit(s.slice(tc, f));
   if (tail.b.length === 0 || st.tails.some((t) => B.sameLit(t.lit, tail))) return;
   if (st.tails.length === TAILS) st.tails.pop();
-  st.tails.unshift({ lit: tail, name, code: st.lastCode, user: name === 'page_fault_user', throttled: name === 'rss_stat_throttled' });
+  st.tails.unshift({ lit: tail, name, code: st.lastCode, user: isUserFault(name), throttled: isThrottledRss(name) });
 }
 
 function ftraceFlush(st: FtraceState): void {

@@ -1,7 +1,7 @@
 // `perf script` text: `COMM PID[/TID] [CPU] SECONDS: [PERIOD] [SYS:]EVENT[:MOD]: FIELDS`, with -F variations
 // (no cpu, no tid), comm names holding spaces, and software page-fault samples (`perf record -d`).
 import type { LineFn } from './lines.js';
-import { Code, decodeEvent, eventCode, SOFTWARE_FAULT_EVENTS, type LineCtx } from './decode.js';
+import { Code, decodeEvent, eventCode, isThrottledRss, isUserFault, SOFTWARE_FAULT_EVENTS, type LineCtx } from './decode.js';
 import { charIn, hexAt, indexIn, isDigit, lastCharIn, longAt, own, scanEnd, timeAt } from './fields.js';
 import type { Reader } from './reader.js';
 import type { OtherEvent } from './events.js';
@@ -39,7 +39,7 @@ function decodeToken(token: string): EventToken {
   }
   const c2 = b.indexOf(':');
   const name = c2 < 0 ? b : b.slice(0, c2);
-  return { token, system: a, name, software: false, code: eventCode(name), tail: '', tailB: B.NO_LIT, user: name === 'page_fault_user', throttled: name === 'rss_stat_throttled' };
+  return { token, system: a, name, software: false, code: eventCode(name), tail: '', tailB: B.NO_LIT, user: isUserFault(name), throttled: isThrottledRss(name) };
 }
 
 function isHex(c: number): boolean {

@@ -5,7 +5,7 @@
 // - sched_process_exit has no group_dead field in the proto: groupDead is null.
 // - print (ftrace/print) is named tracing_mark_write, as ftrace and trace_processor's text print it.
 import type { OtherEvent, TraceEvent } from './events.js';
-import { Code, eventCode, knownSystem } from './decode.js';
+import { Code, eventCode, isUserFault, knownSystem } from './decode.js';
 import { parseFields } from './fields.js';
 import { big, exact, i64, u64, type Long, type Reader } from './perfetto_wire.js';
 import { commFor, setComm, type Tasks } from './perfetto_tasks.js';
@@ -65,7 +65,7 @@ function generic(d: Decoder, r: Reader, end: number, time: number, cpu: number, 
     if (typeof address !== 'number') return `${name}: address is not a user address`;
     const ip = typeof fields.ip === 'number' ? fields.ip : -1;
     const errorCode = typeof fields.error_code === 'number' ? fields.error_code : -1;
-    return { kind: 'fault', ...header(d, name, time, cpu, tid), system: 'exceptions', user: name === 'page_fault_user', address, ip, errorCode };
+    return { kind: 'fault', ...header(d, name, time, cpu, tid), system: 'exceptions', user: isUserFault(name), address, ip, errorCode };
   }
   if (code === Code.SysEnter) {
     const args: Record<string, number> = {};
