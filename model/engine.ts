@@ -2,7 +2,7 @@
 // that mirrors the kernel code handling it (fault_entry, syscall_effects, task_lifecycle, exec, rss_stat).
 import type { FaultEvent, RssStatEvent, TraceEvent } from '../traces/events.js';
 import type { CostProfile } from './costs.js';
-import { newEngineState, onApartMms, type AssumptionKind } from './engine_state.js';
+import { dropFileRead, endFileRead, newEngineState, onApartMms, type AssumptionKind } from './engine_state.js';
 import { onExec } from './exec.js';
 import { onFault, type FaultHint } from './fault_entry.js';
 import { kernelRules } from './kernel_version.js';
@@ -143,7 +143,7 @@ export function createEngine(spec: VariantSpec, probes: ReplayProbes, profile: C
     ctx.now = time;
     st.lastTime = time;
     ctx.curComm = e.comm;
-    if (st.fileRead.size) st.fileRead.delete(tid);
+    if (st.fileReadLive !== 0) endFileRead(st, tid);
     if (st.zapping.size) st.zapping.delete(tid); // the zap's call is over (syscall_effects.ts sets it again at its own exit)
     if (st.unsure.size) settleUnsure(st, e, hint); // a fork or exec with no syscall traced: this event may say which
     if (user && ((st.inMmCall.size !== 0 && st.inMmCall.has(tid)) || (st.inClone.size !== 0 && st.inClone.has(tid)))) callsReturned(st, e); // (returnedBy: a user fault)
@@ -172,7 +172,8 @@ export function createEngine(spec: VariantSpec, probes: ReplayProbes, profile: C
     ctx.now = e.time;
     st.lastTime = e.time;
     ctx.curComm = e.comm;
-    if (st.fileRead.size) st.fileRead.delete(e.tid);
+    if (st.fileReadLive !== 0) endFileRead(st, e.tid);
+    if (e.kind === 'exit' && st.fileRead.size !== 0) dropFileRead(st, e.tid);
     if (st.zapping.size) st.zapping.delete(e.tid); // the zap's call is over (syscall_effects.ts sets it again at its own exit)
     if (st.unsure.size) settleUnsure(st, e); // a fork or exec with no syscall traced: this event may say which
     // a call in flight whose sys_exit the trace has not shown: this event of the same thread says it returned

@@ -64,8 +64,15 @@ export interface EngineState {
    * with faultBits: the counter members the model's fault changed, and those whose rss_stat has not come yet.
    */
   faultedSince: Map<number, number>;
-  /** Tasks whose last event was a file read fault the trace's count decided (its mm, and whether its own update came). */
-  fileRead: Map<number, { mm: Mm; own: boolean }>;
+  /**
+   * Per tid, its last file read fault the trace's count decided (its mm, and whether its own update came); mm null
+   * once the task moved on. Entries are reused, not deleted, until the task exits: a Map that empties on every delete
+   * reallocates its table each time (V8's OrderedHashTable shrink), and on a file-backed workload that was the
+   * replay's largest source of promoted garbage.
+   */
+  fileRead: Map<number, FileReadNote>;
+  /** Entries of fileRead whose mm is set (the fast path's test, for Map.size). */
+  fileReadLive: number;
   /** The mm each exited task last used, for its teardown's rss_stat events. */
   exitedMm: Map<number, Mm>;
   /** Tasks first seen mid-trace with no syscall yet: an exec we see the end of keeps their mm. */
@@ -115,11 +122,43 @@ export function newEngineState(ctx: ModelCtx, profile: CostProfile | null, serie
     tasks: new Map(), procs: new Map(), byMmId: new Map(), execs: new Map(), held: new Map(),
     inClone: new Set(), unsure: new Map(), copied: new Set(), inMmCall: new Map(), lastSize: new Map(),
     assumed: { untraced_exit: 0, untraced_exit_skipped: 0, applied_call_failed: 0, mm_id_reused: 0, thread_adopted: 0, kernel_fault_untraced: 0, exec_inferred: 0, fork_inferred: 0, page_left_unseen: 0 },
-    sawKernelFault: false, faultedSince: new Map(), fileRead: new Map(),
+    sawKernelFault: false, faultedSince: new Map(), fileRead: new Map(), fileReadLive: 0,
     exitedMm: new Map(), fresh: new Set(), adopted: new Map(), unknownCopy: null, copying: null, zapping: new Map(),
     marks: [], totals: newPathAcc(), sum: newSum(), out: new Float64Array(3), f: newFaultCtx(null as never),
     inferredFaults: 0, countersFromTrace: null, forkLatency: 0, faultLatency: 0, lastPath: '', lastPathId: -1, forks: 0, lastTime: 0,
   };
+}
+
+/** The two fields the notes below keep. */
+type FileReads = Pick<EngineState, 'fileRead' | 'fileReadLive'>;
+
+/** A task's last file read fault, while its own rss_stat may still come (EngineState.fileRead). */
+export interface FileReadNote {
+  mm: Mm | null;
+  own: boolean;
+}
+
+/** tid took a file read fault in mm whose page-cache count the trace decided: its next rss_stat may be its own update. */
+export function noteFileRead(st: FileReads, tid: number, mm: Mm): void {
+  let n = st.fileRead.get(tid);
+  if (n === undefined) st.fileRead.set(tid, (n = { mm: null, own: false }));
+  if (n.mm === null) st.fileReadLive++;
+  n.mm = mm;
+  n.own = false;
+}
+
+/** tid's file read note is over (its next event that is not its own rss_stat; or the second update came). */
+export function endFileRead(st: FileReads, tid: number): void {
+  const n = st.fileRead.get(tid);
+  if (n === undefined || n.mm === null) return;
+  n.mm = null;
+  st.fileReadLive--;
+}
+
+/** tid's exit event, after endFileRead: its spent note goes, so fileRead holds no more entries than live threads. */
+export function dropFileRead(st: FileReads, tid: number): void {
+  const n = st.fileRead.get(tid);
+  if (n !== undefined && n.mm === null) st.fileRead.delete(tid);
 }
 
 /** The process (thread group) accumulator for pid, created on first sight. */

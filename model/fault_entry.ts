@@ -4,7 +4,7 @@ import type { FaultEvent, TraceEvent } from '../traces/events.js';
 import { MM_ANONPAGES, MM_FILEPAGES, MM_SHMEMPAGES, X86_PF_INSTR, X86_PF_PROT, X86_PF_SHSTK, X86_PF_USER, X86_PF_WRITE } from '../traces/events.js';
 import { faultCost } from './costs.js';
 import { pathId } from './fault_paths.js';
-import { adoptThread, countPath, countPathRun, FAULTED_ANY, faultBits, newTask, proc, type EngineState } from './engine_state.js';
+import { adoptThread, countPath, countPathRun, FAULTED_ANY, faultBits, newTask, noteFileRead, proc, type EngineState } from './engine_state.js';
 import * as F from './flags.js';
 import { handleMmFault, mapNewAnonPages, plainAnonWrites } from './memory.js';
 import { findVma, firstAbove, inHole, insertVma, newVma, splitRange } from './mm.js';
@@ -96,7 +96,7 @@ export function onFault(st: EngineState, e: FaultEvent, hint: FaultHint | null):
   }
   if (f.leftUnseen) st.assumed.page_left_unseen++;
   // (handleMmFault set f.path: the narrowing above does not see it)
-  if ((f.path as string) === 'file_read' && f.fileHint > 0 && hm === MM_FILEPAGES) st.fileRead.set(e.tid, { mm, own: false });
+  if ((f.path as string) === 'file_read' && f.fileHint > 0 && hm === MM_FILEPAGES) noteFileRead(st, e.tid, mm);
   // the counters this fault moved (mm/memory.c: each path's add_mm_counter): its rss_stat events are of these members
   st.faultedSince.set(e.tid, faultBits((mm.rss[0] !== r0 ? 1 : 0) | (mm.rss[1] !== r1 ? 2 : 0) | (mm.rss[2] !== r2 ? 4 : 0) | (mm.rss[3] !== r3 ? 8 : 0)));
   recordFault(st, e, p, vma.start, vma.end, vma.flags);

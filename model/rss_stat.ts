@@ -1,7 +1,7 @@
 // kmem:rss_stat (include/trace/events/kmem.h, fired by include/linux/mm.h: add_mm_counter): which model mm each event
 // is about, the baselines it teaches for mms that predate the trace, and events held until the model catches up.
 import { MM_ANONPAGES, MM_FILEPAGES, MM_SHMEMPAGES, type RssStatEvent } from '../traces/events.js';
-import { adoptThread, FAULTED_ANY, task, type EngineState } from './engine_state.js';
+import { adoptThread, endFileRead, FAULTED_ANY, task, type EngineState } from './engine_state.js';
 import { argPagesFaulted, nascentExecMm, oldMmArgEvent, switchExec } from './exec.js';
 import * as F from './flags.js';
 import { createMm } from './mm.js';
@@ -179,7 +179,7 @@ function useRss(st: EngineState, b: BufferedRss, now: boolean): void {
     addMmCounter(ctx, mm, b.member, pages);
     st.assumed.kernel_fault_untraced++;
   }
-  const read = st.fileRead.size !== 0 ? st.fileRead.get(b.tid) : undefined;
+  const read = st.fileReadLive !== 0 ? st.fileRead.get(b.tid) : undefined;
   let use: RssStatUse = 'compare';
   if (now && read && read.mm === mm && b.curr && b.member === MM_FILEPAGES) {
     // (the kernel's own rise: after a resync the model's counter is offset from the kernel's, so not the distance to it)
@@ -192,7 +192,7 @@ function useRss(st: EngineState, b: BufferedRss, now: boolean): void {
       // hint; which PTEs it filled is not traced (counted where the model keeps pages it cannot place)
       mm.phantom[MM_FILEPAGES]! += pages;
       addMmCounter(ctx, mm, MM_FILEPAGES, pages);
-      st.fileRead.delete(b.tid);
+      endFileRead(st, b.tid);
       use = 'hinted';
     }
   }
