@@ -105,8 +105,8 @@ export function unmapEntry(ctx: ModelCtx, mm: Mm, t: PteTable, i: number): numbe
   if (page) {
     const p = ctx.pages;
     const head = p.head[page]!;
+    putPage(p, page); // first: the folio's last unmapping releases it only once no subpage is held (pages.ts)
     if (head) folioMmMap(p, head, mm.idx, -1);
-    putPage(p, page);
   }
   return pteMember(fl);
 }

@@ -13,6 +13,8 @@ export function createPages(): Pages {
     nfree: 0,
     next: 1, // id 0 means "no page"
     folioMms: new Map(),
+    freeFolios: [],
+    freeRuns: new Map(),
   };
 }
 
@@ -33,6 +35,7 @@ function grow(p: Pages, need: number): void {
 export function allocAnon(p: Pages, order: number): number {
   let id: number;
   if (order === 0 && p.nfree > 0) id = p.free[--p.nfree]!;
+  else if (order > 0 && p.freeFolios.length > 0) id = p.freeFolios.pop()!;
   else {
     id = p.next++;
     grow(p, id);
@@ -76,16 +79,19 @@ export function subpages(p: Pages, folio: number, nr = PTRS): number {
   const key = -folio - 1;
   const m = p.folioMms.get(key);
   if (m) return m.get(0)!;
-  const first = p.next;
-  p.next += nr;
-  grow(p, p.next);
+  let first = p.freeRuns.get(nr)?.pop();
+  if (first === undefined) {
+    first = p.next;
+    p.next += nr;
+    grow(p, p.next);
+  }
   for (let i = 0; i < nr; i++) {
     p.refcount[first + i] = 0;
     p.flags[first + i] = PAGE_ANON;
     p.order[first + i] = 0;
     p.head[first + i] = folio;
   }
-  p.folioMms.set(key, new Map([[0, first]]));
+  p.folioMms.set(key, new Map([[0, first], [1, nr]]));
   return first;
 }
 
@@ -97,8 +103,34 @@ export function folioMmMap(p: Pages, folio: number, mmIdx: number, delta: number
     p.folioMms.set(folio, m);
   }
   const c = (m.get(mmIdx) ?? 0) + delta;
-  if (c <= 0) m.delete(mmIdx);
-  else m.set(mmIdx, c);
+  if (c > 0) m.set(mmIdx, c);
+  else {
+    m.delete(mmIdx);
+    if (m.size === 0) releaseLargeFolio(p, folio);
+  }
+}
+
+/**
+ * The large folio's last mapping went (PMD and PTE mappings are all counted in its mm map): the kernel frees it
+ * (mm/swap.c: folios_put_refs -> free_unref_folios). Its map goes, and with no PMD mapping left nothing can look its
+ * subpage run up again (subpages is called on a PMD-mapped folio or a new one), so that entry goes too. Its ids are
+ * reused only when no entry holds the folio or any subpage (a stale subpage's head would name the next folio).
+ * Without this, a long trace kept two Maps and PTRS + 1 ids for every THP or mTHP it ever saw.
+ */
+function releaseLargeFolio(p: Pages, folio: number): void {
+  p.folioMms.delete(folio);
+  if (p.refcount[folio]! > 0) return;
+  const key = -folio - 1;
+  const run = p.folioMms.get(key);
+  if (run !== undefined) {
+    p.folioMms.delete(key);
+    const first = run.get(0)!, nr = run.get(1)!;
+    for (let i = 0; i < nr; i++) if (p.refcount[first + i]! > 0 || p.head[first + i] !== folio) return;
+    let stack = p.freeRuns.get(nr);
+    if (stack === undefined) p.freeRuns.set(nr, (stack = []));
+    stack.push(first);
+  }
+  p.freeFolios.push(folio);
 }
 
 /**

@@ -75,8 +75,15 @@ export interface Pages {
   free: Int32Array;
   nfree: number;
   next: number;
-  /** Large folios: mm index -> mappings, for __wp_can_reuse_large_anon_folio (CONFIG_MM_ID). */
+  /**
+   * Large folios: mm index -> mappings, for __wp_can_reuse_large_anon_folio (CONFIG_MM_ID); at key -folio - 1 the
+   * folio's subpage run (0 -> first id, 1 -> how many). Both go when the folio's last mapping does (pages.ts).
+   */
   folioMms: Map<number, Map<number, number>>;
+  /** Ids of freed large folios, a stack: allocAnon of an order > 0 takes one before a fresh id. */
+  freeFolios: number[];
+  /** Freed subpage runs by length, each a stack of first ids: subpages takes one before fresh ids. */
+  freeRuns: Map<number, number[]>;
 }
 
 export const PAGE_ANON_EXCLUSIVE = 1; // include/linux/page-flags.h: PageAnonExclusive
