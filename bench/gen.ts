@@ -50,6 +50,12 @@ function templates(text: string): { t: Template[]; spanNs: number } {
   return { t: out, spanNs: t1 - t0 + 1_000_000 };
 }
 
+/** Lines in one cycle of the generator: one copy of every recording. A trace of k cycles holds the same live footprint
+ * in each (every copy's processes exit before the next copy starts), which a prefix that ends inside a copy does not. */
+export function cycleEvents(): number {
+  return sourceTexts().reduce((n, x) => n + templates(x.text).t.length, 0);
+}
+
 /** Write a perf-script trace of `events` lines to `out` (reused when it already has the expected size): the recordings
  * in turn, copy k starting where copy k-1 ended. The first N lines are the same for every count, so a shorter trace is
  * a prefix of a longer one. */

@@ -1,7 +1,7 @@
 // `info`, `replay` and `replay` with 4 variants next to a bare line scan of the same uncompressed file, in the same run;
 // .gz input (the same whole file, gzip'd once into the same temp dir) next to zlib alone; GC time and bytes promoted;
-// peak RSS of replay on the whole trace vs its first sixth; and `faultline replay` as a user runs it (the default
-// profile fitted in a first pass, --profile none, 4 variants).
+// peak RSS of replay on six cycles of the recordings vs one (the same live footprint); and `faultline replay` as a
+// user runs it (the default profile fitted in a first pass, --profile none, 4 variants).
 import { closeSync, createReadStream, createWriteStream, existsSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { createGzip, createGunzip } from 'node:zlib';
 import { pipeline } from 'node:stream/promises';
@@ -12,7 +12,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { join } from 'node:path';
 import os from 'node:os';
 import type { BenchArgs, BenchSection } from './run.js';
-import { generatePerfTrace, generateThreadNameTrace } from './gen.js';
+import { cycleEvents, generatePerfTrace, generateThreadNameTrace } from './gen.js';
 import { BENCH_PROGRAMS, queryFile } from './query.js';
 import { containerOf, openChunks } from '../traces/read.js';
 import { forEachLine } from '../traces/lines.js';
@@ -192,10 +192,12 @@ function ownPeakKiB(): number {
   return Number(m[1]);
 }
 
-function childPeak(path: string): Promise<{ maxRssMiB: number; events: number }> {
+/** Peak RSS of a child replaying `path`: as `faultline replay` runs it (worker: parse on its own thread), or on one thread. */
+function childPeak(path: string, worker: '0' | '1'): Promise<{ maxRssMiB: number; events: number }> {
   const self = fileURLToPath(import.meta.url);
   return new Promise((resolve, reject) => {
-    const c = spawn(process.execPath, [self, '--child', path], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const env = { ...process.env, FAULTLINE_PARSE_WORKER: worker };
+    const c = spawn(process.execPath, [self, '--child', path], { stdio: ['ignore', 'pipe', 'inherit'], env });
     let out = '';
     c.stdout.on('data', (d: Buffer) => (out += d.toString()));
     c.on('error', reject);
@@ -257,13 +259,10 @@ async function gzipOnce(path: string): Promise<string> {
 
 export const section: BenchSection = {
   name: 'parse',
-  description: 'info / replay / replay x4 variants vs a bare 1 MiB line scan of the same uncompressed file; .gz (the same file gzip\'d) vs zlib; GC; peak RSS whole vs first sixth',
+  description: 'info / replay / replay x4 variants vs a bare 1 MiB line scan of the same uncompressed file; .gz (the same file gzip\'d) vs zlib; GC; peak RSS of six cycles of the recordings vs one',
   async run(args: BenchArgs): Promise<void> {
     const main = join(args.tmp, `faultline-bench-perf-${args.events}.txt`);
     const g = await generatePerfTrace(args.events, main);
-    const sixthEvents = Math.floor(args.events / 6);
-    const sixth = join(args.tmp, `faultline-bench-perf-${sixthEvents}.txt`);
-    await generatePerfTrace(sixthEvents, sixth); // the same first lines: a prefix of the main trace
     console.log(`trace: ${g.path} (${args.events} events, ${(g.bytes / 2 ** 20).toFixed(1)} MiB uncompressed, ${g.source} re-timed in turn)`);
     console.log(`load average ${os.loadavg().map(f2).join(' ')} on ${os.availableParallelism()} cpus before; best of ${args.rounds} round(s), each ratio against the scan run just before it`);
 
@@ -362,18 +361,49 @@ export const section: BenchSection = {
     console.log(`gz input layer (inflate + line split that feeds the parser: traces/read.ts openChunks + lines.ts forEachLine, no parsing): ${f3(gl!.ms / 1000)} s = ${f2(gl!.ms / zl!.ms)}x zlib alone wall (aim <= 1.2), ${f2(gl!.cpuMs / zl!.cpuMs)}x cpu`);
     console.log(`whole info on .gz (one thread): ${f3(gi!.ms / 1000)} s = ${f2(gi!.ms / zl!.ms)}x zlib alone wall (parsing included: not the aim above), ${f2(gi!.cpuMs / zl!.cpuMs)}x cpu; info on the plain file ${f3(pi!.ms / 1000)} s: .gz info / (plain info + zlib alone) ${f2(gi!.ms / (pi!.ms + zl!.ms))}x wall (<= 1: inflation overlapped or free), ${f2(gi!.cpuMs / (pi!.cpuMs + zl!.cpuMs))}x cpu; .gz info / plain info ${f2(gi!.ms / pi!.ms)}x wall, ${f2(gi!.cpuMs / pi!.cpuMs)}x cpu`);
 
-    const a = await childPeak(sixth);
-    const b = await childPeak(main);
-    console.log(`peak RSS of replay: first sixth (${a.events} events) ${a.maxRssMiB.toFixed(0)} MiB, whole (${b.events} events) ${b.maxRssMiB.toFixed(0)} MiB = ${f2(b.maxRssMiB / a.maxRssMiB)}x (aim <= 1.15)`);
+    // Peak RSS, whole vs first sixth with the same live footprint: six whole cycles of the recordings against the first
+    // cycle. (The main trace's first sixth ends inside fork_1g, the largest recording, and holds 3 of the 22.)
+    const cycle = cycleEvents();
+    const sixth = join(args.tmp, `faultline-bench-perf-${cycle}.txt`);
+    const whole = join(args.tmp, `faultline-bench-perf-${6 * cycle}.txt`);
+    await generatePerfTrace(cycle, sixth);
+    await generatePerfTrace(6 * cycle, whole); // its first `cycle` lines are the sixth's
+    // A peak depends on where V8's collections fall (old space fills with promoted garbage up to a multiple of the live
+    // heap before a mark-compact), so each side runs once per round and the lowest of each is compared.
+    const low = async (path: string, mode: '0' | '1'): Promise<{ runs: number[]; min: number; events: number }> => {
+      const runs: number[] = [];
+      let events = 0;
+      for (let r = 0; r < args.rounds; r++) {
+        const x = await childPeak(path, mode);
+        runs.push(x.maxRssMiB);
+        events = x.events;
+      }
+      return { runs, min: Math.min(...runs), events };
+    };
+    const mibs = (xs: number[]): string => xs.map((x) => x.toFixed(0)).join('/');
+    const peaks = async (what: string, a: string, b: string): Promise<void> => {
+      for (const [mode, how] of [['1', 'as `faultline replay` runs it (parse worker)'], ['0', 'on one thread']] as const) {
+        const x = await low(a, mode);
+        const y = await low(b, mode);
+        console.log(`peak RSS of replay${what}, ${how}: first sixth (${x.events} events: one copy of each recording) ${mibs(x.runs)} MiB, whole (${y.events} events: six) ${mibs(y.runs)} MiB: lowest ${f2(y.min / x.min)}x (aim <= 1.15)`);
+      }
+    };
+    await peaks('', sixth, whole);
+    // Bounded or growing: the same as `faultline replay` runs it over 1, 2, 3 and 6 cycles (one run each).
+    const curve: string[] = [];
+    for (const k of [1, 2, 3, 6]) {
+      const path = join(args.tmp, `faultline-bench-perf-${k * cycle}.txt`);
+      await generatePerfTrace(k * cycle, path);
+      curve.push(`${k}: ${(await childPeak(path, '1')).maxRssMiB.toFixed(0)}`);
+    }
+    console.log(`peak RSS of replay by cycles of the recordings (MiB): ${curve.join(', ')}`);
 
-    // The same trace with a new thread (tid and comm) every MiB: strings kept per thread must not hold their chunk.
-    const tn = join(args.tmp, `faultline-bench-threadnames-${args.events}.txt`);
-    const tn6 = join(args.tmp, `faultline-bench-threadnames-${sixthEvents}.txt`);
-    await generateThreadNameTrace(args.events, main, tn);
-    await generateThreadNameTrace(sixthEvents, sixth, tn6);
-    const c = await childPeak(tn6);
-    const d = await childPeak(tn);
-    console.log(`peak RSS of replay, new thread name every MiB: first sixth (${c.events} events) ${c.maxRssMiB.toFixed(0)} MiB, whole (${d.events} events) ${d.maxRssMiB.toFixed(0)} MiB = ${f2(d.maxRssMiB / c.maxRssMiB)}x (aim <= 1.15)`);
+    // The same traces with a new thread (tid and comm) every MiB: strings kept per thread must not hold their chunk.
+    const tn = join(args.tmp, `faultline-bench-threadnames-${6 * cycle}.txt`);
+    const tn6 = join(args.tmp, `faultline-bench-threadnames-${cycle}.txt`);
+    await generateThreadNameTrace(6 * cycle, whole, tn);
+    await generateThreadNameTrace(cycle, sixth, tn6);
+    await peaks(', new thread name every MiB', tn6, tn);
 
     startup(args.rounds);
     console.log(`load average ${os.loadavg().map(f2).join(' ')} after`);
