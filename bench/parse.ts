@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import os from 'node:os';
 import type { BenchArgs, BenchSection } from './run.js';
 import { cycleEvents, generatePerfTrace, generateThreadNameTrace } from './gen.js';
+import { LOW_MEMORY_V8_FLAG } from '../src/low_memory.js';
 import { BENCH_PROGRAMS, queryFile } from './query.js';
 import { containerOf, openChunks } from '../traces/read.js';
 import { forEachLine } from '../traces/lines.js';
@@ -193,17 +194,18 @@ function ownPeakKiB(): number {
 }
 
 /** Peak RSS of a child replaying `path`: as `faultline replay` runs it (worker: parse on its own thread), or on one thread. */
-function childPeak(path: string, worker: '0' | '1'): Promise<{ maxRssMiB: number; events: number }> {
+function childPeak(path: string, worker: '0' | '1', node: readonly string[] = []): Promise<{ maxRssMiB: number; events: number; ms: number }> {
   const self = fileURLToPath(import.meta.url);
   return new Promise((resolve, reject) => {
     const env = { ...process.env, FAULTLINE_PARSE_WORKER: worker };
-    const c = spawn(process.execPath, [self, '--child', path], { stdio: ['ignore', 'pipe', 'inherit'], env });
+    const t0 = performance.now();
+    const c = spawn(process.execPath, [...node, self, '--child', path], { stdio: ['ignore', 'pipe', 'inherit'], env });
     let out = '';
     c.stdout.on('data', (d: Buffer) => (out += d.toString()));
     c.on('error', reject);
     c.on('close', (code) => {
       if (code !== 0) return reject(new Error(`child exited ${code}`));
-      resolve(JSON.parse(out) as { maxRssMiB: number; events: number });
+      resolve({ ...(JSON.parse(out) as { maxRssMiB: number; events: number }), ms: performance.now() - t0 });
     });
   });
 }
@@ -370,25 +372,35 @@ export const section: BenchSection = {
     await generatePerfTrace(6 * cycle, whole); // its first `cycle` lines are the sixth's
     // A peak depends on where V8's collections fall (old space fills with promoted garbage up to a multiple of the live
     // heap before a mark-compact), so each side runs once per round and the lowest of each is compared.
-    const low = async (path: string, mode: '0' | '1'): Promise<{ runs: number[]; min: number; events: number }> => {
+    const low = async (path: string, mode: '0' | '1', node: readonly string[] = []): Promise<{ runs: number[]; min: number; events: number; ms: number }> => {
       const runs: number[] = [];
-      let events = 0;
+      let events = 0, ms = Infinity;
       for (let r = 0; r < args.rounds; r++) {
-        const x = await childPeak(path, mode);
+        const x = await childPeak(path, mode, node);
         runs.push(x.maxRssMiB);
         events = x.events;
+        ms = Math.min(ms, x.ms);
       }
-      return { runs, min: Math.min(...runs), events };
+      return { runs, min: Math.min(...runs), events, ms };
     };
     const mibs = (xs: number[]): string => xs.map((x) => x.toFixed(0)).join('/');
-    const peaks = async (what: string, a: string, b: string): Promise<void> => {
-      for (const [mode, how] of [['1', 'as `faultline replay` runs it (parse worker)'], ['0', 'on one thread']] as const) {
-        const x = await low(a, mode);
-        const y = await low(b, mode);
+    const modes = [
+      ['1', [], 'as `faultline replay` runs it (parse worker)'],
+      ['0', [], 'on one thread'],
+      ['1', [LOW_MEMORY_V8_FLAG], `with --low-memory (node ${LOW_MEMORY_V8_FLAG}: src/low_memory.ts), parse worker`],
+    ] as const;
+    const peaks = async (what: string, a: string, b: string, which: readonly (typeof modes)[number][] = modes): Promise<{ ms: number }[]> => {
+      const out: { ms: number }[] = [];
+      for (const [mode, node, how] of which) {
+        const x = await low(a, mode, node);
+        const y = await low(b, mode, node);
         console.log(`peak RSS of replay${what}, ${how}: first sixth (${x.events} events: one copy of each recording) ${mibs(x.runs)} MiB, whole (${y.events} events: six) ${mibs(y.runs)} MiB: lowest ${f2(y.min / x.min)}x (aim <= 1.15)`);
+        out.push({ ms: y.ms });
       }
+      return out;
     };
-    await peaks('', sixth, whole);
+    const [asRun, , lowMem] = await peaks('', sixth, whole);
+    console.log(`replay of the six cycles (the children above, best of ${args.rounds}): ${f3(asRun!.ms / 1000)} s as run, ${f3(lowMem!.ms / 1000)} s with --low-memory = ${f2(lowMem!.ms / asRun!.ms)}x`);
     // Bounded or growing: the same as `faultline replay` runs it over 1, 2, 3 and 6 cycles (one run each).
     const curve: string[] = [];
     for (const k of [1, 2, 3, 6]) {
@@ -403,7 +415,7 @@ export const section: BenchSection = {
     const tn6 = join(args.tmp, `faultline-bench-threadnames-${cycle}.txt`);
     await generateThreadNameTrace(6 * cycle, whole, tn);
     await generateThreadNameTrace(cycle, sixth, tn6);
-    await peaks(', new thread name every MiB', tn6, tn);
+    await peaks(', new thread name every MiB', tn6, tn, modes.slice(0, 2));
 
     startup(args.rounds);
     console.log(`load average ${os.loadavg().map(f2).join(' ')} after`);

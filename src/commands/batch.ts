@@ -224,7 +224,7 @@ export function registerBatch(program: Command): void {
     .option('--dry-run', 'print the inputs this run (shard) would take, one per line, and write nothing')
     .option('--stats <file>', 'write where the time went as JSON: per trace wall, CPU, run-queue wait and phases; process CPU')
     .option('--machine-thp <policy>', "override: the traced machines' THP policy, for validation (always, madvise, never; default: detected per trace from its faults' rss_stat, as replay's mainline does)");
-  addOptions(cmd, ['kernel', 'machineNoZeroPage', 'allowLost', 'profile', 'format', ...VARIANT_OPTIONS], {
+  addOptions(cmd, ['kernel', 'machineNoZeroPage', 'allowLost', 'profile', 'format', ...VARIANT_OPTIONS, 'lowMemory'], {
     allowLost: 'accept traces with lost events (else each is a failed row)',
     format: 'force the trace format of every input',
   });

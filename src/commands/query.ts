@@ -188,7 +188,7 @@ export function registerQuery(program: Command): void {
     .option('-f, --output-format <f>', 'output format, as bpftrace -f: text or json (or csv)')
     .option('--csv', 'maps as CSV rows')
     .option('--bpftrace <version>', `byte layout where bpftrace releases differ: ${BPFTRACE_VERSIONS.join(' or ')} (default ${CURRENT_BPFTRACE}, the current release)`);
-  addOptions(cmd, ['json', 'format', 'allowLost', 'kernel', 'machineNoZeroPage', 'machinePageSize', 'profile', ...VARIANT_OPTIONS], {
+  addOptions(cmd, ['json', 'format', 'allowLost', 'kernel', 'machineNoZeroPage', 'machinePageSize', 'profile', ...VARIANT_OPTIONS, 'lowMemory'], {
     json: "same as -f json (bpftrace's NDJSON)",
   });
   cmd.addHelpText('after', EXAMPLES)

@@ -85,7 +85,7 @@ export async function runReplay(trace: string, o: ReplayCliOptions): Promise<{ r
 
 export function registerReplay(program: Command): void {
   const cmd = declareCommand(program, 'replay').option('--series', 'include per-process time series in --json output');
-  addOptions(cmd, ['json', 'format', 'kernel', 'machineNoZeroPage', 'machinePageSize', 'allowLost', 'profile', ...VARIANT_OPTIONS], {
+  addOptions(cmd, ['json', 'format', 'kernel', 'machineNoZeroPage', 'machinePageSize', 'allowLost', 'profile', ...VARIANT_OPTIONS, 'lowMemory'], {
     json: 'print the replay result as JSON (model/types.ts ReplayResult)',
   });
   cmd.addHelpText(

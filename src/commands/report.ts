@@ -247,7 +247,7 @@ export function registerReport(program: Command): void {
     .option('--screenshot <file>', 'also write a PNG screenshot of the top of the page: summary and headline chart (needs Chromium)')
     .option('--pdf <file>', 'also print the whole page to PDF once every chart has rendered (needs Chromium)')
     .option('--fleet <dir>', 'a faultline batch output: distributions across traces, the extremes with their own reports (written to OUTPUT-traces/)');
-  addOptions(cmd, ['json', 'kernel', 'machineNoZeroPage', 'machinePageSize', 'allowLost', 'profile', 'format', ...VARIANT_OPTIONS], {
+  addOptions(cmd, ['json', 'kernel', 'machineNoZeroPage', 'machinePageSize', 'allowLost', 'profile', 'format', ...VARIANT_OPTIONS, 'lowMemory'], {
     json: 'also print what was written as one JSON object on stdout: page, files, page_bytes, variants, lost_events, match_ratio, exit',
   });
   cmd.addHelpText(

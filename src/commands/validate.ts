@@ -154,7 +154,7 @@ function formatLatencyCheck(l: LatencyCheck & { profile: string }): string[] {
 export function registerValidate(program: Command): void {
   // validate replays mainline only, as the traced machine ran: its --thp is that machine's policy (replay's --base-thp),
   // its page size the machine's (--machine-page-size); a --page-size what-if has no kernel counters to compare with.
-  addOptions(declareCommand(program, 'validate'), ['json', 'format', 'kernel', 'machineNoZeroPage', 'machinePageSize', 'allowLost', 'profile'], {
+  addOptions(declareCommand(program, 'validate'), ['json', 'format', 'kernel', 'machineNoZeroPage', 'machinePageSize', 'allowLost', 'profile', 'lowMemory'], {
     json: 'print the result as JSON (model/validate.ts ValidateResult)',
     allowLost: 'do not fail on lost events',
   })
