@@ -3,7 +3,11 @@
 import { spawn } from 'node:child_process';
 import { constants } from 'node:os';
 
-/** The V8 flag: a small young generation and the memory-constrained heap growing (V8's own, dynamic, heuristics). */
+/**
+ * The V8 flag: V8's conservative heap growing (src/heap/heap-controller.cc GrowingFactor: its dynamic factor capped at
+ * 1.3, and 2 MB limit steps for 8; heap.cc ShouldOptimizeForMemoryUsage), so a long replay marks more often: more GC
+ * time on a large live heap, which is why it is an option and not the default.
+ */
 export const LOW_MEMORY_V8_FLAG = '--optimize-for-size';
 
 /** argv asks for --low-memory and this node was started without the flag. */
