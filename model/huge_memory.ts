@@ -3,7 +3,7 @@
 import { MM_ANONPAGES } from '../traces/events.js';
 import { noteAnonRead, thpPolicyOf, zeroPageOn } from './machine.js';
 import * as F from './flags.js';
-import { allocAnon, folioMmMap, subpages } from './pages.js';
+import { allocAnon, folioMmMap, splitToOrder0 } from './pages.js';
 import { addMmCounter, addPgtables } from './rss.js';
 import { PAGE_ANON_EXCLUSIVE, PMD_HUGE_ZERO, PMD_THP, type FaultCtx, type Mm, type ModelCtx, type PmdSlot, type Vma } from './state.js';
 import { splitHugePmd, unmapEntry } from './page_table.js';
@@ -143,11 +143,7 @@ export function splitUnderusedThp(ctx: ModelCtx, mm: Mm, slot: PmdSlot, zero: (i
   const p = ctx.pages;
   const folio = slot.folio;
   const t = splitHugePmd(ctx, mm, slot);
-  // __split_huge_page: each subpage its own order-0 folio (zap and fork then batch nothing across them)
-  const first = subpages(p, folio);
-  for (let i = 0; i < F.PTRS; i++) p.head[first + i] = 0;
-  p.folioMms.delete(folio);
-  p.folioMms.delete(-folio - 1);
+  splitToOrder0(p, folio); // __split_huge_page
   let freed = 0;
   for (let i = 0; i < F.PTRS; i++) {
     if (!zero(i)) continue;

@@ -2,7 +2,7 @@
 // and its subpage run) are reused, unless a subpage is still held. Before, every THP or mTHP a trace ever showed kept
 // two Maps and PTRS + 1 ids, so a replay's memory grew with the trace's length.
 import { describe, expect, it } from 'vitest';
-import { allocAnon, createPages, folioMmMap, putPage, subpages, wpCanReuseLargeAnonFolio } from './pages.js';
+import { allocAnon, createPages, folioMmMap, putPage, splitToOrder0, subpages, wpCanReuseLargeAnonFolio } from './pages.js';
 import type { Pages } from './state.js';
 
 /** An mTHP of nr pages, every subpage mapped once by mm 1 (mapAnon's refcount and folioMmMap). */
@@ -67,5 +67,27 @@ describe('large folio release (pages.ts)', () => {
     expect(p.folioMms.size).toBe(0);
     expect(allocAnon(p, 9)).toBe(t);
     expect(allocAnon(p, 0)).not.toBe(t); // small pages keep their own free stack
+  });
+
+  it('a THP split to order-0 pages (the shrinker): its subpages name no folio, its entries go, its id is reused', () => {
+    const p = createPages();
+    const t = allocAnon(p, 9);
+    const first = subpages(p, t, 512); // splitHugePmd: the PMD's mapping moved to the PTEs (refcount 0)
+    p.refcount[first + 7] = 1;
+    folioMmMap(p, t, 1, 512);
+    splitToOrder0(p, t);
+    expect(p.head[first]).toBe(0);
+    expect(p.head[first + 511]).toBe(0);
+    expect(p.folioMms.size).toBe(0);
+    expect(allocAnon(p, 9)).toBe(t);
+  });
+
+  it('a split folio still PMD-mapped in another mm keeps its id until that mapping goes', () => {
+    const p = createPages();
+    const t = allocAnon(p, 9);
+    subpages(p, t, 512);
+    p.refcount[t] = 1; // the other mm's PMD
+    splitToOrder0(p, t);
+    expect(allocAnon(p, 9)).not.toBe(t);
   });
 });

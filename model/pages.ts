@@ -134,6 +134,22 @@ function releaseLargeFolio(p: Pages, folio: number): void {
 }
 
 /**
+ * mm/huge_memory.c: __split_huge_page: each subpage of the PTE-mapped large folio becomes its own order-0 folio (zap
+ * and fork then batch nothing across them). The folio's entries go, and its id, which no page names now, is reused
+ * once no PMD maps it either.
+ */
+export function splitToOrder0(p: Pages, folio: number): void {
+  const run = p.folioMms.get(-folio - 1);
+  if (run !== undefined) {
+    const first = run.get(0)!, nr = run.get(1)!;
+    for (let i = 0; i < nr; i++) p.head[first + i] = 0;
+  }
+  p.folioMms.delete(folio);
+  p.folioMms.delete(-folio - 1);
+  if (p.refcount[folio]! <= 0) p.freeFolios.push(folio);
+}
+
+/**
  * mm/memory.c: __wp_can_reuse_large_anon_folio (CONFIG_MM_ID, 6.15+): `if (folio_large_mapcount(folio) <= 1) return
  * false` (a single mapped page: free the large folio up instead), then reuse only if every mapping is mm mmIdx's.
  */
