@@ -27,7 +27,7 @@ const OPTIONS = {
   patchOption: () => new Option('--patch-option <k=v>', 'patch option, e.g. cow-pte=v3 (per-page accounting in fork, v3+); repeatable').argParser(collect).default([]),
   pageSize: () => new Option('--page-size <size>', `also replay mainline with this base page size as a what-if (${PAGE_SIZE_NAMES.join(', ')}; repeatable): variant "page-size=SIZE" (docs/page_size.md says what a 4 KiB trace cannot tell)`).argParser(collect).default([]),
   baseThp: () => new Option('--base-thp <policy>', "override: THP policy of mainline itself and of every patch variant (default: detected from the trace's rss_stat, madvise until a fault shows it, and printed)"),
-  lowMemory: () => new Option('--low-memory', "run node under V8's --optimize-for-size (restarted with it): on the bench's traces peak RSS about a third lower and nearly level with the trace's length, the replay about 15% slower (npm run bench prints both); output unchanged"),
+  lowMemory: () => new Option('--low-memory', "run node under V8's --optimize-for-size (restarted with it): on the bench's traces peak RSS a fifth to a quarter lower than the default's, the replay up to ~15% slower (npm run bench prints both); output unchanged"),
   baseMthp: () => new Option('--base-mthp <sizes>', "per-size THP settings of mainline itself and of every variant, as --mthp (default: learnt from the trace's rss_stat, a fault's +nr anon pages showing its mTHP size; a trace without rss_stat replays every size below 2M as never)"),
 } as const satisfies Record<string, () => Option>;
 
