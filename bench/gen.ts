@@ -108,12 +108,13 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
 }
 
 /**
- * The perf trace at `src` with every thread renamed and renumbered each MiB of output: block k's tids become
- * tid + (k+1) * 1,000,000 (same pids) and its comms `COMM-thread-name-k` (longer than V8's 13-character sliced-string
- * threshold), so a reader or model that keeps a string sliced from its 1 MiB chunk per thread keeps every chunk.
+ * The perf trace at `src` with every thread renamed each MiB of output: block k's comms become `COMM-thread-name-k`
+ * (longer than V8's 13-character sliced-string threshold), so a reader or model that keeps a string sliced from its
+ * 1 MiB chunk per thread keeps every chunk. `renumber`: its tids also become tid + (k+1) * 1,000,000 (same pids), so
+ * every thread vanishes each MiB without an exit, some inside a call whose events the model then holds to the end.
  * Deterministic line by line: the trace of fewer events is a prefix of the longer one.
  */
-export async function generateThreadNameTrace(events: number, basePath: string, out: string): Promise<{ path: string; bytes: number }> {
+export async function generateThreadNameTrace(events: number, basePath: string, out: string, renumber = true): Promise<{ path: string; bytes: number }> {
   const base = await generatePerfTrace(events, basePath);
   const sizeFile = out + '.size';
   if (existsSync(out) && existsSync(sizeFile) && readFileSync(sizeFile, 'utf8') === `${events} ${statSync(out).size}`) return { path: out, bytes: statSync(out).size };
@@ -126,7 +127,8 @@ export async function generateThreadNameTrace(events: number, basePath: string, 
   for await (const line of createInterface({ input: createReadStream(base.path, { highWaterMark: 1 << 20 }), crlfDelay: Infinity })) {
     const k = Math.floor(bytes / (1 << 20));
     const m = head.exec(line);
-    const l = (m ? `${m[1]}${m[2]}-thread-name-${k} ${m[3]}/${Number(m[4]) + (k + 1) * 1_000_000} ${line.slice(m[0].length)}` : line) + '\n';
+    const tid = renumber ? Number(m?.[4]) + (k + 1) * 1_000_000 : m?.[4];
+    const l = (m ? `${m[1]}${m[2]}-thread-name-${k} ${m[3]}/${tid} ${line.slice(m[0].length)}` : line) + '\n';
     bytes += Buffer.byteLength(l);
     parts.push(l);
     if (parts.length >= 4096) {

@@ -14,6 +14,7 @@ import os from 'node:os';
 import type { BenchArgs, BenchSection } from './run.js';
 import { cycleEvents, generatePerfTrace, generateThreadNameTrace } from './gen.js';
 import { LOW_MEMORY_V8_FLAG } from '../src/low_memory.js';
+import { keepHeapGrowingSmall } from '../src/heap_growing.js';
 import { BENCH_PROGRAMS, queryFile } from './query.js';
 import { containerOf, openChunks } from '../traces/read.js';
 import { forEachLine } from '../traces/lines.js';
@@ -193,11 +194,14 @@ function ownPeakKiB(): number {
   return Number(m[1]);
 }
 
+/** Set in a peak child's environment: V8's own heap growing, src/heap_growing.ts not started (the CLI starts it). */
+const V8_GROWING_ENV = 'FAULTLINE_BENCH_V8_GROWING';
+
 /** Peak RSS of a child replaying `path`: as `faultline replay` runs it (worker: parse on its own thread), or on one thread. */
-function childPeak(path: string, worker: '0' | '1', node: readonly string[] = []): Promise<{ maxRssMiB: number; events: number; ms: number }> {
+function childPeak(path: string, worker: '0' | '1', node: readonly string[] = [], v8Growing = false): Promise<{ maxRssMiB: number; events: number; ms: number }> {
   const self = fileURLToPath(import.meta.url);
   return new Promise((resolve, reject) => {
-    const env = { ...process.env, FAULTLINE_PARSE_WORKER: worker };
+    const env = { ...process.env, FAULTLINE_PARSE_WORKER: worker, ...(v8Growing ? { [V8_GROWING_ENV]: '1' } : {}) };
     const t0 = performance.now();
     const c = spawn(process.execPath, [...node, self, '--child', path], { stdio: ['ignore', 'pipe', 'inherit'], env });
     let out = '';
@@ -372,11 +376,11 @@ export const section: BenchSection = {
     await generatePerfTrace(6 * cycle, whole); // its first `cycle` lines are the sixth's
     // A peak depends on where V8's collections fall (old space fills with promoted garbage up to a multiple of the live
     // heap before a mark-compact), so each side runs once per round and the lowest of each is compared.
-    const low = async (path: string, mode: '0' | '1', node: readonly string[] = []): Promise<{ runs: number[]; min: number; events: number; ms: number }> => {
+    const low = async (path: string, mode: '0' | '1', node: readonly string[] = [], v8Growing = false): Promise<{ runs: number[]; min: number; events: number; ms: number }> => {
       const runs: number[] = [];
       let events = 0, ms = Infinity;
       for (let r = 0; r < args.rounds; r++) {
-        const x = await childPeak(path, mode, node);
+        const x = await childPeak(path, mode, node, v8Growing);
         runs.push(x.maxRssMiB);
         events = x.events;
         ms = Math.min(ms, x.ms);
@@ -384,23 +388,25 @@ export const section: BenchSection = {
       return { runs, min: Math.min(...runs), events, ms };
     };
     const mibs = (xs: number[]): string => xs.map((x) => x.toFixed(0)).join('/');
+    // (each child starts src/heap_growing.ts as the CLI does, but for the row that shows V8's own growing without it)
     const modes = [
-      ['1', [], 'as `faultline replay` runs it (parse worker)'],
-      ['0', [], 'on one thread'],
-      ['1', [LOW_MEMORY_V8_FLAG], `with --low-memory (node ${LOW_MEMORY_V8_FLAG}: src/low_memory.ts), parse worker`],
+      ['1', [], false, 'as `faultline replay` runs it (parse worker)'],
+      ['0', [], false, 'on one thread'],
+      ['1', [LOW_MEMORY_V8_FLAG], false, `with --low-memory (node ${LOW_MEMORY_V8_FLAG}: src/low_memory.ts), parse worker`],
+      ['1', [], true, "with V8's own heap growing (src/heap_growing.ts not started), parse worker"],
     ] as const;
     const peaks = async (what: string, a: string, b: string, which: readonly (typeof modes)[number][] = modes): Promise<{ ms: number }[]> => {
       const out: { ms: number }[] = [];
-      for (const [mode, node, how] of which) {
-        const x = await low(a, mode, node);
-        const y = await low(b, mode, node);
+      for (const [mode, node, v8Growing, how] of which) {
+        const x = await low(a, mode, node, v8Growing);
+        const y = await low(b, mode, node, v8Growing);
         console.log(`peak RSS of replay${what}, ${how}: first sixth (${x.events} events: one copy of each recording) ${mibs(x.runs)} MiB, whole (${y.events} events: six) ${mibs(y.runs)} MiB: lowest ${f2(y.min / x.min)}x (aim <= 1.15)`);
         out.push({ ms: y.ms });
       }
       return out;
     };
-    const [asRun, , lowMem] = await peaks('', sixth, whole);
-    console.log(`replay of the six cycles (the children above, best of ${args.rounds}): ${f3(asRun!.ms / 1000)} s as run, ${f3(lowMem!.ms / 1000)} s with --low-memory = ${f2(lowMem!.ms / asRun!.ms)}x`);
+    const [asRun, , lowMem, v8Own] = await peaks('', sixth, whole);
+    console.log(`replay of the six cycles (the children above, best of ${args.rounds}): ${f3(asRun!.ms / 1000)} s as run, ${f3(lowMem!.ms / 1000)} s with --low-memory = ${f2(lowMem!.ms / asRun!.ms)}x, ${f3(v8Own!.ms / 1000)} s with V8's own heap growing = ${f2(v8Own!.ms / asRun!.ms)}x`);
     // Bounded or growing: the same as `faultline replay` runs it over 1, 2, 3 and 6 cycles (one run each).
     const curve: string[] = [];
     for (const k of [1, 2, 3, 6]) {
@@ -410,12 +416,18 @@ export const section: BenchSection = {
     }
     console.log(`peak RSS of replay by cycles of the recordings (MiB): ${curve.join(', ')}`);
 
-    // The same traces with a new thread (tid and comm) every MiB: strings kept per thread must not hold their chunk.
+    // The same traces with a new thread name (comm) every MiB: strings kept per thread must not hold their chunk. Then
+    // with a new thread (tid and comm) every MiB: threads vanish without an exit, some inside a call (model state).
+    const cn = join(args.tmp, `faultline-bench-commnames-${6 * cycle}.txt`);
+    const cn6 = join(args.tmp, `faultline-bench-commnames-${cycle}.txt`);
+    await generateThreadNameTrace(6 * cycle, whole, cn, false);
+    await generateThreadNameTrace(cycle, sixth, cn6, false);
+    await peaks(', new thread name (comm, same tids) every MiB', cn6, cn, modes.slice(0, 1));
     const tn = join(args.tmp, `faultline-bench-threadnames-${6 * cycle}.txt`);
     const tn6 = join(args.tmp, `faultline-bench-threadnames-${cycle}.txt`);
     await generateThreadNameTrace(6 * cycle, whole, tn);
     await generateThreadNameTrace(cycle, sixth, tn6);
-    await peaks(', new thread name every MiB', tn6, tn, modes.slice(0, 2));
+    await peaks(', new thread (tid and comm) every MiB', tn6, tn, modes.slice(0, 2));
 
     startup(args.rounds);
     console.log(`load average ${os.loadavg().map(f2).join(' ')} after`);
@@ -423,6 +435,7 @@ export const section: BenchSection = {
 };
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href && process.argv[2] === '--child') {
+  if (process.env[V8_GROWING_ENV] !== '1') keepHeapGrowingSmall();
   replayFile(process.argv[3], buildVariants()).then(
     (events) => {
       process.stdout.write(JSON.stringify({ maxRssMiB: ownPeakKiB() / 1024, events }));
