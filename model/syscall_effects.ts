@@ -3,7 +3,7 @@
 import type { SyscallEnterEvent, SyscallExitEvent, TraceEvent } from '../traces/events.js';
 import { faultCost } from './costs.js';
 import { pathId } from './fault_paths.js';
-import { countPath, proc, task, type EngineState } from './engine_state.js';
+import { countPath, dropFileRead, endFileRead, proc, task, type EngineState } from './engine_state.js';
 import { beginExec, endExec, isExecCall } from './exec.js';
 import * as F from './flags.js';
 import { doMadvise } from './madvise.js';
@@ -276,6 +276,22 @@ export function callsReturned(st: EngineState, e: TraceEvent): void {
     st.inClone.delete(e.tid);
     flushHeld(st, e.tid);
   }
+}
+
+/**
+ * A thread whose exit the trace missed, now that its group is dead (task_lifecycle.ts onExit): it left any call before
+ * its own do_exit (kernel/exit.c: group_dead is the last thread's, so every other one has exited), so a call in flight
+ * returned and events held for it are released, before the mm's teardown as in the kernel; its per-thread notes go.
+ */
+export function missedThreadExited(st: EngineState, tid: number, by: TraceEvent): void {
+  if (st.inMmCall.has(tid)) applyAssumed(st, tid, 'returned', by);
+  st.inClone.delete(tid);
+  flushHeld(st, tid);
+  st.faultedSince.delete(tid);
+  st.fresh.delete(tid);
+  st.zapping.delete(tid);
+  endFileRead(st, tid);
+  dropFileRead(st, tid);
 }
 
 const MEMSET_FILL = pathId('memset_fill'), POPULATE = pathId('populate');

@@ -10,6 +10,7 @@ import { exitMmap } from './mm.js';
 import { addLat, endProc, FORK_LAT, latOf, noteCounters, notePoint } from './results.js';
 import { logUpdate, noteCopyEnd } from './rss_log.js';
 import { flushHeld } from './rss_stat.js';
+import { missedThreadExited } from './syscall_effects.js';
 import type { ExitRecord, ForkRecord } from './types.js';
 import type { Mm } from './state.js';
 
@@ -131,6 +132,7 @@ export function onExit(st: EngineState, recs: LifecycleRecs, e: ExitEvent): void
     // kernel/exit.c: group_dead is true for the group's last thread: threads whose exit the trace missed are gone too
     for (const [tid, o] of st.tasks) {
       if (o.tgid !== t.tgid || o.mm !== mm) continue;
+      missedThreadExited(st, tid, e);
       st.tasks.delete(tid);
       o.exited = true;
       mm.users--;
