@@ -111,7 +111,8 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
  * The perf trace at `src` with every thread renamed each MiB of output: block k's comms become `COMM-thread-name-k`
  * (longer than V8's 13-character sliced-string threshold), so a reader or model that keeps a string sliced from its
  * 1 MiB chunk per thread keeps every chunk. `renumber`: its tids also become tid + (k+1) * 1,000,000 (same pids), so
- * every thread vanishes each MiB without an exit, some inside a call whose events the model then holds to the end.
+ * every thread vanishes each MiB without an exit, some inside a call (the model ends it at its group's last exit:
+ * syscall_effects.ts missedThreadExited).
  * Deterministic line by line: the trace of fewer events is a prefix of the longer one.
  */
 export async function generateThreadNameTrace(events: number, basePath: string, out: string, renumber = true): Promise<{ path: string; bytes: number }> {

@@ -417,7 +417,7 @@ export const section: BenchSection = {
     console.log(`peak RSS of replay by cycles of the recordings (MiB): ${curve.join(', ')}`);
 
     // The same traces with a new thread name (comm) every MiB: strings kept per thread must not hold their chunk. Then
-    // with a new thread (tid and comm) every MiB: threads vanish without an exit, some inside a call (model state).
+    // with a new thread (tid and comm) every MiB: threads vanish without an exit, some inside a call, until their group's.
     const cn = join(args.tmp, `faultline-bench-commnames-${6 * cycle}.txt`);
     const cn6 = join(args.tmp, `faultline-bench-commnames-${cycle}.txt`);
     await generateThreadNameTrace(6 * cycle, whole, cn, false);

@@ -269,12 +269,15 @@ export function returnedBy(e: TraceEvent): boolean {
   }
 }
 
-/** tid's calls in flight whose exit the trace did not show, now that it shows tid has returned (returnedBy). */
-export function callsReturned(st: EngineState, e: TraceEvent): void {
-  if (st.inMmCall.has(e.tid)) applyAssumed(st, e.tid, 'returned', e);
-  if (st.inClone.has(e.tid) && e.kind !== 'newtask' && e.kind !== 'fork') {
-    st.inClone.delete(e.tid);
-    flushHeld(st, e.tid);
+/**
+ * tid's calls in flight whose exit the trace did not show, now that `e` shows tid has returned (returnedBy: its own
+ * event; missedThreadExited: its group's last exit).
+ */
+export function callsReturned(st: EngineState, e: TraceEvent, tid = e.tid): void {
+  if (st.inMmCall.has(tid)) applyAssumed(st, tid, 'returned', e);
+  if (st.inClone.has(tid) && e.kind !== 'newtask' && e.kind !== 'fork') {
+    st.inClone.delete(tid);
+    flushHeld(st, tid);
   }
 }
 
@@ -284,9 +287,8 @@ export function callsReturned(st: EngineState, e: TraceEvent): void {
  * returned and events held for it are released, before the mm's teardown as in the kernel; its per-thread notes go.
  */
 export function missedThreadExited(st: EngineState, tid: number, by: TraceEvent): void {
-  if (st.inMmCall.has(tid)) applyAssumed(st, tid, 'returned', by);
-  st.inClone.delete(tid);
-  flushHeld(st, tid);
+  callsReturned(st, by, tid);
+  flushHeld(st, tid); // (held for other reasons too: an untraced clone or exec still undecided)
   st.faultedSince.delete(tid);
   st.fresh.delete(tid);
   st.zapping.delete(tid);

@@ -4,8 +4,10 @@ import v8 from 'node:v8';
 
 /**
  * Headroom over the live heap after a mark-compact (deps/v8/src/heap/heap-controller.cc GrowingFactor: a positive
- * --heap-growing-percent replaces the dynamic factor; the limit is still at least live + 8 MB). On the bench's six
- * cycles V8's own factor let old space fill to ~40 MB of a ~11 MiB live heap: the whole trace's peak ~1.3x its sixth's.
+ * --heap-growing-percent replaces the dynamic factor; the limit is still at least live + 8 MB). V8 reads it at every
+ * limit it recomputes, so setting it after start-up works (unlike --optimize-for-size: src/low_memory.ts). On the
+ * bench's six cycles V8's own factor let old space fill to ~40 MB of a ~11 MiB live heap: the whole trace's peak ~1.3x
+ * its sixth's.
  */
 export const SMALL_HEAP_GROWING_PERCENT = 20;
 /**
