@@ -8,7 +8,8 @@ import { countPath as countIn, countPathRun as countInRun, newPathAcc, newProc, 
 import { compilePrices, type CostProfile, type FaultDraws, type FaultPrices } from './costs.js';
 import type { BufferedRss, RssStatSink } from './rss_stat.js';
 import { logUpdate } from './rss_log.js';
-import type { FaultCtx, Mm, ModelCtx, Task } from './state.js';
+import * as F from './flags.js';
+import type { FaultCtx, Mm, ModelCtx, PteTable, Task } from './state.js';
 import type { VariantResult } from './types.js';
 import type { SyscallEnterEvent, TraceEvent } from '../traces/events.js';
 
@@ -136,15 +137,23 @@ type FileReads = Pick<EngineState, 'fileRead' | 'fileReadLive'>;
 export interface FileReadNote {
   mm: Mm | null;
   own: boolean;
+  /** The faulting page's PTE when fault-around mapped none (memory.ts doReadFault): mapped, counted by the second update. */
+  table: PteTable | null;
+  index: number;
 }
 
-/** tid took a file read fault in mm whose page-cache count the trace decided: its next rss_stat may be its own update. */
-export function noteFileRead(st: FileReads, tid: number, mm: Mm): void {
+/**
+ * tid took a file read fault in mm whose page-cache count the trace decided: its next rss_stat may be its own update.
+ * `table`/`index`: the faulting page's entry, mapped but not yet counted (null: none such).
+ */
+export function noteFileRead(st: FileReads, tid: number, mm: Mm, table: PteTable | null = null, index = -1): void {
   let n = st.fileRead.get(tid);
-  if (n === undefined) st.fileRead.set(tid, (n = { mm: null, own: false }));
+  if (n === undefined) st.fileRead.set(tid, (n = { mm: null, own: false, table: null, index: -1 }));
   if (n.mm === null) st.fileReadLive++;
   n.mm = mm;
   n.own = false;
+  n.table = table;
+  n.index = index;
 }
 
 /** tid's file read note is over (its next event that is not its own rss_stat; or the second update came). */
@@ -153,6 +162,14 @@ export function endFileRead(st: FileReads, tid: number): void {
   if (n === undefined || n.mm === null) return;
   n.mm = null;
   st.fileReadLive--;
+  const t = n.table;
+  if (t === null) return;
+  n.table = null;
+  // no second update: finish_fault did not map the page (mm/memory.c: VM_FAULT_NOPAGE/RETRY), so neither does the model
+  if ((t.fl[n.index]! & (F.PTE_PRESENT | F.PTE_FILE)) === (F.PTE_PRESENT | F.PTE_FILE)) {
+    t.fl[n.index] = 0;
+    t.present--;
+  }
 }
 
 /** tid's exit event, after endFileRead: its spent note goes, so fileRead holds no more entries than live threads. */

@@ -61,12 +61,14 @@ export function onFault(st: EngineState, e: FaultEvent, hint: FaultHint | null):
     recordFault(st, e, p, 0, 0, 0);
     return;
   }
-  if (!vma || (vma.kind & F.KIND_INFERRED)) vma = inferVma(mm, addr, exec || (hm === MM_FILEPAGES && hd > 0) ? F.KIND_FILE : F.KIND_ANON, vma, p, cls);
+  // (a file-counter event of the fault's own, even one that added nothing, is mm/filemap.c: filemap_map_pages's
+  // add_mm_counter of the pages it mapped around: only a file VMA's fault runs it, mm/memory.c do_fault_around)
+  if (!vma || (vma.kind & F.KIND_INFERRED)) vma = inferVma(mm, addr, exec || (hm === MM_FILEPAGES && hd >= 0) ? F.KIND_FILE : F.KIND_ANON, vma, p, cls);
   f.mm = mm;
   f.vma = vma;
   f.address = e.address;
   f.path = '';
-  f.fileHint = (hm === MM_FILEPAGES || hm === MM_SHMEMPAGES) && hd > 0 ? hd : -1; // page-cache (file or shmem) pages the kernel mapped
+  f.fileHint = (hm === MM_FILEPAGES || hm === MM_SHMEMPAGES) && hd >= 0 ? hd : -1; // page-cache (file or shmem) pages the kernel mapped around
   f.anonHint = hm === MM_ANONPAGES && hd > 1 && hint!.fromPrev !== false ? hd : -1; // an mTHP: nr pages in one add_mm_counter
   // a page-size what-if: the hint counts the trace's pages; the same bytes in this variant's pages
   if (f.fileHint > 0 && ctx.geo !== ctx.traceGeo) f.fileHint = Math.ceil((f.fileHint * 2 ** ctx.traceGeo.pageShift) / F.PAGE_SIZE);
@@ -96,7 +98,12 @@ export function onFault(st: EngineState, e: FaultEvent, hint: FaultHint | null):
   }
   if (f.leftUnseen) st.assumed.page_left_unseen++;
   // (handleMmFault set f.path: the narrowing above does not see it)
-  if ((f.path as string) === 'file_read' && f.fileHint > 0 && hm === MM_FILEPAGES) noteFileRead(st, e.tid, mm);
+  if ((f.path as string) === 'file_read' && f.fileHint >= 0 && hm === MM_FILEPAGES) {
+    // (none around: the faulting page is finish_fault's, counted by the fault's second update, rss_stat.ts)
+    const slot = f.fileHint === 0 ? mm.pmds.get(blockOf(e.address)) : undefined;
+    if (slot !== undefined && slot.kind === PMD_TABLE) noteFileRead(st, e.tid, mm, slot.table!, pteIndex(e.address));
+    else noteFileRead(st, e.tid, mm);
+  }
   // the counters this fault moved (mm/memory.c: each path's add_mm_counter): its rss_stat events are of these members
   st.faultedSince.set(e.tid, faultBits((mm.rss[0] !== r0 ? 1 : 0) | (mm.rss[1] !== r1 ? 2 : 0) | (mm.rss[2] !== r2 ? 4 : 0) | (mm.rss[3] !== r3 ? 8 : 0)));
   recordFault(st, e, p, vma.start, vma.end, vma.flags);

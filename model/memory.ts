@@ -283,6 +283,8 @@ function doFault(ctx: ModelCtx, f: FaultCtx, t: PteTable, i: number): void {
 /**
  * mm/memory.c: do_read_fault -> do_fault_around (fault_around_bytes 64 KiB: 16 PTEs at 4 KiB, clipped to the VMA and the
  * PTE table) -> filemap_map_pages maps the page-cache pages already there; f.fileHint (from the trace) says how many.
+ * 0: none, the faulting page not ready either: __do_fault + finish_fault map it, counted by the fault's second update
+ * (its PTE is placed here, its count then: fault_entry.ts noteFileRead, rss_stat.ts).
  */
 function doReadFault(ctx: ModelCtx, f: FaultCtx, t: PteTable, i: number, pfl: number, member: number): void {
   const vma = f.vma;
