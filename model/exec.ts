@@ -49,7 +49,12 @@ export function switchExec(st: EngineState, t: Task, ex: ExecState): void {
   logUpdate(st.ctx, mm);
   t.mm = mm;
   releaseMm(st, old, t.tid); // fs/exec.c: exec_mmap -> mmput(old_mm)
-  if (ex.inferred) st.execs.delete(t.tid);
+  if (ex.inferred) {
+    st.execs.delete(t.tid);
+    // its sched_process_exec, if the trace has one, is this exec's own (fs/exec.c: exec_binprm traces it before the
+    // return to user space): the mm switched here is the one it names, not a cue to switch again (onExec)
+    st.fresh.add(t.tid);
+  }
 }
 
 /** sched_process_exec: the exec succeeded (switch now if no rss_stat event showed it already). */
