@@ -80,7 +80,9 @@ export function onFault(st: EngineState, e: FaultEvent, hint: FaultHint | null):
   const proves = !inferred && mm.users <= 1 && ctx.geo === ctx.traceGeo;
   f.kernelNone = proves && (ec & X86_PF_PROT) === 0 && hm === MM_ANONPAGES && hd > 0;
   // arch/x86/mm/fault.c: X86_PF_PROT on a write whose rss_stat is wp_page_copy's dec of the file counter (mm/memory.c)
-  f.kernelFile = proves && (ec & (X86_PF_PROT | X86_PF_WRITE)) === (X86_PF_PROT | X86_PF_WRITE) && hm === MM_FILEPAGES && hd === -1;
+  // (any number of users: a write onto a present PTE is this thread's own access, and the file page it copied is
+  // its own rss_stat's -1; another CPU's update in the same sum would move that delta off -1, and then no rule)
+  f.kernelFile = !inferred && ctx.geo === ctx.traceGeo && (ec & (X86_PF_PROT | X86_PF_WRITE)) === (X86_PF_PROT | X86_PF_WRITE) && hm === MM_FILEPAGES && hd === -1;
   f.leftUnseen = false;
   if (ctx.detect && hm === MM_ANONPAGES && hd === F.PTRS) ctx.machine.thpFaults++; // mm/huge_memory.c: a PMD-order folio, one add_mm_counter
   if (inferred) {
