@@ -9,7 +9,8 @@ import { compilePrices, type CostProfile, type FaultDraws, type FaultPrices } fr
 import type { BufferedRss, RssStatSink } from './rss_stat.js';
 import { logUpdate } from './rss_log.js';
 import * as F from './flags.js';
-import type { FaultCtx, Mm, ModelCtx, PteTable, Task } from './state.js';
+import { blockOf, pteIndex, unmapEntry } from './page_table.js';
+import { PMD_TABLE, type FaultCtx, type Mm, type ModelCtx, type Task } from './state.js';
 import type { VariantResult } from './types.js';
 import type { SyscallEnterEvent, TraceEvent } from '../traces/events.js';
 
@@ -76,7 +77,7 @@ export interface EngineState {
   fileReadLive: number;
   /** The mm each exited task last used, for its teardown's rss_stat events. */
   exitedMm: Map<number, Mm>;
-  /** Tasks first seen mid-trace with no syscall yet: an exec we see the end of keeps their mm. */
+  /** Tasks first seen mid-trace with no syscall yet, or whose inferred exec already switched: an exec we see the end of keeps their mm. */
   fresh: Set<number>;
   /** mm idx -> bit per member whose baseline was learnt from rss_stat. */
   adopted: Map<number, number>;
@@ -131,45 +132,44 @@ export function newEngineState(ctx: ModelCtx, profile: CostProfile | null, serie
 }
 
 /** The two fields the notes below keep. */
-type FileReads = Pick<EngineState, 'fileRead' | 'fileReadLive'>;
+type FileReads = Pick<EngineState, 'fileRead' | 'fileReadLive' | 'ctx'>;
 
 /** A task's last file read fault, while its own rss_stat may still come (EngineState.fileRead). */
 export interface FileReadNote {
   mm: Mm | null;
   own: boolean;
-  /** The faulting page's PTE when fault-around mapped none (memory.ts doReadFault): mapped, counted by the second update. */
-  table: PteTable | null;
-  index: number;
+  /** The faulting address when fault-around mapped none (memory.ts doReadFault): its page mapped, counted by the
+   *  second update; -1 none. (An address, not the PTE table: another thread's munmap may free the table meanwhile.) */
+  page: number;
 }
 
 /**
  * tid took a file read fault in mm whose page-cache count the trace decided: its next rss_stat may be its own update.
- * `table`/`index`: the faulting page's entry, mapped but not yet counted (null: none such).
+ * `page`: the faulting address whose page is mapped but not yet counted (-1: none such).
  */
-export function noteFileRead(st: FileReads, tid: number, mm: Mm, table: PteTable | null = null, index = -1): void {
+export function noteFileRead(st: FileReads, tid: number, mm: Mm, page = -1): void {
   let n = st.fileRead.get(tid);
-  if (n === undefined) st.fileRead.set(tid, (n = { mm: null, own: false, table: null, index: -1 }));
+  if (n === undefined) st.fileRead.set(tid, (n = { mm: null, own: false, page: -1 }));
   if (n.mm === null) st.fileReadLive++;
   n.mm = mm;
   n.own = false;
-  n.table = table;
-  n.index = index;
+  n.page = page;
 }
 
 /** tid's file read note is over (its next event that is not its own rss_stat; or the second update came). */
 export function endFileRead(st: FileReads, tid: number): void {
   const n = st.fileRead.get(tid);
   if (n === undefined || n.mm === null) return;
+  const mm = n.mm, a = n.page;
   n.mm = null;
   st.fileReadLive--;
-  const t = n.table;
-  if (t === null) return;
-  n.table = null;
+  if (a < 0) return;
+  n.page = -1;
   // no second update: finish_fault did not map the page (mm/memory.c: VM_FAULT_NOPAGE/RETRY), so neither does the model
-  if ((t.fl[n.index]! & (F.PTE_PRESENT | F.PTE_FILE)) === (F.PTE_PRESENT | F.PTE_FILE)) {
-    t.fl[n.index] = 0;
-    t.present--;
-  }
+  const s = mm.pmds.get(blockOf(a));
+  if (s === undefined || s.kind !== PMD_TABLE) return;
+  const i = pteIndex(a);
+  if ((s.table!.fl[i]! & (F.PTE_PRESENT | F.PTE_FILE)) === (F.PTE_PRESENT | F.PTE_FILE)) unmapEntry(st.ctx, mm, s.table!, i);
 }
 
 /** tid's exit event, after endFileRead: its spent note goes, so fileRead holds no more entries than live threads. */

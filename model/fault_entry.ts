@@ -100,12 +100,8 @@ export function onFault(st: EngineState, e: FaultEvent, hint: FaultHint | null):
   }
   if (f.leftUnseen) st.assumed.page_left_unseen++;
   // (handleMmFault set f.path: the narrowing above does not see it)
-  if ((f.path as string) === 'file_read' && f.fileHint >= 0 && hm === MM_FILEPAGES) {
-    // (none around: the faulting page is finish_fault's, counted by the fault's second update, rss_stat.ts)
-    const slot = f.fileHint === 0 ? mm.pmds.get(blockOf(e.address)) : undefined;
-    if (slot !== undefined && slot.kind === PMD_TABLE) noteFileRead(st, e.tid, mm, slot.table!, pteIndex(e.address));
-    else noteFileRead(st, e.tid, mm);
-  }
+  // (none around: the faulting page is finish_fault's, counted by the fault's second update, rss_stat.ts)
+  if ((f.path as string) === 'file_read' && f.fileHint >= 0 && hm === MM_FILEPAGES) noteFileRead(st, e.tid, mm, f.fileHint === 0 ? e.address : -1);
   // the counters this fault moved (mm/memory.c: each path's add_mm_counter): its rss_stat events are of these members
   st.faultedSince.set(e.tid, faultBits((mm.rss[0] !== r0 ? 1 : 0) | (mm.rss[1] !== r1 ? 2 : 0) | (mm.rss[2] !== r2 ? 4 : 0) | (mm.rss[3] !== r3 ? 8 : 0)));
   recordFault(st, e, p, vma.start, vma.end, vma.flags);

@@ -6,7 +6,7 @@ import { createEngine } from './engine.js';
 import { createMm } from './mm.js';
 import { buildVariants } from './variants.js';
 
-const fresh = (): Pick<EngineState, 'fileRead' | 'fileReadLive'> => ({ fileRead: new Map(), fileReadLive: 0 });
+const fresh = (): Pick<EngineState, 'fileRead' | 'fileReadLive' | 'ctx'> => ({ fileRead: new Map(), fileReadLive: 0, ctx });
 const ctx = createEngine(buildVariants()[0]!, {}, null, 64, null).ctx;
 
 describe('file read notes', () => {
@@ -17,7 +17,7 @@ describe('file read notes', () => {
     noteFileRead(st, 10, b); // the same thread's next read fault: still one live note, now for b
     noteFileRead(st, 11, a);
     expect(st.fileReadLive).toBe(2);
-    expect(st.fileRead.get(10)).toEqual({ mm: b, own: false, table: null, index: -1 });
+    expect(st.fileRead.get(10)).toEqual({ mm: b, own: false, page: -1 });
     st.fileRead.get(10)!.own = true;
     const entry = st.fileRead.get(10);
     endFileRead(st, 10);
@@ -27,7 +27,7 @@ describe('file read notes', () => {
     expect(st.fileRead.get(10)?.mm).toBeNull();
     noteFileRead(st, 10, a);
     expect(st.fileRead.get(10)).toBe(entry); // reused, not a new record
-    expect(st.fileRead.get(10)).toEqual({ mm: a, own: false, table: null, index: -1 }); // and its own flag reset
+    expect(st.fileRead.get(10)).toEqual({ mm: a, own: false, page: -1 }); // and its own flag reset
     expect(st.fileReadLive).toBe(2);
   });
 

@@ -143,15 +143,16 @@ export function createFanout(engines: Engine[], opts: FanoutOptions = {}): { sin
     let kept = 0;
     for (let i = 0; i < n; i++) {
       const w = live[i]!;
-      if (byCpu >= 0 && w.cpu >= 0 && byCpu !== w.cpu && engines.length && engines[0]!.apart(w.tid, byTid)) live[kept++] = w;
+      const otherCpu = byCpu >= 0 && w.cpu >= 0 && byCpu !== w.cpu && engines.length > 0;
+      if (otherCpu && engines[0]!.apart(w.tid, byTid)) live[kept++] = w;
       // a fault of another thread of the same mm on another CPU, on another page: the two ran concurrently and neither
       // depends on the other, so this one still waits for its own rss_stat (else it runs unhinted: an inferred VMA's
       // kind guessed, and with no zero page a read allocating a page the kernel counted as a file one)
-      else if (byFault && byCpu >= 0 && w.cpu >= 0 && byCpu !== w.cpu && Math.floor(w.address / tracePage) !== byPage && engines.length && engines[0]!.sameMm(w.tid, byTid)) live[kept++] = w;
+      else if (otherCpu && byFault && Math.floor(w.address / tracePage) !== byPage && engines[0]!.sameMm(w.tid, byTid)) live[kept++] = w;
       // a thread of the same mm on another CPU ran concurrently: its event may come between this fault and the fault's
       // own rss_stat (mm/memory.c: the counter is updated and traced at the end of the fault), so it is no evidence
       // that the kernel changed no counter: the fault runs now (this event may depend on it) with no hint
-      else if (byCpu >= 0 && w.cpu >= 0 && byCpu !== w.cpu && engines.length && engines[0]!.sameMm(w.tid, byTid)) run(w, null);
+      else if (otherCpu && engines[0]!.sameMm(w.tid, byTid)) run(w, null);
       else release(w, null);
     }
     n = kept;

@@ -191,8 +191,8 @@ function useRss(st: EngineState, b: BufferedRss, now: boolean): void {
       // it again: one read fault, two MM_FILEPAGES updates. The second count is the trace's, as the first was the fault's
       // hint; which PTEs it filled is not traced (counted where the model keeps pages it cannot place)
       // (fault-around mapped none: the faulting page is this update's, already in the model's table, memory.ts doReadFault)
-      const own = read.table !== null ? 1 : 0;
-      read.table = null;
+      const own = read.page >= 0 ? 1 : 0;
+      read.page = -1;
       mm.phantom[MM_FILEPAGES]! += pages - own;
       addMmCounter(ctx, mm, MM_FILEPAGES, pages);
       endFileRead(st, b.tid);
