@@ -8,7 +8,8 @@ import { adoptThread, countPath, countPathRun, FAULTED_ANY, faultBits, newTask, 
 import * as F from './flags.js';
 import { handleMmFault, mapNewAnonPages, plainAnonWrites } from './memory.js';
 import { findVma, firstAbove, inHole, insertVma, newVma, splitRange } from './mm.js';
-import { allocUpper, blockOf, entryFlagsAt, pteAlloc, pteIndex, upperPresent } from './page_table.js';
+import { allocUpper, blockOf, entryFlagsAt, mapAnon, pteAlloc, pteIndex, upperPresent } from './page_table.js';
+import { allocAnon } from './pages.js';
 import type { ProcAcc } from './results.js';
 import { PMD_TABLE, type Mm, type Vma } from './state.js';
 
@@ -95,8 +96,10 @@ export function onFault(st: EngineState, e: FaultEvent, hint: FaultHint | null):
   if (accessError(vma, write, exec)) {
     f.path = 'segv'; // arch/x86/mm/fault.c: access_error -> bad_area_access_error
   } else {
-    if ((vma.kind & F.KIND_INFERRED) && hint !== null && hm === -1 && !(entryFlagsAt(mm, e.address) & F.PTE_PRESENT)) mapSpecial(st, vma, mm, e.address);
-    else handleMmFault(ctx, f);
+    if ((vma.kind & F.KIND_INFERRED) && hint !== null && hm === -1 && !(entryFlagsAt(mm, e.address) & F.PTE_PRESENT)) {
+      if (write && (ec & X86_PF_PROT)) mapUnseenAnon(st, vma, mm, e.address);
+      else mapSpecial(st, vma, mm, e.address);
+    } else handleMmFault(ctx, f);
   }
   if (f.leftUnseen) st.assumed.page_left_unseen++;
   // (handleMmFault set f.path: the narrowing above does not see it)
@@ -221,6 +224,23 @@ function mapSpecial(st: EngineState, vma: Vma, mm: Mm, a: number): void {
   t.present++;
   vma.flags |= F.VM_PFNMAP;
   f.path = 'pfnmap';
+}
+
+/**
+ * A write onto a present PTE (X86_PF_PROT) in a VMA the trace never showed, after which the kernel changed no counter:
+ * mm/memory.c do_wp_page on an anon page (wp_page_reuse, or wp_page_copy anon to anon after a fork), which a special
+ * PTE or the zero page cannot be (a write to either allocates, +1 anon). Map an anon page, writable, counted before the
+ * trace (the mm's baseline holds it): a later zap or fork copy counts it as the kernel does.
+ */
+function mapUnseenAnon(st: EngineState, vma: Vma, mm: Mm, a: number): void {
+  const { ctx, f } = st;
+  f.tablesAllocated += allocUpper(ctx, mm, a);
+  const b = blockOf(a);
+  const slot = mm.pmds.get(b) ?? (f.tablesAllocated++, pteAlloc(ctx, mm, b));
+  if (slot.kind !== PMD_TABLE) return;
+  vma.anonVma = true; // a mapped anon page: its VMA has an anon_vma (mm/rmap.c), which fork copies (vma_needs_copy)
+  mapAnon(ctx, mm, slot.table!, pteIndex(a), allocAnon(ctx.pages, 0), true);
+  f.path = 'wp_page_reuse';
 }
 
 /**

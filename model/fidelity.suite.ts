@@ -56,8 +56,10 @@ describe.each(fixtures.map((f) => [f, BACKEND] as const))('%s (%s)', (fixture, b
     // inferred VMAs (not compared: a handful per fork and exit)
     // (or untraced reclaim: the THP shrinker's remaps in thp_shrinker, each followed by the model)
     expect(r.compared + r.baseline + r.unmapped + r.guessed_vma_pieces + (r.untraced_reclaim?.events ?? 0)).toBe(r.rss_stat_events);
-    // up to 16, or about 5 per forked child (zygote's 8 children give 40: their fork's and exit's inferred runs)
-    expect(r.guessed_vma_pieces).toBeLessThanOrEqual(Math.max(16, 6 * forks));
+    // up to 18, or about 5 per forked child (zygote's 8 children give 40: their fork's and exit's inferred runs);
+    // mthp_4k's ftrace has 18: its parent's and child's stack page, written before the trace showed the stack
+    // (fault_entry.ts mapUnseenAnon), is a page of an inferred VMA, so each teardown has a boundary inside it
+    expect(r.guessed_vma_pieces).toBeLessThanOrEqual(Math.max(18, 6 * forks));
     expect(r.compared).toBeGreaterThan(100);
     // the recording's own THP setting (given from its truth file) agrees with what the trace's faults show (machine.ts)
     expect(thpOverrideContradictions(r.machine), describeThp(r.machine)).toBe(0);
