@@ -79,7 +79,11 @@ export function onFault(st: EngineState, e: FaultEvent, hint: FaultHint | null):
   // (one user only: another thread's fault on the same page, or a vfork child's exec faults, can be ordered before this
   // one; the trace's page size only: a larger page holds the trace's neighbours, which the kernel faulted in one by one)
   const proves = !inferred && mm.users <= 1 && ctx.geo === ctx.traceGeo;
-  f.kernelNone = proves && (ec & X86_PF_PROT) === 0 && hm === MM_ANONPAGES && hd > 0;
+  // no X86_PF_PROT: the kernel's PTE was none; its fault added anon pages, or was a read whose own update is mm/filemap.c
+  // filemap_map_pages's add_mm_counter of 0 (only do_read_fault on a none PTE runs it; finish_fault's page follows).
+  // (A count above 0 keeps the model's page here: memory.ts handlePteFault maps the rest around it, no unplaced page
+  // that a later zap of the table would drop: xz's sh, its ld.so cache read, 6111 -> 6110 matched when it was one)
+  f.kernelNone = proves && (ec & X86_PF_PROT) === 0 && ((hm === MM_ANONPAGES && hd > 0) || (hm === MM_FILEPAGES && hd === 0 && !write));
   // arch/x86/mm/fault.c: X86_PF_PROT on a write whose rss_stat is wp_page_copy's dec of the file counter (mm/memory.c)
   // (any number of users: a write onto a present PTE is this thread's own access, and the file page it copied is
   // its own rss_stat's -1; another CPU's update in the same sum would move that delta off -1, and then no rule)

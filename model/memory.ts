@@ -92,8 +92,9 @@ function kernelPte(ctx: ModelCtx, f: FaultCtx, t: PteTable, i: number): number {
     return 0;
   }
   if (f.kernelNone && (fl & (F.PTE_PRESENT | F.PTE_TRACED | F.PTE_WRITE | F.PTE_FILE | F.PTE_SHMEM)) === (F.PTE_PRESENT | F.PTE_FILE)) {
-    // no X86_PF_PROT and an anon rise: the kernel's PTE was none, so the untouched page-cache page the model's
-    // fault-around put here is the kernel's somewhere else in that run (mm/memory.c do_fault_around): counted, unplaced
+    // no X86_PF_PROT and an anon rise or a read's fault-around of 0: the kernel's PTE was none, so the untouched
+    // page-cache page the model's fault-around put here is the kernel's somewhere else in that run (mm/memory.c
+    // do_fault_around): counted, unplaced
     t.fl[i] = 0;
     t.page[i] = 0;
     t.present--;

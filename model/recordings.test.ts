@@ -45,4 +45,14 @@ describe('recordings on a machine with no zero page (Linux 6.18, plain perf)', (
     expect(r.matched).toBe(r.compared);
     expect(r.compared).toBeGreaterThanOrEqual(526);
   });
+
+  it('sqlite3 recorded with faults and rss_stat only: a read fault whose fault-around mapped none, on a page the model had guessed there', async () => {
+    // no X86_PF_PROT, so the kernel's PTE was none; the model's fault-around had put a page-cache page there, which the
+    // fault met present (spurious): the fault's second update (finish_fault's page) then had no page of the model's to
+    // count (kernel 199 model 198 at line 123, and again at line 129): 161 of 163
+    const r = await validateFile('sqlite_memory_head.perf.txt.gz');
+    expect(r.first_mismatches).toEqual([]);
+    expect(r.matched).toBe(r.compared);
+    expect(r.compared).toBeGreaterThanOrEqual(163);
+  });
 });

@@ -171,7 +171,7 @@ export interface FaultCtx {
   anonDelta: number;
   /** A fault the trace recorded (not a what-if's own write or a populate): the entries it meets present are marked PTE_TRACED. */
   traced: boolean;
-  /** The trace proves the kernel's PTE was none (error_code without X86_PF_PROT) and its fault added anon pages. */
+  /** The trace proves the kernel's PTE was none (error_code without X86_PF_PROT) and its fault added anon pages, or was a read whose fault-around mapped none. */
   kernelNone: boolean;
   /** The trace proves the kernel's PTE was a present page-cache page: a write with X86_PF_PROT whose rss_stat fell MM_FILEPAGES. */
   kernelFile: boolean;
