@@ -313,6 +313,12 @@ export const section: BenchSection = {
       );
     }
     console.log(`replay ${four.length} variants (${four.map((v) => v.name).join(', ')}) / one: ${f2(pairs.replay4.run.ms / pairs.replay.run.ms)}x wall (aim <= 1.4), ${f2(pairs.replay4.run.cpuMs / pairs.replay.run.cpuMs)}x cpu`);
+    // the floor that run's own cpu sets on these cpus: no scheduling of the same work across threads goes below it
+    const cpus = os.availableParallelism(), cpu4 = pairs.replay4.run.cpuMs, wall1 = pairs.replay.run.ms;
+    console.log(
+      `replay ${four.length} variants: its ${f3(cpu4 / 1000)} s of cpu (threads summed) cannot take less than ${f3(cpu4 / cpus / 1000)} s wall on ${cpus} cpu${cpus === 1 ? '' : 's'}, ` +
+        `${f2(cpu4 / cpus / wall1)}x one replay; the aim <= 1.4 needs ${Math.ceil(cpu4 / (1.4 * wall1))}+ cpus at this cpu, or the work per variant cut`,
+    );
     const qp = queryPair!;
     console.log(`query one-liner \`${BENCH_PROGRAMS[0]}\` (both as their commands read: rows, on their own thread): ${f3(qp.query.ms / 1000)} s wall, ${f3(qp.query.cpuMs / 1000)} s cpu; speed vs info ${f3(qp.info.ms / qp.query.ms)} wall (aim >= 0.9), ${f3(qp.info.cpuMs / qp.query.cpuMs)} cpu`);
     // The same pair as commands (what a user runs: start-up and module loading included), alternated, best of each.
