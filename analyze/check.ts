@@ -4,6 +4,7 @@ import { type AggKind, type LhistParams, type MapState, type Val, joinKey } from
 import type { FieldType, ProbeTarget } from './probes.js';
 import type { BpftraceVersion, OutputFormat } from './print.js';
 import type { FaultlineError } from '../traces/errors.js';
+import type { CsvWriter } from './tables.js';
 
 /** What a probe body sees: the current event or model record, reused between calls. */
 export interface Ctx {
@@ -35,6 +36,8 @@ export interface Runtime {
   stopped: boolean;
   /** The first value a probe could not read from the trace: the run stops and end() raises it. */
   refusal: FaultlineError | null;
+  /** Writes maps as CSV (format 'csv'; analyze/tables.ts), null otherwise. */
+  csv: CsvWriter | null;
 }
 
 /** A compiled expression's type: an args field type, or a tuple (its value is a Tuple array). */

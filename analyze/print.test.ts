@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { compileProgram } from './run.js';
 import { barWidth } from './print.js';
+import { toCsv } from './tables.js';
 
 // One bpftrace hist line: header left-aligned in 16, count right-aligned in 8, ' |', bar padded to 52, '|'.
 const line = (header: string, count: number, bar: number) =>
@@ -128,9 +129,13 @@ describe('json output (bpftrace -f json)', () => {
 
 describe('csv output', () => {
   it('one header and one row per entry, fields with commas quoted', () => {
-    const p = compileProgram('BEGIN { @[ "a,b", 1 ] = count(); @[ "c", 2 ] = count(); @[ "c", 2 ] = count(); }', { format: 'csv' });
+    const p = compileProgram('BEGIN { @[ "a,b", 1 ] = count(); @[ "c", 2 ] = count(); @[ "c", 2 ] = count(); }', { format: 'csv', csv: toCsv });
     p.begin();
     p.end();
     expect(p.output()).toBe('map,key0,key1,value\n@,"a,b",1,1\n@,c,2,2\n\n');
+  });
+
+  it('asks for its writer: CSV without one is a programming error, not an empty answer', () => {
+    expect(() => compileProgram('BEGIN { @ = count(); }', { format: 'csv' })).toThrow(/needs opts.csv/);
   });
 });

@@ -2,7 +2,8 @@
 import {
   type LhistParams, type MapEntry, type MapState, type Val, HIST_BUCKETS, entryScalar, lhistBucketCount,
 } from './aggregations.js';
-import { orderedEntries, toCsv } from './tables.js';
+import { orderedEntries } from './map_order.js';
+import type { CsvWriter } from './tables.js';
 
 export type OutputFormat = 'text' | 'json' | 'csv';
 
@@ -231,7 +232,7 @@ export function mapJson(state: MapState, top = 0, div = 1, version: BpftraceVers
 }
 
 /** One map as CSV rows with a header (hist/lhist: one row per bucket), followed by a blank line. */
-export function mapCsv(state: MapState, top = 0, div = 1): string {
+export function mapCsv(state: MapState, toCsv: CsvWriter, top = 0, div = 1): string {
   const entries = orderedEntries(state, top);
   if (entries.length === 0) return '';
   const keyCols = state.keyTypes.map((_, i) => `key${i}`);
@@ -267,8 +268,13 @@ export function mapCsv(state: MapState, top = 0, div = 1): string {
   return toCsv(rows, ['map', ...keyCols, ...valueCols]) + '\n';
 }
 
-export function formatMap(format: OutputFormat, state: MapState, top = 0, div = 1, version: BpftraceVersion = CURRENT_BPFTRACE): string {
-  return format === 'json' ? mapJson(state, top, div, version) : format === 'csv' ? mapCsv(state, top, div) : mapText(state, top, div, version);
+/** One map in `format`; csv: the CSV writer (analyze/tables.ts, loaded by whoever asked for CSV), required then. */
+export function formatMap(format: OutputFormat, state: MapState, top = 0, div = 1, version: BpftraceVersion = CURRENT_BPFTRACE, csv: CsvWriter | null = null): string {
+  if (format === 'csv') {
+    if (!csv) throw new Error('formatMap: CSV output needs the writer from analyze/tables.ts (CompileOptions.csv)');
+    return mapCsv(state, csv, top, div);
+  }
+  return format === 'json' ? mapJson(state, top, div, version) : mapText(state, top, div, version);
 }
 
 /**

@@ -6,6 +6,7 @@ import { type CompiledBlock, type Ctx, type Runtime, compileAst } from './compil
 import { parse } from './parser.js';
 import { isUserError } from '../traces/errors.js';
 import { type BpftraceVersion, type OutputFormat, CURRENT_BPFTRACE, exitSeparator, formatMap } from './print.js';
+import type { CsvWriter } from './tables.js';
 import { type ModelProbeName, eventProbeName, inferSystem, matchesEvent } from './probes.js';
 
 export type { BpftraceVersion, OutputFormat } from './print.js';
@@ -21,6 +22,8 @@ export interface CompileOptions {
   write?: (s: string) => void;
   /** The system of a bare event name (ftrace text) the built-in rules do not place: the kernel's list (tracepoint_check.ts systemOfEvent). */
   systemOf?: (name: string) => string;
+  /** The CSV writer, required with format 'csv' (analyze/tables.ts toCsv: arquero, imported only then). */
+  csv?: CsvWriter;
 }
 
 export interface Program {
@@ -61,7 +64,8 @@ export function compileProgram(src: string, opts: CompileOptions = {}): Program 
   const format = opts.format ?? 'text';
   const chunks: string[] = [];
   const version = opts.bpftrace ?? CURRENT_BPFTRACE;
-  const rt: Runtime = { maps: new Map(), emit: opts.write ?? ((s) => void chunks.push(s)), format, version, stopped: false, refusal: null };
+  if (format === 'csv' && !opts.csv) throw new Error("compileProgram: format 'csv' needs opts.csv (analyze/tables.ts toCsv)");
+  const rt: Runtime = { maps: new Map(), emit: opts.write ?? ((s) => void chunks.push(s)), format, version, stopped: false, refusal: null, csv: opts.csv ?? null };
   const ast = parse(src, file);
   const { blocks, nvars } = compileAst(ast, rt, src, file);
   // config = { print_maps_on_exit = false } stops the dump at exit (0.26 config.h); other keys tune a live run
@@ -262,7 +266,7 @@ export function compileProgram(src: string, opts: CompileOptions = {}): Program 
       rt.emit(exitSeparator(format, version));
       if (!printMapsOnExit) names.length = 0;
       for (const n of names) {
-        const s = formatMap(format, rt.maps.get(n)!, 0, 1, version);
+        const s = formatMap(format, rt.maps.get(n)!, 0, 1, version, rt.csv);
         if (s) rt.emit(s);
       }
       rt.stopped = true;

@@ -231,7 +231,7 @@ function exprStmt(cx: BlockCx, e: Expr): Action {
         const st = mapStateFn(cx, a0.name);
         return (c) => {
           const s = st();
-          if (s) rt.emit(formatMap(rt.format, s, top(c), div(c) || 1, rt.version));
+          if (s) rt.emit(formatMap(rt.format, s, top(c), div(c) || 1, rt.version, rt.csv));
         };
       }
       if (e.args.length > 1) throw err('print() of a value takes one argument', e.loc);

@@ -113,7 +113,9 @@ export async function runQuery(trace: string, positional: string | undefined, o:
   const tp = await import('../../analyze/tracepoint_check.js');
   let program: Program;
   try {
-    program = compileProgram(src, { file, format, bpftrace, write, systemOf: tp.systemOfEvent });
+    // (the CSV writer is arquero's: ~166 modules, loaded only when CSV is printed)
+    const csv = format === 'csv' ? (await import('../../analyze/tables.js')).toCsv : undefined;
+    program = compileProgram(src, { file, format, bpftrace, write, systemOf: tp.systemOfEvent, csv });
   } catch (e) {
     if (isUserError(e) && e.detail) {
       process.stderr.write(e.detail + '\n');
