@@ -11,7 +11,7 @@ import { findVma, firstAbove, inHole, insertVma, newVma, splitRange } from './mm
 import { allocUpper, blockOf, entryFlagsAt, mapAnon, pteAlloc, pteIndex, upperPresent } from './page_table.js';
 import { allocAnon } from './pages.js';
 import type { ProcAcc } from './results.js';
-import { PMD_TABLE, type Mm, type Vma } from './state.js';
+import { PMD_TABLE, type Mm, type PteTable, type Vma } from './state.js';
 
 /** What the event after a fault told about it (the kernel's own rss_stat for that fault), or member -1. */
 export interface FaultHint {
@@ -218,16 +218,22 @@ function accessError(vma: Vma, write: boolean, exec: boolean): boolean {
  * taken for VM_PFNMAP, which fork copies (mm/memory.c: vma_needs_copy).
  */
 function mapSpecial(st: EngineState, vma: Vma, mm: Mm, a: number): void {
+  const t = faultTable(st, mm, a);
+  if (!t) return;
+  const i = pteIndex(a);
+  t.fl[i] = F.PTE_PRESENT | F.PTE_ZERO;
+  t.present++;
+  vma.flags |= F.VM_PFNMAP;
+  st.f.path = 'pfnmap';
+}
+
+/** The PTE table holding a, allocated with its upper tables as the fault would (counted in the fault's tablesAllocated); null under a huge PMD. */
+function faultTable(st: EngineState, mm: Mm, a: number): PteTable | null {
   const { ctx, f } = st;
   f.tablesAllocated += allocUpper(ctx, mm, a);
   const b = blockOf(a);
   const slot = mm.pmds.get(b) ?? (f.tablesAllocated++, pteAlloc(ctx, mm, b));
-  if (slot.kind !== PMD_TABLE) return;
-  const t = slot.table!, i = pteIndex(a);
-  t.fl[i] = F.PTE_PRESENT | F.PTE_ZERO;
-  t.present++;
-  vma.flags |= F.VM_PFNMAP;
-  f.path = 'pfnmap';
+  return slot.kind === PMD_TABLE ? slot.table! : null;
 }
 
 /**
@@ -237,14 +243,11 @@ function mapSpecial(st: EngineState, vma: Vma, mm: Mm, a: number): void {
  * trace (the mm's baseline holds it): a later zap or fork copy counts it as the kernel does.
  */
 function mapUnseenAnon(st: EngineState, vma: Vma, mm: Mm, a: number): void {
-  const { ctx, f } = st;
-  f.tablesAllocated += allocUpper(ctx, mm, a);
-  const b = blockOf(a);
-  const slot = mm.pmds.get(b) ?? (f.tablesAllocated++, pteAlloc(ctx, mm, b));
-  if (slot.kind !== PMD_TABLE) return;
+  const t = faultTable(st, mm, a);
+  if (!t) return;
   vma.anonVma = true; // a mapped anon page: its VMA has an anon_vma (mm/rmap.c), which fork copies (vma_needs_copy)
-  mapAnon(ctx, mm, slot.table!, pteIndex(a), allocAnon(ctx.pages, 0), true);
-  f.path = 'wp_page_reuse';
+  mapAnon(st.ctx, mm, t, pteIndex(a), allocAnon(st.ctx.pages, 0), true);
+  st.f.path = 'wp_page_reuse';
 }
 
 /**
