@@ -46,6 +46,8 @@ export interface Engine {
   apart(a: number, b: number): boolean;
   /** Whether tasks a and b are threads of one model mm (CLONE_VM). */
   sameMm(a: number, b: number): boolean;
+  /** Whether tasks a and b are both known, on two different model mms (fork-related or not). */
+  otherMm(a: number, b: number): boolean;
 }
 
 /** The variant's model; rssSink (validation) gets every rss_stat event with the model mm and log it belongs to. */
@@ -225,5 +227,6 @@ export function createEngine(spec: VariantSpec, probes: ReplayProbes, profile: C
     };
   }
 
-  return { ctx, handle, quiet, lost: () => (useGeometry(ctx.geo, ctx.traceGeo), relearnBaselines(st)), countersFromTrace: () => void (st.countersFromTrace ??= 0), finish, thpSplitsFollowed: () => deferredSplits(st), assumed: st.assumed, apart: (a, b) => onApartMms(st, a, b), sameMm: (a, b) => { const ta = st.tasks.get(a), tb = st.tasks.get(b); return ta !== undefined && tb !== undefined && ta.mm === tb.mm; } };
+  return { ctx, handle, quiet, lost: () => (useGeometry(ctx.geo, ctx.traceGeo), relearnBaselines(st)), countersFromTrace: () => void (st.countersFromTrace ??= 0), finish, thpSplitsFollowed: () => deferredSplits(st), assumed: st.assumed, apart: (a, b) => onApartMms(st, a, b), sameMm: (a, b) => { const ta = st.tasks.get(a), tb = st.tasks.get(b); return ta !== undefined && tb !== undefined && ta.mm === tb.mm; },
+    otherMm: (a, b) => { const ta = st.tasks.get(a), tb = st.tasks.get(b); return ta !== undefined && tb !== undefined && ta.mm !== tb.mm; } };
 }

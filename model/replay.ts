@@ -22,6 +22,7 @@
 //  finish(): VariantResult per engine (results.ts: peaks, finals, latency, series) ─► ReplayResult
 //  (replay_threads.ts: several variants on several cores, a group of them per thread, all fed by one parse when it runs in the parse worker)
 import type { EventSink, FaultEvent, ReadResult, TraceEvent } from '../traces/events.js';
+import { X86_PF_SHSTK, X86_PF_WRITE } from '../traces/events.js';
 import type { CostProfile } from './costs.js';
 import { createEngine, type Engine, type FaultHint, type RssStatSink } from './engine.js';
 import { DEFAULT_KERNEL } from './kernel_version.js';
@@ -57,6 +58,9 @@ export function defaultVariant(overrides?: Partial<VariantSpec>): VariantSpec {
   const learn = overrides?.thp === undefined ? { thpFromTrace: true } : {};
   return { name: 'mainline', patches: [], thp: 'madvise', ...learn, useZeroPage: true, kernel: DEFAULT_KERNEL, select: '', patchOptions: {}, ...overrides };
 }
+
+/** A fault's error code bits that make it a write (arch/x86/mm/fault.c: X86_PF_WRITE, and a shadow-stack access). */
+const WRITE_BITS = X86_PF_WRITE | X86_PF_SHSTK;
 
 /** rss_stat events seen with no page-fault event before the replay takes the trace as fault-less (arm64, or faults not recorded). */
 const NO_FAULTS_AFTER = 512;
@@ -145,6 +149,10 @@ export function createFanout(engines: Engine[], opts: FanoutOptions = {}): { sin
       const w = live[i]!;
       const otherCpu = byCpu >= 0 && w.cpu >= 0 && byCpu !== w.cpu && engines.length > 0;
       if (otherCpu && engines[0]!.apart(w.tid, byTid)) live[kept++] = w;
+      // a read or instruction fetch, by a task of another mm than the event's on another CPU: it maps this mm's own
+      // pages only (mm/memory.c do_read_fault, do_anonymous_page; no anon page's refcount that a fork-related mm's
+      // write fault reads in wp_can_reuse_anon_folio), so neither depends on the other and it waits for its own rss_stat
+      else if (otherCpu && w.errorCode >= 0 && (w.errorCode & WRITE_BITS) === 0 && engines[0]!.otherMm(w.tid, byTid)) live[kept++] = w;
       // a fault of another thread of the same mm on another CPU, on another page: the two ran concurrently and neither
       // depends on the other, so this one still waits for its own rss_stat (else it runs unhinted: an inferred VMA's
       // kind guessed, and with no zero page a read allocating a page the kernel counted as a file one)
