@@ -12,10 +12,11 @@ import type { VariantSpec } from './types.js';
 import type { CostProfile } from './costs.js';
 import type { ProcessFigures, ValidateResult, ValidatorObserver } from './validate_result.js';
 import { byMm, byProcess, createTally, remember } from './validate_tally.js';
-import { createLockstep, THROTTLE_BUCKET } from './validate_lockstep.js';
+import { AHEAD_RUN, createLockstep, THROTTLE_BUCKET } from './validate_lockstep.js';
 
 export type { EventSummary, MemberFigures, Mismatch, MmFigures, ProcessFigures, ValidateResult, ValidatorObserver } from './validate_result.js';
 
+const MODEL_AHEAD = `${AHEAD_RUN} or more matches in a row in a one-thread mm, each leaving the model an update the kernel had not shown (its rss_stat follows each of the thread's own updates at once: include/linux/mm.h add_mm_counter -> mm_trace_rss_stat): an update the model made and the kernel never did, which the lockstep matched through one value behind; the counters were one update off for those events`;
 const UNTRACED_RECLAIM = 'the kernel\'s counter fell with no fault, zap, munmap/madvise, clone, exec or exit in flight for the mm: reclaim the trace cannot show (swap-out and page-cache reclaim: mm/vmscan.c shrink_folio_list -> mm/rmap.c try_to_unmap_one; the THP shrinker: mm/huge_memory.c deferred_split_scan -> mm/migrate.c try_to_map_unused_to_zeropage), or a call whose events the trace lacks (a madvise with no sys_enter_madvise recorded); not compared, the model resynchronised to the kernel\'s value';
 
 /** Validate one variant (normally mainline) against the trace's rss_stat stream; an observer (latency) rides along. */
@@ -83,6 +84,7 @@ export function createValidator(
         const splits = engine.thpSplitsFollowed();
         if (splits > 0) r.untraced_reclaim.thp_splits = splits;
       }
+      if (t.aheadFirst) r.model_ahead = { runs: t.aheadRuns, events: t.aheadEvents, first: t.aheadFirst, reason: MODEL_AHEAD };
       if (t.events > 0 && faultEvents === 0) {
         r.nothing_to_model = 'the trace has rss_stat events but no page-fault events (exceptions:page_fault_user, or perf page-faults recorded with -d): the model builds RSS from faults, so its counters cannot be compared with the kernel\'s';
       }

@@ -88,6 +88,13 @@ export interface ValidateResult {
     /** THPs the model split because the decreases were the deferred split's remaps (model/thp_deferred_split.ts), when any. */
     thp_splits?: number;
   };
+  /**
+   * Runs of matched events (present only when there are any) in a one-thread mm after each of which the model still
+   * held an update the kernel had not shown: the lockstep matched the kernel with the model's previous value, so each
+   * such event agreed while the model's counter was one update off. Evidence of a model update the kernel never made
+   * (a wrong rule), not of the kernel's order; only runs of validate_lockstep.ts AHEAD_RUN events or more count.
+   */
+  model_ahead?: { runs: number; events: number; first: { line: number; mm_id: number; member: string; events: number }; reason: string };
   /** Set when the trace has rss_stat but no page-fault event: the model builds RSS from faults, so nothing was compared fairly. */
   nothing_to_model?: string;
   /** rss_stat events of counters the model does not have (member 4 and up: Android kernels), per member: not compared. */

@@ -41,6 +41,10 @@ export interface Tally {
   inBucket: number;
   /** Decreases nothing traced explains (validate_lockstep.ts): untraced reclaim, not compared. */
   reclaim: number;
+  /** Runs of matches with the model an update ahead (validate_lockstep.ts closeAhead), the events in them, and the first run. */
+  aheadRuns: number;
+  aheadEvents: number;
+  aheadFirst: { line: number; mm_id: number; member: string; events: number } | null;
 }
 
 export const newMember = (): MemberFigures => ({ compared: 0, matched: 0, divergences: 0, hinted: 0, hinted_matched: 0 });
@@ -51,6 +55,7 @@ export function createTally(): Tally {
   return {
     by, perMm: new Map(), mismatches: [], ring: Array.from({ length: RING }, () => ({ line: 0, time: 0, tid: 0, kind: '', name: '' })), ringAt: 0,
     events: 0, compared: 0, matched: 0, baseline: 0, unmapped: 0, guessed: 0, splits: 0, divergences: 0, throttled: 0, inBucket: 0, reclaim: 0,
+    aheadRuns: 0, aheadEvents: 0, aheadFirst: null,
   };
 }
 

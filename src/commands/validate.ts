@@ -62,6 +62,13 @@ export function formatValidateText(r: LatencyValidateResult): string {
       `untraced reclaim: ${rc.events} rss_stat events not compared (${Object.entries(rc.by_member).map(([k, n]) => `${k} ${n}`).join(', ')}): ${rc.reason}` +
         (rc.thp_splits ? `; ${rc.thp_splits} THPs split in the model where the decreases were the THP shrinker's remaps (one burst of -1 per folio)` : ''),
     );
+  const ma = r.model_ahead;
+  // said loudly: these events counted as matches while the model's counter was an update off
+  if (ma)
+    out.push(
+      `warning: model ahead: ${ma.runs} run${ma.runs === 1 ? '' : 's'} of matches (${ma.events} events) with the model an update ahead, first at line ${ma.first.line} ` +
+        `(mm_id ${ma.first.mm_id} ${ma.first.member}, ${ma.first.events} events): ${ma.reason}`,
+    );
   for (const m of r.missing_events) out.push(`no ${m.event} in the trace: ${m.cost}`);
   out.push(describeMachine(r.machine));
   const thpBad = thpOverrideContradictions(r.machine);
@@ -181,6 +188,10 @@ its next user fault or syscall is shown against the profile's fork_return_* figu
 resyncs the tables fork write-protected; off-CPU time in it is subtracted when sched_switch is recorded). Without
 sched_switch, another task's events on the forking task's CPU inside the clone or the return prove it was switched
 out: at least the span of those events is taken out, and the most it can be is printed.
+
+A "model ahead" warning names runs of matches in a one-thread mm after each of which the model still held an update
+the kernel had not shown (8 or more in a row): each agreed with the model's previous value while its counter was
+one update off, the mark of a model update the kernel never made. The match figures keep them; read them with it.
 
 Exit status: 0 when at least 99.9% of compared events match (and no events were lost, unless --allow-lost),
 1 otherwise, 2 on bad usage or input, or when the trace has rss_stat but no page faults (nothing to model).`,
