@@ -268,13 +268,9 @@ export function mapCsv(state: MapState, toCsv: CsvWriter, top = 0, div = 1): str
   return toCsv(rows, ['map', ...keyCols, ...valueCols]) + '\n';
 }
 
-/** One map in `format`; csv: the CSV writer (analyze/tables.ts, loaded by whoever asked for CSV), required then. */
+/** One map in `format`; csv: the CSV writer (analyze/tables.ts), set whenever format is 'csv' (run.ts compileProgram checks). */
 export function formatMap(format: OutputFormat, state: MapState, top = 0, div = 1, version: BpftraceVersion = CURRENT_BPFTRACE, csv: CsvWriter | null = null): string {
-  if (format === 'csv') {
-    if (!csv) throw new Error('formatMap: CSV output needs the writer from analyze/tables.ts (CompileOptions.csv)');
-    return mapCsv(state, csv, top, div);
-  }
-  return format === 'json' ? mapJson(state, top, div, version) : mapText(state, top, div, version);
+  return format === 'json' ? mapJson(state, top, div, version) : format === 'csv' ? mapCsv(state, csv!, top, div) : mapText(state, top, div, version);
 }
 
 /**

@@ -227,6 +227,8 @@ export function createEngine(spec: VariantSpec, probes: ReplayProbes, profile: C
     };
   }
 
-  return { ctx, handle, quiet, lost: () => (useGeometry(ctx.geo, ctx.traceGeo), relearnBaselines(st)), countersFromTrace: () => void (st.countersFromTrace ??= 0), finish, thpSplitsFollowed: () => deferredSplits(st), assumed: st.assumed, apart: (a, b) => onApartMms(st, a, b), sameMm: (a, b) => { const ta = st.tasks.get(a), tb = st.tasks.get(b); return ta !== undefined && tb !== undefined && ta.mm === tb.mm; },
-    otherMm: (a, b) => { const ta = st.tasks.get(a), tb = st.tasks.get(b); return ta !== undefined && tb !== undefined && ta.mm !== tb.mm; } };
+  const mmOf = (tid: number): Mm | undefined => st.tasks.get(tid)?.mm;
+  return { ctx, handle, quiet, lost: () => (useGeometry(ctx.geo, ctx.traceGeo), relearnBaselines(st)), countersFromTrace: () => void (st.countersFromTrace ??= 0), finish, thpSplitsFollowed: () => deferredSplits(st), assumed: st.assumed, apart: (a, b) => onApartMms(st, a, b),
+    sameMm: (a, b) => { const ma = mmOf(a); return ma !== undefined && ma === mmOf(b); },
+    otherMm: (a, b) => { const ma = mmOf(a), mb = mmOf(b); return ma !== undefined && mb !== undefined && ma !== mb; } };
 }

@@ -14,25 +14,27 @@ async function validateFile(name: string): Promise<ValidateResult> {
   return v.finish(read);
 }
 
+/** Every compared event matches, and at least `atLeast` were compared (the count the recording gave when the rule landed). */
+function expectAllMatched(r: ValidateResult, atLeast: number): void {
+  expect(r.first_mismatches).toEqual([]);
+  expect(r.matched).toBe(r.compared);
+  expect(r.compared).toBeGreaterThanOrEqual(atLeast);
+}
+
 describe('recordings on a machine with no zero page (Linux 6.18, plain perf)', () => {
   it('xz -T2 behind sh: every rss_stat compared matches (fault-around that mapped nothing is a file fault)', async () => {
     // before: its first read of its own binary went to an inferred anonymous VMA and allocated an anon page (no zero
     // page), which two threads' percpu_counter_sum reads then showed: 99.853% matched, 7 divergences
     const r = await validateFile('xz_T2_sh.perf.txt.gz');
     expect(r.machine.zeroPage).toBe(false);
-    expect(r.compared).toBeGreaterThanOrEqual(6100);
-    expect(r.first_mismatches).toEqual([]);
-    expect(r.matched).toBe(r.compared);
+    expectAllMatched(r, 6100);
   });
 
   it("pyenv's shims exec'd with no execve event: the exec's mm keeps the pages its kernel-mode faults placed", async () => {
     // before: sched_process_exec after an exec already inferred from rss_stat switched to yet another mm, so load_elf_
     // binary's pages (bss padding, the stack) were relearned as a baseline on the stack: a fork's copy pieces then
     // split differently from the kernel's (kernel 20, model 19), and 50 events were baselines (542 compared)
-    const r = await validateFile('pyenv_threads_head.perf.txt.gz');
-    expect(r.first_mismatches).toEqual([]);
-    expect(r.matched).toBe(r.compared);
-    expect(r.compared).toBeGreaterThanOrEqual(555);
+    expectAllMatched(await validateFile('pyenv_threads_head.perf.txt.gz'), 555);
   });
 
   it("a shell's pipeline with faults, rss_stat and sched only: its stack and heap pages from before the trace stay anon", async () => {
@@ -41,19 +43,14 @@ describe('recordings on a machine with no zero page (Linux 6.18, plain perf)', (
     // as from the zero pfn (+1 anon, kernel 26 model 28 at line 440): 99.807%, 517 of 518, exit 1
     const r = await validateFile('gz_pipe_sh.perf.txt.gz');
     expect(r.machine.zeroPage).toBe(false);
-    expect(r.first_mismatches).toEqual([]);
-    expect(r.matched).toBe(r.compared);
-    expect(r.compared).toBeGreaterThanOrEqual(526);
+    expectAllMatched(r, 526);
   });
 
   it('sqlite3 recorded with faults and rss_stat only: a read fault whose fault-around mapped none, on a page the model had guessed there', async () => {
     // no X86_PF_PROT, so the kernel's PTE was none; the model's fault-around had put a page-cache page there, which the
     // fault met present (spurious): the fault's second update (finish_fault's page) then had no page of the model's to
     // count (kernel 199 model 198 at line 123, and again at line 129): 161 of 163
-    const r = await validateFile('sqlite_memory_head.perf.txt.gz');
-    expect(r.first_mismatches).toEqual([]);
-    expect(r.matched).toBe(r.compared);
-    expect(r.compared).toBeGreaterThanOrEqual(163);
+    expectAllMatched(await validateFile('sqlite_memory_head.perf.txt.gz'), 163);
   });
 
   it("perf -a around a launcher chain: a child's text read overtaken by its sibling's fault on the other CPU keeps its hint", async () => {
